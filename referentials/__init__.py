@@ -1,0 +1,1 @@
+"""Referentials shipped with homolog (data only: YAML files and JSON Schemas)."""

@@ -1,0 +1,59 @@
+"""homolog: certification and compliance test harness for health information systems.
+
+The public API for suite authors (see docs/engine-api.md). Everything else in the
+package is internal and may change.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .checks import CheckSpec, Params, check, registry
+from .errors import (
+    CheckError,
+    CheckFailed,
+    ConfigError,
+    HomologError,
+    HttpError,
+    ReferentialError,
+    TargetError,
+    error,
+    fail,
+)
+from .evidence import REDACTED, Evidence, Sanitizer
+from .http import HttpClient, Response, expect_status
+from .referential import Referential, Requirement, load_referential
+from .target import PageSpec, Target, load_target
+from .verdicts import ExitCode, RunStatus, Verdict
+
+__all__ = [
+    "REDACTED",
+    "CheckError",
+    "CheckFailed",
+    "CheckSpec",
+    "ConfigError",
+    "Evidence",
+    "ExitCode",
+    "HomologError",
+    "HttpClient",
+    "HttpError",
+    "PageSpec",
+    "Params",
+    "ReferentialError",
+    "Referential",
+    "Requirement",
+    "Response",
+    "RunStatus",
+    "Sanitizer",
+    "Target",
+    "TargetError",
+    "Verdict",
+    "__version__",
+    "check",
+    "error",
+    "expect_status",
+    "fail",
+    "load_referential",
+    "load_target",
+    "registry",
+]

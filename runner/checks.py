@@ -1,0 +1,181 @@
+"""Checks: plain functions registered under a stable dotted id.
+
+    class HstsParams(Params):
+        min_max_age: int = 31536000
+
+    @check("security.headers.hsts", params=HstsParams)
+    def hsts(http, params): '''The server sends HSTS with a long enough max-age.'''
+
+The registry imports every module below `homolog.suites` (and the modules named by
+the `homolog.suites` entry-point group, for third-party suites) the first time it is
+asked for a check, so a check exists as soon as its file does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import pkgutil
+import re
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+__all__ = ["CheckSpec", "Params", "ParamsError", "Registry", "check", "registry"]
+
+CHECK_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Params(BaseModel):
+    """Base of a check's parameter model: unknown keys are refused, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class ParamsError(ValueError):
+    """Parameters given in a referential do not fit the check's model."""
+
+    def __init__(self, check_id: str, problems: list[tuple[str, str]]) -> None:
+        self.check_id = check_id
+        self.problems = problems
+        super().__init__("; ".join(f"{k}: {m}" for k, m in problems))
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check."""
+
+    id: str
+    func: Callable[..., Any]
+    params: type[Params] | None
+    tags: tuple[str, ...] = ()
+    fixtures: tuple[str, ...] = field(default=())
+
+    @property
+    def title(self) -> str:
+        """First line of the docstring: the sentence a report shows."""
+        doc = inspect.getdoc(self.func) or ""
+        return doc.strip().splitlines()[0] if doc.strip() else self.id
+
+    @property
+    def description(self) -> str:
+        return inspect.getdoc(self.func) or ""
+
+    @property
+    def module(self) -> str:
+        return self.func.__module__
+
+    def validate_params(self, raw: Mapping[str, Any] | None) -> Params | None:
+        """Validate `with:` parameters; raise ParamsError naming each wrong key."""
+        raw = dict(raw or {})
+        if self.params is None:
+            if raw:
+                raise ParamsError(self.id, [(k, "this check takes no parameters") for k in raw])
+            return None
+        try:
+            return self.params.model_validate(raw)
+        except ValidationError as exc:
+            problems = []
+            known = list(self.params.model_fields)
+            for err in exc.errors():
+                key = ".".join(str(p) for p in err["loc"]) or "with"
+                msg = err["msg"]
+                if err["type"] == "extra_forbidden":
+                    close = difflib.get_close_matches(str(err["loc"][0]), known, n=1)
+                    msg = "unknown parameter" + (f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known)}")
+                problems.append((key, msg))
+            raise ParamsError(self.id, problems) from None
+
+    def describe_params(self) -> dict[str, Any]:
+        return self.params.model_json_schema() if self.params else {}
+
+
+class Registry:
+    """Checks by id, loaded lazily from the suites."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, CheckSpec] = {}
+        self._loaded = False
+        self.load_errors: dict[str, str] = {}
+        self.fixture_modules: list[str] = []
+
+    def register(self, spec: CheckSpec) -> None:
+        if not CHECK_ID.match(spec.id):
+            raise ValueError(f"check id {spec.id!r} must be dotted lowercase, e.g. 'security.tls.minimum_version'")
+        old = self._checks.get(spec.id)
+        if old is not None and (old.module, old.func.__qualname__) != (spec.module, spec.func.__qualname__):
+            raise ValueError(f"check id {spec.id!r} is registered twice: {old.module} and {spec.module}")
+        self._checks[spec.id] = spec
+
+    def load(self) -> None:
+        """Import every suite module once (errors are kept, not raised)."""
+        if self._loaded:
+            return
+        self._loaded = True
+        for name in _suite_modules():
+            if name.rsplit(".", 1)[-1] == "fixtures":
+                self.fixture_modules.append(name)
+            try:
+                importlib.import_module(name)
+            except Exception as exc:  # a broken suite must not hide the others
+                self.load_errors[name] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+    def get(self, check_id: str) -> CheckSpec:
+        self.load()
+        try:
+            return self._checks[check_id]
+        except KeyError:
+            close = difflib.get_close_matches(check_id, list(self._checks), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise KeyError(f"unknown check {check_id!r}{hint}") from None
+
+    def __contains__(self, check_id: object) -> bool:
+        self.load()
+        return check_id in self._checks
+
+    def __iter__(self) -> Iterator[CheckSpec]:
+        self.load()
+        return iter(sorted(self._checks.values(), key=lambda s: s.id))
+
+    def __len__(self) -> int:
+        self.load()
+        return len(self._checks)
+
+
+def _suite_modules() -> list[str]:
+    names: list[str] = []
+    try:
+        suites = importlib.import_module("homolog.suites")
+    except ImportError:
+        suites = None
+    if suites is not None:
+        for info in pkgutil.walk_packages(suites.__path__, "homolog.suites.", onerror=lambda _n: None):
+            names.append(info.name)
+    for ep in entry_points(group="homolog.suites"):
+        names.append(ep.value)
+    return names
+
+
+registry = Registry()
+
+
+def check(check_id: str, *, params: type[Params] | None = None, tags: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Register the decorated function as the check `check_id`."""
+
+    def decorate(func: F) -> F:
+        if not (inspect.getdoc(func) or "").strip():
+            raise ValueError(f"check {check_id!r} needs a docstring: its first line is the report sentence")
+        args = tuple(inspect.signature(func).parameters)
+        if params is not None and not (isinstance(params, type) and issubclass(params, Params)):
+            raise TypeError(f"check {check_id!r}: params must be a homolog.Params subclass")
+        registry.register(CheckSpec(check_id, func, params, tuple(tags), args))
+        func.__homolog_check__ = check_id  # type: ignore[attr-defined]
+        return func
+
+    return decorate

@@ -1,0 +1,365 @@
+"""The `homolog` command.
+
+Exit codes: 0 compliant, 1 usage or configuration error, 2 harness error,
+100 non-compliant, 101 incomplete (errors, skipped or manual items left).
+A user's mistake prints a located message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import ConfigError, HomologError, RunError
+from .verdicts import ExitCode, exit_code
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], int]
+_COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        _COMMANDS[name] = func
+        return func
+
+    return register
+
+
+def _err(message: str) -> None:
+    print(f"homolog: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _render(run_dir: Path, formats: str, lang: str) -> dict[str, Path]:
+    wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    if not wanted:
+        return {}
+    from homolog.reports import render
+
+    return render(run_dir, wanted, lang=lang)
+
+
+def _execute(
+    referential: str,
+    target: Path,
+    out: Path,
+    *,
+    resume: bool = False,
+    keyword: str | None = None,
+    workers: int | None = None,
+    attestations: str | None = None,
+    waivers: str | None = None,
+    paths: Sequence[str] = (),
+    extra: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Run pytest in-process with the plugin; return run.json."""
+    import pytest
+
+    from .testing import pytest_args
+
+    out.mkdir(parents=True, exist_ok=True)
+    args = pytest_args(
+        referential, target, out, resume=resume, keyword=keyword, workers=workers,
+        attestations=attestations, waivers=waivers, paths=paths, extra=extra,
+    )
+    code = pytest.main(args)
+    run_json = out / "run.json"
+    if code in (pytest.ExitCode.USAGE_ERROR,) and not run_json.exists():
+        raise ConfigError("the run could not start (see the message above)")
+    if not run_json.exists():
+        raise HomologError(f"pytest ended with code {int(code)} and no run.json was written in {out}")
+    return json.loads(run_json.read_text("utf-8"))  # type: ignore[no-any-return]
+
+
+def _summary(doc: dict[str, Any], out: Path, reports: dict[str, Path]) -> None:
+    s = doc["summary"]["requirements"]
+    ref = doc["referential"]
+    print()
+    print(f"  {ref['title']} ({ref['id']} {ref['version']}) — {doc['target']['name']} {doc['target']['version']}")
+    print(f"  status: {doc['status'].upper()}")
+    print("  requirements: " + ", ".join(f"{n} {v}" for v, n in s.items() if n))
+    bad = [r for r in doc["requirements"] if r["verdict"] in ("failed", "error")]
+    for r in bad[:15]:
+        msg = next((c["message"] for c in r["checks"] if c["verdict"] == r["verdict"] and c.get("message")), "") or ""
+        print(f"    {r['verdict'].upper():<7} {r['id']}: {r['title']}" + (f" — {msg[:100]}" if msg else ""))
+    if len(bad) > 15:
+        print(f"    ... and {len(bad) - 15} more")
+    print(f"  run directory: {out}")
+    for fmt, path in reports.items():
+        print(f"  {fmt} report: {path}")
+
+
+@command("run")
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runstore import RunStore
+
+    resume_dir = Path(args.resume) if args.resume else None
+    if resume_dir is not None:
+        store = RunStore(resume_dir)
+        session = store.session()
+        referential = args.referential or session["referential"]
+        target = Path(args.target or session.get("target_path") or "")
+        out = resume_dir
+    else:
+        if not args.referential or not args.target:
+            _err("run needs -r REFERENTIAL and -t TARGET (or --resume DIR)")
+            return ExitCode.USAGE
+        referential, target = args.referential, Path(args.target)
+        from .plugin import default_out_dir
+
+        out = Path(args.out or default_out_dir(referential))
+    doc = _execute(
+        referential, target, out, resume=resume_dir is not None, keyword=args.k, workers=args.n,
+        attestations=args.attestations, waivers=args.waivers, paths=args.path or (), extra=args.pytest_args,
+    )
+    reports = _render(out, args.report, args.lang)
+    _summary(doc, out, reports)
+    return exit_code(doc["status"])
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@command("demo")
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import list_defects, run_demo
+
+    if args.list_defects:
+        print(list_defects())
+        return 0
+    return run_demo(args)
+
+
+# --------------------------------------------------------------------------- lint, list, schema
+
+
+@command("lint")
+def cmd_lint(args: argparse.Namespace) -> int:
+    from .lint import lint_paths
+
+    n, problems = lint_paths([Path(p) for p in args.paths])
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {n} file(s)", file=sys.stderr)
+        return ExitCode.USAGE
+    print(f"{n} file(s) OK")
+    return 0
+
+
+@command("list")
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.what == "checks":
+        from .checks import registry
+
+        for spec in registry:
+            print(f"{spec.id:<48} {spec.title}")
+        for name, err in registry.load_errors.items():
+            _err(f"suite {name} failed to import: {err}")
+        return 0 if not registry.load_errors else ExitCode.HARNESS
+    from .referential import find_referentials, search_path
+
+    for ref_id, version, path in find_referentials(search_path([Path(p) for p in args.path or ()])):
+        print(f"{ref_id + '@' + version:<32} {path}")
+    return 0
+
+
+@command("schema")
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schemas import load_schema
+
+    print(json.dumps(load_schema(args.kind), indent=2))
+    return 0
+
+
+# --------------------------------------------------------------------------- reports, integrity, diffs
+
+
+@command("report")
+def cmd_report(args: argparse.Namespace) -> int:
+    reports = _render(Path(args.run_dir), args.format, args.lang)
+    for fmt, path in reports.items():
+        print(f"{fmt}: {path}")
+    return 0
+
+
+@command("sign")
+def cmd_sign(args: argparse.Namespace) -> int:
+    from .integrity import sign, write_manifest
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "MANIFEST.sha256").exists():
+        write_manifest(run_dir)
+    print(sign(run_dir, Path(args.key)))
+    return 0
+
+
+@command("keygen")
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from .integrity import generate_keypair
+
+    generate_keypair(Path(args.private), Path(args.public))
+    print(f"private key: {args.private}\npublic key: {args.public}")
+    return 0
+
+
+@command("verify")
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .integrity import verify
+
+    result = verify(Path(args.run_dir), Path(args.pubkey) if args.pubkey else None)
+    print(result.describe())
+    return 0 if result.ok else ExitCode.NON_COMPLIANT
+
+
+@command("diff")
+def cmd_diff(args: argparse.Namespace) -> int:
+    from homolog.reports.diff import diff_runs
+
+    d = diff_runs(Path(args.run_a), Path(args.run_b))
+    print(d.to_json() if args.json else d.to_text())
+    return ExitCode.NON_COMPLIANT if d.has_regression else 0
+
+
+@command("referential-diff")
+def cmd_refdiff(args: argparse.Namespace) -> int:
+    from .referential import load_referential
+    from .refdiff import diff_referentials, stale_verdicts
+
+    old, new = load_referential(args.old), load_referential(args.new)
+    d = diff_referentials(old, new)
+    stale = None
+    if args.run:
+        stale = stale_verdicts(d, json.loads((Path(args.run) / "run.json").read_text("utf-8")))
+    if args.json:
+        out = json.loads(d.to_json())
+        if stale is not None:
+            out["stale_verdicts"] = [s if isinstance(s, dict) else getattr(s, "__dict__", str(s)) for s in stale]
+        print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(d.to_text())
+        if stale is not None:
+            print(f"\nstale verdicts in {args.run}: {len(stale)}")
+            for s in stale:
+                print(f"  {s}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="homolog",
+        description="Certification and compliance test harness for health information systems.",
+    )
+    p.add_argument("--version", action="version", version=f"homolog {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run a referential against a target")
+    r.add_argument("-r", "--referential", help="referential: file, id or id@version")
+    r.add_argument("-t", "--target", help="target YAML file")
+    r.add_argument("--out", help="run directory (default: homolog-runs/<ref>-<time>)")
+    r.add_argument("--resume", metavar="DIR", help="continue a killed run without re-running finished checks")
+    r.add_argument("-k", metavar="EXPR", help="only cases matching the pytest keyword expression")
+    r.add_argument("-n", type=int, metavar="N", help="parallel workers (pytest-xdist)")
+    r.add_argument("--attestations", help="attestations YAML file")
+    r.add_argument("--waivers", help="waivers YAML file")
+    r.add_argument("--path", action="append", help="extra folder of referentials")
+    r.add_argument("--report", default="html,junit,csv", help="reports to render (default html,junit,csv; '' for none)")
+    r.add_argument("--lang", default="fr", choices=["fr", "en"])
+    r.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
+
+    d = sub.add_parser("demo", help="run the built-in referentials against the reference SUT")
+    d.add_argument("--defects", default="", help="comma-separated defect switches to turn on")
+    d.add_argument("--list-defects", action="store_true", help="list the defect switches")
+    d.add_argument("--out", help="run directory")
+    d.add_argument("-r", "--referential", default=None, help="referential to run (default: the built-in demo set)")
+    d.add_argument("--report", default="html,pdf,junit,csv", help="reports to render")
+    d.add_argument("--lang", default="fr", choices=["fr", "en"])
+    d.add_argument("-k", metavar="EXPR")
+    d.add_argument("-n", type=int, metavar="N")
+
+    lint = sub.add_parser("lint", help="validate referential and target files")
+    lint.add_argument("paths", nargs="*", help="files or folders (default: the built-in referentials)")
+
+    ls = sub.add_parser("list", help="list referentials or checks")
+    ls.add_argument("what", choices=["referentials", "checks"])
+    ls.add_argument("--path", action="append")
+
+    sc = sub.add_parser("schema", help="print a JSON Schema")
+    sc.add_argument("kind", choices=["referential", "target", "run"])
+
+    rep = sub.add_parser("report", help="render reports of a finished run")
+    rep.add_argument("run_dir")
+    rep.add_argument("--format", default="html,pdf,junit,csv")
+    rep.add_argument("--lang", default="fr", choices=["fr", "en"])
+
+    sg = sub.add_parser("sign", help="sign a run's manifest (Ed25519)")
+    sg.add_argument("run_dir")
+    sg.add_argument("--key", required=True, help="Ed25519 private key (PEM)")
+
+    kg = sub.add_parser("keygen", help="create an Ed25519 key pair for signing runs")
+    kg.add_argument("private")
+    kg.add_argument("public")
+
+    vf = sub.add_parser("verify", help="verify a run's manifest and signature")
+    vf.add_argument("run_dir")
+    vf.add_argument("--pubkey")
+
+    df = sub.add_parser("diff", help="compare two runs (exit 100 on regression)")
+    df.add_argument("run_a")
+    df.add_argument("run_b")
+    df.add_argument("--json", action="store_true")
+
+    rd = sub.add_parser("referential-diff", help="compare two referential versions")
+    rd.add_argument("old")
+    rd.add_argument("new")
+    rd.add_argument("--run", help="a run directory whose stale verdicts to list")
+    rd.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    extra: list[str] = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, extra = argv[:i], argv[i + 1 :]
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if exc.code in (0, None) else ExitCode.USAGE
+    if hasattr(args, "pytest_args"):
+        args.pytest_args = list(args.pytest_args or []) + extra
+    if not args.command:
+        parser.print_help()
+        return ExitCode.USAGE
+    try:
+        return int(_COMMANDS[args.command](args))
+    except ConfigError as exc:
+        _err(str(exc))
+        return ExitCode.USAGE
+    except (RunError, HomologError) as exc:
+        _err(str(exc))
+        return ExitCode.HARNESS
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

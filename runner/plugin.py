@@ -1,0 +1,382 @@
+"""The homolog pytest plugin (entry point `pytest11: homolog`).
+
+Inert unless `--homolog-referential` is given. Then it loads the referential and the
+target, turns every applicable (requirement, check, parameters) into one item of
+`homolog/cases/_cases.py::test_check`, provides the engine fixtures (`target`, `http`,
+`evidence`, `params`, `requirement`) plus the fixtures the suites declare in their
+`fixtures.py`, streams one line per finished case into `results.jsonl`, and writes
+`run.json` (and the manifest) when the session ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .attest import load_attestations, load_waivers
+from .checks import ParamsError, registry
+from .errors import CheckError, CheckOutcome, ConfigError, HomologError
+from .evidence import Evidence, Sanitizer
+from .http import HttpClient
+from .referential import Referential, load_referential
+from .runstore import Case, RunStore, build_cases, now_iso
+from .target import Target, load_target
+from .verdicts import Verdict
+
+_STATE = pytest.StashKey["RunState"]()
+_RESULT = pytest.StashKey[dict[str, Any]]()
+_EVIDENCE = pytest.StashKey[Evidence]()
+
+
+class RunState:
+    """What the plugin knows about the run in this process."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        opt = config.option
+        roots = [Path(p) for p in (opt.homolog_paths or [])]
+        self.store = RunStore(Path(opt.homolog_out or default_out_dir(opt.homolog_referential)))
+        self.resume = bool(opt.homolog_resume)
+        self.worker = hasattr(config, "workerinput")
+        self.referential: Referential = (
+            self.store.saved_referential() if self.resume and self.worker else load_referential(opt.homolog_referential, roots=roots)
+        )
+        self.target: Target = load_target(opt.homolog_target)
+        self.attestations = load_attestations(Path(opt.homolog_attestations)) if opt.homolog_attestations else {}
+        self.waivers = load_waivers(Path(opt.homolog_waivers)) if opt.homolog_waivers else {}
+        self.cases = build_cases(self.referential, self.target)
+        self.sanitizer = Sanitizer(self.target.secret_values())
+        self.done: set[str] = set()
+        self.deselected: set[str] = set()
+        self.counter = 0
+        self.total = 0
+
+
+def default_out_dir(referential: str) -> str:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = Path(referential).stem if referential.endswith((".yaml", ".yml")) else referential.replace("@", "-")
+    return str(Path("homolog-runs") / f"{name}-{stamp}")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("homolog", "homolog certification runs")
+    group.addoption("--homolog-referential", help="referential: file path, id or id@version")
+    group.addoption("--homolog-target", help="target YAML file describing the system under test")
+    group.addoption("--homolog-out", help="run directory to write")
+    group.addoption("--homolog-resume", action="store_true", help="continue the run in --homolog-out")
+    group.addoption("--homolog-attestations", help="attestations YAML file")
+    group.addoption("--homolog-waivers", help="waivers YAML file")
+    group.addoption("--homolog-path", dest="homolog_paths", action="append", help="extra folder of referentials")
+
+
+def active(config: pytest.Config) -> bool:
+    return bool(config.getoption("homolog_referential", None))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if not active(config):
+        return
+    if not config.getoption("homolog_target"):
+        raise pytest.UsageError("--homolog-target is required with --homolog-referential")
+    try:
+        state = RunState(config)
+        if not state.worker:
+            state.store.prepare(state.referential, state.target, resume=state.resume)
+    except (ConfigError, HomologError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_STATE] = state
+    if state.worker:
+        state.done = set(config.workerinput.get("homolog_done", ()))  # type: ignore[attr-defined]
+    elif state.resume:
+        state.done = set(state.store.results())
+    registry.load()
+    for name in registry.fixture_modules:
+        module = sys.modules.get(name)
+        if module is not None and not config.pluginmanager.is_registered(module):
+            config.pluginmanager.register(module, name)
+
+
+def pytest_configure_node(node: Any) -> None:
+    """xdist: give workers the controller's list of finished cases (identical collections)."""
+    state = node.config.stash.get(_STATE, None)
+    if state is not None:
+        node.workerinput["homolog_done"] = sorted(state.done)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "homolog_case" not in metafunc.fixturenames:
+        return
+    state = metafunc.config.stash.get(_STATE, None)
+    if state is None:
+        raise pytest.UsageError("homolog cases need --homolog-referential and --homolog-target")
+    metafunc.parametrize("homolog_case", state.cases, ids=[c.test_id for c in state.cases])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    keep, drop = [], []
+    for item in items:
+        case = _case_of(item)
+        if case is None and item.name.startswith("test_check") and "homolog" in item.nodeid:
+            drop.append(item)  # empty parameter set: no case at all
+        elif case is not None and case.key in state.done:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    state.total = len(keep)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        case = _case_of(item)
+        state = item.config.stash.get(_STATE, None)
+        if case is not None and state is not None and case.key not in state.done:
+            state.deselected.add(case.key)
+
+
+def _case_of(item: pytest.Item) -> Case | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    case = callspec.params.get("homolog_case")
+    return case if isinstance(case, Case) else None
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Target:
+    """The target under test, as loaded from --homolog-target."""
+    state = request.config.stash.get(_STATE, None)
+    if state is None:
+        raise CheckError("no target: run with --homolog-referential and --homolog-target")
+    return state.target
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Evidence:
+    """Where the running check attaches its evidence (sanitised)."""
+    state = request.config.stash.get(_STATE, None)
+    case = _case_of(request.node)  # type: ignore[arg-type]
+    if state is None or case is None:
+        import tempfile
+
+        return Evidence(Path(tempfile.mkdtemp(prefix="homolog-evidence-")), "adhoc")
+    ev = Evidence(state.store.dir, case.slug, state.sanitizer)
+    shutil.rmtree(ev.run_dir / "evidence" / case.slug, ignore_errors=True)  # left by a killed run
+    request.node.stash[_EVIDENCE] = ev
+    return ev
+
+
+@pytest.fixture
+def http(target: Target, evidence: Evidence) -> Iterator[HttpClient]:
+    """An HTTP client bound to the target, recording every exchange as evidence."""
+    client = HttpClient(target, evidence)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def requirement(request: pytest.FixtureRequest) -> Any:
+    """The requirement the running check verifies."""
+    case = _case_of(request.node)  # type: ignore[arg-type]
+    return case.requirement if case else None
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def execute_case(case: Case, request: pytest.FixtureRequest) -> None:
+    """Run one case: validate parameters, resolve the check's fixtures by name, call it."""
+    try:
+        spec = registry.get(case.ref.check)
+    except KeyError as exc:
+        load = "; ".join(f"{m}: {e}" for m, e in registry.load_errors.items())
+        raise CheckError(str(exc.args[0]) + (f" (suite load errors: {load})" if load else "")) from None
+    try:
+        params = spec.validate_params(case.ref.params_json)
+    except ParamsError as exc:
+        raise CheckError(f"invalid parameters for {spec.id}: {exc}") from None
+    kwargs: dict[str, Any] = {}
+    for name in spec.fixtures:
+        if name == "params":
+            kwargs[name] = params
+        else:
+            kwargs[name] = request.getfixturevalue(name)
+    spec.func(**kwargs)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    case = _case_of(item)
+    state = item.config.stash.get(_STATE, None)
+    if case is None or state is None:
+        return
+    report = outcome.get_result()
+    result = item.stash.setdefault(_RESULT, {"started": now_iso(), "t0": time.monotonic()})
+    if call.when in ("setup", "call") and "verdict" not in result:
+        if report.passed and call.when == "call":
+            result.update(verdict=Verdict.PASSED.value, message=None)
+        elif report.skipped:
+            result.update(verdict=Verdict.SKIPPED.value, message=_skip_reason(report))
+        elif report.failed:
+            verdict, message = classify(call.excinfo, item, state)
+            result.update(verdict=verdict, message=message)
+    if call.when == "teardown":
+        if "verdict" not in result:
+            result.update(verdict=Verdict.ERROR.value, message="the check did not run to an outcome")
+        if report.failed and call.excinfo is not None:
+            note = f"teardown problem: {call.excinfo.exconly()[:300]}"
+            result["message"] = f"{result['message']}; {note}" if result.get("message") else note
+        ev = item.stash.get(_EVIDENCE, None)
+        spec_title = registry.get(case.ref.check).title if case.ref.check in registry else case.ref.check
+        record = {
+            "key": case.key,
+            "requirement": case.requirement.id,
+            "check": case.ref.check,
+            "label": case.ref.label,
+            "title": spec_title,
+            "params": case.ref.params_json,
+            "verdict": result["verdict"],
+            "message": state.sanitizer.text(result["message"]) if result.get("message") else None,
+            "evidence": list(ev.paths) if ev else [],
+            "started": result["started"],
+            "duration": round(time.monotonic() - result["t0"], 3),
+            "nodeid": item.nodeid,
+        }
+        state.store.append(record)
+        report.user_properties.append(("homolog_verdict", result["verdict"]))
+        report.user_properties.append(("homolog_message", record["message"] or ""))
+
+
+def classify(excinfo: pytest.ExceptionInfo[BaseException] | None, item: pytest.Item, state: RunState) -> tuple[str, str]:
+    """Map an exception raised by a check to a verdict and a message."""
+    if excinfo is None:
+        return Verdict.ERROR.value, "unknown failure"
+    exc = excinfo.value
+    if isinstance(exc, CheckOutcome):
+        return exc.verdict, exc.message
+    if isinstance(exc, AssertionError):
+        return Verdict.FAILED.value, str(exc).strip() or _assert_line(excinfo)
+    # anything else is a fault of the check or the harness: it decided nothing
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    ev = item.stash.get(_EVIDENCE, None)
+    case = _case_of(item)
+    if ev is None and case is not None:
+        ev = item.stash[_EVIDENCE] = Evidence(state.store.dir, case.slug, state.sanitizer)
+    if ev is not None:
+        ev.attach_text("traceback.txt", tb)
+    where = ""
+    entries = [e for e in excinfo.traceback if "homolog" in str(e.path)]
+    if entries:
+        where = f" at {Path(str(entries[-1].path)).name}:{entries[-1].lineno + 1}"
+    return Verdict.ERROR.value, f"harness fault{where}: {type(exc).__name__}: {exc}"[:2000]
+
+
+def _assert_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    entry = excinfo.traceback[-1]
+    try:
+        line = str(entry.statement).strip()
+    except Exception:
+        line = ""
+    return f"assertion failed: {line}" if line else "assertion failed"
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "skipped")
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    if not active(config) or "test_check[" not in report.nodeid:
+        return None
+    if report.when != "teardown":
+        return "", "", ""  # the verdict is reported once, at teardown
+    props = dict(report.user_properties)
+    verdict = props.get("homolog_verdict")
+    if verdict is None:
+        return None
+    return verdict, "", ""
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    props = dict(report.user_properties)
+    if report.when != "teardown" or "homolog_verdict" not in props:
+        return
+    config = _CONFIG[0] if _CONFIG else None
+    if config is None:
+        return
+    state = config.stash.get(_STATE, None)
+    tr = config.pluginmanager.getplugin("terminalreporter")
+    if state is None or tr is None:
+        return
+    state.counter += 1
+    verdict = props["homolog_verdict"]
+    name = report.nodeid.split("[", 1)[-1][:-1]
+    total = state.total or "?"
+    line = f"[{state.counter:>4}/{total}] {verdict.upper():<8} {name}"
+    message = props.get("homolog_message") or ""
+    if verdict not in ("passed",) and message:
+        line += f"  — {message[:160]}"
+    tr.write_line(line, **_COLOURS.get(verdict, {}))
+
+
+_COLOURS = {"passed": {"green": True}, "failed": {"red": True, "bold": True}, "error": {"yellow": True, "bold": True}}
+_CONFIG: list[pytest.Config] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if active(session.config):
+        _CONFIG[:] = [session.config]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash.get(_STATE, None)
+    if state is None or state.worker:
+        return
+    doc = state.store.finalize(
+        state.referential,
+        state.target,
+        attestations=state.attestations,
+        waivers=state.waivers,
+        deselected=state.deselected,
+    )
+    try:
+        from .integrity import write_manifest
+    except ImportError:  # integrity lands with the reports work
+        write_manifest = None  # type: ignore[assignment]
+    if write_manifest is not None:
+        write_manifest(state.store.dir)
+    config.stash[_RESULT_DOC] = doc
+    if _CONFIG and _CONFIG[0] is config:
+        _CONFIG.clear()
+    tr = config.pluginmanager.getplugin("terminalreporter")
+    if tr is not None:
+        counts = ", ".join(f"{n} {v}" for v, n in doc["summary"]["requirements"].items() if n)
+        tr.write_line(f"homolog: {doc['status']} — requirements: {counts}")
+        tr.write_line(f"homolog: run directory {state.store.dir}")
+
+
+_RESULT_DOC = pytest.StashKey[dict[str, Any]]()

@@ -1,0 +1,98 @@
+"""JSON Schemas of homolog's file formats and their validation into located problems."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from .errors import Problem
+from .yamlsafe import Located, PathKey
+
+__all__ = ["load_schema", "schema_problems"]
+
+SCHEMA_FILES = {
+    "referential": "referential.schema.json",
+    "target": "target.schema.json",
+    "run": "run.schema.json",
+}
+
+
+@cache
+def load_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema named `kind` (referential, target, run), shipped as package data."""
+    text = resources.files("homolog.referentials").joinpath(SCHEMA_FILES[kind]).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator(kind: str) -> jsonschema.protocols.Validator:
+    schema = load_schema(kind)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)  # type: ignore[no-any-return]
+
+
+def schema_problems(doc: Located, kind: str) -> list[Problem]:
+    """Validate `doc` against the `kind` schema; one located, actionable problem per error."""
+    problems: list[Problem] = []
+    for err in sorted(_validator(kind).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+        problems.extend(_explain(doc, err))
+    return problems
+
+
+def _explain(doc: Located, err: ValidationError) -> list[Problem]:
+    path: PathKey = tuple(err.absolute_path)
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        out = []
+        for key in err.instance:
+            if key in allowed or _matches_pattern(schema, key):
+                continue
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            out.append(
+                doc.problem(
+                    (*path, key),
+                    f"unknown key; expected one of: {', '.join(allowed)}" if allowed else "unknown key",
+                    close[0] if close else None,
+                )
+            )
+        return out
+    if err.validator == "oneOf" and "checks" in json.dumps(err.validator_value)[:400]:
+        present = [k for k in ("checks", "attestation", "not_tested") if k in (err.instance or {})]
+        if len(present) != 1:
+            found = ", ".join(present) if present else "none"
+            return [doc.problem(path, f"needs exactly one of checks, attestation, not_tested (found: {found})")]
+        # exactly one present: the real error is inside it
+        inner = [e for e in (err.context or []) if not e.validator == "required"]
+        if inner:
+            return _explain(doc, min(inner, key=lambda e: len(e.path)))
+    if err.validator == "oneOf" and err.context:
+        best = jsonschema.exceptions.best_match(err.context)
+        if best is not None and best is not err:
+            return _explain(doc, best)
+    if err.validator == "required":
+        missing = [k for k in err.validator_value if k not in (err.instance or {})]
+        return [doc.problem(path, f"missing required key {k!r}") for k in missing]
+    if err.validator == "enum":
+        close = difflib.get_close_matches(str(err.instance), [str(v) for v in err.validator_value], n=1)
+        allowed = ", ".join(map(str, err.validator_value))
+        return [doc.problem(path, f"{err.instance!r} is not one of: {allowed}", close[0] if close else None)]
+    if err.validator == "const":
+        return [doc.problem(path, f"must be {err.validator_value!r}, not {err.instance!r}")]
+    message = err.message
+    if len(message) > 300:
+        message = message[:300] + "..."
+    return [doc.problem(path, message)]
+
+
+def _matches_pattern(schema: dict[str, Any], key: str) -> bool:
+    import re
+
+    return any(re.search(p, key) for p in schema.get("patternProperties", {}))

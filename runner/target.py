@@ -1,0 +1,233 @@
+"""Targets: the vendor's description of the system under test (`homolog.target/1`).
+
+Secrets never appear in a target file: it names environment variables, read only
+when a check needs them (`Target.secret_value`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from .errors import CheckError, Problem, TargetError
+from .schemas import schema_problems
+from .yamlsafe import load_yaml
+
+__all__ = ["AuthSpec", "PageSpec", "Target", "load_target"]
+
+
+@dataclass(frozen=True)
+class AuthSpec:
+    """How to authenticate against one part of the SUT."""
+
+    name: str
+    type: str
+    fields: Mapping[str, str]
+
+    @property
+    def username(self) -> str | None:
+        if "username" in self.fields:
+            return self.fields["username"]
+        env = self.fields.get("username_env")
+        return os.environ.get(env) if env else None
+
+    def env_names(self) -> list[str]:
+        return [v for k, v in self.fields.items() if k.endswith("_env")]
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A named page of the page map, with named locators."""
+
+    name: str
+    path: str
+    base: str = "web"
+    title: str | None = None
+    locators: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def url(self, base_url: str, **fmt: Any) -> str:
+        try:
+            path = self.path.format(**fmt)
+        except KeyError as exc:
+            raise CheckError(f"page {self.name!r}: no value for placeholder {exc} in path {self.path!r}") from None
+        return base_url.rstrip("/") + path
+
+    def locator(self, name: str) -> str:
+        try:
+            return self.locators[name]
+        except KeyError:
+            known = ", ".join(self.locators) or "none"
+            raise CheckError(
+                f"the target's page map has no locator {name!r} on page {self.name!r} (known: {known})"
+            ) from None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A loaded target file."""
+
+    path: Path | None
+    raw: Mapping[str, Any]
+
+    # -- identity
+    @property
+    def name(self) -> str:
+        return str(self.raw["system"]["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self.raw["system"]["version"])
+
+    @property
+    def vendor(self) -> str | None:
+        return self.raw["system"].get("vendor")
+
+    # -- addresses
+    @property
+    def base_urls(self) -> Mapping[str, str]:
+        return MappingProxyType(dict(self.raw["base_urls"]))
+
+    def base_url(self, name: str) -> str:
+        try:
+            return str(self.raw["base_urls"][name])
+        except KeyError:
+            known = ", ".join(self.raw["base_urls"])
+            raise CheckError(f"the target declares no base URL {name!r} (base_urls has: {known})") from None
+
+    def url(self, path_or_url: str, base: str) -> str:
+        """Absolute URL for a path relative to a named base (absolute URLs pass through)."""
+        if urlsplit(path_or_url).scheme:
+            return path_or_url
+        root = self.base_url(base).rstrip("/") + "/"
+        return urljoin(root, path_or_url.lstrip("/"))
+
+    @property
+    def hosts(self) -> frozenset[tuple[str, int]]:
+        """(host, port) pairs in scope: the hosts of every declared base URL."""
+        out = set()
+        for url in self.raw["base_urls"].values():
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            out.add(((parts.hostname or "").lower(), port))
+        return frozenset(out)
+
+    def in_scope(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return False
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return ((parts.hostname or "").lower(), port) in self.hosts
+
+    # -- TLS and limits
+    @property
+    def ssl_verify(self) -> bool | str:
+        tls = self.raw.get("tls") or {}
+        if tls.get("ca_file"):
+            return str(self.resolve_path(tls["ca_file"]))
+        return bool(tls.get("verify", True))
+
+    @property
+    def timeouts(self) -> Mapping[str, Any]:
+        return self.raw.get("timeouts") or {}
+
+    # -- options, data, pages, settings
+    @property
+    def options(self) -> Mapping[str, Any]:
+        return MappingProxyType(dict(self.raw.get("options") or {}))
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        return MappingProxyType(dict(self.raw.get("data") or {}))
+
+    def datum(self, key: str) -> Any:
+        data = self.raw.get("data") or {}
+        if key not in data:
+            raise CheckError(f"the target declares no test data {key!r} (under data:)")
+        return data[key]
+
+    def page(self, name: str) -> PageSpec:
+        pages = self.raw.get("pages") or {}
+        if name not in pages:
+            known = ", ".join(pages) or "none"
+            raise CheckError(f"the target's page map has no page {name!r} (pages: {known})")
+        p = pages[name]
+        return PageSpec(name, p["path"], p.get("base", "web"), p.get("title"), MappingProxyType(dict(p.get("locators") or {})))
+
+    def settings(self, domain: str) -> Mapping[str, Any]:
+        return MappingProxyType(dict((self.raw.get("settings") or {}).get(domain) or {}))
+
+    def auth(self, name: str) -> AuthSpec | None:
+        spec = (self.raw.get("auth") or {}).get(name)
+        if spec is None:
+            return None
+        return AuthSpec(name, spec["type"], MappingProxyType({k: v for k, v in spec.items() if k != "type"}))
+
+    def secret_value(self, auth_name: str, field_name: str) -> str:
+        """Read a secret from the environment variable the target names."""
+        spec = self.auth(auth_name)
+        if spec is None:
+            raise CheckError(f"the target declares no auth {auth_name!r}")
+        key = field_name if field_name.endswith("_env") else f"{field_name}_env"
+        env = spec.fields.get(key)
+        if not env:
+            raise CheckError(f"auth {auth_name!r} names no environment variable for {field_name!r} ({key})")
+        value = os.environ.get(env)
+        if not value:
+            raise CheckError(f"environment variable {env} (auth {auth_name!r}, {key}) is not set")
+        return value
+
+    def secret_values(self) -> list[str]:
+        """Current values of every secret the target names (for sanitising evidence)."""
+        values = []
+        for name in self.raw.get("auth") or {}:
+            spec = self.auth(name)
+            if spec:
+                values += [os.environ[e] for e in spec.env_names() if os.environ.get(e)]
+        return values
+
+    def resolve_path(self, p: str | Path) -> Path:
+        path = Path(p).expanduser()
+        if not path.is_absolute() and self.path is not None:
+            path = self.path.parent / path
+        return path
+
+    def describe(self) -> dict[str, Any]:
+        """The target without secrets, as recorded in run.json (env var names only)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "vendor": self.vendor,
+            "base_urls": dict(self.raw["base_urls"]),
+            "options": dict(self.raw.get("options") or {}),
+            "auth": {k: dict(v) for k, v in (self.raw.get("auth") or {}).items()},
+            "data": dict(self.raw.get("data") or {}),
+            "file": str(self.path) if self.path else None,
+        }
+
+
+def load_target(path: str | Path) -> Target:
+    """Load and validate a target file; raise TargetError naming file, line and key."""
+    path = Path(path)
+    if not path.is_file():
+        raise TargetError([Problem(path, None, "", "target file not found")])
+    doc = load_yaml(path, cls=TargetError)
+    if not isinstance(doc.data, dict):
+        raise TargetError([Problem(path, 1, "", "a target must be a mapping of keys")])
+    problems = schema_problems(doc, "target")
+    for name, spec in (doc.data.get("auth") or {}).items():
+        if isinstance(spec, dict):
+            for key, value in spec.items():
+                if key in ("password", "token", "client_secret", "secret"):
+                    dotted_key = f"auth.{name}.{key}"
+                    problems = [p for p in problems if p.key != dotted_key]
+                    problems.append(
+                        doc.problem(("auth", name, key), "secrets are never written in a target file", f"{key}_env")
+                    )
+    if problems:
+        raise TargetError(problems)
+    return Target(path.resolve(), doc.data)

@@ -1,0 +1,23 @@
+"""Package layout: source folders mapped under the single top-level name `homolog`.
+
+`runner/` is `homolog`, `suites/` is `homolog.suites`, `reports/` is `homolog.reports`,
+`fixtures/` is `homolog.fixtures` and `referentials/` is `homolog.referentials`, so no
+generic name (runner, reports...) lands at the top of site-packages.
+"""
+
+from setuptools import find_packages, setup
+
+ROOTS = {
+    "homolog": "runner",
+    "homolog.suites": "suites",
+    "homolog.reports": "reports",
+    "homolog.fixtures": "fixtures",
+    "homolog.referentials": "referentials",
+}
+
+packages = []
+for name, folder in ROOTS.items():
+    packages.append(name)
+    packages += [f"{name}.{sub}" for sub in find_packages(folder)]
+
+setup(packages=packages, package_dir=ROOTS)

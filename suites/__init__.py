@@ -1,0 +1,1 @@
+"""Checks of homolog, one folder per domain."""

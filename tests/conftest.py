@@ -1,0 +1,73 @@
+"""Shared fixtures for homolog's own tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from homolog.fixtures.refsut import RefSut
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The checkout's root folder."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Published data beside the project (`../shared/data`): FR Core, RGAA, ANS CDA."""
+    path = REPO_ROOT.parent / "shared" / "data"
+    if not path.is_dir():
+        pytest.fail(f"shared data not found at {path}: these tests need ../shared/data")
+    return path
+
+
+@pytest.fixture
+def refsut(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., RefSut]]:
+    """Factory: ``refsut(defects={...}, **kw)`` starts a reference SUT, stopped at teardown.
+
+    The environment variables its target names are set (and restored) with monkeypatch.
+    """
+    from homolog.fixtures.refsut import start_sut
+
+    started: list[RefSut] = []
+
+    def factory(defects: Iterable[str] = (), **kw: Any) -> RefSut:
+        kw.setdefault("workdir", tmp_path_factory.mktemp("refsut"))
+        sut = start_sut(defects, **kw)
+        started.append(sut)
+        for key, value in sut.env.items():
+            monkeypatch.setenv(key, value)
+        return sut
+
+    yield factory
+    for sut in started:
+        sut.stop()
+
+
+@pytest.fixture(scope="session")
+def clean_sut(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RefSut]:
+    """One reference SUT without defects for the whole session (env vars set meanwhile).
+
+    Shared: tests must not lock its accounts or change its passwords.
+    """
+    from homolog.fixtures.refsut import start_sut
+
+    sut = start_sut(workdir=tmp_path_factory.mktemp("clean-sut"))
+    patcher = pytest.MonkeyPatch()
+    for key, value in sut.env.items():
+        patcher.setenv(key, value)
+    try:
+        yield sut
+    finally:
+        patcher.undo()
+        sut.stop()

@@ -1,0 +1,120 @@
+"""Fixtures for the engine tests: a loopback HTTP server with known behaviours, files."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+import enginechecks  # noqa: F401  (registers the engine test checks)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes = b"ok", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802
+        port = self.server.server_address[1]
+        if self.path == "/ok":
+            self._send(200, b'{"ok": true}', {"Content-Type": "application/json"})
+        elif self.path == "/missing":
+            self._send(404, b"nope")
+        elif self.path == "/slow":
+            time.sleep(3)
+            self._send(200)
+        elif self.path == "/big":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.end_headers()
+            chunk = b"x" * 65536
+            try:
+                for _ in range(200):  # 12.5 MiB
+                    self.wfile.write(chunk)
+            except OSError:
+                pass
+        elif self.path == "/redirect-out":
+            self._send(302, b"", {"Location": "http://203.0.113.7/steal"})
+        elif self.path == "/redirect-in":
+            self._send(302, b"", {"Location": f"http://127.0.0.1:{port}/ok"})
+        elif self.path == "/loop":
+            self._send(302, b"", {"Location": "/loop"})
+        elif self.path == "/cookie":
+            self._send(200, b"ok", {"Set-Cookie": "sid=s3cr3tvalue; Secure; HttpOnly; SameSite=Lax"})
+        elif self.path == "/echo":
+            body = f"auth={self.headers.get('Authorization')}".encode()
+            self._send(200, body, {"Content-Type": "text/plain"})
+        else:
+            self._send(404, b"unknown")
+
+
+@pytest.fixture(scope="session")
+def web_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def target_file(tmp_path: Path, web_server: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ENGINE_TEST_TOKEN", "tok-9f8e7d6c5b4a")
+    path = tmp_path / "target.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "format": "homolog.target/1",
+                "system": {"name": "engine test server", "version": "1"},
+                "base_urls": {"web": web_server},
+                "timeouts": {"read": 1.0, "max_response_bytes": 1048576},
+                "auth": {"api": {"type": "bearer", "token_env": "ENGINE_TEST_TOKEN"}},
+                "options": {"modules": ["dmp"]},
+            }
+        )
+    )
+    return path
+
+
+def requirement(rid: str, check: str | None = None, **kw: object) -> dict[str, object]:
+    req: dict[str, object] = {
+        "id": rid,
+        "title": f"title of {rid}",
+        "text": {"fr": f"texte de {rid}", "en": f"text of {rid}"},
+        "level": "exigence",
+        "family": "tests",
+        "source": {"document": "engine tests", "section": "1"},
+    }
+    if check:
+        req["checks"] = [{"check": check, **({"with": kw.pop("with_")} if "with_" in kw else {})}]
+    req.update(kw)
+    return req
+
+
+def write_referential(path: Path, requirements: list[dict[str, object]], **meta: object) -> Path:
+    doc = {
+        "format": "homolog.referential/1",
+        "id": meta.pop("id", "engine-test"),
+        "version": meta.pop("version", "1.0.0"),
+        "title": "Engine test referential",
+        "publisher": "homolog",
+        "date": "2026-11-22",
+        **meta,
+        "requirements": requirements,
+    }
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from homolog.errors import CheckError, TargetError
+from homolog.target import load_target
+
+BASE = """format: homolog.target/1
+system: {name: SUT, version: "2.1"}
+base_urls: {web: "https://127.0.0.1:8443", fhir: "https://127.0.0.1:8443/fhir"}
+tls: {ca_file: ca.pem}
+auth:
+  fhir: {type: bearer, token_env: T_TOKEN}
+options: {modules: [dmp]}
+data: {patient: p1}
+pages:
+  patient: {path: "/patients/{patient}", locators: {banner: "#b"}}
+"""
+
+
+def test_target_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(BASE)
+    t = load_target(path)
+    assert t.ssl_verify == str(tmp_path / "ca.pem")
+    assert t.url("Patient/1", "fhir") == "https://127.0.0.1:8443/fhir/Patient/1"
+    assert t.in_scope("https://127.0.0.1:8443/x") and not t.in_scope("https://127.0.0.1:9999/x")
+    assert t.page("patient").url(t.base_url("web"), **t.data) == "https://127.0.0.1:8443/patients/p1"
+    with pytest.raises(CheckError, match="no test data 'nope'"):
+        t.datum("nope")
+    with pytest.raises(CheckError, match="T_TOKEN"):
+        t.secret_value("fhir", "token")
+    monkeypatch.setenv("T_TOKEN", "abc123")
+    assert t.secret_value("fhir", "token") == "abc123"
+    assert "abc123" not in str(t.describe())
+
+
+def test_secret_written_in_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(BASE.replace("token_env: T_TOKEN", "token: hunter2"))
+    with pytest.raises(TargetError) as info:
+        load_target(path)
+    (problem,) = info.value.problems
+    assert problem.key == "auth.fhir.token" and problem.line == 6 and problem.suggestion == "token_env"
+
+
+def test_misspelt_top_level_key(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(BASE.replace("options:", "optoins:"))
+    with pytest.raises(TargetError) as info:
+        load_target(path)
+    (problem,) = info.value.problems
+    assert problem.suggestion == "options" and problem.line == 7
