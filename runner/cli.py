@@ -74,7 +74,7 @@ def _execute(
     )
     code = pytest.main(args)
     run_json = out / "run.json"
-    if code in (pytest.ExitCode.USAGE_ERROR,) and not run_json.exists():
+    if code == pytest.ExitCode.USAGE_ERROR:
         raise ConfigError("the run could not start (see the message above)")
     if not run_json.exists():
         raise HomologError(f"pytest ended with code {int(code)} and no run.json was written in {out}")

@@ -8,6 +8,7 @@ environment variables, and writes the sanitised exchange to the check's evidence
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -360,7 +361,9 @@ def _body_fields(body: bytes, content_type: str, s: Sanitizer) -> dict[str, Any]
     return fields
 
 
+@functools.lru_cache(maxsize=16)
 def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
+    """One context per trust setting: loading a CA bundle costs tens of milliseconds."""
     if isinstance(verify, str):
         try:
             return ssl.create_default_context(cafile=verify)

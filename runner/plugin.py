@@ -45,8 +45,9 @@ class RunState:
         self.store = RunStore(Path(opt.homolog_out or default_out_dir(opt.homolog_referential)))
         self.resume = bool(opt.homolog_resume)
         self.worker = hasattr(config, "workerinput")
+        # a resumed run keeps the referential it started with, whatever is on disk now
         self.referential: Referential = (
-            self.store.saved_referential() if self.resume and self.worker else load_referential(opt.homolog_referential, roots=roots)
+            self.store.saved_referential() if self.resume else load_referential(opt.homolog_referential, roots=roots)
         )
         self.target: Target = load_target(opt.homolog_target)
         self.attestations = load_attestations(Path(opt.homolog_attestations)) if opt.homolog_attestations else {}

@@ -107,9 +107,7 @@ class RunStore:
         """Create the folder and its inputs, or check a resumed one matches."""
         session = {"referential": referential.ref, "referential_sha256": referential.sha256, "target": target.describe()}
         if resume:
-            saved = self.session()
-            if saved.get("referential_sha256") != referential.sha256:
-                raise RunError(f"{self.dir}: the referential changed since this run started; start a new run")
+            self.session()  # raises when the folder is not a run
             self.repair()
             return
         if self.results_path.exists() or (self.dir / "run.json").exists():
