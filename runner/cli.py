@@ -289,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--lang", default="fr", choices=["fr", "en"])
     d.add_argument("-k", metavar="EXPR")
     d.add_argument("-n", type=int, metavar="N")
+    d.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
     lint = sub.add_parser("lint", help="validate referential and target files")
     lint.add_argument("paths", nargs="*", help="files or folders (default: the built-in referentials)")

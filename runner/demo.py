@@ -108,7 +108,9 @@ def run_demo(args: argparse.Namespace) -> int:
             os.environ.update(sut.env)
             try:
                 print(f"homolog demo: SUT on {sut.base_https} — running {referential}", flush=True)
-                doc = _execute(referential, sut.target_path, out, keyword=args.k, workers=args.n)
+                doc = _execute(
+                    referential, sut.target_path, out, keyword=args.k, workers=args.n, extra=args.pytest_args
+                )
             finally:
                 for k, v in saved.items():
                     if v is None:
