@@ -35,7 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     wbufsize = 65536  # one write per response: avoids the Nagle / delayed-ACK 40 ms stall
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = b'{"ok": true}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -62,15 +62,31 @@ def main() -> int:
         (work / "bench_checks.py").write_text(BENCH_CHECKS)
         sys.path.insert(0, str(work))
         reqs = [
-            {"id": f"BENCH.{i:04d}", "title": "get", "text": "GET /ok", "level": "exigence",
-             "source": {"document": "bench"}, "checks": [{"check": "bench.http.get"}]}
+            {
+                "id": f"BENCH.{i:04d}",
+                "title": "get",
+                "text": "GET /ok",
+                "level": "exigence",
+                "source": {"document": "bench"},
+                "checks": [{"check": "bench.http.get"}],
+            }
             for i in range(args.checks)
         ]
-        ref = {"format": "homolog.referential/1", "id": "bench", "version": "1.0.0", "title": "bench",
-               "publisher": "bench", "date": "2026-11-22", "requirements": reqs}
+        ref = {
+            "format": "homolog.referential/1",
+            "id": "bench",
+            "version": "1.0.0",
+            "title": "bench",
+            "publisher": "bench",
+            "date": "2026-11-22",
+            "requirements": reqs,
+        }
         (work / "ref.yaml").write_text(yaml.safe_dump(ref))
-        (work / "target.yaml").write_text(yaml.safe_dump({
-            "format": "homolog.target/1", "system": {"name": "bench", "version": "1"}, "base_urls": {"web": base}}))
+        (work / "target.yaml").write_text(
+            yaml.safe_dump(
+                {"format": "homolog.target/1", "system": {"name": "bench", "version": "1"}, "base_urls": {"web": base}}
+            )
+        )
 
         # plain httpx loop: the floor
         t0 = time.perf_counter()
@@ -82,8 +98,23 @@ def main() -> int:
         from homolog.cli import main as homolog_main
 
         t0 = time.perf_counter()
-        code = homolog_main(["run", "-r", str(work / "ref.yaml"), "-t", str(work / "target.yaml"),
-                             "--out", str(work / "run"), "--report", "", "--", "-p", "bench_checks", "-qq"])
+        code = homolog_main(
+            [
+                "run",
+                "-r",
+                str(work / "ref.yaml"),
+                "-t",
+                str(work / "target.yaml"),
+                "--out",
+                str(work / "run"),
+                "--report",
+                "",
+                "--",
+                "-p",
+                "bench_checks",
+                "-qq",
+            ]
+        )
         engine = time.perf_counter() - t0
         if code != 0:
             print(f"homolog run exited {code}", file=sys.stderr)

@@ -110,8 +110,12 @@ def _entries(path: Path, fmt: str, key: str, required: tuple[str, ...]) -> list[
 def load_attestations(path: Path) -> dict[str, Attested]:
     """Attestations by requirement id; evidence paths are relative to the file."""
     out = {}
-    for item, _ in _entries(path, "homolog.attestations/1", "attestations",
-                            ("requirement", "evidence", "sha256", "author", "reviewer", "date")):
+    for item, _ in _entries(
+        path,
+        "homolog.attestations/1",
+        "attestations",
+        ("requirement", "evidence", "sha256", "author", "reviewer", "date"),
+    ):
         ev = Path(str(item["evidence"]))
         out[str(item["requirement"])] = Attested(
             str(item["requirement"]),
@@ -129,7 +133,9 @@ def load_attestations(path: Path) -> dict[str, Attested]:
 def load_waivers(path: Path) -> dict[str, Waiver]:
     """Waivers by requirement id."""
     out = {}
-    for item, _ in _entries(path, "homolog.waivers/1", "waivers", ("requirement", "justification", "approver", "expires")):
+    for item, _ in _entries(
+        path, "homolog.waivers/1", "waivers", ("requirement", "justification", "approver", "expires")
+    ):
         out[str(item["requirement"])] = Waiver(
             str(item["requirement"]), str(item["justification"]), str(item["approver"]), str(item["expires"])
         )

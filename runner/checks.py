@@ -88,7 +88,9 @@ class CheckSpec:
                 msg = err["msg"]
                 if err["type"] == "extra_forbidden":
                     close = difflib.get_close_matches(str(err["loc"][0]), known, n=1)
-                    msg = "unknown parameter" + (f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known)}")
+                    msg = "unknown parameter" + (
+                        f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known)}"
+                    )
                 problems.append((key, msg))
             raise ParamsError(self.id, problems) from None
 

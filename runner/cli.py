@@ -69,8 +69,16 @@ def _execute(
 
     out.mkdir(parents=True, exist_ok=True)
     args = pytest_args(
-        referential, target, out, resume=resume, keyword=keyword, workers=workers,
-        attestations=attestations, waivers=waivers, paths=paths, extra=extra,
+        referential,
+        target,
+        out,
+        resume=resume,
+        keyword=keyword,
+        workers=workers,
+        attestations=attestations,
+        waivers=waivers,
+        paths=paths,
+        extra=extra,
     )
     code = pytest.main(args)
     run_json = out / "run.json"
@@ -119,8 +127,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         out = Path(args.out or default_out_dir(referential))
     doc = _execute(
-        referential, target, out, resume=resume_dir is not None, keyword=args.k, workers=args.n,
-        attestations=args.attestations, waivers=args.waivers, paths=args.path or (), extra=args.pytest_args,
+        referential,
+        target,
+        out,
+        resume=resume_dir is not None,
+        keyword=args.k,
+        workers=args.n,
+        attestations=args.attestations,
+        waivers=args.waivers,
+        paths=args.path or (),
+        extra=args.pytest_args,
     )
     reports = _render(out, args.report, args.lang)
     _summary(doc, out, reports)
@@ -233,25 +249,19 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 @command("referential-diff")
 def cmd_refdiff(args: argparse.Namespace) -> int:
-    from .referential import load_referential
     from .refdiff import diff_referentials, stale_verdicts
+    from .referential import load_referential
+    from .runfile import read_run
 
-    old, new = load_referential(args.old), load_referential(args.new)
-    d = diff_referentials(old, new)
-    stale = None
-    if args.run:
-        stale = stale_verdicts(d, json.loads((Path(args.run) / "run.json").read_text("utf-8")))
+    d = diff_referentials(load_referential(args.old), load_referential(args.new))
+    stale = stale_verdicts(d, read_run(Path(args.run))) if args.run else None
     if args.json:
-        out = json.loads(d.to_json())
+        out = d.to_json()
         if stale is not None:
-            out["stale_verdicts"] = [s if isinstance(s, dict) else getattr(s, "__dict__", str(s)) for s in stale]
-        print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+            out["stale_verdicts"] = [s.to_json() for s in stale]
+        print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
-        print(d.to_text())
-        if stale is not None:
-            print(f"\nstale verdicts in {args.run}: {len(stale)}")
-            for s in stale:
-                print(f"  {s}")
+        print(d.to_text(stale), end="")
     return 0
 
 

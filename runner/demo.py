@@ -73,7 +73,7 @@ def started_demo_sut(defects: set[str], workdir: Path) -> Iterator[Any]:
         try:
             from homolog.suites.security.psc import PscSimulator
         except ImportError:
-            PscSimulator = None  # type: ignore[assignment,misc]  # noqa: N806
+            PscSimulator = None  # type: ignore[assignment,misc]
         kwargs: dict[str, Any] = {}
         if PscSimulator is not None:
             psc = stack.enter_context(PscSimulator())
@@ -102,21 +102,22 @@ def run_demo(args: argparse.Namespace) -> int:
     referential = args.referential or DEFAULT_REFERENTIAL
     out = Path(args.out or default_out_dir("demo" + ("-" + "-".join(sorted(defects)) if defects else "")))
     print(f"homolog demo: starting the reference SUT (defects: {', '.join(sorted(defects)) or 'none'})", flush=True)
-    with _terminate_on_sigterm(), tempfile.TemporaryDirectory(prefix="homolog-demo-") as tmp:
-        with started_demo_sut(defects, Path(tmp)) as sut:
-            saved = {k: os.environ.get(k) for k in sut.env}
-            os.environ.update(sut.env)
-            try:
-                print(f"homolog demo: SUT on {sut.base_https} — running {referential}", flush=True)
-                doc = _execute(
-                    referential, sut.target_path, out, keyword=args.k, workers=args.n, extra=args.pytest_args
-                )
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
+    with (
+        _terminate_on_sigterm(),
+        tempfile.TemporaryDirectory(prefix="homolog-demo-") as tmp,
+        started_demo_sut(defects, Path(tmp)) as sut,
+    ):
+        saved = {k: os.environ.get(k) for k in sut.env}
+        os.environ.update(sut.env)
+        try:
+            print(f"homolog demo: SUT on {sut.base_https} — running {referential}", flush=True)
+            doc = _execute(referential, sut.target_path, out, keyword=args.k, workers=args.n, extra=args.pytest_args)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
     reports = _render(out, args.report, args.lang)
     _summary(doc, out, reports)
     sys.stdout.flush()

@@ -1,14 +1,14 @@
 """Exceptions of homolog.
 
-    HomologError                    base of everything homolog raises on purpose
-    ├── ConfigError                 a user's file or argument is wrong (exit 1, no traceback)
-    │   ├── ReferentialError        a referential file (file, line, key, suggestion)
-    │   └── TargetError             a target file
-    ├── RunError                    a run directory cannot be used (resume, report)
-    └── CheckOutcome                raised inside a check to end it with a verdict
-        ├── CheckFailed             the SUT does not meet the requirement  -> failed
-        └── CheckError              the check could not decide             -> error
-            └── HttpError           transport: timeout, refused, too large, redirect out of scope
+HomologError                    base of everything homolog raises on purpose
+├── ConfigError                 a user's file or argument is wrong (exit 1, no traceback)
+│   ├── ReferentialError        a referential file (file, line, key, suggestion)
+│   └── TargetError             a target file
+├── RunError                    a run directory cannot be used (resume, report)
+└── CheckOutcome                raised inside a check to end it with a verdict
+    ├── CheckFailed             the SUT does not meet the requirement  -> failed
+    └── CheckError              the check could not decide             -> error
+        └── HttpError           transport: timeout, refused, too large, redirect out of scope
 """
 
 from __future__ import annotations

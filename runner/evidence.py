@@ -44,9 +44,9 @@ SENSITIVE_KEYS = frozenset(
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
 _KEYS = "|".join(sorted(SENSITIVE_KEYS, key=len, reverse=True))
-_JSON_KV = re.compile(r'("(?:%s)"\s*:\s*)"(?:[^"\\]|\\.)*"' % _KEYS, re.I)
-_FORM_KV = re.compile(r"(?<![A-Za-z0-9_])((?:%s)=)[^&\s\"'<>]+" % _KEYS, re.I)
-_HTML_INPUT = re.compile(r'(<input[^>]*name="(?:%s)"[^>]*value=")[^"]*' % _KEYS, re.I)
+_JSON_KV = re.compile(r'("(?:' + _KEYS + r')"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I)
+_FORM_KV = re.compile(r"(?<![A-Za-z0-9_])((?:" + _KEYS + r")=)[^&\s\"'<>]+", re.I)
+_HTML_INPUT = re.compile(r'(<input[^>]*name="(?:' + _KEYS + r')"[^>]*value=")[^"]*', re.I)
 
 
 class Sanitizer:
@@ -71,7 +71,10 @@ class Sanitizer:
             netloc = f"{parts.username}:{REDACTED}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
             parts = parts._replace(netloc=netloc)
         if parts.query:
-            query = [(k, REDACTED if k.lower() in SENSITIVE_KEYS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+            query = [
+                (k, REDACTED if k.lower() in SENSITIVE_KEYS else v)
+                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            ]
             parts = parts._replace(query=urlencode(query, safe=REDACTED))
         return self.text(urlunsplit(parts))
 

@@ -285,10 +285,20 @@ class HttpClient:
         if error:
             raise HttpError(f"{method} {self.sanitizer.url(str(request.url))}: {error}")
         assert resp is not None
-        return Response(method, str(request.url), resp.status_code, resp.headers, body, elapsed, evidence_path=path,
-                        raw_headers=[(k, v) for k, v in resp.headers.multi_items()])
+        return Response(
+            method,
+            str(request.url),
+            resp.status_code,
+            resp.headers,
+            body,
+            elapsed,
+            evidence_path=path,
+            raw_headers=[(k, v) for k, v in resp.headers.multi_items()],
+        )
 
-    def _record(self, request: httpx.Request, resp: httpx.Response | None, body: bytes, elapsed: float, error: str | None) -> str | None:
+    def _record(
+        self, request: httpx.Request, resp: httpx.Response | None, body: bytes, elapsed: float, error: str | None
+    ) -> str | None:
         if self.evidence is None:
             return None
         s = self.sanitizer

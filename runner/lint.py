@@ -58,7 +58,11 @@ def lint_file(path: Path) -> list[Problem]:
             (load_attestations if fmt == "homolog.attestations/1" else load_waivers)(path)
             return []
         if fmt != "homolog.referential/1":
-            return [doc.problem(("format",), "unknown or missing format; expected homolog.referential/1 or homolog.target/1")]
+            return [
+                doc.problem(
+                    ("format",), "unknown or missing format; expected homolog.referential/1 or homolog.target/1"
+                )
+            ]
         located = parse_document(path)
     except ConfigError as exc:
         return exc.problems
@@ -75,7 +79,9 @@ def lint_file(path: Path) -> list[Problem]:
                 spec.validate_params(ref.get("with"))
             except ParamsError as exc:
                 for key, msg in exc.problems:
-                    problems.append(located.problem(("requirements", i, "checks", j, "with", key), f"{check_id}: {msg}"))
+                    problems.append(
+                        located.problem(("requirements", i, "checks", j, "with", key), f"{check_id}: {msg}")
+                    )
     if not problems:
         try:
             load_referential(path, roots=[path.resolve().parent.parent, *search_path()])

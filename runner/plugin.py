@@ -265,7 +265,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.user_properties.append(("homolog_message", record["message"] or ""))
 
 
-def classify(excinfo: pytest.ExceptionInfo[BaseException] | None, item: pytest.Item, state: RunState) -> tuple[str, str]:
+def classify(
+    excinfo: pytest.ExceptionInfo[BaseException] | None, item: pytest.Item, state: RunState
+) -> tuple[str, str]:
     """Map an exception raised by a check to a verdict and a message."""
     if excinfo is None:
         return Verdict.ERROR.value, "unknown failure"

@@ -242,7 +242,9 @@ class Referential:
                     origin=r["origin"],
                     family=r.get("family"),
                     applies_to=_freeze({k: tuple(v) for k, v in (r.get("applies_to") or {}).items()}),
-                    checks=tuple(CheckRef(c["check"], _freeze(c.get("params") or {}), c.get("label")) for c in r["checks"]),
+                    checks=tuple(
+                        CheckRef(c["check"], _freeze(c.get("params") or {}), c.get("label")) for c in r["checks"]
+                    ),
                     attestation=None
                     if not att
                     else Attestation(
@@ -431,7 +433,11 @@ def _load_file(path: Path, roots: Sequence[Path], stack: tuple[str, ...]) -> Ref
             for j, pattern in enumerate(pattern_list):
                 if not any(fnmatch.fnmatchcase(r.id, pattern) for r in child.requirements):
                     raise ReferentialError(
-                        [doc.problem(("include", i, key, j), f"pattern {pattern!r} matches no requirement of {child.ref}")]
+                        [
+                            doc.problem(
+                                ("include", i, key, j), f"pattern {pattern!r} matches no requirement of {child.ref}"
+                            )
+                        ]
                     )
         for req in child.requirements:
             if include.select and not any(fnmatch.fnmatchcase(req.id, p) for p in include.select):

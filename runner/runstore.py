@@ -40,7 +40,7 @@ RUN_FORMAT = "homolog.run/1"
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ class Case:
 
     @property
     def test_id(self) -> str:
-        suffix = f"[{self.ref.label}]" if self.ref.label else ("" if not self.ref.params else f"[{self.ref.params_digest}]")
+        suffix = (
+            f"[{self.ref.label}]" if self.ref.label else ("" if not self.ref.params else f"[{self.ref.params_digest}]")
+        )
         return f"{self.requirement.id}::{self.ref.check}{suffix}"
 
     @property
@@ -105,7 +107,11 @@ class RunStore:
     # -- setup
     def prepare(self, referential: Referential, target: Target, *, resume: bool) -> None:
         """Create the folder and its inputs, or check a resumed one matches."""
-        session = {"referential": referential.ref, "referential_sha256": referential.sha256, "target": target.describe()}
+        session = {
+            "referential": referential.ref,
+            "referential_sha256": referential.sha256,
+            "target": target.describe(),
+        }
         if resume:
             self.session()  # raises when the folder is not a run
             self.repair()
@@ -223,8 +229,18 @@ class RunStore:
                     rec = results.get(case.key)
                     title = registry.get(ref.check).title if ref.check in registry else ref.check
                     if rec is None:
-                        why = "deselected for this session" if case.key in deselected else "not run (interrupted or deselected)"
-                        rec = {"verdict": Verdict.SKIPPED.value, "message": why, "evidence": [], "duration": 0.0, "started": None}
+                        why = (
+                            "deselected for this session"
+                            if case.key in deselected
+                            else "not run (interrupted or deselected)"
+                        )
+                        rec = {
+                            "verdict": Verdict.SKIPPED.value,
+                            "message": why,
+                            "evidence": [],
+                            "duration": 0.0,
+                            "started": None,
+                        }
                     verdicts.append(rec["verdict"])
                     check_verdicts.append(rec["verdict"])
                     entry["checks"].append(
@@ -288,7 +304,9 @@ class RunStore:
                 "checks": summarise(check_verdicts),
                 "total_requirements": len(reqs_out),
                 "total_checks": len(check_verdicts),
-                "by_kind": {k: sum(1 for r in reqs_out if r["kind"] == k) for k in ("automated", "manual", "not_tested")},
+                "by_kind": {
+                    k: sum(1 for r in reqs_out if r["kind"] == k) for k in ("automated", "manual", "not_tested")
+                },
             },
             "requirements": reqs_out,
         }

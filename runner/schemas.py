@@ -70,7 +70,7 @@ def _explain(doc: Located, err: ValidationError) -> list[Problem]:
             found = ", ".join(present) if present else "none"
             return [doc.problem(path, f"needs exactly one of checks, attestation, not_tested (found: {found})")]
         # exactly one present: the real error is inside it
-        inner = [e for e in (err.context or []) if not e.validator == "required"]
+        inner = [e for e in (err.context or []) if e.validator != "required"]
         if inner:
             return _explain(doc, min(inner, key=lambda e: len(e.path)))
     if err.validator == "oneOf" and err.context:

@@ -156,7 +156,9 @@ class Target:
             known = ", ".join(pages) or "none"
             raise CheckError(f"the target's page map has no page {name!r} (pages: {known})")
         p = pages[name]
-        return PageSpec(name, p["path"], p.get("base", "web"), p.get("title"), MappingProxyType(dict(p.get("locators") or {})))
+        return PageSpec(
+            name, p["path"], p.get("base", "web"), p.get("title"), MappingProxyType(dict(p.get("locators") or {}))
+        )
 
     def settings(self, domain: str) -> Mapping[str, Any]:
         return MappingProxyType(dict((self.raw.get("settings") or {}).get(domain) or {}))
@@ -221,7 +223,7 @@ def load_target(path: str | Path) -> Target:
     problems = schema_problems(doc, "target")
     for name, spec in (doc.data.get("auth") or {}).items():
         if isinstance(spec, dict):
-            for key, value in spec.items():
+            for key in spec:
                 if key in ("password", "token", "client_secret", "secret"):
                     dotted_key = f"auth.{name}.{key}"
                     problems = [p for p in problems if p.key != dotted_key]

@@ -129,6 +129,4 @@ def run_check(
     out = tmp_path / f"run-{n}"
     doc = run_referential(ref_path, target, out, extra_args=extra_args)
     check = doc["requirements"][0]["checks"][0]
-    return CheckResult(
-        check["verdict"], check.get("message"), [out / p for p in check.get("evidence") or []], doc, out
-    )
+    return CheckResult(check["verdict"], check.get("message"), [out / p for p in check.get("evidence") or []], doc, out)

@@ -21,10 +21,7 @@ from .errors import ConfigError, Problem
 __all__ = ["MAX_YAML_BYTES", "Located", "load_yaml"]
 
 MAX_YAML_BYTES = 8 * 1024 * 1024
-_CORE_TAGS = {
-    "tag:yaml.org,2002:" + t
-    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
-}
+_CORE_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
 
 PathKey = tuple[str | int, ...]
@@ -116,10 +113,14 @@ def _convert(
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise cls([Problem(file, key_node.start_mark.line + 1, dotted(path), "mapping keys must be plain strings")])
+                raise cls(
+                    [Problem(file, key_node.start_mark.line + 1, dotted(path), "mapping keys must be plain strings")]
+                )
             key = str(loader.construct_scalar(key_node))
             if key == "<<":
-                raise cls([Problem(file, key_node.start_mark.line + 1, dotted(path), "YAML merge keys are not allowed")])
+                raise cls(
+                    [Problem(file, key_node.start_mark.line + 1, dotted(path), "YAML merge keys are not allowed")]
+                )
             if key in out:
                 raise cls([Problem(file, key_node.start_mark.line + 1, dotted((*path, key)), "duplicate key")])
             lines[(*path, key)] = key_node.start_mark.line + 1

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import enginechecks  # noqa: F401  (registers the engine test checks)
 import pytest
 import yaml
-
-import enginechecks  # noqa: F401  (registers the engine test checks)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -26,7 +25,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         port = self.server.server_address[1]
         if self.path == "/ok":
             self._send(200, b'{"ok": true}', {"Content-Type": "application/json"})

@@ -29,12 +29,35 @@ def test_run_exit_codes(tmp_path: Path, target_file: Path) -> None:
     inc = write_referential(tmp_path / "inc.yaml", [requirement("R.1", "engine.outcome.error")], id="inc")
     man = write_referential(tmp_path / "man.yaml", [requirement("R.1", attestation={"evidence": "x"})], id="man")
     for ref, code in ((ok, 0), (bad, 100), (inc, 101), (man, 101)):
-        assert main(["run", "-r", str(ref), "-t", str(target_file), "--out", str(tmp_path / ref.stem), "--report", ""]) == code
+        assert (
+            main(["run", "-r", str(ref), "-t", str(target_file), "--out", str(tmp_path / ref.stem), "--report", ""])
+            == code
+        )
 
 
-def test_run_with_missing_files_is_usage_error(tmp_path: Path, target_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "-r", str(tmp_path / "nope.yaml"), "-t", str(target_file), "--out", str(tmp_path / "o"), "--report", ""]) == 1
-    assert main(["run", "-r", "no-such-referential", "-t", str(target_file), "--out", str(tmp_path / "p"), "--report", ""]) == 1
+def test_run_with_missing_files_is_usage_error(
+    tmp_path: Path, target_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "run",
+                "-r",
+                str(tmp_path / "nope.yaml"),
+                "-t",
+                str(target_file),
+                "--out",
+                str(tmp_path / "o"),
+                "--report",
+                "",
+            ]
+        )
+        == 1
+    )
+    assert (
+        main(["run", "-r", "no-such-referential", "-t", str(target_file), "--out", str(tmp_path / "p"), "--report", ""])
+        == 1
+    )
     assert "Traceback" not in capsys.readouterr().err
 
 

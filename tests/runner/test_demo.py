@@ -48,20 +48,40 @@ def _children_of(pid: int) -> list[int]:
 
 
 def test_list_defects() -> None:
-    result = subprocess.run([sys.executable, "-m", "homolog.cli", "demo", "--list-defects"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "homolog.cli", "demo", "--list-defects"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0
     names = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
-    for required in ("ins-key-unchecked", "ins-exposed-unqualified", "banner-missing-traits", "no-operation-outcome",
-                     "patient-profile-broken", "search-ignores-params", "tls10-enabled", "no-hsts", "no-lockout",
-                     "no-session-timeout", "psc-no-acr", "stacktrace-leak", "img-without-alt", "low-contrast",
-                     "missing-lang", "cda-invalid", "cda-wrong-ins-oid"):
+    for required in (
+        "ins-key-unchecked",
+        "ins-exposed-unqualified",
+        "banner-missing-traits",
+        "no-operation-outcome",
+        "patient-profile-broken",
+        "search-ignores-params",
+        "tls10-enabled",
+        "no-hsts",
+        "no-lockout",
+        "no-session-timeout",
+        "psc-no-acr",
+        "stacktrace-leak",
+        "img-without-alt",
+        "low-contrast",
+        "missing-lang",
+        "cda-invalid",
+        "cda-wrong-ins-oid",
+    ):
         assert required in names
 
 
 def test_unknown_defect_is_usage_error() -> None:
-    result = subprocess.run([sys.executable, "-m", "homolog.cli", "demo", "--defects", "no-hstss"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "homolog.cli", "demo", "--defects", "no-hstss"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "no-hstss" in result.stderr and "Traceback" not in result.stderr
 
@@ -71,8 +91,25 @@ def test_demo_runs_reports_and_stops_everything(tmp_path: Path) -> None:
     ref = write_referential(tmp_path / "ref.yaml", [requirement("R.1", "engine.outcome.sleep")], id="demo-small")
     out = tmp_path / "run"
     result = subprocess.run(
-        [sys.executable, "-m", "homolog.cli", "demo", "-r", str(ref), "--out", str(out), "--report", "html,junit", "--", "-p", "enginechecks"],
-        capture_output=True, text=True, timeout=300, env=_env(),
+        [
+            sys.executable,
+            "-m",
+            "homolog.cli",
+            "demo",
+            "-r",
+            str(ref),
+            "--out",
+            str(out),
+            "--report",
+            "html,junit",
+            "--",
+            "-p",
+            "enginechecks",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_env(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "status: COMPLIANT" in result.stdout and "html report:" in result.stdout
@@ -89,9 +126,25 @@ def test_ctrl_c_stops_the_sut(tmp_path: Path) -> None:
         id="demo-long",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "homolog.cli", "demo", "-r", str(ref), "--out", str(tmp_path / "run"), "--report", "",
-         "--", "-p", "enginechecks"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(),
+        [
+            sys.executable,
+            "-m",
+            "homolog.cli",
+            "demo",
+            "-r",
+            str(ref),
+            "--out",
+            str(tmp_path / "run"),
+            "--report",
+            "",
+            "--",
+            "-p",
+            "enginechecks",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(),
     )
     assert proc.stdout is not None
     seen = ""

@@ -57,7 +57,9 @@ def test_unknown_check_and_bad_params_located(tmp_path: Path, capsys: pytest.Cap
     )
     assert main(["lint", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "requirements[0].checks[0].check: unknown check 'engine.http.statu' (did you mean 'engine.http.status'?)" in err
+    assert (
+        "requirements[0].checks[0].check: unknown check 'engine.http.statu' (did you mean 'engine.http.status'?)" in err
+    )
     assert "requirements[1].checks[0].with.pth" in err and "did you mean 'path'" in err
 
 
@@ -69,7 +71,9 @@ def test_builtin_referentials_lint_clean(capsys: pytest.CaptureFixture[str]) -> 
 
 def _mutations() -> st.SearchStrategy[object]:
     scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.floats(allow_nan=False))
-    return st.recursive(scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=12), c, max_size=3), max_leaves=8)
+    return st.recursive(
+        scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=12), c, max_size=3), max_leaves=8
+    )
 
 
 def _paths(doc: object, prefix: tuple = ()) -> list[tuple]:  # type: ignore[type-arg]

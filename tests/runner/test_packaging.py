@@ -19,7 +19,9 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(REPO)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = wheels.glob("homolog-*.whl")
@@ -34,7 +36,9 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     prefix = tmp_path / "site"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(prefix), str(wheel)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert install.returncode == 0, install.stderr[-2000:]
     env = dict(os.environ)
@@ -47,10 +51,22 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     )
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    result = subprocess.run([sys.executable, "-S", "-c", "import site; " + code], cwd=outside, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", "import site; " + code],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "identity." in result.stdout or "security." in result.stdout
-    lint = subprocess.run([sys.executable, "-S", "-c", "import site; " + code.replace("'list', 'checks'", "'list', 'referentials'")],
-                          cwd=outside, env=env, capture_output=True, text=True, timeout=300)
+    lint = subprocess.run(
+        [sys.executable, "-S", "-c", "import site; " + code.replace("'list', 'checks'", "'list', 'referentials'")],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert str(prefix) in lint.stdout

@@ -51,21 +51,40 @@ def full_run(tmp_path: Path, target_file: Path) -> dict:  # type: ignore[type-ar
             {
                 "format": "homolog.attestations/1",
                 "attestations": [
-                    {"requirement": "R.attested", "evidence": "proof.pdf", "sha256": hashlib.sha256(proof.read_bytes()).hexdigest(),
-                     "author": "QA", "reviewer": "Auditor", "date": "2026-11-01", "expires": "2099-01-01"}
+                    {
+                        "requirement": "R.attested",
+                        "evidence": "proof.pdf",
+                        "sha256": hashlib.sha256(proof.read_bytes()).hexdigest(),
+                        "author": "QA",
+                        "reviewer": "Auditor",
+                        "date": "2026-11-01",
+                        "expires": "2099-01-01",
+                    }
                 ],
             }
         )
     )
     (tmp_path / "waivers.yaml").write_text(
         yaml.safe_dump(
-            {"format": "homolog.waivers/1",
-             "waivers": [{"requirement": "R.waived", "justification": "fix planned", "approver": "RSSI", "expires": "2099-01-01"}]}
+            {
+                "format": "homolog.waivers/1",
+                "waivers": [
+                    {
+                        "requirement": "R.waived",
+                        "justification": "fix planned",
+                        "approver": "RSSI",
+                        "expires": "2099-01-01",
+                    }
+                ],
+            }
         )
     )
     return run_referential(
-        _all_paths_referential(tmp_path), target_file, tmp_path / "run",
-        attestations=tmp_path / "att.yaml", waivers=tmp_path / "waivers.yaml",
+        _all_paths_referential(tmp_path),
+        target_file,
+        tmp_path / "run",
+        attestations=tmp_path / "att.yaml",
+        waivers=tmp_path / "waivers.yaml",
     )
 
 
@@ -97,7 +116,7 @@ def test_every_verdict_path(full_run: dict) -> None:  # type: ignore[type-arg]
 
 def test_messages_say_why(full_run: dict) -> None:  # type: ignore[type-arg]
     by_id = {r["id"]: r for r in full_run["requirements"]}
-    msg = lambda rid: by_id[rid]["checks"][0]["message"]  # noqa: E731
+    msg = lambda rid: by_id[rid]["checks"][0]["message"]
     assert msg("R.fail") == "the SUT said no"
     assert "value == 2" in msg("R.assert")
     assert "harness fault" in msg("R.crash") and "ZeroDivisionError" in msg("R.crash")
@@ -133,14 +152,33 @@ def test_expired_waiver_and_bad_attestation_hash(tmp_path: Path, target_file: Pa
     )
     (tmp_path / "p.txt").write_text("proof")
     (tmp_path / "a.yaml").write_text(
-        yaml.safe_dump({"format": "homolog.attestations/1", "attestations": [
-            {"requirement": "R.a", "evidence": "p.txt", "sha256": "0" * 64, "author": "a", "reviewer": "b", "date": "2026-01-01"}]})
+        yaml.safe_dump(
+            {
+                "format": "homolog.attestations/1",
+                "attestations": [
+                    {
+                        "requirement": "R.a",
+                        "evidence": "p.txt",
+                        "sha256": "0" * 64,
+                        "author": "a",
+                        "reviewer": "b",
+                        "date": "2026-01-01",
+                    }
+                ],
+            }
+        )
     )
     (tmp_path / "w.yaml").write_text(
-        yaml.safe_dump({"format": "homolog.waivers/1", "waivers": [
-            {"requirement": "R.w", "justification": "j", "approver": "a", "expires": "2020-01-01"}]})
+        yaml.safe_dump(
+            {
+                "format": "homolog.waivers/1",
+                "waivers": [{"requirement": "R.w", "justification": "j", "approver": "a", "expires": "2020-01-01"}],
+            }
+        )
     )
-    doc = run_referential(ref, target_file, tmp_path / "run", attestations=tmp_path / "a.yaml", waivers=tmp_path / "w.yaml")
+    doc = run_referential(
+        ref, target_file, tmp_path / "run", attestations=tmp_path / "a.yaml", waivers=tmp_path / "w.yaml"
+    )
     by_id = {r["id"]: r for r in doc["requirements"]}
     assert by_id["R.w"]["verdict"] == "failed" and "expired" in by_id["R.w"]["reason"]
     assert by_id["R.a"]["verdict"] == "manual" and "SHA-256" in by_id["R.a"]["reason"]
@@ -161,12 +199,17 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_pytester_junitxml_and_xdist(pytester: pytest.Pytester, tmp_path: Path, target_file: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pytester_junitxml_and_xdist(
+    pytester: pytest.Pytester, tmp_path: Path, target_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ref = write_referential(
         tmp_path / "r.yaml",
-        [requirement("R.pass", "engine.http.status"), requirement("R.fail", "engine.outcome.fail"),
-         requirement("R.error", "engine.outcome.error"), requirement("R.sleep", "engine.outcome.sleep")],
+        [
+            requirement("R.pass", "engine.http.status"),
+            requirement("R.fail", "engine.outcome.fail"),
+            requirement("R.error", "engine.outcome.error"),
+            requirement("R.sleep", "engine.outcome.sleep"),
+        ],
     )
     monkeypatch.setenv("PYTHONPATH", _env()["PYTHONPATH"])
     out = tmp_path / "run"
@@ -178,11 +221,22 @@ def test_pytester_junitxml_and_xdist(pytester: pytest.Pytester, tmp_path: Path, 
     assert result.ret == 1, result.stdout.str()
     doc = json.loads((out / "run.json").read_text())
     assert {r["id"]: r["verdict"] for r in doc["requirements"]} == {
-        "R.pass": "passed", "R.fail": "failed", "R.error": "error", "R.sleep": "passed"}
+        "R.pass": "passed",
+        "R.fail": "failed",
+        "R.error": "error",
+        "R.sleep": "passed",
+    }
     cases = ET.parse(junit).getroot().iter("testcase")
     names = sorted(c.get("name") for c in cases)  # type: ignore[type-var]
-    assert names == sorted(f"test_check[{r}]" for r in ("R.pass::engine.http.status", "R.fail::engine.outcome.fail",
-                                                        "R.error::engine.outcome.error", "R.sleep::engine.outcome.sleep"))
+    assert names == sorted(
+        f"test_check[{r}]"
+        for r in (
+            "R.pass::engine.http.status",
+            "R.fail::engine.outcome.fail",
+            "R.error::engine.outcome.error",
+            "R.sleep::engine.outcome.sleep",
+        )
+    )
     lines = (out / "results.jsonl").read_text().splitlines()
     assert len(lines) == 4 and all(json.loads(line)["key"] for line in lines)
 
@@ -191,3 +245,9 @@ def test_plugin_is_inert_without_referential(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_plain():\n    assert True\n")
     result = pytester.runpytest_inprocess()
     result.assert_outcomes(passed=1)
+
+
+def test_run_json_matches_published_schema(full_run: dict) -> None:  # type: ignore[type-arg]
+    from homolog.runfile import validate_run
+
+    assert validate_run(full_run) == []

@@ -37,8 +37,13 @@ def test_include_select_exclude_and_applies_to(tmp_path: Path) -> None:
         id="dpi",
         version="2.0.0",
         include=[
-            {"referential": "ssi", "version": "1.0.0", "select": ["SSI/IAM.*"], "exclude": ["SSI/IAM.80"],
-             "applies_to": {"modules": ["psc"]}}
+            {
+                "referential": "ssi",
+                "version": "1.0.0",
+                "select": ["SSI/IAM.*"],
+                "exclude": ["SSI/IAM.80"],
+                "applies_to": {"modules": ["psc"]},
+            }
         ],
     )
     ref = load_referential(prog)

@@ -30,7 +30,9 @@ def _referential(tmp_path: Path) -> Path:
     reqs = []
     for i in range(N):
         check = "engine.outcome.fail" if i % 4 == 3 else "engine.outcome.sleep"
-        reqs.append(requirement(f"R.{i:02d}", check, **({"with_": {"seconds": 0.4}} if check.endswith("sleep") else {})))
+        reqs.append(
+            requirement(f"R.{i:02d}", check, **({"with_": {"seconds": 0.4}} if check.endswith("sleep") else {}))
+        )
     return write_referential(tmp_path / "ref.yaml", reqs)
 
 
@@ -42,8 +44,23 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path: Path, target_fil
     ref = _referential(tmp_path)
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
-        _homolog("run", "-r", str(ref), "-t", str(target_file), "--out", str(killed), "--report", "", "--", "-p", "enginechecks"),
-        env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        _homolog(
+            "run",
+            "-r",
+            str(ref),
+            "-t",
+            str(target_file),
+            "--out",
+            str(killed),
+            "--report",
+            "",
+            "--",
+            "-p",
+            "enginechecks",
+        ),
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -62,7 +79,10 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path: Path, target_fil
 
     resumed = subprocess.run(
         _homolog("run", "--resume", str(killed), "--report", "", "--", "-p", "enginechecks"),
-        env=_env(), capture_output=True, text=True, timeout=120,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert resumed.returncode == 100, resumed.stderr + resumed.stdout
     after = _lines(killed)
@@ -72,18 +92,37 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path: Path, target_fil
 
     clean = tmp_path / "clean"
     subprocess.run(
-        _homolog("run", "-r", str(ref), "-t", str(target_file), "--out", str(clean), "--report", "", "--", "-p", "enginechecks"),
-        env=_env(), capture_output=True, timeout=120,
+        _homolog(
+            "run",
+            "-r",
+            str(ref),
+            "-t",
+            str(target_file),
+            "--out",
+            str(clean),
+            "--report",
+            "",
+            "--",
+            "-p",
+            "enginechecks",
+        ),
+        env=_env(),
+        capture_output=True,
+        timeout=120,
     )
-    verdicts = lambda run: {r["id"]: (r["verdict"], [c["verdict"] for c in r["checks"]])  # noqa: E731
-                             for r in json.loads((run / "run.json").read_text())["requirements"]}
+    verdicts = lambda run: {
+        r["id"]: (r["verdict"], [c["verdict"] for c in r["checks"]])
+        for r in json.loads((run / "run.json").read_text())["requirements"]
+    }
     assert verdicts(killed) == verdicts(clean)
 
 
 def test_existing_run_is_not_overwritten(tmp_path: Path, target_file: Path) -> None:
     ref = write_referential(tmp_path / "r.yaml", [requirement("R.1", "engine.outcome.fail")])
     out = tmp_path / "run"
-    args = _homolog("run", "-r", str(ref), "-t", str(target_file), "--out", str(out), "--report", "", "--", "-p", "enginechecks")
+    args = _homolog(
+        "run", "-r", str(ref), "-t", str(target_file), "--out", str(out), "--report", "", "--", "-p", "enginechecks"
+    )
     assert subprocess.run(args, env=_env(), capture_output=True, timeout=60).returncode == 100
     second = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=60)
     assert second.returncode == 1
