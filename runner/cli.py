@@ -136,7 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         attestations=args.attestations,
         waivers=args.waivers,
         paths=args.path or (),
-        extra=args.pytest_args,
+        extra=[*(["--browser-ws", args.browser_ws] if args.browser_ws else []), *args.pytest_args],
     )
     reports = _render(out, args.report, args.lang)
     _summary(doc, out, reports)
@@ -288,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--path", action="append", help="extra folder of referentials")
     r.add_argument("--report", default="html,junit,csv", help="reports to render (default html,junit,csv; '' for none)")
     r.add_argument("--lang", default="fr", choices=["fr", "en"])
+    r.add_argument("--browser-ws", metavar="URL", help="remote Playwright browser server for UI checks")
     r.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
     d = sub.add_parser("demo", help="run the built-in referentials against the reference SUT")

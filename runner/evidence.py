@@ -43,8 +43,12 @@ SENSITIVE_KEYS = frozenset(
 )
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
+# `code` is an OAuth secret in query strings and forms, but a FHIR/CDA coding everywhere
+# else: JSON bodies keep their codes (auditors need them)
+_OAUTH_ONLY = frozenset({"code", "session"})
 _KEYS = "|".join(sorted(SENSITIVE_KEYS, key=len, reverse=True))
-_JSON_KV = re.compile(r'("(?:' + _KEYS + r')"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I)
+_JSON_KEYS = "|".join(sorted(SENSITIVE_KEYS - _OAUTH_ONLY, key=len, reverse=True))
+_JSON_KV = re.compile(r'("(?:' + _JSON_KEYS + r')"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I)
 _FORM_KV = re.compile(r"(?<![A-Za-z0-9_])((?:" + _KEYS + r")=)[^&\s\"'<>]+", re.I)
 _HTML_INPUT = re.compile(r'(<input[^>]*name="(?:' + _KEYS + r')"[^>]*value=")[^"]*', re.I)
 

@@ -26,7 +26,7 @@ from .checks import ParamsError, registry
 from .errors import CheckError, CheckOutcome, ConfigError, HomologError
 from .evidence import Evidence, Sanitizer
 from .http import HttpClient
-from .referential import Referential, load_referential
+from .referential import Referential, load_referential, search_path
 from .runstore import Case, RunStore, build_cases, now_iso
 from .target import Target, load_target
 from .verdicts import Verdict
@@ -47,7 +47,7 @@ class RunState:
         self.worker = hasattr(config, "workerinput")
         # a resumed run keeps the referential it started with, whatever is on disk now
         self.referential: Referential = (
-            self.store.saved_referential() if self.resume else load_referential(opt.homolog_referential, roots=roots)
+            self.store.saved_referential() if self.resume else load_referential(opt.homolog_referential, roots=search_path(roots))
         )
         self.target: Target = load_target(opt.homolog_target)
         self.attestations = load_attestations(Path(opt.homolog_attestations)) if opt.homolog_attestations else {}
@@ -75,6 +75,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--homolog-attestations", help="attestations YAML file")
     group.addoption("--homolog-waivers", help="waivers YAML file")
     group.addoption("--homolog-path", dest="homolog_paths", action="append", help="extra folder of referentials")
+    # declared here, not in suites/ui/fixtures.py: suite fixture modules are registered
+    # after the command line is parsed, too late to add options
+    group.addoption(
+        "--browser-ws",
+        dest="homolog_browser_ws",
+        metavar="URL",
+        help="UI checks: connect to a remote Playwright browser server (ws://...) instead of "
+        "launching /usr/bin/chromium (env HOMOLOG_BROWSER_WS does the same)",
+    )
 
 
 def active(config: pytest.Config) -> bool:

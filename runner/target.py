@@ -221,7 +221,8 @@ def load_target(path: str | Path) -> Target:
     if not isinstance(doc.data, dict):
         raise TargetError([Problem(path, 1, "", "a target must be a mapping of keys")])
     problems = schema_problems(doc, "target")
-    for name, spec in (doc.data.get("auth") or {}).items():
+    auth = doc.data.get("auth")
+    for name, spec in (auth if isinstance(auth, dict) else {}).items():
         if isinstance(spec, dict):
             for key in spec:
                 if key in ("password", "token", "client_secret", "secret"):

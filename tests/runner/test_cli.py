@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import requirement, write_referential
+from engine_support import requirement, write_referential
 
 from homolog import __version__
 from homolog.cli import main
@@ -77,3 +77,10 @@ def test_console_script_runs(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("homolog")
     result = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and __version__ in result.stdout
+
+
+def test_run_by_id_uses_the_builtin_referentials(tmp_path: Path, target_file: Path) -> None:
+    # an id (not a path) resolves on the search path; the demo referential is built in
+    code = main(["run", "-r", "homolog-demo", "-t", str(target_file), "--out", str(tmp_path / "o"), "--report", "",
+                 "-k", "nothing-matches-this"])
+    assert code == 101  # nothing run: incomplete, but the referential was found

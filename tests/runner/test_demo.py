@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import requirement, write_referential
+from engine_support import requirement, write_referential
 
 HERE = Path(__file__).resolve().parent
 

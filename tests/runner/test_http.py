@@ -105,6 +105,12 @@ def test_sanitizer_removes_credentials(text: str) -> None:
     assert "c2lnbmF0dXJl" not in Sanitizer().text(text)
 
 
+def test_sanitizer_keeps_fhir_codes() -> None:
+    text = '{"coding": [{"system": "x", "code": "VALI"}]}'
+    assert Sanitizer().text(text) == text
+    assert "abc123" not in Sanitizer().url("https://h/cb?code=abc123&state=s")
+
+
 def test_sanitizer_removes_configured_secret_anywhere() -> None:
     s = Sanitizer(["my-very-own-secret"])
     assert s.text("prefix my-very-own-secret suffix") == f"prefix {REDACTED} suffix"

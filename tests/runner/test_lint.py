@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import requirement, write_referential
+from engine_support import requirement, write_referential
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

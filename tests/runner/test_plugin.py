@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import requirement, write_referential
+from engine_support import requirement, write_referential
 
 from homolog.testing import pytest_args, run_referential
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import requirement, write_referential
+from engine_support import requirement, write_referential
 
 HERE = Path(__file__).resolve().parent
 N = 12

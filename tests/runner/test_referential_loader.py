@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import requirement, write_referential
+from engine_support import requirement, write_referential
 
 from homolog.errors import ReferentialError
 from homolog.referential import load_referential

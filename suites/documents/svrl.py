@@ -1,0 +1,88 @@
+"""SVRL (Schematron Validation Report Language) parsed into :class:`Issue` objects."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from lxml import etree
+
+__all__ = ["Issue", "parse_svrl", "severity_of"]
+
+SVRL = "http://purl.oclc.org/dsdl/svrl"
+_Q = f"{{{SVRL}}}"
+_CLARK = re.compile(r"Q\{urn:hl7-org:v3\}")
+_OTHER_CLARK = re.compile(r"Q\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding about a document (XSD or schematron)."""
+
+    severity: str  # "error" | "warning" | "info"
+    source: str  # "xsd" | "schematron" | "header" | "parse"
+    message: str
+    location: str | None = None
+    rule_id: str | None = None  # assertion id, else the pattern id
+    test: str | None = None
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for evidence."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = f" at {self.location}" if self.location else ""
+        where += f" (line {self.line})" if self.line else ""
+        rule = f"[{self.rule_id}] " if self.rule_id else ""
+        return f"{self.severity}: {rule}{self.message}{where}"
+
+
+def severity_of(role: str | None, flag: str | None, *, default: str) -> str:
+    """Map a schematron ``role``/``flag`` to error, warning or info."""
+    value = (role or flag or "").strip().lower()
+    if value in ("error", "fatal", "erreur"):
+        return "error"
+    if value in ("warning", "warn", "avertissement"):
+        return "warning"
+    if value in ("info", "information", "note"):
+        return "info"
+    return default
+
+
+def _short_location(location: str | None) -> str | None:
+    # Saxon's path() gives EQNames; the CDA namespace reads better with its usual prefix.
+    if not location:
+        return None
+    return _OTHER_CLARK.sub("", _CLARK.sub("cda:", location))
+
+
+def parse_svrl(svrl: str | bytes) -> tuple[list[Issue], int]:
+    """Return the issues of an SVRL report and the number of rules that fired."""
+    data = svrl.encode("utf-8") if isinstance(svrl, str) else svrl
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(data, parser)
+    issues: list[Issue] = []
+    pattern: str | None = None
+    fired = 0
+    for el in root.iter():
+        if el.tag == f"{_Q}active-pattern":
+            pattern = el.get("id")
+        elif el.tag == f"{_Q}fired-rule":
+            fired += 1
+        elif el.tag in (f"{_Q}failed-assert", f"{_Q}successful-report"):
+            text_el = el.find(f"{_Q}text")
+            message = " ".join("".join(text_el.itertext()).split()) if text_el is not None else ""
+            default = "error" if el.tag == f"{_Q}failed-assert" else "info"
+            issues.append(
+                Issue(
+                    severity=severity_of(el.get("role"), el.get("flag"), default=default),
+                    source="schematron",
+                    message=message,
+                    location=_short_location(el.get("location")),
+                    rule_id=el.get("id") or pattern,
+                    test=el.get("test"),
+                )
+            )
+    return issues, fired

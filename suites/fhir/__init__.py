@@ -1,0 +1,19 @@
+"""FHIR domain: FHIR packages, FR Core profile validation and REST API conformance checks.
+
+- `packages`: npm-style FHIR packages (`.tgz`, folders, `~/.fhir/packages`), indexed by
+  canonical URL; nothing is downloaded.
+- `validator`: base R4 (fhirkit) then profile snapshots (cardinality, types, fixed and
+  pattern values, slicing, extensions, bindings, FHIRPath invariants).
+- `checks`: the `fhir.*` checks run against the target's `fhir` base with auth `fhir`.
+- `selftest`: the mutation corpus that measures the validator (precision, recall).
+
+Target settings read by this domain (`settings.fhir`):
+
+    profiles: {Patient: <canonical>, ...}   # profile each resource type must conform to
+    packages: [<path>, ...]                 # .tgz files / package folders (loaded) or
+                                            # folders holding packages (searched)
+    requires: ["hl7.fhir.fr.core#2.2.0"]    # package ids to load (this is the default)
+
+The environment variable HOMOLOG_FHIR_PACKAGES adds search folders; ~/.fhir/packages
+is searched last.
+"""

@@ -1,0 +1,211 @@
+"""Helpers shared by the FHIR API checks: requests, JSON resources, bundles, validation.
+
+Everything the SUT returns is untrusted: bodies are bounded by the engine's client,
+parsed with `json`, and checked for shape before use. Calls use the target's base
+`fhir` and auth `fhir` (bearer token).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from homolog import CheckError, CheckFailed, HttpClient, Response, Target
+from homolog.suites.fhir.packages import (
+    ENV_VAR,
+    FhirPackageError,
+    load_conformance,
+)
+from homolog.suites.fhir.validator import Issue, Validator
+
+__all__ = [
+    "DEFAULT_PACKAGES",
+    "FHIR_JSON",
+    "bundle_resources",
+    "capability",
+    "declared_resource",
+    "fhir_get",
+    "is_fhir_json",
+    "iter_pages",
+    "next_link",
+    "operation_outcome_problem",
+    "profile_for",
+    "resource_body",
+    "summarize",
+    "validator_for",
+]
+
+FHIR_JSON = "application/fhir+json"
+# Packages loaded when the target does not say (settings.fhir.requires).
+DEFAULT_PACKAGES = ("hl7.fhir.fr.core#2.2.0",)
+_MAX_ISSUES_SHOWN = 5
+
+
+def fhir_get(
+    http: HttpClient,
+    path: str,
+    *,
+    params: Mapping[str, str] | None = None,
+    accept: str | None = FHIR_JSON,
+) -> Response:
+    """GET on the target's FHIR base with its bearer auth and a FHIR JSON Accept header."""
+    headers = {"Accept": accept} if accept else {}
+    return http.get(path, base="fhir", auth="fhir", params=dict(params or {}), headers=headers)
+
+
+def is_fhir_json(resp: Response) -> bool:
+    """True when the response declares a FHIR JSON (or plain JSON) content type."""
+    ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+    return ctype in (FHIR_JSON, "application/json")
+
+
+def resource_body(resp: Response, expected_type: str | None = None) -> dict[str, Any]:
+    """The JSON resource of a response; fails when it is not one (of `expected_type`)."""
+    body = resp.json()
+    if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
+        raise CheckFailed(f"{resp.describe()} did not return a FHIR resource (no resourceType)")
+    if expected_type and body["resourceType"] != expected_type:
+        raise CheckFailed(
+            f"{resp.describe()} returned a {body['resourceType']}, expected {expected_type}"
+        )
+    return body
+
+
+def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """Resources of a Bundle's entries (entries without a resource are skipped)."""
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        raise CheckFailed("Bundle.entry is not a list")
+    return [
+        e["resource"]
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+    ]
+
+
+def capability(http: HttpClient) -> dict[str, Any]:
+    """The target's CapabilityStatement from GET [base]/metadata."""
+    resp = fhir_get(http, "/metadata")
+    if resp.status_code != 200:
+        raise CheckFailed(f"expected 200, got {resp.status_code} for {resp.describe()}")
+    return resource_body(resp, "CapabilityStatement")
+
+
+def declared_resource(cap: dict[str, Any], rtype: str) -> dict[str, Any] | None:
+    """The `rest[mode=server].resource` entry of `rtype`, if the statement declares it."""
+    for rest in cap.get("rest") or []:
+        if not isinstance(rest, dict) or rest.get("mode") not in ("server", None):
+            continue
+        for res in rest.get("resource") or []:
+            if isinstance(res, dict) and res.get("type") == rtype:
+                return res
+    return None
+
+
+def operation_outcome_problem(resp: Response) -> str | None:
+    """Why an error response is not a FHIR OperationOutcome (None when it is one)."""
+    if not is_fhir_json(resp):
+        ctype = resp.headers.get("content-type", "none")
+        return f"{resp.describe()} answered {resp.status_code} with content type {ctype}"
+    try:
+        body = resp.json()
+    except CheckFailed as exc:
+        return str(exc)
+    if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
+        return f"{resp.describe()} answered {resp.status_code} without an OperationOutcome"
+    issues = body.get("issue")
+    if not isinstance(issues, list) or not issues:
+        return f"{resp.describe()}: the OperationOutcome has no issue"
+    for i in issues:
+        if not isinstance(i, dict) or not i.get("severity") or not i.get("code"):
+            return f"{resp.describe()}: an OperationOutcome issue lacks severity or code"
+    return None
+
+
+def profile_for(target: Target, rtype: str) -> str | None:
+    """The canonical the target declares for `rtype` in settings.fhir.profiles."""
+    profiles = target.settings("fhir").get("profiles") or {}
+    if not isinstance(profiles, Mapping):
+        raise CheckError("settings.fhir.profiles must map resource types to canonical URLs")
+    value = profiles.get(rtype)
+    return str(value) if value else None
+
+
+def _package_sources(target: Target) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    settings = target.settings("fhir")
+    paths = settings.get("packages") or []
+    requires = settings.get("requires") or list(DEFAULT_PACKAGES)
+    if not isinstance(paths, list) or not isinstance(requires, list):
+        raise CheckError("settings.fhir.packages and settings.fhir.requires must be lists")
+    return (
+        tuple(str(target.resolve_path(str(p))) for p in paths),
+        tuple(str(r) for r in requires),
+    )
+
+
+def _is_package(path: Path) -> bool:
+    return path.is_file() or (path / "package" / "package.json").is_file() or (
+        path / "package.json"
+    ).is_file()
+
+
+@functools.lru_cache(maxsize=4)
+def _validator(search: tuple[str, ...], requires: tuple[str, ...], env: str) -> Validator:
+    del env  # part of the cache key only: the search path reads the variable itself
+    # A path naming a package itself (a vendor's own IG, say) is loaded; a folder of
+    # packages or a cache is only searched for what `requires` names.
+    named = [p for p in search if _is_package(Path(p))]
+    return Validator(load_conformance([*named, *requires], search=[Path(p) for p in search]))
+
+
+def validator_for(target: Target) -> Validator:
+    """A validator over the packages the target needs; CheckError when one is missing."""
+    search, requires = _package_sources(target)
+    try:
+        return _validator(search, requires, os.environ.get(ENV_VAR, ""))
+    except FhirPackageError as exc:
+        raise CheckError(str(exc)) from None
+
+
+def summarize(issues: list[Issue], limit: int = _MAX_ISSUES_SHOWN) -> str:
+    """The first issues as one line each, with a count of the rest."""
+    lines = [str(i) for i in issues[:limit]]
+    if len(issues) > limit:
+        lines.append(f"... and {len(issues) - limit} more")
+    return "; ".join(lines)
+
+
+def iter_pages(
+    http: HttpClient, first: dict[str, Any], *, max_pages: int
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The first bundle then each `next` page (bounded), as (page number, bundle)."""
+    bundle: dict[str, Any] | None = first
+    page = 1
+    seen: set[str] = set()
+    while bundle is not None:
+        yield page, bundle
+        nxt = next_link(bundle)
+        if nxt is None:
+            return
+        if nxt in seen:
+            raise CheckFailed(f"page {page}: the next link repeats an earlier page ({nxt})")
+        seen.add(nxt)
+        if page >= max_pages:
+            raise CheckError(f"more than {max_pages} pages: raise max_pages to follow them all")
+        resp = http.get(nxt, auth="fhir", headers={"Accept": FHIR_JSON})
+        if resp.status_code != 200:
+            raise CheckFailed(f"following the next link: expected 200, got {resp.status_code} "
+                              f"for {resp.describe()}")
+        bundle = resource_body(resp, "Bundle")
+        page += 1
+
+
+def next_link(bundle: dict[str, Any]) -> str | None:
+    """The URL of a Bundle's `next` link."""
+    for link in bundle.get("link") or []:
+        if isinstance(link, dict) and link.get("relation") == "next" and link.get("url"):
+            return str(link["url"])
+    return None

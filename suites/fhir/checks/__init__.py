@@ -1,0 +1,1 @@
+"""FHIR REST API checks (`fhir.*`), one module per behaviour."""

@@ -1,0 +1,59 @@
+"""Errors are reported as OperationOutcome resources with the right status."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from homolog import HttpClient, Params, check, fail
+from homolog.suites.fhir.api import FHIR_JSON, fhir_get, operation_outcome_problem
+
+
+class NotFoundParams(Params):
+    """Resource types probed with an id that does not exist."""
+
+    resources: tuple[str, ...] = ("Patient",)
+
+
+@check("fhir.errors.not_found", params=NotFoundParams)
+def not_found(http: HttpClient, params: NotFoundParams) -> None:
+    """The server answers 404 with an OperationOutcome for an unknown resource id."""
+    problems = []
+    for rtype in params.resources:
+        rid = f"homolog-missing-{uuid.uuid4().hex[:12]}"
+        resp = fhir_get(http, f"/{rtype}/{rid}")
+        if resp.status_code != 404:
+            problems.append(f"expected 404, got {resp.status_code} for {resp.describe()}")
+            continue
+        why = operation_outcome_problem(resp)
+        if why:
+            problems.append(why)
+    if problems:
+        fail("; ".join(problems))
+
+
+# Resources that are invalid whatever the profile: each breaks a base R4 rule.
+_INVALID_PATIENTS = {
+    "birthDate is not a date": {"resourceType": "Patient", "birthDate": "28/03/1979"},
+    "gender outside its required value set": {"resourceType": "Patient", "gender": "homme"},
+    "element unknown to FHIR R4": {"resourceType": "Patient", "nomDeNaissance": "DUPONT"},
+}
+
+
+@check("fhir.errors.invalid_resource")
+def invalid_resource(http: HttpClient) -> None:
+    """The server rejects an invalid Patient with 400 or 422 and an OperationOutcome."""
+    problems = []
+    for label, body in _INVALID_PATIENTS.items():
+        resp = http.post("/Patient", base="fhir", auth="fhir",
+                         content=json.dumps(body).encode(),
+                         headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON})
+        if resp.status_code not in (400, 422):
+            problems.append(f"{label}: expected 400 or 422, got {resp.status_code} for "
+                            f"{resp.describe()}")
+            continue
+        why = operation_outcome_problem(resp)
+        if why:
+            problems.append(f"{label}: {why}")
+    if problems:
+        fail("; ".join(problems))

@@ -1,0 +1,46 @@
+"""Paging: _count limits a page and the next links walk through every result."""
+
+from __future__ import annotations
+
+from homolog import CheckError, HttpClient, Params, check, fail
+from homolog.suites.fhir.api import bundle_resources, fhir_get, iter_pages, resource_body
+
+
+class PagingParams(Params):
+    """Resource type searched, page size asked for, and a bound on pages followed."""
+
+    resource: str = "Patient"
+    count: int = 2
+    max_pages: int = 100
+
+
+@check("fhir.search.paging", params=PagingParams)
+def paging(http: HttpClient, params: PagingParams) -> None:
+    """Search honours _count and its next links lead through every result exactly once."""
+    resp = fhir_get(http, f"/{params.resource}", params={"_count": str(params.count)})
+    if resp.status_code != 200:
+        fail(f"expected 200, got {resp.status_code} for {resp.describe()}")
+    first = resource_body(resp, "Bundle")
+    total = first.get("total") if isinstance(first.get("total"), int) else None
+    ids: list[str] = []
+    problems = []
+    pages = 0
+    for page, bundle in iter_pages(http, first, max_pages=params.max_pages):
+        pages = page
+        found = [r for r in bundle_resources(bundle) if r.get("resourceType") == params.resource]
+        if len(found) > params.count:
+            problems.append(f"page {page} holds {len(found)} resources for _count={params.count}")
+        ids += [f"{r.get('id')}" for r in found]
+    if pages == 1 and max(total or 0, len(ids)) > params.count:
+        problems.append(f"{max(total or 0, len(ids))} results but the first page has no next "
+                        "link")
+    elif pages == 1 and not problems:
+        raise CheckError(f"{len(ids)} {params.resource} resource(s) and no next link: not "
+                         f"enough data to test paging with _count={params.count}")
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        problems.append(f"resources returned on several pages: {', '.join(dupes[:5])}")
+    if total is not None and len(set(ids)) != total:
+        problems.append(f"the pages hold {len(set(ids))} distinct resources, total says {total}")
+    if problems:
+        fail(f"{resp.describe()}: " + "; ".join(problems))

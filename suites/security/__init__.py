@@ -1,0 +1,1 @@
+"""Security checks: TLS, HTTP hardening, authentication and sessions, Pro Santé Connect."""

@@ -1,0 +1,2 @@
+"""Authentication and session checks: access control, lockout, password policy,
+inactivity logout, login audit trail."""

@@ -1,0 +1,119 @@
+"""Minimum password length enforced when a password is set (SSI/IAM.92)."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlencode
+
+import pytest
+
+from homolog import CheckError, HttpClient, Params, Target, check, fail
+
+from .form import WebSession, account, html_has, parse_login_form
+
+#: (web base URL, username) -> the password this process last set for the account.
+CURRENT: dict[tuple[str, str], str] = {}
+
+
+class PasswordParams(Params):
+    """Minimum length the SUT must enforce (SSI/IAM.92 scenario: 15) and the account used."""
+
+    min_length: int = 15
+    auth_name: str = "password_change"
+    page: str = "password_change"
+
+
+def _password(length: int) -> str:
+    # All four character classes, no username inside: only the length can be at fault.
+    return ("Aa1!" + secrets.token_hex(length))[:length]
+
+
+@check("security.auth.password_policy", params=PasswordParams, tags=("sacrificial-account",))
+def password_policy(http: HttpClient, target: Target, params: PasswordParams) -> None:
+    """Passwords shorter than the minimum length are refused when a user sets one.
+
+    Uses the password form of the page map (``pages.password_change``, locators
+    ``current``, ``new``, and ``done`` / ``error`` to read the outcome) with the
+    sacrificial account ``auth.password_change``: its password is changed (later uses
+    in the same process log in with the new one). The control password (same make-up,
+    must be accepted) has ``max(min_length, settings.security.password_min_length)``
+    characters. A target without that page or account gets
+    ``skipped``: the requirement then needs an attestation.
+    """
+    pages = target.raw.get("pages") or {}
+    if params.page not in pages or target.auth(params.auth_name) is None:
+        pytest.skip(
+            f"the target declares no pages.{params.page} or auth.{params.auth_name}: "
+            "the password policy must be attested"
+        )
+    page = target.page(params.page)
+    done, error = page.locators.get("done"), page.locators.get("error")
+    if not done and not error:
+        raise CheckError(f"pages.{params.page} needs a 'done' or 'error' locator to read outcomes")
+    user, password = account(target, params.auth_name)
+    key = (target.base_url("web"), user)
+    password = CURRENT.get(key, password)  # changed by an earlier use in this process
+
+    with WebSession(http, target) as session:
+        login = session.login(user, password)
+        if not login.success:
+            raise CheckError(
+                f"the account {user!r} cannot log in ({login.status}); "
+                "was its password already changed by an earlier run?"
+            )
+
+        def accepted(new: str) -> bool:
+            form_page = session.request("GET", page.path)
+            if form_page.status_code != 200:
+                raise CheckError(f"expected 200, got {form_page.status_code} for {form_page.describe()}")
+            try:
+                form = parse_login_form(
+                    form_page.text,
+                    {
+                        "username": page.locators.get("current", ""),
+                        "password": page.locators.get("new", ""),
+                    },
+                    {"username": "", "password": ""},
+                )
+            except ValueError as exc:
+                raise CheckError(f"cannot read the password form: {exc}") from exc
+            data = dict(form.fields)
+            data[form.username_name] = password  # the "current password" field
+            data[form.password_name] = new
+            resp = session.request(
+                "POST",
+                form.action or page.path,
+                content=urlencode(data).encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            if resp.status_code >= 500 or resp.status_code in (401, 403, 404, 405):
+                raise CheckError(
+                    f"the password form answered {resp.status_code} ({resp.describe()}): not a policy decision"
+                )
+            if resp.status_code >= 400:
+                return False
+            try:
+                if done and html_has(resp.text, done):
+                    return True
+                if error and html_has(resp.text, error):
+                    return False
+            except ValueError as exc:
+                raise CheckError(f"pages.{params.page}: {exc}") from exc
+            raise CheckError(
+                f"{resp.describe()} answered {resp.status_code} without the 'done' or 'error' element: outcome unknown"
+            )
+
+        short = _password(params.min_length - 1)
+        if accepted(short):
+            CURRENT[key] = short
+            fail(f"a {params.min_length - 1}-character password was accepted (minimum {params.min_length})")
+        # The control password has the same make-up, only longer: if it is accepted, the
+        # refusal was about length. A vendor minimum stricter than ours is honoured.
+        declared = target.settings("security").get("password_min_length")
+        control = max(params.min_length, declared if isinstance(declared, int) else 0)
+        new_password = _password(control)
+        if not accepted(new_password):
+            raise CheckError(
+                f"a {control}-character password was refused too: cannot tell a length rule from another refusal"
+            )
+        CURRENT[key] = new_password

@@ -1,0 +1,51 @@
+"""Logout after the configured inactivity time (SSI/IE.39)."""
+
+from __future__ import annotations
+
+import time
+
+from homolog import CheckError, HttpClient, Params, Target, check, fail
+
+from .form import WebSession, account
+from .protected import _refused_web
+
+
+class TimeoutParams(Params):
+    """Grace added to the declared timeout, and the longest wait the check accepts."""
+
+    margin_seconds: float = 2.0
+    max_wait_seconds: float = 1800.0
+    path: str | None = None
+
+
+@check("security.auth.session_timeout", params=TimeoutParams)
+def session_timeout(http: HttpClient, target: Target, params: TimeoutParams) -> None:
+    """An idle web session ends after the inactivity time the vendor configured."""
+    declared = target.settings("security").get("session_timeout_seconds")
+    if not isinstance(declared, int | float) or declared <= 0:
+        raise CheckError(
+            "the target does not declare settings.security.session_timeout_seconds: "
+            "the inactivity timeout cannot be measured"
+        )
+    wait = float(declared) + params.margin_seconds
+    if wait > params.max_wait_seconds:
+        raise CheckError(f"waiting {wait:.0f}s exceeds max_wait_seconds={params.max_wait_seconds}")
+    path = params.path or target.page("patient_list").path
+    user, password = account(target, "web")
+    login_path = target.page("login").path
+    with WebSession(http, target) as session:
+        if not session.login(user, password).success:
+            raise CheckError(f"the web account {user!r} cannot log in")
+        active = session.request("GET", path)
+        if active.status_code != 200:
+            raise CheckError(f"logged in, {active.describe()} answered {active.status_code}, not 200")
+        # Activity just before the idle period, so the timer is known to restart here.
+        time.sleep(min(1.0, float(declared) / 2))
+        if session.request("GET", path).status_code != 200:
+            fail(f"the session ended before the declared {declared}s of inactivity")
+        time.sleep(wait)
+        idle = session.request("GET", path)
+    if not _refused_web(idle, login_path):
+        fail(
+            f"after {wait:.1f}s idle (declared timeout {declared}s) {idle.describe()} still answered {idle.status_code}"
+        )

@@ -1,0 +1,64 @@
+"""Pytest fixtures of the security suite: ``psc_simulator`` and ``psc_ui``.
+
+The simulator is started by whoever starts the SUT (``homolog demo``, a test), before
+the SUT, and recorded in the target: ``base_urls.psc`` (so the browser may reach it)
+and ``settings.security.psc`` with ``issuer`` and ``control_url`` (see
+``homolog.suites.security.psc.declare_simulator``). Checks, possibly in another process,
+reach it through its control API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from homolog import CheckError, Evidence, Target
+from homolog.suites.security.psc.control import PscControl, PscControlError
+
+__all__ = ["psc_simulator", "psc_ui"]
+
+
+@pytest.fixture
+def psc_simulator(target: Target) -> PscControl:
+    """The PSC simulator the target's SUT is configured with (control API client)."""
+    psc = target.settings("security").get("psc") or {}
+    control_url = psc.get("control_url") if isinstance(psc, dict) else None
+    if not control_url:
+        raise CheckError(
+            "the target declares no settings.security.psc.control_url: start the PSC "
+            "simulator before the SUT and record it in the target (declare_simulator)"
+        )
+    try:
+        control = PscControl(str(control_url))
+        issuer = control.issuer
+    except PscControlError as exc:
+        raise CheckError(str(exc)) from exc
+    declared = psc.get("issuer")
+    if declared and declared != issuer:
+        raise CheckError(
+            f"the SUT is configured with issuer {declared}, the simulator at "
+            f"{control_url} serves {issuer}: they must match"
+        )
+    if not target.in_scope(issuer):
+        raise CheckError(f"the simulator {issuer} is not among the target's hosts: declare it as base_urls.psc")
+    return control
+
+
+@pytest.fixture
+def psc_ui(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -> Iterator[Any]:
+    """A browser session for PSC logins: the UI suite's ``UiSession`` without tracing.
+
+    A PSC check is several full logins; a Playwright trace of each would cost more than
+    the logins. The simulator's records (attached by the checks) are the evidence of
+    what was asked and answered; a failing check attaches a screenshot itself.
+    """
+    from homolog.suites.ui.session import UiSession
+
+    manager = request.getfixturevalue("ui_browser")
+    session = UiSession(manager, target, evidence, trace=False)
+    try:
+        yield session
+    finally:
+        session.close(failed=False)

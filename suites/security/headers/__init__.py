@@ -1,0 +1,1 @@
+"""HTTP hardening checks: security headers, cookies, error pages, CORS."""

@@ -1,0 +1,52 @@
+"""No CORS policy that lets any site make credentialed requests."""
+
+from __future__ import annotations
+
+from homolog import Evidence, HttpClient, Params, Target, check, fail
+
+from .analysis import cors_problem
+
+
+class CorsParams(Params):
+    """Bases and paths to ask, and the foreign origin to claim."""
+
+    endpoints: tuple[str, ...] = ("fhir:/metadata", "web:/login")
+    origin: str = "https://attacker.homolog.invalid"
+
+
+@check("security.headers.cors", params=CorsParams)
+def cors_credentials(http: HttpClient, target: Target, params: CorsParams, evidence: Evidence) -> None:
+    """The server never allows an arbitrary origin to read responses with the user's credentials."""
+    problems: list[str] = []
+    seen = []
+    for endpoint in params.endpoints:
+        base, _, path = endpoint.partition(":")
+        requests = [
+            ("GET", {"Origin": params.origin}),
+            (
+                "OPTIONS",
+                {
+                    "Origin": params.origin,
+                    "Access-Control-Request-Method": "GET",
+                    "Access-Control-Request-Headers": "authorization",
+                },
+            ),
+        ]
+        for method, headers in requests:
+            resp = http.request(method, path or "/", base=base, headers=headers, follow_redirects=False)
+            acao = resp.headers.get("access-control-allow-origin")
+            acac = resp.headers.get("access-control-allow-credentials")
+            seen.append(
+                {
+                    "request": resp.describe(),
+                    "status": resp.status_code,
+                    "allow_origin": acao,
+                    "allow_credentials": acac,
+                }
+            )
+            problem = cors_problem(params.origin, acao, acac)
+            if problem:
+                problems.append(f"{resp.describe()}: {problem}")
+    evidence.attach_json("cors.json", seen)
+    if problems:
+        fail("; ".join(problems))

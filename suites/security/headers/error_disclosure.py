@@ -1,0 +1,97 @@
+"""Error responses without stack traces or software versions."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
+
+from ..auth.form import WebSession, account
+from .analysis import leak_findings
+
+
+class ErrorProbe(Params):
+    """One request meant to make the SUT answer with an error."""
+
+    method: str = "GET"
+    base: str = "web"
+    path: str
+    body: str | None = None
+    content_type: str | None = None
+    auth: str | None = None
+
+
+class DisclosureParams(Params):
+    """Requests that provoke errors: unknown paths, malformed input, wrong methods.
+
+    The paths the target lists under ``settings.security.error_paths`` (on the web
+    base, requested with a logged-in session, or with the FHIR token under the FHIR
+    base path) are added unless ``target_error_paths`` is false.
+    """
+
+    probes: tuple[ErrorProbe, ...] = (
+        ErrorProbe(path="/homolog-does-not-exist-7f3a"),
+        ErrorProbe(path="/patients/homolog-%27%22%3Cx%3E%00"),
+        ErrorProbe(method="DELETE", path="/login"),
+        ErrorProbe(
+            method="POST",
+            path="/login",
+            body="%%%not-a-form",
+            content_type="application/x-www-form-urlencoded",
+        ),
+        ErrorProbe(base="fhir", path="/Patient/homolog-unknown-7f3a", auth="fhir"),
+        ErrorProbe(
+            base="fhir",
+            method="POST",
+            path="/Patient",
+            body="{not json",
+            content_type="application/fhir+json",
+            auth="fhir",
+        ),
+        ErrorProbe(base="fhir", path="/Patient?birthdate=not-a-date", auth="fhir"),
+    )
+    target_error_paths: bool = True
+
+
+@check("security.headers.error_disclosure", params=DisclosureParams)
+def error_disclosure(http: HttpClient, target: Target, params: DisclosureParams, evidence: Evidence) -> None:
+    """Error pages and API errors reveal no stack trace, source path or software version."""
+    findings: list[str] = []
+    statuses: list[str] = []
+
+    def judge(resp: object) -> None:
+        statuses.append(f"{resp.describe()} -> {resp.status_code}")  # type: ignore[attr-defined]
+        hdrs = {k.lower(): v for k, v in resp.headers.items()}  # type: ignore[attr-defined]
+        for f in leak_findings(hdrs, resp.text):  # type: ignore[attr-defined]
+            findings.append(f"{resp.describe()} ({resp.status_code}): {f}")  # type: ignore[attr-defined]
+
+    for probe in params.probes:
+        headers = {"Content-Type": probe.content_type} if probe.content_type else {}
+        judge(
+            http.request(
+                probe.method,
+                probe.path,
+                base=probe.base,
+                auth=probe.auth,
+                headers=headers,
+                content=probe.body.encode() if probe.body is not None else None,
+                follow_redirects=False,
+            )
+        )
+    extra = target.settings("security").get("error_paths") or []
+    if params.target_error_paths and extra:
+        if not isinstance(extra, list):
+            raise CheckError("settings.security.error_paths must be a list of paths")
+        fhir_path = urlsplit(target.base_url("fhir")).path.rstrip("/") if "fhir" in target.base_urls else None
+        user, password = account(target, "web")
+        with WebSession(http, target) as session:
+            if not session.login(user, password).success:
+                raise CheckError(f"the web account {user!r} cannot log in to reach error_paths")
+            for path in map(str, extra):
+                if fhir_path and (path == fhir_path or path.startswith(fhir_path + "/")):
+                    judge(http.request("GET", path, base="web", auth="fhir", follow_redirects=False))
+                else:
+                    judge(session.request("GET", path))
+    evidence.attach_json("error-probes.json", {"responses": statuses, "findings": findings})
+    if findings:
+        fail("error responses disclose internals: " + "; ".join(findings[:5]))

@@ -1,0 +1,1 @@
+"""Transport security checks: protocol versions, cipher suites, certificate, HTTPS redirect."""

@@ -1,0 +1,145 @@
+"""Visiting mapped pages for audits, with one audit per page and session.
+
+Thirty RGAA criteria judged on three pages would otherwise mean ninety page loads and
+axe runs; within one run the SUT is in one state, so the first check that needs a page
+audits it (axe, or the keyboard walk) and later checks of the session read the cached
+result. The cache lives in the session's BrowserManager and is keyed by target file,
+page and URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from homolog import CheckError, Evidence
+from homolog.suites.ui.axe import AXE_VERSION, PageAudit, find_axe_js, run_axe
+from homolog.suites.ui.keyboard import KeyboardWalk, walk_keyboard
+from homolog.suites.ui.session import UiSession, bounded_screenshot
+
+__all__ = [
+    "DEFAULT_PAGES",
+    "PUBLIC_PAGES",
+    "attach_walk_screenshots",
+    "axe_audits",
+    "keyboard_walks",
+    "visit_pages",
+]
+
+DEFAULT_PAGES = ("login", "patient_list", "patient")
+PUBLIC_PAGES = ("login",)
+
+T = TypeVar("T")
+
+
+def _needs_login(ui: UiSession, pages: Sequence[str], public: Sequence[str]) -> bool:
+    return any(p not in public for p in pages) and ui.target.auth("web") is not None
+
+
+def visit_pages(
+    ui: UiSession,
+    pages: Sequence[str],
+    action: Callable[[str], T],
+    *,
+    public_pages: Sequence[str] = PUBLIC_PAGES,
+    login: bool = True,
+) -> dict[str, T]:
+    """Open each mapped page in `ui` and call `action(page_name)` on it.
+
+    Public pages (the login form) are visited first, logged out; then, when a page needs
+    it and the target declares a `web` form login, the session logs in. A page that
+    redirects elsewhere (e.g. back to the login form) is an error: auditing the wrong
+    page would give a verdict about something else.
+    """
+    ordered = [p for p in pages if p in public_pages] + [p for p in pages if p not in public_pages]
+    results: dict[str, T] = {}
+    logged_in = False
+    for name in ordered:
+        if name not in public_pages and login and not logged_in and _needs_login(
+            ui, pages, public_pages
+        ):
+            ui.login()
+            logged_in = True
+        ui.goto(name)
+        if not ui.at_page(name):
+            raise CheckError(
+                f"page {name!r} ({ui.url(name)}) redirected to {ui.page.url}: cannot audit it"
+            )
+        results[name] = action(name)
+    return results
+
+
+def _cached(
+    ui: UiSession,
+    kind: str,
+    pages: Sequence[str],
+    run: Callable[[str], Any],
+    *,
+    public_pages: Sequence[str],
+    login: bool,
+) -> dict[str, Any]:
+    def key(name: str) -> tuple[str, ...]:
+        return (kind, str(ui.target.path), name, ui.url(name), str(login))
+
+    cache = ui.manager.cache
+    missing = [p for p in pages if key(p) not in cache]
+    if missing:
+        fresh = visit_pages(ui, missing, run, public_pages=public_pages, login=login)
+        for name, value in fresh.items():
+            cache[key(name)] = value
+    return {p: cache[key(p)] for p in pages}
+
+
+def axe_audits(
+    ui: UiSession,
+    pages: Sequence[str],
+    *,
+    public_pages: Sequence[str] = PUBLIC_PAGES,
+    login: bool = True,
+) -> list[PageAudit]:
+    """axe results for each page (cached per session), with a screenshot of each page."""
+
+    _, source = find_axe_js()
+    ui.omit_from_trace(source, f"axe-core {AXE_VERSION} source")
+
+    def run(name: str) -> PageAudit:
+        audit = run_axe(ui.page, name)
+        # Only a page with a violation or an undecided rule can make a criterion fail or
+        # err, and only then is its screenshot attached: skip the cost on clean pages.
+        if any(r.outcome in ("violation", "incomplete") for r in audit.rules.values()):
+            audit.screenshot = bounded_screenshot(ui.page)
+        return audit
+
+    found = _cached(ui, "axe", pages, run, public_pages=public_pages, login=login)
+    return [found[p] for p in pages]
+
+
+def keyboard_walks(
+    ui: UiSession,
+    pages: Sequence[str],
+    *,
+    public_pages: Sequence[str] = PUBLIC_PAGES,
+    login: bool = True,
+    max_tabs: int = 200,
+) -> list[KeyboardWalk]:
+    """Keyboard walks of each page (cached per session)."""
+
+    def run(name: str) -> KeyboardWalk:
+        walk = walk_keyboard(ui.page, name, max_tabs=max_tabs)
+        if walk.has_findings:
+            walk.screenshot = bounded_screenshot(ui.page)
+        return walk
+
+    found = _cached(
+        ui, f"keyboard-{max_tabs}", pages, run, public_pages=public_pages, login=login
+    )
+    return [found[p] for p in pages]
+
+
+def attach_walk_screenshots(evidence: Evidence, walks: Sequence[KeyboardWalk]) -> None:
+    """Attach the screenshot of every walked page where something was found."""
+    for w in walks:
+        if w.screenshot:
+            evidence.attach_bytes(
+                f"screenshot-{w.page_name}.png", w.screenshot, media_type="image/png"
+            )

@@ -1,0 +1,304 @@
+"""The pinned axe-core: where it is found, how it runs in a page, how results map to RGAA.
+
+axe-core tags its rules `RGAAv4` and `RGAA-<topic>.<criterion>.<test>`; the mapping is
+read from the injected axe itself at run time, so a criterion is judged by exactly the
+rules the pinned version declares for it. Rules axe marks `experimental` are left out:
+they are known to report false positives and a verdict must not rest on them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from homolog import CheckError
+
+__all__ = [
+    "AXE_VERSION",
+    "CriterionDecision",
+    "PageAudit",
+    "RuleResult",
+    "axe_candidates",
+    "decide_criterion",
+    "find_axe_js",
+    "run_axe",
+]
+
+AXE_VERSION = "4.14.1"
+SETUP_HINT = "run scripts/setup-ui.sh (it fetches axe-core from the npm registry)"
+MAX_AXE_BYTES = 2 * 1024 * 1024
+_CRITERION = re.compile(r"^\d{1,2}\.\d{1,2}$")
+
+Outcome = Literal["violation", "incomplete", "pass", "inapplicable"]
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "homolog"
+
+
+def axe_candidates() -> list[Path]:
+    """Where axe.min.js is looked for, in order: env, user cache, the repo's node_modules."""
+    found: list[Path] = []
+    env = os.environ.get("HOMOLOG_AXE_JS")
+    if env:
+        found.append(Path(env))
+    found.append(_cache_root() / f"axe-core-{AXE_VERSION}" / "axe.min.js")
+    repo = Path(__file__).resolve().parents[2]
+    found.append(repo / "node_modules" / "axe-core" / "axe.min.js")
+    return found
+
+
+@lru_cache(maxsize=4)
+def _read_axe(path: str, mtime: float) -> str:
+    data = Path(path).read_bytes()
+    if len(data) > MAX_AXE_BYTES:
+        raise CheckError(f"{path} is {len(data)} bytes: not an axe-core build ({SETUP_HINT})")
+    return data.decode("utf-8")
+
+
+def find_axe_js() -> tuple[Path, str]:
+    """The first axe.min.js found and its source; CheckError with the fix when none."""
+    candidates = axe_candidates()
+    for path in candidates:
+        if path.is_file():
+            return path, _read_axe(str(path), path.stat().st_mtime)
+    looked = ", ".join(str(p) for p in candidates)
+    raise CheckError(f"axe-core {AXE_VERSION} not found (looked in {looked}): {SETUP_HINT}")
+
+
+# Runs in the page. Keeps results small: the SUT's markup is untrusted and may be huge.
+_RUN_JS = """
+async (opts) => {
+  const meta = {};
+  const ids = [];
+  for (const r of axe.getRules(['RGAAv4'])) {
+    if (r.tags.includes('experimental')) continue;
+    const tests = r.tags.filter(t => /^RGAA-\\d+\\.\\d+\\.\\d+$/.test(t)).map(t => t.slice(5));
+    if (!tests.length) continue;
+    ids.push(r.ruleId);
+    meta[r.ruleId] = {tests: tests, help: r.help};
+  }
+  // Bound the run: a huge or hostile page must not hold the check forever.
+  const res = await Promise.race([
+    axe.run(document, {
+      runOnly: {type: 'rule', values: ids},
+      resultTypes: ['violations', 'incomplete'],
+      iframes: false,
+    }),
+    new Promise((_, reject) => setTimeout(
+      () => reject(new Error('axe-core did not finish within ' + opts.timeoutMs + ' ms')),
+      opts.timeoutMs)),
+  ]);
+  const cut = (s, n) => (s || '').length > n ? s.slice(0, n) + '…' : (s || '');
+  const slim = (list) => list.map(r => ({
+    id: r.id, impact: r.impact, help: cut(r.help, 300), helpUrl: cut(r.helpUrl, 300),
+    total: r.nodes.length,
+    nodes: r.nodes.slice(0, opts.maxNodes).map(n => ({
+      target: n.target.slice(0, 5).map(t => cut(String(t), 200)),
+      html: cut(n.html, 300),
+      summary: cut(n.failureSummary, 500),
+    })),
+  }));
+  return {
+    version: axe.version,
+    url: cut(res.url, 2000),
+    meta: meta,
+    violations: slim(res.violations),
+    incomplete: slim(res.incomplete),
+    passes: res.passes.map(r => r.id),
+    inapplicable: res.inapplicable.map(r => r.id),
+    frames: document.querySelectorAll('iframe, frame').length,
+  };
+}
+"""
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One axe rule's outcome on one page."""
+
+    rule_id: str
+    outcome: Outcome
+    rgaa_tests: tuple[str, ...]
+    help: str = ""
+    help_url: str = ""
+    impact: str | None = None
+    total: int = 0
+    nodes: tuple[dict[str, Any], ...] = ()
+
+    def describe(self) -> str:
+        """`image-alt (RGAA 1.1.1): Images must have alternative text — 2 element(s): ...`"""
+        where = "; ".join(" ".join(n.get("target", [])) for n in self.nodes[:3])
+        more = f" (+{self.total - 3} more)" if self.total > 3 else ""
+        tests = ", ".join(self.rgaa_tests)
+        head = f"{self.rule_id} (RGAA {tests}): {self.help}"
+        return f"{head} — {self.total} element(s): {where}{more}"
+
+
+@dataclass
+class PageAudit:
+    """axe results for one mapped page, plus what the harness saw while auditing it."""
+
+    page_name: str
+    url: str
+    axe_version: str
+    rules: dict[str, RuleResult]
+    frames: int = 0
+    screenshot: bytes | None = field(default=None, repr=False)
+
+    def for_criterion(self, criterion: str) -> list[RuleResult]:
+        """Rules whose RGAA tests belong to `criterion` (e.g. "1.1")."""
+        prefix = criterion + "."
+        return [
+            r for r in self.rules.values() if any(t.startswith(prefix) for t in r.rgaa_tests)
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly summary for evidence."""
+        return {
+            "page": self.page_name,
+            "url": self.url,
+            "axe_version": self.axe_version,
+            "frames_not_audited": self.frames,
+            "rules": {
+                rid: {
+                    "outcome": r.outcome,
+                    "rgaa_tests": list(r.rgaa_tests),
+                    "help": r.help,
+                    "impact": r.impact,
+                    "total": r.total,
+                    "nodes": list(r.nodes),
+                }
+                for rid, r in sorted(self.rules.items())
+            },
+        }
+
+
+def _inject(page: Any, source: str) -> None:
+    """Put axe in the page: a script tag, or, when the page's CSP forbids inline scripts
+    (as a hardened SUT should), evaluation through the DevTools protocol, which CSP does
+    not govern. Either way the page's own policy stays in force for its own scripts."""
+    try:
+        page.add_script_tag(content=source)
+        return
+    except Exception as exc:
+        if "Content Security Policy" not in str(exc):
+            raise
+    page.evaluate(source + "\n;void 0")
+
+
+def run_axe(
+    page: Any, page_name: str, *, max_nodes: int = 20, timeout_ms: int = 60_000
+) -> PageAudit:
+    """Inject the pinned axe into `page` (a Playwright Page) and run its RGAA rules."""
+    path, source = find_axe_js()
+    try:
+        _inject(page, source)
+        raw = page.evaluate(_RUN_JS, {"maxNodes": max_nodes, "timeoutMs": timeout_ms})
+    except Exception as exc:
+        raise CheckError(f"axe-core could not run on page {page_name!r}: {exc}") from exc
+    if not isinstance(raw, dict) or raw.get("version") != AXE_VERSION:
+        got = raw.get("version") if isinstance(raw, dict) else raw
+        raise CheckError(
+            f"{path} is axe-core {got}, expected {AXE_VERSION} (the page may also have "
+            f"replaced window.axe): {SETUP_HINT}"
+        )
+    meta: dict[str, Any] = raw["meta"]
+    rules: dict[str, RuleResult] = {}
+
+    def add(rule_id: str, outcome: Outcome, item: dict[str, Any] | None = None) -> None:
+        info = meta.get(rule_id)
+        if info is None:  # not a rule we asked for: ignore rather than guess its criterion
+            return
+        item = item or {}
+        rules[rule_id] = RuleResult(
+            rule_id=rule_id,
+            outcome=outcome,
+            rgaa_tests=tuple(info["tests"]),
+            help=str(item.get("help") or info.get("help") or ""),
+            help_url=str(item.get("helpUrl") or ""),
+            impact=item.get("impact"),
+            total=int(item.get("total") or 0),
+            nodes=tuple(item.get("nodes") or ()),
+        )
+
+    for rid in raw["inapplicable"]:
+        add(rid, "inapplicable")
+    for rid in raw["passes"]:
+        add(rid, "pass")
+    # A rule can be both incomplete and violated on different nodes: violation wins.
+    for item in raw["incomplete"]:
+        add(item["id"], "incomplete", item)
+    for item in raw["violations"]:
+        add(item["id"], "violation", item)
+    return PageAudit(
+        page_name=page_name,
+        url=str(raw.get("url", "")),
+        axe_version=str(raw["version"]),
+        rules=rules,
+        frames=int(raw.get("frames") or 0),
+    )
+
+
+@dataclass(frozen=True)
+class CriterionDecision:
+    """What the axe results say about one RGAA criterion over several pages."""
+
+    verdict: Literal["passed", "failed", "error", "not_applicable"]
+    message: str
+    failing_pages: tuple[str, ...] = ()
+
+
+def decide_criterion(criterion: str, audits: list[PageAudit]) -> CriterionDecision:
+    """Judge `criterion` from page audits.
+
+    - any violation of a rule mapped to the criterion on any page -> failed;
+    - else any `incomplete` result (axe could not tell) -> error: a person must look;
+    - else if no mapped rule found an element to test on any page -> not_applicable;
+    - else passed (the criterion's automated tests hold on every page).
+    """
+    if not _CRITERION.match(criterion):
+        raise CheckError(f"{criterion!r} is not an RGAA criterion number like '1.1'")
+    if not audits:
+        raise CheckError("no page was audited")
+    if not any(a.for_criterion(criterion) for a in audits):
+        raise CheckError(
+            f"axe-core {audits[0].axe_version} has no stable rule for RGAA {criterion}: "
+            "this criterion must be attested manually"
+        )
+    violations = [(a, r) for a in audits for r in a.for_criterion(criterion)
+                  if r.outcome == "violation"]
+    if violations:
+        lines = [f"page {a.page_name!r}: {r.describe()}" for a, r in violations]
+        pages = tuple(dict.fromkeys(a.page_name for a, _ in violations))
+        return CriterionDecision(
+            "failed", f"RGAA {criterion} is not met: " + " | ".join(lines), pages
+        )
+    incomplete = [(a, r) for a in audits for r in a.for_criterion(criterion)
+                  if r.outcome == "incomplete"]
+    if incomplete:
+        lines = [f"page {a.page_name!r}: {r.describe()}" for a, r in incomplete]
+        pages = tuple(dict.fromkeys(a.page_name for a, _ in incomplete))
+        return CriterionDecision(
+            "error",
+            f"axe-core could not decide RGAA {criterion} (needs review by an auditor): "
+            + " | ".join(lines),
+            pages,
+        )
+    applied = [r.rule_id for a in audits for r in a.for_criterion(criterion)
+               if r.outcome == "pass"]
+    names = ", ".join(a.page_name for a in audits)
+    if not applied:
+        return CriterionDecision(
+            "not_applicable",
+            f"RGAA {criterion}: no element the automated rules test was found on {names}",
+        )
+    rules = ", ".join(sorted(set(applied)))
+    return CriterionDecision(
+        "passed", f"RGAA {criterion}: automated rules {rules} pass on {names}"
+    )

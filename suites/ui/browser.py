@@ -1,0 +1,204 @@
+"""One Chromium per test session, launched lazily, with the target's TLS trust.
+
+TLS decision. Chromium does not take a CA file on its command line (it reads an NSS
+database), so for a target that declares `tls: {ca_file: ...}` the harness verifies each
+in-scope HTTPS endpoint itself, in Python, against that CA file (chain and host name),
+and then launches Chromium with `--ignore-certificate-errors-spki-list` set to the
+public-key hashes of exactly the certificates it verified. Chromium therefore accepts
+those keys and nothing else: a certificate the CA did not sign, or another key, still
+fails navigation. `ignore_https_errors` is used only when the target says
+`tls: {verify: false}`. A remote browser (`--browser-ws`) is not given launch flags: it
+must trust the CA itself, otherwise navigation errors are reported as `error` - unless
+`HOMOLOG_BROWSER_WS_EXECUTABLE` names the Chromium a `playwright run-server --unsafe`
+should start, in which case flags and pins are sent with the connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from homolog import CheckError, Target
+
+__all__ = [
+    "CHROMIUM_ARGS",
+    "CHROMIUM_PATH",
+    "BrowserManager",
+    "TlsTrust",
+    "target_tls_trust",
+]
+
+CHROMIUM_PATH = os.environ.get("HOMOLOG_CHROMIUM", "/usr/bin/chromium")
+# Flags that keep a headless Chromium from calling home at start-up (no network here
+# besides the target) and make it run as root in containers.
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+)
+CONNECT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class TlsTrust:
+    """How a browser context must treat the target's certificates."""
+
+    ignore_https_errors: bool = False
+    spki_pins: frozenset[str] = frozenset()
+    notes: tuple[str, ...] = ()
+    failures: tuple[str, ...] = ()
+
+
+def _spki_sha256(der_cert: bytes) -> str:
+    cert = x509.load_der_x509_certificate(der_cert)
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
+
+
+def _verified_leaf(host: str, port: int, ca_file: str) -> bytes:
+    """Handshake with host:port, verifying chain and name against `ca_file`; leaf DER."""
+    ctx = ssl.create_default_context(cafile=ca_file)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        with (
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as raw,
+            ctx.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True)
+    except (OSError, ssl.SSLError) as exc:
+        raise CheckError(
+            f"TLS verification of {host}:{port} against the target CA {ca_file} failed: {exc}"
+        ) from exc
+    if not der:
+        raise CheckError(f"{host}:{port} presented no certificate")
+    return der
+
+
+def _https_endpoints(urls: Iterable[str]) -> set[tuple[str, int]]:
+    found: set[tuple[str, int]] = set()
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme == "https" and parts.hostname:
+            found.add((parts.hostname, parts.port or 443))
+    return found
+
+
+def target_tls_trust(target: Target, urls: Iterable[str]) -> TlsTrust:
+    """Decide how Chromium trusts the HTTPS endpoints among `urls` (see module doc)."""
+    verify = target.ssl_verify
+    if verify is False:
+        return TlsTrust(ignore_https_errors=True, notes=("target declares tls.verify: false",))
+    if verify is True:
+        return TlsTrust(notes=("system trust store",))
+    pins = set()
+    notes = []
+    failures = []
+    for host, port in sorted(_https_endpoints(urls)):
+        # An endpoint that fails verification is not pinned: Chromium then refuses it
+        # if a page goes there, and the navigation error carries this reason.
+        try:
+            pin = _spki_sha256(_verified_leaf(host, port, str(verify)))
+        except CheckError as exc:
+            failures.append(str(exc))
+            continue
+        pins.add(pin)
+        notes.append(f"{host}:{port} verified against {verify}; key sha256/{pin}")
+    return TlsTrust(spki_pins=frozenset(pins), notes=tuple(notes), failures=tuple(failures))
+
+
+@dataclass
+class BrowserManager:
+    """Session-wide owner of Playwright and of the browser(s); nothing starts until needed.
+
+    A local browser is launched per distinct set of SPKI pins (one per target in a normal
+    run). With `ws_endpoint`, a remote Playwright browser server is used instead.
+    """
+
+    ws_endpoint: str | None = None
+    executable_path: str = CHROMIUM_PATH
+    _playwright: Any = None
+    _browsers: dict[frozenset[str], Any] = field(default_factory=dict)
+    launches: int = 0
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+    def _driver(self) -> Any:
+        if self._playwright is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+        return self._playwright
+
+    @staticmethod
+    def _args(pins: frozenset[str]) -> list[str]:
+        args = list(CHROMIUM_ARGS)
+        if pins:
+            args.append("--ignore-certificate-errors-spki-list=" + ",".join(sorted(pins)))
+        return args
+
+    def browser(self, trust: TlsTrust) -> Any:
+        """The browser to open contexts in for this trust, started on first use."""
+        remote_exe = os.environ.get("HOMOLOG_BROWSER_WS_EXECUTABLE")
+        key = frozenset() if self.ws_endpoint and not remote_exe else trust.spki_pins
+        existing = self._browsers.get(key)
+        if existing is not None and existing.is_connected():
+            return existing
+        pw = self._driver()
+        if self.ws_endpoint:
+            headers = {}
+            if remote_exe:
+                # A `playwright run-server --unsafe` without bundled browsers: tell it
+                # which Chromium to start, with our flags and TLS pins.
+                headers["x-playwright-launch-options"] = json.dumps(
+                    {"executablePath": remote_exe, "args": self._args(key)}
+                )
+            try:
+                browser = pw.chromium.connect(self.ws_endpoint, timeout=15_000, headers=headers)
+            except Exception as exc:
+                raise CheckError(
+                    f"cannot connect to the browser server {self.ws_endpoint}: {exc}"
+                ) from exc
+        else:
+            if not os.path.exists(self.executable_path):
+                raise CheckError(
+                    f"Chromium not found at {self.executable_path}: run scripts/setup-ui.sh "
+                    "(apt-get install -y chromium) or set HOMOLOG_CHROMIUM"
+                )
+            try:
+                browser = pw.chromium.launch(
+                    executable_path=self.executable_path, args=self._args(key), timeout=30_000
+                )
+            except Exception as exc:
+                raise CheckError(f"cannot launch Chromium: {exc}") from exc
+        self.launches += 1
+        self._browsers[key] = browser
+        return browser
+
+    def close(self) -> None:
+        """Close every browser and the Playwright driver (idempotent)."""
+        for browser in self._browsers.values():
+            with contextlib.suppress(Exception):  # a browser that died is already closed
+                browser.close()
+        self._browsers.clear()
+        if self._playwright is not None:
+            self._playwright.stop()
+            self._playwright = None
+        self.cache.clear()

@@ -1,0 +1,88 @@
+"""Pytest fixtures of the UI suite: `ui_browser` (session) and `ui` (per check).
+
+- `ui_browser`: the session's BrowserManager. Creating it starts nothing; Chromium is
+  launched when a check first opens a page, so a run without UI checks never starts it.
+- `ui`: a `UiSession` for one check: a fresh browser context honouring the target's TLS
+  settings, traced; closed before the check's result is recorded so that its trace and
+  (on failure) a screenshot are part of the check's evidence.
+- `--browser-ws URL` (or env `HOMOLOG_BROWSER_WS`): use a remote Playwright browser
+  server instead of launching the local Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from homolog import Evidence, Target
+from homolog.suites.ui.browser import BrowserManager
+from homolog.suites.ui.session import UiSession
+
+__all__ = ["ui", "ui_browser"]
+
+
+def _ws_endpoint(config: pytest.Config) -> str | None:
+    try:
+        value = config.getoption("homolog_browser_ws")
+    except ValueError:  # the homolog plugin (which declares --browser-ws) is not loaded
+        value = None
+    return value or os.environ.get("HOMOLOG_BROWSER_WS") or None
+
+
+@pytest.fixture(scope="session")
+def ui_browser(request: pytest.FixtureRequest) -> Generator[BrowserManager, None, None]:
+    """The session's browser owner; Chromium starts lazily on first page use."""
+    manager = BrowserManager(ws_endpoint=_ws_endpoint(request.config))
+    yield manager
+    manager.close()
+
+
+_UI_KEY = pytest.StashKey[UiSession]()
+
+
+@pytest.fixture
+def ui(
+    request: pytest.FixtureRequest, ui_browser: BrowserManager, target: Target, evidence: Evidence
+) -> Generator[UiSession, None, None]:
+    """Browser access for one check, by page-map names (see `UiSession`)."""
+    session = UiSession(ui_browser, target, evidence)
+    request.node.stash[_UI_KEY] = session
+    yield session
+    # Normally closed by the pytest_pyfunc_call wrapper below; this covers items that do
+    # not go through it.
+    report = request.node.stash.get(_REPORT_KEY, None)
+    session.close(failed=report is None or report.failed)
+
+
+_REPORT_KEY = pytest.StashKey[Any]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
+    """Close the check's UI session before its outcome is reported (evidence complete)."""
+    try:
+        result = yield
+    except BaseException as exc:
+        session = pyfuncitem.stash.get(_UI_KEY, None)
+        if session is not None:
+            # A skip (criterion not applicable) is not a failure: no failure screenshot.
+            session.close(failed=not isinstance(exc, pytest.skip.Exception))
+        raise
+    session = pyfuncitem.stash.get(_UI_KEY, None)
+    if session is not None:
+        session.close(failed=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[Any]
+) -> Generator[None, Any, Any]:
+    """Remember the call-phase report so that the `ui` teardown knows the outcome."""
+    report = yield
+    if call.when == "call":
+        item.stash[_REPORT_KEY] = report
+    return report

@@ -1,0 +1,233 @@
+"""The `ui` object a check receives: one browser context, addressed by page-map names.
+
+Checks never hold vendor selectors: pages and locators come from the target's `pages:`
+map. The context is created on first use, so a check that ends up needing no browser
+(e.g. its page audit is already cached) starts nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import string
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from homolog import CheckError, Evidence, Target
+from homolog.suites.ui.browser import BrowserManager, TlsTrust, target_tls_trust
+from homolog.suites.ui.tracing import MAX_TRACE_BYTES, sanitize_trace
+
+__all__ = ["NAVIGATION_TIMEOUT_MS", "UiSession", "bounded_screenshot"]
+
+NAVIGATION_TIMEOUT_MS = 20_000
+ACTION_TIMEOUT_MS = 10_000
+MAX_SCREENSHOT_BYTES = 3 * 1024 * 1024
+
+
+def bounded_screenshot(page: Any, *, full_page: bool = True) -> bytes:
+    """A PNG of `page`; a full-page image larger than MAX_SCREENSHOT_BYTES (an endless
+    page) is replaced by the viewport only, so evidence and reports stay bounded."""
+    png: bytes = page.screenshot(full_page=full_page, timeout=ACTION_TIMEOUT_MS)
+    if full_page and len(png) > MAX_SCREENSHOT_BYTES:
+        png = page.screenshot(full_page=False, timeout=ACTION_TIMEOUT_MS)
+    return png
+
+
+class UiSession:
+    """Browser access for one check, bound to the target's page map and evidence."""
+
+    def __init__(
+        self,
+        manager: BrowserManager,
+        target: Target,
+        evidence: Evidence,
+        *,
+        trace: bool = True,
+    ) -> None:
+        self.manager = manager
+        self.target = target
+        self.evidence = evidence
+        self.trace = trace
+        self.blocked: list[str] = []
+        self._omit: dict[str, str] = {}
+        self._context: Any = None
+        self._page: Any = None
+        self._closed = False
+
+    # -- lifecycle
+    def _trust(self) -> TlsTrust:
+        urls = tuple(sorted(self.target.base_urls.values()))
+        key = ("tls-trust", str(self.target.path), str(self.target.ssl_verify), urls)
+        trust = self.manager.cache.get(key)
+        if trust is None:
+            trust = target_tls_trust(self.target, urls)
+            self.manager.cache[key] = trust
+        return trust
+
+    def _guard(self, route: Any) -> None:
+        # The harness stays in the target's scope: a page that pulls a third-party
+        # resource or redirects elsewhere gets a blocked request, recorded as evidence.
+        url = route.request.url
+        if self.target.in_scope(url):
+            route.continue_()
+        else:
+            if len(self.blocked) < 50:
+                self.blocked.append(url[:300])
+            route.abort("blockedbyclient")
+
+    @property
+    def context(self) -> Any:
+        """The Playwright BrowserContext of this check (created on first use)."""
+        if self._closed:
+            raise CheckError("the ui session of this check is already closed")
+        if self._context is None:
+            trust = self._trust()
+            browser = self.manager.browser(trust)
+            self._context = browser.new_context(
+                ignore_https_errors=trust.ignore_https_errors,
+                locale="fr-FR",
+                viewport={"width": 1280, "height": 900},
+                service_workers="block",
+            )
+            self._context.set_default_timeout(ACTION_TIMEOUT_MS)
+            self._context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+            self._context.route("**/*", self._guard)
+            if self.trace:
+                self._context.tracing.start(snapshots=True, screenshots=False, sources=False)
+        return self._context
+
+    @property
+    def page(self) -> Any:
+        """The Playwright Page of this check (created on first use)."""
+        if self._page is None or self._page.is_closed():
+            self._page = self.context.new_page()
+        return self._page
+
+    @property
+    def started(self) -> bool:
+        """Whether this check opened a browser context at all."""
+        return self._context is not None
+
+    # -- page map
+    def url(self, page_name: str, **fmt: Any) -> str:
+        """Absolute URL of a mapped page; `{placeholders}` default to `target.data`."""
+        spec = self.target.page(page_name)
+        fields = {f for _, f, _, _ in string.Formatter().parse(spec.path) if f}
+        values = {}
+        for name in fields:
+            value = fmt[name] if name in fmt else self.target.datum(name)
+            values[name] = quote(str(value), safe="")
+        return spec.url(self.target.base_url(spec.base), **values)
+
+    def goto(self, page_name: str, *, expect_ok: bool = True, **fmt: Any) -> Any:
+        """Open a mapped page; with `expect_ok`, a missing or >= 400 response is an error."""
+        url = self.url(page_name, **fmt)
+        try:
+            response = self.page.goto(url, wait_until="load")
+        except CheckError:
+            raise
+        except Exception as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "ERR_CERT" in reason and self._trust().failures:
+                reason += " (" + "; ".join(self._trust().failures) + ")"
+            raise CheckError(f"cannot open page {page_name!r} ({url}): {reason}") from exc
+        if expect_ok:
+            if response is None:
+                raise CheckError(f"page {page_name!r} ({url}) gave no response")
+            if response.status >= 400:
+                raise CheckError(f"page {page_name!r} ({url}) answered HTTP {response.status}")
+        return response
+
+    def at_page(self, page_name: str, **fmt: Any) -> bool:
+        """Whether the current URL's path is the mapped page's path (no redirect away)."""
+        expected = urlsplit(self.url(page_name, **fmt)).path.rstrip("/") or "/"
+        current = urlsplit(self.page.url).path.rstrip("/") or "/"
+        return expected == current
+
+    def locator(self, page_name: str, locator_name: str) -> Any:
+        """A Playwright Locator for a named locator of a mapped page."""
+        return self.page.locator(self.target.page(page_name).locator(locator_name))
+
+    def login(self, *, auth: str = "web", page_name: str = "login") -> None:
+        """Log in through the mapped login form with the target's `auth.<auth>` account.
+
+        Success is judged by leaving the login page without an error shown there;
+        anything else is a CheckError naming what was seen.
+        """
+        spec = self.target.auth(auth)
+        if spec is None:
+            raise CheckError(f"the target declares no auth {auth!r} for the web login")
+        if spec.type != "form":
+            raise CheckError(f"auth {auth!r} is of type {spec.type!r}; ui.login needs 'form'")
+        username = spec.username
+        if not username:
+            raise CheckError(f"auth {auth!r} names no username")
+        password = self.target.secret_value(auth, "password")
+        self.goto(page_name)
+        self.locator(page_name, "username").fill(username)
+        self.locator(page_name, "password").fill(password)
+        try:
+            with self.page.expect_navigation(wait_until="load"):
+                self.locator(page_name, "submit").click()
+        except Exception as exc:
+            raise CheckError(f"login as {username!r}: submitting the form failed: {exc}") from exc
+        if self.at_page(page_name):
+            message = ""
+            error_sel = self.target.page(page_name).locators.get("error")
+            if error_sel and self.page.locator(error_sel).count():
+                message = self.page.locator(error_sel).first.inner_text()[:300]
+            raise CheckError(
+                f"login as {username!r} did not succeed (still on the login page)"
+                + (f": {message!r}" if message else "")
+            )
+
+    # -- evidence
+    def omit_from_trace(self, text: str, label: str) -> None:
+        """Replace `text` (e.g. an injected library's source) by `label` in the trace."""
+        self._omit[text] = label
+
+    def screenshot(self, name: str, *, full_page: bool = True) -> str:
+        """Attach a PNG screenshot of the current page; returns its evidence path."""
+        png = bounded_screenshot(self.page, full_page=full_page)
+        if not name.endswith(".png"):
+            name += ".png"
+        return self.evidence.attach_bytes(name, png, media_type="image/png")
+
+    def _secrets(self) -> list[str]:
+        secrets = list(self.target.secret_values())
+        # The context may be gone after a crash: the target's secrets are still redacted.
+        with contextlib.suppress(Exception):
+            secrets += [c["value"] for c in self._context.cookies() if c.get("value")]
+        return secrets
+
+    def close(self, *, failed: bool) -> None:
+        """End the check: screenshot on failure, sanitised trace, blocked requests."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._context is None:
+            return
+        try:
+            if failed and self._page is not None and not self._page.is_closed():
+                # A crashed page cannot be photographed; the trace remains.
+                with contextlib.suppress(Exception):
+                    self.screenshot("failure-screenshot.png")
+            if self.blocked:
+                self.evidence.attach_json("ui-blocked-requests.json", {"blocked": self.blocked})
+            if self.trace:
+                with tempfile.TemporaryDirectory(prefix="homolog-trace-") as tmp:
+                    raw = Path(tmp) / "trace.zip"
+                    self._context.tracing.stop(path=str(raw))
+                    data = raw.read_bytes()
+                    if len(data) <= MAX_TRACE_BYTES:
+                        clean = sanitize_trace(data, self._secrets(), omit=self._omit)
+                        self.evidence.attach_bytes("trace.zip", clean, media_type="application/zip")
+                    else:
+                        self.evidence.attach_json(
+                            "trace-omitted.json",
+                            {"reason": f"trace of {len(data)} bytes exceeds {MAX_TRACE_BYTES}"},
+                        )
+        finally:
+            with contextlib.suppress(Exception):  # already closed with its browser
+                self._context.close()

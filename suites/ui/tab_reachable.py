@@ -1,0 +1,37 @@
+"""Check `ui.keyboard.tab_reachable`: every interactive element is reachable with Tab."""
+
+from __future__ import annotations
+
+import pytest
+
+from homolog import Evidence, check, error, fail
+from homolog.suites.ui.audit import attach_walk_screenshots, keyboard_walks
+from homolog.suites.ui.params import KeyboardParams, pages_to_audit
+from homolog.suites.ui.session import UiSession
+
+
+@check("ui.keyboard.tab_reachable", params=KeyboardParams)
+def tab_reachable(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> None:
+    """Every visible interactive element of the audited pages can be reached with Tab.
+
+    Interactive means a link, button, form field, frame, summary, an element with a
+    tabindex, an ARIA widget role or a click handler attribute; elements with
+    tabindex="-1", disabled, hidden or inert are left out. Undecidable (error) when
+    focus is trapped or the walk hits `max_tabs` before a full pass.
+    """
+    walks = keyboard_walks(
+        ui, pages_to_audit(params, ui.target), public_pages=params.public_pages, login=params.login,
+        max_tabs=params.max_tabs,
+    )
+    evidence.attach_json("keyboard-walks.json", [w.to_json() for w in walks])
+    attach_walk_screenshots(evidence, walks)
+    if not any(w.candidates for w in walks):
+        pytest.skip("no interactive element on the audited pages")
+    for w in walks:
+        if w.trap:
+            error(f"page {w.page_name!r}: focus is trapped in {w.trap}; reachability unknown")
+        if w.truncated:
+            error(f"page {w.page_name!r}: no full Tab pass within {params.max_tabs} presses")
+    missing = [f"page {w.page_name!r}: {', '.join(w.unreached())}" for w in walks if w.unreached()]
+    if missing:
+        fail("interactive elements never reached with Tab: " + " | ".join(missing))

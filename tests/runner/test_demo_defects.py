@@ -1,0 +1,98 @@
+"""Each defect switch of the reference SUT fails exactly the demo requirements that cover it.
+
+The clean demo is run once; every defect then runs the whole demo referential again:
+the requirements listed for it must fail, and every other requirement must keep the
+verdict it had on the clean SUT.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from homolog.demo import DEFAULT_REFERENTIAL, started_demo_sut
+from homolog.testing import run_referential
+
+# defect -> the demo requirements it must make fail (written from what each requirement
+# verifies, not read back from a run)
+COVERS: dict[str, set[str]] = {
+    "banner-missing-traits": {"INS-RNIV-07"},
+    "cda-invalid": {"CISIS-DOC-01"},
+    "cda-wrong-ins-oid": {"CISIS-DOC-02"},
+    "cookie-flags-missing": {"MES-SEC-06"},
+    "cors-wildcard-credentials": {"MES-SEC-15"},
+    "img-without-alt": {"RGAA-1.1"},
+    "ins-exposed-unqualified": {"INS/va1.53"},
+    "ins-key-unchecked": {"INS-RNIV-01", "INS-RNIV-06"},
+    "low-contrast": {"RGAA-3.2"},
+    "missing-lang": {"RGAA-8.3"},
+    "no-hsts": {"MES-SEC-02"},
+    "no-https-redirect": {"MES-SEC-02"},
+    "no-lockout": {"SSI/IAM.92", "MES-SEC-03"},
+    "no-login-audit": {"SSI/IAM.91", "MES-SEC-08"},
+    "no-operation-outcome": {"FRCORE-API-11", "FRCORE-API-12", "INS-RNIV-01"},
+    "no-session-timeout": {"SSI/IE.39", "MES-SEC-04"},
+    "patient-profile-broken": {"FRCORE-API-10", "INS-RNIV-02"},
+    "psc-accepts-bad-token": {"HL-PSC-03"},
+    "psc-no-acr": {"PSC.08"},
+    "psc-no-pkce": {"HL-PSC-01"},
+    "search-ignores-params": {"FRCORE-API-08", "INS-RNIV-05"},
+    "stacktrace-leak": {"MES-SEC-07"},
+    "status-not-historised": {"INS-RNIV-04"},
+    "strict-traits-writable": {"INS-RNIV-03"},
+    "tls10-enabled": {"MSS/CONF.01", "MSS/CONF.03", "MES-SEC-01"},  # OpenSSL opens weak TLS 1.2 suites too
+    "weak-password-policy": {"SSI/IAM.92", "MES-SEC-17"},
+}
+
+
+def _demo_run(defects: set[str], out: Path) -> dict[str, Any]:
+    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as sut:
+        saved = {k: os.environ.get(k) for k in sut.env}
+        os.environ.update(sut.env)
+        try:
+            return run_referential(DEFAULT_REFERENTIAL, sut.target_path, out)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def _verdicts(doc: dict[str, Any]) -> dict[str, str]:
+    return {r["id"]: r["verdict"] for r in doc["requirements"]}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    doc = _demo_run(set(), tmp_path_factory.mktemp("clean") / "run")
+    yield _verdicts(doc)
+
+
+def test_every_defect_is_covered() -> None:
+    from homolog.fixtures.refsut import DEFECTS
+
+    assert set(COVERS) == set(DEFECTS)
+
+
+@pytest.mark.slow
+def test_clean_demo_passes_every_automated_requirement(clean: dict[str, str]) -> None:
+    bad = {rid: v for rid, v in clean.items() if v in ("failed", "error")}
+    assert not bad
+    for covered in COVERS.values():
+        for rid in covered:
+            assert clean[rid] == "passed", rid
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("defect", sorted(COVERS))
+def test_defect_fails_its_requirements_and_only_those(defect: str, clean: dict[str, str], tmp_path: Path) -> None:
+    got = _verdicts(_demo_run({defect}, tmp_path / "run"))
+    failed = {rid for rid, v in got.items() if v == "failed"}
+    assert failed == COVERS[defect]
+    changed = {rid: (clean[rid], v) for rid, v in got.items() if rid not in COVERS[defect] and v != clean[rid]}
+    assert not changed, f"other requirements changed verdict: {changed}"

@@ -1,0 +1,159 @@
+"""The schematron compiler on small schematrons written for each feature it supports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from homolog.suites.documents.schematron import (
+    CompiledSchematron,
+    SchematronError,
+    cache_key,
+)
+from homolog.suites.documents.svrl import parse_svrl
+
+HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2" {attrs}>
+  <ns prefix="h" uri="urn:hl7-org:v3"/>
+"""
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _run(sch: Path, doc: str, cache: Path, **kw: object) -> list:
+    compiled = CompiledSchematron.load(sch, cache_dir=cache, **kw)  # type: ignore[arg-type]
+    issues, _ = parse_svrl(compiled.run(doc))
+    return issues
+
+
+DOC = ('<r xmlns="urn:hl7-org:v3"><a code="1"/><a code="2"/>'
+       '<b value="2024-01-05"/><c>text</c></r>')
+
+
+def test_assert_report_value_of_name_and_xpath2(tmp_path: Path) -> None:
+    sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + """
+  <pattern id="p1">
+    <rule context="h:a">
+      <assert id="A1" role="error" test="@code = '1'"
+        >code of <name/> is <value-of select="@code"/></assert>
+      <report role="warning" test="@code = '2'">two</report>
+    </rule>
+    <rule context="h:b">
+      <!-- XPath 2 only: a typed date comparison and matches() -->
+      <assert test="xs:date(@value) lt xs:date('2020-01-01')
+                    and matches(@value, '^\\d{4}')">date</assert>
+    </rule>
+  </pattern>
+</schema>""".replace('queryBinding="xslt2"',
+                     'queryBinding="xslt2" xmlns:xs="http://www.w3.org/2001/XMLSchema"'))
+    issues = _run(sch, DOC, tmp_path / "c")
+    by_msg = {i.message: i for i in issues}
+    assert "code of a is 2" in by_msg
+    failed = by_msg["code of a is 2"]
+    assert (failed.severity, failed.rule_id) == ("error", "A1")
+    assert failed.location == "/cda:r[1]/cda:a[2]"
+    assert by_msg["two"].severity == "warning"
+    assert by_msg["date"].rule_id == "p1"
+    assert len(issues) == 3
+
+
+def test_first_matching_rule_of_a_pattern_wins(tmp_path: Path) -> None:
+    sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + """
+  <pattern id="p">
+    <rule context="h:a[@code='1']"><assert test="false()">first</assert></rule>
+    <rule context="h:a"><assert test="false()">second</assert></rule>
+  </pattern>
+  <pattern id="q">
+    <rule context="h:a"><assert test="false()">other pattern</assert></rule>
+  </pattern>
+</schema>""")
+    messages = sorted(i.message for i in _run(sch, DOC, tmp_path / "c"))
+    # a[1] fires "first" only; a[2] fires "second"; pattern q fires on both.
+    assert messages == ["first", "other pattern", "other pattern", "second"]
+
+
+def test_includes_abstract_patterns_lets_and_extends(tmp_path: Path) -> None:
+    _write(tmp_path, "abstract/inSet.sch", """<pattern xmlns="http://purl.oclc.org/dsdl/schematron"
+        id="inSet" abstract="true">
+      <rule context="$elt">
+        <let name="v" value="@code"/>
+        <assert test="$v = $allowed"
+          >code <value-of select="$v"/> not in <value-of select="$label"/></assert>
+      </rule>
+    </pattern>""")
+    _write(tmp_path, "include/codes.sch", """<pattern xmlns="http://purl.oclc.org/dsdl/schematron"
+        id="codes" is-a="inSet">
+      <param name="elt" value="h:a"/>
+      <param name="allowed" value="$allowedCodes"/>
+      <param name="label" value="'the set'"/>
+    </pattern>""")
+    _write(tmp_path, "include/base.sch", """<rule xmlns="http://purl.oclc.org/dsdl/schematron"
+        abstract="true" id="hasText"
+        ><assert test="normalize-space(.) != ''">empty</assert></rule>""")
+    sch = _write(tmp_path, "s.sch", HEAD.format(attrs='defaultPhase="ph"') + """
+  <include href="abstract/inSet.sch"/>
+  <include href="include/codes.sch"/>
+  <phase id="ph"><active pattern="vars"/><active pattern="codes"/><active pattern="texts"/></phase>
+  <pattern id="vars"><let name="allowedCodes" value="('1', '3')"/></pattern>
+  <pattern id="texts">
+    <include href="include/base.sch"/>
+    <rule context="h:c | h:r"><extends rule="hasText"/><assert test="true()">never</assert></rule>
+  </pattern>
+  <pattern id="inactive">
+    <rule context="h:r"><assert test="false()">inactive</assert></rule></pattern>
+</schema>""")
+    issues = _run(sch, DOC, tmp_path / "c")
+    assert [i.message for i in issues] == ["code 2 not in the set"]
+    assert issues[0].rule_id == "codes"
+    # Every pattern, phase ignored: the inactive pattern fires too.
+    all_phases = _run(sch, DOC, tmp_path / "c", phase="#ALL")
+    assert "inactive" in [i.message for i in all_phases]
+
+
+def test_diagnostics_and_case_insensitive_include(tmp_path: Path) -> None:
+    _write(tmp_path, "Inc/Part.sch", """<pattern
+        xmlns="http://purl.oclc.org/dsdl/schematron" id="p"><rule context="h:c"
+        ><assert test="false()" diagnostics="d1">bad c</assert></rule></pattern>""")
+    sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + """
+  <include href="inc/part.sch"/>
+  <diagnostics><diagnostic id="d1">found <value-of select="."/></diagnostic></diagnostics>
+</schema>""")
+    compiled = CompiledSchematron.load(sch, cache_dir=tmp_path / "c")
+    svrl = compiled.run(DOC)
+    assert "found text" in svrl
+    assert [i.message for i in parse_svrl(svrl)[0]] == ["bad c"]
+
+
+def test_missing_include_and_unknown_phase_are_clear_errors(tmp_path: Path) -> None:
+    sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + '<include href="nope.sch"/></schema>')
+    with pytest.raises(SchematronError, match=r"nope\.sch not found"):
+        CompiledSchematron.load(sch, cache_dir=tmp_path / "c")
+    sch2 = _write(tmp_path, "t.sch", HEAD.format(attrs='defaultPhase="zz"') + "</schema>")
+    with pytest.raises(SchematronError, match="phase 'zz' is not defined"):
+        CompiledSchematron.load(sch2, cache_dir=tmp_path / "c")
+    with pytest.raises(SchematronError, match="not found"):
+        CompiledSchematron.load(tmp_path / "absent.sch", cache_dir=tmp_path / "c")
+
+
+def test_cache_is_keyed_by_content_of_every_included_file(tmp_path: Path) -> None:
+    inc = _write(tmp_path, "i.sch", """<pattern xmlns="http://purl.oclc.org/dsdl/schematron" id="p">
+      <rule context="h:c"><assert test="false()">v1</assert></rule></pattern>""")
+    sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + '<include href="i.sch"/></schema>')
+    cache = tmp_path / "c"
+    first = CompiledSchematron.load(sch, cache_dir=cache)
+    assert first.xslt_path.is_file()
+    key1 = cache_key(sch, None)
+    again = CompiledSchematron.load(sch, cache_dir=cache)
+    assert again.xslt_path == first.xslt_path
+    inc.write_text(inc.read_text().replace("v1", "v2"))
+    assert cache_key(sch, None) != key1
+    changed = CompiledSchematron.load(sch, cache_dir=cache)
+    assert changed.xslt_path != first.xslt_path
+    assert [i.message for i in parse_svrl(changed.run(DOC))[0]] == ["v2"]
+    assert len(list(cache.glob("*.xsl"))) == 2

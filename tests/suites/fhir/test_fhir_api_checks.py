@@ -1,0 +1,95 @@
+"""The fhir.* checks against the reference SUT: clean passes, each defect fails its checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from homolog.testing import run_check, run_referential
+
+REFERENTIAL = Path(__file__).resolve().parents[3] / "referentials" / "fr-core-api" / \
+    "fr-core-api-1.0.0.yaml"
+
+
+@pytest.fixture(scope="module")
+def clean_run(
+    clean_sut: Any, fhir_packages_env: None, tmp_path_factory: pytest.TempPathFactory
+) -> list[tuple[str, dict[str, Any]]]:
+    """The whole fr-core-api referential run once against the clean reference SUT."""
+    run = run_referential(REFERENTIAL, clean_sut.target_path, tmp_path_factory.mktemp("fhir-run"))
+    return [(req["id"], c) for req in run["requirements"] for c in req["checks"]]
+
+
+def test_clean_sut_passes_every_api_check(clean_run: list[tuple[str, dict[str, Any]]]) -> None:
+    assert len(clean_run) == 15
+    assert len({rid for rid, _ in clean_run}) == 13
+    not_passed = [(rid, c["check"], c["verdict"], c.get("message"))
+                  for rid, c in clean_run if c["verdict"] != "passed"]
+    assert not_passed == []
+
+
+def test_clean_sut_test_data_conform_to_fr_core(
+    clean_sut: Any, fhir_packages_env: None, tmp_path: Path
+) -> None:
+    res = run_check("fhir.profiles.resources_conform", clean_sut.target_path,
+                    tmp_path=tmp_path, params={"search": False})
+    assert res.verdict == "passed", res.message
+    assert any(p.name.endswith("fhir-validation.json") for p in res.evidence)
+
+
+def _run(target: Path, tmp_path: Path, check_id: str, **params: Any) -> Any:
+    return run_check(check_id, target, tmp_path=tmp_path, params=params)
+
+
+def test_no_operation_outcome_fails_error_checks(
+    refsut: Any, fhir_packages_env: None, tmp_path: Path
+) -> None:
+    sut = refsut(defects={"no-operation-outcome"})
+    res = _run(sut.target_path, tmp_path, "fhir.errors.not_found")
+    assert res.verdict == "failed"
+    assert "answered 404 with content type text/plain" in res.message
+    res = _run(sut.target_path, tmp_path, "fhir.errors.invalid_resource")
+    assert res.verdict == "failed"
+    assert "POST /fhir/Patient answered 4" in res.message and "text/plain" in res.message
+
+
+def test_patient_profile_broken_fails_profile_check(
+    refsut: Any, fhir_packages_env: None, tmp_path: Path
+) -> None:
+    sut = refsut(defects={"patient-profile-broken"})
+    res = _run(sut.target_path, tmp_path, "fhir.profiles.resources_conform", search=False)
+    assert res.verdict == "failed"
+    assert "Patient/pat-qual: error at Patient.name[0].given: maximum cardinality 1, found 2" \
+        in res.message
+
+
+@pytest.mark.parametrize("parameter", ["identifier", "family", "birthdate"])
+def test_search_ignores_params_fails_filter_checks(
+    refsut: Any, fhir_packages_env: None, tmp_path: Path, parameter: str
+) -> None:
+    sut = refsut(defects={"search-ignores-params"})
+    res = _run(sut.target_path, tmp_path, "fhir.search.filters", parameter=parameter)
+    assert res.verdict == "failed"
+    assert "resource(s) that do not match" in res.message
+    assert "matches nothing by construction but returns" in res.message
+
+
+def test_missing_fr_core_package_is_an_error_not_a_pass(
+    clean_sut: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same target, but its package folder is empty and no other location has FR Core.
+    doc = yaml.safe_load(clean_sut.target_path.read_text("utf-8"))
+    doc["tls"]["ca_file"] = str(clean_sut.target_path.parent / doc["tls"]["ca_file"])
+    (tmp_path / "empty").mkdir()
+    doc["settings"]["fhir"]["packages"] = [str(tmp_path / "empty")]
+    target = tmp_path / "target.yaml"
+    target.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    monkeypatch.setenv("HOMOLOG_FHIR_PACKAGES", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    res = run_check("fhir.profiles.resources_conform", target, tmp_path=tmp_path)
+    assert res.verdict == "error"
+    assert "hl7.fhir.fr.core#2.2.0 not found" in res.message
+    assert "homolog never downloads packages" in res.message

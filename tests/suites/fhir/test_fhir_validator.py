@@ -1,0 +1,177 @@
+"""The profile validator: FR Core examples, rule by rule, and the mutation corpus score."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from homolog.suites.fhir.packages import Conformance
+from homolog.suites.fhir.selftest import (
+    KNOWN_INVALID,
+    MUTATIONS,
+    generated_mutations,
+    measure,
+    validate_examples,
+)
+from homolog.suites.fhir.validator import Issue, UnknownProfile, Validator, to_operation_outcome
+
+FR = "https://hl7.fr/ig/fhir/core/StructureDefinition/"
+PATIENT = "Patient-FRCorePatientExample.json"
+BMI = "Observation-FRCoreObservationBMIExample.json"
+PRACTITIONER = "Practitioner-FRCorePractitionerExample.json"
+
+
+def _example(conf: Conformance, name: str) -> dict[str, Any]:
+    return copy.deepcopy(conf.examples()[name])
+
+
+def _errors(issues: list[Issue]) -> list[Issue]:
+    return [i for i in issues if i.is_error]
+
+
+def test_every_fr_core_example_validates_without_error(
+    validator: Validator, fr_core: Conformance
+) -> None:
+    results = validate_examples(validator, fr_core)
+    assert len(results) >= 30
+    failing = {name: [str(e) for e in errs] for name, errs in results.items() if errs}
+    assert failing.keys() <= KNOWN_INVALID.keys(), failing
+
+
+def test_mutation_corpus_precision_and_recall(validator: Validator, fr_core: Conformance) -> None:
+    score = measure(validator, fr_core)
+    assert len(score.outcomes) == len(MUTATIONS) >= 45
+    # The two misses rest on ANS code systems that are not in the loaded packages: the
+    # validator must say so (information), not pass them silently.
+    missed = {o.mutation.id: o for o in score.missed}
+    assert set(missed) == {"pat-insee-code", "pra-profession-code"}
+    assert all(o.information for o in missed.values())
+    assert score.recall >= 0.95
+    assert score.precision >= 0.98, score.false_positives
+
+
+def test_generated_mutations_every_required_element_removed(
+    validator: Validator, fr_core: Conformance
+) -> None:
+    mutations = generated_mutations(validator, fr_core)
+    assert len(mutations) >= 40
+    score = measure(validator, fr_core, mutations)
+    assert score.missed == [] and score.false_positives == []
+
+
+def test_cardinality_and_slice_minimum(validator: Validator, fr_core: Conformance) -> None:
+    res = _example(fr_core, PATIENT)
+    del res["extension"][0]  # birthPlace, 1..1 in fr-core-patient-ins
+    errors = _errors(validator.validate(res, FR + "fr-core-patient-ins"))
+    assert any(e.code == "cardinality" and "birthPlace" in e.message
+               and e.location == "Patient.extension" for e in errors)
+
+
+def test_fixed_value_in_a_type_slice(validator: Validator, fr_core: Conformance) -> None:
+    res = _example(fr_core, BMI)
+    res["valueQuantity"]["code"] = "kg"
+    errors = _errors(validator.validate(res))
+    assert [(e.code, e.location) for e in errors] == [
+        ("fixed", "Observation.valueQuantity.code")
+    ]
+
+
+def test_closed_type_slicing_rejects_another_type(
+    validator: Validator, fr_core: Conformance
+) -> None:
+    res = _example(fr_core, BMI)
+    del res["valueQuantity"]
+    res["valueString"] = "28"
+    errors = _errors(validator.validate(res))
+    assert any(e.code == "type" and e.location == "Observation.valueString" for e in errors)
+
+
+def test_pattern_on_a_value_sliced_identifier(validator: Validator, fr_core: Conformance) -> None:
+    res = _example(fr_core, PRACTITIONER)
+    res["identifier"][0]["system"] = "https://rpps.esante.gouv.fr"  # now looks like an RPPS
+    errors = _errors(validator.validate(res))
+    assert any(e.code == "pattern" and e.location == "Practitioner.identifier[0].type"
+               for e in errors)
+
+
+def test_extension_checked_against_its_own_definition(
+    validator: Validator, fr_core: Conformance
+) -> None:
+    res = _example(fr_core, PATIENT)
+    res["name"][0]["extension"][0] = {
+        "url": FR + "fr-core-patient-birth-list-given-name", "valueCoding": {"code": "x"}}
+    errors = _errors(validator.validate(res))
+    assert any(e.code == "type" and e.location.startswith("Patient.name[0].extension[0]")
+               for e in errors)
+
+
+def test_unknown_extension_definition_is_information(
+    validator: Validator, fr_core: Conformance
+) -> None:
+    res = _example(fr_core, PATIENT)
+    issues = validator.validate(res)
+    info = [i for i in issues if i.severity == "information" and i.code == "profile"]
+    assert any("patient-birthPlace" in i.message and "not loaded" in i.message for i in info)
+
+
+def test_required_binding_error_extensible_warning_unknown_information(
+    validator: Validator, fr_core: Conformance
+) -> None:
+    res = _example(fr_core, PATIENT)
+    res["extension"][1]["extension"][0]["valueCoding"]["code"] = "QUAL"
+    issues = validator.validate(res)
+    assert any(i.is_error and i.code == "binding" and "'QUAL' is not defined" in i.message
+               for i in issues)
+    # Observation.code has an extensible binding to an R4 value set that is not loaded.
+    bmi = validator.validate(_example(fr_core, BMI))
+    assert any(i.severity == "information" and "observation-vitalsignresult" in i.message
+               and "not loaded" in i.message for i in bmi)
+    uac = fr_core.examples()["Organization-hopitaltest-uac-4420-uac-01.json"]
+    assert any(i.severity == "warning" and i.code == "binding" and "extensible" in i.message
+               for i in validator.validate(uac))
+
+
+def test_fhirpath_invariant(validator: Validator, fr_core: Conformance) -> None:
+    res = _example(fr_core, PATIENT)
+    res["contact"] = [{"relationship": [{"text": "voisin"}]}]
+    errors = _errors(validator.validate(res))
+    assert [(e.code, e.location) for e in errors] == [("invariant", "Patient.contact[0]")]
+    assert errors[0].message.startswith("pat-1:")
+
+
+def test_base_r4_structure_comes_first(validator: Validator, fr_core: Conformance) -> None:
+    res = _example(fr_core, PATIENT)
+    res["birthDate"] = "25/12/1974"
+    res["surnom"] = "Pierrot"
+    errors = _errors(validator.validate(res))
+    assert {(e.code, e.location) for e in errors} == {
+        ("structure", "Patient.birthDate"), ("structure", "Patient.surnom")}
+
+
+def test_reference_target_type(validator: Validator, fr_core: Conformance) -> None:
+    res = _example(fr_core, BMI)
+    res["subject"] = {"reference": "Location/l1"}
+    errors = _errors(validator.validate(res))
+    assert [(e.code, e.location) for e in errors] == [("type", "Observation.subject.reference")]
+
+
+def test_profile_not_loaded_and_wrong_type(validator: Validator, fr_core: Conformance) -> None:
+    with pytest.raises(UnknownProfile, match="not in the loaded FHIR packages"):
+        validator.validate({"resourceType": "Patient"}, "https://example.org/StructureDefinition/x")
+    issues = validator.validate({"resourceType": "Practitioner"}, FR + "fr-core-patient")
+    assert any(i.is_error and "is for Patient, not Practitioner" in i.message for i in issues)
+    assert validator.validate([1, 2])[0].severity == "fatal"  # type: ignore[arg-type]
+
+
+def test_operation_outcome_shape(validator: Validator, fr_core: Conformance) -> None:
+    res = _example(fr_core, PATIENT)
+    res["gender"] = "homme"
+    oo = to_operation_outcome(_errors(validator.validate(res)))
+    assert oo["resourceType"] == "OperationOutcome"
+    assert oo["issue"] == [{
+        "severity": "error", "code": "code-invalid", "expression": ["Patient.gender"],
+        "diagnostics": "homme is not in value set https://hl7.fr/ig/fhir/core/ValueSet/"
+                       "fr-core-vs-patient-gender|2.2.0 (required binding)",
+    }]

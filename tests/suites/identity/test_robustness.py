@@ -1,0 +1,44 @@
+"""Hypothesis-driven robustness check: clean SUT passes, wrong-key SUT fails, runs replay."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from homolog.testing import run_check
+
+CHECK = "identity.robustness.malformed"
+
+
+def _evidence(res: Any, name: str) -> Any:
+    path = next(p for p in res.evidence if p.name.endswith(name))
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_clean_sut_survives_200_malformed_identities(clean_sut: Any, tmp_path: Path) -> None:
+    res = run_check(CHECK, clean_sut.target_path, tmp_path=tmp_path,
+                    params={"examples": 200, "seed": 7})
+    assert res.verdict == "passed", res.message
+    summary = _evidence(res, "robustness-summary.json")
+    assert summary["sent"] >= 200
+    assert "5xx" not in summary["status_classes"]
+
+
+def test_unchecked_key_is_caught_and_replays_with_the_same_seed(
+        refsut: Callable[..., Any], tmp_path: Path) -> None:
+    runs = []
+    for i in range(2):
+        # a fresh SUT each time: the first run's accepted patients would make the
+        # replay's identical examples duplicates, which the SUT refuses
+        sut = refsut(defects={"ins-key-unchecked"})
+        out = tmp_path / f"r{i}"
+        out.mkdir()
+        runs.append(run_check(CHECK, sut.target_path, tmp_path=out,
+                              params={"examples": 80, "seed": 11}))
+    assert [r.verdict for r in runs] == ["failed", "failed"]
+    assert "accepted invalid INS" in (runs[0].message or "")
+    first, second = (_evidence(r, "robustness-failures.json") for r in runs)
+    assert [f["problem"] for f in first] == [f["problem"] for f in second]
+    assert first[0]["patient"]["resourceType"] == "Patient"  # the example is in the evidence

@@ -1,0 +1,49 @@
+"""Running several checks in one engine run (one pytest session instead of one each)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from homolog.testing import run_referential
+
+
+def run_checks(
+    checks: list[tuple[str, dict[str, Any]]], target: Path, folder: Path, *, name: str = "adhoc"
+) -> dict[str, tuple[str, str | None]]:
+    """Run each (check, params) as its own requirement; return key -> (verdict, message).
+
+    The key is the check id, with ``[mode]`` appended when the params carry a mode.
+    """
+    ref = {
+        "format": "homolog.referential/1",
+        "id": f"security-{name}",
+        "version": "0.0.0",
+        "title": f"security checks ({name})",
+        "publisher": "homolog tests",
+        "date": "2026-11-22",
+        "requirements": [
+            {
+                "id": f"SEC-{i:02d}",
+                "title": check,
+                "text": check,
+                "level": "exigence",
+                "source": {"document": "homolog tests"},
+                "checks": [{"check": check, "with": params}],
+            }
+            for i, (check, params) in enumerate(checks)
+        ],
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(ref, sort_keys=False), encoding="utf-8")
+    run = run_referential(path, target, folder / f"run-{name}")
+    out: dict[str, tuple[str, str | None]] = {}
+    for req in run["requirements"]:
+        c = req["checks"][0]
+        params = c.get("params") or {}
+        key = f"{c['check']}[{params['mode']}]" if "mode" in params else c["check"]
+        out[key] = (c["verdict"], c.get("message"))
+    return out

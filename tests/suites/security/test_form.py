@@ -1,0 +1,55 @@
+"""Reading login forms and page-map locators from HTML (no network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from homolog.suites.security.auth.form import html_has, parse_login_form
+
+LOGIN = """<!doctype html><html lang="fr"><body>
+<form method="post" action="/login">
+  <input type="hidden" name="csrf_token" value="tok123">
+  <label for="username">Identifiant</label><input id="username" name="user">
+  <label for="password">Mot de passe</label><input id="password" name="pw" type="password">
+  <button id="login-submit">Se connecter</button>
+</form>
+<form action="/search"><input name="q"></form>
+</body></html>"""
+
+
+def test_login_form_fields_follow_the_page_map() -> None:
+    form = parse_login_form(LOGIN, {"username": "#username", "password": "#password"}, {})
+    assert form.action == "/login"
+    assert form.fields == {"csrf_token": "tok123"}
+    assert (form.username_name, form.password_name) == ("user", "pw")
+
+
+def test_no_login_form_is_reported() -> None:
+    with pytest.raises(ValueError, match="no form"):
+        parse_login_form("<p>maintenance</p>", {}, {})
+    with pytest.raises(ValueError, match="empty"):
+        parse_login_form("  ", {}, {})
+
+
+def test_entities_are_not_resolved() -> None:
+    html = '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><p role="alert">&e;</p>'
+    assert html_has(html, "[role=alert]")
+
+
+@pytest.mark.parametrize(
+    ("selector", "found"),
+    [
+        ("[role=alert]", False),
+        ("#login-submit", True),
+        ("button#login-submit", True),
+        ("input[type=hidden]", True),
+        (".missing", False),
+    ],
+)
+def test_simple_locators(selector: str, found: bool) -> None:
+    assert html_has(LOGIN, selector) is found
+
+
+def test_complex_locator_is_refused() -> None:
+    with pytest.raises(ValueError, match="simple selector"):
+        html_has(LOGIN, "#patient-table a")

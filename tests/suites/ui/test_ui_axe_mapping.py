@@ -1,0 +1,88 @@
+"""RGAA decisions from axe results, and locating the pinned axe-core (no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from homolog import CheckError
+from homolog.suites.ui.axe import AXE_VERSION, PageAudit, RuleResult, decide_criterion, find_axe_js
+
+
+def audit(page: str, **outcomes: str) -> PageAudit:
+    """A page audit whose rules (named like axe's, '_' for '-') have the given outcomes."""
+    tests = {"image_alt": ("1.1.1",), "color_contrast": ("3.2.1",), "html_has_lang": ("8.3.1",)}
+    rules = {
+        name.replace("_", "-"): RuleResult(
+            name.replace("_", "-"), outcome, tests[name], help="h", total=1,  # type: ignore[arg-type]
+            nodes=({"target": ["img.logo"]},),
+        )
+        for name, outcome in outcomes.items()
+    }
+    return PageAudit(page, f"https://sut/{page}", AXE_VERSION, rules)
+
+
+def test_violation_on_one_page_fails_the_criterion() -> None:
+    audits = [audit("login", image_alt="pass"), audit("patient", image_alt="violation")]
+    d = decide_criterion("1.1", audits)
+    assert d.verdict == "failed"
+    assert d.failing_pages == ("patient",)
+    assert "image-alt" in d.message and "img.logo" in d.message
+
+
+def test_incomplete_is_an_error_not_a_pass() -> None:
+    d = decide_criterion("3.2", [audit("login", color_contrast="incomplete")])
+    assert d.verdict == "error"
+    assert "auditor" in d.message
+
+
+def test_violation_wins_over_incomplete() -> None:
+    audits = [audit("a", color_contrast="incomplete"), audit("b", color_contrast="violation")]
+    assert decide_criterion("3.2", audits).verdict == "failed"
+
+
+def test_nothing_to_test_is_not_applicable() -> None:
+    d = decide_criterion("1.1", [audit("login", image_alt="inapplicable")])
+    assert d.verdict == "not_applicable"
+
+
+def test_all_rules_passing_passes() -> None:
+    audits = [audit("login", image_alt="pass"), audit("list", image_alt="inapplicable")]
+    d = decide_criterion("1.1", audits)
+    assert d.verdict == "passed"
+    assert "image-alt" in d.message
+
+
+def test_other_criteria_are_ignored() -> None:
+    audits = [audit("login", image_alt="violation", html_has_lang="pass")]
+    assert decide_criterion("8.3", audits).verdict == "passed"
+
+
+def test_criterion_without_axe_rule_cannot_be_decided() -> None:
+    with pytest.raises(CheckError, match="attested manually"):
+        decide_criterion("12.9", [audit("login", image_alt="pass")])
+
+
+def test_bad_criterion_number_is_refused() -> None:
+    with pytest.raises(CheckError, match="not an RGAA criterion"):
+        decide_criterion("1.1.1", [audit("login", image_alt="pass")])
+
+
+def test_missing_axe_says_how_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOMOLOG_AXE_JS", str(tmp_path / "nowhere.js"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    from homolog.suites.ui.axe import axe_candidates
+
+    if any(p.is_file() for p in axe_candidates()):
+        pytest.skip("an axe-core is installed in the checkout's node_modules")
+    with pytest.raises(CheckError, match=r"scripts/setup-ui\.sh"):
+        find_axe_js()
+
+
+def test_axe_found_through_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    js = tmp_path / "axe.min.js"
+    js.write_text("/* axe */", encoding="utf-8")
+    monkeypatch.setenv("HOMOLOG_AXE_JS", str(js))
+    path, source = find_axe_js()
+    assert path == js and source == "/* axe */"

@@ -1,0 +1,160 @@
+"""Browser plumbing: lazy start, TLS trust decisions, remote browser, trace sanitising."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from homolog import Evidence, load_target
+from homolog.suites.ui.browser import BrowserManager, target_tls_trust
+from homolog.suites.ui.session import UiSession
+from homolog.suites.ui.tracing import sanitize_trace
+from homolog.testing import run_check
+
+
+def other_ca(path: Path) -> Path:
+    """A CA certificate that signed nothing the SUT presents."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unrelated test CA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def retarget(sut: Any, tmp_path: Path, tls: dict[str, Any]) -> Path:
+    doc = yaml.safe_load(Path(sut.target_path).read_text(encoding="utf-8"))
+    doc["tls"] = tls
+    path = tmp_path / "target.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def test_no_browser_starts_until_a_page_is_used(clean_sut: Any, tmp_path: Path) -> None:
+    manager = BrowserManager()
+    ui = UiSession(manager, load_target(clean_sut.target_path), Evidence(tmp_path, "x"))
+    assert ui.url("patient").startswith(clean_sut.base_https + "/patients/")
+    ui.close(failed=False)
+    assert manager.launches == 0 and not ui.started
+
+
+def test_target_ca_is_verified_and_pinned(clean_sut: Any) -> None:
+    target = load_target(clean_sut.target_path)
+    trust = target_tls_trust(target, target.base_urls.values())
+    assert not trust.ignore_https_errors
+    assert len(trust.spki_pins) == 1
+
+
+def test_certificate_from_another_ca_is_not_pinned(clean_sut: Any, tmp_path: Path) -> None:
+    ca = other_ca(tmp_path / "o.pem")
+    target = load_target(retarget(clean_sut, tmp_path, {"ca_file": str(ca)}))
+    trust = target_tls_trust(target, target.base_urls.values())
+    assert not trust.spki_pins and not trust.ignore_https_errors
+    assert "TLS verification of 127.0.0.1" in trust.failures[0]
+
+
+def test_verify_false_is_the_only_way_to_ignore_certificate_errors(
+    clean_sut: Any, tmp_path: Path
+) -> None:
+    target = load_target(retarget(clean_sut, tmp_path, {"verify": False}))
+    trust = target_tls_trust(target, target.base_urls.values())
+    assert trust.ignore_https_errors and not trust.spki_pins
+
+
+@pytest.mark.browser
+def test_ui_check_errors_when_the_ca_does_not_match(clean_sut: Any, tmp_path: Path) -> None:
+    target = retarget(clean_sut, tmp_path, {"ca_file": str(other_ca(tmp_path / "o.pem"))})
+    res = run_check("ui.keyboard.no_trap", target, tmp_path=tmp_path, params={"pages": ["login"]})
+    assert res.verdict == "error"
+    assert "ERR_CERT_AUTHORITY_INVALID" in (res.message or "")
+    assert "TLS verification" in (res.message or "")
+
+
+@pytest.mark.browser
+def test_remote_browser_server(a11y_target: Path, tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", "0",
+         "--unsafe"],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # "Listening on ws://127.0.0.1:PORT/"
+        ws = line.strip().rsplit(" ", 1)[-1]
+        assert ws.startswith("ws://127.0.0.1:"), line
+        env = {"HOMOLOG_BROWSER_WS": ws, "HOMOLOG_BROWSER_WS_EXECUTABLE": "/usr/bin/chromium"}
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            bad = run_check("ui.keyboard.no_trap", a11y_target, tmp_path=tmp_path,
+                            params={"pages": ["kb_trap"], "login": False})
+            good = run_check("ui.keyboard.no_trap", a11y_target, tmp_path=tmp_path,
+                             params={"pages": ["kb_trap_ok"], "login": False})
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        assert (bad.verdict, good.verdict) == ("failed", "passed"), (bad.message, good.message)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_trace_sanitising_removes_secrets_and_credential_headers() -> None:
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w") as z:
+        z.writestr("trace.trace", '{"method":"fill","params":{"value":"s3cr3t-pass"}}')
+        z.writestr(
+            "trace.network",
+            '{"headers":[{"name":"Cookie","value":"sid=abcdef"}],"postData":"password=s3cr3t-pass"}',
+        )
+        z.writestr("resources/blob.bin", b"\x00\x01s3cr3t-pass")
+        z.writestr("resources/keep.png", b"\x89PNG")
+    clean = zipfile.ZipFile(io.BytesIO(sanitize_trace(raw.getvalue(), ["s3cr3t-pass"])))
+    names = clean.namelist()
+    assert "resources/blob.bin" not in names and "resources/keep.png" in names
+    text = b"".join(clean.read(n) for n in names)
+    assert b"s3cr3t-pass" not in text and b"sid=abcdef" not in text
+    assert b"[redacted]" in clean.read("trace.trace")
+
+
+def test_trace_sanitising_drops_the_injected_library_source() -> None:
+    source = 'var axe = {version: "4.14.1", note: "é"};' * 100
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w") as z:
+        z.writestr("trace.trace", json.dumps({"method": "addScriptTag", "content": source},
+                                             ensure_ascii=False))
+    data = sanitize_trace(raw.getvalue(), [], omit={source: "axe-core source"})
+    text = zipfile.ZipFile(io.BytesIO(data)).read("trace.trace").decode()
+    assert "[omitted: axe-core source]" in text and "var axe" not in text

@@ -1,0 +1,166 @@
+"""The UI checks end to end, through the engine (homolog.testing), against real servers.
+
+- the reference SUT (HTTPS with its own CA, form login): clean passes every automated
+  RGAA criterion; each accessibility defect switch fails its criterion and only it;
+- the known-answer pages (plain HTTP, no login): each keyboard check fails on its defect
+  page and passes on the twin.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from homolog.testing import run_referential
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[3]
+RGAA = REPO / "referentials" / "rgaa" / "rgaa-4.1-4.1.2.yaml"
+
+
+def axe_only_referential(tmp_path: Path) -> Path:
+    """The automated RGAA requirements with their axe check only (keyboard walks cost time
+    and are exercised on the known-answer pages below)."""
+    doc = yaml.safe_load(RGAA.read_text(encoding="utf-8"))
+    reqs = []
+    for req in doc["requirements"]:
+        checks = [c for c in req.get("checks", []) if c["check"] == "ui.a11y.rgaa_criterion"]
+        if checks:
+            reqs.append({**req, "checks": checks})
+    doc["requirements"] = reqs
+    path = tmp_path / "rgaa-axe-only.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def check_verdicts(run: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (req["id"], chk["check"]): chk
+        for req in run["requirements"]
+        for chk in req.get("checks") or []
+    }
+
+
+def test_clean_sut_passes_every_automated_rgaa_criterion(clean_sut: Any, tmp_path: Path) -> None:
+    run = run_referential(RGAA, clean_sut.target_path, tmp_path / "run")
+    results = check_verdicts(run)
+    assert len({rid for rid, _ in results}) == 31
+    bad = {k: (v["verdict"], v.get("message")) for k, v in results.items()
+           if v["verdict"] not in ("passed", "skipped")}
+    assert bad == {}
+    for crit in ("1.1", "3.2", "8.3", "8.5", "11.1"):
+        assert results[(f"RGAA-{crit}", "ui.a11y.rgaa_criterion")]["verdict"] == "passed"
+    for rid, check in (("RGAA-7.3", "ui.keyboard.tab_reachable"),
+                       ("RGAA-10.7", "ui.keyboard.focus_visible"),
+                       ("RGAA-12.9", "ui.keyboard.no_trap")):
+        assert results[(rid, check)]["verdict"] == "passed"
+    # A skip is a criterion with nothing to test on these pages, said as such.
+    for (rid, _), v in results.items():
+        if v["verdict"] == "skipped":
+            assert "no element the automated rules test" in v["message"], rid
+    manual = [r for r in run["requirements"] if r["verdict"] == "manual"]
+    assert len(manual) == 106 - 31
+    # The check that logged in left a trace of it, without the password.
+    traces = list((tmp_path / "run").glob("evidence/**/*trace.zip"))
+    assert traces, "no UI check attached a trace"
+    password = clean_sut.env["HOMOLOG_DEMO_PASSWORD"].encode()
+    filled = False
+    for trace in traces:
+        with zipfile.ZipFile(trace) as z:
+            members = [z.read(n) for n in z.namelist()]
+        filled = filled or any(b'"fill"' in m for m in members)
+        assert not any(password in m for m in members), trace
+    assert filled, "the login form fill is not in any trace"
+
+
+@pytest.mark.parametrize(
+    ("defect", "criterion"),
+    [("img-without-alt", "1.1"), ("low-contrast", "3.2"), ("missing-lang", "8.3")],
+)
+def test_defect_fails_its_rgaa_criterion_and_only_it(
+    refsut: Callable[..., Any], tmp_path: Path, defect: str, criterion: str
+) -> None:
+    sut = refsut(defects={defect})
+    run = run_referential(axe_only_referential(tmp_path), sut.target_path, tmp_path / "run")
+    results = check_verdicts(run)
+    failed = {rid for (rid, _), v in results.items() if v["verdict"] == "failed"}
+    errors = {rid: v["message"] for (rid, _), v in results.items() if v["verdict"] == "error"}
+    assert failed == {f"RGAA-{criterion}"}
+    assert errors == {}
+    failing = results[(f"RGAA-{criterion}", "ui.a11y.rgaa_criterion")]
+    # The report shows a screenshot of the failing pages.
+    assert any(p.endswith(".png") for p in failing["evidence"]), failing["evidence"]
+    png = tmp_path / "run" / next(p for p in failing["evidence"] if p.endswith(".png"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def known_pages_referential(tmp_path: Path) -> Path:
+    """Each UI check on a defect page and on its twin (no login: plain pages)."""
+    cases = [
+        ("KB-REACH-BAD", "ui.keyboard.tab_reachable", "kb_unreachable"),
+        ("KB-REACH-OK", "ui.keyboard.tab_reachable", "kb_unreachable_ok"),
+        ("KB-FOCUS-BAD", "ui.keyboard.focus_visible", "kb_focus_hidden"),
+        ("KB-FOCUS-OK", "ui.keyboard.focus_visible", "kb_focus_hidden_ok"),
+        ("KB-TRAP-BAD", "ui.keyboard.no_trap", "kb_trap"),
+        ("KB-TRAP-OK", "ui.keyboard.no_trap", "kb_trap_ok"),
+        ("KB-REACH-TRAPPED", "ui.keyboard.tab_reachable", "kb_trap"),
+        ("AXE-CONTRAST-BAD", "ui.a11y.rgaa_criterion", "low_contrast"),
+        ("AXE-CONTRAST-OK", "ui.a11y.rgaa_criterion", "low_contrast_ok"),
+        ("AXE-CONTRAST-UNDECIDED", "ui.a11y.rgaa_criterion", "contrast_undecidable"),
+    ]
+    doc = {
+        "format": "homolog.referential/1",
+        "id": "ui-known-pages",
+        "version": "0.0.0",
+        "title": "UI checks on the known-answer pages",
+        "publisher": "homolog tests",
+        "date": "2026-11-22",
+        "requirements": [
+            {
+                "id": rid,
+                "title": rid,
+                "text": f"{check} on {page}",
+                "level": "exigence",
+                "source": {"document": "homolog tests"},
+                "checks": [{
+                    "check": check,
+                    "with": {"pages": [page], "login": False,
+                             **({"criterion": "3.2"} if check.startswith("ui.a11y") else {})},
+                }],
+            }
+            for rid, check, page in cases
+        ],
+    }
+    path = tmp_path / "ui-known-pages.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_ui_checks_on_known_answer_pages(a11y_target: Path, tmp_path: Path) -> None:
+    run = run_referential(known_pages_referential(tmp_path), a11y_target, tmp_path / "run")
+    got = {req["id"]: req["checks"][0] for req in run["requirements"]}
+    verdicts = {rid: chk["verdict"] for rid, chk in got.items()}
+    assert verdicts == {
+        "KB-REACH-BAD": "failed",
+        "KB-REACH-OK": "passed",
+        "KB-FOCUS-BAD": "failed",
+        "KB-FOCUS-OK": "passed",
+        "KB-TRAP-BAD": "failed",
+        "KB-TRAP-OK": "passed",
+        "KB-REACH-TRAPPED": "error",
+        "AXE-CONTRAST-BAD": "failed",
+        "AXE-CONTRAST-OK": "passed",
+        "AXE-CONTRAST-UNDECIDED": "error",
+    }
+    assert "needs review" in got["AXE-CONTRAST-UNDECIDED"]["message"]
+    assert "Valider la saisie" in got["KB-REACH-BAD"]["message"]
+    assert 'button "Imprimer"' in got["KB-FOCUS-BAD"]["message"]
+    assert "input#note" in got["KB-TRAP-BAD"]["message"]
+    for rid in ("KB-REACH-BAD", "KB-FOCUS-BAD", "KB-TRAP-BAD", "AXE-CONTRAST-BAD"):
+        assert any(p.endswith(".png") for p in got[rid]["evidence"]), rid
