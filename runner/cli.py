@@ -342,6 +342,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that are the user's to fix: a message, exit 1, no traceback."""
+    errors: list[type[BaseException]] = [ConfigError]
+    try:
+        from .integrity import IntegrityError
+
+        errors.append(IntegrityError)
+    except ImportError:
+        pass
+    try:
+        from homolog.reports import ReportError
+
+        errors.append(ReportError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -360,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     try:
         return int(_COMMANDS[args.command](args))
-    except ConfigError as exc:
+    except _user_errors() as exc:
         _err(str(exc))
         return ExitCode.USAGE
     except (RunError, HomologError) as exc:

@@ -269,7 +269,10 @@ class RunStore:
                 assert req.attestation is not None
                 expected = req.attestation.evidence.to_json()
                 att = attestations.get(req.id)
-                entry["attestation"] = {"evidence_expected": expected}
+                entry["attestation"] = {
+                    "evidence_expected": expected,
+                    "proofs_expected": [p.to_json() for p in req.attestation.proofs],
+                }
                 problem = att.problem(today) if att else "awaiting attestation"
                 if att is not None and problem is None:
                     stored = self._store_attestation(att)

@@ -80,6 +80,7 @@ def test_every_defect_is_covered() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_clean_demo_passes_every_automated_requirement(clean: dict[str, str]) -> None:
     bad = {rid: v for rid, v in clean.items() if v in ("failed", "error")}
     assert not bad
@@ -89,6 +90,7 @@ def test_clean_demo_passes_every_automated_requirement(clean: dict[str, str]) ->
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # a whole demo run, plus the clean one for the first test
 @pytest.mark.parametrize("defect", sorted(COVERS))
 def test_defect_fails_its_requirements_and_only_those(defect: str, clean: dict[str, str], tmp_path: Path) -> None:
     got = _verdicts(_demo_run({defect}, tmp_path / "run"))

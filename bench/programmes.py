@@ -1,0 +1,105 @@
+"""Speed of the programme tools: Ségur proof export and referential diff.
+
+Run on demand (not a test): `.venv/bin/python bench/programmes.py [N]` builds a synthetic
+run of N requirements (default 500) with 4 evidence files each, exports the proof file,
+then diffs two synthetic referentials of N requirements, and prints the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from homolog.refdiff import diff_referentials, stale_verdicts
+from homolog.reports.segur_proofs import export_segur_proofs
+
+
+def _run(root: Path, n: int) -> Path:
+    run = root / "run"
+    reqs = []
+    for i in range(n):
+        evidence = []
+        for j in range(4):
+            rel = f"evidence/r{i:04d}/{j:02d}-http-GET.json"
+            (run / rel).parent.mkdir(parents=True, exist_ok=True)
+            (run / rel).write_bytes(b'{"request": "GET /", "response": 200}' * 50)
+            evidence.append(rel)
+        reqs.append(
+            {
+                "id": f"SSI/IAM.{i:04d}",
+                "title": f"Exigence {i}",
+                "text": {"fr": "Le système fait ce qui est attendu." * 3},
+                "level": "exigence",
+                "family": "securite",
+                "source": {"document": "REM", "section": "SSI"},
+                "origin": "bench@1",
+                "verdict": "passed",
+                "checks": [
+                    {
+                        "check": "security.headers.hsts",
+                        "title": "HSTS",
+                        "params": {},
+                        "verdict": "passed",
+                        "message": "",
+                        "evidence": evidence,
+                    }
+                ],
+            }
+        )
+    doc = {
+        "format": "homolog.run/1",
+        "referential": {"id": "bench", "version": "1", "sha256": "0" * 64},
+        "target": {"options": {"profile": "DPI"}},
+        "requirements": reqs,
+    }
+    (run / "run.json").write_text(json.dumps(doc), "utf-8")
+    return run
+
+
+def _ref(version: str, n: int, changed_every: int) -> dict[str, object]:
+    reqs = []
+    for i in range(n):
+        text = f"Le système fait {i}." + (" (révisé)" if changed_every and i % changed_every == 0 else "")
+        reqs.append(
+            {
+                "id": f"SSI/IAM.{i:04d}",
+                "title": f"Exigence {i}",
+                "text": {"fr": text},
+                "level": "exigence",
+                "source": {"document": "REM"},
+                "checks": [{"check": "security.headers.hsts", "with": {"min_max_age": 60}}],
+            }
+        )
+    return {"id": "bench", "version": version, "requirements": reqs}
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        run = _run(root, n)
+        t1 = time.perf_counter()
+        paths = export_segur_proofs(run, root / "out")
+        t2 = time.perf_counter()
+        sizes = ", ".join(f"{p.name} {p.stat().st_size // 1024} KiB" for p in paths)
+        print(f"synthetic run: {n} requirements, {4 * n} evidence files ({t1 - t0:.2f} s to build)")
+        print(f"segur-proofs export: {t2 - t1:.2f} s ({sizes})")
+
+        old, new = _ref("1", n, 0), _ref("2", n, 10)
+        t3 = time.perf_counter()
+        diff = diff_referentials(old, new)
+        t4 = time.perf_counter()
+        run_doc = json.loads((run / "run.json").read_text("utf-8"))
+        run_doc["referential"] = {"id": "bench", "version": "1"}
+        stale = stale_verdicts(diff, run_doc)
+        t5 = time.perf_counter()
+        print(f"refdiff: {n} requirements, {len(diff.changed)} changed in {t4 - t3:.3f} s")
+        print(f"stale_verdicts: {len(stale)} stale of {n} in {t5 - t4:.3f} s")
+
+
+if __name__ == "__main__":
+    main()

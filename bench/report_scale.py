@@ -1,0 +1,173 @@
+"""Report rendering at scale: 10,000 check results and 2,000 evidence files.
+
+Builds a synthetic run (tests/reports/synthrun.py), then renders HTML, PDF and JUnit
+and prints, per format, the wall time and the peak memory (tracemalloc: Python
+allocations, with --tracemalloc; ru_maxrss: the process high-water mark). With --browser it also
+opens the HTML in headless Chromium and prints the load time, the DOM size and the
+time to apply a verdict filter and a search.
+
+    .venv/bin/python bench/report_scale.py [--results 10000] [--evidence 2000]
+        [--formats html,pdf,junit] [--browser] [--tracemalloc] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "reports"))
+
+from synthrun import SynthCheck, SynthReq, build_run, http_exchange, png  # noqa: E402
+
+from homolog.reports import render  # noqa: E402
+
+VERDICT_CYCLE = ["passed"] * 14 + ["failed", "error", "skipped", "not_applicable"]
+FAMILIES = ["securite", "identite", "interoperabilite", "documents", "transport", "ui"]
+
+
+def synthetic_requirements(results: int, evidence: int) -> list[SynthReq]:
+    """``results`` checks over results/2 requirements; ``evidence`` files spread evenly."""
+    shot = png(640, 360)
+    reqs: list[SynthReq] = []
+    every = max(1, results // max(1, evidence))
+    made = 0
+    for i in range(results // 2):
+        checks = []
+        for j in range(2):
+            n = 2 * i + j
+            verdict = VERDICT_CYCLE[n % len(VERDICT_CYCLE)]
+            ev: list[tuple[str, bytes | dict[str, object] | str]] = []
+            if n % every == 0 and made < evidence:
+                made += 1
+                if made % 4 == 0:
+                    ev.append(("screenshot.png", shot))
+                elif made % 4 == 1:
+                    ev.append(("svrl.xml", "<svrl:schematron-output>" + "x" * 2000 + "</svrl>"))
+                else:
+                    ev.append(
+                        (
+                            "http-GET.json",
+                            http_exchange(
+                                url=f"https://127.0.0.1:8443/fhir/Patient/p{n}",
+                                body=f'{{"resourceType": "Patient", "id": "p{n}", "name": [{{"family": "DUPONT"}}]}}',
+                            ),
+                        )
+                    )
+            checks.append(
+                SynthCheck(
+                    f"bench.domain{n % 7}.check{n % 13}",
+                    verdict,
+                    "" if verdict == "passed" else f"expected 200, got 404 for GET /fhir/x/{n}",
+                    evidence=ev,
+                )
+            )
+        worst = next((v for v in ("failed", "error") if v in {c.verdict for c in checks}), None)
+        verdict = worst or checks[0].verdict
+        reqs.append(
+            SynthReq(
+                f"BENCH/REQ.{i:05d}",
+                verdict,
+                checks=checks,
+                title=f"Exigence synthétique numéro {i}",
+                family=FAMILIES[i % len(FAMILIES)],
+                origin=f"prog{i % 3}@1.0.0",
+            )
+        )
+    return reqs
+
+
+TRACE = False
+
+
+def measure(label: str, fn):  # type: ignore[no-untyped-def]
+    """Run fn, print wall time and memory; tracemalloc only on request (it slows Python)."""
+    if TRACE:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - t0
+    traced = ""
+    if TRACE:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        traced = f"   peak traced {peak / 2**20:7.1f} MiB"
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{label:<28} {seconds:8.2f} s   max RSS so far {rss:7.1f} MiB{traced}")
+    return result
+
+
+def browser_figures(html: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+    ]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        t0 = time.perf_counter()
+        page.goto(html.as_uri(), wait_until="load", timeout=300_000)
+        load = time.perf_counter() - t0
+        nodes = page.evaluate("() => document.getElementsByTagName('*').length")
+        t0 = time.perf_counter()
+        page.uncheck("#f-passed")
+        page.evaluate("() => document.body.offsetHeight")  # force the style/layout pass
+        filt = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        page.fill("#q", "REQ.04")
+        page.wait_for_function("() => document.getElementById('shown').textContent.length > 0")
+        page.wait_for_timeout(150)
+        page.evaluate("() => document.body.offsetHeight")
+        search = time.perf_counter() - t0 - 0.15
+        print(f"{'chromium load (file://)':<28} {load:8.2f} s   DOM elements {nodes}")
+        print(f"{'chromium filter (uncheck)':<28} {filt:8.2f} s")
+        print(f"{'chromium search (debounced)':<28} {max(search, 0):8.2f} s")
+        browser.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", type=int, default=10_000)
+    ap.add_argument("--evidence", type=int, default=2_000)
+    ap.add_argument("--formats", default="html,pdf,junit")
+    ap.add_argument("--browser", action="store_true", help="also time the HTML in Chromium")
+    ap.add_argument("--keep", type=Path, help="keep the run in this folder")
+    ap.add_argument("--tracemalloc", action="store_true", help="also report peak Python allocations (slower)")
+    args = ap.parse_args()
+    global TRACE
+    TRACE = args.tracemalloc
+    work = args.keep or Path(tempfile.mkdtemp(prefix="homolog-bench-"))
+    try:
+        reqs = synthetic_requirements(args.results, args.evidence)
+        run = measure("build synthetic run", lambda: build_run(work / "run", reqs))
+        n_ev = sum(1 for p in (run / "evidence").rglob("*") if p.is_file())
+        print(f"run: {len(reqs)} requirements, {2 * len(reqs)} check results, {n_ev} evidence files")
+        out: dict[str, Path] = {}
+        for fmt in args.formats.split(","):
+            out.update(measure(f"render {fmt}", lambda f=fmt: render(run, [f])))
+        for fmt, path in out.items():
+            print(f"  {fmt}: {path.stat().st_size / 2**20:.1f} MiB  {path}")
+        if args.browser and "html" in out:
+            browser_figures(out["html"])
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

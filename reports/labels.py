@@ -1,0 +1,210 @@
+"""Report labels in French (default) and English.
+
+One dictionary per language with the same keys; :func:`labels` falls back to French
+for an unknown language so a report is never rendered with missing words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["LANGS", "labels", "verdict_label"]
+
+_FR: dict[str, str] = {
+    "title": "Rapport d'homologation",
+    "colon": "\u00a0: ",  # French typography: a no-break space before the colon
+    "run": "Exécution",
+    "status": "Statut",
+    "status.compliant": "Conforme",
+    "status.non_compliant": "Non conforme",
+    "status.incomplete": "Incomplet",
+    "referential": "Référentiel",
+    "name_title": "Titre",
+    "name": "Nom",
+    "version": "Version",
+    "publisher": "Éditeur",
+    "date": "Date",
+    "target": "Système évalué",
+    "vendor": "Éditeur du système",
+    "options": "Options déclarées",
+    "started": "Début",
+    "finished": "Fin",
+    "tool": "Outil",
+    "summary": "Synthèse",
+    "by_family": "Par famille",
+    "by_origin": "Par référentiel d'origine",
+    "family": "Famille",
+    "origin": "Origine",
+    "total": "Total",
+    "requirements": "Exigences",
+    "requirement": "Exigence",
+    "checks": "Contrôles",
+    "check": "Contrôle",
+    "verdict": "Verdict",
+    "message": "Message",
+    "evidence": "Preuves",
+    "no_evidence": "Aucune preuve enregistrée.",
+    "level": "Niveau",
+    "level.exigence": "Exigence",
+    "level.preconisation": "Préconisation",
+    "source": "Source",
+    "reason": "Motif",
+    "scenario": "Scénario",
+    "statement": "Déclaration",
+    "attestation": "Attestation",
+    "waiver": "Dérogation",
+    "justification": "Justification",
+    "approver": "Approbateur",
+    "expires": "Échéance",
+    "author": "Auteur",
+    "reviewer": "Relecteur",
+    "evidence_expected": "Preuve attendue",
+    "file": "Fichier",
+    "hash_ok": "le fichier joint a bien cette empreinte",
+    "hash_bad": "ATTENTION : le fichier joint a une autre empreinte",
+    "params": "Paramètres",
+    "duration": "Durée",
+    "filter": "Filtrer par verdict",
+    "search": "Rechercher une exigence",
+    "expand_all": "Tout déplier",
+    "collapse_all": "Tout replier",
+    "open_file": "ouvrir le fichier",
+    "request": "Requête",
+    "response": "Réponse",
+    "truncated": "contenu tronqué",
+    "not_inlined": "non inclus dans le rapport (taille) ; voir le fichier",
+    "missing_file": "fichier absent du dossier d'exécution",
+    "unsafe_path": "chemin refusé (hors du dossier d'exécution)",
+    "transport_error": "Erreur de transport",
+    "mode": "Couverture",
+    "mode.automated": "automatisée",
+    "mode.manual": "manuelle",
+    "mode.not-tested": "non testée",
+    "none": "aucune",
+    "generated": "Rapport généré à partir du dossier d'exécution ; il ne rejoue aucun contrôle.",
+    "integrity_note": ("Intégrité : voir MANIFEST.sha256 et sa signature dans le dossier d'exécution."),
+    "compact_note": (
+        "Les exigences conformes, attestées ou non applicables sont listées en tableau ; "
+        "leurs preuves sont dans le dossier d'exécution."
+    ),
+    "contents": "Sommaire",
+    "details": "Détail des exigences",
+    "shown": "affichées",
+}
+
+_EN: dict[str, str] = {
+    "title": "Certification report",
+    "colon": ": ",
+    "run": "Run",
+    "status": "Status",
+    "status.compliant": "Compliant",
+    "status.non_compliant": "Non-compliant",
+    "status.incomplete": "Incomplete",
+    "referential": "Referential",
+    "name_title": "Title",
+    "name": "Name",
+    "version": "Version",
+    "publisher": "Publisher",
+    "date": "Date",
+    "target": "System under test",
+    "vendor": "Vendor",
+    "options": "Declared options",
+    "started": "Started",
+    "finished": "Finished",
+    "tool": "Tool",
+    "summary": "Summary",
+    "by_family": "By family",
+    "by_origin": "By source referential",
+    "family": "Family",
+    "origin": "Origin",
+    "total": "Total",
+    "requirements": "Requirements",
+    "requirement": "Requirement",
+    "checks": "Checks",
+    "check": "Check",
+    "verdict": "Verdict",
+    "message": "Message",
+    "evidence": "Evidence",
+    "no_evidence": "No evidence recorded.",
+    "level": "Level",
+    "level.exigence": "Requirement",
+    "level.preconisation": "Recommendation",
+    "source": "Source",
+    "reason": "Reason",
+    "scenario": "Scenario",
+    "statement": "Statement",
+    "attestation": "Attestation",
+    "waiver": "Waiver",
+    "justification": "Justification",
+    "approver": "Approver",
+    "expires": "Expires",
+    "author": "Author",
+    "reviewer": "Reviewer",
+    "evidence_expected": "Expected evidence",
+    "file": "File",
+    "hash_ok": "the attached file has this hash",
+    "hash_bad": "WARNING: the attached file has another hash",
+    "params": "Parameters",
+    "duration": "Duration",
+    "filter": "Filter by verdict",
+    "search": "Find a requirement",
+    "expand_all": "Expand all",
+    "collapse_all": "Collapse all",
+    "open_file": "open the file",
+    "request": "Request",
+    "response": "Response",
+    "truncated": "content truncated",
+    "not_inlined": "not included in the report (size); see the file",
+    "missing_file": "file missing from the run directory",
+    "unsafe_path": "path refused (outside the run directory)",
+    "transport_error": "Transport error",
+    "mode": "Coverage",
+    "mode.automated": "automated",
+    "mode.manual": "manual",
+    "mode.not-tested": "not tested",
+    "none": "none",
+    "generated": "Report generated from the run directory; it re-runs nothing.",
+    "integrity_note": "Integrity: see MANIFEST.sha256 and its signature in the run directory.",
+    "compact_note": (
+        "Passed, attested and not applicable requirements are listed in tables; their evidence is in the run directory."
+    ),
+    "contents": "Contents",
+    "details": "Requirements in detail",
+    "shown": "shown",
+}
+
+_VERDICTS: dict[str, dict[str, str]] = {
+    "fr": {
+        "passed": "Conforme",
+        "failed": "Non conforme",
+        "error": "Erreur",
+        "skipped": "Non exécuté",
+        "not_applicable": "Non applicable",
+        "manual": "Manuel (en attente)",
+        "attested": "Attesté",
+        "waived": "Dérogation",
+    },
+    "en": {
+        "passed": "Passed",
+        "failed": "Failed",
+        "error": "Error",
+        "skipped": "Skipped",
+        "not_applicable": "Not applicable",
+        "manual": "Manual (pending)",
+        "attested": "Attested",
+        "waived": "Waived",
+    },
+}
+
+LANGS: tuple[str, ...] = ("fr", "en")
+
+
+def labels(lang: str) -> Mapping[str, str]:
+    """The label dictionary for ``lang`` ("fr" or "en"; anything else gives French)."""
+    return _EN if lang == "en" else _FR
+
+
+def verdict_label(verdict: str, lang: str) -> str:
+    """The human label of a verdict in ``lang``."""
+    table = _VERDICTS["en" if lang == "en" else "fr"]
+    return table.get(verdict, verdict)
