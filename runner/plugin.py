@@ -345,8 +345,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     state.counter += 1
     verdict = props["homolog_verdict"]
     name = report.nodeid.split("[", 1)[-1][:-1]
-    total = state.total or "?"
-    line = f"[{state.counter:>4}/{total}] {verdict.upper():<8} {name}"
+    total = state.total or 0
+    filled = round(20 * state.counter / total) if total else 0
+    bar = "█" * filled + "░" * (20 - filled)
+    line = f"{bar} [{state.counter:>4}/{total or '?'}] {verdict.upper():<8} {name}"
     message = props.get("homolog_message") or ""
     if verdict not in ("passed",) and message:
         line += f"  — {message[:160]}"
