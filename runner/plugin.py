@@ -47,7 +47,9 @@ class RunState:
         self.worker = hasattr(config, "workerinput")
         # a resumed run keeps the referential it started with, whatever is on disk now
         self.referential: Referential = (
-            self.store.saved_referential() if self.resume else load_referential(opt.homolog_referential, roots=search_path(roots))
+            self.store.saved_referential()
+            if self.resume
+            else load_referential(opt.homolog_referential, roots=search_path(roots))
         )
         self.target: Target = load_target(opt.homolog_target)
         self.attestations = load_attestations(Path(opt.homolog_attestations)) if opt.homolog_attestations else {}

@@ -383,7 +383,8 @@ def parse_document(path: Path) -> Located:
         raise ReferentialError([Problem(path, 1, "", "a referential must be a mapping of keys")])
     problems = schema_problems(doc, "referential")
     seen: dict[str, int] = {}
-    for i, req in enumerate(doc.data.get("requirements") or []):
+    reqs = doc.data.get("requirements")
+    for i, req in enumerate(reqs if isinstance(reqs, list) else []):
         rid = req.get("id") if isinstance(req, dict) else None
         if isinstance(rid, str):
             if rid in seen:

@@ -64,7 +64,11 @@ def _explain(doc: Located, err: ValidationError) -> list[Problem]:
                 )
             )
         return out
-    if err.validator == "oneOf" and "checks" in json.dumps(err.validator_value)[:400]:
+    if (
+        err.validator == "oneOf"
+        and isinstance(err.instance, dict)
+        and "checks" in json.dumps(err.validator_value)[:400]
+    ):
         present = [k for k in ("checks", "attestation", "not_tested") if k in (err.instance or {})]
         if len(present) != 1:
             found = ", ".join(present) if present else "none"
@@ -77,7 +81,7 @@ def _explain(doc: Located, err: ValidationError) -> list[Problem]:
         best = jsonschema.exceptions.best_match(err.context)
         if best is not None and best is not err:
             return _explain(doc, best)
-    if err.validator == "required":
+    if err.validator == "required" and isinstance(err.instance, dict):
         missing = [k for k in err.validator_value if k not in (err.instance or {})]
         return [doc.problem(path, f"missing required key {k!r}") for k in missing]
     if err.validator == "enum":

@@ -145,3 +145,15 @@ def test_mutated_targets_never_traceback(tmp_path: Path, data: st.DataObject) ->
     else:
         target.describe()
         assert target.hosts
+
+
+@pytest.mark.parametrize("value", ["true", "1", "'text'", "{a: 1}"])
+def test_requirements_of_the_wrong_type(tmp_path: Path, value: str) -> None:
+    # found by the mutation test above: a scalar where the list of requirements goes
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        yaml.safe_dump({**GOOD_REF, "requirements": []}).replace("requirements: []", f"requirements: {value}")
+    )
+    with pytest.raises(ConfigError) as info:
+        load_referential(path, roots=[tmp_path])
+    assert any(p.key == "requirements" for p in info.value.problems)

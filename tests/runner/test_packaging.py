@@ -45,9 +45,9 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     env["PYTHONPATH"] = os.pathsep.join([str(prefix), sysconfig.get_paths()["purelib"]])
     env["PYTHONNOUSERSITE"] = "1"
     code = (
-        "import sys; sys.path[:] = [p for p in sys.path if p.rstrip('/') != %r];"
-        "import homolog, homolog.cli; assert homolog.__file__.startswith(%r), homolog.__file__;"
-        "sys.exit(homolog.cli.main(['list', 'checks']))" % (str(REPO), str(prefix))
+        f"import sys; sys.path[:] = [p for p in sys.path if p.rstrip('/') != {str(REPO)!r}];"
+        f"import homolog, homolog.cli; assert homolog.__file__.startswith({str(prefix)!r}), homolog.__file__;"
+        "sys.exit(homolog.cli.main(['list', 'checks']))"
     )
     outside = tmp_path / "elsewhere"
     outside.mkdir()
