@@ -23,7 +23,7 @@ import yaml
 from .errors import ConfigError
 from .verdicts import exit_code
 
-__all__ = ["DEFAULT_REFERENTIAL", "list_defects", "run_demo", "started_demo_sut"]
+__all__ = ["DEFAULT_REFERENTIAL", "environment", "list_defects", "run_demo", "started_demo_sut"]
 
 DEFAULT_REFERENTIAL = "homolog-demo"
 
@@ -84,6 +84,21 @@ def started_demo_sut(defects: set[str], workdir: Path) -> Iterator[Any]:
         yield sut
 
 
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables (the SUT's secrets) for the block, then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _record_psc(target_path: Path, psc: Any) -> None:
     """Make sure the target names the simulator's issuer and control URL."""
     data = yaml.safe_load(target_path.read_text("utf-8"))
@@ -106,18 +121,10 @@ def run_demo(args: argparse.Namespace) -> int:
         _terminate_on_sigterm(),
         tempfile.TemporaryDirectory(prefix="homolog-demo-") as tmp,
         started_demo_sut(defects, Path(tmp)) as sut,
+        environment(sut.env),
     ):
-        saved = {k: os.environ.get(k) for k in sut.env}
-        os.environ.update(sut.env)
-        try:
-            print(f"homolog demo: SUT on {sut.base_https} — running {referential}", flush=True)
-            doc = _execute(referential, sut.target_path, out, keyword=args.k, workers=args.n, extra=args.pytest_args)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        print(f"homolog demo: SUT on {sut.base_https} — running {referential}", flush=True)
+        doc = _execute(referential, sut.target_path, out, keyword=args.k, workers=args.n, extra=args.pytest_args)
     reports = _render(out, args.report, args.lang)
     _summary(doc, out, reports)
     sys.stdout.flush()

@@ -7,14 +7,13 @@ verdict it had on the clean SUT.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from homolog.demo import DEFAULT_REFERENTIAL, started_demo_sut
+from homolog.demo import DEFAULT_REFERENTIAL, environment, started_demo_sut
 from homolog.testing import run_referential
 
 # defect -> the demo requirements it must make fail (written from what each requirement
@@ -57,17 +56,8 @@ SIDE_EFFECTS: dict[str, dict[str, str]] = {
 
 
 def _demo_run(defects: set[str], out: Path) -> dict[str, Any]:
-    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as sut:
-        saved = {k: os.environ.get(k) for k in sut.env}
-        os.environ.update(sut.env)
-        try:
-            return run_referential(DEFAULT_REFERENTIAL, sut.target_path, out)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as sut, environment(sut.env):
+        return run_referential(DEFAULT_REFERENTIAL, sut.target_path, out)
 
 
 def _verdicts(doc: dict[str, Any]) -> dict[str, str]:
