@@ -37,12 +37,13 @@ sh scripts/setup-ui.sh
 .venv/bin/homolog --version
 if [ "$demo" -eq 1 ]; then
     echo "setup: running the built-in demo (homolog demo)"
+    out="homolog-runs/demo-$(date +%Y%m%d-%H%M%S)"
     status=0
-    .venv/bin/homolog demo --out homolog-runs/demo || status=$?
+    .venv/bin/homolog demo --out "$out" || status=$?
     # 0 compliant, 100 non-compliant, 101 incomplete (manual items await attestations):
     # all three mean the demo ran; anything else is a failure of the set-up.
     case "$status" in
-        0|100|101) echo "setup: done. Reports: homolog-runs/demo/reports/" ;;
+        0|100|101) echo "setup: done. Reports: $out/reports/" ;;
         *) echo "setup: the demo failed (exit $status)" >&2; exit "$status" ;;
     esac
 fi

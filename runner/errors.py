@@ -48,10 +48,12 @@ class Problem:
     suggestion: str | None = None
 
     def __str__(self) -> str:
-        where = str(self.file) if self.file else "<input>"
+        where = str(self.file) if self.file else ("<input>" if self.line is not None else "")
         if self.line is not None:
             where += f":{self.line}"
-        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        text = f"{self.key}: {self.message}" if self.key else self.message
+        if where:
+            text = f"{where}: {text}"
         if self.suggestion:
             text += f" (did you mean {self.suggestion!r}?)"
         return text
