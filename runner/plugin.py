@@ -385,7 +385,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         write_manifest = None  # type: ignore[assignment]
     if write_manifest is not None:
         write_manifest(state.store.dir)
-    config.stash[_RESULT_DOC] = doc
     if _CONFIG and _CONFIG[0] is config:
         _CONFIG.clear()
     tr = config.pluginmanager.getplugin("terminalreporter")
@@ -393,6 +392,3 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         counts = ", ".join(f"{n} {v}" for v, n in doc["summary"]["requirements"].items() if n)
         tr.write_line(f"homolog: {doc['status']} — requirements: {counts}")
         tr.write_line(f"homolog: run directory {state.store.dir}")
-
-
-_RESULT_DOC = pytest.StashKey[dict[str, Any]]()

@@ -9,7 +9,6 @@ documents possible and nobody needs them in these files), no duplicate keys.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,8 +137,3 @@ def _convert(
     if isinstance(value, float) and value != value:  # NaN cannot round-trip through JSON
         raise cls([Problem(file, line, dotted(path), "NaN is not allowed")])
     return value
-
-
-def as_mapping(value: Any) -> Mapping[str, Any]:
-    """Return value if it is a mapping, else an empty one."""
-    return value if isinstance(value, Mapping) else {}

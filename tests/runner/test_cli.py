@@ -62,7 +62,7 @@ def test_run_with_missing_files_is_usage_error(
 
 
 def test_list_checks_and_referentials(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["list", "checks"]) in (0, 2)
+    assert main(["list", "checks"]) == 0  # 2 would mean a suite failed to import
     out = capsys.readouterr().out
     assert "engine.http.status" in out
     assert main(["list", "referentials"]) == 0
