@@ -17,6 +17,7 @@ if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 packages=()
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)   # axe-core's integrity check
 fc-list 2>/dev/null | grep -qi dejavu || packages+=(fonts-dejavu-core)
 if [ "${#packages[@]}" -gt 0 ]; then
     echo "setup: apt-get install ${packages[*]}"
