@@ -28,22 +28,29 @@ from homolog.suites.documents.material import AnsMaterial
 from homolog.suites.documents.validator import DocumentValidator
 
 ROOT = Path(__file__).resolve().parent.parent
-PATIENT = {"id": "p1", "ins": "279035121518989", "ins_oid": "1.2.250.1.213.1.4.10",
-           "status": "QUAL", "birth_name": "DURAND", "birth_given_names": ["CLAIRE"],
-           "used_name": None, "sex": "F", "birth_date": "1979-03-28",
-           "birth_place_insee": "51215"}
-AUTHOR = {"idnatps": "810000000001", "family": "MEDECIN", "given": "Alice",
-          "profession_code": "10"}
+PATIENT = {
+    "id": "p1",
+    "ins": "279035121518989",
+    "ins_oid": "1.2.250.1.213.1.4.10",
+    "status": "QUAL",
+    "birth_name": "DURAND",
+    "birth_given_names": ["CLAIRE"],
+    "used_name": None,
+    "sex": "F",
+    "birth_date": "1979-03-28",
+    "birth_place_insee": "51215",
+}
+AUTHOR = {"idnatps": "810000000001", "family": "MEDECIN", "given": "Alice", "profession_code": "10"}
 CUSTODIAN = {"idnatst": "1750000002", "name": "Hôpital de démonstration"}
 
 
 def documents(cda_dir: Path) -> list[tuple[str, bytes]]:
     when = datetime(2026, 11, 2, tzinfo=UTC)
-    docs = [(f"refsut-{k}", build_document(k, patient=PATIENT, author=AUTHOR,
-                                           custodian=CUSTODIAN, effective_time=when))
-            for k in ("VSM", "LDL-SES")]
-    for name in ("LDL-SES_2022.01.xml", "BIO-CR-BIO_2024.01_Electrophorese.xml",
-                 "BIO-CR-BIO_2024.01_TSH_1.xml"):
+    docs = [
+        (f"refsut-{k}", build_document(k, patient=PATIENT, author=AUTHOR, custodian=CUSTODIAN, effective_time=when))
+        for k in ("VSM", "LDL-SES")
+    ]
+    for name in ("LDL-SES_2022.01.xml", "BIO-CR-BIO_2024.01_Electrophorese.xml", "BIO-CR-BIO_2024.01_TSH_1.xml"):
         docs.append((name, (cda_dir / "ExemplesCDA" / name).read_bytes()))
     return docs
 
@@ -79,10 +86,8 @@ def main() -> None:
             warm_validator.validate(data)
         print(f"{len(docs)} documents (VSM, LDL-SES x2, CR-BIO x2), {args.seconds:.0f} s each")
         warm = rate("warm", docs, args.seconds, lambda: warm_validator)
-        disk = rate("disk", docs, args.seconds,
-                    lambda: DocumentValidator(material, cache_dir=cache))
-        cold = rate("cold", docs, args.seconds,
-                    lambda: DocumentValidator(material, cache_dir=cache, use_cache=False))
+        disk = rate("disk", docs, args.seconds, lambda: DocumentValidator(material, cache_dir=cache))
+        cold = rate("cold", docs, args.seconds, lambda: DocumentValidator(material, cache_dir=cache, use_cache=False))
     print(f"warm/cold ratio: {warm / cold:.1f}x   (warm/disk: {warm / disk:.1f}x)")
 
 

@@ -40,8 +40,7 @@ def bench_strategies(count: int) -> float:
     drawn = [0]
 
     @seed(1)
-    @settings(max_examples=count, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=count, database=None, deadline=None, suppress_health_check=list(HealthCheck))
     @given(malformed_identities())
     def draw(identity: dict[str, object]) -> None:
         drawn[0] += 1
@@ -60,8 +59,12 @@ def bench_robustness(examples: int) -> tuple[float, int]:
         with start_sut(workdir=work / "sut") as sut:
             os.environ.update(sut.env)
             start = time.perf_counter()
-            res = run_check("identity.robustness.malformed", sut.target_path,
-                            tmp_path=work, params={"examples": examples, "seed": 1})
+            res = run_check(
+                "identity.robustness.malformed",
+                sut.target_path,
+                tmp_path=work,
+                params={"examples": examples, "seed": 1},
+            )
             elapsed = time.perf_counter() - start
             summary = next(p for p in res.evidence if p.name.endswith("robustness-summary.json"))
             sent = int(json.loads(summary.read_text(encoding="utf-8"))["sent"])
@@ -75,8 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     # Robustness first: pytest must load hypothesis' plugin before any strategy is built.
     elapsed, sent = bench_robustness(args.examples)
-    print(f"robustness: {sent} requests in {elapsed:.1f} s ({sent / elapsed:.0f} req/s, "
-          "pytest start-up included)")
+    print(f"robustness: {sent} requests in {elapsed:.1f} s ({sent / elapsed:.0f} req/s, pytest start-up included)")
     print(f"nir: {bench_nir(args.seconds):,.0f} check_nir/s")
     print(f"strategies: {bench_strategies(500):,.0f} malformed identities drawn/s")
 

@@ -21,8 +21,7 @@ from homolog.suites.fhir.packages import load_conformance
 from homolog.suites.fhir.selftest import generated_mutations, measure
 from homolog.suites.fhir.validator import Validator
 
-DEFAULT_TGZ = Path(__file__).resolve().parents[2] / "shared" / "data" / "fhir" / \
-    "hl7.fhir.fr.core-2.2.0.tgz"
+DEFAULT_TGZ = Path(__file__).resolve().parents[2] / "shared" / "data" / "fhir" / "hl7.fhir.fr.core-2.2.0.tgz"
 
 
 def main() -> None:
@@ -61,11 +60,14 @@ def main() -> None:
     print(f"fhirkit parse (R4 only) {p_rate:10.1f} resources/s")
     print(f"ratio parse/validate    {p_rate / v_rate:10.1f}x")
     score = measure(validator, conf)
-    print(f"mutation corpus         {len(score.outcomes)} mutants: recall {score.recall:.3f}, "
-          f"precision {score.precision:.3f}")
+    print(
+        f"mutation corpus         {len(score.outcomes)} mutants: recall {score.recall:.3f}, "
+        f"precision {score.precision:.3f}"
+    )
     gen = measure(validator, conf, generated_mutations(validator, conf))
-    print(f"generated corpus        {len(gen.outcomes)} mutants: recall {gen.recall:.3f}, "
-          f"precision {gen.precision:.3f}")
+    print(
+        f"generated corpus        {len(gen.outcomes)} mutants: recall {gen.recall:.3f}, precision {gen.precision:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -91,9 +91,7 @@ def test_lines(tests: dict[str, list[str]], crit: str) -> list[str]:
     return lines
 
 
-def build(
-    criteres: dict[str, Any], axe_version: str, by_test: dict[str, list[str]]
-) -> dict[str, Any]:
+def build(criteres: dict[str, Any], axe_version: str, by_test: dict[str, list[str]]) -> dict[str, Any]:
     """The referential document."""
     families: dict[str, Any] = {}
     requirements: list[dict[str, Any]] = []
@@ -136,18 +134,14 @@ def build(
             if crit in KEYBOARD_CHECKS:
                 checks.append({"check": KEYBOARD_CHECKS[crit], "with": {}})
                 req["text"]["fr"] += (
-                    f"\nContrôle automatique au clavier ({KEYBOARD_CHECKS[crit]}) sur les "
-                    "pages auditées."
+                    f"\nContrôle automatique au clavier ({KEYBOARD_CHECKS[crit]}) sur les pages auditées."
                 )
             if checks:
                 req["checks"] = checks
                 req["tags"].append("automatise")
             else:
                 req["attestation"] = {
-                    "scenario": {
-                        "fr": "Sur l'échantillon de pages de l'audit, vérifier :\n"
-                        + "\n".join(tests)
-                    },
+                    "scenario": {"fr": "Sur l'échantillon de pages de l'audit, vérifier :\n" + "\n".join(tests)},
                     "evidence": {
                         "fr": f"Grille d'audit RGAA 4.1.2 : résultat du critère {crit} "
                         "(conforme, non conforme, non applicable) par page, avec "

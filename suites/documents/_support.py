@@ -21,8 +21,7 @@ from .sources import SourceError, SutDocument, collect_documents
 from .svrl import Issue
 from .validator import DocumentError, DocumentValidator, parse_document
 
-__all__ = ["ParsedDocument", "evidence_name", "parsed_documents", "report_issues",
-           "subject_qualified", "validator_for"]
+__all__ = ["ParsedDocument", "evidence_name", "parsed_documents", "report_issues", "subject_qualified", "validator_for"]
 
 _VALIDATORS: dict[tuple[Any, ...], DocumentValidator] = {}
 _LOCK = threading.Lock()
@@ -56,8 +55,9 @@ def validator_for(target: Target) -> DocumentValidator:
     key = (material, cache_dir, tuple(sorted(pinned.items())), profiles)
     with _LOCK:
         if key not in _VALIDATORS:
-            _VALIDATORS[key] = DocumentValidator(material, cache_dir=cache_dir,
-                                                 pinned_versions=pinned, profiles=profiles)
+            _VALIDATORS[key] = DocumentValidator(
+                material, cache_dir=cache_dir, pinned_versions=pinned, profiles=profiles
+            )
         return _VALIDATORS[key]
 
 
@@ -69,8 +69,7 @@ def parsed_documents(target: Target, http: Any, evidence: Evidence) -> list[Pars
         raise CheckError(str(exc)) from exc
     out = []
     for doc in docs:
-        evidence.attach_bytes(evidence_name(doc, ".xml"), doc.content,
-                              media_type="application/xml")
+        evidence.attach_bytes(evidence_name(doc, ".xml"), doc.content, media_type="application/xml")
         try:
             tree = parse_document(doc.content)
         except DocumentError as exc:
@@ -101,4 +100,3 @@ def subject_qualified(target: Target, doc: SutDocument) -> bool | None:
 def report_issues(evidence: Evidence, name: str, issues: list[Issue]) -> None:
     """Attach an issue list as JSON evidence."""
     evidence.attach_json(name, [i.to_dict() for i in issues])
-

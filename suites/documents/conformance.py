@@ -23,9 +23,7 @@ class ConformanceParams(Params):
 
 
 @check("documents.cda.conforms", params=ConformanceParams)
-def cda_conforms(
-    target: Target, http: Any, evidence: Evidence, params: ConformanceParams
-) -> None:
+def cda_conforms(target: Target, http: Any, evidence: Evidence, params: ConformanceParams) -> None:
     """The CDA documents the system produces pass the CDA XSD and their CI-SIS volet schematron."""
     validator = validator_for(target)
     try:
@@ -35,8 +33,7 @@ def cda_conforms(
     problems: list[str] = []
     undecided: list[str] = []
     for doc in docs:
-        evidence.attach_bytes(evidence_name(doc, ".xml"), doc.content,
-                              media_type="application/xml")
+        evidence.attach_bytes(evidence_name(doc, ".xml"), doc.content, media_type="application/xml")
         try:
             report = validator.validate(doc.content)
         except DocumentError as exc:
@@ -45,19 +42,18 @@ def cda_conforms(
         except SchematronError as exc:
             raise CheckError(f"{doc.name}: {exc}") from exc
         if report.svrl is not None:
-            evidence.attach_text(evidence_name(doc, ".svrl.xml"), report.svrl,
-                                 media_type="application/xml")
+            evidence.attach_text(evidence_name(doc, ".svrl.xml"), report.svrl, media_type="application/xml")
         for profile, svrl in report.profile_svrl.items():
-            evidence.attach_text(evidence_name(doc, f".{Path(profile).stem}.svrl.xml"), svrl,
-                                 media_type="application/xml")
+            evidence.attach_text(
+                evidence_name(doc, f".{Path(profile).stem}.svrl.xml"), svrl, media_type="application/xml"
+            )
         evidence.attach_json(evidence_name(doc, ".validation.json"), report.to_dict())
         bad: list[Issue] = report.errors
-        if report.volet is None and declares_cisis(doc.content) and not any(
-            i.source == "xsd" for i in bad
-        ):
+        if report.volet is None and declares_cisis(doc.content) and not any(i.source == "xsd" for i in bad):
             # A CI-SIS document of a volet this harness does not know: no verdict on it.
-            undecided.append(f"{doc.name}: CI-SIS document of an unknown volet (no known"
-                             " volet templateId), no schematron to apply")
+            undecided.append(
+                f"{doc.name}: CI-SIS document of an unknown volet (no known volet templateId), no schematron to apply"
+            )
             continue
         if params.fail_on_warnings:
             bad = [i for i in report.issues if i.severity in ("error", "warning")]

@@ -45,8 +45,7 @@ _IDNATST = re.compile(r"^(1\d{9}|2\d{9}|3\d{14})$")  # 1 + FINESS, 2 + SIREN, 3 
 
 
 def _issue(rule: str, message: str, location: str | None = None) -> Issue:
-    return Issue(severity="error", source="header", message=message, location=location,
-                 rule_id=rule)
+    return Issue(severity="error", source="header", message=message, location=location, rule_id=rule)
 
 
 def nir_key_ok(nir: str) -> bool:
@@ -98,30 +97,50 @@ def ins_issues(
     for ins in ins_ids:
         root, ext = ins.get("root", ""), ins.get("extension", "")
         if root == OBSOLETE_INS_C_OID:
-            issues.append(_issue("ins-oid", f"the INS {ext} is sent under the obsolete INS-C OID"
-                                 f" {root}; expected one of {sorted(allowed)}", where))
+            issues.append(
+                _issue(
+                    "ins-oid",
+                    f"the INS {ext} is sent under the obsolete INS-C OID {root}; expected one of {sorted(allowed)}",
+                    where,
+                )
+            )
         elif root not in allowed:
-            issues.append(_issue("ins-oid", f"the INS {ext} has OID root {root}, not one of"
-                                 f" {sorted(allowed)}", where))
+            issues.append(_issue("ins-oid", f"the INS {ext} has OID root {root}, not one of {sorted(allowed)}", where))
         if not nir_key_ok(ext):
-            issues.append(_issue("ins-key", f"the INS {ext!r} is not 15 characters with a valid"
-                                 " key", where))
+            issues.append(_issue("ins-key", f"the INS {ext!r} is not 15 characters with a valid key", where))
     if qualified is False and ins_ids:
-        issues.append(_issue(
-            "ins-unqualified",
-            "the document carries an INS although the patient's identity is not qualified"
-            " (only the traits may be sent)", where))
+        issues.append(
+            _issue(
+                "ins-unqualified",
+                "the document carries an INS although the patient's identity is not qualified"
+                " (only the traits may be sent)",
+                where,
+            )
+        )
     if qualified is True:
         if not ins_ids:
-            issues.append(_issue("ins-missing", "the patient's identity is qualified but the"
-                                 " document carries no INS in recordTarget", where))
+            issues.append(
+                _issue(
+                    "ins-missing",
+                    "the patient's identity is qualified but the document carries no INS in recordTarget",
+                    where,
+                )
+            )
         else:
             if expected_ins and all(i.get("extension") != expected_ins for i in ins_ids):
-                issues.append(_issue("ins-value", f"expected INS {expected_ins}, found"
-                                     f" {[i.get('extension') for i in ins_ids]}", where))
+                issues.append(
+                    _issue(
+                        "ins-value",
+                        f"expected INS {expected_ins}, found {[i.get('extension') for i in ins_ids]}",
+                        where,
+                    )
+                )
             if expected_oid and all(i.get("root") != expected_oid for i in ins_ids):
-                issues.append(_issue("ins-oid", f"expected INS OID {expected_oid}, found"
-                                     f" {[i.get('root') for i in ins_ids]}", where))
+                issues.append(
+                    _issue(
+                        "ins-oid", f"expected INS OID {expected_oid}, found {[i.get('root') for i in ins_ids]}", where
+                    )
+                )
     return issues
 
 
@@ -134,35 +153,48 @@ def identity_trait_issues(doc: etree._Element, *, require_birthplace: bool = Tru
         return [_issue("patient", "recordTarget/patientRole/patient is missing", base)]
     patient = patients[0]
     names = patient.xpath("cda:name", namespaces=NS)
-    birth_names = [f for n in names for f in n.xpath("cda:family[@qualifier='BR']", namespaces=NS)
-                   if (f.text or "").strip()]
+    birth_names = [
+        f for n in names for f in n.xpath("cda:family[@qualifier='BR']", namespaces=NS) if (f.text or "").strip()
+    ]
     if not birth_names:
-        issues.append(_issue("birth-name", "no birth name: name/family with qualifier=\"BR\"",
-                             f"{base}/name"))
-    givens = [g for n in names for g in n.xpath("cda:given", namespaces=NS)
-              if (g.get("qualifier") in (None, "BR")) and (g.text or "").strip()]
+        issues.append(_issue("birth-name", 'no birth name: name/family with qualifier="BR"', f"{base}/name"))
+    givens = [
+        g
+        for n in names
+        for g in n.xpath("cda:given", namespaces=NS)
+        if (g.get("qualifier") in (None, "BR")) and (g.text or "").strip()
+    ]
     if not givens:
-        issues.append(_issue("birth-given-names", "no birth given name (name/given)",
-                             f"{base}/name"))
+        issues.append(_issue("birth-given-names", "no birth given name (name/given)", f"{base}/name"))
     gender = patient.find("cda:administrativeGenderCode", NS)
     if gender is None or gender.get("code") not in ("F", "M", "U"):
-        issues.append(_issue("sex", "administrativeGenderCode must have code F, M or U",
-                             f"{base}/administrativeGenderCode"))
+        issues.append(
+            _issue("sex", "administrativeGenderCode must have code F, M or U", f"{base}/administrativeGenderCode")
+        )
     birth = patient.find("cda:birthTime", NS)
     value = birth.get("value", "") if birth is not None else ""
     if not _TS_DATE.match(value):
-        issues.append(_issue("birth-time", f"birthTime must carry a date (YYYYMMDD), found"
-                             f" {value!r}" if birth is not None else "birthTime is missing",
-                             f"{base}/birthTime"))
+        issues.append(
+            _issue(
+                "birth-time",
+                f"birthTime must carry a date (YYYYMMDD), found {value!r}"
+                if birth is not None
+                else "birthTime is missing",
+                f"{base}/birthTime",
+            )
+        )
     if require_birthplace:
-        county = patient.xpath("cda:birthplace/cda:place/cda:addr/cda:county/text()",
-                               namespaces=NS)
+        county = patient.xpath("cda:birthplace/cda:place/cda:addr/cda:county/text()", namespaces=NS)
         code = str(county[0]).strip() if county else ""
         if not _INSEE.match(code):
-            issues.append(_issue(
-                "birthplace", "birthplace/place/addr/county must hold the INSEE code of the"
-                f" birthplace (5 characters, 99999 if unknown), found {code!r}",
-                f"{base}/birthplace/place/addr/county"))
+            issues.append(
+                _issue(
+                    "birthplace",
+                    "birthplace/place/addr/county must hold the INSEE code of the"
+                    f" birthplace (5 characters, 99999 if unknown), found {code!r}",
+                    f"{base}/birthplace/place/addr/county",
+                )
+            )
     return issues
 
 
@@ -176,34 +208,40 @@ def author_id_issues(doc: etree._Element, *, check_luhn: bool = False) -> list[I
         where = f"/ClinicalDocument/author[{index}]/assignedAuthor/id"
         ids = author.xpath(f"cda:id[@root='{OID_IDNATPS}']", namespaces=NS)
         if not ids:
-            issues.append(_issue("author-idnatps", f"author {index} has no id with root"
-                                 f" {OID_IDNATPS} (idNatPS)", where))
+            issues.append(
+                _issue("author-idnatps", f"author {index} has no id with root {OID_IDNATPS} (idNatPS)", where)
+            )
             continue
         ext = ids[0].get("extension", "")
         if not _IDNATPS.match(ext):
-            issues.append(_issue("author-idnatps", f"author {index} idNatPS {ext!r} is not 8 +"
-                                 " 11-digit RPPS or 0 + 9-digit ADELI", where))
+            issues.append(
+                _issue(
+                    "author-idnatps",
+                    f"author {index} idNatPS {ext!r} is not 8 + 11-digit RPPS or 0 + 9-digit ADELI",
+                    where,
+                )
+            )
         elif check_luhn and ext.startswith("8") and not luhn_ok(ext[1:]):
-            issues.append(_issue("author-idnatps", f"author {index} RPPS {ext[1:]} fails the"
-                                 " Luhn check", where))
+            issues.append(_issue("author-idnatps", f"author {index} RPPS {ext[1:]} fails the Luhn check", where))
     return issues
 
 
 def custodian_id_issues(doc: etree._Element, *, check_luhn: bool = False) -> list[Issue]:
     """The custodian organisation is identified by an idNatSt (OID 1.2.250.1.71.4.2.2)."""
-    where = ("/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization/id")
-    ids = doc.xpath("cda:custodian/cda:assignedCustodian/cda:representedCustodianOrganization"
-                    f"/cda:id[@root='{OID_IDNATST}']", namespaces=NS)
+    where = "/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization/id"
+    ids = doc.xpath(
+        f"cda:custodian/cda:assignedCustodian/cda:representedCustodianOrganization/cda:id[@root='{OID_IDNATST}']",
+        namespaces=NS,
+    )
     if not ids:
-        return [_issue("custodian-idnatst", f"custodian has no id with root {OID_IDNATST}"
-                       " (idNatSt)", where)]
+        return [_issue("custodian-idnatst", f"custodian has no id with root {OID_IDNATST} (idNatSt)", where)]
     ext = ids[0].get("extension", "")
     if not _IDNATST.match(ext):
-        return [_issue("custodian-idnatst", f"custodian idNatSt {ext!r} is not 1 + FINESS,"
-                       " 2 + SIREN or 3 + SIRET", where)]
+        return [
+            _issue("custodian-idnatst", f"custodian idNatSt {ext!r} is not 1 + FINESS, 2 + SIREN or 3 + SIRET", where)
+        ]
     if check_luhn and not luhn_ok(ext[1:]):
-        return [_issue("custodian-idnatst", f"custodian idNatSt {ext} fails the Luhn check",
-                       where)]
+        return [_issue("custodian-idnatst", f"custodian idNatSt {ext} fails the Luhn check", where)]
     return []
 
 
@@ -216,7 +254,17 @@ def clinical_date_issues(doc: etree._Element) -> list[Issue]:
         if any(v and _TS_DATE.match(v) for v in values):
             return []
     if times:
-        return [_issue("clinical-date", "serviceEvent/effectiveTime carries no date (value or"
-                       " low/@value in HL7 TS format)", where)]
-    return [_issue("clinical-date", "no documentationOf/serviceEvent/effectiveTime: the"
-                   " clinical date of the act is missing", where)]
+        return [
+            _issue(
+                "clinical-date",
+                "serviceEvent/effectiveTime carries no date (value or low/@value in HL7 TS format)",
+                where,
+            )
+        ]
+    return [
+        _issue(
+            "clinical-date",
+            "no documentationOf/serviceEvent/effectiveTime: the clinical date of the act is missing",
+            where,
+        )
+    ]

@@ -17,9 +17,7 @@ class IdentifierParams(Params):
 
 
 @check("documents.header.author_custodian_ids", params=IdentifierParams)
-def author_custodian_ids(
-    target: Target, http: Any, evidence: Evidence, params: IdentifierParams
-) -> None:
+def author_custodian_ids(target: Target, http: Any, evidence: Evidence, params: IdentifierParams) -> None:
     """Document authors are identified by their idNatPS and the custodian by its idNatSt."""
     problems: list[str] = []
     for doc in parsed_documents(target, http, evidence):

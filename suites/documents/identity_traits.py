@@ -17,9 +17,7 @@ class TraitsParams(Params):
 
 
 @check("documents.header.identity_traits", params=TraitsParams)
-def identity_traits(
-    target: Target, http: Any, evidence: Evidence, params: TraitsParams
-) -> None:
+def identity_traits(target: Target, http: Any, evidence: Evidence, params: TraitsParams) -> None:
     """Documents give the patient's birth name and given names, sex, birth date and birthplace."""
     problems: list[str] = []
     for doc in parsed_documents(target, http, evidence):

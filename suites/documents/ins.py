@@ -17,9 +17,7 @@ class InsParams(Params):
 
 
 @check("documents.header.ins", params=InsParams)
-def ins_in_record_target(
-    target: Target, http: Any, evidence: Evidence, params: InsParams
-) -> None:
+def ins_in_record_target(target: Target, http: Any, evidence: Evidence, params: InsParams) -> None:
     """Documents carry the INS under a valid INS OID, and only for a qualified identity."""
     docs = parsed_documents(target, http, evidence)
     expected_ins = target.data.get("ins_qualified")
@@ -30,7 +28,9 @@ def ins_in_record_target(
         qualified = subject_qualified(target, doc.source)
         decided += qualified is not None
         issues = ins_issues(
-            doc.root, qualified=qualified, allowed_oids=params.allowed_oids,
+            doc.root,
+            qualified=qualified,
+            allowed_oids=params.allowed_oids,
             expected_ins=str(expected_ins) if qualified and expected_ins else None,
             expected_oid=str(expected_oid) if qualified and expected_oid else None,
         )

@@ -66,8 +66,12 @@ def _parser() -> etree.XMLParser:
     # Schematrons are configuration, but they still get the safe parser: no entities,
     # no DTD, no network.
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-        remove_comments=True, remove_pis=True,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
     )
 
 
@@ -114,9 +118,7 @@ def _expand_includes(elem: etree._Element, base: Path, seen: list[Path], depth: 
             raise SchematronError(f"include without href in {base}")
         target = _resolve_href(base.parent, href)
         if target is None:
-            raise SchematronError(
-                f"{base}: included file {href} not found (looked at {(base.parent / href)})"
-            )
+            raise SchematronError(f"{base}: included file {href} not found (looked at {(base.parent / href)})")
         seen.append(target)
         included = _parse_file(target)
         _expand_includes(included, target, seen, depth + 1)
@@ -194,9 +196,7 @@ def _build_model(root: etree._Element, phase: str | None) -> _Model:
         namespaces=namespaces,
     )
     all_patterns = list(root.iter(f"{_Q}pattern"))
-    abstract_patterns = {
-        p.get("id", ""): p for p in all_patterns if p.get("abstract") == "true"
-    }
+    abstract_patterns = {p.get("id", ""): p for p in all_patterns if p.get("abstract") == "true"}
     for rule in root.iter(f"{_Q}rule"):
         if rule.get("abstract") == "true" and rule.get("id"):
             model.abstract_rules[rule.get("id", "")] = rule
@@ -212,8 +212,7 @@ def _build_model(root: etree._Element, phase: str | None) -> _Model:
             base = abstract_patterns.get(pat.get("is-a", ""))
             if base is None:
                 raise SchematronError(
-                    f"pattern {pat.get('id')!r} is-a {pat.get('is-a')!r}: no abstract pattern"
-                    " with that id"
+                    f"pattern {pat.get('id')!r} is-a {pat.get('is-a')!r}: no abstract pattern with that id"
                 )
             concrete.append(_instantiate(base, pat))
         else:
@@ -225,9 +224,7 @@ def _build_model(root: etree._Element, phase: str | None) -> _Model:
     else:
         phases = {ph.get("id"): ph for ph in root.iter(f"{_Q}phase")}
         if model.phase not in phases:
-            raise SchematronError(
-                f"phase {model.phase!r} is not defined; phases: {sorted(k for k in phases if k)}"
-            )
+            raise SchematronError(f"phase {model.phase!r} is not defined; phases: {sorted(k for k in phases if k)}")
         ph = phases[model.phase]
         model.global_lets.extend(ph.findall(f"{_Q}let"))
         active = [a.get("pattern") for a in ph.findall(f"{_Q}active")]
@@ -277,9 +274,7 @@ def _message(parent: etree._Element, source: etree._Element) -> None:
             _x(parent, "text").text = child.tail
 
 
-def _rule_items(
-    rule: etree._Element, model: _Model, stack: tuple[str, ...] = ()
-) -> Iterable[etree._Element]:
+def _rule_items(rule: etree._Element, model: _Model, stack: tuple[str, ...] = ()) -> Iterable[etree._Element]:
     """The lets, asserts and reports of a rule, with ``extends`` expanded in place."""
     for child in rule:
         if child.tag == f"{_Q}extends":
@@ -326,8 +321,7 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
     model = _build_model(root, phase)
     # xs is predeclared (schematron authors use xs: casts without an ns element), then the
     # prefixes declared on the schema element, then the ns elements (which win).
-    nsmap: dict[str | None, str] = {"xsl": XSL, "svrl": SVRL,
-                                    "xs": "http://www.w3.org/2001/XMLSchema"}
+    nsmap: dict[str | None, str] = {"xsl": XSL, "svrl": SVRL, "xs": "http://www.w3.org/2001/XMLSchema"}
     declared_ns = {k: v for k, v in root.nsmap.items() if k and v != SCH}
     for prefix, uri in {**declared_ns, **model.namespaces}.items():
         if prefix and prefix not in ("xsl", "svrl"):
@@ -350,12 +344,10 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
     out = etree.SubElement(
         main,
         f"{{{SVRL}}}schematron-output",
-        {"title": _avt(model.title), "phase": _avt(model.phase),
-         "schemaVersion": _avt(model.schema_version)},
+        {"title": _avt(model.title), "phase": _avt(model.phase), "schemaVersion": _avt(model.schema_version)},
     )
     for prefix, uri in model.namespaces.items():
-        etree.SubElement(out, f"{{{SVRL}}}ns-prefix-in-attribute-values",
-                         {"prefix": prefix, "uri": uri})
+        etree.SubElement(out, f"{{{SVRL}}}ns-prefix-in-attribute-values", {"prefix": prefix, "uri": uri})
     for index, pat in enumerate(model.patterns):
         mode = f"M{index}"
         attrs = {"id": pat.get("id") or f"pattern-{index}"}
@@ -370,8 +362,7 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
             context = rule.get("context")
             if not context:
                 raise SchematronError(f"pattern {attrs['id']!r}: rule without context")
-            tpl = _x(sheet, "template", match=context, mode=mode,
-                     priority=str(1000 + len(rules) - position))
+            tpl = _x(sheet, "template", match=context, mode=mode, priority=str(1000 + len(rules) - position))
             fired = etree.SubElement(tpl, f"{{{SVRL}}}fired-rule", {"context": _avt(context)})
             for attr in ("id", "role", "flag"):
                 if rule.get(attr):
@@ -429,7 +420,11 @@ class CompiledSchematron:
 
     @classmethod
     def load(
-        cls, path: Path, *, phase: str | None = None, cache_dir: Path | None = None,
+        cls,
+        path: Path,
+        *,
+        phase: str | None = None,
+        cache_dir: Path | None = None,
         use_cache: bool = True,
     ) -> CompiledSchematron:
         """Compile (or take from the on-disk cache) and load the schematron at ``path``."""
@@ -449,9 +444,7 @@ class CompiledSchematron:
             try:
                 executable = xslt_proc.compile_stylesheet(stylesheet_file=str(xslt_path))
             except Exception as exc:  # saxonche raises PySaxonApiError
-                raise SchematronError(
-                    f"Saxon cannot compile the stylesheet generated from {path}: {exc}"
-                ) from exc
+                raise SchematronError(f"Saxon cannot compile the stylesheet generated from {path}: {exc}") from exc
         return cls(path=path, phase=phase, xslt_path=xslt_path, _executable=executable)
 
     def run(self, document: str) -> str:

@@ -77,8 +77,7 @@ def _attachment_bytes(http: Any, attachment: dict[str, Any], where: str) -> byte
     url = attachment.get("url")
     if not url:
         raise SourceError(f"{where}: attachment has neither data nor url")
-    resp = http.get(str(url), base="fhir", auth="fhir",
-                    headers={"Accept": "application/fhir+json"})
+    resp = http.get(str(url), base="fhir", auth="fhir", headers={"Accept": "application/fhir+json"})
     if resp.status_code != 200:
         raise SourceError(f"expected 200, got {resp.status_code} for {resp.describe()}")
     rtype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -117,13 +116,18 @@ def collect_documents(target: Any, http: Any) -> list[SutDocument]:
     refs: list[dict[str, Any]] = []
     if ids:
         for rid in list(ids)[:MAX_DOCUMENTS]:
-            resp = http.get(f"/DocumentReference/{rid}", base="fhir", auth="fhir",
-                            headers={"Accept": "application/fhir+json"})
+            resp = http.get(
+                f"/DocumentReference/{rid}", base="fhir", auth="fhir", headers={"Accept": "application/fhir+json"}
+            )
             refs.append(_json(resp, f"DocumentReference/{rid}"))
     else:
-        resp = http.get("/DocumentReference", base="fhir", auth="fhir",
-                        params={"_count": str(MAX_DOCUMENTS)},
-                        headers={"Accept": "application/fhir+json"})
+        resp = http.get(
+            "/DocumentReference",
+            base="fhir",
+            auth="fhir",
+            params={"_count": str(MAX_DOCUMENTS)},
+            headers={"Accept": "application/fhir+json"},
+        )
         bundle = _json(resp, "DocumentReference search")
         refs = [e.get("resource") or {} for e in (bundle.get("entry") or [])][:MAX_DOCUMENTS]
     docs: list[SutDocument] = []
@@ -132,6 +136,8 @@ def collect_documents(target: Any, http: Any) -> list[SutDocument]:
             raise SourceError(f"expected a DocumentReference, got {ref.get('resourceType')!r}")
         docs.extend(_from_reference(http, ref))
     if not docs:
-        raise SourceError("the SUT made no CDA document available (data.documents, a"
-                          " DocumentReference search, or settings.documents.folder)")
+        raise SourceError(
+            "the SUT made no CDA document available (data.documents, a"
+            " DocumentReference search, or settings.documents.folder)"
+        )
     return docs

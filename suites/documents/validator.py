@@ -40,7 +40,10 @@ def parse_document(data: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> etree
     if len(data) > max_bytes:
         raise DocumentError(f"document is {len(data)} bytes, above the {max_bytes}-byte limit")
     parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
         dtd_validation=False,
     )
     try:
@@ -107,8 +110,7 @@ class DocumentValidator:
         CI-SIS ``profils/CI-SIS_ModelesDeContenusCDA.sch``), relative to the schematron
         folder unless absolute."""
         self.material = material
-        self.profiles = [p if p.is_absolute() else material.schematron_dir / p
-                         for p in map(Path, profiles)]
+        self.profiles = [p if p.is_absolute() else material.schematron_dir / p for p in map(Path, profiles)]
         self.cache_dir = cache_dir
         self.pinned_versions = dict(pinned_versions or {})
         self.use_cache = use_cache
@@ -132,9 +134,7 @@ class DocumentValidator:
         key = schematron.resolve()
         with self._lock:
             if key not in self._compiled or not self.use_cache:
-                self._compiled[key] = CompiledSchematron.load(
-                    key, cache_dir=self.cache_dir, use_cache=self.use_cache
-                )
+                self._compiled[key] = CompiledSchematron.load(key, cache_dir=self.cache_dir, use_cache=self.use_cache)
             return self._compiled[key]
 
     def xsd_issues(self, tree: etree._ElementTree) -> list[Issue]:
@@ -143,8 +143,14 @@ class DocumentValidator:
         if schema.validate(tree):
             return []
         return [
-            Issue(severity="error", source="xsd", message=e.message, line=e.line,
-                  location=e.path or None, rule_id="CDA-XSD")
+            Issue(
+                severity="error",
+                source="xsd",
+                message=e.message,
+                line=e.line,
+                location=e.path or None,
+                rule_id="CDA-XSD",
+            )
             for e in schema.error_log
         ]
 
@@ -169,19 +175,25 @@ class DocumentValidator:
         issues = self.xsd_issues(tree)
         if schematron is None:
             if volet is None:
-                issues.append(Issue(
-                    severity="error", source="schematron", rule_id="volet",
-                    message="no CI-SIS volet templateId found: the document cannot be matched"
-                    " to a schematron",
-                ))
+                issues.append(
+                    Issue(
+                        severity="error",
+                        source="schematron",
+                        rule_id="volet",
+                        message="no CI-SIS volet templateId found: the document cannot be matched to a schematron",
+                    )
+                )
                 return ValidationReport(volet=None, schematron=None, issues=issues)
             schematron = self.resolve_schematron(volet)
         text = etree.tostring(tree, encoding="unicode")
         svrl = self.compiled(schematron).run(text)
         sch_issues, fired = parse_svrl(svrl)
         report = ValidationReport(
-            volet=volet, schematron=schematron, issues=issues + sch_issues,
-            svrl=svrl, fired_rules=fired,
+            volet=volet,
+            schematron=schematron,
+            issues=issues + sch_issues,
+            svrl=svrl,
+            fired_rules=fired,
         )
         for profile in self.profiles:
             profile_svrl = self.compiled(profile).run(text)

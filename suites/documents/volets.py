@@ -110,9 +110,7 @@ def _version_key(version: str) -> tuple[str, ...]:
     return tuple(reversed(version.split("_")))
 
 
-def schematron_for(
-    schematron_dir: Path, volet: Volet, *, pinned: Mapping[str, str] | None = None
-) -> Path | None:
+def schematron_for(schematron_dir: Path, volet: Volet, *, pinned: Mapping[str, str] | None = None) -> Path | None:
     """The schematron file to use for ``volet`` (None when the material has none)."""
     versions = available_versions(schematron_dir, volet.name)
     if not versions:

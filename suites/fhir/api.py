@@ -68,9 +68,7 @@ def resource_body(resp: Response, expected_type: str | None = None) -> dict[str,
     if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
         raise CheckFailed(f"{resp.describe()} did not return a FHIR resource (no resourceType)")
     if expected_type and body["resourceType"] != expected_type:
-        raise CheckFailed(
-            f"{resp.describe()} returned a {body['resourceType']}, expected {expected_type}"
-        )
+        raise CheckFailed(f"{resp.describe()} returned a {body['resourceType']}, expected {expected_type}")
     return body
 
 
@@ -79,11 +77,7 @@ def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):
         raise CheckFailed("Bundle.entry is not a list")
-    return [
-        e["resource"]
-        for e in entries
-        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-    ]
+    return [e["resource"] for e in entries if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
 
 
 def capability(http: HttpClient) -> dict[str, Any]:
@@ -147,9 +141,7 @@ def _package_sources(target: Target) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _is_package(path: Path) -> bool:
-    return path.is_file() or (path / "package" / "package.json").is_file() or (
-        path / "package.json"
-    ).is_file()
+    return path.is_file() or (path / "package" / "package.json").is_file() or (path / "package.json").is_file()
 
 
 @functools.lru_cache(maxsize=4)
@@ -178,9 +170,7 @@ def summarize(issues: list[Issue], limit: int = _MAX_ISSUES_SHOWN) -> str:
     return "; ".join(lines)
 
 
-def iter_pages(
-    http: HttpClient, first: dict[str, Any], *, max_pages: int
-) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_pages(http: HttpClient, first: dict[str, Any], *, max_pages: int) -> Iterator[tuple[int, dict[str, Any]]]:
     """The first bundle then each `next` page (bounded), as (page number, bundle)."""
     bundle: dict[str, Any] | None = first
     page = 1
@@ -197,8 +187,7 @@ def iter_pages(
             raise CheckError(f"more than {max_pages} pages: raise max_pages to follow them all")
         resp = http.get(nxt, auth="fhir", headers={"Accept": FHIR_JSON})
         if resp.status_code != 200:
-            raise CheckFailed(f"following the next link: expected 200, got {resp.status_code} "
-                              f"for {resp.describe()}")
+            raise CheckFailed(f"following the next link: expected 200, got {resp.status_code} for {resp.describe()}")
         bundle = resource_body(resp, "Bundle")
         page += 1
 

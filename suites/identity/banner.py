@@ -36,8 +36,7 @@ def date_matches(shown: str, iso: str) -> bool:
         day = dt.date.fromisoformat(iso)
     except ValueError:
         return False
-    forms = {day.isoformat(), day.strftime("%d/%m/%Y"), day.strftime("%d-%m-%Y"),
-             day.strftime("%d.%m.%Y")}
+    forms = {day.isoformat(), day.strftime("%d/%m/%Y"), day.strftime("%d-%m-%Y"), day.strftime("%d.%m.%Y")}
     return any(f in shown for f in forms)
 
 
@@ -56,8 +55,10 @@ def banner_shows_traits(ui: Any, http: Any, target: Any, evidence: Any) -> None:
     expected_name = birth_name(patient)
     given = birth_given_names(patient)
     if not expected_name or not given:
-        raise CheckError(f"Patient/{patient_id} lacks a birth name or birth given names in "
-                         "the FHIR API: cannot tell what the banner must show")
+        raise CheckError(
+            f"Patient/{patient_id} lacks a birth name or birth given names in "
+            "the FHIR API: cannot tell what the banner must show"
+        )
     expected = {
         "birth_name": normalise(expected_name),
         "first_given_name": normalise(given.split()[0]),
@@ -79,16 +80,19 @@ def banner_shows_traits(ui: Any, http: Any, target: Any, evidence: Any) -> None:
     for trait, want in expected.items():
         if trait in shown and want not in normalise(shown[trait]):
             wrong.append(f"{trait} shows {shown[trait]!r}, expected {want!r}")
-    if "birth_date" in shown and not date_matches(shown["birth_date"],
-                                                  str(patient.get("birthDate"))):
-        wrong.append(f"birth_date shows {shown['birth_date']!r}, "
-                     f"expected {patient.get('birthDate')}")
+    if "birth_date" in shown and not date_matches(shown["birth_date"], str(patient.get("birthDate"))):
+        wrong.append(f"birth_date shows {shown['birth_date']!r}, expected {patient.get('birthDate')}")
     if "sex" in shown and not sex_matches(shown["sex"], str(patient.get("gender"))):
         wrong.append(f"sex shows {shown['sex']!r}, expected {patient.get('gender')}")
-    if "status" in shown and rniv_status(patient, settings) == "QUAL" \
-            and normalise(settings.qualified_label) not in normalise(shown["status"]):
-        wrong.append(f"status shows {shown['status']!r} for a qualified identity "
-                     f"(expected it to contain {settings.qualified_label!r})")
+    if (
+        "status" in shown
+        and rniv_status(patient, settings) == "QUAL"
+        and normalise(settings.qualified_label) not in normalise(shown["status"])
+    ):
+        wrong.append(
+            f"status shows {shown['status']!r} for a qualified identity "
+            f"(expected it to contain {settings.qualified_label!r})"
+        )
     evidence.attach_json("banner.json", shown)
     if missing or wrong:
         ui.screenshot("identity-banner")

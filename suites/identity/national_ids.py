@@ -78,8 +78,7 @@ def luhn_check_digit(body: str) -> str:
     raise ValueError(f"{body!r} is not a digit string")  # unreachable for digit strings
 
 
-def _checksum(kind: str, value: str, ok: bool, test_data: bool,
-              errors: list[str]) -> IdCheck:
+def _checksum(kind: str, value: str, ok: bool, test_data: bool, errors: list[str]) -> IdCheck:
     warnings: list[str] = []
     if not ok:
         msg = f"{kind} {value}: check digit is wrong"
@@ -122,8 +121,9 @@ def check_finess(value: str, *, test_data: bool = False) -> IdCheck:
     """Check a FINESS number: 9 characters (department first, 2A/2B allowed), Luhn key."""
     v = value.strip().upper() if isinstance(value, str) else ""
     if len(v) != 9 or not v[2:].isdigit() or not (v[:2].isdigit() or v[:2] in ("2A", "2B")):
-        return IdCheck("FINESS", v, (f"FINESS {v!r} must be 9 characters: department "
-                                     "(2 digits, 2A or 2B) then 7 digits",))
+        return IdCheck(
+            "FINESS", v, (f"FINESS {v!r} must be 9 characters: department (2 digits, 2A or 2B) then 7 digits",)
+        )
     if not v.isdigit():
         # How Corsican FINESS keys are computed is not settled: say so, do not guess.
         return IdCheck("FINESS", v, (), (f"FINESS {v}: Corsican key not verified",))
@@ -143,8 +143,7 @@ def check_siret(value: str, *, test_data: bool = False) -> IdCheck:
     v, errors = _shape("SIRET", value, 14)
     if errors:
         return IdCheck("SIRET", v, tuple(errors))
-    ok = (sum(int(c) for c in v) % 5 == 0 if v.startswith(_LA_POSTE_SIREN)
-          else luhn_valid(v) and luhn_valid(v[:9]))
+    ok = sum(int(c) for c in v) % 5 == 0 if v.startswith(_LA_POSTE_SIREN) else luhn_valid(v) and luhn_valid(v[:9])
     return _checksum("SIRET", v, ok, test_data, errors)
 
 
@@ -166,7 +165,6 @@ def check_idnatst(value: str, *, test_data: bool = False) -> IdCheck:
     checkers = {"1": check_finess, "2": check_siren, "3": check_siret}
     checker = checkers.get(v[:1])
     if checker is None:
-        return IdCheck("idNatSt", v, (f"idNatSt {v!r} must start with 1 (FINESS), "
-                                      "2 (SIREN) or 3 (SIRET)",))
+        return IdCheck("idNatSt", v, (f"idNatSt {v!r} must start with 1 (FINESS), 2 (SIREN) or 3 (SIRET)",))
     inner = checker(v[1:], test_data=test_data)
     return IdCheck(f"idNatSt/{inner.kind}", v, inner.errors, inner.warnings)

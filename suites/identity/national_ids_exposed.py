@@ -33,8 +33,7 @@ def _sirene(value: str, *, test_data: bool = False) -> IdCheck:
 
 _CHECKERS: dict[str, dict[str, Callable[..., IdCheck]]] = {
     "Practitioner": {f"urn:oid:{IDNATPS_OID}": check_idnatps, SYSTEM_RPPS: check_rpps},
-    "Organization": {f"urn:oid:{IDNATST_OID}": check_idnatst, SYSTEM_FINESS: check_finess,
-                     SYSTEM_SIRENE: _sirene},
+    "Organization": {f"urn:oid:{IDNATST_OID}": check_idnatst, SYSTEM_FINESS: check_finess, SYSTEM_SIRENE: _sirene},
 }
 _DATA_KEYS = {"Practitioner": "practitioner", "Organization": "organization"}
 
@@ -49,10 +48,8 @@ def national_ids_valid(http: Any, target: Any, evidence: Any) -> None:
         rid = str(target.datum(key))
         resp = http.get(f"/{rtype}/{rid}", base="fhir", auth="fhir")
         res = body_json(resp)
-        if resp.status_code != 200 or not isinstance(res, Mapping) \
-                or res.get("resourceType") != rtype:
-            raise CheckError(f"could not read {rtype}/{rid}: {resp.status_code} for "
-                             f"{resp.describe()}")
+        if resp.status_code != 200 or not isinstance(res, Mapping) or res.get("resourceType") != rtype:
+            raise CheckError(f"could not read {rtype}/{rid}: {resp.status_code} for {resp.describe()}")
         checked = 0
         for ident in res.get("identifier") or []:
             if not isinstance(ident, Mapping):
@@ -61,16 +58,21 @@ def national_ids_valid(http: Any, target: Any, evidence: Any) -> None:
             if checker is None:
                 continue
             value = ident.get("value")
-            result = checker(value if isinstance(value, str) else "",
-                             test_data=settings.test_data)
+            result = checker(value if isinstance(value, str) else "", test_data=settings.test_data)
             checked += 1
-            report.append({"resource": f"{rtype}/{rid}", "system": ident.get("system"),
-                           "value": value, "kind": result.kind, "errors": result.errors,
-                           "warnings": result.warnings})
+            report.append(
+                {
+                    "resource": f"{rtype}/{rid}",
+                    "system": ident.get("system"),
+                    "value": value,
+                    "kind": result.kind,
+                    "errors": result.errors,
+                    "warnings": result.warnings,
+                }
+            )
             problems.extend(f"{rtype}/{rid}: {e}" for e in result.errors)
         if checked == 0:
-            problems.append(f"{rtype}/{rid} has no national identifier "
-                            f"({', '.join(_CHECKERS[rtype])})")
+            problems.append(f"{rtype}/{rid} has no national identifier ({', '.join(_CHECKERS[rtype])})")
     evidence.attach_json("national-ids.json", report)
     if problems:
         fail("; ".join(problems))

@@ -94,11 +94,15 @@ def parse_nir(value: str) -> NirFields:
     if len(v) != 15:
         raise ValueError(f"a NIR has 15 characters (13 + 2-digit key), got {len(v)}")
     fields = NirFields(
-        sex=v[0], year=v[1:3], month=v[3:5], department=v[5:7], commune=v[7:10],
-        order=v[10:13], key=v[13:15],
+        sex=v[0],
+        year=v[1:3],
+        month=v[3:5],
+        department=v[5:7],
+        commune=v[7:10],
+        order=v[10:13],
+        key=v[13:15],
     )
-    if not (fields.sex + fields.year + fields.month + fields.commune + fields.order
-            + fields.key).isdigit():
+    if not (fields.sex + fields.year + fields.month + fields.commune + fields.order + fields.key).isdigit():
         raise ValueError("a NIR holds digits only, except 2A/2B for a Corsican department")
     if not (fields.department.isdigit() or fields.department in _CORSICA):
         raise ValueError(f"department {fields.department!r} is neither 2 digits nor 2A/2B")

@@ -46,17 +46,16 @@ class InsOid:
 
 
 INS_NIR = InsOid("1.2.250.1.213.1.4.8", "INS-NIR", "INS-NIR", production=True, test=True)
-INS_NIA = InsOid("1.2.250.1.213.1.4.9", "INS-NIA", "INS-NIA (temporary)", production=True,
-                 test=True)
-INS_NIR_TEST = InsOid("1.2.250.1.213.1.4.10", "INS-NIR-TEST", "INS-NIR of a test patient",
-                      production=False, test=True)
-INS_NIR_DEMO = InsOid("1.2.250.1.213.1.4.11", "INS-NIR-DEMO",
-                      "INS-NIR of a demonstration patient", production=False, test=True)
-INS_C = InsOid("1.2.250.1.213.1.4.2", "INS-C", "INS-C (obsolete, computed INS)",
-               production=False, test=False, obsolete=True)
+INS_NIA = InsOid("1.2.250.1.213.1.4.9", "INS-NIA", "INS-NIA (temporary)", production=True, test=True)
+INS_NIR_TEST = InsOid("1.2.250.1.213.1.4.10", "INS-NIR-TEST", "INS-NIR of a test patient", production=False, test=True)
+INS_NIR_DEMO = InsOid(
+    "1.2.250.1.213.1.4.11", "INS-NIR-DEMO", "INS-NIR of a demonstration patient", production=False, test=True
+)
+INS_C = InsOid(
+    "1.2.250.1.213.1.4.2", "INS-C", "INS-C (obsolete, computed INS)", production=False, test=False, obsolete=True
+)
 
-INS_OIDS: dict[str, InsOid] = {o.oid: o for o in (INS_NIR, INS_NIA, INS_NIR_TEST,
-                                                  INS_NIR_DEMO, INS_C)}
+INS_OIDS: dict[str, InsOid] = {o.oid: o for o in (INS_NIR, INS_NIA, INS_NIR_TEST, INS_NIR_DEMO, INS_C)}
 PRODUCTION_INS_OIDS: frozenset[str] = frozenset(o.oid for o in INS_OIDS.values() if o.production)
 TEST_INS_OIDS: frozenset[str] = frozenset(o.oid for o in INS_OIDS.values() if o.test)
 
@@ -64,7 +63,7 @@ TEST_INS_OIDS: frozenset[str] = frozenset(o.oid for o in INS_OIDS.values() if o.
 def oid_from_system(system: str | None) -> str | None:
     """Return the OID in an ``urn:oid:`` system URI, or None for any other system."""
     if isinstance(system, str) and system.startswith("urn:oid:"):
-        return system[len("urn:oid:"):]
+        return system[len("urn:oid:") :]
     return None
 
 
@@ -78,8 +77,7 @@ def accepted_ins_oids(*, test_data: bool = False) -> frozenset[str]:
     return TEST_INS_OIDS if test_data else PRODUCTION_INS_OIDS
 
 
-def ins_oid_acceptable(oid: str, *, test_data: bool = False,
-                       accepted: Iterable[str] | None = None) -> bool:
+def ins_oid_acceptable(oid: str, *, test_data: bool = False, accepted: Iterable[str] | None = None) -> bool:
     """True when ``oid`` may carry an INS here; ``accepted`` overrides the default set.
 
     The obsolete INS-C OID is refused even when listed in ``accepted``.
@@ -87,6 +85,5 @@ def ins_oid_acceptable(oid: str, *, test_data: bool = False,
     info = INS_OIDS.get(oid)
     if info is not None and info.obsolete:
         return False
-    allowed = frozenset(accepted) if accepted is not None else accepted_ins_oids(
-        test_data=test_data)
+    allowed = frozenset(accepted) if accepted is not None else accepted_ins_oids(test_data=test_data)
     return oid in allowed

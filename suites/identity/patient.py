@@ -52,8 +52,7 @@ def _ext(container: Mapping[str, Any], url: str) -> list[Mapping[str, Any]]:
 
 def ins_identifiers(patient: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Identifiers whose system is one of the INS OIDs (NIR, NIA, test, demo, INS-C)."""
-    return [i for i in _dicts(patient.get("identifier"))
-            if oid_from_system(i.get("system")) in INS_OIDS]
+    return [i for i in _dicts(patient.get("identifier")) if oid_from_system(i.get("system")) in INS_OIDS]
 
 
 def identity_status(patient: Mapping[str, Any]) -> str | None:
@@ -111,24 +110,39 @@ def bundle_resources(bundle: Any, resource_type: str | None = None) -> list[Mapp
     out = []
     for entry in _dicts(bundle.get("entry")):
         res = entry.get("resource")
-        if isinstance(res, Mapping) and (resource_type is None
-                                         or res.get("resourceType") == resource_type):
+        if isinstance(res, Mapping) and (resource_type is None or res.get("resourceType") == resource_type):
             out.append(res)
     return out
 
 
-def build_patient(*, family: Any, given: Any, birth_date: Any, gender: Any,
-                  birthplace: Any, status: str | None, ins: Any = None,
-                  oid: str | None = None, birth_given_names: Any = None) -> dict[str, Any]:
+def build_patient(
+    *,
+    family: Any,
+    given: Any,
+    birth_date: Any,
+    gender: Any,
+    birthplace: Any,
+    status: str | None,
+    ins: Any = None,
+    oid: str | None = None,
+    birth_given_names: Any = None,
+) -> dict[str, Any]:
     """A ``fr-core-patient-ins`` Patient; values are placed as given (possibly malformed)."""
     name: dict[str, Any] = {"use": "official", "family": family, "given": [given]}
     if birth_given_names is not None:
         name["extension"] = [{"url": EXT_BIRTH_GIVEN_NAMES, "valueString": birth_given_names}]
     patient: dict[str, Any] = {
         "resourceType": "Patient",
-        "extension": [{"url": EXT_BIRTH_PLACE, "valueAddress": {"extension": [
-            {"url": EXT_INSEE_CODE, "valueCoding": {"system": INSEE_COG_SYSTEM,
-                                                    "code": birthplace}}]}}],
+        "extension": [
+            {
+                "url": EXT_BIRTH_PLACE,
+                "valueAddress": {
+                    "extension": [
+                        {"url": EXT_INSEE_CODE, "valueCoding": {"system": INSEE_COG_SYSTEM, "code": birthplace}}
+                    ]
+                },
+            }
+        ],
         "name": [name],
         "gender": gender,
         "birthDate": birth_date,
@@ -138,21 +152,30 @@ def build_patient(*, family: Any, given: Any, birth_date: Any, gender: Any,
     if ins is not None and oid is not None:
         info = INS_OIDS.get(oid)
         type_code = info.type_code if info else "INS-NIR"
-        patient["identifier"] = [{
-            "use": "official",
-            "type": {"coding": [{"system": IDENTIFIER_TYPE_SYSTEM, "code": type_code}]},
-            "system": f"urn:oid:{oid}",
-            "value": ins,
-        }]
+        patient["identifier"] = [
+            {
+                "use": "official",
+                "type": {"coding": [{"system": IDENTIFIER_TYPE_SYSTEM, "code": type_code}]},
+                "system": f"urn:oid:{oid}",
+                "value": ins,
+            }
+        ]
     return patient
 
 
 def set_identity_status(patient: dict[str, Any], status: str) -> None:
     """Set (or replace) the identity status in the reliability extension, in place."""
-    exts = [e for e in _list(patient.get("extension"))
-            if not (isinstance(e, Mapping) and e.get("url") == EXT_IDENTITY_RELIABILITY)]
-    exts.append({"url": EXT_IDENTITY_RELIABILITY, "extension": [
-        {"url": "identityStatus", "valueCoding": {"system": STATUS_SYSTEM, "code": status}}]})
+    exts = [
+        e
+        for e in _list(patient.get("extension"))
+        if not (isinstance(e, Mapping) and e.get("url") == EXT_IDENTITY_RELIABILITY)
+    ]
+    exts.append(
+        {
+            "url": EXT_IDENTITY_RELIABILITY,
+            "extension": [{"url": "identityStatus", "valueCoding": {"system": STATUS_SYSTEM, "code": status}}],
+        }
+    )
     patient["extension"] = exts
 
 

@@ -36,11 +36,12 @@ def qualified_patient_shape(http: Any, target: Any, evidence: Any) -> None:
     patient = read_patient(http, patient_id)
     status = rniv_status(patient, settings)
     if status != "QUAL":
-        raise CheckError(f"target data patient_qualified (Patient/{patient_id}) is not a "
-                         f"qualified identity on the SUT (status {status!r}): fix the target")
+        raise CheckError(
+            f"target data patient_qualified (Patient/{patient_id}) is not a "
+            f"qualified identity on the SUT (status {status!r}): fix the target"
+        )
     problems: list[str] = []
-    officials = [i for i in patient.get("identifier") or []
-                 if isinstance(i, dict) and i.get("use") == "official"]
+    officials = [i for i in patient.get("identifier") or [] if isinstance(i, dict) and i.get("use") == "official"]
     ins = ins_identifiers(patient)
     if len(officials) != 1:
         problems.append(f"{len(officials)} identifiers have use=official (exactly 1 expected)")
@@ -51,26 +52,28 @@ def qualified_patient_shape(http: Any, target: Any, evidence: Any) -> None:
         if ident.get("use") != "official":
             problems.append(f"INS identifier has use={ident.get('use')!r}, not official")
         if oid == INS_C.oid or not ins_oid_acceptable(oid, accepted=settings.accepted_ins_oids):
-            problems.append(f"INS system urn:oid:{oid} is not an accepted INS OID "
-                            f"({', '.join(settings.accepted_ins_oids)})")
+            problems.append(
+                f"INS system urn:oid:{oid} is not an accepted INS OID ({', '.join(settings.accepted_ins_oids)})"
+            )
         value = ident.get("value")
         result = check_nir(value) if isinstance(value, str) else None
         if result is None or not result.valid:
-            problems.append(f"INS value {value!r} is not a valid NIR: "
-                            f"{'; '.join(result.errors) if result else 'not a string'}")
+            problems.append(
+                f"INS value {value!r} is not a valid NIR: {'; '.join(result.errors) if result else 'not a string'}"
+            )
         id_type = ident.get("type")
         codings = id_type.get("coding") if isinstance(id_type, dict) else None
-        codes = [c.get("code") for c in codings if isinstance(c, dict)] \
-            if isinstance(codings, list) else []
+        codes = [c.get("code") for c in codings if isinstance(c, dict)] if isinstance(codings, list) else []
         expected_type = INS_OIDS[oid].type_code if oid in INS_OIDS else None
         if expected_type and expected_type not in codes:
             # FR Core slices the INS by system and type together (INS-NIR-TEST for .10...).
-            problems.append(f"INS identifier type {codes or 'missing'} does not match its "
-                            f"system urn:oid:{oid} (expected {expected_type})")
+            problems.append(
+                f"INS identifier type {codes or 'missing'} does not match its "
+                f"system urn:oid:{oid} (expected {expected_type})"
+            )
     expected = optional_datum(target, "ins_qualified")
     if expected is not None and [i.get("value") for i in ins] != [str(expected)]:
-        problems.append(f"INS {[i.get('value') for i in ins]} differs from the target's "
-                        f"ins_qualified {expected!r}")
+        problems.append(f"INS {[i.get('value') for i in ins]} differs from the target's ins_qualified {expected!r}")
     if identity_status(patient) is None:
         problems.append(f"no identityStatus in the {EXT_IDENTITY_RELIABILITY} extension")
     if not birth_name(patient):
@@ -82,11 +85,12 @@ def qualified_patient_shape(http: Any, target: Any, evidence: Any) -> None:
     given = official.get("given") if isinstance(official.get("given"), list) else []
     # FR Core: the official name's given holds the first birth given name only.
     if len(given) > 1:
-        problems.append(f"official name has {len(given)} given names {given}: FR Core allows "
-                        "one (the first birth given name; the full list is the extension)")
+        problems.append(
+            f"official name has {len(given)} given names {given}: FR Core allows "
+            "one (the first birth given name; the full list is the extension)"
+        )
     elif given_list and given and given[0] != given_list.split()[0]:
-        problems.append(f"official given name {given[0]!r} is not the first birth given name "
-                        f"of {given_list!r}")
+        problems.append(f"official given name {given[0]!r} is not the first birth given name of {given_list!r}")
     insee = birthplace_insee(patient)
     if not insee or len(insee) != 5:
         problems.append(f"birthplace INSEE code missing or not 5 characters: {insee!r}")
@@ -100,4 +104,3 @@ def qualified_patient_shape(http: Any, target: Any, evidence: Any) -> None:
     if problems:
         evidence.attach_json("patient-qualified.json", patient)
         fail(f"Patient/{patient_id}: " + "; ".join(problems))
-

@@ -24,11 +24,12 @@ def search_by_ins_exact(http: Any, target: Any, evidence: Any) -> None:
     ids = [str(p.get("id")) for p in found]
     if ids != [patient_id]:
         evidence.attach_json("search-ids.json", ids)
-        fail(f"search identifier=urn:oid:{oid}|{ins} returned {len(ids)} patient(s) "
-             f"{ids[:10]}: exactly [{patient_id}] expected")
+        fail(
+            f"search identifier=urn:oid:{oid}|{ins} returned {len(ids)} patient(s) "
+            f"{ids[:10]}: exactly [{patient_id}] expected"
+        )
     # Same OID, a valid INS nobody has: must return nothing (not "everything").
     other = with_key(("1" if ins[0] == "2" else "2") + ins[1:13])
     stray = search_all(http, "Patient", {"identifier": f"urn:oid:{oid}|{other}"})
     if stray:
         fail(f"search for the unknown INS {other} returned {len(stray)} patient(s)")
-

@@ -44,8 +44,7 @@ def _digit_string(n: int) -> st.SearchStrategy[str]:
 
 
 @st.composite
-def nir_bodies(draw: st.DrawFn, *, corsica: bool | None = None,
-               sex: str | None = None) -> str:
+def nir_bodies(draw: st.DrawFn, *, corsica: bool | None = None, sex: str | None = None) -> str:
     """13-character NIR bodies; ``corsica=True`` forces 2A/2B, False forbids them."""
     s = sex or draw(st.sampled_from("12"))
     year = draw(_digit_string(2))
@@ -55,8 +54,7 @@ def nir_bodies(draw: st.DrawFn, *, corsica: bool | None = None,
     if corsica:
         dept = draw(st.sampled_from(["2A", "2B"]))
     else:
-        dept = draw(st.sampled_from(
-            [f"{d:02d}" for d in range(1, 96) if d != 20] + ["99"]))
+        dept = draw(st.sampled_from([f"{d:02d}" for d in range(1, 96) if d != 20] + ["99"]))
     commune = draw(_digit_string(3))
     order = f"{draw(st.integers(1, 999)):03d}"
     return f"{s}{year}{month}{dept}{commune}{order}"
@@ -72,8 +70,7 @@ def invalid_nirs(draw: st.DrawFn) -> str:
     """NIR-like strings that must be refused: wrong key, wrong length, bad characters."""
     body = draw(nir_bodies())
     good = nir_key(body)
-    kind = draw(st.sampled_from(
-        ["wrong_key", "short", "long", "letter", "corsica_numeric_key", "space", "zero_key"]))
+    kind = draw(st.sampled_from(["wrong_key", "short", "long", "letter", "corsica_numeric_key", "space", "zero_key"]))
     if kind == "wrong_key":
         delta = draw(st.integers(1, 96))
         value = body + f"{(int(good) - 1 + delta) % 97 + 1:02d}"
@@ -85,7 +82,7 @@ def invalid_nirs(draw: st.DrawFn) -> str:
         pos = draw(st.sampled_from([0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 12, 13, 14]))
         letter = draw(st.sampled_from("ABCXZ"))
         full = body + good
-        value = full[:pos] + letter + full[pos + 1:]
+        value = full[:pos] + letter + full[pos + 1 :]
     elif kind == "corsica_numeric_key":
         # Key computed as if 2A/2B were 20: the classic implementation bug.
         b = body[:5] + draw(st.sampled_from(["2A", "2B"])) + body[7:]
@@ -116,9 +113,11 @@ def adelis() -> st.SearchStrategy[str]:
 
 def finess_numbers() -> st.SearchStrategy[str]:
     """Valid 9-digit FINESS numbers of a numeric department (Luhn key)."""
-    return st.tuples(st.sampled_from([f"{d:02d}" for d in range(1, 96) if d != 20]),
-                     _digit_string(6)).map(lambda t: t[0] + t[1]).map(
-        lambda b: b + luhn_check_digit(b))
+    return (
+        st.tuples(st.sampled_from([f"{d:02d}" for d in range(1, 96) if d != 20]), _digit_string(6))
+        .map(lambda t: t[0] + t[1])
+        .map(lambda b: b + luhn_check_digit(b))
+    )
 
 
 def sirens() -> st.SearchStrategy[str]:
@@ -128,8 +127,7 @@ def sirens() -> st.SearchStrategy[str]:
 
 def sirets() -> st.SearchStrategy[str]:
     """Valid 14-digit SIRET numbers: a valid SIREN + establishment + Luhn key."""
-    return st.tuples(sirens(), _digit_string(4)).map(lambda t: t[0] + t[1]).map(
-        lambda b: b + luhn_check_digit(b))
+    return st.tuples(sirens(), _digit_string(4)).map(lambda t: t[0] + t[1]).map(lambda b: b + luhn_check_digit(b))
 
 
 def idnatps() -> st.SearchStrategy[str]:
@@ -139,39 +137,71 @@ def idnatps() -> st.SearchStrategy[str]:
 
 def idnatst() -> st.SearchStrategy[str]:
     """Valid idNatSt: ``1`` + FINESS, ``2`` + SIREN or ``3`` + SIRET."""
-    return st.one_of(finess_numbers().map(lambda f: "1" + f), sirens().map(lambda s: "2" + s),
-                     sirets().map(lambda s: "3" + s))
+    return st.one_of(
+        finess_numbers().map(lambda f: "1" + f), sirens().map(lambda s: "2" + s), sirets().map(lambda s: "3" + s)
+    )
 
 
 def invalid_luhn(n: int) -> st.SearchStrategy[str]:
     """``n``-digit strings whose Luhn check fails (for FINESS, SIREN, SIRET, RPPS)."""
-    return _digit_string(n - 1).map(
-        lambda b: b + str((int(luhn_check_digit(b)) + 1) % 10)).filter(
-        lambda s: not luhn_valid(s))
+    return (
+        _digit_string(n - 1)
+        .map(lambda b: b + str((int(luhn_check_digit(b)) + 1) % 10))
+        .filter(lambda s: not luhn_valid(s))
+    )
 
 
 # Values that stress a server's parsing of identity traits.
 _nasty_text = st.one_of(
-    st.sampled_from(["", " ", "\u0000", "'; DROP TABLE patient;--", "<script>x</script>",
-                     "\ud7ff\ufffd", "A" * 300, "Ñ̃ö", "null", "0", "-1", "{}", "[]"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\u0000",
+            "'; DROP TABLE patient;--",
+            "<script>x</script>",
+            "\ud7ff\ufffd",
+            "A" * 300,
+            "Ñ̃ö",
+            "null",
+            "0",
+            "-1",
+            "{}",
+            "[]",
+        ]
+    ),
     st.text(max_size=40),
 )
 _nasty_date = st.one_of(
-    st.sampled_from(["", "1979-02-30", "1979-13-01", "0000-00-00", "19790328", "1979/03/28",
-                     "2999-01-01", "1979-03-28T25:00:00", "yesterday"]),
+    st.sampled_from(
+        [
+            "",
+            "1979-02-30",
+            "1979-13-01",
+            "0000-00-00",
+            "19790328",
+            "1979/03/28",
+            "2999-01-01",
+            "1979-03-28T25:00:00",
+            "yesterday",
+        ]
+    ),
     st.dates().map(lambda d: d.isoformat()),
 )
-_nasty_any = st.one_of(st.none(), st.integers(), st.booleans(), st.lists(st.integers(),
-                                                                          max_size=3),
-                       st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+_nasty_any = st.one_of(
+    st.none(),
+    st.integers(),
+    st.booleans(),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 
 
 _FIELDS = ("ins", "oid", "family", "given", "birth_date", "gender", "birthplace")
 
 
 @st.composite
-def malformed_identities(draw: st.DrawFn, *, ins_oids: tuple[str, ...] = (
-        "1.2.250.1.213.1.4.8",)) -> dict[str, Any]:
+def malformed_identities(draw: st.DrawFn, *, ins_oids: tuple[str, ...] = ("1.2.250.1.213.1.4.8",)) -> dict[str, Any]:
     """A valid synthetic identity with one to three fields corrupted.
 
     Returns ``{"ins": ..., "oid": ..., "family": ..., "given": ..., "birth_date": ...,
@@ -181,14 +211,17 @@ def malformed_identities(draw: st.DrawFn, *, ins_oids: tuple[str, ...] = (
     """
     corrupted = draw(st.lists(st.sampled_from(_FIELDS), min_size=1, max_size=3, unique=True))
     identity: dict[str, Any] = {
-        "ins": draw(nirs()), "oid": draw(st.sampled_from(ins_oids)),
-        "family": "TESTHOMOLOG", "given": "CAMILLE", "birth_date": "1979-03-28",
-        "gender": draw(st.sampled_from(["female", "male"])), "birthplace": "51215",
+        "ins": draw(nirs()),
+        "oid": draw(st.sampled_from(ins_oids)),
+        "family": "TESTHOMOLOG",
+        "given": "CAMILLE",
+        "birth_date": "1979-03-28",
+        "gender": draw(st.sampled_from(["female", "male"])),
+        "birthplace": "51215",
     }
     for name in corrupted:
         if name == "ins":
-            identity["ins"] = draw(st.one_of(invalid_nirs(), invalid_nirs(), _nasty_text,
-                                             _nasty_any))
+            identity["ins"] = draw(st.one_of(invalid_nirs(), invalid_nirs(), _nasty_text, _nasty_any))
         elif name == "oid":
             identity["oid"] = draw(st.sampled_from(["1.2.250.1.213.1.4.2", "not-an-oid", ""]))
         elif name in ("family", "given"):
@@ -196,10 +229,8 @@ def malformed_identities(draw: st.DrawFn, *, ins_oids: tuple[str, ...] = (
         elif name == "birth_date":
             identity[name] = draw(st.one_of(_nasty_date, _nasty_any))
         elif name == "gender":
-            identity[name] = draw(st.one_of(st.sampled_from(
-                ["other", "unknown", "F", "", "x", "FEMALE"]), _nasty_any))
+            identity[name] = draw(st.one_of(st.sampled_from(["other", "unknown", "F", "", "x", "FEMALE"]), _nasty_any))
         else:
-            identity[name] = draw(st.one_of(st.sampled_from(
-                ["ABCDE", "", "1234", "123456", "5121 "]), _nasty_any))
+            identity[name] = draw(st.one_of(st.sampled_from(["ABCDE", "", "1234", "123456", "5121 "]), _nasty_any))
     identity["corrupted"] = corrupted
     return identity

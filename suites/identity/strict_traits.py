@@ -37,14 +37,20 @@ def _get(patient: dict[str, Any], trait: Trait) -> Any:
     if trait == "birth_name":
         return name.get("family")
     if trait == "birth_given_names":
-        return [e.get("valueString") for e in name.get("extension") or []
-                if isinstance(e, dict) and e.get("url") == EXT_BIRTH_GIVEN_NAMES]
+        return [
+            e.get("valueString")
+            for e in name.get("extension") or []
+            if isinstance(e, dict) and e.get("url") == EXT_BIRTH_GIVEN_NAMES
+        ]
     if trait == "birth_date":
         return patient.get("birthDate")
     if trait == "sex":
         return patient.get("gender")
-    return [e.get("valueAddress") for e in patient.get("extension") or []
-            if isinstance(e, dict) and e.get("url") == EXT_BIRTH_PLACE]
+    return [
+        e.get("valueAddress")
+        for e in patient.get("extension") or []
+        if isinstance(e, dict) and e.get("url") == EXT_BIRTH_PLACE
+    ]
 
 
 def _change(patient: dict[str, Any], trait: Trait) -> None:
@@ -61,14 +67,25 @@ def _change(patient: dict[str, Any], trait: Trait) -> None:
     elif trait == "sex":
         patient["gender"] = "male" if patient.get("gender") == "female" else "female"
     else:
-        patient["extension"] = [e for e in patient.get("extension") or []
-                                if not (isinstance(e, dict) and e.get("url") == EXT_BIRTH_PLACE)]
-        patient["extension"].append({"url": EXT_BIRTH_PLACE, "valueAddress": {"extension": [
-            {"url": EXT_INSEE_CODE, "valueCoding": {"code": "2A004"}}]}})
+        patient["extension"] = [
+            e for e in patient.get("extension") or [] if not (isinstance(e, dict) and e.get("url") == EXT_BIRTH_PLACE)
+        ]
+        patient["extension"].append(
+            {
+                "url": EXT_BIRTH_PLACE,
+                "valueAddress": {"extension": [{"url": EXT_INSEE_CODE, "valueCoding": {"code": "2A004"}}]},
+            }
+        )
 
 
-def _historised(http: Any, settings: IdentitySettings, patient_id: str,
-                before: Callable[[], int] | None, trait: Trait, original: Any) -> bool:
+def _historised(
+    http: Any,
+    settings: IdentitySettings,
+    patient_id: str,
+    before: Callable[[], int] | None,
+    trait: Trait,
+    original: Any,
+) -> bool:
     if settings.history == "fhir-history":
         # The history must still show the trait as it was before the change.
         versions = history_versions(http, patient_id)
@@ -79,8 +96,7 @@ def _historised(http: Any, settings: IdentitySettings, patient_id: str,
 
 
 @check("identity.traits.strict_readonly", params=StrictTraitParams)
-def strict_traits_protected(http: Any, target: Any, params: StrictTraitParams,
-                            evidence: Any) -> None:
+def strict_traits_protected(http: Any, target: Any, params: StrictTraitParams, evidence: Any) -> None:
     """A strict trait of a qualified identity cannot change silently.
 
     The update must be refused (4xx, nothing changed), or accepted with the status
@@ -89,16 +105,16 @@ def strict_traits_protected(http: Any, target: Any, params: StrictTraitParams,
     settings = load_identity_settings(target)
     resp, new_id = create_patient(http, qualified_test_patient(settings, family=marker()))
     if not new_id:
-        raise CheckError(f"could not create a qualified test patient: {resp.describe()} "
-                         f"answered {resp.status_code}")
+        raise CheckError(f"could not create a qualified test patient: {resp.describe()} answered {resp.status_code}")
     try:
         current = read_patient(http, new_id)
         if rniv_status(current, settings) != "QUAL":
-            raise CheckError("the SUT did not store the test identity as qualified "
-                             f"(status {rniv_status(current, settings)!r}): cannot decide")
+            raise CheckError(
+                "the SUT did not store the test identity as qualified "
+                f"(status {rniv_status(current, settings)!r}): cannot decide"
+            )
         original = copy.deepcopy(_get(current, params.trait))
-        records_before = (count_history_records(http, settings, new_id)
-                          if settings.history != "fhir-history" else 0)
+        records_before = count_history_records(http, settings, new_id) if settings.history != "fhir-history" else 0
         changed = copy.deepcopy(current)
         changed.pop("meta", None)  # server-managed (version, tags): a client sends its data
         _change(changed, params.trait)
@@ -108,22 +124,28 @@ def strict_traits_protected(http: Any, target: Any, params: StrictTraitParams,
         status = rniv_status(after, settings)
         if 400 <= put.status_code < 500:
             if now != original:
-                fail(f"{put.describe()} was refused ({put.status_code}) but the {params.trait} "
-                     f"changed anyway: {original!r} -> {now!r}")
+                fail(
+                    f"{put.describe()} was refused ({put.status_code}) but the {params.trait} "
+                    f"changed anyway: {original!r} -> {now!r}"
+                )
             return
         if not 200 <= put.status_code < 300:
-            fail(f"{put.describe()} answered {put.status_code}: expected a 4xx refusal or "
-                 "an accepted change with the status demoted")
+            fail(
+                f"{put.describe()} answered {put.status_code}: expected a 4xx refusal or "
+                "an accepted change with the status demoted"
+            )
         if now == original:
-            fail(f"{put.describe()} answered {put.status_code} (success) but the "
-                 f"{params.trait} did not change: the client was told a lie")
+            fail(
+                f"{put.describe()} answered {put.status_code} (success) but the "
+                f"{params.trait} did not change: the client was told a lie"
+            )
         evidence.attach_json("patient-after-change.json", after)
         if status == "QUAL":
-            fail(f"{params.trait} changed from {original!r} to {now!r} and the identity "
-                 "stays qualified")
-        if not _historised(http, settings, new_id, lambda: records_before, params.trait,
-                           original):
-            fail(f"{params.trait} changed and the status was demoted to {status}, but the "
-                 f"change is not historised ({settings.history})")
+            fail(f"{params.trait} changed from {original!r} to {now!r} and the identity stays qualified")
+        if not _historised(http, settings, new_id, lambda: records_before, params.trait, original):
+            fail(
+                f"{params.trait} changed and the status was demoted to {status}, but the "
+                f"change is not historised ({settings.history})"
+            )
     finally:
         delete_patient(http, new_id)

@@ -60,8 +60,12 @@ def body_json(resp: Any) -> Any:
 def is_operation_outcome(resp: Any) -> bool:
     """True when the response body is a FHIR OperationOutcome with at least one issue."""
     body = body_json(resp)
-    return (isinstance(body, Mapping) and body.get("resourceType") == "OperationOutcome"
-            and isinstance(body.get("issue"), list) and bool(body["issue"]))
+    return (
+        isinstance(body, Mapping)
+        and body.get("resourceType") == "OperationOutcome"
+        and isinstance(body.get("issue"), list)
+        and bool(body["issue"])
+    )
 
 
 def marker() -> str:
@@ -84,8 +88,10 @@ def fresh_test_nir() -> str:
 # FR Core invariants fr-core-1/2 tie identityStatus VALI to an official INS: only a
 # qualified identity is VALI; the others are PROV or VIDE ("not yet qualified").
 _RELIABILITY = {
-    "PROV": ("PROV", "SM", None), "RECUP": ("VIDE", "INSI", None),
-    "VALI": ("VIDE", "SM", "CN"), "QUAL": ("VALI", "INSI", "CN"),
+    "PROV": ("PROV", "SM", None),
+    "RECUP": ("VIDE", "INSI", None),
+    "VALI": ("VIDE", "SM", "CN"),
+    "QUAL": ("VALI", "INSI", "CN"),
 }
 
 
@@ -94,11 +100,11 @@ def mark_reliability(patient: dict[str, Any], rniv: str) -> None:
     status, method, validation = _RELIABILITY[rniv]
     set_identity_status(patient, status)
     ext = next(e for e in patient["extension"] if e.get("url") == _EXT_RELIABILITY)
-    ext["extension"].append({"url": "methodCollection",
-                             "valueCoding": {"system": _METHOD_SYSTEM, "code": method}})
+    ext["extension"].append({"url": "methodCollection", "valueCoding": {"system": _METHOD_SYSTEM, "code": method}})
     if validation:
-        ext["extension"].append({"url": "validationMode", "valueCoding": {
-            "system": _VALIDATION_SYSTEM, "code": validation}})
+        ext["extension"].append(
+            {"url": "validationMode", "valueCoding": {"system": _VALIDATION_SYSTEM, "code": validation}}
+        )
 
 
 def rniv_status(patient: Mapping[str, Any], settings: IdentitySettings) -> str | None:
@@ -130,17 +136,24 @@ def rniv_status(patient: Mapping[str, Any], settings: IdentitySettings) -> str |
     return status if isinstance(status, str) else None
 
 
-def qualified_test_patient(settings: IdentitySettings, *, family: str, ins: str | None = None,
-                           rniv: str = "QUAL") -> dict[str, Any]:
+def qualified_test_patient(
+    settings: IdentitySettings, *, family: str, ins: str | None = None, rniv: str = "QUAL"
+) -> dict[str, Any]:
     """A complete synthetic identity with an INS under the first accepted OID."""
     oid = settings.accepted_ins_oids[0]
     nir = ins or fresh_test_nir()
     # Birthplace coherent with the NIR when it is a French commune (not 99 = abroad).
     place = nir[5:10] if len(nir) >= 10 and nir[5:7] != "99" else "51215"
     patient = build_patient(
-        family=family, given="CAMILLE", birth_given_names="CAMILLE ANNE",
-        birth_date="1979-03-28", gender="female", birthplace=place, status=None,
-        ins=nir, oid=oid,
+        family=family,
+        given="CAMILLE",
+        birth_given_names="CAMILLE ANNE",
+        birth_date="1979-03-28",
+        gender="female",
+        birthplace=place,
+        status=None,
+        ins=nir,
+        oid=oid,
     )
     mark_reliability(patient, rniv)
     return patient
@@ -166,10 +179,8 @@ def read_patient(http: Any, patient_id: str) -> dict[str, Any]:
     """GET a Patient; CheckError when it cannot be read as a Patient."""
     resp = http.get(f"/Patient/{patient_id}", base="fhir", auth="fhir")
     body = body_json(resp)
-    if resp.status_code != 200 or not isinstance(body, dict) \
-            or body.get("resourceType") != "Patient":
-        raise CheckError(f"could not read Patient/{patient_id}: {resp.status_code} for "
-                         f"{resp.describe()}")
+    if resp.status_code != 200 or not isinstance(body, dict) or body.get("resourceType") != "Patient":
+        raise CheckError(f"could not read Patient/{patient_id}: {resp.status_code} for {resp.describe()}")
     return body
 
 
@@ -190,14 +201,18 @@ def search_all(http: Any, resource: str, params: Mapping[str, str]) -> list[Mapp
     found: list[Mapping[str, Any]] = []
     for _ in range(MAX_PAGES):
         body = body_json(resp)
-        if resp.status_code != 200 or not isinstance(body, Mapping) \
-                or body.get("resourceType") != "Bundle":
-            raise CheckError(f"search {resp.describe()} did not return a Bundle "
-                             f"(status {resp.status_code})")
+        if resp.status_code != 200 or not isinstance(body, Mapping) or body.get("resourceType") != "Bundle":
+            raise CheckError(f"search {resp.describe()} did not return a Bundle (status {resp.status_code})")
         found.extend(bundle_resources(body, resource))
         links = body.get("link") if isinstance(body.get("link"), list) else []
-        nxt = next((lk.get("url") for lk in links if isinstance(lk, Mapping)
-                    and lk.get("relation") == "next" and isinstance(lk.get("url"), str)), None)
+        nxt = next(
+            (
+                lk.get("url")
+                for lk in links
+                if isinstance(lk, Mapping) and lk.get("relation") == "next" and isinstance(lk.get("url"), str)
+            ),
+            None,
+        )
         if not nxt:
             return found
         resp = http.get(nxt, base="fhir", auth="fhir")
@@ -209,8 +224,10 @@ def history_versions(http: Any, patient_id: str) -> list[Mapping[str, Any]]:
     resp = http.get(f"/Patient/{patient_id}/_history", base="fhir", auth="fhir")
     body = body_json(resp)
     if resp.status_code != 200 or not isinstance(body, Mapping):
-        raise CheckError(f"{resp.describe()} returned {resp.status_code}: the target says "
-                         "status changes are kept in the FHIR history")
+        raise CheckError(
+            f"{resp.describe()} returned {resp.status_code}: the target says "
+            "status changes are kept in the FHIR history"
+        )
     return bundle_resources(body, "Patient")
 
 
@@ -219,7 +236,7 @@ def ins_values(patient: Mapping[str, Any]) -> list[tuple[str | None, Any]]:
     out = []
     for ident in ins_identifiers(patient):
         system = ident.get("system")
-        oid = system[len("urn:oid:"):] if isinstance(system, str) else None
+        oid = system[len("urn:oid:") :] if isinstance(system, str) else None
         out.append((oid if oid in INS_OIDS else None, ident.get("value")))
     return out
 

@@ -27,8 +27,7 @@ class UnqualifiedParams(Params):
 
 
 @check("identity.ins.not_exposed_unqualified", params=UnqualifiedParams)
-def ins_not_exposed_unqualified(http: Any, target: Any, params: UnqualifiedParams,
-                                evidence: Any) -> None:
+def ins_not_exposed_unqualified(http: Any, target: Any, params: UnqualifiedParams, evidence: Any) -> None:
     """The INS and its OID are not exposed for an identity that is not qualified."""
     settings = load_identity_settings(target)
     exposed: list[str] = []
@@ -36,8 +35,9 @@ def ins_not_exposed_unqualified(http: Any, target: Any, params: UnqualifiedParam
     patient = read_patient(http, patient_id)
     status = rniv_status(patient, settings)
     if status == "QUAL":
-        raise CheckError(f"target data patient_unqualified (Patient/{patient_id}) is qualified "
-                         "on the SUT: fix the target")
+        raise CheckError(
+            f"target data patient_unqualified (Patient/{patient_id}) is qualified on the SUT: fix the target"
+        )
     if ins_values(patient):
         exposed.append(f"Patient/{patient_id} (status {status}) exposes {ins_values(patient)}")
     if params.create:
@@ -47,8 +47,9 @@ def ins_not_exposed_unqualified(http: Any, target: Any, params: UnqualifiedParam
             sent = qualified_test_patient(settings, family=marker(), rniv=rniv)
             resp, new_id = create_patient(http, sent)
             if not new_id:
-                raise CheckError(f"could not create a {rniv} test patient: {resp.describe()} "
-                                 f"answered {resp.status_code}")
+                raise CheckError(
+                    f"could not create a {rniv} test patient: {resp.describe()} answered {resp.status_code}"
+                )
             try:
                 stored = read_patient(http, new_id)
                 if rniv_status(stored, settings) == "QUAL":

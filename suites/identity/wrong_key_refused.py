@@ -52,20 +52,18 @@ def wrong_key_refused(http: Any, target: Any, params: WrongKeyParams, evidence: 
     resp, new_id = create_patient(http, patient)
     if 200 <= resp.status_code < 300:
         delete_patient(http, new_id)
-        fail(f"{resp.describe()} accepted INS {ins} whose key is wrong "
-             f"(status {resp.status_code})")
+        fail(f"{resp.describe()} accepted INS {ins} whose key is wrong (status {resp.status_code})")
     if not 400 <= resp.status_code < 500:
-        fail(f"{resp.describe()} answered {resp.status_code} to a wrong INS key: a 4xx "
-             "refusal is expected")
+        fail(f"{resp.describe()} answered {resp.status_code} to a wrong INS key: a 4xx refusal is expected")
     if not is_operation_outcome(resp):
-        fail(f"{resp.describe()} refused with {resp.status_code} but without an "
-             "OperationOutcome explaining why")
+        fail(f"{resp.describe()} refused with {resp.status_code} but without an OperationOutcome explaining why")
     oid = settings.accepted_ins_oids[0]
-    by_ins = [p for p in search_all(http, "Patient", {"identifier": f"urn:oid:{oid}|{ins}"})
-              if any(isinstance(i, dict) and i.get("value") == ins
-                     for i in p.get("identifier") or [])]
-    by_name = [p for p in search_all(http, "Patient", {"family": family})
-               if birth_name(p) == family]
+    by_ins = [
+        p
+        for p in search_all(http, "Patient", {"identifier": f"urn:oid:{oid}|{ins}"})
+        if any(isinstance(i, dict) and i.get("value") == ins for i in p.get("identifier") or [])
+    ]
+    by_name = [p for p in search_all(http, "Patient", {"family": family}) if birth_name(p) == family]
     if by_ins or by_name:
         ids = sorted({str(p.get("id")) for p in by_ins + by_name})
         for pid in ids:

@@ -55,9 +55,7 @@ def visit_pages(
     results: dict[str, T] = {}
     logged_in = False
     for name in ordered:
-        if name not in public_pages and login and not logged_in and _needs_login(
-            ui, pages, public_pages
-        ):
+        if name not in public_pages and login and not logged_in and _needs_login(ui, pages, public_pages):
             ui.login()
             logged_in = True
         ui.goto(name)
@@ -67,9 +65,7 @@ def visit_pages(
             ui.login()
             ui.goto(name)
         if not ui.at_page(name):
-            raise CheckError(
-                f"page {name!r} ({ui.url(name)}) redirected to {ui.page.url}: cannot audit it"
-            )
+            raise CheckError(f"page {name!r} ({ui.url(name)}) redirected to {ui.page.url}: cannot audit it")
         results[name] = action(name)
     return results
 
@@ -135,9 +131,7 @@ def keyboard_walks(
             walk.screenshot = bounded_screenshot(ui.page)
         return walk
 
-    found = _cached(
-        ui, f"keyboard-{max_tabs}", pages, run, public_pages=public_pages, login=login
-    )
+    found = _cached(ui, f"keyboard-{max_tabs}", pages, run, public_pages=public_pages, login=login)
     return [found[p] for p in pages]
 
 
@@ -145,6 +139,4 @@ def attach_walk_screenshots(evidence: Evidence, walks: Sequence[KeyboardWalk]) -
     """Attach the screenshot of every walked page where something was found."""
     for w in walks:
         if w.screenshot:
-            evidence.attach_bytes(
-                f"screenshot-{w.page_name}.png", w.screenshot, media_type="image/png"
-            )
+            evidence.attach_bytes(f"screenshot-{w.page_name}.png", w.screenshot, media_type="image/png")

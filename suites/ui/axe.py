@@ -154,9 +154,7 @@ class PageAudit:
     def for_criterion(self, criterion: str) -> list[RuleResult]:
         """Rules whose RGAA tests belong to `criterion` (e.g. "1.1")."""
         prefix = criterion + "."
-        return [
-            r for r in self.rules.values() if any(t.startswith(prefix) for t in r.rgaa_tests)
-        ]
+        return [r for r in self.rules.values() if any(t.startswith(prefix) for t in r.rgaa_tests)]
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly summary for evidence."""
@@ -192,9 +190,7 @@ def _inject(page: Any, source: str) -> None:
     page.evaluate(source + "\n;void 0")
 
 
-def run_axe(
-    page: Any, page_name: str, *, max_nodes: int = 20, timeout_ms: int = 60_000
-) -> PageAudit:
+def run_axe(page: Any, page_name: str, *, max_nodes: int = 20, timeout_ms: int = 60_000) -> PageAudit:
     """Inject the pinned axe into `page` (a Playwright Page) and run its RGAA rules."""
     path, source = find_axe_js()
     try:
@@ -271,27 +267,21 @@ def decide_criterion(criterion: str, audits: list[PageAudit]) -> CriterionDecisi
             f"axe-core {audits[0].axe_version} has no stable rule for RGAA {criterion}: "
             "this criterion must be attested manually"
         )
-    violations = [(a, r) for a in audits for r in a.for_criterion(criterion)
-                  if r.outcome == "violation"]
+    violations = [(a, r) for a in audits for r in a.for_criterion(criterion) if r.outcome == "violation"]
     if violations:
         lines = [f"page {a.page_name!r}: {r.describe()}" for a, r in violations]
         pages = tuple(dict.fromkeys(a.page_name for a, _ in violations))
-        return CriterionDecision(
-            "failed", f"RGAA {criterion} is not met: " + " | ".join(lines), pages
-        )
-    incomplete = [(a, r) for a in audits for r in a.for_criterion(criterion)
-                  if r.outcome == "incomplete"]
+        return CriterionDecision("failed", f"RGAA {criterion} is not met: " + " | ".join(lines), pages)
+    incomplete = [(a, r) for a in audits for r in a.for_criterion(criterion) if r.outcome == "incomplete"]
     if incomplete:
         lines = [f"page {a.page_name!r}: {r.describe()}" for a, r in incomplete]
         pages = tuple(dict.fromkeys(a.page_name for a, _ in incomplete))
         return CriterionDecision(
             "error",
-            f"axe-core could not decide RGAA {criterion} (needs review by an auditor): "
-            + " | ".join(lines),
+            f"axe-core could not decide RGAA {criterion} (needs review by an auditor): " + " | ".join(lines),
             pages,
         )
-    applied = [r.rule_id for a in audits for r in a.for_criterion(criterion)
-               if r.outcome == "pass"]
+    applied = [r.rule_id for a in audits for r in a.for_criterion(criterion) if r.outcome == "pass"]
     names = ", ".join(a.page_name for a in audits)
     if not applied:
         return CriterionDecision(
@@ -299,6 +289,4 @@ def decide_criterion(criterion: str, audits: list[PageAudit]) -> CriterionDecisi
             f"RGAA {criterion}: no element the automated rules test was found on {names}",
         )
     rules = ", ".join(sorted(set(applied)))
-    return CriterionDecision(
-        "passed", f"RGAA {criterion}: automated rules {rules} pass on {names}"
-    )
+    return CriterionDecision("passed", f"RGAA {criterion}: automated rules {rules} pass on {names}")

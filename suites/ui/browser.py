@@ -68,9 +68,7 @@ class TlsTrust:
 
 def _spki_sha256(der_cert: bytes) -> str:
     cert = x509.load_der_x509_certificate(der_cert)
-    spki = cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
 
 
@@ -85,9 +83,7 @@ def _verified_leaf(host: str, port: int, ca_file: str) -> bytes:
         ):
             der = tls.getpeercert(binary_form=True)
     except (OSError, ssl.SSLError) as exc:
-        raise CheckError(
-            f"TLS verification of {host}:{port} against the target CA {ca_file} failed: {exc}"
-        ) from exc
+        raise CheckError(f"TLS verification of {host}:{port} against the target CA {ca_file} failed: {exc}") from exc
     if not der:
         raise CheckError(f"{host}:{port} presented no certificate")
     return der
@@ -173,9 +169,7 @@ class BrowserManager:
             try:
                 browser = pw.chromium.connect(self.ws_endpoint, timeout=15_000, headers=headers)
             except Exception as exc:
-                raise CheckError(
-                    f"cannot connect to the browser server {self.ws_endpoint}: {exc}"
-                ) from exc
+                raise CheckError(f"cannot connect to the browser server {self.ws_endpoint}: {exc}") from exc
         else:
             if not os.path.exists(self.executable_path):
                 raise CheckError(
@@ -183,9 +177,7 @@ class BrowserManager:
                     "(apt-get install -y chromium) or set HOMOLOG_CHROMIUM"
                 )
             try:
-                browser = pw.chromium.launch(
-                    executable_path=self.executable_path, args=self._args(key), timeout=30_000
-                )
+                browser = pw.chromium.launch(executable_path=self.executable_path, args=self._args(key), timeout=30_000)
             except Exception as exc:
                 raise CheckError(f"cannot launch Chromium: {exc}") from exc
         self.launches += 1

@@ -20,7 +20,10 @@ def focus_visible(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
     this check: the evidence lists the stops so that an auditor can confirm.
     """
     walks = keyboard_walks(
-        ui, pages_to_audit(params, ui.target), public_pages=params.public_pages, login=params.login,
+        ui,
+        pages_to_audit(params, ui.target),
+        public_pages=params.public_pages,
+        login=params.login,
         max_tabs=params.max_tabs,
     )
     evidence.attach_json("keyboard-walks.json", [w.to_json() for w in walks])
@@ -29,10 +32,6 @@ def focus_visible(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
         if any(w.candidates for w in walks):
             error("Tab focused none of the interactive elements: focus visibility unknown")
         pytest.skip("no focusable element on the audited pages")
-    hidden = [
-        f"page {w.page_name!r}: {', '.join(w.without_indicator())}"
-        for w in walks
-        if w.without_indicator()
-    ]
+    hidden = [f"page {w.page_name!r}: {', '.join(w.without_indicator())}" for w in walks if w.without_indicator()]
     if hidden:
         fail("focus is not visible on: " + " | ".join(hidden))

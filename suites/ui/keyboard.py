@@ -103,9 +103,7 @@ def _indicator(focused: dict[str, str], blurred: dict[str, str]) -> list[str]:
         if prop.startswith("outline"):
             style = focused.get("outline-style", "none")
             width = focused.get("outline-width", "0px")
-            if style == "none" or width in ("0px", "0") or "rgba(0, 0, 0, 0)" in focused.get(
-                "outline-color", ""
-            ):
+            if style == "none" or width in ("0px", "0") or "rgba(0, 0, 0, 0)" in focused.get("outline-color", ""):
                 continue
         if prop == "box-shadow" and value == "none":
             continue
@@ -212,15 +210,13 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200) -> Keyboard
             continue
         if key in this_pass:
             # Focus came back to an element without leaving the page: trapped.
-            loop = this_pass[this_pass.index(key):]
+            loop = this_pass[this_pass.index(key) :]
             walk.trap = [names.get(k, k) for k in loop]
             break
         this_pass.append(key)
         if first is None:
             first = key
-        walk.stops.append(
-            Stop(element=element, mark=mark, indicator=_indicator(info["focused"], info["blurred"]))
-        )
+        walk.stops.append(Stop(element=element, mark=mark, indicator=_indicator(info["focused"], info["blurred"])))
     else:
         walk.truncated = True
     return walk

@@ -18,7 +18,10 @@ def no_keyboard_trap(ui: UiSession, params: KeyboardParams, evidence: Evidence) 
     the page is undecidable (error): the page may be very long or trap focus.
     """
     walks = keyboard_walks(
-        ui, pages_to_audit(params, ui.target), public_pages=params.public_pages, login=params.login,
+        ui,
+        pages_to_audit(params, ui.target),
+        public_pages=params.public_pages,
+        login=params.login,
         max_tabs=params.max_tabs,
     )
     evidence.attach_json("keyboard-walks.json", [w.to_json() for w in walks])

@@ -40,8 +40,6 @@ def pages_to_audit(params: PagesParams, target: Target) -> tuple[str, ...]:
     configured = target.settings("ui").get("a11y_pages")
     if configured is None:
         return DEFAULT_PAGES
-    if not isinstance(configured, list) or not configured or not all(
-        isinstance(p, str) for p in configured
-    ):
+    if not isinstance(configured, list) or not configured or not all(isinstance(p, str) for p in configured):
         raise CheckError("settings.ui.a11y_pages of the target must be a list of page names")
     return tuple(configured)

@@ -32,17 +32,13 @@ def rgaa_criterion(ui: UiSession, params: RgaaCriterionParams, evidence: Evidenc
     criterion is not applicable there (skipped). The criterion's other, manual tests are
     not covered by this check.
     """
-    audits = axe_audits(
-        ui, pages_to_audit(params, ui.target), public_pages=params.public_pages, login=params.login
-    )
+    audits = axe_audits(ui, pages_to_audit(params, ui.target), public_pages=params.public_pages, login=params.login)
     _attach(evidence, params.criterion, audits)
     decision = decide_criterion(params.criterion, audits)
     if decision.verdict in ("failed", "error"):
         for audit in audits:
             if audit.page_name in decision.failing_pages and audit.screenshot:
-                evidence.attach_bytes(
-                    f"screenshot-{audit.page_name}.png", audit.screenshot, media_type="image/png"
-                )
+                evidence.attach_bytes(f"screenshot-{audit.page_name}.png", audit.screenshot, media_type="image/png")
         if decision.verdict == "failed":
             fail(decision.message)
         error(decision.message)

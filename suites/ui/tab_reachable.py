@@ -20,7 +20,10 @@ def tab_reachable(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
     focus is trapped or the walk hits `max_tabs` before a full pass.
     """
     walks = keyboard_walks(
-        ui, pages_to_audit(params, ui.target), public_pages=params.public_pages, login=params.login,
+        ui,
+        pages_to_audit(params, ui.target),
+        public_pages=params.public_pages,
+        login=params.login,
         max_tabs=params.max_tabs,
     )
     evidence.attach_json("keyboard-walks.json", [w.to_json() for w in walks])

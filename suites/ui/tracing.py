@@ -47,9 +47,7 @@ def _omissions(omit: Mapping[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def sanitize_trace(
-    data: bytes, secrets: Iterable[str], *, omit: Mapping[str, str] | None = None
-) -> bytes:
+def sanitize_trace(data: bytes, secrets: Iterable[str], *, omit: Mapping[str, str] | None = None) -> bytes:
     """Return a copy of trace archive `data` with secrets and credential headers removed.
 
     `omit` maps large known texts (the injected axe-core source, recorded once per

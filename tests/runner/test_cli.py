@@ -81,15 +81,32 @@ def test_console_script_runs(tmp_path: Path) -> None:
 
 def test_run_by_id_uses_the_builtin_referentials(tmp_path: Path, target_file: Path) -> None:
     # an id (not a path) resolves on the search path; the demo referential is built in
-    code = main(["run", "-r", "homolog-demo", "-t", str(target_file), "--out", str(tmp_path / "o"), "--report", "",
-                 "-k", "nothing-matches-this"])
+    code = main(
+        [
+            "run",
+            "-r",
+            "homolog-demo",
+            "-t",
+            str(target_file),
+            "--out",
+            str(tmp_path / "o"),
+            "--report",
+            "",
+            "-k",
+            "nothing-matches-this",
+        ]
+    )
     assert code == 101  # nothing run: incomplete, but the referential was found
 
 
 @pytest.mark.parametrize(
     "argv",
-    [["report", "/nonexistent-run"], ["verify", "/nonexistent-run"], ["diff", "/nonexistent-a", "/nonexistent-b"],
-     ["sign", "/nonexistent-run", "--key", "/nonexistent.pem"]],
+    [
+        ["report", "/nonexistent-run"],
+        ["verify", "/nonexistent-run"],
+        ["diff", "/nonexistent-a", "/nonexistent-b"],
+        ["sign", "/nonexistent-run", "--key", "/nonexistent.pem"],
+    ],
 )
 def test_bad_run_directory_is_a_message_not_a_traceback(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 1

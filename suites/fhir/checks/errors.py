@@ -45,12 +45,15 @@ def invalid_resource(http: HttpClient) -> None:
     """The server rejects an invalid Patient with 400 or 422 and an OperationOutcome."""
     problems = []
     for label, body in _INVALID_PATIENTS.items():
-        resp = http.post("/Patient", base="fhir", auth="fhir",
-                         content=json.dumps(body).encode(),
-                         headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON})
+        resp = http.post(
+            "/Patient",
+            base="fhir",
+            auth="fhir",
+            content=json.dumps(body).encode(),
+            headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON},
+        )
         if resp.status_code not in (400, 422):
-            problems.append(f"{label}: expected 400 or 422, got {resp.status_code} for "
-                            f"{resp.describe()}")
+            problems.append(f"{label}: expected 400 or 422, got {resp.status_code} for {resp.describe()}")
             continue
         why = operation_outcome_problem(resp)
         if why:

@@ -32,10 +32,10 @@ def capability_statement(http: HttpClient) -> None:
 class DeclaredResourcesParams(Params):
     """Resources (with interactions and search parameters) the statement must declare."""
 
-    resources: dict[str, list[str]] = Field(
-        default_factory=lambda: {"Patient": ["read", "vread", "search-type"]})
+    resources: dict[str, list[str]] = Field(default_factory=lambda: {"Patient": ["read", "vread", "search-type"]})
     search_params: dict[str, list[str]] = Field(
-        default_factory=lambda: {"Patient": ["identifier", "family", "birthdate"]})
+        default_factory=lambda: {"Patient": ["identifier", "family", "birthdate"]}
+    )
 
 
 @check("fhir.metadata.declares_resources", params=DeclaredResourcesParams)
@@ -71,8 +71,9 @@ def declares_profiles(http: HttpClient, target: Target) -> None:
     """The CapabilityStatement lists the profiles the system claims for its resources."""
     claimed = dict(target.settings("fhir").get("profiles") or {})
     if not claimed:
-        raise CheckError("the target declares no profile (settings.fhir.profiles): nothing to "
-                         "compare the CapabilityStatement with")
+        raise CheckError(
+            "the target declares no profile (settings.fhir.profiles): nothing to compare the CapabilityStatement with"
+        )
     cap = capability(http)
     problems = []
     for rtype in sorted(claimed):

@@ -19,8 +19,7 @@ def fhir_json(http: HttpClient, target: Target) -> None:
     for label, query, accept in attempts:
         resp = fhir_get(http, f"/Patient/{rid}", params=query, accept=accept)
         if resp.status_code != 200:
-            problems.append(f"{label}: expected 200, got {resp.status_code} for "
-                            f"{resp.describe()}")
+            problems.append(f"{label}: expected 200, got {resp.status_code} for {resp.describe()}")
             continue
         ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != FHIR_JSON:

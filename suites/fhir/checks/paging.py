@@ -32,11 +32,12 @@ def paging(http: HttpClient, params: PagingParams) -> None:
             problems.append(f"page {page} holds {len(found)} resources for _count={params.count}")
         ids += [f"{r.get('id')}" for r in found]
     if pages == 1 and max(total or 0, len(ids)) > params.count:
-        problems.append(f"{max(total or 0, len(ids))} results but the first page has no next "
-                        "link")
+        problems.append(f"{max(total or 0, len(ids))} results but the first page has no next link")
     elif pages == 1 and not problems:
-        raise CheckError(f"{len(ids)} {params.resource} resource(s) and no next link: not "
-                         f"enough data to test paging with _count={params.count}")
+        raise CheckError(
+            f"{len(ids)} {params.resource} resource(s) and no next link: not "
+            f"enough data to test paging with _count={params.count}"
+        )
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         problems.append(f"resources returned on several pages: {', '.join(dupes[:5])}")

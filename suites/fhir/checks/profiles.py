@@ -22,15 +22,14 @@ class ConformParams(Params):
     """Resources to validate: test data read by id, plus a first search page per type."""
 
     data: dict[str, list[str]] = Field(
-        default_factory=lambda: {"Patient": ["patient_qualified", "patient_unqualified"]})
+        default_factory=lambda: {"Patient": ["patient_qualified", "patient_unqualified"]}
+    )
     search: bool = True
     search_count: int = 50
 
 
 @check("fhir.profiles.resources_conform", params=ConformParams)
-def resources_conform(
-    http: HttpClient, target: Target, evidence: Evidence, params: ConformParams
-) -> None:
+def resources_conform(http: HttpClient, target: Target, evidence: Evidence, params: ConformParams) -> None:
     """Every resource the server returns validates against the profile the vendor declares."""
     validator = validator_for(target)
     collected: dict[str, dict[str, Any]] = {}
@@ -63,10 +62,10 @@ def resources_conform(
         errors = [i for i in issues if i.is_error]
         if errors:
             failures.append(f"{ref}: {summarize(errors, 3)}")
-    evidence.attach_json("fhir-validation.json", {"profiles": dict(
-        target.settings("fhir").get("profiles") or {}), "results": report})
+    evidence.attach_json(
+        "fhir-validation.json", {"profiles": dict(target.settings("fhir").get("profiles") or {}), "results": report}
+    )
     if not collected:
         raise CheckError("no resource to validate: the target names no test data")
     if failures:
-        fail(f"{len(failures)} of {len(collected)} resource(s) do not conform: "
-             + " | ".join(failures[:5]))
+        fail(f"{len(failures)} of {len(collected)} resource(s) do not conform: " + " | ".join(failures[:5]))

@@ -11,11 +11,13 @@ from homolog.suites.fhir.api import fhir_get, resource_body
 class ReadParams(Params):
     """Resource type → key of `data` in the target holding the id to read."""
 
-    resources: dict[str, str] = Field(default_factory=lambda: {
-        "Patient": "patient_qualified",
-        "Practitioner": "practitioner",
-        "Organization": "organization",
-    })
+    resources: dict[str, str] = Field(
+        default_factory=lambda: {
+            "Patient": "patient_qualified",
+            "Practitioner": "practitioner",
+            "Organization": "organization",
+        }
+    )
 
 
 @check("fhir.rest.read", params=ReadParams)
@@ -68,7 +70,6 @@ def vread(http: HttpClient, target: Target, params: VreadParams) -> None:
         problems.append(f"ETag {etag!r} does not carry version {vid}")
     missing = fhir_get(http, f"/{params.resource}/{rid}/_history/homolog-no-such-version")
     if missing.status_code != 404:
-        problems.append(f"an unknown version answered {missing.status_code}, expected 404 "
-                        f"({missing.describe()})")
+        problems.append(f"an unknown version answered {missing.status_code}, expected 404 ({missing.describe()})")
     if problems:
         fail(f"{resp.describe()}: " + "; ".join(problems))

@@ -13,15 +13,15 @@ from homolog import HttpClient, Params, check, fail
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
 # Patient-shaped bodies reach deeper into a server's parser than random JSON does.
 _PATIENTISH = st.fixed_dictionaries(
     {"resourceType": st.sampled_from(["Patient", "patient", "Observation", ""])},
-    optional={k: _JSON for k in ("id", "birthDate", "gender", "name", "identifier",
-                                 "extension", "meta", "telecom", "address")},
+    optional={
+        k: _JSON for k in ("id", "birthDate", "gender", "name", "identifier", "extension", "meta", "telecom", "address")
+    },
 )
 _BODY = st.one_of(
     st.binary(max_size=200),
@@ -29,11 +29,27 @@ _BODY = st.one_of(
     _JSON.map(lambda v: json.dumps(v).encode()),
     _PATIENTISH.map(lambda v: json.dumps(v).encode()),
 )
-_CONTENT_TYPE = st.sampled_from(["application/fhir+json", "application/json", "text/plain",
-                                 "application/fhir+xml", "multipart/form-data"])
+_CONTENT_TYPE = st.sampled_from(
+    ["application/fhir+json", "application/json", "text/plain", "application/fhir+xml", "multipart/form-data"]
+)
 _SEARCH = st.dictionaries(
-    st.sampled_from(["birthdate", "family", "given", "identifier", "gender", "_id", "_count",
-                     "_offset", "_format", "_sort", "_include", "name:exact", "birthdate:missing"]),
+    st.sampled_from(
+        [
+            "birthdate",
+            "family",
+            "given",
+            "identifier",
+            "gender",
+            "_id",
+            "_count",
+            "_offset",
+            "_format",
+            "_sort",
+            "_include",
+            "name:exact",
+            "birthdate:missing",
+        ]
+    ),
     st.text(max_size=30),
     min_size=1,
     max_size=3,
@@ -41,10 +57,18 @@ _SEARCH = st.dictionaries(
 _CASES = st.one_of(
     st.tuples(st.just("POST"), st.just("/Patient"), _BODY, _CONTENT_TYPE),
     st.tuples(st.just("GET"), st.just("/Patient"), _SEARCH, st.none()),
-    st.tuples(st.just("GET"), st.text(min_size=1, max_size=40).map(
-        lambda t: "/Patient/" + quote(t, safe="")), st.none(), st.none()),
-    st.tuples(st.just("PUT"), st.text(min_size=1, max_size=20).map(
-        lambda t: "/Patient/" + quote(t, safe="")), _BODY, _CONTENT_TYPE),
+    st.tuples(
+        st.just("GET"),
+        st.text(min_size=1, max_size=40).map(lambda t: "/Patient/" + quote(t, safe="")),
+        st.none(),
+        st.none(),
+    ),
+    st.tuples(
+        st.just("PUT"),
+        st.text(min_size=1, max_size=20).map(lambda t: "/Patient/" + quote(t, safe="")),
+        _BODY,
+        _CONTENT_TYPE,
+    ),
 )
 
 
@@ -63,23 +87,34 @@ def malformed_input(http: HttpClient, params: RobustnessParams) -> None:
     def send(case: tuple[str, str, Any, str | None]) -> None:
         method, path, payload, ctype = case
         if method == "GET" and isinstance(payload, dict):
-            resp = http.get(path, base="fhir", auth="fhir", params=payload,
-                            headers={"Accept": "application/fhir+json"})
+            resp = http.get(path, base="fhir", auth="fhir", params=payload, headers={"Accept": "application/fhir+json"})
         else:
-            resp = http.request(method, path, base="fhir", auth="fhir", content=payload,
-                                headers={"Content-Type": ctype or "application/fhir+json",
-                                         "Accept": "application/fhir+json"})
+            resp = http.request(
+                method,
+                path,
+                base="fhir",
+                auth="fhir",
+                content=payload,
+                headers={"Content-Type": ctype or "application/fhir+json", "Accept": "application/fhir+json"},
+            )
         if resp.status_code >= 500:
-            failures.append(f"{resp.status_code} for {resp.describe()}"
-                            + (f" with body {payload[:80]!r}" if isinstance(payload, bytes)
-                               else ""))
+            failures.append(
+                f"{resp.status_code} for {resp.describe()}"
+                + (f" with body {payload[:80]!r}" if isinstance(payload, bytes) else "")
+            )
 
     # Generation only: no shrinking, so the number of requests is max_examples at most,
     # and no example database, so a run does not depend on an earlier one.
-    run = settings(max_examples=params.max_examples, deadline=None, database=None,
-                   phases=[Phase.generate], suppress_health_check=list(HealthCheck))(
-        seed(params.seed)(given(_CASES)(send)))
+    run = settings(
+        max_examples=params.max_examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )(seed(params.seed)(given(_CASES)(send)))
     run()
     if failures:
-        fail(f"{len(failures)} of {params.max_examples} malformed requests got a server "
-             f"error (seed {params.seed}): " + "; ".join(failures[:5]))
+        fail(
+            f"{len(failures)} of {params.max_examples} malformed requests got a server "
+            f"error (seed {params.seed}): " + "; ".join(failures[:5])
+        )

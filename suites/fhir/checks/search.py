@@ -78,8 +78,7 @@ def _matches(parameter: str, value: str, res: dict[str, Any]) -> bool:
         )
     if parameter == "family":
         return any(
-            isinstance(n, dict) and isinstance(n.get("family"), str)
-            and _fold(n["family"]).startswith(_fold(value))
+            isinstance(n, dict) and isinstance(n.get("family"), str) and _fold(n["family"]).startswith(_fold(value))
             for n in res.get("name") or []
         )
     return str(res.get("birthDate", "")).startswith(value)
@@ -98,24 +97,24 @@ def filters(http: HttpClient, target: Target, params: FilterParams) -> None:
     rid = str(target.datum(params.data_key))
     resp = fhir_get(http, f"/{params.resource}/{rid}")
     if resp.status_code != 200:
-        raise CheckError(f"cannot read the test resource: {resp.status_code} for "
-                         f"{resp.describe()}")
+        raise CheckError(f"cannot read the test resource: {resp.status_code} for {resp.describe()}")
     value = _criterion(params.parameter, resource_body(resp, params.resource))
 
-    resp = fhir_get(http, f"/{params.resource}", params={params.parameter: value,
-                                                          "_count": "100"})
+    resp = fhir_get(http, f"/{params.resource}", params={params.parameter: value, "_count": "100"})
     if resp.status_code != 200:
         fail(f"expected 200, got {resp.status_code} for {resp.describe()}")
     found = bundle_resources(resource_body(resp, "Bundle"))
     found = [r for r in found if r.get("resourceType") == params.resource]
     problems = []
     if rid not in {r.get("id") for r in found}:
-        problems.append(f"{resp.describe()} does not return {params.resource}/{rid}, "
-                        f"which has {params.parameter}={value}")
+        problems.append(
+            f"{resp.describe()} does not return {params.resource}/{rid}, which has {params.parameter}={value}"
+        )
     strays = [str(r.get("id")) for r in found if not _matches(params.parameter, value, r)]
     if strays:
-        problems.append(f"{resp.describe()} also returns {len(strays)} resource(s) that do "
-                        f"not match: {', '.join(strays[:5])}")
+        problems.append(
+            f"{resp.describe()} also returns {len(strays)} resource(s) that do not match: {', '.join(strays[:5])}"
+        )
 
     absent = _NO_MATCH[params.parameter](value)
     resp = fhir_get(http, f"/{params.resource}", params={params.parameter: absent})
@@ -125,7 +124,9 @@ def filters(http: HttpClient, target: Target, params: FilterParams) -> None:
         bundle = resource_body(resp, "Bundle")
         hits = [r for r in bundle_resources(bundle) if r.get("resourceType") == params.resource]
         if hits or (isinstance(bundle.get("total"), int) and bundle["total"] > 0):
-            problems.append(f"{resp.describe()} matches nothing by construction but returns "
-                            f"{bundle.get('total', len(hits))} resource(s)")
+            problems.append(
+                f"{resp.describe()} matches nothing by construction but returns "
+                f"{bundle.get('total', len(hits))} resource(s)"
+            )
     if problems:
         fail("; ".join(problems))

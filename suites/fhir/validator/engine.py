@@ -168,14 +168,12 @@ class Validator:
             profiles = [p for p in declared if isinstance(p, str) and self.tree(p) is not None]
             for p in declared:
                 if isinstance(p, str) and self.tree(p) is None:
-                    ctx.add("information", f"{rtype}.meta.profile", f"profile {p} not loaded; "
-                            "not checked", "profile")
+                    ctx.add("information", f"{rtype}.meta.profile", f"profile {p} not loaded; not checked", "profile")
         for p in profiles:
             tree = self.tree(p)
             assert tree is not None
             if tree.type != rtype:
-                ctx.add("error", rtype, f"profile {tree.url} is for {tree.type}, not {rtype}",
-                        "profile")
+                ctx.add("error", rtype, f"profile {tree.url} is for {tree.type}, not {rtype}", "profile")
                 continue
             self._instance(tree.root, _Item(resource, rtype, rtype), tree, ctx)
         return _dedupe(ctx.issues)
@@ -196,12 +194,20 @@ class Validator:
         value = item.value
         fixed = node.fixed
         if fixed is not None and value is not None and not equals(value, fixed[1]):
-            ctx.add("error", item.loc, f"value must be exactly {_short(fixed[1])} "
-                    f"({fixed[0]}), found {_short(value)}", "fixed")
+            ctx.add(
+                "error",
+                item.loc,
+                f"value must be exactly {_short(fixed[1])} ({fixed[0]}), found {_short(value)}",
+                "fixed",
+            )
         pattern = node.pattern
         if pattern is not None and value is not None and not contains(value, pattern[1]):
-            ctx.add("error", item.loc, f"value must match {pattern[0]} {_short(pattern[1])}, "
-                    f"found {_short(value)}", "pattern")
+            ctx.add(
+                "error",
+                item.loc,
+                f"value must match {pattern[0]} {_short(pattern[1])}, found {_short(value)}",
+                "pattern",
+            )
         type_code = item.type_code or (node.type_codes[0] if len(node.types) == 1 else None)
         if self.check_terminology and value is not None:
             self._binding(node, item, type_code, ctx)
@@ -212,21 +218,17 @@ class Validator:
         self._type_profiles(node, item, type_code, ctx)
         if isinstance(value, dict):
             self._children(node, value, item.loc, tree, ctx)
-            if self.check_terminology and isinstance(type_code, str) and \
-                    type_code in BASE_DATATYPE_BINDINGS:
+            if self.check_terminology and isinstance(type_code, str) and type_code in BASE_DATATYPE_BINDINGS:
                 self._datatype_bindings(node, value, item.loc, type_code, ctx)
 
-    def _children(
-        self, node: ElementNode, obj: dict[str, Any], loc: str, tree: ProfileTree, ctx: _Ctx
-    ) -> None:
+    def _children(self, node: ElementNode, obj: dict[str, Any], loc: str, tree: ProfileTree, ctx: _Ctx) -> None:
         children = node.children
         ref = node.definition.get("contentReference")
         if not children and isinstance(ref, str) and ref.startswith("#"):
             target = tree.by_id.get(ref[1:]) or tree.by_path.get(ref[1:])
             children = target.children if target is not None else {}
         for name, child in children.items():
-            if child.definition.get("type") and child.type_codes == [_SYSTEM_STRING] and \
-                    name in ("id",):
+            if child.definition.get("type") and child.type_codes == [_SYSTEM_STRING] and name in ("id",):
                 continue  # element ids are plain strings: base R4 checks them
             items, elem_loc = self._gather(child, obj, loc)
             self._element(child, items, elem_loc, tree, ctx)
@@ -238,7 +240,7 @@ class Validator:
             prefix = name[:-3]
             allowed = {type_suffix(c): c for c in node.type_codes}
             for key, val in obj.items():
-                suffix = key[len(prefix):]
+                suffix = key[len(prefix) :]
                 if not key.startswith(prefix) or not suffix[:1].isupper():
                     continue
                 code = allowed.get(suffix)
@@ -256,23 +258,24 @@ class Validator:
             items = [_Item(val, f"{loc}.{name}")]
         return items, f"{loc}.{name}"
 
-    def _element(
-        self, node: ElementNode, items: list[_Item], loc: str, tree: ProfileTree, ctx: _Ctx
-    ) -> None:
+    def _element(self, node: ElementNode, items: list[_Item], loc: str, tree: ProfileTree, ctx: _Ctx) -> None:
         """Cardinality, types and slicing of one element over all its values in a parent."""
         label = f"slice '{node.slice_name}': " if node.slice_name else ""
         n = len(items)
         if n < node.min:
-            ctx.add("error", loc, f"{label}minimum cardinality {node.min}, found {n}",
-                    "cardinality")
+            ctx.add("error", loc, f"{label}minimum cardinality {node.min}, found {n}", "cardinality")
         if node.max is not None and n > node.max:
             what = "not allowed here" if node.max == 0 else f"maximum cardinality {node.max}"
             ctx.add("error", loc, f"{label}{what}, found {n}", "cardinality")
         good: list[_Item] = []
         for it in items:
             if it.type_code and it.type_code.startswith("!"):
-                ctx.add("error", it.loc, f"type {it.type_code[1:]} is not allowed here "
-                        f"(allowed: {', '.join(node.type_codes)})", "type")
+                ctx.add(
+                    "error",
+                    it.loc,
+                    f"type {it.type_code[1:]} is not allowed here (allowed: {', '.join(node.type_codes)})",
+                    "type",
+                )
             else:
                 good.append(it)
         slicing = node.slicing
@@ -292,8 +295,13 @@ class Validator:
                 self._element(sl, buckets[i], loc, tree, ctx)
             for it in unmatched:
                 if slicing.get("rules") == "closed":
-                    ctx.add("error", it.loc, "does not match any slice of a closed slicing "
-                            f"({', '.join(str(s.slice_name) for s in node.slices)})", "slice")
+                    ctx.add(
+                        "error",
+                        it.loc,
+                        "does not match any slice of a closed slicing "
+                        f"({', '.join(str(s.slice_name) for s in node.slices)})",
+                        "slice",
+                    )
                 self._instance(node, it, tree, ctx)
                 self._open_extension(node, it, ctx)
             return
@@ -318,9 +326,12 @@ class Validator:
             if not any(r is False for r in results):
                 undecided.append(str(sl.slice_name))
         if undecided:
-            return "cannot tell whether it belongs to slice " + ", ".join(undecided) + \
-                " (its discriminator depends on a value set that is not loaded or on a " \
+            return (
+                "cannot tell whether it belongs to slice "
+                + ", ".join(undecided)
+                + " (its discriminator depends on a value set that is not loaded or on a "
                 "path the validator does not follow, such as resolve())"
+            )
         return None
 
     def _conforms(self, sl: ElementNode, item: _Item, ctx: _Ctx) -> bool:
@@ -330,9 +341,7 @@ class Validator:
         self._instance(sl, item, tree, sub)
         return not any(i.is_error for i in sub.issues)
 
-    def _disc_matches(
-        self, d: dict[str, Any], sl: ElementNode, item: _Item, ctx: _Ctx
-    ) -> bool | None:
+    def _disc_matches(self, d: dict[str, Any], sl: ElementNode, item: _Item, ctx: _Ctx) -> bool | None:
         """Whether `item` meets one discriminator of slice `sl` (None: cannot tell)."""
         dtype, path = d.get("type"), str(d.get("path", "$this"))
         segs = _parse_path(path)
@@ -348,8 +357,7 @@ class Validator:
                 if kind == "binding":
                     verdicts.append(self._in_value_set(str(v), cands))
                 else:
-                    verdicts.append(any(
-                        (equals(c, v) if kind == "fixed" else contains(c, v)) for c in cands))
+                    verdicts.append(any((equals(c, v) if kind == "fixed" else contains(c, v)) for c in cands))
             if any(r is False for r in verdicts):
                 return False
             return True if all(verdicts) else None
@@ -385,10 +393,11 @@ class Validator:
         exp = self.terminology.expand(vs)
         if exp is None:
             return None
-        codings = [
-            cd for v in values
-            for cd in _codings(v, "CodeableConcept" if "coding" in v else "Coding")
-        ] if all(isinstance(v, dict) for v in values) else [(None, v) for v in values]
+        codings = (
+            [cd for v in values for cd in _codings(v, "CodeableConcept" if "coding" in v else "Coding")]
+            if all(isinstance(v, dict) for v in values)
+            else [(None, v) for v in values]
+        )
         if any(exp.has(s, c) for s, c in codings):
             return True
         return False if exp.complete else None
@@ -441,9 +450,7 @@ class Validator:
 
     # -- rules --------------------------------------------------------------------
 
-    def _type_profiles(
-        self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx
-    ) -> None:
+    def _type_profiles(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> None:
         if item.value is None or ctx.depth >= _MAX_DEPTH:
             return
         entries = [t for t in node.types if type_code is None or t.get("code") == type_code]
@@ -453,8 +460,13 @@ class Validator:
         loaded = [p for p in profiles if self.tree(p) is not None]
         if not loaded:
             what = "extension" if type_code == "Extension" else "profile"
-            ctx.add("information", item.loc, f"{what} definition {profiles[0]} is not loaded: "
-                    "only the constraints stated by the profile were checked", "profile")
+            ctx.add(
+                "information",
+                item.loc,
+                f"{what} definition {profiles[0]} is not loaded: "
+                "only the constraints stated by the profile were checked",
+                "profile",
+            )
             return
         best: list[Issue] | None = None
         for p in loaded:
@@ -480,18 +492,15 @@ class Validator:
             return
         if "://" not in url and not url.startswith("urn:"):
             # A sub-extension of a complex extension (relative url) that no slice names.
-            ctx.add("warning", item.loc, f"sub-extension '{url}' is not defined by its "
-                    "extension", "extension")
+            ctx.add("warning", item.loc, f"sub-extension '{url}' is not defined by its extension", "extension")
             return
         tree = self.tree(url)
         if tree is None:
             severity = "error" if node.name == "modifierExtension" else "information"
-            ctx.add(severity, item.loc, f"extension {url} is not defined in the loaded packages",
-                    "extension")
+            ctx.add(severity, item.loc, f"extension {url} is not defined in the loaded packages", "extension")
             return
         if tree.type != "Extension":
-            ctx.add("error", item.loc, f"{url} is a {tree.type} profile, not an extension",
-                    "extension")
+            ctx.add("error", item.loc, f"{url} is a {tree.type} profile, not an extension", "extension")
             return
         sub = ctx.child()
         self._instance(tree.root, _Item(item.value, item.loc, "Extension"), tree, sub)
@@ -509,15 +518,19 @@ class Validator:
             for tp in t.get("targetProfile") or []:
                 tp = _strip_version(str(tp))
                 if tp.startswith(_SD_PREFIX):
-                    allowed.add(tp[len(_SD_PREFIX):])
+                    allowed.add(tp[len(_SD_PREFIX) :])
                 else:
                     tree = self.tree(tp)
                     if tree is None:
                         return  # cannot tell which type that profile constrains
                     allowed.add(tree.type)
         if allowed and "Resource" not in allowed and rtype not in allowed:
-            ctx.add("error", item.loc + ".reference", f"reference to {rtype} not allowed here "
-                    f"(allowed: {', '.join(sorted(allowed))})", "type")
+            ctx.add(
+                "error",
+                item.loc + ".reference",
+                f"reference to {rtype} not allowed here (allowed: {', '.join(sorted(allowed))})",
+                "type",
+            )
 
     def _binding(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> None:
         binding = node.definition.get("binding") or {}
@@ -528,8 +541,7 @@ class Validator:
         if type_code in ("Coding", "CodeableConcept"):
             for system, code in codings:
                 if system and code and self.terminology.code_known(system, code) is False:
-                    ctx.add("error", item.loc, f"code '{code}' is not defined in code system "
-                            f"{system}", "binding")
+                    ctx.add("error", item.loc, f"code '{code}' is not defined in code system {system}", "binding")
         if not isinstance(vs, str) or strength not in ("required", "extensible", "preferred"):
             return
         if type_code == "Quantity" and not codings:
@@ -539,28 +551,29 @@ class Validator:
         exp = self.terminology.expand(vs)
         if exp is None:
             if strength in ("required", "extensible"):
-                ctx.add("information", item.loc, f"value set {vs} is not loaded: {strength} "
-                        "binding not checked", "binding")
+                ctx.add(
+                    "information", item.loc, f"value set {vs} is not loaded: {strength} binding not checked", "binding"
+                )
             return
         if not codings:
             if strength == "required":
-                ctx.add("error", item.loc, f"no code given for a required binding to {vs}",
-                        "binding")
+                ctx.add("error", item.loc, f"no code given for a required binding to {vs}", "binding")
             return
         if any(exp.has(s, c) for s, c in codings):
             return
         shown = ", ".join(f"{s}|{c}" if s else c for s, c in codings)
         if not exp.complete:
-            ctx.add("information", item.loc, f"cannot tell whether {shown} is in {vs}: "
-                    + "; ".join(sorted(set(exp.reasons))), "binding")
+            ctx.add(
+                "information",
+                item.loc,
+                f"cannot tell whether {shown} is in {vs}: " + "; ".join(sorted(set(exp.reasons))),
+                "binding",
+            )
             return
         severity = "error" if strength == "required" else "warning"
-        ctx.add(severity, item.loc, f"{shown} is not in value set {vs} ({strength} binding)",
-                "binding")
+        ctx.add(severity, item.loc, f"{shown} is not in value set {vs} ({strength} binding)", "binding")
 
-    def _datatype_bindings(
-        self, node: ElementNode, value: dict[str, Any], loc: str, type_code: str, ctx: _Ctx
-    ) -> None:
+    def _datatype_bindings(self, node: ElementNode, value: dict[str, Any], loc: str, type_code: str, ctx: _Ctx) -> None:
         """Required codes of base datatypes for elements the snapshot does not expand."""
         for elem, vs in BASE_DATATYPE_BINDINGS[type_code].items():
             code = value.get(elem)
@@ -568,13 +581,9 @@ class Validator:
                 continue
             exp = self.terminology.expand(vs)
             if exp is not None and not exp.has(None, code):
-                ctx.add("error", f"{loc}.{elem}", f"{code} is not in value set {vs} "
-                        "(required binding)", "binding")
+                ctx.add("error", f"{loc}.{elem}", f"{code} is not in value set {vs} (required binding)", "binding")
 
-    def _invariants(
-        self, node: ElementNode, item: _Item, type_code: str | None, tree: ProfileTree,
-        ctx: _Ctx
-    ) -> None:
+    def _invariants(self, node: ElementNode, item: _Item, type_code: str | None, tree: ProfileTree, ctx: _Ctx) -> None:
         constraints = list(node.definition.get("constraint") or [])
         if type_code in DATATYPE_INVARIANTS:
             keys = {c.get("key") for c in constraints}
@@ -595,8 +604,7 @@ class Validator:
                 # fhirpathpy lacks hasValue(); the rule is simple enough to apply directly.
                 # Primitives: base R4 (fhirkit) already rejects empty values.
                 if isinstance(item.value, dict) and not (item.value.keys() - {"id"}):
-                    ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value "
-                            "or children", "invariant")
+                    ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
                 continue
             if key == "ext-1" and isinstance(item.value, dict):
                 # Evaluated in Python: it is on every extension and fhirpathpy is slow.
@@ -614,8 +622,7 @@ class Validator:
                 sev = "error" if c.get("severity") == "error" else "warning"
                 ctx.add(sev, item.loc, f"{key}: {c.get('human', expr)}", "invariant")
             elif holds is None:
-                ctx.add("information", item.loc, f"invariant {key} could not be evaluated "
-                        f"({why})", "invariant")
+                ctx.add("information", item.loc, f"invariant {key} could not be evaluated ({why})", "invariant")
 
 
 def _codings(value: Any, type_code: str | None) -> list[tuple[str | None, str]]:

@@ -24,18 +24,38 @@ InvariantResult = tuple[bool | None, str | None]
 # available, so the datatype rules FR Core instances most often meet are listed here
 # (keys and expressions from the R4 4.0.1 specification).
 DATATYPE_INVARIANTS: dict[str, list[dict[str, str]]] = {
-    "Period": [{"key": "per-1", "severity": "error",
-                "human": "If present, start SHALL have a lower value than end",
-                "expression": "start.hasValue().not() or end.hasValue().not() or (start <= end)"}],
-    "Quantity": [{"key": "qty-3", "severity": "error",
-                  "human": "If a code for the unit is present, the system SHALL also be present",
-                  "expression": "code.empty() or system.exists()"}],
-    "ContactPoint": [{"key": "cpt-2", "severity": "error",
-                      "human": "A system is required if a value is provided.",
-                      "expression": "value.empty() or system.exists()"}],
-    "Attachment": [{"key": "att-1", "severity": "error",
-                    "human": "If the Attachment has data, it SHALL have a contentType",
-                    "expression": "data.empty() or contentType.exists()"}],
+    "Period": [
+        {
+            "key": "per-1",
+            "severity": "error",
+            "human": "If present, start SHALL have a lower value than end",
+            "expression": "start.hasValue().not() or end.hasValue().not() or (start <= end)",
+        }
+    ],
+    "Quantity": [
+        {
+            "key": "qty-3",
+            "severity": "error",
+            "human": "If a code for the unit is present, the system SHALL also be present",
+            "expression": "code.empty() or system.exists()",
+        }
+    ],
+    "ContactPoint": [
+        {
+            "key": "cpt-2",
+            "severity": "error",
+            "human": "A system is required if a value is provided.",
+            "expression": "value.empty() or system.exists()",
+        }
+    ],
+    "Attachment": [
+        {
+            "key": "att-1",
+            "severity": "error",
+            "human": "If the Attachment has data, it SHALL have a contentType",
+            "expression": "data.empty() or contentType.exists()",
+        }
+    ],
 }
 
 # fhirpathpy does not implement hasValue(); on the elements these invariants test,
@@ -59,9 +79,7 @@ class Invariants:
             self._compiled[expression] = fn
         return fn
 
-    def evaluate(
-        self, expression: str, value: Any, type_name: str, root: dict[str, Any]
-    ) -> InvariantResult:
+    def evaluate(self, expression: str, value: Any, type_name: str, root: dict[str, Any]) -> InvariantResult:
         """Evaluate `expression` on `value` typed as `type_name` (R4 type or element path)."""
         fn = self._compile(expression)
         if isinstance(fn, Exception):

@@ -57,8 +57,7 @@ BASE_R4_CODES: dict[str, tuple[str, frozenset[str]]] = {
     _R4 + "observation-status": (
         "http://hl7.org/fhir/observation-status",
         frozenset(
-            {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
-             "entered-in-error", "unknown"}
+            {"registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"}
         ),
     ),
     _R4 + "narrative-status": (

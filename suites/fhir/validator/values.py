@@ -28,9 +28,7 @@ def equals(value: Any, fixed: Any) -> bool:
     """True when `value` is exactly `fixed` (fixed[x] semantics: no extra elements)."""
     if isinstance(fixed, dict):
         return (
-            isinstance(value, dict)
-            and value.keys() == fixed.keys()
-            and all(equals(value[k], fixed[k]) for k in fixed)
+            isinstance(value, dict) and value.keys() == fixed.keys() and all(equals(value[k], fixed[k]) for k in fixed)
         )
     if isinstance(fixed, list):
         return (
@@ -44,9 +42,7 @@ def equals(value: Any, fixed: Any) -> bool:
 def contains(value: Any, pattern: Any) -> bool:
     """True when `value` carries everything `pattern` states (pattern[x] semantics)."""
     if isinstance(pattern, dict):
-        return isinstance(value, dict) and all(
-            k in value and contains(value[k], p) for k, p in pattern.items()
-        )
+        return isinstance(value, dict) and all(k in value and contains(value[k], p) for k, p in pattern.items())
     if isinstance(pattern, list):
         items = value if isinstance(value, list) else [value]
         return all(any(contains(v, p) for v in items) for p in pattern)

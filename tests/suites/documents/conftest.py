@@ -11,15 +11,24 @@ from homolog.suites.documents.material import AnsMaterial
 from homolog.suites.documents.validator import DocumentValidator
 
 PATIENT_QUALIFIED: dict[str, Any] = {
-    "id": "pat-q1", "ins": "279035121518989", "ins_oid": "1.2.250.1.213.1.4.10",
-    "status": "QUAL", "birth_name": "DURAND", "birth_given_names": ["CLAIRE", "ANNE"],
-    "used_name": "MARTIN", "sex": "F", "birth_date": "1979-03-28", "birth_place_insee": "51215",
+    "id": "pat-q1",
+    "ins": "279035121518989",
+    "ins_oid": "1.2.250.1.213.1.4.10",
+    "status": "QUAL",
+    "birth_name": "DURAND",
+    "birth_given_names": ["CLAIRE", "ANNE"],
+    "used_name": "MARTIN",
+    "sex": "F",
+    "birth_date": "1979-03-28",
+    "birth_place_insee": "51215",
 }
 PATIENT_PROVISIONAL: dict[str, Any] = {
-    **PATIENT_QUALIFIED, "id": "pat-p1", "status": "PROV", "ins": "279035121518989",
+    **PATIENT_QUALIFIED,
+    "id": "pat-p1",
+    "status": "PROV",
+    "ins": "279035121518989",
 }
-AUTHOR: dict[str, Any] = {"idnatps": "810000000001", "family": "MEDECIN", "given": "Alice",
-                          "profession_code": "10"}
+AUTHOR: dict[str, Any] = {"idnatps": "810000000001", "family": "MEDECIN", "given": "Alice", "profession_code": "10"}
 CUSTODIAN: dict[str, Any] = {"idnatst": "1750000001", "name": "Hôpital de démonstration"}
 
 

@@ -60,11 +60,8 @@ def test_ans_example_is_valid(example: str, cda_root: Path, validator: DocumentV
     assert report.fired_rules > 0  # the schematron ran on this document, not on nothing
 
 
-@pytest.mark.parametrize("example", ["VSM_1.4_2022.01.xml", "LDL-SES_2022.01.xml",
-                                     "BIO-CR-BIO_2024.01_TSH_1.xml"])
-def test_volet_is_detected_from_template_ids(
-    example: str, cda_root: Path, validator: DocumentValidator
-) -> None:
+@pytest.mark.parametrize("example", ["VSM_1.4_2022.01.xml", "LDL-SES_2022.01.xml", "BIO-CR-BIO_2024.01_TSH_1.xml"])
+def test_volet_is_detected_from_template_ids(example: str, cda_root: Path, validator: DocumentValidator) -> None:
     report = validator.validate((cda_root / "ExemplesCDA" / example).read_bytes())
     assert report.volet is not None
     assert example.startswith(report.volet.name)
@@ -75,13 +72,17 @@ def test_flagged_examples(cda_root: Path, validator: DocumentValidator) -> None:
     ex = cda_root / "ExemplesCDA"
     with pytest.raises(DocumentError, match="stylesheet"):
         validator.validate((ex / "BIO-CR-BIO_2021.01_Auto-Presentable.xml").read_bytes())
-    n1 = validator.validate((ex / "BIO-CR-BIO_2021.01_CDA-R2-Niveau-1.xml").read_bytes(),
-                            schematron=cda_root / "schematrons" / "CI-SIS_BIO-CR-BIO_2021.01.sch")
+    n1 = validator.validate(
+        (ex / "BIO-CR-BIO_2021.01_CDA-R2-Niveau-1.xml").read_bytes(),
+        schematron=cda_root / "schematrons" / "CI-SIS_BIO-CR-BIO_2021.01.sch",
+    )
     assert [i.rule_id for i in n1.errors] == ["Entete_CR-BIO"]
     assert "1.3.6.1.4.1.19376.1.3.3" in n1.errors[0].message
     with pytest.raises(SchematronError, match=r"BIO-CR-BIO_2023\.01"):
-        validator.validate((ex / "BIO-CR-BIO_2023.01_Electrophorese.xml").read_bytes(),
-                           schematron=cda_root / "schematrons" / "CI-SIS_BIO-CR-BIO_2023.01.sch")
+        validator.validate(
+            (ex / "BIO-CR-BIO_2023.01_Electrophorese.xml").read_bytes(),
+            schematron=cda_root / "schematrons" / "CI-SIS_BIO-CR-BIO_2023.01.sch",
+        )
 
 
 def _mutate(path: Path, xpath: str, action: str, value: str | None = None) -> bytes:
@@ -101,27 +102,53 @@ def _mutate(path: Path, xpath: str, action: str, value: str | None = None) -> by
 
 MUTATIONS = [
     # (example, xpath, action, value, expected rule id, words of the expected message)
-    ("VSM_1.4_2022.01.xml", "/cda:ClinicalDocument/cda:code", "set-code", "XXX",
-     "Entete_VSM_2023", "SYNTH"),
-    ("VSM_1.4_2022.01.xml",
-     "//cda:section/cda:templateId[@root='1.3.6.1.4.1.19376.1.5.3.1.3.27']", "remove", None,
-     "variables", "Résultats"),
-    ("LDL-SES_2022.01.xml", "//cda:recordTarget//cda:patient/cda:birthTime", "remove", None,
-     "Entete_LDL-SES", "date de naissance"),
-    ("LDL-SES_2022.01.xml", "//cda:templateId[@root='1.2.250.1.213.1.1.2.35.1']", "remove", None,
-     "variables", "FR-Statut-du-document-LDL-SES"),
-    ("BIO-CR-BIO_2024.01_TSH_1.xml",
-     "/cda:ClinicalDocument/cda:templateId[@root='1.3.6.1.4.1.19376.1.3.3']", "remove", None,
-     "Entete_CR-BIO", "1.3.6.1.4.1.19376.1.3.3"),
-    ("LDL-SES_2022.01.xml", "/cda:ClinicalDocument/cda:recordTarget", "insert-unknown", None,
-     "CDA-XSD", "notInCda"),
+    ("VSM_1.4_2022.01.xml", "/cda:ClinicalDocument/cda:code", "set-code", "XXX", "Entete_VSM_2023", "SYNTH"),
+    (
+        "VSM_1.4_2022.01.xml",
+        "//cda:section/cda:templateId[@root='1.3.6.1.4.1.19376.1.5.3.1.3.27']",
+        "remove",
+        None,
+        "variables",
+        "Résultats",
+    ),
+    (
+        "LDL-SES_2022.01.xml",
+        "//cda:recordTarget//cda:patient/cda:birthTime",
+        "remove",
+        None,
+        "Entete_LDL-SES",
+        "date de naissance",
+    ),
+    (
+        "LDL-SES_2022.01.xml",
+        "//cda:templateId[@root='1.2.250.1.213.1.1.2.35.1']",
+        "remove",
+        None,
+        "variables",
+        "FR-Statut-du-document-LDL-SES",
+    ),
+    (
+        "BIO-CR-BIO_2024.01_TSH_1.xml",
+        "/cda:ClinicalDocument/cda:templateId[@root='1.3.6.1.4.1.19376.1.3.3']",
+        "remove",
+        None,
+        "Entete_CR-BIO",
+        "1.3.6.1.4.1.19376.1.3.3",
+    ),
+    ("LDL-SES_2022.01.xml", "/cda:ClinicalDocument/cda:recordTarget", "insert-unknown", None, "CDA-XSD", "notInCda"),
 ]
 
 
 @pytest.mark.parametrize(("example", "xpath", "action", "value", "rule", "words"), MUTATIONS)
 def test_mutated_example_fails_with_expected_rule(
-    example: str, xpath: str, action: str, value: str | None, rule: str, words: str,
-    cda_root: Path, validator: DocumentValidator,
+    example: str,
+    xpath: str,
+    action: str,
+    value: str | None,
+    rule: str,
+    words: str,
+    cda_root: Path,
+    validator: DocumentValidator,
 ) -> None:
     src = cda_root / "ExemplesCDA" / example
     data = _mutate(src, xpath, action, value)

@@ -38,8 +38,10 @@ def test_clean_sut_passes(check_id: str, clean_sut: Any, cda_env: None, tmp_path
 def _defect_suts(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from homolog.fixtures.refsut import start_sut
 
-    suts = {name: start_sut(defects={name}, workdir=tmp_path_factory.mktemp(name))
-            for name in ("cda-invalid", "cda-wrong-ins-oid")}
+    suts = {
+        name: start_sut(defects={name}, workdir=tmp_path_factory.mktemp(name))
+        for name in ("cda-invalid", "cda-wrong-ins-oid")
+    }
     yield suts
     for sut in suts.values():
         sut.stop()
@@ -52,11 +54,11 @@ def defect_sut(_defect_suts: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[
         for key, value in sut.env.items():
             monkeypatch.setenv(key, value)
         return sut
+
     return get
 
 
-def test_cda_invalid_fails_conformance(defect_sut: Callable[[str], Any], cda_env: None,
-                                       tmp_path: Path) -> None:
+def test_cda_invalid_fails_conformance(defect_sut: Callable[[str], Any], cda_env: None, tmp_path: Path) -> None:
     sut = defect_sut("cda-invalid")
     res = run_check("documents.cda.conforms", sut.target_path, tmp_path=tmp_path)
     assert res.verdict == "failed"
@@ -65,23 +67,20 @@ def test_cda_invalid_fails_conformance(defect_sut: Callable[[str], Any], cda_env
     assert any(p.name.endswith(".svrl.xml") for p in res.evidence)
 
 
-def test_wrong_ins_oid_fails_ins_check(defect_sut: Callable[[str], Any], cda_env: None,
-                                       tmp_path: Path) -> None:
+def test_wrong_ins_oid_fails_ins_check(defect_sut: Callable[[str], Any], cda_env: None, tmp_path: Path) -> None:
     sut = defect_sut("cda-wrong-ins-oid")
     res = run_check("documents.header.ins", sut.target_path, tmp_path=tmp_path)
     assert res.verdict == "failed"
     assert "obsolete INS-C OID 1.2.250.1.213.1.4.2" in (res.message or "")
 
 
-def test_missing_material_is_an_error(clean_sut: Any, monkeypatch: pytest.MonkeyPatch,
-                                      tmp_path: Path) -> None:
+def test_missing_material_is_an_error(clean_sut: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("HOMOLOG_CDA_DIR", raising=False)
     target = _target_with_documents(clean_sut, tmp_path, {})
     res = run_check("documents.cda.conforms", target, tmp_path=tmp_path)
     assert res.verdict == "error"
     assert "HOMOLOG_CDA_DIR" in (res.message or "")
-    wrong = _target_with_documents(clean_sut, tmp_path, {"schematron_dir": "nowhere",
-                                                         "xsd": "nowhere.xsd"})
+    wrong = _target_with_documents(clean_sut, tmp_path, {"schematron_dir": "nowhere", "xsd": "nowhere.xsd"})
     res = run_check("documents.cda.conforms", wrong, tmp_path=tmp_path)
     assert res.verdict == "error"
     assert "schematron folder not found" in (res.message or "")
@@ -102,16 +101,19 @@ def _folder_target(clean_sut: Any, tmp_path: Path, folder: Path, **settings: Any
     return _target_with_documents(clean_sut, tmp_path, {"folder": str(folder), **settings})
 
 
-def test_folder_source_with_configured_material(clean_sut: Any, cda_root: Path,
-                                                monkeypatch: pytest.MonkeyPatch,
-                                                tmp_path: Path) -> None:
+def test_folder_source_with_configured_material(
+    clean_sut: Any, cda_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("HOMOLOG_CDA_DIR", raising=False)
     folder = tmp_path / "docs"
     folder.mkdir()
     good = (cda_root / "ExemplesCDA" / "LDL-SES_2022.01.xml").read_bytes()
     (folder / "ldl.xml").write_bytes(good)
     target = _folder_target(
-        clean_sut, tmp_path, folder, schematron_dir=str(cda_root / "schematrons"),
+        clean_sut,
+        tmp_path,
+        folder,
+        schematron_dir=str(cda_root / "schematrons"),
         xsd=str(cda_root / "infrastructure" / "cda" / "CDA_extended.xsd"),
         cache_dir=str(tmp_path / "cache"),
     )
@@ -132,9 +134,11 @@ def test_unknown_volet_is_undecided_but_non_cisis_document_fails(
     folder = tmp_path / "n1"
     folder.mkdir()
     (folder / "n1.xml").write_bytes(n1)
-    settings = {"schematron_dir": str(cda_root / "schematrons"),
-                "xsd": str(cda_root / "infrastructure" / "cda" / "CDA_extended.xsd"),
-                "cache_dir": str(tmp_path / "cache")}
+    settings = {
+        "schematron_dir": str(cda_root / "schematrons"),
+        "xsd": str(cda_root / "infrastructure" / "cda" / "CDA_extended.xsd"),
+        "cache_dir": str(tmp_path / "cache"),
+    }
     target = _folder_target(clean_sut, tmp_path, folder, **settings)
     res = run_check("documents.cda.conforms", target, tmp_path=tmp_path)
     assert res.verdict == "error"

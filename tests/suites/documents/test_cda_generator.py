@@ -21,14 +21,13 @@ WHEN = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 def _build(kind: str, patient: dict = PATIENT_QUALIFIED, **defects: bool) -> bytes:
     names = frozenset(k.replace("_", "-") for k, on in defects.items() if on)
-    return build_document(kind, patient=patient, author=AUTHOR, custodian=CUSTODIAN,
-                          defects=names, effective_time=WHEN)
+    return build_document(kind, patient=patient, author=AUTHOR, custodian=CUSTODIAN, defects=names, effective_time=WHEN)
 
 
-@pytest.mark.parametrize(("kind", "schematron"), [("VSM", "CI-SIS_VSM_2023.01.sch"),
-                                                  ("LDL-SES", "CI-SIS_LDL-SES_2022.01.sch")])
-def test_generated_document_is_valid(kind: str, schematron: str,
-                                     validator: DocumentValidator) -> None:
+@pytest.mark.parametrize(
+    ("kind", "schematron"), [("VSM", "CI-SIS_VSM_2023.01.sch"), ("LDL-SES", "CI-SIS_LDL-SES_2022.01.sch")]
+)
+def test_generated_document_is_valid(kind: str, schematron: str, validator: DocumentValidator) -> None:
     report = validator.validate(_build(kind))
     assert report.volet is not None and report.volet.name == kind
     assert report.schematron is not None and report.schematron.name == schematron
@@ -37,8 +36,7 @@ def test_generated_document_is_valid(kind: str, schematron: str,
 
 
 @pytest.mark.parametrize("kind", ["VSM", "LDL-SES"])
-def test_cda_invalid_defect_breaks_xsd_and_schematron(kind: str,
-                                                      validator: DocumentValidator) -> None:
+def test_cda_invalid_defect_breaks_xsd_and_schematron(kind: str, validator: DocumentValidator) -> None:
     report = validator.validate(_build(kind, cda_invalid=True))
     sources = {i.source for i in report.errors}
     assert sources == {"xsd", "schematron"}
@@ -47,8 +45,10 @@ def test_cda_invalid_defect_breaks_xsd_and_schematron(kind: str,
 def test_header_rules_hold_on_generated_documents() -> None:
     for kind in ("VSM", "LDL-SES"):
         root = parse_document(_build(kind)).getroot()
-        assert header.ins_issues(root, qualified=True, expected_ins="279035121518989",
-                                 expected_oid="1.2.250.1.213.1.4.10") == []
+        assert (
+            header.ins_issues(root, qualified=True, expected_ins="279035121518989", expected_oid="1.2.250.1.213.1.4.10")
+            == []
+        )
         assert header.identity_trait_issues(root) == []
         assert header.author_id_issues(root) == []
         assert header.custodian_id_issues(root) == []
@@ -86,13 +86,16 @@ def _without(kind: str, xpath: str) -> etree._Element:
     return root
 
 
-@pytest.mark.parametrize(("xpath", "rule"), [
-    ("//cda:patient/cda:name/cda:family[@qualifier='BR']", "birth-name"),
-    ("//cda:patient/cda:name/cda:given", "birth-given-names"),
-    ("//cda:patient/cda:birthTime", "birth-time"),
-    ("//cda:patient/cda:birthplace", "birthplace"),
-    ("//cda:patient/cda:administrativeGenderCode", "sex"),
-])
+@pytest.mark.parametrize(
+    ("xpath", "rule"),
+    [
+        ("//cda:patient/cda:name/cda:family[@qualifier='BR']", "birth-name"),
+        ("//cda:patient/cda:name/cda:given", "birth-given-names"),
+        ("//cda:patient/cda:birthTime", "birth-time"),
+        ("//cda:patient/cda:birthplace", "birthplace"),
+        ("//cda:patient/cda:administrativeGenderCode", "sex"),
+    ],
+)
 def test_missing_identity_trait_is_reported(xpath: str, rule: str) -> None:
     issues = header.identity_trait_issues(_without("VSM", xpath))
     assert [i.rule_id for i in issues] == [rule]
@@ -120,23 +123,27 @@ def test_nir_key() -> None:
     assert not header.nir_key_ok("27903512151898")
 
 
-def test_generated_documents_pass_the_cisis_content_model_profile(
-    cda_root: Path, schematron_cache: Path
-) -> None:
+def test_generated_documents_pass_the_cisis_content_model_profile(cda_root: Path, schematron_cache: Path) -> None:
     """Besides the volet: the general CI-SIS content-model and terminology schematrons."""
     profiled = DocumentValidator(
-        AnsMaterial.from_root(cda_root), cache_dir=schematron_cache,
-        profiles=[Path("profils/CI-SIS_ModelesDeContenusCDA.sch"),
-                  Path("profils/terminologies/schematron/terminologie.sch")],
+        AnsMaterial.from_root(cda_root),
+        cache_dir=schematron_cache,
+        profiles=[
+            Path("profils/CI-SIS_ModelesDeContenusCDA.sch"),
+            Path("profils/terminologies/schematron/terminologie.sch"),
+        ],
     )
     for kind in ("VSM", "LDL-SES"):
         report = profiled.validate(_build(kind))
         assert report.errors == [], [str(i) for i in report.errors]
-        assert sorted(report.profile_svrl) == ["CI-SIS_ModelesDeContenusCDA.sch",
-                                               "terminologie.sch"]
+        assert sorted(report.profile_svrl) == ["CI-SIS_ModelesDeContenusCDA.sch", "terminologie.sch"]
     # An author specialty outside the CI-SIS value set J01 is caught by the profile only.
-    odd = build_document("VSM", patient=PATIENT_QUALIFIED,
-                         author={**AUTHOR, "profession_code": "G15_99"}, custodian=CUSTODIAN,
-                         effective_time=WHEN)
+    odd = build_document(
+        "VSM",
+        patient=PATIENT_QUALIFIED,
+        author={**AUTHOR, "profession_code": "G15_99"},
+        custodian=CUSTODIAN,
+        effective_time=WHEN,
+    )
     report = profiled.validate(odd)
     assert {i.rule_id for i in report.errors} == {"JDV_assignedAuthorCode"}

@@ -17,8 +17,9 @@ def test_doctype_and_external_entities_are_refused(tmp_path: Path) -> None:
     xxe = f'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "{secret.as_uri()}">]>{ROOT}'
     with pytest.raises(DocumentError, match="DOCTYPE"):
         parse_document(xxe.encode())
-    laughs = ('<?xml version="1.0"?><!DOCTYPE c [<!ENTITY y "yyyyyyyy">'
-              '<!ENTITY x "&y;&y;&y;&y;&y;&y;&y;&y;&y;&y;">]>' + ROOT)
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE c [<!ENTITY y "yyyyyyyy"><!ENTITY x "&y;&y;&y;&y;&y;&y;&y;&y;&y;&y;">]>' + ROOT
+    )
     with pytest.raises(DocumentError, match="DOCTYPE"):
         parse_document(laughs.encode())
 

@@ -32,12 +32,15 @@ def _run(sch: Path, doc: str, cache: Path, **kw: object) -> list:
     return issues
 
 
-DOC = ('<r xmlns="urn:hl7-org:v3"><a code="1"/><a code="2"/>'
-       '<b value="2024-01-05"/><c>text</c></r>')
+DOC = '<r xmlns="urn:hl7-org:v3"><a code="1"/><a code="2"/><b value="2024-01-05"/><c>text</c></r>'
 
 
 def test_assert_report_value_of_name_and_xpath2(tmp_path: Path) -> None:
-    sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + """
+    sch = _write(
+        tmp_path,
+        "s.sch",
+        HEAD.format(attrs="")
+        + """
   <pattern id="p1">
     <rule context="h:a">
       <assert id="A1" role="error" test="@code = '1'"
@@ -50,8 +53,8 @@ def test_assert_report_value_of_name_and_xpath2(tmp_path: Path) -> None:
                     and matches(@value, '^\\d{4}')">date</assert>
     </rule>
   </pattern>
-</schema>""".replace('queryBinding="xslt2"',
-                     'queryBinding="xslt2" xmlns:xs="http://www.w3.org/2001/XMLSchema"'))
+</schema>""".replace('queryBinding="xslt2"', 'queryBinding="xslt2" xmlns:xs="http://www.w3.org/2001/XMLSchema"'),
+    )
     issues = _run(sch, DOC, tmp_path / "c")
     by_msg = {i.message: i for i in issues}
     assert "code of a is 2" in by_msg
@@ -64,7 +67,11 @@ def test_assert_report_value_of_name_and_xpath2(tmp_path: Path) -> None:
 
 
 def test_first_matching_rule_of_a_pattern_wins(tmp_path: Path) -> None:
-    sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + """
+    sch = _write(
+        tmp_path,
+        "s.sch",
+        HEAD.format(attrs="")
+        + """
   <pattern id="p">
     <rule context="h:a[@code='1']"><assert test="false()">first</assert></rule>
     <rule context="h:a"><assert test="false()">second</assert></rule>
@@ -72,31 +79,48 @@ def test_first_matching_rule_of_a_pattern_wins(tmp_path: Path) -> None:
   <pattern id="q">
     <rule context="h:a"><assert test="false()">other pattern</assert></rule>
   </pattern>
-</schema>""")
+</schema>""",
+    )
     messages = sorted(i.message for i in _run(sch, DOC, tmp_path / "c"))
     # a[1] fires "first" only; a[2] fires "second"; pattern q fires on both.
     assert messages == ["first", "other pattern", "other pattern", "second"]
 
 
 def test_includes_abstract_patterns_lets_and_extends(tmp_path: Path) -> None:
-    _write(tmp_path, "abstract/inSet.sch", """<pattern xmlns="http://purl.oclc.org/dsdl/schematron"
+    _write(
+        tmp_path,
+        "abstract/inSet.sch",
+        """<pattern xmlns="http://purl.oclc.org/dsdl/schematron"
         id="inSet" abstract="true">
       <rule context="$elt">
         <let name="v" value="@code"/>
         <assert test="$v = $allowed"
           >code <value-of select="$v"/> not in <value-of select="$label"/></assert>
       </rule>
-    </pattern>""")
-    _write(tmp_path, "include/codes.sch", """<pattern xmlns="http://purl.oclc.org/dsdl/schematron"
+    </pattern>""",
+    )
+    _write(
+        tmp_path,
+        "include/codes.sch",
+        """<pattern xmlns="http://purl.oclc.org/dsdl/schematron"
         id="codes" is-a="inSet">
       <param name="elt" value="h:a"/>
       <param name="allowed" value="$allowedCodes"/>
       <param name="label" value="'the set'"/>
-    </pattern>""")
-    _write(tmp_path, "include/base.sch", """<rule xmlns="http://purl.oclc.org/dsdl/schematron"
+    </pattern>""",
+    )
+    _write(
+        tmp_path,
+        "include/base.sch",
+        """<rule xmlns="http://purl.oclc.org/dsdl/schematron"
         abstract="true" id="hasText"
-        ><assert test="normalize-space(.) != ''">empty</assert></rule>""")
-    sch = _write(tmp_path, "s.sch", HEAD.format(attrs='defaultPhase="ph"') + """
+        ><assert test="normalize-space(.) != ''">empty</assert></rule>""",
+    )
+    sch = _write(
+        tmp_path,
+        "s.sch",
+        HEAD.format(attrs='defaultPhase="ph"')
+        + """
   <include href="abstract/inSet.sch"/>
   <include href="include/codes.sch"/>
   <phase id="ph"><active pattern="vars"/><active pattern="codes"/><active pattern="texts"/></phase>
@@ -107,7 +131,8 @@ def test_includes_abstract_patterns_lets_and_extends(tmp_path: Path) -> None:
   </pattern>
   <pattern id="inactive">
     <rule context="h:r"><assert test="false()">inactive</assert></rule></pattern>
-</schema>""")
+</schema>""",
+    )
     issues = _run(sch, DOC, tmp_path / "c")
     assert [i.message for i in issues] == ["code 2 not in the set"]
     assert issues[0].rule_id == "codes"
@@ -117,13 +142,22 @@ def test_includes_abstract_patterns_lets_and_extends(tmp_path: Path) -> None:
 
 
 def test_diagnostics_and_case_insensitive_include(tmp_path: Path) -> None:
-    _write(tmp_path, "Inc/Part.sch", """<pattern
+    _write(
+        tmp_path,
+        "Inc/Part.sch",
+        """<pattern
         xmlns="http://purl.oclc.org/dsdl/schematron" id="p"><rule context="h:c"
-        ><assert test="false()" diagnostics="d1">bad c</assert></rule></pattern>""")
-    sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + """
+        ><assert test="false()" diagnostics="d1">bad c</assert></rule></pattern>""",
+    )
+    sch = _write(
+        tmp_path,
+        "s.sch",
+        HEAD.format(attrs="")
+        + """
   <include href="inc/part.sch"/>
   <diagnostics><diagnostic id="d1">found <value-of select="."/></diagnostic></diagnostics>
-</schema>""")
+</schema>""",
+    )
     compiled = CompiledSchematron.load(sch, cache_dir=tmp_path / "c")
     svrl = compiled.run(DOC)
     assert "found text" in svrl
@@ -142,8 +176,12 @@ def test_missing_include_and_unknown_phase_are_clear_errors(tmp_path: Path) -> N
 
 
 def test_cache_is_keyed_by_content_of_every_included_file(tmp_path: Path) -> None:
-    inc = _write(tmp_path, "i.sch", """<pattern xmlns="http://purl.oclc.org/dsdl/schematron" id="p">
-      <rule context="h:c"><assert test="false()">v1</assert></rule></pattern>""")
+    inc = _write(
+        tmp_path,
+        "i.sch",
+        """<pattern xmlns="http://purl.oclc.org/dsdl/schematron" id="p">
+      <rule context="h:c"><assert test="false()">v1</assert></rule></pattern>""",
+    )
     sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + '<include href="i.sch"/></schema>')
     cache = tmp_path / "c"
     first = CompiledSchematron.load(sch, cache_dir=cache)

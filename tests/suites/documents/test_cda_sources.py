@@ -59,32 +59,39 @@ class FakeTarget:
 
 
 def _ref(rid: str, attachment: dict[str, Any]) -> dict[str, Any]:
-    return {"resourceType": "DocumentReference", "id": rid,
-            "subject": {"reference": "Patient/p1"}, "content": [{"attachment": attachment}]}
+    return {
+        "resourceType": "DocumentReference",
+        "id": rid,
+        "subject": {"reference": "Patient/p1"},
+        "content": [{"attachment": attachment}],
+    }
 
 
 def test_search_inline_and_raw_binary() -> None:
-    bundle = {"resourceType": "Bundle", "entry": [
-        {"resource": _ref("a", {"contentType": "application/xml",
-                                "data": base64.b64encode(CDA).decode()})},
-        {"resource": _ref("b", {"contentType": "application/xml", "url": "Binary/b1"})},
-        {"resource": _ref("c", {"contentType": "application/pdf", "url": "Binary/pdf"})},
-    ]}
-    http = FakeHttp({"/DocumentReference": (200, bundle, "application/fhir+json"),
-                     "Binary/b1": (200, CDA, "application/xml")})
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [
+            {"resource": _ref("a", {"contentType": "application/xml", "data": base64.b64encode(CDA).decode()})},
+            {"resource": _ref("b", {"contentType": "application/xml", "url": "Binary/b1"})},
+            {"resource": _ref("c", {"contentType": "application/pdf", "url": "Binary/pdf"})},
+        ],
+    }
+    http = FakeHttp(
+        {"/DocumentReference": (200, bundle, "application/fhir+json"), "Binary/b1": (200, CDA, "application/xml")}
+    )
     docs = collect_documents(FakeTarget({}, {}), http)
     assert [(d.name, d.content, d.subject) for d in docs] == [
-        ("DocumentReference/a", CDA, "Patient/p1"), ("DocumentReference/b", CDA, "Patient/p1")]
+        ("DocumentReference/a", CDA, "Patient/p1"),
+        ("DocumentReference/b", CDA, "Patient/p1"),
+    ]
     assert "Binary/pdf" not in http.calls  # a PDF is not a CDA document: never fetched
 
 
 def test_errors_are_source_errors(tmp_path: Path) -> None:
-    http = FakeHttp({"/DocumentReference/x": (404, {"resourceType": "OperationOutcome"},
-                                              "application/fhir+json")})
+    http = FakeHttp({"/DocumentReference/x": (404, {"resourceType": "OperationOutcome"}, "application/fhir+json")})
     with pytest.raises(SourceError, match="expected 200, got 404"):
         collect_documents(FakeTarget({"documents": ["x"]}, {}), http)
-    bad = FakeHttp({"/DocumentReference/y": (200, _ref("y", {"data": "%%%"}),
-                                             "application/fhir+json")})
+    bad = FakeHttp({"/DocumentReference/y": (200, _ref("y", {"data": "%%%"}), "application/fhir+json")})
     with pytest.raises(SourceError, match="not base64"):
         collect_documents(FakeTarget({"documents": ["y"]}, {}), bad)
     empty = tmp_path / "empty"

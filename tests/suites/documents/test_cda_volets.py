@@ -18,9 +18,7 @@ from homolog.suites.documents.volets import (
 
 
 @pytest.mark.parametrize(("template_id", "volet"), sorted(VOLET_TEMPLATE_IDS.items()))
-def test_every_mapped_volet_matches_the_ans_material(
-    template_id: str, volet: str, cda_root: Path
-) -> None:
+def test_every_mapped_volet_matches_the_ans_material(template_id: str, volet: str, cda_root: Path) -> None:
     """The volet has a schematron, and its templateId is named by the schematron sources
     (comments included) or declared by an ANS example of that volet."""
     versions = available_versions(cda_root / "schematrons", volet)

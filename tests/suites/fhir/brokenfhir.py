@@ -22,8 +22,7 @@ TOKEN_ENV = "HOMOLOG_TEST_BROKEN_FHIR_TOKEN"
 TOKEN = "broken-fhir-test-token"
 
 _PATIENTS = [
-    {"resourceType": "Patient", "id": f"p{i}", "name": [{"family": f"NOM{i}"}],
-     "birthDate": f"198{i}-01-01"}
+    {"resourceType": "Patient", "id": f"p{i}", "name": [{"family": f"NOM{i}"}], "birthDate": f"198{i}-01-01"}
     for i in range(5)
 ]
 
@@ -43,15 +42,29 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = urlsplit(self.path).path.removeprefix("/fhir")
         if path == "/metadata":
-            self._send(200, {"resourceType": "CapabilityStatement", "fhirVersion": "3.0.2",
-                             "kind": "instance", "format": ["xml"],
-                             "rest": [{"mode": "client", "resource": [{"type": "Practitioner"}]}]})
+            self._send(
+                200,
+                {
+                    "resourceType": "CapabilityStatement",
+                    "fhirVersion": "3.0.2",
+                    "kind": "instance",
+                    "format": ["xml"],
+                    "rest": [{"mode": "client", "resource": [{"type": "Practitioner"}]}],
+                },
+            )
             return
         parts = path.strip("/").split("/")
         if parts[0] in ("Patient", "Practitioner", "Organization") and len(parts) == 1:
             # _count is ignored and the bundle type is wrong.
-            self._send(200, {"resourceType": "Bundle", "type": "collection", "total": 5,
-                             "entry": [{"resource": p} for p in _PATIENTS]})
+            self._send(
+                200,
+                {
+                    "resourceType": "Bundle",
+                    "type": "collection",
+                    "total": 5,
+                    "entry": [{"resource": p} for p in _PATIENTS],
+                },
+            )
             return
         if parts[0] == "Patient" and len(parts) >= 2:
             # No meta.versionId, and the id echoed back is not the one asked for.
@@ -85,8 +98,9 @@ def broken_fhir_target(workdir: Path) -> Iterator[Path]:
         "base_urls": {"fhir": f"http://127.0.0.1:{port}/fhir"},
         "auth": {"fhir": {"type": "bearer", "token_env": TOKEN_ENV}},
         "data": {"patient_qualified": "p0", "practitioner": "x", "organization": "y"},
-        "settings": {"fhir": {"profiles": {"Patient": "https://hl7.fr/ig/fhir/core/"
-                                           "StructureDefinition/fr-core-patient-ins"}}},
+        "settings": {
+            "fhir": {"profiles": {"Patient": "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins"}}
+        },
     }
     path = workdir / "broken-target.yaml"
     path.write_text(yaml.safe_dump(target), encoding="utf-8")

@@ -40,26 +40,41 @@ def _free_port() -> int:
 
 def _patients(example: dict[str, Any]) -> list[dict[str, Any]]:
     """Synthetic FR Core patients made from the FR Core example's shape."""
-    people = [("MARTIN", "Jeanne", "female", "1979-03-28"),
-              ("BERNARD", "Paul", "male", "1962-11-05"),
-              ("PETIT", "Lucie", "female", "2001-07-14"),
-              ("DURAND", "Marc", "male", "1955-02-01"),
-              ("LEROY", "Anne", "female", "1990-09-30")]
+    people = [
+        ("MARTIN", "Jeanne", "female", "1979-03-28"),
+        ("BERNARD", "Paul", "male", "1962-11-05"),
+        ("PETIT", "Lucie", "female", "2001-07-14"),
+        ("DURAND", "Marc", "male", "1955-02-01"),
+        ("LEROY", "Anne", "female", "1990-09-30"),
+    ]
     out = []
     for i, (family, given, gender, birth) in enumerate(people):
         p = copy.deepcopy(example)
         p.pop("id", None)
         p.pop("text", None)
-        p["identifier"] = [{"use": "usual", "system": "urn:oid:1.2.250.1.999.1.1",
-                            "value": f"sekmet-{i}"}]
+        p["identifier"] = [{"use": "usual", "system": "urn:oid:1.2.250.1.999.1.1", "value": f"sekmet-{i}"}]
         p["extension"] = [e for e in p["extension"] if "identity-reliability" not in e["url"]] + [
-            {"url": FR + "fr-core-identity-reliability", "extension": [
-                {"url": "identityStatus", "valueCoding": {
-                    "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445",
-                    "code": "PROV"}}]}]
-        p["name"] = [{"extension": [{"url": FR + "fr-core-patient-birth-list-given-name",
-                                     "valueString": given}],
-                      "use": "official", "family": family, "given": [given]}]
+            {
+                "url": FR + "fr-core-identity-reliability",
+                "extension": [
+                    {
+                        "url": "identityStatus",
+                        "valueCoding": {
+                            "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445",
+                            "code": "PROV",
+                        },
+                    }
+                ],
+            }
+        ]
+        p["name"] = [
+            {
+                "extension": [{"url": FR + "fr-core-patient-birth-list-given-name", "valueString": given}],
+                "use": "official",
+                "family": family,
+                "given": [given],
+            }
+        ]
         p["gender"], p["birthDate"] = gender, birth
         out.append(p)
     return out
@@ -74,19 +89,35 @@ def sekmet_target(workdir: Path, examples: dict[str, dict[str, Any]]) -> Iterato
     port = _free_port()
     token = "sekmet-test-token"
     base = f"http://127.0.0.1:{port}/fhir"
-    (workdir / "settings.yaml").write_text(yaml.safe_dump({
-        "base_url": base, "host": "127.0.0.1", "port": port, "data_dir": str(workdir / "data"),
-        "server_auth": {"types": ["bearer"], "tokens": [token]},
-        "simulator": {"enabled": False},
-    }), encoding="utf-8")
+    (workdir / "settings.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "base_url": base,
+                "host": "127.0.0.1",
+                "port": port,
+                "data_dir": str(workdir / "data"),
+                "server_auth": {"types": ["bearer"], "tokens": [token]},
+                "simulator": {"enabled": False},
+            }
+        ),
+        encoding="utf-8",
+    )
     env = {**os.environ, "SEKMET_CONFIG": str(workdir / "settings.yaml")}
     log = (workdir / "sekmet.log").open("wb")
-    proc = subprocess.Popen([exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
-        client = httpx.Client(base_url=base, timeout=10, trust_env=False,
-                              headers={"Authorization": f"Bearer {token}",
-                                       "Accept": "application/fhir+json"})
+        client = httpx.Client(
+            base_url=base,
+            timeout=10,
+            trust_env=False,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"},
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -98,18 +129,18 @@ def sekmet_target(workdir: Path, examples: dict[str, dict[str, Any]]) -> Iterato
                 raise RuntimeError(f"sekmet did not start: see {workdir / 'sekmet.log'}")
             time.sleep(0.3)
         ids: dict[str, Any] = {}
-        for key, name in (("practitioner", "Practitioner-FRCorePractitionerExample.json"),
-                          ("organization", "Organization-FRCoreOrganizationExample.json")):
+        for key, name in (
+            ("practitioner", "Practitioner-FRCorePractitionerExample.json"),
+            ("organization", "Organization-FRCoreOrganizationExample.json"),
+        ):
             res = copy.deepcopy(examples[name])
             res.pop("id", None)
-            resp = client.post(f"/{res['resourceType']}", json=res,
-                               headers={"Content-Type": "application/fhir+json"})
+            resp = client.post(f"/{res['resourceType']}", json=res, headers={"Content-Type": "application/fhir+json"})
             resp.raise_for_status()
             ids[key] = resp.json()["id"]
         patient_ids = []
         for p in _patients(examples["Patient-FRCorePatientExample.json"]):
-            resp = client.post("/Patient", json=p,
-                               headers={"Content-Type": "application/fhir+json"})
+            resp = client.post("/Patient", json=p, headers={"Content-Type": "application/fhir+json"})
             resp.raise_for_status()
             patient_ids.append(resp.json()["id"])
         client.close()
@@ -118,8 +149,7 @@ def sekmet_target(workdir: Path, examples: dict[str, dict[str, Any]]) -> Iterato
             "system": {"name": "sekmet-fhir", "version": "0.1.1", "vendor": "PyPI sekmet-fhir"},
             "base_urls": {"fhir": base},
             "auth": {"fhir": {"type": "bearer", "token_env": TOKEN_ENV}},
-            "data": {"patient_qualified": patient_ids[0], "patient_unqualified": patient_ids[1],
-                     **ids},
+            "data": {"patient_qualified": patient_ids[0], "patient_unqualified": patient_ids[1], **ids},
             "settings": {"fhir": {"profiles": {"Patient": FR + "fr-core-patient-ins"}}},
         }
         path = workdir / "sekmet-target.yaml"

@@ -10,8 +10,7 @@ import yaml
 
 from homolog.testing import run_check, run_referential
 
-REFERENTIAL = Path(__file__).resolve().parents[3] / "referentials" / "fr-core-api" / \
-    "fr-core-api-1.0.0.yaml"
+REFERENTIAL = Path(__file__).resolve().parents[3] / "referentials" / "fr-core-api" / "fr-core-api-1.0.0.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +25,14 @@ def clean_run(
 def test_clean_sut_passes_every_api_check(clean_run: list[tuple[str, dict[str, Any]]]) -> None:
     assert len(clean_run) == 15
     assert len({rid for rid, _ in clean_run}) == 13
-    not_passed = [(rid, c["check"], c["verdict"], c.get("message"))
-                  for rid, c in clean_run if c["verdict"] != "passed"]
+    not_passed = [(rid, c["check"], c["verdict"], c.get("message")) for rid, c in clean_run if c["verdict"] != "passed"]
     assert not_passed == []
 
 
-def test_clean_sut_test_data_conform_to_fr_core(
-    clean_sut: Any, fhir_packages_env: None, tmp_path: Path
-) -> None:
-    res = run_check("fhir.profiles.resources_conform", clean_sut.target_path,
-                    tmp_path=tmp_path, params={"search": False})
+def test_clean_sut_test_data_conform_to_fr_core(clean_sut: Any, fhir_packages_env: None, tmp_path: Path) -> None:
+    res = run_check(
+        "fhir.profiles.resources_conform", clean_sut.target_path, tmp_path=tmp_path, params={"search": False}
+    )
     assert res.verdict == "passed", res.message
     assert any(p.name.endswith("fhir-validation.json") for p in res.evidence)
 
@@ -44,9 +41,7 @@ def _run(target: Path, tmp_path: Path, check_id: str, **params: Any) -> Any:
     return run_check(check_id, target, tmp_path=tmp_path, params=params)
 
 
-def test_no_operation_outcome_fails_error_checks(
-    refsut: Any, fhir_packages_env: None, tmp_path: Path
-) -> None:
+def test_no_operation_outcome_fails_error_checks(refsut: Any, fhir_packages_env: None, tmp_path: Path) -> None:
     sut = refsut(defects={"no-operation-outcome"})
     res = _run(sut.target_path, tmp_path, "fhir.errors.not_found")
     assert res.verdict == "failed"
@@ -56,14 +51,11 @@ def test_no_operation_outcome_fails_error_checks(
     assert "POST /fhir/Patient answered 4" in res.message and "text/plain" in res.message
 
 
-def test_patient_profile_broken_fails_profile_check(
-    refsut: Any, fhir_packages_env: None, tmp_path: Path
-) -> None:
+def test_patient_profile_broken_fails_profile_check(refsut: Any, fhir_packages_env: None, tmp_path: Path) -> None:
     sut = refsut(defects={"patient-profile-broken"})
     res = _run(sut.target_path, tmp_path, "fhir.profiles.resources_conform", search=False)
     assert res.verdict == "failed"
-    assert "Patient/pat-qual: error at Patient.name[0].given: maximum cardinality 1, found 2" \
-        in res.message
+    assert "Patient/pat-qual: error at Patient.name[0].given: maximum cardinality 1, found 2" in res.message
 
 
 @pytest.mark.parametrize("parameter", ["identifier", "family", "birthdate"])

@@ -22,12 +22,14 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 CASES: list[tuple[str, dict[str, Any], list[str]]] = [
-    ("fhir.metadata.capability_statement", {},
-     ["fhirVersion is '3.0.2'", "does not include JSON", "no rest entry with mode 'server'"]),
+    (
+        "fhir.metadata.capability_statement",
+        {},
+        ["fhirVersion is '3.0.2'", "does not include JSON", "no rest entry with mode 'server'"],
+    ),
     ("fhir.metadata.declares_resources", {}, ["Patient is not declared"]),
     ("fhir.metadata.declares_profiles", {}, ["Patient is not declared"]),
-    ("fhir.format.fhir_json", {},
-     ["content type application/json, expected application/fhir+json"]),
+    ("fhir.format.fhir_json", {}, ["content type application/json, expected application/fhir+json"]),
     ("fhir.rest.read", {}, ["returned id 'p0-other'", "expected 200, got 404"]),
     ("fhir.rest.vread", {}, ["no meta.versionId"]),
     ("fhir.search.searchset", {}, ["Bundle.type is 'collection'"]),

@@ -76,9 +76,7 @@ def test_search_order_settings_then_env_then_cache(
     env_dir.mkdir()
     settings_dir.mkdir()
     monkeypatch.setenv(ENV_VAR, str(env_dir))
-    assert default_search_path([settings_dir]) == [
-        settings_dir, env_dir, tmp_path / "home" / ".fhir" / "packages"
-    ]
+    assert default_search_path([settings_dir]) == [settings_dir, env_dir, tmp_path / "home" / ".fhir" / "packages"]
     shutil.copy(fr_core_tgz, env_dir)
     assert load_conformance(["hl7.fhir.fr.core#2.2.0"]).packages[0].source.parent == env_dir
     shutil.copy(fr_core_tgz, settings_dir)
@@ -86,9 +84,7 @@ def test_search_order_settings_then_env_then_cache(
     assert conf.packages[0].source.parent == settings_dir
 
 
-def test_missing_package_says_where_to_put_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_package_says_where_to_put_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "nowhere"))
     with pytest.raises(PackageNotFound) as info:

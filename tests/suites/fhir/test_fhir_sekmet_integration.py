@@ -25,8 +25,7 @@ from homolog.testing import run_referential
 
 pytestmark = pytest.mark.integration
 
-REFERENTIAL = Path(__file__).resolve().parents[3] / "referentials" / "fr-core-api" / \
-    "fr-core-api-1.0.0.yaml"
+REFERENTIAL = Path(__file__).resolve().parents[3] / "referentials" / "fr-core-api" / "fr-core-api-1.0.0.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -37,23 +36,19 @@ def sekmet(tmp_path_factory: pytest.TempPathFactory, fr_core: Conformance) -> It
         yield target
 
 
-def test_fr_core_api_findings_on_sekmet(
-    sekmet: Path, fhir_packages_env: None, tmp_path: Path
-) -> None:
+def test_fr_core_api_findings_on_sekmet(sekmet: Path, fhir_packages_env: None, tmp_path: Path) -> None:
     run = run_referential(REFERENTIAL, sekmet, tmp_path / "run")
     verdicts: dict[str, list[str]] = {}
     messages: dict[str, str] = {}
     for req in run["requirements"]:
         for c in req["checks"]:
             verdicts.setdefault(req["id"], []).append(c["verdict"])
-            messages[req["id"]] = (messages.get(req["id"], "") + (c.get("message") or ""))
+            messages[req["id"]] = messages.get(req["id"], "") + (c.get("message") or "")
     failed = {rid for rid, vs in verdicts.items() if "failed" in vs}
     assert failed == {"FRCORE-API-03", "FRCORE-API-12", "FRCORE-API-13"}, messages
     assert all(vs == ["passed"] * len(vs) for rid, vs in verdicts.items() if rid not in failed)
-    assert "does not list https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins" \
-        in messages["FRCORE-API-03"]
-    assert "gender outside its required value set: expected 400 or 422, got 201" \
-        in messages["FRCORE-API-12"]
+    assert (
+        "does not list https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins" in messages["FRCORE-API-03"]
+    )
+    assert "gender outside its required value set: expected 400 or 422, got 201" in messages["FRCORE-API-12"]
     assert "500 for PUT /fhir/Patient/" in messages["FRCORE-API-13"]
-
-

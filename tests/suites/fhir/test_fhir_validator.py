@@ -31,9 +31,7 @@ def _errors(issues: list[Issue]) -> list[Issue]:
     return [i for i in issues if i.is_error]
 
 
-def test_every_fr_core_example_validates_without_error(
-    validator: Validator, fr_core: Conformance
-) -> None:
+def test_every_fr_core_example_validates_without_error(validator: Validator, fr_core: Conformance) -> None:
     results = validate_examples(validator, fr_core)
     assert len(results) >= 30
     failing = {name: [str(e) for e in errs] for name, errs in results.items() if errs}
@@ -52,9 +50,7 @@ def test_mutation_corpus_precision_and_recall(validator: Validator, fr_core: Con
     assert score.precision >= 0.98, score.false_positives
 
 
-def test_generated_mutations_every_required_element_removed(
-    validator: Validator, fr_core: Conformance
-) -> None:
+def test_generated_mutations_every_required_element_removed(validator: Validator, fr_core: Conformance) -> None:
     mutations = generated_mutations(validator, fr_core)
     assert len(mutations) >= 40
     score = measure(validator, fr_core, mutations)
@@ -65,22 +61,19 @@ def test_cardinality_and_slice_minimum(validator: Validator, fr_core: Conformanc
     res = _example(fr_core, PATIENT)
     del res["extension"][0]  # birthPlace, 1..1 in fr-core-patient-ins
     errors = _errors(validator.validate(res, FR + "fr-core-patient-ins"))
-    assert any(e.code == "cardinality" and "birthPlace" in e.message
-               and e.location == "Patient.extension" for e in errors)
+    assert any(
+        e.code == "cardinality" and "birthPlace" in e.message and e.location == "Patient.extension" for e in errors
+    )
 
 
 def test_fixed_value_in_a_type_slice(validator: Validator, fr_core: Conformance) -> None:
     res = _example(fr_core, BMI)
     res["valueQuantity"]["code"] = "kg"
     errors = _errors(validator.validate(res))
-    assert [(e.code, e.location) for e in errors] == [
-        ("fixed", "Observation.valueQuantity.code")
-    ]
+    assert [(e.code, e.location) for e in errors] == [("fixed", "Observation.valueQuantity.code")]
 
 
-def test_closed_type_slicing_rejects_another_type(
-    validator: Validator, fr_core: Conformance
-) -> None:
+def test_closed_type_slicing_rejects_another_type(validator: Validator, fr_core: Conformance) -> None:
     res = _example(fr_core, BMI)
     del res["valueQuantity"]
     res["valueString"] = "28"
@@ -92,24 +85,17 @@ def test_pattern_on_a_value_sliced_identifier(validator: Validator, fr_core: Con
     res = _example(fr_core, PRACTITIONER)
     res["identifier"][0]["system"] = "https://rpps.esante.gouv.fr"  # now looks like an RPPS
     errors = _errors(validator.validate(res))
-    assert any(e.code == "pattern" and e.location == "Practitioner.identifier[0].type"
-               for e in errors)
+    assert any(e.code == "pattern" and e.location == "Practitioner.identifier[0].type" for e in errors)
 
 
-def test_extension_checked_against_its_own_definition(
-    validator: Validator, fr_core: Conformance
-) -> None:
+def test_extension_checked_against_its_own_definition(validator: Validator, fr_core: Conformance) -> None:
     res = _example(fr_core, PATIENT)
-    res["name"][0]["extension"][0] = {
-        "url": FR + "fr-core-patient-birth-list-given-name", "valueCoding": {"code": "x"}}
+    res["name"][0]["extension"][0] = {"url": FR + "fr-core-patient-birth-list-given-name", "valueCoding": {"code": "x"}}
     errors = _errors(validator.validate(res))
-    assert any(e.code == "type" and e.location.startswith("Patient.name[0].extension[0]")
-               for e in errors)
+    assert any(e.code == "type" and e.location.startswith("Patient.name[0].extension[0]") for e in errors)
 
 
-def test_unknown_extension_definition_is_information(
-    validator: Validator, fr_core: Conformance
-) -> None:
+def test_unknown_extension_definition_is_information(validator: Validator, fr_core: Conformance) -> None:
     res = _example(fr_core, PATIENT)
     issues = validator.validate(res)
     info = [i for i in issues if i.severity == "information" and i.code == "profile"]
@@ -122,15 +108,17 @@ def test_required_binding_error_extensible_warning_unknown_information(
     res = _example(fr_core, PATIENT)
     res["extension"][1]["extension"][0]["valueCoding"]["code"] = "QUAL"
     issues = validator.validate(res)
-    assert any(i.is_error and i.code == "binding" and "'QUAL' is not defined" in i.message
-               for i in issues)
+    assert any(i.is_error and i.code == "binding" and "'QUAL' is not defined" in i.message for i in issues)
     # Observation.code has an extensible binding to an R4 value set that is not loaded.
     bmi = validator.validate(_example(fr_core, BMI))
-    assert any(i.severity == "information" and "observation-vitalsignresult" in i.message
-               and "not loaded" in i.message for i in bmi)
+    assert any(
+        i.severity == "information" and "observation-vitalsignresult" in i.message and "not loaded" in i.message
+        for i in bmi
+    )
     uac = fr_core.examples()["Organization-hopitaltest-uac-4420-uac-01.json"]
-    assert any(i.severity == "warning" and i.code == "binding" and "extensible" in i.message
-               for i in validator.validate(uac))
+    assert any(
+        i.severity == "warning" and i.code == "binding" and "extensible" in i.message for i in validator.validate(uac)
+    )
 
 
 def test_fhirpath_invariant(validator: Validator, fr_core: Conformance) -> None:
@@ -147,7 +135,9 @@ def test_base_r4_structure_comes_first(validator: Validator, fr_core: Conformanc
     res["surnom"] = "Pierrot"
     errors = _errors(validator.validate(res))
     assert {(e.code, e.location) for e in errors} == {
-        ("structure", "Patient.birthDate"), ("structure", "Patient.surnom")}
+        ("structure", "Patient.birthDate"),
+        ("structure", "Patient.surnom"),
+    }
 
 
 def test_reference_target_type(validator: Validator, fr_core: Conformance) -> None:
@@ -170,8 +160,12 @@ def test_operation_outcome_shape(validator: Validator, fr_core: Conformance) -> 
     res["gender"] = "homme"
     oo = to_operation_outcome(_errors(validator.validate(res)))
     assert oo["resourceType"] == "OperationOutcome"
-    assert oo["issue"] == [{
-        "severity": "error", "code": "code-invalid", "expression": ["Patient.gender"],
-        "diagnostics": "homme is not in value set https://hl7.fr/ig/fhir/core/ValueSet/"
-                       "fr-core-vs-patient-gender|2.2.0 (required binding)",
-    }]
+    assert oo["issue"] == [
+        {
+            "severity": "error",
+            "code": "code-invalid",
+            "expression": ["Patient.gender"],
+            "diagnostics": "homme is not in value set https://hl7.fr/ig/fhir/core/ValueSet/"
+            "fr-core-vs-patient-gender|2.2.0 (required binding)",
+        }
+    ]

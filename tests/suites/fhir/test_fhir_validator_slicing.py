@@ -19,21 +19,41 @@ def _el(eid: str, lo: int, hi: str, **extra: Any) -> dict[str, Any]:
 
 
 PROFILE: dict[str, Any] = {
-    "resourceType": "StructureDefinition", "url": URL, "version": "0.0.1", "type": "Patient",
-    "kind": "resource", "derivation": "constraint",
-    "snapshot": {"element": [
-        _el("Patient", 0, "*"),
-        _el("Patient.identifier", 0, "*", type=[{"code": "Identifier"}],
-            slicing={"discriminator": [{"type": "exists", "path": "period"}], "rules": "closed"}),
-        _el("Patient.identifier:dated", 1, "1", type=[{"code": "Identifier"}]),
-        _el("Patient.identifier:dated.period", 1, "1", type=[{"code": "Period"}]),
-        _el("Patient.identifier:undated", 0, "*", type=[{"code": "Identifier"}]),
-        _el("Patient.identifier:undated.period", 0, "0", type=[{"code": "Period"}]),
-        _el("Patient.extension", 0, "*", type=[{"code": "Extension"}],
-            slicing={"discriminator": [{"type": "profile", "path": "$this"}], "rules": "closed"}),
-        _el("Patient.extension:birthList", 0, "1", type=[{
-            "code": "Extension", "profile": [FR + "fr-core-patient-birth-list-given-name"]}]),
-    ]},
+    "resourceType": "StructureDefinition",
+    "url": URL,
+    "version": "0.0.1",
+    "type": "Patient",
+    "kind": "resource",
+    "derivation": "constraint",
+    "snapshot": {
+        "element": [
+            _el("Patient", 0, "*"),
+            _el(
+                "Patient.identifier",
+                0,
+                "*",
+                type=[{"code": "Identifier"}],
+                slicing={"discriminator": [{"type": "exists", "path": "period"}], "rules": "closed"},
+            ),
+            _el("Patient.identifier:dated", 1, "1", type=[{"code": "Identifier"}]),
+            _el("Patient.identifier:dated.period", 1, "1", type=[{"code": "Period"}]),
+            _el("Patient.identifier:undated", 0, "*", type=[{"code": "Identifier"}]),
+            _el("Patient.identifier:undated.period", 0, "0", type=[{"code": "Period"}]),
+            _el(
+                "Patient.extension",
+                0,
+                "*",
+                type=[{"code": "Extension"}],
+                slicing={"discriminator": [{"type": "profile", "path": "$this"}], "rules": "closed"},
+            ),
+            _el(
+                "Patient.extension:birthList",
+                0,
+                "1",
+                type=[{"code": "Extension", "profile": [FR + "fr-core-patient-birth-list-given-name"]}],
+            ),
+        ]
+    },
 }
 
 
@@ -58,7 +78,8 @@ def test_exists_discriminator(synthetic: Validator) -> None:
     assert [i for i in ok if i.is_error] == []
     missing = synthetic.validate(_patient(identifier=[UNDATED]), URL)
     assert [(i.code, i.message) for i in missing if i.is_error] == [
-        ("cardinality", "slice 'dated': minimum cardinality 1, found 0")]
+        ("cardinality", "slice 'dated': minimum cardinality 1, found 0")
+    ]
 
 
 def test_profile_discriminator_and_closed_slicing(synthetic: Validator) -> None:
@@ -66,5 +87,6 @@ def test_profile_discriminator_and_closed_slicing(synthetic: Validator) -> None:
     assert [i for i in ok if i.is_error] == []
     wrong = {"url": FR + "fr-core-patient-birth-list-given-name", "valueInteger": 3}
     bad = synthetic.validate(_patient(identifier=[DATED], extension=[wrong]), URL)
-    assert any(i.code == "slice" and i.location == "Patient.extension[0]"
-               and "closed slicing" in i.message for i in bad)
+    assert any(
+        i.code == "slice" and i.location == "Patient.extension[0]" and "closed slicing" in i.message for i in bad
+    )

@@ -34,19 +34,20 @@ def _ident(case: tuple[Any, ...]) -> str:
     return f"{case[0]}{''.join(f'-{v}' for v in case[1].values())}"
 
 
-@pytest.mark.parametrize(("check_id", "params"),
-                         [(c[0], c[1]) for c in CASES] + CLEAN_ONLY,
-                         ids=[_ident(c) for c in CASES] + [_ident(c) for c in CLEAN_ONLY])
-def test_passes_on_clean_sut(clean_sut: Any, tmp_path: Path, check_id: str,
-                             params: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("check_id", "params"),
+    [(c[0], c[1]) for c in CASES] + CLEAN_ONLY,
+    ids=[_ident(c) for c in CASES] + [_ident(c) for c in CLEAN_ONLY],
+)
+def test_passes_on_clean_sut(clean_sut: Any, tmp_path: Path, check_id: str, params: dict[str, Any]) -> None:
     res = run_check(check_id, clean_sut.target_path, tmp_path=tmp_path, params=params)
     assert res.verdict == "passed", res.message
 
 
-@pytest.mark.parametrize(("check_id", "params", "defect"), CASES,
-                         ids=[f"{_ident(c)}-{c[2]}" for c in CASES])
-def test_fails_with_its_defect(refsut: Callable[..., Any], tmp_path: Path, check_id: str,
-                               params: dict[str, Any], defect: str) -> None:
+@pytest.mark.parametrize(("check_id", "params", "defect"), CASES, ids=[f"{_ident(c)}-{c[2]}" for c in CASES])
+def test_fails_with_its_defect(
+    refsut: Callable[..., Any], tmp_path: Path, check_id: str, params: dict[str, Any], defect: str
+) -> None:
     sut = refsut(defects={defect})
     res = run_check(check_id, sut.target_path, tmp_path=tmp_path, params=params)
     assert res.verdict == "failed", res.message
@@ -60,8 +61,7 @@ def test_wrong_key_failure_names_the_ins(refsut: Callable[..., Any], tmp_path: P
     assert "accepted INS" in (res.message or "")
 
 
-def test_no_operation_outcome_fails_the_refusal_check(refsut: Callable[..., Any],
-                                                      tmp_path: Path) -> None:
+def test_no_operation_outcome_fails_the_refusal_check(refsut: Callable[..., Any], tmp_path: Path) -> None:
     sut = refsut(defects={"no-operation-outcome"})
     res = run_check("identity.ins.wrong_key_refused", sut.target_path, tmp_path=tmp_path)
     assert res.verdict == "failed"
@@ -109,8 +109,7 @@ def test_status_history_in_auditevents(refsut: Callable[..., Any], tmp_path: Pat
     assert "auditevent" in (res.message or "")
 
 
-def test_status_history_where_the_sut_has_none_is_an_error(clean_sut: Any,
-                                                            tmp_path: Path) -> None:
+def test_status_history_where_the_sut_has_none_is_an_error(clean_sut: Any, tmp_path: Path) -> None:
     """The reference SUT serves no Provenance: the check cannot decide, it does not pass."""
     target = _with_history(clean_sut, tmp_path, "provenance")
     res = run_check("identity.status.historised", target, tmp_path=tmp_path)

@@ -22,11 +22,13 @@ CHECK = "identity.national_ids.valid"
 
 _RESOURCES = {
     "/fhir/Practitioner/p1": {
-        "resourceType": "Practitioner", "id": "p1",
+        "resourceType": "Practitioner",
+        "id": "p1",
         "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.1", "value": "810000000001"}],
     },
     "/fhir/Organization/o1": {
-        "resourceType": "Organization", "id": "o1",
+        "resourceType": "Organization",
+        "id": "o1",
         "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.2", "value": "1750000002"}],
     },
 }
@@ -35,8 +37,9 @@ _RESOURCES = {
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         res = _RESOURCES.get(self.path.split("?")[0])
-        body = json.dumps(res or {"resourceType": "OperationOutcome", "issue": [
-            {"severity": "error", "code": "not-found"}]}).encode()
+        body = json.dumps(
+            res or {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
+        ).encode()
         self.send_response(200 if res else 404)
         self.send_header("Content-Type", "application/fhir+json")
         self.send_header("Content-Length", str(len(body)))
@@ -54,13 +57,18 @@ def bad_ids_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     thread.start()
     monkeypatch.setenv("HOMOLOG_TEST_TOKEN", "t0ken-for-tests")
     target = tmp_path / "target.yaml"
-    target.write_text(yaml.safe_dump({
-        "format": "homolog.target/1",
-        "system": {"name": "bad identifiers", "version": "0", "vendor": "tests"},
-        "base_urls": {"fhir": f"http://127.0.0.1:{server.server_address[1]}/fhir"},
-        "auth": {"fhir": {"type": "bearer", "token_env": "HOMOLOG_TEST_TOKEN"}},
-        "data": {"practitioner": "p1", "organization": "o1"},
-    }), encoding="utf-8")
+    target.write_text(
+        yaml.safe_dump(
+            {
+                "format": "homolog.target/1",
+                "system": {"name": "bad identifiers", "version": "0", "vendor": "tests"},
+                "base_urls": {"fhir": f"http://127.0.0.1:{server.server_address[1]}/fhir"},
+                "auth": {"fhir": {"type": "bearer", "token_env": "HOMOLOG_TEST_TOKEN"}},
+                "data": {"practitioner": "p1", "organization": "o1"},
+            }
+        ),
+        encoding="utf-8",
+    )
     try:
         yield target
     finally:
@@ -75,8 +83,7 @@ def test_bad_idnatps_key_fails(bad_ids_target: Path, tmp_path: Path) -> None:
     assert "Organization" not in (res.message or "")  # 1 + FINESS 750000002 is valid
 
 
-def test_bad_key_is_a_warning_on_declared_test_data(bad_ids_target: Path,
-                                                    tmp_path: Path) -> None:
+def test_bad_key_is_a_warning_on_declared_test_data(bad_ids_target: Path, tmp_path: Path) -> None:
     doc = yaml.safe_load(bad_ids_target.read_text(encoding="utf-8"))
     doc["settings"] = {"identity": {"test_data": True}}
     bad_ids_target.write_text(yaml.safe_dump(doc), encoding="utf-8")

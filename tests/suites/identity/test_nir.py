@@ -26,8 +26,9 @@ def test_published_ins_fields() -> None:
     assert (f.year, f.month, f.department + f.commune, f.key) == ("79", "03", "51215", "89")
 
 
-@pytest.mark.parametrize("ins", ["279035121518988", "279035121518900", "27903512151898",
-                                 "2790351215189890", "279035I21518989", ""])
+@pytest.mark.parametrize(
+    "ins", ["279035121518988", "279035121518900", "27903512151898", "2790351215189890", "279035I21518989", ""]
+)
 def test_altered_ins_are_refused(ins: str) -> None:
     assert not is_valid_nir(ins)
 

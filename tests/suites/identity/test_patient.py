@@ -27,8 +27,9 @@ def test_status_round_trip(status: str) -> None:
 def test_only_qualified_uses_fr_core_vali() -> None:
     # FR Core fr-core-1: identityStatus VALI implies an official INS.
     for status, code in (("VALI", "VIDE"), ("QUAL", "VALI")):
-        patient = p.build_patient(family="X", given="A", birth_date="1979-03-28",
-                                  gender="female", birthplace="51215", status=None)
+        patient = p.build_patient(
+            family="X", given="A", birth_date="1979-03-28", gender="female", birthplace="51215", status=None
+        )
         mark_reliability(patient, status)
         assert p.identity_status(patient) == code
 
@@ -50,8 +51,12 @@ def test_accessors_read_the_fr_core_shape() -> None:
 
 
 def test_accessors_survive_hostile_json() -> None:
-    hostile = {"resourceType": "Patient", "extension": "x", "name": [1, {"use": "official"}],
-               "identifier": [None, {"system": 5}]}
+    hostile = {
+        "resourceType": "Patient",
+        "extension": "x",
+        "name": [1, {"use": "official"}],
+        "identifier": [None, {"system": 5}],
+    }
     assert p.birth_name(hostile) is None
     assert p.birthplace_insee(hostile) is None
     assert p.identity_status(hostile) is None

@@ -27,11 +27,14 @@ def test_every_requirement_is_checked_or_attested_with_valid_params() -> None:
 
 def test_clean_sut_passes_every_automated_requirement(clean_sut: Any, tmp_path: Path) -> None:
     # Robustness and the banner have their own tests (slow: 200 requests, Chromium).
-    run = run_referential(REF, clean_sut.target_path, tmp_path / "run",
-                          extra_args=["-k", "not robustness and not banner"])
+    run = run_referential(
+        REF, clean_sut.target_path, tmp_path / "run", extra_args=["-k", "not robustness and not banner"]
+    )
     verdicts = {r["id"]: r["verdict"] for r in run["requirements"]}
     assert verdicts["INS-RNIV-08"] == "manual"
-    checked = {k: v for k, v in verdicts.items()
-               if k not in ("INS-RNIV-06", "INS-RNIV-07", "INS-RNIV-08", "INS-RNIV-09",
-                            "INS-RNIV-10")}
+    checked = {
+        k: v
+        for k, v in verdicts.items()
+        if k not in ("INS-RNIV-06", "INS-RNIV-07", "INS-RNIV-08", "INS-RNIV-09", "INS-RNIV-10")
+    }
     assert checked and all(v == "passed" for v in checked.values()), verdicts

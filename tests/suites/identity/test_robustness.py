@@ -18,16 +18,14 @@ def _evidence(res: Any, name: str) -> Any:
 
 
 def test_clean_sut_survives_200_malformed_identities(clean_sut: Any, tmp_path: Path) -> None:
-    res = run_check(CHECK, clean_sut.target_path, tmp_path=tmp_path,
-                    params={"examples": 200, "seed": 7})
+    res = run_check(CHECK, clean_sut.target_path, tmp_path=tmp_path, params={"examples": 200, "seed": 7})
     assert res.verdict == "passed", res.message
     summary = _evidence(res, "robustness-summary.json")
     assert summary["sent"] >= 200
     assert "5xx" not in summary["status_classes"]
 
 
-def test_unchecked_key_is_caught_and_replays_with_the_same_seed(
-        refsut: Callable[..., Any], tmp_path: Path) -> None:
+def test_unchecked_key_is_caught_and_replays_with_the_same_seed(refsut: Callable[..., Any], tmp_path: Path) -> None:
     runs = []
     for i in range(2):
         # a fresh SUT each time: the first run's accepted patients would make the
@@ -35,8 +33,7 @@ def test_unchecked_key_is_caught_and_replays_with_the_same_seed(
         sut = refsut(defects={"ins-key-unchecked"})
         out = tmp_path / f"r{i}"
         out.mkdir()
-        runs.append(run_check(CHECK, sut.target_path, tmp_path=out,
-                              params={"examples": 80, "seed": 11}))
+        runs.append(run_check(CHECK, sut.target_path, tmp_path=out, params={"examples": 80, "seed": 11}))
     assert [r.verdict for r in runs] == ["failed", "failed"]
     assert "accepted invalid INS" in (runs[0].message or "")
     first, second = (_evidence(r, "robustness-failures.json") for r in runs)

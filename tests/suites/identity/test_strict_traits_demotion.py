@@ -26,8 +26,9 @@ RELIABILITY = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-
 
 def _demote(patient: dict[str, Any]) -> None:
     patient["extension"] = [e for e in patient.get("extension", []) if e.get("url") != RELIABILITY]
-    patient["extension"].append({"url": RELIABILITY, "extension": [
-        {"url": "identityStatus", "valueCoding": {"code": "PROV"}}]})
+    patient["extension"].append(
+        {"url": RELIABILITY, "extension": [{"url": "identityStatus", "valueCoding": {"code": "PROV"}}]}
+    )
     patient["identifier"] = []  # a provisional identity no longer exposes its INS
 
 
@@ -58,8 +59,10 @@ class _Demoting(BaseHTTPRequestHandler):
         if versions is None:
             self._send(404, {"resourceType": "OperationOutcome", "issue": [{"code": "not-found"}]})
         elif len(parts) == 4:
-            self._send(200, {"resourceType": "Bundle", "type": "history",
-                             "entry": [{"resource": v} for v in reversed(versions)]})
+            self._send(
+                200,
+                {"resourceType": "Bundle", "type": "history", "entry": [{"resource": v} for v in reversed(versions)]},
+            )
         else:
             self._send(200, versions[-1])
 
@@ -84,20 +87,26 @@ class _Demoting(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(params=[True, False], ids=["historised", "overwritten"])
-def demoting_target(request: pytest.FixtureRequest, tmp_path: Path,
-                    monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, bool]]:
+def demoting_target(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Path, bool]]:
     handler = type("Handler", (_Demoting,), {"historise": request.param, "store": {}})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("HOMOLOG_TEST_TOKEN", "t0ken-for-tests")
     target = tmp_path / "target.yaml"
-    target.write_text(yaml.safe_dump({
-        "format": "homolog.target/1",
-        "system": {"name": "demoting FHIR", "version": "0", "vendor": "tests"},
-        "base_urls": {"fhir": f"http://127.0.0.1:{server.server_address[1]}/fhir"},
-        "auth": {"fhir": {"type": "bearer", "token_env": "HOMOLOG_TEST_TOKEN"}},
-        "settings": {"identity": {"accepted_ins_oids": ["1.2.250.1.213.1.4.10"]}},
-    }), encoding="utf-8")
+    target.write_text(
+        yaml.safe_dump(
+            {
+                "format": "homolog.target/1",
+                "system": {"name": "demoting FHIR", "version": "0", "vendor": "tests"},
+                "base_urls": {"fhir": f"http://127.0.0.1:{server.server_address[1]}/fhir"},
+                "auth": {"fhir": {"type": "bearer", "token_env": "HOMOLOG_TEST_TOKEN"}},
+                "settings": {"identity": {"accepted_ins_oids": ["1.2.250.1.213.1.4.10"]}},
+            }
+        ),
+        encoding="utf-8",
+    )
     try:
         yield target, request.param
     finally:
@@ -105,11 +114,9 @@ def demoting_target(request: pytest.FixtureRequest, tmp_path: Path,
         server.server_close()
 
 
-def test_demotion_passes_only_when_historised(demoting_target: tuple[Path, bool],
-                                              tmp_path: Path) -> None:
+def test_demotion_passes_only_when_historised(demoting_target: tuple[Path, bool], tmp_path: Path) -> None:
     target, historised = demoting_target
-    res = run_check("identity.traits.strict_readonly", target, tmp_path=tmp_path,
-                    params={"trait": "birth_name"})
+    res = run_check("identity.traits.strict_readonly", target, tmp_path=tmp_path, params={"trait": "birth_name"})
     if historised:
         assert res.verdict == "passed", res.message
     else:

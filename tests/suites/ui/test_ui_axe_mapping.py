@@ -15,7 +15,11 @@ def audit(page: str, **outcomes: str) -> PageAudit:
     tests = {"image_alt": ("1.1.1",), "color_contrast": ("3.2.1",), "html_has_lang": ("8.3.1",)}
     rules = {
         name.replace("_", "-"): RuleResult(
-            name.replace("_", "-"), outcome, tests[name], help="h", total=1,  # type: ignore[arg-type]
+            name.replace("_", "-"),
+            outcome,
+            tests[name],
+            help="h",
+            total=1,  # type: ignore[arg-type]
             nodes=({"target": ["img.logo"]},),
         )
         for name, outcome in outcomes.items()

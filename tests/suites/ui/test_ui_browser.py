@@ -34,9 +34,13 @@ def other_ca(path: Path) -> Path:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unrelated test CA")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -75,9 +79,7 @@ def test_certificate_from_another_ca_is_not_pinned(clean_sut: Any, tmp_path: Pat
     assert "TLS verification of 127.0.0.1" in trust.failures[0]
 
 
-def test_verify_false_is_the_only_way_to_ignore_certificate_errors(
-    clean_sut: Any, tmp_path: Path
-) -> None:
+def test_verify_false_is_the_only_way_to_ignore_certificate_errors(clean_sut: Any, tmp_path: Path) -> None:
     target = load_target(retarget(clean_sut, tmp_path, {"verify": False}))
     trust = target_tls_trust(target, target.base_urls.values())
     assert trust.ignore_https_errors and not trust.spki_pins
@@ -95,9 +97,10 @@ def test_ui_check_errors_when_the_ca_does_not_match(clean_sut: Any, tmp_path: Pa
 @pytest.mark.browser
 def test_remote_browser_server(a11y_target: Path, tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", "0",
-         "--unsafe"],
-        stdout=subprocess.PIPE, text=True, start_new_session=True,
+        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", "0", "--unsafe"],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         assert proc.stdout is not None
@@ -108,10 +111,12 @@ def test_remote_browser_server(a11y_target: Path, tmp_path: Path) -> None:
         old = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
-            bad = run_check("ui.keyboard.no_trap", a11y_target, tmp_path=tmp_path,
-                            params={"pages": ["kb_trap"], "login": False})
-            good = run_check("ui.keyboard.no_trap", a11y_target, tmp_path=tmp_path,
-                             params={"pages": ["kb_trap_ok"], "login": False})
+            bad = run_check(
+                "ui.keyboard.no_trap", a11y_target, tmp_path=tmp_path, params={"pages": ["kb_trap"], "login": False}
+            )
+            good = run_check(
+                "ui.keyboard.no_trap", a11y_target, tmp_path=tmp_path, params={"pages": ["kb_trap_ok"], "login": False}
+            )
         finally:
             for k, v in old.items():
                 if v is None:
@@ -153,8 +158,7 @@ def test_trace_sanitising_drops_the_injected_library_source() -> None:
     source = 'var axe = {version: "4.14.1", note: "é"};' * 100
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w") as z:
-        z.writestr("trace.trace", json.dumps({"method": "addScriptTag", "content": source},
-                                             ensure_ascii=False))
+        z.writestr("trace.trace", json.dumps({"method": "addScriptTag", "content": source}, ensure_ascii=False))
     data = sanitize_trace(raw.getvalue(), [], omit={source: "axe-core source"})
     text = zipfile.ZipFile(io.BytesIO(data)).read("trace.trace").decode()
     assert "[omitted: axe-core source]" in text and "var axe" not in text

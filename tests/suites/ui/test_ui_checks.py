@@ -40,25 +40,22 @@ def axe_only_referential(tmp_path: Path) -> Path:
 
 
 def check_verdicts(run: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {
-        (req["id"], chk["check"]): chk
-        for req in run["requirements"]
-        for chk in req.get("checks") or []
-    }
+    return {(req["id"], chk["check"]): chk for req in run["requirements"] for chk in req.get("checks") or []}
 
 
 def test_clean_sut_passes_every_automated_rgaa_criterion(clean_sut: Any, tmp_path: Path) -> None:
     run = run_referential(RGAA, clean_sut.target_path, tmp_path / "run")
     results = check_verdicts(run)
     assert len({rid for rid, _ in results}) == 31
-    bad = {k: (v["verdict"], v.get("message")) for k, v in results.items()
-           if v["verdict"] not in ("passed", "skipped")}
+    bad = {k: (v["verdict"], v.get("message")) for k, v in results.items() if v["verdict"] not in ("passed", "skipped")}
     assert bad == {}
     for crit in ("1.1", "3.2", "8.3", "8.5", "11.1"):
         assert results[(f"RGAA-{crit}", "ui.a11y.rgaa_criterion")]["verdict"] == "passed"
-    for rid, check in (("RGAA-7.3", "ui.keyboard.tab_reachable"),
-                       ("RGAA-10.7", "ui.keyboard.focus_visible"),
-                       ("RGAA-12.9", "ui.keyboard.no_trap")):
+    for rid, check in (
+        ("RGAA-7.3", "ui.keyboard.tab_reachable"),
+        ("RGAA-10.7", "ui.keyboard.focus_visible"),
+        ("RGAA-12.9", "ui.keyboard.no_trap"),
+    ):
         assert results[(rid, check)]["verdict"] == "passed"
     # A skip is a criterion with nothing to test on these pages, said as such.
     for (rid, _), v in results.items():
@@ -128,11 +125,16 @@ def known_pages_referential(tmp_path: Path) -> Path:
                 "text": f"{check} on {page}",
                 "level": "exigence",
                 "source": {"document": "homolog tests"},
-                "checks": [{
-                    "check": check,
-                    "with": {"pages": [page], "login": False,
-                             **({"criterion": "3.2"} if check.startswith("ui.a11y") else {})},
-                }],
+                "checks": [
+                    {
+                        "check": check,
+                        "with": {
+                            "pages": [page],
+                            "login": False,
+                            **({"criterion": "3.2"} if check.startswith("ui.a11y") else {}),
+                        },
+                    }
+                ],
             }
             for rid, check, page in cases
         ],

@@ -53,9 +53,7 @@ def test_defect_page_fails_exactly_its_criterion(page: Any, a11y_base_url: str, 
 
 
 @pytest.mark.parametrize("name", sorted(DEFECTS))
-def test_accessible_twin_passes_every_automated_criterion(
-    page: Any, a11y_base_url: str, name: str
-) -> None:
+def test_accessible_twin_passes_every_automated_criterion(page: Any, a11y_base_url: str, name: str) -> None:
     result = verdicts(audit(page, a11y_base_url, DEFECTS[name].twin_path))
     assert set(result.values()) <= {"passed", "not_applicable"}, result
     assert result[DEFECTS[name].criterion] == "passed"
@@ -97,8 +95,6 @@ def test_walk_finds_the_trap(page: Any, a11y_base_url: str) -> None:
     assert not good.trap and not good.truncated and len(good.stops) == 3
 
 
-def test_walk_goes_through_a_frame_without_calling_it_a_trap(
-    page: Any, a11y_base_url: str
-) -> None:
+def test_walk_goes_through_a_frame_without_calling_it_a_trap(page: Any, a11y_base_url: str) -> None:
     result = walk(page, a11y_base_url, "/frame-without-title-ok.html")
     assert not result.trap and not result.truncated
