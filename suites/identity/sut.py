@@ -13,14 +13,14 @@ from typing import Any
 
 from homolog import CheckError, CheckFailed
 
-from .nir import with_key
-from .oids import INS_OIDS
-from .patient import (
+from .fr_core_patient import (
     build_patient,
     bundle_resources,
     ins_identifiers,
     set_identity_status,
 )
+from .nir import with_key
+from .oids import INS_OIDS
 from .settings import IdentitySettings
 
 __all__ = [

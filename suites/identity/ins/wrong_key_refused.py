@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from homolog import Params, check, fail
 
-from .nir import nir_key
-from .patient import birth_name
-from .settings import load_identity_settings
-from .sut import (
+from ..fr_core_patient import birth_name
+from ..nir import nir_key
+from ..settings import load_identity_settings
+from ..sut import (
     create_patient,
     delete_patient,
     fresh_test_nir,

@@ -6,9 +6,9 @@ from typing import Any
 
 from homolog import check, fail
 
-from .nir import with_key
-from .settings import load_identity_settings
-from .sut import optional_datum, search_all
+from ..nir import with_key
+from ..settings import load_identity_settings
+from ..sut import optional_datum, search_all
 
 __all__ = ["search_by_ins_exact"]
 

@@ -6,9 +6,7 @@ from typing import Any
 
 from homolog import CheckError, check, fail
 
-from .nir import check_nir
-from .oids import INS_C, INS_OIDS, ins_oid_acceptable, oid_from_system
-from .patient import (
+from ..fr_core_patient import (
     EXT_IDENTITY_RELIABILITY,
     birth_given_names,
     birth_name,
@@ -17,8 +15,10 @@ from .patient import (
     ins_identifiers,
     official_name,
 )
-from .settings import load_identity_settings
-from .sut import optional_datum, read_patient, rniv_status
+from ..nir import check_nir
+from ..oids import INS_C, INS_OIDS, ins_oid_acceptable, oid_from_system
+from ..settings import load_identity_settings
+from ..sut import optional_datum, read_patient, rniv_status
 
 __all__ = ["qualified_patient_shape"]
 

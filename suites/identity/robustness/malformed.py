@@ -9,12 +9,12 @@ from pydantic import Field
 
 from homolog import CheckError, Params, check, fail
 
-from .nir import is_valid_nir
-from .oids import ins_oid_acceptable
-from .patient import build_patient
-from .settings import load_identity_settings
-from .strategies import malformed_identities
-from .sut import body_json, create_patient, delete_patient, ins_values, mark_reliability
+from ..fr_core_patient import build_patient
+from ..nir import is_valid_nir
+from ..oids import ins_oid_acceptable
+from ..settings import load_identity_settings
+from ..strategies import malformed_identities
+from ..sut import body_json, create_patient, delete_patient, ins_values, mark_reliability
 
 __all__ = ["RobustnessParams", "malformed_identities_handled"]
 

@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from homolog import CheckError, Params, check, fail
 
-from .patient import EXT_BIRTH_GIVEN_NAMES, EXT_BIRTH_PLACE, EXT_INSEE_CODE, official_name
-from .settings import IdentitySettings, load_identity_settings
-from .sut import (
+from ..fr_core_patient import EXT_BIRTH_GIVEN_NAMES, EXT_BIRTH_PLACE, EXT_INSEE_CODE, official_name
+from ..settings import IdentitySettings, load_identity_settings
+from ..sut import (
     count_history_records,
     create_patient,
     delete_patient,

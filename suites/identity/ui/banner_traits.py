@@ -8,9 +8,9 @@ from typing import Any
 
 from homolog import CheckError, check, fail
 
-from .patient import birth_given_names, birth_name
-from .settings import load_identity_settings
-from .sut import read_patient, rniv_status
+from ..fr_core_patient import birth_given_names, birth_name
+from ..settings import load_identity_settings
+from ..sut import read_patient, rniv_status
 
 __all__ = ["banner_shows_traits", "date_matches", "normalise", "sex_matches"]
 

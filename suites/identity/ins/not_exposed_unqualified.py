@@ -6,8 +6,8 @@ from typing import Any
 
 from homolog import CheckError, Params, check, fail
 
-from .settings import load_identity_settings
-from .sut import (
+from ..settings import load_identity_settings
+from ..sut import (
     create_patient,
     delete_patient,
     ins_values,

@@ -7,8 +7,8 @@ from typing import Any
 
 from homolog import CheckError, check, fail
 
-from .settings import load_identity_settings
-from .sut import (
+from ..settings import load_identity_settings
+from ..sut import (
     count_history_records,
     create_patient,
     delete_patient,

@@ -7,7 +7,7 @@ from typing import Any
 
 from homolog import CheckError, check, fail
 
-from .national_ids import (
+from ..idnat import (
     IDNATPS_OID,
     IDNATST_OID,
     SYSTEM_FINESS,
@@ -21,8 +21,8 @@ from .national_ids import (
     check_siren,
     check_siret,
 )
-from .settings import load_identity_settings
-from .sut import body_json
+from ..settings import load_identity_settings
+from ..sut import body_json
 
 __all__ = ["national_ids_valid"]
 
