@@ -1,4 +1,4 @@
-"""The CapabilityStatement at [base]/metadata says what the server does."""
+"""Checks `fhir.metadata.declares_*`: the CapabilityStatement declares what the system uses and claims."""
 
 from __future__ import annotations
 
@@ -6,27 +6,6 @@ from pydantic import Field
 
 from homolog import CheckError, HttpClient, Params, Target, check, fail
 from homolog.suites.fhir.api import capability, declared_resource, profile_for
-
-_JSON_FORMATS = {"json", "application/fhir+json", "application/json"}
-
-
-@check("fhir.metadata.capability_statement")
-def capability_statement(http: HttpClient) -> None:
-    """The server publishes a CapabilityStatement for FHIR 4.0.1 in JSON at /metadata."""
-    cap = capability(http)
-    problems = []
-    if cap.get("fhirVersion") != "4.0.1":
-        problems.append(f"fhirVersion is {cap.get('fhirVersion')!r}, expected '4.0.1'")
-    formats = {str(f).split(";")[0].strip().lower() for f in cap.get("format") or []}
-    if not formats & _JSON_FORMATS:
-        problems.append(f"format {sorted(formats)} does not include JSON")
-    if cap.get("kind") not in ("instance", "capability"):
-        problems.append(f"kind is {cap.get('kind')!r}, expected 'instance' or 'capability'")
-    rests = [r for r in cap.get("rest") or [] if isinstance(r, dict)]
-    if not any(r.get("mode") == "server" for r in rests):
-        problems.append("no rest entry with mode 'server'")
-    if problems:
-        fail("CapabilityStatement: " + "; ".join(problems))
 
 
 class DeclaredResourcesParams(Params):
