@@ -6,8 +6,8 @@ from typing import Any
 
 from homolog import Evidence, Target, check, fail
 
-from ._support import evidence_name, parsed_documents, report_issues
-from .header import clinical_date_issues
+from .._support import evidence_name, parsed_documents, report_issues
+from ..header_rules import clinical_date_issues
 
 
 @check("documents.header.clinical_date")

@@ -7,12 +7,12 @@ from typing import Any
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
 
-from ._support import evidence_name, validator_for
-from .schematron import SchematronError
-from .sources import SourceError, collect_documents
-from .svrl import Issue
-from .validator import DocumentError, parse_document
-from .volets import CISIS_TEMPLATE_IDS
+from .._support import evidence_name, validator_for
+from ..schematron import SchematronError
+from ..sources import SourceError, collect_documents
+from ..svrl import Issue
+from ..validator import DocumentError, parse_document
+from ..volets import CISIS_TEMPLATE_IDS
 
 
 class ConformanceParams(Params):

@@ -6,8 +6,8 @@ from typing import Any
 
 from homolog import Evidence, Params, Target, check, fail
 
-from ._support import evidence_name, parsed_documents, report_issues
-from .header import author_id_issues, custodian_id_issues
+from .._support import evidence_name, parsed_documents, report_issues
+from ..header_rules import author_id_issues, custodian_id_issues
 
 
 class IdentifierParams(Params):

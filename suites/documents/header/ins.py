@@ -6,8 +6,8 @@ from typing import Any
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
 
-from ._support import evidence_name, parsed_documents, report_issues, subject_qualified
-from .header import VALID_INS_OIDS, ins_issues
+from .._support import evidence_name, parsed_documents, report_issues, subject_qualified
+from ..header_rules import VALID_INS_OIDS, ins_issues
 
 
 class InsParams(Params):
