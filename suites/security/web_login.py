@@ -16,7 +16,16 @@ import lxml.html
 
 from homolog import CheckError, HttpClient, Target
 
-__all__ = ["LoginForm", "LoginResult", "WebSession", "account", "html_has", "parse_login_form", "try_login"]
+__all__ = [
+    "LoginForm",
+    "LoginResult",
+    "WebSession",
+    "account",
+    "html_has",
+    "parse_login_form",
+    "refused_web",
+    "try_login",
+]
 
 _PARSER = lxml.html.HTMLParser(no_network=True, remove_comments=True)
 
@@ -200,3 +209,13 @@ def account(target: Target, name: str) -> tuple[str, str]:
     if spec is None or not spec.username:
         raise CheckError(f"the target declares no auth.{name} account with a username")
     return spec.username, target.secret_value(name, "password")
+
+
+def refused_web(resp: object, login_path: str) -> bool:
+    """The answer refuses the visitor: 401/403, or a redirect to the login page."""
+    status = resp.status_code  # type: ignore[attr-defined]
+    if status in (401, 403):
+        return True
+    if 300 <= status < 400:
+        return urlsplit(resp.headers.get("location", "")).path == login_path  # type: ignore[attr-defined]
+    return False

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from homolog import HttpClient, Target, check, fail
 
-from .analysis import frame_protection
-from .fetch import PageParams, header_list, page_response
+from ..header_analysis import frame_protection
+from ..header_fetch import PageParams, header_list, page_response
 
 
 @check("security.headers.frame_protection", params=PageParams)

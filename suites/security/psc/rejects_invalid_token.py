@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
 
+from ..psc_login import psc_login
 from .control import PscControl
-from .flow import psc_login
 
 
 class TokenParams(Params):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
 
-from .endpoint import web_endpoint
-from .probe import VERSIONS, ProbeError, handshake
+from ..tls_endpoint import web_endpoint
+from ..tls_probe import VERSIONS, ProbeError, handshake
 
 
 class VersionParams(Params):

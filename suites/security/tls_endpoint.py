@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from homolog import CheckError, Target
 
-from .probe import ProbeError, host_port
+from .tls_probe import ProbeError, host_port
 
 __all__ = ["trust_anchor", "web_endpoint"]
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from homolog import CheckError, Target
+from homolog import CheckError, Evidence, Target
 
-from .control import PscControl, PscControlError
-from .simulator import TICKET_COOKIE
+from .psc.control import PscControl, PscControlError
+from .psc.simulator import TICKET_COOKIE
 
-__all__ = ["PscLogin", "current_user", "psc_login", "sound_login"]
+__all__ = ["PscLogin", "current_user", "psc_login", "recorded_login", "sound_login"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +102,18 @@ def sound_login(ui: Any, psc: PscControl, target: Target) -> PscLogin:
         cached = psc_login(ui, psc, target)
         ui.manager.cache[key] = cached
     return cached  # type: ignore[no-any-return]
+
+
+def recorded_login(
+    psc_ui: Any,
+    psc_simulator: PscControl,
+    target: Target,
+    evidence: Evidence,
+    *,
+    fresh: bool = False,
+) -> PscLogin:
+    """A PSC login (reused unless `fresh`), its authorization and token requests attached as evidence."""
+    login = psc_login(psc_ui, psc_simulator, target) if fresh else sound_login(psc_ui, psc_simulator, target)
+    evidence.attach_json("psc-authorization-requests.json", login.authorizations)
+    evidence.attach_json("psc-token-requests.json", login.tokens)
+    return login

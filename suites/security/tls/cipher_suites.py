@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
 
-from .endpoint import web_endpoint
-from .probe import TLS12_SUITES_SEGUR, ProbeError, offered_tls12_suites, probe_suites
+from ..tls_endpoint import web_endpoint
+from ..tls_probe import TLS12_SUITES_SEGUR, ProbeError, offered_tls12_suites, probe_suites
 
 
 class CipherParams(Params):
