@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from homolog import CheckError, Params, check, fail
+from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
 
 from ..settings import load_identity_settings
 from ..sut import (
@@ -27,7 +25,9 @@ class UnqualifiedParams(Params):
 
 
 @check("identity.ins.not_exposed_unqualified", params=UnqualifiedParams)
-def ins_not_exposed_unqualified(http: Any, target: Any, params: UnqualifiedParams, evidence: Any) -> None:
+def ins_not_exposed_unqualified(
+    http: HttpClient, target: Target, params: UnqualifiedParams, evidence: Evidence
+) -> None:
     """The INS and its OID are not exposed for an identity that is not qualified."""
     settings = load_identity_settings(target)
     exposed: list[str] = []

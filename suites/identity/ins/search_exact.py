@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from homolog import check, fail
+from homolog import Evidence, HttpClient, Target, check, fail
 
 from ..nir import with_key
 from ..settings import load_identity_settings
@@ -14,7 +12,7 @@ __all__ = ["search_by_ins_exact"]
 
 
 @check("identity.ins.search_exact")
-def search_by_ins_exact(http: Any, target: Any, evidence: Any) -> None:
+def search_by_ins_exact(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """A search by INS returns exactly that patient, and nothing for an unknown INS."""
     settings = load_identity_settings(target)
     patient_id = str(target.datum("patient_qualified"))

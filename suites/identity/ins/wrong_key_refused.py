@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from homolog import Params, check, fail
+from homolog import Evidence, HttpClient, Params, Target, check, fail
 
 from ..fr_core_patient import birth_name
 from ..nir import nir_key
@@ -42,7 +42,7 @@ def _wrong_ins(variant: str) -> str:
 
 
 @check("identity.ins.wrong_key_refused", params=WrongKeyParams)
-def wrong_key_refused(http: Any, target: Any, params: WrongKeyParams, evidence: Any) -> None:
+def wrong_key_refused(http: HttpClient, target: Target, params: WrongKeyParams, evidence: Evidence) -> None:
     """A patient whose INS key is wrong is refused with an OperationOutcome and not stored."""
     settings = load_identity_settings(target)
     family = marker()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from homolog import CheckError, check, fail
+from homolog import CheckError, Evidence, HttpClient, Target, check, fail
 
 from ..idnat import (
     IDNATPS_OID,
@@ -39,7 +39,7 @@ _DATA_KEYS = {"Practitioner": "practitioner", "Organization": "organization"}
 
 
 @check("identity.national_ids.valid")
-def national_ids_valid(http: Any, target: Any, evidence: Any) -> None:
+def national_ids_valid(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """Practitioners carry a valid idNatPS/RPPS and organisations a valid idNatSt/FINESS/SIRET."""
     settings = load_identity_settings(target)
     problems: list[str] = []

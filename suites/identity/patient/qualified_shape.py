@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from homolog import CheckError, check, fail
+from homolog import CheckError, Evidence, HttpClient, Target, check, fail
 
 from ..fr_core_patient import (
     EXT_IDENTITY_RELIABILITY,
@@ -24,7 +22,7 @@ __all__ = ["qualified_patient_shape"]
 
 
 @check("identity.patient.qualified_shape")
-def qualified_patient_shape(http: Any, target: Any, evidence: Any) -> None:
+def qualified_patient_shape(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """A qualified patient carries one official INS, its identity status and its birth traits.
 
     Reads ``data.patient_qualified``: exactly one ``official`` identifier, the INS under
@@ -82,7 +80,8 @@ def qualified_patient_shape(http: Any, target: Any, evidence: Any) -> None:
     if not given_list:
         problems.append("no birth given names (fr-core-patient-birth-list-given-name)")
     official = official_name(patient) or {}
-    given = official.get("given") if isinstance(official.get("given"), list) else []
+    raw_given = official.get("given")
+    given = raw_given if isinstance(raw_given, list) else []
     # FR Core: the official name's given holds the first birth given name only.
     if len(given) > 1:
         problems.append(

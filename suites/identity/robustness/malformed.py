@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from pydantic import Field
 
-from homolog import CheckError, Params, check, fail
+from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
 
 from ..fr_core_patient import build_patient
 from ..nir import is_valid_nir
@@ -45,7 +45,9 @@ def _patient_for(identity: dict[str, Any]) -> dict[str, Any]:
 
 
 @check("identity.robustness.malformed", params=RobustnessParams)
-def malformed_identities_handled(http: Any, target: Any, params: RobustnessParams, evidence: Any) -> None:
+def malformed_identities_handled(
+    http: HttpClient, target: Target, params: RobustnessParams, evidence: Evidence
+) -> None:
     """Malformed identities never cause a server error nor get an invalid INS accepted.
 
     ``examples`` identities (default 200) are drawn by hypothesis from ``seed``: the

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
-from homolog import CheckError, check, fail
+from homolog import CheckError, Evidence, HttpClient, Target, check, fail
 
 from ..settings import load_identity_settings
 from ..sut import (
@@ -26,7 +25,7 @@ _EXT_RELIABILITY = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-iden
 
 
 @check("identity.status.historised")
-def status_change_historised(http: Any, target: Any, evidence: Any) -> None:
+def status_change_historised(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """The system historises every change of identity status.
 
     A provisional identity created for the check is validated (PROV -> VALI); the

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from typing import Any, Literal
 
-from homolog import CheckError, Params, check, fail
+from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
 
 from ..fr_core_patient import EXT_BIRTH_GIVEN_NAMES, EXT_BIRTH_PLACE, EXT_INSEE_CODE, official_name
 from ..settings import IdentitySettings, load_identity_settings
@@ -79,7 +79,7 @@ def _change(patient: dict[str, Any], trait: Trait) -> None:
 
 
 def _historised(
-    http: Any,
+    http: HttpClient,
     settings: IdentitySettings,
     patient_id: str,
     before: Callable[[], int] | None,
@@ -96,7 +96,7 @@ def _historised(
 
 
 @check("identity.traits.strict_readonly", params=StrictTraitParams)
-def strict_traits_protected(http: Any, target: Any, params: StrictTraitParams, evidence: Any) -> None:
+def strict_traits_protected(http: HttpClient, target: Target, params: StrictTraitParams, evidence: Evidence) -> None:
     """A strict trait of a qualified identity cannot change silently.
 
     The update must be refused (4xx, nothing changed), or accepted with the status

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from typing import Any
 
-from homolog import CheckError, check, fail
+from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from homolog.suites.ui.session import UiSession
 
 from ..fr_core_patient import birth_given_names, birth_name
 from ..settings import load_identity_settings
@@ -47,7 +47,7 @@ def sex_matches(shown: str, gender: str) -> bool:
 
 
 @check("identity.ui.banner_traits")
-def banner_shows_traits(ui: Any, http: Any, target: Any, evidence: Any) -> None:
+def banner_shows_traits(ui: UiSession, http: HttpClient, target: Target, evidence: Evidence) -> None:
     """The identity banner shows birth name, first birth given name, birth date, sex and status."""
     settings = load_identity_settings(target)
     patient_id = str(target.datum("patient_qualified"))
