@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import lxml.html
 
-from homolog import CheckError, HttpClient, Target
+from homolog import CheckError, HttpClient, Response, Target
 
 __all__ = [
     "LoginForm",
@@ -211,11 +211,11 @@ def account(target: Target, name: str) -> tuple[str, str]:
     return spec.username, target.secret_value(name, "password")
 
 
-def refused_web(resp: object, login_path: str) -> bool:
+def refused_web(resp: Response, login_path: str) -> bool:
     """The answer refuses the visitor: 401/403, or a redirect to the login page."""
-    status = resp.status_code  # type: ignore[attr-defined]
+    status = resp.status_code
     if status in (401, 403):
         return True
     if 300 <= status < 400:
-        return urlsplit(resp.headers.get("location", "")).path == login_path  # type: ignore[attr-defined]
+        return urlsplit(str(resp.headers.get("location", ""))).path == login_path
     return False

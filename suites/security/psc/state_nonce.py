@@ -28,9 +28,10 @@ def state_nonce(
     first = recorded_login(psc_ui, psc_simulator, target, evidence).authorizations[0]
     second = recorded_login(psc_ui, psc_simulator, target, evidence, fresh=True).authorizations[0]
     for name in ("state", "nonce"):
-        values = [first.get(name), second.get(name)]
-        if not all(values):
+        first_value, second_value = first.get(name), second.get(name)
+        if not first_value or not second_value:
             fail(f"the authorization request carries no {name}")
+        values = [first_value, second_value]
         short = [v for v in values if len(v) < params.min_length]
         if short:
             fail(f"{name} {short[0]!r} is shorter than {params.min_length} characters")
