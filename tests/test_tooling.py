@@ -6,27 +6,16 @@ installed (scripts/typecheck.py maps the source folders to `homolog`).
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
+from sourcetree import REPO, typecheck_script
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, check=False, timeout=600)
-
-
-def _typecheck_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("typecheck", REPO / "scripts" / "typecheck.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
@@ -38,7 +27,7 @@ def test_mypy_strict_reports_no_error() -> None:
 
 def test_the_typecheck_tree_is_the_installed_layout(tmp_path: Path) -> None:
     # mypy must see the modules under the names they are imported by, every source folder included.
-    links = _typecheck_script().build_tree(tmp_path)
+    links = typecheck_script().build_tree(tmp_path)
     assert links["homolog/__init__.py"] == "runner/__init__.py"
     assert links["homolog/suites/fhir/api.py"] == "suites/fhir/api.py"
     assert links["homolog/reports/__init__.py"] == "reports/__init__.py"
