@@ -13,11 +13,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from . import __version__
 from .errors import ConfigError, HomologError, RunError
-from .verdicts import ExitCode, exit_code
+from .runfile import RunDocument, read_run
+from .verdicts import ExitCode, Verdict, exit_code
 
 __all__ = ["main"]
 
@@ -61,8 +61,8 @@ def _execute(
     waivers: str | None = None,
     paths: Sequence[str] = (),
     extra: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Run pytest in-process with the plugin; return run.json."""
+) -> RunDocument:
+    """Run pytest in-process with the plugin; return the run document."""
     import pytest
 
     from .testing import pytest_args
@@ -81,25 +81,27 @@ def _execute(
         extra=extra,
     )
     code = pytest.main(args)
-    run_json = out / "run.json"
     if code == pytest.ExitCode.USAGE_ERROR:
         raise ConfigError("the run could not start (see the message above)")
-    if not run_json.exists():
+    if not (out / "run.json").exists():
         raise HomologError(f"pytest ended with code {int(code)} and no run.json was written in {out}")
-    return json.loads(run_json.read_text("utf-8"))  # type: ignore[no-any-return]
+    return read_run(out)
 
 
-def _summary(doc: dict[str, Any], out: Path, reports: dict[str, Path]) -> None:
-    s = doc["summary"]["requirements"]
-    ref = doc["referential"]
+def _summary(doc: RunDocument, out: Path, reports: dict[str, Path]) -> None:
+    ref, target = doc.referential, doc.target
     print()
-    print(f"  {ref['title']} ({ref['id']} {ref['version']}) — {doc['target']['name']} {doc['target']['version']}")
-    print(f"  status: {doc['status'].upper()}")
-    print("  requirements: " + ", ".join(f"{n} {v}" for v, n in s.items() if n))
-    bad = [r for r in doc["requirements"] if r["verdict"] in ("failed", "error")]
+    print(f"  {ref.title} ({ref.id} {ref.version}) — {target.name} {target.version}")
+    print(f"  status: {doc.status.upper()}")
+    counts = ", ".join(f"{n} {v}" for v, n in doc.summary.requirements.items() if n)
+    left_out = doc.summary.deselected.requirements
+    if left_out:
+        counts += f"; {len(left_out)} not run (deselected)"
+    print("  requirements: " + counts)
+    bad = [r for r in doc.requirements if r.verdict in (Verdict.FAILED, Verdict.ERROR)]
     for r in bad[:15]:
-        msg = next((c["message"] for c in r["checks"] if c["verdict"] == r["verdict"] and c.get("message")), "") or ""
-        print(f"    {r['verdict'].upper():<7} {r['id']}: {r['title']}" + (f" — {msg[:100]}" if msg else ""))
+        msg = next((c.message for c in r.checks if c.verdict == r.verdict and c.message), "")
+        print(f"    {r.shown.upper():<7} {r.id}: {r.title}" + (f" — {msg[:100]}" if msg else ""))
     if len(bad) > 15:
         print(f"    ... and {len(bad) - 15} more")
     print(f"  run directory: {out}")
@@ -140,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     reports = _render(out, args.report, args.lang)
     _summary(doc, out, reports)
-    return exit_code(doc["status"])
+    return exit_code(doc.status)
 
 
 # --------------------------------------------------------------------------- demo

@@ -128,4 +128,4 @@ def run_demo(args: argparse.Namespace) -> int:
     reports = _render(out, args.report, args.lang)
     _summary(doc, out, reports)
     sys.stdout.flush()
-    return int(exit_code(doc["status"]))
+    return int(exit_code(doc.status))

@@ -26,8 +26,9 @@ from .checks import ParamsError, registry
 from .errors import CheckError, CheckOutcome, ConfigError, HomologError
 from .evidence import Evidence, Sanitizer
 from .http import HttpClient
+from .plan import Case, build_plan
 from .referential import Referential, load_referential, search_path
-from .runstore import Case, RunStore, build_cases, now_iso
+from .runstore import RunStore, now_iso
 from .target import Target, load_target
 from .verdicts import Verdict
 
@@ -54,8 +55,8 @@ class RunState:
         self.target: Target = load_target(opt.homolog_target)
         self.attestations = load_attestations(Path(opt.homolog_attestations)) if opt.homolog_attestations else {}
         self.waivers = load_waivers(Path(opt.homolog_waivers)) if opt.homolog_waivers else {}
-        self.cases = build_cases(self.referential, self.target)
         self.sanitizer = Sanitizer(self.target.secret_values())
+        self.cases: list[Case] = []
         self.done: set[str] = set()
         self.deselected: set[str] = set()
         self.counter = 0
@@ -110,17 +111,40 @@ def pytest_configure(config: pytest.Config) -> None:
     elif state.resume:
         state.done = set(state.store.results())
     registry.load()
+    state.cases = build_plan(state.referential, state.target, _title).cases
     for name in registry.fixture_modules:
         module = sys.modules.get(name)
         if module is not None and not config.pluginmanager.is_registered(module):
             config.pluginmanager.register(module, name)
 
 
+def _title(check_id: str) -> str:
+    return registry.get(check_id).title if check_id in registry else check_id
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist: give workers the controller's list of finished cases (identical collections)."""
     state = node.config.stash.get(_STATE, None)
     if state is not None:
         node.workerinput["homolog_done"] = sorted(state.done)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: workers collect and deselect; the controller records what they left out."""
+    state = node.config.stash.get(_STATE, None)
+    output = getattr(node, "workeroutput", None) or {}
+    if state is not None:
+        state.deselected.update(output.get("homolog_deselected", ()))
+
+
+def _selection(config: pytest.Config) -> str | None:
+    """The command-line expressions that deselect cases, as the user gave them."""
+    parts = [
+        f"{flag} {value!r}" for flag, value in (("-k", config.option.keyword), ("-m", config.option.markexpr)) if value
+    ]
+    return " ".join(parts) or None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -148,7 +172,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-    state.total = len(keep)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is not None:
+        state.total = len(session.items)  # after every deselection (-k, -m, resume)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -370,7 +399,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash.get(_STATE, None)
-    if state is None or state.worker:
+    if state is None:
+        return
+    if state.worker:
+        config.workeroutput["homolog_deselected"] = sorted(state.deselected)  # type: ignore[attr-defined]
         return
     doc = state.store.finalize(
         state.referential,
@@ -378,6 +410,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         attestations=state.attestations,
         waivers=state.waivers,
         deselected=state.deselected,
+        selection=_selection(config),
     )
     try:
         from .integrity import write_manifest
@@ -389,6 +422,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _CONFIG.clear()
     tr = config.pluginmanager.getplugin("terminalreporter")
     if tr is not None:
-        counts = ", ".join(f"{n} {v}" for v, n in doc["summary"]["requirements"].items() if n)
-        tr.write_line(f"homolog: {doc['status']} — requirements: {counts}")
+        counts = ", ".join(f"{n} {v}" for v, n in doc.summary.requirements.items() if n)
+        left_out = len(doc.summary.deselected.requirements)
+        if left_out:
+            counts += f"; {left_out} not run (deselected)"
+        tr.write_line(f"homolog: {doc.status} — requirements: {counts}")
         tr.write_line(f"homolog: run directory {state.store.dir}")
