@@ -26,7 +26,7 @@ from .checks import ParamsError, registry
 from .errors import CheckError, CheckOutcome, ConfigError, HomologError
 from .evidence import Evidence, Sanitizer
 from .http import HttpClient
-from .plan import Case, build_plan
+from .plan import Case, RunPlan, build_plan
 from .referential import Referential, load_referential, search_path
 from .runstore import RunStore, now_iso
 from .target import Target, load_target
@@ -56,6 +56,7 @@ class RunState:
         self.attestations = load_attestations(Path(opt.homolog_attestations)) if opt.homolog_attestations else {}
         self.waivers = load_waivers(Path(opt.homolog_waivers)) if opt.homolog_waivers else {}
         self.sanitizer = Sanitizer(self.target.secret_values())
+        self.plan: RunPlan | None = None
         self.cases: list[Case] = []
         self.done: set[str] = set()
         self.deselected: set[str] = set()
@@ -111,7 +112,10 @@ def pytest_configure(config: pytest.Config) -> None:
     elif state.resume:
         state.done = set(state.store.results())
     registry.load()
-    state.cases = build_plan(state.referential, state.target, _title).cases
+    # Applicability, case keys and check titles are decided here, once; run.json is
+    # assembled from this plan and the results.
+    state.plan = build_plan(state.referential, state.target, _title)
+    state.cases = state.plan.cases
     for name in registry.fixture_modules:
         module = sys.modules.get(name)
         if module is not None and not config.pluginmanager.is_registered(module):
@@ -285,13 +289,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             note = f"teardown problem: {call.excinfo.exconly()[:300]}"
             result["message"] = f"{result['message']}; {note}" if result.get("message") else note
         ev = item.stash.get(_EVIDENCE, None)
-        spec_title = registry.get(case.ref.check).title if case.ref.check in registry else case.ref.check
         record = {
             "key": case.key,
             "requirement": case.requirement.id,
             "check": case.ref.check,
             "label": case.ref.label,
-            "title": spec_title,
+            "title": case.title,
             "params": case.ref.params_json,
             "verdict": result["verdict"],
             "message": state.sanitizer.text(result["message"]) if result.get("message") else None,
@@ -404,8 +407,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.worker:
         config.workeroutput["homolog_deselected"] = sorted(state.deselected)  # type: ignore[attr-defined]
         return
+    assert state.plan is not None
     doc = state.store.finalize(
-        state.referential,
+        state.plan,
         state.target,
         attestations=state.attestations,
         waivers=state.waivers,

@@ -29,7 +29,7 @@ from typing import Any
 from . import __version__
 from .attest import Attested, Waiver
 from .errors import RunError
-from .plan import RunPlan, build_plan
+from .plan import RunPlan
 from .referential import Referential
 from .runfile import ReviewedAttestation, RunDocument, assemble_run
 from .target import Target
@@ -126,7 +126,7 @@ class RunStore:
     # -- final document
     def finalize(
         self,
-        referential: Referential,
+        plan: RunPlan,
         target: Target,
         *,
         attestations: Mapping[str, Attested] | None = None,
@@ -136,10 +136,7 @@ class RunStore:
         extra_tool: Mapping[str, str] | None = None,
         now: dt.datetime | None = None,
     ) -> RunDocument:
-        """Assemble run.json from the results (`runfile.assemble_run`) and write it atomically."""
-        from .checks import registry
-
-        plan = build_plan(referential, target, lambda c: registry.get(c).title if c in registry else c)
+        """Write run.json: the plan the run followed, assembled with its results (atomically)."""
         now = now or dt.datetime.now(dt.UTC)
         session = self.session()
         doc = assemble_run(

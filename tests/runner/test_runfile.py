@@ -250,3 +250,25 @@ def test_a_v1_document_is_read_with_nothing_deselected(plan: RunPlan, target: Ta
     assert isinstance(doc, RunDocument) and doc.format == RUN_FORMAT
     assert doc.summary.deselected.requirements == ()
     assert doc.requirement("R.pass").verdict == Verdict.PASSED
+
+
+def test_finalize_assembles_the_plan_it_is_given(plan: RunPlan, target: Target, tmp_path: Path) -> None:
+    """The run store decides nothing: titles and applicability come from the plan the plugin made."""
+    import dataclasses
+
+    from homolog.runstore import RunStore
+
+    store = RunStore(tmp_path / "run")
+    store.prepare(plan.referential, target, resume=False)
+    first = plan.requirements[0]
+    retitled = dataclasses.replace(
+        first, cases=tuple(dataclasses.replace(c, title="Said by the plan.") for c in first.cases)
+    )
+    excluded = dataclasses.replace(plan.requirements[1], not_applicable="excluded by the plan", cases=())
+    small = RunPlan(plan.referential, (retitled, excluded))
+    store.append(_result(retitled.cases[0].key, "passed"))
+    doc = store.finalize(small, target, now=NOW)
+    assert [r.id for r in doc.requirements] == ["R.pass", "R.fail"]
+    assert doc.requirements[0].checks[0].title == "Said by the plan."
+    assert (doc.requirements[1].shown, doc.requirements[1].reason) == ("not_applicable", "excluded by the plan")
+    assert read_run(tmp_path / "run") == doc
