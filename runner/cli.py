@@ -16,8 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ConfigError, HomologError, RunError
-from .runfile import RunDocument, read_run
-from .verdicts import ExitCode, Verdict, exit_code
+from .verdicts import ExitCode
 
 __all__ = ["main"]
 
@@ -40,83 +39,15 @@ def _err(message: str) -> None:
 # --------------------------------------------------------------------------- run
 
 
-def _render(run_dir: Path, formats: str, lang: str) -> dict[str, Path]:
-    wanted = [f.strip() for f in formats.split(",") if f.strip()]
-    if not wanted:
-        return {}
-    from homolog.reports import render
-
-    return render(run_dir, wanted, lang=lang)
-
-
-def _execute(
-    referential: str,
-    target: Path,
-    out: Path,
-    *,
-    resume: bool = False,
-    keyword: str | None = None,
-    workers: int | None = None,
-    attestations: str | None = None,
-    waivers: str | None = None,
-    paths: Sequence[str] = (),
-    extra: Sequence[str] = (),
-) -> RunDocument:
-    """Run pytest in-process with the plugin; return the run document."""
-    import pytest
-
-    from .testing import pytest_args
-
-    out.mkdir(parents=True, exist_ok=True)
-    args = pytest_args(
-        referential,
-        target,
-        out,
-        resume=resume,
-        keyword=keyword,
-        workers=workers,
-        attestations=attestations,
-        waivers=waivers,
-        paths=paths,
-        extra=extra,
-    )
-    code = pytest.main(args)
-    if code == pytest.ExitCode.USAGE_ERROR:
-        raise ConfigError("the run could not start (see the message above)")
-    if not (out / "run.json").exists():
-        raise HomologError(f"pytest ended with code {int(code)} and no run.json was written in {out}")
-    return read_run(out)
-
-
-def _summary(doc: RunDocument, out: Path, reports: dict[str, Path]) -> None:
-    ref, target = doc.referential, doc.target
-    print()
-    print(f"  {ref.title} ({ref.id} {ref.version}) — {target.name} {target.version}")
-    print(f"  status: {doc.status.upper()}")
-    counts = ", ".join(f"{n} {v}" for v, n in doc.summary.requirements.items() if n)
-    left_out = doc.summary.deselected.requirements
-    if left_out:
-        counts += f"; {len(left_out)} not run (deselected)"
-    print("  requirements: " + counts)
-    bad = [r for r in doc.requirements if r.verdict in (Verdict.FAILED, Verdict.ERROR)]
-    for r in bad[:15]:
-        msg = next((c.message for c in r.checks if c.verdict == r.verdict and c.message), "")
-        print(f"    {r.shown.upper():<7} {r.id}: {r.title}" + (f" — {msg[:100]}" if msg else ""))
-    if len(bad) > 15:
-        print(f"    ... and {len(bad) - 15} more")
-    print(f"  run directory: {out}")
-    for fmt, path in reports.items():
-        print(f"  {fmt} report: {path}")
-
-
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runstore import RunStore
+    from .api import run
+    from .console import print_summary, render_reports
+    from .runstore import RunStore, default_out_dir
 
     resume_dir = Path(args.resume) if args.resume else None
     if resume_dir is not None:
-        store = RunStore(resume_dir)
-        session = store.session()
+        session = RunStore(resume_dir).session()
         referential = args.referential or session["referential"]
         target = Path(args.target or session.get("target_path") or "")
         out = resume_dir
@@ -125,13 +56,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             _err("run needs -r REFERENTIAL and -t TARGET (or --resume DIR)")
             return ExitCode.USAGE
         referential, target = args.referential, Path(args.target)
-        from .plugin import default_out_dir
-
-        out = Path(args.out or default_out_dir(referential))
-    doc = _execute(
+        out = Path(args.out) if args.out else default_out_dir(referential)
+    result = run(
         referential,
         target,
-        out,
+        out=out,
         resume=resume_dir is not None,
         keyword=args.k,
         workers=args.n,
@@ -140,9 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         paths=args.path or (),
         extra=[*(["--browser-ws", args.browser_ws] if args.browser_ws else []), *args.pytest_args],
     )
-    reports = _render(out, args.report, args.lang)
-    _summary(doc, out, reports)
-    return exit_code(doc.status)
+    print_summary(result, render_reports(out, args.report, args.lang))
+    return result.exit_code
 
 
 # --------------------------------------------------------------------------- demo
@@ -205,8 +133,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 @command("report")
 def cmd_report(args: argparse.Namespace) -> int:
-    reports = _render(Path(args.run_dir), args.format, args.lang)
-    for fmt, path in reports.items():
+    from .console import render_reports
+
+    for fmt, path in render_reports(Path(args.run_dir), args.format, args.lang).items():
         print(f"{fmt}: {path}")
     return 0
 

@@ -10,12 +10,12 @@ target, turns every applicable (requirement, check, parameters) into one item of
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import shutil
 import sys
 import time
 import traceback
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,15 @@ from .evidence import Evidence, Sanitizer
 from .http import HttpClient
 from .plan import Case, RunPlan, build_plan
 from .referential import Referential, load_referential, search_path
-from .runstore import RunStore, now_iso
-from .target import Target, load_target
+from .runstore import RunStore, default_out_dir, now_iso
+from .target import CounterpartEndpoint, Target, load_target
 from .verdicts import Verdict
 
 _STATE = pytest.StashKey["RunState"]()
 _RESULT = pytest.StashKey[dict[str, Any]]()
 _EVIDENCE = pytest.StashKey[Evidence]()
+#: Counterparts the caller started (homolog.api.run), described as JSON, by name.
+STARTED_COUNTERPARTS = pytest.StashKey[dict[str, Any]]()
 
 
 class RunState:
@@ -62,12 +64,26 @@ class RunState:
         self.deselected: set[str] = set()
         self.counter = 0
         self.total = 0
+        self.counterparts: dict[str, Any] = {}  # name -> what it adds to the target (JSON)
+        self.stack = contextlib.ExitStack()  # counterparts this process started
 
+    def add_counterparts(self, config: pytest.Config) -> None:
+        """Start the target's counterparts (controller) or receive them (workers); extend the target.
 
-def default_out_dir(referential: str) -> str:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    name = Path(referential).stem if referential.endswith((".yaml", ".yml")) else referential.replace("@", "-")
-    return str(Path("homolog-runs") / f"{name}-{stamp}")
+        A worker gets the controller's description (its addresses and control URLs);
+        the controller starts what the target declares and the caller did not start.
+        """
+        from homolog.counterparts import declared, describe, start_counterparts
+
+        if self.worker:
+            self.counterparts = dict(config.workerinput.get("homolog_counterparts", {}))  # type: ignore[attr-defined]
+        else:
+            self.counterparts = dict(config.stash.get(STARTED_COUNTERPARTS, {}))
+            specs = declared(self.target.raw.get("counterparts"))
+            wanted = {k: v for k, v in specs.items() if k not in self.counterparts}
+            started = self.stack.enter_context(start_counterparts(wanted))
+            self.counterparts |= {name: describe(name, cp) for name, cp in started.items()}
+        self.target = self.target.with_counterparts(self.counterparts)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,11 +116,16 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if not config.getoption("homolog_target"):
         raise pytest.UsageError("--homolog-target is required with --homolog-referential")
+    from homolog.counterparts import CounterpartError
+
     try:
         state = RunState(config)
+        state.add_counterparts(config)
         if not state.worker:
             state.store.prepare(state.referential, state.target, resume=state.resume)
-    except (ConfigError, HomologError) as exc:
+    except (ConfigError, HomologError, CounterpartError) as exc:
+        if "state" in locals():
+            state.stack.close()
         raise pytest.UsageError(str(exc)) from None
     config.stash[_STATE] = state
     if state.worker:
@@ -132,6 +153,13 @@ def pytest_configure_node(node: Any) -> None:
     state = node.config.stash.get(_STATE, None)
     if state is not None:
         node.workerinput["homolog_done"] = sorted(state.done)
+        node.workerinput["homolog_counterparts"] = state.counterparts
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state.stack.close()  # stop the counterparts this run started
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -225,6 +253,12 @@ def evidence(request: pytest.FixtureRequest) -> Evidence:
     shutil.rmtree(ev.run_dir / "evidence" / case.slug, ignore_errors=True)  # left by a killed run
     request.node.stash[_EVIDENCE] = ev
     return ev
+
+
+@pytest.fixture(scope="session")
+def counterpart(target: Target) -> Callable[[str], CounterpartEndpoint]:
+    """`counterpart(name)`: where a counterpart the run started listens (`url`, `control_url`)."""
+    return target.counterpart
 
 
 @pytest.fixture

@@ -34,11 +34,19 @@ from .referential import Referential
 from .runfile import ReviewedAttestation, RunDocument, assemble_run
 from .target import Target
 
-__all__ = ["RunStore", "now_iso", "tool_versions"]
+__all__ = ["RunStore", "default_out_dir", "now_iso", "tool_versions"]
 
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def default_out_dir(referential: str | Path, *, stamp: str | None = None) -> Path:
+    """`homolog-runs/<referential>-<time>`: where a run goes when no folder is given."""
+    stamp = stamp or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = str(referential)
+    name = Path(text).stem if text.endswith((".yaml", ".yml")) else text.replace("@", "-")
+    return Path("homolog-runs") / f"{name}-{stamp}"
 
 
 class RunStore:

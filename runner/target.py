@@ -18,7 +18,7 @@ from .errors import CheckError, Problem, TargetError
 from .schemas import schema_problems
 from .yamlsafe import load_yaml
 
-__all__ = ["AuthSpec", "PageSpec", "Target", "load_target"]
+__all__ = ["AuthSpec", "CounterpartEndpoint", "PageSpec", "Target", "load_target"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,15 @@ class PageSpec:
             raise CheckError(
                 f"the target's page map has no locator {name!r} on page {self.name!r} (known: {known})"
             ) from None
+
+
+@dataclass(frozen=True)
+class CounterpartEndpoint:
+    """Where a counterpart started for the run listens (`homolog.counterparts`)."""
+
+    name: str
+    url: str  # what the SUT calls
+    control_url: str  # the control API: records and misbehaviour orders (its path holds a secret)
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,26 @@ class Target:
 
     def settings(self, domain: str) -> Mapping[str, Any]:
         return MappingProxyType(dict((self.raw.get("settings") or {}).get(domain) or {}))
+
+    def counterpart(self, name: str) -> CounterpartEndpoint:
+        """The counterpart `name` the run started (or the target records); `CheckError` otherwise."""
+        known = (self.raw.get("settings") or {}).get("counterparts") or {}
+        entry = known.get(name)
+        if not isinstance(entry, Mapping) or not entry.get("control_url"):
+            declared = ", ".join(known) or "none"
+            raise CheckError(
+                f"no counterpart {name!r} in this run (started: {declared}); declare it under "
+                f"counterparts: in the target so that the run starts it"
+            )
+        return CounterpartEndpoint(name, str(entry.get("url") or ""), str(entry["control_url"]))
+
+    def with_counterparts(self, described: Mapping[str, Mapping[str, Any]]) -> Target:
+        """This target plus what started counterparts add (`homolog.counterparts.describe`)."""
+        if not described:
+            return self
+        from homolog.counterparts import add_to_target
+
+        return Target(self.path, add_to_target(self.raw, described))
 
     def auth(self, name: str) -> AuthSpec | None:
         spec = (self.raw.get("auth") or {}).get(name)

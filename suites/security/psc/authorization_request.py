@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
+from homolog.counterparts.psc import PscControl
 
-from .control import PscControl
 from .flow import PscLogin, psc_login, sound_login
 
 _B64URL_43 = re.compile(r"^[A-Za-z0-9_-]{43,128}$")

@@ -12,9 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from homolog import CheckError, Target
-
-from .control import PscControl, PscControlError
-from .simulator import TICKET_COOKIE
+from homolog.counterparts.psc import TICKET_COOKIE, PscControl, PscControlError
 
 __all__ = ["PscLogin", "current_user", "psc_login", "sound_login"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
+from homolog.counterparts.psc import PscControl, PscControlError
 
-from .control import PscControl, PscControlError
 from .flow import current_user, psc_login
 
 

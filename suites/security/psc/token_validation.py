@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
+from homolog.counterparts.psc import PscControl
 
-from .control import PscControl
 from .flow import psc_login
 
 
