@@ -126,18 +126,23 @@ def run(
     attestations: str | Path | None = None,
     waivers: str | Path | None = None,
     paths: Sequence[str | Path] = (),
+    settings: Mapping[str, Any] | None = None,
+    setting_defaults: Mapping[str, Any] | None = None,
     counterparts: Mapping[str, Any] | None = None,
     extra: Sequence[str] = (),
 ) -> RunResult:
     """Run `referential` (a path, `id` or `id@version`) against the target file `target`.
 
     `out` is the run directory (`default_out_dir` when None; with `resume`, the run to
-    continue). `counterparts` maps names to counterparts already started
+    continue). `settings` (`<domain>.<key>` -> value) replace what the target file says;
+    `setting_defaults` fill what it leaves out. `counterparts` maps names to counterparts already started
     (`homolog.counterparts.Counterpart`); the target's own `counterparts:` are started
     here. Raises `ConfigError` when the run cannot start (the reason was printed by
     pytest) and `HomologError` when it ended without a run document.
     """
     from homolog.counterparts import describe
+
+    from .hookspec import encode_setting
 
     run_dir = Path(out) if out is not None else default_out_dir(referential)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -151,7 +156,11 @@ def run(
         attestations=attestations,
         waivers=waivers,
         paths=paths,
-        extra=extra,
+        extra=[
+            *(a for k, v in (settings or {}).items() for a in ("--homolog-setting", encode_setting(k, v))),
+            *(a for k, v in (setting_defaults or {}).items() for a in ("--homolog-default", encode_setting(k, v))),
+            *extra,
+        ],
     )
     described = {name: describe(name, cp) for name, cp in (counterparts or {}).items()}
     code = pytest.main(args, plugins=[_Started(described)] if described else None)

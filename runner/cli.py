@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import ConfigError, HomologError, RunError
@@ -39,10 +40,29 @@ def _err(message: str) -> None:
 # --------------------------------------------------------------------------- run
 
 
+def _suite_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Settings the suites' run options give on the command line, and those the environment gives."""
+    from .environment import setting_defaults
+    from .hookspec import suite_plugins
+
+    options = suite_plugins().run_options()
+    given = {o.setting: o.value(getattr(args, o.dest)) for o in options if getattr(args, o.dest, None)}
+    return given, setting_defaults([o for o in options if o.setting not in given])
+
+
+def _add_suite_options(parser: argparse.ArgumentParser) -> None:
+    from .hookspec import suite_plugins
+
+    for option in suite_plugins().run_options():
+        env = f" (env {option.env})" if option.env else ""
+        parser.add_argument(option.flag, dest=option.dest, metavar=option.metavar, help=option.help + env)
+
+
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
     from .api import run
     from .console import print_summary, render_reports
+    from .environment import referential_paths
     from .runstore import RunStore, default_out_dir
 
     resume_dir = Path(args.resume) if args.resume else None
@@ -57,6 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return ExitCode.USAGE
         referential, target = args.referential, Path(args.target)
         out = Path(args.out) if args.out else default_out_dir(referential)
+    settings, defaults = _suite_settings(args)
     result = run(
         referential,
         target,
@@ -66,8 +87,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         workers=args.n,
         attestations=args.attestations,
         waivers=args.waivers,
-        paths=args.path or (),
-        extra=[*(["--browser-ws", args.browser_ws] if args.browser_ws else []), *args.pytest_args],
+        paths=[*(args.path or ()), *referential_paths()],
+        settings=settings,
+        setting_defaults=defaults,
+        extra=args.pytest_args,
     )
     print_summary(result, render_reports(out, args.report, args.lang))
     return result.exit_code
@@ -83,7 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.list_defects:
         print(list_defects())
         return 0
-    return run_demo(args)
+    return run_demo(args, *_suite_settings(args))
 
 
 # --------------------------------------------------------------------------- lint, list, schema
@@ -113,9 +136,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         for name, err in registry.load_errors.items():
             _err(f"suite {name} failed to import: {err}")
         return 0 if not registry.load_errors else ExitCode.HARNESS
+    from .environment import referential_paths
     from .referential import find_referentials, search_path
 
-    for ref_id, version, path in find_referentials(search_path([Path(p) for p in args.path or ()])):
+    extra = [*(Path(p) for p in args.path or ()), *referential_paths()]
+    for ref_id, version, path in find_referentials(search_path(extra)):
         print(f"{ref_id + '@' + version:<32} {path}")
     return 0
 
@@ -219,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--path", action="append", help="extra folder of referentials")
     r.add_argument("--report", default="html,junit,csv", help="reports to render (default html,junit,csv; '' for none)")
     r.add_argument("--lang", default="fr", choices=["fr", "en"])
-    r.add_argument("--browser-ws", metavar="URL", help="remote Playwright browser server for UI checks")
+    _add_suite_options(r)
     r.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
     d = sub.add_parser("demo", help="run the built-in referentials against the reference SUT")
@@ -231,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--lang", default="fr", choices=["fr", "en"])
     d.add_argument("-k", metavar="EXPR")
     d.add_argument("-n", type=int, metavar="N")
+    _add_suite_options(d)
     d.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
     lint = sub.add_parser("lint", help="validate referential and target files")

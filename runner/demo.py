@@ -106,7 +106,7 @@ def started_demo_sut(defects: set[str], workdir: Path) -> Iterator[DemoSystem]:
     from homolog.fixtures.refsut import start_sut
 
     with start_counterparts({name: {} for name in DEMO_COUNTERPARTS}) as counterparts:
-        wiring = {DEMO_COUNTERPARTS[name]: cp.url for name, cp in counterparts.items()}
+        wiring: dict[str, Any] = {DEMO_COUNTERPARTS[name]: cp.url for name, cp in counterparts.items()}
         with start_sut(defects, workdir=workdir, **wiring) as sut:
             yield DemoSystem(sut, counterparts)
 
@@ -126,7 +126,8 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def run_demo(args: argparse.Namespace, settings: Mapping[str, Any], defaults: Mapping[str, Any]) -> int:
+    """`homolog demo`; `settings` and `defaults` are the suites' run settings the CLI read."""
     from .console import print_summary, render_reports
 
     defects = _parse_defects(args.defects)
@@ -147,6 +148,8 @@ def run_demo(args: argparse.Namespace) -> int:
             out=out,
             keyword=args.k,
             workers=args.n,
+            settings=settings,
+            setting_defaults=defaults,
             counterparts=demo.counterparts,
             extra=args.pytest_args,
         )

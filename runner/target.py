@@ -6,6 +6,7 @@ when a check needs them (`Target.secret_value`).
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,7 +95,8 @@ class Target:
 
     @property
     def vendor(self) -> str | None:
-        return self.raw["system"].get("vendor")
+        vendor = self.raw["system"].get("vendor")
+        return None if vendor is None else str(vendor)
 
     # -- addresses
     @property
@@ -183,6 +185,26 @@ class Target:
                 f"counterparts: in the target so that the run starts it"
             )
         return CounterpartEndpoint(name, str(entry.get("url") or ""), str(entry["control_url"]))
+
+    def with_settings(
+        self, overrides: Mapping[str, Any] | None = None, defaults: Mapping[str, Any] | None = None
+    ) -> Target:
+        """This target with run settings (`<domain>.<key>` -> value) applied.
+
+        `defaults` fill only what the target leaves out (e.g. a machine's environment);
+        `overrides` replace what it says (an option given on the command line).
+        """
+        if not overrides and not defaults:
+            return self
+        raw = copy.deepcopy(dict(self.raw))
+        settings = raw["settings"] = dict(raw.get("settings") or {})
+        for values, replace in ((defaults or {}, False), (overrides or {}, True)):
+            for dotted, value in values.items():
+                domain, _, key = dotted.partition(".")
+                section = settings[domain] = dict(settings.get(domain) or {})
+                if replace or key not in section:
+                    section[key] = value
+        return Target(self.path, raw)
 
     def with_counterparts(self, described: Mapping[str, Mapping[str, Any]]) -> Target:
         """This target plus what started counterparts add (`homolog.counterparts.describe`)."""

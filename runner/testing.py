@@ -1,7 +1,9 @@
 """Helpers to test checks and suites through the real engine (for homolog's and vendors' tests).
 
 Thin wrappers over `homolog.api.run` (the one run entry point) that hand back run.json
-as a plain dict, the shape tests assert on.
+as a plain dict, the shape tests assert on. Like the CLI, they are a front end: the
+environment variables of the suites' run options (`homolog.environment`) fill the
+settings the target leaves out, and `HOMOLOG_REFERENTIALS` adds referential folders.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ def run_referential(
     Keyword arguments are those of `homolog.api.run` (`keyword`, `workers`,
     `attestations`, `waivers`, `counterparts`...).
     """
+    from .environment import referential_paths, setting_defaults
+    from .hookspec import suite_plugins
+
+    kw.setdefault("setting_defaults", setting_defaults(suite_plugins().run_options()))
+    kw["paths"] = [*kw.get("paths", ()), *referential_paths()]
     return run(referential, target, out=Path(out), extra=extra_args, **kw).document.to_json()
 
 

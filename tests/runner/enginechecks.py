@@ -82,3 +82,17 @@ def psc_issuer(counterpart, evidence) -> None:  # type: ignore[no-untyped-def]
     evidence.attach_json("psc.json", {"url": endpoint.url, "issuer": issuer, "pid": os.getpid()})
     if issuer != endpoint.url:
         fail(f"the control API serves {issuer}, the run recorded {endpoint.url}")
+
+
+class SettingParams(Params):
+    key: str  # <domain>.<key>
+    expected: str | None = None
+
+
+@check("engine.settings.value", params=SettingParams)
+def setting_value(target, params: SettingParams) -> None:  # type: ignore[no-untyped-def]
+    """The run gives the target setting the expected value."""
+    domain, _, key = params.key.partition(".")
+    got = target.settings(domain).get(key)
+    if got != params.expected:
+        fail(f"{params.key} = {got!r}, expected {params.expected!r}")
