@@ -450,7 +450,7 @@ def _write_xlsx(path: Path, run: Run, req_rows: list[list[str]], proof_rows: lis
                 ws.cell(row=r, column=c).alignment = wrap
             ref_value = row[link_col] if link_col is not None else ""
             link = _link(ref_value, to_run)
-            if link:
+            if link and link_col is not None:
                 ws.cell(row=r, column=link_col + 1).hyperlink = link
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"

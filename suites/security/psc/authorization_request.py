@@ -74,7 +74,7 @@ def state_nonce(
     first = _login(psc_ui, psc_simulator, target, evidence).authorizations[0]
     second = _login(psc_ui, psc_simulator, target, evidence, fresh=True).authorizations[0]
     for name in ("state", "nonce"):
-        values = [first.get(name), second.get(name)]
+        values = [str(first.get(name) or ""), str(second.get(name) or "")]
         if not all(values):
             fail(f"the authorization request carries no {name}")
         short = [v for v in values if len(v) < params.min_length]
