@@ -29,6 +29,13 @@ def run_in_order(
     checks: list[tuple[str, dict[str, Any]]], target: Path, folder: Path, *, name: str = "adhoc", **kw: Any
 ) -> list[dict[str, Any]]:
     """Run each (check, params) as its own requirement of one run; the run.json check entries, in order."""
+    path = write_checks_referential(checks, folder, name=name)
+    run = run_referential(path, target, folder / f"run-{name}", **kw)
+    return [req["checks"][0] for req in run["requirements"]]
+
+
+def write_checks_referential(checks: list[tuple[str, dict[str, Any]]], folder: Path, *, name: str) -> Path:
+    """A referential with one requirement per (check, params), ids SEC-00, SEC-01, ..."""
     ref = {
         "format": "homolog.referential/1",
         "id": f"security-{name}",
@@ -51,5 +58,4 @@ def run_in_order(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(ref, sort_keys=False), encoding="utf-8")
-    run = run_referential(path, target, folder / f"run-{name}", **kw)
-    return [req["checks"][0] for req in run["requirements"]]
+    return path
