@@ -56,8 +56,8 @@ SIDE_EFFECTS: dict[str, dict[str, str]] = {
 
 
 def _demo_run(defects: set[str], out: Path) -> dict[str, Any]:
-    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as sut, environment(sut.env):
-        return run_referential(DEFAULT_REFERENTIAL, sut.target_path, out)
+    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as demo, environment(demo.env):
+        return run_referential(DEFAULT_REFERENTIAL, demo.target_path, out, counterparts=demo.counterparts)
 
 
 def _verdicts(doc: dict[str, Any]) -> dict[str, str]:
