@@ -1,7 +1,7 @@
 """`homolog demo`: the built-in referentials against the reference SUT, started here.
 
-Starts the Pro Santé Connect simulator and the reference DPI on 127.0.0.1, writes the
-SUT's target file, runs the referential, renders the reports, prints a one-screen
+Starts the Pro Santé Connect and MSSanté simulators and the reference DPI on 127.0.0.1,
+writes the SUT's target file, runs the referential, renders the reports, prints a one-screen
 summary and stops everything — also on Ctrl-C, SIGTERM and on error.
 """
 
@@ -65,8 +65,9 @@ def _terminate_on_sigterm() -> Iterator[None]:
 
 @contextlib.contextmanager
 def started_demo_sut(defects: set[str], workdir: Path) -> Iterator[Any]:
-    """The PSC simulator and the reference SUT wired together; yields the SUT."""
-    from homolog.fixtures.refsut import start_sut
+    """The PSC and MSSanté simulators and the reference SUT wired together; yields the SUT."""
+    from homolog.counterparts.mss import MssSimulator, declare_simulator
+    from homolog.fixtures.refsut import MssClientConfig, start_sut
 
     with contextlib.ExitStack() as stack:
         psc = None
@@ -78,9 +79,15 @@ def started_demo_sut(defects: set[str], workdir: Path) -> Iterator[Any]:
         if PscSimulator is not None:
             psc = stack.enter_context(PscSimulator())
             kwargs.update(oidc_issuer=psc.issuer)
+        mss = stack.enter_context(MssSimulator())
+        cert, key = mss.write_client_certificate(workdir)
+        kwargs["mss"] = MssClientConfig(
+            url=mss.url, sender=mss.mailbox, ca_file=str(mss.ca_file), cert_file=str(cert), key_file=str(key)
+        )
         sut = stack.enter_context(start_sut(defects, workdir=workdir, **kwargs))
         if psc is not None:
             _record_psc(sut.target_path, psc)
+        declare_simulator(sut.target_path, mss)
         yield sut
 
 
