@@ -20,17 +20,17 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = ["CertificateAuthority", "IssuedCertificate"]
 
-_RSA_KEYS: list[rsa.RSAPrivateKey] = []
+_RSA_KEYS: dict[str, rsa.RSAPrivateKey] = {}
 _KEY_LOCK = threading.Lock()
 
 
-def _rsa_key() -> rsa.RSAPrivateKey:
-    # One RSA-2048 key per process for leaves: generating one costs up to half a second on
-    # a loaded machine, and the certificates (hence identities) are new each time anyway.
+def _rsa_key(role: str) -> rsa.RSAPrivateKey:
+    # One RSA-2048 key per process and role (server, client): generating one costs up to
+    # half a second on a loaded machine, and the certificates are new each time anyway.
     with _KEY_LOCK:
-        if not _RSA_KEYS:
-            _RSA_KEYS.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-        return _RSA_KEYS[0]
+        if role not in _RSA_KEYS:
+            _RSA_KEYS[role] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return _RSA_KEYS[role]
 
 
 def _pem_key(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
@@ -93,7 +93,7 @@ class CertificateAuthority:
 
     def _leaf(self, subject: x509.Name, *, server: bool, sans: list[x509.GeneralName]) -> IssuedCertificate:
         now = dt.datetime.now(dt.UTC)
-        key = _rsa_key()
+        key = _rsa_key("server" if server else "client")
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
         builder = (
             x509.CertificateBuilder()

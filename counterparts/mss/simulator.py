@@ -412,13 +412,15 @@ class MssSimulator:
         with self._lock:
             record = self._new_message(session, envelope or Envelope())
             record["reply"] = reply[:200]
-            record["findings"].append(
-                Finding(
+            if reply.startswith("552"):
+                finding = Finding(
                     "message",
                     "too-large",
                     f"the message exceeds the operator's limit of {self.data_size_limit} bytes and was refused",
-                ).to_dict()
-            )
+                )
+            else:
+                finding = Finding("message", "data-refused", f"the message data was refused: {reply[:200]}")
+            record["findings"].append(finding.to_dict())
             self._messages.append(record)
             del self._messages[:-_MAX_RECORDS]
 

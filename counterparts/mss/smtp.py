@@ -22,7 +22,7 @@ from asyncio import sslproto
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Protocol
 
-from aiosmtpd.smtp import SMTP, Envelope, Session, TLSSetupException
+from aiosmtpd.smtp import SMTP, Envelope, Session, TLSSetupException, syntax
 
 __all__ = ["MSS_TLS12_CIPHERS", "PortKind", "SessionSink", "SmtpListeners", "server_tls_context"]
 
@@ -118,6 +118,7 @@ class _Smtp(SMTP):
         data_size_limit: int,
         idle_timeout: float,
         loop: asyncio.AbstractEventLoop,
+        live: set[_Smtp],
     ) -> None:
         super().__init__(
             _Handler(sink),
@@ -132,9 +133,12 @@ class _Smtp(SMTP):
             loop=loop,
         )
         self._sink = sink
+        self._live = live
         self._kind: PortKind = kind
         self._implicit_ctx = tls if kind == "implicit" else None
         self.record: dict[str, Any] | None = None
+        self._in_data = False  # the last reply was 354: the next one is the DATA outcome
+        self._ended_recorded = False
         # Every command goes through these bound methods: wrapping them writes the transcript.
         for name, method in list(self._smtp_methods.items()):
             self._smtp_methods[name] = self._logged(name, method)
@@ -156,6 +160,7 @@ class _Smtp(SMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         first = self.record is None
         if first:
+            self._live.add(self)
             peer = transport.get_extra_info("peername")
             self.record = self._sink.open_session(self._kind, f"{peer[0]}:{peer[1]}" if peer else "?")
         super().connection_made(transport)
@@ -163,16 +168,31 @@ class _Smtp(SMTP):
             assert self.record is not None
             self._sink.tls_established(self.record, _tls_info(self.session.ssl))
 
-    def connection_lost(self, error: Exception | None) -> None:
-        if self.record is not None:
+    def _ended(self) -> None:
+        self._live.discard(self)
+        if self.record is not None and not self._ended_recorded:
+            self._ended_recorded = True
             self._sink.close_session(self.record)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._ended()
         super().connection_lost(error)
+
+    def abort(self) -> None:
+        """Close the connection now (the simulator stops)."""
+        for transport in (self.transport, self._original_transport):
+            if transport is not None:
+                with contextlib.suppress(Exception):
+                    transport.close()
 
     async def push(self, status: Any) -> None:
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else str(status)
         if self.record is not None:
             self._sink.line(self.record, "S", _clip(text))
-            if text.startswith("552") and self.envelope is not None and self.envelope.rcpt_tos:
+            after_data, self._in_data = self._in_data, text.startswith("354")
+            if text.startswith("552") or (after_data and text.startswith("5")):
+                # Refused for its size (at MAIL with a declared SIZE, or drained after DATA),
+                # or its data refused (e.g. lines longer than RFC 5321 allows).
                 self._sink.refused(self.record, self.envelope, text)
         await super().push(status)
 
@@ -184,29 +204,61 @@ class _Smtp(SMTP):
                 self._sink.line(self.record, "!", _clip(f"server error: {error!r}"))
         return "451 4.3.0 Error: the simulator could not process the command"
 
-    async def _upgrade(self) -> bool:
-        """Implicit TLS: the handshake the STARTTLS command would start, before any SMTP."""
-        assert self._implicit_ctx is not None and self.transport is not None
+    @syntax("STARTTLS", when="tls_context")
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        """aiosmtpd's STARTTLS, with a bounded handshake whose failure is recorded."""
+        if arg:
+            await self.push("501 Syntax: STARTTLS")
+            return
+        if not self.tls_context or self._tls_protocol is not None:
+            await self.push("454 TLS not available")
+            return
+        await self.push("220 Ready to start TLS")
+        await self._upgrade(self.tls_context)
+
+    async def _upgrade(self, ctx: ssl.SSLContext) -> bool:
+        """Run the TLS handshake on this connection (after STARTTLS, or first for implicit TLS).
+
+        The handshake is bounded by the idle timeout: a client that never sends its hello
+        is cut, and the session is closed in the records (asyncio would not tell us, as the
+        SMTP protocol is only connected to the TLS layer once the handshake succeeded).
+        """
+        assert self.transport is not None
         waiter = self.loop.create_future()
-        self._tls_protocol = sslproto.SSLProtocol(self.loop, self, self._implicit_ctx, waiter, server_side=True)
+        self._tls_protocol = sslproto.SSLProtocol(self.loop, self, ctx, waiter, server_side=True)
         self._original_transport = self.transport
         self._original_transport.set_protocol(self._tls_protocol)
         self.transport = self._tls_protocol._app_transport
         self._tls_protocol.connection_made(self._original_transport)
+        failure: str | None = None
         try:
             await asyncio.wait_for(waiter, timeout=self._timeout_duration)
         except asyncio.CancelledError:
             raise
+        except TimeoutError:
+            failure = f"no TLS handshake within {self._timeout_duration:g} s"
         except Exception as exc:
+            failure = repr(exc)
+        # A connection lost mid-handshake resolves the waiter without error: the handshake
+        # completed only if the TLS layer connected us (connection_made recorded it).
+        if failure is None and (self.session is None or not self.session.ssl):
+            failure = "the connection ended during the TLS handshake"
+        if failure is not None:
             if self.record is not None:
-                self._sink.handshake_failed(self.record, repr(exc))
+                self._sink.handshake_failed(self.record, failure)
             with contextlib.suppress(Exception):
                 self._original_transport.close()
+            self.transport = None  # ends aiosmtpd's command loop
+            self._ended()
             return False
         return True
 
     async def _handle_client(self) -> None:
-        if self._implicit_ctx is not None and self._tls_protocol is None and not await self._upgrade():
+        if (
+            self._implicit_ctx is not None
+            and self._tls_protocol is None
+            and not await self._upgrade(self._implicit_ctx)
+        ):
             return
         await super()._handle_client()
 
@@ -242,6 +294,7 @@ class SmtpListeners:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._servers: list[asyncio.AbstractServer] = []
+        self._live: set[_Smtp] = set()  # open connections, closed at stop
         self.addresses: dict[PortKind, tuple[str, int]] = {}
 
     def start(self) -> None:
@@ -295,6 +348,7 @@ class SmtpListeners:
                 data_size_limit=self._limit,
                 idle_timeout=self._idle,
                 loop=self._loop,
+                live=self._live,
             )
 
         return make
@@ -308,8 +362,10 @@ class SmtpListeners:
         def close() -> None:
             for server in self._servers:
                 server.close()
-            for proto_task in asyncio.all_tasks(loop):
-                proto_task.cancel()
+            for proto in list(self._live):
+                proto.abort()
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
             loop.stop()
 
         with contextlib.suppress(RuntimeError):

@@ -15,7 +15,7 @@ class TransportParams(Params):
 
 @check("mss.sending.tls", params=TransportParams)
 def submission_over_tls(mss_exchange: Exchange, params: TransportParams) -> None:
-    """The system submits its MSSanté messages over TLS 1.2 or later (STARTTLS), never in clear."""
+    """The system submits its MSSanté messages over TLS 1.2 or later (STARTTLS or implicit TLS), never in clear."""
     problems = findings(mss_exchange.sessions, {"transport"})
     if not params.allow_implicit_tls:
         problems += [

@@ -21,7 +21,9 @@ def xdm_archive(mss_exchange: Exchange, mss_simulator: MssControl, evidence: Evi
         except MssControlError as exc:
             raise CheckError(str(exc)) from exc
         if len(raw) <= _MAX_EVIDENCE_BYTES:
-            evidence.attach_bytes(f"message-{message['seq']}.eml", raw, media_type="message/rfc822")
+            # As text, so the evidence store redacts any configured secret the message carries.
+            text = raw.decode("utf-8", "replace")
+            evidence.attach_text(f"message-{message['seq']}.eml", text, media_type="message/rfc822")
     problems = findings(mss_exchange.messages, {"message", "xdm"})
     if problems:
         fail("; ".join(problems))
