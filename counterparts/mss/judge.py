@@ -31,6 +31,9 @@ from .xdm import INS_OIDS, XdmArchive, XdmLimits, parse_cx, read_xdm
 __all__ = ["JudgeConfig", "Judgement", "address_domain", "judge_message", "mssante_address"]
 
 XDM_NAME = "IHE_XDM.ZIP"
+#: Mon espace santé mailboxes: ``<INS (15 characters, 2A/2B for Corsica)>@patient.mssante.fr``.
+PATIENT_DOMAIN = "patient.mssante.fr"
+_INS_LOCAL = re.compile(r"\d{5}(?:\d{2}|2[AB])\d{8}", re.IGNORECASE)
 _RECORDED_HEADERS = (
     "From",
     "To",
@@ -104,6 +107,15 @@ def _judge_addresses(mail_from: str, rcpt_tos: list[str], config: JudgeConfig, o
                     "addresses",
                     "recipient-not-mssante",
                     f"recipient {rcpt!r} is outside the MSSanté trust space (*.mssante.fr)",
+                )
+            )
+        elif address_domain(rcpt) == PATIENT_DOMAIN and not _INS_LOCAL.fullmatch(rcpt.strip("<>").rpartition("@")[0]):
+            # A patient's mailbox (Mon espace santé) is named after the patient's INS.
+            out.findings.append(
+                Finding(
+                    "addresses",
+                    "patient-address-not-ins",
+                    f"recipient {rcpt!r}: a patient's MSSanté address is <INS>@{PATIENT_DOMAIN}",
                 )
             )
 

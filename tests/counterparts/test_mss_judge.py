@@ -27,6 +27,8 @@ def test_addresses_outside_the_trust_space_or_the_operator() -> None:
     assert _codes(raw, rcpts=("x@gmail.example",)) == {"recipient-not-mssante"}
     assert _codes(raw, sender="dpi@other-operator.mssante.fr") == {"sender-not-operated"}
     assert _codes(raw, sender="dpi@hopital.example") == {"sender-not-mssante"}
+    assert _codes(raw, rcpts=("279035121518989@patient.mssante.fr",)) == set()
+    assert _codes(raw, rcpts=("lise.zola@patient.mssante.fr",)) == {"patient-address-not-ins"}
 
 
 def test_x_mss_headers_are_required_and_must_tell_the_truth() -> None:
