@@ -170,6 +170,8 @@ class _Smtp(SMTP):
 
     def _ended(self) -> None:
         self._live.discard(self)
+        if self._timeout_handle is not None:
+            self._timeout_handle.cancel()  # its callback expects a transport
         if self.record is not None and not self._ended_recorded:
             self._ended_recorded = True
             self._sink.close_session(self.record)
@@ -231,6 +233,7 @@ class _Smtp(SMTP):
         self.transport = self._tls_protocol._app_transport
         self._tls_protocol.connection_made(self._original_transport)
         failure: str | None = None
+        started = self.loop.time()
         try:
             await asyncio.wait_for(waiter, timeout=self._timeout_duration)
         except asyncio.CancelledError:
@@ -242,7 +245,13 @@ class _Smtp(SMTP):
         # A connection lost mid-handshake resolves the waiter without error: the handshake
         # completed only if the TLS layer connected us (connection_made recorded it).
         if failure is None and (self.session is None or not self.session.ssl):
-            failure = "the connection ended during the TLS handshake"
+            # The idle timer may cut the connection just before wait_for gives up.
+            late = self.loop.time() - started >= 0.9 * self._timeout_duration
+            failure = (
+                f"no TLS handshake within {self._timeout_duration:g} s"
+                if late
+                else "the connection ended during the TLS handshake"
+            )
         if failure is not None:
             if self.record is not None:
                 self._sink.handshake_failed(self.record, failure)
