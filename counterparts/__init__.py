@@ -102,6 +102,7 @@ class Counterpart(Protocol):
 
 #: Known counterparts: name -> "module:Class" (imported when first asked for).
 COUNTERPARTS: dict[str, str] = {
+    "mss": "homolog.counterparts.mss:MssSimulator",
     "psc": "homolog.counterparts.psc:PscSimulator",
 }
 _LOADED: dict[str, Callable[..., Counterpart]] = {}

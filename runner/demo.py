@@ -1,8 +1,9 @@
 """`homolog demo`: the built-in referentials against the reference SUT, started here.
 
 Composition layer (like `homolog.cli`): it starts the counterparts the reference SUT
-calls through their declared interface (`homolog.counterparts`), then the reference
-SUT (`homolog.fixtures.refsut.start_sut`) wired to them, runs the referential with
+calls (Pro Santé Connect, MSSanté) through their declared interface
+(`homolog.counterparts`), then the reference SUT (`homolog.fixtures.refsut.start_sut`)
+wired to them, runs the referential with
 `homolog.api.run` (the counterparts handed over, so checks find their control API),
 renders the reports, prints a one-screen summary and stops everything — also on
 Ctrl-C, SIGTERM and on error.
@@ -16,7 +17,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -40,8 +41,31 @@ __all__ = [
 
 DEFAULT_REFERENTIAL = "homolog-demo"
 
-#: The counterparts the reference SUT calls, and the `start_sut` argument that gives it each URL.
-DEMO_COUNTERPARTS: Mapping[str, str] = {"psc": "oidc_issuer"}
+
+def _psc_wiring(psc: Counterpart, workdir: Path) -> dict[str, Any]:
+    return {"oidc_issuer": psc.url}
+
+
+def _mss_wiring(mss: Counterpart, workdir: Path) -> dict[str, Any]:
+    # A vendor gets its organisation certificate from its operator (IGC-Santé); in the
+    # demo the simulator's CA issues it, for the mailbox the simulator hosts.
+    from homolog.counterparts.mss import MssSimulator
+    from homolog.fixtures.refsut import MssClientConfig
+
+    if not isinstance(mss, MssSimulator):
+        raise TypeError(f"the demo's 'mss' counterpart is a {type(mss).__name__}, not the MSSanté simulator")
+    cert, key = mss.write_client_certificate(workdir / "mss-client")
+    client = MssClientConfig(
+        url=mss.url, sender=mss.mailbox, ca_file=str(mss.ca_file), cert_file=str(cert), key_file=str(key)
+    )
+    return {"mss": client}
+
+
+#: The counterparts the reference SUT calls, and how each is wired into `start_sut`'s arguments.
+DEMO_COUNTERPARTS: Mapping[str, Callable[[Counterpart, Path], dict[str, Any]]] = {
+    "psc": _psc_wiring,
+    "mss": _mss_wiring,
+}
 
 
 def list_defects() -> str:
@@ -106,7 +130,9 @@ def started_demo_sut(defects: set[str], workdir: Path) -> Iterator[DemoSystem]:
     from homolog.fixtures.refsut import start_sut
 
     with start_counterparts({name: {} for name in DEMO_COUNTERPARTS}) as counterparts:
-        wiring: dict[str, Any] = {DEMO_COUNTERPARTS[name]: cp.url for name, cp in counterparts.items()}
+        wiring: dict[str, Any] = {}
+        for name, cp in counterparts.items():
+            wiring.update(DEMO_COUNTERPARTS[name](cp, workdir))
         with start_sut(defects, workdir=workdir, **wiring) as sut:
             yield DemoSystem(sut, counterparts)
 

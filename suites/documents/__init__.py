@@ -4,8 +4,9 @@ Layers (imports go downwards):
 
 - checks, one file per behaviour: ``cda/conforms`` (XSD + volet schematron),
   ``header/ins``, ``header/identity_traits``, ``header/author_custodian_ids``,
-  ``header/clinical_date``; ``_support`` shares the configured validator and the
-  collection of the SUT's documents;
+  ``header/clinical_date``; ``_support`` shares the collection of the SUT's documents;
+- ``target_validator``: the validator the target's settings configure, one per process
+  (also used by the MSSanté suite on the documents a system sends);
 - ``header_rules``: the header rules as pure functions over a parsed document;
 - ``validator``: safe parsing, CDA XSD, volet schematron (``volets`` maps templateIds to
   volets and picks the schematron version), ``svrl`` turns reports into issues;
