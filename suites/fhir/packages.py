@@ -10,10 +10,14 @@ Where packages are looked up, in order:
 2. the environment variable `HOMOLOG_FHIR_PACKAGES` (paths separated by `os.pathsep`),
 3. the cache `~/.fhir/packages`.
 
+4. the packages shipped with homolog (`suites/fhir/data/`: FR Core 2.2.0 and
+   hl7.fhir.r4.core 4.0.1, both CC0), so that a bare install validates.
+
 Nothing is ever downloaded: a package that is not found is a `PackageNotFound`
 error that says where to put it. Dependencies of a loaded package are loaded when
-they are present and listed in `Conformance.missing` otherwise (FR Core depends on
-`hl7.fhir.r4.core`, which is not redistributed here: base R4 comes from fhirkit).
+they are present and listed in `Conformance.missing` otherwise, each with what its
+absence weakens (`Conformance.missing_dependencies()`): a visible caveat, never a
+silent pass.
 
     FhirPackageError            a package cannot be used
     ├── PackageNotFound         not in any search location
@@ -32,10 +36,12 @@ from typing import Any
 
 __all__ = [
     "ENV_VAR",
+    "SHIPPED_DIR",
     "BadPackage",
     "Conformance",
     "FhirPackage",
     "FhirPackageError",
+    "MissingDependency",
     "PackageNotFound",
     "default_search_path",
     "load_conformance",
@@ -43,9 +49,35 @@ __all__ = [
 ]
 
 ENV_VAR = "HOMOLOG_FHIR_PACKAGES"
+# Packages shipped inside homolog (CC0): the last place looked in.
+SHIPPED_DIR = Path(__file__).resolve().parent / "data"
 
 # Conformance resources we index; examples are kept apart.
-INDEXED_TYPES = ("StructureDefinition", "ValueSet", "CodeSystem")
+INDEXED_TYPES = ("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter")
+
+# What the validator cannot check when a well-known dependency is absent.
+_WEAKENED_BY_MISSING: dict[str, str] = {
+    "hl7.fhir.r4.core": (
+        "base R4 rules (datatype invariants, core value sets and code systems, primitive formats "
+        "beyond fhirkit's, extension definitions of the core specification)"
+    ),
+    "hl7.terminology.r4": (
+        "bindings to terminology.hl7.org value sets and code systems (checked against the older "
+        "copies in hl7.fhir.r4.core at most, unknown codes there are warnings)"
+    ),
+    "hl7.fhir.uv.extensions.r4": (
+        "extensions of the HL7 extension pack (http://hl7.org/fhir/StructureDefinition/...) that "
+        "the core package does not define: not checked against their definitions, a warning"
+    ),
+    "hl7.fhir.uv.extensions": (
+        "extensions of the HL7 extension pack (http://hl7.org/fhir/StructureDefinition/...) that "
+        "the core package does not define: not checked against their definitions, a warning"
+    ),
+    "ans.fr.terminologies": (
+        "bindings to ANS terminologies (TRE_*, JDV_* value sets and code systems, e.g. INSEE "
+        "codes, professions): codes not checked, reported as information"
+    ),
+}
 # A package file larger than this is refused: packages we need are a few MiB.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_PACKAGE_BYTES = 300 * 1024 * 1024
@@ -173,11 +205,12 @@ def load_package(path: Path | str) -> FhirPackage:
 
 
 def default_search_path(extra: Sequence[Path | str] = ()) -> list[Path]:
-    """Search locations in order: `extra` (target settings), the env variable, the cache."""
+    """Search locations in order: `extra` (target settings), the env variable, the cache, shipped."""
     paths = [Path(p).expanduser() for p in extra]
     env = os.environ.get(ENV_VAR, "")
     paths += [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
     paths.append(Path.home() / ".fhir" / "packages")
+    paths.append(SHIPPED_DIR)
     return paths
 
 
@@ -234,12 +267,36 @@ def find_package(name: str, version: str | None, search: Sequence[Path]) -> Fhir
     )
 
 
+@dataclass(frozen=True)
+class MissingDependency:
+    """A package a loaded package depends on that is in no search location."""
+
+    name: str
+    version: str
+    required_by: tuple[str, ...]
+    weakens: str
+
+    @property
+    def key(self) -> str:
+        """`id#version`."""
+        return f"{self.name}#{self.version}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain mapping for evidence and reports."""
+        return {
+            "package": self.key,
+            "required_by": list(self.required_by),
+            "weakens": self.weakens,
+        }
+
+
 @dataclass
 class Conformance:
     """Conformance resources of loaded packages, indexed by canonical URL (and version)."""
 
     packages: list[FhirPackage] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
+    required_by: dict[str, list[str]] = field(default_factory=dict)
     _index: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def add(self, pkg: FhirPackage) -> None:
@@ -274,6 +331,33 @@ class Conformance:
         """The CodeSystem at `canonical`, if loaded."""
         return self._get("CodeSystem", canonical)
 
+    def search_parameter(self, canonical: str) -> dict[str, Any] | None:
+        """The SearchParameter at `canonical`, if loaded."""
+        return self._get("SearchParameter", canonical)
+
+    def by_name(self, rtype: str, name: str) -> list[dict[str, Any]]:
+        """Resources of `rtype` whose id or name is `name` (short profile names)."""
+        out: list[dict[str, Any]] = []
+        for (t, _url), by_version in self._index.items():
+            if t != rtype:
+                continue
+            res = list(by_version.values())[-1]
+            if name in (res.get("id"), res.get("name")) and res not in out:
+                out.append(res)
+        return out
+
+    def missing_dependencies(self) -> list[MissingDependency]:
+        """Dependencies not found, each with the packages needing it and what it weakens."""
+        return [
+            MissingDependency(
+                name,
+                version,
+                tuple(self.required_by.get(name, [])),
+                _WEAKENED_BY_MISSING.get(name, f"definitions of {name} are not checked"),
+            )
+            for name, version in sorted(self.missing.items())
+        ]
+
     def canonicals(self, rtype: str) -> list[str]:
         """Every loaded canonical URL of a resource type."""
         return sorted(url for (t, url) in self._index if t == rtype)
@@ -302,7 +386,17 @@ def load_conformance(
     for item in requested:
         text = str(item)
         p = Path(text).expanduser()
-        if p.exists() or "/" in text or text.endswith(".tgz"):
+        if p.is_dir() and not _is_package_folder(p):
+            # A folder of packages (tarballs or `id#version/` folders): load them all.
+            found = [load_package(c) for c in _packages_in(p)]
+            if not found:
+                raise BadPackage(
+                    f"{p}: not a FHIR package (no package/package.json nor package.json) "
+                    "and no package (*.tgz, id#version/) inside"
+                )
+            queue += found
+            locations.insert(0, p)
+        elif p.exists() or "/" in text or text.endswith(".tgz"):
             queue.append(load_package(p))
         else:
             name, _, version = text.partition("#")
@@ -315,10 +409,25 @@ def load_conformance(
         loaded.add(pkg.name)
         conf.add(pkg)
         for dep, ver in pkg.dependencies.items():
-            if dep in loaded:
+            conf.required_by.setdefault(dep, []).append(pkg.key)
+            if dep in loaded or any(q.name == dep for q in queue):
                 continue
             try:
                 queue.append(find_package(dep, ver, locations))
             except PackageNotFound:
                 conf.missing[dep] = ver
+    for name in loaded:
+        conf.missing.pop(name, None)
     return conf
+
+
+def _is_package_folder(path: Path) -> bool:
+    return (path / "package" / "package.json").is_file() or (path / "package.json").is_file()
+
+
+def _packages_in(folder: Path) -> list[Path]:
+    """Packages directly inside a folder: `*.tgz` files and `id#version/` folders."""
+    return sorted(
+        [f for f in folder.glob("*.tgz") if f.is_file()]
+        + [d for d in folder.iterdir() if d.is_dir() and _is_package_folder(d)]
+    )

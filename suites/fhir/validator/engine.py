@@ -1,14 +1,21 @@
-"""The profile validator: base R4 structure (fhirkit), then the profile's snapshot.
+"""The profile validator: base R4 structure (fhirkit), then compiled StructureDefinitions.
 
 Order of work for one resource:
 
 1. base R4 4.0.1 structure and datatypes with `fhirkit` (unknown elements, wrong JSON
    types, invalid primitive formats);
-2. the profile snapshot, walked element by element: cardinality, allowed types,
-   fixed[x] / pattern[x], slicing (value, pattern, type, profile, exists
-   discriminators; open / closed rules), extensions by URL and against their own
-   definitions when loaded, type profiles (`Address[fr-core-address]`), reference
-   targets, bindings, FHIRPath invariants.
+2. the resource's StructureDefinition from the loaded packages (its base definition
+   from `hl7.fhir.r4.core`, or the profile asked for, or the profiles it declares in
+   `meta.profile`, or a core vital-signs profile its code implies), compiled once into
+   a plan (`structure.compile_profile`) and walked element by element: cardinality,
+   allowed types, fixed[x] / pattern[x], slicing (value, pattern, type, profile,
+   exists discriminators; open / closed rules), extensions against their own
+   definitions and contexts, type profiles (`Address[fr-core-address]`), reference
+   targets, bindings, FHIRPath invariants. An element whose datatype the snapshot does
+   not expand is walked with that datatype's base definition (`Identifier.use`,
+   `Period` per-1 ...); contained and bundled resources with their own;
+3. rules that are not in StructureDefinitions (`special`): resource ids, Bundle
+   references and links, canonical URLs, SearchParameter and CodeSystem consistency.
 
 Anything the validator cannot decide (an unloaded value set or extension, an invariant
 the FHIRPath library cannot evaluate) is an `information` issue that says so.
@@ -16,13 +23,15 @@ the FHIRPath library cannot evaluate) is an `information` issue that says so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import fhirkit
 
-from homolog.suites.fhir.packages import Conformance
-from homolog.suites.fhir.validator.invariants import DATATYPE_INVARIANTS, Invariants
+from homolog.suites.fhir.packages import Conformance, MissingDependency
+from homolog.suites.fhir.validator import special
+from homolog.suites.fhir.validator.invariants import Invariants
 from homolog.suites.fhir.validator.issues import Issue
 from homolog.suites.fhir.validator.structure import (
     ElementNode,
@@ -30,15 +39,21 @@ from homolog.suites.fhir.validator.structure import (
     compile_profile,
     type_suffix,
 )
-from homolog.suites.fhir.validator.terminology import BASE_DATATYPE_BINDINGS, Terminology
+from homolog.suites.fhir.validator.terminology import Terminology
 from homolog.suites.fhir.validator.values import contains, equals
 
 __all__ = ["UnknownProfile", "Validator"]
 
-_MAX_DEPTH = 8
+_MAX_DEPTH = 12
 _CODED = ("code", "Coding", "CodeableConcept", "string", "uri", "Quantity")
-_SYSTEM_STRING = "http://hl7.org/fhirpath/System.String"
 _SD_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
+_REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
+_MAX_STRING = 1024 * 1024
+_EXTENSION_KEYS = ("extension", "modifierExtension")
+# Primitive types whose JSON value is not a string, or whose regex fhirkit already applies
+# more cheaply (and the R4 regexes of big base64 values cost time for nothing).
+_NO_REGEX = frozenset({"boolean", "integer", "decimal", "positiveInt", "unsignedInt", "base64Binary", "xhtml"})
+_UNKNOWN_EXTENSION_SEVERITIES = ("error", "warning", "information")
 
 Seg = str | tuple[str, str]  # an element name, or ("extension", url)
 
@@ -54,6 +69,10 @@ class _Item:
     value: Any
     loc: str
     type_code: str | None = None
+    # The `_name` companion of a primitive (its id and extensions).
+    ext: Any = None
+    # Where an extension sits: (element paths, element type), for its context rule.
+    host: tuple[tuple[str, ...], str | None] | None = None
 
 
 @dataclass
@@ -62,12 +81,14 @@ class _Ctx:
     issues: list[Issue] = field(default_factory=list)
     depth: int = 0
     seen_invariants: set[tuple[str, str]] = field(default_factory=set)
+    # FHIRPath %rootResource: the container of a contained resource, else `root`.
+    root_resource: dict[str, Any] | None = None
 
     def add(self, severity: str, loc: str, message: str, code: str) -> None:
         self.issues.append(Issue(severity, loc, message, code))
 
     def child(self) -> _Ctx:
-        return _Ctx(self.root, [], self.depth + 1, self.seen_invariants)
+        return _Ctx(self.root, [], self.depth + 1, self.seen_invariants, self.root_resource)
 
 
 def _parse_path(path: str) -> list[Seg] | None:
@@ -119,7 +140,11 @@ def _strip_version(url: str) -> str:
 
 
 class Validator:
-    """Validates R4 JSON resources against base R4 and FHIR profiles of loaded packages."""
+    """Validates R4 JSON resources against base R4 and FHIR profiles of loaded packages.
+
+    `unknown_extensions` is the severity of an extension whose definition is in no loaded
+    package (`error` by default, as the HL7 validator; `warning` or `information` to relax).
+    """
 
     def __init__(
         self,
@@ -128,24 +153,59 @@ class Validator:
         base: bool = True,
         invariants: bool = True,
         terminology: bool = True,
+        unknown_extensions: str = "error",
     ) -> None:
+        if unknown_extensions not in _UNKNOWN_EXTENSION_SEVERITIES:
+            raise ValueError(f"unknown_extensions must be one of {', '.join(_UNKNOWN_EXTENSION_SEVERITIES)}")
         self.conformance = conformance
         self.base = base
         self.check_invariants = invariants
         self.check_terminology = terminology
+        self.unknown_extensions = unknown_extensions
         self.terminology = Terminology(conformance)
         self.invariants = Invariants()
         self._trees: dict[str, ProfileTree | None] = {}
+        self._regexes: dict[str, re.Pattern[str] | None] = {}
+        self._derives: dict[tuple[str, str], bool] = {}
+        names = {p.name for p in conformance.packages}
+        self.core_loaded = "hl7.fhir.r4.core" in names
+        # Without the terminology package, the code systems of terminology.hl7.org are the
+        # older copies inside hl7.fhir.r4.core: a code missing there may exist today.
+        self.tho_loaded = any(n.startswith("hl7.terminology") for n in names)
+        self.extension_pack_loaded = any(n.startswith("hl7.fhir.uv.extensions") for n in names)
 
     # -- public API ---------------------------------------------------------------
+
+    @property
+    def missing(self) -> list[MissingDependency]:
+        """Dependencies of the loaded packages that were not found, and what that weakens."""
+        return self.conformance.missing_dependencies()
 
     def tree(self, canonical: str) -> ProfileTree | None:
         """The compiled snapshot of a loaded profile (None when it is not loaded)."""
         key = canonical
         if key not in self._trees:
             sd = self.conformance.structure_definition(canonical)
-            self._trees[key] = compile_profile(sd) if sd else None
+            try:
+                tree = compile_profile(sd) if sd else None
+                if tree is not None and tree.url.startswith(_SD_PREFIX):
+                    _apply_errata(tree)
+                self._trees[key] = tree
+            except ValueError:
+                self._trees[key] = None  # no snapshot (logical models of the core package)
         return self._trees[key]
+
+    def resolve_profile(self, name: str) -> str:
+        """The canonical URL of a profile given by URL, StructureDefinition id or name."""
+        if self.conformance.structure_definition(name) is not None:
+            return name
+        found = self.conformance.by_name("StructureDefinition", name)
+        urls = sorted({str(sd.get("url")) for sd in found})
+        if len(urls) == 1:
+            return urls[0]
+        if len(urls) > 1:
+            raise UnknownProfile(f"profile name {name!r} is ambiguous: {', '.join(urls)}")
+        raise UnknownProfile(f"profile {name} is not in the loaded FHIR packages")
 
     def validate(self, resource: Any, profile: str | None = None) -> list[Issue]:
         """Issues of `resource` against base R4 and `profile` (or its loaded meta.profile).
@@ -159,23 +219,9 @@ class Validator:
         if self.base:
             for bi in fhirkit.validate(resource):
                 ctx.add(bi.severity, bi.path, bi.message, "structure")
-        if profile is not None:
-            profiles = [profile]
-            if self.tree(profile) is None:
-                raise UnknownProfile(f"profile {profile} is not in the loaded FHIR packages")
-        else:
-            declared = (resource.get("meta") or {}).get("profile") or []
-            profiles = [p for p in declared if isinstance(p, str) and self.tree(p) is not None]
-            for p in declared:
-                if isinstance(p, str) and self.tree(p) is None:
-                    ctx.add("information", f"{rtype}.meta.profile", f"profile {p} not loaded; not checked", "profile")
-        for p in profiles:
-            tree = self.tree(p)
-            assert tree is not None
-            if tree.type != rtype:
-                ctx.add("error", rtype, f"profile {tree.url} is for {tree.type}, not {rtype}", "profile")
-                continue
-            self._instance(tree.root, _Item(resource, rtype, rtype), tree, ctx)
+        if profile is not None and self.tree(profile) is None:
+            raise UnknownProfile(f"profile {profile} is not in the loaded FHIR packages")
+        self._resource(resource, rtype, ctx, profile)
         return _dedupe(ctx.issues)
 
     def validate_against(self, value: Any, profile: str, location: str) -> list[Issue]:
@@ -186,6 +232,81 @@ class Validator:
         ctx = _Ctx(value if isinstance(value, dict) else {})
         self._instance(tree.root, _Item(value, location, tree.type), tree, ctx)
         return _dedupe(ctx.issues)
+
+    # -- resources ----------------------------------------------------------------
+
+    def _derives_from(self, tree: ProfileTree, base_url: str) -> bool:
+        key = (tree.url, base_url)
+        if key not in self._derives:
+            seen: set[str] = set()
+            current: ProfileTree | None = tree
+            found = False
+            while current is not None and current.url not in seen:
+                if current.url == base_url:
+                    found = True
+                    break
+                seen.add(current.url)
+                current = self.tree(current.base_definition) if current.base_definition else None
+            self._derives[key] = found
+        return self._derives[key]
+
+    def _resource(self, resource: dict[str, Any], loc: str, ctx: _Ctx, profile: str | None = None) -> None:
+        """Every definition a resource must meet, walked from `loc`."""
+        rtype = resource.get("resourceType")
+        if not isinstance(rtype, str):
+            ctx.add("error", loc, "a resource here must have a resourceType", "structure")
+            return
+        base_url = _SD_PREFIX + rtype
+        trees: list[ProfileTree] = []
+        if profile is not None:
+            tree = self.tree(profile)
+            assert tree is not None
+            trees.append(tree)
+        else:
+            meta = resource.get("meta")
+            declared = meta.get("profile") if isinstance(meta, dict) else None
+            for p in declared if isinstance(declared, list) else []:
+                if not isinstance(p, str):
+                    continue
+                tree = self.tree(p)
+                if tree is None:
+                    ctx.add("information", f"{loc}.meta.profile", f"profile {p} not loaded; not checked", "profile")
+                else:
+                    trees.append(tree)
+            if rtype == "Observation":
+                for url in special.implied_observation_profiles(resource):
+                    tree = self.tree(url)
+                    if tree is not None and tree not in trees:
+                        trees.append(tree)
+        for tree in trees:
+            if tree.type != rtype:
+                ctx.add("error", loc, f"profile {tree.url} is for {tree.type}, not {rtype}", "profile")
+        trees = [t for t in trees if t.type == rtype]
+        if not any(self._derives_from(t, base_url) for t in trees):
+            base = self.tree(base_url)
+            if base is not None:
+                trees.insert(0, base)
+            elif self.core_loaded:
+                ctx.add("error", f"{loc}.resourceType", f"unknown resource type {rtype}", "structure")
+            elif profile is None and not trees:
+                ctx.add(
+                    "information",
+                    loc,
+                    f"base definition of {rtype} not loaded (hl7.fhir.r4.core missing): only fhirkit's checks ran",
+                    "profile",
+                )
+        if self.core_loaded:
+            for issue in special.resource_rules(self, resource, loc):
+                ctx.issues.append(issue)
+        outer = ctx.root, ctx.root_resource
+        if ctx.root_resource is None or ".contained[" not in loc:
+            ctx.root_resource = resource
+        ctx.root = resource
+        try:
+            for tree in trees:
+                self._instance(tree.root, _Item(resource, loc, rtype), tree, ctx)
+        finally:
+            ctx.root, ctx.root_resource = outer
 
     # -- walking ------------------------------------------------------------------
 
@@ -209,28 +330,79 @@ class Validator:
                 "pattern",
             )
         type_code = item.type_code or (node.type_codes[0] if len(node.types) == 1 else None)
-        if self.check_terminology and value is not None:
+        if item.ext is not None:
+            self._primitive_extensions(node, item, type_code, ctx)
+        if value is None:
+            if item.ext is not None and type_code == "code" and node.binding and node.binding[0] == "required":
+                ctx.add(
+                    "error", item.loc, f"no code provided, and a code is required from {node.binding[1]}", "binding"
+                )
+            return
+        if isinstance(value, str):
+            self._primitive(value, item.loc, type_code, ctx)
+        if self.check_terminology and (node.binding is not None or type_code in ("Coding", "CodeableConcept")):
             self._binding(node, item, type_code, ctx)
-        if self.check_invariants and value is not None:
+        if self.check_invariants:
             self._invariants(node, item, type_code, tree, ctx)
-        if type_code == "Reference" and isinstance(value, dict):
+        if not isinstance(value, dict) or ctx.depth >= _MAX_DEPTH:
+            return
+        if type_code == "Reference":
             self._reference_target(node, item, ctx)
-        self._type_profiles(node, item, type_code, ctx)
-        if isinstance(value, dict):
-            self._children(node, value, item.loc, tree, ctx)
-            if self.check_terminology and isinstance(type_code, str) and type_code in BASE_DATATYPE_BINDINGS:
-                self._datatype_bindings(node, value, item.loc, type_code, ctx)
-
-    def _children(self, node: ElementNode, obj: dict[str, Any], loc: str, tree: ProfileTree, ctx: _Ctx) -> None:
+        elif type_code == "Attachment":
+            ctx.issues += special.attachment_problems(value, item.loc)
+        elif type_code == "Resource" or (type_code and tree.kind != "resource" and "resourceType" in value):
+            self._resource(value, item.loc, ctx)
+            return
+        if type_code == "Extension" and node is not tree.root:
+            if self._extension(node, item, tree, ctx):
+                return
+        walked = self._type_profiles(node, item, type_code, ctx) if node.type_profiles else False
         children = node.children
-        ref = node.definition.get("contentReference")
-        if not children and isinstance(ref, str) and ref.startswith("#"):
-            target = tree.by_id.get(ref[1:]) or tree.by_path.get(ref[1:])
-            children = target.children if target is not None else {}
+        if not children:
+            ref = node.content_reference
+            if ref is not None and ref.startswith("#"):
+                target = tree.by_id.get(ref[1:]) or tree.by_path.get(ref[1:])
+                children = target.children if target is not None else {}
+            elif not walked and type_code and type_code[:1].isupper() and type_code != tree.type:
+                dt = self._datatype(type_code)
+                if dt is not None:
+                    self._children(dt.root, value, item.loc, dt, ctx, type_code)
+                return
+        if children:
+            self._children_of(node, children, value, item.loc, tree, ctx, type_code)
+
+    def _datatype(self, code: str) -> ProfileTree | None:
+        tree = self.tree(_SD_PREFIX + code)
+        return tree if tree is not None and tree.kind in ("complex-type", "primitive-type") else None
+
+    def _children(
+        self, node: ElementNode, obj: dict[str, Any], loc: str, tree: ProfileTree, ctx: _Ctx, type_code: str | None
+    ) -> None:
+        # A datatype's own invariants (per-1 on Period ...) sit on its root element.
+        if self.check_invariants and node.constraints:
+            self._constraints(node.constraints, _Item(obj, loc, type_code), tree.type, ctx)
+        self._children_of(node, node.children, obj, loc, tree, ctx, type_code)
+
+    def _children_of(
+        self,
+        node: ElementNode,
+        children: dict[str, ElementNode],
+        obj: dict[str, Any],
+        loc: str,
+        tree: ProfileTree,
+        ctx: _Ctx,
+        type_code: str | None,
+    ) -> None:
+        if "fhir_comments" in obj:
+            ctx.add(
+                "error", loc, "Unrecognized property 'fhir_comments' (removed from FHIR JSON after DSTU2)", "structure"
+            )
         for name, child in children.items():
-            if child.definition.get("type") and child.type_codes == [_SYSTEM_STRING] and name in ("id",):
-                continue  # element ids are plain strings: base R4 checks them
             items, elem_loc = self._gather(child, obj, loc)
+            if name in _EXTENSION_KEYS and items:
+                host = ((node.path, node.type_path), type_code)
+                for it in items:
+                    it.host = host
             self._element(child, items, elem_loc, tree, ctx)
 
     def _gather(self, node: ElementNode, obj: dict[str, Any], loc: str) -> tuple[list[_Item], str]:
@@ -244,14 +416,30 @@ class Validator:
                 if not key.startswith(prefix) or not suffix[:1].isupper():
                     continue
                 code = allowed.get(suffix)
-                items.append(_Item(val, f"{loc}.{key}", code if code else f"!{suffix}"))
+                ext = obj.get("_" + key)
+                items.append(_Item(val, f"{loc}.{key}", code if code else f"!{suffix}", ext))
+            for key, ext in obj.items():
+                # A choice primitive given only by its extensions (`_valueString`).
+                if (
+                    key.startswith("_" + prefix)
+                    and key[1:] not in obj
+                    and key[len(prefix) + 1 : len(prefix) + 2].isupper()
+                ):
+                    suffix = key[len(prefix) + 1 :]
+                    code = allowed.get(suffix)
+                    items.append(_Item(None, f"{loc}.{key[1:]}", code if code else f"!{suffix}", ext))
             return items, f"{loc}.{name}"
         val = obj.get(name)
         ext = obj.get("_" + name)
-        if val is None and ext is not None:
-            val = [None] * len(ext) if isinstance(ext, list) else None
-            if val is None:
-                return [_Item(None, f"{loc}.{name}")], f"{loc}.{name}"
+        if ext is not None:
+            if isinstance(val, list) or isinstance(ext, list):
+                vals = val if isinstance(val, list) else [None] * len(ext)
+                exts = ext if isinstance(ext, list) else []
+                items = [
+                    _Item(v, f"{loc}.{name}[{i}]", None, exts[i] if i < len(exts) else None) for i, v in enumerate(vals)
+                ]
+                return items, f"{loc}.{name}"
+            return [_Item(val, f"{loc}.{name}", None, ext)], f"{loc}.{name}"
         if isinstance(val, list):
             items = [_Item(v, f"{loc}.{name}[{i}]") for i, v in enumerate(val)]
         elif val is not None:
@@ -260,13 +448,16 @@ class Validator:
 
     def _element(self, node: ElementNode, items: list[_Item], loc: str, tree: ProfileTree, ctx: _Ctx) -> None:
         """Cardinality, types and slicing of one element over all its values in a parent."""
-        label = f"slice '{node.slice_name}': " if node.slice_name else ""
         n = len(items)
-        if n < node.min:
-            ctx.add("error", loc, f"{label}minimum cardinality {node.min}, found {n}", "cardinality")
-        if node.max is not None and n > node.max:
-            what = "not allowed here" if node.max == 0 else f"maximum cardinality {node.max}"
-            ctx.add("error", loc, f"{label}{what}, found {n}", "cardinality")
+        if n < node.min or (node.max is not None and n > node.max):
+            label = f"slice '{node.slice_name}': " if node.slice_name else ""
+            if n < node.min:
+                ctx.add("error", loc, f"{label}minimum cardinality {node.min}, found {n}", "cardinality")
+            else:
+                what = "not allowed here" if node.max == 0 else f"maximum cardinality {node.max}"
+                ctx.add("error", loc, f"{label}{what}, found {n}", "cardinality")
+        if not items:
+            return
         good: list[_Item] = []
         for it in items:
             if it.type_code and it.type_code.startswith("!"):
@@ -303,11 +494,9 @@ class Validator:
                         "slice",
                     )
                 self._instance(node, it, tree, ctx)
-                self._open_extension(node, it, ctx)
             return
         for it in good:
             self._instance(node, it, tree, ctx)
-            self._open_extension(node, it, ctx)
 
     # -- slicing ------------------------------------------------------------------
 
@@ -450,13 +639,193 @@ class Validator:
 
     # -- rules --------------------------------------------------------------------
 
-    def _type_profiles(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> None:
+    def _primitive(self, value: str, loc: str, type_code: str | None, ctx: _Ctx) -> None:
+        """Formats of string primitives from the datatype definitions (regex extension), and size."""
+        if len(value) > _MAX_STRING // 4 and len(value.encode()) > _MAX_STRING:
+            ctx.add("error", loc, f"value is longer than the maximum of 1 MB ({_MAX_STRING} bytes)", "structure")
+            return
+        if not type_code or type_code in _NO_REGEX:
+            return
+        if type_code in ("uri", "url", "canonical", "uuid"):
+            problem = special.uuid_problem(value)
+            if problem:
+                ctx.add("error", loc, problem, "value")
+            if type_code == "url" and special.is_example_url(value):
+                ctx.add("error", loc, f"example URLs are not allowed in this context ({value})", "value")
+        rx = self._regex(type_code)
+        if rx is not None and rx.fullmatch(value) is None:
+            ctx.add("error", loc, f"{_short(value)} is not a valid {type_code} (pattern {rx.pattern})", "structure")
+
+    def _regex(self, type_code: str) -> re.Pattern[str] | None:
+        if type_code not in self._regexes:
+            rx: re.Pattern[str] | None = None
+            tree = self._datatype(type_code) if type_code[:1].islower() else None
+            value = tree.by_path.get(f"{type_code}.value") if tree is not None else None
+            for t in value.types if value is not None else []:
+                for ext in t.get("extension") or []:
+                    if (
+                        isinstance(ext, dict)
+                        and ext.get("url") == _REGEX_EXT
+                        and isinstance(ext.get("valueString"), str)
+                    ):
+                        try:
+                            rx = re.compile(ext["valueString"])
+                        except re.error:
+                            rx = None
+            self._regexes[type_code] = rx
+        return self._regexes[type_code]
+
+    def resource_id_pattern(self) -> re.Pattern[str] | None:
+        """The `id` datatype's pattern, which resource ids follow."""
+        return self._regex("id")
+
+    def _primitive_extensions(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> None:
+        """The `_name` companion of a primitive: its id and extensions."""
+        ext = item.ext
+        if not isinstance(ext, dict):
+            return
+        host = ((node.path, node.type_path), type_code)
+        loc = item.loc
+        for key in _EXTENSION_KEYS:
+            exts = ext.get(key)
+            if not isinstance(exts, list):
+                continue
+            for i, e in enumerate(exts):
+                self._extension_value(
+                    e, f"{loc}.{key}[{i}]", host, ctx, modifier=key == "modifierExtension", on_primitive=True
+                )
+
+    def _extension(self, node: ElementNode, item: _Item, tree: ProfileTree, ctx: _Ctx) -> bool:
+        """An Extension value: walked with its definition. True when nothing else is to do."""
+        if node.type_profiles or node.children:
+            return False  # a profile says what it is: the usual walk applies
+        self._extension_value(item.value, item.loc, item.host, ctx, modifier=node.name == "modifierExtension")
+        return True
+
+    def _extension_value(
+        self,
+        value: Any,
+        loc: str,
+        host: tuple[tuple[str, ...], str | None] | None,
+        ctx: _Ctx,
+        *,
+        modifier: bool,
+        on_primitive: bool = False,
+    ) -> None:
+        if not isinstance(value, dict):
+            return
+        url = value.get("url")
+        base = self._datatype("Extension")
+        if not isinstance(url, str):
+            if base is not None:
+                self._instance(base.root, _Item(value, loc, "Extension"), base, ctx)
+            return
+        if "://" not in url and not url.startswith("urn:"):
+            # A sub-extension of a complex extension (relative url) that no slice names.
+            ctx.add("warning", loc, f"sub-extension '{url}' is not defined by its extension", "extension")
+            return
+        tree = self.tree(url)
+        if tree is None:
+            self._unknown_extension(url, loc, ctx, modifier=modifier, on_primitive=on_primitive)
+            if base is not None:
+                self._instance(base.root, _Item(value, loc, "Extension"), base, ctx)
+            return
+        if tree.type != "Extension":
+            ctx.add("error", loc, f"{url} is a {tree.type} profile, not an extension", "extension")
+            return
+        if host is not None:
+            self._extension_context(tree, url, loc, host, ctx)
+        sub = ctx.child()
+        self._instance(tree.root, _Item(value, loc, "Extension"), tree, sub)
+        ctx.issues.extend(sub.issues)
+
+    def _unknown_extension(self, url: str, loc: str, ctx: _Ctx, *, modifier: bool, on_primitive: bool) -> None:
+        if modifier:
+            ctx.add("error", loc, f"modifier extension {url} is not defined in the loaded packages", "extension")
+            return
+        if special.is_example_url(url):
+            # As the HL7 validator: example extensions pass on elements, not on primitives.
+            if on_primitive:
+                ctx.add(
+                    self.unknown_extensions,
+                    loc,
+                    f"extension {url} could not be found, so it is not allowed here",
+                    "extension",
+                )
+                ctx.add("error", f"{loc}.url", f"example URLs are not allowed in this context ({url})", "value")
+            else:
+                ctx.add("information", loc, f"example extension {url} is not defined: not checked", "extension")
+            return
+        if url.startswith(_SD_PREFIX) and not self.extension_pack_loaded:
+            ctx.add(
+                "warning",
+                loc,
+                f"extension {url} is not defined in the loaded packages; it may come from the HL7 extension "
+                "pack (hl7.fhir.uv.extensions), which is not loaded: not checked",
+                "extension",
+            )
+            return
+        ctx.add(
+            self.unknown_extensions,
+            loc,
+            f"extension {url} could not be found in the loaded packages, so it is not allowed here",
+            "extension",
+        )
+
+    def _extension_context(
+        self, tree: ProfileTree, url: str, loc: str, host: tuple[tuple[str, ...], str | None], ctx: _Ctx
+    ) -> None:
+        paths, host_type = host
+        if not tree.context or any(p.startswith("ElementDefinition") for p in paths):
+            # Snapshots carry tooling extensions (structuredefinition-fhir-type on `type`)
+            # outside their stated context; the HL7 tools accept them there.
+            return
+        names = set(paths)
+        for p in paths:
+            if "." not in p:
+                names.add("Resource")
+                names.add("DomainResource")
+        if host_type:
+            names.update(self._type_ancestry(host_type))
+        for c in tree.context:
+            kind, expr = c.get("type"), str(c.get("expression", ""))
+            if kind != "element" or expr in ("Element", "Base") or expr in names:
+                return
+            # `Quantity.value` also covers SimpleQuantity.value, `Resource` every resource ...
+            head, _, rest = expr.partition(".")
+            if rest and any(
+                p.partition(".")[2] == rest and head in self._type_ancestry(p.partition(".")[0]) for p in paths
+            ):
+                return
+        shown = ", ".join(sorted(n for n in (host_type, *paths) if n))
+        allowed = ", ".join(str(c.get("expression")) for c in tree.context)
+        ctx.add(
+            "error",
+            loc,
+            f"extension {url} is not allowed at this point (this element is [{shown}]; allowed contexts: {allowed})",
+            "extension",
+        )
+
+    def _type_ancestry(self, type_code: str) -> set[str]:
+        """`type_code` and the types it specialises or constrains (Age → Quantity → Element)."""
+        out = {type_code}
+        tree = self.tree(_SD_PREFIX + type_code)
+        seen: set[str] = set()
+        while tree is not None and tree.base_definition and tree.url not in seen:
+            seen.add(tree.url)
+            out.add(tree.type)
+            base = tree.base_definition
+            out.add(base.rsplit("/", 1)[-1])
+            tree = self.tree(base)
+        return out
+
+    def _type_profiles(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> bool:
+        """Walk the profiles the element's type names; True when one was walked."""
         if item.value is None or ctx.depth >= _MAX_DEPTH:
-            return
-        entries = [t for t in node.types if type_code is None or t.get("code") == type_code]
-        profiles = [str(p) for t in entries for p in t.get("profile") or []]
+            return False
+        profiles = node.type_profiles.get(type_code) if type_code else node.type_profiles.get(None)
         if not profiles:
-            return
+            return False
         loaded = [p for p in profiles if self.tree(p) is not None]
         if not loaded:
             what = "extension" if type_code == "Extension" else "profile"
@@ -467,44 +836,20 @@ class Validator:
                 "only the constraints stated by the profile were checked",
                 "profile",
             )
-            return
+            return False
         best: list[Issue] | None = None
         for p in loaded:
             tree = self.tree(p)
             assert tree is not None
             sub = ctx.child()
-            self._instance(tree.root, _Item(item.value, item.loc, type_code), tree, sub)
+            self._instance(tree.root, _Item(item.value, item.loc, type_code, host=item.host), tree, sub)
             errors = sum(1 for i in sub.issues if i.is_error)
             if best is None or errors < sum(1 for i in best if i.is_error):
                 best = sub.issues
             if errors == 0:
                 break
         ctx.issues.extend(best or [])
-
-    def _open_extension(self, node: ElementNode, item: _Item, ctx: _Ctx) -> None:
-        """An extension no slice claimed: check it against its own definition when loaded."""
-        if node.name not in ("extension", "modifierExtension") or node.slice_name is not None:
-            return  # a slice already says what the extension is
-        if not isinstance(item.value, dict):
-            return
-        url = item.value.get("url")
-        if not isinstance(url, str) or ctx.depth >= _MAX_DEPTH:
-            return
-        if "://" not in url and not url.startswith("urn:"):
-            # A sub-extension of a complex extension (relative url) that no slice names.
-            ctx.add("warning", item.loc, f"sub-extension '{url}' is not defined by its extension", "extension")
-            return
-        tree = self.tree(url)
-        if tree is None:
-            severity = "error" if node.name == "modifierExtension" else "information"
-            ctx.add(severity, item.loc, f"extension {url} is not defined in the loaded packages", "extension")
-            return
-        if tree.type != "Extension":
-            ctx.add("error", item.loc, f"{url} is a {tree.type} profile, not an extension", "extension")
-            return
-        sub = ctx.child()
-        self._instance(tree.root, _Item(item.value, item.loc, "Extension"), tree, sub)
-        ctx.issues.extend(sub.issues)
+        return True
 
     def _reference_target(self, node: ElementNode, item: _Item, ctx: _Ctx) -> None:
         ref = item.value.get("reference")
@@ -517,13 +862,13 @@ class Validator:
         for t in node.types:
             for tp in t.get("targetProfile") or []:
                 tp = _strip_version(str(tp))
-                if tp.startswith(_SD_PREFIX):
+                tree = self.tree(tp)
+                if tree is not None:
+                    allowed.add(tree.type)
+                elif tp.startswith(_SD_PREFIX):
                     allowed.add(tp[len(_SD_PREFIX) :])
                 else:
-                    tree = self.tree(tp)
-                    if tree is None:
-                        return  # cannot tell which type that profile constrains
-                    allowed.add(tree.type)
+                    return  # cannot tell which type that profile constrains
         if allowed and "Resource" not in allowed and rtype not in allowed:
             ctx.add(
                 "error",
@@ -533,16 +878,17 @@ class Validator:
             )
 
     def _binding(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> None:
-        binding = node.definition.get("binding") or {}
-        strength, vs = binding.get("strength"), binding.get("valueSet")
         if type_code not in _CODED:
             return
         codings = _codings(item.value, type_code)
         if type_code in ("Coding", "CodeableConcept"):
             for system, code in codings:
-                if system and code and self.terminology.code_known(system, code) is False:
-                    ctx.add("error", item.loc, f"code '{code}' is not defined in code system {system}", "binding")
-        if not isinstance(vs, str) or strength not in ("required", "extensible", "preferred"):
+                if system and code:
+                    self._code_in_system(system, code, item.loc, ctx)
+        if node.binding is None:
+            return
+        strength, vs = node.binding
+        if strength not in ("required", "extensible", "preferred"):
             return
         if type_code == "Quantity" and not codings:
             return
@@ -556,7 +902,7 @@ class Validator:
                 )
             return
         if not codings:
-            if strength == "required":
+            if strength == "required" and type_code == "CodeableConcept" and not item.value.get("text"):
                 ctx.add("error", item.loc, f"no code given for a required binding to {vs}", "binding")
             return
         if any(exp.has(s, c) for s, c in codings):
@@ -570,32 +916,48 @@ class Validator:
                 "binding",
             )
             return
+        if strength == "required" and not self.tho_loaded and _is_tho(codings, exp):
+            ctx.add(
+                "warning",
+                item.loc,
+                f"{shown} is not in value set {vs} as hl7.fhir.r4.core states it; hl7.terminology.r4 is not "
+                "loaded, so newer codes cannot be told apart (required binding)",
+                "binding",
+            )
+            return
         severity = "error" if strength == "required" else "warning"
         ctx.add(severity, item.loc, f"{shown} is not in value set {vs} ({strength} binding)", "binding")
 
-    def _datatype_bindings(self, node: ElementNode, value: dict[str, Any], loc: str, type_code: str, ctx: _Ctx) -> None:
-        """Required codes of base datatypes for elements the snapshot does not expand."""
-        for elem, vs in BASE_DATATYPE_BINDINGS[type_code].items():
-            code = value.get(elem)
-            if elem in node.children or not isinstance(code, str):
-                continue
-            exp = self.terminology.expand(vs)
-            if exp is not None and not exp.has(None, code):
-                ctx.add("error", f"{loc}.{elem}", f"{code} is not in value set {vs} (required binding)", "binding")
+    def _code_in_system(self, system: str, code: str, loc: str, ctx: _Ctx) -> None:
+        known = self.terminology.code_known(system, code)
+        if known is not False:
+            return
+        if system.startswith("http://terminology.hl7.org/") and not self.tho_loaded:
+            ctx.add(
+                "warning",
+                loc,
+                f"code '{code}' is not in the copy of {system} inside hl7.fhir.r4.core "
+                "(hl7.terminology.r4 not loaded: it may exist in the current release)",
+                "binding",
+            )
+            return
+        ctx.add("error", loc, f"code '{code}' is not defined in code system {system}", "binding")
 
     def _invariants(self, node: ElementNode, item: _Item, type_code: str | None, tree: ProfileTree, ctx: _Ctx) -> None:
-        constraints = list(node.definition.get("constraint") or [])
-        if type_code in DATATYPE_INVARIANTS:
-            keys = {c.get("key") for c in constraints}
-            constraints += [c for c in DATATYPE_INVARIANTS[type_code] if c["key"] not in keys]
-        if not constraints:
+        if not node.constraints:
             return
         if node is tree.root:
             type_name = tree.type
-        elif type_code and type_code not in ("BackboneElement", "Element", _SYSTEM_STRING):
+        elif (type_code and type_code not in ("BackboneElement", "Element") and type_code[:1].isupper()) or (
+            type_code and type_code[:1].islower()
+        ):
             type_name = type_code
         else:
             type_name = node.path
+        self._constraints(node.constraints, item, type_name, ctx)
+
+    def _constraints(self, constraints: list[dict[str, Any]], item: _Item, type_name: str, ctx: _Ctx) -> None:
+        value = item.value
         for c in constraints:
             key, expr = str(c.get("key", "?")), c.get("expression")
             if not isinstance(expr, str):
@@ -603,26 +965,63 @@ class Validator:
             if key == "ele-1":
                 # fhirpathpy lacks hasValue(); the rule is simple enough to apply directly.
                 # Primitives: base R4 (fhirkit) already rejects empty values.
-                if isinstance(item.value, dict) and not (item.value.keys() - {"id"}):
+                if isinstance(value, dict) and not (value.keys() - {"id"}):
                     ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
                 continue
-            if key == "ext-1" and isinstance(item.value, dict):
-                # Evaluated in Python: it is on every extension and fhirpathpy is slow.
-                has_ext = bool(item.value.get("extension"))
-                has_value = any(k.startswith("value") and k[5:6].isupper() for k in item.value)
-                if has_ext == has_value:
-                    ctx.add("error", item.loc, f"ext-1: {c.get('human', expr)}", "invariant")
+            if key == "ext-1":
+                if isinstance(value, dict):
+                    # Evaluated in Python: it is on every extension and fhirpathpy is slow.
+                    has_ext = bool(value.get("extension"))
+                    has_value = any(k.startswith("value") and k[5:6].isupper() for k in value)
+                    if has_ext == has_value:
+                        ctx.add("error", item.loc, f"ext-1: {c.get('human', expr)}", "invariant")
+                continue
+            if expr == "htmlChecks()":
+                if isinstance(value, str):
+                    problem = special.html_problem(key, c, value)
+                    if problem:
+                        ctx.add("error", item.loc, f"{key}: {problem}", "invariant")
                 continue
             seen = (key + "|" + expr, item.loc)
             if seen in ctx.seen_invariants:
                 continue
             ctx.seen_invariants.add(seen)
-            holds, why = self.invariants.evaluate(expr, item.value, type_name, ctx.root)
+            holds, why = self.invariants.evaluate(expr, value, type_name, ctx.root, ctx.root_resource)
             if holds is False:
                 sev = "error" if c.get("severity") == "error" else "warning"
                 ctx.add(sev, item.loc, f"{key}: {c.get('human', expr)}", "invariant")
             elif holds is None:
                 ctx.add("information", item.loc, f"invariant {key} could not be evaluated ({why})", "invariant")
+
+
+# Corrections to hl7.fhir.r4.core 4.0.1 that HL7 published later (R4B technical
+# corrections) and that the HL7 tooling applies when it loads R4: que-12 counted "> 2"
+# enableWhen; the vital-signs profiles bound component values "required" to a UCUM
+# subset although components may be coded (extensible since, as in FR Core).
+_QUE_12_R4 = "enableWhen.count() > 2 implies enableBehavior.exists()"
+_UCUM_VITALS = "http://hl7.org/fhir/ValueSet/ucum-vitals-common"
+
+
+def _apply_errata(tree: ProfileTree) -> None:
+    for node in tree.by_id.values():
+        node.constraints = [
+            dict(c, expression="enableWhen.count() > 1 implies enableBehavior.exists()")
+            if c.get("key") == "que-12" and c.get("expression") == _QUE_12_R4
+            else c
+            for c in node.constraints
+        ]
+        if (
+            node.binding is not None
+            and node.binding[0] == "required"
+            and node.binding[1].partition("|")[0] == _UCUM_VITALS
+            and node.path == "Observation.component.value[x]"
+        ):
+            node.binding = ("extensible", node.binding[1])
+
+
+def _is_tho(codings: list[tuple[str | None, str]], exp: Any) -> bool:
+    systems = {s for s, _ in codings if s} | {s for s, _ in exp.codes}
+    return any(s.startswith("http://terminology.hl7.org/") for s in systems)
 
 
 def _codings(value: Any, type_code: str | None) -> list[tuple[str | None, str]]:
