@@ -73,6 +73,8 @@ class _Item:
     ext: Any = None
     # Where an extension sits: (element paths, element type), for its context rule.
     host: tuple[tuple[str, ...], str | None] | None = None
+    # The element path of the value when it is walked with its type's own profile.
+    outer_path: str | None = None
 
 
 @dataclass
@@ -366,22 +368,31 @@ class Validator:
             elif not walked and type_code and type_code[:1].isupper() and type_code != tree.type:
                 dt = self._datatype(type_code)
                 if dt is not None:
-                    self._children(dt.root, value, item.loc, dt, ctx, type_code)
+                    self._children(dt.root, value, item.loc, dt, ctx, type_code, item.outer_path or node.path)
                 return
         if children:
-            self._children_of(node, children, value, item.loc, tree, ctx, type_code)
+            outer = item.outer_path if node is tree.root else None
+            self._children_of(node, children, value, item.loc, tree, ctx, type_code, outer)
 
     def _datatype(self, code: str) -> ProfileTree | None:
         tree = self.tree(_SD_PREFIX + code)
         return tree if tree is not None and tree.kind in ("complex-type", "primitive-type") else None
 
     def _children(
-        self, node: ElementNode, obj: dict[str, Any], loc: str, tree: ProfileTree, ctx: _Ctx, type_code: str | None
+        self,
+        node: ElementNode,
+        obj: dict[str, Any],
+        loc: str,
+        tree: ProfileTree,
+        ctx: _Ctx,
+        type_code: str | None,
+        outer_path: str,
     ) -> None:
+        """A datatype's elements under an element of that type (`outer_path`)."""
         # A datatype's own invariants (per-1 on Period ...) sit on its root element.
         if self.check_invariants and node.constraints:
             self._constraints(node.constraints, _Item(obj, loc, type_code), tree.type, ctx)
-        self._children_of(node, node.children, obj, loc, tree, ctx, type_code)
+        self._children_of(node, node.children, obj, loc, tree, ctx, type_code, outer_path)
 
     def _children_of(
         self,
@@ -392,6 +403,7 @@ class Validator:
         tree: ProfileTree,
         ctx: _Ctx,
         type_code: str | None,
+        outer_path: str | None = None,
     ) -> None:
         if "fhir_comments" in obj:
             ctx.add(
@@ -400,7 +412,8 @@ class Validator:
         for name, child in children.items():
             items, elem_loc = self._gather(child, obj, loc)
             if name in _EXTENSION_KEYS and items:
-                host = ((node.path, node.type_path), type_code)
+                paths = (node.path, node.type_path) if outer_path is None else (node.path, outer_path)
+                host = (paths, type_code)
                 for it in items:
                     it.host = host
             self._element(child, items, elem_loc, tree, ctx)
@@ -842,7 +855,8 @@ class Validator:
             tree = self.tree(p)
             assert tree is not None
             sub = ctx.child()
-            self._instance(tree.root, _Item(item.value, item.loc, type_code, host=item.host), tree, sub)
+            walk = _Item(item.value, item.loc, type_code, host=item.host, outer_path=item.outer_path or node.path)
+            self._instance(tree.root, walk, tree, sub)
             errors = sum(1 for i in sub.issues if i.is_error)
             if best is None or errors < sum(1 for i in best if i.is_error):
                 best = sub.issues

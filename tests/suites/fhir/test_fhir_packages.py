@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from homolog.suites.fhir import packages
 from homolog.suites.fhir.packages import (
     ENV_VAR,
     BadPackage,
@@ -38,14 +39,44 @@ def test_tgz_indexes_conformance_resources_by_url_and_version(fr_core_tgz: Path)
     assert conf.structure_definition("https://example.org/nothing") is None
 
 
-def test_absent_dependencies_are_listed_not_fetched(fr_core_tgz: Path) -> None:
+def test_absent_dependencies_are_listed_with_what_they_weaken(
+    fr_core_tgz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv(ENV_VAR, raising=False)
     conf = load_conformance([fr_core_tgz])
+    # hl7.fhir.r4.core is shipped with homolog: found; the three others are not.
+    assert [p.key for p in conf.packages] == ["hl7.fhir.fr.core#2.2.0", "hl7.fhir.r4.core#4.0.1"]
+    assert conf.packages[1].source.parent == packages.SHIPPED_DIR
     assert conf.missing == {
-        "hl7.fhir.r4.core": "4.0.1",
         "hl7.terminology.r4": "7.1.0",
         "hl7.fhir.uv.extensions.r4": "5.2.0",
         "ans.fr.terminologies": "1.7.0",
     }
+    missing = {m.name: m for m in conf.missing_dependencies()}
+    assert missing["ans.fr.terminologies"].required_by == ("hl7.fhir.fr.core#2.2.0",)
+    assert "ANS terminologies" in missing["ans.fr.terminologies"].weakens
+    assert missing["hl7.terminology.r4"].to_json()["package"] == "hl7.terminology.r4#7.1.0"
+    # Without the shipped folder, base R4 is missing too, and says what that weakens.
+    monkeypatch.setattr(packages, "SHIPPED_DIR", tmp_path / "none")
+    conf = load_conformance([fr_core_tgz])
+    assert "base R4 rules" in {m.name: m for m in conf.missing_dependencies()}["hl7.fhir.r4.core"].weakens
+
+
+def test_a_folder_of_packages_and_an_extracted_folder_load(fr_core_tgz: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "pkgs"
+    folder.mkdir()
+    shutil.copy(fr_core_tgz, folder)
+    conf = load_conformance([folder])
+    assert conf.packages[0].key == "hl7.fhir.fr.core#2.2.0"
+    extracted = tmp_path / "x"
+    with tarfile.open(fr_core_tgz, "r:gz") as tar:
+        tar.extractall(extracted, filter="data")
+    assert load_conformance([extracted]).packages[0].key == "hl7.fhir.fr.core#2.2.0"  # package/ layout
+    assert load_conformance([extracted / "package"]).packages[0].key == "hl7.fhir.fr.core#2.2.0"  # package.json
+    (tmp_path / "nothing").mkdir()
+    with pytest.raises(BadPackage, match=r"not a FHIR package .* and no package"):
+        load_conformance([tmp_path / "nothing"])
 
 
 def _install_in_cache(tgz: Path, home: Path) -> Path:
@@ -76,7 +107,12 @@ def test_search_order_settings_then_env_then_cache(
     env_dir.mkdir()
     settings_dir.mkdir()
     monkeypatch.setenv(ENV_VAR, str(env_dir))
-    assert default_search_path([settings_dir]) == [settings_dir, env_dir, tmp_path / "home" / ".fhir" / "packages"]
+    assert default_search_path([settings_dir]) == [
+        settings_dir,
+        env_dir,
+        tmp_path / "home" / ".fhir" / "packages",
+        packages.SHIPPED_DIR,
+    ]
     shutil.copy(fr_core_tgz, env_dir)
     assert load_conformance(["hl7.fhir.fr.core#2.2.0"]).packages[0].source.parent == env_dir
     shutil.copy(fr_core_tgz, settings_dir)
@@ -86,6 +122,7 @@ def test_search_order_settings_then_env_then_cache(
 
 def test_missing_package_says_where_to_put_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(packages, "SHIPPED_DIR", tmp_path / "none")
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "nowhere"))
     with pytest.raises(PackageNotFound) as info:
         load_conformance(["hl7.fhir.fr.core#2.2.0"])
