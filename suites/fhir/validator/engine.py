@@ -169,6 +169,7 @@ class Validator:
         self._trees: dict[str, ProfileTree | None] = {}
         self._regexes: dict[str, re.Pattern[str] | None] = {}
         self._derives: dict[tuple[str, str], bool] = {}
+        self._child_plans: dict[int, _ChildPlan] = {}
         names = {p.name for p in conformance.packages}
         self.core_loaded = "hl7.fhir.r4.core" in names
         # Without the terminology package, the code systems of terminology.hl7.org are the
@@ -340,7 +341,8 @@ class Validator:
                     "error", item.loc, f"no code provided, and a code is required from {node.binding[1]}", "binding"
                 )
             return
-        if isinstance(value, str):
+        if isinstance(value, str) and not (node.name == "id" and tree.kind == "resource" and node.path.count(".") == 1):
+            # (A resource id has its own rule, with the HL7 validator's message: `special`.)
             self._primitive(value, item.loc, type_code, ctx)
         if self.check_terminology and (node.binding is not None or type_code in ("Coding", "CodeableConcept")):
             self._binding(node, item, type_code, ctx)
@@ -409,7 +411,23 @@ class Validator:
             ctx.add(
                 "error", loc, "Unrecognized property 'fhir_comments' (removed from FHIR JSON after DSTU2)", "structure"
             )
+        plan = self._child_plans.get(id(children))
+        if plan is None or plan[0] is not children:
+            plan = self._child_plans[id(children)] = _child_plan(children)
+        _, by_name, choices, required = plan
+        present: set[str] = set()
+        for key in obj:
+            name = key[1:] if key[:1] == "_" else key
+            if name in by_name:
+                present.add(name)
+                continue
+            for prefix, choice in choices:
+                if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1].isupper():
+                    present.add(choice)
+                    break
         for name, child in children.items():
+            if name not in present and name not in required:
+                continue  # absent and optional (slices too): nothing to check
             items, elem_loc = self._gather(child, obj, loc)
             if name in _EXTENSION_KEYS and items:
                 paths = (node.path, node.type_path) if outer_path is None else (node.path, outer_path)
@@ -423,7 +441,7 @@ class Validator:
         items: list[_Item] = []
         if node.is_choice:
             prefix = name[:-3]
-            allowed = {type_suffix(c): c for c in node.type_codes}
+            allowed = node.choice_types
             for key, val in obj.items():
                 suffix = key[len(prefix) :]
                 if not key.startswith(prefix) or not suffix[:1].isupper():
@@ -469,7 +487,7 @@ class Validator:
             else:
                 what = "not allowed here" if node.max == 0 else f"maximum cardinality {node.max}"
                 ctx.add("error", loc, f"{label}{what}, found {n}", "cardinality")
-        if not items:
+        if not items and not node.slices:
             return
         good: list[_Item] = []
         for it in items:
@@ -1036,6 +1054,17 @@ def _apply_errata(tree: ProfileTree) -> None:
 def _is_tho(codings: list[tuple[str | None, str]], exp: Any) -> bool:
     systems = {s for s, _ in codings if s} | {s for s, _ in exp.codes}
     return any(s.startswith("http://terminology.hl7.org/") for s in systems)
+
+
+_ChildPlan = tuple[dict[str, ElementNode], set[str], list[tuple[str, str]], set[str]]
+
+
+def _child_plan(children: dict[str, ElementNode]) -> _ChildPlan:
+    """JSON names of plain children, (prefix, name) of choice children, and required names."""
+    plain = {name for name, c in children.items() if not c.is_choice}
+    choices = [(name[:-3], name) for name, c in children.items() if c.is_choice]
+    required = {name for name, c in children.items() if c.min > 0 or any(sl.min > 0 for sl in c.slices)}
+    return children, plain, choices, required
 
 
 def _codings(value: Any, type_code: str | None) -> list[tuple[str | None, str]]:

@@ -12,6 +12,8 @@ import fhirpathpy
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
+from homolog.suites.fhir.validator.fastpath import Unsupported, compile_fast
+
 __all__ = ["InvariantResult", "Invariants"]
 
 _R4 = models["r4"]
@@ -19,16 +21,24 @@ _R4 = models["r4"]
 # (holds, error text): holds is None when the expression could not be evaluated.
 InvariantResult = tuple[bool | None, str | None]
 
+_UNSET: Any = object()
+
 # fhirpathpy does not implement hasValue(); on the elements these invariants test,
 # exists() gives the same answer except for a primitive that carries only extensions.
 _HAS_VALUE = re.compile(r"\.hasValue\(\)")
 
 
 class Invariants:
-    """Compiled FHIRPath expressions, cached by text."""
+    """Compiled FHIRPath expressions, cached by text.
 
-    def __init__(self) -> None:
+    The common subset runs compiled to Python (`fastpath`); the rest, and any
+    evaluation the subset cannot answer, runs with fhirpathpy.
+    """
+
+    def __init__(self, *, fast: bool = True) -> None:
         self._compiled: dict[str, Callable[..., list[Any]] | Exception] = {}
+        self._fast: dict[str, Callable[..., list[Any]] | None] = {}
+        self.use_fast = fast
 
     def _compile(self, expression: str) -> Callable[..., list[Any]] | Exception:
         fn = self._compiled.get(expression)
@@ -49,6 +59,19 @@ class Invariants:
         root_resource: dict[str, Any] | None = None,
     ) -> InvariantResult:
         """Evaluate `expression` on `value` typed as `type_name` (R4 type or element path)."""
+        if self.use_fast:
+            fast = self._fast.get(expression, _UNSET)
+            if fast is _UNSET:
+                try:
+                    fast = compile_fast(expression)
+                except Unsupported:
+                    fast = None
+                self._fast[expression] = fast
+            if fast is not None:
+                try:
+                    return _verdict(fast(value, type_name, root, root_resource or root))
+                except Unsupported:
+                    pass
         fn = self._compile(expression)
         if isinstance(fn, Exception):
             return None, f"cannot parse: {fn}"
@@ -59,10 +82,14 @@ class Invariants:
                 result = fn(node, {"resource": root, "rootResource": root_resource or root})
         except Exception as exc:  # evaluation errors are reported, not hidden
             return None, f"{type(exc).__name__}: {exc}"
-        # FHIRPath: an empty result does not violate the constraint (like `implies` on
-        # nothing); only an explicit false does.
-        if result == [] or result == [True]:
-            return True, None
-        if result == [False]:
-            return False, None
-        return None, f"non-boolean result {result!r:.80}"
+        return _verdict(result)
+
+
+def _verdict(result: list[Any]) -> InvariantResult:
+    # FHIRPath: an empty result does not violate the constraint (like `implies` on
+    # nothing); only an explicit false does.
+    if result == [] or result == [True]:
+        return True, None
+    if result == [False]:
+        return False, None
+    return None, f"non-boolean result {result!r:.80}"

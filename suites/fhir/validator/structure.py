@@ -59,6 +59,8 @@ class ElementNode:
     # The path relative to the nearest datatype (`HumanName.family` for Patient.name.family):
     # extension contexts name either.
     type_path: str = field(init=False)
+    # For a choice element: the JSON suffix of each allowed type (`Quantity` → `Quantity`).
+    choice_types: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         d = self.definition
@@ -89,6 +91,7 @@ class ElementNode:
                 profiles.setdefault(None, []).append(str(p))
         self.type_profiles = profiles
         self.type_path = self.path
+        self.choice_types = {type_suffix(c): c for c in self.type_codes} if self.is_choice else {}
 
     def fixed_or_pattern(self) -> tuple[str, Any] | None:
         """('fixed' | 'pattern', value) for this element, if any."""

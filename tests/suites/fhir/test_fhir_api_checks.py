@@ -99,7 +99,9 @@ def test_bare_install_validates_with_the_shipped_packages_and_names_missing_ones
     assert all(m["required_by"] == ["hl7.fhir.fr.core#2.2.0"] and m["weakens"] for m in missing)
 
 
-def test_missing_package_is_an_error_not_a_pass(clean_sut: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_package_is_an_error_not_a_pass(
+    clean_sut: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "empty").mkdir()
     target = _target_with(clean_sut, tmp_path, packages=[str(tmp_path / "empty")], requires=["hl7.fhir.fr.core#9.9.9"])
     monkeypatch.setenv("HOMOLOG_FHIR_PACKAGES", str(tmp_path / "empty"))
