@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from homolog.suites.fhir.packages import FhirPackageError, load_conformance
 from homolog.suites.fhir.validator import Issue, UnknownProfile, Validator, to_operation_outcome
 
-__all__ = ["DEFAULT_PACKAGES", "main", "validate_files"]
+__all__ = ["DEFAULT_PACKAGES", "main", "validate_file_text", "validate_files"]
 
 DEFAULT_PACKAGES = ("hl7.fhir.fr.core#2.2.0",)
 EXIT_VALID, EXIT_INVALID, EXIT_CANNOT = 0, 1, 2
@@ -63,18 +63,29 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _read(path: Path) -> tuple[Any, Issue | None]:
-    """The parsed JSON of a file, or a fatal issue saying why it cannot be read."""
+def _read(path: Path) -> tuple[str, Issue | None]:
+    """The text of a file (a byte-order mark is not content), or a fatal issue saying why not."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            return None, Issue("fatal", "$", f"{path}: larger than {MAX_FILE_BYTES} bytes", "structure")
-        text = path.read_bytes().decode("utf-8-sig")
+            return "", Issue("fatal", "$", f"{path}: larger than {MAX_FILE_BYTES} bytes", "unreadable")
+        return path.read_bytes().decode("utf-8-sig"), None
     except (OSError, UnicodeDecodeError) as exc:
-        return None, Issue("fatal", "$", f"{path}: cannot be read ({exc})", "structure")
-    try:
-        return json.loads(text), None
-    except ValueError as exc:
-        return None, Issue("fatal", "$", f"not valid JSON: {exc}", "structure")
+        return "", Issue("fatal", "$", f"{path}: cannot be read ({exc})", "unreadable")
+
+
+_DEFAULT_VALIDATOR: list[Validator] = []
+
+
+def validate_file_text(path: str, text: str) -> list[dict[str, Any]]:
+    """Issues of one file with the default packages, as OperationOutcome issues.
+
+    The `fn(path, text)` shape of HL7 test-case scorers (`score_peer.py --callable
+    homolog.suites.fhir.cli:validate_file_text`); `path` only names the case.
+    """
+    del path
+    if not _DEFAULT_VALIDATOR:
+        _DEFAULT_VALIDATOR.append(Validator(load_conformance(list(DEFAULT_PACKAGES))))
+    return [i.to_fhir() for i in _DEFAULT_VALIDATOR[0].validate_text(text)]
 
 
 def validate_files(
@@ -83,8 +94,8 @@ def validate_files(
     """Issues of each file (a fatal issue for a file that is not JSON)."""
     out: list[tuple[Path, list[Issue]]] = []
     for path in files:
-        resource, problem = _read(path)
-        out.append((path, [problem] if problem is not None else validator.validate(resource, profile)))
+        text, problem = _read(path)
+        out.append((path, [problem] if problem is not None else validator.validate_text(text, profile)))
     return out
 
 
@@ -123,6 +134,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             print(f"{path}: {'valid' if not errors else f'{errors} error(s)'}", file=out)
             for i in issues:
                 print(f"  {i.severity:<11} {i.location}  {i.message}", file=out)
-    if any(i.severity == "fatal" and i.location == "$" for _, issues in results for i in issues):
-        return EXIT_CANNOT if all(any(i.severity == "fatal" for i in iss) for _, iss in results) else EXIT_INVALID
+    if any(_unreadable(issues) for _, issues in results):
+        return EXIT_CANNOT
     return EXIT_INVALID if any(i.is_error for _, issues in results for i in issues) else EXIT_VALID
+
+
+def _unreadable(issues: list[Issue]) -> bool:
+    # A file that cannot be read at all could not be validated; JSON that does not parse
+    # is an invalid resource (as the HL7 validator reports it: a fatal issue, exit 1).
+    return any(i.code == "unreadable" for i in issues)

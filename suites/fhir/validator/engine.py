@@ -23,6 +23,7 @@ the FHIRPath library cannot evaluate) is an `information` issue that says so.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,12 +86,14 @@ class _Ctx:
     seen_invariants: set[tuple[str, str]] = field(default_factory=set)
     # FHIRPath %rootResource: the container of a contained resource, else `root`.
     root_resource: dict[str, Any] | None = None
+    # Narrative divs parsed during this validation (txt-1 and txt-2 read the same one).
+    html: dict[str, Any] = field(default_factory=dict)
 
     def add(self, severity: str, loc: str, message: str, code: str) -> None:
         self.issues.append(Issue(severity, loc, message, code))
 
     def child(self) -> _Ctx:
-        return _Ctx(self.root, [], self.depth + 1, self.seen_invariants, self.root_resource)
+        return _Ctx(self.root, [], self.depth + 1, self.seen_invariants, self.root_resource, self.html)
 
 
 def _parse_path(path: str) -> list[Seg] | None:
@@ -217,14 +220,30 @@ class Validator:
         """
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             return [Issue("fatal", "$", "not a FHIR resource (no resourceType)", "structure")]
-        rtype = resource["resourceType"]
+        return self._validate(resource, profile, fhirkit.validate(resource) if self.base else [])
+
+    def validate_text(self, text: str | bytes, profile: str | None = None) -> list[Issue]:
+        """`validate` on JSON text, as it comes from a server or a file (a fatal issue if not JSON).
+
+        The base R4 pass reads the text directly, which is cheaper than reading it back
+        from Python objects.
+        """
+        try:
+            base = fhirkit.validate(text) if self.base else []
+            resource = json.loads(text)
+        except (fhirkit.ParseError, ValueError) as exc:
+            return [Issue("fatal", "$", f"not valid JSON: {exc}", "structure")]
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            return [Issue("fatal", "$", "not a FHIR resource (no resourceType)", "structure")]
+        return self._validate(resource, profile, base)
+
+    def _validate(self, resource: dict[str, Any], profile: str | None, base: list[Any]) -> list[Issue]:
         ctx = _Ctx(resource)
-        if self.base:
-            for bi in fhirkit.validate(resource):
-                ctx.add(bi.severity, bi.path, bi.message, "structure")
+        for bi in base:
+            ctx.add(bi.severity, bi.path, bi.message, "structure")
         if profile is not None and self.tree(profile) is None:
             raise UnknownProfile(f"profile {profile} is not in the loaded FHIR packages")
-        self._resource(resource, rtype, ctx, profile)
+        self._resource(resource, resource["resourceType"], ctx, profile)
         return _dedupe(ctx.issues)
 
     def validate_against(self, value: Any, profile: str, location: str) -> list[Issue]:
@@ -1010,7 +1029,10 @@ class Validator:
                 continue
             if expr == "htmlChecks()":
                 if isinstance(value, str):
-                    problem = special.html_problem(key, c, value)
+                    parsed = ctx.html.get(value)
+                    if parsed is None:
+                        parsed = ctx.html[value] = special.parse_div(value)
+                    problem = special.html_problem(key, c, parsed)
                     if problem:
                         ctx.add("error", item.loc, f"{key}: {problem}", "invariant")
                 continue

@@ -148,9 +148,24 @@ def _order(a: Any, b: Any) -> int:
         return (a > b) - (a < b)
     if isinstance(a, str) and isinstance(b, str):
         if _DATEISH.match(a) or _DATEISH.match(b):
-            raise Unsupported("ordering dates")  # time zones, precision: fhirpathpy decides
+            # Same precision and the same time zone: the text orders as the instant does.
+            # Anything else (precision, zones) is fhirpathpy's to decide.
+            if len(a) != len(b) or not _DATEISH.match(a) or not _DATEISH.match(b) or _zone(a) != _zone(b):
+                raise Unsupported("ordering dates of different precision or zone")
         return (a > b) - (a < b)
     raise Unsupported("ordering these values")
+
+
+_ZONE = re.compile(r"(Z|[+-]\d\d:\d\d)$")
+
+
+def _zone(text: str) -> str | None:
+    if len(text) <= 10:
+        return None
+    m = _ZONE.search(text)
+    if m is None:
+        raise Unsupported("date-time without a zone")
+    return m.group(1)
 
 
 class _Parser:
@@ -185,7 +200,15 @@ class _Parser:
         tok = self.peek()
         if tok is not None and tok[1] == "-":
             raise Unsupported("unary minus")
-        return self.postfix(self.primary())
+        operand = self.postfix(self.primary())
+        tok = self.peek()
+        if tok is not None and tok[0] == "id" and tok[1] in ("is", "as"):
+            self.i += 1
+            kind, type_name = self.take()
+            if kind != "id":
+                raise Unsupported("type test")
+            return _type_test(tok[1], operand, type_name.strip("`"))
+        return operand
 
     def primary(self) -> Fn:
         kind, text = self.take()
@@ -313,7 +336,61 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
         return string_test
     if name == "trace":
         return base
+    if name == "extension" and n == 1:
+        url_fn = args[0]
+
+        def extension(items: list[Any], env: Env) -> list[Any]:
+            urls = url_fn(items, env)
+            if len(urls) != 1:
+                raise Unsupported("extension() without one url")
+            return [
+                e for e in _children(base(items, env), "extension") if isinstance(e, dict) and e.get("url") == urls[0]
+            ]
+
+        return extension
+    if name == "toString" and n == 0:
+
+        def to_string(items: list[Any], env: Env) -> list[Any]:
+            got = base(items, env)
+            if len(got) > 1:
+                raise Unsupported("toString of a collection")
+            if not got:
+                return []
+            v = got[0]
+            if isinstance(v, bool):
+                return ["true" if v else "false"]
+            if isinstance(v, str | int):
+                return [str(v)]
+            raise Unsupported("toString of this value")
+
+        return to_string
+    if name == "length" and n == 0:
+
+        def length(items: list[Any], env: Env) -> list[Any]:
+            got = base(items, env)
+            if len(got) > 1 or (got and not isinstance(got[0], str)):
+                raise Unsupported("length of a non-string")
+            return [len(got[0])] if got else []
+
+        return length
     return _lazy(f"function {name}")
+
+
+def _type_test(op: str, operand: Fn, type_name: str) -> Fn:
+    """`$this is T` / `$this as T` on the value the invariant is about (whose type is known)."""
+
+    def test(items: list[Any], env: Env) -> list[Any]:
+        got = operand(items, env)
+        if got is not env["root"]:
+            raise Unsupported("type test on something else than the context")
+        if not got:
+            return []
+        same = env["type"] == type_name
+        if op == "is":
+            return [same]
+        return got if same else []
+
+    return test
 
 
 def _lazy(what: str) -> Fn:
@@ -358,6 +435,24 @@ def _binary(op: str, left: Fn, right: Fn) -> Fn:
             return out
 
         return union
+    if op == "+":
+
+        def plus(items: list[Any], env: Env) -> list[Any]:
+            a, b = left(items, env), right(items, env)
+            if not a or not b:
+                return []
+            if len(a) > 1 or len(b) > 1:
+                raise Unsupported("+ on collections")
+            x, y = a[0], b[0]
+            if isinstance(x, bool) or isinstance(y, bool):
+                raise Unsupported("+ on booleans")
+            if isinstance(x, int | float) and isinstance(y, int | float):
+                return [x + y]
+            if isinstance(x, str) and isinstance(y, str):
+                return [x + y]
+            raise Unsupported("+ on these values")
+
+        return plus
     if op in ("=", "!="):
 
         def equal(items: list[Any], env: Env) -> list[Any]:
@@ -403,6 +498,7 @@ def compile_fast(expression: str) -> Callable[[Any, str, dict[str, Any], dict[st
     ucum = "http://unitsofmeasure.org"
 
     def run(value: Any, type_name: str, resource: dict[str, Any], root: dict[str, Any]) -> list[Any]:
-        return fn([value], {"resource": resource, "rootResource": root, "ucum": ucum, "type": type_name})
+        items = [value]
+        return fn(items, {"resource": resource, "rootResource": root, "ucum": ucum, "type": type_name, "root": items})
 
     return run

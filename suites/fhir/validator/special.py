@@ -38,6 +38,7 @@ __all__ = [
     "html_problem",
     "implied_observation_profiles",
     "is_example_url",
+    "parse_div",
     "resource_rules",
     "uuid_problem",
 ]
@@ -266,8 +267,8 @@ def _allowed_names(xpath: str) -> tuple[frozenset[str], frozenset[str]]:
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
-def html_problem(key: str, constraint: dict[str, Any], div: str) -> str | None:
-    """Why a Narrative div breaks txt-1 or txt-2 (None when it does not)."""
+def parse_div(div: str) -> Any:
+    """A Narrative div parsed (an lxml element), or the text saying why it cannot be."""
     try:
         root = etree.fromstring(div.encode("utf-8"), _PARSER)
     except etree.XMLSyntaxError as exc:
@@ -275,6 +276,14 @@ def html_problem(key: str, constraint: dict[str, Any], div: str) -> str | None:
     for el in root.iter():
         if isinstance(el, etree._Entity):
             return f"invalid entity in the XHTML (&{el.name};)"
+    return root
+
+
+def html_problem(key: str, constraint: dict[str, Any], parsed: Any) -> str | None:
+    """Why a Narrative div (as `parse_div` gives it) breaks txt-1 or txt-2 (None when it does not)."""
+    if isinstance(parsed, str):
+        return parsed if key == "txt-1" else None
+    root = parsed
     if key == "txt-2":
         text = "".join(root.itertext()).strip()
         if not text and not any(el.get("src") for el in root.iter(f"{_XHTML}img")):
