@@ -23,6 +23,7 @@ the FHIRPath library cannot evaluate) is an `information` issue that says so.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ _NO_REGEX = frozenset({"boolean", "integer", "decimal", "positiveInt", "unsigned
 _UNKNOWN_EXTENSION_SEVERITIES = ("error", "warning", "information")
 
 Seg = str | tuple[str, str]  # an element name, or ("extension", url)
+_MISSING: Any = object()
 
 
 class UnknownProfile(LookupError):
@@ -96,6 +98,7 @@ class _Ctx:
         return _Ctx(self.root, [], self.depth + 1, self.seen_invariants, self.root_resource, self.html)
 
 
+@functools.lru_cache(maxsize=1024)
 def _parse_path(path: str) -> list[Seg] | None:
     """Discriminator path → segments; None for what we cannot follow (resolve(), ofType())."""
     if path in ("$this", ""):
@@ -173,6 +176,12 @@ class Validator:
         self._regexes: dict[str, re.Pattern[str] | None] = {}
         self._derives: dict[tuple[str, str], bool] = {}
         self._child_plans: dict[int, _ChildPlan] = {}
+        # Compiled once per element definition (ids of plan nodes; the node is kept
+        # beside to rule out a reused id).
+        self._expected_cache: dict[tuple[int, str], tuple[ElementNode, list[tuple[str, Any]] | None]] = {}
+        self._targets: dict[int, tuple[ElementNode, frozenset[str] | None]] = {}
+        self._slice_indexes: dict[int, tuple[ElementNode, tuple[list[Seg], dict[str, int]] | None]] = {}
+        self._constraint_plans: dict[int, tuple[list[dict[str, Any]], list[_Constraint]]] = {}
         names = {p.name for p in conformance.packages}
         self.core_loaded = "hl7.fhir.r4.core" in names
         # Without the terminology package, the code systems of terminology.hl7.org are the
@@ -351,7 +360,7 @@ class Validator:
                 f"value must match {pattern[0]} {_short(pattern[1])}, found {_short(value)}",
                 "pattern",
             )
-        type_code = item.type_code or (node.type_codes[0] if len(node.types) == 1 else None)
+        type_code = item.type_code or node.single_type
         if item.ext is not None:
             self._primitive_extensions(node, item, type_code, ctx)
         if value is None:
@@ -365,8 +374,14 @@ class Validator:
             self._primitive(value, item.loc, type_code, ctx)
         if self.check_terminology and (node.binding is not None or type_code in ("Coding", "CodeableConcept")):
             self._binding(node, item, type_code, ctx)
-        if self.check_invariants:
-            self._invariants(node, item, type_code, tree, ctx)
+        if self.check_invariants and node.constraints:
+            compiled = node.compiled
+            if compiled is None:
+                compiled = node.compiled = _plan_constraints(node.constraints)
+            if compiled[1]:
+                self._invariants(node, item, type_code, tree, ctx)
+            elif compiled[0] and isinstance(value, dict) and not (value.keys() - {"id"}):
+                ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
         if not isinstance(value, dict) or ctx.depth >= _MAX_DEPTH:
             return
         if type_code == "Reference":
@@ -376,9 +391,8 @@ class Validator:
         elif type_code == "Resource" or (type_code and tree.kind != "resource" and "resourceType" in value):
             self._resource(value, item.loc, ctx)
             return
-        if type_code == "Extension" and node is not tree.root:
-            if self._extension(node, item, tree, ctx):
-                return
+        if type_code == "Extension" and node is not tree.root and self._extension(node, item, tree, ctx):
+            return
         walked = self._type_profiles(node, item, type_code, ctx) if node.type_profiles else False
         children = node.children
         if not children:
@@ -433,9 +447,10 @@ class Validator:
         plan = self._child_plans.get(id(children))
         if plan is None or plan[0] is not children:
             plan = self._child_plans[id(children)] = _child_plan(children)
-        _, by_name, choices, required = plan
-        present: set[str] = set()
-        for key in obj:
+        _, by_name, choices, required, order, simple = plan
+        keys = obj.keys()
+        present = by_name & keys
+        for key in keys - by_name:
             name = key[1:] if key[:1] == "_" else key
             if name in by_name:
                 present.add(name)
@@ -444,9 +459,12 @@ class Validator:
                 if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1].isupper():
                     present.add(choice)
                     break
-        for name, child in children.items():
-            if name not in present and name not in required:
-                continue  # absent and optional (slices too): nothing to check
+        # Present elements, and absent ones that something requires (slices too), in order.
+        for name in sorted(present | required, key=order.__getitem__):
+            child = children[name]
+            if name in simple and "_" + name not in obj:
+                self._simple_primitive(child, obj.get(name), loc, ctx)
+                continue
             items, elem_loc = self._gather(child, obj, loc)
             if name in _EXTENSION_KEYS and items:
                 paths = (node.path, node.type_path) if outer_path is None else (node.path, outer_path)
@@ -454,6 +472,34 @@ class Validator:
                 for it in items:
                     it.host = host
             self._element(child, items, elem_loc, tree, ctx)
+
+    def _simple_primitive(self, node: ElementNode, value: Any, loc: str, ctx: _Ctx) -> None:
+        """A primitive element with no rule but cardinality and its format: no items built.
+
+        Locations are only made when there is something to report.
+        """
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        n = len(values)
+        if n < node.min or (node.max is not None and n > node.max):
+            self._cardinality(node, n, f"{loc}.{node.name}", ctx)
+        type_code = node.single_type
+        for i, v in enumerate(values):
+            if isinstance(v, str) and self._primitive_ok(v, type_code):
+                continue
+            where = f"{loc}.{node.name}[{i}]" if isinstance(value, list) else f"{loc}.{node.name}"
+            if isinstance(v, str):
+                self._primitive(v, where, type_code, ctx)
+
+    def _primitive_ok(self, value: str, type_code: str | None) -> bool:
+        """True when `_primitive` has nothing to say (the common case, decided cheaply)."""
+        if len(value) > _MAX_STRING // 4 or not type_code:
+            return len(value) <= _MAX_STRING // 4
+        if type_code in ("uri", "url", "canonical", "uuid"):
+            return False  # their rules need the full check
+        rx = self._regexes.get(type_code, _MISSING)
+        if rx is _MISSING:
+            rx = self._regex(type_code)
+        return rx is None or rx.fullmatch(value) is not None
 
     def _gather(self, node: ElementNode, obj: dict[str, Any], loc: str) -> tuple[list[_Item], str]:
         name = node.name
@@ -496,16 +542,19 @@ class Validator:
             items = [_Item(val, f"{loc}.{name}")]
         return items, f"{loc}.{name}"
 
+    def _cardinality(self, node: ElementNode, n: int, loc: str, ctx: _Ctx) -> None:
+        label = f"slice '{node.slice_name}': " if node.slice_name else ""
+        if n < node.min:
+            ctx.add("error", loc, f"{label}minimum cardinality {node.min}, found {n}", "cardinality")
+        else:
+            what = "not allowed here" if node.max == 0 else f"maximum cardinality {node.max}"
+            ctx.add("error", loc, f"{label}{what}, found {n}", "cardinality")
+
     def _element(self, node: ElementNode, items: list[_Item], loc: str, tree: ProfileTree, ctx: _Ctx) -> None:
         """Cardinality, types and slicing of one element over all its values in a parent."""
         n = len(items)
         if n < node.min or (node.max is not None and n > node.max):
-            label = f"slice '{node.slice_name}': " if node.slice_name else ""
-            if n < node.min:
-                ctx.add("error", loc, f"{label}minimum cardinality {node.min}, found {n}", "cardinality")
-            else:
-                what = "not allowed here" if node.max == 0 else f"maximum cardinality {node.max}"
-                ctx.add("error", loc, f"{label}{what}, found {n}", "cardinality")
+            self._cardinality(node, n, loc, ctx)
         if not items and not node.slices:
             return
         good: list[_Item] = []
@@ -553,6 +602,13 @@ class Validator:
     def _match_slice(self, node: ElementNode, item: _Item, ctx: _Ctx) -> int | str | None:
         """Index of the first slice `item` belongs to; None if none; a reason if undecidable."""
         discs = (node.slicing or {}).get("discriminator") or []
+        index = self._slice_index(node, discs)
+        if index is not None:
+            segs, by_value = index
+            cands = _project(item.value, segs)
+            if all(isinstance(c, str) for c in cands):
+                found = [by_value[c] for c in cands if c in by_value]
+                return min(found) if found else None
         undecided: list[str] = []
         for i, sl in enumerate(node.slices):
             if not discs:
@@ -573,6 +629,36 @@ class Validator:
             )
         return None
 
+    def _slice_index(self, node: ElementNode, discs: list[Any]) -> tuple[list[Seg], dict[str, int]] | None:
+        """For one value/pattern discriminator whose slices each fix one string (an extension
+        url, an identifier system): string → first slice index, so an item finds its slice by
+        one lookup. None when the slicing is not of that simple kind."""
+        cached = self._slice_indexes.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        index: tuple[list[Seg], dict[str, int]] | None = None
+        if len(discs) == 1 and isinstance(discs[0], dict) and discs[0].get("type") in ("value", "pattern"):
+            path = str(discs[0].get("path", "$this"))
+            segs = _parse_path(path)
+            by_value: dict[str, int] = {}
+            ok = segs is not None
+            for i, sl in enumerate(node.slices):
+                if not ok or segs is None:
+                    break
+                expected = self._expected(sl, segs)
+                if not expected or len(expected) != 1 or expected[0][0] not in ("fixed", "pattern"):
+                    ok = False
+                    break
+                value = expected[0][1]
+                if not isinstance(value, str):
+                    ok = False
+                    break
+                by_value.setdefault(value, i)
+            if ok and segs is not None:
+                index = (segs, by_value)
+        self._slice_indexes[id(node)] = (node, index)
+        return index
+
     def _conforms(self, sl: ElementNode, item: _Item, ctx: _Ctx) -> bool:
         sub = ctx.child()
         sub.seen_invariants = set()
@@ -587,7 +673,11 @@ class Validator:
         if segs is None:
             return None  # resolve(), ofType() ...: not followed here, so "cannot tell"
         if dtype in ("value", "pattern"):
-            expected = self._expected(sl, segs)
+            key = (id(sl), path)
+            cached = self._expected_cache.get(key)
+            if cached is None or cached[0] is not sl:
+                cached = self._expected_cache[key] = (sl, self._expected(sl, segs))
+            expected = cached[1]
             if expected is None:
                 return False
             cands = _project(item.value, segs)
@@ -909,6 +999,20 @@ class Validator:
         parts = ref.split("?")[0].rstrip("/").split("/")
         # Relative `Type/id` or `Type/id/_history/v`, or an absolute URL ending the same way.
         rtype = parts[-4] if len(parts) >= 4 and parts[-2] == "_history" else parts[-2]
+        cached = self._targets.get(id(node))
+        if cached is None or cached[0] is not node:
+            cached = self._targets[id(node)] = (node, self._target_types(node))
+        allowed = cached[1]
+        if allowed and "Resource" not in allowed and rtype not in allowed:
+            ctx.add(
+                "error",
+                item.loc + ".reference",
+                f"reference to {rtype} not allowed here (allowed: {', '.join(sorted(allowed))})",
+                "type",
+            )
+
+    def _target_types(self, node: ElementNode) -> frozenset[str] | None:
+        """Resource types a Reference element may point to (None: cannot tell)."""
         allowed: set[str] = set()
         for t in node.types:
             for tp in t.get("targetProfile") or []:
@@ -919,14 +1023,8 @@ class Validator:
                 elif tp.startswith(_SD_PREFIX):
                     allowed.add(tp[len(_SD_PREFIX) :])
                 else:
-                    return  # cannot tell which type that profile constrains
-        if allowed and "Resource" not in allowed and rtype not in allowed:
-            ctx.add(
-                "error",
-                item.loc + ".reference",
-                f"reference to {rtype} not allowed here (allowed: {', '.join(sorted(allowed))})",
-                "type",
-            )
+                    return None  # cannot tell which type that profile constrains
+        return frozenset(allowed)
 
     def _binding(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> None:
         if type_code not in _CODED:
@@ -1008,44 +1106,78 @@ class Validator:
         self._constraints(node.constraints, item, type_name, ctx)
 
     def _constraints(self, constraints: list[dict[str, Any]], item: _Item, type_name: str, ctx: _Ctx) -> None:
+        plan = self._constraint_plans.get(id(constraints))
+        if plan is None or plan[0] is not constraints:
+            ele_1, others = _plan_constraints(constraints)
+            plan = self._constraint_plans[id(constraints)] = (constraints, ([_ELE_1_RULE] if ele_1 else []) + others)
         value = item.value
-        for c in constraints:
-            key, expr = str(c.get("key", "?")), c.get("expression")
-            if not isinstance(expr, str):
-                continue
-            if key == "ele-1":
-                # fhirpathpy lacks hasValue(); the rule is simple enough to apply directly.
+        for c in plan[1]:
+            kind = c.kind
+            if kind == _ELE_1:
+                # The rule is simple enough to apply directly (and fhirpathpy lacks hasValue()).
                 # Primitives: base R4 (fhirkit) already rejects empty values.
                 if isinstance(value, dict) and not (value.keys() - {"id"}):
                     ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
-                continue
-            if key == "ext-1":
+            elif kind == _EXT_1:
                 if isinstance(value, dict):
-                    # Evaluated in Python: it is on every extension and fhirpathpy is slow.
                     has_ext = bool(value.get("extension"))
                     has_value = any(k.startswith("value") and k[5:6].isupper() for k in value)
                     if has_ext == has_value:
-                        ctx.add("error", item.loc, f"ext-1: {c.get('human', expr)}", "invariant")
-                continue
-            if expr == "htmlChecks()":
+                        ctx.add("error", item.loc, f"ext-1: {c.human}", "invariant")
+            elif kind == _HTML:
                 if isinstance(value, str):
                     parsed = ctx.html.get(value)
                     if parsed is None:
                         parsed = ctx.html[value] = special.parse_div(value)
-                    problem = special.html_problem(key, c, parsed)
+                    problem = special.html_problem(c.key, c.source, parsed)
                     if problem:
-                        ctx.add("error", item.loc, f"{key}: {problem}", "invariant")
-                continue
-            seen = (key + "|" + expr, item.loc)
-            if seen in ctx.seen_invariants:
-                continue
-            ctx.seen_invariants.add(seen)
-            holds, why = self.invariants.evaluate(expr, value, type_name, ctx.root, ctx.root_resource)
-            if holds is False:
-                sev = "error" if c.get("severity") == "error" else "warning"
-                ctx.add(sev, item.loc, f"{key}: {c.get('human', expr)}", "invariant")
-            elif holds is None:
-                ctx.add("information", item.loc, f"invariant {key} could not be evaluated ({why})", "invariant")
+                        ctx.add("error", item.loc, f"{c.key}: {problem}", "invariant")
+            else:
+                seen = (c.seen_key, item.loc)
+                if seen in ctx.seen_invariants:
+                    continue
+                ctx.seen_invariants.add(seen)
+                holds, why = self.invariants.evaluate(c.expression, value, type_name, ctx.root, ctx.root_resource)
+                if holds is False:
+                    ctx.add(c.severity, item.loc, f"{c.key}: {c.human}", "invariant")
+                elif holds is None:
+                    ctx.add("information", item.loc, f"invariant {c.key} could not be evaluated ({why})", "invariant")
+
+
+_ELE_1, _EXT_1, _HTML, _FHIRPATH = range(4)
+
+
+@dataclass(frozen=True)
+class _Constraint:
+    """One ElementDefinition.constraint, ready to apply."""
+
+    kind: int
+    key: str
+    expression: str
+    severity: str
+    human: str
+    seen_key: str
+    source: dict[str, Any]
+
+
+_ELE_1_RULE = _Constraint(_ELE_1, "ele-1", "", "error", "", "", {})
+
+
+def _plan_constraints(constraints: list[dict[str, Any]]) -> tuple[bool, list[_Constraint]]:
+    """(whether ele-1 applies, the other constraints ready to apply)."""
+    out: list[_Constraint] = []
+    ele_1 = False
+    for c in constraints:
+        key, expr = str(c.get("key", "?")), c.get("expression")
+        if not isinstance(expr, str):
+            continue
+        if key == "ele-1":
+            ele_1 = True
+            continue
+        kind = _EXT_1 if key == "ext-1" else _HTML if expr == "htmlChecks()" else _FHIRPATH
+        severity = "error" if c.get("severity") == "error" else "warning"
+        out.append(_Constraint(kind, key, expr, severity, str(c.get("human", expr)), f"{key}|{expr}", c))
+    return ele_1, out
 
 
 # Corrections to hl7.fhir.r4.core 4.0.1 that HL7 published later (R4B technical
@@ -1078,7 +1210,7 @@ def _is_tho(codings: list[tuple[str | None, str]], exp: Any) -> bool:
     return any(s.startswith("http://terminology.hl7.org/") for s in systems)
 
 
-_ChildPlan = tuple[dict[str, ElementNode], set[str], list[tuple[str, str]], set[str]]
+_ChildPlan = tuple[dict[str, ElementNode], set[str], list[tuple[str, str]], set[str], dict[str, int], set[str]]
 
 
 def _child_plan(children: dict[str, ElementNode]) -> _ChildPlan:
@@ -1086,7 +1218,26 @@ def _child_plan(children: dict[str, ElementNode]) -> _ChildPlan:
     plain = {name for name, c in children.items() if not c.is_choice}
     choices = [(name[:-3], name) for name, c in children.items() if c.is_choice]
     required = {name for name, c in children.items() if c.min > 0 or any(sl.min > 0 for sl in c.slices)}
-    return children, plain, choices, required
+    order = {name: i for i, name in enumerate(children)}
+    simple = {name for name, c in children.items() if _is_simple_primitive(c)}
+    return children, plain, choices, required, order, simple
+
+
+def _is_simple_primitive(node: ElementNode) -> bool:
+    """A primitive element whose only rules are its cardinality and its datatype's format."""
+    code = node.single_type
+    return (
+        code is not None
+        and code[:1].islower()
+        and code != "xhtml"
+        and node.fixed is None
+        and node.pattern is None
+        and node.binding is None
+        and not node.slices
+        and not node.type_profiles
+        and not node.is_choice
+        and all(c.get("key") == "ele-1" for c in node.constraints)
+    )
 
 
 def _codings(value: Any, type_code: str | None) -> list[tuple[str | None, str]]:

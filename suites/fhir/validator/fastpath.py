@@ -147,11 +147,11 @@ def _order(a: Any, b: Any) -> int:
     if isinstance(a, int | float) and isinstance(b, int | float):
         return (a > b) - (a < b)
     if isinstance(a, str) and isinstance(b, str):
-        if _DATEISH.match(a) or _DATEISH.match(b):
-            # Same precision and the same time zone: the text orders as the instant does.
-            # Anything else (precision, zones) is fhirpathpy's to decide.
-            if len(a) != len(b) or not _DATEISH.match(a) or not _DATEISH.match(b) or _zone(a) != _zone(b):
-                raise Unsupported("ordering dates of different precision or zone")
+        # Dates: same precision and the same time zone order as their text does; anything
+        # else (precision, zones) is fhirpathpy's to decide.
+        dates = _DATEISH.match(a) or _DATEISH.match(b)
+        if dates and (len(a) != len(b) or not _DATEISH.match(a) or not _DATEISH.match(b) or _zone(a) != _zone(b)):
+            raise Unsupported("ordering dates of different precision or zone")
         return (a > b) - (a < b)
     raise Unsupported("ordering these values")
 
@@ -276,7 +276,7 @@ class _Parser:
             return out
         while True:
             out.append(self.expr())
-            kind, text = self.take()
+            _, text = self.take()
             if text == ")":
                 return out
             if text != ",":

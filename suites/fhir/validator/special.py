@@ -47,6 +47,7 @@ _SD = "http://hl7.org/fhir/StructureDefinition/"
 _LOINC = "http://loinc.org"
 _SCT = "http://snomed.info/sct"
 _XHTML = "{http://www.w3.org/1999/xhtml}"
+_XML_NS = "{http://www.w3.org/XML/1998/namespace}"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _UUID = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _EXAMPLE_HOST = re.compile(r"^[a-z][a-z0-9+.\-]*://([^/?#]*\.)?example\.(org|com|net)([:/?#]|$)", re.IGNORECASE)
@@ -293,21 +294,30 @@ def html_problem(key: str, constraint: dict[str, Any], parsed: Any) -> str | Non
         return "the narrative must be an XHTML div (namespace http://www.w3.org/1999/xhtml)"
     elements, attributes = _allowed_names(str(constraint.get("xpath", "")))
     for el in root.iter():
-        if not isinstance(el.tag, str):
+        tag = el.tag
+        if not isinstance(tag, str):
             continue
-        local = etree.QName(el).localname
+        local = tag.rpartition("}")[2]
         if elements and local not in elements:
             return f"element <{local}> is not allowed in a narrative"
         for name in el.attrib:
-            qn = etree.QName(name)
-            if qn.namespace == "http://www.w3.org/XML/1998/namespace":
+            if name.startswith(_XML_NS):
                 continue
-            if attributes and qn.localname not in attributes:
-                return f"attribute '{qn.localname}' of <{local}> is not allowed in a narrative"
+            attr = name.rpartition("}")[2]
+            if attributes and attr not in attributes:
+                return f"attribute '{attr}' of <{local}> is not allowed in a narrative"
     return None
 
 
 # -- resource rules --------------------------------------------------------------
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def resource_rules(validator: Validator, resource: dict[str, Any], loc: str) -> list[Issue]:
@@ -351,7 +361,7 @@ def _is_canonical_resource(validator: Validator, rtype: str) -> bool:
 def _bundle(validator: Validator, bundle: dict[str, Any], loc: str) -> list[Issue]:
     out: list[Issue] = []
     btype = bundle.get("type")
-    links = bundle.get("link") if isinstance(bundle.get("link"), list) else []
+    links = _list(bundle.get("link"))
     seen_rel: Counter[str] = Counter()
     for i, link in enumerate(links):
         rel = link.get("relation") if isinstance(link, dict) else None
@@ -361,7 +371,7 @@ def _bundle(validator: Validator, bundle: dict[str, Any], loc: str) -> list[Issu
                 out.append(
                     Issue("error", f"{loc}.link[{i}]", f"the link relation '{rel}' can only occur once", "structure")
                 )
-    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    entries = _list(bundle.get("entry"))
     keys: Counter[tuple[str, str]] = Counter()
     for i, e in enumerate(entries):
         if not isinstance(e, dict):
@@ -433,8 +443,8 @@ def _bundle_references(entries: list[Any], loc: str, *, document: bool) -> list[
     for e in entries:
         if not isinstance(e, dict):
             continue
-        res = e.get("resource") if isinstance(e.get("resource"), dict) else {}
-        meta = res.get("meta") if isinstance(res.get("meta"), dict) else {}
+        res = _dict(e.get("resource"))
+        meta = _dict(res.get("meta"))
         index.append((str(e.get("fullUrl") or ""), res.get("resourceType"), res.get("id"), meta.get("versionId")))
     fulls = {f for f, *_ in index}
     for i, e in enumerate(entries):
@@ -479,7 +489,7 @@ def _bundle_references(entries: list[Any], loc: str, *, document: bool) -> list[
 
 def _value_set(validator: Validator, vs: dict[str, Any], loc: str) -> list[Issue]:
     out: list[Issue] = []
-    compose = vs.get("compose") if isinstance(vs.get("compose"), dict) else {}
+    compose = _dict(vs.get("compose"))
     for part in ("include", "exclude"):
         for i, inc in enumerate(compose.get(part) or []):
             system = inc.get("system") if isinstance(inc, dict) else None
@@ -584,7 +594,7 @@ def _structure_definition(validator: Validator, sd: dict[str, Any], loc: str) ->
     out: list[Issue] = []
     base_url = sd.get("baseDefinition")
     base = validator.tree(base_url) if isinstance(base_url, str) else None
-    diff = sd.get("differential") if isinstance(sd.get("differential"), dict) else {}
+    diff = _dict(sd.get("differential"))
     if base is None:
         return out
     for i, el in enumerate(diff.get("element") or []):

@@ -61,6 +61,10 @@ class ElementNode:
     type_path: str = field(init=False)
     # For a choice element: the JSON suffix of each allowed type (`Quantity` → `Quantity`).
     choice_types: dict[str, str] = field(init=False)
+    # The one type code when there is a single type (else None).
+    single_type: str | None = field(init=False)
+    # Filled by the validator on first use: the constraints ready to apply.
+    compiled: Any = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         d = self.definition
@@ -92,6 +96,7 @@ class ElementNode:
         self.type_profiles = profiles
         self.type_path = self.path
         self.choice_types = {type_suffix(c): c for c in self.type_codes} if self.is_choice else {}
+        self.single_type = self.type_codes[0] if len(self.type_codes) == 1 else None
 
     def fixed_or_pattern(self) -> tuple[str, Any] | None:
         """('fixed' | 'pattern', value) for this element, if any."""
