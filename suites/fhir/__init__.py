@@ -1,9 +1,17 @@
 """FHIR domain: FHIR packages, FR Core profile validation and REST API conformance checks.
 
 - `packages`: npm-style FHIR packages (`.tgz`, folders, `~/.fhir/packages`), indexed by
-  canonical URL; nothing is downloaded.
-- `validator`: base R4 (fhirkit) then profile snapshots (cardinality, types, fixed and
-  pattern values, slicing, extensions, bindings, FHIRPath invariants).
+  canonical URL; nothing is downloaded. FR Core 2.2.0 and hl7.fhir.r4.core 4.0.1 (CC0)
+  ship in `data/` as the last place looked in; dependencies that are nowhere are listed
+  with what their absence weakens (`Conformance.missing_dependencies()`).
+- `validator`: base R4 (fhirkit), then each resource's StructureDefinitions from the
+  packages (its base definition, the profile asked for or declared, the vital-signs
+  profile its code implies) compiled once into plans: cardinality, types, fixed and
+  pattern values, slicing, extensions and their contexts, bindings to expanded value
+  sets, FHIRPath invariants (a compiled subset, fhirpathpy for the rest), and the rules
+  outside StructureDefinitions (ids, Bundles, canonical URLs, narrative XHTML).
+- `cli`: `homolog validate fhir FILE… [--profile NAME|URL] [--package ID#VER|PATH]…
+  [--format text|json]`, runnable as `python -m homolog.suites.fhir.validate`.
 - `checks`: the `fhir.*` checks run against the target's `fhir` base with auth `fhir`.
 - `selftest`: the mutation corpus that measures the validator (precision, recall).
 
@@ -13,7 +21,9 @@ Target settings read by this domain (`settings.fhir`):
     packages: [<path>, ...]                 # .tgz files / package folders (loaded) or
                                             # folders holding packages (searched)
     requires: ["hl7.fhir.fr.core#2.2.0"]    # package ids to load (this is the default)
+    unknown_extensions: error               # or warning / information: an extension no
+                                            # loaded package defines (error, as HL7's validator)
 
 The environment variable HOMOLOG_FHIR_PACKAGES adds search folders; ~/.fhir/packages
-is searched last.
+is searched after them, and the packages shipped with homolog last.
 """
