@@ -252,7 +252,15 @@ class Validator:
             ctx.add(bi.severity, bi.path, bi.message, "structure")
         if profile is not None and self.tree(profile) is None:
             raise UnknownProfile(f"profile {profile} is not in the loaded FHIR packages")
+        first = len(ctx.issues)
         self._resource(resource, resource["resourceType"], ctx, profile)
+        said = {i.location for i in ctx.issues[:first] if i.is_error}
+        if said:
+            # fhirkit already reported the element (a missing required element, a bad date):
+            # the same finding from the definitions would only repeat it.
+            ctx.issues[first:] = [
+                i for i in ctx.issues[first:] if not (i.location in said and i.code in ("cardinality", "structure"))
+            ]
         return _dedupe(ctx.issues)
 
     def validate_against(self, value: Any, profile: str, location: str) -> list[Issue]:
@@ -875,9 +883,11 @@ class Validator:
             return
         if host is not None:
             self._extension_context(tree, url, loc, host, ctx)
-        sub = ctx.child()
-        self._instance(tree.root, _Item(value, loc, "Extension"), tree, sub)
-        ctx.issues.extend(sub.issues)
+        ctx.depth += 1
+        try:
+            self._instance(tree.root, _Item(value, loc, "Extension"), tree, ctx)
+        finally:
+            ctx.depth -= 1
 
     def _unknown_extension(self, url: str, loc: str, ctx: _Ctx, *, modifier: bool, on_primitive: bool) -> None:
         if modifier:
@@ -977,12 +987,22 @@ class Validator:
                 "profile",
             )
             return False
+        walk = _Item(item.value, item.loc, type_code, host=item.host, outer_path=item.outer_path or node.path)
+        if len(loaded) == 1:
+            # One profile: its issues are the element's; no choice to make between walks.
+            tree = self.tree(loaded[0])
+            assert tree is not None
+            ctx.depth += 1
+            try:
+                self._instance(tree.root, walk, tree, ctx)
+            finally:
+                ctx.depth -= 1
+            return True
         best: list[Issue] | None = None
         for p in loaded:
             tree = self.tree(p)
             assert tree is not None
             sub = ctx.child()
-            walk = _Item(item.value, item.loc, type_code, host=item.host, outer_path=item.outer_path or node.path)
             self._instance(tree.root, walk, tree, sub)
             errors = sum(1 for i in sub.issues if i.is_error)
             if best is None or errors < sum(1 for i in best if i.is_error):
@@ -1030,7 +1050,8 @@ class Validator:
         if type_code not in _CODED:
             return
         codings = _codings(item.value, type_code)
-        if type_code in ("Coding", "CodeableConcept"):
+        if type_code == "Coding":
+            # (A CodeableConcept's codings are each walked as Coding: checked there once.)
             for system, code in codings:
                 if system and code:
                     self._code_in_system(system, code, item.loc, ctx)

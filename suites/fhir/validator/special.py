@@ -419,7 +419,7 @@ def _bundle(validator: Validator, bundle: dict[str, Any], loc: str) -> list[Issu
                     )
                 )
     if btype in ("document", "transaction", "batch", "message"):
-        out += _bundle_references(entries, loc, document=btype in ("document", "message"))
+        out += _bundle_references(entries, loc, document=btype == "document")
     return out
 
 
@@ -458,7 +458,9 @@ def _bundle_references(entries: list[Any], loc: str, *, document: bool) -> list[
                 if target not in fulls:
                     out.append(Issue("error", path, f"can't find '{target}' in the bundle", "structure"))
                 continue
-            if not document:
+            if not document or i != 0:
+                # What a document's Composition (its first entry) references must be inside
+                # the document; elsewhere a reference may point to a server.
                 continue
             m = re.fullmatch(r"([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/([A-Za-z0-9\-.]{1,64}))?", target)
             if m is None:
