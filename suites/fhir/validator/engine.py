@@ -65,7 +65,7 @@ class UnknownProfile(LookupError):
     """The profile asked for is not in the loaded packages."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     """One value found in the instance, with where it is and its type when known."""
 
@@ -80,7 +80,7 @@ class _Item:
     outer_path: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Ctx:
     root: dict[str, Any]
     issues: list[Issue] = field(default_factory=list)
@@ -315,7 +315,8 @@ class Validator:
             if rtype == "Observation":
                 for url in special.implied_observation_profiles(resource):
                     tree = self.tree(url)
-                    if tree is not None and tree not in trees:
+                    # A declared profile built on it already carries its rules.
+                    if tree is not None and not any(self._derives_from(t, url) for t in trees):
                         trees.append(tree)
         for tree in trees:
             if tree.type != rtype:
@@ -455,7 +456,7 @@ class Validator:
         plan = self._child_plans.get(id(children))
         if plan is None or plan[0] is not children:
             plan = self._child_plans[id(children)] = _child_plan(children)
-        _, by_name, choices, required, order, simple = plan
+        _, by_name, choices, required, order, simple, plain_types = plan
         keys = obj.keys()
         present = by_name & keys
         for key in keys - by_name:
@@ -472,6 +473,9 @@ class Validator:
             child = children[name]
             if name in simple and "_" + name not in obj:
                 self._simple_primitive(child, obj.get(name), loc, ctx)
+                continue
+            if name in plain_types and ctx.depth < _MAX_DEPTH:
+                self._plain_datatype(child, obj.get(name), loc, ctx)
                 continue
             items, elem_loc = self._gather(child, obj, loc)
             if name in _EXTENSION_KEYS and items:
@@ -497,6 +501,27 @@ class Validator:
             where = f"{loc}.{node.name}[{i}]" if isinstance(value, list) else f"{loc}.{node.name}"
             if isinstance(v, str):
                 self._primitive(v, where, type_code, ctx)
+
+    def _plain_datatype(self, node: ElementNode, value: Any, loc: str, ctx: _Ctx) -> None:
+        """An element of a datatype the definition does not constrain: walked with that
+        datatype's own definition directly (same rules as `_element` + `_instance`)."""
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        n = len(values)
+        where = f"{loc}.{node.name}"
+        if n < node.min or (node.max is not None and n > node.max):
+            self._cardinality(node, n, where, ctx)
+        type_code = node.single_type
+        assert type_code is not None
+        dt = self._datatype(type_code)
+        listed = isinstance(value, list)
+        for i, v in enumerate(values):
+            vloc = f"{where}[{i}]" if listed else where
+            if not isinstance(v, dict):
+                continue  # base R4 (fhirkit) reports a primitive where an object belongs
+            if not (v.keys() - {"id"}) and node.constraints:
+                ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
+            if dt is not None:
+                self._children(dt.root, v, vloc, dt, ctx, type_code, node.path)
 
     def _primitive_ok(self, value: str, type_code: str | None) -> bool:
         """True when `_primitive` has nothing to say (the common case, decided cheaply)."""
@@ -1231,7 +1256,9 @@ def _is_tho(codings: list[tuple[str | None, str]], exp: Any) -> bool:
     return any(s.startswith("http://terminology.hl7.org/") for s in systems)
 
 
-_ChildPlan = tuple[dict[str, ElementNode], set[str], list[tuple[str, str]], set[str], dict[str, int], set[str]]
+_ChildPlan = tuple[
+    dict[str, ElementNode], set[str], list[tuple[str, str]], set[str], dict[str, int], set[str], set[str]
+]
 
 
 def _child_plan(children: dict[str, ElementNode]) -> _ChildPlan:
@@ -1241,7 +1268,32 @@ def _child_plan(children: dict[str, ElementNode]) -> _ChildPlan:
     required = {name for name, c in children.items() if c.min > 0 or any(sl.min > 0 for sl in c.slices)}
     order = {name: i for i, name in enumerate(children)}
     simple = {name for name, c in children.items() if _is_simple_primitive(c)}
-    return children, plain, choices, required, order, simple
+    plain_types = {name for name, c in children.items() if _is_plain_datatype(c)}
+    return children, plain, choices, required, order, simple, plain_types
+
+
+# Datatypes with rules of their own beyond their definition's elements (see `_instance`).
+_SPECIAL_TYPES = frozenset({"Reference", "Extension", "Attachment", "Resource", "Coding", "BackboneElement", "Element"})
+
+
+def _is_plain_datatype(node: ElementNode) -> bool:
+    """An element of a complex datatype that the definition leaves as the datatype defines it."""
+    code = node.single_type
+    return (
+        code is not None
+        and code[:1].isupper()
+        and code not in _SPECIAL_TYPES
+        and node.name not in _EXTENSION_KEYS
+        and not node.children
+        and node.content_reference is None
+        and node.fixed is None
+        and node.pattern is None
+        and node.binding is None
+        and not node.slices
+        and not node.type_profiles
+        and not node.is_choice
+        and all(c.get("key") == "ele-1" for c in node.constraints)
+    )
 
 
 def _is_simple_primitive(node: ElementNode) -> bool:

@@ -29,7 +29,7 @@ def _type_code(t: dict[str, Any]) -> str:
     return code
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ElementNode:
     """One ElementDefinition of a snapshot, with its child elements and its slices.
 

@@ -197,3 +197,78 @@ def test_operation_outcome_shape(validator: Validator, fr_core: Conformance) -> 
             "fr-core-vs-patient-gender|2.2.0 (required binding)",
         }
     ]
+
+
+def test_narrative_xhtml_rules_from_the_core_constraints(validator: Validator, fr_core: Conformance) -> None:
+    def div_errors(div: str) -> list[str]:
+        res = _example(fr_core, PATIENT)
+        res["text"] = {"status": "generated", "div": div}
+        return [e.message for e in _errors(validator.validate(res)) if e.location == "Patient.text.div"]
+
+    ns = 'xmlns="http://www.w3.org/1999/xhtml"'
+    assert div_errors(f'<div {ns}><p title="a &gt; b">Jean <b>Dupont</b></p><!-- <script> --></div>') == []
+    assert div_errors(f"<div {ns}><script>alert(1)</script></div>") == [
+        "txt-1: element <script> is not allowed in a narrative"
+    ]
+    assert div_errors(f'<div {ns}><p onclick="x">y</p></div>') == [
+        "txt-1: attribute 'onclick' is not allowed in a narrative"
+    ]
+    assert "Entity 'reg' not defined" in div_errors(f"<div {ns}>CPT&reg;</div>")[0]
+    assert div_errors(f"<div {ns}>  </div>")[0].startswith("txt-2:")
+
+
+def test_bundle_rules(validator: Validator) -> None:
+    patient = {"resourceType": "Patient", "id": "p1"}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "document",
+        "link": [{"relation": "self", "url": "http://a/1"}, {"relation": "self", "url": "http://a/2"}],
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:0d0b7b43-3e3b-4b1f-9d0c-6a1e1f0e0a01",
+                "resource": {
+                    "resourceType": "Composition",
+                    "status": "final",
+                    "type": {"text": "note"},
+                    "date": "2024-01-01",
+                    "author": [{"reference": "Patient/p1"}],
+                    "title": "t",
+                    "subject": {"reference": "urn:uuid:0d0b7b43-3e3b-4b1f-9d0c-6a1e1f0e0aff"},
+                    "section": [{"title": "s", "entry": [{"reference": "Observation/o9"}]}],
+                },
+            },
+            {"fullUrl": "Patient/p1", "resource": patient},
+            {"fullUrl": "http://srv/fhir/Patient/p2", "resource": patient},
+        ],
+    }
+    errors = {(e.location, e.message.split(" (")[0]) for e in _errors(validator.validate(bundle))}
+    assert ("Bundle.link[1]", "the link relation 'self' can only occur once") in errors
+    assert ("Bundle.entry[1].fullUrl", "the fullUrl must be an absolute URL") in errors
+    assert any(loc == "Bundle.entry[2]" and "does not agree with the resource id" in m for loc, m in errors)
+    assert any(loc == "Bundle.entry[0].resource.subject" and "can't find" in m for loc, m in errors)
+    assert any(loc == "Bundle.entry[0].resource.section[0].entry[0]" and "can't find" in m for loc, m in errors)
+    # A collection may point outside itself.
+    bundle["type"] = "collection"
+    assert not any("can't find" in e.message for e in validator.validate(bundle))
+
+
+def test_implied_vital_signs_profile(validator: Validator, fr_core: Conformance) -> None:
+    obs = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}
+                ]
+            }
+        ],
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "276885007"}]},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": "2024-01-01",
+        "valueQuantity": {"value": 37, "unit": "C", "system": "http://unitsofmeasure.org", "code": "Cel"},
+    }
+    errors = _errors(validator.validate(obs))
+    assert any("BodyTempCode" in e.message for e in errors)  # the core bodytemp profile applies
+    obs["code"]["coding"].append({"system": "http://loinc.org", "code": "8310-5"})
+    assert _errors(validator.validate(obs)) == []
