@@ -1276,6 +1276,19 @@ def _child_plan(children: dict[str, ElementNode]) -> _ChildPlan:
 _SPECIAL_TYPES = frozenset({"Reference", "Extension", "Attachment", "Resource", "Coding", "BackboneElement", "Element"})
 
 
+def _unconstrained(node: ElementNode) -> bool:
+    """No rule on the element beyond its cardinality and its type's own definition."""
+    return (
+        node.fixed is None
+        and node.pattern is None
+        and node.binding is None
+        and not node.slices
+        and not node.type_profiles
+        and not node.is_choice
+        and all(c.get("key") == "ele-1" for c in node.constraints)
+    )
+
+
 def _is_plain_datatype(node: ElementNode) -> bool:
     """An element of a complex datatype that the definition leaves as the datatype defines it."""
     code = node.single_type
@@ -1286,31 +1299,14 @@ def _is_plain_datatype(node: ElementNode) -> bool:
         and node.name not in _EXTENSION_KEYS
         and not node.children
         and node.content_reference is None
-        and node.fixed is None
-        and node.pattern is None
-        and node.binding is None
-        and not node.slices
-        and not node.type_profiles
-        and not node.is_choice
-        and all(c.get("key") == "ele-1" for c in node.constraints)
+        and _unconstrained(node)
     )
 
 
 def _is_simple_primitive(node: ElementNode) -> bool:
     """A primitive element whose only rules are its cardinality and its datatype's format."""
     code = node.single_type
-    return (
-        code is not None
-        and code[:1].islower()
-        and code != "xhtml"
-        and node.fixed is None
-        and node.pattern is None
-        and node.binding is None
-        and not node.slices
-        and not node.type_profiles
-        and not node.is_choice
-        and all(c.get("key") == "ele-1" for c in node.constraints)
-    )
+    return code is not None and code[:1].islower() and code != "xhtml" and _unconstrained(node)
 
 
 def _codings(value: Any, type_code: str | None) -> list[tuple[str | None, str]]:

@@ -402,6 +402,15 @@ def _lazy(what: str) -> Fn:
     return unsupported
 
 
+def _singletons(a: list[Any], b: list[Any], op: str) -> tuple[Any, Any] | None:
+    """The two single operands of an arithmetic or ordering operator (None when one is empty)."""
+    if not a or not b:
+        return None
+    if len(a) > 1 or len(b) > 1:
+        raise Unsupported(f"{op} on collections")
+    return a[0], b[0]
+
+
 def _binary(op: str, left: Fn, right: Fn) -> Fn:
     if op in ("and", "or", "xor", "implies"):
 
@@ -438,12 +447,10 @@ def _binary(op: str, left: Fn, right: Fn) -> Fn:
     if op == "+":
 
         def plus(items: list[Any], env: Env) -> list[Any]:
-            a, b = left(items, env), right(items, env)
-            if not a or not b:
+            pair = _singletons(left(items, env), right(items, env), "+")
+            if pair is None:
                 return []
-            if len(a) > 1 or len(b) > 1:
-                raise Unsupported("+ on collections")
-            x, y = a[0], b[0]
+            x, y = pair
             if isinstance(x, bool) or isinstance(y, bool):
                 raise Unsupported("+ on booleans")
             if isinstance(x, int | float) and isinstance(y, int | float):
@@ -466,12 +473,10 @@ def _binary(op: str, left: Fn, right: Fn) -> Fn:
     if op in ("<", ">", "<=", ">="):
 
         def compare(items: list[Any], env: Env) -> list[Any]:
-            a, b = left(items, env), right(items, env)
-            if not a or not b:
+            pair = _singletons(left(items, env), right(items, env), op)
+            if pair is None:
                 return []
-            if len(a) > 1 or len(b) > 1:
-                raise Unsupported("comparison of collections")
-            c = _order(a[0], b[0])
+            c = _order(*pair)
             return [{"<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[op]]
 
         return compare
