@@ -12,8 +12,11 @@
   outside StructureDefinitions (ids, Bundles, canonical URLs, narrative XHTML).
 - `cli`: `homolog validate fhir FILE… [--profile NAME|URL] [--package ID#VER|PATH]…
   [--format text|json]`, runnable as `python -m homolog.suites.fhir.validate`.
-- `checks`: the `fhir.*` checks run against the target's `fhir` base with auth `fhir`.
-- `selftest`: the mutation corpus that measures the validator (precision, recall).
+- `api`: the FHIR calls and CapabilityStatement lookups the checks share.
+- `<group>/<name>.py`: the check `fhir.<group>.<name>` (`rest/read.py`, `search/paging.py`,
+  ...), run against the target's `fhir` base with auth `fhir`.
+- `selftest`: the mutation corpus that measures the validator (precision, recall); used by
+  tests and `bench/validate.py`, never loaded with the checks.
 
 Target settings read by this domain (`settings.fhir`):
 
