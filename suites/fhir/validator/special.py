@@ -24,14 +24,23 @@ import binascii
 import re
 from collections import Counter
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lxml import etree
 
+from homolog.suites.fhir.packages import Conformance
 from homolog.suites.fhir.validator.issues import Issue
+from homolog.suites.fhir.validator.structure import ProfileTree, type_suffix
 
-if TYPE_CHECKING:
-    from homolog.suites.fhir.validator.engine import Validator
+
+class Validator(Protocol):
+    """What these rules read from the validator (its definitions)."""
+
+    conformance: Conformance
+
+    def tree(self, canonical: str) -> ProfileTree | None: ...
+
+    def resource_id_pattern(self) -> re.Pattern[str] | None: ...
 
 __all__ = [
     "attachment_problems",
@@ -624,9 +633,7 @@ def _structure_definition(validator: Validator, sd: dict[str, Any], loc: str) ->
     return out
 
 
-def _path_exists(validator: Validator, tree: Any, path: str) -> bool:
-    from homolog.suites.fhir.validator.structure import type_suffix
-
+def _path_exists(validator: Validator, tree: ProfileTree, path: str) -> bool:
     segs = path.split(".")
     if segs[0] != tree.root.path.split(".")[0]:
         return False
