@@ -42,6 +42,7 @@ class Validator(Protocol):
 
     def resource_id_pattern(self) -> re.Pattern[str] | None: ...
 
+
 __all__ = [
     "attachment_problems",
     "html_problem",
