@@ -240,7 +240,7 @@ class Validator:
         try:
             base = fhirkit.validate(text) if self.base else []
             resource = json.loads(text)
-        except (fhirkit.ParseError, ValueError) as exc:
+        except (fhirkit.ParseError, ValueError, RecursionError) as exc:
             return [Issue("fatal", "$", f"not valid JSON: {exc}", "structure")]
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             return [Issue("fatal", "$", "not a FHIR resource (no resourceType)", "structure")]
@@ -253,7 +253,11 @@ class Validator:
         if profile is not None and self.tree(profile) is None:
             raise UnknownProfile(f"profile {profile} is not in the loaded FHIR packages")
         first = len(ctx.issues)
-        self._resource(resource, resource["resourceType"], ctx, profile)
+        try:
+            self._resource(resource, resource["resourceType"], ctx, profile)
+        except RecursionError:
+            # A hostile document nested deeper than any FHIR resource: say so, never crash.
+            return [Issue("fatal", "$", "the resource is nested too deeply to be validated", "structure")]
         said = {i.location for i in ctx.issues[:first] if i.is_error}
         if said:
             # fhirkit already reported the element (a missing required element, a bad date):
@@ -397,7 +401,7 @@ class Validator:
             self._reference_target(node, item, ctx)
         elif type_code == "Attachment":
             ctx.issues += special.attachment_problems(value, item.loc)
-        elif type_code == "Resource" or (type_code and tree.kind != "resource" and "resourceType" in value):
+        elif type_code == "Resource":
             self._resource(value, item.loc, ctx)
             return
         if type_code == "Extension" and node is not tree.root and self._extension(node, item, tree, ctx):
