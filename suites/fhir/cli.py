@@ -123,7 +123,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     caveats = _caveats(validator)
     for c in caveats:
         print(f"homolog validate fhir: {c.message}", file=err)
-    results = validate_files(validator, [Path(f) for f in args.files], profile)
+    try:
+        results = validate_files(validator, [Path(f) for f in args.files], profile)
+    except FhirPackageError as exc:  # a package file read on demand turned out unreadable
+        print(f"homolog validate fhir: {exc}", file=err)
+        return EXIT_CANNOT
     if args.format == "json":
         outcomes = [to_operation_outcome(issues + caveats) for _, issues in results]
         json.dump(outcomes[0] if len(outcomes) == 1 else outcomes, out, indent=1, ensure_ascii=False)

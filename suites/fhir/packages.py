@@ -39,6 +39,7 @@ __all__ = [
     "SHIPPED_DIR",
     "BadPackage",
     "Conformance",
+    "Deferred",
     "FhirPackage",
     "FhirPackageError",
     "MissingDependency",
@@ -96,6 +97,29 @@ class BadPackage(FhirPackageError):
 
 
 @dataclass
+class Deferred:
+    """A conformance resource listed in the package's `.index.json`, read when first asked for.
+
+    The core package holds 4,500 resources and a validation reads a few hundred of them.
+    """
+
+    resource_type: str
+    url: str
+    version: str
+    where: str
+    data: bytes | None = None
+    path: Path | None = None
+
+    def load(self) -> dict[str, Any] | None:
+        """The resource (None when it does not say what the index said: it is not used)."""
+        raw = self.data if self.data is not None else self.path.read_bytes() if self.path else b""
+        obj = _parse_json(raw, self.where)
+        if obj.get("resourceType") != self.resource_type or obj.get("url") != self.url:
+            return None
+        return obj
+
+
+@dataclass
 class FhirPackage:
     """One loaded package: its manifest, conformance resources and examples."""
 
@@ -105,6 +129,12 @@ class FhirPackage:
     manifest: dict[str, Any]
     resources: list[dict[str, Any]] = field(default_factory=list)
     examples: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deferred: list[Deferred] = field(default_factory=list)
+
+    def conformance_resources(self) -> list[dict[str, Any]]:
+        """Every indexed conformance resource, deferred ones read now."""
+        loaded = [d.load() for d in self.deferred]
+        return self.resources + [r for r in loaded if r is not None]
 
     @property
     def dependencies(self) -> dict[str, str]:
@@ -128,11 +158,34 @@ def _parse_json(data: bytes, where: str) -> dict[str, Any]:
     return obj
 
 
-def _add_file(pkg: FhirPackage, relpath: str, data: bytes) -> None:
+def _index_entries(pkg: FhirPackage, raw: bytes | None) -> dict[str, Deferred]:
+    """File name → deferred resource, from a `.index.json` (empty when there is none usable)."""
+    if raw is None:
+        return {}
+    try:
+        index = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {}  # a broken index only costs the speed-up: files are read as usual
+    files = index.get("files") if isinstance(index, dict) else None
+    out: dict[str, Deferred] = {}
+    for f in files if isinstance(files, list) else []:
+        if not isinstance(f, dict):
+            continue
+        name, rtype, url = f.get("filename"), f.get("resourceType"), f.get("url")
+        if isinstance(name, str) and "/" not in name and rtype in INDEXED_TYPES and isinstance(url, str):
+            out[name] = Deferred(str(rtype), url, str(f.get("version") or ""), f"{pkg.source}:{name}")
+    return out
+
+
+def _add_file(pkg: FhirPackage, relpath: str, data: bytes, index: dict[str, Deferred] | None = None) -> None:
     """File one `package/...` member into the package (conformance resource or example)."""
     parts = relpath.split("/")
     name = parts[-1]
     if not name.endswith(".json") or name in ("package.json", ".index.json"):
+        return
+    if len(parts) == 1 and index and name in index:
+        index[name].data = data
+        pkg.deferred.append(index[name])
         return
     if len(parts) == 1:
         obj = _parse_json(data, f"{pkg.source}:{relpath}")
@@ -166,8 +219,9 @@ def _from_tgz(path: Path) -> FhirPackage:
         raise BadPackage(f"{path}: no package/package.json inside")
     manifest = _parse_json(files["package.json"], f"{path}:package/package.json")
     pkg = _new_package(manifest, path)
+    index = _index_entries(pkg, files.get(".index.json"))
     for rel, data in files.items():
-        _add_file(pkg, rel, data)
+        _add_file(pkg, rel, data, index)
     return pkg
 
 
@@ -178,8 +232,15 @@ def _from_folder(path: Path) -> FhirPackage:
         raise BadPackage(f"{path}: no package.json (expected {path}/package/package.json)")
     manifest = _parse_json(manifest_path.read_bytes(), str(manifest_path))
     pkg = _new_package(manifest, path)
+    index_file = root / ".index.json"
+    index = _index_entries(pkg, index_file.read_bytes() if index_file.is_file() else None)
     for file in sorted(root.glob("*.json")):
-        if file.stat().st_size <= MAX_FILE_BYTES:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            continue
+        if file.name in index:
+            index[file.name].path = file
+            pkg.deferred.append(index[file.name])
+        else:
             _add_file(pkg, file.name, file.read_bytes())
     for file in sorted((root / "example").glob("*.json")):
         if file.stat().st_size <= MAX_FILE_BYTES:
@@ -297,10 +358,10 @@ class Conformance:
     packages: list[FhirPackage] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
     required_by: dict[str, list[str]] = field(default_factory=dict)
-    _index: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
+    _index: dict[tuple[str, str], dict[str, dict[str, Any] | Deferred]] = field(default_factory=dict)
 
     def add(self, pkg: FhirPackage) -> None:
-        """Index a package's StructureDefinitions, ValueSets and CodeSystems."""
+        """Index a package's StructureDefinitions, ValueSets, CodeSystems and SearchParameters."""
         self.packages.append(pkg)
         for res in pkg.resources:
             url = res.get("url")
@@ -308,16 +369,24 @@ class Conformance:
                 continue
             by_url = self._index.setdefault((res["resourceType"], url), {})
             by_url[str(res.get("version", ""))] = res
+        for d in pkg.deferred:
+            self._index.setdefault((d.resource_type, d.url), {})[d.version] = d
 
     def _get(self, rtype: str, canonical: str) -> dict[str, Any] | None:
         url, _, version = canonical.partition("|")
         by_url = self._index.get((rtype, url))
         if not by_url:
             return None
-        if version and version in by_url:
-            return by_url[version]
         # No version asked for (or not loaded): the last one loaded wins, as in the HL7 tools.
-        return list(by_url.values())[-1]
+        key = version if version and version in by_url else list(by_url)[-1]
+        found = by_url[key]
+        if isinstance(found, Deferred):
+            loaded = found.load()
+            if loaded is None:
+                del by_url[key]
+                return self._get(rtype, canonical)
+            by_url[key] = found = loaded
+        return found
 
     def structure_definition(self, canonical: str) -> dict[str, Any] | None:
         """The StructureDefinition at `canonical` (`url` or `url|version`), if loaded."""
@@ -338,11 +407,9 @@ class Conformance:
     def by_name(self, rtype: str, name: str) -> list[dict[str, Any]]:
         """Resources of `rtype` whose id or name is `name` (short profile names)."""
         out: list[dict[str, Any]] = []
-        for (t, _url), by_version in self._index.items():
-            if t != rtype:
-                continue
-            res = list(by_version.values())[-1]
-            if name in (res.get("id"), res.get("name")) and res not in out:
+        for t, url in [k for k in self._index if k[0] == rtype]:
+            res = self._get(t, url)
+            if res is not None and name in (res.get("id"), res.get("name")) and res not in out:
                 out.append(res)
         return out
 

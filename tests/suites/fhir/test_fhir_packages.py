@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import tarfile
 from pathlib import Path
@@ -25,7 +26,7 @@ FR_PATIENT_INS = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patien
 def test_tgz_indexes_conformance_resources_by_url_and_version(fr_core_tgz: Path) -> None:
     pkg = load_package(fr_core_tgz)
     assert (pkg.name, pkg.version) == ("hl7.fhir.fr.core", "2.2.0")
-    kinds = [r["resourceType"] for r in pkg.resources]
+    kinds = [r["resourceType"] for r in pkg.conformance_resources()]
     assert kinds.count("StructureDefinition") == 64
     assert kinds.count("ValueSet") == 51 and kinds.count("CodeSystem") == 26
     assert len(pkg.examples) >= 30
@@ -160,3 +161,43 @@ def test_members_outside_package_folder_are_ignored(tmp_path: Path) -> None:
             tar.addfile(info, io.BytesIO(body))
     pkg = load_package(tgz)
     assert pkg.resources == [] and not (tmp_path.parent / "escape.json").exists()
+
+
+def _tgz(path: Path, files: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, body in files.items():
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    return path
+
+
+def test_resources_listed_in_the_index_are_read_when_asked_for(tmp_path: Path) -> None:
+    vs = b'{"resourceType": "ValueSet", "url": "http://x.invalid/vs", "status": "active"}'
+    index = {
+        "index-version": 1,
+        "files": [
+            {"filename": "ValueSet-vs.json", "resourceType": "ValueSet", "url": "http://x.invalid/vs"},
+            {"filename": "ValueSet-liar.json", "resourceType": "ValueSet", "url": "http://x.invalid/other"},
+        ],
+    }
+    tgz = _tgz(
+        tmp_path / "p-1.0.0.tgz",
+        {
+            "package.json": b'{"name": "p", "version": "1.0.0"}',
+            ".index.json": json.dumps(index).encode(),
+            "ValueSet-vs.json": vs,
+            "ValueSet-liar.json": vs,  # says http://x.invalid/vs, indexed as .../other
+        },
+    )
+    pkg = load_package(tgz)
+    assert pkg.resources == [] and len(pkg.deferred) == 2  # nothing parsed yet
+    conf = load_conformance([tgz])
+    assert conf.value_set("http://x.invalid/vs") is not None
+    assert conf.value_set("http://x.invalid/other") is None  # the index lied: not used
+    # A broken index only costs the speed-up.
+    broken = _tgz(
+        tmp_path / "q-1.0.0.tgz",
+        {"package.json": b'{"name": "q", "version": "1.0.0"}', ".index.json": b"{", "ValueSet-vs.json": vs},
+    )
+    assert load_conformance([broken]).value_set("http://x.invalid/vs") is not None
