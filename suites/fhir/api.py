@@ -15,6 +15,7 @@ from typing import Any
 from homolog import CheckError, CheckFailed, HttpClient, Response, Target
 from homolog.suites.fhir.packages import (
     FhirPackageError,
+    MissingDependency,
     load_conformance,
 )
 from homolog.suites.fhir.validator import Issue, Validator
@@ -28,6 +29,7 @@ __all__ = [
     "fhir_get",
     "is_fhir_json",
     "iter_pages",
+    "missing_packages_note",
     "next_link",
     "operation_outcome_problem",
     "profile_for",
@@ -144,20 +146,33 @@ def _is_package(path: Path) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def _validator(search: tuple[str, ...], requires: tuple[str, ...]) -> Validator:
+def _validator(search: tuple[str, ...], requires: tuple[str, ...], unknown_extensions: str) -> Validator:
     # A path naming a package itself (a vendor's own IG, say) is loaded; a folder of
     # packages or a cache is only searched for what `requires` names.
     named = [p for p in search if _is_package(Path(p))]
-    return Validator(load_conformance([*named, *requires], search=[Path(p) for p in search]))
+    conf = load_conformance([*named, *requires], search=[Path(p) for p in search])
+    return Validator(conf, unknown_extensions=unknown_extensions)
 
 
 def validator_for(target: Target) -> Validator:
-    """A validator over the packages the target needs; CheckError when one is missing."""
+    """A validator over the packages the target needs; CheckError when one is missing.
+
+    `settings.fhir.unknown_extensions` (error, warning or information; error by default,
+    as the HL7 validator) is the severity of an extension no loaded package defines.
+    """
     search, requires = _package_sources(target)
+    unknown = str(target.settings("fhir").get("unknown_extensions") or "error")
+    if unknown not in ("error", "warning", "information"):
+        raise CheckError("settings.fhir.unknown_extensions must be error, warning or information")
     try:
-        return _validator(search, requires)
+        return _validator(search, requires, unknown)
     except FhirPackageError as exc:
         raise CheckError(str(exc)) from None
+
+
+def missing_packages_note(missing: list[MissingDependency]) -> str:
+    """One sentence naming the dependency packages not found and what they weaken."""
+    return "validation weakened, packages not found: " + "; ".join(f"{m.key} ({m.weakens})" for m in missing)
 
 
 def summarize(issues: list[Issue], limit: int = _MAX_ISSUES_SHOWN) -> str:

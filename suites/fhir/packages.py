@@ -9,12 +9,15 @@ Where packages are looked up, in order:
 1. the paths the target lists in `settings.fhir.packages` (`.tgz` files or folders),
 2. the folders in `settings.fhir.package_folders` (set by `homolog run --fhir-packages`,
    or from the environment variable `HOMOLOG_FHIR_PACKAGES` by the front ends),
-3. the cache `~/.fhir/packages`.
+3. the cache `~/.fhir/packages`,
+4. the packages shipped with homolog (`suites/fhir/data/`: FR Core 2.2.0 and
+   hl7.fhir.r4.core 4.0.1, both CC0), so that a bare install validates.
 
 Nothing is ever downloaded: a package that is not found is a `PackageNotFound`
 error that says where to put it. Dependencies of a loaded package are loaded when
-they are present and listed in `Conformance.missing` otherwise (FR Core depends on
-`hl7.fhir.r4.core`, which is not redistributed here: base R4 comes from fhirkit).
+they are present and listed in `Conformance.missing` otherwise, each with what its
+absence weakens (`Conformance.missing_dependencies()`): a visible caveat, never a
+silent pass.
 
     FhirPackageError            a package cannot be used
     ├── PackageNotFound         not in any search location
@@ -32,10 +35,13 @@ from typing import Any
 
 __all__ = [
     "ENV_VAR",
+    "SHIPPED_DIR",
     "BadPackage",
     "Conformance",
+    "Deferred",
     "FhirPackage",
     "FhirPackageError",
+    "MissingDependency",
     "PackageNotFound",
     "default_search_path",
     "load_conformance",
@@ -43,9 +49,35 @@ __all__ = [
 ]
 
 ENV_VAR = "HOMOLOG_FHIR_PACKAGES"
+# Packages shipped inside homolog (CC0): the last place looked in.
+SHIPPED_DIR = Path(__file__).resolve().parent / "data"
 
 # Conformance resources we index; examples are kept apart.
-INDEXED_TYPES = ("StructureDefinition", "ValueSet", "CodeSystem")
+INDEXED_TYPES = ("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter")
+
+# What the validator cannot check when a well-known dependency is absent.
+_WEAKENED_BY_MISSING: dict[str, str] = {
+    "hl7.fhir.r4.core": (
+        "base R4 rules (datatype invariants, core value sets and code systems, primitive formats "
+        "beyond fhirkit's, extension definitions of the core specification)"
+    ),
+    "hl7.terminology.r4": (
+        "bindings to terminology.hl7.org value sets and code systems (checked against the older "
+        "copies in hl7.fhir.r4.core at most, unknown codes there are warnings)"
+    ),
+    "hl7.fhir.uv.extensions.r4": (
+        "extensions of the HL7 extension pack (http://hl7.org/fhir/StructureDefinition/...) that "
+        "the core package does not define: not checked against their definitions, a warning"
+    ),
+    "hl7.fhir.uv.extensions": (
+        "extensions of the HL7 extension pack (http://hl7.org/fhir/StructureDefinition/...) that "
+        "the core package does not define: not checked against their definitions, a warning"
+    ),
+    "ans.fr.terminologies": (
+        "bindings to ANS terminologies (TRE_*, JDV_* value sets and code systems, e.g. INSEE "
+        "codes, professions): codes not checked, reported as information"
+    ),
+}
 # A package file larger than this is refused: packages we need are a few MiB.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_PACKAGE_BYTES = 300 * 1024 * 1024
@@ -64,6 +96,29 @@ class BadPackage(FhirPackageError):
 
 
 @dataclass
+class Deferred:
+    """A conformance resource listed in the package's `.index.json`, read when first asked for.
+
+    The core package holds 4,500 resources and a validation reads a few hundred of them.
+    """
+
+    resource_type: str
+    url: str
+    version: str
+    where: str
+    data: bytes | None = None
+    path: Path | None = None
+
+    def load(self) -> dict[str, Any] | None:
+        """The resource (None when it does not say what the index said: it is not used)."""
+        raw = self.data if self.data is not None else self.path.read_bytes() if self.path else b""
+        obj = _parse_json(raw, self.where)
+        if obj.get("resourceType") != self.resource_type or obj.get("url") != self.url:
+            return None
+        return obj
+
+
+@dataclass
 class FhirPackage:
     """One loaded package: its manifest, conformance resources and examples."""
 
@@ -73,6 +128,12 @@ class FhirPackage:
     manifest: dict[str, Any]
     resources: list[dict[str, Any]] = field(default_factory=list)
     examples: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deferred: list[Deferred] = field(default_factory=list)
+
+    def conformance_resources(self) -> list[dict[str, Any]]:
+        """Every indexed conformance resource, deferred ones read now."""
+        loaded = [d.load() for d in self.deferred]
+        return self.resources + [r for r in loaded if r is not None]
 
     @property
     def dependencies(self) -> dict[str, str]:
@@ -96,11 +157,34 @@ def _parse_json(data: bytes, where: str) -> dict[str, Any]:
     return obj
 
 
-def _add_file(pkg: FhirPackage, relpath: str, data: bytes) -> None:
+def _index_entries(pkg: FhirPackage, raw: bytes | None) -> dict[str, Deferred]:
+    """File name → deferred resource, from a `.index.json` (empty when there is none usable)."""
+    if raw is None:
+        return {}
+    try:
+        index = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {}  # a broken index only costs the speed-up: files are read as usual
+    files = index.get("files") if isinstance(index, dict) else None
+    out: dict[str, Deferred] = {}
+    for f in files if isinstance(files, list) else []:
+        if not isinstance(f, dict):
+            continue
+        name, rtype, url = f.get("filename"), f.get("resourceType"), f.get("url")
+        if isinstance(name, str) and "/" not in name and rtype in INDEXED_TYPES and isinstance(url, str):
+            out[name] = Deferred(str(rtype), url, str(f.get("version") or ""), f"{pkg.source}:{name}")
+    return out
+
+
+def _add_file(pkg: FhirPackage, relpath: str, data: bytes, index: dict[str, Deferred] | None = None) -> None:
     """File one `package/...` member into the package (conformance resource or example)."""
     parts = relpath.split("/")
     name = parts[-1]
     if not name.endswith(".json") or name in ("package.json", ".index.json"):
+        return
+    if len(parts) == 1 and index and name in index:
+        index[name].data = data
+        pkg.deferred.append(index[name])
         return
     if len(parts) == 1:
         obj = _parse_json(data, f"{pkg.source}:{relpath}")
@@ -134,8 +218,9 @@ def _from_tgz(path: Path) -> FhirPackage:
         raise BadPackage(f"{path}: no package/package.json inside")
     manifest = _parse_json(files["package.json"], f"{path}:package/package.json")
     pkg = _new_package(manifest, path)
+    index = _index_entries(pkg, files.get(".index.json"))
     for rel, data in files.items():
-        _add_file(pkg, rel, data)
+        _add_file(pkg, rel, data, index)
     return pkg
 
 
@@ -146,8 +231,15 @@ def _from_folder(path: Path) -> FhirPackage:
         raise BadPackage(f"{path}: no package.json (expected {path}/package/package.json)")
     manifest = _parse_json(manifest_path.read_bytes(), str(manifest_path))
     pkg = _new_package(manifest, path)
+    index_file = root / ".index.json"
+    index = _index_entries(pkg, index_file.read_bytes() if index_file.is_file() else None)
     for file in sorted(root.glob("*.json")):
-        if file.stat().st_size <= MAX_FILE_BYTES:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            continue
+        if file.name in index:
+            index[file.name].path = file
+            pkg.deferred.append(index[file.name])
+        else:
             _add_file(pkg, file.name, file.read_bytes())
     for file in sorted((root / "example").glob("*.json")):
         if file.stat().st_size <= MAX_FILE_BYTES:
@@ -173,9 +265,10 @@ def load_package(path: Path | str) -> FhirPackage:
 
 
 def default_search_path(extra: Sequence[Path | str] = ()) -> list[Path]:
-    """Search locations in order: `extra` (the target's settings), then the cache."""
+    """Search locations in order: `extra` (the target's settings), the cache, the shipped packages."""
     paths = [Path(p).expanduser() for p in extra]
     paths.append(Path.home() / ".fhir" / "packages")
+    paths.append(SHIPPED_DIR)
     return paths
 
 
@@ -233,16 +326,40 @@ def find_package(name: str, version: str | None, search: Sequence[Path]) -> Fhir
     )
 
 
+@dataclass(frozen=True)
+class MissingDependency:
+    """A package a loaded package depends on that is in no search location."""
+
+    name: str
+    version: str
+    required_by: tuple[str, ...]
+    weakens: str
+
+    @property
+    def key(self) -> str:
+        """`id#version`."""
+        return f"{self.name}#{self.version}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain mapping for evidence and reports."""
+        return {
+            "package": self.key,
+            "required_by": list(self.required_by),
+            "weakens": self.weakens,
+        }
+
+
 @dataclass
 class Conformance:
     """Conformance resources of loaded packages, indexed by canonical URL (and version)."""
 
     packages: list[FhirPackage] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
-    _index: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
+    required_by: dict[str, list[str]] = field(default_factory=dict)
+    _index: dict[tuple[str, str], dict[str, dict[str, Any] | Deferred]] = field(default_factory=dict)
 
     def add(self, pkg: FhirPackage) -> None:
-        """Index a package's StructureDefinitions, ValueSets and CodeSystems."""
+        """Index a package's StructureDefinitions, ValueSets, CodeSystems and SearchParameters."""
         self.packages.append(pkg)
         for res in pkg.resources:
             url = res.get("url")
@@ -250,16 +367,24 @@ class Conformance:
                 continue
             by_url = self._index.setdefault((res["resourceType"], url), {})
             by_url[str(res.get("version", ""))] = res
+        for d in pkg.deferred:
+            self._index.setdefault((d.resource_type, d.url), {})[d.version] = d
 
     def _get(self, rtype: str, canonical: str) -> dict[str, Any] | None:
         url, _, version = canonical.partition("|")
         by_url = self._index.get((rtype, url))
         if not by_url:
             return None
-        if version and version in by_url:
-            return by_url[version]
         # No version asked for (or not loaded): the last one loaded wins, as in the HL7 tools.
-        return list(by_url.values())[-1]
+        key = version if version and version in by_url else list(by_url)[-1]
+        found = by_url[key]
+        if isinstance(found, Deferred):
+            loaded = found.load()
+            if loaded is None:
+                del by_url[key]
+                return self._get(rtype, canonical)
+            by_url[key] = found = loaded
+        return found
 
     def structure_definition(self, canonical: str) -> dict[str, Any] | None:
         """The StructureDefinition at `canonical` (`url` or `url|version`), if loaded."""
@@ -272,6 +397,31 @@ class Conformance:
     def code_system(self, canonical: str) -> dict[str, Any] | None:
         """The CodeSystem at `canonical`, if loaded."""
         return self._get("CodeSystem", canonical)
+
+    def search_parameter(self, canonical: str) -> dict[str, Any] | None:
+        """The SearchParameter at `canonical`, if loaded."""
+        return self._get("SearchParameter", canonical)
+
+    def by_name(self, rtype: str, name: str) -> list[dict[str, Any]]:
+        """Resources of `rtype` whose id or name is `name` (short profile names)."""
+        out: list[dict[str, Any]] = []
+        for t, url in [k for k in self._index if k[0] == rtype]:
+            res = self._get(t, url)
+            if res is not None and name in (res.get("id"), res.get("name")) and res not in out:
+                out.append(res)
+        return out
+
+    def missing_dependencies(self) -> list[MissingDependency]:
+        """Dependencies not found, each with the packages needing it and what it weakens."""
+        return [
+            MissingDependency(
+                name,
+                version,
+                tuple(self.required_by.get(name, [])),
+                _WEAKENED_BY_MISSING.get(name, f"definitions of {name} are not checked"),
+            )
+            for name, version in sorted(self.missing.items())
+        ]
 
     def canonicals(self, rtype: str) -> list[str]:
         """Every loaded canonical URL of a resource type."""
@@ -301,7 +451,17 @@ def load_conformance(
     for item in requested:
         text = str(item)
         p = Path(text).expanduser()
-        if p.exists() or "/" in text or text.endswith(".tgz"):
+        if p.is_dir() and not _is_package_folder(p):
+            # A folder of packages (tarballs or `id#version/` folders): load them all.
+            found = [load_package(c) for c in _packages_in(p)]
+            if not found:
+                raise BadPackage(
+                    f"{p}: not a FHIR package (no package/package.json nor package.json) "
+                    "and no package (*.tgz, id#version/) inside"
+                )
+            queue += found
+            locations.insert(0, p)
+        elif p.exists() or "/" in text or text.endswith(".tgz"):
             queue.append(load_package(p))
         else:
             name, _, version = text.partition("#")
@@ -314,10 +474,25 @@ def load_conformance(
         loaded.add(pkg.name)
         conf.add(pkg)
         for dep, ver in pkg.dependencies.items():
-            if dep in loaded:
+            conf.required_by.setdefault(dep, []).append(pkg.key)
+            if dep in loaded or any(q.name == dep for q in queue):
                 continue
             try:
                 queue.append(find_package(dep, ver, locations))
             except PackageNotFound:
                 conf.missing[dep] = ver
+    for name in loaded:
+        conf.missing.pop(name, None)
     return conf
+
+
+def _is_package_folder(path: Path) -> bool:
+    return (path / "package" / "package.json").is_file() or (path / "package.json").is_file()
+
+
+def _packages_in(folder: Path) -> list[Path]:
+    """Packages directly inside a folder: `*.tgz` files and `id#version/` folders."""
+    return sorted(
+        [f for f in folder.glob("*.tgz") if f.is_file()]
+        + [d for d in folder.iterdir() if d.is_dir() and _is_package_folder(d)]
+    )

@@ -237,7 +237,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         BMI,
         "LOINC code of body weight in a BMI",
         _set("code.coding.0.code", "29463-7"),
-        (("cardinality", "Observation.code.coding"), ("fixed", "Observation.code")),
+        # The code now says body weight: the core bodyweight profile applies (as in the HL7
+        # validator) and kg/m2 is not one of its units.
+        (
+            ("cardinality", "Observation.code.coding"),
+            ("fixed", "Observation.code"),
+            ("binding", "Observation.valueQuantity"),
+        ),
     ),
     Mutation(
         "bp-panel-code",

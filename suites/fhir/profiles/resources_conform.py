@@ -10,6 +10,7 @@ from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fai
 from homolog.suites.fhir.api import (
     bundle_resources,
     fhir_get,
+    missing_packages_note,
     profile_for,
     resource_body,
     summarize,
@@ -62,10 +63,17 @@ def resources_conform(http: HttpClient, target: Target, evidence: Evidence, para
         errors = [i for i in issues if i.is_error]
         if errors:
             failures.append(f"{ref}: {summarize(errors, 3)}")
+    missing = validator.missing
     evidence.attach_json(
-        "fhir-validation.json", {"profiles": dict(target.settings("fhir").get("profiles") or {}), "results": report}
+        "fhir-validation.json",
+        {
+            "profiles": dict(target.settings("fhir").get("profiles") or {}),
+            "missing_packages": [m.to_json() for m in missing],
+            "results": report,
+        },
     )
     if not collected:
         raise CheckError("no resource to validate: the target names no test data")
     if failures:
-        fail(f"{len(failures)} of {len(collected)} resource(s) do not conform: " + " | ".join(failures[:5]))
+        caveat = f" ({missing_packages_note(missing)})" if missing else ""
+        fail(f"{len(failures)} of {len(collected)} resource(s) do not conform{caveat}: " + " | ".join(failures[:5]))

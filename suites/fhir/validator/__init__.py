@@ -1,8 +1,10 @@
-"""FHIR R4 profile validator (base R4 via fhirkit, profile snapshots, bindings, invariants).
+"""FHIR R4 validator: base R4 (fhirkit, hl7.fhir.r4.core), profiles, bindings, invariants.
 
->>> conf = load_conformance(["/path/to/hl7.fhir.fr.core-2.2.0.tgz"])
->>> issues = Validator(conf).validate(patient, FR_CORE_PATIENT_INS)
+>>> conf = load_conformance(["hl7.fhir.fr.core#2.2.0"])   # its dependencies come along
+>>> validator = Validator(conf)
+>>> issues = validator.validate(patient, FR_CORE_PATIENT_INS)   # or validate_text(json_text)
 >>> [str(i) for i in issues if i.is_error]
+>>> validator.missing   # dependency packages not found, with what that weakens
 """
 
 from homolog.suites.fhir.validator.engine import UnknownProfile, Validator

@@ -1,14 +1,21 @@
-"""The profile validator: base R4 structure (fhirkit), then the profile's snapshot.
+"""The profile validator: base R4 structure (fhirkit), then compiled StructureDefinitions.
 
 Order of work for one resource:
 
 1. base R4 4.0.1 structure and datatypes with `fhirkit` (unknown elements, wrong JSON
    types, invalid primitive formats);
-2. the profile snapshot, walked element by element: cardinality, allowed types,
-   fixed[x] / pattern[x], slicing (value, pattern, type, profile, exists
-   discriminators; open / closed rules), extensions by URL and against their own
-   definitions when loaded, type profiles (`Address[fr-core-address]`), reference
-   targets, bindings, FHIRPath invariants.
+2. the resource's StructureDefinition from the loaded packages (its base definition
+   from `hl7.fhir.r4.core`, or the profile asked for, or the profiles it declares in
+   `meta.profile`, or a core vital-signs profile its code implies), compiled once into
+   a plan (`structure.compile_profile`) and walked element by element: cardinality,
+   allowed types, fixed[x] / pattern[x], slicing (value, pattern, type, profile,
+   exists discriminators; open / closed rules), extensions against their own
+   definitions and contexts, type profiles (`Address[fr-core-address]`), reference
+   targets, bindings, FHIRPath invariants. An element whose datatype the snapshot does
+   not expand is walked with that datatype's base definition (`Identifier.use`,
+   `Period` per-1 ...); contained and bundled resources with their own;
+3. rules that are not in StructureDefinitions (`special`): resource ids, Bundle
+   references and links, canonical URLs, SearchParameter and CodeSystem consistency.
 
 Anything the validator cannot decide (an unloaded value set or extension, an invariant
 the FHIRPath library cannot evaluate) is an `information` issue that says so.
@@ -16,13 +23,17 @@ the FHIRPath library cannot evaluate) is an `information` issue that says so.
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import fhirkit
 
-from homolog.suites.fhir.packages import Conformance
-from homolog.suites.fhir.validator.invariants import DATATYPE_INVARIANTS, Invariants
+from homolog.suites.fhir.packages import Conformance, MissingDependency
+from homolog.suites.fhir.validator import special
+from homolog.suites.fhir.validator.invariants import Invariants
 from homolog.suites.fhir.validator.issues import Issue
 from homolog.suites.fhir.validator.structure import (
     ElementNode,
@@ -30,46 +41,64 @@ from homolog.suites.fhir.validator.structure import (
     compile_profile,
     type_suffix,
 )
-from homolog.suites.fhir.validator.terminology import BASE_DATATYPE_BINDINGS, Terminology
+from homolog.suites.fhir.validator.terminology import Terminology
 from homolog.suites.fhir.validator.values import contains, equals
 
 __all__ = ["UnknownProfile", "Validator"]
 
-_MAX_DEPTH = 8
+_MAX_DEPTH = 12
 _CODED = ("code", "Coding", "CodeableConcept", "string", "uri", "Quantity")
-_SYSTEM_STRING = "http://hl7.org/fhirpath/System.String"
 _SD_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
+_REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
+_MAX_STRING = 1024 * 1024
+_EXTENSION_KEYS = ("extension", "modifierExtension")
+# Primitive types whose JSON value is not a string, or whose regex fhirkit already applies
+# more cheaply (and the R4 regexes of big base64 values cost time for nothing).
+_NO_REGEX = frozenset({"boolean", "integer", "decimal", "positiveInt", "unsignedInt", "base64Binary", "xhtml"})
+_UNKNOWN_EXTENSION_SEVERITIES = ("error", "warning", "information")
 
 Seg = str | tuple[str, str]  # an element name, or ("extension", url)
+_MISSING: Any = object()
 
 
 class UnknownProfile(LookupError):
     """The profile asked for is not in the loaded packages."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     """One value found in the instance, with where it is and its type when known."""
 
     value: Any
     loc: str
     type_code: str | None = None
+    # The `_name` companion of a primitive (its id and extensions).
+    ext: Any = None
+    # Where an extension sits: (element paths, element type), for its context rule.
+    host: tuple[tuple[str, ...], str | None] | None = None
+    # The element path of the value when it is walked with its type's own profile.
+    outer_path: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Ctx:
     root: dict[str, Any]
     issues: list[Issue] = field(default_factory=list)
     depth: int = 0
     seen_invariants: set[tuple[str, str]] = field(default_factory=set)
+    # FHIRPath %rootResource: the container of a contained resource, else `root`.
+    root_resource: dict[str, Any] | None = None
+    # Narrative divs parsed during this validation (txt-1 and txt-2 read the same one).
+    html: dict[str, Any] = field(default_factory=dict)
 
     def add(self, severity: str, loc: str, message: str, code: str) -> None:
         self.issues.append(Issue(severity, loc, message, code))
 
     def child(self) -> _Ctx:
-        return _Ctx(self.root, [], self.depth + 1, self.seen_invariants)
+        return _Ctx(self.root, [], self.depth + 1, self.seen_invariants, self.root_resource, self.html)
 
 
+@functools.lru_cache(maxsize=1024)
 def _parse_path(path: str) -> list[Seg] | None:
     """Discriminator path → segments; None for what we cannot follow (resolve(), ofType())."""
     if path in ("$this", ""):
@@ -119,7 +148,11 @@ def _strip_version(url: str) -> str:
 
 
 class Validator:
-    """Validates R4 JSON resources against base R4 and FHIR profiles of loaded packages."""
+    """Validates R4 JSON resources against base R4 and FHIR profiles of loaded packages.
+
+    `unknown_extensions` is the severity of an extension whose definition is in no loaded
+    package (`error` by default, as the HL7 validator; `warning` or `information` to relax).
+    """
 
     def __init__(
         self,
@@ -128,24 +161,66 @@ class Validator:
         base: bool = True,
         invariants: bool = True,
         terminology: bool = True,
+        unknown_extensions: str = "error",
     ) -> None:
+        if unknown_extensions not in _UNKNOWN_EXTENSION_SEVERITIES:
+            raise ValueError(f"unknown_extensions must be one of {', '.join(_UNKNOWN_EXTENSION_SEVERITIES)}")
         self.conformance = conformance
         self.base = base
         self.check_invariants = invariants
         self.check_terminology = terminology
+        self.unknown_extensions = unknown_extensions
         self.terminology = Terminology(conformance)
         self.invariants = Invariants()
         self._trees: dict[str, ProfileTree | None] = {}
+        self._regexes: dict[str, re.Pattern[str] | None] = {}
+        self._derives: dict[tuple[str, str], bool] = {}
+        self._child_plans: dict[int, _ChildPlan] = {}
+        # Compiled once per element definition (ids of plan nodes; the node is kept
+        # beside to rule out a reused id).
+        self._expected_cache: dict[tuple[int, str], tuple[ElementNode, list[tuple[str, Any]] | None]] = {}
+        self._targets: dict[int, tuple[ElementNode, frozenset[str] | None]] = {}
+        self._slice_indexes: dict[int, tuple[ElementNode, tuple[list[Seg], dict[str, int]] | None]] = {}
+        self._constraint_plans: dict[int, tuple[list[dict[str, Any]], list[_Constraint]]] = {}
+        names = {p.name for p in conformance.packages}
+        self.core_loaded = "hl7.fhir.r4.core" in names
+        # Without the terminology package, the code systems of terminology.hl7.org are the
+        # older copies inside hl7.fhir.r4.core: a code missing there may exist today.
+        self.tho_loaded = any(n.startswith("hl7.terminology") for n in names)
+        self.extension_pack_loaded = any(n.startswith("hl7.fhir.uv.extensions") for n in names)
 
     # -- public API ---------------------------------------------------------------
+
+    @property
+    def missing(self) -> list[MissingDependency]:
+        """Dependencies of the loaded packages that were not found, and what that weakens."""
+        return self.conformance.missing_dependencies()
 
     def tree(self, canonical: str) -> ProfileTree | None:
         """The compiled snapshot of a loaded profile (None when it is not loaded)."""
         key = canonical
         if key not in self._trees:
             sd = self.conformance.structure_definition(canonical)
-            self._trees[key] = compile_profile(sd) if sd else None
+            try:
+                tree = compile_profile(sd) if sd else None
+                if tree is not None and tree.url.startswith(_SD_PREFIX):
+                    _apply_errata(tree)
+                self._trees[key] = tree
+            except ValueError:
+                self._trees[key] = None  # no snapshot (logical models of the core package)
         return self._trees[key]
+
+    def resolve_profile(self, name: str) -> str:
+        """The canonical URL of a profile given by URL, StructureDefinition id or name."""
+        if self.conformance.structure_definition(name) is not None:
+            return name
+        found = self.conformance.by_name("StructureDefinition", name)
+        urls = sorted({str(sd.get("url")) for sd in found})
+        if len(urls) == 1:
+            return urls[0]
+        if len(urls) > 1:
+            raise UnknownProfile(f"profile name {name!r} is ambiguous: {', '.join(urls)}")
+        raise UnknownProfile(f"profile {name} is not in the loaded FHIR packages")
 
     def validate(self, resource: Any, profile: str | None = None) -> list[Issue]:
         """Issues of `resource` against base R4 and `profile` (or its loaded meta.profile).
@@ -154,28 +229,42 @@ class Validator:
         """
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             return [Issue("fatal", "$", "not a FHIR resource (no resourceType)", "structure")]
-        rtype = resource["resourceType"]
+        return self._validate(resource, profile, fhirkit.validate(resource) if self.base else [])
+
+    def validate_text(self, text: str | bytes, profile: str | None = None) -> list[Issue]:
+        """`validate` on JSON text, as it comes from a server or a file (a fatal issue if not JSON).
+
+        The base R4 pass reads the text directly, which is cheaper than reading it back
+        from Python objects.
+        """
+        try:
+            base = fhirkit.validate(text) if self.base else []
+            resource = json.loads(text)
+        except (fhirkit.ParseError, ValueError, RecursionError) as exc:
+            return [Issue("fatal", "$", f"not valid JSON: {exc}", "structure")]
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            return [Issue("fatal", "$", "not a FHIR resource (no resourceType)", "structure")]
+        return self._validate(resource, profile, base)
+
+    def _validate(self, resource: dict[str, Any], profile: str | None, base: list[Any]) -> list[Issue]:
         ctx = _Ctx(resource)
-        if self.base:
-            for bi in fhirkit.validate(resource):
-                ctx.add(bi.severity, bi.path, bi.message, "structure")
-        if profile is not None:
-            profiles = [profile]
-            if self.tree(profile) is None:
-                raise UnknownProfile(f"profile {profile} is not in the loaded FHIR packages")
-        else:
-            declared = (resource.get("meta") or {}).get("profile") or []
-            profiles = [p for p in declared if isinstance(p, str) and self.tree(p) is not None]
-            for p in declared:
-                if isinstance(p, str) and self.tree(p) is None:
-                    ctx.add("information", f"{rtype}.meta.profile", f"profile {p} not loaded; not checked", "profile")
-        for p in profiles:
-            tree = self.tree(p)
-            assert tree is not None
-            if tree.type != rtype:
-                ctx.add("error", rtype, f"profile {tree.url} is for {tree.type}, not {rtype}", "profile")
-                continue
-            self._instance(tree.root, _Item(resource, rtype, rtype), tree, ctx)
+        for bi in base:
+            ctx.add(bi.severity, bi.path, bi.message, "structure")
+        if profile is not None and self.tree(profile) is None:
+            raise UnknownProfile(f"profile {profile} is not in the loaded FHIR packages")
+        first = len(ctx.issues)
+        try:
+            self._resource(resource, resource["resourceType"], ctx, profile)
+        except RecursionError:
+            # A hostile document nested deeper than any FHIR resource: say so, never crash.
+            return [Issue("fatal", "$", "the resource is nested too deeply to be validated", "structure")]
+        said = {i.location for i in ctx.issues[:first] if i.is_error}
+        if said:
+            # fhirkit already reported the element (a missing required element, a bad date):
+            # the same finding from the definitions would only repeat it.
+            ctx.issues[first:] = [
+                i for i in ctx.issues[first:] if not (i.location in said and i.code in ("cardinality", "structure"))
+            ]
         return _dedupe(ctx.issues)
 
     def validate_against(self, value: Any, profile: str, location: str) -> list[Issue]:
@@ -186,6 +275,82 @@ class Validator:
         ctx = _Ctx(value if isinstance(value, dict) else {})
         self._instance(tree.root, _Item(value, location, tree.type), tree, ctx)
         return _dedupe(ctx.issues)
+
+    # -- resources ----------------------------------------------------------------
+
+    def _derives_from(self, tree: ProfileTree, base_url: str) -> bool:
+        key = (tree.url, base_url)
+        if key not in self._derives:
+            seen: set[str] = set()
+            current: ProfileTree | None = tree
+            found = False
+            while current is not None and current.url not in seen:
+                if current.url == base_url:
+                    found = True
+                    break
+                seen.add(current.url)
+                current = self.tree(current.base_definition) if current.base_definition else None
+            self._derives[key] = found
+        return self._derives[key]
+
+    def _resource(self, resource: dict[str, Any], loc: str, ctx: _Ctx, profile: str | None = None) -> None:
+        """Every definition a resource must meet, walked from `loc`."""
+        rtype = resource.get("resourceType")
+        if not isinstance(rtype, str):
+            ctx.add("error", loc, "a resource here must have a resourceType", "structure")
+            return
+        base_url = _SD_PREFIX + rtype
+        trees: list[ProfileTree] = []
+        if profile is not None:
+            tree = self.tree(profile)
+            assert tree is not None
+            trees.append(tree)
+        else:
+            meta = resource.get("meta")
+            declared = meta.get("profile") if isinstance(meta, dict) else None
+            for p in declared if isinstance(declared, list) else []:
+                if not isinstance(p, str):
+                    continue
+                tree = self.tree(p)
+                if tree is None:
+                    ctx.add("information", f"{loc}.meta.profile", f"profile {p} not loaded; not checked", "profile")
+                else:
+                    trees.append(tree)
+            if rtype == "Observation":
+                for url in special.implied_observation_profiles(resource):
+                    tree = self.tree(url)
+                    # A declared profile built on it already carries its rules.
+                    if tree is not None and not any(self._derives_from(t, url) for t in trees):
+                        trees.append(tree)
+        for tree in trees:
+            if tree.type != rtype:
+                ctx.add("error", loc, f"profile {tree.url} is for {tree.type}, not {rtype}", "profile")
+        trees = [t for t in trees if t.type == rtype]
+        if not any(self._derives_from(t, base_url) for t in trees):
+            base = self.tree(base_url)
+            if base is not None:
+                trees.insert(0, base)
+            elif self.core_loaded:
+                ctx.add("error", f"{loc}.resourceType", f"unknown resource type {rtype}", "structure")
+            elif profile is None and not trees:
+                ctx.add(
+                    "information",
+                    loc,
+                    f"base definition of {rtype} not loaded (hl7.fhir.r4.core missing): only fhirkit's checks ran",
+                    "profile",
+                )
+        if self.core_loaded:
+            for issue in special.resource_rules(self, resource, loc):
+                ctx.issues.append(issue)
+        outer = ctx.root, ctx.root_resource
+        if ctx.root_resource is None or ".contained[" not in loc:
+            ctx.root_resource = resource
+        ctx.root = resource
+        try:
+            for tree in trees:
+                self._instance(tree.root, _Item(resource, loc, rtype), tree, ctx)
+        finally:
+            ctx.root, ctx.root_resource = outer
 
     # -- walking ------------------------------------------------------------------
 
@@ -208,65 +373,227 @@ class Validator:
                 f"value must match {pattern[0]} {_short(pattern[1])}, found {_short(value)}",
                 "pattern",
             )
-        type_code = item.type_code or (node.type_codes[0] if len(node.types) == 1 else None)
-        if self.check_terminology and value is not None:
+        type_code = item.type_code or node.single_type
+        if item.ext is not None:
+            self._primitive_extensions(node, item, type_code, ctx)
+        if value is None:
+            if item.ext is not None and type_code == "code" and node.binding and node.binding[0] == "required":
+                ctx.add(
+                    "error", item.loc, f"no code provided, and a code is required from {node.binding[1]}", "binding"
+                )
+            return
+        if isinstance(value, str) and not (node.name == "id" and tree.kind == "resource" and node.path.count(".") == 1):
+            # (A resource id has its own rule, with the HL7 validator's message: `special`.)
+            self._primitive(value, item.loc, type_code, ctx)
+        if self.check_terminology and (node.binding is not None or type_code in ("Coding", "CodeableConcept")):
             self._binding(node, item, type_code, ctx)
-        if self.check_invariants and value is not None:
-            self._invariants(node, item, type_code, tree, ctx)
-        if type_code == "Reference" and isinstance(value, dict):
+        if self.check_invariants and node.constraints:
+            compiled = node.compiled
+            if compiled is None:
+                compiled = node.compiled = _plan_constraints(node.constraints)
+            if compiled[1]:
+                self._invariants(node, item, type_code, tree, ctx)
+            elif compiled[0] and isinstance(value, dict) and not (value.keys() - {"id"}):
+                ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
+        if not isinstance(value, dict) or ctx.depth >= _MAX_DEPTH:
+            return
+        if type_code == "Reference":
             self._reference_target(node, item, ctx)
-        self._type_profiles(node, item, type_code, ctx)
-        if isinstance(value, dict):
-            self._children(node, value, item.loc, tree, ctx)
-            if self.check_terminology and isinstance(type_code, str) and type_code in BASE_DATATYPE_BINDINGS:
-                self._datatype_bindings(node, value, item.loc, type_code, ctx)
-
-    def _children(self, node: ElementNode, obj: dict[str, Any], loc: str, tree: ProfileTree, ctx: _Ctx) -> None:
+        elif type_code == "Attachment":
+            ctx.issues += special.attachment_problems(value, item.loc)
+        elif type_code == "Resource":
+            self._resource(value, item.loc, ctx)
+            return
+        if type_code == "Extension" and node is not tree.root and self._extension(node, item, tree, ctx):
+            return
+        walked = self._type_profiles(node, item, type_code, ctx) if node.type_profiles else False
         children = node.children
-        ref = node.definition.get("contentReference")
-        if not children and isinstance(ref, str) and ref.startswith("#"):
-            target = tree.by_id.get(ref[1:]) or tree.by_path.get(ref[1:])
-            children = target.children if target is not None else {}
-        for name, child in children.items():
-            if child.definition.get("type") and child.type_codes == [_SYSTEM_STRING] and name in ("id",):
-                continue  # element ids are plain strings: base R4 checks them
+        if not children:
+            ref = node.content_reference
+            if ref is not None and ref.startswith("#"):
+                target = tree.by_id.get(ref[1:]) or tree.by_path.get(ref[1:])
+                children = target.children if target is not None else {}
+            elif not walked and type_code and type_code[:1].isupper() and type_code != tree.type:
+                dt = self._datatype(type_code)
+                if dt is not None:
+                    self._children(dt.root, value, item.loc, dt, ctx, type_code, item.outer_path or node.path)
+                return
+        if children:
+            outer = item.outer_path if node is tree.root else None
+            self._children_of(node, children, value, item.loc, tree, ctx, type_code, outer)
+
+    def _datatype(self, code: str) -> ProfileTree | None:
+        tree = self.tree(_SD_PREFIX + code)
+        return tree if tree is not None and tree.kind in ("complex-type", "primitive-type") else None
+
+    def _children(
+        self,
+        node: ElementNode,
+        obj: dict[str, Any],
+        loc: str,
+        tree: ProfileTree,
+        ctx: _Ctx,
+        type_code: str | None,
+        outer_path: str,
+    ) -> None:
+        """A datatype's elements under an element of that type (`outer_path`)."""
+        # A datatype's own invariants (per-1 on Period ...) sit on its root element.
+        if self.check_invariants and node.constraints:
+            self._constraints(node.constraints, _Item(obj, loc, type_code), tree.type, ctx)
+        self._children_of(node, node.children, obj, loc, tree, ctx, type_code, outer_path)
+
+    def _children_of(
+        self,
+        node: ElementNode,
+        children: dict[str, ElementNode],
+        obj: dict[str, Any],
+        loc: str,
+        tree: ProfileTree,
+        ctx: _Ctx,
+        type_code: str | None,
+        outer_path: str | None = None,
+    ) -> None:
+        if "fhir_comments" in obj:
+            ctx.add(
+                "error", loc, "Unrecognized property 'fhir_comments' (removed from FHIR JSON after DSTU2)", "structure"
+            )
+        plan = self._child_plans.get(id(children))
+        if plan is None or plan[0] is not children:
+            plan = self._child_plans[id(children)] = _child_plan(children)
+        _, by_name, choices, required, order, simple, plain_types = plan
+        keys = obj.keys()
+        present = by_name & keys
+        for key in keys - by_name:
+            name = key[1:] if key[:1] == "_" else key
+            if name in by_name:
+                present.add(name)
+                continue
+            for prefix, choice in choices:
+                if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1].isupper():
+                    present.add(choice)
+                    break
+        # Present elements, and absent ones that something requires (slices too), in order.
+        for name in sorted(present | required, key=order.__getitem__):
+            child = children[name]
+            if name in simple and "_" + name not in obj:
+                self._simple_primitive(child, obj.get(name), loc, ctx)
+                continue
+            if name in plain_types and ctx.depth < _MAX_DEPTH:
+                self._plain_datatype(child, obj.get(name), loc, ctx)
+                continue
             items, elem_loc = self._gather(child, obj, loc)
+            if name in _EXTENSION_KEYS and items:
+                paths = (node.path, node.type_path) if outer_path is None else (node.path, outer_path)
+                host = (paths, type_code)
+                for it in items:
+                    it.host = host
             self._element(child, items, elem_loc, tree, ctx)
+
+    def _simple_primitive(self, node: ElementNode, value: Any, loc: str, ctx: _Ctx) -> None:
+        """A primitive element with no rule but cardinality and its format: no items built.
+
+        Locations are only made when there is something to report.
+        """
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        n = len(values)
+        if n < node.min or (node.max is not None and n > node.max):
+            self._cardinality(node, n, f"{loc}.{node.name}", ctx)
+        type_code = node.single_type
+        for i, v in enumerate(values):
+            if isinstance(v, str) and self._primitive_ok(v, type_code):
+                continue
+            where = f"{loc}.{node.name}[{i}]" if isinstance(value, list) else f"{loc}.{node.name}"
+            if isinstance(v, str):
+                self._primitive(v, where, type_code, ctx)
+
+    def _plain_datatype(self, node: ElementNode, value: Any, loc: str, ctx: _Ctx) -> None:
+        """An element of a datatype the definition does not constrain: walked with that
+        datatype's own definition directly (same rules as `_element` + `_instance`)."""
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        n = len(values)
+        where = f"{loc}.{node.name}"
+        if n < node.min or (node.max is not None and n > node.max):
+            self._cardinality(node, n, where, ctx)
+        type_code = node.single_type
+        assert type_code is not None
+        dt = self._datatype(type_code)
+        listed = isinstance(value, list)
+        for i, v in enumerate(values):
+            vloc = f"{where}[{i}]" if listed else where
+            if not isinstance(v, dict):
+                continue  # base R4 (fhirkit) reports a primitive where an object belongs
+            if not (v.keys() - {"id"}) and node.constraints:
+                ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
+            if dt is not None:
+                self._children(dt.root, v, vloc, dt, ctx, type_code, node.path)
+
+    def _primitive_ok(self, value: str, type_code: str | None) -> bool:
+        """True when `_primitive` has nothing to say (the common case, decided cheaply)."""
+        if len(value) > _MAX_STRING // 4 or not type_code:
+            return len(value) <= _MAX_STRING // 4
+        if type_code in ("uri", "url", "canonical", "uuid"):
+            return False  # their rules need the full check
+        rx = self._regexes.get(type_code, _MISSING)
+        if rx is _MISSING:
+            rx = self._regex(type_code)
+        return rx is None or rx.fullmatch(value) is not None
 
     def _gather(self, node: ElementNode, obj: dict[str, Any], loc: str) -> tuple[list[_Item], str]:
         name = node.name
         items: list[_Item] = []
         if node.is_choice:
             prefix = name[:-3]
-            allowed = {type_suffix(c): c for c in node.type_codes}
+            allowed = node.choice_types
             for key, val in obj.items():
                 suffix = key[len(prefix) :]
                 if not key.startswith(prefix) or not suffix[:1].isupper():
                     continue
                 code = allowed.get(suffix)
-                items.append(_Item(val, f"{loc}.{key}", code if code else f"!{suffix}"))
+                ext = obj.get("_" + key)
+                items.append(_Item(val, f"{loc}.{key}", code if code else f"!{suffix}", ext))
+            for key, ext in obj.items():
+                # A choice primitive given only by its extensions (`_valueString`).
+                if (
+                    key.startswith("_" + prefix)
+                    and key[1:] not in obj
+                    and key[len(prefix) + 1 : len(prefix) + 2].isupper()
+                ):
+                    suffix = key[len(prefix) + 1 :]
+                    code = allowed.get(suffix)
+                    items.append(_Item(None, f"{loc}.{key[1:]}", code if code else f"!{suffix}", ext))
             return items, f"{loc}.{name}"
         val = obj.get(name)
         ext = obj.get("_" + name)
-        if val is None and ext is not None:
-            val = [None] * len(ext) if isinstance(ext, list) else None
-            if val is None:
-                return [_Item(None, f"{loc}.{name}")], f"{loc}.{name}"
+        if ext is not None:
+            if isinstance(val, list) or isinstance(ext, list):
+                vals = val if isinstance(val, list) else [None] * len(ext)
+                exts = ext if isinstance(ext, list) else []
+                items = [
+                    _Item(v, f"{loc}.{name}[{i}]", None, exts[i] if i < len(exts) else None) for i, v in enumerate(vals)
+                ]
+                return items, f"{loc}.{name}"
+            return [_Item(val, f"{loc}.{name}", None, ext)], f"{loc}.{name}"
         if isinstance(val, list):
             items = [_Item(v, f"{loc}.{name}[{i}]") for i, v in enumerate(val)]
         elif val is not None:
             items = [_Item(val, f"{loc}.{name}")]
         return items, f"{loc}.{name}"
 
-    def _element(self, node: ElementNode, items: list[_Item], loc: str, tree: ProfileTree, ctx: _Ctx) -> None:
-        """Cardinality, types and slicing of one element over all its values in a parent."""
+    def _cardinality(self, node: ElementNode, n: int, loc: str, ctx: _Ctx) -> None:
         label = f"slice '{node.slice_name}': " if node.slice_name else ""
-        n = len(items)
         if n < node.min:
             ctx.add("error", loc, f"{label}minimum cardinality {node.min}, found {n}", "cardinality")
-        if node.max is not None and n > node.max:
+        else:
             what = "not allowed here" if node.max == 0 else f"maximum cardinality {node.max}"
             ctx.add("error", loc, f"{label}{what}, found {n}", "cardinality")
+
+    def _element(self, node: ElementNode, items: list[_Item], loc: str, tree: ProfileTree, ctx: _Ctx) -> None:
+        """Cardinality, types and slicing of one element over all its values in a parent."""
+        n = len(items)
+        if n < node.min or (node.max is not None and n > node.max):
+            self._cardinality(node, n, loc, ctx)
+        if not items and not node.slices:
+            return
         good: list[_Item] = []
         for it in items:
             if it.type_code and it.type_code.startswith("!"):
@@ -303,17 +630,22 @@ class Validator:
                         "slice",
                     )
                 self._instance(node, it, tree, ctx)
-                self._open_extension(node, it, ctx)
             return
         for it in good:
             self._instance(node, it, tree, ctx)
-            self._open_extension(node, it, ctx)
 
     # -- slicing ------------------------------------------------------------------
 
     def _match_slice(self, node: ElementNode, item: _Item, ctx: _Ctx) -> int | str | None:
         """Index of the first slice `item` belongs to; None if none; a reason if undecidable."""
         discs = (node.slicing or {}).get("discriminator") or []
+        index = self._slice_index(node, discs)
+        if index is not None:
+            segs, by_value = index
+            cands = _project(item.value, segs)
+            if all(isinstance(c, str) for c in cands):
+                found = [by_value[c] for c in cands if c in by_value]
+                return min(found) if found else None
         undecided: list[str] = []
         for i, sl in enumerate(node.slices):
             if not discs:
@@ -334,6 +666,36 @@ class Validator:
             )
         return None
 
+    def _slice_index(self, node: ElementNode, discs: list[Any]) -> tuple[list[Seg], dict[str, int]] | None:
+        """For one value/pattern discriminator whose slices each fix one string (an extension
+        url, an identifier system): string → first slice index, so an item finds its slice by
+        one lookup. None when the slicing is not of that simple kind."""
+        cached = self._slice_indexes.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        index: tuple[list[Seg], dict[str, int]] | None = None
+        if len(discs) == 1 and isinstance(discs[0], dict) and discs[0].get("type") in ("value", "pattern"):
+            path = str(discs[0].get("path", "$this"))
+            segs = _parse_path(path)
+            by_value: dict[str, int] = {}
+            ok = segs is not None
+            for i, sl in enumerate(node.slices):
+                if not ok or segs is None:
+                    break
+                expected = self._expected(sl, segs)
+                if not expected or len(expected) != 1 or expected[0][0] not in ("fixed", "pattern"):
+                    ok = False
+                    break
+                value = expected[0][1]
+                if not isinstance(value, str):
+                    ok = False
+                    break
+                by_value.setdefault(value, i)
+            if ok and segs is not None:
+                index = (segs, by_value)
+        self._slice_indexes[id(node)] = (node, index)
+        return index
+
     def _conforms(self, sl: ElementNode, item: _Item, ctx: _Ctx) -> bool:
         sub = ctx.child()
         sub.seen_invariants = set()
@@ -348,7 +710,11 @@ class Validator:
         if segs is None:
             return None  # resolve(), ofType() ...: not followed here, so "cannot tell"
         if dtype in ("value", "pattern"):
-            expected = self._expected(sl, segs)
+            key = (id(sl), path)
+            cached = self._expected_cache.get(key)
+            if cached is None or cached[0] is not sl:
+                cached = self._expected_cache[key] = (sl, self._expected(sl, segs))
+            expected = cached[1]
             if expected is None:
                 return False
             cands = _project(item.value, segs)
@@ -450,13 +816,195 @@ class Validator:
 
     # -- rules --------------------------------------------------------------------
 
-    def _type_profiles(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> None:
+    def _primitive(self, value: str, loc: str, type_code: str | None, ctx: _Ctx) -> None:
+        """Formats of string primitives from the datatype definitions (regex extension), and size."""
+        if len(value) > _MAX_STRING // 4 and len(value.encode()) > _MAX_STRING:
+            ctx.add("error", loc, f"value is longer than the maximum of 1 MB ({_MAX_STRING} bytes)", "structure")
+            return
+        if not type_code or type_code in _NO_REGEX:
+            return
+        if type_code in ("uri", "url", "canonical", "uuid"):
+            problem = special.uuid_problem(value)
+            if problem:
+                ctx.add("error", loc, problem, "value")
+            if type_code == "url" and special.is_example_url(value):
+                ctx.add("error", loc, f"example URLs are not allowed in this context ({value})", "value")
+        rx = self._regex(type_code)
+        if rx is not None and rx.fullmatch(value) is None:
+            ctx.add("error", loc, f"{_short(value)} is not a valid {type_code} (pattern {rx.pattern})", "structure")
+
+    def _regex(self, type_code: str) -> re.Pattern[str] | None:
+        if type_code not in self._regexes:
+            rx: re.Pattern[str] | None = None
+            tree = self._datatype(type_code) if type_code[:1].islower() else None
+            value = tree.by_path.get(f"{type_code}.value") if tree is not None else None
+            for t in value.types if value is not None else []:
+                for ext in t.get("extension") or []:
+                    if (
+                        isinstance(ext, dict)
+                        and ext.get("url") == _REGEX_EXT
+                        and isinstance(ext.get("valueString"), str)
+                    ):
+                        try:
+                            rx = re.compile(ext["valueString"])
+                        except re.error:
+                            rx = None
+            self._regexes[type_code] = rx
+        return self._regexes[type_code]
+
+    def resource_id_pattern(self) -> re.Pattern[str] | None:
+        """The `id` datatype's pattern, which resource ids follow."""
+        return self._regex("id")
+
+    def _primitive_extensions(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> None:
+        """The `_name` companion of a primitive: its id and extensions."""
+        ext = item.ext
+        if not isinstance(ext, dict):
+            return
+        host = ((node.path, node.type_path), type_code)
+        loc = item.loc
+        for key in _EXTENSION_KEYS:
+            exts = ext.get(key)
+            if not isinstance(exts, list):
+                continue
+            for i, e in enumerate(exts):
+                self._extension_value(
+                    e, f"{loc}.{key}[{i}]", host, ctx, modifier=key == "modifierExtension", on_primitive=True
+                )
+
+    def _extension(self, node: ElementNode, item: _Item, tree: ProfileTree, ctx: _Ctx) -> bool:
+        """An Extension value: walked with its definition. True when nothing else is to do."""
+        if node.type_profiles or node.children:
+            return False  # a profile says what it is: the usual walk applies
+        self._extension_value(item.value, item.loc, item.host, ctx, modifier=node.name == "modifierExtension")
+        return True
+
+    def _extension_value(
+        self,
+        value: Any,
+        loc: str,
+        host: tuple[tuple[str, ...], str | None] | None,
+        ctx: _Ctx,
+        *,
+        modifier: bool,
+        on_primitive: bool = False,
+    ) -> None:
+        if not isinstance(value, dict):
+            return
+        url = value.get("url")
+        base = self._datatype("Extension")
+        if not isinstance(url, str):
+            if base is not None:
+                self._instance(base.root, _Item(value, loc, "Extension"), base, ctx)
+            return
+        if "://" not in url and not url.startswith("urn:"):
+            # A sub-extension of a complex extension (relative url) that no slice names.
+            ctx.add("warning", loc, f"sub-extension '{url}' is not defined by its extension", "extension")
+            return
+        tree = self.tree(url)
+        if tree is None:
+            self._unknown_extension(url, loc, ctx, modifier=modifier, on_primitive=on_primitive)
+            if base is not None:
+                self._instance(base.root, _Item(value, loc, "Extension"), base, ctx)
+            return
+        if tree.type != "Extension":
+            ctx.add("error", loc, f"{url} is a {tree.type} profile, not an extension", "extension")
+            return
+        if host is not None:
+            self._extension_context(tree, url, loc, host, ctx)
+        ctx.depth += 1
+        try:
+            self._instance(tree.root, _Item(value, loc, "Extension"), tree, ctx)
+        finally:
+            ctx.depth -= 1
+
+    def _unknown_extension(self, url: str, loc: str, ctx: _Ctx, *, modifier: bool, on_primitive: bool) -> None:
+        if modifier:
+            ctx.add("error", loc, f"modifier extension {url} is not defined in the loaded packages", "extension")
+            return
+        if special.is_example_url(url):
+            # As the HL7 validator: example extensions pass on elements, not on primitives.
+            if on_primitive:
+                ctx.add(
+                    self.unknown_extensions,
+                    loc,
+                    f"extension {url} could not be found, so it is not allowed here",
+                    "extension",
+                )
+                ctx.add("error", f"{loc}.url", f"example URLs are not allowed in this context ({url})", "value")
+            else:
+                ctx.add("information", loc, f"example extension {url} is not defined: not checked", "extension")
+            return
+        if url.startswith(_SD_PREFIX) and not self.extension_pack_loaded:
+            ctx.add(
+                "warning",
+                loc,
+                f"extension {url} is not defined in the loaded packages; it may come from the HL7 extension "
+                "pack (hl7.fhir.uv.extensions), which is not loaded: not checked",
+                "extension",
+            )
+            return
+        ctx.add(
+            self.unknown_extensions,
+            loc,
+            f"extension {url} could not be found in the loaded packages, so it is not allowed here",
+            "extension",
+        )
+
+    def _extension_context(
+        self, tree: ProfileTree, url: str, loc: str, host: tuple[tuple[str, ...], str | None], ctx: _Ctx
+    ) -> None:
+        paths, host_type = host
+        if not tree.context or any(p.startswith("ElementDefinition") for p in paths):
+            # Snapshots carry tooling extensions (structuredefinition-fhir-type on `type`)
+            # outside their stated context; the HL7 tools accept them there.
+            return
+        names = set(paths)
+        for p in paths:
+            if "." not in p:
+                names.add("Resource")
+                names.add("DomainResource")
+        if host_type:
+            names.update(self._type_ancestry(host_type))
+        for c in tree.context:
+            kind, expr = c.get("type"), str(c.get("expression", ""))
+            if kind != "element" or expr in ("Element", "Base") or expr in names:
+                return
+            # `Quantity.value` also covers SimpleQuantity.value, `Resource` every resource ...
+            head, _, rest = expr.partition(".")
+            if rest and any(
+                p.partition(".")[2] == rest and head in self._type_ancestry(p.partition(".")[0]) for p in paths
+            ):
+                return
+        shown = ", ".join(sorted(n for n in (host_type, *paths) if n))
+        allowed = ", ".join(str(c.get("expression")) for c in tree.context)
+        ctx.add(
+            "error",
+            loc,
+            f"extension {url} is not allowed at this point (this element is [{shown}]; allowed contexts: {allowed})",
+            "extension",
+        )
+
+    def _type_ancestry(self, type_code: str) -> set[str]:
+        """`type_code` and the types it specialises or constrains (Age → Quantity → Element)."""
+        out = {type_code}
+        tree = self.tree(_SD_PREFIX + type_code)
+        seen: set[str] = set()
+        while tree is not None and tree.base_definition and tree.url not in seen:
+            seen.add(tree.url)
+            out.add(tree.type)
+            base = tree.base_definition
+            out.add(base.rsplit("/", 1)[-1])
+            tree = self.tree(base)
+        return out
+
+    def _type_profiles(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> bool:
+        """Walk the profiles the element's type names; True when one was walked."""
         if item.value is None or ctx.depth >= _MAX_DEPTH:
-            return
-        entries = [t for t in node.types if type_code is None or t.get("code") == type_code]
-        profiles = [str(p) for t in entries for p in t.get("profile") or []]
+            return False
+        profiles = node.type_profiles.get(type_code) if type_code else node.type_profiles.get(None)
         if not profiles:
-            return
+            return False
         loaded = [p for p in profiles if self.tree(p) is not None]
         if not loaded:
             what = "extension" if type_code == "Extension" else "profile"
@@ -467,44 +1015,31 @@ class Validator:
                 "only the constraints stated by the profile were checked",
                 "profile",
             )
-            return
+            return False
+        walk = _Item(item.value, item.loc, type_code, host=item.host, outer_path=item.outer_path or node.path)
+        if len(loaded) == 1:
+            # One profile: its issues are the element's; no choice to make between walks.
+            tree = self.tree(loaded[0])
+            assert tree is not None
+            ctx.depth += 1
+            try:
+                self._instance(tree.root, walk, tree, ctx)
+            finally:
+                ctx.depth -= 1
+            return True
         best: list[Issue] | None = None
         for p in loaded:
             tree = self.tree(p)
             assert tree is not None
             sub = ctx.child()
-            self._instance(tree.root, _Item(item.value, item.loc, type_code), tree, sub)
+            self._instance(tree.root, walk, tree, sub)
             errors = sum(1 for i in sub.issues if i.is_error)
             if best is None or errors < sum(1 for i in best if i.is_error):
                 best = sub.issues
             if errors == 0:
                 break
         ctx.issues.extend(best or [])
-
-    def _open_extension(self, node: ElementNode, item: _Item, ctx: _Ctx) -> None:
-        """An extension no slice claimed: check it against its own definition when loaded."""
-        if node.name not in ("extension", "modifierExtension") or node.slice_name is not None:
-            return  # a slice already says what the extension is
-        if not isinstance(item.value, dict):
-            return
-        url = item.value.get("url")
-        if not isinstance(url, str) or ctx.depth >= _MAX_DEPTH:
-            return
-        if "://" not in url and not url.startswith("urn:"):
-            # A sub-extension of a complex extension (relative url) that no slice names.
-            ctx.add("warning", item.loc, f"sub-extension '{url}' is not defined by its extension", "extension")
-            return
-        tree = self.tree(url)
-        if tree is None:
-            severity = "error" if node.name == "modifierExtension" else "information"
-            ctx.add(severity, item.loc, f"extension {url} is not defined in the loaded packages", "extension")
-            return
-        if tree.type != "Extension":
-            ctx.add("error", item.loc, f"{url} is a {tree.type} profile, not an extension", "extension")
-            return
-        sub = ctx.child()
-        self._instance(tree.root, _Item(item.value, item.loc, "Extension"), tree, sub)
-        ctx.issues.extend(sub.issues)
+        return True
 
     def _reference_target(self, node: ElementNode, item: _Item, ctx: _Ctx) -> None:
         ref = item.value.get("reference")
@@ -513,17 +1048,10 @@ class Validator:
         parts = ref.split("?")[0].rstrip("/").split("/")
         # Relative `Type/id` or `Type/id/_history/v`, or an absolute URL ending the same way.
         rtype = parts[-4] if len(parts) >= 4 and parts[-2] == "_history" else parts[-2]
-        allowed: set[str] = set()
-        for t in node.types:
-            for tp in t.get("targetProfile") or []:
-                tp = _strip_version(str(tp))
-                if tp.startswith(_SD_PREFIX):
-                    allowed.add(tp[len(_SD_PREFIX) :])
-                else:
-                    tree = self.tree(tp)
-                    if tree is None:
-                        return  # cannot tell which type that profile constrains
-                    allowed.add(tree.type)
+        cached = self._targets.get(id(node))
+        if cached is None or cached[0] is not node:
+            cached = self._targets[id(node)] = (node, self._target_types(node))
+        allowed = cached[1]
         if allowed and "Resource" not in allowed and rtype not in allowed:
             ctx.add(
                 "error",
@@ -532,17 +1060,34 @@ class Validator:
                 "type",
             )
 
+    def _target_types(self, node: ElementNode) -> frozenset[str] | None:
+        """Resource types a Reference element may point to (None: cannot tell)."""
+        allowed: set[str] = set()
+        for t in node.types:
+            for tp in t.get("targetProfile") or []:
+                tp = _strip_version(str(tp))
+                tree = self.tree(tp)
+                if tree is not None:
+                    allowed.add(tree.type)
+                elif tp.startswith(_SD_PREFIX):
+                    allowed.add(tp[len(_SD_PREFIX) :])
+                else:
+                    return None  # cannot tell which type that profile constrains
+        return frozenset(allowed)
+
     def _binding(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> None:
-        binding = node.definition.get("binding") or {}
-        strength, vs = binding.get("strength"), binding.get("valueSet")
         if type_code not in _CODED:
             return
         codings = _codings(item.value, type_code)
-        if type_code in ("Coding", "CodeableConcept"):
+        if type_code == "Coding":
+            # (A CodeableConcept's codings are each walked as Coding: checked there once.)
             for system, code in codings:
-                if system and code and self.terminology.code_known(system, code) is False:
-                    ctx.add("error", item.loc, f"code '{code}' is not defined in code system {system}", "binding")
-        if not isinstance(vs, str) or strength not in ("required", "extensible", "preferred"):
+                if system and code:
+                    self._code_in_system(system, code, item.loc, ctx)
+        if node.binding is None:
+            return
+        strength, vs = node.binding
+        if strength not in ("required", "extensible", "preferred"):
             return
         if type_code == "Quantity" and not codings:
             return
@@ -556,7 +1101,7 @@ class Validator:
                 )
             return
         if not codings:
-            if strength == "required":
+            if strength == "required" and type_code == "CodeableConcept" and not item.value.get("text"):
                 ctx.add("error", item.loc, f"no code given for a required binding to {vs}", "binding")
             return
         if any(exp.has(s, c) for s, c in codings):
@@ -570,59 +1115,202 @@ class Validator:
                 "binding",
             )
             return
+        if strength == "required" and not self.tho_loaded and _is_tho(codings, exp):
+            ctx.add(
+                "warning",
+                item.loc,
+                f"{shown} is not in value set {vs} as hl7.fhir.r4.core states it; hl7.terminology.r4 is not "
+                "loaded, so newer codes cannot be told apart (required binding)",
+                "binding",
+            )
+            return
         severity = "error" if strength == "required" else "warning"
         ctx.add(severity, item.loc, f"{shown} is not in value set {vs} ({strength} binding)", "binding")
 
-    def _datatype_bindings(self, node: ElementNode, value: dict[str, Any], loc: str, type_code: str, ctx: _Ctx) -> None:
-        """Required codes of base datatypes for elements the snapshot does not expand."""
-        for elem, vs in BASE_DATATYPE_BINDINGS[type_code].items():
-            code = value.get(elem)
-            if elem in node.children or not isinstance(code, str):
-                continue
-            exp = self.terminology.expand(vs)
-            if exp is not None and not exp.has(None, code):
-                ctx.add("error", f"{loc}.{elem}", f"{code} is not in value set {vs} (required binding)", "binding")
+    def _code_in_system(self, system: str, code: str, loc: str, ctx: _Ctx) -> None:
+        known = self.terminology.code_known(system, code)
+        if known is not False:
+            return
+        if system.startswith("http://terminology.hl7.org/") and not self.tho_loaded:
+            ctx.add(
+                "warning",
+                loc,
+                f"code '{code}' is not in the copy of {system} inside hl7.fhir.r4.core "
+                "(hl7.terminology.r4 not loaded: it may exist in the current release)",
+                "binding",
+            )
+            return
+        ctx.add("error", loc, f"code '{code}' is not defined in code system {system}", "binding")
 
     def _invariants(self, node: ElementNode, item: _Item, type_code: str | None, tree: ProfileTree, ctx: _Ctx) -> None:
-        constraints = list(node.definition.get("constraint") or [])
-        if type_code in DATATYPE_INVARIANTS:
-            keys = {c.get("key") for c in constraints}
-            constraints += [c for c in DATATYPE_INVARIANTS[type_code] if c["key"] not in keys]
-        if not constraints:
+        if not node.constraints:
             return
         if node is tree.root:
             type_name = tree.type
-        elif type_code and type_code not in ("BackboneElement", "Element", _SYSTEM_STRING):
+        elif (type_code and type_code not in ("BackboneElement", "Element") and type_code[:1].isupper()) or (
+            type_code and type_code[:1].islower()
+        ):
             type_name = type_code
         else:
             type_name = node.path
-        for c in constraints:
-            key, expr = str(c.get("key", "?")), c.get("expression")
-            if not isinstance(expr, str):
-                continue
-            if key == "ele-1":
-                # fhirpathpy lacks hasValue(); the rule is simple enough to apply directly.
+        self._constraints(node.constraints, item, type_name, ctx)
+
+    def _constraints(self, constraints: list[dict[str, Any]], item: _Item, type_name: str, ctx: _Ctx) -> None:
+        plan = self._constraint_plans.get(id(constraints))
+        if plan is None or plan[0] is not constraints:
+            ele_1, others = _plan_constraints(constraints)
+            plan = self._constraint_plans[id(constraints)] = (constraints, ([_ELE_1_RULE] if ele_1 else []) + others)
+        value = item.value
+        for c in plan[1]:
+            kind = c.kind
+            if kind == _ELE_1:
+                # The rule is simple enough to apply directly (and fhirpathpy lacks hasValue()).
                 # Primitives: base R4 (fhirkit) already rejects empty values.
-                if isinstance(item.value, dict) and not (item.value.keys() - {"id"}):
+                if isinstance(value, dict) and not (value.keys() - {"id"}):
                     ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
-                continue
-            if key == "ext-1" and isinstance(item.value, dict):
-                # Evaluated in Python: it is on every extension and fhirpathpy is slow.
-                has_ext = bool(item.value.get("extension"))
-                has_value = any(k.startswith("value") and k[5:6].isupper() for k in item.value)
-                if has_ext == has_value:
-                    ctx.add("error", item.loc, f"ext-1: {c.get('human', expr)}", "invariant")
-                continue
-            seen = (key + "|" + expr, item.loc)
-            if seen in ctx.seen_invariants:
-                continue
-            ctx.seen_invariants.add(seen)
-            holds, why = self.invariants.evaluate(expr, item.value, type_name, ctx.root)
-            if holds is False:
-                sev = "error" if c.get("severity") == "error" else "warning"
-                ctx.add(sev, item.loc, f"{key}: {c.get('human', expr)}", "invariant")
-            elif holds is None:
-                ctx.add("information", item.loc, f"invariant {key} could not be evaluated ({why})", "invariant")
+            elif kind == _EXT_1:
+                if isinstance(value, dict):
+                    has_ext = bool(value.get("extension"))
+                    has_value = any(k.startswith("value") and k[5:6].isupper() for k in value)
+                    if has_ext == has_value:
+                        ctx.add("error", item.loc, f"ext-1: {c.human}", "invariant")
+            elif kind == _HTML:
+                if isinstance(value, str):
+                    parsed = ctx.html.get(value)
+                    if parsed is None:
+                        parsed = ctx.html[value] = special.parse_div(value)
+                    problem = special.html_problem(c.key, c.source, parsed)
+                    if problem:
+                        ctx.add("error", item.loc, f"{c.key}: {problem}", "invariant")
+            else:
+                seen = (c.seen_key, item.loc)
+                if seen in ctx.seen_invariants:
+                    continue
+                ctx.seen_invariants.add(seen)
+                holds, why = self.invariants.evaluate(c.expression, value, type_name, ctx.root, ctx.root_resource)
+                if holds is False:
+                    ctx.add(c.severity, item.loc, f"{c.key}: {c.human}", "invariant")
+                elif holds is None:
+                    ctx.add("information", item.loc, f"invariant {c.key} could not be evaluated ({why})", "invariant")
+
+
+_ELE_1, _EXT_1, _HTML, _FHIRPATH = range(4)
+
+
+@dataclass(frozen=True)
+class _Constraint:
+    """One ElementDefinition.constraint, ready to apply."""
+
+    kind: int
+    key: str
+    expression: str
+    severity: str
+    human: str
+    seen_key: str
+    source: dict[str, Any]
+
+
+_ELE_1_RULE = _Constraint(_ELE_1, "ele-1", "", "error", "", "", {})
+
+
+def _plan_constraints(constraints: list[dict[str, Any]]) -> tuple[bool, list[_Constraint]]:
+    """(whether ele-1 applies, the other constraints ready to apply)."""
+    out: list[_Constraint] = []
+    ele_1 = False
+    for c in constraints:
+        key, expr = str(c.get("key", "?")), c.get("expression")
+        if not isinstance(expr, str):
+            continue
+        if key == "ele-1":
+            ele_1 = True
+            continue
+        kind = _EXT_1 if key == "ext-1" else _HTML if expr == "htmlChecks()" else _FHIRPATH
+        severity = "error" if c.get("severity") == "error" else "warning"
+        out.append(_Constraint(kind, key, expr, severity, str(c.get("human", expr)), f"{key}|{expr}", c))
+    return ele_1, out
+
+
+# Corrections to hl7.fhir.r4.core 4.0.1 that HL7 published later (R4B technical
+# corrections) and that the HL7 tooling applies when it loads R4: que-12 counted "> 2"
+# enableWhen; the vital-signs profiles bound component values "required" to a UCUM
+# subset although components may be coded (extensible since, as in FR Core).
+_QUE_12_R4 = "enableWhen.count() > 2 implies enableBehavior.exists()"
+_UCUM_VITALS = "http://hl7.org/fhir/ValueSet/ucum-vitals-common"
+
+
+def _apply_errata(tree: ProfileTree) -> None:
+    for node in tree.by_id.values():
+        node.constraints = [
+            dict(c, expression="enableWhen.count() > 1 implies enableBehavior.exists()")
+            if c.get("key") == "que-12" and c.get("expression") == _QUE_12_R4
+            else c
+            for c in node.constraints
+        ]
+        if (
+            node.binding is not None
+            and node.binding[0] == "required"
+            and node.binding[1].partition("|")[0] == _UCUM_VITALS
+            and node.path == "Observation.component.value[x]"
+        ):
+            node.binding = ("extensible", node.binding[1])
+
+
+def _is_tho(codings: list[tuple[str | None, str]], exp: Any) -> bool:
+    systems = {s for s, _ in codings if s} | {s for s, _ in exp.codes}
+    return any(s.startswith("http://terminology.hl7.org/") for s in systems)
+
+
+_ChildPlan = tuple[
+    dict[str, ElementNode], set[str], list[tuple[str, str]], set[str], dict[str, int], set[str], set[str]
+]
+
+
+def _child_plan(children: dict[str, ElementNode]) -> _ChildPlan:
+    """JSON names of plain children, (prefix, name) of choice children, and required names."""
+    plain = {name for name, c in children.items() if not c.is_choice}
+    choices = [(name[:-3], name) for name, c in children.items() if c.is_choice]
+    required = {name for name, c in children.items() if c.min > 0 or any(sl.min > 0 for sl in c.slices)}
+    order = {name: i for i, name in enumerate(children)}
+    simple = {name for name, c in children.items() if _is_simple_primitive(c)}
+    plain_types = {name for name, c in children.items() if _is_plain_datatype(c)}
+    return children, plain, choices, required, order, simple, plain_types
+
+
+# Datatypes with rules of their own beyond their definition's elements (see `_instance`).
+_SPECIAL_TYPES = frozenset({"Reference", "Extension", "Attachment", "Resource", "Coding", "BackboneElement", "Element"})
+
+
+def _unconstrained(node: ElementNode) -> bool:
+    """No rule on the element beyond its cardinality and its type's own definition."""
+    return (
+        node.fixed is None
+        and node.pattern is None
+        and node.binding is None
+        and not node.slices
+        and not node.type_profiles
+        and not node.is_choice
+        and all(c.get("key") == "ele-1" for c in node.constraints)
+    )
+
+
+def _is_plain_datatype(node: ElementNode) -> bool:
+    """An element of a complex datatype that the definition leaves as the datatype defines it."""
+    code = node.single_type
+    return (
+        code is not None
+        and code[:1].isupper()
+        and code not in _SPECIAL_TYPES
+        and node.name not in _EXTENSION_KEYS
+        and not node.children
+        and node.content_reference is None
+        and _unconstrained(node)
+    )
+
+
+def _is_simple_primitive(node: ElementNode) -> bool:
+    """A primitive element whose only rules are its cardinality and its datatype's format."""
+    code = node.single_type
+    return code is not None and code[:1].islower() and code != "xhtml" and _unconstrained(node)
 
 
 def _codings(value: Any, type_code: str | None) -> list[tuple[str | None, str]]:

@@ -12,51 +12,16 @@ import fhirpathpy
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
-__all__ = ["DATATYPE_INVARIANTS", "InvariantResult", "Invariants"]
+from homolog.suites.fhir.validator.fastpath import Unsupported, compile_fast
+
+__all__ = ["InvariantResult", "Invariants"]
 
 _R4 = models["r4"]
 
 # (holds, error text): holds is None when the expression could not be evaluated.
 InvariantResult = tuple[bool | None, str | None]
 
-# Invariants of base R4 datatypes. Profile snapshots repeat only element-level
-# constraints, and the base R4 StructureDefinitions (hl7.fhir.r4.core) are not
-# available, so the datatype rules FR Core instances most often meet are listed here
-# (keys and expressions from the R4 4.0.1 specification).
-DATATYPE_INVARIANTS: dict[str, list[dict[str, str]]] = {
-    "Period": [
-        {
-            "key": "per-1",
-            "severity": "error",
-            "human": "If present, start SHALL have a lower value than end",
-            "expression": "start.hasValue().not() or end.hasValue().not() or (start <= end)",
-        }
-    ],
-    "Quantity": [
-        {
-            "key": "qty-3",
-            "severity": "error",
-            "human": "If a code for the unit is present, the system SHALL also be present",
-            "expression": "code.empty() or system.exists()",
-        }
-    ],
-    "ContactPoint": [
-        {
-            "key": "cpt-2",
-            "severity": "error",
-            "human": "A system is required if a value is provided.",
-            "expression": "value.empty() or system.exists()",
-        }
-    ],
-    "Attachment": [
-        {
-            "key": "att-1",
-            "severity": "error",
-            "human": "If the Attachment has data, it SHALL have a contentType",
-            "expression": "data.empty() or contentType.exists()",
-        }
-    ],
-}
+_UNSET: Any = object()
 
 # fhirpathpy does not implement hasValue(); on the elements these invariants test,
 # exists() gives the same answer except for a primitive that carries only extensions.
@@ -64,10 +29,16 @@ _HAS_VALUE = re.compile(r"\.hasValue\(\)")
 
 
 class Invariants:
-    """Compiled FHIRPath expressions, cached by text."""
+    """Compiled FHIRPath expressions, cached by text.
 
-    def __init__(self) -> None:
+    The common subset runs compiled to Python (`fastpath`); the rest, and any
+    evaluation the subset cannot answer, runs with fhirpathpy.
+    """
+
+    def __init__(self, *, fast: bool = True) -> None:
         self._compiled: dict[str, Callable[..., list[Any]] | Exception] = {}
+        self._fast: dict[str, Callable[..., list[Any]] | None] = {}
+        self.use_fast = fast
 
     def _compile(self, expression: str) -> Callable[..., list[Any]] | Exception:
         fn = self._compiled.get(expression)
@@ -79,8 +50,28 @@ class Invariants:
             self._compiled[expression] = fn
         return fn
 
-    def evaluate(self, expression: str, value: Any, type_name: str, root: dict[str, Any]) -> InvariantResult:
+    def evaluate(
+        self,
+        expression: str,
+        value: Any,
+        type_name: str,
+        root: dict[str, Any],
+        root_resource: dict[str, Any] | None = None,
+    ) -> InvariantResult:
         """Evaluate `expression` on `value` typed as `type_name` (R4 type or element path)."""
+        if self.use_fast:
+            fast = self._fast.get(expression, _UNSET)
+            if fast is _UNSET:
+                try:
+                    fast = compile_fast(expression)
+                except Unsupported:
+                    fast = None
+                self._fast[expression] = fast
+            if fast is not None:
+                try:
+                    return _verdict(fast(value, type_name, root, root_resource or root))
+                except Unsupported:
+                    pass
         fn = self._compile(expression)
         if isinstance(fn, Exception):
             return None, f"cannot parse: {fn}"
@@ -88,13 +79,17 @@ class Invariants:
             node = ResourceNode.create_node(value, type_name)
             # trace() in an expression prints to stdout: keep it out of reports.
             with contextlib.redirect_stdout(io.StringIO()):
-                result = fn(node, {"resource": root, "rootResource": root})
+                result = fn(node, {"resource": root, "rootResource": root_resource or root})
         except Exception as exc:  # evaluation errors are reported, not hidden
             return None, f"{type(exc).__name__}: {exc}"
-        # FHIRPath: an empty result does not violate the constraint (like `implies` on
-        # nothing); only an explicit false does.
-        if result == [] or result == [True]:
-            return True, None
-        if result == [False]:
-            return False, None
-        return None, f"non-boolean result {result!r:.80}"
+        return _verdict(result)
+
+
+def _verdict(result: list[Any]) -> InvariantResult:
+    # FHIRPath: an empty result does not violate the constraint (like `implies` on
+    # nothing); only an explicit false does.
+    if result == [] or result == [True]:
+        return True, None
+    if result == [False]:
+        return False, None
+    return None, f"non-boolean result {result!r:.80}"

@@ -18,6 +18,9 @@ def _num(x: Any) -> Decimal | None:
 
 
 def _prim_eq(a: Any, b: Any) -> bool:
+    ta = type(a)
+    if ta is str or ta is bool:  # the common cases, decided without the numeric path
+        return type(b) is ta and a == b
     na, nb = _num(a), _num(b)
     if na is not None and nb is not None:
         return na == nb  # 1.0 and 1 are the same FHIR decimal value for matching purposes
@@ -41,6 +44,12 @@ def equals(value: Any, fixed: Any) -> bool:
 
 def contains(value: Any, pattern: Any) -> bool:
     """True when `value` carries everything `pattern` states (pattern[x] semantics)."""
+    if type(pattern) is str:
+        if type(value) is str:
+            return value == pattern
+        if type(value) is list:
+            return any(type(v) is str and v == pattern for v in value)
+        return False
     if isinstance(pattern, dict):
         return isinstance(value, dict) and all(k in value and contains(value[k], p) for k, p in pattern.items())
     if isinstance(pattern, list):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -69,19 +70,50 @@ def test_search_ignores_params_fails_filter_checks(
     assert "matches nothing by construction but returns" in res.message
 
 
-def test_missing_fr_core_package_is_an_error_not_a_pass(
-    clean_sut: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The same target, but its package folder is empty and no other location has FR Core.
+def _target_with(clean_sut: Any, tmp_path: Path, **fhir: Any) -> Path:
     doc = yaml.safe_load(clean_sut.target_path.read_text("utf-8"))
     doc["tls"]["ca_file"] = str(clean_sut.target_path.parent / doc["tls"]["ca_file"])
-    (tmp_path / "empty").mkdir()
-    doc["settings"]["fhir"]["packages"] = [str(tmp_path / "empty")]
+    doc["settings"]["fhir"].update(fhir)
     target = tmp_path / "target.yaml"
     target.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return target
+
+
+def test_bare_install_validates_with_the_shipped_packages_and_names_missing_ones(
+    clean_sut: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No package anywhere but inside homolog: FR Core and R4 core are shipped.
+    (tmp_path / "empty").mkdir()
+    target = _target_with(clean_sut, tmp_path, packages=[str(tmp_path / "empty")])
+    monkeypatch.setenv("HOMOLOG_FHIR_PACKAGES", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    res = run_check("fhir.profiles.resources_conform", target, tmp_path=tmp_path, params={"search": False})
+    assert res.verdict == "passed", res.message
+    (report,) = [p for p in res.evidence if p.name.endswith("fhir-validation.json")]
+    missing = json.loads(report.read_text("utf-8"))["missing_packages"]
+    assert [m["package"] for m in missing] == [
+        "ans.fr.terminologies#1.7.0",
+        "hl7.fhir.uv.extensions.r4#5.2.0",
+        "hl7.terminology.r4#7.1.0",
+    ]
+    assert all(m["required_by"] == ["hl7.fhir.fr.core#2.2.0"] and m["weakens"] for m in missing)
+
+
+def test_missing_package_is_an_error_not_a_pass(
+    clean_sut: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "empty").mkdir()
+    target = _target_with(clean_sut, tmp_path, packages=[str(tmp_path / "empty")], requires=["hl7.fhir.fr.core#9.9.9"])
     monkeypatch.setenv("HOMOLOG_FHIR_PACKAGES", str(tmp_path / "empty"))
     monkeypatch.setenv("HOME", str(tmp_path))
     res = run_check("fhir.profiles.resources_conform", target, tmp_path=tmp_path)
     assert res.verdict == "error"
-    assert "hl7.fhir.fr.core#2.2.0 not found" in res.message
+    assert "hl7.fhir.fr.core#9.9.9 not found" in res.message
     assert "homolog never downloads packages" in res.message
+
+
+def test_profile_failure_message_names_the_missing_packages(refsut: Any, tmp_path: Path) -> None:
+    sut = refsut(defects={"patient-profile-broken"})
+    res = _run(sut.target_path, tmp_path, "fhir.profiles.resources_conform", search=False)
+    assert res.verdict == "failed"
+    assert "validation weakened, packages not found: ans.fr.terminologies#1.7.0" in res.message

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from homolog.suites.fhir import packages
 from homolog.suites.fhir.packages import (
     ENV_VAR,
     BadPackage,
@@ -24,7 +26,7 @@ FR_PATIENT_INS = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patien
 def test_tgz_indexes_conformance_resources_by_url_and_version(fr_core_tgz: Path) -> None:
     pkg = load_package(fr_core_tgz)
     assert (pkg.name, pkg.version) == ("hl7.fhir.fr.core", "2.2.0")
-    kinds = [r["resourceType"] for r in pkg.resources]
+    kinds = [r["resourceType"] for r in pkg.conformance_resources()]
     assert kinds.count("StructureDefinition") == 64
     assert kinds.count("ValueSet") == 51 and kinds.count("CodeSystem") == 26
     assert len(pkg.examples) >= 30
@@ -38,14 +40,44 @@ def test_tgz_indexes_conformance_resources_by_url_and_version(fr_core_tgz: Path)
     assert conf.structure_definition("https://example.org/nothing") is None
 
 
-def test_absent_dependencies_are_listed_not_fetched(fr_core_tgz: Path) -> None:
+def test_absent_dependencies_are_listed_with_what_they_weaken(
+    fr_core_tgz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv(ENV_VAR, raising=False)
     conf = load_conformance([fr_core_tgz])
+    # hl7.fhir.r4.core is shipped with homolog: found; the three others are not.
+    assert [p.key for p in conf.packages] == ["hl7.fhir.fr.core#2.2.0", "hl7.fhir.r4.core#4.0.1"]
+    assert conf.packages[1].source.parent == packages.SHIPPED_DIR
     assert conf.missing == {
-        "hl7.fhir.r4.core": "4.0.1",
         "hl7.terminology.r4": "7.1.0",
         "hl7.fhir.uv.extensions.r4": "5.2.0",
         "ans.fr.terminologies": "1.7.0",
     }
+    missing = {m.name: m for m in conf.missing_dependencies()}
+    assert missing["ans.fr.terminologies"].required_by == ("hl7.fhir.fr.core#2.2.0",)
+    assert "ANS terminologies" in missing["ans.fr.terminologies"].weakens
+    assert missing["hl7.terminology.r4"].to_json()["package"] == "hl7.terminology.r4#7.1.0"
+    # Without the shipped folder, base R4 is missing too, and says what that weakens.
+    monkeypatch.setattr(packages, "SHIPPED_DIR", tmp_path / "none")
+    conf = load_conformance([fr_core_tgz])
+    assert "base R4 rules" in {m.name: m for m in conf.missing_dependencies()}["hl7.fhir.r4.core"].weakens
+
+
+def test_a_folder_of_packages_and_an_extracted_folder_load(fr_core_tgz: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "pkgs"
+    folder.mkdir()
+    shutil.copy(fr_core_tgz, folder)
+    conf = load_conformance([folder])
+    assert conf.packages[0].key == "hl7.fhir.fr.core#2.2.0"
+    extracted = tmp_path / "x"
+    with tarfile.open(fr_core_tgz, "r:gz") as tar:
+        tar.extractall(extracted, filter="data")
+    assert load_conformance([extracted]).packages[0].key == "hl7.fhir.fr.core#2.2.0"  # package/ layout
+    assert load_conformance([extracted / "package"]).packages[0].key == "hl7.fhir.fr.core#2.2.0"  # package.json
+    (tmp_path / "nothing").mkdir()
+    with pytest.raises(BadPackage, match=r"not a FHIR package .* and no package"):
+        load_conformance([tmp_path / "nothing"])
 
 
 def _install_in_cache(tgz: Path, home: Path) -> Path:
@@ -81,6 +113,7 @@ def test_search_order_settings_then_run_folders_then_cache(
         settings_dir,
         folders_dir,
         tmp_path / "home" / ".fhir" / "packages",
+        packages.SHIPPED_DIR,
     ]
     shutil.copy(fr_core_tgz, folders_dir)
     conf = load_conformance(["hl7.fhir.fr.core#2.2.0"], search=[settings_dir, folders_dir])
@@ -92,6 +125,7 @@ def test_search_order_settings_then_run_folders_then_cache(
 
 def test_missing_package_says_where_to_put_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(packages, "SHIPPED_DIR", tmp_path / "none")
     with pytest.raises(PackageNotFound) as info:
         load_conformance(["hl7.fhir.fr.core#2.2.0"], search=[tmp_path / "nowhere"])
     text = str(info.value)
@@ -128,3 +162,43 @@ def test_members_outside_package_folder_are_ignored(tmp_path: Path) -> None:
             tar.addfile(info, io.BytesIO(body))
     pkg = load_package(tgz)
     assert pkg.resources == [] and not (tmp_path.parent / "escape.json").exists()
+
+
+def _tgz(path: Path, files: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, body in files.items():
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    return path
+
+
+def test_resources_listed_in_the_index_are_read_when_asked_for(tmp_path: Path) -> None:
+    vs = b'{"resourceType": "ValueSet", "url": "http://x.invalid/vs", "status": "active"}'
+    index = {
+        "index-version": 1,
+        "files": [
+            {"filename": "ValueSet-vs.json", "resourceType": "ValueSet", "url": "http://x.invalid/vs"},
+            {"filename": "ValueSet-liar.json", "resourceType": "ValueSet", "url": "http://x.invalid/other"},
+        ],
+    }
+    tgz = _tgz(
+        tmp_path / "p-1.0.0.tgz",
+        {
+            "package.json": b'{"name": "p", "version": "1.0.0"}',
+            ".index.json": json.dumps(index).encode(),
+            "ValueSet-vs.json": vs,
+            "ValueSet-liar.json": vs,  # says http://x.invalid/vs, indexed as .../other
+        },
+    )
+    pkg = load_package(tgz)
+    assert pkg.resources == [] and len(pkg.deferred) == 2  # nothing parsed yet
+    conf = load_conformance([tgz])
+    assert conf.value_set("http://x.invalid/vs") is not None
+    assert conf.value_set("http://x.invalid/other") is None  # the index lied: not used
+    # A broken index only costs the speed-up.
+    broken = _tgz(
+        tmp_path / "q-1.0.0.tgz",
+        {"package.json": b'{"name": "q", "version": "1.0.0"}', ".index.json": b"{", "ValueSet-vs.json": vs},
+    )
+    assert load_conformance([broken]).value_set("http://x.invalid/vs") is not None

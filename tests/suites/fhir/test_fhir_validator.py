@@ -95,11 +95,38 @@ def test_extension_checked_against_its_own_definition(validator: Validator, fr_c
     assert any(e.code == "type" and e.location.startswith("Patient.name[0].extension[0]") for e in errors)
 
 
-def test_unknown_extension_definition_is_information(validator: Validator, fr_core: Conformance) -> None:
+def test_unknown_extension_is_an_error_unless_relaxed(fr_core: Conformance) -> None:
     res = _example(fr_core, PATIENT)
-    issues = validator.validate(res)
-    info = [i for i in issues if i.severity == "information" and i.code == "profile"]
-    assert any("patient-birthPlace" in i.message and "not loaded" in i.message for i in info)
+    res["extension"].append({"url": "https://vendor.invalid/fhir/StructureDefinition/x", "valueString": "y"})
+    strict = [i for i in Validator(fr_core).validate(res) if i.code == "extension"]
+    assert [(i.severity, i.location) for i in strict] == [("error", "Patient.extension[2]")]
+    assert "could not be found" in strict[0].message
+    relaxed = [i for i in Validator(fr_core, unknown_extensions="warning").validate(res) if i.code == "extension"]
+    assert [(i.severity, i.location) for i in relaxed] == [("warning", "Patient.extension[2]")]
+    # An extension of the HL7 extension pack, which is not loaded: cannot tell, a warning.
+    res["extension"][2]["url"] = "http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse"
+    pack = [i for i in Validator(fr_core).validate(res) if i.code == "extension"]
+    assert [i.severity for i in pack] == ["warning"] and "hl7.fhir.uv.extensions" in pack[0].message
+
+
+def test_extension_used_outside_its_context(validator: Validator, fr_core: Conformance) -> None:
+    res = _example(fr_core, PATIENT)
+    # birth-list-given-name belongs on Patient.name, not on the Patient itself.
+    res["extension"].append({"url": FR + "fr-core-patient-birth-list-given-name", "valueString": "Anne"})
+    errors = [i for i in _errors(validator.validate(res)) if i.code == "extension"]
+    assert [e.location for e in errors] == ["Patient.extension[2]"]
+    assert "not allowed at this point" in errors[0].message and "Patient.name" in errors[0].message
+
+
+def test_base_r4_rules_from_the_core_package(validator: Validator, fr_core: Conformance) -> None:
+    res = _example(fr_core, PATIENT)
+    res["id"] = "bad_id"
+    res["address"][0]["period"] = {"start": "2020-01-02", "end": "2020-01-01"}
+    res["identifier"][0]["use"] = "principal"
+    errors = {(e.code, e.location) for e in _errors(validator.validate(res))}
+    assert ("structure", "Patient.id") in errors  # id pattern of the `id` datatype
+    assert ("invariant", "Patient.address[0].period") in errors  # per-1 from the Period definition
+    assert ("binding", "Patient.identifier[0].use") in errors  # identifier-use from the core package
 
 
 def test_required_binding_error_extensible_warning_unknown_information(
@@ -109,11 +136,12 @@ def test_required_binding_error_extensible_warning_unknown_information(
     res["extension"][1]["extension"][0]["valueCoding"]["code"] = "QUAL"
     issues = validator.validate(res)
     assert any(i.is_error and i.code == "binding" and "'QUAL' is not defined" in i.message for i in issues)
-    # Observation.code has an extensible binding to an R4 value set that is not loaded.
-    bmi = validator.validate(_example(fr_core, BMI))
+    # A binding to an ANS value set, whose package is missing: cannot tell, information.
+    ins = _example(fr_core, PATIENT)
+    ins["extension"][0]["valueAddress"]["extension"][0]["valueCoding"]["code"] = "ZZZZZ"
     assert any(
-        i.severity == "information" and "observation-vitalsignresult" in i.message and "not loaded" in i.message
-        for i in bmi
+        i.severity == "information" and i.code == "binding" and "cannot tell" in i.message
+        for i in validator.validate(ins)
     )
     uac = fr_core.examples()["Organization-hopitaltest-uac-4420-uac-01.json"]
     assert any(
@@ -169,3 +197,78 @@ def test_operation_outcome_shape(validator: Validator, fr_core: Conformance) -> 
             "fr-core-vs-patient-gender|2.2.0 (required binding)",
         }
     ]
+
+
+def test_narrative_xhtml_rules_from_the_core_constraints(validator: Validator, fr_core: Conformance) -> None:
+    def div_errors(div: str) -> list[str]:
+        res = _example(fr_core, PATIENT)
+        res["text"] = {"status": "generated", "div": div}
+        return [e.message for e in _errors(validator.validate(res)) if e.location == "Patient.text.div"]
+
+    ns = 'xmlns="http://www.w3.org/1999/xhtml"'
+    assert div_errors(f'<div {ns}><p title="a &gt; b">Jean <b>Dupont</b></p><!-- <script> --></div>') == []
+    assert div_errors(f"<div {ns}><script>alert(1)</script></div>") == [
+        "txt-1: element <script> is not allowed in a narrative"
+    ]
+    assert div_errors(f'<div {ns}><p onclick="x">y</p></div>') == [
+        "txt-1: attribute 'onclick' is not allowed in a narrative"
+    ]
+    assert "Entity 'reg' not defined" in div_errors(f"<div {ns}>CPT&reg;</div>")[0]
+    assert div_errors(f"<div {ns}>  </div>")[0].startswith("txt-2:")
+
+
+def test_bundle_rules(validator: Validator) -> None:
+    patient = {"resourceType": "Patient", "id": "p1"}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "document",
+        "link": [{"relation": "self", "url": "http://a/1"}, {"relation": "self", "url": "http://a/2"}],
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:0d0b7b43-3e3b-4b1f-9d0c-6a1e1f0e0a01",
+                "resource": {
+                    "resourceType": "Composition",
+                    "status": "final",
+                    "type": {"text": "note"},
+                    "date": "2024-01-01",
+                    "author": [{"reference": "Patient/p1"}],
+                    "title": "t",
+                    "subject": {"reference": "urn:uuid:0d0b7b43-3e3b-4b1f-9d0c-6a1e1f0e0aff"},
+                    "section": [{"title": "s", "entry": [{"reference": "Observation/o9"}]}],
+                },
+            },
+            {"fullUrl": "Patient/p1", "resource": patient},
+            {"fullUrl": "http://srv/fhir/Patient/p2", "resource": patient},
+        ],
+    }
+    errors = {(e.location, e.message.split(" (")[0]) for e in _errors(validator.validate(bundle))}
+    assert ("Bundle.link[1]", "the link relation 'self' can only occur once") in errors
+    assert ("Bundle.entry[1].fullUrl", "the fullUrl must be an absolute URL") in errors
+    assert any(loc == "Bundle.entry[2]" and "does not agree with the resource id" in m for loc, m in errors)
+    assert any(loc == "Bundle.entry[0].resource.subject" and "can't find" in m for loc, m in errors)
+    assert any(loc == "Bundle.entry[0].resource.section[0].entry[0]" and "can't find" in m for loc, m in errors)
+    # A collection may point outside itself.
+    bundle["type"] = "collection"
+    assert not any("can't find" in e.message for e in validator.validate(bundle))
+
+
+def test_implied_vital_signs_profile(validator: Validator, fr_core: Conformance) -> None:
+    obs = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}
+                ]
+            }
+        ],
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "276885007"}]},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": "2024-01-01",
+        "valueQuantity": {"value": 37, "unit": "C", "system": "http://unitsofmeasure.org", "code": "Cel"},
+    }
+    errors = _errors(validator.validate(obs))
+    assert any("BodyTempCode" in e.message for e in errors)  # the core bodytemp profile applies
+    obs["code"]["coding"].append({"system": "http://loinc.org", "code": "8310-5"})
+    assert _errors(validator.validate(obs)) == []

@@ -50,7 +50,7 @@ PROFILE: dict[str, Any] = {
                 "Patient.extension:birthList",
                 0,
                 "1",
-                type=[{"code": "Extension", "profile": [FR + "fr-core-patient-birth-list-given-name"]}],
+                type=[{"code": "Extension", "profile": [FR + "fr-core-lunar-date"]}],
             ),
         ]
     },
@@ -70,7 +70,7 @@ def _patient(**kw: Any) -> dict[str, Any]:
 
 DATED = {"system": "urn:oid:1.2.3", "value": "a", "period": {"start": "2020-01-01"}}
 UNDATED = {"system": "urn:oid:1.2.3", "value": "b"}
-BIRTH_LIST = {"url": FR + "fr-core-patient-birth-list-given-name", "valueString": "Anne Marie"}
+BIRTH_LIST = {"url": FR + "fr-core-lunar-date", "valueString": "1400-09-12"}
 
 
 def test_exists_discriminator(synthetic: Validator) -> None:
@@ -85,7 +85,7 @@ def test_exists_discriminator(synthetic: Validator) -> None:
 def test_profile_discriminator_and_closed_slicing(synthetic: Validator) -> None:
     ok = synthetic.validate(_patient(identifier=[DATED], extension=[BIRTH_LIST]), URL)
     assert [i for i in ok if i.is_error] == []
-    wrong = {"url": FR + "fr-core-patient-birth-list-given-name", "valueInteger": 3}
+    wrong = {"url": FR + "fr-core-lunar-date", "valueInteger": 3}
     bad = synthetic.validate(_patient(identifier=[DATED], extension=[wrong]), URL)
     assert any(
         i.code == "slice" and i.location == "Patient.extension[0]" and "closed slicing" in i.message for i in bad

@@ -1,0 +1,509 @@
+"""A small FHIRPath compiler for the invariants met on every resource.
+
+fhirpathpy evaluates any R4 expression but costs tens to hundreds of microseconds per
+evaluation; most invariants of the core and FR Core definitions use a small part of
+the language (paths, exists/empty/not/count/where/all, boolean logic, equality and
+ordering of strings and numbers, unions, `in`). This module compiles that part to
+Python closures over the JSON values. Anything outside it raises `Unsupported`, at
+compile time or at run time (a date compared with a date-time, say), and the caller
+falls back to fhirpathpy, so the answer never depends on which path ran: a test
+compares both on every invariant of the loaded packages.
+
+Collections are Python lists; the empty list is FHIRPath's empty (unknown) value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Unsupported", "compile_fast"]
+
+Env = dict[str, Any]
+Fn = Callable[[list[Any], Env], list[Any]]
+
+
+class Unsupported(Exception):
+    """The expression, or this evaluation of it, is outside the compiled subset."""
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>\d+(?:\.\d+)?)|(?P<ext>%[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<id>`[^`]+`|\$this|[A-Za-z_][A-Za-z0-9_]*)|(?P<op><=|>=|!=|!~|[=<>|.(),+~&-]))"
+)
+_BINARY = {
+    "implies": 1,
+    "or": 2,
+    "xor": 2,
+    "and": 3,
+    "in": 4,
+    "contains": 4,
+    "=": 5,
+    "!=": 5,
+    "<": 6,
+    ">": 6,
+    "<=": 6,
+    ">=": 6,
+    "|": 7,
+    "+": 8,
+    "&": 8,
+}
+_DATEISH = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T.*)?)?)?$")
+
+
+_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "`": "`", "/": "/", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _unescape(body: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt == "u" and i + 5 < len(body) + 0:
+                out.append(chr(int(body[i + 2 : i + 6], 16)))
+                i += 6
+                continue
+            if nxt not in _ESCAPES:
+                raise Unsupported(f"escape \\{nxt}")
+            out.append(_ESCAPES[nxt])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise Unsupported(f"cannot read {text[pos : pos + 20]!r}")
+        kind = m.lastgroup or ""
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return out
+
+
+def _children(items: list[Any], name: str) -> list[Any]:
+    out: list[Any] = []
+    for it in items:
+        if not isinstance(it, dict):
+            continue
+        if name in it:
+            v = it[name]
+        else:
+            v = None
+            for k in it:  # a choice element (`value` → `valueQuantity`)
+                if k.startswith(name) and k[len(name) : len(name) + 1].isupper():
+                    v = it[k]
+                    break
+            if v is None:
+                if "_" + name in it:
+                    raise Unsupported("primitive with extensions only")
+                continue
+        if isinstance(v, list):
+            out.extend(x for x in v if x is not None)
+        else:
+            out.append(v)
+    return out
+
+
+def _truth(items: list[Any]) -> bool | None:
+    if not items:
+        return None
+    if len(items) == 1:
+        v = items[0]
+        if isinstance(v, bool):
+            return v
+        return True  # a single non-boolean item counts as true
+    raise Unsupported("boolean of a collection")
+
+
+def _eq(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, str) and isinstance(b, str):
+        if _DATEISH.match(a) and _DATEISH.match(b) and len(a) != len(b):
+            raise Unsupported("dates of different precision")
+        return a == b
+    if isinstance(a, dict) or isinstance(b, dict):
+        raise Unsupported("equality of complex values")
+    return False
+
+
+def _order(a: Any, b: Any) -> int:
+    if isinstance(a, bool) or isinstance(b, bool):
+        raise Unsupported("ordering booleans")
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return (a > b) - (a < b)
+    if isinstance(a, str) and isinstance(b, str):
+        # Dates: same precision and the same time zone order as their text does; anything
+        # else (precision, zones) is fhirpathpy's to decide.
+        dates = _DATEISH.match(a) or _DATEISH.match(b)
+        if dates and (len(a) != len(b) or not _DATEISH.match(a) or not _DATEISH.match(b) or _zone(a) != _zone(b)):
+            raise Unsupported("ordering dates of different precision or zone")
+        return (a > b) - (a < b)
+    raise Unsupported("ordering these values")
+
+
+_ZONE = re.compile(r"(Z|[+-]\d\d:\d\d)$")
+
+
+def _zone(text: str) -> str | None:
+    if len(text) <= 10:
+        return None
+    m = _ZONE.search(text)
+    if m is None:
+        raise Unsupported("date-time without a zone")
+    return m.group(1)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.toks = _tokens(text)
+        self.i = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None or (value is not None and tok[1] != value):
+            raise Unsupported(f"expected {value}")
+        self.i += 1
+        return tok
+
+    def expr(self, min_prec: int = 1) -> Fn:
+        """Precedence climbing over the binary operators."""
+        left = self.unary()
+        while True:
+            tok = self.peek()
+            if tok is None or tok[0] not in ("op", "id") or tok[1] not in _BINARY:
+                return left
+            prec = _BINARY[tok[1]]
+            if prec < min_prec:
+                return left
+            self.i += 1
+            left = _binary(tok[1], left, self.expr(prec + 1))
+
+    def unary(self) -> Fn:
+        tok = self.peek()
+        if tok is not None and tok[1] == "-":
+            raise Unsupported("unary minus")
+        operand = self.postfix(self.primary())
+        tok = self.peek()
+        if tok is not None and tok[0] == "id" and tok[1] in ("is", "as"):
+            self.i += 1
+            kind, type_name = self.take()
+            if kind != "id":
+                raise Unsupported("type test")
+            return _type_test(tok[1], operand, type_name.strip("`"))
+        return operand
+
+    def primary(self) -> Fn:
+        kind, text = self.take()
+        if text == "(":
+            inner = self.expr()
+            self.take(")")
+            return inner
+        if kind == "str":
+            s = _unescape(text[1:-1])
+            return lambda items, env: [s]
+        if kind == "num":
+            n: int | float = float(text) if "." in text else int(text)
+            return lambda items, env: [n]
+        if kind == "ext":
+            name = text[1:]
+            if name not in ("resource", "rootResource", "ucum"):
+                return _lazy(f"%{name}")
+            return lambda items, env: [env[name]]
+        if kind == "id":
+            if text in ("true", "false"):
+                b = text == "true"
+                return lambda items, env: [b]
+            if text == "$this":
+                return lambda items, env: items
+            nxt = self.peek()
+            if nxt is not None and nxt[1] == "(":
+                return self.function(text, lambda items, env: items)
+            name = text.strip("`")
+            if name[:1].isupper():
+                # A type name heading a path (`Appointment.status`) selects the context itself.
+                def typed(items: list[Any], env: Env, name: str = name) -> list[Any]:
+                    if env.get("type") == name:
+                        return items
+                    raise Unsupported(f"type name {name}")
+
+                return typed
+            return lambda items, env: _children(items, name)
+        raise Unsupported(f"token {text}")
+
+    def postfix(self, base: Fn) -> Fn:
+        while True:
+            tok = self.peek()
+            if tok is None or tok[1] != ".":
+                return base
+            self.i += 1
+            kind, text = self.take()
+            if kind != "id":
+                raise Unsupported("path")
+            nxt = self.peek()
+            if nxt is not None and nxt[1] == "(":
+                base = self.function(text, base)
+            else:
+                name = text.strip("`")
+
+                def member(items: list[Any], env: Env, base: Fn = base, name: str = name) -> list[Any]:
+                    return _children(base(items, env), name)
+
+                base = member
+
+    def args(self) -> list[Fn]:
+        self.take("(")
+        out: list[Fn] = []
+        if self.peek() is not None and self.peek()[1] == ")":  # type: ignore[index]
+            self.i += 1
+            return out
+        while True:
+            out.append(self.expr())
+            _, text = self.take()
+            if text == ")":
+                return out
+            if text != ",":
+                raise Unsupported("arguments")
+
+    def function(self, name: str, base: Fn) -> Fn:
+        args = self.args()
+        return _function(name, base, args)
+
+
+def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
+    n = len(args)
+    if name == "exists" and n <= 1:
+        if n == 0:
+            return lambda items, env: [bool(base(items, env))]
+        crit = args[0]
+        return lambda items, env: [any(_truth(crit([x], env)) for x in base(items, env))]
+    if name == "empty" and n == 0:
+        return lambda items, env: [not base(items, env)]
+    if name == "hasValue" and n == 0:
+
+        def has_value(items: list[Any], env: Env) -> list[Any]:
+            got = base(items, env)
+            if len(got) != 1:
+                return [False]
+            return [not isinstance(got[0], dict | list)]
+
+        return has_value
+    if name == "not" and n == 0:
+
+        def neg(items: list[Any], env: Env) -> list[Any]:
+            t = _truth(base(items, env))
+            return [] if t is None else [not t]
+
+        return neg
+    if name == "count" and n == 0:
+        return lambda items, env: [len(base(items, env))]
+    if name == "where" and n == 1:
+        crit = args[0]
+        return lambda items, env: [x for x in base(items, env) if _truth(crit([x], env)) is True]
+    if name == "all" and n == 1:
+        crit = args[0]
+        return lambda items, env: [all(_truth(crit([x], env)) is True for x in base(items, env))]
+    if name in ("startsWith", "matches") and n == 1:
+        arg = args[0]
+
+        def string_test(items: list[Any], env: Env) -> list[Any]:
+            got, a = base(items, env), arg(items, env)
+            if not got or not a:
+                return []
+            if len(got) > 1 or not isinstance(got[0], str) or not isinstance(a[0], str):
+                raise Unsupported("string function on a non-string")
+            if name == "startsWith":
+                return [got[0].startswith(a[0])]
+            return [re.search(a[0], got[0]) is not None]
+
+        return string_test
+    if name == "trace":
+        return base
+    if name == "extension" and n == 1:
+        url_fn = args[0]
+
+        def extension(items: list[Any], env: Env) -> list[Any]:
+            urls = url_fn(items, env)
+            if len(urls) != 1:
+                raise Unsupported("extension() without one url")
+            return [
+                e for e in _children(base(items, env), "extension") if isinstance(e, dict) and e.get("url") == urls[0]
+            ]
+
+        return extension
+    if name == "toString" and n == 0:
+
+        def to_string(items: list[Any], env: Env) -> list[Any]:
+            got = base(items, env)
+            if len(got) > 1:
+                raise Unsupported("toString of a collection")
+            if not got:
+                return []
+            v = got[0]
+            if isinstance(v, bool):
+                return ["true" if v else "false"]
+            if isinstance(v, str | int):
+                return [str(v)]
+            raise Unsupported("toString of this value")
+
+        return to_string
+    if name == "length" and n == 0:
+
+        def length(items: list[Any], env: Env) -> list[Any]:
+            got = base(items, env)
+            if len(got) > 1 or (got and not isinstance(got[0], str)):
+                raise Unsupported("length of a non-string")
+            return [len(got[0])] if got else []
+
+        return length
+    return _lazy(f"function {name}")
+
+
+def _type_test(op: str, operand: Fn, type_name: str) -> Fn:
+    """`$this is T` / `$this as T` on the value the invariant is about (whose type is known)."""
+
+    def test(items: list[Any], env: Env) -> list[Any]:
+        got = operand(items, env)
+        if got is not env["root"]:
+            raise Unsupported("type test on something else than the context")
+        if not got:
+            return []
+        same = env["type"] == type_name
+        if op == "is":
+            return [same]
+        return got if same else []
+
+    return test
+
+
+def _lazy(what: str) -> Fn:
+    """A part outside the subset: only a problem if an evaluation reaches it."""
+
+    def unsupported(items: list[Any], env: Env) -> list[Any]:
+        raise Unsupported(what)
+
+    return unsupported
+
+
+def _singletons(a: list[Any], b: list[Any], op: str) -> tuple[Any, Any] | None:
+    """The two single operands of an arithmetic or ordering operator (None when one is empty)."""
+    if not a or not b:
+        return None
+    if len(a) > 1 or len(b) > 1:
+        raise Unsupported(f"{op} on collections")
+    return a[0], b[0]
+
+
+def _binary(op: str, left: Fn, right: Fn) -> Fn:
+    if op in ("and", "or", "xor", "implies"):
+
+        def logic(items: list[Any], env: Env) -> list[Any]:
+            a = _truth(left(items, env))
+            if op == "and" and a is False:
+                return [False]
+            if op == "or" and a is True:
+                return [True]
+            if op == "implies" and a is False:
+                return [True]
+            b = _truth(right(items, env))
+            if op == "and":
+                return [False] if b is False else ([True] if a and b else [])
+            if op == "or":
+                return [True] if b is True else ([False] if a is False and b is False else [])
+            if op == "implies":
+                return [True] if b is True else ([False] if a is True and b is False else [])
+            return [] if a is None or b is None else [a != b]
+
+        return logic
+    if op == "|":
+
+        def union(items: list[Any], env: Env) -> list[Any]:
+            out: list[Any] = []
+            for v in left(items, env) + right(items, env):
+                if isinstance(v, dict | list):
+                    raise Unsupported("union of complex values")
+                if not any(_eq(v, o) for o in out):
+                    out.append(v)
+            return out
+
+        return union
+    if op == "+":
+
+        def plus(items: list[Any], env: Env) -> list[Any]:
+            pair = _singletons(left(items, env), right(items, env), "+")
+            if pair is None:
+                return []
+            x, y = pair
+            if isinstance(x, bool) or isinstance(y, bool):
+                raise Unsupported("+ on booleans")
+            if isinstance(x, int | float) and isinstance(y, int | float):
+                return [x + y]
+            if isinstance(x, str) and isinstance(y, str):
+                return [x + y]
+            raise Unsupported("+ on these values")
+
+        return plus
+    if op in ("=", "!="):
+
+        def equal(items: list[Any], env: Env) -> list[Any]:
+            a, b = left(items, env), right(items, env)
+            if not a or not b:
+                return []
+            same = len(a) == len(b) and all(_eq(x, y) for x, y in zip(a, b, strict=True))
+            return [same if op == "=" else not same]
+
+        return equal
+    if op in ("<", ">", "<=", ">="):
+
+        def compare(items: list[Any], env: Env) -> list[Any]:
+            pair = _singletons(left(items, env), right(items, env), op)
+            if pair is None:
+                return []
+            c = _order(*pair)
+            return [{"<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[op]]
+
+        return compare
+    if op == "in":
+
+        def member_of(items: list[Any], env: Env) -> list[Any]:
+            a, b = left(items, env), right(items, env)
+            if not a:
+                return []
+            if len(a) > 1:
+                raise Unsupported("in with a collection")
+            return [any(_eq(a[0], x) for x in b)]
+
+        return member_of
+    return _lazy(f"operator {op}")
+
+
+def compile_fast(expression: str) -> Callable[[Any, str, dict[str, Any], dict[str, Any]], list[Any]]:
+    """Compile `expression`; the result takes (value, type name, %resource, %rootResource)."""
+    parser = _Parser(expression)
+    fn = parser.expr()
+    if parser.peek() is not None:
+        raise Unsupported(f"unexpected {parser.peek()}")
+    ucum = "http://unitsofmeasure.org"
+
+    def run(value: Any, type_name: str, resource: dict[str, Any], root: dict[str, Any]) -> list[Any]:
+        items = [value]
+        return fn(items, {"resource": resource, "rootResource": root, "ucum": ucum, "type": type_name, "root": items})
+
+    return run
