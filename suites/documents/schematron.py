@@ -13,7 +13,8 @@ schematron itself:
   the patterns; schema-, phase- and pattern-level ``let`` become global variables, rule
   ``let`` local ones;
 - each pattern is an XSLT mode: a node fires at most the first matching rule of a pattern
-  (rule order gives template priority), as the Schematron standard says;
+  (rule order gives template priority), as the Schematron standard says; one walk over
+  the document applies every mode to each element (see :func:`compile_to_xslt`);
 - ``assert``/``report`` produce SVRL ``failed-assert``/``successful-report`` with ``id``,
   ``role``, ``flag``, the XPath ``location`` and the message (``value-of``, ``name``,
   ``emph``/``dir``/``span`` flattened), plus ``diagnostics`` references.
@@ -47,11 +48,14 @@ __all__ = [
     "source_files",
 ]
 
-COMPILER_VERSION = "1"
+COMPILER_VERSION = "3"
 SCH = "http://purl.oclc.org/dsdl/schematron"
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
+# Marks each SVRL result with its pattern during the walk (removed from the output).
+_MARK_NS = "urn:homolog:schematron-compiler"
+_MARK_PREFIX = "homolog-mark"
 _Q = f"{{{SCH}}}"
 # Query attributes in which abstract-pattern parameters are substituted.
 _QUERY_ATTRS = ("context", "test", "select", "value", "path", "subject")
@@ -315,18 +319,74 @@ def _assertion(parent: etree._Element, item: etree._Element, model: _Model) -> N
     _message(etree.SubElement(out, f"{{{SVRL}}}text"), item)
 
 
+def _strip_predicates(expr: str) -> str:
+    """``expr`` without string literals and without the content of ``[...]`` and ``(...)``."""
+    out: list[str] = []
+    depth = 0
+    quote = ""
+    for char in expr:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            if depth == 0:
+                out.append(char)
+            depth += 1
+        elif char in "])":
+            depth = max(depth - 1, 0)
+            if depth == 0:
+                out.append(char)
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+def may_match_attributes(context: str) -> bool:
+    """Whether the XSLT pattern ``context`` can match an attribute node (conservative).
+
+    Attributes are visited only for the patterns that have such a rule: most CI-SIS
+    documents carry as many attributes as elements, and visiting them all per pattern
+    was half of the validation time. Unsure means yes.
+    """
+    outline = _strip_predicates(context)
+    for branch in re.split(r"\|| union ", outline):
+        step = re.split(r"//?", branch.strip())[-1].strip()
+        if step.startswith(("@", "attribute::", "attribute(")) or step in (".", ""):
+            return True
+        if step.endswith(")") and not re.fullmatch(
+            r"(child::)?(node|text|comment|processing-instruction|element|document-node)\(\)", step
+        ):
+            return True  # a function call or typed test we do not read: assume it can
+    return False
+
+
 def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
-    """Compile the schematron at ``path`` (with its includes) to an XSLT 3 stylesheet."""
+    """Compile the schematron at ``path`` (with its includes) to an XSLT 3 stylesheet.
+
+    One walk over the document applies every pattern's mode to each element (and to its
+    attributes for the patterns with an attribute rule): a pattern per walk made the cost
+    grow with the number of patterns. Results are marked with their pattern and regrouped
+    after the walk, so the SVRL lists each ``active-pattern`` followed by its own
+    ``fired-rule``/``failed-assert``/``successful-report`` elements, in document order.
+    """
     root, _ = load_schematron(path)
     model = _build_model(root, phase)
     # xs is predeclared (schematron authors use xs: casts without an ns element), then the
     # prefixes declared on the schema element, then the ns elements (which win).
-    nsmap: dict[str | None, str] = {"xsl": XSL, "svrl": SVRL, "xs": "http://www.w3.org/2001/XMLSchema"}
+    nsmap: dict[str | None, str] = {
+        "xsl": XSL,
+        "svrl": SVRL,
+        "xs": "http://www.w3.org/2001/XMLSchema",
+        _MARK_PREFIX: _MARK_NS,
+    }
     declared_ns = {k: v for k, v in root.nsmap.items() if k and v != SCH}
     for prefix, uri in {**declared_ns, **model.namespaces}.items():
-        if prefix and prefix not in ("xsl", "svrl"):
+        if prefix and prefix not in ("xsl", "svrl", _MARK_PREFIX):
             nsmap[prefix] = uri
-    sheet = etree.Element(f"{{{XSL}}}stylesheet", {"version": "3.0"}, nsmap=nsmap)
+    sheet = etree.Element(
+        f"{{{XSL}}}stylesheet", {"version": "3.0", "exclude-result-prefixes": _MARK_PREFIX}, nsmap=nsmap
+    )
     sheet.set(f"{{{XML_NS}}}base", Path(path).resolve().as_uri())
     _x(sheet, "output", method="xml", encoding="UTF-8", indent="no")
 
@@ -341,6 +401,8 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
         _variable(sheet, let)
 
     main = _x(sheet, "template", match="/")
+    results = _x(main, "variable", name="homolog-results", **{"as": "element()*"})
+    walk = _x(sheet, "template", match="*", mode="homolog-walk")
     out = etree.SubElement(
         main,
         f"{{{SVRL}}}schematron-output",
@@ -355,9 +417,20 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
         if title is not None:
             attrs["name"] = " ".join("".join(title.itertext()).split())
         etree.SubElement(out, f"{{{SVRL}}}active-pattern", {k: _avt(v) for k, v in attrs.items()})
-        _x(out, "apply-templates", select="/", mode=mode)
+        _x(out, "apply-templates", select=f"$homolog-results[@{_MARK_PREFIX}:pattern = {index}]", mode="homolog-unmark")
+        # Nodes no rule of the pattern matches produce nothing and are not descended
+        # into: the walk visits every element once for all patterns.
+        _x(sheet, "mode", name=mode, **{"on-no-match": "deep-skip"})
+        # deep-skip still descends from a document node: stop it there (the walk does).
+        _x(sheet, "template", match="document-node()", mode=mode, priority="-10")
 
         rules = [r for r in pat.findall(f"{_Q}rule") if r.get("abstract") != "true"]
+        if not rules:
+            continue
+        _x(results, "apply-templates", select=".", mode=mode)  # rules whose context is "/"
+        _x(walk, "apply-templates", select=".", mode=mode)
+        if any(may_match_attributes(r.get("context") or "") for r in rules):
+            _x(walk, "apply-templates", select="@*", mode=mode)
         for position, rule in enumerate(rules):
             context = rule.get("context")
             if not context:
@@ -372,10 +445,17 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
                     _variable(tpl, item)
                 else:
                     _assertion(tpl, item, model)
-            _x(tpl, "apply-templates", select="@*|*", mode=mode)
-        _x(sheet, "template", match="text()", mode=mode, priority="-1")
-        walk = _x(sheet, "template", match="document-node()|@*|*", mode=mode, priority="-2")
-        _x(walk, "apply-templates", select="@*|*", mode=mode)
+            # Every result element of this template carries its pattern until regrouped.
+            for produced in tpl.iter(
+                f"{{{SVRL}}}fired-rule", f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"
+            ):
+                produced.set(f"{{{_MARK_NS}}}pattern", str(index))
+    _x(results, "apply-templates", select="*", mode="homolog-walk")
+    _x(walk, "apply-templates", select="*", mode="homolog-walk")
+    unmark = _x(sheet, "template", match="*", mode="homolog-unmark")
+    copy_el = _x(unmark, "copy", **{"copy-namespaces": "no"})
+    _x(copy_el, "copy-of", select=f"@* except @{_MARK_PREFIX}:pattern")
+    _x(copy_el, "copy-of", select="node()", **{"copy-namespaces": "no"})
     return bytes(etree.tostring(sheet, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -409,6 +489,12 @@ def saxon_processor() -> object:
         return _SAXON
 
 
+# Compiled schematrons of this process, by (file, phase, content hash): every validator
+# of the process shares them, so a check, a CLI call or a bench pays a compilation once
+# per volet and process (COMPILER_VERSION is part of the content hash).
+_LOADED: dict[tuple[Path, str | None, str], CompiledSchematron] = {}
+
+
 @dataclass
 class CompiledSchematron:
     """A schematron compiled to XSLT and loaded in Saxon, ready to validate documents."""
@@ -427,10 +513,21 @@ class CompiledSchematron:
         cache_dir: Path | None = None,
         use_cache: bool = True,
     ) -> CompiledSchematron:
-        """Compile (or take from the on-disk cache) and load the schematron at ``path``."""
+        """The schematron at ``path`` compiled and loaded: from this process's memory, else
+        from the on-disk cache, else compiled from source.
+
+        ``use_cache=False`` compiles from source and loads again (memory and disk ignored),
+        which is what a cold process without a disk cache pays.
+        """
         path = Path(path).resolve()
-        cache = cache_dir or default_cache_dir()
         key = cache_key(path, phase)
+        memo = (path, phase, key)
+        if use_cache:
+            with _SAXON_LOCK:
+                hit = _LOADED.get(memo)
+            if hit is not None:
+                return hit
+        cache = cache_dir or default_cache_dir()
         xslt_path = cache / f"{path.stem}-{key[:16]}.xsl"
         if not (use_cache and xslt_path.is_file()):
             xslt = compile_to_xslt(path, phase=phase)
@@ -445,7 +542,9 @@ class CompiledSchematron:
                 executable = xslt_proc.compile_stylesheet(stylesheet_file=str(xslt_path))
             except Exception as exc:  # saxonche raises PySaxonApiError
                 raise SchematronError(f"Saxon cannot compile the stylesheet generated from {path}: {exc}") from exc
-        return cls(path=path, phase=phase, xslt_path=xslt_path, _executable=executable)
+            compiled = cls(path=path, phase=phase, xslt_path=xslt_path, _executable=executable)
+            _LOADED[memo] = compiled
+        return compiled
 
     def run(self, document: str) -> str:
         """Validate a (safely pre-parsed, DOCTYPE-free) document; return the SVRL text."""
