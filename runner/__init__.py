@@ -22,6 +22,7 @@ from .errors import (
 )
 from .evidence import REDACTED, Evidence, Sanitizer
 from .http import HttpClient, Response, expect_status
+from .materials import fetch_command, installed_material
 from .referential import Referential, Requirement, load_referential
 from .target import PageSpec, Target, load_target
 from .verdicts import ExitCode, RunStatus, Verdict
@@ -53,6 +54,8 @@ __all__ = [
     "error",
     "expect_status",
     "fail",
+    "fetch_command",
+    "installed_material",
     "load_referential",
     "load_target",
     "registry",

@@ -1,9 +1,12 @@
 """Where the ANS CI-SIS material (schematrons, CDA XSD) lives for a run.
 
-The product does not ship the ANS TestContenuCDA files: the user points to their copy.
-Resolution order: the target's ``settings.documents.schematron_dir`` / ``settings.documents.xsd``
-(relative to the target file), then the environment variable ``HOMOLOG_CDA_DIR`` naming the
-root of a TestContenuCDA copy (``schematrons/`` and ``infrastructure/cda/CDA_extended.xsd``).
+The product does not ship the ANS TestContenuCDA files (their licence does not allow it):
+``homolog materials fetch cda`` downloads the pinned release into homolog's cache, or the
+user points to their own copy. Resolution order: the target's
+``settings.documents.schematron_dir`` / ``settings.documents.xsd`` (relative to the target
+file), then the environment variable ``HOMOLOG_CDA_DIR`` naming the root of a
+TestContenuCDA copy (``schematrons/`` and ``infrastructure/cda/CDA_extended.xsd``), then
+the copy ``homolog materials fetch cda`` installed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from homolog import fetch_command, installed_material
+
 __all__ = ["ENV_VAR", "AnsMaterial", "MaterialError"]
 
 ENV_VAR = "HOMOLOG_CDA_DIR"
@@ -22,6 +27,14 @@ XSD_IN_ROOT = Path("infrastructure") / "cda" / "CDA_extended.xsd"
 
 class MaterialError(Exception):
     """The ANS material is not configured or not where the configuration says."""
+
+
+def _missing(what: str) -> MaterialError:
+    return MaterialError(
+        f"no {what}: the ANS CI-SIS material is not installed. Run `{fetch_command('cda')}`,"
+        f" or set {ENV_VAR} to the root of a TestContenuCDA copy, or settings.documents.schematron_dir"
+        " and settings.documents.xsd in the target"
+    )
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,11 @@ class AnsMaterial:
         return cls(schematron_dir=root / "schematrons", xsd=root / XSD_IN_ROOT).checked()
 
     @classmethod
+    def located(cls, root: Path | None = None, *, environ: Mapping[str, str] | None = None) -> AnsMaterial:
+        """``root`` if given, else ``HOMOLOG_CDA_DIR``, else the fetched copy."""
+        return cls.from_settings({}, environ=environ) if root is None else cls.from_root(root)
+
+    @classmethod
     def from_settings(
         cls,
         settings: Mapping[str, Any],
@@ -44,26 +62,23 @@ class AnsMaterial:
         base_dir: Path | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> AnsMaterial:
-        """Resolve from a target's ``settings.documents`` mapping, then ``HOMOLOG_CDA_DIR``."""
+        """Resolve from a target's ``settings.documents`` mapping, then ``HOMOLOG_CDA_DIR``,
+        then the copy ``homolog materials fetch cda`` installed."""
         env = os.environ if environ is None else environ
-        root = env.get(ENV_VAR)
+        root: Path | None = Path(env[ENV_VAR]) if env.get(ENV_VAR) else None
         sch = settings.get("schematron_dir")
         xsd = settings.get("xsd")
+        if root is None and (sch is None or xsd is None):
+            root = installed_material("cda")
 
         def rel(value: Any) -> Path:
             p = Path(str(value)).expanduser()
             return p if p.is_absolute() or base_dir is None else base_dir / p
 
-        if sch is None and not root:
-            raise MaterialError(
-                "no CI-SIS schematrons configured: set settings.documents.schematron_dir in the"
-                f" target or {ENV_VAR} to the root of a copy of the ANS TestContenuCDA material"
-            )
-        if xsd is None and not root:
-            raise MaterialError(
-                "no CDA XSD configured: set settings.documents.xsd in the target (path of"
-                f" CDA_extended.xsd) or {ENV_VAR} to the root of a TestContenuCDA copy"
-            )
+        if sch is None and root is None:
+            raise _missing("CI-SIS schematrons")
+        if xsd is None and root is None:
+            raise _missing("CDA XSD")
         return cls(
             schematron_dir=rel(sch) if sch is not None else Path(str(root)) / "schematrons",
             xsd=rel(xsd) if xsd is not None else Path(str(root)) / XSD_IN_ROOT,
