@@ -16,8 +16,9 @@ Run on demand (not a test):
 Documents (``--corpus bench``, the default, as in issue 18's figures): the reference
 SUT's generated VSM and LDL-SES, and the ANS LDL-SES and CR-BIO 2024 examples.
 ``--corpus ans``: every ANS example whose volet is detected and that validates.
-Wall-clock rates are what a user sees; CPU rates (process time) are printed beside them
-because this machine's two cores are shared.
+Wall-clock rates are what a user sees; CPU rates (the validating thread's time) and the
+rate from each document's best time are printed beside them because this machine's two
+cores are shared with other work.
 """
 
 from __future__ import annotations
@@ -88,9 +89,9 @@ def usable(validator: Any, docs: list[tuple[str, bytes]], corpus: str) -> list[t
 
 
 def timed(validate: Callable[[bytes], Any], data: bytes) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), time.thread_time()
     validate(data)
-    return time.perf_counter() - wall, time.process_time() - cpu
+    return time.perf_counter() - wall, time.thread_time() - cpu
 
 
 def child(args: argparse.Namespace) -> None:
@@ -118,20 +119,23 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({"import": imported, "rows": rows}))
 
 
-def warm(docs: list[tuple[str, bytes]], validator: Any, seconds: float) -> dict[str, tuple[float, float]]:
-    """Mean (wall, cpu) seconds per document, warm, over ``seconds``."""
+def warm(docs: list[tuple[str, bytes]], validator: Any, seconds: float) -> dict[str, tuple[float, float, float]]:
+    """Per document: mean wall, mean CPU and best wall seconds, warm, over ``seconds``."""
     for _name, data in docs:
         validator.validate(data)
-    sums = {name: [0.0, 0.0, 0] for name, _ in docs}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in docs}
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         for name, data in docs:
-            wall, cpu = timed(validator.validate, data)
-            acc = sums[name]
-            acc[0] += wall
-            acc[1] += cpu
-            acc[2] += 1
-    return {name: (w / n, c / n) for name, (w, c, n) in sums.items()}
+            times[name].append(timed(validator.validate, data))
+    return {
+        name: (
+            statistics.fmean(w for w, _ in runs),
+            statistics.fmean(c for _, c in runs),
+            min(w for w, _ in runs),
+        )
+        for name, runs in times.items()
+    }
 
 
 def run_children(args: argparse.Namespace, names: list[str], cache: Path) -> list[dict[str, Any]]:
@@ -146,7 +150,7 @@ def run_children(args: argparse.Namespace, names: list[str], cache: Path) -> lis
     return out
 
 
-def summarise(label: str, runs: list[dict[str, Any]], per_doc: dict[str, tuple[float, float]]) -> float:
+def summarise(label: str, runs: list[dict[str, Any]], per_doc: dict[str, tuple[float, float, float]]) -> float:
     """Print a cold-process summary; return the after-first/warm ratio (CPU)."""
     firsts: dict[str, list[float]] = {}
     for run in runs:
@@ -202,9 +206,13 @@ def main() -> None:
             f"{len(docs)} documents ({args.corpus} corpus); warm {args.seconds:.0f} s; {args.processes} cold processes"
         )
         per_doc = warm(docs, validator, args.seconds)
-        wall = sum(w for w, _ in per_doc.values())
-        cpu = sum(c for _, c in per_doc.values())
-        print(f"warm: {len(docs) / wall:7.1f} documents/s wall, {len(docs) / cpu:7.1f} documents/s CPU (goal >= 300)")
+        wall = sum(w for w, _, _ in per_doc.values())
+        cpu = sum(c for _, c, _ in per_doc.values())
+        best = sum(b for _, _, b in per_doc.values())
+        print(
+            f"warm: {len(docs) / wall:7.1f} documents/s wall, {len(docs) / cpu:7.1f} documents/s CPU,"
+            f" {len(docs) / best:7.1f} documents/s from each document's best time (goal >= 300)"
+        )
         empty = run_children(args, names, Path(tmp) / "cold")
         ratio = summarise("cold process, empty disk cache", empty, per_doc)
         primed = run_children(args, names, Path(tmp) / "cold")

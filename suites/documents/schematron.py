@@ -45,10 +45,11 @@ __all__ = [
     "compile_to_xslt",
     "default_cache_dir",
     "load_schematron",
+    "parse_for_saxon",
     "source_files",
 ]
 
-COMPILER_VERSION = "3"
+COMPILER_VERSION = "4"
 SCH = "http://purl.oclc.org/dsdl/schematron"
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
@@ -361,6 +362,54 @@ def may_match_attributes(context: str) -> bool:
     return False
 
 
+_LITERAL = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*""")
+_DOCUMENT_CALL = re.compile(r"""\bdocument\(\s*(?:\$(?P<var>[\w.-]+)|'(?P<lit>[^'#]*)')\s*\)""")
+
+
+class _StaticDocuments:
+    """``document()`` calls on a fixed file (a literal, or a global ``let`` holding one)
+    become static variables: Saxon reads each value set once, when it compiles the
+    stylesheet, instead of once per validated document. A file absent at compile time
+    keeps its ``document()`` call, so the error stays where it was: at run time, for the
+    documents that reach that rule."""
+
+    def __init__(self, sheet: etree._Element, schematron: Path, lets: list[etree._Element]) -> None:
+        self.sheet = sheet
+        self.base = schematron
+        self.paths: dict[str, str] = {}
+        for let in lets:
+            m = _LITERAL.fullmatch(let.get("value") or "")
+            if m and let.get("name") and let.get("name") not in self.paths:
+                self.paths[let.get("name", "")] = m.group(1) if m.group(1) is not None else m.group(2)
+        self.names: dict[str, str] = {}
+
+    def _variable_for(self, relative: str) -> str | None:
+        target = (self.base.parent / relative).resolve()
+        if not relative or not target.is_file():
+            return None
+        uri = target.as_uri()
+        if uri not in self.names:
+            name = f"homolog-doc-{len(self.names)}"
+            self.names[uri] = name
+            var = etree.Element(f"{{{XSL}}}variable", {"name": name, "static": "yes", "select": f"doc('{uri}')"})
+            # Static variables come first: they must be declared before they are used.
+            self.sheet.insert(1 + len(self.names) - 1, var)
+        return self.names[uri]
+
+    def _replace(self, m: re.Match[str]) -> str:
+        relative = self.paths.get(m.group("var") or "") if m.group("var") else m.group("lit")
+        name = None if relative is None else self._variable_for(relative)
+        return m.group(0) if name is None else f"${name}"
+
+    def rewrite(self, sheet: etree._Element) -> None:
+        """Rewrite every ``test``/``select`` of the generated stylesheet."""
+        for node in sheet.iter(f"{{{XSL}}}*"):
+            for attr in ("test", "select"):
+                value = node.get(attr)
+                if value and "document(" in value and node.get("static") != "yes":
+                    node.set(attr, _DOCUMENT_CALL.sub(self._replace, value))
+
+
 def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
     """Compile the schematron at ``path`` (with its includes) to an XSLT 3 stylesheet.
 
@@ -402,6 +451,7 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
 
     main = _x(sheet, "template", match="/")
     results = _x(main, "variable", name="homolog-results", **{"as": "element()*"})
+    static_docs = _StaticDocuments(sheet, Path(path).resolve(), model.global_lets)
     walk = _x(sheet, "template", match="*", mode="homolog-walk")
     out = etree.SubElement(
         main,
@@ -452,6 +502,7 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
                 produced.set(f"{{{_MARK_NS}}}pattern", str(index))
     _x(results, "apply-templates", select="*", mode="homolog-walk")
     _x(walk, "apply-templates", select="*", mode="homolog-walk")
+    static_docs.rewrite(sheet)
     unmark = _x(sheet, "template", match="*", mode="homolog-unmark")
     copy_el = _x(unmark, "copy", **{"copy-namespaces": "no"})
     _x(copy_el, "copy-of", select=f"@* except @{_MARK_PREFIX}:pattern")
@@ -467,8 +518,9 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(path: Path, phase: str | None) -> str:
-    """Content hash of the schematron, its includes, the phase and the compiler version."""
-    digest = hashlib.sha256(f"{COMPILER_VERSION}\0{phase or ''}\0".encode())
+    """Hash of the schematron's place and content, its includes, the phase and the compiler
+    version (the stylesheet names files by absolute URI: a moved copy compiles anew)."""
+    digest = hashlib.sha256(f"{COMPILER_VERSION}\0{phase or ''}\0{Path(path).resolve()}\0".encode())
     for src in source_files(path):
         digest.update(str(src.name).encode() + b"\0" + src.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -546,15 +598,27 @@ class CompiledSchematron:
             _LOADED[memo] = compiled
         return compiled
 
-    def run(self, document: str) -> str:
-        """Validate a (safely pre-parsed, DOCTYPE-free) document; return the SVRL text."""
+    def run(self, document: str | object) -> str:
+        """Validate a (safely pre-parsed, DOCTYPE-free) document, as text or as a node from
+        :func:`parse_for_saxon`; return the SVRL text."""
         with _SAXON_LOCK:
-            proc = saxon_processor()
             try:
-                node = proc.parse_xml(xml_text=document)  # type: ignore[attr-defined]
+                node = parse_for_saxon(document) if isinstance(document, str) else document
                 result = self._executable.transform_to_string(xdm_node=node)  # type: ignore[attr-defined]
+            except SchematronError:
+                raise
             except Exception as exc:
                 raise SchematronError(f"running {self.path.name} failed: {exc}") from exc
         if result is None:
             raise SchematronError(f"running {self.path.name} produced no SVRL")
         return str(result)
+
+
+def parse_for_saxon(document: str) -> object:
+    """The document as a Saxon node, to run several schematrons on one parse (Saxon's
+    parse of a large document costs as much as a schematron run)."""
+    with _SAXON_LOCK:
+        try:
+            return saxon_processor().parse_xml(xml_text=document)  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise SchematronError(f"Saxon cannot parse the document: {exc}") from exc

@@ -27,7 +27,7 @@ from .header import (
     ins_issues,
 )
 from .material import AnsMaterial
-from .schematron import CompiledSchematron, SchematronError
+from .schematron import CompiledSchematron, SchematronError, parse_for_saxon
 from .svrl import Issue, parse_svrl
 from .volets import CISIS_TEMPLATE_IDS, Volet, detect_volet, schematron_for
 
@@ -264,6 +264,7 @@ class DocumentValidator:
         self.pinned_versions = dict(pinned_versions or {})
         self.use_cache = use_cache
         self._compiled: dict[Path, CompiledSchematron] = {}
+        self._resolved: dict[tuple[str, str | None], Path] = {}
         self._lock = threading.Lock()
 
     def xsd(self) -> etree.XMLSchema:
@@ -298,8 +299,18 @@ class DocumentValidator:
         ]
 
     def resolve_schematron(self, volet: Volet) -> Path:
-        """The schematron file for ``volet``; raises :class:`SchematronError` if absent."""
-        path = schematron_for(self.material.schematron_dir, volet, pinned=self.pinned_versions)
+        """The schematron file for ``volet``; raises :class:`SchematronError` if absent.
+
+        Decided once per validator and volet: listing the schematron folder for every
+        document cost as much as parsing a small one."""
+        key = (volet.name, volet.extension)
+        with self._lock:
+            path = self._resolved.get(key)
+        if path is None:
+            path = schematron_for(self.material.schematron_dir, volet, pinned=self.pinned_versions)
+            if path is not None:
+                with self._lock:
+                    self._resolved[key] = path
         if path is None:
             raise SchematronError(
                 f"no schematron for volet {volet.name} (templateId {volet.template_id}) in"
@@ -344,8 +355,8 @@ class DocumentValidator:
                     cisis=declares_cisis(root),
                 )
             schematron = self.resolve_schematron(volet)
-        text = etree.tostring(tree, encoding="unicode")
-        svrl = self.compiled(schematron).run(text)
+        node = parse_for_saxon(_text_for_saxon(data, tree))
+        svrl = self.compiled(schematron).run(node)
         sch_issues, fired = parse_svrl(svrl, line_of=lambda location: _line(root, location))
         report = ValidationReport(
             volet=volet,
@@ -357,13 +368,24 @@ class DocumentValidator:
             cisis=declares_cisis(root),
         )
         for profile in self.profiles:
-            profile_svrl = self.compiled(profile).run(text)
+            profile_svrl = self.compiled(profile).run(node)
             profile_issues, profile_fired = parse_svrl(profile_svrl, line_of=lambda location: _line(root, location))
             report.issues.extend(profile_issues)
             report.fired_rules += profile_fired
             report.profile_svrl[profile.name] = profile_svrl
         report.issues.extend(_with_lines(root, header_issues))
         return report
+
+
+def _text_for_saxon(data: bytes, tree: etree._ElementTree) -> str:
+    """The document as text for Saxon: its own bytes when they are UTF-8 (lxml parsed them
+    and refused any DOCTYPE), else lxml's serialisation, which costs a copy."""
+    if (tree.docinfo.encoding or "").upper() == "UTF-8":
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+    return etree.tostring(tree, encoding="unicode")
 
 
 def _line(root: etree._Element, location: str | None) -> int | None:

@@ -159,3 +159,23 @@ def test_header_rules_in_validate_are_the_check_functions(validator: DocumentVal
     assert with_rules.errors[0].line == 76
     relaxed = validator.validate(cs8, header=HeaderRules(qualified=None, require_birthplace=False))
     assert [i.rule_id for i in relaxed.errors] == ["ins-key"]
+
+
+def test_documents_in_other_encodings_validate_the_same(validator: DocumentValidator, cda_root: Path) -> None:
+    data = (cda_root / "ExemplesCDA" / "LDL-SES_2022.01.xml").read_bytes()
+    assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    text = data.decode("utf-8")
+    # Characters outside Latin-1 (a typographic apostrophe) become character references.
+    latin1 = text.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"', 1).encode("latin-1", "xmlcharrefreplace")
+    bom = b"\xef\xbb\xbf" + data
+    broken = text.replace('code="11490-0"', 'code="00000-0"', 1)
+    broken_latin1 = broken.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"', 1).encode(
+        "latin-1", "xmlcharrefreplace"
+    )
+    assert "é" in text  # a character whose bytes differ between the two encodings
+    for variant in (data, latin1, bom):
+        report = validator.validate(variant)
+        assert report.valid and report.fired_rules > 0, [str(i) for i in report.errors]
+    for variant in (broken.encode("utf-8"), broken_latin1):
+        errors = validator.validate(variant).errors
+        assert [i.rule_id for i in errors] == ["Entete_LDL-SES"] and "11490-0" in errors[0].message
