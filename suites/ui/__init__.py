@@ -6,6 +6,8 @@ Layout:
     fixtures.py       pytest fixtures `ui` and `ui_browser`, option `--browser-ws`
     axe.py            locating, injecting and running the pinned axe-core; RGAA mapping
     audit.py          per-session cache of page audits shared by the checks below
-    keyboard.py       the Tab walk the keyboard checks rely on
-    rgaa_criterion.py, tab_reachable.py, focus_visible.py, keyboard_trap.py: the checks
+    keyboard_walk.py  the Tab walk the keyboard checks rely on
+    params.py         parameters the checks share
+    a11y/rgaa_criterion.py                                the check ui.a11y.rgaa_criterion
+    keyboard/{tab_reachable,focus_visible,no_trap}.py     the checks ui.keyboard.*
 """
