@@ -52,6 +52,7 @@ __all__ = [
     "IntegrityError",
     "MaterialsError",
     "Pin",
+    "Unreachable",
     "content_digest",
     "fetch",
     "fetch_command",
@@ -71,6 +72,10 @@ class MaterialsError(Exception):
 
 class DownloadError(MaterialsError):
     """The download failed (network, HTTP status, size limit, URL scheme)."""
+
+
+class Unreachable(DownloadError):
+    """The server could not be reached or did not answer in time."""
 
 
 class IntegrityError(MaterialsError):
@@ -104,6 +109,12 @@ class Pin:
     # GitHub archives wrap the repository in one top folder (removed); FHIR packages do not.
     strip_top: bool = True
     note: str = ""
+
+    @property
+    def present(self) -> str:
+        """The file whose presence says the pin is installed: homolog's marker, or for a
+        FHIR package its manifest (a package another tool installed counts too)."""
+        return MARKER if self.strip_top else "package/package.json"
 
     def selects(self, path: str) -> bool:
         """Whether an archive path (top folder removed) is installed."""
@@ -234,7 +245,7 @@ def _download(url: str, dest: IO[bytes], *, timeout: float, max_bytes: int) -> s
         raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise DownloadError(f"{url}: {reason}") from exc
+        raise Unreachable(f"{url}: {reason}") from exc
     return digest.hexdigest()
 
 
@@ -321,8 +332,10 @@ def _marker(pin: Pin, file_sha256: str, content: str) -> str:
 def fetch_pin(pin: Pin, destination: Path, *, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
     """Download, verify and install one pin into ``destination/pin.folder`` (atomic)."""
     final = destination / pin.folder
-    if (final / MARKER).is_file():
+    if (final / pin.present).is_file():
         return Outcome(pin, "present", final)
+    if final.exists():
+        raise MaterialsError(f"{final} exists but is not a complete installation of {pin.key}: remove it first")
     if pin.sha256 is None and pin.content_sha256 is None:
         raise IntegrityError(
             f"{pin.key}: no SHA-256 is pinned in homolog for {pin.url}, so it is not installed."
@@ -346,7 +359,7 @@ def fetch_pin(pin: Pin, destination: Path, *, timeout: float = DEFAULT_TIMEOUT) 
             try:
                 os.replace(staging, final)
             except OSError:
-                if (final / MARKER).is_file():  # another process installed it meanwhile
+                if (final / pin.present).is_file():  # another process installed it meanwhile
                     return Outcome(pin, "present", final)
                 raise
             return Outcome(pin, "installed", final)
@@ -370,12 +383,15 @@ def fetch(
     pins: Mapping[str, Sequence[Pin]] | None = None,
     log: Callable[[str], None] = print,
 ) -> list[Outcome]:
-    """Fetch every pin of the named materials; a failure of one does not stop the others.
+    """Fetch every pin of the named materials; a failure of one does not stop the others,
+    but a server found unreachable is not tried again (without a network, set-up waits at
+    most ``timeout`` per server).
 
     ``urls`` replaces pinned URLs by pin key (mirrors, tests); the SHA-256 pins stay.
     """
     table = MATERIALS if pins is None else pins
     outcomes: list[Outcome] = []
+    unreachable: dict[str, str] = {}
     for name in names:
         if name not in table:
             raise MaterialsError(f"unknown material {name!r}; known: {', '.join(sorted(table))}")
@@ -383,8 +399,14 @@ def fetch(
         for pin in table[name]:
             if urls and pin.key in urls:
                 pin = replace(pin, url=urls[pin.key])
+            host = urllib.parse.urlsplit(pin.url).netloc
             try:
+                if host in unreachable and not (destination / pin.folder / pin.present).is_file():
+                    raise Unreachable(f"{pin.url}: not tried, {host} was unreachable ({unreachable[host]})")
                 outcome = fetch_pin(pin, destination, timeout=timeout)
+            except Unreachable as exc:
+                unreachable.setdefault(host, str(exc).split(": ", 1)[-1])
+                outcome = Outcome(pin, "failed", destination / pin.folder, str(exc))
             except MaterialsError as exc:
                 outcome = Outcome(pin, "failed", destination / pin.folder, str(exc))
             outcomes.append(outcome)
@@ -409,8 +431,7 @@ def status(
         destination = _destination(name, cache=cache, fhir_dir=fhir_dir)
         for pin in MATERIALS[name]:
             folder = destination / pin.folder
-            marker = MARKER if name == "cda" else "package/package.json"
-            rows.append((pin, folder, (folder / marker).is_file()))
+            rows.append((pin, folder, (folder / pin.present).is_file()))
     return rows
 
 

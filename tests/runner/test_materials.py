@@ -11,6 +11,7 @@ import hashlib
 import http.server
 import io
 import json
+import socket
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from homolog.materials import (
     ArchiveError,
     DownloadError,
     IntegrityError,
+    MaterialsError,
     Pin,
     content_digest,
     fetch,
@@ -186,6 +188,50 @@ def test_network_failures_are_download_errors(server: Server, tmp_path: Path) ->
     with pytest.raises(DownloadError, match="only https"):
         fetch_pin(replace(_small_pin(server), url=server.url("/moved.tgz")), dest)
     assert not dest.exists()  # a failed download creates nothing
+
+
+def test_a_silent_server_is_tried_once_then_skipped(tmp_path: Path) -> None:
+    """Without a network, set-up waits one timeout per server, not one per pin."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)  # held open, never answered
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    pins = [replace(p, url=f"{base}/{p.folder}.tgz", sha256="0" * 64) for p in FHIR_PACKAGES[:2]]
+    try:
+        outcomes = fetch(["fhir"], fhir_dir=tmp_path, timeout=0.5, pins={"fhir": pins}, log=lambda _m: None)
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
+        thread.join(timeout=5)
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert "timed out" in outcomes[0].message
+    assert "not tried" in outcomes[1].message
+    assert len(accepted) == 1
+
+
+def test_packages_another_tool_installed_count_and_half_installs_are_named(server: Server, tmp_path: Path) -> None:
+    pin = replace(FHIR_PACKAGES[0], url=server.url("/tho.tgz"))
+    manifest = tmp_path / pin.folder / "package" / "package.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text('{"name": "hl7.terminology.r4", "version": "7.1.0"}', encoding="utf-8")
+    assert fetch_pin(pin, tmp_path).status == "present"
+    assert server.requests == []
+    manifest.unlink()
+    with pytest.raises(MaterialsError, match="not a complete installation"):
+        fetch_pin(pin, tmp_path)
 
 
 def _fhir_package(name: str, version: str) -> bytes:
