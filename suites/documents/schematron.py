@@ -14,7 +14,8 @@ schematron itself:
   ``let`` local ones;
 - each pattern is an XSLT mode: a node fires at most the first matching rule of a pattern
   (rule order gives template priority), as the Schematron standard says; one walk over
-  the document applies every mode to each element (see :func:`compile_to_xslt`);
+  the document offers each element to the modes that have a rule for its name or for any
+  name (see :func:`compile_to_xslt`);
 - ``assert``/``report`` produce SVRL ``failed-assert``/``successful-report`` with ``id``,
   ``role``, ``flag``, the XPath ``location`` and the message (``value-of``, ``name``,
   ``emph``/``dir``/``span`` flattened), plus ``diagnostics`` references.
@@ -32,7 +33,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,7 @@ __all__ = [
     "source_files",
 ]
 
-COMPILER_VERSION = "4"
+COMPILER_VERSION = "5"
 SCH = "http://purl.oclc.org/dsdl/schematron"
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
@@ -362,6 +363,32 @@ def may_match_attributes(context: str) -> bool:
     return False
 
 
+_NAME_STEP = re.compile(r"(?:child::)?(?:([\w.-]+):)?([\w.-]+)(?:\[\])*")
+
+
+def element_names(context: str, namespaces: Mapping[str, str]) -> frozenset[str] | None:
+    """The names (``{uri}local``) of the elements the XSLT pattern ``context`` can match,
+    or None when it can match an element of any name (``*``, ``node()``, a function, an
+    axis or a prefix this code does not read: unsure means any).
+
+    The walk offers an element only to the patterns that have a rule for its name or a
+    rule for any name: offering each element to every pattern was most of a run's cost.
+    """
+    names: set[str] = set()
+    for branch in re.split(r"\|| union ", _strip_predicates(context)):
+        step = re.split(r"//?", branch.strip())[-1].strip()
+        if step == "" or step.startswith(("@", "attribute::", "attribute(")):
+            continue  # the document node or an attribute: not an element
+        m = _NAME_STEP.fullmatch(step)
+        if m is None:
+            return None
+        prefix, local = m.groups()
+        if prefix is not None and prefix not in namespaces:
+            return None
+        names.add(f"{{{namespaces[prefix] if prefix else ''}}}{local}")
+    return frozenset(names)
+
+
 _LITERAL = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*""")
 _DOCUMENT_CALL = re.compile(r"""\bdocument\(\s*(?:\$(?P<var>[\w.-]+)|'(?P<lit>[^'#]*)')\s*\)""")
 
@@ -413,11 +440,12 @@ class _StaticDocuments:
 def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
     """Compile the schematron at ``path`` (with its includes) to an XSLT 3 stylesheet.
 
-    One walk over the document applies every pattern's mode to each element (and to its
-    attributes for the patterns with an attribute rule): a pattern per walk made the cost
-    grow with the number of patterns. Results are marked with their pattern and regrouped
-    after the walk, so the SVRL lists each ``active-pattern`` followed by its own
-    ``fired-rule``/``failed-assert``/``successful-report`` elements, in document order.
+    One walk over the document offers each element to the modes of the patterns that can
+    match it (and its attributes to the patterns with an attribute rule): a walk per
+    pattern made the cost grow with the number of patterns. Results are marked with their
+    pattern and regrouped after the walk, so the SVRL lists each ``active-pattern``
+    followed by its own ``fired-rule``/``failed-assert``/``successful-report`` elements, in
+    document order.
     """
     root, _ = load_schematron(path)
     model = _build_model(root, phase)
@@ -452,7 +480,10 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
     main = _x(sheet, "template", match="/")
     results = _x(main, "variable", name="homolog-results", **{"as": "element()*"})
     static_docs = _StaticDocuments(sheet, Path(path).resolve(), model.global_lets)
-    walk = _x(sheet, "template", match="*", mode="homolog-walk")
+    prefixes = {k: v for k, v in nsmap.items() if k}
+    # Per pattern mode: the element names its rules can match (None: any), and whether a
+    # rule can match an attribute.
+    dispatch: list[tuple[str, frozenset[str] | None, bool]] = []
     out = etree.SubElement(
         main,
         f"{{{SVRL}}}schematron-output",
@@ -478,9 +509,12 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
         if not rules:
             continue
         _x(results, "apply-templates", select=".", mode=mode)  # rules whose context is "/"
-        _x(walk, "apply-templates", select=".", mode=mode)
-        if any(may_match_attributes(r.get("context") or "") for r in rules):
-            _x(walk, "apply-templates", select="@*", mode=mode)
+        names: set[str] | None = set()
+        for rule in rules:
+            matched = element_names(rule.get("context") or "", prefixes)
+            names = None if matched is None or names is None else names | matched
+        attributes = any(may_match_attributes(r.get("context") or "") for r in rules)
+        dispatch.append((mode, None if names is None else frozenset(names), attributes))
         for position, rule in enumerate(rules):
             context = rule.get("context")
             if not context:
@@ -501,13 +535,34 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
             ):
                 produced.set(f"{{{_MARK_NS}}}pattern", str(index))
     _x(results, "apply-templates", select="*", mode="homolog-walk")
-    _x(walk, "apply-templates", select="*", mode="homolog-walk")
+    _walk_templates(sheet, dispatch)
     static_docs.rewrite(sheet)
     unmark = _x(sheet, "template", match="*", mode="homolog-unmark")
     copy_el = _x(unmark, "copy", **{"copy-namespaces": "no"})
     _x(copy_el, "copy-of", select=f"@* except @{_MARK_PREFIX}:pattern")
     _x(copy_el, "copy-of", select="node()", **{"copy-namespaces": "no"})
     return bytes(etree.tostring(sheet, xml_declaration=True, encoding="UTF-8"))
+
+
+def _walk_templates(sheet: etree._Element, dispatch: list[tuple[str, frozenset[str] | None, bool]]) -> None:
+    """One walk template per element name some rule names, plus one for every other
+    element: each offers the element (and its attributes, to the modes with attribute
+    rules) to the modes that can match it, in pattern order, then walks its children."""
+    named = sorted({name for _mode, names, _attrs in dispatch if names for name in names})
+
+    def template(match: str, priority: str, wanted: Callable[[frozenset[str] | None], bool]) -> None:
+        tpl = _x(sheet, "template", match=match, mode="homolog-walk", priority=priority)
+        for mode, names, attributes in dispatch:
+            if wanted(names):
+                _x(tpl, "apply-templates", select=".", mode=mode)
+            if attributes:
+                _x(tpl, "apply-templates", select="@*", mode=mode)
+        _x(tpl, "apply-templates", select="*", mode="homolog-walk")
+
+    for name in named:
+        uri, local = name[1:].split("}", 1)
+        template(f"Q{{{uri}}}{local}", "1", lambda names, n=name: names is None or n in names)  # type: ignore[misc]
+    template("*", "0", lambda names: names is None)
 
 
 def default_cache_dir() -> Path:

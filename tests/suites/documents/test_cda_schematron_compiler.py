@@ -10,6 +10,7 @@ from homolog.suites.documents.schematron import (
     CompiledSchematron,
     SchematronError,
     cache_key,
+    element_names,
     may_match_attributes,
 )
 from homolog.suites.documents.svrl import parse_svrl
@@ -263,3 +264,58 @@ def test_compiled_schematrons_and_xsd_are_kept_per_process(cda_root: Path, tmp_p
     assert fresh is not first and (tmp_path / "two").is_dir()
     xsd = cda_root / "infrastructure" / "cda" / "CDA_extended.xsd"
     assert load_xsd(xsd)[0] is load_xsd(xsd)[0]
+
+
+V3 = "{urn:hl7-org:v3}"
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ("cda:observation", {f"{V3}observation"}),
+        ("cda:entry[cda:templateId/@root='1']/cda:act/cda:code", {f"{V3}code"}),
+        ("cda:a | cda:b//cda:c", {f"{V3}a", f"{V3}c"}),
+        ("/cda:ClinicalDocument", {f"{V3}ClinicalDocument"}),
+        ("child::cda:x[1]", {f"{V3}x"}),
+        ("plain", {"{}plain"}),
+        ("/", set()),
+        ("cda:code/@code", set()),
+        ("*[cda:templateId/@root='1.2.3']", None),
+        ("cda:*", None),
+        ("node()", None),
+        ("element(cda:x)", None),
+        ("unknown:x", None),
+        ("cda:a | *", None),
+        ("(cda:a | cda:b)", None),
+    ],
+)
+def test_element_names_of_rule_contexts(context: str, expected: set[str] | None) -> None:
+    names = element_names(context, {"cda": "urn:hl7-org:v3"})
+    assert (None if names is None else set(names)) == expected
+
+
+def test_elements_reach_only_the_patterns_that_can_match_them(tmp_path: Path) -> None:
+    # One pattern per rule kind: named, wildcard, attribute; every rule still fires where
+    # it should, once per node.
+    sch = _write(
+        tmp_path,
+        "s.sch",
+        HEAD.format(attrs="")
+        + """
+  <pattern id="named"><rule context="h:b"><report test="true()">b</report></rule></pattern>
+  <pattern id="any"><rule context="*[@code]"><report test="true()">any <name/></report></rule></pattern>
+  <pattern id="mixed"><rule context="h:c | h:a[@code='2']"><report test="true()">m <name/></report></rule>
+    <rule context="*"><report test="true()">other <name/></report></rule></pattern>
+</schema>""",
+    )
+    issues, _ = parse_svrl(CompiledSchematron.load(sch, cache_dir=tmp_path / "c").run(DOC))
+    assert [(i.rule_id, i.message) for i in issues] == [
+        ("named", "b"),
+        ("any", "any a"),
+        ("any", "any a"),
+        ("mixed", "other r"),
+        ("mixed", "other a"),
+        ("mixed", "m a"),
+        ("mixed", "other b"),
+        ("mixed", "m c"),
+    ]
