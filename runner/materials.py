@@ -401,7 +401,8 @@ def fetch(
                 pin = replace(pin, url=urls[pin.key])
             host = urllib.parse.urlsplit(pin.url).netloc
             try:
-                if host in unreachable and not (destination / pin.folder / pin.present).is_file():
+                pinned = pin.sha256 is not None or pin.content_sha256 is not None
+                if host in unreachable and pinned and not (destination / pin.folder / pin.present).is_file():
                     raise Unreachable(f"{pin.url}: not tried, {host} was unreachable ({unreachable[host]})")
                 outcome = fetch_pin(pin, destination, timeout=timeout)
             except Unreachable as exc:
