@@ -159,6 +159,11 @@ def _fhir_pin(package: str, version: str, size: int, sha256: str | None, note: s
     )
 
 
+# These SHA-256 were not computed here (the registry is not reachable from where this was
+# written): they come from public records of the same files downloaded from
+# packages.fhir.org, which give each file's size, SHA-256 and the registry's own SHA-1
+# (dist.shasum) it matched; the extensions package's hash appears in two such records.
+# A mismatch is refused, never installed.
 FHIR_PACKAGES: tuple[Pin, ...] = (
     _fhir_pin(
         "hl7.terminology.r4",
@@ -451,7 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "status":
         for pin, folder, present in status(cache=args.cache, fhir_dir=args.fhir_cache):
             state = "installed" if present else f"missing ({fetch_command('cda' if pin is CDA else 'fhir')})"
-            print(f"{pin.key}: {state}\n  {folder}\n  from {pin.url}\n  licence: {pin.licence}")
+            print(f"{pin.key}: {state}\n  {pin.title}\n  {folder}\n  from {pin.url}")
+            print(f"  licence: {pin.licence}\n  pin: {pin.note}")
         return 0
     outcomes = fetch(args.names, cache=args.cache, fhir_dir=args.fhir_cache, timeout=args.timeout)
     return 0 if all(o.status != "failed" for o in outcomes) else 2
