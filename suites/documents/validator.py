@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+_NAMED_XSD_PATHS = 200
 CDA_NS = "urn:hl7-org:v3"
 
 
@@ -292,10 +293,11 @@ class DocumentValidator:
                 source="xsd",
                 message=e.message,
                 line=e.line,
-                location=e.path or None,
+                # Named paths for the first errors only: a hostile document can have many.
+                location=_named_path(tree, e.path) if n < _NAMED_XSD_PATHS else e.path or None,
                 rule_id="CDA-XSD",
             )
-            for e in errors
+            for n, e in enumerate(errors)
         ]
 
     def resolve_schematron(self, volet: Volet) -> Path:
@@ -386,6 +388,29 @@ def _text_for_saxon(data: bytes, tree: etree._ElementTree) -> str:
         except UnicodeDecodeError:
             pass
     return etree.tostring(tree, encoding="unicode")
+
+
+def _named_path(tree: etree._ElementTree, path: str | None) -> str | None:
+    """libxml2's ``/*/*[14]/*[1]`` as ``/cda:ClinicalDocument[1]/cda:recordTarget[1]/...``,
+    the form the schematron issues use (other namespaces are left out, as there)."""
+    if not path:
+        return None
+    try:
+        found = tree.xpath(path)
+    except etree.XPathError:
+        return path
+    if not found or not isinstance(found[0], etree._Element):
+        return path
+    steps = []
+    node: etree._Element | None = found[0]
+    while node is not None:
+        qname = etree.QName(node)
+        parent = node.getparent()
+        index = 1 if parent is None else [c for c in parent if c.tag == node.tag].index(node) + 1
+        prefix = "cda:" if qname.namespace == CDA_NS else ""
+        steps.append(f"{prefix}{qname.localname}[{index}]")
+        node = parent
+    return "/" + "/".join(reversed(steps))
 
 
 def _line(root: etree._Element, location: str | None) -> int | None:

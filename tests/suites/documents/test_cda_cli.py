@@ -91,6 +91,16 @@ def test_json_is_svrl_like(material: Path, tmp_path: Path) -> None:
     assert {i["source"] for i in second["issues"]} == {"schematron", "header"}
 
 
+def test_xsd_issues_are_located_like_schematron_ones(material: Path, tmp_path: Path) -> None:
+    text = (material / "ExemplesCDA" / "LDL-SES_2022.01.xml").read_text("utf-8")
+    bad = tmp_path / "xsd.xml"
+    bad.write_text(text.replace("<recordTarget>", "<recordTarget><notInCda/>", 1), encoding="utf-8")
+    status, out, _ = _run(str(bad), "--no-header")
+    assert status == 1
+    assert f"  {bad}:73: error [CDA-XSD] Element '{{urn:hl7-org:v3}}notInCda'" in out
+    assert "      at /cda:ClinicalDocument[1]/cda:recordTarget[1]/cda:notInCda[1]" in out
+
+
 def test_no_header_and_volet_options(material: Path, tmp_path: Path) -> None:
     # The ANS CS8 example passes its schematron but its synthetic INS has a wrong key.
     cs8 = material / "ExemplesCDA" / "CSE-CS8_2024.01.xml"
