@@ -5,7 +5,8 @@
 #   ./setup.sh --no-demo  install only
 #
 # Installs: Debian's Chromium and poppler-utils (apt), a virtualenv in .venv with
-# homolog and its development tools (pip, editable), the pinned axe-core (npm registry).
+# homolog and its development tools (pip, editable), the pinned axe-core (npm registry),
+# the pinned published material when the network allows (homolog materials fetch).
 # Idempotent: a second run only checks. Needs root or sudo for apt.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -34,6 +35,22 @@ echo "setup: installing homolog and its dependencies into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 
 sh scripts/setup-ui.sh
+
+# Published material homolog does not ship: the ANS CDA material (its licence does not
+# allow it) and FHIR dependency packages. Fetched (pinned, SHA-256 verified) when the
+# network allows, in a few seconds at most when it does not; then ../shared/data beside
+# the checkout, when present, serves the demo instead.
+echo "setup: fetching published material (homolog materials fetch cda fhir)"
+.venv/bin/python -c 'import sys; from homolog.materials import main; sys.exit(main(sys.argv[1:]))' \
+    fetch cda fhir --timeout 3 || true
+if ! .venv/bin/python -c 'import sys; from homolog import installed_material; sys.exit(installed_material("cda") is None)'; then
+    if [ -d ../shared/data/cda ]; then
+        echo "setup: the CDA material was not fetched; the demo uses ../shared/data/cda"
+    else
+        echo "setup: warning: no CDA material (not fetched, no ../shared/data): documents.cda.conforms" \
+            "reports error until 'homolog materials fetch cda' succeeds" >&2
+    fi
+fi
 
 .venv/bin/homolog --version
 if [ "$demo" -eq 1 ]; then

@@ -22,6 +22,7 @@ from .errors import (
 from .evidence import REDACTED, Evidence, Sanitizer
 from .hookspec import RunOption, hookimpl
 from .http import HttpClient, Response, expect_status
+from .materials import fetch_command, installed_material
 from .referential import Referential, Requirement, load_referential
 from .shared import SharedState
 from .target import CounterpartEndpoint, PageSpec, Target, load_target
@@ -57,7 +58,9 @@ __all__ = [
     "error",
     "expect_status",
     "fail",
+    "fetch_command",
     "hookimpl",
+    "installed_material",
     "load_referential",
     "load_target",
     "registry",

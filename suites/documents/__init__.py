@@ -12,13 +12,15 @@ Layers (imports go downwards):
   volets and picks the schematron version), ``svrl`` turns reports into issues;
 - ``schematron``: ISO schematron (XSLT 2 query binding) compiled to XSLT 3, run in SaxonC,
   cached on disk by content hash; ``material`` locates the user's copy of the ANS files;
-- ``sources``: documents from FHIR DocumentReference/Binary or from a declared folder.
+- ``sources``: documents from FHIR DocumentReference/Binary or from a declared folder;
+- ``cli``: ``homolog validate cda`` over files, with the validator the checks use.
 
 Configuration (target ``settings.documents``): ``schematron_dir``, ``xsd`` (or ``cda_dir``
-naming a TestContenuCDA copy: ``homolog run --cda-dir``, env ``HOMOLOG_CDA_DIR``),
-``folder``, ``cache_dir`` (``homolog run --cache-dir DIR`` gives ``DIR/schematron``, env
-``HOMOLOG_CACHE_DIR``), ``volet_versions`` ({volet: version}), ``profiles`` (extra
-schematrons run on every document, relative to ``schematron_dir``).
+naming a TestContenuCDA copy: ``homolog run --cda-dir``, env ``HOMOLOG_CDA_DIR``; else the
+copy ``homolog materials fetch cda`` installed), ``folder``, ``cache_dir`` (``homolog run
+--cache-dir DIR`` gives ``DIR/schematron``, env ``HOMOLOG_CACHE_DIR``), ``volet_versions``
+({volet: version}), ``profiles`` (extra schematrons run on every document, relative to
+``schematron_dir``).
 """
 
 from __future__ import annotations

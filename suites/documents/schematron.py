@@ -13,7 +13,9 @@ schematron itself:
   the patterns; schema-, phase- and pattern-level ``let`` become global variables, rule
   ``let`` local ones;
 - each pattern is an XSLT mode: a node fires at most the first matching rule of a pattern
-  (rule order gives template priority), as the Schematron standard says;
+  (rule order gives template priority), as the Schematron standard says; one walk over
+  the document offers each element to the modes that have a rule for its name or for any
+  name (see :func:`compile_to_xslt`);
 - ``assert``/``report`` produce SVRL ``failed-assert``/``successful-report`` with ``id``,
   ``role``, ``flag``, the XPath ``location`` and the message (``value-of``, ``name``,
   ``emph``/``dir``/``span`` flattened), plus ``diagnostics`` references.
@@ -31,7 +33,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,14 +46,18 @@ __all__ = [
     "compile_to_xslt",
     "default_cache_dir",
     "load_schematron",
+    "parse_for_saxon",
     "source_files",
 ]
 
-COMPILER_VERSION = "1"
+COMPILER_VERSION = "5"
 SCH = "http://purl.oclc.org/dsdl/schematron"
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
+# Marks each SVRL result with its pattern during the walk (removed from the output).
+_MARK_NS = "urn:homolog:schematron-compiler"
+_MARK_PREFIX = "homolog-mark"
 _Q = f"{{{SCH}}}"
 # Query attributes in which abstract-pattern parameters are substituted.
 _QUERY_ATTRS = ("context", "test", "select", "value", "path", "subject")
@@ -315,18 +321,149 @@ def _assertion(parent: etree._Element, item: etree._Element, model: _Model) -> N
     _message(etree.SubElement(out, f"{{{SVRL}}}text"), item)
 
 
+def _strip_predicates(expr: str) -> str:
+    """``expr`` without string literals and without the content of ``[...]`` and ``(...)``."""
+    out: list[str] = []
+    depth = 0
+    quote = ""
+    for char in expr:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            if depth == 0:
+                out.append(char)
+            depth += 1
+        elif char in "])":
+            depth = max(depth - 1, 0)
+            if depth == 0:
+                out.append(char)
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+def may_match_attributes(context: str) -> bool:
+    """Whether the XSLT pattern ``context`` can match an attribute node (conservative).
+
+    Attributes are visited only for the patterns that have such a rule: most CI-SIS
+    documents carry as many attributes as elements, and visiting them all per pattern
+    was half of the validation time. Unsure means yes.
+    """
+    outline = _strip_predicates(context)
+    for branch in re.split(r"\|| union ", outline):
+        step = re.split(r"//?", branch.strip())[-1].strip()
+        if step.startswith(("@", "attribute::", "attribute(")) or step in (".", ""):
+            return True
+        if step.endswith(")") and not re.fullmatch(
+            r"(child::)?(node|text|comment|processing-instruction|element|document-node)\(\)", step
+        ):
+            return True  # a function call or typed test we do not read: assume it can
+    return False
+
+
+_NAME_STEP = re.compile(r"(?:child::)?(?:([\w.-]+):)?([\w.-]+)(?:\[\])*")
+
+
+def element_names(context: str, namespaces: Mapping[str, str]) -> frozenset[str] | None:
+    """The names (``{uri}local``) of the elements the XSLT pattern ``context`` can match,
+    or None when it can match an element of any name (``*``, ``node()``, a function, an
+    axis or a prefix this code does not read: unsure means any).
+
+    The walk offers an element only to the patterns that have a rule for its name or a
+    rule for any name: offering each element to every pattern was most of a run's cost.
+    """
+    names: set[str] = set()
+    for branch in re.split(r"\|| union ", _strip_predicates(context)):
+        step = re.split(r"//?", branch.strip())[-1].strip()
+        if step == "" or step.startswith(("@", "attribute::", "attribute(")):
+            continue  # the document node or an attribute: not an element
+        m = _NAME_STEP.fullmatch(step)
+        if m is None:
+            return None
+        prefix, local = m.groups()
+        if prefix is not None and prefix not in namespaces:
+            return None
+        names.add(f"{{{namespaces[prefix] if prefix else ''}}}{local}")
+    return frozenset(names)
+
+
+_LITERAL = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*""")
+_DOCUMENT_CALL = re.compile(r"""\bdocument\(\s*(?:\$(?P<var>[\w.-]+)|'(?P<lit>[^'#]*)')\s*\)""")
+
+
+class _StaticDocuments:
+    """``document()`` calls on a fixed file (a literal, or a global ``let`` holding one)
+    become static variables: Saxon reads each value set once, when it compiles the
+    stylesheet, instead of once per validated document. A file absent at compile time
+    keeps its ``document()`` call, so the error stays where it was: at run time, for the
+    documents that reach that rule."""
+
+    def __init__(self, sheet: etree._Element, schematron: Path, lets: list[etree._Element]) -> None:
+        self.sheet = sheet
+        self.base = schematron
+        self.paths: dict[str, str] = {}
+        for let in lets:
+            m = _LITERAL.fullmatch(let.get("value") or "")
+            if m and let.get("name") and let.get("name") not in self.paths:
+                self.paths[let.get("name", "")] = m.group(1) if m.group(1) is not None else m.group(2)
+        self.names: dict[str, str] = {}
+
+    def _variable_for(self, relative: str) -> str | None:
+        target = (self.base.parent / relative).resolve()
+        if not relative or not target.is_file():
+            return None
+        uri = target.as_uri()
+        if uri not in self.names:
+            name = f"homolog-doc-{len(self.names)}"
+            self.names[uri] = name
+            var = etree.Element(f"{{{XSL}}}variable", {"name": name, "static": "yes", "select": f"doc('{uri}')"})
+            # Static variables come first: they must be declared before they are used.
+            self.sheet.insert(1 + len(self.names) - 1, var)
+        return self.names[uri]
+
+    def _replace(self, m: re.Match[str]) -> str:
+        relative = self.paths.get(m.group("var") or "") if m.group("var") else m.group("lit")
+        name = None if relative is None else self._variable_for(relative)
+        return m.group(0) if name is None else f"${name}"
+
+    def rewrite(self, sheet: etree._Element) -> None:
+        """Rewrite every ``test``/``select`` of the generated stylesheet."""
+        for node in sheet.iter(f"{{{XSL}}}*"):
+            for attr in ("test", "select"):
+                value = node.get(attr)
+                if value and "document(" in value and node.get("static") != "yes":
+                    node.set(attr, _DOCUMENT_CALL.sub(self._replace, value))
+
+
 def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
-    """Compile the schematron at ``path`` (with its includes) to an XSLT 3 stylesheet."""
+    """Compile the schematron at ``path`` (with its includes) to an XSLT 3 stylesheet.
+
+    One walk over the document offers each element to the modes of the patterns that can
+    match it (and its attributes to the patterns with an attribute rule): a walk per
+    pattern made the cost grow with the number of patterns. Results are marked with their
+    pattern and regrouped after the walk, so the SVRL lists each ``active-pattern``
+    followed by its own ``fired-rule``/``failed-assert``/``successful-report`` elements, in
+    document order.
+    """
     root, _ = load_schematron(path)
     model = _build_model(root, phase)
     # xs is predeclared (schematron authors use xs: casts without an ns element), then the
     # prefixes declared on the schema element, then the ns elements (which win).
-    nsmap: dict[str | None, str] = {"xsl": XSL, "svrl": SVRL, "xs": "http://www.w3.org/2001/XMLSchema"}
+    nsmap: dict[str | None, str] = {
+        "xsl": XSL,
+        "svrl": SVRL,
+        "xs": "http://www.w3.org/2001/XMLSchema",
+        _MARK_PREFIX: _MARK_NS,
+    }
     declared_ns = {k: v for k, v in root.nsmap.items() if k and v != SCH}
     for prefix, uri in {**declared_ns, **model.namespaces}.items():
-        if prefix and prefix not in ("xsl", "svrl"):
+        if prefix and prefix not in ("xsl", "svrl", _MARK_PREFIX):
             nsmap[prefix] = uri
-    sheet = etree.Element(f"{{{XSL}}}stylesheet", {"version": "3.0"}, nsmap=nsmap)
+    sheet = etree.Element(
+        f"{{{XSL}}}stylesheet", {"version": "3.0", "exclude-result-prefixes": _MARK_PREFIX}, nsmap=nsmap
+    )
     sheet.set(f"{{{XML_NS}}}base", Path(path).resolve().as_uri())
     _x(sheet, "output", method="xml", encoding="UTF-8", indent="no")
 
@@ -341,6 +478,12 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
         _variable(sheet, let)
 
     main = _x(sheet, "template", match="/")
+    results = _x(main, "variable", name="homolog-results", **{"as": "element()*"})
+    static_docs = _StaticDocuments(sheet, Path(path).resolve(), model.global_lets)
+    prefixes = {k: v for k, v in nsmap.items() if k}
+    # Per pattern mode: the element names its rules can match (None: any), and whether a
+    # rule can match an attribute.
+    dispatch: list[tuple[str, frozenset[str] | None, bool]] = []
     out = etree.SubElement(
         main,
         f"{{{SVRL}}}schematron-output",
@@ -355,9 +498,23 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
         if title is not None:
             attrs["name"] = " ".join("".join(title.itertext()).split())
         etree.SubElement(out, f"{{{SVRL}}}active-pattern", {k: _avt(v) for k, v in attrs.items()})
-        _x(out, "apply-templates", select="/", mode=mode)
+        _x(out, "apply-templates", select=f"$homolog-results[@{_MARK_PREFIX}:pattern = {index}]", mode="homolog-unmark")
+        # Nodes no rule of the pattern matches produce nothing and are not descended
+        # into: the walk visits every element once for all patterns.
+        _x(sheet, "mode", name=mode, **{"on-no-match": "deep-skip"})
+        # deep-skip still descends from a document node: stop it there (the walk does).
+        _x(sheet, "template", match="document-node()", mode=mode, priority="-10")
 
         rules = [r for r in pat.findall(f"{_Q}rule") if r.get("abstract") != "true"]
+        if not rules:
+            continue
+        _x(results, "apply-templates", select=".", mode=mode)  # rules whose context is "/"
+        names: set[str] | None = set()
+        for rule in rules:
+            matched = element_names(rule.get("context") or "", prefixes)
+            names = None if matched is None or names is None else names | matched
+        attributes = any(may_match_attributes(r.get("context") or "") for r in rules)
+        dispatch.append((mode, None if names is None else frozenset(names), attributes))
         for position, rule in enumerate(rules):
             context = rule.get("context")
             if not context:
@@ -372,11 +529,40 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
                     _variable(tpl, item)
                 else:
                     _assertion(tpl, item, model)
-            _x(tpl, "apply-templates", select="@*|*", mode=mode)
-        _x(sheet, "template", match="text()", mode=mode, priority="-1")
-        walk = _x(sheet, "template", match="document-node()|@*|*", mode=mode, priority="-2")
-        _x(walk, "apply-templates", select="@*|*", mode=mode)
+            # Every result element of this template carries its pattern until regrouped.
+            for produced in tpl.iter(
+                f"{{{SVRL}}}fired-rule", f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"
+            ):
+                produced.set(f"{{{_MARK_NS}}}pattern", str(index))
+    _x(results, "apply-templates", select="*", mode="homolog-walk")
+    _walk_templates(sheet, dispatch)
+    static_docs.rewrite(sheet)
+    unmark = _x(sheet, "template", match="*", mode="homolog-unmark")
+    copy_el = _x(unmark, "copy", **{"copy-namespaces": "no"})
+    _x(copy_el, "copy-of", select=f"@* except @{_MARK_PREFIX}:pattern")
+    _x(copy_el, "copy-of", select="node()", **{"copy-namespaces": "no"})
     return bytes(etree.tostring(sheet, xml_declaration=True, encoding="UTF-8"))
+
+
+def _walk_templates(sheet: etree._Element, dispatch: list[tuple[str, frozenset[str] | None, bool]]) -> None:
+    """One walk template per element name some rule names, plus one for every other
+    element: each offers the element (and its attributes, to the modes with attribute
+    rules) to the modes that can match it, in pattern order, then walks its children."""
+    named = sorted({name for _mode, names, _attrs in dispatch if names for name in names})
+
+    def template(match: str, priority: str, wanted: Callable[[frozenset[str] | None], bool]) -> None:
+        tpl = _x(sheet, "template", match=match, mode="homolog-walk", priority=priority)
+        for mode, names, attributes in dispatch:
+            if wanted(names):
+                _x(tpl, "apply-templates", select=".", mode=mode)
+            if attributes:
+                _x(tpl, "apply-templates", select="@*", mode=mode)
+        _x(tpl, "apply-templates", select="*", mode="homolog-walk")
+
+    for name in named:
+        uri, local = name[1:].split("}", 1)
+        template(f"Q{{{uri}}}{local}", "1", lambda names, n=name: names is None or n in names)  # type: ignore[misc]
+    template("*", "0", lambda names: names is None)
 
 
 def default_cache_dir() -> Path:
@@ -386,8 +572,9 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(path: Path, phase: str | None) -> str:
-    """Content hash of the schematron, its includes, the phase and the compiler version."""
-    digest = hashlib.sha256(f"{COMPILER_VERSION}\0{phase or ''}\0".encode())
+    """Hash of the schematron's place and content, its includes, the phase and the compiler
+    version (the stylesheet names files by absolute URI: a moved copy compiles anew)."""
+    digest = hashlib.sha256(f"{COMPILER_VERSION}\0{phase or ''}\0{Path(path).resolve()}\0".encode())
     for src in source_files(path):
         digest.update(str(src.name).encode() + b"\0" + src.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -408,6 +595,12 @@ def saxon_processor() -> object:
         return _SAXON
 
 
+# Compiled schematrons of this process, by (file, phase, content hash): every validator
+# of the process shares them, so a check, a CLI call or a bench pays a compilation once
+# per volet and process (COMPILER_VERSION is part of the content hash).
+_LOADED: dict[tuple[Path, str | None, str], CompiledSchematron] = {}
+
+
 @dataclass
 class CompiledSchematron:
     """A schematron compiled to XSLT and loaded in Saxon, ready to validate documents."""
@@ -426,10 +619,21 @@ class CompiledSchematron:
         cache_dir: Path | None = None,
         use_cache: bool = True,
     ) -> CompiledSchematron:
-        """Compile (or take from the on-disk cache) and load the schematron at ``path``."""
+        """The schematron at ``path`` compiled and loaded: from this process's memory, else
+        from the on-disk cache, else compiled from source.
+
+        ``use_cache=False`` compiles from source and loads again (memory and disk ignored),
+        which is what a cold process without a disk cache pays.
+        """
         path = Path(path).resolve()
-        cache = cache_dir or default_cache_dir()
         key = cache_key(path, phase)
+        memo = (path, phase, key)
+        if use_cache:
+            with _SAXON_LOCK:
+                hit = _LOADED.get(memo)
+            if hit is not None:
+                return hit
+        cache = cache_dir or default_cache_dir()
         xslt_path = cache / f"{path.stem}-{key[:16]}.xsl"
         if not (use_cache and xslt_path.is_file()):
             xslt = compile_to_xslt(path, phase=phase)
@@ -444,17 +648,31 @@ class CompiledSchematron:
                 executable = xslt_proc.compile_stylesheet(stylesheet_file=str(xslt_path))
             except Exception as exc:  # saxonche raises PySaxonApiError
                 raise SchematronError(f"Saxon cannot compile the stylesheet generated from {path}: {exc}") from exc
-        return cls(path=path, phase=phase, xslt_path=xslt_path, _executable=executable)
+            compiled = cls(path=path, phase=phase, xslt_path=xslt_path, _executable=executable)
+            _LOADED[memo] = compiled
+        return compiled
 
-    def run(self, document: str) -> str:
-        """Validate a (safely pre-parsed, DOCTYPE-free) document; return the SVRL text."""
+    def run(self, document: str | object) -> str:
+        """Validate a (safely pre-parsed, DOCTYPE-free) document, as text or as a node from
+        :func:`parse_for_saxon`; return the SVRL text."""
         with _SAXON_LOCK:
-            proc = saxon_processor()
             try:
-                node = proc.parse_xml(xml_text=document)  # type: ignore[attr-defined]
+                node = parse_for_saxon(document) if isinstance(document, str) else document
                 result = self._executable.transform_to_string(xdm_node=node)  # type: ignore[attr-defined]
+            except SchematronError:
+                raise
             except Exception as exc:
                 raise SchematronError(f"running {self.path.name} failed: {exc}") from exc
         if result is None:
             raise SchematronError(f"running {self.path.name} produced no SVRL")
         return str(result)
+
+
+def parse_for_saxon(document: str) -> object:
+    """The document as a Saxon node, to run several schematrons on one parse (Saxon's
+    parse of a large document costs as much as a schematron run)."""
+    with _SAXON_LOCK:
+        try:
+            return saxon_processor().parse_xml(xml_text=document)  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise SchematronError(f"Saxon cannot parse the document: {exc}") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -58,8 +59,14 @@ def _short_location(location: str | None) -> str | None:
     return _OTHER_CLARK.sub("", _CLARK.sub("cda:", location))
 
 
-def parse_svrl(svrl: str | bytes) -> tuple[list[Issue], int]:
-    """Return the issues of an SVRL report and the number of rules that fired."""
+def parse_svrl(
+    svrl: str | bytes, *, line_of: Callable[[str | None], int | None] | None = None
+) -> tuple[list[Issue], int]:
+    """Return the issues of an SVRL report and the number of rules that fired.
+
+    ``line_of`` maps an assertion's XPath ``location`` (as the SVRL gives it) to a line of
+    the validated document.
+    """
     data = svrl.encode("utf-8") if isinstance(svrl, str) else svrl
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     root = etree.fromstring(data, parser)
@@ -83,6 +90,7 @@ def parse_svrl(svrl: str | bytes) -> tuple[list[Issue], int]:
                     location=_short_location(el.get("location")),
                     rule_id=el.get("id") or pattern,
                     test=el.get("test"),
+                    line=None if line_of is None else line_of(el.get("location")),
                 )
             )
     return issues, fired

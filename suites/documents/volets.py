@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-__all__ = ["CISIS_TEMPLATE_IDS", "VOLET_TEMPLATE_IDS", "Volet", "detect_volet", "schematron_for"]
+__all__ = ["CISIS_TEMPLATE_IDS", "VOLET_TEMPLATE_IDS", "Volet", "detect_volet", "schematron_for", "schematron_named"]
 
 NS = "urn:hl7-org:v3"
 # Every CI-SIS document declares these two (HL7 France, then CI-SIS conformance).
@@ -123,3 +123,17 @@ def schematron_for(schematron_dir: Path, volet: Volet, *, pinned: Mapping[str, s
         wanted = str(pinned[volet.name])
         return versions.get(wanted)
     return versions[max(versions, key=_version_key)]
+
+
+def schematron_named(schematron_dir: Path, name: str, *, pinned: Mapping[str, str] | None = None) -> Path | None:
+    """The schematron a user names: a volet (``LDL-SES``, the version chosen as for a
+    detected volet without extension), a volet and version (``LDL-SES_2022.01``), or None."""
+    exact = schematron_dir / f"CI-SIS_{name}.sch"
+    if exact.is_file():
+        return exact
+    return schematron_for(schematron_dir, Volet(name, "", None), pinned=pinned)
+
+
+def known_volets(schematron_dir: Path) -> list[str]:
+    """Volet names that have a schematron in the folder."""
+    return sorted({m.group("volet") for p in schematron_dir.glob("CI-SIS_*.sch") if (m := _SCH_NAME.match(p.name))})

@@ -12,8 +12,7 @@ from ..schematron import SchematronError
 from ..sources import SourceError, collect_documents
 from ..svrl import Issue
 from ..target_validator import validator_for
-from ..validator import DocumentError, parse_document
-from ..volets import CISIS_TEMPLATE_IDS
+from ..validator import DocumentError
 
 
 class ConformanceParams(Params):
@@ -49,16 +48,14 @@ def cda_conforms(target: Target, http: Any, evidence: Evidence, params: Conforma
                 evidence_name(doc, f".{Path(profile).stem}.svrl.xml"), svrl, media_type="application/xml"
             )
         evidence.attach_json(evidence_name(doc, ".validation.json"), report.to_dict())
-        bad: list[Issue] = report.errors
-        if report.volet is None and declares_cisis(doc.content) and not any(i.source == "xsd" for i in bad):
+        outcome = report.outcome(fail_on_warnings=params.fail_on_warnings)
+        if outcome == "undecided":
             # A CI-SIS document of a volet this harness does not know: no verdict on it.
             undecided.append(
                 f"{doc.name}: CI-SIS document of an unknown volet (no known volet templateId), no schematron to apply"
             )
-            continue
-        if params.fail_on_warnings:
-            bad = [i for i in report.issues if i.severity in ("error", "warning")]
-        if bad:
+        elif outcome == "invalid":
+            bad: list[Issue] = report.blocking(fail_on_warnings=params.fail_on_warnings)
             volet = report.volet.name if report.volet else "unknown volet"
             shown = "; ".join(str(i) for i in bad[: params.max_listed])
             extra = len(bad) - params.max_listed
@@ -68,10 +65,3 @@ def cda_conforms(target: Target, http: Any, evidence: Evidence, params: Conforma
         fail(f"{len(problems)} of {len(docs)} document(s) are not valid: " + " | ".join(problems))
     if undecided:
         raise CheckError("; ".join(undecided))
-
-
-def declares_cisis(content: bytes) -> bool:
-    """True when the document declares the CI-SIS conformance templateIds."""
-    root = parse_document(content).getroot()
-    roots = {t.get("root") for t in root.findall("{urn:hl7-org:v3}templateId")}
-    return all(t in roots for t in CISIS_TEMPLATE_IDS)

@@ -76,14 +76,36 @@ def test_wrong_ins_oid_fails_ins_check(defect_sut: Callable[[str], Any], cda_env
 
 def test_missing_material_is_an_error(clean_sut: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("HOMOLOG_CDA_DIR", raising=False)
+    monkeypatch.setenv("HOMOLOG_CACHE_DIR", str(tmp_path / "empty-cache"))
     target = _target_with_documents(clean_sut, tmp_path, {})
     res = run_check("documents.cda.conforms", target, tmp_path=tmp_path)
     assert res.verdict == "error"
+    assert "homolog materials fetch cda" in (res.message or "")
     assert "HOMOLOG_CDA_DIR" in (res.message or "")
     wrong = _target_with_documents(clean_sut, tmp_path, {"schematron_dir": "nowhere", "xsd": "nowhere.xsd"})
     res = run_check("documents.cda.conforms", wrong, tmp_path=tmp_path)
     assert res.verdict == "error"
     assert "schematron folder not found" in (res.message or "")
+
+
+def test_fetched_material_is_used_when_nothing_is_configured(
+    clean_sut: Any, cda_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from homolog.materials import CDA, MARKER
+
+    monkeypatch.delenv("HOMOLOG_CDA_DIR", raising=False)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HOMOLOG_CACHE_DIR", str(cache))
+    target = _target_with_documents(clean_sut, tmp_path, {})
+    # Installed as `homolog materials fetch cda` leaves it (tests/runner/test_materials.py
+    # fetches it for real from a local server): the folders, then the marker.
+    installed = cache / "materials" / CDA.folder
+    installed.mkdir(parents=True)
+    for name in ("schematrons", "infrastructure"):
+        (installed / name).symlink_to(cda_root / name)
+    assert run_check("documents.cda.conforms", target, tmp_path=tmp_path).verdict == "error"  # no marker yet
+    (installed / MARKER).write_text("{}", encoding="utf-8")
+    assert run_check("documents.cda.conforms", target, tmp_path=tmp_path).verdict == "passed"
 
 
 def _target_with_documents(clean_sut: Any, tmp_path: Path, documents: dict[str, Any]) -> Path:

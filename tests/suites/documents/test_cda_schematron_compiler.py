@@ -10,6 +10,8 @@ from homolog.suites.documents.schematron import (
     CompiledSchematron,
     SchematronError,
     cache_key,
+    element_names,
+    may_match_attributes,
 )
 from homolog.suites.documents.svrl import parse_svrl
 
@@ -195,3 +197,125 @@ def test_cache_is_keyed_by_content_of_every_included_file(tmp_path: Path) -> Non
     assert changed.xslt_path != first.xslt_path
     assert [i.message for i in parse_svrl(changed.run(DOC))[0]] == ["v2"]
     assert len(list(cache.glob("*.xsl"))) == 2
+
+
+def test_one_walk_keeps_each_pattern_its_results_in_document_order(tmp_path: Path) -> None:
+    sch = _write(
+        tmp_path,
+        "s.sch",
+        HEAD.format(attrs="")
+        + """
+  <pattern id="p"><rule context="h:a | h:b"><report test="true()">p <name/></report></rule></pattern>
+  <pattern id="q"><rule context="/"><report test="true()">q root</report></rule>
+    <rule context="h:c"><report test="true()">q c</report></rule></pattern>
+  <pattern id="attrs"><rule context="h:a/@code"><assert test=". = '1'">code <value-of select="."/></assert></rule>
+  </pattern>
+</schema>""",
+    )
+    compiled = CompiledSchematron.load(sch, cache_dir=tmp_path / "c")
+    svrl = compiled.run(DOC)
+    assert "homolog-mark" not in svrl  # the walk's marks are removed from the SVRL
+    issues, fired = parse_svrl(svrl)
+    assert [(i.rule_id, i.message) for i in issues] == [
+        ("p", "p a"),
+        ("p", "p a"),
+        ("p", "p b"),
+        ("q", "q root"),
+        ("q", "q c"),
+        ("attrs", "code 2"),
+    ]
+    assert issues[-1].location == "/cda:r[1]/cda:a[2]/@code"
+    assert fired == 7  # p: a, a, b; q: /, c; attrs: two @code
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ("cda:observation", False),
+        ("cda:entry[@typeCode='DRIV']/cda:act[cda:code/@code = 'x']", False),
+        ("*[cda:templateId/@root='1.2.3']//cda:code", False),
+        ("cda:a | cda:b/cda:c", False),
+        ("node()", False),
+        ("text()", False),
+        ("cda:code/@code", True),
+        ("@*", True),
+        ("cda:a | cda:b/@nullFlavor", True),
+        ("cda:value/attribute::unit", True),
+        (".", True),
+        ("key('k', 'v')", True),
+        ("cda:a[contains(@x, '/@y')]", False),
+    ],
+)
+def test_attribute_contexts_are_recognised(context: str, expected: bool) -> None:
+    assert may_match_attributes(context) is expected
+
+
+def test_compiled_schematrons_and_xsd_are_kept_per_process(cda_root: Path, tmp_path: Path) -> None:
+    from homolog.suites.documents.material import AnsMaterial
+    from homolog.suites.documents.validator import DocumentValidator, load_xsd
+
+    sch = cda_root / "schematrons" / "CI-SIS_LDL-SES_2022.01.sch"
+    first = CompiledSchematron.load(sch, cache_dir=tmp_path / "one")
+    # Another validator, another disk cache: same process, same compiled object, no compilation.
+    again = DocumentValidator(AnsMaterial.from_root(cda_root), cache_dir=tmp_path / "two").compiled(sch)
+    assert again is first
+    assert not (tmp_path / "two").exists()
+    fresh = CompiledSchematron.load(sch, cache_dir=tmp_path / "two", use_cache=False)
+    assert fresh is not first and (tmp_path / "two").is_dir()
+    xsd = cda_root / "infrastructure" / "cda" / "CDA_extended.xsd"
+    assert load_xsd(xsd)[0] is load_xsd(xsd)[0]
+
+
+V3 = "{urn:hl7-org:v3}"
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ("cda:observation", {f"{V3}observation"}),
+        ("cda:entry[cda:templateId/@root='1']/cda:act/cda:code", {f"{V3}code"}),
+        ("cda:a | cda:b//cda:c", {f"{V3}a", f"{V3}c"}),
+        ("/cda:ClinicalDocument", {f"{V3}ClinicalDocument"}),
+        ("child::cda:x[1]", {f"{V3}x"}),
+        ("plain", {"{}plain"}),
+        ("/", set()),
+        ("cda:code/@code", set()),
+        ("*[cda:templateId/@root='1.2.3']", None),
+        ("cda:*", None),
+        ("node()", None),
+        ("element(cda:x)", None),
+        ("unknown:x", None),
+        ("cda:a | *", None),
+        ("(cda:a | cda:b)", None),
+    ],
+)
+def test_element_names_of_rule_contexts(context: str, expected: set[str] | None) -> None:
+    names = element_names(context, {"cda": "urn:hl7-org:v3"})
+    assert (None if names is None else set(names)) == expected
+
+
+def test_elements_reach_only_the_patterns_that_can_match_them(tmp_path: Path) -> None:
+    # One pattern per rule kind: named, wildcard, attribute; every rule still fires where
+    # it should, once per node.
+    sch = _write(
+        tmp_path,
+        "s.sch",
+        HEAD.format(attrs="")
+        + """
+  <pattern id="named"><rule context="h:b"><report test="true()">b</report></rule></pattern>
+  <pattern id="any"><rule context="*[@code]"><report test="true()">any <name/></report></rule></pattern>
+  <pattern id="mixed"><rule context="h:c | h:a[@code='2']"><report test="true()">m <name/></report></rule>
+    <rule context="*"><report test="true()">other <name/></report></rule></pattern>
+</schema>""",
+    )
+    issues, _ = parse_svrl(CompiledSchematron.load(sch, cache_dir=tmp_path / "c").run(DOC))
+    assert [(i.rule_id, i.message) for i in issues] == [
+        ("named", "b"),
+        ("any", "any a"),
+        ("any", "any a"),
+        ("mixed", "other r"),
+        ("mixed", "other a"),
+        ("mixed", "m a"),
+        ("mixed", "other b"),
+        ("mixed", "m c"),
+    ]
