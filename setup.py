@@ -13,6 +13,7 @@ ROOTS = {
     "homolog.reports": "reports",
     "homolog.fixtures": "fixtures",
     "homolog.referentials": "referentials",
+    "homolog.counterparts": "counterparts",
 }
 
 packages = []

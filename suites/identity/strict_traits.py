@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from homolog import CheckError, Params, check, fail
 
+from .insi import make_known_to_insi
 from .patient import EXT_BIRTH_GIVEN_NAMES, EXT_BIRTH_PLACE, EXT_INSEE_CODE, official_name
 from .settings import IdentitySettings, load_identity_settings
 from .sut import (
@@ -103,7 +104,9 @@ def strict_traits_protected(http: Any, target: Any, params: StrictTraitParams, e
     demoted from qualified and the change historised where the target says.
     """
     settings = load_identity_settings(target)
-    resp, new_id = create_patient(http, qualified_test_patient(settings, family=marker()))
+    sent = qualified_test_patient(settings, family=marker())
+    make_known_to_insi(target, sent)
+    resp, new_id = create_patient(http, sent)
     if not new_id:
         raise CheckError(f"could not create a qualified test patient: {resp.describe()} answered {resp.status_code}")
     try:

@@ -6,6 +6,7 @@ from typing import Any
 
 from homolog import CheckError, Params, check, fail
 
+from .insi import make_known_to_insi
 from .settings import load_identity_settings
 from .sut import (
     create_patient,
@@ -45,6 +46,7 @@ def ins_not_exposed_unqualified(http: Any, target: Any, params: UnqualifiedParam
         # and an identity checked without INSi (VALI), must both stay INS-less outside.
         for rniv in ("RECUP", "VALI"):
             sent = qualified_test_patient(settings, family=marker(), rniv=rniv)
+            make_known_to_insi(target, sent)
             resp, new_id = create_patient(http, sent)
             if not new_id:
                 raise CheckError(

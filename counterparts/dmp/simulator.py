@@ -1,0 +1,322 @@
+"""A DMP simulator on 127.0.0.1: the document repository/registry a DPI feeds.
+
+It accepts the IHE XDS.b Provide and Register Document Set-b transaction (ITI-41) as
+SOAP 1.2 with MTOM/XOP over HTTPS, judges the submission with :mod:`.rules` (metadata as
+the DMP integration guide profiles it, then the CDA with the documents suite's validator)
+and answers an ``rs:RegistryResponse``: ``Success``, or ``Failure`` with a
+``RegistryErrorList``. A message it cannot read at all (not MTOM, malformed XML, a DTD,
+no envelope) gets a SOAP fault naming the reason. Every exchange is recorded with the
+sanitised envelope, the metadata read, the errors found and each document (kept as a
+binary part of the record, ``document-<n>``).
+
+Control API (``DmpControl`` is its client): the generic actions of
+:class:`~homolog.counterparts.soap.SoapService`, and ``GET documents`` (the registry:
+uniqueId, patient id, confidentiality of every accepted document).
+
+Example::
+
+    with DmpSimulator(cda_material=Path("shared/data/cda")) as dmp:
+        dmp.url, dmp.ca_file, dmp.control_url
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from homolog.suites.identity.oids import INS_NIA, INS_NIR
+
+from ..soap.envelope import SOAP12_NS, WSA_NS, SoapError, fault, parse_envelope, sanitise_envelope
+from ..soap.server import Reply, Request, SoapService
+from .metadata import RS_NS, DocumentEntry, parse_submission
+from .mtom import parse_mtom
+from .rules import RegistryError, check_document, check_submission, summary
+from .valuesets import BINDINGS, ValueSets
+
+__all__ = ["FAILURE", "ITI41_ACTION", "SUCCESS", "DmpSimulator"]
+
+ITI41_ACTION = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
+SERVICE_PATH = "/dmp/repository"
+SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
+FAILURE = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"
+_ERROR = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"
+_MAX_ISSUES = 20
+
+
+class DmpSimulator:
+    """The DMP repository/registry, simulated. See the module docstring.
+
+    ``cda_material``: root of a copy of the ANS TestContenuCDA material (``schematrons/``,
+    ``infrastructure/cda/CDA_extended.xsd``, ``jeuxDeValeurs/``); without it the CDA is not
+    validated and every record says so. ``value_sets``: folder of CI-SIS value sets
+    (default ``cda_material/jeuxDeValeurs``). ``accepted_ins_oids``: the patient id
+    domains accepted (default INS-NIR and INS-NIA; a test platform adds the test ones).
+    """
+
+    def __init__(
+        self,
+        *,
+        cda_material: Path | None = None,
+        value_sets: Path | None = None,
+        accepted_ins_oids: Iterable[str] = (INS_NIR.oid, INS_NIA.oid),
+        cache_dir: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        control_port: int = 0,
+        workdir: Path | None = None,
+        max_body: int = 16 * 1024 * 1024,
+    ) -> None:
+        self.cda_material = Path(cda_material) if cda_material is not None else None
+        folder = value_sets or (self.cda_material / "jeuxDeValeurs" if self.cda_material else None)
+        self.value_sets = ValueSets(Path(folder) if folder else None)
+        self.accepted_ins_oids = frozenset(accepted_ins_oids)
+        self._cache_dir = cache_dir
+        self._validator: Any = None
+        self._validator_lock = threading.Lock()
+        self._registry: dict[str, dict[str, Any]] = {}
+        self._registry_lock = threading.Lock()
+        self._service = SoapService(
+            name="dmp",
+            path=SERVICE_PATH,
+            handle=self._handle,
+            info=self._info,
+            control=self._control,
+            on_reset=self._forget,
+            host=host,
+            port=port,
+            control_port=control_port,
+            workdir=workdir,
+            max_body=max_body,
+        )
+        self.log = self._service.log
+
+    # ---- lifecycle -------------------------------------------------------------------
+    def start(self) -> DmpSimulator:
+        """Generate the CA, bind 127.0.0.1, serve in daemon threads."""
+        self._service.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the ports."""
+        self._service.stop()
+
+    def __enter__(self) -> DmpSimulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The repository endpoint the system under test calls (HTTPS)."""
+        return self._service.url
+
+    @property
+    def ca_file(self) -> Path:
+        """The CA the system under test must trust to call ``url``."""
+        return self._service.ca_file
+
+    @property
+    def control_url(self) -> str:
+        """Base URL of the control API (contains the simulator's secret)."""
+        return self._service.control_url
+
+    def exchanges(self, since: int = 0) -> list[dict[str, Any]]:
+        """Exchange records after ``since``."""
+        return self.log.since(since)
+
+    # ---- control -----------------------------------------------------------------------
+    def _info(self) -> dict[str, Any]:
+        return {
+            "transaction": ITI41_ACTION,
+            "accepted_ins_oids": sorted(self.accepted_ins_oids),
+            "cda_validation": self.cda_material is not None,
+            "value_sets": {name: self.value_sets.source(name) for name in BINDINGS},
+        }
+
+    def _control(self, method: str, action: str, query: Mapping[str, str], body: Any) -> tuple[int, Any]:
+        if method == "GET" and action == "documents":
+            with self._registry_lock:
+                return 200, list(self._registry.values())
+        return 404, {"error": f"unknown control action {method} {action}"}
+
+    def _forget(self) -> None:
+        with self._registry_lock:
+            self._registry.clear()
+
+    # ---- CDA validation ----------------------------------------------------------------
+    def _validate_cda(self, data: bytes) -> dict[str, Any]:
+        """The documents suite's verdict on a CDA, as JSON (``validated`` False when impossible)."""
+        if self.cda_material is None:
+            return {"validated": False, "reason": "no ANS CDA material configured: the CDA was not validated"}
+        from homolog.suites.documents.material import AnsMaterial, MaterialError
+        from homolog.suites.documents.schematron import SchematronError
+        from homolog.suites.documents.validator import DocumentError, DocumentValidator
+
+        with self._validator_lock:
+            try:
+                if self._validator is None:
+                    self._validator = DocumentValidator(
+                        AnsMaterial.from_root(self.cda_material), cache_dir=self._cache_dir
+                    )
+                report = self._validator.validate(data)
+            except (MaterialError, SchematronError) as exc:
+                return {"validated": False, "reason": f"the CDA could not be validated: {exc}"}
+            except DocumentError as exc:
+                return {"validated": True, "valid": False, "issues": [{"severity": "error", "message": str(exc)}]}
+        result = report.to_dict()
+        result["issues"] = result["issues"][:_MAX_ISSUES]
+        return {"validated": True, **result}
+
+    # ---- protocol ----------------------------------------------------------------------
+    def _handle(self, request: Request) -> Reply:
+        record: dict[str, Any] = {"operation": "unknown", "http": request.http_summary(), "problems": []}
+        try:
+            message = parse_mtom(request.headers.get("content-type", ""), request.body)
+            env = parse_envelope(message.root.data, what="the ITI-41 request")
+        except SoapError as exc:
+            record.update(outcome="fault", problems=[exc.reason])
+            return self._fault(record, exc.reason, code=exc.code)
+        record["envelope"] = sanitise_envelope(env.root)
+        record["soap"] = {"action": env.action, "message_id": env.message_id}
+        if etree.QName(env.payload).localname != "ProvideAndRegisterDocumentSetRequest":
+            reason = f"unknown request {etree.QName(env.payload).localname!r}: this repository answers ITI-41"
+            record.update(outcome="fault", problems=[reason])
+            return self._fault(record, reason)
+        record["operation"] = "provide_and_register"
+        if env.action != ITI41_ACTION:
+            reason = f"wsa:Action is {env.action!r}, expected {ITI41_ACTION}"
+            record.update(outcome="fault", problems=[reason])
+            return self._fault(record, reason)
+        submission = parse_submission(env.payload)
+        errors = check_submission(submission, self.accepted_ins_oids, self.value_sets)
+        documents: list[dict[str, Any]] = []
+        blobs: dict[str, bytes] = {}
+        for n, entry in enumerate(submission.entries):
+            data, problem = self._document_bytes(submission.documents, entry, message)
+            doc_record: dict[str, Any] = summary(entry)
+            if problem is not None:
+                errors.append(problem)
+                doc_record["missing"] = problem.context
+                documents.append(doc_record)
+                continue
+            assert data is not None
+            name = f"document-{n}"
+            blobs[name] = data
+            doc_record.update(blob=name, size=len(data), sha1=hashlib.sha1(data).hexdigest())
+            errors += self._judge_document(entry, data, doc_record)
+            documents.append(doc_record)
+        with self._registry_lock:
+            for doc in documents:
+                if doc.get("unique_id") and doc["unique_id"] in self._registry:
+                    errors.append(
+                        RegistryError(
+                            "XDSDuplicateUniqueIdInRegistry",
+                            f"uniqueId {doc['unique_id']!r} is already registered",
+                            doc["entry_id"],
+                        )
+                    )
+            status = SUCCESS if not errors else FAILURE
+            if status == SUCCESS:
+                for doc in documents:
+                    self._registry[doc["unique_id"]] = {
+                        "unique_id": doc["unique_id"],
+                        "patient_id": doc["patient_id"],
+                        "confidentiality": doc["confidentiality"],
+                        "registered": time.time(),
+                    }
+        submission_set = submission.submission_sets[0].to_json() if submission.submission_sets else None
+        body = _registry_response(status, errors, relates_to=env.message_id)
+        record.update(
+            outcome="Success" if status == SUCCESS else "Failure",
+            status=status,
+            errors=[e.to_json() for e in errors],
+            submission_set=submission_set,
+            documents=documents,
+            response_envelope=body.decode("utf-8"),
+        )
+        self.log.add(record, blobs)
+        return Reply(200, body)
+
+    def _document_bytes(
+        self, documents: dict[str, str | None], entry: DocumentEntry, message: Any
+    ) -> tuple[bytes | None, RegistryError | None]:
+        if entry.id not in documents:
+            return None, RegistryError(
+                "XDSMissingDocument", f"DocumentEntry {entry.id!r} has no xds:Document", entry.id
+            )
+        href = documents[entry.id]
+        if href is None:
+            return None, RegistryError(
+                "XDSMissingDocument",
+                f"xds:Document {entry.id!r} carries no xop:Include: ITI-41 sends documents as MTOM parts",
+                entry.id,
+            )
+        part = message.resolve(href)
+        if part is None:
+            return None, RegistryError(
+                "XDSMissingDocument",
+                f"xds:Document {entry.id!r} references {href[:200]!r}, a MIME part the message does not carry",
+                entry.id,
+            )
+        return part.data, None
+
+    def _judge_document(self, entry: DocumentEntry, data: bytes, doc_record: dict[str, Any]) -> list[RegistryError]:
+        from homolog.suites.documents.validator import DocumentError, parse_document
+
+        try:
+            root = parse_document(data).getroot()
+        except DocumentError as exc:
+            doc_record["cda"] = {"validated": True, "valid": False, "issues": [{"message": str(exc)}]}
+            errors = check_document(
+                entry, data, accepted_oids=self.accepted_ins_oids, value_sets=self.value_sets, cda_root=None
+            )
+            return [*errors, RegistryError("InvalidDocumentContent", f"the document is not a CDA: {exc}", entry.id)]
+        errors = check_document(
+            entry, data, accepted_oids=self.accepted_ins_oids, value_sets=self.value_sets, cda_root=root
+        )
+        cda = self._validate_cda(data)
+        doc_record["cda"] = cda
+        if cda.get("validated") and not cda.get("valid"):
+            first = "; ".join(
+                f"{i.get('rule_id') or i.get('source') or ''} {i.get('message', '')}".strip()
+                for i in cda.get("issues", [])[:3]
+            )
+            errors.append(
+                RegistryError("InvalidDocumentContent", f"the CDA is not conformant: {first[:1000]}", entry.id)
+            )
+        return errors
+
+    def _fault(self, record: dict[str, Any], reason: str, *, code: str = "Sender") -> Reply:
+        body = fault(reason, code=code, action=ITI41_ACTION + "Response")
+        record["response_envelope"] = body.decode("utf-8")
+        self.log.add(record)
+        return Reply(400 if code in ("Sender", "VersionMismatch") else 500, body)
+
+
+def _registry_response(status: str, errors: list[RegistryError], *, relates_to: str | None) -> bytes:
+    env = etree.Element(f"{{{SOAP12_NS}}}Envelope", nsmap={"env": SOAP12_NS, "wsa": WSA_NS})
+    header = etree.SubElement(env, f"{{{SOAP12_NS}}}Header")
+    etree.SubElement(header, f"{{{WSA_NS}}}Action").text = ITI41_ACTION + "Response"
+    if relates_to:
+        etree.SubElement(header, f"{{{WSA_NS}}}RelatesTo").text = relates_to
+    body = etree.SubElement(env, f"{{{SOAP12_NS}}}Body")
+    response = etree.SubElement(body, f"{{{RS_NS}}}RegistryResponse", nsmap={"rs": RS_NS}, status=status)
+    if errors:
+        error_list = etree.SubElement(response, f"{{{RS_NS}}}RegistryErrorList", highestSeverity=_ERROR)
+        for err in errors:
+            etree.SubElement(
+                error_list,
+                f"{{{RS_NS}}}RegistryError",
+                errorCode=err.code,
+                codeContext=err.context[:2000],
+                location=err.location[:200],
+                severity=_ERROR,
+            )
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
