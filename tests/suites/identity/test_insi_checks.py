@@ -103,6 +103,8 @@ def test_without_insi_simulator_the_check_cannot_decide(clean_sut: Any, tmp_path
 def test_status_without_the_prepared_answer_is_an_error(wired: Callable[..., Any], tmp_path: Path) -> None:
     # The faulty search never gets the 02 answer: the status cannot be judged against it.
     sut = wired({"insi-traits-not-sent"})
-    res = run_check("identity.insi.status_per_answer", sut.target_path, tmp_path=tmp_path, params={"answer": "multiple"})
+    res = run_check(
+        "identity.insi.status_per_answer", sut.target_path, tmp_path=tmp_path, params={"answer": "multiple"}
+    )
     assert res.verdict == "error"
     assert "cannot be judged" in (res.message or "")
