@@ -53,10 +53,15 @@ def insi_search_traits(http: Any, target: Any, evidence: Any) -> None:
             raise CheckError(f"could not create a provisional identity: {resp.describe()} answered {resp.status_code}")
         calls = searches_for(insi, since, family, wait=settings.call_delay_seconds)
         if not calls:
-            others = len(insi.exchanges(since))
+            refused = [
+                "; ".join(r.get("problems") or [])
+                for r in insi.exchanges(since)
+                if r.get("operation") in ("unknown", "rejected")
+            ]
             fail(
                 f"no INSi search for the identity created as Patient/{new_id} (birth name {family}) within"
-                f" {settings.call_delay_seconds:g} s ({others} other INSi exchange(s) meanwhile)"
+                f" {settings.call_delay_seconds:g} s"
+                + (f"; INSi could not read {len(refused)} message(s): {' | '.join(refused)}" if refused else "")
             )
         evidence.attach_json("insi-exchanges.json", calls)
         call = calls[0]

@@ -108,3 +108,31 @@ def test_status_without_the_prepared_answer_is_an_error(wired: Callable[..., Any
     )
     assert res.verdict == "error"
     assert "cannot be judged" in (res.message or "")
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "reason"),
+    [
+        (lambda body: body[: len(body) // 2], "not well-formed XML"),
+        (
+            lambda body: body.replace(
+                b"<?xml version='1.0' encoding='UTF-8'?>",
+                b"<?xml version='1.0'?><!DOCTYPE e [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>",
+                1,
+            ),
+            "declares a DTD",
+        ),
+    ],
+    ids=["malformed-soap", "xxe"],
+)
+def test_hostile_insi_request_fails_the_check_with_the_reason(
+    wired: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corrupt: Any, reason: str
+) -> None:
+    from homolog.fixtures.refsut import insi as refsut_insi
+
+    original = refsut_insi._envelope
+    monkeypatch.setattr(refsut_insi, "_envelope", lambda *a, **kw: corrupt(original(*a, **kw)))
+    sut = wired()
+    res = run_check("identity.insi.search_traits", sut.target_path, tmp_path=tmp_path)
+    assert res.verdict == "failed", res.message
+    assert reason in (res.message or "")
