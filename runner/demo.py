@@ -1,6 +1,6 @@
 """`homolog demo`: the built-in referentials against the reference SUT, started here.
 
-Starts the Pro Santé Connect simulator and the reference DPI on 127.0.0.1, writes the
+Starts the Pro Santé Connect, INSi and DMP simulators and the reference DPI on 127.0.0.1, writes the
 SUT's target file, runs the referential, renders the reports, prints a one-screen
 summary and stops everything — also on Ctrl-C, SIGTERM and on error.
 """
@@ -78,10 +78,50 @@ def started_demo_sut(defects: set[str], workdir: Path) -> Iterator[Any]:
         if PscSimulator is not None:
             psc = stack.enter_context(PscSimulator())
             kwargs.update(oidc_issuer=psc.issuer)
+        national = _start_national_services(stack, workdir)
+        kwargs.update(national.sut_kwargs)
         sut = stack.enter_context(start_sut(defects, workdir=workdir, **kwargs))
         if psc is not None:
             _record_psc(sut.target_path, psc)
+        national.declare(sut.target_path)
         yield sut
+
+
+class _NationalServices:
+    """The INSi and DMP simulators of the demo: how the SUT is configured, how the target says so."""
+
+    def __init__(self, insi: Any, dmp: Any) -> None:
+        self.insi, self.dmp = insi, dmp
+        self.sut_kwargs = {"insi_url": insi.url, "insi_ca": insi.ca_file, "dmp_url": dmp.url, "dmp_ca": dmp.ca_file}
+
+    def declare(self, target_path: Path) -> None:
+        from homolog.counterparts.dmp import declare_dmp
+        from homolog.counterparts.insi import declare_insi
+
+        declare_insi(target_path, self.insi)
+        declare_dmp(target_path, self.dmp)
+
+
+def _start_national_services(stack: contextlib.ExitStack, workdir: Path) -> _NationalServices:
+    """Start the INSi and DMP simulators the reference DPI calls (stopped with ``stack``)."""
+    from homolog.counterparts.dmp import DmpSimulator
+    from homolog.counterparts.insi import InsiSimulator
+
+    # The DMP validates CDA documents with the ANS material: the user's copy
+    # (HOMOLOG_CDA_DIR), else the published data beside the checkout, as for the SUT's target.
+    env_cda = os.environ.get("HOMOLOG_CDA_DIR")
+    sibling = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cda"
+    cda = Path(env_cda) if env_cda else (sibling if sibling.is_dir() else None)
+    insi = stack.enter_context(InsiSimulator(workdir=workdir / "insi"))
+    dmp = stack.enter_context(
+        DmpSimulator(
+            cda_material=cda,
+            # Synthetic patients carry test INS: the demo DMP accepts the test OIDs too.
+            accepted_ins_oids=("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10"),
+            workdir=workdir / "dmp",
+        )
+    )
+    return _NationalServices(insi, dmp)
 
 
 @contextlib.contextmanager

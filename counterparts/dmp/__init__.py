@@ -12,7 +12,7 @@ from .control import DmpControl
 from .declare import declare_dmp
 from .metadata import CLASSIFICATION, IDENTIFIER, LCM_NS, RIM_NS, RS_NS, XDS_NS
 from .rules import CONFIDENTIALITY_DMP_SYSTEM, IDNATPS_OID, IDNATST_OID, RegistryError
-from .simulator import FAILURE, ITI41_ACTION, SUCCESS, DmpSimulator
+from .simulator import FAILURE, ITI41_ACTION, ITI57_ACTION, SUCCESS, DmpSimulator
 
 __all__ = [
     "CLASSIFICATION",
@@ -22,6 +22,7 @@ __all__ = [
     "IDNATPS_OID",
     "IDNATST_OID",
     "ITI41_ACTION",
+    "ITI57_ACTION",
     "LCM_NS",
     "RIM_NS",
     "RS_NS",

@@ -131,6 +131,7 @@ class Submission:
     members: list[tuple[str, str]]  # HasMember (source, target)
     documents: dict[str, str | None]  # xds:Document id -> xop:Include href (None when inline)
     problems: list[str]
+    previous_versions: dict[str, str] = field(default_factory=dict)  # entry id -> PreviousVersion (ITI-57)
 
 
 def _rim(el: etree._Element, name: str) -> list[etree._Element]:
@@ -159,8 +160,8 @@ def _fill(obj: _Object, el: etree._Element) -> None:
         if scheme in ("author", "submissionSetAuthor"):
             obj.authors.append(_slots(cls))
         elif scheme is not None:
-            coding = _slots(cls).get("codingScheme") or [None]
-            code = Code(_text(cls.get("nodeRepresentation")), coding[0], _name(cls))
+            coding = _slots(cls).get("codingScheme") or []
+            code = Code(_text(cls.get("nodeRepresentation")), coding[0] if coding else None, _name(cls))
             obj.codes.setdefault(scheme, []).append(code)
     for ext in _rim(el, "ExternalIdentifier")[:20]:
         name = IDENTIFIER.get(ext.get("identificationScheme") or "")
@@ -169,13 +170,17 @@ def _fill(obj: _Object, el: etree._Element) -> None:
 
 
 def parse_submission(payload: etree._Element) -> Submission:
-    """Read a ``ProvideAndRegisterDocumentSetRequest`` element (never raises on content)."""
+    """Read a ``ProvideAndRegisterDocumentSetRequest`` (ITI-41) or a bare
+    ``SubmitObjectsRequest`` (ITI-57 metadata update) element; never raises on content."""
     problems: list[str] = []
-    if payload.tag != f"{{{XDS_NS}}}ProvideAndRegisterDocumentSetRequest":
-        problems.append(
-            f"the SOAP body holds {etree.QName(payload).localname!r}, not ProvideAndRegisterDocumentSetRequest"
-        )
-    request = payload.find(f"{{{LCM_NS}}}SubmitObjectsRequest")
+    if payload.tag == f"{{{LCM_NS}}}SubmitObjectsRequest":
+        request: etree._Element | None = payload
+    else:
+        if payload.tag != f"{{{XDS_NS}}}ProvideAndRegisterDocumentSetRequest":
+            problems.append(
+                f"the SOAP body holds {etree.QName(payload).localname!r}, not ProvideAndRegisterDocumentSetRequest"
+            )
+        request = payload.find(f"{{{LCM_NS}}}SubmitObjectsRequest")
     objects = request.find(f"{{{RIM_NS}}}RegistryObjectList") if request is not None else None
     if objects is None:
         problems.append("no lcm:SubmitObjectsRequest/rim:RegistryObjectList in the request")
@@ -200,13 +205,17 @@ def parse_submission(payload: etree._Element) -> Submission:
             ss = SubmissionSet(id=_text(rp.get("id")))
             _fill(ss, rp)
             sets.append(ss)
-    members = [
-        (_text(a.get("sourceObject")), _text(a.get("targetObject")))
-        for a in _rim(objects, "Association")[:50]
-        if a.get("associationType") == HAS_MEMBER
-    ]
+    members = []
+    previous: dict[str, str] = {}
+    for a in _rim(objects, "Association")[:50]:
+        if a.get("associationType") == HAS_MEMBER:
+            source, target = _text(a.get("sourceObject")), _text(a.get("targetObject"))
+            members.append((source, target))
+            versions = _slots(a).get("PreviousVersion") or []
+            if versions:
+                previous[target] = versions[0]
     documents: dict[str, str | None] = {}
     for doc in payload.findall(f"{{{XDS_NS}}}Document")[:20]:
         include = doc.find("{http://www.w3.org/2004/08/xop/include}Include")
         documents[_text(doc.get("id"))] = include.get("href") if include is not None else None
-    return Submission(entries, sets, members, documents, problems)
+    return Submission(entries, sets, members, documents, problems, previous)

@@ -69,7 +69,7 @@ def parse_mtom(content_type: str, body: bytes) -> MtomMessage:
         )
     if not msg.get_param("boundary"):
         raise SoapError("the multipart/related Content-Type has no boundary parameter")
-    if (msg.get_param("type") or "").lower() != "application/xop+xml":
+    if str(msg.get_param("type") or "").lower() != "application/xop+xml":
         raise SoapError(f"multipart/related type is {msg.get_param('type')!r}, expected application/xop+xml (XOP)")
     parts = msg.get_payload()
     if not isinstance(parts, list) or not parts:

@@ -239,7 +239,7 @@ def check_patient_id(value: str | None, where: str, accepted_oids: frozenset[str
 
 
 def check_submission(
-    submission: Submission, accepted_oids: frozenset[str], value_sets: ValueSets
+    submission: Submission, accepted_oids: frozenset[str], value_sets: ValueSets, *, update: bool = False
 ) -> list[RegistryError]:
     """Rules on the submission set, the associations and the document/entry pairing."""
     errors = [RegistryError("XDSRegistryMetadataError", p) for p in submission.problems]
@@ -273,6 +273,17 @@ def check_submission(
                         entry.id,
                     )
                 )
+    if update:
+        for entry in submission.entries:
+            if entry.id not in submission.previous_versions:
+                errors.append(
+                    RegistryError(
+                        "XDSMetadataUpdateError",
+                        f"the HasMember association of DocumentEntry {entry.id!r} has no PreviousVersion slot",
+                        entry.id,
+                    )
+                )
+        return errors
     entry_ids = {e.id for e in submission.entries}
     for entry in submission.entries:
         if entry.id not in submission.documents:
@@ -311,13 +322,14 @@ def _check_submission_set(ss: SubmissionSet, accepted: frozenset[str], value_set
 
 def check_document(
     entry: DocumentEntry,
-    data: bytes,
+    data: bytes | None,
     *,
     accepted_oids: frozenset[str],
     value_sets: ValueSets,
     cda_root: etree._Element | None,
 ) -> list[RegistryError]:
-    """Rules on one DocumentEntry and its document (``cda_root`` None when unreadable)."""
+    """Rules on one DocumentEntry and its document (``data`` None for a metadata update,
+    ``cda_root`` None when there is no readable CDA)."""
     where = f"DocumentEntry {entry.id!r}"
     errors = check_patient_id(entry.identifiers.get("patientId"), where, accepted_oids)
     if not entry.slot("sourcePatientId"):
@@ -362,11 +374,13 @@ def check_document(
                 )
             )
     size, digest = entry.slot("size"), entry.slot("hash")
-    if size is not None and size != str(len(data)):
+    if data is None:  # a metadata update (ITI-57) carries no document
+        size = digest = None
+    if size is not None and data is not None and size != str(len(data)):
         errors.append(
             RegistryError("XDSNonIdenticalSize", f"{where}: size slot {size} but the document is {len(data)} bytes")
         )
-    if digest is not None and digest.lower() != hashlib.sha1(data).hexdigest():
+    if digest is not None and data is not None and digest.lower() != hashlib.sha1(data).hexdigest():
         errors.append(RegistryError("XDSNonIdenticalHash", f"{where}: hash slot differs from the document's SHA-1"))
     unique = entry.identifiers.get("uniqueId")
     if not unique:

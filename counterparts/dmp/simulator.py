@@ -1,7 +1,10 @@
 """A DMP simulator on 127.0.0.1: the document repository/registry a DPI feeds.
 
 It accepts the IHE XDS.b Provide and Register Document Set-b transaction (ITI-41) as
-SOAP 1.2 with MTOM/XOP over HTTPS, judges the submission with :mod:`.rules` (metadata as
+SOAP 1.2 with MTOM/XOP over HTTPS, and the metadata update of a registered document
+(Update Document Set, ITI-57: how the DMP integration guide changes a document's
+visibility; the document is designated by its uniqueId and the ``PreviousVersion`` slot
+of its HasMember association), judges the submission with :mod:`.rules` (metadata as
 the DMP integration guide profiles it, then the CDA with the documents suite's validator)
 and answers an ``rs:RegistryResponse``: ``Success``, or ``Failure`` with a
 ``RegistryErrorList``. A message it cannot read at all (not MTOM, malformed XML, a DTD,
@@ -39,9 +42,10 @@ from .mtom import parse_mtom
 from .rules import RegistryError, check_document, check_submission, summary
 from .valuesets import BINDINGS, ValueSets
 
-__all__ = ["FAILURE", "ITI41_ACTION", "SUCCESS", "DmpSimulator"]
+__all__ = ["FAILURE", "ITI41_ACTION", "ITI57_ACTION", "SUCCESS", "DmpSimulator"]
 
 ITI41_ACTION = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
+ITI57_ACTION = "urn:ihe:iti:2010:UpdateDocumentSet"
 SERVICE_PATH = "/dmp/repository"
 SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
 FAILURE = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"
@@ -177,23 +181,42 @@ class DmpSimulator:
     # ---- protocol ----------------------------------------------------------------------
     def _handle(self, request: Request) -> Reply:
         record: dict[str, Any] = {"operation": "unknown", "http": request.http_summary(), "problems": []}
+        message = None
         try:
-            message = parse_mtom(request.headers.get("content-type", ""), request.body)
-            env = parse_envelope(message.root.data, what="the ITI-41 request")
+            if request.headers.get("content-type", "").lower().startswith("multipart/"):
+                message = parse_mtom(request.headers.get("content-type", ""), request.body)
+                env = parse_envelope(message.root.data, what="the XDS request")
+            else:
+                env = parse_envelope(request.body, what="the XDS request")
         except SoapError as exc:
             record.update(outcome="fault", problems=[exc.reason])
             return self._fault(record, exc.reason, code=exc.code)
         record["envelope"] = sanitise_envelope(env.root)
         record["soap"] = {"action": env.action, "message_id": env.message_id}
-        if etree.QName(env.payload).localname != "ProvideAndRegisterDocumentSetRequest":
-            reason = f"unknown request {etree.QName(env.payload).localname!r}: this repository answers ITI-41"
-            record.update(outcome="fault", problems=[reason])
-            return self._fault(record, reason)
-        record["operation"] = "provide_and_register"
-        if env.action != ITI41_ACTION:
-            reason = f"wsa:Action is {env.action!r}, expected {ITI41_ACTION}"
-            record.update(outcome="fault", problems=[reason])
-            return self._fault(record, reason)
+        local = etree.QName(env.payload).localname
+        if local == "ProvideAndRegisterDocumentSetRequest":
+            record["operation"] = "provide_and_register"
+            if message is None:
+                reason = (
+                    "a Provide and Register Document Set-b request is sent as MTOM/XOP (multipart/related),"
+                    f" not as {request.headers.get('content-type', 'no Content-Type')!r}"
+                )
+                return self._refuse(record, reason)
+            if env.action != ITI41_ACTION:
+                return self._refuse(record, f"wsa:Action is {env.action!r}, expected {ITI41_ACTION}")
+            return self._provide(env, message, record)
+        if local == "SubmitObjectsRequest":
+            record["operation"] = "update"
+            if env.action != ITI57_ACTION:
+                return self._refuse(record, f"wsa:Action is {env.action!r}, expected {ITI57_ACTION}")
+            return self._update(env, record)
+        return self._refuse(record, f"unknown request {local!r}: this DMP answers ITI-41 and ITI-57")
+
+    def _refuse(self, record: dict[str, Any], reason: str) -> Reply:
+        record.update(outcome="fault", problems=[reason])
+        return self._fault(record, reason)
+
+    def _provide(self, env: Any, message: Any, record: dict[str, Any]) -> Reply:
         submission = parse_submission(env.payload)
         errors = check_submission(submission, self.accepted_ins_oids, self.value_sets)
         documents: list[dict[str, Any]] = []
@@ -222,17 +245,75 @@ class DmpSimulator:
                             doc["entry_id"],
                         )
                     )
-            status = SUCCESS if not errors else FAILURE
-            if status == SUCCESS:
+            if not errors:
                 for doc in documents:
                     self._registry[doc["unique_id"]] = {
                         "unique_id": doc["unique_id"],
                         "patient_id": doc["patient_id"],
                         "confidentiality": doc["confidentiality"],
+                        "version": 1,
                         "registered": time.time(),
                     }
+        return self._respond(env, submission, errors, documents, record, blobs)
+
+    def _update(self, env: Any, record: dict[str, Any]) -> Reply:
+        """ITI-57: new metadata for registered documents (e.g. the patient may now see them)."""
+        submission = parse_submission(env.payload)
+        errors = check_submission(submission, self.accepted_ins_oids, self.value_sets, update=True)
+        documents = []
+        for entry in submission.entries:
+            doc_record = summary(entry)
+            documents.append(doc_record)
+            errors += check_document(
+                entry, None, accepted_oids=self.accepted_ins_oids, value_sets=self.value_sets, cda_root=None
+            )
+        with self._registry_lock:
+            for doc in documents:
+                known = self._registry.get(doc.get("unique_id") or "")
+                where = doc["entry_id"]
+                if known is None:
+                    errors.append(
+                        RegistryError(
+                            "XDSMetadataUpdateError", f"uniqueId {doc.get('unique_id')!r} is not in the registry", where
+                        )
+                    )
+                    continue
+                if doc.get("patient_id") != known["patient_id"]:
+                    errors.append(
+                        RegistryError(
+                            "XDSPatientIdDoesNotMatch",
+                            f"the update is for {doc.get('patient_id')!r}, the document for {known['patient_id']!r}",
+                            where,
+                        )
+                    )
+                previous = submission.previous_versions.get(where)
+                if previous is not None and previous != str(known["version"]):
+                    errors.append(
+                        RegistryError(
+                            "XDSMetadataVersionError",
+                            f"PreviousVersion is {previous}, the registry holds version {known['version']}",
+                            where,
+                        )
+                    )
+            if not errors:
+                for doc in documents:
+                    known = self._registry[doc["unique_id"]]
+                    known.update(confidentiality=doc["confidentiality"], version=known["version"] + 1)
+        return self._respond(env, submission, errors, documents, record, {})
+
+    def _respond(
+        self,
+        env: Any,
+        submission: Any,
+        errors: list[RegistryError],
+        documents: list[dict[str, Any]],
+        record: dict[str, Any],
+        blobs: dict[str, bytes],
+    ) -> Reply:
+        status = SUCCESS if not errors else FAILURE
         submission_set = submission.submission_sets[0].to_json() if submission.submission_sets else None
-        body = _registry_response(status, errors, relates_to=env.message_id)
+        action = (ITI41_ACTION if record["operation"] == "provide_and_register" else ITI57_ACTION) + "Response"
+        body = _registry_response(status, errors, action=action, relates_to=env.message_id)
         record.update(
             outcome="Success" if status == SUCCESS else "Failure",
             status=status,
@@ -294,16 +375,17 @@ class DmpSimulator:
         return errors
 
     def _fault(self, record: dict[str, Any], reason: str, *, code: str = "Sender") -> Reply:
-        body = fault(reason, code=code, action=ITI41_ACTION + "Response")
+        action = ITI57_ACTION if record.get("operation") == "update" else ITI41_ACTION
+        body = fault(reason, code=code, action=action + "Response")
         record["response_envelope"] = body.decode("utf-8")
         self.log.add(record)
         return Reply(400 if code in ("Sender", "VersionMismatch") else 500, body)
 
 
-def _registry_response(status: str, errors: list[RegistryError], *, relates_to: str | None) -> bytes:
+def _registry_response(status: str, errors: list[RegistryError], *, action: str, relates_to: str | None) -> bytes:
     env = etree.Element(f"{{{SOAP12_NS}}}Envelope", nsmap={"env": SOAP12_NS, "wsa": WSA_NS})
     header = etree.SubElement(env, f"{{{SOAP12_NS}}}Header")
-    etree.SubElement(header, f"{{{WSA_NS}}}Action").text = ITI41_ACTION + "Response"
+    etree.SubElement(header, f"{{{WSA_NS}}}Action").text = action
     if relates_to:
         etree.SubElement(header, f"{{{WSA_NS}}}RelatesTo").text = relates_to
     body = etree.SubElement(env, f"{{{SOAP12_NS}}}Body")

@@ -155,7 +155,7 @@ def sanitise_envelope(root: Any, *, max_chars: int = 256 * 1024) -> str:
             for child in list(el):
                 el.remove(child)
             el.text = _REDACTED
-    text = etree.tostring(copy, encoding="unicode")
+    text = str(etree.tostring(copy, encoding="unicode"))
     if len(text) > max_chars:
         return text[:max_chars] + f"\n<!-- truncated by homolog: {len(text)} characters -->"
     return text

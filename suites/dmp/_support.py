@@ -18,6 +18,7 @@ __all__ = [
     "DmpSettings",
     "Validated",
     "attach_submission",
+    "carries",
     "dmp_control",
     "dmp_settings",
     "errors_text",
@@ -111,14 +112,17 @@ def validate_document(
     return Validated(unique_id, dmp_status)
 
 
-def _carries(record: Mapping[str, Any], unique_id: str) -> bool:
+def carries(record: Mapping[str, Any], unique_id: str) -> bool:
+    """Whether an exchange record carries the document ``unique_id``."""
     return any(str(d.get("unique_id") or "").upper() == unique_id.upper() for d in record.get("documents") or [])
 
 
 def submissions_for(dmp: DmpControl, since: int, unique_id: str, *, wait: float) -> list[dict[str, Any]]:
     """ITI-41 exchanges after ``since`` carrying ``unique_id`` (waits up to ``wait`` seconds)."""
     try:
-        return dmp.wait_for(since, lambda r: _carries(r, unique_id), timeout=wait)
+        return dmp.wait_for(
+            since, lambda r: r.get("operation") == "provide_and_register" and carries(r, unique_id), timeout=wait
+        )
     except ControlError as exc:
         raise CheckError(str(exc)) from None
 

@@ -1,24 +1,53 @@
-"""dmp.feed.hidden_from_patient: a document hidden from the patient is sent as such."""
+"""dmp.feed.hidden_from_patient: a document can be hidden from the patient in the DMP, then
+made visible (after the announcement consultation)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from homolog import Evidence, Target, check, fail
-from homolog.counterparts.dmp import CONFIDENTIALITY_DMP_SYSTEM
+from homolog.counterparts.dmp import CONFIDENTIALITY_DMP_SYSTEM, DmpControl
+from homolog.counterparts.soap import ControlError
 
-from ._support import attach_submission, dmp_control, dmp_settings, errors_text, submissions_for, validate_document
+from ._support import (
+    attach_submission,
+    carries,
+    dmp_control,
+    dmp_settings,
+    errors_text,
+    submissions_for,
+    validate_document,
+)
 
 __all__ = ["hidden_from_patient"]
+
+_HIDDEN = ("INVISIBLE_PATIENT", CONFIDENTIALITY_DMP_SYSTEM)
+_TIMEOUT_MS = 15_000
+
+
+def _codes(record: dict[str, Any], unique_id: str) -> list[tuple[Any, Any]]:
+    docs = record.get("documents") or []
+    entry: dict[str, Any] = next((d for d in docs if str(d.get("unique_id")).upper() == unique_id.upper()), {})
+    return [(c.get("code"), c.get("scheme")) for c in entry.get("confidentiality") or []]
+
+
+def _updates(dmp: DmpControl, since: int, unique_id: str, wait: float) -> list[dict[str, Any]]:
+    try:
+        return dmp.wait_for(since, lambda r: r.get("operation") == "update" and carries(r, unique_id), timeout=wait)
+    except ControlError as exc:
+        fail(f"the DMP simulator could not be read: {exc}")
+    return []
 
 
 @check("dmp.feed.hidden_from_patient")
 def hidden_from_patient(ui: Any, target: Target, evidence: Evidence) -> None:
-    """A document the professional hides from the patient reaches the DMP as not visible to the patient.
+    """A document can be sent to the DMP hidden from the patient, then made visible to them.
 
     The document is validated in the UI for ``data.patient_qualified`` with "not visible
-    by the patient" chosen; the submission must carry the confidentiality code
-    ``INVISIBLE_PATIENT`` (code system 1.2.250.1.213.1.1.4.13) and be accepted.
+    by the patient" chosen: the DMP must register it with the confidentiality code
+    ``INVISIBLE_PATIENT`` (code system 1.2.250.1.213.1.1.4.13). Then the document page's
+    ``make_visible`` control (after the announcement consultation) must update the DMP
+    (Update Document Set, ITI-57) with that code removed, and the DMP accept the update.
     """
     dmp = dmp_control(target)
     settings = dmp_settings(target)
@@ -33,12 +62,36 @@ def hidden_from_patient(ui: Any, target: Target, evidence: Evidence) -> None:
         )
     record = found[-1]
     attach_submission(evidence, dmp, record)
-    entry = next(d for d in record.get("documents") or [] if str(d.get("unique_id")).upper() == doc.unique_id.upper())
-    codes = [(c.get("code"), c.get("scheme")) for c in entry.get("confidentiality") or []]
-    if ("INVISIBLE_PATIENT", CONFIDENTIALITY_DMP_SYSTEM) not in codes:
+    codes = _codes(record, doc.unique_id)
+    if _HIDDEN not in codes:
         fail(
             f"document {doc.unique_id} was meant to be hidden from the patient but its confidentiality"
             f" codes are {codes}: the patient will see it in the DMP"
         )
     if record.get("outcome") != "Success":
-        fail(f"the DMP refused the hidden document {doc.unique_id}: {errors_text(record)}")
+        fail(
+            f"the DMP refused the hidden document {doc.unique_id}, so it can never be made visible:"
+            f" {errors_text(record)}"
+        )
+    button = ui.locator("document", "make_visible")
+    if not button.count():
+        ui.screenshot("no-make-visible")
+        fail(f"the page of document {doc.unique_id} offers no way to make it visible to the patient")
+    since = dmp.last_seq()
+    try:
+        with ui.page.expect_navigation(wait_until="load", timeout=_TIMEOUT_MS):
+            button.first.click(timeout=_TIMEOUT_MS)
+    except Exception as exc:
+        fail(f"making document {doc.unique_id} visible did not complete in the UI: {exc}")
+    updates = _updates(dmp, since, doc.unique_id, settings.send_delay_seconds)
+    if not updates:
+        fail(
+            f"making document {doc.unique_id} visible sent no metadata update to the DMP within"
+            f" {settings.send_delay_seconds:g} s: the patient still cannot see it"
+        )
+    update = updates[-1]
+    evidence.attach_json("dmp-update.json", update)
+    if _HIDDEN in _codes(update, doc.unique_id):
+        fail(f"the DMP update of document {doc.unique_id} still carries INVISIBLE_PATIENT")
+    if update.get("outcome") != "Success":
+        fail(f"the DMP refused to make document {doc.unique_id} visible: {errors_text(update)}")

@@ -68,7 +68,7 @@ def insi_search_traits(http: Any, target: Any, evidence: Any) -> None:
         sent = (call.get("request") or {}).get("traits") or {}
         problems = trait_problems(sent, family=family, first_name="CAMILLE", sex="F", birth_date="1979-03-28")
         if problems:
-            refused = " (INSi refused the request with a SOAP fault)" if call.get("outcome") == "fault" else ""
-            fail(f"the INSi search for Patient/{new_id}: " + "; ".join(problems) + refused)
+            fault = " (INSi refused the request with a SOAP fault)" if call.get("outcome") == "fault" else ""
+            fail(f"the INSi search for Patient/{new_id}: " + "; ".join(problems) + fault)
     finally:
         delete_patient(http, new_id)

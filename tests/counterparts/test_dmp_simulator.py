@@ -178,10 +178,58 @@ def test_metadata_rules(client: httpx.Client, dmp: DmpSimulator, edit: Any, code
 
 
 def test_not_mtom_is_a_fault(client: httpx.Client, dmp: DmpSimulator) -> None:
+    _, body, _ = request()
+    start = body.index(b"<?xml")
+    envelope = body[start : body.index(b"</soap:Envelope>") + len(b"</soap:Envelope>")]
+    resp = send(client, dmp, "application/soap+xml", envelope)
+    assert resp.status_code == 400
+    assert "is sent as MTOM/XOP (multipart/related)" in resp.text
+    assert last(dmp)["outcome"] == "fault"
+
+
+def test_not_a_soap_envelope_is_a_fault(client: httpx.Client, dmp: DmpSimulator) -> None:
     resp = send(client, dmp, "application/soap+xml", b"<x/>")
     assert resp.status_code == 400
-    assert "MTOM/XOP (multipart/related)" in resp.text
-    assert last(dmp)["outcome"] == "fault"
+    assert "expected a SOAP Envelope" in resp.text
+
+
+def update(document: bytes, *, hidden: bool, previous: str = "1") -> tuple[str, bytes]:
+    from homolog.fixtures.refsut.dmp import build_iti57
+
+    return build_iti57(
+        document,
+        patient(),
+        author=AUTHOR,
+        custodian=CUSTODIAN,
+        hidden=hidden,
+        previous_version=previous,
+        defects=frozenset(),
+    )
+
+
+def test_a_metadata_update_makes_a_hidden_document_visible(client: httpx.Client, dmp: DmpSimulator) -> None:
+    ctype, body, document = request(hidden=True)
+    send(client, dmp, ctype, body)
+    unique_id = last(dmp)["documents"][0]["unique_id"]
+    registry = {d["unique_id"]: d for d in DmpControl(dmp.control_url).documents()}
+    assert "INVISIBLE_PATIENT" in [c["code"] for c in registry[unique_id]["confidentiality"]]
+    resp = send(client, dmp, *update(document, hidden=False))
+    assert "ResponseStatusType:Success" in resp.text
+    assert last(dmp)["operation"] == "update"
+    registry = {d["unique_id"]: d for d in DmpControl(dmp.control_url).documents()}
+    assert [c["code"] for c in registry[unique_id]["confidentiality"]] == ["N"]
+    assert registry[unique_id]["version"] == 2
+    # The same update again names a version the registry no longer holds.
+    send(client, dmp, *update(document, hidden=False))
+    assert "XDSMetadataVersionError" in codes(last(dmp))
+
+
+def test_a_metadata_update_of_an_unknown_document_is_refused(client: httpx.Client, dmp: DmpSimulator) -> None:
+    document = build_document("VSM", patient=patient().as_cda_patient(), author=AUTHOR, custodian=CUSTODIAN)
+    send(client, dmp, *update(document, hidden=False))
+    record = last(dmp)
+    assert record["outcome"] == "Failure"
+    assert any("is not in the registry" in e["context"] for e in record["errors"])
 
 
 def test_malformed_soap_in_the_root_part_is_a_fault(client: httpx.Client, dmp: DmpSimulator) -> None:

@@ -22,6 +22,8 @@ CASES: list[tuple[str, str, str]] = [
     ("dmp.feed.accepted", "dmp-cda-not-conformant", "InvalidDocumentContent"),
     ("dmp.feed.objection_respected", "dmp-objection-ignored", "although the patient objected"),
     ("dmp.feed.hidden_from_patient", "dmp-visibility-ignored", "the patient will see it"),
+    ("dmp.feed.hidden_from_patient", "dmp-unhide-not-sent", "sent no metadata update"),
+    ("dmp.feed.hidden_from_patient", "dmp-wrong-patient-oid", "so it can never be made visible"),
     ("dmp.history.qualified_ins_only", "dmp-unqualified-sent", "not qualified"),
 ]
 
