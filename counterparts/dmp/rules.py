@@ -401,26 +401,18 @@ def _against_cda(entry: DocumentEntry, facts: CdaFacts, where: str) -> list[Regi
                 entry.id,
             )
         )
-    types = entry.code("typeCode")
-    if types and facts.code and (types[0].code, types[0].scheme) != facts.code:
-        errors.append(
-            RegistryError(
-                "XDSRegistryMetadataError",
-                f"{where}: typeCode {types[0].code!r} ({types[0].scheme}) differs from the CDA code"
-                f" {facts.code[0]!r} ({facts.code[1]})",
-                entry.id,
+    # The type and the facility are stated twice: in the metadata and in the CDA header.
+    for name, in_cda in (("typeCode", facts.code), ("healthcareFacilityTypeCode", facts.facility)):
+        codes = entry.code(name)
+        if codes and in_cda and (codes[0].code, codes[0].scheme) != in_cda:
+            errors.append(
+                RegistryError(
+                    "XDSRegistryMetadataError",
+                    f"{where}: {name} {codes[0].code!r} ({codes[0].scheme}) differs from the CDA's"
+                    f" {in_cda[0]!r} ({in_cda[1]})",
+                    entry.id,
+                )
             )
-        )
-    facility = entry.code("healthcareFacilityTypeCode")
-    if facility and facts.facility and (facility[0].code, facility[0].scheme) != facts.facility:
-        errors.append(
-            RegistryError(
-                "XDSRegistryMetadataError",
-                f"{where}: healthcareFacilityTypeCode {facility[0].code!r} differs from the CDA"
-                f" code {facts.facility[0]!r}",
-                entry.id,
-            )
-        )
     pid = entry.identifiers.get("patientId")
     if pid:
         ident, oid, _ = parse_cx(pid)

@@ -36,7 +36,8 @@ from lxml import etree
 from homolog.suites.identity.oids import INS_NIA, INS_NIR
 
 from ..soap.envelope import SOAP12_NS, WSA_NS, SoapError, fault, parse_envelope, sanitise_envelope
-from ..soap.server import Reply, Request, SoapService
+from ..soap.server import Reply, Request
+from ..soap.simulator import SoapSimulator
 from .metadata import RS_NS, DocumentEntry, parse_submission
 from .mtom import parse_mtom
 from .rules import RegistryError, check_document, check_submission, summary
@@ -53,7 +54,7 @@ _ERROR = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"
 _MAX_ISSUES = 20
 
 
-class DmpSimulator:
+class DmpSimulator(SoapSimulator):
     """The DMP repository/registry, simulated. See the module docstring.
 
     ``cda_material``: root of a copy of the ANS TestContenuCDA material (``schematrons/``,
@@ -62,6 +63,9 @@ class DmpSimulator:
     (default ``cda_material/jeuxDeValeurs``). ``accepted_ins_oids``: the patient id
     domains accepted (default INS-NIR and INS-NIA; a test platform adds the test ones).
     """
+
+    name = "dmp"
+    path = SERVICE_PATH
 
     def __init__(
         self,
@@ -85,60 +89,12 @@ class DmpSimulator:
         self._validator_lock = threading.Lock()
         self._registry: dict[str, dict[str, Any]] = {}
         self._registry_lock = threading.Lock()
-        self._service = SoapService(
-            name="dmp",
-            path=SERVICE_PATH,
-            handle=self._handle,
-            info=self._info,
-            control=self._control,
-            on_reset=self._forget,
-            host=host,
-            port=port,
-            control_port=control_port,
-            workdir=workdir,
-            max_body=max_body,
-        )
-        self.log = self._service.log
-
-    # ---- lifecycle -------------------------------------------------------------------
-    def start(self) -> DmpSimulator:
-        """Generate the CA, bind 127.0.0.1, serve in daemon threads."""
-        self._service.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and free the ports."""
-        self._service.stop()
-
-    def __enter__(self) -> DmpSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The repository endpoint the system under test calls (HTTPS)."""
-        return self._service.url
-
-    @property
-    def ca_file(self) -> Path:
-        """The CA the system under test must trust to call ``url``."""
-        return self._service.ca_file
-
-    @property
-    def control_url(self) -> str:
-        """Base URL of the control API (contains the simulator's secret)."""
-        return self._service.control_url
-
-    def exchanges(self, since: int = 0) -> list[dict[str, Any]]:
-        """Exchange records after ``since``."""
-        return self.log.since(since)
+        super().__init__(host=host, port=port, control_port=control_port, workdir=workdir, max_body=max_body)
 
     # ---- control -----------------------------------------------------------------------
     def _info(self) -> dict[str, Any]:
         return {
-            "transaction": ITI41_ACTION,
+            "transactions": [ITI41_ACTION, ITI57_ACTION],
             "accepted_ins_oids": sorted(self.accepted_ins_oids),
             "cda_validation": self.cda_material is not None,
             "value_sets": {name: self.value_sets.source(name) for name in BINDINGS},
@@ -150,7 +106,7 @@ class DmpSimulator:
                 return 200, list(self._registry.values())
         return 404, {"error": f"unknown control action {method} {action}"}
 
-    def _forget(self) -> None:
+    def _on_reset(self) -> None:
         with self._registry_lock:
             self._registry.clear()
 

@@ -29,7 +29,8 @@ from typing import Any
 from lxml import etree
 
 from ..soap.envelope import SoapError, fault, parse_envelope, sanitise_envelope
-from ..soap.server import Reply, Request, SoapService
+from ..soap.server import Reply, Request
+from ..soap.simulator import SoapSimulator
 from .directory import DEFAULT_IDENTITIES, Directory, Identity
 from .messages import SEARCH_ACTION, VERIFY_ACTION, parse_search, parse_verification, result_envelope
 
@@ -53,8 +54,11 @@ def _context(env: Any, name: str) -> dict[str, Any] | None:
     return found
 
 
-class InsiSimulator:
+class InsiSimulator(SoapSimulator):
     """The INSi teleservice, simulated. See the module docstring."""
+
+    name = "insi"
+    path = SERVICE_PATH
 
     def __init__(
         self,
@@ -66,59 +70,12 @@ class InsiSimulator:
         workdir: Path | None = None,
     ) -> None:
         self.directory = Directory(identities)
-        self._service = SoapService(
-            name="insi",
-            path=SERVICE_PATH,
-            handle=self._handle,
-            info=self._info,
-            control=self._control,
-            host=host,
-            port=port,
-            control_port=control_port,
-            workdir=workdir,
-            max_body=256 * 1024,  # an INSi request is a few kilobytes
-        )
-        self.log = self._service.log
-
-    # ---- lifecycle -------------------------------------------------------------------
-    def start(self) -> InsiSimulator:
-        """Generate the CA, bind 127.0.0.1, serve in daemon threads."""
-        self._service.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and free the ports."""
-        self._service.stop()
-
-    def __enter__(self) -> InsiSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # ---- addresses -------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        """The endpoint the system under test calls (HTTPS)."""
-        return self._service.url
-
-    @property
-    def ca_file(self) -> Path:
-        """The CA the system under test must trust to call ``url``."""
-        return self._service.ca_file
-
-    @property
-    def control_url(self) -> str:
-        """Base URL of the control API (contains the simulator's secret)."""
-        return self._service.control_url
+        # An INSi request is a few kilobytes.
+        super().__init__(host=host, port=port, control_port=control_port, workdir=workdir, max_body=256 * 1024)
 
     def register(self, identity: Identity) -> Identity:
         """Add an identity to the directory."""
         return self.directory.add(identity)
-
-    def exchanges(self, since: int = 0) -> list[dict[str, Any]]:
-        """Exchange records after ``since``."""
-        return self.log.since(since)
 
     # ---- protocol --------------------------------------------------------------------
     def _info(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from .envelope import (
 )
 from .log import ExchangeLog
 from .server import Reply, Request, SoapService
+from .simulator import SoapSimulator
 from .tls import ServiceCertificates, make_service_certificates
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ServiceCertificates",
     "SoapError",
     "SoapService",
+    "SoapSimulator",
     "fault",
     "make_service_certificates",
     "parse_envelope",

@@ -15,6 +15,7 @@ from homolog.counterparts.dmp import DmpControl
 from homolog.counterparts.soap import ControlError
 
 __all__ = [
+    "Attempt",
     "DmpSettings",
     "Validated",
     "attach_submission",
@@ -25,6 +26,7 @@ __all__ = [
     "read_patient",
     "submissions_for",
     "unreadable_since",
+    "validate_and_watch",
     "validate_document",
 ]
 
@@ -164,3 +166,31 @@ def read_patient(http: Any, patient_id: str) -> dict[str, Any]:
     if resp.status_code != 200 or not isinstance(body, dict) or body.get("resourceType") != "Patient":
         raise CheckError(f"could not read Patient/{patient_id}: {resp.status_code} for {resp.describe()}")
     return body
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A document validated through the UI and the submissions that carried it."""
+
+    dmp: DmpControl
+    settings: DmpSettings
+    patient_id: str
+    document: Validated
+    submissions: list[dict[str, Any]]
+    since: int
+
+
+def validate_and_watch(
+    ui: Any, target: Target, *, patient: str, hidden_from_patient: bool = False, patient_objection: bool = False
+) -> Attempt:
+    """Validate a new document for ``data.<patient>`` and collect the submissions carrying it
+    (waiting up to ``settings.dmp.send_delay_seconds``)."""
+    dmp = dmp_control(target)
+    settings = dmp_settings(target)
+    patient_id = str(target.datum(patient))
+    since = dmp.last_seq()
+    doc = validate_document(
+        ui, patient_id, hidden_from_patient=hidden_from_patient, patient_objection=patient_objection
+    )
+    found = submissions_for(dmp, since, doc.unique_id, wait=settings.send_delay_seconds)
+    return Attempt(dmp, settings, patient_id, doc, found, since)

@@ -6,16 +6,7 @@ from typing import Any
 
 from homolog import CheckError, Evidence, Target, check, fail
 
-from ._support import (
-    attach_submission,
-    dmp_control,
-    dmp_settings,
-    errors_text,
-    read_patient,
-    submissions_for,
-    unreadable_since,
-    validate_document,
-)
+from ._support import attach_submission, errors_text, read_patient, unreadable_since, validate_and_watch
 
 __all__ = ["document_fed", "ins_of"]
 
@@ -41,26 +32,23 @@ def document_fed(ui: Any, http: Any, target: Target, evidence: Evidence) -> None
     ``settings.dmp.send_delay_seconds``, identify the patient by their INS under its OID,
     and accept it: metadata as the DMP integration guide profiles them, CDA conformant.
     """
-    dmp = dmp_control(target)
-    settings = dmp_settings(target)
     patient_id = str(target.datum("patient_qualified"))
     ins = ins_of(read_patient(http, patient_id))
     if ins is None:
         raise CheckError(
             f"Patient/{patient_id} (data.patient_qualified) exposes no INS: cannot tell whom the DMP must see"
         )
-    since = dmp.last_seq()
-    doc = validate_document(ui, patient_id)
-    found = submissions_for(dmp, since, doc.unique_id, wait=settings.send_delay_seconds)
-    if not found:
-        refused = unreadable_since(dmp, since)
+    attempt = validate_and_watch(ui, target, patient="patient_qualified")
+    doc, delay = attempt.document, attempt.settings.send_delay_seconds
+    if not attempt.submissions:
+        refused = unreadable_since(attempt.dmp, attempt.since)
         fail(
             f"document {doc.unique_id} validated for Patient/{patient_id} did not reach the DMP within"
-            f" {settings.send_delay_seconds:g} s (page says {doc.dmp_status!r})"
+            f" {delay:g} s (page says {doc.dmp_status!r})"
             + (f"; the DMP could not read {len(refused)} message(s): {' | '.join(refused)}" if refused else "")
         )
-    record = found[-1]
-    attach_submission(evidence, dmp, record)
+    record = attempt.submissions[-1]
+    attach_submission(evidence, attempt.dmp, record)
     entry = next(d for d in record.get("documents") or [] if str(d.get("unique_id")).upper() == doc.unique_id.upper())
     problems = []
     expected = f"{ins[1]}^^^&{ins[0]}&ISO"

@@ -6,7 +6,7 @@ from typing import Any
 
 from homolog import Evidence, Target, check, fail
 
-from ._support import attach_submission, dmp_control, dmp_settings, submissions_for, validate_document
+from ._support import attach_submission, validate_and_watch
 
 __all__ = ["objection_respected"]
 
@@ -19,15 +19,10 @@ def objection_respected(ui: Any, target: Target, evidence: Evidence) -> None:
     objection recorded; the DMP simulator must receive nothing carrying it within
     ``settings.dmp.send_delay_seconds``.
     """
-    dmp = dmp_control(target)
-    settings = dmp_settings(target)
-    patient_id = str(target.datum("patient_qualified"))
-    since = dmp.last_seq()
-    doc = validate_document(ui, patient_id, patient_objection=True)
-    found = submissions_for(dmp, since, doc.unique_id, wait=settings.send_delay_seconds)
-    if found:
-        attach_submission(evidence, dmp, found[-1])
+    attempt = validate_and_watch(ui, target, patient="patient_qualified", patient_objection=True)
+    if attempt.submissions:
+        attach_submission(evidence, attempt.dmp, attempt.submissions[-1])
         fail(
-            f"document {doc.unique_id} was sent to the DMP although the patient objected"
-            f" ({len(found)} submission(s); page says {doc.dmp_status!r})"
+            f"document {attempt.document.unique_id} was sent to the DMP although the patient objected"
+            f" ({len(attempt.submissions)} submission(s); page says {attempt.document.dmp_status!r})"
         )

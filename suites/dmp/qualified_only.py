@@ -6,7 +6,7 @@ from typing import Any
 
 from homolog import CheckError, Evidence, Target, check, fail
 
-from ._support import attach_submission, dmp_control, dmp_settings, read_patient, submissions_for, validate_document
+from ._support import attach_submission, read_patient, validate_and_watch
 
 __all__ = ["qualified_ins_only"]
 
@@ -33,20 +33,17 @@ def qualified_ins_only(ui: Any, http: Any, target: Target, evidence: Evidence) -
     system holds without the qualified status); the DMP simulator must receive nothing
     carrying it within ``settings.dmp.send_delay_seconds``.
     """
-    dmp = dmp_control(target)
-    settings = dmp_settings(target)
     patient_id = str(target.datum("patient_unqualified"))
     qualified = _qualified(read_patient(http, patient_id))
     if qualified is None:
         raise CheckError(f"cannot read the identity status of Patient/{patient_id} (data.patient_unqualified)")
     if qualified:
         raise CheckError(f"data.patient_unqualified (Patient/{patient_id}) is qualified on the system: fix the target")
-    since = dmp.last_seq()
-    doc = validate_document(ui, patient_id)
-    found = submissions_for(dmp, since, doc.unique_id, wait=settings.send_delay_seconds)
-    if found:
-        attach_submission(evidence, dmp, found[-1])
+    attempt = validate_and_watch(ui, target, patient="patient_unqualified")
+    if attempt.submissions:
+        sent = attempt.submissions[-1]
+        attach_submission(evidence, attempt.dmp, sent)
         fail(
-            f"document {doc.unique_id} of Patient/{patient_id}, whose identity is not qualified, was sent to"
-            f" the DMP ({found[-1].get('outcome')}; page says {doc.dmp_status!r})"
+            f"document {attempt.document.unique_id} of Patient/{patient_id}, whose identity is not qualified,"
+            f" was sent to the DMP ({sent.get('outcome')}; page says {attempt.document.dmp_status!r})"
         )

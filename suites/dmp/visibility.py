@@ -9,15 +9,7 @@ from homolog import Evidence, Target, check, fail
 from homolog.counterparts.dmp import CONFIDENTIALITY_DMP_SYSTEM, DmpControl
 from homolog.counterparts.soap import ControlError
 
-from ._support import (
-    attach_submission,
-    carries,
-    dmp_control,
-    dmp_settings,
-    errors_text,
-    submissions_for,
-    validate_document,
-)
+from ._support import attach_submission, carries, errors_text, validate_and_watch
 
 __all__ = ["hidden_from_patient"]
 
@@ -49,18 +41,14 @@ def hidden_from_patient(ui: Any, target: Target, evidence: Evidence) -> None:
     ``make_visible`` control (after the announcement consultation) must update the DMP
     (Update Document Set, ITI-57) with that code removed, and the DMP accept the update.
     """
-    dmp = dmp_control(target)
-    settings = dmp_settings(target)
-    patient_id = str(target.datum("patient_qualified"))
-    since = dmp.last_seq()
-    doc = validate_document(ui, patient_id, hidden_from_patient=True)
-    found = submissions_for(dmp, since, doc.unique_id, wait=settings.send_delay_seconds)
-    if not found:
+    attempt = validate_and_watch(ui, target, patient="patient_qualified", hidden_from_patient=True)
+    dmp, doc, delay = attempt.dmp, attempt.document, attempt.settings.send_delay_seconds
+    if not attempt.submissions:
         fail(
             f"document {doc.unique_id} (hidden from the patient) did not reach the DMP within"
-            f" {settings.send_delay_seconds:g} s (page says {doc.dmp_status!r})"
+            f" {delay:g} s (page says {doc.dmp_status!r})"
         )
-    record = found[-1]
+    record = attempt.submissions[-1]
     attach_submission(evidence, dmp, record)
     codes = _codes(record, doc.unique_id)
     if _HIDDEN not in codes:
@@ -83,11 +71,11 @@ def hidden_from_patient(ui: Any, target: Target, evidence: Evidence) -> None:
             button.first.click(timeout=_TIMEOUT_MS)
     except Exception as exc:
         fail(f"making document {doc.unique_id} visible did not complete in the UI: {exc}")
-    updates = _updates(dmp, since, doc.unique_id, settings.send_delay_seconds)
+    updates = _updates(dmp, since, doc.unique_id, delay)
     if not updates:
         fail(
             f"making document {doc.unique_id} visible sent no metadata update to the DMP within"
-            f" {settings.send_delay_seconds:g} s: the patient still cannot see it"
+            f" {delay:g} s: the patient still cannot see it"
         )
     update = updates[-1]
     evidence.attach_json("dmp-update.json", update)

@@ -27,7 +27,7 @@ from .sut import create_patient, ins_values, mark_reliability
 __all__ = [
     "InsiSettings",
     "TestIdentity",
-    "create_provisional",
+    "admit",
     "insi_control",
     "insi_settings",
     "make_known_to_insi",
@@ -131,10 +131,19 @@ def register(
     )
 
 
-def create_provisional(
-    http: Any, *, family: str, first_name: str, gender: str, birth_date: str, birthplace: str = "99999"
-) -> tuple[Any, str | None]:
-    """POST a provisional identity as an admission clerk types it (no INS); (response, id)."""
+def admit(
+    http: Any,
+    *,
+    family: str,
+    first_name: str = "CAMILLE",
+    gender: str = "female",
+    birth_date: str = "1979-03-28",
+    birthplace: str = "99999",
+) -> str:
+    """Create a provisional identity as admission types it (no INS); return its id.
+
+    The system refusing it makes the calling check undecidable (CheckError).
+    """
     patient = build_patient(
         family=family,
         given=first_name,
@@ -145,7 +154,10 @@ def create_provisional(
         status=None,
     )
     mark_reliability(patient, "PROV")
-    return create_patient(http, patient)
+    resp, new_id = create_patient(http, patient)
+    if not new_id:
+        raise CheckError(f"could not create a provisional identity: {resp.describe()} answered {resp.status_code}")
+    return str(new_id)
 
 
 def searches_for(insi: InsiControl, since: int, family: str, *, wait: float) -> list[dict[str, Any]]:

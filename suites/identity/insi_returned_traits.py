@@ -9,7 +9,7 @@ from homolog import CheckError, check, fail
 
 from .insi import (
     TestIdentity,
-    create_provisional,
+    admit,
     insi_control,
     insi_settings,
     register,
@@ -57,12 +57,8 @@ def insi_returned_traits_stored(http: Any, target: Any, evidence: Any) -> None:
     family = marker()
     identity = register(insi, birth_name=family, given_names=("CAMILLE", "ANNE", "MARIE"), birth_place="51215")
     since = insi.last_seq()
-    resp, new_id = create_provisional(
-        http, family=family.title(), first_name="Camille", gender="female", birth_date=identity.birth_date
-    )
+    new_id = admit(http, family=family.title(), first_name="Camille", birth_date=identity.birth_date)
     try:
-        if not new_id:
-            raise CheckError(f"could not create a provisional identity: {resp.describe()} answered {resp.status_code}")
         calls = searches_for(insi, since, family, wait=settings.call_delay_seconds)
         evidence.attach_json("insi-exchanges.json", calls)
         answered = [c for c in calls if (c.get("response") or {}).get("code") == "00"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from homolog import CheckError, check, fail
+from homolog import check, fail
 
-from .insi import create_provisional, insi_control, insi_settings, normalise, register, searches_for
+from .insi import admit, insi_control, insi_settings, normalise, register, searches_for
 from .sut import delete_patient, marker
 
 __all__ = ["insi_search_traits", "trait_problems"]
@@ -45,12 +45,8 @@ def insi_search_traits(http: Any, target: Any, evidence: Any) -> None:
     # Known to the directory, so that the call can succeed: only the request is judged here.
     register(insi, birth_name=family, given_names=("CAMILLE", "ANNE"))
     since = insi.last_seq()
-    resp, new_id = create_provisional(
-        http, family=family, first_name="CAMILLE", gender="female", birth_date="1979-03-28"
-    )
+    new_id = admit(http, family=family, first_name="CAMILLE", birth_date="1979-03-28")
     try:
-        if not new_id:
-            raise CheckError(f"could not create a provisional identity: {resp.describe()} answered {resp.status_code}")
         calls = searches_for(insi, since, family, wait=settings.call_delay_seconds)
         if not calls:
             refused = [

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from homolog import CheckError, Params, check, fail
 
-from .insi import create_provisional, insi_control, insi_settings, register, searches_for
+from .insi import admit, insi_control, insi_settings, register, searches_for
 from .settings import load_identity_settings
 from .sut import delete_patient, marker, read_patient, rniv_status
 
@@ -41,12 +41,8 @@ def insi_status_per_answer(http: Any, target: Any, params: InsiAnswerParams, evi
     if params.answer == "multiple":
         register(insi, birth_name=family, given_names=("CAMILLE", "ROSE"), birth_place="69123")
     since = insi.last_seq()
-    resp, new_id = create_provisional(
-        http, family=family, first_name="CAMILLE", gender="female", birth_date="1979-03-28"
-    )
+    new_id = admit(http, family=family, first_name="CAMILLE", birth_date="1979-03-28")
     try:
-        if not new_id:
-            raise CheckError(f"could not create a provisional identity: {resp.describe()} answered {resp.status_code}")
         calls = searches_for(insi, since, family, wait=settings.call_delay_seconds)
         evidence.attach_json("insi-exchanges.json", calls)
         answers = [(c.get("response") or {}).get("code") for c in calls]

@@ -53,12 +53,16 @@ def clean(tmp_path_factory: pytest.TempPathFactory, insi: InsiSimulator) -> Iter
 
     sut = start_sut(workdir=tmp_path_factory.mktemp("sut"), insi_url=insi.url, insi_ca=insi.ca_file)
     declare_insi(sut.target_path, insi)
-    patcher = pytest.MonkeyPatch()
-    for key, value in sut.env.items():
-        patcher.setenv(key, value)
     yield sut
-    patcher.undo()
     sut.stop()
+
+
+@pytest.fixture
+def clean_env(clean: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The module's clean DPI with its secrets in the environment for one test only."""
+    for key, value in clean.env.items():
+        monkeypatch.setenv(key, value)
+    return clean
 
 
 def _ident(case: tuple[Any, ...]) -> str:
@@ -70,8 +74,8 @@ def _ident(case: tuple[Any, ...]) -> str:
     [(c[0], c[1]) for c in CASES] + CLEAN_ONLY,
     ids=[_ident(c) for c in CASES] + [_ident(c) for c in CLEAN_ONLY],
 )
-def test_passes_on_clean_sut(clean: Any, tmp_path: Path, check_id: str, params: dict[str, Any]) -> None:
-    res = run_check(check_id, clean.target_path, tmp_path=tmp_path, params=params)
+def test_passes_on_clean_sut(clean_env: Any, tmp_path: Path, check_id: str, params: dict[str, Any]) -> None:
+    res = run_check(check_id, clean_env.target_path, tmp_path=tmp_path, params=params)
     assert res.verdict == "passed", res.message
 
 
