@@ -29,8 +29,12 @@ class InsiControl(ControlClient):
         birth_place: str,
         ins: str | None = None,
         oid: str | None = None,
+        as_given: bool = False,
     ) -> dict[str, Any]:
-        """Add an identity (NIR computed from its traits unless ``ins`` is given); returns it."""
+        """Add an identity (NIR computed from its traits unless ``ins`` is given); returns it.
+
+        ``as_given``: keep ``ins`` even when its key is wrong (see ``make_identity``).
+        """
         body: dict[str, Any] = {
             "birth_name": birth_name,
             "given_names": list(given_names),
@@ -42,4 +46,6 @@ class InsiControl(ControlClient):
             body["ins"] = ins
         if oid:
             body["oid"] = oid
+        if as_given:
+            body["as_given"] = True
         return dict(self.call("POST", "identities", body))

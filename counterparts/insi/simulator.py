@@ -11,8 +11,9 @@ Control API (``InsiControl`` is its client), besides the generic actions of
 
 - ``GET identities``: the directory;
 - ``POST identities`` ``{birth_name, given_names: [...], sex, birth_date, birth_place,
-  [ins], [oid]}``: register a synthetic identity (its NIR is computed from its traits
-  when ``ins`` is absent); answers it with its ``ins``.
+  [ins], [oid], [as_given]}``: register a synthetic identity (its NIR is computed from its
+  traits when ``ins`` is absent; ``as_given`` keeps an ``ins`` whose key is wrong, for checks
+  that isolate the system's own key check); answers it with its ``ins``.
 
 Example::
 

@@ -21,7 +21,7 @@ from homolog.counterparts.insi import InsiControl
 from homolog.counterparts.insi.directory import normalise as _normalise
 from homolog.counterparts.soap import ControlError
 
-from .patient import birth_given_names, birth_name, birthplace_insee, build_patient
+from .patient import birth_given_names, birth_name, birthplace_insee, build_patient, official_name
 from .sut import create_patient, ins_values, mark_reliability
 
 __all__ = [
@@ -106,6 +106,7 @@ def register(
     birth_place: str = "51215",
     ins: str | None = None,
     oid: str | None = None,
+    as_given: bool = False,
 ) -> TestIdentity:
     """Add a synthetic identity to the simulator's directory; return it with its INS."""
     try:
@@ -117,6 +118,7 @@ def register(
             birth_place=birth_place,
             ins=ins,
             oid=oid,
+            as_given=as_given,
         )
     except ControlError as exc:
         raise CheckError(str(exc)) from None
@@ -187,20 +189,23 @@ def stored_traits(patient: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def make_known_to_insi(target: Target, patient: Mapping[str, Any]) -> None:
+def make_known_to_insi(target: Target, patient: Mapping[str, Any], *, as_given: bool = False) -> None:
     """Register a test Patient carrying an INS in the target's INSi simulator, if any.
 
     A system that verifies every INS with INSi before trusting it (as the RNIV asks)
     refuses identities INSi does not know; the national test directory would know the
-    identities a vendor tests with, the simulator learns them here. No simulator
-    declared: nothing to do.
+    identities a vendor tests with, the simulator learns them here. ``as_given``: register
+    the INS even with a wrong key, so that a check of the system's own key check is not
+    answered by INSi's refusal instead. No simulator declared: nothing to do.
     """
     control_url = insi_settings(target).control_url
     values = ins_values(patient)
     if not control_url or not values or values[0][0] is None:
         return
     oid, ins = values[0]
-    names = birth_given_names(patient) or ""
+    official = official_name(patient) or {}
+    given = official.get("given") if isinstance(official.get("given"), list) else []
+    names = birth_given_names(patient) or " ".join(g for g in given if isinstance(g, str))
     register(
         InsiControl(control_url),
         birth_name=str(birth_name(patient)),
@@ -210,4 +215,5 @@ def make_known_to_insi(target: Target, patient: Mapping[str, Any]) -> None:
         birth_place=str(birthplace_insee(patient) or "99999"),
         ins=str(ins),
         oid=oid,
+        as_given=as_given,
     )

@@ -145,6 +145,25 @@ def test_registered_identity_is_found(client: httpx.Client, insi: InsiSimulator)
     )
     assert is_valid_nir(ident["ins"])
     assert "<CodeCR>00</CodeCR>" in post(client, insi, search_body("HOMOLOG-REG", "ANNE", "F", "1980-02-03")).text
+    with pytest.raises(ControlError, match="key 18 is wrong"):
+        control.register(
+            birth_name="X",
+            given_names=["Y"],
+            sex="F",
+            birth_date="1979-03-28",
+            birth_place="51215",
+            ins="279035121518918",
+        )
+    kept = control.register(
+        birth_name="X",
+        given_names=["Y"],
+        sex="F",
+        birth_date="1979-03-28",
+        birth_place="51215",
+        ins="279035121518918",
+        as_given=True,
+    )
+    assert kept["ins"] == "279035121518918"  # a wrong key kept on purpose, for key-check tests
     with pytest.raises(ControlError, match="sex must be F or M"):
         control.register(birth_name="X", given_names=["Y"], sex="?", birth_date="1980-02-03", birth_place="51215")
 
