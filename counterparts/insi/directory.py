@@ -18,7 +18,6 @@ sent; case, accents and repeated spaces are ignored.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -108,10 +107,6 @@ class Identity:
         }
 
 
-_ORDER = itertools.count(101)
-_ORDER_LOCK = threading.Lock()
-
-
 def make_identity(
     birth_name: str,
     given_names: Iterable[str],
@@ -119,12 +114,12 @@ def make_identity(
     birth_date: str,
     birth_place: str,
     *,
-    order: int | None = None,
+    order: int = 1,
     nir: str | None = None,
     oid: str = INS_NIR_TEST.oid,
     as_given: bool = False,
 ) -> Identity:
-    """An identity whose NIR is built from its traits (or ``nir``, checked), key computed.
+    """An identity whose NIR is built from its traits and ``order`` (or is ``nir``, checked).
 
     ``as_given`` keeps ``nir`` even with a wrong key: a test that exercises the system's own
     key check registers it, so that INSi's refusal cannot hide a missing check.
@@ -139,9 +134,8 @@ def make_identity(
     if len(birth_place) != 5 or not birth_place.isalnum():
         raise ValueError(f"birth place must be a 5-character COG code, not {birth_place!r}")
     if nir is None:
-        if order is None:
-            with _ORDER_LOCK:
-                order = next(_ORDER) % 1000 or 1
+        if not 1 <= order <= 999:
+            raise ValueError(f"order must be 1..999, not {order}")
         sex_digit = "2" if sex == "F" else "1"
         nir = with_key(f"{sex_digit}{birth_date[2:4]}{birth_date[5:7]}{birth_place}{order:03d}")
     elif not as_given and not check_nir(nir).valid:
@@ -186,23 +180,33 @@ class Directory:
 
     def register(self, data: Mapping[str, Any]) -> Identity:
         """Register an identity described as JSON (``given_names`` list, optional ``ins``,
-        ``oid``, ``as_given``)."""
+        ``oid``, ``as_given``); without ``ins`` the NIR gets the first order number no known
+        identity with the same sex, birth month and place uses."""
         try:
-            identity = make_identity(
+            traits = (
                 str(data["birth_name"]),
                 [str(g) for g in data["given_names"]],
                 str(data["sex"]),
                 str(data["birth_date"]),
                 str(data.get("birth_place") or "99999"),
-                nir=str(data["ins"]) if data.get("ins") else None,
-                oid=str(data.get("oid") or INS_NIR_TEST.oid),
-                as_given=bool(data.get("as_given")),
             )
+            oid = str(data.get("oid") or INS_NIR_TEST.oid)
+            if data.get("ins"):
+                return self.add(
+                    make_identity(*traits, nir=str(data["ins"]), oid=oid, as_given=bool(data.get("as_given")))
+                )
         except KeyError as exc:
             raise ValueError(f"identity lacks {exc.args[0]!r}") from None
         except TypeError as exc:
             raise ValueError(f"identity is malformed: {exc}") from None
-        return self.add(identity)
+        with self._lock:
+            used = {i.nir for i in self._identities}
+            for order in range(1, 1000):
+                identity = make_identity(*traits, order=order, oid=oid)
+                if identity.nir not in used:
+                    self._identities.append(identity)
+                    return identity
+        raise ValueError("every order number of these traits is taken: no NIR left to give")
 
     def search(self, traits: Traits) -> list[Identity]:
         """Every identity the traits designate."""

@@ -267,3 +267,14 @@ def test_make_identity_computes_the_key() -> None:
     ident = make_identity("X", ["Y"], "M", "1965-11-30", "2B033", order=7)
     assert ident.nir[:13] == "16511" + "2B033" + "007"
     assert is_valid_nir(ident.nir)
+
+
+def test_computed_nirs_never_collide_with_known_ones() -> None:
+    from homolog.counterparts.insi.directory import Directory
+
+    directory = Directory()
+    given = {"given_names": ["ANNE"], "sex": "F", "birth_date": "1979-03-28", "birth_place": "51215"}
+    nirs = [directory.register({"birth_name": f"H-{i}", **given}).nir for i in range(300)]
+    assert len(set(nirs)) == 300
+    assert "279035121518989" not in nirs  # ZOLA's INS, order 189 of the same traits
+    assert all(is_valid_nir(n) for n in nirs)
