@@ -204,7 +204,8 @@ def make_known_to_insi(target: Target, patient: Mapping[str, Any], *, as_given: 
         return
     oid, ins = values[0]
     official = official_name(patient) or {}
-    given = official.get("given") if isinstance(official.get("given"), list) else []
+    raw = official.get("given")
+    given: list[Any] = raw if isinstance(raw, list) else []
     names = birth_given_names(patient) or " ".join(g for g in given if isinstance(g, str))
     register(
         InsiControl(control_url),
