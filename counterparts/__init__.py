@@ -102,6 +102,8 @@ class Counterpart(Protocol):
 
 #: Known counterparts: name -> "module:Class" (imported when first asked for).
 COUNTERPARTS: dict[str, str] = {
+    "dmp": "homolog.counterparts.dmp:DmpSimulator",
+    "insi": "homolog.counterparts.insi:InsiSimulator",
     "mss": "homolog.counterparts.mss:MssSimulator",
     "psc": "homolog.counterparts.psc:PscSimulator",
 }

@@ -1,7 +1,7 @@
 """`homolog demo`: the built-in referentials against the reference SUT, started here.
 
 Composition layer (like `homolog.cli`): it starts the counterparts the reference SUT
-calls (Pro Santé Connect, MSSanté) through their declared interface
+calls (Pro Santé Connect, MSSanté, INSi, DMP) through their declared interface
 (`homolog.counterparts`), then the reference SUT (`homolog.fixtures.refsut.start_sut`)
 wired to them, runs the referential with
 `homolog.api.run` (the counterparts handed over, so checks find their control API),
@@ -27,12 +27,14 @@ from homolog.counterparts import Counterpart, start_counterparts
 
 from .api import run
 from .errors import ConfigError
+from .materials import installed_material
 from .runstore import default_out_dir
 
 __all__ = [
     "DEFAULT_REFERENTIAL",
     "DEMO_COUNTERPARTS",
     "DemoSystem",
+    "demo_cda_material",
     "environment",
     "list_defects",
     "run_demo",
@@ -61,11 +63,58 @@ def _mss_wiring(mss: Counterpart, workdir: Path) -> dict[str, Any]:
     return {"mss": client}
 
 
+def _soap_ca(name: str, counterpart: Counterpart) -> Path:
+    # The SOAP simulators serve HTTPS with a CA they generate: the SUT must trust it.
+    from homolog.counterparts.soap import SoapSimulator
+
+    if not isinstance(counterpart, SoapSimulator):
+        raise TypeError(f"the demo's {name!r} counterpart is a {type(counterpart).__name__}, not a SOAP simulator")
+    return counterpart.ca_file
+
+
+def _insi_wiring(insi: Counterpart, workdir: Path) -> dict[str, Any]:
+    return {"insi_url": insi.url, "insi_ca": _soap_ca("insi", insi)}
+
+
+def _dmp_wiring(dmp: Counterpart, workdir: Path) -> dict[str, Any]:
+    return {"dmp_url": dmp.url, "dmp_ca": _soap_ca("dmp", dmp)}
+
+
 #: The counterparts the reference SUT calls, and how each is wired into `start_sut`'s arguments.
 DEMO_COUNTERPARTS: Mapping[str, Callable[[Counterpart, Path], dict[str, Any]]] = {
     "psc": _psc_wiring,
     "mss": _mss_wiring,
+    "insi": _insi_wiring,
+    "dmp": _dmp_wiring,
 }
+
+# The reference SUT's synthetic patients carry test INS: the demo's DMP accepts the test OIDs too.
+_DEMO_DMP_INS_OIDS = ["1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10"]
+
+
+def demo_cda_material(
+    settings: Mapping[str, Any] | None = None, defaults: Mapping[str, Any] | None = None
+) -> Path | None:
+    """The ANS CDA material the demo's DMP simulator checks structure with, as a run would pick it:
+    `--cda-dir`, then the published data the reference SUT's target names, then
+    `HOMOLOG_CDA_DIR`, then the copy `homolog materials fetch cda` installed."""
+    from homolog.fixtures.refsut import reference_data_dir
+
+    given = (settings or {}).get("documents.cda_dir")
+    shipped = reference_data_dir()
+    fallback = (defaults or {}).get("documents.cda_dir")
+    for candidate in (given, shipped / "cda" if shipped else None, fallback, installed_material("cda")):
+        if candidate and (Path(candidate) / "infrastructure").is_dir():
+            return Path(candidate)
+    return None
+
+
+def _demo_options(workdir: Path, cda_material: Path | None) -> dict[str, dict[str, Any]]:
+    """Options of the demo's counterparts (`start_counterparts` specs)."""
+    dmp: dict[str, Any] = {"accepted_ins_oids": _DEMO_DMP_INS_OIDS, "workdir": workdir / "dmp"}
+    if cda_material is not None:
+        dmp["cda_material"] = cda_material
+    return {"insi": {"workdir": workdir / "insi"}, "dmp": dmp}
 
 
 def list_defects() -> str:
@@ -125,11 +174,17 @@ class DemoSystem:
 
 
 @contextlib.contextmanager
-def started_demo_sut(defects: set[str], workdir: Path) -> Iterator[DemoSystem]:
-    """The demo's counterparts, then the reference SUT configured to call them; all stopped at the end."""
+def started_demo_sut(defects: set[str], workdir: Path, *, cda_material: Path | None = None) -> Iterator[DemoSystem]:
+    """The demo's counterparts, then the reference SUT configured to call them; all stopped at the end.
+
+    `cda_material`: the ANS material the DMP simulator checks the CDA structure with
+    (default: `demo_cda_material()`).
+    """
     from homolog.fixtures.refsut import start_sut
 
-    with start_counterparts({name: {} for name in DEMO_COUNTERPARTS}) as counterparts:
+    options = _demo_options(workdir, cda_material or demo_cda_material())
+    specs = {name: {"options": options.get(name, {})} for name in DEMO_COUNTERPARTS}
+    with start_counterparts(specs) as counterparts:
         wiring: dict[str, Any] = {}
         for name, cp in counterparts.items():
             wiring.update(DEMO_COUNTERPARTS[name](cp, workdir))
@@ -163,7 +218,7 @@ def run_demo(args: argparse.Namespace, settings: Mapping[str, Any], defaults: Ma
     with (
         _terminate_on_sigterm(),
         tempfile.TemporaryDirectory(prefix="homolog-demo-") as tmp,
-        started_demo_sut(defects, Path(tmp)) as demo,
+        started_demo_sut(defects, Path(tmp), cda_material=demo_cda_material(settings, defaults)) as demo,
         environment(demo.env),
     ):
         wired = ", ".join(f"{name} on {cp.url}" for name, cp in demo.counterparts.items())

@@ -3,9 +3,16 @@
 The identifier library is importable from here; the check ``identity.<group>.<name>``
 lives in ``<group>/<name>.py`` (``ins/wrong_key_refused.py``, ...) and registers itself
 with the engine when imported. Hypothesis strategies: :mod:`homolog.suites.identity.strategies`.
+
+Target settings read: ``settings.identity`` (:mod:`.settings`) and ``settings.insi`` (how
+the system is made to call INSi, :mod:`.insi_service`). The ``identity.insi.*`` checks need
+the INSi simulator as a counterpart (``counterparts: {insi: ...}``), reached through the
+``insi`` fixture (:mod:`.fixtures`).
 """
 
 from __future__ import annotations
+
+from homolog import hookimpl
 
 from .idnat import (
     IdCheck,
@@ -60,3 +67,9 @@ __all__ = [
     "parse_nir",
     "with_key",
 ]
+
+
+@hookimpl
+def homolog_fixture_modules() -> list[str]:
+    """``insi`` (the INSi simulator's control client, for the ``identity.insi.*`` checks)."""
+    return ["homolog.suites.identity.fixtures"]

@@ -20,14 +20,25 @@ from homolog.testing import run_referential
 # verifies, not read back from a run)
 COVERS: dict[str, set[str]] = {
     "banner-missing-traits": {"INS-RNIV-07"},
-    "cda-invalid": {"CISIS-DOC-01", "MSS-ENV-02"},  # the letter sent through MSSanté is that CDA
+    # The letter sent through MSSanté is that CDA; the DMP refuses a CDA the XSD refuses, and
+    # a document whose INS is not the metadata's: the document is not fed (ALIM.01) and,
+    # refused, can never be made visible (ALIM.04).
+    "cda-invalid": {"CISIS-DOC-01", "MSS-ENV-02", "DMP/ALIM.01", "DMP/ALIM.04"},
     # the XDM metadata's INS is not the CDA's, and X-MSS-INS: O announces a qualified INS it lacks
-    "cda-wrong-ins-oid": {"CISIS-DOC-02", "MSS-ENV-03", "MSS/CONF.14"},
+    "cda-wrong-ins-oid": {"CISIS-DOC-02", "MSS-ENV-03", "MSS/CONF.14", "DMP/ALIM.01", "DMP/ALIM.04"},
     "cookie-flags-missing": {"MES-SEC-06"},
     "cors-wildcard-credentials": {"MES-SEC-15"},
+    "dmp-cda-not-conformant": {"DMP/ALIM.01", "DMP/ALIM.04"},
+    "dmp-objection-ignored": {"DMP/ALIM.03"},
+    "dmp-unhide-not-sent": {"DMP/ALIM.04"},
+    "dmp-unqualified-sent": {"DMP/HISTO.05"},
+    "dmp-visibility-ignored": {"DMP/ALIM.04"},
+    "dmp-wrong-patient-oid": {"DMP/ALIM.01", "DMP/ALIM.04"},
     "img-without-alt": {"RGAA-1.1"},
     "ins-exposed-unqualified": {"INS/va1.53"},
     "ins-key-unchecked": {"INS-RNIV-01", "INS-RNIV-06"},
+    "ins-stored-without-call": {"INS-RNIV-08"},
+    "insi-traits-not-sent": {"INS-RNIV-08"},
     "low-contrast": {"RGAA-3.2"},
     "missing-lang": {"RGAA-8.3"},
     "mss-no-client-cert": {"MSS-ENV-05"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
 
+from ..insi_service import make_known_to_insi
 from ..settings import load_identity_settings
 from ..sut import (
     create_patient,
@@ -45,6 +46,7 @@ def ins_not_exposed_unqualified(
         # and an identity checked without INSi (VALI), must both stay INS-less outside.
         for rniv in ("RECUP", "VALI"):
             sent = qualified_test_patient(settings, family=marker(), rniv=rniv)
+            make_known_to_insi(target, sent)
             resp, new_id = create_patient(http, sent)
             if not new_id:
                 raise CheckError(

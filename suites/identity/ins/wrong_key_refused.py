@@ -7,6 +7,7 @@ from typing import Literal
 from homolog import Evidence, HttpClient, Params, Target, check, fail
 
 from ..fr_core_patient import birth_name
+from ..insi_service import make_known_to_insi
 from ..nir import nir_key
 from ..settings import load_identity_settings
 from ..sut import (
@@ -48,6 +49,8 @@ def wrong_key_refused(http: HttpClient, target: Target, params: WrongKeyParams, 
     family = marker()
     ins = _wrong_ins(params.variant)
     patient = qualified_test_patient(settings, family=family, ins=ins)
+    # Known to the INSi simulator as is: the refusal must come from the system's key check.
+    make_known_to_insi(target, patient, as_given=True)
     evidence.attach_json("sent-patient.json", patient)
     resp, new_id = create_patient(http, patient)
     if 200 <= resp.status_code < 300:

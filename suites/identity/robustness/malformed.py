@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -10,6 +11,7 @@ from pydantic import Field
 from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
 
 from ..fr_core_patient import build_patient
+from ..insi_service import make_known_to_insi
 from ..nir import is_valid_nir
 from ..oids import ins_oid_acceptable
 from ..settings import load_identity_settings
@@ -71,6 +73,10 @@ def malformed_identities_handled(
     @given(malformed_identities(ins_oids=accepted))
     def probe(identity: dict[str, Any]) -> None:
         patient = _patient_for(identity)
+        # Known to the INSi simulator as sent (if there is one): what gets refused is then
+        # refused by the system's own checks, not by INSi not knowing the INS.
+        with contextlib.suppress(CheckError):
+            make_known_to_insi(target, patient, as_given=True)
         resp, new_id = create_patient(http, patient)
         sent[0] += 1
         klass = f"{resp.status_code // 100}xx"

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
 
 from ..fr_core_patient import EXT_BIRTH_GIVEN_NAMES, EXT_BIRTH_PLACE, EXT_INSEE_CODE, official_name
+from ..insi_service import make_known_to_insi
 from ..settings import IdentitySettings, load_identity_settings
 from ..sut import (
     count_history_records,
@@ -103,7 +104,9 @@ def strict_traits_protected(http: HttpClient, target: Target, params: StrictTrai
     demoted from qualified and the change historised where the target says.
     """
     settings = load_identity_settings(target)
-    resp, new_id = create_patient(http, qualified_test_patient(settings, family=marker()))
+    sent = qualified_test_patient(settings, family=marker())
+    make_known_to_insi(target, sent)
+    resp, new_id = create_patient(http, sent)
     if not new_id:
         raise CheckError(f"could not create a qualified test patient: {resp.describe()} answered {resp.status_code}")
     try:

@@ -1,14 +1,27 @@
-"""The ins-rniv referential: valid, wired to existing checks, passing on the clean SUT."""
+"""The ins-rniv referential: valid, wired to existing checks, passing on the clean SUT
+wired to the INSi simulator."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from homolog import load_referential, registry
+from homolog.counterparts.insi import InsiSimulator, declare_simulator
 from homolog.testing import run_referential
 
-REF = Path(__file__).resolve().parents[3] / "referentials" / "ins-rniv" / "ins-rniv-1.0.0.yaml"
+REF = Path(__file__).resolve().parents[3] / "referentials" / "ins-rniv" / "ins-rniv-1.1.0.yaml"
+
+
+@pytest.fixture
+def insi_sut(refsut: Any, tmp_path: Path) -> Iterator[Any]:
+    with InsiSimulator(workdir=tmp_path / "insi") as insi:
+        sut = refsut(insi_url=insi.url, insi_ca=insi.ca_file)
+        declare_simulator(sut.target_path, insi)
+        yield sut
 
 
 def test_every_requirement_is_checked_or_attested_with_valid_params() -> None:
@@ -25,16 +38,14 @@ def test_every_requirement_is_checked_or_attested_with_valid_params() -> None:
     assert identity_checks <= seen, f"checks no requirement uses: {identity_checks - seen}"
 
 
-def test_clean_sut_passes_every_automated_requirement(clean_sut: Any, tmp_path: Path) -> None:
+def test_clean_sut_passes_every_automated_requirement(insi_sut: Any, tmp_path: Path) -> None:
     # Robustness and the banner have their own tests (slow: 200 requests, Chromium).
     run = run_referential(
-        REF, clean_sut.target_path, tmp_path / "run", extra_args=["-k", "not robustness and not banner"]
+        REF, insi_sut.target_path, tmp_path / "run", extra_args=["-k", "not robustness and not banner"]
     )
     verdicts = {r["id"]: r["verdict"] for r in run["requirements"]}
-    assert verdicts["INS-RNIV-08"] == "manual"
+    assert verdicts["INS-RNIV-08"] == "passed"
     checked = {
-        k: v
-        for k, v in verdicts.items()
-        if k not in ("INS-RNIV-06", "INS-RNIV-07", "INS-RNIV-08", "INS-RNIV-09", "INS-RNIV-10")
+        k: v for k, v in verdicts.items() if k not in ("INS-RNIV-06", "INS-RNIV-07", "INS-RNIV-09", "INS-RNIV-10")
     }
     assert checked and all(v == "passed" for v in checked.values()), verdicts

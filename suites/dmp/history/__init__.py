@@ -1,0 +1,1 @@
+"""Checks `dmp.history.*`: which patients' documents may reach the DMP at all."""

@@ -1,0 +1,128 @@
+"""DMP checks through the UI of the reference DPI wired to the DMP simulator: pass when
+clean, fail with their defect (the reason named), error when the target declares no DMP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from homolog.counterparts.dmp import DmpSimulator, declare_simulator
+from homolog.testing import run_check
+
+pytestmark = pytest.mark.browser
+
+TEST_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
+
+# (check id, defect that must make it fail, words its message must contain)
+CASES: list[tuple[str, str, str]] = [
+    ("dmp.feed.accepted", "dmp-wrong-patient-oid", "XDSUnknownPatientId"),
+    ("dmp.feed.accepted", "dmp-cda-not-conformant", "InvalidDocumentContent"),
+    ("dmp.feed.objection_respected", "dmp-objection-ignored", "although the patient objected"),
+    ("dmp.feed.hidden_from_patient", "dmp-visibility-ignored", "the patient will see it"),
+    ("dmp.feed.hidden_from_patient", "dmp-unhide-not-sent", "sent no metadata update"),
+    ("dmp.feed.hidden_from_patient", "dmp-wrong-patient-oid", "so it can never be made visible"),
+    ("dmp.history.qualified_ins_only", "dmp-unqualified-sent", "not qualified"),
+]
+
+
+@pytest.fixture(scope="module")
+def dmp(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[DmpSimulator]:
+    with DmpSimulator(
+        cda_material=shared_data / "cda",
+        accepted_ins_oids=TEST_OIDS,
+        workdir=tmp_path_factory.mktemp("dmp"),
+    ) as sim:
+        yield sim
+
+
+@pytest.fixture
+def wired(refsut: Callable[..., Any], dmp: DmpSimulator) -> Callable[..., Any]:
+    """Factory: a reference DPI feeding the DMP simulator, its target declaring it."""
+
+    def start(defects: frozenset[str] = frozenset()) -> Any:
+        sut = refsut(defects=defects, dmp_url=dmp.url, dmp_ca=dmp.ca_file)
+        declare_simulator(sut.target_path, dmp)
+        return sut
+
+    return start
+
+
+@pytest.mark.parametrize("check_id", sorted({c[0] for c in CASES}))
+def test_passes_on_clean_sut(wired: Callable[..., Any], tmp_path: Path, check_id: str) -> None:
+    sut = wired()
+    res = run_check(check_id, sut.target_path, tmp_path=tmp_path)
+    assert res.verdict == "passed", res.message
+
+
+@pytest.mark.parametrize(("check_id", "defect", "words"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_fails_with_its_defect(
+    wired: Callable[..., Any], tmp_path: Path, check_id: str, defect: str, words: str
+) -> None:
+    sut = wired(frozenset({defect}))
+    res = run_check(check_id, sut.target_path, tmp_path=tmp_path)
+    assert res.verdict == "failed", res.message
+    assert words in (res.message or "")
+
+
+def test_accepted_keeps_envelope_and_document(wired: Callable[..., Any], tmp_path: Path) -> None:
+    sut = wired()
+    res = run_check("dmp.feed.accepted", sut.target_path, tmp_path=tmp_path)
+    assert res.verdict == "passed", res.message
+    names = [p.name for p in res.evidence]
+    assert any(n.endswith("dmp-envelope.xml") for n in names)
+    assert any(n.endswith("dmp-document-0.xml") for n in names)
+    envelope = next(p for p in res.evidence if p.name.endswith("dmp-envelope.xml")).read_text("utf-8")
+    assert "ProvideAndRegisterDocumentSetRequest" in envelope
+    document = next(p for p in res.evidence if p.name.endswith("dmp-document-0.xml")).read_bytes()
+    assert b"ClinicalDocument" in document
+
+
+def test_without_dmp_simulator_the_check_cannot_decide(clean_sut: Any, tmp_path: Path) -> None:
+    res = run_check("dmp.feed.accepted", clean_sut.target_path, tmp_path=tmp_path)
+    assert res.verdict == "error"
+    assert "no counterpart 'dmp'" in (res.message or "")
+
+
+def _malformed(ctype: str, body: bytes) -> tuple[str, bytes]:
+    return ctype, body.replace(b"</soap:Envelope>", b"</soap:Envelop", 1)
+
+
+def _without_part(ctype: str, body: bytes) -> tuple[str, bytes]:
+    return ctype, body.replace(b"Content-ID: <document01@", b"Content-ID: <elsewhere@")
+
+
+def _xxe(ctype: str, body: bytes) -> tuple[str, bytes]:
+    doctype = b'<!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    return ctype, body.replace(b"<?xml version='1.0' encoding='UTF-8'?>", b"<?xml version='1.0'?>" + doctype, 1)
+
+
+def _huge(ctype: str, body: bytes) -> tuple[str, bytes]:
+    marker = b"Content-ID: <document01@refsut.homolog>\r\n\r\n"
+    return ctype, body.replace(marker, marker + b" " * (50 * 1024 * 1024), 1)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    ("corrupt", "reason"),
+    [
+        (_malformed, "not well-formed XML"),
+        (_without_part, "a MIME part the message does not carry"),
+        (_xxe, "declares a DTD"),
+        (_huge, "above the 16777216-byte limit"),
+    ],
+    ids=["malformed-soap", "mtom-without-part", "xxe-in-metadata", "50mb-attachment"],
+)
+def test_hostile_submission_fails_the_check_with_the_reason(
+    wired: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corrupt: Any, reason: str
+) -> None:
+    from homolog.fixtures.refsut import dmp as refsut_dmp
+
+    original = refsut_dmp.build_iti41
+    monkeypatch.setattr(refsut_dmp, "build_iti41", lambda *a, **kw: corrupt(*original(*a, **kw)))
+    sut = wired()
+    res = run_check("dmp.feed.accepted", sut.target_path, tmp_path=tmp_path)
+    assert res.verdict == "failed", res.message
+    assert reason in (res.message or "")
