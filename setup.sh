@@ -41,8 +41,7 @@ sh scripts/setup-ui.sh
 # network allows, in a few seconds at most when it does not; then ../shared/data beside
 # the checkout, when present, serves the demo instead.
 echo "setup: fetching published material (homolog materials fetch cda fhir)"
-.venv/bin/python -c 'import sys; from homolog.materials import main; sys.exit(main(sys.argv[1:]))' \
-    fetch cda fhir --timeout 3 || true
+.venv/bin/homolog materials fetch cda fhir --timeout 3 || true
 if ! .venv/bin/python -c 'import sys; from homolog import installed_material; sys.exit(installed_material("cda") is None)'; then
     if [ -d ../shared/data/cda ]; then
         echo "setup: the CDA material was not fetched; the demo uses ../shared/data/cda"

@@ -20,7 +20,7 @@ from .errors import (
     fail,
 )
 from .evidence import REDACTED, Evidence, Sanitizer
-from .hookspec import RunOption, hookimpl
+from .hookspec import FileValidator, RunOption, hookimpl
 from .http import HttpClient, Response, expect_status
 from .materials import fetch_command, installed_material
 from .referential import Referential, Requirement, load_referential
@@ -37,6 +37,7 @@ __all__ = [
     "CounterpartEndpoint",
     "Evidence",
     "ExitCode",
+    "FileValidator",
     "HomologError",
     "HttpClient",
     "HttpError",

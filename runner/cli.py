@@ -2,6 +2,8 @@
 
 Exit codes: 0 compliant, 1 usage or configuration error, 2 harness error,
 100 non-compliant, 101 incomplete (errors, skipped or manual items left).
+`homolog validate` has its own, like the file validators users know: 0 every file
+valid, 1 some file invalid, 2 some file could not be validated or a usage mistake.
 A user's mistake prints a located message, never a traceback.
 """
 
@@ -107,6 +109,49 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(list_defects())
         return 0
     return run_demo(args, *_suite_settings(args))
+
+
+# --------------------------------------------------------------------------- validate, materials
+
+
+def _settings_by_domain(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in flat.items():
+        domain, _, name = key.partition(".")
+        out.setdefault(domain, {})[name] = value
+    return out
+
+
+@command("validate")
+def cmd_validate(args: argparse.Namespace) -> int:
+    """`homolog validate <kind> FILE… [options]`: the suite that knows the kind validates."""
+    from .environment import setting_defaults
+    from .hookspec import VALIDATE_UNDECIDED, suite_plugins
+
+    plugins = suite_plugins()
+    validators = plugins.validators()
+    if args.kind not in validators:
+        known = ", ".join(sorted(validators)) or "none (no suite declares a validator)"
+        _err(f"validate: unknown kind {args.kind!r}; known: {known}")
+        return VALIDATE_UNDECIDED
+    command = validators[args.kind].load()
+    # Settings the suites' options take from the environment (HOMOLOG_CDA_DIR ...), read here.
+    settings = _settings_by_domain(setting_defaults(plugins.run_options()))
+    try:
+        return int(command(list(args.args), settings=settings))
+    except SystemExit as exc:  # the suite's argparse: --help (0) or a usage mistake (2)
+        return 0 if exc.code in (0, None) else VALIDATE_UNDECIDED
+
+
+@command("materials")
+def cmd_materials(args: argparse.Namespace) -> int:
+    """`homolog materials fetch|status`: published material homolog may not ship."""
+    from .materials import main as materials_main
+
+    try:
+        return materials_main(list(args.args))
+    except SystemExit as exc:  # its argparse: --help (0) or a usage mistake
+        return 0 if exc.code in (0, None) else ExitCode.USAGE
 
 
 # --------------------------------------------------------------------------- lint, list, schema
@@ -259,6 +304,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_suite_options(d)
     d.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
+    va = sub.add_parser(
+        "validate",
+        help="validate files (exit 0 valid, 1 invalid, 2 could not validate)",
+        description="Validate files with the code the checks use: "
+        + "; ".join(f"{kind}: {v.help}" for kind, v in sorted(_validators().items()))
+        + ". Exit status: 0 every file valid, 1 some file invalid, 2 some file could not be validated."
+        " `homolog validate KIND --help` lists the options of KIND (--format json among them).",
+    )
+    va.add_argument("kind", metavar="KIND", help="kind of file: " + ", ".join(sorted(_validators())))
+    va.add_argument("args", nargs=argparse.REMAINDER, help="FILE… and the options of KIND")
+
+    ma = sub.add_parser(
+        "materials",
+        help="fetch or show published material homolog does not ship (ANS CDA, FHIR dependencies)",
+        add_help=False,
+    )
+    ma.add_argument("args", nargs=argparse.REMAINDER, help="fetch cda|fhir … | status (see --help)")
+
     lint = sub.add_parser("lint", help="validate referential and target files")
     lint.add_argument("paths", nargs="*", help="files or folders (default: the built-in referentials)")
 
@@ -299,6 +362,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _validators() -> dict[str, Any]:
+    from .hookspec import suite_plugins
+
+    try:
+        return dict(suite_plugins().validators())
+    except ValueError:  # two suites claim a kind: `homolog validate` says so when run
+        return {}
+
+
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that are the user's to fix: a message, exit 1, no traceback."""
     errors: list[type[BaseException]] = [ConfigError]
@@ -319,20 +391,33 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Commands that hand their arguments to another parser (a suite's validator, the
+    # materials command), options and --help included: argparse's REMAINDER would not.
+    if argv[:1] == ["materials"] or (argv[:1] == ["validate"] and len(argv) > 1 and not argv[1].startswith("-")):
+        passthrough = argparse.Namespace(command=argv[0], kind=argv[1] if argv[0] == "validate" else None)
+        passthrough.args = argv[2:] if argv[0] == "validate" else argv[1:]
+        return _dispatch(passthrough)
     parser = build_parser()
     extra: list[str] = []
-    if "--" in argv:
+    if "--" in argv and argv[:1] not in (["validate"], ["materials"]):
         i = argv.index("--")
         argv, extra = argv[:i], argv[i + 1 :]
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        return int(exc.code or 0) if exc.code in (0, None) else ExitCode.USAGE
+        if exc.code in (0, None):
+            return 0
+        # `homolog validate` keeps 1 for "invalid": a usage mistake there is "could not validate".
+        return 2 if argv[:1] == ["validate"] else ExitCode.USAGE
     if hasattr(args, "pytest_args"):
         args.pytest_args = list(args.pytest_args or []) + extra
     if not args.command:
         parser.print_help()
         return ExitCode.USAGE
+    return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(_COMMANDS[args.command](args))
     except _user_errors() as exc:

@@ -27,8 +27,13 @@ Hooks:
   target; a run refuses a target whose settings break it, naming the file and key.
 - `homolog_counterparts()`: `{name: "module:Class"}` of counterparts the suite brings
   (see `homolog.counterparts`); a target may then declare them under `counterparts:`.
-- `homolog_validators()`: `{kind: callable(path) -> list of problems}` for the files a
-  suite knows how to validate (for `homolog validate <kind>`).
+- `homolog_validators()`: `{kind: FileValidator}` for the files a suite knows how to
+  validate: `homolog validate <kind> FILE… [options]` runs the command the
+  `FileValidator` names, with the suite's own options and the exit codes below.
+
+`homolog validate` exit codes (every validator keeps them): 0 every file is valid, 1 some
+file is invalid, 2 some file could not be validated (unreadable, material or package
+missing, unknown profile or volet) or the command was used wrongly.
 
 A suite that fails to import does not hide the others: its error is kept
 (`SuitePlugins.load_errors`) and reported by `homolog list checks`.
@@ -50,6 +55,10 @@ from typing import Any
 import pluggy
 
 __all__ = [
+    "VALIDATE_INVALID",
+    "VALIDATE_UNDECIDED",
+    "VALIDATE_VALID",
+    "FileValidator",
     "RunOption",
     "SuitePlugins",
     "hookimpl",
@@ -100,6 +109,33 @@ class RunOption:
         return text
 
 
+#: Exit codes of `homolog validate` (and of every `FileValidator`).
+VALIDATE_VALID, VALIDATE_INVALID, VALIDATE_UNDECIDED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class FileValidator:
+    """A suite's validation command for one kind of file (`homolog validate <kind>`).
+
+    `main` is `"module:function"`, imported when the command runs (a suite's package
+    stays light): `function(argv, *, settings, stdout, stderr) -> int` parses `argv`
+    (the files and the suite's own options, `--format text|json` among them), validates,
+    prints, and returns `VALIDATE_VALID` / `VALIDATE_INVALID` / `VALIDATE_UNDECIDED`.
+    `settings` are the run settings by domain that the front end read from the
+    environment (`{"documents": {"cda_dir": ...}}`): the command reads no environment
+    variable itself. An argparse usage error (SystemExit 2) counts as `VALIDATE_UNDECIDED`.
+    """
+
+    help: str
+    main: str
+
+    def load(self) -> Callable[..., int]:
+        """The command's function."""
+        module, _, attr = self.main.partition(":")
+        function: Callable[..., int] = getattr(importlib.import_module(module), attr)
+        return function
+
+
 class HomologSpec:
     """The hooks a suite may implement (see the module docstring)."""
 
@@ -120,7 +156,7 @@ class HomologSpec:
         """Counterparts the suite brings: name -> "module:Class"."""
 
     @hookspec
-    def homolog_validators(self) -> Mapping[str, Callable[[Path], list[str]]]:  # type: ignore[empty-body]
+    def homolog_validators(self) -> Mapping[str, FileValidator]:  # type: ignore[empty-body]
         """File validators by kind, for `homolog validate <kind>`."""
 
 
@@ -160,8 +196,14 @@ class SuitePlugins:
     def counterparts(self) -> dict[str, str]:
         return {k: v for batch in self.manager.hook.homolog_counterparts() for k, v in batch.items()}
 
-    def validators(self) -> dict[str, Callable[[Path], list[str]]]:
-        return {k: v for batch in self.manager.hook.homolog_validators() for k, v in batch.items()}
+    def validators(self) -> dict[str, FileValidator]:
+        out: dict[str, FileValidator] = {}
+        for batch in self.manager.hook.homolog_validators():
+            for kind, validator in batch.items():
+                if kind in out and out[kind] != validator:
+                    raise ValueError(f"two suites declare the validator {kind!r}")
+                out[kind] = validator
+        return out
 
 
 @cache

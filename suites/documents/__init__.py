@@ -25,7 +25,7 @@ copy ``homolog materials fetch cda`` installed), ``folder``, ``cache_dir`` (``ho
 
 from __future__ import annotations
 
-from homolog import RunOption, hookimpl
+from homolog import FileValidator, RunOption, hookimpl
 
 
 @hookimpl
@@ -55,3 +55,14 @@ def homolog_run_options() -> list[RunOption]:
 def homolog_settings_schema() -> dict[str, object]:
     path = {"type": "string", "minLength": 1}
     return {"documents": {"type": "object", "properties": {"cda_dir": path, "cache_dir": path}}}
+
+
+@hookimpl
+def homolog_validators() -> dict[str, FileValidator]:
+    """`homolog validate cda FILE…`: the validation the `documents.*` checks run."""
+    return {
+        "cda": FileValidator(
+            "CDA documents: CDA XSD, CI-SIS volet schematron, Ségur header rules",
+            "homolog.suites.documents.cli:main",
+        )
+    }

@@ -36,7 +36,7 @@ packages shipped with homolog last.
 
 from __future__ import annotations
 
-from homolog import RunOption, hookimpl
+from homolog import FileValidator, RunOption, hookimpl
 
 
 @hookimpl
@@ -57,3 +57,14 @@ def homolog_run_options() -> list[RunOption]:
 def homolog_settings_schema() -> dict[str, object]:
     folders = {"type": "array", "items": {"type": "string"}}
     return {"fhir": {"type": "object", "properties": {"package_folders": folders, "packages": folders}}}
+
+
+@hookimpl
+def homolog_validators() -> dict[str, FileValidator]:
+    """`homolog validate fhir FILE…`: the validation the `fhir.profiles.*` checks run."""
+    return {
+        "fhir": FileValidator(
+            "FHIR R4 JSON resources against base R4 and FHIR profiles (FR Core by default)",
+            "homolog.suites.fhir.cli:main",
+        )
+    }

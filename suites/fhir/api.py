@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from homolog import CheckError, CheckFailed, HttpClient, Response, Target
+from homolog import CheckError, CheckFailed, HttpClient, Response, Target, fetch_command
 from homolog.suites.fhir.packages import (
     FhirPackageError,
     MissingDependency,
@@ -171,8 +171,9 @@ def validator_for(target: Target) -> Validator:
 
 
 def missing_packages_note(missing: list[MissingDependency]) -> str:
-    """One sentence naming the dependency packages not found and what they weaken."""
-    return "validation weakened, packages not found: " + "; ".join(f"{m.key} ({m.weakens})" for m in missing)
+    """One sentence naming the dependency packages not found, what they weaken, and the command that fetches them."""
+    found = "; ".join(f"{m.key} ({m.weakens})" for m in missing)
+    return f"validation weakened, packages not found: {found}; `{fetch_command('fhir')}` installs them"
 
 
 def summarize(issues: list[Issue], limit: int = _MAX_ISSUES_SHOWN) -> str:

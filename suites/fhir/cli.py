@@ -4,8 +4,9 @@ The same validation the `fhir.profiles.*` checks run, from the command line:
 
 - packages: each `--package` is a `.tgz`, a package folder (`package/package.json` or
   `package.json` inside), a folder of packages, or an id (`hl7.fhir.fr.core#2.2.0`)
-  looked up in `HOMOLOG_FHIR_PACKAGES`, `~/.fhir/packages` and the packages shipped
-  with homolog; without any, FR Core 2.2.0 and its dependencies are loaded;
+  looked up in `settings.fhir.package_folders` (`homolog validate` reads them from
+  `HOMOLOG_FHIR_PACKAGES`), `~/.fhir/packages` and the packages shipped with homolog;
+  without any, FR Core 2.2.0 and its dependencies are loaded;
 - `--profile` by canonical URL or by StructureDefinition id or name
   (`fr-core-patient-ins`); without it, each resource is validated against its base
   definition and the profiles it declares (`meta.profile`);
@@ -17,7 +18,8 @@ The same validation the `fhir.profiles.*` checks run, from the command line:
 Dependency packages that are missing are named on stderr with what they weaken (and in
 the OperationOutcome as a `warning` issue).
 
-Run: `python -m homolog.suites.fhir.validate FILE…` (or through `homolog validate fhir`).
+Run: `homolog validate fhir FILE…` (or `python -m homolog.suites.fhir.validate FILE…`,
+which reads no environment variable).
 """
 
 from __future__ import annotations
@@ -25,21 +27,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from homolog import fetch_command
 from homolog.suites.fhir.packages import FhirPackageError, load_conformance
 from homolog.suites.fhir.validator import Issue, UnknownProfile, Validator, to_operation_outcome
 
-__all__ = ["DEFAULT_PACKAGES", "main", "validate_file_text", "validate_files"]
+__all__ = ["DEFAULT_PACKAGES", "build_parser", "main", "validate_file_text", "validate_files"]
 
 DEFAULT_PACKAGES = ("hl7.fhir.fr.core#2.2.0",)
 EXIT_VALID, EXIT_INVALID, EXIT_CANNOT = 0, 1, 2
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The `validate fhir` arguments."""
     ap = argparse.ArgumentParser(
         prog="homolog validate fhir",
         description="Validate FHIR R4 JSON resources against base R4 and FHIR profiles.",
@@ -100,21 +104,37 @@ def validate_files(
 
 
 def _caveats(validator: Validator) -> list[Issue]:
+    fetch = fetch_command("fhir")
     return [
         Issue(
-            "warning", "$", f"package {m.key} (needed by {', '.join(m.required_by)}) not found: {m.weakens}", "profile"
+            "warning",
+            "$",
+            f"package {m.key} (needed by {', '.join(m.required_by)}) not found: {m.weakens} (`{fetch}` installs it)",
+            "profile",
         )
         for m in validator.missing
     ]
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run the command; returns the exit status (0 valid, 1 invalid, 2 could not validate)."""
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the command; returns the exit status (0 valid, 1 invalid, 2 could not validate).
+
+    `settings`: run settings by domain, as the front end read them
+    (`settings["fhir"]["package_folders"]`: folders searched for packages first).
+    """
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    args = _parser().parse_args(list(argv) if argv is not None else None)
+    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    folders = [Path(str(p)) for p in ((settings or {}).get("fhir") or {}).get("package_folders") or ()]
     try:
         validator = Validator(
-            load_conformance(args.package or list(DEFAULT_PACKAGES)), unknown_extensions=args.unknown_extensions
+            load_conformance(args.package or list(DEFAULT_PACKAGES), search=folders),
+            unknown_extensions=args.unknown_extensions,
         )
         profile = validator.resolve_profile(args.profile) if args.profile else None
     except (FhirPackageError, UnknownProfile) as exc:

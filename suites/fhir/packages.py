@@ -13,8 +13,9 @@ Where packages are looked up, in order:
 4. the packages shipped with homolog (`suites/fhir/data/`: FR Core 2.2.0 and
    hl7.fhir.r4.core 4.0.1, both CC0), so that a bare install validates.
 
-Nothing is ever downloaded: a package that is not found is a `PackageNotFound`
-error that says where to put it. Dependencies of a loaded package are loaded when
+A run never downloads anything: a package that is not found is a `PackageNotFound`
+error that says where to put it (`homolog materials fetch fhir` installs FR Core's
+pinned dependency packages in `~/.fhir/packages`). Dependencies of a loaded package are loaded when
 they are present and listed in `Conformance.missing` otherwise, each with what its
 absence weakens (`Conformance.missing_dependencies()`): a visible caveat, never a
 silent pass.
@@ -32,6 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from homolog import fetch_command
 
 __all__ = [
     "ENV_VAR",
@@ -322,7 +325,8 @@ def find_package(name: str, version: str | None, search: Sequence[Path]) -> Fhir
         f"target, in a folder of settings.fhir.package_folders (homolog run --fhir-packages, env {ENV_VAR}), "
         "or extract it to "
         f"~/.fhir/packages/{name}#{version or '<version>'}/package/. "
-        "homolog never downloads packages."
+        f"`{fetch_command('fhir')}` installs the pinned dependency packages of FR Core there; "
+        "a run never downloads packages."
     )
 
 

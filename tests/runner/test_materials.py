@@ -354,3 +354,62 @@ def test_main_status_and_fetch_exit_codes(
     with pytest.raises(SystemExit) as usage:
         main(["fetch", "nothing"])
     assert usage.value.code == 2
+
+
+# --------------------------------------------------------------------------- through the `homolog` command
+
+
+def test_homolog_materials_fetches_from_pins_and_reports_status(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`homolog materials fetch fhir` installs what the pins say; `status` then shows it; exit codes."""
+    from homolog import materials
+    from homolog.cli import main as homolog
+
+    tgz = _fhir_package("hl7.terminology.r4", "7.1.0")
+    server.files["/tho.tgz"] = tgz
+    pin = replace(FHIR_PACKAGES[0], url=server.url("/tho.tgz"), sha256=hashlib.sha256(tgz).hexdigest())
+    monkeypatch.setattr(materials, "MATERIALS", {"cda": (materials.CDA,), "fhir": (pin,)})
+    cache, fhir_cache = tmp_path / "cache", tmp_path / "fhir"
+    both = ["--cache", str(cache), "--fhir-cache", str(fhir_cache)]
+    assert homolog(["materials", "status", *both]) == 0
+    assert "hl7.terminology.r4#7.1.0: missing (homolog materials fetch fhir)" in capsys.readouterr().out
+    assert homolog(["materials", "fetch", "fhir", *both, "--timeout", "5"]) == 0
+    assert "hl7.terminology.r4#7.1.0: installed in" in capsys.readouterr().out
+    assert (fhir_cache / "hl7.terminology.r4#7.1.0" / "package" / "package.json").is_file()
+    assert homolog(["materials", "status", *both]) == 0
+    assert "hl7.terminology.r4#7.1.0: installed" in capsys.readouterr().out
+    # A download that does not match its pin: nothing installed, exit 2.
+    server.files["/tho.tgz"] = _fhir_package("hl7.terminology.r4", "7.1.1")
+    monkeypatch.setattr(materials, "MATERIALS", {"cda": (), "fhir": (replace(pin, folder="other#1"),)})
+    assert homolog(["materials", "fetch", "fhir", *both]) == 2
+    assert "expected " + str(pin.sha256) in capsys.readouterr().out
+    assert not (fhir_cache / "other#1").exists()
+    # Usage mistakes are the usual exit 1 of `homolog`; --help is 0.
+    assert homolog(["materials", "fetch", "nothing"]) == 1
+    assert homolog(["materials"]) == 1
+    assert homolog(["materials", "--help"]) == 0
+    assert "fetch" in capsys.readouterr().out
+
+
+def test_homolog_materials_without_network_ends_quickly_with_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `setup.sh` meets on a machine without network: every server unreachable, exit 2, nothing installed."""
+    from homolog import materials
+    from homolog.cli import main as homolog
+
+    closed = Server()
+    base = closed.url("")
+    closed.httpd.server_close()
+    pins = {
+        "cda": (replace(CDA, url=f"{base}/cda.tgz"),),
+        "fhir": tuple(replace(p, url=f"{base}/{p.key}") for p in FHIR_PACKAGES),
+    }
+    monkeypatch.setattr(materials, "MATERIALS", pins)
+    args = ["--cache", str(tmp_path / "c"), "--fhir-cache", str(tmp_path / "f"), "--timeout", "3"]
+    assert homolog(["materials", "fetch", "cda", "fhir", *args]) == 2
+    out = capsys.readouterr().out
+    assert sum(": not installed:" in line for line in out.splitlines()) == 1 + len(FHIR_PACKAGES)
+    assert "not tried" in out  # the second package of an unreachable server is not tried again
+    assert not (tmp_path / "c" / "materials").exists() or not any((tmp_path / "c" / "materials").iterdir())

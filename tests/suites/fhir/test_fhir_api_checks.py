@@ -109,7 +109,7 @@ def test_missing_package_is_an_error_not_a_pass(
     res = run_check("fhir.profiles.resources_conform", target, tmp_path=tmp_path)
     assert res.verdict == "error"
     assert "hl7.fhir.fr.core#9.9.9 not found" in res.message
-    assert "homolog never downloads packages" in res.message
+    assert "a run never downloads packages" in res.message and "`homolog materials fetch fhir`" in res.message
 
 
 def test_profile_failure_message_names_the_missing_packages(refsut: Any, tmp_path: Path) -> None:

@@ -133,6 +133,7 @@ def test_missing_package_says_where_to_put_it(tmp_path: Path, monkeypatch: pytes
     assert str(tmp_path / "nowhere") in text and ".fhir/packages" in text
     assert "settings.fhir.packages" in text and ENV_VAR in text
     assert "never downloads" in text
+    assert "`homolog materials fetch fhir`" in text
 
 
 def test_unreadable_package_is_a_clear_error(tmp_path: Path) -> None:
