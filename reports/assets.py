@@ -92,6 +92,10 @@ li.check>p{margin:.1rem 0}
 .dur,.fid,.label{color:#555;font-size:.8rem;font-weight:400}
 .params{font-size:.85rem;color:#444}
 pre.msg{background:#fffdf5;border-color:#eadfb8}
+.caveats{border:2px solid #b35c00;background:#fff6ec;padding:.3rem .9rem;margin:.6rem 0}
+.caveats h3{margin:.2rem 0;color:#7a3e00}
+.caveat{border-left:.3rem solid #b35c00;background:#fff6ec;padding:.2rem .8rem;margin:.4rem 0}
+.caveat-mark{color:#7a3e00;font-size:.8rem;font-weight:700}
 ul.evidence{list-style:none;padding-left:.4rem;margin:.3rem 0}
 li.ev{margin:.2rem 0;font-size:.9rem}
 li.ev summary{cursor:pointer}

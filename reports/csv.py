@@ -7,6 +7,9 @@ not-tested). ``coverage-summary.csv`` counts requirements per source referential
 the session did not run (deselected) has the verdict ``deselected`` in the matrix and
 its own column in the summary, never one of the verdict columns.
 
+The last column, ``caveats``, holds what limited a check's result though its verdict
+stands (e.g. FHIR dependency packages not found), passed results included.
+
 Cells are written with the csv module (quoting handled) and any cell starting with
 ``= + - @`` or a control character is prefixed with ``'`` so a spreadsheet never
 evaluates SUT-controlled text as a formula.
@@ -52,6 +55,7 @@ MATRIX_COLUMNS = (
     "verdict_label",
     "message",
     "evidence_count",
+    "caveats",
 )
 SUMMARY_COLUMNS = (
     "origin",
@@ -106,6 +110,7 @@ class CsvReporter:
                                 verdict_label(req.shown, lang),
                                 req.reason or "",
                                 0,
+                                "",
                             ]
                         ]
                     )
@@ -122,6 +127,7 @@ class CsvReporter:
                                 verdict_label(chk.shown, lang),
                                 chk.message,
                                 len(chk.evidence),
+                                " | ".join(c.text for c in chk.caveats),
                             ]
                         ]
                     )

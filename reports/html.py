@@ -155,6 +155,7 @@ class _Builder:
         counts = run.verdict_counts()
         present = [v for v in counts if counts[v]]
         self.page.add(f'<section class="summary"><h2>{e(L["summary"])}</h2>')
+        self.caveats()
         self.page.add('<ul class="tiles">')
         for v in present:
             self.page.add(
@@ -181,6 +182,18 @@ class _Builder:
         self.table(L["by_origin"], L["origin"], lambda r: r.origin or "-", present)
         self.table(L["by_family"], L["family"], lambda r: r.family or "-", present, link=True)
         self.page.add("</section>")
+
+    def caveats(self) -> None:
+        """The run's caveats, first thing of the summary: what limited verdicts that stand."""
+        caveats = self.run.doc.caveats
+        if not caveats:
+            return
+        L = self.L
+        self.page.add(f'<div class="caveats" role="note"><h3>{e(L["caveats"])}</h3><p>{e(L["caveats_lead"])}</p><ul>')
+        for caveat, req_ids in caveats.items():
+            links = ", ".join(f'<a href="#req-{e(r)}">{e(r)}</a>' for r in req_ids)
+            self.page.add(f"<li>{e(caveat.text)} — {e(L['caveat_requirements'])}{L['colon']}{links}</li>")
+        self.page.add("</ul></div>")
 
     def table(self, title: str, head: str, key: Any, present: list[str], link: bool = False) -> None:
         groups: dict[str, Counter[str]] = {}
@@ -287,9 +300,10 @@ class _Builder:
             for req in reqs[start : start + _PRINT_TABLE_ROWS]:
                 checks = ", ".join(c.check for c in req.checks) or L.get("mode." + req.kind, "")
                 count = sum(len(c.evidence) for c in req.checks)
+                mark = f' <span class="caveat-mark">[{e(L["caveat"])}]</span>' if req.caveats else ""
                 self.page.add(
                     f'<tr><th scope="row"><span class="rid">{e(req.id)}</span> {e(req.title)}</th>'
-                    f'<td class="v-{e(req.shown)}">{e(self.vlabel(req.shown))}</td>'
+                    f'<td class="v-{e(req.shown)}">{e(self.vlabel(req.shown))}{mark}</td>'
                     f"<td>{e(checks)}</td><td>{count}</td></tr>"
                 )
             self.page.add("</tbody></table>")
@@ -301,6 +315,8 @@ class _Builder:
         head = (
             f'{self.badge(req.shown)} <span class="rid">{e(req.id)}</span> <span class="rtitle">{e(req.title)}</span>'
         )
+        if req.caveats:
+            head += f' <span class="caveat-mark">[{e(L["caveat"])}]</span>'
         if self.print:
             self.page.add(f"<section {attrs}><h3>{head}</h3>")
         else:
@@ -312,6 +328,13 @@ class _Builder:
         text = req.text_in(self.lang)
         if text:
             self.page.add(f'<p class="text">{e(text)}</p>')
+        for caveat in req.caveats:
+            self.page.add(
+                f'<p class="caveat" role="note"><strong>{e(L["caveat"])}</strong>{L["colon"]}{e(caveat.text)}'
+            )
+            if caveat.weakens:
+                self.page.add(f"<br><small>{e(caveat.weakens)}</small>")
+            self.page.add("</p>")
         if self.compact:
             # A big run on paper: verdict, reason, decisions and checks only (layout time
             # grows with every line; the full details are in the HTML report).

@@ -10,6 +10,10 @@ the waiver is the decision of record for that requirement.
 What the session did not run (deselected with -k or -m) is no testcase at all: a
 CI would count it as skipped. Each test suite lists it in a property
 ``homolog.deselected`` (space-separated requirement ids).
+
+A result that carries caveats (what limited it though its verdict stands, e.g. FHIR
+dependency packages not found) has one ``homolog.caveat`` property per caveat on its
+testcase, and its text at the top of ``system-out``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from lxml import etree
 
 from homolog.reports.model import Check, Requirement, Run
+from homolog.runfile import Caveat
 from homolog.verdicts import Verdict
 
 __all__ = ["JunitReporter"]
@@ -61,18 +66,26 @@ def _case(
     message: str,
     duration: float | None,
     evidence: tuple[str, ...],
+    caveats: tuple[Caveat, ...] = (),
 ) -> None:
     case = etree.SubElement(suite, "testcase", classname=_clean(req.id), name=_clean(name))
     case.set("time", f"{duration or 0.0:.3f}")
+    if caveats:
+        props = etree.SubElement(case, "properties")
+        for caveat in caveats:
+            etree.SubElement(props, "property", name="homolog.caveat", value=_clean(caveat.text))
     kind, text = _outcome(req, verdict, message)
     if kind is not None:
         el = etree.SubElement(case, kind, message=_clean(text.splitlines()[0] if text else kind))
         el.set("type", verdict.value)
         if kind != "skipped":
             el.text = _clean(text)
-    if evidence:
+    if evidence or caveats:
+        lines = [f"caveat: {c.text}" for c in caveats]
+        if evidence:
+            lines += ["evidence:", *evidence]
         out = etree.SubElement(case, "system-out")
-        out.text = _clean("evidence:\n" + "\n".join(evidence))
+        out.text = _clean("\n".join(lines))
 
 
 def _check_name(chk: Check) -> str:
@@ -107,15 +120,15 @@ class JunitReporter:
                 continue
             cases = (
                 [
-                    (_check_name(c), c.verdict, c.message or "", c.duration, c.evidence)
+                    (_check_name(c), c.verdict, c.message or "", c.duration, c.evidence, c.caveats)
                     for c in req.checks
                     if c.verdict is not None
                 ]
                 if req.checks
-                else [(f"requirement ({req.kind.replace('_', '-')})", req.verdict, req.reason or "", None, ())]
+                else [(f"requirement ({req.kind.replace('_', '-')})", req.verdict, req.reason or "", None, (), ())]
             )
-            for name, verdict, message, duration, evidence in cases:
-                _case(suite, req, name, verdict, message, duration, evidence)
+            for name, verdict, message, duration, evidence, caveats in cases:
+                _case(suite, req, name, verdict, message, duration, evidence, caveats)
                 kind, _ = _outcome(req, verdict, message)
                 counts = per_suite[suite_name]
                 counts["tests"] += 1

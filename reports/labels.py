@@ -91,6 +91,13 @@ _FR: dict[str, str] = {
     "details": "Détail des exigences",
     "shown": "affichées",
     "deselected_line": "{n} exigence(s) non lancée(s) dans cette session (désélectionnées), hors des décomptes",
+    "caveats": "Réserves",
+    "caveats_lead": (
+        "Des vérifications ont été faites avec des limites : leur verdict tient sur ce qui a pu être"
+        " vérifié, pas sur ce qui suit."
+    ),
+    "caveat": "Réserve",
+    "caveat_requirements": "exigences concernées",
 }
 
 _EN: dict[str, str] = {
@@ -173,6 +180,12 @@ _EN: dict[str, str] = {
     "details": "Requirements in detail",
     "shown": "shown",
     "deselected_line": "{n} requirement(s) not run in this session (deselected), left out of every count",
+    "caveats": "Caveats",
+    "caveats_lead": (
+        "Some verifications ran with limits: their verdict stands on what could be verified, not on what follows."
+    ),
+    "caveat": "Caveat",
+    "caveat_requirements": "requirements concerned",
 }
 
 _VERDICTS: dict[str, dict[str, str]] = {

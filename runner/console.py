@@ -36,6 +36,9 @@ def print_summary(result: RunResult, reports: dict[str, Path]) -> None:
     if left_out:
         counts += f"; {len(left_out)} not run (deselected)"
     print("  requirements: " + counts)
+    for caveat, req_ids in doc.caveats.items():
+        shown = ", ".join(req_ids[:8]) + (f" and {len(req_ids) - 8} more" if len(req_ids) > 8 else "")
+        print(f"  CAVEAT  {caveat.text} ({shown})")
     bad = [r for r in doc.requirements if r.verdict in (Verdict.FAILED, Verdict.ERROR)]
     for r in bad[:15]:
         msg = next((c.message for c in r.checks if c.verdict == r.verdict and c.message), "")

@@ -114,6 +114,7 @@ class Evidence:
         self.slug = slug
         self.sanitizer = sanitizer or Sanitizer()
         self.paths: list[str] = []
+        self.caveats: list[dict[str, Any]] = []
         self._n = 0
 
     @property
@@ -152,6 +153,26 @@ class Evidence:
         if not name.endswith(".json"):
             name += ".json"
         return self.attach_text(name, text, media_type="application/json")
+
+    def caveat(self, kind: str, text: str, *, packages: Iterable[str] = (), weakens: str | None = None) -> None:
+        """Record a reservation on this result: its verdict stands, but `text` says what limited it.
+
+        For what a check could not fully verify and yet does not make it undecidable (a
+        FHIR dependency package missing: base rules still checked, some bindings not).
+        Every report shows it beside the verdict, passed results included. `kind` names
+        the reservation (`missing-fhir-packages`), `packages` the packages concerned,
+        `weakens` what went unchecked. The same caveat recorded twice is kept once.
+        """
+        if not kind or not text:
+            raise ValueError("a caveat needs a kind and a text")
+        entry = {
+            "kind": kind,
+            "text": self.sanitizer.text(text),
+            "packages": [str(p) for p in packages],
+            "weakens": self.sanitizer.text(weakens) if weakens else None,
+        }
+        if entry not in self.caveats:
+            self.caveats.append(entry)
 
     def attach_file(self, source: Path, *, name: str | None = None) -> str:
         """Copy a file produced by a tool (trace, report) into the evidence as is."""

@@ -397,6 +397,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             "verdict": result["verdict"],
             "message": state.sanitizer.text(result["message"]) if result.get("message") else None,
             "evidence": list(ev.paths) if ev else [],
+            "caveats": list(ev.caveats) if ev else [],
             "started": result["started"],
             "duration": round(time.monotonic() - result["t0"], 3),
             "nodeid": item.nodeid,

@@ -35,6 +35,7 @@ from .verdicts import DESELECTED, RunStatus, Verdict, roll_up, run_status, summa
 
 __all__ = [
     "RUN_FORMAT",
+    "Caveat",
     "Deselection",
     "ReferentialInfo",
     "ReviewedAttestation",
@@ -68,6 +69,29 @@ class RunFormatError(RunError):
 
 
 @dataclass(frozen=True)
+class Caveat:
+    """A reservation a check attached to its result (`Evidence.caveat`): the verdict stands,
+    but something limited what it could verify (a dependency package missing, ...)."""
+
+    kind: str
+    text: str
+    packages: tuple[str, ...] = ()
+    weakens: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "packages": list(self.packages), "weakens": self.weakens}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Caveat:
+        return cls(
+            kind=raw["kind"],
+            text=raw["text"],
+            packages=tuple(raw.get("packages") or ()),
+            weakens=raw.get("weakens"),
+        )
+
+
+@dataclass(frozen=True)
 class RunCheck:
     """One case of a requirement: a check with its parameters, and what it ended with."""
 
@@ -81,6 +105,7 @@ class RunCheck:
     started: str | None = None
     label: str | None = None
     deselected: bool = False
+    caveats: tuple[Caveat, ...] = ()
 
     @property
     def shown(self) -> str:
@@ -96,6 +121,7 @@ class RunCheck:
             "verdict": None if self.verdict is None else self.verdict.value,
             "message": self.message,
             "evidence": list(self.evidence),
+            "caveats": [c.to_json() for c in self.caveats],
             "duration": self.duration,
             "started": self.started,
             "deselected": self.deselected,
@@ -114,6 +140,7 @@ class RunCheck:
             started=raw.get("started"),
             label=raw.get("label"),
             deselected=raw["deselected"],
+            caveats=tuple(Caveat.from_json(c) for c in raw.get("caveats") or ()),
         )
 
 
@@ -142,6 +169,11 @@ class RunRequirement:
     def shown(self) -> str:
         """The verdict's value, or `deselected` for a requirement that was not run."""
         return self.verdict.value if self.verdict is not None else DESELECTED
+
+    @property
+    def caveats(self) -> tuple[Caveat, ...]:
+        """The caveats of its checks' results, each once (a requirement whose verdict they weaken)."""
+        return tuple(dict.fromkeys(c for chk in self.checks for c in chk.caveats))
 
     def text_in(self, lang: str) -> str:
         """The normative text in `lang`, falling back to French then any language."""
@@ -358,6 +390,15 @@ class RunDocument:
         """The requirements this session did not run."""
         return tuple(r for r in self.requirements if r.deselected)
 
+    @property
+    def caveats(self) -> dict[Caveat, tuple[str, ...]]:
+        """Each caveat of the run, with the ids of the requirements whose results carry it."""
+        out: dict[Caveat, list[str]] = {}
+        for req in self.requirements:
+            for caveat in req.caveats:
+                out.setdefault(caveat, []).append(req.id)
+        return {c: tuple(ids) for c, ids in out.items()}
+
     def to_json(self) -> dict[str, Any]:
         return {
             "format": self.format,
@@ -537,6 +578,7 @@ def _check(case: Case, rec: Mapping[str, Any] | None, deselected: bool) -> RunCh
             evidence=tuple(rec.get("evidence") or ()),
             duration=rec.get("duration"),
             started=rec.get("started"),
+            caveats=tuple(Caveat.from_json(c) for c in rec.get("caveats") or ()),
         )
     if deselected:
         return RunCheck(**common, verdict=None, message="deselected for this session", deselected=True)

@@ -49,6 +49,12 @@ class CheckResult:
     run: dict[str, Any] = field(default_factory=dict)
     run_dir: Path | None = None
 
+    @property
+    def caveats(self) -> list[dict[str, Any]]:
+        """The caveats the check attached to its result (run.json's ``caveats``)."""
+        checks = self.run.get("requirements", [{}])[0].get("checks", [{}]) if self.run else [{}]
+        return list(checks[0].get("caveats") or [])
+
 
 def run_check(
     check_id: str,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from homolog.runfile import (
+    Caveat,
     ReferentialInfo,
     RunCheck,
     RunDocument,
@@ -113,6 +114,7 @@ class SynthCheck:
     evidence: list[tuple[str, bytes | dict[str, Any] | str]] = field(default_factory=list)
     duration: float = 0.05
     label: str | None = None
+    caveats: list[dict[str, Any]] = field(default_factory=list)  # as Evidence.caveat records them
 
 
 @dataclass
@@ -261,6 +263,7 @@ def build_run(
                 started="2026-11-22T10:00:00+00:00" if verdict is not None else None,
                 label=chk.label,
                 deselected=verdict is None,
+                caveats=tuple(Caveat.from_json(c) for c in chk.caveats),
             )
             checks.append(entry)
             if verdict is not None:

@@ -96,3 +96,21 @@ def setting_value(target, params: SettingParams) -> None:  # type: ignore[no-unt
     got = target.settings(domain).get(key)
     if got != params.expected:
         fail(f"{params.key} = {got!r}, expected {params.expected!r}")
+
+
+@check("engine.outcome.caveat")
+def with_caveat(evidence) -> None:  # type: ignore[no-untyped-def]
+    """Passes, with a reservation on what it could verify."""
+    evidence.caveat(
+        "missing-fhir-packages",
+        "validated without acme.ig#1.0.0 (not found)",
+        packages=["acme.ig#1.0.0"],
+        weakens="acme bindings",
+    )
+    # the same reservation again: recorded once
+    evidence.caveat(
+        "missing-fhir-packages",
+        "validated without acme.ig#1.0.0 (not found)",
+        packages=["acme.ig#1.0.0"],
+        weakens="acme bindings",
+    )

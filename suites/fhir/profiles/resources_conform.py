@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail, fetch_command
 from homolog.suites.fhir.api import (
     bundle_resources,
     fhir_get,
@@ -64,6 +64,16 @@ def resources_conform(http: HttpClient, target: Target, evidence: Evidence, para
         if errors:
             failures.append(f"{ref}: {summarize(errors, 3)}")
     missing = validator.missing
+    if missing:
+        # The verdict stands on what could be checked; every report says what could not.
+        keys = [m.key for m in missing]
+        evidence.caveat(
+            "missing-fhir-packages",
+            f"validated without the FHIR packages {', '.join(keys)} (not found):"
+            f" what they define was not checked; `{fetch_command('fhir')}` installs them",
+            packages=keys,
+            weakens="; ".join(dict.fromkeys(m.weakens for m in missing)),
+        )
     evidence.attach_json(
         "fhir-validation.json",
         {

@@ -97,6 +97,34 @@ def test_bare_install_validates_with_the_shipped_packages_and_names_missing_ones
         "hl7.terminology.r4#7.1.0",
     ]
     assert all(m["required_by"] == ["hl7.fhir.fr.core#2.2.0"] and m["weakens"] for m in missing)
+    # The pass stands, with a caveat every report shows (issue 19: never a silent pass).
+    (caveat,) = res.caveats
+    assert caveat["kind"] == "missing-fhir-packages"
+    assert caveat["packages"] == [m["package"] for m in missing]
+    assert "`homolog materials fetch fhir` installs them" in caveat["text"]
+    assert "ANS terminologies" in caveat["weakens"]
+
+
+def test_no_caveat_when_every_dependency_package_is_found(
+    clean_sut: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FR Core's dependencies as packages of their own (empty: only their presence counts here).
+    folder = tmp_path / "deps"
+    for name, version in (
+        ("ans.fr.terminologies", "1.7.0"),
+        ("hl7.fhir.uv.extensions.r4", "5.2.0"),
+        ("hl7.terminology.r4", "7.1.0"),
+    ):
+        package = folder / f"{name}#{version}" / "package"
+        package.mkdir(parents=True)
+        manifest = {"name": name, "version": version, "fhirVersions": ["4.0.1"], "dependencies": {}}
+        (package / "package.json").write_text(json.dumps(manifest), encoding="utf-8")
+    target = _target_with(clean_sut, tmp_path)
+    monkeypatch.setenv("HOMOLOG_FHIR_PACKAGES", str(folder))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    res = run_check("fhir.profiles.resources_conform", target, tmp_path=tmp_path, params={"search": False})
+    assert res.verdict == "passed", res.message
+    assert res.caveats == []
 
 
 def test_missing_package_is_an_error_not_a_pass(
@@ -117,3 +145,4 @@ def test_profile_failure_message_names_the_missing_packages(refsut: Any, tmp_pat
     res = _run(sut.target_path, tmp_path, "fhir.profiles.resources_conform", search=False)
     assert res.verdict == "failed"
     assert "validation weakened, packages not found: ans.fr.terminologies#1.7.0" in res.message
+    assert [c["kind"] for c in res.caveats] == ["missing-fhir-packages"]  # a failure keeps its caveat too
