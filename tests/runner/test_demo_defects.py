@@ -3,18 +3,25 @@
 The clean demo is run once; every defect then runs the whole demo referential again:
 the requirements listed for it must fail, and every other requirement must keep the
 verdict it had on the clean SUT.
+
+The runs go to a pool of demo SUTs started once (``demo_pool.DemoPool``): before each run
+the SUT's state is rebuilt with the run's defects through its control endpoint and the PSC
+simulator is reset, and several runs go at once, one per SUT. The runs are I/O-bound
+(session-timeout waits, browser, TLS), so a few at once fill two cores better than one.
+``test_switched_sut_equals_a_fresh_one`` shows that the switch hides nothing: a sample of
+defects gives the same verdicts and messages against a SUT started for the run.
+
+``HOMOLOG_TEST_DEMO_SUTS`` sets the pool size (default ``POOL_SIZE``). The tests share
+one pool, so they are one xdist group (``--dist loadgroup`` keeps them on one worker).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-
-from homolog.demo import DEFAULT_REFERENTIAL, environment, started_demo_sut
-from homolog.testing import run_referential
+from demo_pool import DemoPool, Run
 
 # defect -> the demo requirements it must make fail (written from what each requirement
 # verifies, not read back from a run)
@@ -54,45 +61,76 @@ SIDE_EFFECTS: dict[str, dict[str, str]] = {
     "missing-lang": {"RGAA-8.4": "skipped"},
 }
 
+# Defects whose switched run is compared with a run against a SUT started for it: each
+# kind of switch (TLS context, HTTP listener, documents generated at seeding, state the
+# previous run changed: a locked account, a changed password, the audit trail).
+EQUIVALENCE_SAMPLE = ("cda-wrong-ins-oid", "no-https-redirect", "no-lockout", "tls10-enabled", "weak-password-policy")
 
-def _demo_run(defects: set[str], out: Path) -> dict[str, Any]:
-    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as sut, environment(sut.env):
-        return run_referential(DEFAULT_REFERENTIAL, sut.target_path, out)
-
-
-def _verdicts(doc: dict[str, Any]) -> dict[str, str]:
-    return {r["id"]: r["verdict"] for r in doc["requirements"]}
+POOL_SIZE = 3
+pytestmark = pytest.mark.xdist_group("demo-defects")
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    doc = _demo_run(set(), tmp_path_factory.mktemp("clean") / "run")
-    yield _verdicts(doc)
+def pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPool]:
+    """The demo SUTs; every run the selected tests need is queued at once, in test order."""
+    size = int(os.environ.get("HOMOLOG_TEST_DEMO_SUTS") or POOL_SIZE)
+    with DemoPool(tmp_path_factory.mktemp("demo-pool"), size) as demo_pool:
+        for item in request.session.items:
+            if item.module is not request.module or not hasattr(item, "callspec"):
+                continue
+            defect = item.callspec.params.get("defect")
+            if item.originalname == "test_defect_fails_its_requirements_and_only_those":
+                demo_pool.submit({defect})
+            elif item.originalname == "test_switched_sut_equals_a_fresh_one":
+                demo_pool.submit({defect})
+                demo_pool.submit_fresh({defect})
+        yield demo_pool
+
+
+@pytest.fixture(scope="module")
+def clean(pool: DemoPool) -> dict[str, str]:
+    return pool.result(()).verdicts()
 
 
 def test_every_defect_is_covered() -> None:
     from homolog.fixtures.refsut import DEFECTS
 
     assert set(COVERS) == set(DEFECTS)
+    assert set(EQUIVALENCE_SAMPLE) <= set(COVERS)
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)
-def test_clean_demo_passes_every_automated_requirement(clean: dict[str, str]) -> None:
+@pytest.mark.timeout(1800)  # waits for the pool's first runs
+def test_clean_demo_passes_every_automated_requirement(clean: dict[str, str], pool: DemoPool) -> None:
     bad = {rid: v for rid, v in clean.items() if v in ("failed", "error")}
     assert not bad
     for covered in COVERS.values():
         for rid in covered:
             assert clean[rid] == "passed", rid
+    # Every SUT of the pool started with a clean run: one SUT instance is like another.
+    first, *others = (f.result() for f in pool.first_clean_runs)
+    for other in others:
+        assert other.outcomes() == first.outcomes()
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # a whole demo run, plus the clean one for the first test
+@pytest.mark.timeout(3600)  # waits for its run in the pool's queue
 @pytest.mark.parametrize("defect", sorted(COVERS))
-def test_defect_fails_its_requirements_and_only_those(defect: str, clean: dict[str, str], tmp_path: Path) -> None:
-    got = _verdicts(_demo_run({defect}, tmp_path / "run"))
+def test_defect_fails_its_requirements_and_only_those(defect: str, clean: dict[str, str], pool: DemoPool) -> None:
+    got = pool.result({defect}).verdicts()
     failed = {rid for rid, v in got.items() if v == "failed"}
     assert failed == COVERS[defect]
     expected = {rid: clean[rid] for rid in got if rid not in COVERS[defect]} | SIDE_EFFECTS.get(defect, {})
     changed = {rid: (expected[rid], v) for rid, v in got.items() if rid not in COVERS[defect] and v != expected[rid]}
     assert not changed, f"other requirements changed verdict (expected, got): {changed}"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("defect", EQUIVALENCE_SAMPLE)
+def test_switched_sut_equals_a_fresh_one(defect: str, pool: DemoPool) -> None:
+    switched: Run = pool.result({defect})
+    fresh: Run = pool.submit_fresh({defect}).result()
+    assert switched.history, "the switched run must follow another run on the same SUT"
+    assert switched.defects == fresh.defects == {defect}
+    assert switched.outcomes() == fresh.outcomes()
