@@ -3,9 +3,8 @@
 A ``DemoPool`` starts a few demo SUTs (PSC simulator + reference SUT with its control
 endpoint, as ``homolog demo`` wires them) and runs the demo referential against them,
 several at once, one run per SUT at a time. Before each run the SUT's state is rebuilt
-with the run's defects and the simulator is reset (``switch``). Every SUT's first run is
-the clean one, so each defect run is a switched run, after a whole run that locked
-accounts, changed passwords and created patients.
+with the run's defects and the simulator is reset (``switch``); a run after the first on
+a SUT follows a whole run that locked accounts, changed passwords and created patients.
 
 Each run is a pytest process with the arguments ``homolog run`` uses: the checks keep
 per-process observations keyed by the SUT's URL (the lockout check remembers it locked
@@ -17,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import re
 import subprocess
 import sys
@@ -55,7 +53,7 @@ class Run:
         out: dict[str, tuple[str, str | None]] = {}
         for req in self.doc["requirements"]:
             for chk in req.get("checks") or []:
-                key = f"{req['id']}::{chk['check']}::{chk.get('label')}"
+                key = f"{req['id']}::{chk['check']}::{json.dumps(chk.get('params'), sort_keys=True)}"
                 out[key] = (chk["verdict"], self._neutral(chk.get("message")))
         return out
 
@@ -132,44 +130,67 @@ class DemoPool:
         self.workdir = workdir
         self.size = size
         self._stack = contextlib.ExitStack()
-        self._free: queue.Queue[DemoSut] = queue.Queue()
+        self._idle: list[DemoSut] = []
+        self._idle_changed = threading.Condition()
         self._futures: dict[frozenset[str], Future[Run]] = {}
         self._fresh: dict[frozenset[str], Future[Run]] = {}
         self._lock = threading.Lock()
         self._count = 0
         try:
             for i in range(size):
-                self._free.put(DemoSut(self._stack.enter_context(started_demo_sut(set(), workdir / f"sut-{i}"))))
+                self._idle.append(DemoSut(self._stack.enter_context(started_demo_sut(set(), workdir / f"sut-{i}"))))
         except BaseException:
             self._stack.close()
             raise
         self._executor = ThreadPoolExecutor(size, thread_name_prefix="demo-run")
-        self.first_clean_runs = [self._executor.submit(self._job, frozenset()) for _ in range(size)]
-        self._futures[frozenset()] = self.first_clean_runs[0]
 
-    def _job(self, defects: frozenset[str]) -> Run:
-        demo = self._free.get()
+    def _checkout(self, switched: bool) -> DemoSut:
+        """An idle SUT, one that has already run first; ``switched``: only such a one."""
+        with self._idle_changed:
+            while True:
+                ready = [d for d in self._idle if d.history or not switched]
+                if ready:
+                    demo = max(ready, key=lambda d: len(d.history))
+                    self._idle.remove(demo)
+                    return demo
+                self._idle_changed.wait()
+
+    def _job(self, defects: frozenset[str], switched: bool) -> Run:
+        demo = self._checkout(switched)
         with self._lock:
             self._count += 1
             name = f"run-{self._count:03d}-{'-'.join(sorted(defects)) or 'clean'}"
         try:
-            if not demo.history and defects:
-                # A SUT's first run is the clean one (started by __init__): wait for it.
-                raise AssertionError("a defect run reached a SUT before its clean run")
             return demo.run(defects, self.workdir / "runs" / name)
         finally:
-            self._free.put(demo)
+            with self._idle_changed:
+                self._idle.append(demo)
+                self._idle_changed.notify_all()
 
-    def submit(self, defects: Iterable[str]) -> Future[Run]:
-        """The run with these defects (started now unless already started)."""
+    def submit(self, defects: Iterable[str], *, switched: bool = False) -> Future[Run]:
+        """The run with these defects, started now unless already started (memoised).
+
+        ``switched``: on a SUT that has already run something (the clean run is queued
+        first, so that such a SUT exists).
+        """
         key = frozenset(defects)
+        if switched and key:
+            self.submit(())
         with self._lock:
             if key not in self._futures:
-                self._futures[key] = self._executor.submit(self._job, key)
+                self._futures[key] = self._executor.submit(self._job, key, switched)
             return self._futures[key]
 
     def result(self, defects: Iterable[str]) -> Run:
         return self.submit(defects).result()
+
+    def switched_result(self, defects: Iterable[str]) -> Run:
+        """The run with these defects on a SUT that ran before (run again if needed)."""
+        run = self.submit(defects, switched=True).result()
+        if run.history:
+            return run
+        self.submit(())
+        return self._executor.submit(self._job, frozenset(defects), True).result()
 
     def submit_fresh(self, defects: Iterable[str]) -> Future[Run]:
         """A run against a SUT started for it, in the same pool of workers (memoised)."""
