@@ -59,9 +59,15 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, b"unknown")
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that give up (timeout tests) are expected; under xdist a traceback
+        printed between tests would reach the terminal."""
+
+
 @pytest.fixture(scope="session")
 def web_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = QuietServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

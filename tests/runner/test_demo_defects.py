@@ -3,18 +3,21 @@
 The clean demo is run once; every defect then runs the whole demo referential again:
 the requirements listed for it must fail, and every other requirement must keep the
 verdict it had on the clean SUT.
+
+The runs go to a pool (``demo_pool.DemoPool``): each against a demo system started for it,
+several at once. The runs are I/O-bound (session-timeout waits, browser, TLS), so a few at
+once fill two cores better than one. ``HOMOLOG_TEST_DEMO_SUTS`` sets how many at once
+(default ``POOL_SIZE``). The tests share one pool, so they are one xdist group
+(``--dist loadgroup`` keeps them on one worker).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-
-from homolog.demo import DEFAULT_REFERENTIAL, environment, started_demo_sut
-from homolog.testing import run_referential
+from demo_pool import DemoPool
 
 # defect -> the demo requirements it must make fail (written from what each requirement
 # verifies, not read back from a run)
@@ -72,19 +75,25 @@ SIDE_EFFECTS: dict[str, dict[str, str]] = {
 }
 
 
-def _demo_run(defects: set[str], out: Path) -> dict[str, Any]:
-    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as demo, environment(demo.env):
-        return run_referential(DEFAULT_REFERENTIAL, demo.target_path, out, counterparts=demo.counterparts)
-
-
-def _verdicts(doc: dict[str, Any]) -> dict[str, str]:
-    return {r["id"]: r["verdict"] for r in doc["requirements"]}
+POOL_SIZE = 3
+pytestmark = pytest.mark.xdist_group("demo-defects")
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    doc = _demo_run(set(), tmp_path_factory.mktemp("clean") / "run")
-    yield _verdicts(doc)
+def pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPool]:
+    """The demo runs; every run the selected tests need is queued at once, in test order."""
+    size = int(os.environ.get("HOMOLOG_TEST_DEMO_SUTS") or POOL_SIZE)
+    selected = [i for i in request.session.items if i.module is request.module and hasattr(i, "callspec")]
+    with DemoPool(tmp_path_factory.mktemp("demo-pool"), size) as demo_pool:
+        demo_pool.submit(())
+        for item in selected:
+            demo_pool.submit({item.callspec.params["defect"]})
+        yield demo_pool
+
+
+@pytest.fixture(scope="module")
+def clean(pool: DemoPool) -> dict[str, str]:
+    return pool.result(()).verdicts()
 
 
 def test_every_defect_is_covered() -> None:
@@ -94,7 +103,7 @@ def test_every_defect_is_covered() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(1800)  # waits for the pool's first runs
 def test_clean_demo_passes_every_automated_requirement(clean: dict[str, str]) -> None:
     bad = {rid: v for rid, v in clean.items() if v in ("failed", "error")}
     assert not bad
@@ -104,10 +113,10 @@ def test_clean_demo_passes_every_automated_requirement(clean: dict[str, str]) ->
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # a whole demo run, plus the clean one for the first test
+@pytest.mark.timeout(3600)  # waits for its run in the pool's queue
 @pytest.mark.parametrize("defect", sorted(COVERS))
-def test_defect_fails_its_requirements_and_only_those(defect: str, clean: dict[str, str], tmp_path: Path) -> None:
-    got = _verdicts(_demo_run({defect}, tmp_path / "run"))
+def test_defect_fails_its_requirements_and_only_those(defect: str, clean: dict[str, str], pool: DemoPool) -> None:
+    got = pool.result({defect}).verdicts()
     failed = {rid for rid, v in got.items() if v == "failed"}
     assert failed == COVERS[defect]
     expected = {rid: clean[rid] for rid in got if rid not in COVERS[defect]} | SIDE_EFFECTS.get(defect, {})

@@ -1,0 +1,116 @@
+"""Demo runs of the defect matrix, several at once, each against a demo system started for it.
+
+A ``DemoPool`` runs the demo referential in ``size`` pytest processes at a time. Every run
+gets its own demo system (the counterparts ``homolog demo`` starts — PSC, MSSanté, INSi,
+DMP simulators — and the reference SUT wired to them) started with the run's defects and
+stopped after it: the simulators keep what they received (documents fed to the DMP,
+letters, logins), so a system reused from an earlier run would carry that run into the
+next one's verdicts.
+
+Each run is a pytest process with the arguments ``homolog run`` uses, and a target that
+holds what the started counterparts add to it (as ``homolog.api.run`` adds them in-process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from homolog.api import pytest_args
+from homolog.counterparts import add_to_target, describe
+from homolog.demo import DEFAULT_REFERENTIAL, DemoSystem, started_demo_sut
+from homolog.environment import referential_paths, setting_defaults
+from homolog.hookspec import encode_setting, suite_plugins
+
+RUN_TIMEOUT = 900  # seconds for one demo run (a clean run takes about a minute)
+
+
+@dataclass
+class Run:
+    """One demo run: run.json and the defects it ran with."""
+
+    defects: frozenset[str]
+    doc: dict[str, Any]
+
+    def verdicts(self) -> dict[str, str]:
+        """Requirement id -> verdict."""
+        return {r["id"]: r["verdict"] for r in self.doc["requirements"]}
+
+
+def demo_run(demo: DemoSystem, out: Path) -> Run:
+    """Run the demo referential against ``demo`` in a pytest process; return its results."""
+    out.mkdir(parents=True, exist_ok=True)
+    raw = yaml.safe_load(demo.target_path.read_text("utf-8"))
+    described = {name: describe(name, cp) for name, cp in demo.counterparts.items()}
+    target = out.parent / f"{out.name}-target.yaml"
+    target.write_text(yaml.safe_dump(add_to_target(raw, described), sort_keys=False, allow_unicode=True), "utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")} | demo.env
+    log = out.parent / f"{out.name}.log"
+    # the defaults `homolog run` gives the suites' settings the target leaves out
+    defaults = setting_defaults(suite_plugins().run_options())
+    extra = [a for k, v in defaults.items() for a in ("--homolog-default", encode_setting(k, v))]
+    args = pytest_args(DEFAULT_REFERENTIAL, target, out, paths=referential_paths(), extra=extra)
+    with log.open("wb") as sink:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", *args],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+    run_json = out / "run.json"
+    if not run_json.exists():
+        tail = log.read_text("utf-8", "replace")[-3000:]
+        raise RuntimeError(f"demo run exited {proc.returncode} without {run_json}; log {log}:\n{tail}")
+    return Run(frozenset(demo.sut.defects), json.loads(run_json.read_text("utf-8")))
+
+
+def fresh_demo_run(defects: Iterable[str], workdir: Path) -> Run:
+    """One demo run against a demo system started for it with ``defects``."""
+    with started_demo_sut(set(defects), workdir / "sut") as demo:
+        return demo_run(demo, workdir / "run")
+
+
+class DemoPool:
+    """Up to ``size`` demo runs at once; results memoised per defect set."""
+
+    def __init__(self, workdir: Path, size: int) -> None:
+        self.workdir = workdir
+        self._executor = ThreadPoolExecutor(size, thread_name_prefix="demo-run")
+        self._futures: dict[frozenset[str], Future[Run]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, defects: Iterable[str]) -> Future[Run]:
+        """The run with these defects, queued now unless already queued."""
+        key = frozenset(defects)
+        with self._lock:
+            if key not in self._futures:
+                name = re.sub(r"[^a-z0-9-]+", "-", "-".join(sorted(key)) or "clean")
+                self._futures[key] = self._executor.submit(fresh_demo_run, key, self.workdir / name)
+            return self._futures[key]
+
+    def result(self, defects: Iterable[str]) -> Run:
+        return self.submit(defects).result()
+
+    def close(self) -> None:
+        for future in self._futures.values():
+            future.cancel()
+        self._executor.shutdown(wait=True)
+
+    def __enter__(self) -> DemoPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
