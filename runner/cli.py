@@ -90,6 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         paths=[*(args.path or ()), *referential_paths()],
         settings=settings,
         setting_defaults=defaults,
+        shard=args.shard,
         extra=args.pytest_args,
     )
     print_summary(result, render_reports(out, args.report, args.lang))
@@ -188,10 +189,27 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 @command("verify")
 def cmd_verify(args: argparse.Namespace) -> int:
     from .integrity import verify
+    from .shard import verify_shards
 
     result = verify(Path(args.run_dir), Path(args.pubkey) if args.pubkey else None)
     print(result.describe())
-    return 0 if result.ok else ExitCode.NON_COMPLIANT
+    # A merged run keeps each shard's manifest: its files must still match them too.
+    shard_problems = verify_shards(Path(args.run_dir))
+    for problem in shard_problems:
+        print(f"shard: {problem}")
+    return 0 if result.ok and not shard_problems else ExitCode.NON_COMPLIANT
+
+
+@command("merge")
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .console import print_merge, render_reports
+    from .shard import merge_shards
+    from .verdicts import exit_code
+
+    out = Path(args.out)
+    doc = merge_shards([Path(d) for d in args.shards], out, pubkey=Path(args.pubkey) if args.pubkey else None)
+    print_merge(out, doc, render_reports(out, args.report, args.lang))
+    return exit_code(doc.status)
 
 
 @command("diff")
@@ -242,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--attestations", help="attestations YAML file")
     r.add_argument("--waivers", help="waivers YAML file")
     r.add_argument("--path", action="append", help="extra folder of referentials")
+    r.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic shares of the cases (then: merge)")
     r.add_argument("--report", default="html,junit,csv", help="reports to render (default html,junit,csv; '' for none)")
     r.add_argument("--lang", default="fr", choices=["fr", "en"])
     _add_suite_options(r)
@@ -256,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--lang", default="fr", choices=["fr", "en"])
     d.add_argument("-k", metavar="EXPR")
     d.add_argument("-n", type=int, metavar="N")
+    d.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic shares of the cases")
     _add_suite_options(d)
     d.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
@@ -285,6 +305,13 @@ def build_parser() -> argparse.ArgumentParser:
     vf = sub.add_parser("verify", help="verify a run's manifest and signature")
     vf.add_argument("run_dir")
     vf.add_argument("--pubkey")
+
+    mg = sub.add_parser("merge", help="merge the run directories of the N shards of a run into one run")
+    mg.add_argument("shards", nargs="+", metavar="SHARD_DIR")
+    mg.add_argument("--out", required=True, help="the merged run directory (new or empty)")
+    mg.add_argument("--pubkey", help="also require each shard's Ed25519 signature by this key")
+    mg.add_argument("--report", default="html,junit,csv", help="reports to render ('' for none)")
+    mg.add_argument("--lang", default="fr", choices=["fr", "en"])
 
     df = sub.add_parser("diff", help="compare two runs (exit 100 on regression)")
     df.add_argument("run_a")
