@@ -91,10 +91,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings=settings,
         setting_defaults=defaults,
         shard=args.shard,
-        extra=args.pytest_args,
+        extra=_allure_args(args) + args.pytest_args,
     )
     print_summary(result, render_reports(out, args.report, args.lang))
     return result.exit_code
+
+
+def _allure_args(args: argparse.Namespace) -> list[str]:
+    """`--alluredir DIR` is allure-pytest's own option: handed to the run's pytest as given."""
+    return ["--alluredir", str(args.alluredir)] if args.alluredir else []
 
 
 # --------------------------------------------------------------------------- demo
@@ -107,6 +112,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.list_defects:
         print(list_defects())
         return 0
+    args.pytest_args = _allure_args(args) + list(args.pytest_args or [])
     return run_demo(args, *_suite_settings(args))
 
 
@@ -260,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--attestations", help="attestations YAML file")
     r.add_argument("--waivers", help="waivers YAML file")
     r.add_argument("--path", action="append", help="extra folder of referentials")
+    r.add_argument("--alluredir", metavar="DIR", help="also write Allure results (allure-pytest) into DIR")
     r.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic shares of the cases (then: merge)")
     r.add_argument("--report", default="html,junit,csv", help="reports to render (default html,junit,csv; '' for none)")
     r.add_argument("--lang", default="fr", choices=["fr", "en"])
@@ -276,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-k", metavar="EXPR")
     d.add_argument("-n", type=int, metavar="N")
     d.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic shares of the cases")
+    d.add_argument("--alluredir", metavar="DIR", help="also write Allure results (allure-pytest) into DIR")
     _add_suite_options(d)
     d.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
