@@ -29,7 +29,6 @@ at run time); the tests validate the output with compliance-trestle's models.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import mimetypes
 import os
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from homolog.reports.evidence import sha256_of
 from homolog.reports.model import Check, ReportError, Requirement, Run, localized, safe_evidence_path
 from homolog.verdicts import Verdict
 
@@ -54,7 +54,6 @@ _TOKEN_BAD = re.compile(r"[^\w.\-]")
 _SATISFIED = {Verdict.PASSED, Verdict.ATTESTED}
 _FAILED = {Verdict.FAILED, Verdict.WAIVED}
 _EXCLUDED = {Verdict.NOT_APPLICABLE}
-_CHUNK = 1024 * 1024
 
 
 def control_id(requirement_id: str) -> str:
@@ -109,7 +108,7 @@ class _Document:
             return {"description": f"{relpath}: refused, the path leaves the run directory"}
         if relpath not in self.hashed:
             try:
-                digest, size = _sha256(path)
+                digest, size = sha256_of(path)
             except OSError:
                 return {"description": f"{relpath}: missing from the run directory"}
             res_uuid = self.uuid("evidence", relpath)
@@ -373,15 +372,6 @@ class _Document:
         if isinstance(url, str) and url.startswith(("https://", "http://")):
             finding["links"] = [{"href": url, "rel": "reference", "text": _one_line(source.get("document") or url)}]
         return finding
-
-
-def _sha256(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def assessment_results(run: Run, out_dir: Path, lang: str = "fr") -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Allure results that read like the run: homolog's model on allure-pytest's test results.
 
-The homolog plugin registers this module only when allure-pytest writes results
+The homolog plugin registers `AllureLabels` only when allure-pytest writes results
 (`--alluredir DIR`, given to `homolog run`/`homolog demo` or to pytest). Each case
 item then carries, at collection (so that `--allure-epics`, `--allure-severities` ...
 select cases too):
@@ -31,7 +31,7 @@ not tested) are in the run and its reports, not here.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,11 @@ from allure_commons.model2 import Label, Parameter, Status, StatusDetails
 from allure_commons.types import AttachmentType, LabelType, Severity
 from allure_commons.utils import md5, uuid4
 
+from .evidence import Evidence
 from .plan import Case
-from .plugin import case_of, evidence_of, referential_of
+from .referential import Referential
 
-__all__ = ["SEVERITY", "STATUS"]
+__all__ = ["SEVERITY", "STATUS", "AllureLabels"]
 
 #: Allure severity of a requirement's level.
 SEVERITY = {"exigence": Severity.CRITICAL, "preconisation": Severity.MINOR}
@@ -53,101 +54,100 @@ STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROK
 _TYPES = {f".{t.extension}": t for t in AttachmentType} | {".jpeg": AttachmentType.JPG, ".log": AttachmentType.TEXT}
 
 
-def _epic(config: pytest.Config) -> str:
-    ref = referential_of(config)
-    return f"{ref.title} ({ref.id} {ref.version})" if ref is not None else "homolog"
+class AllureLabels:
+    """The pytest plugin the homolog plugin registers, given how to find a case and its evidence."""
 
+    def __init__(
+        self,
+        referential: Referential,
+        case_of: Callable[[pytest.Item], Case | None],
+        evidence_of: Callable[[pytest.Item], Evidence | None],
+    ) -> None:
+        self.referential = referential
+        self.case_of = case_of
+        self.evidence_of = evidence_of
+        self.epic = f"{referential.title} ({referential.id} {referential.version})"
 
-def _feature(config: pytest.Config, case: Case) -> str:
-    family = case.requirement.family
-    if not family:
-        return "-"
-    ref = referential_of(config)
-    declared = ref.families.get(family) if ref is not None else None
-    return f"{declared.fr} ({family})" if declared is not None and declared.fr else family
+    def feature(self, case: Case) -> str:
+        family = case.requirement.family
+        if not family:
+            return "-"
+        declared = self.referential.families.get(family)
+        return f"{declared.fr} ({family})" if declared is not None and declared.fr else family
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        for item in items:
+            case = self.case_of(item)
+            if case is None:
+                continue
+            req = case.requirement
+            feature, story = self.feature(case), _story(case)
+            marks = [
+                allure.epic(self.epic),
+                allure.feature(feature),
+                allure.story(story),
+                allure.parent_suite(self.epic),
+                allure.suite(feature),
+                allure.sub_suite(story),
+                allure.severity(SEVERITY.get(req.level, Severity.NORMAL)),
+                allure.label("requirement", req.id),
+                allure.label("check", case.ref.check),
+            ]
+            url = req.source.url
+            if url and url.startswith(("https://", "http://")):
+                name = " — ".join(x for x in (req.source.document, req.source.section) if x) or url
+                marks.append(allure.link(url, name=name))
+            for mark in marks:
+                item.add_marker(mark)
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+        # Outermost wrapper: runs after allure-pytest set its status and after homolog
+        # decided the verdict (both in their own wrappers of the teardown report).
+        outcome = yield
+        case = self.case_of(item)
+        listener = item.config.pluginmanager.get_plugin("allure_listener")
+        if call.when != "teardown" or case is None or listener is None:
+            return
+        result = listener.allure_logger.get_test(None)
+        if result is None:
+            return
+        props = dict(outcome.get_result().user_properties)
+        self.describe(result, case)
+        verdict = str(props.get("homolog_verdict", "error"))
+        result.status = STATUS.get(verdict, Status.BROKEN)
+        if verdict != "passed":
+            message = str(props.get("homolog_message") or "")
+            trace = result.statusDetails.trace if result.statusDetails is not None else None
+            result.statusDetails = StatusDetails(message=f"{verdict}: {message}" if message else verdict, trace=trace)
+        evidence = self.evidence_of(item)
+        if evidence is not None:
+            for rel in evidence.paths:
+                _attach(listener, result.uuid, evidence.run_dir / rel, rel)
+
+    def describe(self, result: Any, case: Case) -> None:
+        req = case.requirement
+        ref_id = self.referential.id
+        result.name = case.title + (f" [{case.ref.label}]" if case.ref.label else "")
+        result.fullName = f"{ref_id}#{case.key}"
+        result.testCaseId = md5(f"{ref_id}#{case.key}")
+        result.historyId = md5(f"{ref_id}#{case.key}")
+        result.titlePath = [self.epic, self.feature(case), _story(case)]
+        source = " — ".join(x for x in (req.source.document, req.source.section, req.source.version) if x)
+        result.description = req.text.fr + (f"\n\nSource : {source}" if source else "")
+        params = [Parameter(name="check", value=case.ref.check)]
+        if case.ref.label:
+            params.append(Parameter(name="label", value=case.ref.label))
+        params += [Parameter(name=str(k), value=_text(v)) for k, v in sorted(case.ref.params_json.items())]
+        result.parameters = params
+        # allure-pytest named the engine's case module as package: meaningless here
+        result.labels = [lab for lab in result.labels if lab.name != "package"]
+        result.labels.append(Label(name=LabelType.TAG, value=req.level))
 
 
 def _story(case: Case) -> str:
     return f"{case.requirement.id} {case.requirement.title}"
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    epic = _epic(config)
-    for item in items:
-        case = case_of(item)
-        if case is None:
-            continue
-        req = case.requirement
-        feature, story = _feature(config, case), _story(case)
-        marks = [
-            allure.epic(epic),
-            allure.feature(feature),
-            allure.story(story),
-            allure.parent_suite(epic),
-            allure.suite(feature),
-            allure.sub_suite(story),
-            allure.severity(SEVERITY.get(req.level, Severity.NORMAL)),
-            allure.label("requirement", req.id),
-            allure.label("check", case.ref.check),
-        ]
-        url = req.source.url
-        if url and url.startswith(("https://", "http://")):
-            name = " — ".join(x for x in (req.source.document, req.source.section) if x) or url
-            marks.append(allure.link(url, name=name))
-        for mark in marks:
-            item.add_marker(mark)
-
-
-def _listener(config: pytest.Config) -> Any:
-    return config.pluginmanager.get_plugin("allure_listener")
-
-
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
-    # Outermost wrapper: runs after allure-pytest set its status and after homolog
-    # decided the verdict (both in their own wrappers of the teardown report).
-    outcome = yield
-    case = case_of(item)
-    listener = _listener(item.config)
-    if call.when != "teardown" or case is None or listener is None:
-        return
-    result = listener.allure_logger.get_test(None)
-    if result is None:
-        return
-    props = dict(outcome.get_result().user_properties)
-    _describe(result, item.config, case)
-    verdict = str(props.get("homolog_verdict", "error"))
-    result.status = STATUS.get(verdict, Status.BROKEN)
-    if verdict != "passed":
-        message = str(props.get("homolog_message") or "")
-        trace = result.statusDetails.trace if result.statusDetails is not None else None
-        result.statusDetails = StatusDetails(message=f"{verdict}: {message}" if message else verdict, trace=trace)
-    evidence = evidence_of(item)
-    if evidence is not None:
-        for rel in evidence.paths:
-            _attach(listener, result.uuid, evidence.run_dir / rel, rel)
-
-
-def _describe(result: Any, config: pytest.Config, case: Case) -> None:
-    req = case.requirement
-    ref = referential_of(config)
-    ref_id = ref.id if ref is not None else "homolog"
-    result.name = case.title + (f" [{case.ref.label}]" if case.ref.label else "")
-    result.fullName = f"{ref_id}#{case.key}"
-    result.testCaseId = md5(f"{ref_id}#{case.key}")
-    result.historyId = md5(f"{ref_id}#{case.key}")
-    result.titlePath = [_epic(config), _feature(config, case), _story(case)]
-    source = " — ".join(x for x in (req.source.document, req.source.section, req.source.version) if x)
-    result.description = req.text.fr + (f"\n\nSource : {source}" if source else "")
-    params = [Parameter(name="check", value=case.ref.check)]
-    if case.ref.label:
-        params.append(Parameter(name="label", value=case.ref.label))
-    params += [Parameter(name=str(k), value=_text(v)) for k, v in sorted(case.ref.params_json.items())]
-    result.parameters = params
-    # allure-pytest named the case's test function module as suites and package: replaced above
-    result.labels = [lab for lab in result.labels if lab.name != "package"]
-    result.labels.append(Label(name=LabelType.TAG, value=req.level))
 
 
 def _text(value: Any) -> str:

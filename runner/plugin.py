@@ -170,11 +170,11 @@ def pytest_configure(config: pytest.Config) -> None:
         if not config.pluginmanager.is_registered(module):
             config.pluginmanager.register(module, name)
     config.pluginmanager.register(_Progress(config, state), "homolog-progress")
-    if config.getoption("allure_report_dir", None):  # allure-pytest writes results: label them
-        from . import allure_labels
+    if config.getoption("allure_report_dir", None) and not config.pluginmanager.has_plugin("homolog-allure"):
+        from .allure_labels import AllureLabels  # allure-pytest writes results: label them
 
-        if not config.pluginmanager.is_registered(allure_labels):
-            config.pluginmanager.register(allure_labels, "homolog-allure")
+        labelled = AllureLabels(state.referential, _case_of, lambda item: item.stash.get(_EVIDENCE, None))
+        config.pluginmanager.register(labelled, "homolog-allure")
 
 
 def _share(state: RunState) -> None:
@@ -309,22 +309,6 @@ def _case_of(item: pytest.Item) -> Case | None:
         return None
     case = callspec.params.get("homolog_case")
     return case if isinstance(case, Case) else None
-
-
-def case_of(item: pytest.Item) -> Case | None:
-    """The case an item runs (None for any other item)."""
-    return _case_of(item)
-
-
-def evidence_of(item: pytest.Item) -> Evidence | None:
-    """The evidence the running or finished case attached (None before its `evidence` fixture ran)."""
-    return item.stash.get(_EVIDENCE, None)
-
-
-def referential_of(config: pytest.Config) -> Referential | None:
-    """The referential of the run (None when the plugin is inactive)."""
-    state = config.stash.get(_STATE, None)
-    return state.referential if state is not None else None
 
 
 def _is_case_item(item: pytest.Item) -> bool:
