@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # homolog set-up for a fresh Debian/Ubuntu machine, then the built-in demo.
 #
-#   ./setup.sh            install everything, then run `homolog demo`
-#   ./setup.sh --no-demo  install only
+#   ./setup.sh               install everything, then run `homolog demo`
+#   ./setup.sh --no-demo     install only
+#   ./setup.sh --with-allure also install the Allure 3 command-line tool (npm; scripts/setup-allure.sh)
 #
 # Installs: Debian's Chromium and poppler-utils (apt), a virtualenv in .venv with
 # homolog and its development tools (pip, editable), the pinned axe-core (npm registry),
@@ -12,7 +13,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 demo=1
-[ "${1:-}" = "--no-demo" ] && demo=0
+allure=0
+for arg in "$@"; do
+    case "$arg" in
+        --no-demo) demo=0 ;;
+        --with-allure) allure=1 ;;
+        *) echo "setup: unknown option $arg (--no-demo, --with-allure)" >&2; exit 1 ;;
+    esac
+done
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 packages=()
@@ -35,6 +43,7 @@ echo "setup: installing homolog and its dependencies into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 
 sh scripts/setup-ui.sh
+if [ "$allure" -eq 1 ]; then sh scripts/setup-allure.sh; fi
 
 # Published material homolog does not ship: the ANS CDA material (its licence does not
 # allow it) and FHIR dependency packages. Fetched (pinned, SHA-256 verified) when the

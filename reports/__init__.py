@@ -1,4 +1,4 @@
-"""Reports over a finished run directory: HTML, PDF, JUnit XML, CSV matrix, JSON.
+"""Reports over a finished run directory: HTML, PDF, JUnit XML, CSV matrix, JSON, OSCAL.
 
 Reports are pure functions of a run directory (format ``homolog.run/1``); they never
 re-run a check. Formats are declared in :mod:`homolog.reports.registry`.
@@ -20,7 +20,7 @@ from homolog.reports.model import ReportError, Run, load_run
 
 __all__ = ["FORMATS", "ReportError", "Run", "load_run", "render"]
 
-FORMATS: tuple[str, ...] = ("html", "pdf", "junit", "csv", "json", "segur-proofs")
+FORMATS: tuple[str, ...] = ("html", "pdf", "junit", "csv", "json", "segur-proofs", "oscal")
 
 
 def render(

@@ -6,7 +6,7 @@ keeping them here (not as loose files) means an installed package always has the
 
 from __future__ import annotations
 
-__all__ = ["PRINT_CSS", "REPORT_CSS", "REPORT_JS", "SCREEN_CSS"]
+__all__ = ["REPORT_CSS", "REPORT_JS", "SCREEN_CSS"]
 
 _VERDICT_COLOURS = {
     # verdict: (background, text) — contrast ≥ 4.5:1 for text on background
@@ -111,39 +111,6 @@ pre.wire{font-size:.8rem}
     + _verdict_rules
     + "\n"
 )
-
-PRINT_CSS = r"""
-@page{size:A4;margin:16mm 14mm 18mm;@bottom-right{content:counter(page) " / " counter(pages);
- font-size:8pt;color:#666}}
-:root{font-size:10pt}
-body{max-width:none;padding:0}
-section.req{border:1px solid #d8d8d8;margin:.3rem 0;padding:0 0 .2rem;break-inside:auto}
-section.req>h3{margin:0;padding:.25rem .5rem;background:#f7f7f7;font-size:10.5pt;
- break-after:avoid}
-section.family>h2{break-after:avoid}
-pre{max-height:none;overflow:visible}
-li.ev img{max-height:9cm;max-width:14cm}
-a{color:#1b1b1b;text-decoration:none}
-.summary{break-after:page}
-table.grid{width:100%;table-layout:fixed;font-size:7.5pt}
-table.grid th,table.grid td{padding:.1rem .2rem}
-table.grid tbody th{overflow-wrap:anywhere}
-table.grid thead th{font-size:6.5pt}
-table.grid thead th:first-child{width:22%}
-.meta{display:block}
-dl.kv{display:block;margin:.2rem 0}
-dl.kv dt{display:inline;font-weight:600}
-dl.kv dt::after{content:": "}
-html[lang=fr] dl.kv dt::after{content:"\00a0: "}
-dl.kv dd{display:inline;margin:0}
-dl.kv dd::after{content:"\A";white-space:pre}
-table.compact{font-size:7.5pt}
-table.compact th[scope=row]{font-weight:400}
-table.compact td{text-align:left;overflow-wrap:anywhere}
-table.compact thead th:nth-child(2){width:14%}
-table.compact thead th:nth-child(4){width:9%}
-table.compact thead th:first-child{width:45%}
-"""
 
 REPORT_JS = """
 (function () {

@@ -9,6 +9,7 @@ cannot exhaust memory, and a budget caps how much a whole report inlines.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 from homolog.reports.model import Run, safe_evidence_path
 
-__all__ = ["Budget", "EvidenceItem", "HttpSide", "load_evidence"]
+__all__ = ["Budget", "EvidenceItem", "HttpSide", "load_evidence", "sha256_of"]
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -184,3 +185,13 @@ def load_evidence(run: Run, relpath: str, budget: Budget) -> EvidenceItem:
     else:
         item.inlined = False
     return item
+
+
+def sha256_of(path: Path, *, chunk: int = 1024 * 1024) -> tuple[str, int]:
+    """SHA-256 (hex) and size of a file, read in chunks (reports that reference evidence by hash)."""
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size

@@ -12,8 +12,8 @@ script (by hash), images from data: URIs, and nothing else — no inline event h
 no injected script, no network access. Filters are pure CSS (``:has``) so they work
 even where the script is blocked; the script only adds search and expand/collapse.
 
-The same builder makes the print variant used by the PDF reporter (no script, no
-filters, every block open, evidence listed rather than expanded).
+The PDF report is built on its own (reports/pdf.py): on paper, evidence is referenced
+rather than expanded.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from homolog.reports.assets import PRINT_CSS, REPORT_CSS, REPORT_JS, SCREEN_CSS
+from homolog.reports.assets import REPORT_CSS, REPORT_JS, SCREEN_CSS
 from homolog.reports.evidence import Budget, EvidenceItem, HttpSide, load_evidence
 from homolog.reports.labels import labels, verdict_label
 from homolog.reports.model import (
@@ -39,7 +39,7 @@ from homolog.reports.model import (
     localized,
     safe_evidence_path,
 )
-from homolog.verdicts import DESELECTED, SETTLED
+from homolog.verdicts import DESELECTED
 
 __all__ = ["HtmlReporter", "build_html"]
 
@@ -68,17 +68,12 @@ class _Page:
 
 
 class _Builder:
-    def __init__(self, run: Run, lang: str, out_dir: Path, variant: str, lazy_threshold: int) -> None:
+    def __init__(self, run: Run, lang: str, out_dir: Path, lazy_threshold: int) -> None:
         self.run = run
         self.lang = lang
         self.L = labels(lang)
         self.out_dir = out_dir
-        self.print = variant == "print"
-        big = len(run.requirements) > lazy_threshold
-        self.lazy = not self.print and big
-        # On paper, a big run details only what is not settled in the system's favour;
-        # settled requirements get one row each (their evidence stays in the run).
-        self.compact = self.print and big
+        self.lazy = len(run.requirements) > lazy_threshold
         self.budget = Budget()
         self.page = _Page()
         try:
@@ -144,9 +139,7 @@ class _Builder:
                 ]
             ),
             "</section></div>",
-            f'<p class="note">{e(L["generated"])} {e(L["integrity_note"])}'
-            + (f" {e(L['compact_note'])}" if self.compact else "")
-            + "</p>",
+            f'<p class="note">{e(L["generated"])} {e(L["integrity_note"])}</p>',
             "</header>",
         )
 
@@ -209,7 +202,7 @@ class _Builder:
         )
         for name, cnt in groups.items():
             label = e(name)
-            if link and not self.print:
+            if link:
                 label = f'<a href="#{e(self.family_anchor(name))}">{label}</a>'
             cells = "".join(f'<td class="{"z" if not cnt[v] else "v-" + e(v)}">{cnt[v] or ""}</td>' for v in present)
             self.page.add(f'<tr><th scope="row">{label}</th>{cells}<td>{sum(cnt.values())}</td></tr>')
@@ -253,9 +246,6 @@ class _Builder:
                 + (f' <span class="fid">({e(family)})</span>' if title else "")
                 + "</h2>"
             )
-            if self.compact:
-                self.compact_table([r for r in reqs if r.verdict in SETTLED])
-                reqs = [r for r in reqs if r.verdict not in SETTLED]
             for req in reqs:
                 self.requirement(req)
             self.page.add("</section>")
@@ -283,31 +273,6 @@ class _Builder:
         if isinstance(url, str) and url.startswith(("https://", "http://")):
             self.page.add(f'<p class="src"><a href="{e(url)}" rel="noreferrer noopener">{e(url)}</a></p>')
 
-    def compact_table(self, reqs: list[Requirement]) -> None:
-        """Settled requirements of a big run in print: one table row each."""
-        if not reqs:
-            return
-        L = self.L
-        head = (
-            f'<table class="grid compact"><thead><tr><th scope="col">{e(L["requirement"])}</th>'
-            f'<th scope="col">{e(L["verdict"])}</th><th scope="col">{e(L["checks"])}</th>'
-            f'<th scope="col">{e(L["evidence"])}</th></tr></thead><tbody>'
-        )
-        # WeasyPrint re-measures a whole table at every page it spans (render time grew
-        # ~20x for 4x the rows): short tables keep the PDF time linear in the run size.
-        for start in range(0, len(reqs), _PRINT_TABLE_ROWS):
-            self.page.add(head)
-            for req in reqs[start : start + _PRINT_TABLE_ROWS]:
-                checks = ", ".join(c.check for c in req.checks) or L.get("mode." + req.kind, "")
-                count = sum(len(c.evidence) for c in req.checks)
-                mark = f' <span class="caveat-mark">[{e(L["caveat"])}]</span>' if req.caveats else ""
-                self.page.add(
-                    f'<tr><th scope="row"><span class="rid">{e(req.id)}</span> {e(req.title)}</th>'
-                    f'<td class="v-{e(req.shown)}">{e(self.vlabel(req.shown))}{mark}</td>'
-                    f"<td>{e(checks)}</td><td>{count}</td></tr>"
-                )
-            self.page.add("</tbody></table>")
-
     def requirement(self, req: Requirement) -> None:
         L = self.L
         # id="req-<id>": the anchor the Ségur proof file and other documents link to
@@ -317,10 +282,7 @@ class _Builder:
         )
         if req.caveats:
             head += f' <span class="caveat-mark">[{e(L["caveat"])}]</span>'
-        if self.print:
-            self.page.add(f"<section {attrs}><h3>{head}</h3>")
-        else:
-            self.page.add(f"<details {attrs}><summary>{head}</summary>")
+        self.page.add(f"<details {attrs}><summary>{head}</summary>")
         if self.lazy:
             # Parsed but inert until opened: keeps the live DOM small for big runs.
             self.page.add("<template>")
@@ -335,13 +297,7 @@ class _Builder:
             if caveat.weakens:
                 self.page.add(f"<br><small>{e(caveat.weakens)}</small>")
             self.page.add("</p>")
-        if self.compact:
-            # A big run on paper: verdict, reason, decisions and checks only (layout time
-            # grows with every line; the full details are in the HTML report).
-            if req.reason:
-                self.page.add(self.dl([(L["reason"], req.reason)]))
-        else:
-            self.requirement_meta(req)
+        self.requirement_meta(req)
         if req.waiver:
             self.waiver(req.waiver)
         if req.attestation:
@@ -354,7 +310,7 @@ class _Builder:
         self.page.add("</div>")
         if self.lazy:
             self.page.add("</template>")
-        self.page.add("</section>" if self.print else "</details>")
+        self.page.add("</details>")
 
     def waiver(self, waiver: Mapping[str, Any]) -> None:
         L = self.L
@@ -438,8 +394,6 @@ class _Builder:
         self.page.add("</ul>")
 
     def file_link(self, item: EvidenceItem) -> str:
-        if self.print:  # a link means nothing on paper; the path is printed beside it
-            return ""
         return f' <a class="file" href="{self.href(item.relpath)}">{e(self.L["open_file"])}</a>'
 
     def evidence(self, item: EvidenceItem) -> None:
@@ -462,7 +416,7 @@ class _Builder:
         if item.kind == "http":
             self.http(item)
             return
-        if item.kind == "text" and not self.print and item.text is not None:
+        if item.kind == "text" and item.text is not None:
             cut = f" <em>({e(L['truncated'])})</em>" if item.text_truncated else ""
             self.page.add(
                 f'<li class="ev txt"><details><summary><code>{e(item.relpath)}</code> '
@@ -477,7 +431,7 @@ class _Builder:
     def http(self, item: EvidenceItem) -> None:
         L = self.L
         elapsed = f" ({item.elapsed:.2f} s)" if item.elapsed is not None else ""
-        if self.print or not item.inlined:
+        if not item.inlined:
             self.page.add(
                 f'<li class="ev http"><code class="ex">{e(item.summary)}</code>{e(elapsed)} '
                 f'<span class="path">{e(item.relpath)}</span></li>'
@@ -503,8 +457,8 @@ class _Builder:
     # -- whole page ---------------------------------------------------------------
 
     def build(self) -> str:
-        css = REPORT_CSS + (PRINT_CSS if self.print else SCREEN_CSS)
-        script = "" if self.print else REPORT_JS
+        css = REPORT_CSS + SCREEN_CSS
+        script = REPORT_JS
         csp = "default-src 'none'; img-src data:; style-src " + _csp_hash(css)
         csp += "; script-src " + (_csp_hash(script) if script else "'none'")
         csp += "; base-uri 'none'; form-action 'none'; object-src 'none'"
@@ -516,15 +470,13 @@ class _Builder:
             '<meta name="referrer" content="no-referrer">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{e(title)}</title><style>{css}</style></head>",
-            f'<body class="{"print" if self.print else "screen"}">',
+            '<body class="screen">',
         )
         self.header()
         self.summary()
-        if not self.print:
-            self.filters()
+        self.filters()
         self.requirements()
-        if script:
-            self.page.add(f"<script>{script}</script>")
+        self.page.add(f"<script>{script}</script>")
         self.page.add("</body></html>\n")
         return self.page.text()
 
@@ -560,9 +512,6 @@ def _expired(expires: Any, finished: Any) -> bool:
     return expires[:10] < finished[:10]
 
 
-# Rows per table in the printed compact listing (see compact_table).
-_PRINT_TABLE_ROWS = 30
-
 # Beyond this many requirements the screen page keeps each requirement's details in
 # a <template> that the script instantiates when the block is opened: measured with
 # 5,000 requirements / 10,000 checks (bench/report_scale.py), the fully built DOM
@@ -575,16 +524,14 @@ def build_html(
     lang: str,
     out_dir: Path,
     *,
-    variant: str = "screen",
     lazy_threshold: int = LAZY_THRESHOLD,
 ) -> str:
-    """The report page as a string; ``variant`` is "screen" or "print".
+    """The report page as a string.
 
-    Above ``lazy_threshold`` requirements, the screen variant defers each
-    requirement's details (opened with the report's own script) and the print
-    variant lists passed, attested and not applicable requirements compactly.
+    Above ``lazy_threshold`` requirements, each requirement's details are deferred
+    (opened with the report's own script).
     """
-    return _Builder(run, lang, out_dir, variant, lazy_threshold).build()
+    return _Builder(run, lang, out_dir, lazy_threshold).build()
 
 
 class HtmlReporter:

@@ -83,10 +83,6 @@ _FR: dict[str, str] = {
     "none": "aucune",
     "generated": "Rapport généré à partir du dossier d'exécution ; il ne rejoue aucun contrôle.",
     "integrity_note": ("Intégrité : voir MANIFEST.sha256 et sa signature dans le dossier d'exécution."),
-    "compact_note": (
-        "Les exigences conformes, attestées ou non applicables sont listées en tableau ; "
-        "leurs preuves sont dans le dossier d'exécution."
-    ),
     "contents": "Sommaire",
     "details": "Détail des exigences",
     "shown": "affichées",
@@ -173,9 +169,6 @@ _EN: dict[str, str] = {
     "none": "none",
     "generated": "Report generated from the run directory; it re-runs nothing.",
     "integrity_note": "Integrity: see MANIFEST.sha256 and its signature in the run directory.",
-    "compact_note": (
-        "Passed, attested and not applicable requirements are listed in tables; their evidence is in the run directory."
-    ),
     "contents": "Contents",
     "details": "Requirements in detail",
     "shown": "shown",

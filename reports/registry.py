@@ -13,6 +13,7 @@ from homolog.reports.csv import CsvReporter
 from homolog.reports.html import HtmlReporter
 from homolog.reports.json import JsonReporter
 from homolog.reports.junit import JunitReporter
+from homolog.reports.oscal import OscalReporter
 from homolog.reports.pdf import PdfReporter
 from homolog.reports.segur_proofs import SegurProofsReporter
 
@@ -25,4 +26,5 @@ REPORTERS: Mapping[str, Reporter] = {
     "csv": CsvReporter(),
     "json": JsonReporter(),
     "segur-proofs": SegurProofsReporter(),
+    "oscal": OscalReporter(),
 }

@@ -63,6 +63,7 @@ def pytest_args(
     attestations: str | Path | None = None,
     waivers: str | Path | None = None,
     paths: Sequence[str | Path] = (),
+    shard: str | None = None,
     extra: Sequence[str] = (),
 ) -> list[str]:
     """The pytest command line of a run (`run` uses it; tests may run it in a subprocess)."""
@@ -99,6 +100,8 @@ def pytest_args(
         args += ["--homolog-waivers", str(waivers)]
     for p in paths:
         args += ["--homolog-path", str(p)]
+    if shard:
+        args += ["--homolog-shard", shard]
     return args + list(extra)
 
 
@@ -129,6 +132,7 @@ def run(
     settings: Mapping[str, Any] | None = None,
     setting_defaults: Mapping[str, Any] | None = None,
     counterparts: Mapping[str, Any] | None = None,
+    shard: str | None = None,
     extra: Sequence[str] = (),
 ) -> RunResult:
     """Run `referential` (a path, `id` or `id@version`) against the target file `target`.
@@ -137,8 +141,9 @@ def run(
     continue). `settings` (`<domain>.<key>` -> value) replace what the target file says;
     `setting_defaults` fill what it leaves out. `counterparts` maps names to counterparts already started
     (`homolog.counterparts.Counterpart`); the target's own `counterparts:` are started
-    here. Raises `ConfigError` when the run cannot start (the reason was printed by
-    pytest) and `HomologError` when it ended without a run document.
+    here. `shard` ("K/N") runs only the K-th share of the cases (`homolog.shard`).
+    Raises `ConfigError` when the run cannot start (the reason was printed by pytest)
+    and `HomologError` when it ended without a run document.
     """
     from homolog.counterparts import describe
 
@@ -156,6 +161,7 @@ def run(
         attestations=attestations,
         waivers=waivers,
         paths=paths,
+        shard=shard,
         extra=[
             *(a for k, v in (settings or {}).items() for a in ("--homolog-setting", encode_setting(k, v))),
             *(a for k, v in (setting_defaults or {}).items() for a in ("--homolog-default", encode_setting(k, v))),

@@ -92,10 +92,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         paths=[*(args.path or ()), *referential_paths()],
         settings=settings,
         setting_defaults=defaults,
-        extra=args.pytest_args,
+        shard=args.shard,
+        extra=_allure_args(args) + args.pytest_args,
     )
     print_summary(result, render_reports(out, args.report, args.lang))
     return result.exit_code
+
+
+def _allure_args(args: argparse.Namespace) -> list[str]:
+    """`--alluredir DIR` is allure-pytest's own option: handed to the run's pytest as given."""
+    return ["--alluredir", str(args.alluredir)] if args.alluredir else []
 
 
 # --------------------------------------------------------------------------- demo
@@ -108,6 +114,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.list_defects:
         print(list_defects())
         return 0
+    args.pytest_args = _allure_args(args) + list(args.pytest_args or [])
     return run_demo(args, *_suite_settings(args))
 
 
@@ -233,10 +240,27 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 @command("verify")
 def cmd_verify(args: argparse.Namespace) -> int:
     from .integrity import verify
+    from .shard import verify_shards
 
     result = verify(Path(args.run_dir), Path(args.pubkey) if args.pubkey else None)
     print(result.describe())
-    return 0 if result.ok else ExitCode.NON_COMPLIANT
+    # A merged run keeps each shard's manifest: its files must still match them too.
+    shard_problems = verify_shards(Path(args.run_dir))
+    for problem in shard_problems:
+        print(f"shard: {problem}")
+    return 0 if result.ok and not shard_problems else ExitCode.NON_COMPLIANT
+
+
+@command("merge")
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .console import print_merge, render_reports
+    from .shard import merge_shards
+    from .verdicts import exit_code
+
+    out = Path(args.out)
+    doc = merge_shards([Path(d) for d in args.shards], out, pubkey=Path(args.pubkey) if args.pubkey else None)
+    print_merge(out, doc, render_reports(out, args.report, args.lang))
+    return exit_code(doc.status)
 
 
 @command("diff")
@@ -287,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--attestations", help="attestations YAML file")
     r.add_argument("--waivers", help="waivers YAML file")
     r.add_argument("--path", action="append", help="extra folder of referentials")
+    r.add_argument("--alluredir", metavar="DIR", help="also write Allure results (allure-pytest) into DIR")
+    r.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic shares of the cases (then: merge)")
     r.add_argument("--report", default="html,junit,csv", help="reports to render (default html,junit,csv; '' for none)")
     r.add_argument("--lang", default="fr", choices=["fr", "en"])
     _add_suite_options(r)
@@ -301,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--lang", default="fr", choices=["fr", "en"])
     d.add_argument("-k", metavar="EXPR")
     d.add_argument("-n", type=int, metavar="N")
+    d.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic shares of the cases")
+    d.add_argument("--alluredir", metavar="DIR", help="also write Allure results (allure-pytest) into DIR")
     _add_suite_options(d)
     d.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
@@ -348,6 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
     vf = sub.add_parser("verify", help="verify a run's manifest and signature")
     vf.add_argument("run_dir")
     vf.add_argument("--pubkey")
+
+    mg = sub.add_parser("merge", help="merge the run directories of the N shards of a run into one run")
+    mg.add_argument("shards", nargs="+", metavar="SHARD_DIR")
+    mg.add_argument("--out", required=True, help="the merged run directory (new or empty)")
+    mg.add_argument("--pubkey", help="also require each shard's Ed25519 signature by this key")
+    mg.add_argument("--report", default="html,junit,csv", help="reports to render ('' for none)")
+    mg.add_argument("--lang", default="fr", choices=["fr", "en"])
 
     df = sub.add_parser("diff", help="compare two runs (exit 100 on regression)")
     df.add_argument("run_a")

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .api import RunResult
+from .runfile import RunDocument
 from .verdicts import Verdict
 
-__all__ = ["print_summary", "render_reports"]
+__all__ = ["print_merge", "print_summary", "render_reports"]
 
 
 def render_reports(run_dir: Path, formats: str, lang: str) -> dict[str, Path]:
@@ -26,7 +27,16 @@ def render_reports(run_dir: Path, formats: str, lang: str) -> dict[str, Path]:
 
 def print_summary(result: RunResult, reports: dict[str, Path]) -> None:
     """One screen: status, counts, the first failures and errors, where things are."""
-    doc = result.document
+    _print_document(result.document, result.run_dir, reports)
+
+
+def print_merge(run_dir: Path, doc: RunDocument, reports: dict[str, Path]) -> None:
+    """What `homolog merge` made: the summary of the merged run (exit code as for a run)."""
+    print(f"homolog merge: one run from its shards in {run_dir}")
+    _print_document(doc, run_dir, reports)
+
+
+def _print_document(doc: RunDocument, run_dir: Path, reports: dict[str, Path]) -> None:
     ref, target = doc.referential, doc.target
     print()
     print(f"  {ref.title} ({ref.id} {ref.version}) — {target.name} {target.version}")
@@ -45,6 +55,6 @@ def print_summary(result: RunResult, reports: dict[str, Path]) -> None:
         print(f"    {r.shown.upper():<7} {r.id}: {r.title}" + (f" — {msg[:100]}" if msg else ""))
     if len(bad) > 15:
         print(f"    ... and {len(bad) - 15} more")
-    print(f"  run directory: {result.run_dir}")
+    print(f"  run directory: {run_dir}")
     for fmt, path in reports.items():
         print(f"  {fmt} report: {path}")

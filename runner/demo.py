@@ -232,6 +232,7 @@ def run_demo(args: argparse.Namespace, settings: Mapping[str, Any], defaults: Ma
             settings=settings,
             setting_defaults=defaults,
             counterparts=demo.counterparts,
+            shard=args.shard,
             extra=args.pytest_args,
         )
     print_summary(result, render_reports(out, args.report, args.lang))

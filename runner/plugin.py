@@ -32,6 +32,7 @@ from .http import HttpClient
 from .plan import Case, RunPlan, build_plan
 from .referential import Referential, load_referential, search_path
 from .runstore import RunStore, default_out_dir, now_iso
+from .shard import Shard, read_shard, shard_cases, write_shard
 from .shared import SharedState
 from .target import CounterpartEndpoint, Target, load_target
 from .verdicts import Verdict
@@ -68,6 +69,8 @@ class RunState:
         self.deselected: set[str] = set()
         self.counter = 0
         self.total = 0
+        self.shard: Shard | None = Shard.parse(opt.homolog_shard) if opt.homolog_shard else None
+        self.share: set[str] | None = None  # keys of the cases of this shard (None: not a shard)
         self.counterparts: dict[str, Any] = {}  # name -> what it adds to the target (JSON)
         self.stack = contextlib.ExitStack()  # counterparts this process started
 
@@ -99,6 +102,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--homolog-resume", action="store_true", help="continue the run in --homolog-out")
     group.addoption("--homolog-attestations", help="attestations YAML file")
     group.addoption("--homolog-waivers", help="waivers YAML file")
+    group.addoption("--homolog-shard", metavar="K/N", help="run the K-th of N shares of the cases (homolog.shard)")
     group.addoption("--homolog-path", dest="homolog_paths", action="append", help="extra folder of referentials")
     group.addoption(
         "--homolog-setting",
@@ -159,12 +163,40 @@ def pytest_configure(config: pytest.Config) -> None:
     # assembled from this plan and the results.
     state.plan = build_plan(state.referential, state.target, _title)
     state.cases = state.plan.cases
+    _share(state)
     # The fixtures the suites declare (homolog_fixture_modules), for this run only.
     for name in suites.fixture_modules():
         module = importlib.import_module(name)
         if not config.pluginmanager.is_registered(module):
             config.pluginmanager.register(module, name)
     config.pluginmanager.register(_Progress(config, state), "homolog-progress")
+    if config.getoption("allure_report_dir", None) and not config.pluginmanager.has_plugin("homolog-allure"):
+        from .allure_labels import AllureLabels  # allure-pytest writes results: label them
+
+        labelled = AllureLabels(state.referential, _case_of, lambda item: item.stash.get(_EVIDENCE, None))
+        config.pluginmanager.register(labelled, "homolog-allure")
+
+
+def _share(state: RunState) -> None:
+    """A shard's cases: recorded when the shard starts, read back when it resumes (the share never moves)."""
+    assert state.plan is not None
+    recorded = read_shard(state.store.dir) if state.resume or state.worker else None
+    if recorded is not None:
+        shard, cases = recorded
+        if state.shard is not None and state.shard != shard:
+            raise pytest.UsageError(f"{state.store.dir} is shard {shard}: it resumes as such, not as {state.shard}")
+        state.shard, state.share = shard, set(cases)
+    elif state.shard is not None:
+        if state.resume:
+            raise pytest.UsageError(f"{state.store.dir} is not a shard; it cannot be resumed as --shard {state.shard}")
+        cases = shard_cases(state.plan, state.shard, _tags)
+        state.share = set(cases)
+        if not state.worker:
+            write_shard(state.store.dir, state.shard, cases)
+
+
+def _tags(check_id: str) -> tuple[str, ...]:
+    return registry.get(check_id).tags if check_id in registry else ()
 
 
 def _overrides(config: pytest.Config) -> dict[str, Any]:
@@ -210,10 +242,13 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 
 def _selection(config: pytest.Config) -> str | None:
-    """The command-line expressions that deselect cases, as the user gave them."""
+    """The command-line expressions that deselect cases, as the user gave them (the shard last)."""
     parts = [
         f"{flag} {value!r}" for flag, value in (("-k", config.option.keyword), ("-m", config.option.markexpr)) if value
     ]
+    state = config.stash.get(_STATE, None)
+    if state is not None and state.shard is not None:
+        parts.append(f"--shard {state.shard}")
     return " ".join(parts) or None
 
 
@@ -237,6 +272,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             drop.append(item)  # empty parameter set: no case at all
         elif case is not None and case.key in state.done:
             drop.append(item)
+        elif case is not None and state.share is not None and case.key not in state.share:
+            drop.append(item)  # another shard's case
         else:
             keep.append(item)
     if drop:

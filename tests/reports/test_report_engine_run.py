@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from trestle.oscal.assessment_results import AssessmentResults
 
 from homolog.integrity import verify
 from homolog.reports import render
@@ -20,7 +22,7 @@ def test_engine_run_renders_every_format_and_verifies(clean_sut: Any, repo_root:
     ref = repo_root / "referentials" / "ci-sis-documents" / "ci-sis-documents-1.0.0.yaml"
     run_dir = tmp_path / "run"
     doc = run_referential(ref, clean_sut.target_path, run_dir)
-    out = render(run_dir, ["html", "junit", "csv", "json"])  # PDF: test_report_pdf.py
+    out = render(run_dir, ["html", "junit", "csv", "json", "oscal"])  # PDF: test_report_pdf.py
 
     page = out["html"].read_text(encoding="utf-8")
     for req in doc["requirements"]:
@@ -33,6 +35,10 @@ def test_engine_run_renders_every_format_and_verifies(clean_sut: Any, repo_root:
     assert len(cases) == sum(max(1, len(r["checks"])) for r in doc["requirements"])
     with out["csv"].open(encoding="utf-8-sig", newline="") as fh:
         assert {row["requirement"] for row in csv.DictReader(fh)} == {r["id"] for r in doc["requirements"]}
+    oscal = json.loads(out["oscal"].read_text(encoding="utf-8"))
+    AssessmentResults.model_validate(oscal["assessment-results"])  # OSCAL, as compliance-trestle reads it
+    findings = oscal["assessment-results"]["results"][0]["findings"]
+    assert len(findings) == sum(1 for r in doc["requirements"] if r["verdict"] != "not_applicable")
 
     # The engine sealed the run; reports/ is derived and not covered.
     result = verify(run_dir)
