@@ -14,9 +14,11 @@ from homolog.suites.ui.session import UiSession
 def focus_visible(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> None:
     """The focused element is visibly marked on every element reached with Tab.
 
-    For each Tab stop the element's computed style focused and unfocused are compared
-    (outline, box-shadow, border, background, colour, text decoration); a stop where
-    nothing visible changes fails. An indicator drawn by another element is not seen by
+    For each Tab stop the computed style focused and unfocused are compared, once CSS
+    transitions have run to their end (outline, box-shadow, border, background, colour,
+    text decoration, of the element, its ::before/::after and its two nearest
+    ancestors); a stop where nothing visible changes fails. The contrast of each change
+    is recorded in the evidence. An indicator drawn by another element is not seen by
     this check: the evidence lists the stops so that an auditor can confirm.
     """
     walks = keyboard_walks(

@@ -10,12 +10,15 @@ from homolog.suites.ui.session import UiSession
 
 @check("ui.keyboard.no_trap", params=KeyboardParams)
 def no_keyboard_trap(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> None:
-    """Keyboard focus is never trapped: repeated Tab goes round each page and back.
+    """Keyboard focus is never trapped: it can always leave by Tab, Shift+Tab or Escape.
 
-    A trap is an element other than the first Tab stop that gets focus a second time
-    before focus has left the page (Tab does not move, or cycles inside a group); a loop
-    back to the first stop is a full pass. Reaching `max_tabs` without leaving
-    the page is undecidable (error): the page may be very long or trap focus.
+    Tab is pressed through each page. When Tab stays on one element for many presses, or
+    cycles through a group without leaving the page, Shift+Tab, Escape, then Escape and
+    Tab are tried: focus that none of them takes out of the group within a bounded number
+    of presses is trapped. The parts of native composite controls (date and time inputs,
+    media controls, frames) are not a trap, nor a group that Escape leaves (a modal
+    dialog). Reaching `max_tabs` without leaving the page is undecidable (error): the
+    page may be very long or trap focus.
     """
     walks = keyboard_walks(
         ui,

@@ -33,6 +33,11 @@ def tab_reachable(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
     for w in walks:
         if w.trap:
             error(f"page {w.page_name!r}: focus is trapped in {w.trap}; reachability unknown")
+        if w.cycle and w.unreached():
+            error(
+                f"page {w.page_name!r}: Tab cycles in {w.cycle} (left by {w.escaped_by}); "
+                "reachability of the rest unknown"
+            )
         if w.truncated:
             error(f"page {w.page_name!r}: no full Tab pass within {params.max_tabs} presses")
     missing = [f"page {w.page_name!r}: {', '.join(w.unreached())}" for w in walks if w.unreached()]
