@@ -232,8 +232,7 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
     }
     message = got["9.1-SKIP"]["checks"][0]["message"]
     assert message == (
-        "RGAA 9.1 is not met: page 'heading_skip': "
-        'h1 "Dossier patient (exemple)" then h3 "Identité" skips level 2'
+        'RGAA 9.1 is not met: page \'heading_skip\': h1 "Dossier patient (exemple)" then h3 "Identité" skips level 2'
     )
     assert "2 section(s) but no heading" in got["9.1-MISSING"]["checks"][0]["message"]
     assert "input#note" in got["12.9-TRAP"]["checks"][0]["message"]
