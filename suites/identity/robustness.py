@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from pydantic import Field
 
-from homolog import CheckError, Params, check, fail
+from homolog import CheckError, HttpError, Params, check, fail
+from homolog.suites._examples import choose_seed, draw_examples, transport_outcome
 
 from .nir import is_valid_nir
 from .oids import ins_oid_acceptable
@@ -22,8 +22,13 @@ __all__ = ["RobustnessParams", "malformed_identities_handled"]
 _KEEP_FAILURES = 20
 
 
+# A server that stops answering is not sent the rest of the identities.
+_MAX_BROKEN_IN_A_ROW = 3
+
+
 class RobustnessParams(Params):
-    """``examples`` identities are generated from ``seed`` (same seed, same identities)."""
+    """``examples`` identities are generated from ``seed`` (same seed, same identities);
+    the target's ``settings.identity.robustness_seed`` overrides the seed."""
 
     examples: int = Field(default=200, ge=1, le=5000)
     seed: int = 0
@@ -48,29 +53,41 @@ def _patient_for(identity: dict[str, Any]) -> dict[str, Any]:
 def malformed_identities_handled(http: Any, target: Any, params: RobustnessParams, evidence: Any) -> None:
     """Malformed identities never cause a server error nor get an invalid INS accepted.
 
-    ``examples`` identities (default 200) are drawn by hypothesis from ``seed``: the
-    same seed replays the same identities. Failing examples go to the evidence.
+    ``examples`` identities (default 200) are drawn by hypothesis from the seed before
+    any is sent: the same seed sends the same identities. A request the server breaks
+    off (connection reset, timeout, truncated answer) fails like a server error, and what
+    was found before is kept; after three in a row the rest are not sent. Failing
+    examples go to the evidence.
     """
     id_settings = load_identity_settings(target)
     accepted = tuple(id_settings.accepted_ins_oids)
+    chosen = choose_seed(target, "identity", params.seed)
+    identities = draw_examples(malformed_identities(ins_oids=accepted), seed_value=chosen.value, count=params.examples)
     failures: list[dict[str, Any]] = []
-    sent = [0]
+    sent = 0
+    answered = 0
+    broken_in_a_row = 0
     statuses: dict[str, int] = {}
-    can_delete = [True]
+    can_delete = True
 
-    @seed(params.seed)
-    @settings(
-        max_examples=params.examples,
-        database=None,
-        deadline=None,
-        phases=(Phase.generate,),
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(malformed_identities(ins_oids=accepted))
-    def probe(identity: dict[str, Any]) -> None:
+    def record(problem: str, entry: dict[str, Any]) -> None:
+        failures.append({"problem": problem, **entry} if len(failures) < _KEEP_FAILURES else {"problem": problem})
+
+    for identity in identities:
         patient = _patient_for(identity)
-        resp, new_id = create_patient(http, patient)
-        sent[0] += 1
+        sent += 1
+        try:
+            resp, new_id = create_patient(http, patient)
+        except HttpError as exc:
+            kind = transport_outcome(exc)
+            statuses[kind] = statuses.get(kind, 0) + 1
+            record(f"{kind} for POST /Patient", {"request": "POST /Patient", "detail": str(exc), "patient": patient})
+            broken_in_a_row += 1
+            if broken_in_a_row >= _MAX_BROKEN_IN_A_ROW:
+                break
+            continue
+        answered += 1
+        broken_in_a_row = 0
         klass = f"{resp.status_code // 100}xx"
         statuses[klass] = statuses.get(klass, 0) + 1
         problem = None
@@ -92,34 +109,33 @@ def malformed_identities_handled(http: Any, target: Any, params: RobustnessParam
                 problem = f"accepted invalid INS {ins!r} under urn:oid:{oid}"
             elif bad_exposed:
                 problem = f"stored and exposes invalid INS {bad_exposed}"
-            if can_delete[0] and new_id:
+            if can_delete and new_id:
                 # Stop trying once the SUT shows it has no DELETE: halves the requests.
-                can_delete[0] = delete_patient(http, new_id)
+                can_delete = delete_patient(http, new_id)
         if problem is not None:
-            failures.append(
-                {"problem": problem, "status": resp.status_code, "request": resp.describe(), "patient": patient}
-                if len(failures) < _KEEP_FAILURES
-                else {"problem": problem}
-            )
+            record(problem, {"status": resp.status_code, "request": resp.describe(), "patient": patient})
 
-    try:
-        probe()
-    except Exception as exc:  # a transport error mid-run: say how far we got
-        raise CheckError(f"robustness run stopped after {sent[0]} request(s): {exc}") from exc
     summary = {
-        "seed": params.seed,
+        **chosen.to_json(),
         "examples_requested": params.examples,
-        "sent": sent[0],
+        "sent": sent,
         "status_classes": statuses,
         "failures": len(failures),
     }
     evidence.attach_json("robustness-summary.json", summary)
     if failures:
         evidence.attach_json("robustness-failures.json", failures)
+    if answered == 0:
+        raise CheckError(
+            f"none of the {sent} malformed identities (seed {chosen.value}) got an answer: "
+            f"{failures[0]['problem'] if failures else 'nothing sent'}"
+        )
+    if failures:
         first = failures[0]
+        stopped = f"; stopped after {_MAX_BROKEN_IN_A_ROW} broken requests in a row" if sent < len(identities) else ""
         fail(
-            f"{len(failures)} of {sent[0]} malformed identities (seed {params.seed}) went "
+            f"{len(failures)} of {sent} malformed identities (seed {chosen.value}{stopped}) went "
             f"wrong; first: {first['problem']} — example in robustness-failures.json"
         )
-    if sent[0] < params.examples:
-        raise CheckError(f"only {sent[0]} of {params.examples} identities could be generated")
+    if sent < params.examples:
+        raise CheckError(f"only {sent} of {params.examples} identities could be generated")
