@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from homolog import CheckError, CheckFailed, HttpClient, Response, Target
 from homolog.suites.fhir.packages import (
@@ -27,7 +28,9 @@ __all__ = [
     "bundle_resources",
     "capability",
     "declared_resource",
+    "declared_url",
     "fhir_get",
+    "foreign_urls",
     "is_fhir_json",
     "iter_pages",
     "next_link",
@@ -39,6 +42,8 @@ __all__ = [
 ]
 
 FHIR_JSON = "application/fhir+json"
+_REDIRECTS = (301, 302, 303, 307, 308)
+_MAX_REDIRECTS = 5
 # Packages loaded when the target does not say (settings.fhir.requires).
 DEFAULT_PACKAGES = ("hl7.fhir.fr.core#2.2.0",)
 _MAX_ISSUES_SHOWN = 5
@@ -51,9 +56,53 @@ def fhir_get(
     params: Mapping[str, str] | None = None,
     accept: str | None = FHIR_JSON,
 ) -> Response:
-    """GET on the target's FHIR base with its bearer auth and a FHIR JSON Accept header."""
+    """GET on the target's FHIR base with its bearer auth and a FHIR JSON Accept header.
+
+    Redirects are followed here, not by the client, so that one to a host or port the
+    target does not declare fails the check with its URL (`declared_url`) instead of
+    ending it in an error.
+    """
     headers = {"Accept": accept} if accept else {}
-    return http.get(path, base="fhir", auth="fhir", params=dict(params or {}), headers=headers)
+    resp = http.get(path, base="fhir", auth="fhir", params=dict(params or {}), headers=headers, follow_redirects=False)
+    for _ in range(_MAX_REDIRECTS):
+        if resp.status_code not in _REDIRECTS or "location" not in resp.headers:
+            return resp
+        nxt = declared_url(http, urljoin(resp.url, resp.headers["location"]), f"{resp.describe()} redirects to")
+        resp = http.get(nxt, auth="fhir", headers=headers, follow_redirects=False)
+    if resp.status_code in _REDIRECTS:
+        raise CheckFailed(f"{resp.describe()}: more than {_MAX_REDIRECTS} redirects")
+    return resp
+
+
+def declared_url(http: HttpClient, url: str, what: str) -> str:
+    """`url`, advertised by the server (a link, a fullUrl, a redirect), when it is on a
+    host and port the target declares; otherwise the check fails naming it, and it is
+    never fetched: the harness stays in the target's scope, and a server that sends its
+    clients to an address they were not given is wrong (a proxy's internal name, say)."""
+    if not http.target.in_scope(url):
+        hosts = ", ".join(f"{h}:{p}" for h, p in sorted(http.target.hosts))
+        raise CheckFailed(
+            f"{what} {http.sanitizer.url(url)[:300]}, on a host or port the target does not declare "
+            f"({hosts}): not followed"
+        )
+    return url
+
+
+def foreign_urls(http: HttpClient, bundle: Mapping[str, Any]) -> list[str]:
+    """`where: url` for each absolute http(s) URL of a Bundle (links, entry fullUrls)
+    on a host or port the target does not declare."""
+    found = []
+    for link in bundle.get("link") or []:
+        if isinstance(link, dict) and isinstance(link.get("url"), str):
+            found.append((f"link {link.get('relation')!s}", link["url"]))
+    for i, entry in enumerate(bundle.get("entry") or []):
+        if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str):
+            found.append((f"entry[{i}].fullUrl", entry["fullUrl"]))
+    return [
+        f"{where}: {http.sanitizer.url(url)[:300]}"
+        for where, url in found
+        if urlsplit(url).scheme in ("http", "https") and not http.target.in_scope(url)
+    ]
 
 
 def is_fhir_json(resp: Response) -> bool:
@@ -185,6 +234,7 @@ def iter_pages(http: HttpClient, first: dict[str, Any], *, max_pages: int) -> It
         seen.add(nxt)
         if page >= max_pages:
             raise CheckError(f"more than {max_pages} pages: raise max_pages to follow them all")
+        declared_url(http, nxt, f"page {page}: the next link")
         resp = http.get(nxt, auth="fhir", headers={"Accept": FHIR_JSON})
         if resp.status_code != 200:
             raise CheckFailed(f"following the next link: expected 200, got {resp.status_code} for {resp.describe()}")
