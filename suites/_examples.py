@@ -54,7 +54,7 @@ def _no_local_constants() -> Iterator[None]:
     if original is None or cache is None:  # pragma: no cover
         yield
         return
-    empty = providers.Constants()
+    empty = providers.Constants()  # type: ignore[attr-defined]
     providers._get_local_constants = lambda: empty
     cache.cache.clear()
     try:

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from homolog import CheckError, Evidence, Target
 from homolog.suites.ui.browser import BrowserManager, TlsTrust, target_tls_trust
-from homolog.suites.ui.settle import DEFAULT_QUIET_MS, SettleRecord, page_content, settle_page
+from homolog.suites.ui.settle import DEFAULT_QUIET_MS, WATCH_JS, SettleRecord, page_content, settle_page
 from homolog.suites.ui.tracing import MAX_TRACE_BYTES, sanitize_trace
 
 __all__ = ["NAVIGATION_TIMEOUT_MS", "UiSession", "bounded_screenshot"]
@@ -102,6 +102,7 @@ class UiSession:
             self._context.set_default_timeout(ACTION_TIMEOUT_MS)
             self._context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
             self._context.route("**/*", self._guard)
+            self._context.add_init_script(script=WATCH_JS)
             if self.trace:
                 self._context.tracing.start(snapshots=True, screenshots=False, sources=False)
         return self._context

@@ -30,53 +30,78 @@ from typing import Any
 
 from homolog import CheckError
 
-__all__ = ["DEFAULT_QUIET_MS", "PageContent", "SettleRecord", "page_content", "settle_page"]
+__all__ = ["DEFAULT_QUIET_MS", "WATCH_JS", "PageContent", "SettleRecord", "page_content", "settle_page"]
 
 DEFAULT_QUIET_MS = 500
 NETWORK_IDLE_MS = 5_000
 
-_QUIET_JS = """
-async ({quietMs, timeoutMs}) => {
-  const start = performance.now();
-  let last = start;
-  let mutations = 0;
-  const observer = new MutationObserver((records) => {
+# Installed in every document before its own scripts run (UiSession adds it to each
+# browser context): the time of the last DOM change since the document started, so that
+# the quiet window can have elapsed while the harness waited for the network.
+WATCH_JS = """
+(() => {
+  if (window.__homologSettle) return 0;
+  const state = {last: performance.now(), mutations: 0};
+  Object.defineProperty(window, '__homologSettle', {value: state, enumerable: false});
+  new MutationObserver((records) => {
     for (const r of records) {
       if (r.type === 'attributes' && r.attributeName === 'style') continue;
-      last = performance.now();
-      mutations++;
+      state.last = performance.now();
+      state.mutations++;
       return;
     }
-  });
-  observer.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
-  try {
-    for (;;) {
-      const now = performance.now();
-      if (now - last >= quietMs) return {settled: true, waited_ms: Math.round(now - start), mutations};
-      if (now - start >= timeoutMs) return {settled: false, waited_ms: Math.round(now - start), mutations};
-      await new Promise((r) => setTimeout(r, Math.min(50, quietMs)));
-    }
-  } finally {
-    observer.disconnect();
+  }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+  return 1;
+})()
+"""
+
+_QUIET_JS = """
+async ({quietMs, timeoutMs}) => {
+  const state = window.__homologSettle;
+  const start = performance.now();
+  const seen = state.mutations;
+  for (;;) {
+    const now = performance.now();
+    const mutations = state.mutations - seen;
+    if (now - state.last >= quietMs) return {settled: true, waited_ms: Math.round(now - start), mutations};
+    if (now - start >= timeoutMs) return {settled: false, waited_ms: Math.round(now - start), mutations};
+    await new Promise((r) => setTimeout(r, Math.min(50, quietMs)));
   }
 }
 """
 
+# Text and controls, through open shadow roots too (web components render there, where
+# innerText and querySelectorAll do not look).
 _CONTENT_JS = """
 () => {
-  const body = document.body;
-  if (!body) return {text_chars: 0, sample: '', controls: 0};
+  if (!document.body) return {text_chars: 0, sample: '', controls: 0};
+  const sel = 'a[href], button, input:not([type=hidden]), select, textarea, summary, iframe, '
+    + '[role=button], [role=link], [role=textbox], [role=combobox], [contenteditable=""], [contenteditable=true]';
   const shown = (el) => {
     const s = getComputedStyle(el);
     if (s.visibility === 'hidden' || s.display === 'none') return false;
     const r = el.getBoundingClientRect();
     return r.width > 0 && r.height > 0;
   };
-  const text = (body.innerText || '').replace(/\\s+/g, ' ').trim();
-  const sel = 'a[href], button, input:not([type=hidden]), select, textarea, summary, iframe, '
-    + '[role=button], [role=link], [role=textbox], [role=combobox], [contenteditable=""], [contenteditable=true]';
+  const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE']);
+  let text = '';
   let controls = 0;
-  for (const el of body.querySelectorAll(sel)) { if (shown(el)) controls++; if (controls >= 50) break; }
+  let visited = 0;
+  const roots = [document.body];
+  while (roots.length && visited < 20000 && !(text.length >= 120 && controls > 0)) {
+    const walker = document.createTreeWalker(roots.pop(), NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    for (let n = walker.currentNode; n && visited < 20000; n = walker.nextNode()) {
+      visited++;
+      if (n.nodeType === Node.TEXT_NODE) {
+        const t = n.data.replace(/\\s+/g, ' ').trim();
+        const parent = n.parentElement;
+        if (t && parent && !skip.has(parent.tagName) && shown(parent)) text += (text ? ' ' : '') + t;
+      } else if (n.nodeType === Node.ELEMENT_NODE) {
+        if (n.shadowRoot) roots.push(n.shadowRoot);
+        if (controls < 50 && n.matches(sel) && shown(n)) controls++;
+      }
+    }
+  }
   return {text_chars: text.length, sample: text.slice(0, 120), controls};
 }
 """
@@ -127,6 +152,7 @@ def settle_page(
                 f"{timeout_ms / 1000:g} s (a login wall, an error page or a failed render?)"
             ) from None
     try:
+        page.evaluate(WATCH_JS)  # a no-op where the browser context installed it already
         quiet = page.evaluate(_QUIET_JS, {"quietMs": quiet_ms, "timeoutMs": max(quiet_ms, left_ms())})
     except Exception as exc:
         raise CheckError(f"page {page_name!r}: cannot watch it settle: {str(exc).splitlines()[0]}") from exc

@@ -108,7 +108,7 @@ def _send(http: HttpClient, case: Case) -> int:
         resp = http.request(
             method, path, base="fhir", auth="fhir", content=payload, headers=headers, follow_redirects=False
         )
-    return resp.status_code
+    return int(resp.status_code)
 
 
 @check("fhir.robustness.malformed_input", params=RobustnessParams)

@@ -16,7 +16,7 @@ from homolog.suites.ui.axe import PageAudit, decide_criterion, run_axe
 from homolog.suites.ui.browser import CHROMIUM_ARGS, CHROMIUM_PATH
 from homolog.suites.ui.keyboard import KeyboardWalk, walk_keyboard
 from homolog.suites.ui.outline import heading_problems, read_outline
-from homolog.suites.ui.settle import settle_page
+from homolog.suites.ui.settle import page_content, settle_page
 
 pytestmark = pytest.mark.browser
 
@@ -170,3 +170,16 @@ def test_late_rendering_page_gives_the_same_verdicts_five_times(page: Any, a11y_
     assert seen[0][0]["3.2"] == "failed"
     # Every late row is judged, not the part rendered when `load` fired.
     assert seen[0][1] == {"color-contrast": 6}
+
+
+def test_what_a_page_shows_includes_web_components_and_not_hidden_text(page: Any) -> None:
+    page.set_content(
+        "<html lang='fr'><body><app-root></app-root><script>"
+        "customElements.define('app-root', class extends HTMLElement { constructor() { super();"
+        " this.attachShadow({mode: 'open'}).innerHTML = '<p>Dossier   patient</p><button>Ouvrir</button>'; } });"
+        "</script></body></html>"
+    )
+    shown = page_content(page, "component")
+    assert not shown.blank and shown.controls == 1 and shown.sample == "Dossier patient Ouvrir"
+    page.set_content("<html><body><div style='display:none'>Chargement</div><script>var x = 1;</script></body></html>")
+    assert page_content(page, "shell").blank
