@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from homolog import CheckError, HttpError, Target
 
-__all__ = ["SeedChoice", "choose_seed", "draw_examples", "transport_outcome"]
+__all__ = ["Delivery", "SeedChoice", "choose_seed", "draw_examples", "transport_outcome"]
 
 T = TypeVar("T")
 SEED_KEY = "robustness_seed"
@@ -133,3 +133,41 @@ def transport_outcome(exc: HttpError) -> str:
         if needle in text:
             return kind
     return "transport error"
+
+
+@dataclass
+class Delivery:
+    """How the examples' requests went: answered, or broken off by a transport error.
+
+    A server that stops answering is not sent the rest: after `max_broken_in_a_row`
+    broken requests in a row the check stops (`broke()` returns True). A server that
+    answered none could not be tested at all (`ensure_answered`).
+    """
+
+    max_broken_in_a_row: int = 3
+    sent: int = 0
+    answered: int = 0
+    broken_in_a_row: int = 0
+
+    def answer(self) -> None:
+        """One request got an answer."""
+        self.sent += 1
+        self.answered += 1
+        self.broken_in_a_row = 0
+
+    def broke(self) -> bool:
+        """One request was broken off; True when the check must stop sending."""
+        self.sent += 1
+        self.broken_in_a_row += 1
+        return self.broken_in_a_row >= self.max_broken_in_a_row
+
+    def stopped(self, drawn: int) -> str:
+        """`; stopped after 3 broken requests in a row` when not every example was sent."""
+        return f"; stopped after {self.max_broken_in_a_row} broken requests in a row" if self.sent < drawn else ""
+
+    def ensure_answered(self, what: str, seed_value: int, first_problem: str | None) -> None:
+        """CheckError when no request got an answer: nothing was tested."""
+        if self.answered == 0:
+            raise CheckError(
+                f"none of the {self.sent} {what} (seed {seed_value}) got an answer: {first_problem or 'nothing sent'}"
+            )

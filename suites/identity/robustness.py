@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from homolog import CheckError, HttpError, Params, check, fail
-from homolog.suites._examples import choose_seed, draw_examples, transport_outcome
+from homolog.suites._examples import Delivery, choose_seed, draw_examples, transport_outcome
 
 from .nir import is_valid_nir
 from .oids import ins_oid_acceptable
@@ -20,10 +20,6 @@ __all__ = ["RobustnessParams", "malformed_identities_handled"]
 
 # A failing run lists this many examples in full; the rest are counted.
 _KEEP_FAILURES = 20
-
-
-# A server that stops answering is not sent the rest of the identities.
-_MAX_BROKEN_IN_A_ROW = 3
 
 
 class RobustnessParams(Params):
@@ -64,9 +60,7 @@ def malformed_identities_handled(http: Any, target: Any, params: RobustnessParam
     chosen = choose_seed(target, "identity", params.seed)
     identities = draw_examples(malformed_identities(ins_oids=accepted), seed_value=chosen.value, count=params.examples)
     failures: list[dict[str, Any]] = []
-    sent = 0
-    answered = 0
-    broken_in_a_row = 0
+    delivery = Delivery()
     statuses: dict[str, int] = {}
     can_delete = True
 
@@ -75,19 +69,16 @@ def malformed_identities_handled(http: Any, target: Any, params: RobustnessParam
 
     for identity in identities:
         patient = _patient_for(identity)
-        sent += 1
         try:
             resp, new_id = create_patient(http, patient)
         except HttpError as exc:
             kind = transport_outcome(exc)
             statuses[kind] = statuses.get(kind, 0) + 1
             record(f"{kind} for POST /Patient", {"request": "POST /Patient", "detail": str(exc), "patient": patient})
-            broken_in_a_row += 1
-            if broken_in_a_row >= _MAX_BROKEN_IN_A_ROW:
+            if delivery.broke():
                 break
             continue
-        answered += 1
-        broken_in_a_row = 0
+        delivery.answer()
         klass = f"{resp.status_code // 100}xx"
         statuses[klass] = statuses.get(klass, 0) + 1
         problem = None
@@ -118,24 +109,19 @@ def malformed_identities_handled(http: Any, target: Any, params: RobustnessParam
     summary = {
         **chosen.to_json(),
         "examples_requested": params.examples,
-        "sent": sent,
+        "sent": delivery.sent,
         "status_classes": statuses,
         "failures": len(failures),
     }
     evidence.attach_json("robustness-summary.json", summary)
     if failures:
         evidence.attach_json("robustness-failures.json", failures)
-    if answered == 0:
-        raise CheckError(
-            f"none of the {sent} malformed identities (seed {chosen.value}) got an answer: "
-            f"{failures[0]['problem'] if failures else 'nothing sent'}"
-        )
+    delivery.ensure_answered("malformed identities", chosen.value, failures[0]["problem"] if failures else None)
     if failures:
-        first = failures[0]
-        stopped = f"; stopped after {_MAX_BROKEN_IN_A_ROW} broken requests in a row" if sent < len(identities) else ""
         fail(
-            f"{len(failures)} of {sent} malformed identities (seed {chosen.value}{stopped}) went "
-            f"wrong; first: {first['problem']} — example in robustness-failures.json"
+            f"{len(failures)} of {delivery.sent} malformed identities (seed {chosen.value}"
+            f"{delivery.stopped(len(identities))}) went wrong; first: {failures[0]['problem']} — example in "
+            "robustness-failures.json"
         )
-    if sent < params.examples:
-        raise CheckError(f"only {sent} of {params.examples} identities could be generated")
+    if len(identities) < params.examples:
+        raise CheckError(f"only {len(identities)} of {params.examples} identities could be generated")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from homolog import Evidence, check, error, fail
-from homolog.suites.ui.audit import attach_walk_screenshots, keyboard_walks
-from homolog.suites.ui.params import KeyboardParams, pages_to_audit
+from homolog.suites.ui.params import KeyboardParams, walks_for
 from homolog.suites.ui.session import UiSession
 
 
@@ -20,15 +19,7 @@ def no_keyboard_trap(ui: UiSession, params: KeyboardParams, evidence: Evidence) 
     dialog). Reaching `max_tabs` without leaving the page is undecidable (error): the
     page may be very long or trap focus.
     """
-    walks = keyboard_walks(
-        ui,
-        pages_to_audit(params, ui.target),
-        public_pages=params.public_pages,
-        login=params.login,
-        max_tabs=params.max_tabs,
-    )
-    evidence.attach_json("keyboard-walks.json", [w.to_json() for w in walks])
-    attach_walk_screenshots(evidence, walks)
+    walks = walks_for(ui, params, evidence)
     traps = [f"page {w.page_name!r}: {' -> '.join(w.trap)}" for w in walks if w.trap]
     if traps:
         fail("keyboard focus is trapped: " + " | ".join(traps))

@@ -8,8 +8,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from hypothesis import strategies as st
 
-from homolog import CheckError, Evidence, HttpClient, HttpError, Params, Target, check, fail
-from homolog.suites._examples import choose_seed, draw_examples, transport_outcome
+from homolog import Evidence, HttpClient, HttpError, Params, Target, check, fail
+from homolog.suites._examples import Delivery, choose_seed, draw_examples, transport_outcome
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -80,8 +80,6 @@ class RobustnessParams(Params):
     seed: int = 20261122
 
 
-# A server that stops answering is not hammered with the rest of the examples.
-_MAX_BROKEN_IN_A_ROW = 3
 _SHOWN = 5
 
 Case = tuple[str, str, Any, str | None]
@@ -126,8 +124,7 @@ def malformed_input(http: HttpClient, target: Target, params: RobustnessParams, 
     cases = draw_examples(_CASES, seed_value=chosen.value, count=params.max_examples)
     outcomes: list[dict[str, Any]] = []
     failures: list[str] = []
-    answered = 0
-    broken_in_a_row = 0
+    delivery = Delivery()
     for index, case in enumerate(cases, start=1):
         request = _describe(http, case)
         try:
@@ -136,30 +133,23 @@ def malformed_input(http: HttpClient, target: Target, params: RobustnessParams, 
             kind = transport_outcome(exc)
             outcomes.append({"example": index, "request": request, "outcome": kind, "detail": str(exc)})
             failures.append(f"{kind} for {request}")
-            broken_in_a_row += 1
-            if broken_in_a_row >= _MAX_BROKEN_IN_A_ROW:
+            if delivery.broke():
                 break
             continue
-        answered += 1
-        broken_in_a_row = 0
+        delivery.answer()
         outcomes.append({"example": index, "request": request, "outcome": status})
         if status >= 500:
             failures.append(f"{status} for {request}")
-    sent = len(outcomes)
     evidence.attach_json(
         "robustness-examples.json",
-        {**chosen.to_json(), "examples_requested": params.max_examples, "sent": sent, "examples": outcomes},
+        {**chosen.to_json(), "examples_requested": params.max_examples, "sent": delivery.sent, "examples": outcomes},
     )
-    if answered == 0:
-        raise CheckError(
-            f"none of the {sent} malformed requests (seed {chosen.value}) got an answer: "
-            f"{failures[0] if failures else 'nothing sent'}"
-        )
+    delivery.ensure_answered("malformed requests", chosen.value, failures[0] if failures else None)
     if failures:
-        stopped = f"; stopped after {_MAX_BROKEN_IN_A_ROW} broken requests in a row" if sent < len(cases) else ""
+        more = len(failures) - _SHOWN
         fail(
-            f"{len(failures)} of {sent} malformed requests got a server error or no complete answer "
-            f"(seed {chosen.value}{stopped}): "
+            f"{len(failures)} of {delivery.sent} malformed requests got a server error or no complete answer "
+            f"(seed {chosen.value}{delivery.stopped(len(cases))}): "
             + "; ".join(failures[:_SHOWN])
-            + (f"; ... {len(failures) - _SHOWN} more in robustness-examples.json" if len(failures) > _SHOWN else "")
+            + (f"; ... {more} more in robustness-examples.json" if more > 0 else "")
         )
