@@ -21,7 +21,7 @@ import httpx
 
 from homolog.fixtures.refsut import start_sut
 from homolog.suites.security.psc import PscSimulator
-from homolog.suites.security.tls.probe import (
+from homolog.suites.security.tls_probe import (
     VERSIONS,
     handshake,
     host_port,

@@ -6,8 +6,7 @@ package is internal and may change.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .checks import CheckSpec, Params, check, registry
 from .errors import (
     CheckError,

@@ -6,9 +6,12 @@
     @check("security.headers.hsts", params=HstsParams)
     def hsts(http, params): '''The server sends HSTS with a long enough max-age.'''
 
-The registry imports every module below `homolog.suites` (and the modules named by
-the `homolog.suites` entry-point group, for third-party suites) the first time it is
-asked for a check, so a check exists as soon as its file does.
+The first time it is asked for a check, the registry imports the check modules of the
+built-in suites (by the layout rule: `suites/<domain>/<group>/<name>.py` for the check
+`<domain>.<group>.<name>`), each domain's `fixtures.py`, and the modules named by the
+`homolog.suites` entry-point group (third-party suites), so a check exists as soon as its
+file does. A domain's other modules are support code, loaded only when a check imports
+them: a counterpart simulator or a measurement corpus never loads with the checks.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import os
 import pkgutil
 import re
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
@@ -151,17 +155,29 @@ class Registry:
 
 
 def _suite_modules() -> list[str]:
+    """Modules to import, found on disk without importing any: see the module docstring."""
     names: list[str] = []
     try:
         suites = importlib.import_module("homolog.suites")
     except ImportError:
         suites = None
     if suites is not None:
-        for info in pkgutil.walk_packages(suites.__path__, "homolog.suites.", onerror=lambda _n: None):
-            names.append(info.name)
+        for domain in _packages(suites.__path__):
+            folders = [os.path.join(root, domain) for root in suites.__path__]
+            prefix = f"homolog.suites.{domain}."
+            for info in pkgutil.iter_modules(folders, prefix):
+                if not info.ispkg and info.name == prefix + "fixtures":
+                    names.append(info.name)
+            for group in _packages(folders):
+                group_folders = [os.path.join(folder, group) for folder in folders]
+                names += [info.name for info in pkgutil.iter_modules(group_folders, f"{prefix}{group}.")]
     for ep in entry_points(group="homolog.suites"):
         names.append(ep.value)
     return names
+
+
+def _packages(folders: Iterable[str]) -> list[str]:
+    return sorted({info.name for info in pkgutil.iter_modules(list(folders)) if info.ispkg})
 
 
 registry = Registry()

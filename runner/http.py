@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from . import __version__
+from ._version import __version__
 from .errors import CheckError, CheckFailed, HttpError
 from .evidence import Evidence, Sanitizer
 from .target import Target

@@ -2,10 +2,11 @@
 
 Layers (imports go downwards):
 
-- checks, one file per behaviour: ``conformance`` (XSD + volet schematron), ``ins``,
-  ``identity_traits``, ``identifiers``, ``clinical_date``; ``_support`` shares the
-  configured validator and the collection of the SUT's documents;
-- ``header``: the header rules as pure functions over a parsed document;
+- checks, one file per behaviour: ``cda/conforms`` (XSD + volet schematron),
+  ``header/ins``, ``header/identity_traits``, ``header/author_custodian_ids``,
+  ``header/clinical_date``; ``_support`` shares the configured validator and the
+  collection of the SUT's documents;
+- ``header_rules``: the header rules as pure functions over a parsed document;
 - ``validator``: safe parsing, CDA XSD, volet schematron (``volets`` maps templateIds to
   volets and picks the schematron version), ``svrl`` turns reports into issues;
 - ``schematron``: ISO schematron (XSLT 2 query binding) compiled to XSLT 3, run in SaxonC,

@@ -45,7 +45,7 @@ def validator_for(target: Target) -> DocumentValidator:
     """The process-wide validator for the target's ANS material (compiled schematrons kept)."""
     settings = target.settings("documents")
     try:
-        material = AnsMaterial.from_settings(settings, base_dir=target.path.parent)
+        material = AnsMaterial.from_settings(settings, base_dir=target.path.parent if target.path else None)
     except MaterialError as exc:
         raise CheckError(str(exc)) from exc
     cache = settings.get("cache_dir")

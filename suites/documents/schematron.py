@@ -136,7 +136,7 @@ def load_schematron(path: Path) -> tuple[etree._Element, list[Path]]:
         raise SchematronError(f"schematron not found: {path}")
     root = _parse_file(path)
     if root.tag != f"{_Q}schema":
-        raise SchematronError(f"{path} is not an ISO schematron (root is {root.tag})")
+        raise SchematronError(f"{path} is not an ISO schematron (root is {root.tag!s})")
     seen = [path]
     _expand_includes(root, path, seen, 0)
     return root, seen

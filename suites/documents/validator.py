@@ -55,7 +55,7 @@ def parse_document(data: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> etree
     if tree.docinfo.doctype:
         raise DocumentError("document declares a DOCTYPE, which a CDA document must not")
     if root.tag != f"{{{CDA_NS}}}ClinicalDocument":
-        raise DocumentError(f"root element is {root.tag}, expected ClinicalDocument in {CDA_NS}")
+        raise DocumentError(f"root element is {root.tag!s}, expected ClinicalDocument in {CDA_NS}")
     return tree
 
 

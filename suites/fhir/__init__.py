@@ -4,8 +4,11 @@
   canonical URL; nothing is downloaded.
 - `validator`: base R4 (fhirkit) then profile snapshots (cardinality, types, fixed and
   pattern values, slicing, extensions, bindings, FHIRPath invariants).
-- `checks`: the `fhir.*` checks run against the target's `fhir` base with auth `fhir`.
-- `selftest`: the mutation corpus that measures the validator (precision, recall).
+- `api`: the FHIR calls and CapabilityStatement lookups the checks share.
+- `<group>/<name>.py`: the check `fhir.<group>.<name>` (`rest/read.py`, `search/paging.py`,
+  ...), run against the target's `fhir` base with auth `fhir`.
+- `selftest`: the mutation corpus that measures the validator (precision, recall); used by
+  tests and `bench/validate.py`, never loaded with the checks.
 
 Target settings read by this domain (`settings.fhir`):
 

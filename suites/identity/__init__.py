@@ -1,13 +1,13 @@
 """Identity suite: INS (NIR/NIA) and its key, INS OIDs, national identifiers, RNIV checks.
 
-The identifier library is importable from here; the checks live one per module
-(``qualified_shape``, ``wrong_key_refused``, ...) and register themselves with the
-engine when imported. Hypothesis strategies: :mod:`homolog.suites.identity.strategies`.
+The identifier library is importable from here; the check ``identity.<group>.<name>``
+lives in ``<group>/<name>.py`` (``ins/wrong_key_refused.py``, ...) and registers itself
+with the engine when imported. Hypothesis strategies: :mod:`homolog.suites.identity.strategies`.
 """
 
 from __future__ import annotations
 
-from .national_ids import (
+from .idnat import (
     IdCheck,
     check_adeli,
     check_finess,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .oids import INS_NIA, INS_NIR
+
+if TYPE_CHECKING:
+    from homolog import Target
 
 __all__ = ["IdentitySettings", "load_identity_settings"]
 
@@ -40,7 +43,7 @@ class IdentitySettings(BaseModel):
     robustness_seed: int | None = Field(default=None, ge=0)
 
 
-def load_identity_settings(target: Any) -> IdentitySettings:
+def load_identity_settings(target: Target) -> IdentitySettings:
     """Read ``settings.identity`` from the target; a bad value raises CheckError."""
     from homolog import CheckError
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .national_ids import luhn_check_digit, luhn_valid
+from .idnat import luhn_check_digit, luhn_valid
 from .nir import is_valid_nir, nir_key, with_key
 
 __all__ = [

@@ -11,16 +11,16 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from homolog import CheckError, CheckFailed
+from homolog import CheckError, CheckFailed, HttpClient, Response, Target
 
-from .nir import with_key
-from .oids import INS_OIDS
-from .patient import (
+from .fr_core_patient import (
     build_patient,
     bundle_resources,
     ins_identifiers,
     set_identity_status,
 )
+from .nir import with_key
+from .oids import INS_OIDS
 from .settings import IdentitySettings
 
 __all__ = [
@@ -49,7 +49,7 @@ _VALIDATION_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-mode-val
 _EXT_RELIABILITY = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
 
 
-def body_json(resp: Any) -> Any:
+def body_json(resp: Response) -> Any:
     """The response body as JSON, or None when it is not JSON."""
     try:
         return resp.json()
@@ -57,7 +57,7 @@ def body_json(resp: Any) -> Any:
         return None
 
 
-def is_operation_outcome(resp: Any) -> bool:
+def is_operation_outcome(resp: Response) -> bool:
     """True when the response body is a FHIR OperationOutcome with at least one issue."""
     body = body_json(resp)
     return (
@@ -159,7 +159,7 @@ def qualified_test_patient(
     return patient
 
 
-def create_patient(http: Any, patient: Mapping[str, Any]) -> tuple[Any, str | None]:
+def create_patient(http: HttpClient, patient: Mapping[str, Any]) -> tuple[Any, str | None]:
     """POST a Patient; return the response and the new id (from Location or body)."""
     resp = http.request("POST", "/Patient", base="fhir", json=patient, auth="fhir")
     new_id = None
@@ -175,7 +175,7 @@ def create_patient(http: Any, patient: Mapping[str, Any]) -> tuple[Any, str | No
     return resp, new_id
 
 
-def read_patient(http: Any, patient_id: str) -> dict[str, Any]:
+def read_patient(http: HttpClient, patient_id: str) -> dict[str, Any]:
     """GET a Patient; CheckError when it cannot be read as a Patient."""
     resp = http.get(f"/Patient/{patient_id}", base="fhir", auth="fhir")
     body = body_json(resp)
@@ -184,7 +184,7 @@ def read_patient(http: Any, patient_id: str) -> dict[str, Any]:
     return body
 
 
-def delete_patient(http: Any, patient_id: str | None) -> bool:
+def delete_patient(http: HttpClient, patient_id: str | None) -> bool:
     """Best-effort cleanup of a patient a check created; False when DELETE is unsupported."""
     if not patient_id:
         return True
@@ -195,7 +195,7 @@ def delete_patient(http: Any, patient_id: str | None) -> bool:
     return bool(resp.status_code < 400)
 
 
-def search_all(http: Any, resource: str, params: Mapping[str, str]) -> list[Mapping[str, Any]]:
+def search_all(http: HttpClient, resource: str, params: Mapping[str, str]) -> list[Mapping[str, Any]]:
     """Search and follow ``next`` links (at most MAX_PAGES pages); return the resources."""
     resp = http.get(f"/{resource}", base="fhir", params=dict(params), auth="fhir")
     found: list[Mapping[str, Any]] = []
@@ -204,7 +204,8 @@ def search_all(http: Any, resource: str, params: Mapping[str, str]) -> list[Mapp
         if resp.status_code != 200 or not isinstance(body, Mapping) or body.get("resourceType") != "Bundle":
             raise CheckError(f"search {resp.describe()} did not return a Bundle (status {resp.status_code})")
         found.extend(bundle_resources(body, resource))
-        links = body.get("link") if isinstance(body.get("link"), list) else []
+        raw_links = body.get("link")
+        links = raw_links if isinstance(raw_links, list) else []
         nxt = next(
             (
                 lk.get("url")
@@ -219,7 +220,7 @@ def search_all(http: Any, resource: str, params: Mapping[str, str]) -> list[Mapp
     raise CheckError(f"search of {resource} has more than {MAX_PAGES} pages: refine the data")
 
 
-def history_versions(http: Any, patient_id: str) -> list[Mapping[str, Any]]:
+def history_versions(http: HttpClient, patient_id: str) -> list[Mapping[str, Any]]:
     """The Patient versions of ``Patient/{id}/_history`` (newest first as served)."""
     resp = http.get(f"/Patient/{patient_id}/_history", base="fhir", auth="fhir")
     body = body_json(resp)
@@ -241,7 +242,7 @@ def ins_values(patient: Mapping[str, Any]) -> list[tuple[str | None, Any]]:
     return out
 
 
-def optional_datum(target: Any, key: str) -> Any:
+def optional_datum(target: Target, key: str) -> Any:
     """``target.datum(key)``, or None when the target does not declare it."""
     try:
         return target.datum(key)
@@ -249,7 +250,7 @@ def optional_datum(target: Any, key: str) -> Any:
         return None
 
 
-def count_history_records(http: Any, settings: IdentitySettings, patient_id: str) -> int:
+def count_history_records(http: HttpClient, settings: IdentitySettings, patient_id: str) -> int:
     """AuditEvent or Provenance resources referencing the patient (``settings.history``)."""
     ref = f"Patient/{patient_id}"
     if settings.history == "auditevent":

@@ -7,7 +7,9 @@ Layout:
     fixtures.py       pytest fixtures `ui` and `ui_browser`, option `--browser-ws`
     axe.py            locating, injecting and running the pinned axe-core; RGAA mapping
     audit.py          per-session cache of page audits shared by the checks below
-    keyboard.py       the Tab walk the keyboard checks rely on
+    keyboard_walk.py  the Tab walk the keyboard checks rely on
     outline.py        the heading outline of a page and homolog's heading rule (RGAA 9.1)
-    rgaa_criterion.py, headings.py, tab_reachable.py, focus_visible.py, keyboard_trap.py: the checks
+    params.py         parameters the checks share, and the keyboard walk they share
+    a11y/{rgaa_criterion,headings}.py                     the checks ui.a11y.*
+    keyboard/{tab_reachable,focus_visible,no_trap}.py     the checks ui.keyboard.*
 """

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from homolog import CheckError, Evidence
 from homolog.suites.ui.axe import AXE_VERSION, PageAudit, find_axe_js, run_axe
-from homolog.suites.ui.keyboard import KeyboardWalk, walk_keyboard
+from homolog.suites.ui.keyboard_walk import KeyboardWalk, walk_keyboard
 from homolog.suites.ui.outline import Outline, read_outline
 from homolog.suites.ui.session import UiSession, bounded_screenshot
 

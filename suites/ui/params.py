@@ -7,7 +7,7 @@ from pydantic import Field
 
 from homolog import CheckError, Evidence, Params, Target
 from homolog.suites.ui.audit import DEFAULT_PAGES, PUBLIC_PAGES, attach_walk_screenshots, keyboard_walks
-from homolog.suites.ui.keyboard import KeyboardWalk
+from homolog.suites.ui.keyboard_walk import KeyboardWalk
 from homolog.suites.ui.session import UiSession
 
 __all__ = ["KeyboardParams", "PagesParams", "RgaaCriterionParams", "pages_to_audit", "walks_for"]

@@ -6,7 +6,7 @@ import secrets
 
 from homolog import CheckError, HttpClient, Params, Target, check, fail
 
-from .form import account, try_login
+from ..web_login import account, try_login
 
 #: (web base URL, username) -> failures after which this process saw the account locked.
 LOCKED: dict[tuple[str, str], int] = {}

@@ -9,7 +9,7 @@ from typing import Any
 
 from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
 
-from .form import account, try_login
+from ..web_login import account, try_login
 
 
 class AuditParams(Params):

@@ -9,7 +9,7 @@ import pytest
 
 from homolog import CheckError, HttpClient, Params, Target, check, fail
 
-from .form import WebSession, account, html_has, parse_login_form
+from ..web_login import WebSession, account, html_has, parse_login_form
 
 #: (web base URL, username) -> the password this process last set for the account.
 CURRENT: dict[tuple[str, str], str] = {}

@@ -6,8 +6,7 @@ import time
 
 from homolog import CheckError, HttpClient, Params, Target, check, fail
 
-from .form import WebSession, account
-from .protected import _refused_web
+from ..web_login import WebSession, account, refused_web
 
 
 class TimeoutParams(Params):
@@ -45,7 +44,7 @@ def session_timeout(http: HttpClient, target: Target, params: TimeoutParams) -> 
             fail(f"the session ended before the declared {declared}s of inactivity")
         time.sleep(wait)
         idle = session.request("GET", path)
-    if not _refused_web(idle, login_path):
+    if not refused_web(idle, login_path):
         fail(
             f"after {wait:.1f}s idle (declared timeout {declared}s) {idle.describe()} still answered {idle.status_code}"
         )

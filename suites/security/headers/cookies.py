@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from homolog import CheckError, HttpClient, Params, Target, check, fail
 
-from ..auth.form import WebSession, account
-from .analysis import parse_set_cookie
+from ..header_analysis import parse_set_cookie
+from ..web_login import WebSession, account
 
 
 class CookieParams(Params):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from homolog import Evidence, HttpClient, Params, Target, check, fail
 
-from .analysis import cors_problem
+from ..header_analysis import cors_problem
 
 
 class CorsParams(Params):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from homolog import HttpClient, Target, check, fail
 
-from .analysis import csp_problems
-from .fetch import PageParams, header_list, page_response
+from ..header_analysis import csp_problems
+from ..header_fetch import PageParams, header_list, page_response
 
 
 @check("security.headers.csp", params=PageParams)

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
 
-from ..auth.form import WebSession, account
-from .analysis import leak_findings
+from ..header_analysis import leak_findings
+from ..web_login import WebSession, account
 
 
 class ErrorProbe(Params):

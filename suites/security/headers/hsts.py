@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from homolog import HttpClient, Target, check, fail
 
-from .analysis import hsts_max_age
-from .fetch import PageParams, page_response
+from ..header_analysis import hsts_max_age
+from ..header_fetch import PageParams, page_response
 
 
 class HstsParams(PageParams):

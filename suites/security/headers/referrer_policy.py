@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from homolog import HttpClient, Target, check, fail
 
-from .fetch import PageParams, page_response
+from ..header_fetch import PageParams, page_response
 
 
 class ReferrerParams(PageParams):

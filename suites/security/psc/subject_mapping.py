@@ -6,8 +6,8 @@ from typing import Any
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
 
+from ..psc_login import current_user, psc_login
 from .control import PscControl, PscControlError
-from .flow import current_user, psc_login
 
 
 class MappingParams(Params):

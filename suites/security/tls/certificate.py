@@ -7,9 +7,9 @@ import datetime as dt
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
 
-from .certinfo import CertInfo, hostname_matches, read_cert
-from .endpoint import trust_anchor, web_endpoint
-from .probe import ProbeError, handshake
+from ..tls_certinfo import CertInfo, hostname_matches, read_cert
+from ..tls_endpoint import trust_anchor, web_endpoint
+from ..tls_probe import ProbeError, handshake
 
 
 class CertParams(Params):

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from homolog.fixtures.refsut.cda import OBSOLETE_INS_C_OID, build_document
-from homolog.suites.documents import header
+from homolog.suites.documents import header_rules as header
 from homolog.suites.documents.material import AnsMaterial
 from homolog.suites.documents.validator import DocumentValidator, parse_document
 

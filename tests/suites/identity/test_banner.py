@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from homolog.suites.identity.banner import date_matches, normalise, sex_matches
+from homolog.suites.identity.ui.banner_traits import date_matches, normalise, sex_matches
 from homolog.testing import run_check
 
 CHECK = "identity.ui.banner_traits"

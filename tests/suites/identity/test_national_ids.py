@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from homolog.suites.identity import oids
-from homolog.suites.identity.national_ids import (
+from homolog.suites.identity.idnat import (
     check_finess,
     check_idnatps,
     check_idnatst,

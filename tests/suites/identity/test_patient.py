@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from homolog.suites.identity import patient as p
+from homolog.suites.identity import fr_core_patient as p
 from homolog.suites.identity.nir import is_valid_nir
 from homolog.suites.identity.settings import IdentitySettings
 from homolog.suites.identity.sut import (

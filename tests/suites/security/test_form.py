@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from homolog.suites.security.auth.form import html_has, parse_login_form
+from homolog.suites.security.web_login import html_has, parse_login_form
 
 LOGIN = """<!doctype html><html lang="fr"><body>
 <form method="post" action="/login">

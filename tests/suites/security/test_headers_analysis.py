@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from homolog.suites.security.headers.analysis import (
+from homolog.suites.security.header_analysis import (
     cors_problem,
     csp_problems,
     frame_protection,

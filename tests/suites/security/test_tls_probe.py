@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from homolog.suites.security.tls.certinfo import hostname_matches, read_cert
-from homolog.suites.security.tls.probe import (
+from homolog.suites.security.tls_certinfo import hostname_matches, read_cert
+from homolog.suites.security.tls_probe import (
     TLS12_SUITES_SEGUR,
     ProbeError,
     handshake,

@@ -14,7 +14,7 @@ import pytest
 from homolog.fixtures.a11y_pages import ACCESSIBLE_VARIANTS, DEFECTS, HEADING_DEFECTS, KEYBOARD_DEFECTS, UNDECIDABLE
 from homolog.suites.ui.axe import PageAudit, decide_criterion, run_axe
 from homolog.suites.ui.browser import CHROMIUM_ARGS, CHROMIUM_PATH
-from homolog.suites.ui.keyboard import KeyboardWalk, walk_keyboard
+from homolog.suites.ui.keyboard_walk import KeyboardWalk, walk_keyboard
 from homolog.suites.ui.outline import heading_problems, read_outline
 from homolog.suites.ui.settle import page_content, settle_page
 

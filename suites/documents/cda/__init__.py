@@ -1,0 +1,1 @@
+"""Checks `documents.cda.*`: a document conforms to the CDA XSD and its CI-SIS volet."""

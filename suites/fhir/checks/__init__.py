@@ -1,1 +1,0 @@
-"""FHIR REST API checks (`fhir.*`), one module per behaviour."""

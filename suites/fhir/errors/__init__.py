@@ -1,0 +1,1 @@
+"""Checks `fhir.errors.*`: errors are OperationOutcome resources with the right status."""

@@ -1,0 +1,1 @@
+"""Checks `fhir.format.*`: content negotiation and the FHIR JSON format."""

@@ -1,0 +1,1 @@
+"""Checks `fhir.metadata.*`: the CapabilityStatement at [base]/metadata."""

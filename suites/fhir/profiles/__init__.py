@@ -1,0 +1,1 @@
+"""Checks `fhir.profiles.*`: resources conform to the profiles the system claims."""

@@ -1,0 +1,1 @@
+"""Checks `fhir.rest.*`: the RESTful interactions read and vread."""

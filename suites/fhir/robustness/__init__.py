@@ -1,0 +1,1 @@
+"""Checks `fhir.robustness.*`: malformed input never breaks the server."""

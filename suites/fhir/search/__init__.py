@@ -1,0 +1,1 @@
+"""Checks `fhir.search.*`: search-type, search parameters and paging."""

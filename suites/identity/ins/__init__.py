@@ -1,0 +1,1 @@
+"""Checks `identity.ins.*`: how the system stores, searches and refuses INS."""

@@ -1,0 +1,1 @@
+"""Checks `identity.national_ids.*`: national identifiers of professionals and structures."""

@@ -1,0 +1,1 @@
+"""Checks `identity.patient.*`: the shape of the Patient resource the system exposes."""

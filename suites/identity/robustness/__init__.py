@@ -1,0 +1,1 @@
+"""Checks `identity.robustness.*`: malformed identities never crash nor corrupt the system."""

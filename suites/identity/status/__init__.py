@@ -1,0 +1,1 @@
+"""Checks `identity.status.*`: the RNIV identity status and its history."""

@@ -1,0 +1,1 @@
+"""Checks `identity.traits.*`: the strict identity traits of a qualified identity."""

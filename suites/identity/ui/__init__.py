@@ -1,0 +1,1 @@
+"""Checks `identity.ui.*`: what the web interface shows of an identity."""
