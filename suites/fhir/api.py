@@ -80,10 +80,9 @@ def declared_url(http: HttpClient, url: str, what: str) -> str:
     never fetched: the harness stays in the target's scope, and a server that sends its
     clients to an address they were not given is wrong (a proxy's internal name, say)."""
     if not http.target.in_scope(url):
-        hosts = ", ".join(f"{h}:{p}" for h, p in sorted(http.target.hosts))
         raise CheckFailed(
-            f"{what} {http.sanitizer.url(url)[:300]}, on a host or port the target does not declare "
-            f"({hosts}): not followed"
+            f"{what} {http.sanitizer.url(url)[:300]}, on a host or port none of the target's base_urls "
+            "declares: not followed"
         )
     return url
 

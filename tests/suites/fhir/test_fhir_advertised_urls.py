@@ -78,7 +78,5 @@ def test_a_redirect_to_an_undeclared_host_fails_and_is_not_followed(redirecting:
     assert res.verdict == "failed", res.message
     assert res.message == (
         "GET /fhir/Patient?_count=5 redirects to http://fhir-interne.example:8080/fhir/Patient?_count=5, "
-        "on a host or port the target does not declare (127.0.0.1:"
-        + yaml.safe_load(redirecting.read_text())["base_urls"]["fhir"].split(":")[2].split("/")[0]
-        + "): not followed"
+        "on a host or port none of the target's base_urls declares: not followed"
     )
