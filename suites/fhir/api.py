@@ -87,21 +87,36 @@ def declared_url(http: HttpClient, url: str, what: str) -> str:
     return url
 
 
-def foreign_urls(http: HttpClient, bundle: Mapping[str, Any]) -> list[str]:
-    """`where: url` for each absolute http(s) URL of a Bundle (links, entry fullUrls)
-    on a host or port the target does not declare."""
-    found = []
+def foreign_urls(http: HttpClient, bundle: Mapping[str, Any]) -> str | None:
+    """What a Bundle advertises (links, entry fullUrls) on hosts or ports the target does
+    not declare, or None: the origins, how many URLs of which kind, and the first one.
+
+    Resource ids are left out but for the first URL, so that the same defect on the same
+    system reads the same whatever resources earlier checks created.
+    """
+    found: list[tuple[str, str]] = []
     for link in bundle.get("link") or []:
         if isinstance(link, dict) and isinstance(link.get("url"), str):
             found.append((f"link {link.get('relation')!s}", link["url"]))
-    for i, entry in enumerate(bundle.get("entry") or []):
+    for entry in bundle.get("entry") or []:
         if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str):
-            found.append((f"entry[{i}].fullUrl", entry["fullUrl"]))
-    return [
-        f"{where}: {http.sanitizer.url(url)[:300]}"
-        for where, url in found
+            found.append(("entry fullUrl", entry["fullUrl"]))
+    foreign = [
+        (kind, url)
+        for kind, url in found
         if urlsplit(url).scheme in ("http", "https") and not http.target.in_scope(url)
     ]
+    if not foreign:
+        return None
+    origins = sorted({f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for _, u in foreign})
+    kinds: dict[str, int] = {}
+    for kind, _ in foreign:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    counted = ", ".join(k if n == 1 else f"{k} x{n}" for k, n in kinds.items())
+    return (
+        f"{len(foreign)} URL(s) on {', '.join(http.sanitizer.url(o) for o in origins)}, which none of the "
+        f"target's base_urls declares ({counted}; first: {http.sanitizer.url(foreign[0][1])[:300]})"
+    )
 
 
 def is_fhir_json(resp: Response) -> bool:
