@@ -115,14 +115,15 @@ def axe_audits(
 ) -> list[PageAudit]:
     """axe results for each page (cached per session), with a screenshot of each page."""
 
-    _, source = find_axe_js()
+    axe_js = ui.target.settings("ui").get("axe_js")
+    _, source = find_axe_js(axe_js)
     ui.omit_from_trace(source, f"axe-core {AXE_VERSION} source")
 
     def run(name: str) -> PageAudit:
         # The heading outline is read on the same settled page, before axe adds its own
         # nodes: the heading check then costs no page load of its own.
         outline = read_outline(ui.page, name)
-        audit = run_axe(ui.page, name)
+        audit = run_axe(ui.page, name, axe_js=axe_js)
         audit.outline = outline
         settle = ui.settled.get(name)
         audit.settle = settle.to_json() if settle else None

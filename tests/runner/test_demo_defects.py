@@ -28,8 +28,9 @@ from homolog.testing import run_referential
 # verifies, not read back from a run)
 COVERS: dict[str, set[str]] = {
     "banner-missing-traits": {"INS-RNIV-07"},
-    "cda-invalid": {"CISIS-DOC-01"},
-    "cda-wrong-ins-oid": {"CISIS-DOC-02"},
+    "cda-invalid": {"CISIS-DOC-01", "MSS-ENV-02"},  # the letter sent through MSSanté is that CDA
+    # the XDM metadata's INS is not the CDA's, and X-MSS-INS: O announces a qualified INS it lacks
+    "cda-wrong-ins-oid": {"CISIS-DOC-02", "MSS-ENV-03", "MSS/CONF.14"},
     "cookie-flags-missing": {"MES-SEC-06"},
     "cors-wildcard-credentials": {"MES-SEC-15"},
     "heading-skip": {"RGAA-9.1"},
@@ -42,6 +43,11 @@ COVERS: dict[str, set[str]] = {
     "late-render": {"RGAA-11.1"},
     "low-contrast": {"RGAA-3.2"},
     "missing-lang": {"RGAA-8.3"},
+    "mss-no-client-cert": {"MSS-ENV-05"},
+    "mss-no-x-mss-headers": {"MSS/CONF.14", "MSS/CONF.15", "MSS/CONF.16"},
+    "mss-plain-smtp": {"MSS/CONF.05", "MSS-ENV-05"},  # in clear there is no certificate either
+    "mss-recipient-not-mssante": {"MSS-ENV-04"},
+    "mss-xdm-no-metadata": {"MSS-ENV-01", "MSS-ENV-03"},  # no METADATA.XML, so no INS in it
     "no-hsts": {"MES-SEC-02"},
     "no-https-redirect": {"MES-SEC-02"},
     "no-lockout": {"SSI/IAM.92", "MES-SEC-03"},
@@ -77,13 +83,23 @@ REAL_SYSTEM_DEFECTS = ("heading-skip", "http-only", "late-render", "reset-after-
 
 
 def _demo_run(defects: set[str], out: Path) -> dict[str, Any]:
-    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as sut, environment(sut.env):
-        doc = run_referential(DEFAULT_REFERENTIAL, sut.target_path, out)
-        # Each run's SUT and simulator listen on free ports of their own: the one thing
-        # two identical runs may say differently, so addresses are named, not numbered.
-        bases = yaml.safe_load(sut.target_path.read_text("utf-8"))["base_urls"]
-        doc["_addresses"] = {urlsplit(url).netloc: f"<{name}>" for name, url in sorted(bases.items())}
+    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as demo, environment(demo.env):
+        doc = run_referential(DEFAULT_REFERENTIAL, demo.target_path, out, counterparts=demo.counterparts)
+        doc["_addresses"] = _addresses(demo)
         return doc
+
+
+def _addresses(demo: Any) -> dict[str, str]:
+    """host:port -> <base name>, for the SUT and every counterpart of one demo run.
+
+    Each run's SUT and simulators listen on free ports of their own: the one thing two
+    identical runs may say differently, so addresses are named, not numbered.
+    """
+    urls: dict[str, str] = dict(yaml.safe_load(demo.target_path.read_text("utf-8"))["base_urls"])
+    for name, counterpart in demo.counterparts.items():
+        urls[name] = counterpart.url
+        urls.update(counterpart.target_additions().base_urls)
+    return {urlsplit(url).netloc: f"<{name}>" for name, url in sorted(urls.items())}
 
 
 def _verdicts(doc: dict[str, Any]) -> dict[str, str]:
