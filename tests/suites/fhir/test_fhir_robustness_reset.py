@@ -16,6 +16,7 @@ import pytest
 import yaml
 from resetfhir import TOKEN, TOKEN_ENV, reset_fhir_target
 
+from homolog import ConfigError
 from homolog.testing import CheckResult, run_check
 
 PARAMS = {"max_examples": 30}
@@ -90,11 +91,13 @@ def test_no_answer_at_all_is_an_error_not_a_failure(tmp_path: Path, token_env: N
     assert "got an answer" in (res.message or "")
 
 
-def test_a_bad_seed_setting_is_named(resetting: Path, tmp_path: Path) -> None:
+def test_a_bad_seed_setting_is_refused_naming_it(
+    resetting: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     doc = yaml.safe_load(resetting.read_text("utf-8"))
     doc["settings"] = {"fhir": {"robustness_seed": "seven"}}
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    res = run_check("fhir.robustness.malformed_input", bad, tmp_path=tmp_path, params=PARAMS)
-    assert res.verdict == "error"
-    assert "settings.fhir.robustness_seed" in (res.message or "")
+    with pytest.raises(ConfigError):
+        run_check("fhir.robustness.malformed_input", bad, tmp_path=tmp_path, params=PARAMS)
+    assert f"{bad}: settings.fhir.robustness_seed: 'seven' is not of type 'integer'" in capsys.readouterr().err
