@@ -9,9 +9,15 @@ Inputs:
   learn which RGAA tests its stable rules cover (`RGAA-<topic>.<crit>.<test>` tags).
 
 A criterion with at least one stable axe rule gets the automated check
-`ui.a11y.rgaa_criterion`; 7.3, 10.7 and 12.9 also get the keyboard checks; every other
-criterion is an attestation whose scenario is the text of its RGAA tests. The output is
-committed: re-run this script when the RGAA data or the axe-core pin changes.
+`ui.a11y.rgaa_criterion`; 7.3, 10.7 and 12.9 also get the keyboard checks and 9.1 the
+heading rule of homolog; every other criterion is an attestation whose scenario is the
+text of its RGAA tests. The output is committed: re-run this script when the RGAA data
+or the axe-core pin changes.
+
+Published files are never rewritten: when what this script writes changes, raise
+EDITION (the version becomes `4.1.2+<edition>`, a new file beside the old ones) and point
+the referentials that include RGAA at the new version where they need it. Edition 1 is
+`rgaa-4.1-4.1.2.yaml` (version "4.1.2"); edition 2 automates 9.1.
 """
 
 from __future__ import annotations
@@ -30,7 +36,11 @@ import yaml
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 DEFAULT_CRITERES = REPO.parent / "shared" / "data" / "rgaa" / "criteres.json"
-DEFAULT_OUT = HERE / "rgaa-4.1-4.1.2.yaml"
+RGAA_VERSION = "4.1.2"
+EDITION = 2
+EDITION_DATE = "2026-11-29"
+VERSION = f"{RGAA_VERSION}+{EDITION}"
+DEFAULT_OUT = HERE / f"rgaa-4.1-{VERSION}.yaml"
 METHOD_URL = "https://accessibilite.numerique.gouv.fr/methode/criteres-et-tests/"
 
 # Keyboard behaviours the Tab walk checks, by RGAA criterion.
@@ -38,6 +48,14 @@ KEYBOARD_CHECKS = {
     "7.3": "ui.keyboard.tab_reachable",
     "10.7": "ui.keyboard.focus_visible",
     "12.9": "ui.keyboard.no_trap",
+}
+# homolog's own rules where axe-core has no stable rule, with what they decide.
+OWN_CHECKS = {
+    "9.1": (
+        "ui.a11y.headings",
+        "niveaux de titres sans saut, titres présents dans les pages découpées en sections ; "
+        "la pertinence des titres (test 9.1.2) relève de l'auditeur",
+    ),
 }
 
 _NODE_JS = """
@@ -116,7 +134,7 @@ def build(criteres: dict[str, Any], axe_version: str, by_test: dict[str, list[st
                 "source": {
                     "document": "RGAA 4.1.2 — critères et tests (DINUM, Licence Ouverte 2.0)",
                     "section": f"Critère {crit} (thématique {topic['topic']})",
-                    "version": "4.1.2",
+                    "version": RGAA_VERSION,
                     "url": f"{METHOD_URL}#{crit}",
                     **({"reference": "WCAG 2.1 : " + ", ".join(wcag)} if wcag else {}),
                 },
@@ -131,6 +149,10 @@ def build(criteres: dict[str, Any], axe_version: str, by_test: dict[str, list[st
                     "de ces tests et les autres tests du critère relèvent de l'auditeur."
                 )
                 checks.append({"check": "ui.a11y.rgaa_criterion", "with": {"criterion": crit}})
+            if crit in OWN_CHECKS:
+                own, scope = OWN_CHECKS[crit]
+                checks.append({"check": own, "with": {}})
+                req["text"]["fr"] += f"\nContrôle automatique ({own}) sur les pages auditées : {scope}."
             if crit in KEYBOARD_CHECKS:
                 checks.append({"check": KEYBOARD_CHECKS[crit], "with": {}})
                 req["text"]["fr"] += (
@@ -152,15 +174,16 @@ def build(criteres: dict[str, Any], axe_version: str, by_test: dict[str, list[st
     return {
         "format": "homolog.referential/1",
         "id": "rgaa-4.1",
-        "version": "4.1.2",
+        "version": VERSION,
         "title": "RGAA 4.1.2 — Référentiel général d'amélioration de l'accessibilité",
         "publisher": "homolog (d'après la DINUM)",
-        "date": "2026-11-22",
+        "date": EDITION_DATE,
         "description": (
             "Les 106 critères du RGAA 4.1.2. Les critères couverts par des règles stables "
             f"d'axe-core {axe_version} sont contrôlés automatiquement sur les pages auditées "
             "(paramètre pages, ou settings.ui.a11y_pages de la cible) ; les autres sont à "
-            "attester par un audit manuel."
+            f"attester par un audit manuel. Édition {EDITION} de homolog : le critère 9.1 est "
+            "contrôlé par la règle de titres de homolog (ui.a11y.headings)."
         ),
         "url": METHOD_URL,
         "licence": "Licence Ouverte 2.0 (critères RGAA, DINUM)",

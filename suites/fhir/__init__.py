@@ -56,7 +56,13 @@ def homolog_run_options() -> list[RunOption]:
 @hookimpl
 def homolog_settings_schema() -> dict[str, object]:
     folders = {"type": "array", "items": {"type": "string"}}
-    return {"fhir": {"type": "object", "properties": {"package_folders": folders, "packages": folders}}}
+    seed = {"type": "integer", "minimum": 0}  # replays fhir.robustness.malformed_input's requests
+    return {
+        "fhir": {
+            "type": "object",
+            "properties": {"package_folders": folders, "packages": folders, "robustness_seed": seed},
+        }
+    }
 
 
 @hookimpl

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from homolog import CheckError, CheckFailed, HttpClient, Response, Target, fetch_command
 from homolog.suites.fhir.packages import (
@@ -26,7 +27,9 @@ __all__ = [
     "bundle_resources",
     "capability",
     "declared_resource",
+    "declared_url",
     "fhir_get",
+    "foreign_urls",
     "is_fhir_json",
     "iter_pages",
     "missing_packages_note",
@@ -39,6 +42,8 @@ __all__ = [
 ]
 
 FHIR_JSON = "application/fhir+json"
+_REDIRECTS = (301, 302, 303, 307, 308)
+_MAX_REDIRECTS = 5
 # Packages loaded when the target does not say (settings.fhir.requires).
 DEFAULT_PACKAGES = ("hl7.fhir.fr.core#2.2.0",)
 _MAX_ISSUES_SHOWN = 5
@@ -51,9 +56,67 @@ def fhir_get(
     params: Mapping[str, str] | None = None,
     accept: str | None = FHIR_JSON,
 ) -> Response:
-    """GET on the target's FHIR base with its bearer auth and a FHIR JSON Accept header."""
+    """GET on the target's FHIR base with its bearer auth and a FHIR JSON Accept header.
+
+    Redirects are followed here, not by the client, so that one to a host or port the
+    target does not declare fails the check with its URL (`declared_url`) instead of
+    ending it in an error.
+    """
     headers = {"Accept": accept} if accept else {}
-    return http.get(path, base="fhir", auth="fhir", params=dict(params or {}), headers=headers)
+    resp = http.get(path, base="fhir", auth="fhir", params=dict(params or {}), headers=headers, follow_redirects=False)
+    for _ in range(_MAX_REDIRECTS):
+        if resp.status_code not in _REDIRECTS or "location" not in resp.headers:
+            return resp
+        nxt = declared_url(http, urljoin(resp.url, resp.headers["location"]), f"{resp.describe()} redirects to")
+        resp = http.get(nxt, auth="fhir", headers=headers, follow_redirects=False)
+    if resp.status_code in _REDIRECTS:
+        raise CheckFailed(f"{resp.describe()}: more than {_MAX_REDIRECTS} redirects")
+    return resp
+
+
+def declared_url(http: HttpClient, url: str, what: str) -> str:
+    """`url`, advertised by the server (a link, a fullUrl, a redirect), when it is on a
+    host and port the target declares; otherwise the check fails naming it, and it is
+    never fetched: the harness stays in the target's scope, and a server that sends its
+    clients to an address they were not given is wrong (a proxy's internal name, say)."""
+    if not http.target.in_scope(url):
+        raise CheckFailed(
+            f"{what} {http.sanitizer.url(url)[:300]}, on a host or port none of the target's base_urls "
+            "declares: not followed"
+        )
+    return url
+
+
+def foreign_urls(http: HttpClient, bundle: Mapping[str, Any]) -> str | None:
+    """What a Bundle advertises (links, entry fullUrls) on hosts or ports the target does
+    not declare, or None: the origins, how many URLs of which kind, and the first one.
+
+    Resource ids are left out but for the first URL, so that the same defect on the same
+    system reads the same whatever resources earlier checks created.
+    """
+    found: list[tuple[str, str]] = []
+    for link in bundle.get("link") or []:
+        if isinstance(link, dict) and isinstance(link.get("url"), str):
+            found.append((f"link {link.get('relation')!s}", link["url"]))
+    for entry in bundle.get("entry") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str):
+            found.append(("entry fullUrl", entry["fullUrl"]))
+    foreign = [
+        (kind, url)
+        for kind, url in found
+        if urlsplit(url).scheme in ("http", "https") and not http.target.in_scope(url)
+    ]
+    if not foreign:
+        return None
+    origins = sorted({f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for _, u in foreign})
+    kinds: dict[str, int] = {}
+    for kind, _ in foreign:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    counted = ", ".join(k if n == 1 else f"{k} x{n}" for k, n in kinds.items())
+    return (
+        f"{len(foreign)} URL(s) on {', '.join(http.sanitizer.url(o) for o in origins)}, which none of the "
+        f"target's base_urls declares ({counted}; first: {http.sanitizer.url(foreign[0][1])[:300]})"
+    )
 
 
 def is_fhir_json(resp: Response) -> bool:
@@ -199,6 +262,7 @@ def iter_pages(http: HttpClient, first: dict[str, Any], *, max_pages: int) -> It
         seen.add(nxt)
         if page >= max_pages:
             raise CheckError(f"more than {max_pages} pages: raise max_pages to follow them all")
+        declared_url(http, nxt, f"page {page}: the next link")
         resp = http.get(nxt, auth="fhir", headers={"Accept": FHIR_JSON})
         if resp.status_code != 200:
             raise CheckFailed(f"following the next link: expected 200, got {resp.status_code} for {resp.describe()}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .oids import INS_NIA, INS_NIR
 
@@ -29,6 +29,8 @@ class IdentitySettings(BaseModel):
       digit fails is a warning (published example identifiers often fail it).
     - ``qualified_label``: text the identity banner shows for a qualified identity
       (case and accents ignored; default matches « Identité qualifiée »).
+    - ``robustness_seed``: the seed of `identity.robustness.malformed` (replays a run's
+      identities; default: the check's parameter).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -38,6 +40,7 @@ class IdentitySettings(BaseModel):
     status_tag_system: str | None = None
     test_data: bool = False
     qualified_label: str = "qualifi"
+    robustness_seed: int | None = Field(default=None, ge=0)
 
 
 def load_identity_settings(target: Target) -> IdentitySettings:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from homolog import CheckError, Target
+from urllib.parse import urlsplit
+
+from homolog import CheckError, Target, fail
 
 from .tls_probe import ProbeError, host_port
 
@@ -10,9 +12,18 @@ __all__ = ["trust_anchor", "web_endpoint"]
 
 
 def web_endpoint(target: Target, base: str = "web") -> tuple[str, int]:
-    """(host, port) of the target's HTTPS base; CheckError when it is not https."""
+    """(host, port) of the target's HTTPS base.
+
+    A base the vendor declares as plain ``http://`` is a site served in clear: every
+    requirement of TLS (versions, suites, certificate) fails on it, it is not undecidable.
+    """
+    url = target.base_url(base)
+    parts = urlsplit(url)
+    if parts.scheme == "http":
+        where = f"{parts.hostname}:{parts.port or 80}"  # no user-info: it may hold a password
+        fail(f"served in clear: base_urls.{base} is plain HTTP ({where}), without TLS")
     try:
-        return host_port(target.base_url(base))
+        return host_port(url)
     except ProbeError as exc:
         raise CheckError(f"base_urls.{base}: {exc}") from exc
 

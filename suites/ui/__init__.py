@@ -2,13 +2,15 @@
 
 Layout:
     browser.py        launch / connect Chromium once per session, TLS trust, target scope
-    session.py        the `ui` object checks receive (page map, login, screenshots)
+    session.py        the `ui` object checks receive (page map, SPA routes, login, screenshots)
+    settle.py         waiting for a page to settle; what a page shows (blank pages)
     fixtures.py       pytest fixtures `ui` and `ui_browser`
     axe.py            locating, injecting and running the pinned axe-core; RGAA mapping
     audit.py          per-session cache of page audits shared by the checks below
     keyboard_walk.py  the Tab walk the keyboard checks rely on
-    params.py         parameters the checks share
-    a11y/rgaa_criterion.py                                the check ui.a11y.rgaa_criterion
+    outline.py        the heading outline of a page and homolog's heading rule (RGAA 9.1)
+    params.py         parameters the checks share, and the keyboard walk they share
+    a11y/{rgaa_criterion,headings}.py                     the checks ui.a11y.*
     keyboard/{tab_reachable,focus_visible,no_trap}.py     the checks ui.keyboard.*
 """
 
@@ -65,4 +67,7 @@ def homolog_fixture_modules() -> list[str]:
 @hookimpl
 def homolog_settings_schema() -> dict[str, object]:
     text = {"type": "string", "minLength": 1}
-    return {"ui": {"type": "object", "properties": {o.setting.split(".", 1)[1]: text for o in _OPTIONS}}}
+    properties: dict[str, object] = {o.setting.split(".", 1)[1]: text for o in _OPTIONS}
+    # milliseconds without DOM change before a page is audited (settle.py)
+    properties["quiet_ms"] = {"type": "integer", "minimum": 50, "maximum": 10_000}
+    return {"ui": {"type": "object", "properties": properties}}

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from homolog import CheckError, Evidence
 from homolog.suites.ui.axe import AXE_VERSION, PageAudit, find_axe_js, run_axe
 from homolog.suites.ui.keyboard_walk import KeyboardWalk, walk_keyboard
+from homolog.suites.ui.outline import Outline, read_outline
 from homolog.suites.ui.session import UiSession, bounded_screenshot
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "attach_walk_screenshots",
     "axe_audits",
     "keyboard_walks",
+    "page_outlines",
     "visit_pages",
 ]
 
@@ -34,6 +36,12 @@ T = TypeVar("T")
 
 def _needs_login(ui: UiSession, pages: Sequence[str], public: Sequence[str]) -> bool:
     return any(p not in public for p in pages) and ui.target.auth("web") is not None
+
+
+def _sent_to_login(ui: UiSession, name: str, public: Sequence[str]) -> bool:
+    if not ui.at_page(name):
+        return any(ui.at_page(p) for p in public)
+    return name not in public and ui.shows_login_form()
 
 
 def visit_pages(
@@ -48,8 +56,10 @@ def visit_pages(
 
     Public pages (the login form) are visited first, logged out; then, when a page needs
     it and the target declares a `web` form login, the session logs in. A page that
-    redirects elsewhere (e.g. back to the login form) is an error: auditing the wrong
-    page would give a verdict about something else.
+    redirects elsewhere (e.g. back to the login form), or shows the login form where the
+    page map expects other content (a single-page application's login wall), is an
+    error: auditing the wrong page would give a verdict about something else. Each page
+    is settled first, and one that shows nothing is an error (`UiSession.goto`).
     """
     ordered = [p for p in pages if p in public_pages] + [p for p in pages if p not in public_pages]
     results: dict[str, T] = {}
@@ -59,13 +69,18 @@ def visit_pages(
             ui.login()
             logged_in = True
         ui.goto(name)
-        if logged_in and not ui.at_page(name) and any(ui.at_page(p) for p in public_pages):
+        if logged_in and _sent_to_login(ui, name, public_pages):
             # the SUT's inactivity timeout ended the session while earlier pages were
             # audited (the demo's is 3 s): log in again, as an auditor would, and retry once
             ui.login()
             ui.goto(name)
         if not ui.at_page(name):
             raise CheckError(f"page {name!r} ({ui.url(name)}) redirected to {ui.page.url}: cannot audit it")
+        if name not in public_pages and ui.shows_login_form():
+            raise CheckError(
+                f"page {name!r} ({ui.page.url}) shows the login form instead of its content "
+                "(login wall): cannot audit it"
+            )
         results[name] = action(name)
     return results
 
@@ -105,7 +120,13 @@ def axe_audits(
     ui.omit_from_trace(source, f"axe-core {AXE_VERSION} source")
 
     def run(name: str) -> PageAudit:
+        # The heading outline is read on the same settled page, before axe adds its own
+        # nodes: the heading check then costs no page load of its own.
+        outline = read_outline(ui.page, name)
         audit = run_axe(ui.page, name, axe_js=axe_js)
+        audit.outline = outline
+        settle = ui.settled.get(name)
+        audit.settle = settle.to_json() if settle else None
         # Only a page with a violation or an undecided rule can make a criterion fail or
         # err, and only then is its screenshot attached: skip the cost on clean pages.
         if any(r.outcome in ("violation", "incomplete") for r in audit.rules.values()):
@@ -114,6 +135,22 @@ def axe_audits(
 
     found = _cached(ui, "axe", pages, run, public_pages=public_pages, login=login)
     return [found[p] for p in pages]
+
+
+def page_outlines(
+    ui: UiSession,
+    pages: Sequence[str],
+    *,
+    public_pages: Sequence[str] = PUBLIC_PAGES,
+    login: bool = True,
+) -> list[Outline]:
+    """The heading outline of each page, read during its (cached) axe audit."""
+    outlines = []
+    for audit in axe_audits(ui, pages, public_pages=public_pages, login=login):
+        if not isinstance(audit.outline, Outline):
+            raise CheckError(f"page {audit.page_name!r}: its heading outline was not read")
+        outlines.append(audit.outline)
+    return outlines
 
 
 def keyboard_walks(
@@ -128,6 +165,8 @@ def keyboard_walks(
 
     def run(name: str) -> KeyboardWalk:
         walk = walk_keyboard(ui.page, name, max_tabs=max_tabs)
+        settle = ui.settled.get(name)
+        walk.settle = settle.to_json() if settle else None
         if walk.has_findings:
             walk.screenshot = bounded_screenshot(ui.page)
         return walk

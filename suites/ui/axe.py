@@ -149,6 +149,10 @@ class PageAudit:
     rules: dict[str, RuleResult]
     frames: int = 0
     screenshot: bytes | None = field(default=None, repr=False)
+    # Read on the same page visit by the audit (suites/ui/audit.py): the heading outline
+    # (outline.Outline) and how the page settled before axe ran.
+    outline: Any = field(default=None, repr=False)
+    settle: dict[str, Any] | None = None
 
     def for_criterion(self, criterion: str) -> list[RuleResult]:
         """Rules whose RGAA tests belong to `criterion` (e.g. "1.1")."""
@@ -162,6 +166,7 @@ class PageAudit:
             "url": self.url,
             "axe_version": self.axe_version,
             "frames_not_audited": self.frames,
+            "settled": self.settle,
             "rules": {
                 rid: {
                     "outcome": r.outcome,

@@ -1,13 +1,16 @@
-"""Parameters shared by the UI checks (the `with:` block of a referential)."""
+"""Parameters shared by the UI checks (the `with:` block of a referential), and the
+keyboard walk the three keyboard checks share."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from homolog import CheckError, Params, Target
-from homolog.suites.ui.audit import DEFAULT_PAGES, PUBLIC_PAGES
+from homolog import CheckError, Evidence, Params, Target
+from homolog.suites.ui.audit import DEFAULT_PAGES, PUBLIC_PAGES, attach_walk_screenshots, keyboard_walks
+from homolog.suites.ui.keyboard_walk import KeyboardWalk
+from homolog.suites.ui.session import UiSession
 
-__all__ = ["KeyboardParams", "PagesParams", "RgaaCriterionParams", "pages_to_audit"]
+__all__ = ["KeyboardParams", "PagesParams", "RgaaCriterionParams", "pages_to_audit", "walks_for"]
 
 
 class PagesParams(Params):
@@ -43,3 +46,17 @@ def pages_to_audit(params: PagesParams, target: Target) -> tuple[str, ...]:
     if not isinstance(configured, list) or not configured or not all(isinstance(p, str) for p in configured):
         raise CheckError("settings.ui.a11y_pages of the target must be a list of page names")
     return tuple(configured)
+
+
+def walks_for(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> list[KeyboardWalk]:
+    """The keyboard walks of the check's pages (cached per session), put in its evidence."""
+    walks = keyboard_walks(
+        ui,
+        pages_to_audit(params, ui.target),
+        public_pages=params.public_pages,
+        login=params.login,
+        max_tabs=params.max_tabs,
+    )
+    evidence.attach_json("keyboard-walks.json", [w.to_json() for w in walks])
+    attach_walk_screenshots(evidence, walks)
+    return walks

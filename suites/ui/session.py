@@ -3,6 +3,13 @@
 Checks never hold vendor selectors: pages and locators come from the target's `pages:`
 map. The context is created on first use, so a check that ends up needing no browser
 (e.g. its page audit is already cached) starts nothing.
+
+Pages of single-page applications are reached as a user reaches them: a hash route
+(`/#/patients`) of the document already open is a same-document navigation (no HTTP
+response, and none expected); a page mapped with `navigation: in-app` is reached by a
+history change inside the open application (`pushState` and the `popstate` event its
+router listens to), which keeps a login held in the application's memory. Every page is
+audited once settled (`settle.py`), and one that shows nothing is an error naming it.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from homolog import CheckError, Evidence, Target
 from homolog.suites.ui.browser import BrowserManager, TlsTrust, target_tls_trust
+from homolog.suites.ui.settle import DEFAULT_QUIET_MS, WATCH_JS, SettleRecord, page_content, settle_page
 from homolog.suites.ui.tracing import MAX_TRACE_BYTES, sanitize_trace
 
 __all__ = ["NAVIGATION_TIMEOUT_MS", "UiSession", "bounded_screenshot"]
@@ -50,6 +58,7 @@ class UiSession:
         self.evidence = evidence
         self.trace = trace
         self.blocked: list[str] = []
+        self.settled: dict[str, SettleRecord] = {}
         self._omit: dict[str, str] = {}
         self._context: Any = None
         self._page: Any = None
@@ -93,6 +102,7 @@ class UiSession:
             self._context.set_default_timeout(ACTION_TIMEOUT_MS)
             self._context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
             self._context.route("**/*", self._guard)
+            self._context.add_init_script(script=WATCH_JS)
             if self.trace:
                 self._context.tracing.start(snapshots=True, screenshots=False, sources=False)
         return self._context
@@ -120,11 +130,62 @@ class UiSession:
             values[name] = quote(str(value), safe="")
         return spec.url(self.target.base_url(spec.base), **values)
 
-    def goto(self, page_name: str, *, expect_ok: bool = True, **fmt: Any) -> Any:
-        """Open a mapped page; with `expect_ok`, a missing or >= 400 response is an error."""
+    def page_option(self, page_name: str, key: str) -> Any:
+        """A key of the page map entry beyond path/locators (`ready`, `navigation`)."""
+        self.target.page(page_name)  # CheckError naming the known pages when absent
+        entry = (self.target.raw.get("pages") or {}).get(page_name) or {}
+        return entry.get(key)
+
+    def quiet_ms(self) -> int:
+        """The quiet window of `settings.ui.quiet_ms` (milliseconds without DOM change)."""
+        value = self.target.settings("ui").get("quiet_ms", DEFAULT_QUIET_MS)
+        if not isinstance(value, int) or isinstance(value, bool) or not 50 <= value <= NAVIGATION_TIMEOUT_MS // 2:
+            raise CheckError(
+                f"settings.ui.quiet_ms of the target must be a whole number of milliseconds "
+                f"between 50 and {NAVIGATION_TIMEOUT_MS // 2}, not {value!r}"
+            )
+        return value
+
+    def _navigate_in_app(self, url: str) -> bool:
+        """Move the open application to `url` without loading a document; False when no
+        document of the same origin is open (the caller then loads the URL)."""
+        return bool(
+            self.page.evaluate(
+                """(url) => {
+                  const u = new URL(url, location.href);
+                  if (location.protocol === 'about:' || u.origin !== location.origin) return false;
+                  if (u.pathname === location.pathname && u.search === location.search) {
+                    if (u.hash !== location.hash) location.hash = u.hash;
+                    return true;
+                  }
+                  history.pushState(history.state, '', u.href);
+                  window.dispatchEvent(new PopStateEvent('popstate', {state: history.state}));
+                  return true;
+                }""",
+                url,
+            )
+        )
+
+    def _same_document(self, url: str) -> bool:
+        # Playwright answers None for a navigation inside the open document (a hash
+        # change): the document was fetched before, there is no new response.
+        return bool(self.page.url == url or self.page.url.rstrip("/") == url.rstrip("/"))
+
+    def goto(self, page_name: str, *, expect_ok: bool = True, settle: bool = True, **fmt: Any) -> Any:
+        """Open a mapped page and wait until it has settled.
+
+        With `expect_ok`, a failed response (>= 400 or none for a new document) and a page
+        that shows no text and no control are errors naming the page. Returns the
+        Playwright Response, or None for a navigation inside the open application.
+        """
         url = self.url(page_name, **fmt)
+        response = None
+        in_app = False
         try:
-            response = self.page.goto(url, wait_until="load")
+            if self.page_option(page_name, "navigation") == "in-app":
+                in_app = self._navigate_in_app(url)
+            if not in_app:
+                response = self.page.goto(url, wait_until="load")
         except CheckError:
             raise
         except Exception as exc:
@@ -133,17 +194,53 @@ class UiSession:
                 reason += " (" + "; ".join(self._trust().failures) + ")"
             raise CheckError(f"cannot open page {page_name!r} ({url}): {reason}") from exc
         if expect_ok:
-            if response is None:
+            if response is None and not in_app and not self._same_document(url):
                 raise CheckError(f"page {page_name!r} ({url}) gave no response")
-            if response.status >= 400:
+            if response is not None and response.status >= 400:
                 raise CheckError(f"page {page_name!r} ({url}) answered HTTP {response.status}")
+        if settle:
+            self.settled[page_name] = settle_page(
+                self.page,
+                page_name,
+                timeout_ms=NAVIGATION_TIMEOUT_MS,
+                quiet_ms=self.quiet_ms(),
+                ready=self.page_option(page_name, "ready"),
+            )
+        if expect_ok:
+            content = page_content(self.page, page_name)
+            if content.blank:
+                raise CheckError(
+                    f"page {page_name!r} ({self.page.url}) shows no text and no control once settled: "
+                    "nothing a user can perceive to audit (failed render or empty page)"
+                )
         return response
 
     def at_page(self, page_name: str, **fmt: Any) -> bool:
-        """Whether the current URL's path is the mapped page's path (no redirect away)."""
-        expected = urlsplit(self.url(page_name, **fmt)).path.rstrip("/") or "/"
-        current = urlsplit(self.page.url).path.rstrip("/") or "/"
-        return expected == current
+        """Whether the current URL is the mapped page's (no redirect away).
+
+        Paths are compared; a mapped path with a `#fragment` (a hash route) must match
+        the fragment too.
+        """
+        expected = urlsplit(self.url(page_name, **fmt))
+        current = urlsplit(self.page.url)
+        if (expected.path.rstrip("/") or "/") != (current.path.rstrip("/") or "/"):
+            return False
+        return not expected.fragment or expected.fragment.rstrip("/") == current.fragment.rstrip("/")
+
+    def shows_login_form(self, page_name: str = "login") -> bool:
+        """Whether the mapped login form (its `username` and `password` locators) is
+        visible on the current page: a login wall where other content was expected."""
+        try:
+            locators = self.target.page(page_name).locators
+        except CheckError:
+            return False
+        selectors = [locators.get("username"), locators.get("password")]
+        if not all(selectors):
+            return False
+        try:
+            return all(self.page.locator(str(sel)).first.is_visible() for sel in selectors)
+        except Exception:  # a selector the page cannot parse shows nothing
+            return False
 
     def locator(self, page_name: str, locator_name: str) -> Any:
         """A Playwright Locator for a named locator of a mapped page."""
@@ -152,8 +249,10 @@ class UiSession:
     def login(self, *, auth: str = "web", page_name: str = "login") -> None:
         """Log in through the mapped login form with the target's `auth.<auth>` account.
 
-        Success is judged by leaving the login page without an error shown there;
-        anything else is a CheckError naming what was seen.
+        Success is judged by leaving the login page (a new document, or a route change
+        of a single-page application) or, for an application that keeps its URL, by the
+        login form going away, without an error shown; anything else is a CheckError
+        naming what was seen.
         """
         spec = self.target.auth(auth)
         if spec is None:
@@ -171,8 +270,14 @@ class UiSession:
             with self.page.expect_navigation(wait_until="load"):
                 self.locator(page_name, "submit").click()
         except Exception as exc:
-            raise CheckError(f"login as {username!r}: submitting the form failed: {exc}") from exc
-        if self.at_page(page_name):
+            # An application that logs in without changing its URL navigates nowhere:
+            # judge by what it shows once settled.
+            if "Timeout" not in type(exc).__name__ and "Timeout" not in str(exc):
+                raise CheckError(f"login as {username!r}: submitting the form failed: {exc}") from exc
+        self.settled[f"{page_name} (after login)"] = settle_page(
+            self.page, page_name, timeout_ms=NAVIGATION_TIMEOUT_MS, quiet_ms=self.quiet_ms()
+        )
+        if self.at_page(page_name) and self.shows_login_form(page_name):
             message = ""
             error_sel = self.target.page(page_name).locators.get("error")
             if error_sel and self.page.locator(error_sel).count():

@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -42,6 +43,7 @@ class Run:
 
     defects: frozenset[str]
     doc: dict[str, Any]
+    addresses: dict[str, str]  # host:port -> <name>: what differs between two demo systems
 
     def verdicts(self) -> dict[str, str]:
         """Requirement id -> verdict."""
@@ -74,7 +76,20 @@ def demo_run(demo: DemoSystem, out: Path) -> Run:
     if not run_json.exists():
         tail = log.read_text("utf-8", "replace")[-3000:]
         raise RuntimeError(f"demo run exited {proc.returncode} without {run_json}; log {log}:\n{tail}")
-    return Run(frozenset(demo.sut.defects), json.loads(run_json.read_text("utf-8")))
+    return Run(frozenset(demo.sut.defects), json.loads(run_json.read_text("utf-8")), addresses_of(demo))
+
+
+def addresses_of(demo: DemoSystem) -> dict[str, str]:
+    """host:port -> <base name>, for the SUT and every counterpart of one demo system.
+
+    Each system's SUT and simulators listen on free ports of their own: the one thing two
+    identical runs may say differently, so addresses are named, not numbered.
+    """
+    urls: dict[str, str] = dict(yaml.safe_load(demo.target_path.read_text("utf-8"))["base_urls"])
+    for name, counterpart in demo.counterparts.items():
+        urls[name] = counterpart.url
+        urls.update(counterpart.target_additions().base_urls)
+    return {urlsplit(url).netloc: f"<{name}>" for name, url in sorted(urls.items())}
 
 
 def fresh_demo_run(defects: Iterable[str], workdir: Path) -> Run:
@@ -84,25 +99,27 @@ def fresh_demo_run(defects: Iterable[str], workdir: Path) -> Run:
 
 
 class DemoPool:
-    """Up to ``size`` demo runs at once; results memoised per defect set."""
+    """Up to ``size`` demo runs at once; results memoised per defect set and repeat."""
 
     def __init__(self, workdir: Path, size: int) -> None:
         self.workdir = workdir
         self._executor = ThreadPoolExecutor(size, thread_name_prefix="demo-run")
-        self._futures: dict[frozenset[str], Future[Run]] = {}
+        self._futures: dict[tuple[frozenset[str], int], Future[Run]] = {}
         self._lock = threading.Lock()
 
-    def submit(self, defects: Iterable[str]) -> Future[Run]:
-        """The run with these defects, queued now unless already queued."""
-        key = frozenset(defects)
+    def submit(self, defects: Iterable[str], *, repeat: int = 0) -> Future[Run]:
+        """The run with these defects (``repeat``: another identical run), queued now unless already queued."""
+        key = (frozenset(defects), repeat)
         with self._lock:
             if key not in self._futures:
-                name = re.sub(r"[^a-z0-9-]+", "-", "-".join(sorted(key)) or "clean")
-                self._futures[key] = self._executor.submit(fresh_demo_run, key, self.workdir / name)
+                name = re.sub(r"[^a-z0-9-]+", "-", "-".join(sorted(key[0])) or "clean") + (
+                    f"-{repeat}" if repeat else ""
+                )
+                self._futures[key] = self._executor.submit(fresh_demo_run, key[0], self.workdir / name)
             return self._futures[key]
 
-    def result(self, defects: Iterable[str]) -> Run:
-        return self.submit(defects).result()
+    def result(self, defects: Iterable[str], *, repeat: int = 0) -> Run:
+        return self.submit(defects, repeat=repeat).result()
 
     def close(self) -> None:
         for future in self._futures.values():

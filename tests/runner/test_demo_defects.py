@@ -9,15 +9,22 @@ several at once. The runs are I/O-bound (session-timeout waits, browser, TLS), s
 once fill two cores better than one. ``HOMOLOG_TEST_DEMO_SUTS`` sets how many at once
 (default ``POOL_SIZE``). The tests share one pool, so they are one xdist group
 (``--dist loadgroup`` keeps them on one worker).
+
+Same system, same verdict: the clean demo runs three times and each defect reproducing what
+real systems showed runs twice (its matrix run and one more); every case must give the same
+verdict and message (the free ports of the SUT and simulators aside, named in messages).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from demo_pool import DemoPool
+from demo_pool import DemoPool, Run
 
 # defect -> the demo requirements it must make fail (written from what each requirement
 # verifies, not read back from a run)
@@ -37,11 +44,16 @@ COVERS: dict[str, set[str]] = {
     "dmp-unqualified-sent": {"DMP/HISTO.05"},
     "dmp-visibility-ignored": {"DMP/ALIM.04"},
     "dmp-wrong-patient-oid": {"DMP/ALIM.01", "DMP/ALIM.04"},
+    "heading-skip": {"RGAA-9.1"},
+    # served in clear: every TLS requirement of the web site, HSTS and the redirect to
+    # HTTPS, and the session cookie that cannot be Secure
+    "http-only": {"MES-SEC-01", "MES-SEC-02", "MES-SEC-06", "MES-SEC-13", "MES-SEC-14", "MSS/CONF.01", "MSS/CONF.03"},
     "img-without-alt": {"RGAA-1.1"},
     "ins-exposed-unqualified": {"INS/va1.53"},
     "ins-key-unchecked": {"INS-RNIV-01", "INS-RNIV-06"},
     "ins-stored-without-call": {"INS-RNIV-08"},
     "insi-traits-not-sent": {"INS-RNIV-08"},
+    "late-render": {"RGAA-11.1"},
     "low-contrast": {"RGAA-3.2"},
     "missing-lang": {"RGAA-8.3"},
     "mss-no-client-cert": {"MSS-ENV-05"},
@@ -59,12 +71,15 @@ COVERS: dict[str, set[str]] = {
     "psc-accepts-bad-token": {"HL-PSC-03"},
     "psc-no-acr": {"PSC.08"},
     "psc-no-pkce": {"HL-PSC-01"},
+    "reset-after-500": {"FRCORE-API-13"},
     "search-ignores-params": {"FRCORE-API-08", "INS-RNIV-05"},
     "stacktrace-leak": {"MES-SEC-07"},
     "status-not-historised": {"INS-RNIV-04"},
     "strict-traits-writable": {"INS-RNIV-03"},
     "tls10-enabled": {"MSS/CONF.01", "MSS/CONF.03", "MES-SEC-01"},  # OpenSSL opens weak TLS 1.2 suites too
     "weak-password-policy": {"SSI/IAM.92", "MES-SEC-17"},
+    # the searchset's links and fullUrls, and the next link paging would follow
+    "wrong-base-url": {"FRCORE-API-07", "FRCORE-API-09"},
 }
 
 
@@ -75,6 +90,12 @@ SIDE_EFFECTS: dict[str, dict[str, str]] = {
 }
 
 
+# defects that reproduce what real systems showed (issue 15): each must also give the
+# same verdicts and messages on identical runs
+REAL_SYSTEM_DEFECTS = ("heading-skip", "http-only", "late-render", "reset-after-500", "wrong-base-url")
+CLEAN_REPEATS = 3
+DEFECT_REPEATS = 2
+
 POOL_SIZE = 3
 pytestmark = pytest.mark.xdist_group("demo-defects")
 
@@ -83,11 +104,19 @@ pytestmark = pytest.mark.xdist_group("demo-defects")
 def pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPool]:
     """The demo runs; every run the selected tests need is queued at once, in test order."""
     size = int(os.environ.get("HOMOLOG_TEST_DEMO_SUTS") or POOL_SIZE)
-    selected = [i for i in request.session.items if i.module is request.module and hasattr(i, "callspec")]
+    mine = [i for i in request.session.items if i.module is request.module]
+    selected = [i for i in mine if hasattr(i, "callspec")]
     with DemoPool(tmp_path_factory.mktemp("demo-pool"), size) as demo_pool:
         demo_pool.submit(())
         for item in selected:
             demo_pool.submit({item.callspec.params["defect"]})
+        if any(i.originalname == "test_clean_demo_gives_the_same_verdicts_and_messages" for i in mine):
+            for repeat in range(1, CLEAN_REPEATS):
+                demo_pool.submit((), repeat=repeat)
+        for item in selected:
+            if item.originalname == "test_real_system_defect_gives_the_same_verdicts_and_messages":
+                for repeat in range(1, DEFECT_REPEATS):
+                    demo_pool.submit({item.callspec.params["defect"]}, repeat=repeat)
         yield demo_pool
 
 
@@ -122,3 +151,45 @@ def test_defect_fails_its_requirements_and_only_those(defect: str, clean: dict[s
     expected = {rid: clean[rid] for rid in got if rid not in COVERS[defect]} | SIDE_EFFECTS.get(defect, {})
     changed = {rid: (expected[rid], v) for rid, v in got.items() if rid not in COVERS[defect] and v != expected[rid]}
     assert not changed, f"other requirements changed verdict (expected, got): {changed}"
+
+
+def _cases(run: Run) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(requirement, check, parameters) -> (verdict, message), addresses named."""
+    addresses = run.addresses
+    pattern = re.compile("|".join(re.escape(a) for a in addresses)) if addresses else None
+
+    def plain(text: str | None) -> str:
+        text = text or ""
+        return pattern.sub(lambda m: addresses[m.group(0)], text) if pattern else text
+
+    out = {}
+    for req in run.doc["requirements"]:
+        out[(req["id"], "", "")] = (req["verdict"], plain(req.get("reason")))
+        for chk in req.get("checks") or []:
+            key = (req["id"], chk["check"], json.dumps(chk.get("params"), sort_keys=True))
+            out[key] = (chk["verdict"], plain(chk.get("message")))
+    return out
+
+
+def _differences(runs: list[Run]) -> dict[Any, list[tuple[str, str]]]:
+    cases = [_cases(run) for run in runs]
+    keys = set().union(*cases)
+    return {k: [c.get(k, ("absent", "")) for c in cases] for k in sorted(keys) if len({c.get(k) for c in cases}) > 1}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_clean_demo_gives_the_same_verdicts_and_messages(pool: DemoPool) -> None:
+    runs = [pool.result((), repeat=i) for i in range(CLEAN_REPEATS)]
+    assert not _differences(runs)
+    assert len(_cases(runs[0])) > 150  # every case of every requirement was compared
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("defect", REAL_SYSTEM_DEFECTS)
+def test_real_system_defect_gives_the_same_verdicts_and_messages(defect: str, pool: DemoPool) -> None:
+    runs = [pool.result({defect}, repeat=i) for i in range(DEFECT_REPEATS)]
+    assert not _differences(runs)
+    for run in runs:
+        assert {rid for rid, v in run.verdicts().items() if v == "failed"} == COVERS[defect]

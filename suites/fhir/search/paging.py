@@ -16,7 +16,11 @@ class PagingParams(Params):
 
 @check("fhir.search.paging", params=PagingParams)
 def paging(http: HttpClient, params: PagingParams) -> None:
-    """Search honours _count and its next links lead through every result exactly once."""
+    """Search honours _count and its next links lead through every result exactly once.
+
+    A next link on a host or port the target does not declare fails with its URL, and
+    is not followed.
+    """
     resp = fhir_get(http, f"/{params.resource}", params={"_count": str(params.count)})
     if resp.status_code != 200:
         fail(f"expected 200, got {resp.status_code} for {resp.describe()}")

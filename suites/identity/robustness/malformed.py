@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from pydantic import Field
 
-from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, HttpError, Params, Target, check, fail
+from homolog.suites.seeded_examples import Delivery, choose_seed, draw_examples, transport_outcome
 
 from ..fr_core_patient import build_patient
 from ..insi_service import make_known_to_insi
@@ -25,7 +25,8 @@ _KEEP_FAILURES = 20
 
 
 class RobustnessParams(Params):
-    """``examples`` identities are generated from ``seed`` (same seed, same identities)."""
+    """``examples`` identities are generated from ``seed`` (same seed, same identities);
+    the target's ``settings.identity.robustness_seed`` overrides the seed."""
 
     examples: int = Field(default=200, ge=1, le=5000)
     seed: int = 0
@@ -52,33 +53,40 @@ def malformed_identities_handled(
 ) -> None:
     """Malformed identities never cause a server error nor get an invalid INS accepted.
 
-    ``examples`` identities (default 200) are drawn by hypothesis from ``seed``: the
-    same seed replays the same identities. Failing examples go to the evidence.
+    ``examples`` identities (default 200) are drawn by hypothesis from the seed before
+    any is sent: the same seed sends the same identities. A request the server breaks
+    off (connection reset, timeout, truncated answer) fails like a server error, and what
+    was found before is kept; after three in a row the rest are not sent. Failing
+    examples go to the evidence.
     """
     id_settings = load_identity_settings(target)
     accepted = tuple(id_settings.accepted_ins_oids)
+    chosen = choose_seed(target, "identity", params.seed)
+    identities = draw_examples(malformed_identities(ins_oids=accepted), seed_value=chosen.value, count=params.examples)
     failures: list[dict[str, Any]] = []
-    sent = [0]
+    delivery = Delivery()
     statuses: dict[str, int] = {}
-    can_delete = [True]
+    can_delete = True
 
-    @seed(params.seed)
-    @settings(
-        max_examples=params.examples,
-        database=None,
-        deadline=None,
-        phases=(Phase.generate,),
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(malformed_identities(ins_oids=accepted))
-    def probe(identity: dict[str, Any]) -> None:
+    def record(problem: str, entry: dict[str, Any]) -> None:
+        failures.append({"problem": problem, **entry} if len(failures) < _KEEP_FAILURES else {"problem": problem})
+
+    for identity in identities:
         patient = _patient_for(identity)
         # Known to the INSi simulator as sent (if there is one): what gets refused is then
         # refused by the system's own checks, not by INSi not knowing the INS.
         with contextlib.suppress(CheckError):
             make_known_to_insi(target, patient, as_given=True)
-        resp, new_id = create_patient(http, patient)
-        sent[0] += 1
+        try:
+            resp, new_id = create_patient(http, patient)
+        except HttpError as exc:
+            kind = transport_outcome(exc)
+            statuses[kind] = statuses.get(kind, 0) + 1
+            record(f"{kind} for POST /Patient", {"request": "POST /Patient", "detail": str(exc), "patient": patient})
+            if delivery.broke():
+                break
+            continue
+        delivery.answer()
         klass = f"{resp.status_code // 100}xx"
         statuses[klass] = statuses.get(klass, 0) + 1
         problem = None
@@ -100,34 +108,28 @@ def malformed_identities_handled(
                 problem = f"accepted invalid INS {ins!r} under urn:oid:{oid}"
             elif bad_exposed:
                 problem = f"stored and exposes invalid INS {bad_exposed}"
-            if can_delete[0] and new_id:
+            if can_delete and new_id:
                 # Stop trying once the SUT shows it has no DELETE: halves the requests.
-                can_delete[0] = delete_patient(http, new_id)
+                can_delete = delete_patient(http, new_id)
         if problem is not None:
-            failures.append(
-                {"problem": problem, "status": resp.status_code, "request": resp.describe(), "patient": patient}
-                if len(failures) < _KEEP_FAILURES
-                else {"problem": problem}
-            )
+            record(problem, {"status": resp.status_code, "request": resp.describe(), "patient": patient})
 
-    try:
-        probe()
-    except Exception as exc:  # a transport error mid-run: say how far we got
-        raise CheckError(f"robustness run stopped after {sent[0]} request(s): {exc}") from exc
     summary = {
-        "seed": params.seed,
+        **chosen.to_json(),
         "examples_requested": params.examples,
-        "sent": sent[0],
+        "sent": delivery.sent,
         "status_classes": statuses,
         "failures": len(failures),
     }
     evidence.attach_json("robustness-summary.json", summary)
     if failures:
         evidence.attach_json("robustness-failures.json", failures)
-        first = failures[0]
+    delivery.ensure_answered("malformed identities", chosen.value, failures[0]["problem"] if failures else None)
+    if failures:
         fail(
-            f"{len(failures)} of {sent[0]} malformed identities (seed {params.seed}) went "
-            f"wrong; first: {first['problem']} — example in robustness-failures.json"
+            f"{len(failures)} of {delivery.sent} malformed identities (seed {chosen.value}"
+            f"{delivery.stopped(len(identities))}) went wrong; first: {failures[0]['problem']} — example in "
+            "robustness-failures.json"
         )
-    if sent[0] < params.examples:
-        raise CheckError(f"only {sent[0]} of {params.examples} identities could be generated")
+    if len(identities) < params.examples:
+        raise CheckError(f"only {len(identities)} of {params.examples} identities could be generated")

@@ -99,6 +99,10 @@ def login_audit(http: HttpClient, target: Target, params: AuditParams, evidence:
                 incomplete.append(f"AuditEvent/{event.get('id')}: missing {', '.join(missing)}")
             if kind:
                 found.setdefault(kind, []).append(str(event.get("id")))
+        if found.get("failure") and found.get("success"):
+            # Both events just caused are found: the rest of the trail, whose length
+            # depends on what ran before, is not read (same verdict whatever came first).
+            break
         url = next(
             (link.get("url") for link in bundle.get("link", []) or [] if link.get("relation") == "next"),
             None,

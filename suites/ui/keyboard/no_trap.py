@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 from homolog import Evidence, check, error, fail
-from homolog.suites.ui.audit import attach_walk_screenshots, keyboard_walks
-from homolog.suites.ui.params import KeyboardParams, pages_to_audit
+from homolog.suites.ui.params import KeyboardParams, walks_for
 from homolog.suites.ui.session import UiSession
 
 
 @check("ui.keyboard.no_trap", params=KeyboardParams)
 def no_keyboard_trap(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> None:
-    """Keyboard focus is never trapped: repeated Tab goes round each page and back.
+    """Keyboard focus is never trapped: it can always leave by Tab, Shift+Tab or Escape.
 
-    A trap is an element other than the first Tab stop that gets focus a second time
-    before focus has left the page (Tab does not move, or cycles inside a group); a loop
-    back to the first stop is a full pass. Reaching `max_tabs` without leaving
-    the page is undecidable (error): the page may be very long or trap focus.
+    Tab is pressed through each page. When Tab stays on one element for many presses, or
+    cycles through a group without leaving the page, Shift+Tab, Escape, then Escape and
+    Tab are tried: focus that none of them takes out of the group within a bounded number
+    of presses is trapped. The parts of native composite controls (date and time inputs,
+    media controls, frames) are not a trap, nor a group that Escape leaves (a modal
+    dialog). Reaching `max_tabs` without leaving the page is undecidable (error): the
+    page may be very long or trap focus.
     """
-    walks = keyboard_walks(
-        ui,
-        pages_to_audit(params, ui.target),
-        public_pages=params.public_pages,
-        login=params.login,
-        max_tabs=params.max_tabs,
-    )
-    evidence.attach_json("keyboard-walks.json", [w.to_json() for w in walks])
-    attach_walk_screenshots(evidence, walks)
+    walks = walks_for(ui, params, evidence)
     traps = [f"page {w.page_name!r}: {' -> '.join(w.trap)}" for w in walks if w.trap]
     if traps:
         fail("keyboard focus is trapped: " + " | ".join(traps))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from homolog import Evidence, check, error, fail
-from homolog.suites.ui.audit import attach_walk_screenshots, keyboard_walks
-from homolog.suites.ui.params import KeyboardParams, pages_to_audit
+from homolog.suites.ui.params import KeyboardParams, walks_for
 from homolog.suites.ui.session import UiSession
 
 
@@ -19,20 +18,17 @@ def tab_reachable(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
     tabindex="-1", disabled, hidden or inert are left out. Undecidable (error) when
     focus is trapped or the walk hits `max_tabs` before a full pass.
     """
-    walks = keyboard_walks(
-        ui,
-        pages_to_audit(params, ui.target),
-        public_pages=params.public_pages,
-        login=params.login,
-        max_tabs=params.max_tabs,
-    )
-    evidence.attach_json("keyboard-walks.json", [w.to_json() for w in walks])
-    attach_walk_screenshots(evidence, walks)
+    walks = walks_for(ui, params, evidence)
     if not any(w.candidates for w in walks):
         pytest.skip("no interactive element on the audited pages")
     for w in walks:
         if w.trap:
             error(f"page {w.page_name!r}: focus is trapped in {w.trap}; reachability unknown")
+        if w.cycle and w.unreached():
+            error(
+                f"page {w.page_name!r}: Tab cycles in {w.cycle} (left by {w.escaped_by}); "
+                "reachability of the rest unknown"
+            )
         if w.truncated:
             error(f"page {w.page_name!r}: no full Tab pass within {params.max_tabs} presses")
     missing = [f"page {w.page_name!r}: {', '.join(w.unreached())}" for w in walks if w.unreached()]

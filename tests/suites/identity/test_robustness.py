@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from homolog.testing import run_check
 
 CHECK = "identity.robustness.malformed"
@@ -39,3 +41,20 @@ def test_unchecked_key_is_caught_and_replays_with_the_same_seed(refsut: Callable
     first, second = (_evidence(r, "robustness-failures.json") for r in runs)
     assert [f["problem"] for f in first] == [f["problem"] for f in second]
     assert first[0]["patient"]["resourceType"] == "Patient"  # the example is in the evidence
+
+
+def test_reset_after_a_server_error_keeps_what_was_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server that crashes (500) on a malformed birth date, then resets the connection
+    # the next request arrives on: each outcome is its example's, every run the same.
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "fhir"))
+    from resetfhir import TOKEN, TOKEN_ENV, reset_fhir_target
+
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    with reset_fhir_target(tmp_path, crash_on="bad-birth-date") as target:
+        runs = [run_check(CHECK, target, tmp_path=tmp_path, params={"examples": 60, "seed": 5}) for _ in range(3)]
+    assert [r.verdict for r in runs] == ["failed"] * 3, [r.message for r in runs]
+    assert len({r.message for r in runs}) == 1
+    problems = [f["problem"] for f in _evidence(runs[0], "robustness-failures.json")]
+    assert "server error 500" in problems
+    assert "connection broken before a complete answer for POST /Patient" in problems
+    assert _evidence(runs[0], "robustness-summary.json")["seed"] == 5

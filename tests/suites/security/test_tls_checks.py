@@ -113,3 +113,29 @@ def test_bad_certificates_fail(tmp_path: Path, pki: dict[str, Any], check: str, 
     with tls_server(cert, key) as port:
         res = run_check(check, write_target(tmp_path, port, None), tmp_path=tmp_path)
     assert res.verdict == "failed" and words in (res.message or ""), res.message
+
+
+TLS_CHECKS = (
+    "security.tls.minimum_version",
+    "security.tls.cipher_suites",
+    "security.tls.certificate_validity",
+    "security.tls.certificate_expiry",
+    "security.tls.certificate_hostname",
+    "security.tls.certificate_key_size",
+    "security.tls.certificate_chain",
+)
+
+
+@pytest.mark.parametrize("check_id", TLS_CHECKS)
+def test_a_site_served_in_clear_fails_every_tls_requirement(tmp_path: Path, check_id: str) -> None:
+    # What is declared is what is reached: a plain-HTTP base is a defect, not "undecidable".
+    doc = {
+        "format": "homolog.target/1",
+        "system": {"name": "plain HTTP site", "version": "0"},
+        "base_urls": {"web": "http://admin:s3cret-pw@127.0.0.1:8080/"},
+    }
+    target = tmp_path / "target.yaml"
+    target.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = run_check(check_id, target, tmp_path=tmp_path)
+    assert res.verdict == "failed", res.message
+    assert res.message == "served in clear: base_urls.web is plain HTTP (127.0.0.1:8080), without TLS"

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +23,7 @@ from homolog.testing import run_referential
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[3]
-RGAA = REPO / "referentials" / "rgaa" / "rgaa-4.1-4.1.2.yaml"
+RGAA = REPO / "referentials" / "rgaa" / "rgaa-4.1-4.1.2+2.yaml"
 
 
 def axe_only_referential(tmp_path: Path) -> Path:
@@ -46,12 +48,13 @@ def check_verdicts(run: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]
 def test_clean_sut_passes_every_automated_rgaa_criterion(clean_sut: Any, tmp_path: Path) -> None:
     run = run_referential(RGAA, clean_sut.target_path, tmp_path / "run")
     results = check_verdicts(run)
-    assert len({rid for rid, _ in results}) == 31
+    assert len({rid for rid, _ in results}) == 32
     bad = {k: (v["verdict"], v.get("message")) for k, v in results.items() if v["verdict"] not in ("passed", "skipped")}
     assert bad == {}
     for crit in ("1.1", "3.2", "8.3", "8.5", "11.1"):
         assert results[(f"RGAA-{crit}", "ui.a11y.rgaa_criterion")]["verdict"] == "passed"
     for rid, check in (
+        ("RGAA-9.1", "ui.a11y.headings"),
         ("RGAA-7.3", "ui.keyboard.tab_reachable"),
         ("RGAA-10.7", "ui.keyboard.focus_visible"),
         ("RGAA-12.9", "ui.keyboard.no_trap"),
@@ -62,7 +65,7 @@ def test_clean_sut_passes_every_automated_rgaa_criterion(clean_sut: Any, tmp_pat
         if v["verdict"] == "skipped":
             assert "no element the automated rules test" in v["message"], rid
     manual = [r for r in run["requirements"] if r["verdict"] == "manual"]
-    assert len(manual) == 106 - 31
+    assert len(manual) == 106 - 32
     # The check that logged in left a trace of it, without the password.
     traces = list((tmp_path / "run").glob("evidence/**/*trace.zip"))
     assert traces, "no UI check attached a trace"
@@ -166,3 +169,164 @@ def test_ui_checks_on_known_answer_pages(a11y_target: Path, tmp_path: Path) -> N
     assert "input#note" in got["KB-TRAP-BAD"]["message"]
     for rid in ("KB-REACH-BAD", "KB-FOCUS-BAD", "KB-TRAP-BAD", "AXE-CONTRAST-BAD"):
         assert any(p.endswith(".png") for p in got[rid]["evidence"]), rid
+
+
+def rgaa_on_pages(tmp_path: Path, cases: list[tuple[str, str, str]]) -> Path:
+    """Requirements of the RGAA referential, each run on one known-answer page.
+
+    `cases` are (new requirement id, RGAA criterion, page): the criterion's checks, with
+    their parameters, are copied as published and pointed at that page (no login).
+    """
+    published = {r["id"]: r for r in yaml.safe_load(RGAA.read_text(encoding="utf-8"))["requirements"]}
+    reqs = []
+    for rid, criterion, page in cases:
+        source = published[f"RGAA-{criterion}"]
+        checks = [
+            {"check": c["check"], "with": {**(c.get("with") or {}), "pages": [page], "login": False}}
+            for c in source["checks"]
+        ]
+        # copied by value: a shared text object would be written as a YAML alias
+        reqs.append({**copy.deepcopy(source), "id": rid, "checks": checks})
+    doc = {
+        "format": "homolog.referential/1",
+        "id": "rgaa-known-pages",
+        "version": "0.0.0",
+        "title": "RGAA criteria on the known-answer pages",
+        "publisher": "homolog tests",
+        "date": "2026-11-29",
+        "requirements": reqs,
+    }
+    path = tmp_path / "rgaa-known-pages.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: Path, tmp_path: Path) -> None:
+    cases = [
+        # accessible variants: native composite controls, focus drawn by box-shadow
+        *[(f"{c}-DATE", c, "composite_controls") for c in ("7.3", "10.7", "12.9")],
+        *[(f"{c}-SHADOW", c, "focus_box_shadow") for c in ("7.3", "10.7", "12.9")],
+        # a real trap, a heading skip, sections without headings, and their twins
+        ("12.9-TRAP", "12.9", "kb_trap"),
+        ("12.9-TRAP-OK", "12.9", "kb_trap_ok"),
+        ("9.1-SKIP", "9.1", "heading_skip"),
+        ("9.1-SKIP-OK", "9.1", "heading_skip_ok"),
+        ("9.1-MISSING", "9.1", "headings_missing"),
+        ("9.1-MISSING-OK", "9.1", "headings_missing_ok"),
+    ]
+    run = run_referential(rgaa_on_pages(tmp_path, cases), a11y_target, tmp_path / "run")
+    got = {req["id"]: req for req in run["requirements"]}
+    verdicts = {rid: req["verdict"] for rid, req in got.items()}
+    assert verdicts == {
+        "7.3-DATE": "passed",
+        "10.7-DATE": "passed",
+        "12.9-DATE": "passed",
+        "7.3-SHADOW": "passed",
+        "10.7-SHADOW": "passed",
+        "12.9-SHADOW": "passed",
+        "12.9-TRAP": "failed",
+        "12.9-TRAP-OK": "passed",
+        "9.1-SKIP": "failed",
+        "9.1-SKIP-OK": "passed",
+        "9.1-MISSING": "failed",
+        "9.1-MISSING-OK": "passed",
+    }
+    message = got["9.1-SKIP"]["checks"][0]["message"]
+    assert message == (
+        'RGAA 9.1 is not met: page \'heading_skip\': h1 "Dossier patient (exemple)" then h3 "Identité" skips level 2'
+    )
+    assert "2 section(s) but no heading" in got["9.1-MISSING"]["checks"][0]["message"]
+    assert "input#note" in got["12.9-TRAP"]["checks"][0]["message"]
+
+
+def test_a_page_that_shows_nothing_is_an_error_naming_it(a11y_target: Path, tmp_path: Path) -> None:
+    cases = [("BLANK-3.2", "3.2", "blank"), ("BLANK-9.1", "9.1", "blank"), ("BLANK-12.9", "12.9", "blank")]
+    run = run_referential(rgaa_on_pages(tmp_path, cases), a11y_target, tmp_path / "run")
+    for req in run["requirements"]:
+        assert req["verdict"] == "error", req
+        for chk in req["checks"]:
+            assert chk["verdict"] == "error", chk
+            assert "page 'blank'" in chk["message"] and "shows no text and no control" in chk["message"], chk
+
+
+def spa_target(base_url: str, path: Path) -> Path:
+    """The single-page application of the known-answer pages, mapped by its routes."""
+    login_locators = {"username": "#username", "password": "#password", "submit": "#login-submit"}
+    doc = {
+        "format": "homolog.target/1",
+        "system": {"name": "homolog SPA page", "version": "1.0.0"},
+        "base_urls": {"web": base_url},
+        "auth": {"web": {"type": "form", "username": "alice", "password_env": "HOMOLOG_TEST_SPA_PASSWORD"}},
+        "pages": {
+            "login": {"path": "/spa.html#/login", "locators": login_locators},
+            "patients": {"path": "/spa.html#/patients", "ready": "#patient-list"},
+            "patients_in_app": {"path": "/spa/patients", "navigation": "in-app", "ready": "#patient-list"},
+            # another document: the application starts again and has forgotten the login
+            "patients_reloaded": {"path": "/spa.html?reload=1#/patients"},
+            "patients_never_ready": {"path": "/spa.html#/patients", "ready": "#no-such-thing"},
+        },
+    }
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def spa_referential(tmp_path: Path, cases: list[tuple[str, str, list[str]]]) -> Path:
+    doc = {
+        "format": "homolog.referential/1",
+        "id": "spa-pages",
+        "version": "0.0.0",
+        "title": "UI checks on a single-page application",
+        "publisher": "homolog tests",
+        "date": "2026-11-29",
+        "requirements": [
+            {
+                "id": rid,
+                "title": rid,
+                "text": f"{check} on {pages}",
+                "level": "exigence",
+                "source": {"document": "homolog tests"},
+                "checks": [
+                    {
+                        "check": check,
+                        "with": {"pages": pages, **({"criterion": "8.5"} if check.endswith("criterion") else {})},
+                    }
+                ],
+            }
+            for rid, check, pages in cases
+        ],
+    }
+    path = tmp_path / "spa.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def test_single_page_application_routes_are_audited_as_users_see_them(
+    a11y_base_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMOLOG_TEST_SPA_PASSWORD", "Spa-password-2026")
+    target = spa_target(a11y_base_url, tmp_path / "spa-target.yaml")
+    cases = [
+        ("HASH-ROUTE", "ui.a11y.headings", ["login", "patients"]),
+        ("HISTORY-ROUTE", "ui.a11y.rgaa_criterion", ["login", "patients", "patients_in_app"]),
+        ("LOGIN-WALL", "ui.a11y.headings", ["patients_reloaded"]),
+        ("NEVER-READY", "ui.a11y.headings", ["patients_never_ready"]),
+    ]
+    run = run_referential(spa_referential(tmp_path, cases), target, tmp_path / "run")
+    got = {req["id"]: req["checks"][0] for req in run["requirements"]}
+    assert {rid: c["verdict"] for rid, c in got.items()} == {
+        "HASH-ROUTE": "passed",
+        "HISTORY-ROUTE": "passed",
+        "LOGIN-WALL": "error",
+        "NEVER-READY": "error",
+    }, {rid: c.get("message") for rid, c in got.items()}
+    assert "page 'patients_reloaded'" in got["LOGIN-WALL"]["message"]
+    assert "login wall" in got["LOGIN-WALL"]["message"]
+    assert "ready selector '#no-such-thing' did not appear" in got["NEVER-READY"]["message"]
+    # What was audited is the rendered route, not the loading shell.
+    evidence = tmp_path / "run" / "evidence"
+    headings = json.loads(next(evidence.glob("HASH-ROUTE*/*headings.json")).read_text("utf-8"))
+    by_page = {o["page"]: o for o in headings}
+    assert [h["text"] for h in by_page["patients"]["headings"]] == ["Patients"]
+    axe = json.loads(next(evidence.glob("HISTORY-ROUTE*/*axe-rgaa-8.5.json")).read_text("utf-8"))
+    in_app = next(p for p in axe["pages"] if p["page"] == "patients_in_app")
+    assert in_app["url"].endswith("/spa/patients") and in_app["settled"]["ready_selector"] == "#patient-list"

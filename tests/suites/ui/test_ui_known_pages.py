@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
-from homolog.fixtures.a11y_pages import DEFECTS, KEYBOARD_DEFECTS, UNDECIDABLE
+from homolog.fixtures.a11y_pages import ACCESSIBLE_VARIANTS, DEFECTS, HEADING_DEFECTS, KEYBOARD_DEFECTS, UNDECIDABLE
 from homolog.suites.ui.axe import PageAudit, decide_criterion, run_axe
 from homolog.suites.ui.browser import CHROMIUM_ARGS, CHROMIUM_PATH
 from homolog.suites.ui.keyboard_walk import KeyboardWalk, walk_keyboard
+from homolog.suites.ui.outline import heading_problems, read_outline
+from homolog.suites.ui.settle import page_content, settle_page
 
 pytestmark = pytest.mark.browser
 
@@ -30,8 +32,14 @@ def page(a11y_base_url: str) -> Iterator[Any]:
         browser.close()
 
 
-def audit(page: Any, base: str, path: str) -> PageAudit:
+def visit(page: Any, base: str, path: str) -> None:
+    """Open a page and let it settle, as the harness does before any audit."""
     page.goto(base + path)
+    settle_page(page, path, timeout_ms=20_000)
+
+
+def audit(page: Any, base: str, path: str) -> PageAudit:
+    visit(page, base, path)
     return run_axe(page, path)
 
 
@@ -67,8 +75,8 @@ def test_undecidable_page_is_an_error_not_a_pass(page: Any, a11y_base_url: str, 
 
 
 def walk(page: Any, base: str, path: str) -> KeyboardWalk:
-    page.goto(base + path)
-    return walk_keyboard(page, path, max_tabs=50)
+    visit(page, base, path)
+    return walk_keyboard(page, path, max_tabs=80)
 
 
 def test_walk_finds_the_unreachable_control(page: Any, a11y_base_url: str) -> None:
@@ -98,3 +106,80 @@ def test_walk_finds_the_trap(page: Any, a11y_base_url: str) -> None:
 def test_walk_goes_through_a_frame_without_calling_it_a_trap(page: Any, a11y_base_url: str) -> None:
     result = walk(page, a11y_base_url, "/frame-without-title-ok.html")
     assert not result.trap and not result.truncated
+
+
+@pytest.mark.parametrize("name", sorted(ACCESSIBLE_VARIANTS))
+def test_accessible_variant_passes_the_keyboard_walk(page: Any, a11y_base_url: str, name: str) -> None:
+    result = walk(page, a11y_base_url, f"/{name}.html")
+    assert not result.trap and not result.cycle and not result.truncated, result.to_json()
+    assert result.unreached() == [], result.to_json()
+    assert result.without_indicator() == [], result.to_json()
+    # The contrast of every change is on record for the auditor.
+    assert all(stop.contrast or stop.indicator == ["(in frame)"] for stop in result.stops), result.to_json()
+
+
+def test_composite_controls_are_one_stop_each(page: Any, a11y_base_url: str) -> None:
+    result = walk(page, a11y_base_url, "/composite-controls.html")
+    presses = {stop.element.split(" ")[0]: stop.presses for stop in result.stops}
+    # Tab goes through the parts of each native control while the control keeps focus.
+    assert presses["input#jour"] > 1 and presses["input#debut"] > presses["input#heure"] > 1, presses
+    assert presses["audio"] > 1 and presses["iframe"] > 1, presses
+    assert len(result.stops) == len(result.candidates)
+
+
+def test_box_shadow_focus_is_seen_with_its_contrast(page: Any, a11y_base_url: str) -> None:
+    result = walk(page, a11y_base_url, "/focus-box-shadow.html")
+    by_element = {stop.element.split(" ")[0]: stop for stop in result.stops}
+    assert "box-shadow" in by_element["input#nom"].indicator
+    # 1px grey ring to 2px blue ring: the colour change is recorded with its contrast.
+    assert by_element["input#nom"].contrast["box-shadow"] > 1.5
+    assert by_element["a"].indicator == ["::after background"]
+
+
+@pytest.mark.parametrize("name", sorted(ACCESSIBLE_VARIANTS))
+def test_accessible_variant_passes_every_automated_criterion(page: Any, a11y_base_url: str, name: str) -> None:
+    result = verdicts(audit(page, a11y_base_url, f"/{name}.html"))
+    assert set(result.values()) <= {"passed", "not_applicable"}, result
+
+
+@pytest.mark.parametrize("name", sorted(HEADING_DEFECTS))
+def test_heading_rule_fails_the_defect_page_and_passes_its_twin(page: Any, a11y_base_url: str, name: str) -> None:
+    known = HEADING_DEFECTS[name]
+    visit(page, a11y_base_url, known.path)
+    bad = heading_problems(read_outline(page, name))
+    assert bad, f"{name}: no heading problem found"
+    visit(page, a11y_base_url, known.twin_path)
+    assert heading_problems(read_outline(page, name)) == []
+
+
+def test_heading_skip_names_both_headings(page: Any, a11y_base_url: str) -> None:
+    visit(page, a11y_base_url, "/heading-skip.html")
+    problems = heading_problems(read_outline(page, "heading-skip"))
+    assert problems[0] == 'h1 "Dossier patient (exemple)" then h3 "Identité" skips level 2'
+    # Going back up (h3 -> h3) is not a skip: one problem per skip only.
+    assert len(problems) == 1
+
+
+def test_late_rendering_page_gives_the_same_verdicts_five_times(page: Any, a11y_base_url: str) -> None:
+    seen = []
+    for _ in range(5):
+        audit_ = audit(page, a11y_base_url, "/late-render.html")
+        violations = {r.rule_id: r.total for r in audit_.rules.values() if r.outcome == "violation"}
+        seen.append((verdicts(audit_), violations, decide_criterion("3.2", [audit_]).message))
+    assert all(s == seen[0] for s in seen), seen
+    assert seen[0][0]["3.2"] == "failed"
+    # Every late row is judged, not the part rendered when `load` fired.
+    assert seen[0][1] == {"color-contrast": 6}
+
+
+def test_what_a_page_shows_includes_web_components_and_not_hidden_text(page: Any) -> None:
+    page.set_content(
+        "<html lang='fr'><body><app-root></app-root><script>"
+        "customElements.define('app-root', class extends HTMLElement { constructor() { super();"
+        " this.attachShadow({mode: 'open'}).innerHTML = '<p>Dossier   patient</p><button>Ouvrir</button>'; } });"
+        "</script></body></html>"
+    )
+    shown = page_content(page, "component")
+    assert not shown.blank and shown.controls == 1 and shown.sample == "Dossier patient Ouvrir"
+    page.set_content("<html><body><div style='display:none'>Chargement</div><script>var x = 1;</script></body></html>")
+    assert page_content(page, "shell").blank

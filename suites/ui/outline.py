@@ -1,0 +1,110 @@
+"""The heading outline of a page, and homolog's own heading rule for RGAA 9.1.
+
+axe-core's `heading-order` is tagged best-practice only, so no stable axe rule speaks for
+RGAA 9.1 and the criterion would stay manual. The rule here is what can be decided from
+the rendered page alone:
+
+- levels are not skipped: a heading is at most one level deeper than the one before it
+  (h1 then h3 skips level 2; going back up any number of levels is fine; the first
+  heading may be of any level);
+- headings are present where the page has sections: a page with `section`, `article`
+  or region landmarks but no heading at all fails.
+
+Headings are `h1`-`h6` and `role="heading"` elements (level from `aria-level`, default 2),
+left out when hidden from everyone (`display: none`, `hidden`, `aria-hidden`, `inert`).
+Whether each heading's text is relevant (test 9.1.2) stays with the auditor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from homolog import CheckError
+
+__all__ = ["Heading", "Outline", "heading_problems", "read_outline"]
+
+_OUTLINE_JS = """
+() => {
+  const shown = (el) => {
+    if (el.closest('[hidden], [aria-hidden="true"], [inert]')) return false;
+    for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+      if (getComputedStyle(n).display === 'none') return false;
+    }
+    return true;
+  };
+  const headings = [];
+  for (const el of document.querySelectorAll('h1, h2, h3, h4, h5, h6, [role=heading]')) {
+    const role = (el.getAttribute('role') || '').trim();
+    const native = /^H[1-6]$/.test(el.tagName);
+    if (role && role !== 'heading') continue;  // role=presentation/none/... : not a heading
+    if (!shown(el)) continue;
+    let level = native && !role ? parseInt(el.tagName.slice(1), 10) : 2;
+    const aria = parseInt(el.getAttribute('aria-level') || '', 10);
+    if (aria >= 1) level = aria;
+    const text = (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim();
+    headings.push({level, tag: el.tagName.toLowerCase(), text: text.slice(0, 80)});
+    if (headings.length >= 300) break;
+  }
+  let sections = 0;
+  for (const el of document.querySelectorAll('section, article, [role=region], [role=article]')) {
+    if (shown(el)) sections++;
+  }
+  return {headings, sections};
+}
+"""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """One heading as assistive technologies get it."""
+
+    level: int
+    tag: str
+    text: str
+
+    def describe(self) -> str:
+        """`h3 "Identité"` (`heading[2] "..."` for an ARIA heading)."""
+        name = self.tag if self.tag == f"h{self.level}" else f"{self.tag}(level {self.level})"
+        return f'{name} "{self.text}"'
+
+
+@dataclass(frozen=True)
+class Outline:
+    """The headings of a page, in document order, and how many sections it has."""
+
+    page_name: str
+    headings: tuple[Heading, ...]
+    sections: int
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly summary for evidence."""
+        return {
+            "page": self.page_name,
+            "sections": self.sections,
+            "headings": [{"level": h.level, "tag": h.tag, "text": h.text} for h in self.headings],
+        }
+
+
+def read_outline(page: Any, page_name: str) -> Outline:
+    """The heading outline of the page open in `page` (a Playwright Page)."""
+    try:
+        raw = page.evaluate(_OUTLINE_JS)
+    except Exception as exc:
+        raise CheckError(f"cannot read the headings of page {page_name!r}: {str(exc).splitlines()[0]}") from exc
+    headings = tuple(Heading(int(h["level"]), str(h["tag"]), str(h["text"])) for h in raw["headings"])
+    return Outline(page_name, headings, int(raw["sections"]))
+
+
+def heading_problems(outline: Outline) -> list[str]:
+    """What breaks the rule on one page (see the module doc), in document order."""
+    problems = []
+    previous: Heading | None = None
+    for h in outline.headings:
+        if previous is not None and h.level > previous.level + 1:
+            missing = ", ".join(str(n) for n in range(previous.level + 1, h.level))
+            problems.append(f"{previous.describe()} then {h.describe()} skips level {missing}")
+        previous = h
+    if outline.sections and not outline.headings:
+        problems.append(f"{outline.sections} section(s) but no heading")
+    return problems

@@ -1,0 +1,187 @@
+"""Waiting for a page to settle, and telling whether it shows anything at all.
+
+A web client that renders with JavaScript after `load` gives a different DOM at every
+instant of its first second: auditing it "as soon as loaded" made axe counts and RGAA
+verdicts vary between identical runs. A page is audited once it has settled:
+
+1. `load` (the navigation itself waits for it);
+2. network idle (no request for 500 ms, Playwright's `networkidle`), waited for at most
+   `NETWORK_IDLE_MS` - a page that long-polls never gets there and goes on to step 4,
+   and a page whose data takes longer than that to come declares `ready:`;
+3. the page map's `ready:` selector, when the page declares one, visible;
+4. no DOM mutation for a quiet window (`settings.ui.quiet_ms`, default 500 ms). Changes
+   of `style` attributes alone are ignored: they are what JavaScript animations touch
+   every frame, and they neither add nor remove content.
+
+All of it is bounded by the page budget (the navigation timeout). A page that never stops
+changing, or whose `ready:` selector never shows, is an error naming the page: there is no
+stable state to judge.
+
+A page that renders nothing a person can perceive - no text and no control, as a failed
+render or an empty shell gives - is also an error naming the page: auditing it would turn
+every criterion into "not applicable" or "passed" about nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from homolog import CheckError
+
+__all__ = ["DEFAULT_QUIET_MS", "WATCH_JS", "PageContent", "SettleRecord", "page_content", "settle_page"]
+
+DEFAULT_QUIET_MS = 500
+NETWORK_IDLE_MS = 5_000
+
+# Installed in every document before its own scripts run (UiSession adds it to each
+# browser context): the time of the last DOM change since the document started, so that
+# the quiet window can have elapsed while the harness waited for the network.
+WATCH_JS = """
+(() => {
+  if (window.__homologSettle) return 0;
+  const state = {last: performance.now(), mutations: 0};
+  Object.defineProperty(window, '__homologSettle', {value: state, enumerable: false});
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'attributes' && r.attributeName === 'style') continue;
+      state.last = performance.now();
+      state.mutations++;
+      return;
+    }
+  }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+  return 1;
+})()
+"""
+
+_QUIET_JS = """
+async ({quietMs, timeoutMs}) => {
+  const state = window.__homologSettle;
+  const start = performance.now();
+  const seen = state.mutations;
+  for (;;) {
+    const now = performance.now();
+    const mutations = state.mutations - seen;
+    if (now - state.last >= quietMs) return {settled: true, waited_ms: Math.round(now - start), mutations};
+    if (now - start >= timeoutMs) return {settled: false, waited_ms: Math.round(now - start), mutations};
+    await new Promise((r) => setTimeout(r, Math.min(50, quietMs)));
+  }
+}
+"""
+
+# Text and controls, through open shadow roots too (web components render there, where
+# innerText and querySelectorAll do not look).
+_CONTENT_JS = """
+() => {
+  if (!document.body) return {text_chars: 0, sample: '', controls: 0};
+  const sel = 'a[href], button, input:not([type=hidden]), select, textarea, summary, iframe, '
+    + '[role=button], [role=link], [role=textbox], [role=combobox], [contenteditable=""], [contenteditable=true]';
+  const shown = (el) => {
+    const s = getComputedStyle(el);
+    if (s.visibility === 'hidden' || s.display === 'none') return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE']);
+  let text = '';
+  let controls = 0;
+  let visited = 0;
+  const roots = [document.body];
+  while (roots.length && visited < 20000 && !(text.length >= 120 && controls > 0)) {
+    const walker = document.createTreeWalker(roots.pop(), NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    for (let n = walker.currentNode; n && visited < 20000; n = walker.nextNode()) {
+      visited++;
+      if (n.nodeType === Node.TEXT_NODE) {
+        const t = n.data.replace(/\\s+/g, ' ').trim();
+        const parent = n.parentElement;
+        if (t && parent && !skip.has(parent.tagName) && shown(parent)) text += (text ? ' ' : '') + t;
+      } else if (n.nodeType === Node.ELEMENT_NODE) {
+        if (n.shadowRoot) roots.push(n.shadowRoot);
+        if (controls < 50 && n.matches(sel) && shown(n)) controls++;
+      }
+    }
+  }
+  return {text_chars: text.length, sample: text.slice(0, 120), controls};
+}
+"""
+
+
+@dataclass(frozen=True)
+class SettleRecord:
+    """How a page settled (for evidence: durations vary between runs, verdicts must not)."""
+
+    network_idle: bool
+    ready: str | None
+    quiet_ms: int
+    waited_ms: int
+    mutations: int
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly summary for evidence."""
+        return {
+            "network_idle": self.network_idle,
+            "ready_selector": self.ready,
+            "quiet_window_ms": self.quiet_ms,
+            "waited_ms": self.waited_ms,
+            "mutations_seen": self.mutations,
+        }
+
+
+def settle_page(
+    page: Any, page_name: str, *, timeout_ms: int, quiet_ms: int = DEFAULT_QUIET_MS, ready: str | None = None
+) -> SettleRecord:
+    """Wait until `page` has settled (see the module doc); CheckError naming the page if
+    it does not within `timeout_ms`."""
+    deadline = time.monotonic() + timeout_ms / 1000
+
+    def left_ms() -> int:
+        return max(0, int((deadline - time.monotonic()) * 1000))
+
+    network_idle = True
+    try:
+        page.wait_for_load_state("networkidle", timeout=max(1, min(NETWORK_IDLE_MS, timeout_ms // 2)))
+    except Exception:  # long polling, a websocket-less push channel: go on, the DOM decides
+        network_idle = False
+    if ready:
+        try:
+            page.locator(ready).first.wait_for(state="visible", timeout=max(1, left_ms()))
+        except Exception:
+            raise CheckError(
+                f"page {page_name!r} ({page.url}): its ready selector {ready!r} did not appear within "
+                f"{timeout_ms / 1000:g} s (a login wall, an error page or a failed render?)"
+            ) from None
+    try:
+        page.evaluate(WATCH_JS)  # a no-op where the browser context installed it already
+        quiet = page.evaluate(_QUIET_JS, {"quietMs": quiet_ms, "timeoutMs": max(quiet_ms, left_ms())})
+    except Exception as exc:
+        raise CheckError(f"page {page_name!r}: cannot watch it settle: {str(exc).splitlines()[0]}") from exc
+    if not quiet["settled"]:
+        raise CheckError(
+            f"page {page_name!r} ({page.url}) kept changing for {timeout_ms / 1000:g} s "
+            f"(no {quiet_ms} ms without a DOM change): no stable page to audit"
+        )
+    return SettleRecord(network_idle, ready, quiet_ms, int(quiet["waited_ms"]), int(quiet["mutations"]))
+
+
+@dataclass(frozen=True)
+class PageContent:
+    """What a person can perceive on a page, roughly: its visible text and controls."""
+
+    text_chars: int
+    controls: int
+    sample: str
+
+    @property
+    def blank(self) -> bool:
+        """Nothing to read and nothing to operate."""
+        return self.text_chars == 0 and self.controls == 0
+
+
+def page_content(page: Any, page_name: str) -> PageContent:
+    """Visible text and controls of the page as rendered."""
+    try:
+        raw = page.evaluate(_CONTENT_JS)
+    except Exception as exc:
+        raise CheckError(f"page {page_name!r}: cannot read what it shows: {str(exc).splitlines()[0]}") from exc
+    return PageContent(int(raw["text_chars"]), int(raw["controls"]), str(raw["sample"]))
