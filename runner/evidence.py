@@ -223,9 +223,22 @@ class Evidence:
         return rel
 
     def attach_bytes(self, name: str, data: bytes, *, media_type: str = "application/octet-stream") -> str:
-        """Write binary evidence as is (screenshots, traces): never put secrets in it."""
+        """Write binary evidence (screenshots, documents the SUT produced).
+
+        Bytes that are UTF-8 text (a CDA document, an XML answer) are sanitised as text;
+        in other bytes the raw value of every secret is overwritten. Never attach a
+        compressed or encrypted container holding a secret: it cannot be seen there.
+        """
         del media_type  # the extension of `name` says what it is
         path = self._target(name)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            for value in self.sanitizer.secrets:
+                raw = value.encode()
+                data = data.replace(raw, b"\0" * len(raw))
+        else:
+            data = self.sanitizer.text(text).encode("utf-8")
         path.write_bytes(data)
         return self._record(path)
 

@@ -297,10 +297,24 @@ def load_target(path: str | Path) -> Target:
                     problems.append(
                         doc.problem(("auth", name, key), "secrets are never written in a target file", f"{key}_env")
                     )
-    problems += _credentials_in_base_urls(doc)
+    credentials = _credentials_in_base_urls(doc)
+    if credentials:
+        # the schema's own message would quote the URL, password included
+        keys = {p.key for p in credentials}
+        problems = [p for p in problems if p.key not in keys] + credentials
     if problems:
         raise TargetError(problems)
     return Target(path.resolve(), doc.data)
+
+
+def _has_userinfo(url: str) -> bool:
+    """`user:password@` before the host, even with characters a parser would take for a path or fragment."""
+    rest = url.partition("://")[2]
+    if "@" not in rest:
+        return False
+    first = rest[: rest.rfind("@")].split("/")[0]
+    # "host:8443/path@x" is a port and a path; "admin:pa#ss@host" is a password
+    return ":" in first and not first.rpartition(":")[2].isdigit()
 
 
 def _credentials_in_base_urls(doc: Any) -> list[Problem]:
@@ -310,11 +324,14 @@ def _credentials_in_base_urls(doc: Any) -> list[Problem]:
     for name, url in bases.items() if isinstance(bases, dict) else ():
         if not isinstance(url, str):
             continue
-        try:
-            parts = urlsplit(url)
-            has_credentials = parts.username is not None or parts.password is not None
-        except ValueError:
-            has_credentials = "@" in url.partition("://")[2].partition("/")[0]
+        if _has_userinfo(url):
+            has_credentials = True
+        else:
+            try:
+                parts = urlsplit(url)
+                has_credentials = parts.username is not None or parts.password is not None
+            except ValueError:
+                has_credentials = False
         if has_credentials:
             problems.append(
                 doc.problem(
