@@ -336,8 +336,9 @@ def _credentials_in_base_urls(doc: Any) -> list[Problem]:
             problems.append(
                 doc.problem(
                     ("base_urls", name),
-                    "a base URL carries credentials (user:password@), which would be written to the run and "
-                    f"its reports; write the URL without them and declare them under auth: (e.g. auth.{name}: "
+                    "a base URL carries credentials (a user and password before the host), which would be "
+                    "written to the run and its reports; write the URL without them and declare them under "
+                    f"auth: (e.g. auth.{name}: "
                     "{type: basic, username: ..., password_env: VARIABLE}, the password in that environment variable)",
                 )
             )

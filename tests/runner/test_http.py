@@ -115,3 +115,48 @@ def test_sanitizer_removes_configured_secret_anywhere() -> None:
     s = Sanitizer(["my-very-own-secret"])
     assert s.text("prefix my-very-own-secret suffix") == f"prefix {REDACTED} suffix"
     assert "my-very-own-secret" not in s.url("https://h/x?foo=my-very-own-secret")
+
+
+def _gz(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data)
+
+
+def test_stacked_content_encodings_are_undone_within_the_bound() -> None:
+    from homolog.http import _decode
+
+    assert _decode(_gz(_gz(b"trace")), "gzip, gzip", 1024) == b"trace"
+    assert _decode(_gz(b"a") + _gz(b"b"), "gzip", 1024) == b"ab"  # several gzip members
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "problem"),
+    [
+        (b"x", "br", "not supported"),
+        (b"not gzip", "gzip", "not valid gzip"),
+        (b"x", "gzip, gzip, gzip, gzip, gzip", "layers"),
+    ],
+)
+def test_undecodable_bodies_make_the_response_unreadable(body: bytes, encoding: str, problem: str) -> None:
+    from homolog.http import _decode, _Undecodable
+
+    with pytest.raises(_Undecodable, match=problem):
+        _decode(body, encoding, 1024)
+
+
+def test_a_bomb_under_two_layers_is_too_large() -> None:
+    from homolog.http import _decode, _TooLarge
+
+    with pytest.raises(_TooLarge):
+        _decode(_gz(_gz(b"\0" * 10_000_000)), "gzip, gzip", 1024 * 1024)
+
+
+def test_reading_an_undecodable_body_is_an_error_not_a_verdict() -> None:
+    import httpx
+
+    from homolog.http import Response
+
+    resp = Response("GET", "https://h/x", 500, httpx.Headers(), b"..", 0.0, body_problem="Content-Encoding 'br'")
+    with pytest.raises(CheckError, match="cannot be read"):
+        _ = resp.text
