@@ -428,11 +428,13 @@ def _body_fields(body: bytes, content_type: str, s: Sanitizer) -> dict[str, Any]
     fields: dict[str, Any] = {"body_bytes": len(body), "body_sha256": hashlib.sha256(body).hexdigest()}
     if textual:
         window = body[: EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN]
+        text: str | None
         try:
             text = window.decode("utf-8")
         except UnicodeDecodeError as exc:
             # a character cut by the window is no reason to call the body binary
-            text = window[: exc.start].decode("utf-8") if exc.start >= len(window) - 3 else None
+            cut = len(body) > len(window) and exc.start >= len(window) - 3
+            text = window[: exc.start].decode("utf-8") if cut else None
         if text is None:
             textual = False
         else:

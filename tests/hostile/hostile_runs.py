@@ -70,6 +70,18 @@ def requirement(rid: str, check: str, params: dict[str, Any] | None = None) -> d
     }
 
 
+def referential_doc(requirements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "format": "homolog.referential/1",
+        "id": "hostile",
+        "version": "1.0.0",
+        "title": "Hostile server",
+        "publisher": "homolog",
+        "date": "2026-11-29",
+        "requirements": requirements,
+    }
+
+
 def target_doc(base: str, **settings: Any) -> dict[str, Any]:
     return {
         "format": "homolog.target/1",
@@ -111,21 +123,7 @@ def hostile_run(tmp_path: Path) -> Iterator[Any]:
         server = HostileServer(mode, token=TOKEN, password=PASSWORD).__enter__()
         started.append((server, None))
         ref = tmp_path / "referential.yaml"
-        ref.write_text(
-            yaml.safe_dump(
-                {
-                    "format": "homolog.referential/1",
-                    "id": "hostile",
-                    "version": "1.0.0",
-                    "title": "Hostile server",
-                    "publisher": "homolog",
-                    "date": "2026-11-29",
-                    "requirements": requirements,
-                },
-                allow_unicode=True,
-            ),
-            encoding="utf-8",
-        )
+        ref.write_text(yaml.safe_dump(referential_doc(requirements), allow_unicode=True), encoding="utf-8")
         target = tmp_path / "target.yaml"
         target.write_text(yaml.safe_dump(target_doc(server.base, **settings), allow_unicode=True), encoding="utf-8")
         run_dir = tmp_path / "run"

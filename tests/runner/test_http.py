@@ -160,3 +160,21 @@ def test_reading_an_undecodable_body_is_an_error_not_a_verdict() -> None:
     resp = Response("GET", "https://h/x", 500, httpx.Headers(), b"..", 0.0, body_problem="Content-Encoding 'br'")
     with pytest.raises(CheckError, match="cannot be read"):
         _ = resp.text
+
+
+def test_a_character_cut_by_the_evidence_window_keeps_the_body_text() -> None:
+    from homolog.http import _SANITIZE_MARGIN, EVIDENCE_BODY_LIMIT, _body_fields
+
+    window = EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN
+    body = b"a" * (window - 1) + "é".encode() + b"tail"  # the 2-byte "é" straddles the window's end
+    fields = _body_fields(body, "text/plain", Sanitizer())
+    assert fields["body_truncated"] is True
+    assert fields["body"] == "a" * EVIDENCE_BODY_LIMIT
+
+
+def test_a_short_body_ending_in_invalid_utf8_is_not_stored_as_text() -> None:
+    from homolog.http import _body_fields
+
+    fields = _body_fields(b"plain text then \xff\xfe", "text/plain", Sanitizer())
+    assert fields["body"] is None
+    assert "binary body" in fields["body_note"]
