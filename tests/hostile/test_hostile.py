@@ -25,6 +25,11 @@ DISCLOSURE_LOGGED_IN = [requirement("H-ERR", "security.headers.error_disclosure"
 ERROR_PATHS = {"security": {"error_paths": ["/nothing-here"]}}
 PAGING = [requirement("H-PAGE", "fhir.search.paging")]
 CORS = [requirement("H-CORS", "security.headers.cors")]
+WEB_PROBES = {
+    "target_error_paths": False,
+    "probes": [{"path": "/nothing-here"}, {"method": "DELETE", "path": "/login"}],
+}
+DISCLOSURE_WEB = [requirement("H-ERR", "security.headers.error_disclosure", WEB_PROBES)]
 
 
 def no_secret(run: HostileRun) -> None:
@@ -62,6 +67,7 @@ ATTACKS = [
     ("HSTS max-age in full-width digits", "fullwidth-hsts", HSTS, "failed", "no valid max-age", 100),
     ("stack trace sent with Content-Encoding: gzip, gzip", "gzip-gzip-trace", DISCLOSURE, "failed", "traceback", 100),
     ("CORS: every endpoint answers a redirect or a 500", "cors-redirect-500", CORS, "error", "server error", 101),
+    ("error probes all answered by a redirect", "cors-redirect-500", DISCLOSURE_WEB, "error", "redirected", 101),
     ("FHIR answer nested 100,000 deep", "deep-json", METADATA, "error", "RecursionError", 101),
 ]
 

@@ -85,3 +85,24 @@ def test_missing_fr_core_package_is_an_error_not_a_pass(
     assert res.verdict == "error"
     assert "hl7.fhir.fr.core#2.2.0 not found" in res.message
     assert "homolog never downloads packages" in res.message
+
+
+@pytest.mark.parametrize(
+    ("body", "judged"),
+    [(b"{not json", "not JSON"), (b'{"resourceType": "Bundle"}', "expected Patient")],
+)
+def test_a_needed_resource_that_is_not_one_leaves_the_check_undecided(body: bytes, judged: str) -> None:
+    import httpx
+
+    from homolog.errors import CheckError, CheckFailed
+    from homolog.http import Response
+    from homolog.suites.fhir.api import needed_body, resource_body
+
+    resp = Response("GET", "https://sut/fhir/Patient/p1", 200, httpx.Headers(), body, 0.0)
+    # judged for itself, the answer is the SUT's fault; as a datum of another check, it decides nothing
+    with pytest.raises(CheckFailed, match=judged):
+        resource_body(resp, "Patient")
+    with pytest.raises(CheckError, match=f"{judged}.*cannot decide"):
+        needed_body(resp, "Patient")
+    good = Response("GET", "https://sut/fhir/Patient/p1", 200, httpx.Headers(), b'{"resourceType": "Patient"}', 0.0)
+    assert needed_body(good, "Patient") == {"resourceType": "Patient"}
