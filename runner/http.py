@@ -85,11 +85,17 @@ class Response:
             return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """Parse the body as JSON; a body that is not JSON is a CheckFailed naming the request."""
+        """Parse the body as JSON; a body that is not JSON is a CheckFailed naming the request.
+
+        JSON nested deeper than the parser's stack is valid JSON the harness cannot read:
+        a CheckError, the check cannot decide.
+        """
         try:
             return json.loads(self.content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise CheckFailed(f"{self.describe()} returned a body that is not JSON ({exc})") from None
+        except RecursionError:
+            raise CheckError(f"{self.describe()} returned JSON nested too deep for the harness to read") from None
 
     @property
     def path(self) -> str:

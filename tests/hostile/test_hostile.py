@@ -68,7 +68,7 @@ ATTACKS = [
     ("stack trace sent with Content-Encoding: gzip, gzip", "gzip-gzip-trace", DISCLOSURE, "failed", "traceback", 100),
     ("CORS: every endpoint answers a redirect or a 500", "cors-redirect-500", CORS, "error", "server error", 101),
     ("error probes all answered by a redirect", "cors-redirect-500", DISCLOSURE_WEB, "error", "redirected", 101),
-    ("FHIR answer nested 100,000 deep", "deep-json", METADATA, "error", "RecursionError", 101),
+    ("FHIR answer nested 100,000 deep", "deep-json", METADATA, "error", "nested too deep", 101),
 ]
 
 

@@ -178,3 +178,16 @@ def test_a_short_body_ending_in_invalid_utf8_is_not_stored_as_text() -> None:
     fields = _body_fields(b"plain text then \xff\xfe", "text/plain", Sanitizer())
     assert fields["body"] is None
     assert "binary body" in fields["body_note"]
+
+
+def test_json_nested_deeper_than_the_parser_reads_is_undecided_not_wrong() -> None:
+    import httpx
+
+    from homolog.http import Response
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    resp = Response("GET", "https://h/fhir/metadata", 200, httpx.Headers(), deep, 0.0)
+    with pytest.raises(CheckError, match="nested too deep"):
+        resp.json()
+    shallow = Response("GET", "https://h/fhir/metadata", 200, httpx.Headers(), b"[[1]]", 0.0)
+    assert shallow.json() == [[1]]
