@@ -8,9 +8,9 @@ cannot exhaust memory, and a budget caps how much a whole report inlines.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,11 @@ TEXT_PREVIEW_BYTES = 32 * 1024
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 # Pretty-printing JSON bodies helps a reader; beyond this size it is not worth it.
 PRETTY_JSON_LIMIT = 256 * 1024
+# Deeper JSON is shown as sent: indentation would be the whole preview.
+PRETTY_JSON_DEPTH = 64
+# One token of JSON text. Strings are kept as written, escapes included: decoding them
+# could bring back into view a secret the evidence holds only in escaped form.
+_JSON_TOKEN = re.compile(r'\s*+("(?:[^"\\\n]++|\\.)*+"|[{}\[\],:]|[-+.0-9A-Za-z]++)')
 
 
 @dataclass
@@ -90,14 +95,69 @@ def _as_str(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
+def reindent_json(text: str, limit: int = BODY_PREVIEW_CHARS) -> str | None:
+    """JSON text re-indented by two spaces, its tokens as written; None when it is not JSON-shaped.
+
+    Linear, iterative (any depth of nesting), and stops once `limit` characters are
+    produced: the caller shows a preview. Deeper than PRETTY_JSON_DEPTH, or with a token
+    out of place in what was read, it gives None and the body is shown as sent.
+    """
+    out: list[str] = []
+    size = depth = pos = 0
+    n = len(text)
+    pending: str | None = None  # an opening bracket, written once we know whether it is empty
+
+    def emit(piece: str) -> None:
+        nonlocal size
+        out.append(piece)
+        size += len(piece)
+
+    while pos < n and size < limit:
+        m = _JSON_TOKEN.match(text, pos)
+        if m is None:
+            if text[pos:].strip():
+                return None
+            break
+        pos = m.end()
+        token = m.group(1)
+        if pending is not None:
+            if token in ("}", "]") and {"{": "}", "[": "]"}[pending] == token:
+                emit(pending + token)
+                pending = None
+                depth -= 1
+                continue
+            emit(pending + "\n" + "  " * depth)
+            pending = None
+        if token in ("{", "["):
+            depth += 1
+            if depth > PRETTY_JSON_DEPTH:
+                return None
+            pending = token
+        elif token in ("}", "]"):
+            depth -= 1
+            if depth < 0:
+                return None
+            emit("\n" + "  " * depth + token)
+        elif token == ",":
+            emit(",\n" + "  " * depth)
+        elif token == ":":
+            emit(": ")
+        else:
+            emit(token)
+    if pending is not None:
+        emit(pending)
+    if pos >= n and (depth != 0 or text[pos:].strip()):
+        return None
+    return "".join(out)
+
+
 def _body(value: Any, truncated: Any) -> tuple[str | None, bool]:
     if value is None:
         return None, bool(truncated)
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    if len(text) <= PRETTY_JSON_LIMIT and text[:1] in ("{", "["):
+    if len(text) <= PRETTY_JSON_LIMIT and text.lstrip()[:1] in ("{", "["):
         # Not JSON after all: show it as sent.
-        with contextlib.suppress(ValueError):
-            text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+        text = reindent_json(text, BODY_PREVIEW_CHARS + 1) or text
     cut = len(text) > BODY_PREVIEW_CHARS
     if cut:
         text = text[:BODY_PREVIEW_CHARS]
@@ -166,8 +226,8 @@ def load_evidence(run: Run, relpath: str, budget: Budget) -> EvidenceItem:
     if name.endswith(".json") and size <= MAX_EXCHANGE_BYTES:
         try:
             data = json.loads(path.read_bytes())
-        except (OSError, UnicodeDecodeError, ValueError):
-            data = None
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            data = None  # a nesting deeper than the parser's stack is shown as text
         if isinstance(data, dict) and _http(item, data):
             if not budget.take_text(size):
                 item.inlined = False

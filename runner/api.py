@@ -18,6 +18,7 @@ reference SUT, which must know its address) are passed as `counterparts=`.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from .runfile import RunDocument, read_run
 from .runstore import default_out_dir
 from .verdicts import ExitCode, RunStatus, exit_code
 
-__all__ = ["RunResult", "default_out_dir", "pytest_args", "run"]
+__all__ = ["RunResult", "default_out_dir", "pytest_args", "run", "usable_run_dir"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -105,6 +106,22 @@ def pytest_args(
     return args + list(extra)
 
 
+def usable_run_dir(run_dir: Path) -> None:
+    """Create the run folder, or `ConfigError` saying why it cannot hold a run (never a traceback)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir}: this is a file, not a folder; name a new folder for the run")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        # os.access says yes to root on a read-only mount: try for real
+        fd, probe = tempfile.mkstemp(prefix=".homolog-write-", dir=run_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            f"--out {run_dir}: cannot write there ({exc.strerror or exc}); name a folder you can write to"
+        ) from None
+
+
 class _Started:
     """Hands counterparts the caller started to the plugin of this in-process run."""
 
@@ -150,7 +167,7 @@ def run(
     from .hookspec import encode_setting
 
     run_dir = Path(out) if out is not None else default_out_dir(referential)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    usable_run_dir(run_dir)
     args = pytest_args(
         referential,
         target,

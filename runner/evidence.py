@@ -1,20 +1,24 @@
 """Evidence of a check, sanitised before it reaches disk.
 
 Each check case writes into `evidence/<case-slug>/` of the run directory; files are
-numbered in the order they are attached. Text and JSON pass through `Sanitizer`:
-credentials, tokens, cookies' values, passwords and the values of the secrets the
-target names never reach the disk.
+numbered in the order they are attached. Text, JSON and file names pass through
+`Sanitizer`: credentials, tokens, cookies' values, passwords and every secret value the
+run holds (`homolog.secrets`) never reach the disk, whatever their encoding.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
+
+from .secrets import SecretRegistry, secret_spans, slug
 
 __all__ = ["REDACTED", "Evidence", "Sanitizer"]
 
@@ -41,44 +45,104 @@ SENSITIVE_KEYS = frozenset(
         "apikey",
     }
 )
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
+# Every pattern below runs over what the SUT sent: each is linear (possessive runs, a
+# token start only at a boundary, bounded tags), so a hostile body cannot make the
+# sanitiser quadratic.
+_JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s++([A-Za-z0-9._~+/=-]{6,}+)")
 # `code` is an OAuth secret in query strings and forms, but a FHIR/CDA coding everywhere
 # else: JSON bodies keep their codes (auditors need them)
 _OAUTH_ONLY = frozenset({"code", "session"})
 _KEYS = "|".join(sorted(SENSITIVE_KEYS, key=len, reverse=True))
 _JSON_KEYS = "|".join(sorted(SENSITIVE_KEYS - _OAUTH_ONLY, key=len, reverse=True))
-_JSON_KV = re.compile(r'("(?:' + _JSON_KEYS + r')"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I)
-_FORM_KV = re.compile(r"(?<![A-Za-z0-9_])((?:" + _KEYS + r")=)[^&\s\"'<>]+", re.I)
-_HTML_INPUT = re.compile(r'(<input[^>]*name="(?:' + _KEYS + r')"[^>]*value=")[^"]*', re.I)
+_JSON_KV = re.compile(r'("(?:' + _JSON_KEYS + r')"\s*+:\s*+)"((?:[^"\\]++|\\.)*+)"', re.I)
+_FORM_KV = re.compile(r"(?<![A-Za-z0-9_])((?:" + _KEYS + r")=)([^&\s\"'<>]++)", re.I)
+_INPUT_TAG = re.compile(r"<input\b[^>]{0,8192}+", re.I)
+_SECRET_NAME = re.compile(r"""\bname\s*+=\s*+["']?(?:""" + _KEYS + r""")(?![A-Za-z0-9_-])""", re.I)
+_VALUE_ATTR = re.compile(r"""(\bvalue\s*+=\s*+)("[^"]*+"|'[^']*+'|[^\s>]++)""", re.I)
+#: Values learnt from the fields above are shorter than this in forms and codings only.
+_MIN_LEARNT = 8
 
 
 class Sanitizer:
-    """Removes secrets from what is written as evidence."""
+    """Removes secrets from what is written as evidence.
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        # longest first so that a secret containing another is removed whole
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+    Values are redacted wherever and however they appear (`homolog.secrets`): the ones
+    given here, the ones registered in the run's `SecretRegistry`, and the ones the
+    sanitiser learns from fields that always hold a credential (an `access_token` in a
+    token response, a Bearer header, a session cookie), so that a later echo of the same
+    value under another name or encoding is redacted too.
+    """
+
+    def __init__(self, secrets: Iterable[str] = (), *, registry: SecretRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else SecretRegistry()
+        for value in secrets:
+            self.registry.add(value)
+
+    @property
+    def secrets(self) -> list[str]:
+        """The values redacted by value, longest first."""
+        return sorted(self.registry.values, key=len, reverse=True)
+
+    def add(self, value: str | None) -> None:
+        """Register a secret value for the rest of the run (every process of it)."""
+        self.registry.add(value)
+
+    def learn(self, text: str) -> None:
+        """Register the values of credential fields found in `text` (tokens, passwords, cookies)."""
+        for m in _JSON_KV.finditer(text):
+            self._learn(m.group(2))
+            with contextlib.suppress(ValueError):
+                self._learn(json.loads(f'"{m.group(2)}"'))
+        for m in _FORM_KV.finditer(text):
+            if m.group(1)[:-1].lower() not in _OAUTH_ONLY or len(m.group(2)) >= _MIN_LEARNT:
+                self._learn(m.group(2))
+                self._learn(unquote_plus(m.group(2)))
+        for m in _BEARER.finditer(text):
+            self._learn_credential(m.group(1), m.group(2))
+        for m in _JWT.finditer(text):
+            self._learn(m.group(0))
+
+    def _learn(self, value: str) -> None:
+        if len(value) >= _MIN_LEARNT:
+            self.registry.add(value, learnt=True)
+
+    def _learn_credential(self, scheme: str, value: str) -> None:
+        self._learn(value)
+        if scheme.lower() == "basic":
+            with contextlib.suppress(ValueError, UnicodeDecodeError):
+                user_pass = base64.b64decode(value + "==", validate=False).decode()
+                self._learn(user_pass.partition(":")[2])
 
     def text(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
+        self.learn(text)
+        spans = secret_spans(text, self.registry.needles())
+        if spans:
+            parts, pos = [], 0
+            for start, end in spans:
+                parts += [text[pos:start], REDACTED]
+                pos = end
+            parts.append(text[pos:])
+            text = "".join(parts)
         text = _JWT.sub(REDACTED, text)
         text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
         text = _JSON_KV.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
         text = _FORM_KV.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-        return _HTML_INPUT.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+        return _INPUT_TAG.sub(_redact_input, text)
 
     def url(self, url: str) -> str:
         parts = urlsplit(url)
         if parts.password:
+            self.add(unquote(parts.password))
             netloc = f"{parts.username}:{REDACTED}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
             parts = parts._replace(netloc=netloc)
         if parts.query:
-            query = [
-                (k, REDACTED if k.lower() in SENSITIVE_KEYS else v)
-                for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            ]
+            query = []
+            for k, v in parse_qsl(parts.query, keep_blank_values=True):
+                if k.lower() in SENSITIVE_KEYS:
+                    self._learn(v)
+                    v = REDACTED
+                query.append((k, v))
             parts = parts._replace(query=urlencode(query, safe=REDACTED))
         return self.text(urlunsplit(parts))
 
@@ -88,8 +152,11 @@ class Sanitizer:
             lower = name.lower()
             if lower in SENSITIVE_HEADERS:
                 scheme = value.split(" ", 1)[0] if " " in value and lower.endswith("authorization") else ""
+                credential = value.split(" ", 1)[1] if scheme else value
+                self._learn_credential(scheme, credential.strip())
                 value = f"{scheme} {REDACTED}".strip()
             elif lower == "set-cookie":
+                self._learn(value.partition(";")[0].partition("=")[2].strip())
                 value = _redact_set_cookie(value)
             elif lower == "location":
                 value = self.url(value)
@@ -97,6 +164,20 @@ class Sanitizer:
                 value = self.text(value)
             out[name] = f"{out[name]}, {value}" if name in out else value
         return out
+
+    def name(self, name: str) -> str:
+        """A file name for evidence: no secret in it, in any form, even once slugged."""
+        safe = slug(self.text(name)).strip("-.")
+        for value in self.registry.needles().slugs:
+            safe = safe.replace(value, "redacted")
+        return safe
+
+
+def _redact_input(m: re.Match[str]) -> str:
+    tag = m.group(0)
+    if not _SECRET_NAME.search(tag):
+        return tag
+    return _VALUE_ATTR.sub(lambda v: f'{v.group(1)}"{REDACTED}"', tag)
 
 
 def _redact_set_cookie(value: str) -> str:
@@ -117,6 +198,15 @@ class Evidence:
         self.caveats: list[dict[str, Any]] = []
         self._n = 0
 
+    def secret(self, value: str) -> str:
+        """Register a secret the check holds (a password it made, a token it received); return it.
+
+        From then on the value is redacted, in every encoding, from everything the run
+        writes, in every process of the run.
+        """
+        self.sanitizer.add(value)
+        return value
+
     @property
     def dir(self) -> Path:
         path = self.run_dir / "evidence" / self.slug
@@ -125,7 +215,7 @@ class Evidence:
 
     def _target(self, name: str) -> Path:
         self._n += 1
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:80] or "evidence"
+        safe = self.sanitizer.name(name)[:80] or "evidence"
         return self.dir / f"{self._n:02d}-{safe}"
 
     def _record(self, path: Path) -> str:
@@ -134,9 +224,22 @@ class Evidence:
         return rel
 
     def attach_bytes(self, name: str, data: bytes, *, media_type: str = "application/octet-stream") -> str:
-        """Write binary evidence as is (screenshots, traces): never put secrets in it."""
+        """Write binary evidence (screenshots, documents the SUT produced).
+
+        Bytes that are UTF-8 text (a CDA document, an XML answer) are sanitised as text;
+        in other bytes the raw value of every secret is overwritten. Never attach a
+        compressed or encrypted container holding a secret: it cannot be seen there.
+        """
         del media_type  # the extension of `name` says what it is
         path = self._target(name)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            for value in self.sanitizer.secrets:
+                raw = value.encode()
+                data = data.replace(raw, b"\0" * len(raw))
+        else:
+            data = self.sanitizer.text(text).encode("utf-8")
         path.write_bytes(data)
         return self._record(path)
 

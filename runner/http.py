@@ -48,16 +48,30 @@ class Response:
         history: list[Response] | None = None,
         evidence_path: str | None = None,
         raw_headers: list[tuple[str, str]] | None = None,
+        body_problem: str | None = None,
     ) -> None:
         self.method = method
         self.url = url
         self.status_code = status_code
         self.headers = headers
-        self.content = content
+        self._content = content
+        self.body_problem = body_problem
         self.elapsed = elapsed
         self.history = history or []
         self.evidence_path = evidence_path
         self.raw_headers = raw_headers or list(headers.multi_items())
+
+    @property
+    def content(self) -> bytes:
+        """The decoded body; `CheckError` when its content-encoding could not be undone."""
+        if self.body_problem:
+            raise CheckError(f"{self.describe()}: {self.body_problem}: the body cannot be read")
+        return self._content
+
+    @content.setter
+    def content(self, value: bytes) -> None:
+        self._content = value
+        self.body_problem = None
 
     @property
     def text(self) -> str:
@@ -71,11 +85,17 @@ class Response:
             return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """Parse the body as JSON; a body that is not JSON is a CheckFailed naming the request."""
+        """Parse the body as JSON; a body that is not JSON is a CheckFailed naming the request.
+
+        JSON nested deeper than the parser's stack is valid JSON the harness cannot read:
+        a CheckError, the check cannot decide.
+        """
         try:
             return json.loads(self.content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise CheckFailed(f"{self.describe()} returned a body that is not JSON ({exc})") from None
+        except RecursionError:
+            raise CheckError(f"{self.describe()} returned JSON nested too deep for the harness to read") from None
 
     @property
     def path(self) -> str:
@@ -253,6 +273,7 @@ class HttpClient:
         body = b""
         resp: httpx.Response | None = None
         truncated = False
+        body_problem: str | None = None
         try:
             resp = self._client.send(request, stream=True)
             try:
@@ -271,7 +292,10 @@ class HttpClient:
                         break
                 body = b"".join(chunks)
                 if not truncated and not error:
-                    body = _decode(body, resp.headers.get("content-encoding", ""), self.max_bytes)
+                    try:
+                        body = _decode(body, resp.headers.get("content-encoding", ""), self.max_bytes)
+                    except _Undecodable as exc:
+                        body_problem = str(exc)
             finally:
                 resp.close()
         except httpx.TimeoutException:
@@ -281,7 +305,7 @@ class HttpClient:
         except _TooLarge:
             error = f"decoded response body larger than {self.max_bytes} bytes"
         elapsed = time.monotonic() - start
-        path = self._record(request, resp, body, elapsed, error) if record else None
+        path = self._record(request, resp, body, elapsed, error, body_problem) if record else None
         if error:
             raise HttpError(f"{method} {self.sanitizer.url(str(request.url))}: {error}")
         assert resp is not None
@@ -294,15 +318,30 @@ class HttpClient:
             elapsed,
             evidence_path=path,
             raw_headers=[(k, v) for k, v in resp.headers.multi_items()],
+            body_problem=body_problem,
         )
 
     def _record(
-        self, request: httpx.Request, resp: httpx.Response | None, body: bytes, elapsed: float, error: str | None
+        self,
+        request: httpx.Request,
+        resp: httpx.Response | None,
+        body: bytes,
+        elapsed: float,
+        error: str | None,
+        body_problem: str | None = None,
     ) -> str | None:
         if self.evidence is None:
             return None
         s = self.sanitizer
         req_body = request.content if request.content else b""
+        # Learn the credentials of the whole exchange first (a token in the response body,
+        # a session cookie) so that an echo elsewhere in it is redacted by value too.
+        for side, data in ((request, req_body), (resp, body)):
+            if side is None:
+                continue
+            for name, value in side.headers.multi_items():
+                s.headers([(name, value)])
+            s.learn(data[: EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN].decode("utf-8", errors="replace"))
         exchange = {
             "request": {
                 "method": request.method,
@@ -322,7 +361,11 @@ class HttpClient:
             "elapsed": round(elapsed, 4),
             "error": error,
         }
-        name = re.sub(r"[^A-Za-z0-9]+", "-", urlsplit(str(request.url)).path).strip("-")[:50] or "root"
+        if body_problem and exchange["response"] is not None:
+            exchange["response"]["body_problem"] = body_problem  # type: ignore[index]
+        # the name is made from the sanitised path: a token in a path never names a file
+        path = urlsplit(s.url(str(request.url))).path
+        name = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:50] or "root"
         return self.evidence.attach_json(f"http-{request.method}-{name}", exchange)
 
 
@@ -330,28 +373,58 @@ class _TooLarge(Exception):
     pass
 
 
+class _Undecodable(Exception):
+    """The body's content-encoding cannot be undone (unknown, corrupt or too many layers)."""
+
+
+# Layers of content-encoding undone at most: `gzip, gzip` is legal, a hundred layers is an attack.
+MAX_ENCODINGS = 4
+# What is sanitised beyond what evidence keeps of a body, so that a secret cut by the
+# limit is still recognised whole (its longest encoded form fits in the margin).
+_SANITIZE_MARGIN = 16 * 1024
+
+
 def _decode(body: bytes, encoding: str, limit: int) -> bytes:
-    """Undo content-encoding with a bound on the decoded size (no decompression bombs)."""
+    """Undo every content-encoding, last applied first, each bounded by `limit` (no decompression bombs)."""
+    codings = [c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip().lower() != "identity"]
+    if not body or not codings:
+        return body
+    if len(codings) > MAX_ENCODINGS:
+        raise _Undecodable(f"{len(codings)} layers of Content-Encoding; at most {MAX_ENCODINGS} are undone")
+    for coding in reversed(codings):
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            raise _Undecodable(f"Content-Encoding {coding!r} (in {encoding!r}) is not supported")
+        body = _inflate(body, coding, limit)
+    return body
+
+
+def _inflate(body: bytes, coding: str, limit: int) -> bytes:
     import zlib
 
-    encoding = encoding.lower().strip()
-    if not body or encoding in ("", "identity"):
-        return body
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
-        d = zlib.decompressobj(wbits)
+    # RFC 9110 deflate is zlib-wrapped; some servers send raw deflate
+    attempts = [zlib.MAX_WBITS, -zlib.MAX_WBITS] if coding == "deflate" else [16 + zlib.MAX_WBITS]
+    problem = f"the body is not valid {coding}"
+    for wbits in attempts:
+        out: list[bytes] = []
+        size = 0
+        rest = body
         try:
-            out = d.decompress(body, limit + 1)
-        except zlib.error:
-            if encoding == "deflate":
-                d = zlib.decompressobj(-zlib.MAX_WBITS)
-                out = d.decompress(body, limit + 1)
-            else:
-                raise
-        if len(out) > limit:
-            raise _TooLarge
-        return out
-    return body  # unknown encodings are kept as sent; checks see raw bytes
+            while rest:  # a gzip body may hold several members
+                d = zlib.decompressobj(wbits)
+                chunk = d.decompress(rest, limit + 1 - size)
+                size += len(chunk)
+                out.append(chunk)
+                if size > limit:
+                    raise _TooLarge
+                if not d.eof:
+                    if d.unconsumed_tail:
+                        raise _TooLarge
+                    raise _Undecodable(f"the {coding} stream is truncated")
+                rest = d.unused_data
+            return b"".join(out)
+        except zlib.error as exc:
+            problem = f"the body is not valid {coding} ({exc})"
+    raise _Undecodable(problem)
 
 
 def _body_fields(body: bytes, content_type: str, s: Sanitizer) -> dict[str, Any]:
@@ -360,12 +433,19 @@ def _body_fields(body: bytes, content_type: str, s: Sanitizer) -> dict[str, Any]
     textual = bool(_TEXTUAL.match(content_type)) or not content_type
     fields: dict[str, Any] = {"body_bytes": len(body), "body_sha256": hashlib.sha256(body).hexdigest()}
     if textual:
+        window = body[: EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN]
+        text: str | None
         try:
-            text = body[:EVIDENCE_BODY_LIMIT].decode("utf-8")
-        except UnicodeDecodeError:
+            text = window.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # a character cut by the window is no reason to call the body binary
+            cut = len(body) > len(window) and exc.start >= len(window) - 3
+            text = window[: exc.start].decode("utf-8") if cut else None
+        if text is None:
             textual = False
         else:
-            fields.update(body=s.text(text), body_truncated=len(body) > EVIDENCE_BODY_LIMIT)
+            # sanitised before the cut: a secret across the limit is recognised whole
+            fields.update(body=s.text(text)[:EVIDENCE_BODY_LIMIT], body_truncated=len(body) > EVIDENCE_BODY_LIMIT)
     if not textual:
         fields.update(body=None, body_truncated=True, body_note=f"binary body ({content_type or 'no type'}) not stored")
     return fields

@@ -2,8 +2,12 @@
 
 The manifest lists ``<sha256>  <relpath>`` for every file of the run, sorted by path,
 in the format of GNU ``sha256sum`` (so ``sha256sum -c MANIFEST.sha256`` works from the
-run directory). It leaves out itself, its signature and ``reports/`` (derived from the
-run, re-creatable at any time). The signature file ``MANIFEST.sha256.sig`` holds the
+run directory). It leaves out itself and its signature. The manifest a run writes when
+it ends leaves out ``reports/`` (derived from the run, re-creatable at any time, and not
+rendered yet); :func:`sign` adds the reports present when signing, so that a signature
+vouches for the report an auditor reads: an edited ``reports/report.html`` then fails
+:func:`verify`. Reports rendered after the signature are not covered (listed nowhere,
+verified by nobody) until the run is signed again. The signature file ``MANIFEST.sha256.sig`` holds the
 64 raw bytes of an Ed25519 signature over the manifest's bytes; OpenSSL can check it:
 ``openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -in MANIFEST.sha256
 -sigfile MANIFEST.sha256.sig``.
@@ -121,11 +125,15 @@ def _unescape(name: str) -> str:
 
 
 def _excluded(relpath: str) -> bool:
-    return relpath in (MANIFEST, SIGNATURE) or relpath.split("/", 1)[0] == DERIVED_DIR
+    return relpath in (MANIFEST, SIGNATURE, MANIFEST + ".tmp")
 
 
-def _walk(run_dir: Path) -> tuple[dict[str, Path], list[str]]:
-    """Regular files of the run by relpath, and entries that are not regular files."""
+def _derived(relpath: str) -> bool:
+    return relpath.split("/", 1)[0] == DERIVED_DIR
+
+
+def _walk(run_dir: Path, *, reports: bool = False) -> tuple[dict[str, Path], list[str]]:
+    """Regular files of the run by relpath (`reports/` too when asked), and entries that are not regular files."""
     files: dict[str, Path] = {}
     odd: list[str] = []
     for dirpath, dirnames, filenames in os.walk(run_dir, followlinks=False):
@@ -136,7 +144,7 @@ def _walk(run_dir: Path) -> tuple[dict[str, Path], list[str]]:
             if (base / d).is_symlink():  # a linked folder could pull in anything
                 odd.append(prefix + d)
                 dirnames.remove(d)
-        if prefix.split("/", 1)[0] == DERIVED_DIR:
+        if not reports and prefix.split("/", 1)[0] == DERIVED_DIR:
             dirnames.clear()
             continue
         for name in filenames:
@@ -166,8 +174,8 @@ def _run_dir(run_dir: Path | str) -> Path:
     return path
 
 
-def _manifest_text(run_dir: Path) -> str:
-    files, odd = _walk(run_dir)
+def _manifest_text(run_dir: Path, *, reports: bool = False) -> str:
+    files, odd = _walk(run_dir, reports=reports)
     if odd:
         raise IntegrityError(
             f"{run_dir}: {', '.join(sorted(odd))}: not regular files; a run directory "
@@ -180,12 +188,12 @@ def _manifest_text(run_dir: Path) -> str:
     return "".join(lines)
 
 
-def write_manifest(run_dir: Path | str) -> Path:
-    """Hash every file of the run into ``MANIFEST.sha256``; return its path."""
+def write_manifest(run_dir: Path | str, *, reports: bool = False) -> Path:
+    """Hash every file of the run into ``MANIFEST.sha256`` (``reports/`` too when asked); return its path."""
     root = _run_dir(run_dir)
     path = root / MANIFEST
     tmp = root / (MANIFEST + ".tmp")
-    tmp.write_text(_manifest_text(root), encoding="utf-8", newline="\n")
+    tmp.write_text(_manifest_text(root, reports=reports), encoding="utf-8", newline="\n")
     os.replace(tmp, path)  # atomic: a reader never sees half a manifest
     return path
 
@@ -264,14 +272,13 @@ def sign(run_dir: Path | str, key_path: Path | str, *, password: bytes | None = 
 
     Writes the manifest first if the run has none. Refuses (IntegrityError) to sign a
     manifest that no longer matches the files, since the signature would vouch for
-    content that is not there.
+    content that is not there. The reports present are then added to the manifest:
+    the signature covers them too.
     """
     root = _run_dir(run_dir)
     key = _load_private(key_path, password)
     manifest = root / MANIFEST
-    if not manifest.is_file():
-        write_manifest(root)
-    else:
+    if manifest.is_file():
         check = verify(root)
         if check.changed or check.added or check.missing or check.problems:
             raise IntegrityError(
@@ -279,6 +286,7 @@ def sign(run_dir: Path | str, key_path: Path | str, *, password: bytes | None = 
                 + check.describe()
                 + "\nRe-create the manifest (write_manifest) only if the changes are intended."
             )
+    write_manifest(root, reports=True)
     signature = key.sign(manifest.read_bytes())
     path = root / SIGNATURE
     path.write_bytes(signature)
@@ -306,14 +314,18 @@ def verify(run_dir: Path | str, pubkey_path: Path | str | None = None) -> Verify
         return result
     entries, problems = _parse_manifest(data)
     result.problems += problems
-    files, odd = _walk(root)
+    # reports the manifest lists (a signed run) are checked; others are derived files nobody vouched for
+    files, odd = _walk(root, reports=True)
     for rel in sorted(entries):
         path = files.get(rel)
         if path is None:
             (result.changed if rel in odd else result.missing).append(rel)
         elif _sha256(path) != entries[rel]:
             result.changed.append(rel)
-    result.added = sorted([rel for rel in files if rel not in entries] + [r for r in odd if r not in entries])
+    result.added = sorted(
+        [rel for rel in files if rel not in entries and not _derived(rel)]
+        + [r for r in odd if r not in entries and not _derived(r)]
+    )
     sig_path = root / SIGNATURE
     if not sig_path.is_file():
         result.signature = "absent"

@@ -32,6 +32,7 @@ from .http import HttpClient
 from .plan import Case, RunPlan, build_plan
 from .referential import Referential, load_referential, search_path
 from .runstore import RunStore, default_out_dir, now_iso
+from .secrets import SecretRegistry
 from .shard import Shard, read_shard, shard_cases, write_shard
 from .shared import SharedState
 from .target import CounterpartEndpoint, Target, load_target
@@ -62,7 +63,14 @@ class RunState:
         self.target: Target = load_target(opt.homolog_target)
         self.attestations = load_attestations(Path(opt.homolog_attestations)) if opt.homolog_attestations else {}
         self.waivers = load_waivers(Path(opt.homolog_waivers)) if opt.homolog_waivers else {}
-        self.sanitizer = Sanitizer(self.target.secret_values())
+        # The run's secret values, shared by its processes (an xdist worker joins the
+        # controller's registry through its input, never through the disk in clear).
+        if self.worker:
+            registry = SecretRegistry.joining(config.workerinput.get("homolog_secrets"))  # type: ignore[attr-defined]
+        else:
+            registry = SecretRegistry.shared()
+        self.secrets = registry
+        self.sanitizer = Sanitizer(self.target.secret_values(), registry=registry)
         self.plan: RunPlan | None = None
         self.cases: list[Case] = []
         self.done: set[str] = set()
@@ -92,6 +100,8 @@ class RunState:
             started = self.stack.enter_context(start_counterparts(wanted))
             self.counterparts |= {name: describe(name, cp) for name, cp in started.items()}
         self.target = self.target.with_counterparts(self.counterparts)
+        for value in self.target.secret_values():
+            self.sanitizer.add(value)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -152,6 +162,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ConfigError, HomologError, CounterpartError, ValueError) as exc:
         if "state" in locals():
             state.stack.close()
+            if not state.worker:
+                state.secrets.close()
         raise pytest.UsageError(str(exc)) from None
     config.stash[_STATE] = state
     if state.worker:
@@ -224,12 +236,15 @@ def pytest_configure_node(node: Any) -> None:
     if state is not None:
         node.workerinput["homolog_done"] = sorted(state.done)
         node.workerinput["homolog_counterparts"] = state.counterparts
+        node.workerinput["homolog_secrets"] = state.secrets.handle()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is not None:
         state.stack.close()  # stop the counterparts this run started
+        if not state.worker:
+            state.secrets.close()
 
 
 @pytest.hookimpl(optionalhook=True)

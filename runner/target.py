@@ -235,12 +235,27 @@ class Target:
         return value
 
     def secret_values(self) -> list[str]:
-        """Current values of every secret the target names (for sanitising evidence)."""
+        """Current values of every secret the target names (for sanitising evidence).
+
+        The environment variables of `auth:` and of the counterparts' options (`*_env`),
+        and the secret path of each started counterpart's control URL.
+        """
         values = []
         for name in self.raw.get("auth") or {}:
             spec = self.auth(name)
             if spec:
                 values += [os.environ[e] for e in spec.env_names() if os.environ.get(e)]
+        counterparts = self.raw.get("counterparts")
+        for spec in counterparts.values() if isinstance(counterparts, Mapping) else ():
+            options = spec.get("options") if isinstance(spec, Mapping) else None
+            for key, env in options.items() if isinstance(options, Mapping) else ():
+                if str(key).endswith("_env") and isinstance(env, str) and os.environ.get(env):
+                    values.append(os.environ[env])
+        started = (self.raw.get("settings") or {}).get("counterparts") or {}
+        for entry in started.values() if isinstance(started, Mapping) else ():
+            control = entry.get("control_url") if isinstance(entry, Mapping) else None
+            if isinstance(control, str):
+                values += [p for p in urlsplit(control).path.split("/") if len(p) >= 16]
         return values
 
     def resolve_path(self, p: str | Path) -> Path:
@@ -282,6 +297,49 @@ def load_target(path: str | Path) -> Target:
                     problems.append(
                         doc.problem(("auth", name, key), "secrets are never written in a target file", f"{key}_env")
                     )
+    credentials = _credentials_in_base_urls(doc)
+    if credentials:
+        # the schema's own message would quote the URL, password included
+        keys = {p.key for p in credentials}
+        problems = [p for p in problems if p.key not in keys] + credentials
     if problems:
         raise TargetError(problems)
     return Target(path.resolve(), doc.data)
+
+
+def _has_userinfo(url: str) -> bool:
+    """`user:password@` before the host, even with characters a parser would take for a path or fragment."""
+    rest = url.partition("://")[2]
+    if "@" not in rest:
+        return False
+    first = rest[: rest.rfind("@")].split("/")[0]
+    # "host:8443/path@x" is a port and a path; "admin:pa#ss@host" is a password
+    return ":" in first and not first.rpartition(":")[2].isdigit()
+
+
+def _credentials_in_base_urls(doc: Any) -> list[Problem]:
+    """A user or password inside a base URL would be copied into run.json and the reports."""
+    bases = doc.data.get("base_urls")
+    problems = []
+    for name, url in bases.items() if isinstance(bases, dict) else ():
+        if not isinstance(url, str):
+            continue
+        if _has_userinfo(url):
+            has_credentials = True
+        else:
+            try:
+                parts = urlsplit(url)
+                has_credentials = parts.username is not None or parts.password is not None
+            except ValueError:
+                has_credentials = False
+        if has_credentials:
+            problems.append(
+                doc.problem(
+                    ("base_urls", name),
+                    "a base URL carries credentials (a user and password before the host), which would be "
+                    "written to the run and its reports; write the URL without them and declare them under "
+                    f"auth: (e.g. auth.{name}: "
+                    "{type: basic, username: ..., password_env: VARIABLE}, the password in that environment variable)",
+                )
+            )
+    return problems

@@ -48,19 +48,24 @@ def _issue(rule: str, message: str, location: str | None = None) -> Issue:
     return Issue(severity="error", source="header", message=message, location=location, rule_id=rule)
 
 
+def _ascii_digits(text: str) -> bool:
+    # `str.isdigit` and `int` take any script's digits (`２７９…`): no register issues those
+    return text.isascii() and text.isdigit()
+
+
 def nir_key_ok(nir: str) -> bool:
     """True when a 15-character NIR has the right key (97 - number mod 97; Corsica aware)."""
     if len(nir) != 15:
         return False
     body = nir[:13].upper().replace("2A", "19").replace("2B", "18")
-    if not body.isdigit() or not nir[13:].isdigit():
+    if not _ascii_digits(body) or not _ascii_digits(nir[13:]):
         return False
     return 97 - int(body) % 97 == int(nir[13:])
 
 
 def luhn_ok(digits: str) -> bool:
     """Luhn checksum (RPPS, FINESS, SIREN, SIRET)."""
-    if not digits.isdigit():
+    if not _ascii_digits(digits):
         return False
     total = 0
     for index, char in enumerate(reversed(digits)):

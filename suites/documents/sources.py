@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from homolog import CheckFailed
+
 from .validator import MAX_DOCUMENT_BYTES
 
 __all__ = ["MAX_DOCUMENTS", "SourceError", "SutDocument", "collect_documents"]
@@ -58,7 +60,8 @@ def _json(resp: Any, what: str) -> dict[str, Any]:
         raise SourceError(f"expected 200, got {resp.status_code} for {resp.describe()} ({what})")
     try:
         body = resp.json()
-    except ValueError as exc:
+    except (ValueError, CheckFailed) as exc:
+        # the documents are judged, not the FHIR API that hands them out: could not decide
         raise SourceError(f"{resp.describe()} did not return JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise SourceError(f"{resp.describe()} returned JSON that is not an object")

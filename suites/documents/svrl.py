@@ -14,7 +14,7 @@ __all__ = ["Issue", "parse_svrl", "severity_of"]
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 _Q = f"{{{SVRL}}}"
 _CLARK = re.compile(r"Q\{urn:hl7-org:v3\}")
-_OTHER_CLARK = re.compile(r"Q\{[^}]*\}")
+_OTHER_CLARK = re.compile(r"Q\{[^{}]*+\}")  # linear: an attempt never runs into the next
 
 
 @dataclass(frozen=True)

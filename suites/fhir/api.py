@@ -33,6 +33,7 @@ __all__ = [
     "is_fhir_json",
     "iter_pages",
     "missing_packages_note",
+    "needed_body",
     "next_link",
     "operation_outcome_problem",
     "profile_for",
@@ -133,6 +134,18 @@ def resource_body(resp: Response, expected_type: str | None = None) -> dict[str,
     if expected_type and body["resourceType"] != expected_type:
         raise CheckFailed(f"{resp.describe()} returned a {body['resourceType']}, expected {expected_type}")
     return body
+
+
+def needed_body(resp: Response, expected_type: str) -> dict[str, Any]:
+    """`resource_body` for a resource the check needs but does not judge (a test datum).
+
+    A body that is not the resource makes the check unable to decide (`error`): the
+    requirement at stake is another one than serving this resource.
+    """
+    try:
+        return resource_body(resp, expected_type)
+    except CheckFailed as exc:
+        raise CheckError(f"{exc.message}: cannot decide") from None
 
 
 def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:

@@ -42,6 +42,11 @@ SYSTEM_SIRENE = "https://sirene.fr"
 _LA_POSTE_SIREN = "356000000"
 
 
+def ascii_digits(text: str) -> bool:
+    """Digits 0-9 only: `str.isdigit` also takes other scripts' digits (`１２３`), which no register issues."""
+    return text.isascii() and text.isdigit()
+
+
 @dataclass(frozen=True)
 class IdCheck:
     """Outcome of an identifier check: kind, normalised value, errors and warnings."""
@@ -59,7 +64,7 @@ class IdCheck:
 
 def luhn_valid(digits: str) -> bool:
     """True when the digit string passes the Luhn (mod 10) check."""
-    if not digits.isdigit():
+    if not ascii_digits(digits):
         return False
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -91,7 +96,7 @@ def _shape(kind: str, value: object, length: int) -> tuple[str, list[str]]:
     errors: list[str] = []
     if not isinstance(value, str):
         errors.append(f"{kind} must be a string, got {type(value).__name__}")
-    elif len(v) != length or not v.isdigit():
+    elif len(v) != length or not ascii_digits(v):
         errors.append(f"{kind} {v!r} must be {length} digits")
     return v, errors
 
@@ -120,11 +125,11 @@ def check_adeli(value: str, *, test_data: bool = False) -> IdCheck:
 def check_finess(value: str, *, test_data: bool = False) -> IdCheck:
     """Check a FINESS number: 9 characters (department first, 2A/2B allowed), Luhn key."""
     v = value.strip().upper() if isinstance(value, str) else ""
-    if len(v) != 9 or not v[2:].isdigit() or not (v[:2].isdigit() or v[:2] in ("2A", "2B")):
+    if len(v) != 9 or not ascii_digits(v[2:]) or not (ascii_digits(v[:2]) or v[:2] in ("2A", "2B")):
         return IdCheck(
             "FINESS", v, (f"FINESS {v!r} must be 9 characters: department (2 digits, 2A or 2B) then 7 digits",)
         )
-    if not v.isdigit():
+    if not ascii_digits(v):
         # How Corsican FINESS keys are computed is not settled: say so, do not guess.
         return IdCheck("FINESS", v, (), (f"FINESS {v}: Corsican key not verified",))
     return _checksum("FINESS", v, luhn_valid(v), test_data, [])

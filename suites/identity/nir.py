@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .idnat import ascii_digits as _ascii_digits
+
 __all__ = [
     "NirCheck",
     "NirFields",
@@ -65,7 +67,7 @@ def _numeric_body(body: str) -> int:
     dept = body[5:7].upper()
     if dept in _CORSICA:
         body = body[:5] + _CORSICA[dept] + body[7:]
-    if not body.isdigit():
+    if not _ascii_digits(body):
         raise ValueError(f"NIR body {body!r} is not numeric (only 2A/2B may hold letters)")
     return int(body)
 
@@ -102,9 +104,9 @@ def parse_nir(value: str) -> NirFields:
         order=v[10:13],
         key=v[13:15],
     )
-    if not (fields.sex + fields.year + fields.month + fields.commune + fields.order + fields.key).isdigit():
+    if not _ascii_digits(fields.sex + fields.year + fields.month + fields.commune + fields.order + fields.key):
         raise ValueError("a NIR holds digits only, except 2A/2B for a Corsican department")
-    if not (fields.department.isdigit() or fields.department in _CORSICA):
+    if not (_ascii_digits(fields.department) or fields.department in _CORSICA):
         raise ValueError(f"department {fields.department!r} is neither 2 digits nor 2A/2B")
     return fields
 

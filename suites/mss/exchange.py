@@ -56,15 +56,13 @@ class Exchange:
 
 def findings(records: list[dict[str, Any]], aspects: set[str], *, codes: tuple[str, ...] = ()) -> list[str]:
     """``"<what>: <message>"`` for each finding of the given aspects (and code prefixes)."""
-    out = []
+    out: dict[str, None] = {}  # ordered, and linear however many findings a SUT provokes
     for rec in records:
         what = f"message {rec['seq']}" if "mail_from" in rec else f"connection {rec['seq']} ({rec.get('port')} port)"
         for f in rec.get("findings", []):
             if f.get("aspect") in aspects and (not codes or str(f.get("code", "")).startswith(codes)):
-                line = f"{what}: {f.get('message')}"
-                if line not in out:
-                    out.append(line)
-    return out
+                out.setdefault(f"{what}: {f.get('message')}")
+    return list(out)
 
 
 def _trigger(target: Target, http: HttpClient) -> dict[str, Any]:

@@ -166,3 +166,27 @@ def test_attestation_file_matching_its_hash_is_confirmed(tmp_path: Path) -> None
     (run / "run.json").write_text(data, encoding="utf-8")
     page = render(run, ["html"])["html"].read_text(encoding="utf-8")
     assert f"{digest} (le fichier joint a bien cette empreinte)" in page
+
+
+def test_json_bodies_are_reindented_without_decoding_escapes(tmp_path: Path) -> None:
+    from homolog.reports.evidence import reindent_json
+
+    body = '{"description": "\\u0068stok-«redacted»", "n": [1, {}]}'
+    out = reindent_json(body)
+    assert out is not None and "\\u0068stok" in out and "hstok" not in out
+    assert reindent_json("[" * 100_000 + "]" * 100_000) is None  # deeper than shown: as sent
+    assert reindent_json('{"a": 1') is None
+
+
+def test_evidence_nested_100000_deep_renders_truncated(tmp_path: Path) -> None:
+    deep = '{"x":' + "[" * 100_000 + "]" * 100_000 + "}"
+    reqs = [
+        SynthReq(
+            "DEEP.1",
+            "error",
+            checks=[SynthCheck("deep.check", "error", "nested", evidence=[("http.json", http_exchange(body=deep))])],
+        )
+    ]
+    _, page = _page(tmp_path, reqs)
+    assert "[[[[" in page
+    assert len(page) < 2_000_000

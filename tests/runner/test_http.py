@@ -115,3 +115,79 @@ def test_sanitizer_removes_configured_secret_anywhere() -> None:
     s = Sanitizer(["my-very-own-secret"])
     assert s.text("prefix my-very-own-secret suffix") == f"prefix {REDACTED} suffix"
     assert "my-very-own-secret" not in s.url("https://h/x?foo=my-very-own-secret")
+
+
+def _gz(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data)
+
+
+def test_stacked_content_encodings_are_undone_within_the_bound() -> None:
+    from homolog.http import _decode
+
+    assert _decode(_gz(_gz(b"trace")), "gzip, gzip", 1024) == b"trace"
+    assert _decode(_gz(b"a") + _gz(b"b"), "gzip", 1024) == b"ab"  # several gzip members
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "problem"),
+    [
+        (b"x", "br", "not supported"),
+        (b"not gzip", "gzip", "not valid gzip"),
+        (b"x", "gzip, gzip, gzip, gzip, gzip", "layers"),
+    ],
+)
+def test_undecodable_bodies_make_the_response_unreadable(body: bytes, encoding: str, problem: str) -> None:
+    from homolog.http import _decode, _Undecodable
+
+    with pytest.raises(_Undecodable, match=problem):
+        _decode(body, encoding, 1024)
+
+
+def test_a_bomb_under_two_layers_is_too_large() -> None:
+    from homolog.http import _decode, _TooLarge
+
+    with pytest.raises(_TooLarge):
+        _decode(_gz(_gz(b"\0" * 10_000_000)), "gzip, gzip", 1024 * 1024)
+
+
+def test_reading_an_undecodable_body_is_an_error_not_a_verdict() -> None:
+    import httpx
+
+    from homolog.http import Response
+
+    resp = Response("GET", "https://h/x", 500, httpx.Headers(), b"..", 0.0, body_problem="Content-Encoding 'br'")
+    with pytest.raises(CheckError, match="cannot be read"):
+        _ = resp.text
+
+
+def test_a_character_cut_by_the_evidence_window_keeps_the_body_text() -> None:
+    from homolog.http import _SANITIZE_MARGIN, EVIDENCE_BODY_LIMIT, _body_fields
+
+    window = EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN
+    body = b"a" * (window - 1) + "é".encode() + b"tail"  # the 2-byte "é" straddles the window's end
+    fields = _body_fields(body, "text/plain", Sanitizer())
+    assert fields["body_truncated"] is True
+    assert fields["body"] == "a" * EVIDENCE_BODY_LIMIT
+
+
+def test_a_short_body_ending_in_invalid_utf8_is_not_stored_as_text() -> None:
+    from homolog.http import _body_fields
+
+    fields = _body_fields(b"plain text then \xff\xfe", "text/plain", Sanitizer())
+    assert fields["body"] is None
+    assert "binary body" in fields["body_note"]
+
+
+def test_json_nested_deeper_than_the_parser_reads_is_undecided_not_wrong() -> None:
+    import httpx
+
+    from homolog.http import Response
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    resp = Response("GET", "https://h/fhir/metadata", 200, httpx.Headers(), deep, 0.0)
+    with pytest.raises(CheckError, match="nested too deep"):
+        resp.json()
+    shallow = Response("GET", "https://h/fhir/metadata", 200, httpx.Headers(), b"[[1]]", 0.0)
+    assert shallow.json() == [[1]]

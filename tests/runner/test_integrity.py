@@ -210,3 +210,20 @@ def test_odd_file_names_round_trip(run: Path) -> None:
     assert verify(run).ok
     (run / "evidence" / "new\nline.txt").write_text("z")
     assert verify(run).changed == ["evidence/new\nline.txt"]
+
+
+def test_signing_seals_the_reports_present_and_an_edited_report_fails(run: Path, keys: tuple[Path, Path]) -> None:
+    private, public = keys
+    (run / "reports").mkdir()
+    (run / "reports" / "report.html").write_text("<p>passed</p>")
+    write_manifest(run)
+    assert "reports/report.html" not in (run / MANIFEST).read_text()  # a run's own manifest: no reports yet
+    sign(run, private)
+    assert "reports/report.html" in (run / MANIFEST).read_text()
+    assert verify(run, public).ok
+    (run / "reports" / "report.html").write_text("<p>PASSED</p>")
+    result = verify(run, public)
+    assert not result.ok and result.changed == ["reports/report.html"]
+    (run / "reports" / "report.html").write_text("<p>passed</p>")
+    (run / "reports" / "later.csv").write_text("rendered after signing")
+    assert verify(run, public).ok  # not vouched for, not a difference of the sealed run

@@ -53,3 +53,32 @@ def test_misspelt_top_level_key(tmp_path: Path) -> None:
         load_target(path)
     (problem,) = info.value.problems
     assert problem.suggestion == "options" and problem.line == 7
+
+
+@pytest.mark.parametrize(
+    "url", ["https://admin:s3cr3tXY@127.0.0.1:8443", "https://admin:s3c#r3tXY@127.0.0.1", "https://s3c@127.0.0.1"]
+)
+def test_credentials_in_a_base_url_are_refused_without_echoing_them(tmp_path: Path, url: str) -> None:
+    from homolog.errors import TargetError
+    from homolog.target import load_target
+
+    path = tmp_path / "target.yaml"
+    path.write_text(
+        f'format: homolog.target/1\nsystem: {{name: X, version: "1"}}\nbase_urls:\n  web: "{url}"\n', encoding="utf-8"
+    )
+    with pytest.raises(TargetError) as info:
+        load_target(path)
+    text = str(info.value)
+    assert "base_urls.web" in text and "auth:" in text and ":4:" in text
+    assert "s3c" not in text
+
+
+def test_a_port_and_an_at_sign_in_the_path_are_not_credentials(tmp_path: Path) -> None:
+    from homolog.target import load_target
+
+    path = tmp_path / "target.yaml"
+    path.write_text(
+        'format: homolog.target/1\nsystem: {name: X, version: "1"}\nbase_urls:\n  web: "https://h:8443/u/@me"\n',
+        encoding="utf-8",
+    )
+    assert load_target(path).base_url("web") == "https://h:8443/u/@me"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from homolog import CheckError, HttpClient, Params, Target, check, fail
-from homolog.suites.fhir.api import bundle_resources, fhir_get, resource_body
+from homolog.suites.fhir.api import bundle_resources, fhir_get, needed_body, resource_body
 
 
 class FilterParams(Params):
@@ -72,7 +72,7 @@ def filters(http: HttpClient, target: Target, params: FilterParams) -> None:
     resp = fhir_get(http, f"/{params.resource}/{rid}")
     if resp.status_code != 200:
         raise CheckError(f"cannot read the test resource: {resp.status_code} for {resp.describe()}")
-    value = _criterion(params.parameter, resource_body(resp, params.resource))
+    value = _criterion(params.parameter, needed_body(resp, params.resource))
 
     resp = fhir_get(http, f"/{params.resource}", params={params.parameter: value, "_count": "100"})
     if resp.status_code != 200:

@@ -7,7 +7,7 @@ import json
 import secrets
 from typing import Any
 
-from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
+from homolog import CheckError, CheckFailed, Evidence, HttpClient, Params, Target, check, fail
 
 from ..web_login import account, try_login
 
@@ -90,8 +90,11 @@ def login_audit(http: HttpClient, target: Target, params: AuditParams, evidence:
             raise CheckError(f"cannot read the audit trail: {resp.status_code} for {resp.describe()}")
         try:
             bundle = resp.json()
-        except ValueError as exc:
-            raise CheckError(f"{resp.describe()} did not return JSON: {exc}") from exc
+        except (ValueError, CheckFailed) as exc:
+            # the audit trail is how the check sees the logins: unreadable, it cannot decide
+            raise CheckError(f"cannot read the audit trail: {exc}") from None
+        if not isinstance(bundle, dict):
+            raise CheckError(f"cannot read the audit trail: {resp.describe()} returned JSON that is not a Bundle")
         for entry in bundle.get("entry", []) or []:
             event = entry.get("resource", {}) if isinstance(entry, dict) else {}
             kind, missing = classify(event, user, since)

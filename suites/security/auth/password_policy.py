@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from homolog import CheckError, HttpClient, Params, SharedState, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Params, SharedState, Target, check, fail
 
 from ..web_login import WebSession, account, html_has, parse_login_form
 
@@ -33,7 +33,9 @@ def _password(original: str, generation: int, length: int) -> str:
 
 
 @check("security.auth.password_policy", params=PasswordParams, tags=("sacrificial-account",))
-def password_policy(http: HttpClient, target: Target, params: PasswordParams, shared_state: SharedState) -> None:
+def password_policy(
+    http: HttpClient, target: Target, params: PasswordParams, shared_state: SharedState, evidence: Evidence
+) -> None:
     """Passwords shorter than the minimum length are refused when a user sets one.
 
     Uses the password form of the page map (``pages.password_change``, locators
@@ -64,6 +66,7 @@ def password_policy(http: HttpClient, target: Target, params: PasswordParams, sh
     ):
         generation = current.get("generation")
         password = original if generation is None else _password(original, generation, current["length"])
+        evidence.secret(password)
         login = session.login(user, password)
         if not login.success:
             raise CheckError(
@@ -72,6 +75,7 @@ def password_policy(http: HttpClient, target: Target, params: PasswordParams, sh
             )
 
         def accepted(new: str) -> bool:
+            evidence.secret(new)  # the account's password from now on, or a refused one: redacted
             form_page = session.request("GET", page.path)
             if form_page.status_code != 200:
                 raise CheckError(f"expected 200, got {form_page.status_code} for {form_page.describe()}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homolog import Evidence, HttpClient, Params, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
 
 from ..header_analysis import cors_problem
 
@@ -50,3 +50,12 @@ def cors_credentials(http: HttpClient, target: Target, params: CorsParams, evide
     evidence.attach_json("cors.json", seen)
     if problems:
         fail("; ".join(problems))
+    # A redirect or a server error is not the answer of the resource: no CORS header
+    # there says nothing of the policy of the resource itself.
+    if seen and all(_not_the_resource(s["status"]) for s in seen):
+        statuses = ", ".join(f"{s['request']} -> {s['status']}" for s in seen)
+        raise CheckError(f"every request got a redirect or a server error ({statuses}): the CORS policy is unknown")
+
+
+def _not_the_resource(status: int) -> bool:
+    return 300 <= status < 400 or status >= 500

@@ -58,9 +58,11 @@ def error_disclosure(http: HttpClient, target: Target, params: DisclosureParams,
     """Error pages and API errors reveal no stack trace, source path or software version."""
     findings: list[str] = []
     statuses: list[str] = []
+    codes: list[int] = []
 
     def judge(resp: object) -> None:
         statuses.append(f"{resp.describe()} -> {resp.status_code}")  # type: ignore[attr-defined]
+        codes.append(resp.status_code)  # type: ignore[attr-defined]
         hdrs = {k.lower(): v for k, v in resp.headers.items()}  # type: ignore[attr-defined]
         for f in leak_findings(hdrs, resp.text):  # type: ignore[attr-defined]
             findings.append(f"{resp.describe()} ({resp.status_code}): {f}")  # type: ignore[attr-defined]
@@ -95,3 +97,6 @@ def error_disclosure(http: HttpClient, target: Target, params: DisclosureParams,
     evidence.attach_json("error-probes.json", {"responses": statuses, "findings": findings})
     if findings:
         fail("error responses disclose internals: " + "; ".join(findings[:5]))
+    if codes and all(300 <= code < 400 for code in codes):
+        # a redirect is no error page: none of the probes showed what the SUT answers on an error
+        raise CheckError(f"every probe was redirected ({'; '.join(statuses[:5])}): no error page to judge")

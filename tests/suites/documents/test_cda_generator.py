@@ -123,6 +123,16 @@ def test_nir_key() -> None:
     assert not header.nir_key_ok("27903512151898")
 
 
+def _fullwidth(digits: str) -> str:
+    return "".join(chr(ord(c) - ord("0") + ord("０")) if c.isdigit() else c for c in digits)
+
+
+def test_fullwidth_digits_are_no_identifier() -> None:
+    # int() reads them, and the key would match: a register never issues such a number
+    assert not header.nir_key_ok(_fullwidth("279035121518989"))
+    assert not header.luhn_ok(_fullwidth("750000002"))
+
+
 def test_generated_documents_pass_the_cisis_content_model_profile(cda_root: Path, schematron_cache: Path) -> None:
     """Besides the volet: the general CI-SIS content-model and terminology schematrons."""
     profiled = DocumentValidator(

@@ -146,3 +146,24 @@ def test_profile_failure_message_names_the_missing_packages(refsut: Any, tmp_pat
     assert res.verdict == "failed"
     assert "validation weakened, packages not found: ans.fr.terminologies#1.7.0" in res.message
     assert [c["kind"] for c in res.caveats] == ["missing-fhir-packages"]  # a failure keeps its caveat too
+
+
+@pytest.mark.parametrize(
+    ("body", "judged"),
+    [(b"{not json", "not JSON"), (b'{"resourceType": "Bundle"}', "expected Patient")],
+)
+def test_a_needed_resource_that_is_not_one_leaves_the_check_undecided(body: bytes, judged: str) -> None:
+    import httpx
+
+    from homolog.errors import CheckError, CheckFailed
+    from homolog.http import Response
+    from homolog.suites.fhir.api import needed_body, resource_body
+
+    resp = Response("GET", "https://sut/fhir/Patient/p1", 200, httpx.Headers(), body, 0.0)
+    # judged for itself, the answer is the SUT's fault; as a datum of another check, it decides nothing
+    with pytest.raises(CheckFailed, match=judged):
+        resource_body(resp, "Patient")
+    with pytest.raises(CheckError, match=f"{judged}.*cannot decide"):
+        needed_body(resp, "Patient")
+    good = Response("GET", "https://sut/fhir/Patient/p1", 200, httpx.Headers(), b'{"resourceType": "Patient"}', 0.0)
+    assert needed_body(good, "Patient") == {"resourceType": "Patient"}

@@ -113,3 +113,10 @@ def test_ins_oids_where_acceptable() -> None:
     assert not oids.ins_oid_acceptable(oids.INS_C.oid, accepted=[oids.INS_C.oid])
     assert oids.oid_from_system("urn:oid:1.2.250.1.213.1.4.8") == "1.2.250.1.213.1.4.8"
     assert oids.oid_from_system("https://example.org") is None
+
+
+def test_fullwidth_digits_are_refused() -> None:
+    # int() and str.isdigit() take them, the Luhn sum holds: a register never issues such a number
+    fullwidth = "".join(chr(ord(c) - ord("0") + ord("０")) for c in "73282932000074")
+    assert not luhn_valid(fullwidth[:9])
+    assert not check_siret(fullwidth).valid

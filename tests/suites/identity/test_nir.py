@@ -91,3 +91,10 @@ def test_malformed_identities_corrupt_what_they_say(identity: dict[str, object])
         assert isinstance(ins, str) and is_valid_nir(ins)
     if "family" not in corrupted:
         assert identity["family"] == "TESTHOMOLOG"
+
+
+def test_fullwidth_digits_are_refused() -> None:
+    # the key of "２７９…" computes as for "279…": only ASCII digits make a NIR
+    fullwidth = "".join(chr(ord(c) - ord("0") + ord("０")) for c in "279035121518989")
+    assert not check_nir(fullwidth).valid
+    assert not is_valid_nir(fullwidth)

@@ -24,6 +24,9 @@ STRICT_CSP = "default-src 'self'; img-src 'self'; script-src 'none'; object-src 
         ("includeSubDomains; MAX-AGE=5", 5),
         ("max-age=-1", None),
         ("includeSubDomains", None),
+        ("max-age=３１５３６０００", None),  # full-width digits: no browser reads them
+        ("max-age=٣١٥٣٦٠٠٠", None),
+        ('max-age="３"', None),
     ],
 )
 def test_hsts_max_age(value: str, age: int | None) -> None:
@@ -84,3 +87,31 @@ def test_cors() -> None:
     assert cors_problem(origin, "*", None) is None  # public API without credentials
     assert cors_problem(origin, "https://app.example", "true") is None
     assert cors_problem(origin, None, None) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "xError: " * 200_000,
+        "at a.b() in " * 100_000,
+        "Warning</b>: " * 100_000,
+        'File "' * 200_000,
+        "System." * 200_000,
+    ],
+)
+def test_hostile_bodies_hold_no_trace(body: str) -> None:
+    # linear patterns: these took minutes with the backtracking ones (bench/hostile.py measures)
+    assert leak_findings({}, body) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "label"),
+    [
+        ("TypeError: x is undefined\n    at f (/srv/app.js:10:5)\n", "Node.js stack"),
+        ("   at App.Controllers.Home.Index() in C:\\src\\Home.cs:line 42\n", ".NET stack frame"),
+        ("<b>Warning</b>:  division by zero in <b>/srv/x.php</b> on line <b>3</b>", "PHP error"),
+        ("sqlite3.OperationalError: no such table", "database error"),
+    ],
+)
+def test_traces_of_each_stack_are_still_found(body: str, label: str) -> None:
+    assert any(label in f for f in leak_findings({}, body))

@@ -1,0 +1,428 @@
+"""The secret values a run holds, and where they occur in text whatever their encoding.
+
+A secret is redacted by its value, not by the name of the field that carries it: a
+login form may call its password field ``motdepasse``, a server may echo a token in a
+URL path, JSON-escape it (``\\u0068...``), percent-encode it, base64 it into a Basic
+header or write it as HTML character references. `secret_spans` finds every occurrence
+of the registered values in the raw text and in its decoded views, and maps them back to
+spans of the original text, so that the caller can cut them out before writing.
+
+`SecretRegistry` is the run-wide set of values: the environment values the target
+names, the passwords a check generates, the tokens the SUT or a counterpart hands out
+(checks register them with ``evidence.secret(value)``). Processes of one run (xdist
+workers) share it through an append-only file of Fernet tokens in a private temporary
+folder; the key stays in the memory of the processes (handed to workers through their
+input), so what reaches the disk is ciphertext only.
+
+Every function here is linear in the size of the text (no backtracking pattern), so a
+hostile body costs the same as a plain one of the same size.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import fcntl
+import html.entities
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+__all__ = ["MIN_SECRET_LENGTH", "SecretRegistry", "secret_spans", "slug"]
+
+#: Shorter values are not secrets worth redacting (they would cut ordinary words).
+MIN_SECRET_LENGTH = 4
+# Base64 forms of a value are looked for only when the value is long enough that its
+# encoded core cannot occur by chance in unrelated base64 (screenshots, attachments).
+_MIN_BASE64_LENGTH = 6
+# A run holds a handful of secrets; a SUT that hands out tokens without end must not
+# make every redaction slower and slower. Values learnt from what the SUT sends (a token
+# field, a cookie) count against the smaller bound.
+MAX_SECRETS = 4096
+MAX_LEARNT = 256
+
+# One escape (or a run of one kind of escape) of any of the encodings a secret may travel
+# in. Every alternative is of bounded length or a plain repetition of a fixed-size unit,
+# so the scan is linear.
+_ESCAPE = re.compile(
+    r"(?P<pct>(?:%[0-9A-Fa-f]{2})++)"
+    r"|(?P<u>(?:\\u[0-9A-Fa-f]{4})++)"
+    r"|\\x(?P<x>[0-9A-Fa-f]{2})"
+    r"|\\(?P<c>[\"\\/bfnrt'])"
+    r"|&\#(?P<dec>[0-9]{1,8});?"
+    r"|&\#[xX](?P<hex>[0-9A-Fa-f]{1,7});?"
+    r"|&(?P<name>[A-Za-z][A-Za-z0-9]{1,31};)"
+    r"|(?P<plus>\+)"
+)
+_MAY_ESCAPE = re.compile(r"[%\\&+]")
+_C_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "'": "'"}
+_ENTITIES = html.entities.html5
+_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def slug(text: str) -> str:
+    """What a name becomes in a file name of the run directory (evidence files)."""
+    return _SLUG.sub("-", text)
+
+
+class _View:
+    """Text decoded from another, with the map from its offsets back to the source's.
+
+    Only escapes are recorded: piece `i` is `lengths[i]` chars at `starts[i]` of the
+    view, made from `src_starts[i]:src_ends[i]` of the source, `strides[i]` source chars
+    per view char when that is uniform (a run of `%41%42`), 0 when it is not. Text
+    between pieces maps one to one.
+    """
+
+    __slots__ = ("lengths", "parent", "src_ends", "src_starts", "starts", "strides", "text")
+
+    def __init__(self, text: str, parent: _View | None = None) -> None:
+        self.text = text
+        self.parent = parent
+        self.starts: list[int] = []
+        self.lengths: list[int] = []
+        self.src_starts: list[int] = []
+        self.src_ends: list[int] = []
+        self.strides: list[int] = []
+
+    def add(self, chars: str, start: int, end: int, stride: int = 0) -> None:
+        self.starts.append(0)  # set by _fix_starts once the literal text between pieces is known
+        self.lengths.append(len(chars))
+        self.src_starts.append(start)
+        self.src_ends.append(end)
+        self.strides.append(stride)
+
+    def _source(self, offset: int, end: bool) -> int:
+        k = bisect.bisect_right(self.starts, offset) - 1
+        if k < 0:
+            return offset + (1 if end else 0)
+        inside = offset - self.starts[k]
+        if inside < self.lengths[k]:
+            stride = self.strides[k]
+            if stride:
+                return self.src_starts[k] + (inside + (1 if end else 0)) * stride
+            return self.src_ends[k] if end else self.src_starts[k]
+        return self.src_ends[k] + inside - self.lengths[k] + (1 if end else 0)
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that `start:end` of this view comes from."""
+        view: _View | None = self
+        while view is not None and view.parent is not None:
+            start, end = view._source(start, False), view._source(end - 1, True)
+            view = view.parent
+        return start, end
+
+
+def _utf8_chars(data: bytes) -> Iterable[tuple[str, int, int]]:
+    """(char, first byte, end byte) of percent-decoded bytes; a byte that is no UTF-8 reads as Latin-1."""
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        size = 1 if b < 0x80 else 2 if b >> 5 == 6 else 3 if b >> 4 == 14 else 4 if b >> 3 == 30 else 1
+        if size > 1:
+            try:
+                yield data[i : i + size].decode("utf-8"), i, i + size
+                i += size
+                continue
+            except UnicodeDecodeError:
+                pass
+        yield chr(b), i, i + 1
+        i += 1
+
+
+def _pct_run(view: _View, out: list[str], run: str, start: int) -> None:
+    data = bytes.fromhex(run.replace("%", ""))
+    if data.isascii():
+        text = data.decode("ascii")
+        out.append(text)
+        view.add(text, start, start + len(run), 3)
+        return
+    for ch, i, j in _utf8_chars(data):
+        out.append(ch)
+        view.add(ch, start + 3 * i, start + 3 * j)
+
+
+def _u_run(view: _View, out: list[str], run: str, start: int) -> None:
+    codes = [int(run[i + 2 : i + 6], 16) for i in range(0, len(run), 6)]
+    if not any(0xD800 <= c <= 0xDFFF for c in codes):
+        text = "".join(map(chr, codes))
+        out.append(text)
+        view.add(text, start, start + len(run), 6)
+        return
+    i = 0
+    while i < len(codes):
+        c = codes[i]
+        if 0xD800 <= c <= 0xDBFF and i + 1 < len(codes) and 0xDC00 <= codes[i + 1] <= 0xDFFF:
+            ch, width = chr(0x10000 + ((c - 0xD800) << 10) + codes[i + 1] - 0xDC00), 2
+        else:
+            ch, width = (chr(c) if not 0xD800 <= c <= 0xDFFF else "\ufffd"), 1
+        out.append(ch)
+        view.add(ch, start + 6 * i, start + 6 * (i + width))
+        i += width
+
+
+def _decode(parent: _View, *, plus_is_space: bool) -> _View | None:
+    """One level of decoding of every escape syntax at once; None when there is nothing to decode."""
+    text = parent.text
+    if not _MAY_ESCAPE.search(text):
+        return None
+    view = _View("", parent)
+    out: list[str] = []
+    pos = 0  # consumed in the source
+    for m in _ESCAPE.finditer(text):
+        kind = m.lastgroup
+        if kind == "plus" and not plus_is_space:
+            continue
+        s, e = m.span()
+        if s > pos:
+            out.append(text[pos:s])
+        pos = e
+        if kind == "pct":
+            _pct_run(view, out, m.group(0), s)
+            continue
+        if kind == "u":
+            _u_run(view, out, m.group(0), s)
+            continue
+        if kind == "x":
+            ch = chr(int(m.group("x"), 16))
+        elif kind == "c":
+            ch = _C_ESCAPES[m.group("c")]
+        elif kind == "dec" or kind == "hex":
+            code = int(m.group(kind), 10 if kind == "dec" else 16)
+            ch = chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+        elif kind == "name":
+            ch = _ENTITIES.get(m.group("name"), m.group(0))
+        else:
+            ch = " "
+        out.append(ch)
+        view.add(ch, s, e)
+    if not view.starts:
+        return None
+    out.append(text[pos:])
+    view.text = "".join(out)
+    _fix_starts(view)
+    return view
+
+
+def _fix_starts(view: _View) -> None:
+    """Offsets of the pieces in the view, from their source offsets and the literal text between."""
+    shift = 0  # view offset minus source offset, for literal text
+    for i in range(len(view.starts)):
+        view.starts[i] = view.src_starts[i] + shift
+        shift += view.lengths[i] - (view.src_ends[i] - view.src_starts[i])
+
+
+def _base64_cores(value: str) -> set[str]:
+    """The parts of the base64 encodings of `value` that do not depend on its neighbours.
+
+    Inside a longer encoded string (`user:password` in a Basic header, a JSON
+    document in a JWT) the value starts at byte offset 0, 1 or 2 of a 3-byte group;
+    for each offset the characters that only the value's bits decide are fixed.
+    """
+    data = value.encode()
+    cores: set[str] = set()
+    for offset, skip in ((0, 0), (1, 2), (2, 3)):
+        total = offset + len(data)
+        end = total // 3 * 4 + (0, 2, 3)[total % 3]
+        encoded = base64.b64encode(b"\0" * offset + data).decode()
+        # the last character of a partial group mixes in the next (unknown) byte
+        core = encoded[skip : end - (1 if total % 3 else 0)]
+        if len(core) >= _MIN_BASE64_LENGTH:
+            cores.add(core)
+            cores.add(core.replace("+", "-").replace("/", "_"))
+    return cores
+
+
+class _Needles:
+    """What to look for, made once per set of secrets."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.values = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+        self.base64 = sorted(
+            {c for s in self.values if len(s) >= _MIN_BASE64_LENGTH for c in _base64_cores(s)}, key=len, reverse=True
+        )
+        self.with_space = any(" " in s for s in self.values)
+        self.slugs = sorted({slug(s) for s in self.values if len(slug(s).strip("-")) >= _MIN_BASE64_LENGTH})
+
+
+def _find(text: str, needle: str, spans: list[tuple[int, int]]) -> None:
+    i = text.find(needle)
+    while i != -1:
+        spans.append((i, i + len(needle)))
+        i = text.find(needle, i + 1)
+
+
+def _base64_run(text: str, start: int, end: int, floor: int) -> tuple[int, int]:
+    """Widen a match to the whole base64 token around it (never left of `floor`)."""
+    while start > floor and text[start - 1] in _BASE64_CHARS:
+        start -= 1
+    n = len(text)
+    while end < n and text[end] in _BASE64_CHARS:
+        end += 1
+    return start, end
+
+
+def _spans_in(view: _View, needles: _Needles, out: list[tuple[int, int]]) -> None:
+    text = view.text
+    found: list[tuple[int, int]] = []
+    for value in needles.values:
+        _find(text, value, found)
+    covered = 0
+    for core in needles.base64:
+        hits: list[tuple[int, int]] = []
+        _find(text, core, hits)
+        for s, e in hits:
+            if e <= covered:
+                continue
+            s, e = _base64_run(text, s, e, covered)
+            covered = max(covered, e)
+            found.append((s, e))
+    out.extend(view.original(s, e) for s, e in found)
+
+
+def secret_spans(text: str, needles: _Needles) -> list[tuple[int, int]]:
+    """Merged spans of `text` that hold a secret in any supported form, in order."""
+    if not needles.values or not text:
+        return []
+    spans: list[tuple[int, int]] = []
+    root = _View(text)
+    _spans_in(root, needles, spans)
+    modes = (False, True) if needles.with_space and "+" in text else (False,)
+    for plus_is_space in modes:
+        view = root
+        for _ in range(2):  # a value encoded twice (%255C, &amp;#104;) is still found
+            decoded = _decode(view, plus_is_space=plus_is_space)
+            if decoded is None:
+                break
+            _spans_in(decoded, needles, spans)
+            view = decoded
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+class SecretRegistry:
+    """The run's secret values; shared by the run's processes when given a folder and key.
+
+    `add` registers a value (in memory, and for the other processes in the encrypted
+    file); `needles` gives what to look for, refreshed with what other processes added.
+    """
+
+    def __init__(self, values: Iterable[str] = (), *, folder: Path | None = None, key: bytes | None = None) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+        self._needles: _Needles | None = None
+        self._folder = folder
+        self._key = key.decode() if key is not None else ""
+        self._fernet = Fernet(key) if key is not None else None
+        self._read = 0  # bytes of the shared file already read
+        self._learnt = 0
+        for v in values:
+            self.add(v)
+
+    @classmethod
+    def shared(cls, values: Iterable[str] = ()) -> SecretRegistry:
+        """A registry other processes can join with `joining(registry.handle())`."""
+        folder = Path(tempfile.mkdtemp(prefix="homolog-secrets-"))
+        return cls(values, folder=folder, key=Fernet.generate_key())
+
+    @classmethod
+    def joining(cls, handle: dict[str, str] | None) -> SecretRegistry:
+        """The registry of the process that made `handle` (None: a registry of one process)."""
+        if not handle:
+            return cls()
+        return cls(folder=Path(handle["folder"]), key=handle["key"].encode())
+
+    def handle(self) -> dict[str, str] | None:
+        """What another process needs to join (kept in memory, handed over through xdist's worker input)."""
+        if self._folder is None or self._fernet is None:
+            return None
+        return {"folder": str(self._folder), "key": self._key}
+
+    @property
+    def _file(self) -> Path | None:
+        return None if self._folder is None else self._folder / "values"
+
+    def add(self, value: str | None, *, learnt: bool = False) -> None:
+        """Register one value (ignored when shorter than MIN_SECRET_LENGTH).
+
+        `learnt`: the value comes from what the SUT sent (a credential field), not from
+        the harness; at most MAX_LEARNT of those are kept.
+        """
+        if not value or len(value) < MIN_SECRET_LENGTH:
+            return
+        with self._lock:
+            if value in self._values or len(self._values) >= MAX_SECRETS:
+                return
+            if learnt:
+                if self._learnt >= MAX_LEARNT:
+                    return
+                self._learnt += 1
+            self._values.add(value)
+            self._needles = None
+            path = self._file
+            if path is not None and self._fernet is not None:
+                token = self._fernet.encrypt(value.encode()) + b"\n"
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    os.write(fd, token)
+                finally:
+                    os.close(fd)
+
+    def _refresh(self) -> None:
+        path = self._file
+        if path is None or self._fernet is None:
+            return
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return
+        if size <= self._read:
+            return
+        with path.open("rb") as fh:
+            fh.seek(self._read)
+            data = fh.read(size - self._read)
+        complete = data[: data.rfind(b"\n") + 1]
+        self._read += len(complete)
+        for line in complete.split(b"\n"):
+            if not line:
+                continue
+            try:
+                value = self._fernet.decrypt(line).decode()
+            except (InvalidToken, UnicodeDecodeError):
+                continue
+            if value not in self._values and len(self._values) < MAX_SECRETS:
+                self._values.add(value)
+                self._needles = None
+
+    @property
+    def values(self) -> frozenset[str]:
+        with self._lock:
+            self._refresh()
+            return frozenset(self._values)
+
+    def needles(self) -> _Needles:
+        with self._lock:
+            self._refresh()
+            if self._needles is None:
+                self._needles = _Needles(self._values)
+            return self._needles
+
+    def close(self) -> None:
+        """Remove the shared file (the process that made the registry, at the end of the run)."""
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
