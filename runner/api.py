@@ -22,8 +22,10 @@ reference SUT, which must know its address) are passed as `counterparts=`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from .errors import ConfigError, HomologError
+from .errors import ConfigError, HomologError, RunError
 from .runfile import RunDocument, read_run
 from .runstore import RunStore, default_out_dir
 from .supervisor import Overrun, Supervisor, can_supervise
@@ -155,8 +157,7 @@ def run(
 
     from .hookspec import encode_setting
 
-    run_dir = Path(out) if out is not None else default_out_dir(referential)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = _usable_out(Path(out) if out is not None else default_out_dir(referential), resume=resume)
     args = pytest_args(
         referential,
         target,
@@ -177,7 +178,12 @@ def run(
     plugins: list[Any] = [_Started(described)] if described else []
     before = _stamp(run_dir / "run.json")
     if supervise and can_supervise():
-        code = _supervised(args, plugins, run_dir, resume=resume)
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(RunStore(run_dir).lock())  # for the life of the run, children included
+            except RunError as exc:
+                raise ConfigError(str(exc)) from None
+            code = _supervised(args, plugins, run_dir, resume=resume)
     else:
         code = int(pytest.main(args, plugins=plugins or None))
     if code == pytest.ExitCode.USAGE_ERROR:
@@ -185,6 +191,24 @@ def run(
     if _stamp(run_dir / "run.json") in (None, before):
         raise HomologError(f"pytest ended with code {int(code)} and no run.json was written in {run_dir}")
     return RunResult(run_dir, read_run(run_dir), int(code))
+
+
+def _usable_out(run_dir: Path, *, resume: bool) -> Path:
+    """The run folder, created; ConfigError naming it when it cannot hold a run."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} is a file, not a folder: give --out a folder for the run")
+    if resume and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir}: no such run directory to resume")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".homolog-probe-", dir=run_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            f"{run_dir}: cannot write in this folder ({exc.strerror}); give --out a folder you can write to"
+        ) from None
+    return run_dir
 
 
 def _supervised(args: list[str], plugins: list[Any], run_dir: Path, *, resume: bool) -> int:

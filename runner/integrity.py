@@ -121,7 +121,12 @@ def _unescape(name: str) -> str:
 
 
 def _excluded(relpath: str) -> bool:
-    return relpath in (MANIFEST, SIGNATURE) or relpath.split("/", 1)[0] == DERIVED_DIR
+    # the live run's lock holder and homolog.api's write probe come and go; they are not the run
+    return (
+        relpath in (MANIFEST, SIGNATURE, ".homolog-lock")
+        or relpath.split("/", 1)[0] == DERIVED_DIR
+        or relpath.startswith(".homolog-probe-")
+    )
 
 
 def _walk(run_dir: Path) -> tuple[dict[str, Path], list[str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import shutil
+import sys
 import time
 import traceback
 from collections.abc import Callable, Generator, Iterator
@@ -32,7 +33,7 @@ from .hookspec import decode_setting, settings_problems, suite_plugins
 from .http import HttpClient
 from .plan import Case, RunPlan, build_plan
 from .referential import Referential, load_referential, search_path
-from .runstore import RunStore, default_out_dir, now_iso
+from .runstore import QUARANTINE, BadLine, RunStore, default_out_dir, now_iso
 from .shared import SharedState
 from .supervisor import GRACE, Slot
 from .target import CounterpartEndpoint, Target, load_target
@@ -156,9 +157,14 @@ def pytest_configure(config: pytest.Config) -> None:
             raise ConfigError(f"{where}: " + "; ".join(problems))
         for name, spec in suites.counterparts().items():
             register_counterpart(name, spec)
+        if not state.worker and state.slots is None:
+            # homolog.api.run's supervisor holds the lock of a supervised run; here, pytest was run directly
+            state.stack.enter_context(state.store.lock())
         state.add_counterparts(config)
         if not state.worker:
             state.store.prepare(state.referential, state.target, resume=state.resume)
+            if state.resume:
+                _report_quarantined(config, state.store.repair())
     except (ConfigError, HomologError, CounterpartError, ValueError) as exc:
         if "state" in locals():
             state.stack.close()
@@ -179,6 +185,19 @@ def pytest_configure(config: pytest.Config) -> None:
         if not config.pluginmanager.is_registered(module):
             config.pluginmanager.register(module, name)
     config.pluginmanager.register(_Progress(config, state), "homolog-progress")
+
+
+def _report_quarantined(config: pytest.Config, bad: list[BadLine]) -> None:
+    """Say which lines of results.jsonl a resume found corrupt (they were moved aside)."""
+    if not bad:
+        return
+    tr = config.pluginmanager.getplugin("terminalreporter")
+    for line in bad:
+        text = f"homolog: {line.describe()}; moved to {QUARANTINE}"
+        if tr is not None:
+            tr.write_line(text, yellow=True, bold=True)
+        else:
+            print(text, file=sys.stderr)
 
 
 def _overrides(config: pytest.Config) -> dict[str, Any]:
