@@ -25,7 +25,7 @@ from typing import Any
 
 from homolog.counterparts import Counterpart, start_counterparts
 
-from .api import run
+from . import api
 from .errors import ConfigError
 from .runstore import default_out_dir
 
@@ -168,7 +168,7 @@ def run_demo(args: argparse.Namespace, settings: Mapping[str, Any], defaults: Ma
     ):
         wired = ", ".join(f"{name} on {cp.url}" for name, cp in demo.counterparts.items())
         print(f"homolog demo: SUT on {demo.base_https} ({wired}) — running {referential}", flush=True)
-        result = run(
+        result = api.run(
             referential,
             demo.target_path,
             out=out,
