@@ -1,24 +1,35 @@
-"""Engine overhead: 500 checks each doing one loopback GET through `homolog run`,
-against a plain httpx loop doing the same GETs.
+"""Engine overhead: `homolog run` against the same GETs as a plain pytest suite, both as whole processes.
 
-    python bench/overhead.py [--checks 500]
+    python bench/overhead.py [--checks 2000] [--rounds 5]
 
-Prints both wall times and their ratio. The `homolog run` figure includes everything a
-real run does: referential load, pytest collection, evidence files, results.jsonl with
-fsync per check, run.json and the manifest (reports off).
+Each round runs both sides once, alternating which goes first, as separate processes:
+
+- plain: a pytest file with one parametrized test per check, each doing one loopback GET
+  through one shared httpx client (session fixture) and asserting 200;
+- homolog: `homolog run` of a referential with one requirement per check, each served by
+  a one-GET check, writing everything a real run writes: evidence (one sanitised HTTP
+  exchange per check), results.jsonl (fsync'ed), run.json and MANIFEST.sha256 (reports off).
+
+Prints, per side, the median wall time and the median CPU time (user + system of the
+process and its children: steadier than wall time on a shared machine), then the ratios.
+`--checks 500,2000` runs each size; the marginal cost per check is then printed too.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import yaml
 
 BENCH_CHECKS = '''
@@ -29,6 +40,26 @@ def get_ok(http):
     """The loopback server answers 200."""
     expect_status(http.get("/ok", base="web"), 200)
 '''
+
+PLAIN_SUITE = """
+import os
+
+import httpx
+import pytest
+
+BASE = os.environ["BENCH_BASE"]
+
+
+@pytest.fixture(scope="session")
+def client():
+    with httpx.Client(trust_env=False, timeout=10) as c:
+        yield c
+
+
+@pytest.mark.parametrize("i", range(int(os.environ["BENCH_CHECKS"])))
+def test_get(client, i):
+    assert client.get(BASE + "/ok").status_code == 200
+"""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,83 +78,139 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+@dataclass
+class Side:
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def median(self) -> tuple[float, float]:
+        return statistics.median(self.wall), statistics.median(self.cpu)
+
+
+def _timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of a whole process (its children included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:4])}... exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def _write_inputs(work: Path, base: str, checks: int) -> None:
+    (work / "bench_checks.py").write_text(BENCH_CHECKS)
+    (work / "test_plain.py").write_text(PLAIN_SUITE)
+    (work / "pytest.ini").write_text("[pytest]\n")
+    reqs = [
+        {
+            "id": f"BENCH.{i:04d}",
+            "title": "get",
+            "text": "GET /ok",
+            "level": "exigence",
+            "source": {"document": "bench"},
+            "checks": [{"check": "bench.http.get"}],
+        }
+        for i in range(checks)
+    ]
+    ref = {
+        "format": "homolog.referential/1",
+        "id": "bench",
+        "version": "1.0.0",
+        "title": "bench",
+        "publisher": "bench",
+        "date": "2026-11-22",
+        "requirements": reqs,
+    }
+    (work / "ref.yaml").write_text(yaml.safe_dump(ref))
+    target = {"format": "homolog.target/1", "system": {"name": "bench", "version": "1"}, "base_urls": {"web": base}}
+    (work / "target.yaml").write_text(yaml.safe_dump(target))
+
+
+def _round_commands(work: Path, run: int) -> dict[str, list[str]]:
+    return {
+        "plain": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "pytest.ini", "test_plain.py"],
+        "homolog": [
+            sys.executable,
+            "-m",
+            "homolog.cli",
+            "run",
+            "-r",
+            "ref.yaml",
+            "-t",
+            "target.yaml",
+            "--out",
+            f"run-{run}",
+            "--report",
+            "",
+            "--",
+            "-p",
+            "bench_checks",
+            "-qq",
+        ],
+    }
+
+
+def _check_run(run_dir: Path, checks: int) -> str:
+    """What the homolog side wrote: the figures are only fair if it kept everything."""
+    lines = (run_dir / "results.jsonl").read_text().splitlines()
+    evidence = sum(1 for p in (run_dir / "evidence").rglob("*") if p.is_file())
+    if len(lines) != checks or evidence < checks or not (run_dir / "MANIFEST.sha256").exists():
+        sys.exit(f"{run_dir}: {len(lines)} results, {evidence} evidence files: the run did not keep everything")
+    return f"{len(lines)} results, {evidence} evidence files, run.json and MANIFEST.sha256"
+
+
+def bench(checks: int, rounds: int, base: str) -> dict[str, Side]:
+    sides = {"plain": Side(), "homolog": Side()}
+    with tempfile.TemporaryDirectory(prefix="homolog-bench-") as tmp:
+        work = Path(tmp)
+        _write_inputs(work, base, checks)
+        env = dict(os.environ, BENCH_BASE=base, BENCH_CHECKS=str(checks))
+        env["PYTHONPATH"] = os.pathsep.join([str(work), env.get("PYTHONPATH", "")])
+        kept = ""
+        for r in range(rounds):
+            commands = _round_commands(work, r)
+            order = ["plain", "homolog"] if r % 2 == 0 else ["homolog", "plain"]
+            for name in order:
+                wall, cpu = _timed(commands[name], env, work)
+                sides[name].wall.append(wall)
+                sides[name].cpu.append(cpu)
+            kept = _check_run(work / f"run-{r}", checks)
+        print(f"homolog side kept: {kept}")
+    return sides
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checks", type=int, default=500)
+    parser.add_argument("--checks", default="2000", help="number of checks, or a comma-separated list of sizes")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    sizes = [int(s) for s in args.checks.split(",")]
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-
-    with tempfile.TemporaryDirectory(prefix="homolog-bench-") as tmp:
-        work = Path(tmp)
-        (work / "bench_checks.py").write_text(BENCH_CHECKS)
-        sys.path.insert(0, str(work))
-        reqs = [
-            {
-                "id": f"BENCH.{i:04d}",
-                "title": "get",
-                "text": "GET /ok",
-                "level": "exigence",
-                "source": {"document": "bench"},
-                "checks": [{"check": "bench.http.get"}],
-            }
-            for i in range(args.checks)
-        ]
-        ref = {
-            "format": "homolog.referential/1",
-            "id": "bench",
-            "version": "1.0.0",
-            "title": "bench",
-            "publisher": "bench",
-            "date": "2026-11-22",
-            "requirements": reqs,
-        }
-        (work / "ref.yaml").write_text(yaml.safe_dump(ref))
-        (work / "target.yaml").write_text(
-            yaml.safe_dump(
-                {"format": "homolog.target/1", "system": {"name": "bench", "version": "1"}, "base_urls": {"web": base}}
-            )
-        )
-
-        # plain httpx loop: the floor
-        t0 = time.perf_counter()
-        with httpx.Client(trust_env=False) as client:
-            for _ in range(args.checks):
-                assert client.get(base + "/ok").status_code == 200
-        plain = time.perf_counter() - t0
-
-        from homolog.cli import main as homolog_main
-
-        t0 = time.perf_counter()
-        code = homolog_main(
-            [
-                "run",
-                "-r",
-                str(work / "ref.yaml"),
-                "-t",
-                str(work / "target.yaml"),
-                "--out",
-                str(work / "run"),
-                "--report",
-                "",
-                "--",
-                "-p",
-                "bench_checks",
-                "-qq",
-            ]
-        )
-        engine = time.perf_counter() - t0
-        if code != 0:
-            print(f"homolog run exited {code}", file=sys.stderr)
-            return 2
-    server.shutdown()
-    print(f"checks:           {args.checks}")
-    print(f"plain httpx loop: {plain:8.2f} s  ({plain / args.checks * 1000:.2f} ms per GET)")
-    print(f"homolog run:      {engine:8.2f} s  ({engine / args.checks * 1000:.2f} ms per check)")
-    print(f"ratio:            {engine / plain:8.1f}x")
+    results: dict[int, dict[str, Side]] = {}
+    try:
+        for n in sizes:
+            print(f"== {n} checks, {args.rounds} alternated rounds, medians")
+            results[n] = sides = bench(n, args.rounds, base)
+            for name, side in sides.items():
+                wall, cpu = side.median()
+                print(f"{name:<8} wall {wall:7.2f} s  cpu {cpu:7.2f} s   ({wall / n * 1000:.2f} ms wall per check)")
+            (pw, pc), (hw, hc) = sides["plain"].median(), sides["homolog"].median()
+            print(f"ratio    wall {hw / pw:7.2f} x  cpu {hc / pc:7.2f} x")
+    finally:
+        server.shutdown()
+    if len(sizes) > 1:
+        lo, hi = min(sizes), max(sizes)
+        print(f"== marginal cost per check between {lo} and {hi} checks (median wall / cpu)")
+        for name in ("plain", "homolog"):
+            (wl, cl), (wh, ch) = results[lo][name].median(), results[hi][name].median()
+            print(f"{name:<8} {(wh - wl) / (hi - lo) * 1000:6.2f} ms wall  {(ch - cl) / (hi - lo) * 1000:6.2f} ms cpu")
     return 0
 
 

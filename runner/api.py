@@ -9,6 +9,11 @@ the engine's single case function with the homolog plugin: `-k`, `-n` (xdist),
 `--junitxml` and other pytest options keep working, and the plugin streams results
 into the run directory, then writes run.json.
 
+A run is supervised where the system can fork (`homolog.supervisor`): the session runs
+in a child process, and a check stuck past its deadline where no signal reaches it
+(native code) has that process killed, its verdict recorded as `error`, and the run
+goes on in a new session; what the child prints is copied to the caller's streams.
+
 Counterparts (simulated national services) reach a run two ways: the ones the
 target declares under `counterparts:` are started and stopped by the run itself;
 the ones a caller already started (the demo starts Pro Santé Connect before the
@@ -17,18 +22,22 @@ reference SUT, which must know its address) are passed as `counterparts=`.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .errors import ConfigError, HomologError
+from .errors import ConfigError, HomologError, RunError
 from .runfile import RunDocument, read_run
-from .runstore import default_out_dir
+from .runstore import RunStore, default_out_dir
+from .supervisor import Overrun, Supervisor, can_supervise
 from .verdicts import ExitCode, RunStatus, exit_code
 
 __all__ = ["RunResult", "default_out_dir", "pytest_args", "run", "usable_run_dir"]
@@ -106,20 +115,23 @@ def pytest_args(
     return args + list(extra)
 
 
-def usable_run_dir(run_dir: Path) -> None:
-    """Create the run folder, or `ConfigError` saying why it cannot hold a run (never a traceback)."""
+def usable_run_dir(run_dir: Path, *, resume: bool = False) -> Path:
+    """The run folder, created; `ConfigError` naming it when it cannot hold a run (never a traceback)."""
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"--out {run_dir}: this is a file, not a folder; name a new folder for the run")
+    if resume and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir}: no such run directory to resume")
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         # os.access says yes to root on a read-only mount: try for real
-        fd, probe = tempfile.mkstemp(prefix=".homolog-write-", dir=run_dir)
+        fd, probe = tempfile.mkstemp(prefix=".homolog-probe-", dir=run_dir)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
         raise ConfigError(
             f"--out {run_dir}: cannot write there ({exc.strerror or exc}); name a folder you can write to"
         ) from None
+    return run_dir
 
 
 class _Started:
@@ -151,6 +163,7 @@ def run(
     counterparts: Mapping[str, Any] | None = None,
     shard: str | None = None,
     extra: Sequence[str] = (),
+    supervise: bool = True,
 ) -> RunResult:
     """Run `referential` (a path, `id` or `id@version`) against the target file `target`.
 
@@ -159,15 +172,16 @@ def run(
     `setting_defaults` fill what it leaves out. `counterparts` maps names to counterparts already started
     (`homolog.counterparts.Counterpart`); the target's own `counterparts:` are started
     here. `shard` ("K/N") runs only the K-th share of the cases (`homolog.shard`).
-    Raises `ConfigError` when the run cannot start (the reason was printed by pytest)
-    and `HomologError` when it ended without a run document.
+    `supervise=False` runs the session in this process (no watchdog for checks
+    stuck in native code; the timer signal still stops the others). Raises `ConfigError`
+    when the run cannot start (the reason was printed by pytest) and `HomologError` when
+    it ended without a run document.
     """
     from homolog.counterparts import describe
 
     from .hookspec import encode_setting
 
-    run_dir = Path(out) if out is not None else default_out_dir(referential)
-    usable_run_dir(run_dir)
+    run_dir = usable_run_dir(Path(out) if out is not None else default_out_dir(referential), resume=resume)
     args = pytest_args(
         referential,
         target,
@@ -186,9 +200,73 @@ def run(
         ],
     )
     described = {name: describe(name, cp) for name, cp in (counterparts or {}).items()}
-    code = pytest.main(args, plugins=[_Started(described)] if described else None)
+    plugins: list[Any] = [_Started(described)] if described else []
+    before = _stamp(run_dir / "run.json")
+    if supervise and can_supervise():
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(RunStore(run_dir).lock())  # for the life of the run, children included
+            except RunError as exc:
+                raise ConfigError(str(exc)) from None
+            code = _supervised(args, plugins, run_dir, resume=resume)
+    else:
+        code = int(pytest.main(args, plugins=plugins or None))
     if code == pytest.ExitCode.USAGE_ERROR:
         raise ConfigError("the run could not start (see the message above)")
-    if not (run_dir / "run.json").exists():
+    if _stamp(run_dir / "run.json") in (None, before):
         raise HomologError(f"pytest ended with code {int(code)} and no run.json was written in {run_dir}")
     return RunResult(run_dir, read_run(run_dir), int(code))
+
+
+def _supervised(args: list[str], plugins: list[Any], run_dir: Path, *, resume: bool) -> int:
+    """The session in a child process, again after each kill of a stuck check (`homolog.supervisor`)."""
+    from . import plugin
+    from .checks import registry
+    from .hookspec import suite_plugins
+
+    # loaded here once, so that every child (and every run of a test process) inherits them
+    del plugin
+    suite_plugins()
+    registry.load()
+    supervisor = Supervisor(_record_killed(run_dir))
+
+    def session(resuming: bool) -> int:
+        again = ["--homolog-resume"] if resuming and "--homolog-resume" not in args else []
+        argv = [*args, *again, "--homolog-supervisor", str(supervisor.slots)]
+        return int(pytest.main(argv, plugins=plugins or None))
+
+    return supervisor.run(session, resume=resume)
+
+
+def _record_killed(run_dir: Path) -> Callable[[Overrun], None]:
+    """Write the verdict of a check whose process the supervisor killed, with the evidence it left."""
+    store = RunStore(run_dir)
+
+    def record(overrun: Overrun) -> None:
+        about = overrun.about
+        line = dict(about.get("record") or {})
+        if not line.get("key"):
+            print(f"homolog: process {overrun.pid} was killed past a check's deadline", file=sys.stderr)
+            return
+        if line["key"] in store.results():
+            return  # it ended as it was killed: its own verdict stands
+        folder = (run_dir / str(about.get("evidence_dir") or "evidence/-")).resolve()
+        if folder.is_dir() and folder.is_relative_to((run_dir / "evidence").resolve()):
+            line["evidence"] = sorted(
+                p.relative_to(run_dir.resolve()).as_posix() for p in folder.rglob("*") if p.is_file()
+            )
+        if isinstance(about.get("t0"), int | float):
+            line["duration"] = round(time.monotonic() - about["t0"], 3)
+        store.append(line)
+        print(f"homolog: {line['key']}: {line.get('message')}", file=sys.stderr, flush=True)
+
+    return record
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Which run.json is there (run.json is replaced, never rewritten in place)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns

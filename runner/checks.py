@@ -6,6 +6,8 @@
     @check("security.headers.hsts", params=HstsParams)
     def hsts(http, params): '''The server sends HSTS with a long enough max-age.'''
 
+    @check("security.auth.session_timeout", timeout=300)   # seconds it may run (default 120)
+
 The first time it is asked for a check, the registry imports the check modules of the
 built-in suites (by the layout rule: `suites/<domain>/<group>/<name>.py` for the check
 `<domain>.<group>.<name>`), each domain's `fixtures.py`, and the modules named by the
@@ -60,6 +62,7 @@ class CheckSpec:
     params: type[Params] | None
     tags: tuple[str, ...] = ()
     fixtures: tuple[str, ...] = field(default=())
+    timeout: float | None = None  # seconds the check may run; None: the target's or the engine's default
 
     @property
     def title(self) -> str:
@@ -180,8 +183,18 @@ def _packages(folders: Iterable[str]) -> list[str]:
 registry = Registry()
 
 
-def check(check_id: str, *, params: type[Params] | None = None, tags: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """Register the decorated function as the check `check_id`."""
+def check(
+    check_id: str, *, params: type[Params] | None = None, tags: tuple[str, ...] = (), timeout: float | None = None
+) -> Callable[[F], F]:
+    """Register the decorated function as the check `check_id`.
+
+    `timeout`: seconds the check may run before it is stopped with verdict `error`
+    (default `homolog.deadlines.DEFAULT_CHECK_TIMEOUT`; a target may change it under
+    `timeouts:`). Give one to a check that legitimately takes longer, e.g. one that waits
+    for a session to expire.
+    """
+    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+        raise ValueError(f"check {check_id!r}: timeout must be a positive number of seconds, not {timeout!r}")
 
     def decorate(func: F) -> F:
         if not (inspect.getdoc(func) or "").strip():
@@ -189,7 +202,7 @@ def check(check_id: str, *, params: type[Params] | None = None, tags: tuple[str,
         args = tuple(inspect.signature(func).parameters)
         if params is not None and not (isinstance(params, type) and issubclass(params, Params)):
             raise TypeError(f"check {check_id!r}: params must be a homolog.Params subclass")
-        registry.register(CheckSpec(check_id, func, params, tuple(tags), args))
+        registry.register(CheckSpec(check_id, func, params, tuple(tags), args, float(timeout) if timeout else None))
         func.__homolog_check__ = check_id  # type: ignore[attr-defined]
         return func
 

@@ -1,8 +1,14 @@
 """An HTTP client bound to the target, that keeps to its scope and records evidence.
 
-Every call has timeouts and an overall deadline, reads at most `max_bytes` of a
-response, follows redirects only to the target's declared hosts, ignores proxy
-environment variables, and writes the sanitised exchange to the check's evidence.
+Every exchange (one request and its response) has one wall-clock deadline covering
+connect, TLS, headers and body (`timeouts.exchange` of the target, 30 s by default): a
+server that drips its answer a byte at a time cannot stretch it. Every call reads at
+most `max_bytes` of a response, follows redirects only to the target's declared hosts,
+ignores proxy environment variables, and writes the sanitised exchange to the check's
+evidence.
+
+Connections are pooled for the whole run (`Connections`, one pool per TLS trust
+setting, held by the plugin): checks reuse them, each with its own cookies and evidence.
 """
 
 from __future__ import annotations
@@ -14,20 +20,26 @@ import json
 import re
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from ._version import __version__
+from .deadlines import clamp, exchange_deadline, exchange_expired
 from .errors import CheckError, CheckFailed, HttpError
 from .evidence import Evidence, Sanitizer
 from .target import Target
 
-__all__ = ["HttpClient", "Response", "expect_status"]
+__all__ = ["Connections", "HttpClient", "Response", "expect_status"]
 
 DEFAULT_TIMEOUT = 10.0
+#: Seconds one exchange (connect, TLS, request, headers and body) may take in all.
+DEFAULT_EXCHANGE_TIMEOUT = 30.0
+#: Idle pooled connections are dropped after this, before common servers close them.
+KEEPALIVE_EXPIRY = 4.0
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 EVIDENCE_BODY_LIMIT = 256 * 1024
 MAX_REDIRECTS = 10
@@ -131,16 +143,21 @@ class HttpClient:
         *,
         timeout: float | None = None,
         max_bytes: int | None = None,
+        connections: Connections | None = None,
     ) -> None:
         self.target = target
         self.evidence = evidence
         limits = target.timeouts
         self.timeout = float(timeout or limits.get("read") or DEFAULT_TIMEOUT)
         self.connect_timeout = float(limits.get("connect") or min(self.timeout, DEFAULT_TIMEOUT))
+        self.exchange_timeout = float(limits.get("exchange") or max(DEFAULT_EXCHANGE_TIMEOUT, self.timeout))
         self.max_bytes = int(max_bytes or limits.get("max_response_bytes") or DEFAULT_MAX_BYTES)
         self.sanitizer = evidence.sanitizer if evidence else Sanitizer(target.secret_values())
+        # a client made outside a run owns its connections; inside a run they are the run's
+        self._owned = connections is None
+        self.connections = Connections() if connections is None else connections
         self._client = httpx.Client(
-            verify=_ssl_context(target.ssl_verify),
+            transport=self.connections.transport(target.ssl_verify),
             trust_env=False,
             follow_redirects=False,
             timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
@@ -149,7 +166,9 @@ class HttpClient:
 
     # -- lifecycle
     def close(self) -> None:
-        self._client.close()
+        """Close the connections this client owns; the run's pooled ones stay open for other checks."""
+        if self._owned:
+            self.connections.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -158,8 +177,10 @@ class HttpClient:
         self.close()
 
     def fresh(self) -> HttpClient:
-        """A new client with the same target and evidence but an empty cookie jar."""
-        return HttpClient(self.target, self.evidence, timeout=self.timeout, max_bytes=self.max_bytes)
+        """A new client with the same target, evidence and connections but an empty cookie jar."""
+        return HttpClient(
+            self.target, self.evidence, timeout=self.timeout, max_bytes=self.max_bytes, connections=self.connections
+        )
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -194,15 +215,18 @@ class HttpClient:
         timeout: float | None = None,
         record: bool = True,
     ) -> Response:
-        """Send a request to the target; transport problems raise HttpError (verdict error)."""
+        """Send a request to the target; transport problems raise HttpError (verdict error).
+
+        `timeout` (seconds) replaces the target's deadline of each exchange of this call:
+        connect, TLS, request, headers and body together, redirects each their own.
+        """
         full = self._resolve(url, base)
         hdrs = dict(headers or {})
         if auth:
             hdrs.update(self._auth_headers(auth))
         history: list[Response] = []
-        deadline = time.monotonic() + 3 * (timeout or self.timeout)
         for _ in range(MAX_REDIRECTS + 1):
-            resp = self._send(method, full, params, hdrs, json, data, content, timeout, deadline, record)
+            resp = self._send(method, full, params, hdrs, json, data, content, timeout, record)
             params = None
             if not (follow_redirects and resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers):
                 resp.history = history
@@ -255,10 +279,10 @@ class HttpClient:
         data: Any,
         content: Any,
         timeout: float | None,
-        deadline: float,
         record: bool,
     ) -> Response:
         start = time.monotonic()
+        budget = float(timeout or self.exchange_timeout)
         request = self._client.build_request(
             method,
             url,
@@ -267,43 +291,52 @@ class HttpClient:
             json=json_body,
             data=data,
             content=content,
-            timeout=httpx.Timeout(timeout or self.timeout, connect=self.connect_timeout),
+            timeout=httpx.Timeout(timeout or self.timeout, connect=min(self.connect_timeout, budget)),
         )
         error: str | None = None
-        body = b""
         resp: httpx.Response | None = None
+        chunks: list[bytes] = []
+        body = b""
         truncated = False
         body_problem: str | None = None
         try:
-            resp = self._client.send(request, stream=True)
-            try:
-                chunks = []
-                size = 0
-                for chunk in resp.iter_raw():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        truncated = True
-                        chunks.append(chunk[: max(0, self.max_bytes - (size - len(chunk)))])
-                        error = f"response body larger than {self.max_bytes} bytes: not read further"
-                        break
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        error = "response still streaming past the deadline: not read further"
-                        break
-                body = b"".join(chunks)
-                if not truncated and not error:
+            with exchange_deadline(budget):
+                try:
+                    resp = self._client.send(request, stream=True)
                     try:
-                        body = _decode(body, resp.headers.get("content-encoding", ""), self.max_bytes)
-                    except _Undecodable as exc:
-                        body_problem = str(exc)
-            finally:
-                resp.close()
+                        size = 0
+                        for chunk in resp.iter_raw():
+                            size += len(chunk)
+                            if size > self.max_bytes:
+                                truncated = True
+                                chunks.append(chunk[: max(0, self.max_bytes - (size - len(chunk)))])
+                                error = f"response body larger than {self.max_bytes} bytes: not read further"
+                                break
+                            chunks.append(chunk)
+                    finally:
+                        resp.close()
+                except httpx.TimeoutException:
+                    if not exchange_expired():
+                        raise
+                    what = "the body" if resp is not None else "the response"
+                    error = (
+                        f"exceeded the {budget:g} s deadline of one exchange (connect, TLS, headers and body):"
+                        f" {what} not read further"
+                    )
+            body = b"".join(chunks)
+            if resp is not None and not truncated and not error:
+                try:
+                    body = _decode(body, resp.headers.get("content-encoding", ""), self.max_bytes)
+                except _Undecodable as exc:
+                    body_problem = str(exc)
         except httpx.TimeoutException:
             error = f"timed out after {timeout or self.timeout:g} s"
         except httpx.TransportError as exc:
             error = f"transport error: {exc or type(exc).__name__}"
         except _TooLarge:
             error = f"decoded response body larger than {self.max_bytes} bytes"
+        if error is not None:
+            body = b"".join(chunks)  # what came before the problem, for the evidence
         elapsed = time.monotonic() - start
         path = self._record(request, resp, body, elapsed, error, body_problem) if record else None
         if error:
@@ -462,3 +495,87 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
     if verify is False:
         return False
     return ssl.create_default_context()
+
+
+# --------------------------------------------------------------------------- connections
+
+
+class Connections:
+    """The connection pools of a run, one per TLS trust setting, reused by every check.
+
+    Each pool's sockets keep to the exchange deadline of the thread using them
+    (`homolog.deadlines.exchange_deadline`); idle connections are dropped after
+    `KEEPALIVE_EXPIRY` seconds.
+    """
+
+    def __init__(self) -> None:
+        self._transports: dict[bool | str, httpx.HTTPTransport] = {}
+
+    def transport(self, verify: bool | str) -> httpx.HTTPTransport:
+        found = self._transports.get(verify)
+        if found is None:
+            found = self._transports[verify] = _DeadlineTransport(_ssl_context(verify))
+        return found
+
+    def close(self) -> None:
+        for transport in self._transports.values():
+            transport.close()
+        self._transports.clear()
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool whose sockets keep to the exchange deadline."""
+
+    def __init__(self, verify: ssl.SSLContext | bool) -> None:
+        # httpx's own __init__ only makes the pool, and takes no network backend: made here with ours
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            keepalive_expiry=KEEPALIVE_EXPIRY,
+            network_backend=_DeadlineBackend(),
+        )
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read, write and TLS handshake gets at most what the exchange has left."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, clamp(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        # in pieces: a server that reads slowly cannot make one large write outlast the deadline
+        for start in range(0, len(buffer), 65536):
+            self._inner.write(buffer[start : start + 65536], clamp(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname, clamp(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        limit = clamp(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_tcp(host, port, limit, local_address, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)

@@ -125,7 +125,8 @@ def _unescape(name: str) -> str:
 
 
 def _excluded(relpath: str) -> bool:
-    return relpath in (MANIFEST, SIGNATURE, MANIFEST + ".tmp")
+    # the live run's lock holder and homolog.api's write probe come and go; they are not the run
+    return relpath in (MANIFEST, SIGNATURE, MANIFEST + ".tmp", ".homolog-lock") or relpath.startswith(".homolog-probe-")
 
 
 def _derived(relpath: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import shutil
+import sys
 import time
 import traceback
 from collections.abc import Callable, Generator, Iterator
@@ -24,17 +25,19 @@ import pytest
 from homolog.counterparts import register as register_counterpart
 
 from .attest import load_attestations, load_waivers
-from .checks import ParamsError, registry
+from .checks import CheckSpec, ParamsError, registry
+from .deadlines import DEFAULT_CHECK_TIMEOUT, CheckTimeout, check_deadline, check_timeout
 from .errors import CheckError, CheckOutcome, ConfigError, HomologError
 from .evidence import Evidence, Sanitizer
 from .hookspec import decode_setting, settings_problems, suite_plugins
 from .http import HttpClient
 from .plan import Case, RunPlan, build_plan
 from .referential import Referential, load_referential, search_path
-from .runstore import RunStore, default_out_dir, now_iso
+from .runstore import QUARANTINE, BadLine, RunStore, default_out_dir, now_iso
 from .secrets import SecretRegistry
 from .shard import Shard, read_shard, shard_cases, write_shard
 from .shared import SharedState
+from .supervisor import GRACE, Slot
 from .target import CounterpartEndpoint, Target, load_target
 from .verdicts import Verdict
 
@@ -81,6 +84,13 @@ class RunState:
         self.share: set[str] | None = None  # keys of the cases of this shard (None: not a shard)
         self.counterparts: dict[str, Any] = {}  # name -> what it adds to the target (JSON)
         self.stack = contextlib.ExitStack()  # counterparts this process started
+        # where this process tells the supervisor (homolog.supervisor) which check it runs
+        self.slots: str | None = opt.homolog_supervisor
+        self.slot: Slot | None = None
+
+    def deadline(self, spec: CheckSpec | None, check_id: str) -> float:
+        """Seconds a check may run (`homolog.deadlines.check_timeout`)."""
+        return check_timeout(check_id, spec.timeout if spec else None, self.target.timeouts)
 
     def add_counterparts(self, config: pytest.Config) -> None:
         """Start the target's counterparts (controller) or receive them (workers); extend the target.
@@ -114,6 +124,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--homolog-waivers", help="waivers YAML file")
     group.addoption("--homolog-shard", metavar="K/N", help="run the K-th of N shares of the cases (homolog.shard)")
     group.addoption("--homolog-path", dest="homolog_paths", action="append", help="extra folder of referentials")
+    group.addoption(
+        "--homolog-supervisor",
+        metavar="DIR",
+        help="set by homolog.api.run: the supervisor's slot folder (it holds the run's lock and stops stuck checks)",
+    )
     group.addoption(
         "--homolog-setting",
         dest="homolog_settings",
@@ -156,9 +171,14 @@ def pytest_configure(config: pytest.Config) -> None:
             raise ConfigError(f"{where}: " + "; ".join(problems))
         for name, spec in suites.counterparts().items():
             register_counterpart(name, spec)
+        if not state.worker and state.slots is None:
+            # homolog.api.run's supervisor holds the lock of a supervised run; here, pytest was run directly
+            state.stack.enter_context(state.store.lock())
         state.add_counterparts(config)
         if not state.worker:
             state.store.prepare(state.referential, state.target, resume=state.resume)
+            if state.resume:
+                _report_quarantined(config, state.store.repair())
     except (ConfigError, HomologError, CounterpartError, ValueError) as exc:
         if "state" in locals():
             state.stack.close()
@@ -211,6 +231,19 @@ def _tags(check_id: str) -> tuple[str, ...]:
     return registry.get(check_id).tags if check_id in registry else ()
 
 
+def _report_quarantined(config: pytest.Config, bad: list[BadLine]) -> None:
+    """Say which lines of results.jsonl a resume found corrupt (they were moved aside)."""
+    if not bad:
+        return
+    tr = config.pluginmanager.getplugin("terminalreporter")
+    for line in bad:
+        text = f"homolog: {line.describe()}; moved to {QUARANTINE}"
+        if tr is not None:
+            tr.write_line(text, yellow=True, bold=True)
+        else:
+            print(text, file=sys.stderr)
+
+
 def _overrides(config: pytest.Config) -> dict[str, Any]:
     """Settings given on the command line: suite options, then --homolog-setting."""
     out = {}
@@ -245,6 +278,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state.stack.close()  # stop the counterparts this run started
         if not state.worker:
             state.secrets.close()
+        if state.slot is not None:
+            state.slot.close()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -405,13 +440,72 @@ def execute_case(case: Case, request: pytest.FixtureRequest) -> None:
         params = spec.validate_params(case.ref.params_json)
     except ParamsError as exc:
         raise CheckError(f"invalid parameters for {spec.id}: {exc}") from None
-    kwargs: dict[str, Any] = {}
-    for name in spec.fixtures:
-        if name == "params":
-            kwargs[name] = params
-        else:
-            kwargs[name] = request.getfixturevalue(name)
-    spec.func(**kwargs)
+    state = request.config.stash.get(_STATE, None)
+    seconds = state.deadline(spec, spec.id) if state is not None else spec.timeout or DEFAULT_CHECK_TIMEOUT
+    with check_deadline(seconds):
+        kwargs: dict[str, Any] = {}
+        for name in spec.fixtures:
+            if name == "params":
+                kwargs[name] = params
+            else:
+                kwargs[name] = request.getfixturevalue(name)
+        spec.func(**kwargs)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Tell the supervisor which case runs and when it must be over (its deadline, then a grace)."""
+    case = _case_of(item)
+    state = item.config.stash.get(_STATE, None)
+    if case is None or state is None or state.slots is None:
+        return (yield)
+    if state.slot is None:
+        state.slot = Slot(state.slots)
+    spec = registry.get(case.ref.check) if case.ref.check in registry else None
+    seconds = state.deadline(spec, case.ref.check)
+    record = _record(state, case, item, Verdict.ERROR.value, _killed_message(seconds), [], [], now_iso(), None)
+    t0 = time.monotonic()
+    state.slot.begin(t0 + seconds + GRACE, {"record": record, "evidence_dir": f"evidence/{case.slug}", "t0": t0})
+    try:
+        return (yield)
+    finally:
+        state.slot.end()
+
+
+def _killed_message(seconds: float) -> str:
+    return (
+        f"exceeded {seconds:g} s: the check did not stop at its deadline (stuck where a signal cannot reach)"
+        " and its process was killed; it decided nothing"
+    )
+
+
+def _record(
+    state: RunState,
+    case: Case,
+    item: pytest.Item,
+    verdict: str,
+    message: str | None,
+    evidence: list[str],
+    caveats: list[dict[str, Any]],
+    started: str,
+    duration: float | None,
+) -> dict[str, Any]:
+    """A line of results.jsonl."""
+    return {
+        "key": case.key,
+        "requirement": case.requirement.id,
+        "check": case.ref.check,
+        "label": case.ref.label,
+        "title": case.title,
+        "params": case.ref.params_json,
+        "verdict": verdict,
+        "message": state.sanitizer.text(message) if message else None,
+        "evidence": evidence,
+        "caveats": caveats,
+        "started": started,
+        "duration": duration,
+        "nodeid": item.nodeid,
+    }
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -439,21 +533,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             note = f"teardown problem: {call.excinfo.exconly()[:300]}"
             result["message"] = f"{result['message']}; {note}" if result.get("message") else note
         ev = item.stash.get(_EVIDENCE, None)
-        record = {
-            "key": case.key,
-            "requirement": case.requirement.id,
-            "check": case.ref.check,
-            "label": case.ref.label,
-            "title": case.title,
-            "params": case.ref.params_json,
-            "verdict": result["verdict"],
-            "message": state.sanitizer.text(result["message"]) if result.get("message") else None,
-            "evidence": list(ev.paths) if ev else [],
-            "caveats": list(ev.caveats) if ev else [],
-            "started": result["started"],
-            "duration": round(time.monotonic() - result["t0"], 3),
-            "nodeid": item.nodeid,
-        }
+        record = _record(
+            state,
+            case,
+            item,
+            result["verdict"],
+            result.get("message"),
+            list(ev.paths) if ev else [],
+            list(ev.caveats) if ev else [],
+            result["started"],
+            round(time.monotonic() - result["t0"], 3),
+        )
         state.store.append(record)
         report.user_properties.append(("homolog_verdict", result["verdict"]))
         report.user_properties.append(("homolog_message", record["message"] or ""))
@@ -468,6 +558,8 @@ def classify(
     exc = excinfo.value
     if isinstance(exc, CheckOutcome):
         return exc.verdict, exc.message
+    if isinstance(exc, CheckTimeout):
+        return Verdict.ERROR.value, str(exc) + _stopped_where(excinfo, item)
     if isinstance(exc, AssertionError):
         return Verdict.FAILED.value, str(exc).strip() or _assert_line(excinfo)
     # anything else is a fault of the check or the harness: it decided nothing
@@ -483,6 +575,17 @@ def classify(
     if entries:
         where = f" at {Path(str(entries[-1].path)).name}:{entries[-1].lineno + 1}"
     return Verdict.ERROR.value, f"harness fault{where}: {type(exc).__name__}: {exc}"[:2000]
+
+
+def _stopped_where(excinfo: pytest.ExceptionInfo[BaseException], item: pytest.Item) -> str:
+    """Where the check's own code was when its deadline stopped it: ' (in name.py:42)'."""
+    case = _case_of(item)
+    spec = registry.get(case.ref.check) if case is not None and case.ref.check in registry else None
+    source = getattr(getattr(spec, "func", None), "__code__", None)
+    if source is None:
+        return ""
+    own = [e for e in excinfo.traceback if str(e.path) == source.co_filename]
+    return f" (in {Path(source.co_filename).name}:{own[-1].lineno + 1})" if own else ""
 
 
 def _assert_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:

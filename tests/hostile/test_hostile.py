@@ -49,7 +49,6 @@ def ended(run: HostileRun, exit_code: int) -> None:
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.xfail(strict=True, reason="issue 14.1: engine branch")
 def test_headers_dripped_byte_by_byte_end_in_error(hostile_run: Any) -> None:
     ROWS.append(("response headers dripped 1 byte/s", "drip-headers", "error (after 14.1)", "needs 14.1 (engine)"))
     run = hostile_run("drip-headers", HSTS)

@@ -25,6 +25,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _drip(self, raw: bytes, *, pause: float, head: int = 0) -> None:
+        """Send `raw` as is: its first `head` bytes at once, then one byte per `pause` seconds (bounded)."""
+        self.close_connection = True
+        try:
+            self.wfile.write(raw[:head])
+            self.wfile.flush()
+            for i in range(head, min(len(raw), head + 40)):
+                time.sleep(pause)
+                self.wfile.write(raw[i : i + 1])
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up: that is the point
+
     def do_GET(self) -> None:
         port = self.server.server_address[1]
         if self.path == "/ok":
@@ -52,6 +65,12 @@ class Handler(BaseHTTPRequestHandler):
             self._send(302, b"", {"Location": "/loop"})
         elif self.path == "/cookie":
             self._send(200, b"ok", {"Set-Cookie": "sid=s3cr3tvalue; Secure; HttpOnly; SameSite=Lax"})
+        elif self.path == "/crafted":
+            self._send(200, b"a" * 64 + b"!", {"Content-Type": "text/plain"})
+        elif self.path == "/drip-headers":
+            self._drip(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", pause=2.0)
+        elif self.path == "/drip-body":
+            self._drip(b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n" + b"x" * 60, pause=1.0, head=39)
         elif self.path == "/echo":
             body = f"auth={self.headers.get('Authorization')}".encode()
             self._send(200, body, {"Content-Type": "text/plain"})

@@ -55,7 +55,7 @@ def demo_run(demo: DemoSystem, out: Path) -> Run:
     out.mkdir(parents=True, exist_ok=True)
     raw = yaml.safe_load(demo.target_path.read_text("utf-8"))
     described = {name: describe(name, cp) for name, cp in demo.counterparts.items()}
-    target = out.parent / f"{out.name}-target.yaml"
+    target = demo.target_path.with_name("target-with-counterparts.yaml")  # its relative paths stay valid
     target.write_text(yaml.safe_dump(add_to_target(raw, described), sort_keys=False, allow_unicode=True), "utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")} | demo.env
     log = out.parent / f"{out.name}.log"

@@ -114,3 +114,27 @@ def with_caveat(evidence) -> None:  # type: ignore[no-untyped-def]
         packages=["acme.ig#1.0.0"],
         weakens="acme bindings",
     )
+
+
+class CraftedParams(Params):
+    path: str = "/crafted"
+
+
+@check("engine.deadline.regex", params=CraftedParams)
+def catastrophic_regex(http, params: CraftedParams) -> None:  # type: ignore[no-untyped-def]
+    """Parses a crafted body with a pattern that backtracks for ever on it."""
+    import re
+
+    body = http.get(params.path, base="web").text
+    if re.match(r"(a+)+$", body):  # exponential on "aaaa...!": never returns by itself
+        fail("matched")
+
+
+@check("engine.deadline.native", timeout=1)
+def stuck_in_native_code(evidence) -> None:  # type: ignore[no-untyped-def]
+    """Loops for ever in C code that never looks at signals."""
+    import collections
+    import itertools
+
+    evidence.attach_text("before.txt", "written before the check got stuck")
+    collections.deque(itertools.repeat(None), maxlen=0)
