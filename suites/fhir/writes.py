@@ -17,12 +17,14 @@ import copy
 import json
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from homolog import CheckError, Evidence, HttpClient, Params, Response, Target
+from homolog import CheckError, Evidence, HttpClient, Params, Response, Target, fail
 from homolog.suites.fhir.api import FHIR_JSON, capability, declared_resource, is_fhir_json
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "CreatedLedger",
     "WriteParams",
     "WriteTarget",
+    "Writing",
     "json_body",
     "location_parts",
     "marked",
@@ -37,6 +40,7 @@ __all__ = [
     "outcome_summary",
     "refused_sample",
     "write_target",
+    "writing",
 ]
 
 MARKER_SYSTEM = "urn:homolog:test-marker"
@@ -79,6 +83,10 @@ class WriteTarget:
     def versioning(self) -> str:
         return str(self.declared.get("versioning") or "no-version")
 
+    def require_versioned_update(self) -> None:
+        """Skip the check unless the type declares version-aware updates."""
+        _versioned_update(self)
+
     def require(self, *interactions: str) -> None:
         """Skip the check when the CapabilityStatement does not declare these interactions."""
         missing = [i for i in interactions if i not in self.interactions()]
@@ -86,6 +94,14 @@ class WriteTarget:
             pytest.skip(
                 f"the CapabilityStatement declares no {', '.join(missing)} for {self.resource_type}: nothing to verify"
             )
+
+
+def _versioned_update(write: WriteTarget) -> None:
+    if write.versioning != "versioned-update":
+        pytest.skip(
+            f"the CapabilityStatement declares versioning {write.versioning!r} for {write.resource_type}, "
+            "not versioned-update: no version-aware update to verify"
+        )
 
 
 def write_target(http: HttpClient, target: Target, params: WriteParams) -> WriteTarget:
@@ -226,3 +242,54 @@ class CreatedLedger:
             except Exception as exc:  # clean-up must never change the verdict
                 item["removed"] = f"DELETE failed: {exc}"
         evidence.attach_json("created.json", {"created": self.created})
+
+
+@dataclass
+class Writing:
+    """What a write check works with: the type and sample, the ledger, the problems found."""
+
+    write: WriteTarget
+    ledger: CreatedLedger
+    problems: list[str] = field(default_factory=list)
+
+    def create(self, marker: str, headers: dict[str, str] | None = None) -> Response:
+        """POST a marked copy of the sample; a refusal means the check cannot go on (error)."""
+        resp = self.ledger.post(marked(self.write.sample, marker), headers)
+        if resp.status_code >= 300:
+            raise refused_sample(self.write.resource_type, resp)
+        return resp
+
+    def created_id(self, resp: Response) -> str:
+        rid = self.ledger.id_of(resp)
+        if rid is None:
+            raise CheckError(f"{resp.describe()} named no id for the created resource: nothing to go on with")
+        return rid
+
+
+@contextmanager
+def writing(
+    http: HttpClient,
+    target: Target,
+    params: WriteParams,
+    evidence: Evidence,
+    *,
+    needs: tuple[str, ...],
+    clause: str,
+    label: str,
+) -> Iterator[Writing]:
+    """The frame of a write check.
+
+    Skips when the CapabilityStatement does not declare ``needs``; removes what the check
+    created whatever happens; on a normal end attaches the problems with the clause as
+    ``fhir-<label>.json`` and fails with them (``label`` starts the message).
+    """
+    write = write_target(http, target, params)
+    write.require(*needs)
+    work = Writing(write, CreatedLedger(http, write))
+    try:
+        yield work
+    finally:
+        work.ledger.clean_up(evidence)
+    evidence.attach_json(f"fhir-{label.split(' ')[0]}.json", {"clause": clause, "problems": work.problems})
+    if work.problems:
+        fail(f"{label}: " + "; ".join(work.problems))

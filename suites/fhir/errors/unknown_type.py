@@ -29,7 +29,8 @@ def unknown_type(http: HttpClient, evidence: Evidence) -> None:
     for rtype in probes:
         resp = fhir_get(http, f"/{rtype}")
         if resp.status_code not in (400, 404):
-            problems.append(f"{resp.describe()} answered {resp.status_code}, not 404 (or 400)")
+            declared_note = "" if rtype == probes[0] else f" although the CapabilityStatement does not declare {rtype}"
+            problems.append(f"{resp.describe()} answered {resp.status_code}{declared_note}, not 404 (or 400)")
         elif (why := operation_outcome_problem(resp)) is not None:
             problems.append(why)
     evidence.attach_json("fhir-unknown-type.json", {"clause": CLAUSE, "probes": probes, "problems": problems})

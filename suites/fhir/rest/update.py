@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from typing import Any
+
+from homolog import Evidence, HttpClient, Target, check
 from homolog.suites.fhir.api import fhir_get
-from homolog.suites.fhir.writes import (
-    MARKER_SYSTEM,
-    CreatedLedger,
-    WriteParams,
-    json_body,
-    marked,
-    new_marker,
-    refused_sample,
-    write_target,
-)
+from homolog.suites.fhir.writes import MARKER_SYSTEM, WriteParams, json_body, marked, new_marker, writing
 
 CLAUSE = (
     "FHIR R4 http.html#update: an update of an existing resource SHALL be answered 200 OK (201 Created "
@@ -22,7 +15,7 @@ CLAUSE = (
 )
 
 
-def _version(etag: str | None, body: object) -> str | None:
+def _version(etag: str | None, body: Any) -> str | None:
     if isinstance(body, dict) and isinstance(body.get("meta"), dict) and body["meta"].get("versionId"):
         return str(body["meta"]["versionId"])
     return etag.removeprefix("W/").strip('"') if etag else None
@@ -31,32 +24,32 @@ def _version(etag: str | None, body: object) -> str | None:
 @check("fhir.rest.update", params=WriteParams)
 def update(http: HttpClient, target: Target, params: WriteParams, evidence: Evidence) -> None:
     """Updating an existing resource answers 200 with a new version; a mismatched id answers 400."""
-    write = write_target(http, target, params)
-    write.require("create", "update")
-    ledger = CreatedLedger(http, write)
-    problems: list[str] = []
-    try:
+    with writing(
+        http,
+        target,
+        params,
+        evidence,
+        needs=("create", "update"),
+        clause=CLAUSE,
+        label="update (FHIR R4 http.html#update)",
+    ) as w:
         marker = new_marker()
-        created = ledger.post(marked(write.sample, marker))
-        if created.status_code >= 300:
-            raise refused_sample(write.resource_type, created)
-        rid = ledger.id_of(created)
-        if rid is None:
-            raise CheckError(f"{created.describe()} named no id for the created resource: nothing to update")
+        created = w.create(marker)
+        rid = w.created_id(created)
+        rtype, sample = w.write.resource_type, w.write.sample
         before = _version(created.headers.get("etag"), json_body(created))
-        changed = marked(write.sample, marker + "-updated", id=rid)
-        resp = ledger.put(f"/{write.resource_type}/{rid}", changed)
+        resp = w.ledger.put(f"/{rtype}/{rid}", marked(sample, marker + "-updated", id=rid))
         if resp.status_code >= 300:
-            problems.append(f"{resp.describe()} answered {resp.status_code} to a valid update")
+            w.problems.append(f"{resp.describe()} answered {resp.status_code} to a valid update")
         else:
             if resp.status_code != 200:
-                problems.append(
+                w.problems.append(
                     f"{resp.describe()} answered {resp.status_code}: an existing resource is updated with 200 OK"
                 )
             after = _version(resp.headers.get("etag"), json_body(resp))
-            if write.versioning != "no-version" and (after is None or after == before):
-                problems.append(f"the update did not give a new version (before {before!r}, after {after!r})")
-            read = json_body(fhir_get(http, f"/{write.resource_type}/{rid}"))
+            if w.write.versioning != "no-version" and (after is None or after == before):
+                w.problems.append(f"the update did not give a new version (before {before!r}, after {after!r})")
+            read = json_body(fhir_get(http, f"/{rtype}/{rid}"))
             idents = read.get("identifier") if isinstance(read, dict) else None
             if not (
                 isinstance(idents, list)
@@ -65,15 +58,9 @@ def update(http: HttpClient, target: Target, params: WriteParams, evidence: Evid
                     for i in idents
                 )
             ):
-                problems.append("reading the resource back does not show the update")
-        other = marked(write.sample, marker, id=f"{rid}x")
-        mismatch = ledger.put(f"/{write.resource_type}/{rid}", other)
+                w.problems.append("reading the resource back does not show the update")
+        mismatch = w.ledger.put(f"/{rtype}/{rid}", marked(sample, marker, id=f"{rid}x"))
         if mismatch.status_code != 400:
-            problems.append(
+            w.problems.append(
                 f"a body with id {rid}x sent to {mismatch.describe()} answered {mismatch.status_code}, not 400"
             )
-    finally:
-        ledger.clean_up(evidence)
-    evidence.attach_json("fhir-update.json", {"clause": CLAUSE, "problems": problems})
-    if problems:
-        fail(f"update ({CLAUSE.split(':')[0]}): " + "; ".join(problems))

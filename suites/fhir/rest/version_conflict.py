@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Target, check
 from homolog.suites.fhir.api import fhir_get
-from homolog.suites.fhir.writes import (
-    CreatedLedger,
-    WriteParams,
-    json_body,
-    marked,
-    new_marker,
-    refused_sample,
-    write_target,
-)
+from homolog.suites.fhir.writes import WriteParams, json_body, marked, new_marker, writing
 
 CLAUSE = (
     "FHIR R4 http.html#concurrency (Managing Resource Contention): with If-Match naming the version the "
@@ -36,39 +26,32 @@ def _current_version(http: HttpClient, rtype: str, rid: str) -> str | None:
 @check("fhir.rest.version_conflict", params=WriteParams)
 def version_conflict(http: HttpClient, target: Target, params: WriteParams, evidence: Evidence) -> None:
     """An update whose If-Match names an old version is refused with 412 (or 409); the current one is kept."""
-    write = write_target(http, target, params)
-    write.require("create", "update")
-    if write.versioning != "versioned-update":
-        pytest.skip(
-            f"the CapabilityStatement declares versioning {write.versioning!r} for {write.resource_type}, "
-            "not versioned-update: no version-aware update to verify"
-        )
-    ledger = CreatedLedger(http, write)
-    problems: list[str] = []
-    try:
+    with writing(
+        http,
+        target,
+        params,
+        evidence,
+        needs=("create", "update"),
+        clause=CLAUSE,
+        label="version-aware update (FHIR R4 http.html#concurrency)",
+    ) as w:
+        w.write.require_versioned_update()
         marker = new_marker()
-        created = ledger.post(marked(write.sample, marker))
-        if created.status_code >= 300:
-            raise refused_sample(write.resource_type, created)
-        rid = ledger.id_of(created)
-        first = _current_version(http, write.resource_type, rid) if rid else None
-        if rid is None or first is None:
-            raise CheckError("the created resource has no id or version to compare: cannot test If-Match")
-        path = f"/{write.resource_type}/{rid}"
-        ok = ledger.put(path, marked(write.sample, marker, id=rid), headers={"If-Match": f'W/"{first}"'})
-        if ok.status_code != 200:
-            problems.append(f'{ok.describe()} with the current If-Match W/"{first}" answered {ok.status_code}, not 200')
-        second = _current_version(http, write.resource_type, rid)
-        stale = ledger.put(path, marked(write.sample, marker + "-stale", id=rid), headers={"If-Match": f'W/"{first}"'})
+        rid = w.created_id(w.create(marker))
+        rtype, sample = w.write.resource_type, w.write.sample
+        first = _current_version(http, rtype, rid)
+        if first is None:
+            raise CheckError("the created resource has no version to compare: cannot test If-Match")
+        path = f"/{rtype}/{rid}"
+        ok = w.ledger.put(path, marked(sample, marker, id=rid), headers={"If-Match": f'W/"{first}"'})
+        if not 200 <= ok.status_code < 300:  # 200 vs 201 is fhir.rest.update's business
+            w.problems.append(f'{ok.describe()} with the current If-Match W/"{first}" answered {ok.status_code}')
+        second = _current_version(http, rtype, rid)
+        stale = w.ledger.put(path, marked(sample, marker + "-stale", id=rid), headers={"If-Match": f'W/"{first}"'})
         if stale.status_code not in (409, 412):
-            problems.append(
+            w.problems.append(
                 f'{stale.describe()} with the stale If-Match W/"{first}" answered {stale.status_code}, not 412'
             )
-        now = _current_version(http, write.resource_type, rid)
+        now = _current_version(http, rtype, rid)
         if second is not None and now != second:
-            problems.append(f"the stale update replaced version {second} (now {now})")
-    finally:
-        ledger.clean_up(evidence)
-    evidence.attach_json("fhir-version-conflict.json", {"clause": CLAUSE, "problems": problems})
-    if problems:
-        fail(f"version-aware update ({CLAUSE.split(':')[0]}): " + "; ".join(problems))
+            w.problems.append(f"the stale update replaced version {second} (now {now})")
