@@ -10,7 +10,7 @@ from homolog.suites.imaging.dicomweb import BASE, get, study_uid
 CLAUSES = {
     "400": "DICOM PS3.18 §8.3: a supported query parameter with an invalid value is answered 400 (Bad Request)",
     "404": "DICOM PS3.18 §10.4.3 (Table 10.4.3-1): a resource the origin server does not have is 404 (Not Found)",
-    "406": "DICOM PS3.18 §10.4.3 (Table 10.4.3-1) and §8.7.5: no acceptable media type is 406 (Not Acceptable)",
+    "406": "DICOM PS3.18 §10.4.3 (Table 10.4.3-1): no acceptable media type is 406 (Not Acceptable)",
     "415": "DICOM PS3.18 §10.5.3 (Table 10.5.3-1): a Store request in a media type the server does not accept "
     "is 415 (Unsupported Media Type)",
 }

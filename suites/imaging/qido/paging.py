@@ -13,7 +13,7 @@ CLAUSE = (
 
 @check("imaging.qido.paging")
 def paging(http: HttpClient, target: Target, evidence: Evidence) -> None:
-    """limit=1 returns one result, offset skips results, and an offset past the end returns none."""
+    """Search honours limit and offset: limit=1 gives one result, offset skips, past the end gives none."""
     uid = study_uid(target)
     path, key = "/studies", "StudyInstanceUID"
     everything = results(search(http, target, path, []))

@@ -24,7 +24,7 @@ def _encoded(value: str) -> str:
 
 @check("imaging.qido.percent_decoding")
 def percent_decoding(http: HttpClient, target: Target, evidence: Evidence) -> None:
-    """A study is found by patient name and id sent percent-encoded (``Test%5EAlice`` finds ``Test^Alice``)."""
+    """A study is found by patient name and id sent percent-encoded (Test%5EAlice finds Test^Alice)."""
     uid = study_uid(target)
     record = study_record(http, target, uid)
     asked: list[dict[str, str]] = []

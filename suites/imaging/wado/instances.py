@@ -16,8 +16,8 @@ from homolog.suites.imaging.dicomweb import (
 
 CLAUSE = (
     "DICOM PS3.18 §10.4 (Retrieve transaction: study, series and instance resources), §8.7.3 (instances in "
-    'multipart/related; type="application/dicom", each part a PS3.10 file) and §8.7.3.5 (without a '
-    "transfer-syntax parameter the default is Explicit VR Little Endian, 1.2.840.10008.1.2.1)"
+    'multipart/related; type="application/dicom", each part a PS3.10 file; without a transfer-syntax '
+    "parameter the default transfer syntax, Explicit VR Little Endian 1.2.840.10008.1.2.1)"
 )
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 
