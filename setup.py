@@ -1,8 +1,9 @@
 """Package layout: source folders mapped under the single top-level name `homolog`.
 
 `runner/` is `homolog`, `suites/` is `homolog.suites`, `reports/` is `homolog.reports`,
-`fixtures/` is `homolog.fixtures` and `referentials/` is `homolog.referentials`, so no
-generic name (runner, reports...) lands at the top of site-packages.
+`fixtures/` is `homolog.fixtures`, `counterparts/` is `homolog.counterparts` and
+`referentials/` is `homolog.referentials`, so no generic name (runner, reports...)
+lands at the top of site-packages.
 """
 
 from setuptools import find_packages, setup
@@ -12,6 +13,7 @@ ROOTS = {
     "homolog.suites": "suites",
     "homolog.reports": "reports",
     "homolog.fixtures": "fixtures",
+    "homolog.counterparts": "counterparts",
     "homolog.referentials": "referentials",
 }
 

@@ -7,56 +7,43 @@ then diffs two synthetic referentials of N requirements, and prints the figures.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from homolog.refdiff import diff_referentials, stale_verdicts
-from homolog.reports.segur_proofs import export_segur_proofs
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "reports"))
+
+from synthrun import SynthCheck, SynthReq, build_run  # noqa: E402
+
+from homolog.refdiff import diff_referentials, stale_verdicts  # noqa: E402
+from homolog.reports.segur_proofs import export_segur_proofs  # noqa: E402
+from homolog.runfile import ReferentialInfo, read_run  # noqa: E402
 
 
 def _run(root: Path, n: int) -> Path:
-    run = root / "run"
-    reqs = []
-    for i in range(n):
-        evidence = []
-        for j in range(4):
-            rel = f"evidence/r{i:04d}/{j:02d}-http-GET.json"
-            (run / rel).parent.mkdir(parents=True, exist_ok=True)
-            (run / rel).write_bytes(b'{"request": "GET /", "response": 200}' * 50)
-            evidence.append(rel)
-        reqs.append(
-            {
-                "id": f"SSI/IAM.{i:04d}",
-                "title": f"Exigence {i}",
-                "text": {"fr": "Le système fait ce qui est attendu." * 3},
-                "level": "exigence",
-                "family": "securite",
-                "source": {"document": "REM", "section": "SSI"},
-                "origin": "bench@1",
-                "verdict": "passed",
-                "checks": [
-                    {
-                        "check": "security.headers.hsts",
-                        "title": "HSTS",
-                        "params": {},
-                        "verdict": "passed",
-                        "message": "",
-                        "evidence": evidence,
-                    }
-                ],
-            }
+    blob = b'{"request": "GET /", "response": 200}' * 50
+    reqs = [
+        SynthReq(
+            f"SSI/IAM.{i:04d}",
+            "passed",
+            title=f"Exigence {i}",
+            text_fr="Le système fait ce qui est attendu." * 3,
+            origin="bench@1",
+            checks=[
+                SynthCheck(
+                    "security.headers.hsts",
+                    "passed",
+                    title="HSTS",
+                    evidence=[(f"{j:02d}-http-GET.json", blob) for j in range(4)],
+                )
+            ],
         )
-    doc = {
-        "format": "homolog.run/1",
-        "referential": {"id": "bench", "version": "1", "sha256": "0" * 64},
-        "target": {"options": {"profile": "DPI"}},
-        "requirements": reqs,
-    }
-    (run / "run.json").write_text(json.dumps(doc), "utf-8")
-    return run
+        for i in range(n)
+    ]
+    return build_run(root / "run", reqs, referential_id="bench", options={"profile": "DPI"})
 
 
 def _ref(version: str, n: int, changed_every: int) -> dict[str, object]:
@@ -93,8 +80,7 @@ def main() -> None:
         t3 = time.perf_counter()
         diff = diff_referentials(old, new)
         t4 = time.perf_counter()
-        run_doc = json.loads((run / "run.json").read_text("utf-8"))
-        run_doc["referential"] = {"id": "bench", "version": "1"}
+        run_doc = dataclasses.replace(read_run(run), referential=ReferentialInfo("bench", "1", "bench", "0" * 64))
         stale = stale_verdicts(diff, run_doc)
         t5 = time.perf_counter()
         print(f"refdiff: {n} requirements, {len(diff.changed)} changed in {t4 - t3:.3f} s")

@@ -19,8 +19,8 @@ from urllib.parse import urljoin
 
 import httpx
 
+from homolog.counterparts.psc import PscSimulator
 from homolog.fixtures.refsut import start_sut
-from homolog.suites.security.psc import PscSimulator
 from homolog.suites.security.tls_probe import (
     VERSIONS,
     handshake,

@@ -18,6 +18,7 @@ _VERDICT_COLOURS = {
     "manual": ("#e7e3f7", "#47307f"),
     "attested": ("#dff0f5", "#0d4a5c"),
     "waived": ("#fff4c2", "#5c4700"),
+    "deselected": ("#f4f4f4", "#4a4a4a"),  # not a verdict: not run in this session
 }
 
 _verdict_rules = "\n".join(

@@ -3,7 +3,9 @@
 ``coverage.csv`` has one row per (requirement, check) — or one row for a requirement
 without checks — with the requirement's coverage mode (automated, manual,
 not-tested). ``coverage-summary.csv`` counts requirements per source referential
-(programme) and mode, so a programme owner sees how much is automated.
+(programme) and mode, so a programme owner sees how much is automated. A requirement
+the session did not run (deselected) has the verdict ``deselected`` in the matrix and
+its own column in the summary, never one of the verdict columns.
 
 Cells are written with the csv module (quoting handled) and any cell starting with
 ``= + - @`` or a control character is prefixed with ``'`` so a spreadsheet never
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from homolog.reports.labels import verdict_label
 from homolog.reports.model import Run
+from homolog.verdicts import DESELECTED, Verdict
 
 __all__ = ["CsvReporter", "safe_cell"]
 
@@ -60,7 +63,11 @@ SUMMARY_COLUMNS = (
     "failed",
     "error",
     "other",
+    "deselected",
 )
+
+# Verdicts with a column of their own in the summary; the others add up in "other".
+_OWN_COLUMN = frozenset({Verdict.PASSED, Verdict.FAILED, Verdict.ERROR})
 
 
 class CsvReporter:
@@ -78,7 +85,15 @@ class CsvReporter:
             w = csv.writer(fh)
             w.writerow(MATRIX_COLUMNS)
             for req in run.requirements:
-                base = [req.origin, req.id, req.title, req.level, req.family, req.mode, req.verdict]
+                base = [
+                    req.origin,
+                    req.id,
+                    req.title,
+                    req.level,
+                    req.family or "-",
+                    req.kind.replace("_", "-"),
+                    req.shown,
+                ]
                 if not req.checks:
                     w.writerow(
                         [
@@ -87,8 +102,8 @@ class CsvReporter:
                                 *base,
                                 "",
                                 "",
-                                req.verdict,
-                                verdict_label(req.verdict, lang),
+                                req.shown,
+                                verdict_label(req.shown, lang),
                                 req.reason or "",
                                 0,
                             ]
@@ -103,8 +118,8 @@ class CsvReporter:
                                 *base,
                                 chk.check,
                                 params,
-                                chk.verdict,
-                                verdict_label(chk.verdict, lang),
+                                chk.shown,
+                                verdict_label(chk.shown, lang),
                                 chk.message,
                                 len(chk.evidence),
                             ]
@@ -114,8 +129,11 @@ class CsvReporter:
         for req in run.requirements:
             cnt = groups.setdefault(req.origin or "-", Counter())
             cnt["requirements"] += 1
-            cnt[req.mode.replace("-", "_")] += 1
-            cnt[req.verdict if req.verdict in ("passed", "failed", "error") else "other"] += 1
+            cnt[req.kind] += 1
+            if req.verdict is None:
+                cnt[DESELECTED] += 1
+            else:
+                cnt[req.verdict.value if req.verdict in _OWN_COLUMN else "other"] += 1
         total: Counter[str] = Counter()
         with (out_dir / self.summary_filename).open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)

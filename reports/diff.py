@@ -1,18 +1,17 @@
 """Compare two runs: which requirements got worse, got better, appeared or went away.
 
 Requirements are matched by id. A verdict change is a **regression** when the new
-verdict ranks worse than the old one, a **fix** when it ranks better, and an
-**other change** when both rank the same (e.g. failed -> error, passed -> attested).
-Ranks, best first::
+verdict is more severe than the old one, a **fix** when it is less severe, and an
+**other change** when both weigh the same. Severity is the engine's
+(:func:`homolog.verdicts.severity`): its precedence order (failed, error, skipped,
+manual, waived, ...), where passed, attested and not_applicable weigh the same
+because each settles the requirement in the system's favour without a failure.
+So passed -> error is a regression, error -> failed too (the run went from
+incomplete to non-compliant), failed -> error is a fix of compliance but leaves a
+verdict to obtain, and passed -> attested is a change.
 
-    0  passed, attested, not_applicable   decided in the system's favour
-    1  waived                             failing, but accepted for a time
-    2  skipped, manual                    not decided yet
-    3  failed, error                      not compliant, or could not be decided
-
-``failed`` and ``error`` share a rank on purpose: an error is never counted as
-compliance, so passed -> error is a regression, but failed <-> error is a change of
-cause rather than of compliance.
+A requirement one of the runs did not run (deselected) is neither: it is listed
+apart as not compared.
 """
 
 from __future__ import annotations
@@ -22,20 +21,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homolog.reports.model import Run, load_run
+from homolog.reports.model import Requirement, Run, load_run
+from homolog.verdicts import Verdict, severity
 
-__all__ = ["RANK", "Change", "RunDiff", "diff_runs"]
-
-RANK: dict[str, int] = {
-    "passed": 0,
-    "attested": 0,
-    "not_applicable": 0,
-    "waived": 1,
-    "skipped": 2,
-    "manual": 2,
-    "failed": 3,
-    "error": 3,
-}
+__all__ = ["Change", "RunDiff", "diff_runs"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +50,7 @@ class RunDiff:
     changes: list[Change] = field(default_factory=list)
     added: list[tuple[str, str]] = field(default_factory=list)  # (id, verdict in B)
     removed: list[tuple[str, str]] = field(default_factory=list)  # (id, verdict in A)
+    not_compared: list[tuple[str, str, str]] = field(default_factory=list)  # (id, in A, in B): one not run
     unchanged: int = 0
 
     @property
@@ -80,6 +70,7 @@ class RunDiff:
             "changes": [asdict(c) for c in self.changes],
             "added": [{"id": i, "verdict": v} for i, v in self.added],
             "removed": [{"id": i, "verdict": v} for i, v in self.removed],
+            "not_compared": [{"id": i, "before": a, "after": b} for i, a, b in self.not_compared],
             "unchanged": self.unchanged,
         }
         return json.dumps(doc, ensure_ascii=False, indent=2)
@@ -114,6 +105,9 @@ class RunDiff:
         if self.removed:
             lines.append(f"\nremoved ({len(self.removed)}):")
             lines += [f"  {i}: {v}" for i, v in self.removed]
+        if self.not_compared:
+            lines.append(f"\nnot compared, not run in one of the runs ({len(self.not_compared)}):")
+            lines += [f"  {i}: {a} -> {b}" for i, a, b in self.not_compared]
         lines.append(
             f"\n{len(self.regressions)} regression(s), {len(self.fixes)} fix(es), "
             f"{len(self.changes)} other change(s), {len(self.added)} added, "
@@ -127,20 +121,20 @@ def _describe(run: Run) -> dict[str, Any]:
     return {
         "path": str(run.dir),
         "run_id": run.run_id,
-        "referential": f"{ref.get('id', '')}@{ref.get('version', '')}",
+        "referential": ref.ref,
         "status": run.status,
-        "finished": str(run.data.get("finished", "")),
+        "finished": run.finished,
     }
 
 
-def _check_changes(req_a: Any, req_b: Any) -> tuple[tuple[str, str, str], ...]:
-    def key_map(req: Any) -> dict[str, str]:
+def _check_changes(req_a: Requirement, req_b: Requirement) -> tuple[tuple[str, str, str], ...]:
+    def key_map(req: Requirement) -> dict[str, str]:
         out: dict[str, str] = {}
         for chk in req.checks:
             key = chk.check
             if chk.params:
                 key += json.dumps(dict(chk.params), sort_keys=True, ensure_ascii=False)
-            out[key] = chk.verdict
+            out[key] = chk.shown
         return out
 
     before, after = key_map(req_a), key_map(req_b)
@@ -160,29 +154,28 @@ def diff_runs(run_a: Path, run_b: Path) -> RunDiff:
     for req_b in b.requirements:
         req_a = by_id_a.get(req_b.id)
         if req_a is None:
-            result.added.append((req_b.id, req_b.verdict))
+            result.added.append((req_b.id, req_b.shown))
             continue
-        if req_a.verdict == req_b.verdict:
+        before, after = req_a.verdict, req_b.verdict
+        if before is None or after is None:
+            if before != after:
+                result.not_compared.append((req_b.id, req_a.shown, req_b.shown))
+            else:
+                result.unchanged += 1
+            continue
+        if before == after:
             result.unchanged += 1
             continue
         message = next(
-            (c.message for c in req_b.checks if c.verdict not in ("passed",) and c.message),
+            (c.message for c in req_b.checks if c.verdict not in (Verdict.PASSED, None) and c.message),
             req_b.reason or "",
         )
-        change = Change(
-            req_b.id,
-            req_b.title,
-            req_a.verdict,
-            req_b.verdict,
-            message,
-            _check_changes(req_a, req_b),
-        )
-        rank_a, rank_b = RANK[req_a.verdict], RANK[req_b.verdict]
-        if rank_b > rank_a:
+        change = Change(req_b.id, req_b.title, before.value, after.value, message, _check_changes(req_a, req_b))
+        if severity(after) > severity(before):
             result.regressions.append(change)
-        elif rank_b < rank_a:
+        elif severity(after) < severity(before):
             result.fixes.append(change)
         else:
             result.changes.append(change)
-    result.removed = [(r.id, r.verdict) for r in a.requirements if r.id not in by_id_b]
+    result.removed = [(r.id, r.shown) for r in a.requirements if r.id not in by_id_b]
     return result

@@ -33,13 +33,13 @@ from homolog.reports.assets import PRINT_CSS, REPORT_CSS, REPORT_JS, SCREEN_CSS
 from homolog.reports.evidence import Budget, EvidenceItem, HttpSide, load_evidence
 from homolog.reports.labels import labels, verdict_label
 from homolog.reports.model import (
-    VERDICTS,
     Check,
     Requirement,
     Run,
     localized,
     safe_evidence_path,
 )
+from homolog.verdicts import DESELECTED, SETTLED
 
 __all__ = ["HtmlReporter", "build_html"]
 
@@ -117,29 +117,29 @@ class _Builder:
             f"<section><h2>{e(L['referential'])}</h2>",
             self.dl(
                 [
-                    (L["name_title"], f"{ref.get('title', '')} ({ref.get('id', '')})"),
-                    (L["version"], ref.get("version")),
-                    (L["publisher"], ref.get("publisher")),
-                    (L["date"], ref.get("date")),
-                    ("SHA-256", ref.get("sha256")),
+                    (L["name_title"], f"{ref.title} ({ref.id})"),
+                    (L["version"], ref.version),
+                    (L["publisher"], ref.publisher),
+                    (L["date"], ref.date),
+                    ("SHA-256", ref.sha256),
                 ]
             ),
             f"</section><section><h2>{e(L['target'])}</h2>",
             self.dl(
                 [
-                    (L["name"], tgt.get("name")),
-                    (L["version"], tgt.get("version")),
-                    (L["vendor"], tgt.get("vendor")),
-                    (L["options"], tgt.get("options")),
-                    ("URL", tgt.get("base_urls")),
+                    (L["name"], tgt.name),
+                    (L["version"], tgt.version),
+                    (L["vendor"], tgt.vendor),
+                    (L["options"], tgt.options),
+                    ("URL", tgt.base_urls),
                 ]
             ),
             f"</section><section><h2>{e(L['run'])}</h2>",
             self.dl(
                 [
                     ("ID", run.run_id),
-                    (L["started"], run.data.get("started")),
-                    (L["finished"], run.data.get("finished")),
+                    (L["started"], run.started),
+                    (L["finished"], run.finished),
                     (L["tool"], tool),
                 ]
             ),
@@ -153,7 +153,7 @@ class _Builder:
     def summary(self) -> None:
         L, run = self.L, self.run
         counts = run.verdict_counts()
-        present = [v for v in VERDICTS if counts.get(v)]
+        present = [v for v in counts if counts[v]]
         self.page.add(f'<section class="summary"><h2>{e(L["summary"])}</h2>')
         self.page.add('<ul class="tiles">')
         for v in present:
@@ -161,23 +161,31 @@ class _Builder:
                 f'<li class="tile v-{e(v)}"><span class="n">{counts[v]}</span><span>{e(self.vlabel(v))}</span></li>'
             )
         self.page.add(
-            f'<li class="tile total"><span class="n">{len(run.requirements)}</span>'
+            f'<li class="tile total"><span class="n">{len(run.decided)}</span>'
             f"<span>{e(L['requirements'])}</span></li></ul>"
         )
-        check_counts = Counter(c.verdict for _, c in run.checks())
+        if run.deselected:
+            # Not run at all: listed, never counted with the verdicts.
+            selection = run.doc.summary.deselected.selection
+            self.page.add(
+                f'<p class="deselected-line">{e(L["deselected_line"].format(n=len(run.deselected)))}'
+                + (f" ({e(selection)})" if selection else "")
+                + "</p>"
+            )
+        check_counts = Counter(c.shown for _, c in run.checks())
         if check_counts:
-            parts = ", ".join(f"{check_counts[v]} {self.vlabel(v).lower()}" for v in VERDICTS if check_counts[v])
+            parts = ", ".join(f"{check_counts[v]} {self.vlabel(v).lower()}" for v in counts if check_counts[v])
             self.page.add(
                 f'<p class="checks-line">{e(L["checks"])}{L["colon"]}{sum(check_counts.values())} ({e(parts)})</p>'
             )
         self.table(L["by_origin"], L["origin"], lambda r: r.origin or "-", present)
-        self.table(L["by_family"], L["family"], lambda r: r.family, present, link=True)
+        self.table(L["by_family"], L["family"], lambda r: r.family or "-", present, link=True)
         self.page.add("</section>")
 
     def table(self, title: str, head: str, key: Any, present: list[str], link: bool = False) -> None:
         groups: dict[str, Counter[str]] = {}
-        for req in self.run.requirements:
-            groups.setdefault(key(req), Counter())[req.verdict] += 1
+        for req in self.run.decided:
+            groups.setdefault(key(req), Counter())[req.shown] += 1
         if not groups:
             return
         cols = "".join(f'<th scope="col">{e(self.vlabel(v))}</th>' for v in present)
@@ -199,11 +207,11 @@ class _Builder:
 
     def filters(self) -> None:
         L = self.L
-        counts = self.run.verdict_counts()
+        counts = self.run.verdict_counts() | {DESELECTED: len(self.run.deselected)}
         self.page.add(f'<section class="filters" aria-label="{e(L["filter"])}">')
         self.page.add(f"<fieldset><legend>{e(L['filter'])}</legend>")
-        for v in VERDICTS:
-            if counts.get(v):
+        for v in counts:
+            if counts[v]:
                 self.page.add(
                     f'<label class="chip v-{e(v)}"><input type="checkbox" id="f-{e(v)}" '
                     f"checked> {e(self.vlabel(v))} ({counts[v]})</label>"
@@ -222,7 +230,7 @@ class _Builder:
     def requirements(self) -> None:
         families: dict[str, list[Requirement]] = {}
         for req in self.run.requirements:
-            families.setdefault(req.family, []).append(req)
+            families.setdefault(req.family or "-", []).append(req)
         self.page.add(f'<main><h2 class="details-title">{e(self.L["details"])}</h2>')
         for family, reqs in families.items():
             title = self.run.family_title(family, self.lang)
@@ -233,8 +241,8 @@ class _Builder:
                 + "</h2>"
             )
             if self.compact:
-                self.compact_table([r for r in reqs if r.verdict in _SETTLED])
-                reqs = [r for r in reqs if r.verdict not in _SETTLED]
+                self.compact_table([r for r in reqs if r.verdict in SETTLED])
+                reqs = [r for r in reqs if r.verdict not in SETTLED]
             for req in reqs:
                 self.requirement(req)
             self.page.add("</section>")
@@ -249,9 +257,9 @@ class _Builder:
             self.dl(
                 [
                     (L["level"], L.get("level." + req.level, req.level)),
-                    (L["family"], req.family),
+                    (L["family"], req.family or "-"),
                     (L["origin"], req.origin),
-                    (L["mode"], L.get("mode." + req.mode, req.mode)),
+                    (L["mode"], L.get("mode." + req.kind, req.kind)),
                     (L["source"], source),
                     (L["reason"], req.reason),
                     (L["scenario"], localized(req.scenario, self.lang)),
@@ -277,11 +285,11 @@ class _Builder:
         for start in range(0, len(reqs), _PRINT_TABLE_ROWS):
             self.page.add(head)
             for req in reqs[start : start + _PRINT_TABLE_ROWS]:
-                checks = ", ".join(c.check for c in req.checks) or L.get("mode." + req.mode, "")
+                checks = ", ".join(c.check for c in req.checks) or L.get("mode." + req.kind, "")
                 count = sum(len(c.evidence) for c in req.checks)
                 self.page.add(
                     f'<tr><th scope="row"><span class="rid">{e(req.id)}</span> {e(req.title)}</th>'
-                    f'<td class="v-{e(req.verdict)}">{e(self.vlabel(req.verdict))}</td>'
+                    f'<td class="v-{e(req.shown)}">{e(self.vlabel(req.shown))}</td>'
                     f"<td>{e(checks)}</td><td>{count}</td></tr>"
                 )
             self.page.add("</tbody></table>")
@@ -289,9 +297,9 @@ class _Builder:
     def requirement(self, req: Requirement) -> None:
         L = self.L
         # id="req-<id>": the anchor the Ségur proof file and other documents link to
-        attrs = f'id="req-{e(req.id)}" class="req v-{e(req.verdict)}" data-id="{e(req.id.lower())}"'
+        attrs = f'id="req-{e(req.id)}" class="req v-{e(req.shown)}" data-id="{e(req.id.lower())}"'
         head = (
-            f'{self.badge(req.verdict)} <span class="rid">{e(req.id)}</span> <span class="rtitle">{e(req.title)}</span>'
+            f'{self.badge(req.shown)} <span class="rid">{e(req.id)}</span> <span class="rtitle">{e(req.title)}</span>'
         )
         if self.print:
             self.page.add(f"<section {attrs}><h3>{head}</h3>")
@@ -327,7 +335,7 @@ class _Builder:
 
     def waiver(self, waiver: Mapping[str, Any]) -> None:
         L = self.L
-        expired = _expired(waiver.get("expires"), self.run.data.get("finished"))
+        expired = _expired(waiver.get("expires"), self.run.finished)
         self.page.add(
             f'<div class="box waiver"><h4>{e(L["waiver"])}</h4>',
             self.dl(
@@ -380,8 +388,7 @@ class _Builder:
     def check(self, chk: Check) -> None:
         L = self.L
         self.page.add(
-            f'<li class="check v-{e(chk.verdict)}"><p>{self.badge(chk.verdict)} '
-            f"<code>{e(chk.check)}</code> {e(chk.title)}"
+            f'<li class="check v-{e(chk.shown)}"><p>{self.badge(chk.shown)} <code>{e(chk.check)}</code> {e(chk.title)}'
         )
         if chk.label:
             self.page.add(f' <span class="label">[{e(chk.label)}]</span>')
@@ -479,7 +486,7 @@ class _Builder:
         csp += "; script-src " + (_csp_hash(script) if script else "'none'")
         csp += "; base-uri 'none'; form-action 'none'; object-src 'none'"
         ref = self.run.referential
-        title = f"{self.L['title']} — {ref.get('id', '')} {ref.get('version', '')}"
+        title = f"{self.L['title']} — {ref.id} {ref.version}"
         self.page.add(
             f'<!DOCTYPE html>\n<html lang="{e(self.lang)}"><head><meta charset="utf-8">',
             f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">',
@@ -532,9 +539,6 @@ def _expired(expires: Any, finished: Any) -> bool:
 
 # Rows per table in the printed compact listing (see compact_table).
 _PRINT_TABLE_ROWS = 30
-
-# Verdicts a big printed report lists in a compact table rather than in full.
-_SETTLED = frozenset({"passed", "attested", "not_applicable"})
 
 # Beyond this many requirements the screen page keeps each requirement's details in
 # a <template> that the script instantiates when the block is opened: measured with

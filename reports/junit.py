@@ -6,6 +6,10 @@ failed -> <failure>, error -> <error>, passed/attested -> success, everything el
 (skipped, not applicable, manual, waived) -> <skipped> with the reason. A failing
 check under a waived requirement is reported as skipped with the waiver, because
 the waiver is the decision of record for that requirement.
+
+What the session did not run (deselected with -k or -m) is no testcase at all: a
+CI would count it as skipped. Each test suite lists it in a property
+``homolog.deselected`` (space-separated requirement ids).
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from homolog.reports.model import Check, Requirement, Run
+from homolog.verdicts import Verdict
 
 __all__ = ["JunitReporter"]
 
@@ -31,28 +36,28 @@ def _clean(text: str | None) -> str:
     return text
 
 
-def _outcome(req: Requirement, verdict: str, message: str) -> tuple[str | None, str]:
+def _outcome(req: Requirement, verdict: Verdict, message: str) -> tuple[str | None, str]:
     """(element name or None for success, message) for a check verdict."""
-    if req.verdict == "waived" and verdict in ("failed", "error"):
+    if req.verdict == Verdict.WAIVED and verdict in (Verdict.FAILED, Verdict.ERROR):
         w = req.waiver or {}
         return "skipped", (
             f"waived: {w.get('justification', '')} (approver {w.get('approver', '?')}, "
             f"until {w.get('expires', '?')}); check said: {message}"
         )
-    if verdict == "failed":
+    if verdict == Verdict.FAILED:
         return "failure", message
-    if verdict == "error":
+    if verdict == Verdict.ERROR:
         return "error", message
-    if verdict in ("passed", "attested"):
+    if verdict in (Verdict.PASSED, Verdict.ATTESTED):
         return None, message
-    return "skipped", f"{verdict}: {message}" if message else verdict
+    return "skipped", f"{verdict.value}: {message}" if message else verdict.value
 
 
 def _case(
     suite: etree._Element,
     req: Requirement,
     name: str,
-    verdict: str,
+    verdict: Verdict,
     message: str,
     duration: float | None,
     evidence: tuple[str, ...],
@@ -62,7 +67,7 @@ def _case(
     kind, text = _outcome(req, verdict, message)
     if kind is not None:
         el = etree.SubElement(case, kind, message=_clean(text.splitlines()[0] if text else kind))
-        el.set("type", verdict)
+        el.set("type", verdict.value)
         if kind != "skipped":
             el.text = _clean(text)
     if evidence:
@@ -86,20 +91,28 @@ class JunitReporter:
     def render(self, run: Run, out_dir: Path, lang: str) -> Path:
         """Write ``junit.xml`` into ``out_dir`` (language-independent)."""
         ref = run.referential
-        root = etree.Element("testsuites", name=_clean(f"homolog {ref.get('id', '')}"))
+        root = etree.Element("testsuites", name=_clean(f"homolog {ref.id}"))
         suites: dict[str, etree._Element] = {}
         totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         per_suite: dict[str, dict[str, int]] = {}
+        deselected: dict[str, list[str]] = {}
         for req in run.requirements:
-            suite_name = req.origin or f"{ref.get('id', '')}@{ref.get('version', '')}"
+            suite_name = req.origin or ref.ref
             if suite_name not in suites:
                 suites[suite_name] = etree.SubElement(root, "testsuite", name=_clean(suite_name))
                 per_suite[suite_name] = dict.fromkeys(totals, 0)
             suite = suites[suite_name]
+            if req.verdict is None:
+                deselected.setdefault(suite_name, []).append(req.id)
+                continue
             cases = (
-                [(_check_name(c), c.verdict, c.message, c.duration, c.evidence) for c in req.checks]
+                [
+                    (_check_name(c), c.verdict, c.message or "", c.duration, c.evidence)
+                    for c in req.checks
+                    if c.verdict is not None
+                ]
                 if req.checks
-                else [(f"requirement ({req.mode})", req.verdict, req.reason or "", None, ())]
+                else [(f"requirement ({req.kind.replace('_', '-')})", req.verdict, req.reason or "", None, ())]
             )
             for name, verdict, message, duration, evidence in cases:
                 _case(suite, req, name, verdict, message, duration, evidence)
@@ -113,6 +126,10 @@ class JunitReporter:
                 elif kind == "skipped":
                     counts["skipped"] += 1
         for name, suite in suites.items():
+            if deselected.get(name):
+                props = etree.Element("properties")
+                etree.SubElement(props, "property", name="homolog.deselected", value=_clean(" ".join(deselected[name])))
+                suite.insert(0, props)
             for key, value in per_suite[name].items():
                 suite.set(key, str(value))
                 totals[key] += value

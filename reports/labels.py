@@ -79,7 +79,7 @@ _FR: dict[str, str] = {
     "mode": "Couverture",
     "mode.automated": "automatisée",
     "mode.manual": "manuelle",
-    "mode.not-tested": "non testée",
+    "mode.not_tested": "non testée",
     "none": "aucune",
     "generated": "Rapport généré à partir du dossier d'exécution ; il ne rejoue aucun contrôle.",
     "integrity_note": ("Intégrité : voir MANIFEST.sha256 et sa signature dans le dossier d'exécution."),
@@ -90,6 +90,7 @@ _FR: dict[str, str] = {
     "contents": "Sommaire",
     "details": "Détail des exigences",
     "shown": "affichées",
+    "deselected_line": "{n} exigence(s) non lancée(s) dans cette session (désélectionnées), hors des décomptes",
 }
 
 _EN: dict[str, str] = {
@@ -161,7 +162,7 @@ _EN: dict[str, str] = {
     "mode": "Coverage",
     "mode.automated": "automated",
     "mode.manual": "manual",
-    "mode.not-tested": "not tested",
+    "mode.not_tested": "not tested",
     "none": "none",
     "generated": "Report generated from the run directory; it re-runs nothing.",
     "integrity_note": "Integrity: see MANIFEST.sha256 and its signature in the run directory.",
@@ -171,6 +172,7 @@ _EN: dict[str, str] = {
     "contents": "Contents",
     "details": "Requirements in detail",
     "shown": "shown",
+    "deselected_line": "{n} requirement(s) not run in this session (deselected), left out of every count",
 }
 
 _VERDICTS: dict[str, dict[str, str]] = {
@@ -183,6 +185,7 @@ _VERDICTS: dict[str, dict[str, str]] = {
         "manual": "Manuel (en attente)",
         "attested": "Attesté",
         "waived": "Dérogation",
+        "deselected": "Non lancé (désélectionné)",
     },
     "en": {
         "passed": "Passed",
@@ -193,6 +196,7 @@ _VERDICTS: dict[str, dict[str, str]] = {
         "manual": "Manual (pending)",
         "attested": "Attested",
         "waived": "Waived",
+        "deselected": "Not run (deselected)",
     },
 }
 

@@ -1,26 +1,36 @@
-"""Reading a finished run directory (format ``homolog.run/1``) for the reporters.
+"""A finished run directory as reporters see it: the run document plus its folder.
 
-Reports are pure functions of a run directory: this module is the only place that
-opens ``run.json`` for them. It checks the structure a report relies on and raises
-:class:`ReportError` naming the file and the key when the run cannot be rendered.
+Reports are pure functions of a run directory. The run document is read by the
+engine's one reader (:func:`homolog.runfile.read_run_bytes`), checked against the
+published schema and typed; this module only adds what reports need around it (the
+folder, the exact bytes, safe evidence paths) and turns a refusal into
+:class:`ReportError` naming the file and the key.
 
 Everything read here came, directly or not, from the system under test (messages,
-evidence). The loader keeps it as data: nothing is evaluated, sizes are bounded and
-evidence paths must stay inside the run directory.
+evidence). It stays data: nothing is evaluated, sizes are bounded and evidence paths
+must stay inside the run directory.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from homolog.runfile import (
+    ReferentialInfo,
+    RunCheck,
+    RunDocument,
+    RunFormatError,
+    RunRequirement,
+    TargetInfo,
+    read_run_bytes,
+)
+from homolog.verdicts import DISPLAY_ORDER
+
 __all__ = [
-    "RUN_FORMAT",
-    "VERDICTS",
     "Check",
     "ReportError",
     "Requirement",
@@ -30,24 +40,9 @@ __all__ = [
     "safe_evidence_path",
 ]
 
-RUN_FORMAT = "homolog.run/1"
-
-# The vocabulary of outcomes as written in run.json; the engine owns the roll-up,
-# reports only display and count them. Order = display order in summaries.
-VERDICTS: tuple[str, ...] = (
-    "failed",
-    "error",
-    "passed",
-    "attested",
-    "waived",
-    "manual",
-    "skipped",
-    "not_applicable",
-)
-
-# run.json is written by the engine, but a hostile or corrupted file must not make
-# the reporter allocate without bound.
-MAX_RUN_JSON_BYTES = 512 * 1024 * 1024
+#: A check of a requirement and a requirement of the run, as the run format types them.
+Check = RunCheck
+Requirement = RunRequirement
 
 
 class ReportError(ValueError):
@@ -55,55 +50,11 @@ class ReportError(ValueError):
 
 
 @dataclass(frozen=True)
-class Check:
-    """One executed check of a requirement, as recorded in run.json."""
-
-    check: str
-    title: str
-    verdict: str
-    message: str
-    params: Mapping[str, Any]
-    evidence: tuple[str, ...]
-    duration: float | None
-    started: str | None
-    label: str | None = None
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """One requirement of the resolved referential with its rolled-up verdict."""
-
-    id: str
-    title: str
-    text: Mapping[str, str]
-    level: str
-    family: str
-    source: Mapping[str, Any]
-    origin: str
-    verdict: str
-    reason: str | None
-    attestation: Mapping[str, Any] | None
-    waiver: Mapping[str, Any] | None
-    checks: tuple[Check, ...]
-    mode: str
-    scenario: Mapping[str, str] | None = None
-
-    def text_in(self, lang: str) -> str:
-        """The normative text in ``lang``, falling back to French then any language."""
-        for key in (lang, "fr", "en"):
-            value = self.text.get(key)
-            if value:
-                return value
-        return next(iter(self.text.values()), "")
-
-
-@dataclass(frozen=True)
 class Run:
     """A loaded run directory."""
 
     dir: Path
-    data: Mapping[str, Any]
-    requirements: tuple[Requirement, ...]
+    doc: RunDocument
     raw_bytes: bytes = field(repr=False)
 
     @cached_property
@@ -112,78 +63,65 @@ class Run:
         return self.dir.resolve()
 
     @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        """Every requirement of the referential, in order (deselected ones included)."""
+        return self.doc.requirements
+
+    @property
+    def decided(self) -> tuple[Requirement, ...]:
+        """The requirements that have a verdict."""
+        return self.doc.decided
+
+    @property
+    def deselected(self) -> tuple[Requirement, ...]:
+        """The requirements this session did not run (left out with -k or -m)."""
+        return self.doc.deselected
+
+    @property
     def run_id(self) -> str:
-        return str(self.data.get("run_id", ""))
+        return self.doc.run_id or ""
 
     @property
     def status(self) -> str:
-        return str(self.data.get("status", ""))
+        return self.doc.status.value
 
     @property
-    def referential(self) -> Mapping[str, Any]:
-        ref = self.data.get("referential")
-        return ref if isinstance(ref, Mapping) else {}
+    def started(self) -> str:
+        return self.doc.started or ""
 
     @property
-    def target(self) -> Mapping[str, Any]:
-        tgt = self.data.get("target")
-        return tgt if isinstance(tgt, Mapping) else {}
+    def finished(self) -> str:
+        return self.doc.finished
+
+    @property
+    def referential(self) -> ReferentialInfo:
+        """The referential the run verified."""
+        return self.doc.referential
+
+    @property
+    def target(self) -> TargetInfo:
+        """The system under test, as its target file described it."""
+        return self.doc.target
+
+    @property
+    def tool(self) -> Mapping[str, str]:
+        return self.doc.tool
 
     def family_title(self, family: str, lang: str) -> str:
         """The family's title from the referential, or "" when it declares none."""
-        families = self.referential.get("families")
-        if isinstance(families, Mapping):
-            return localized(families.get(family), lang)
-        return ""
-
-    @property
-    def tool(self) -> Mapping[str, Any]:
-        tool = self.data.get("tool")
-        return tool if isinstance(tool, Mapping) else {}
+        return self.doc.referential.family_title(family, lang)
 
     def checks(self) -> Iterator[tuple[Requirement, Check]]:
-        """Every (requirement, check) pair in referential order."""
+        """Every (requirement, check) pair that ran, in referential order."""
         for req in self.requirements:
             for chk in req.checks:
-                yield req, chk
+                if chk.verdict is not None:
+                    yield req, chk
 
     def verdict_counts(self) -> dict[str, int]:
-        """Number of requirements per verdict (every known verdict present)."""
-        counts = dict.fromkeys(VERDICTS, 0)
-        for req in self.requirements:
-            counts[req.verdict] = counts.get(req.verdict, 0) + 1
-        return counts
-
-
-def _where(index: int, key: str) -> str:
-    return f"run.json: requirements[{index}].{key}"
-
-
-def _str(value: Any, where: str, *, required: bool = True) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise ReportError(f"{where}: expected a string, got {type(value).__name__}")
-    return value
-
-
-def _mapping(value: Any, where: str) -> Mapping[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise ReportError(f"{where}: expected an object or null, got {type(value).__name__}")
-    return value
-
-
-def _text(value: Any, where: str) -> dict[str, str] | None:
-    """A language -> text mapping (missing languages may be null), or None."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return {"fr": value}
-    if not isinstance(value, Mapping) or not all(isinstance(v, str) or v is None for v in value.values()):
-        raise ReportError(f"{where}: expected an object of language -> text")
-    return {str(k): v for k, v in value.items() if v}
+        """Number of requirements per verdict, in display order (deselected ones not counted)."""
+        counts = self.doc.summary.requirements
+        return {v.value: counts.get(v.value, 0) for v in DISPLAY_ORDER}
 
 
 def localized(value: Any, lang: str) -> str:
@@ -196,108 +134,16 @@ def localized(value: Any, lang: str) -> str:
     return "" if value is None else str(value)
 
 
-def _verdict(value: Any, where: str) -> str:
-    if value not in VERDICTS:
-        raise ReportError(f"{where}: unknown verdict {value!r}; expected one of {', '.join(VERDICTS)}")
-    return str(value)
-
-
-def _check(raw: Any, where: str) -> Check:
-    if not isinstance(raw, Mapping):
-        raise ReportError(f"{where}: expected an object")
-    evidence = raw.get("evidence") or []
-    if not isinstance(evidence, list) or not all(isinstance(e, str) for e in evidence):
-        raise ReportError(f"{where}.evidence: expected a list of run-relative paths")
-    duration = raw.get("duration")
-    if duration is not None and not isinstance(duration, int | float):
-        raise ReportError(f"{where}.duration: expected a number of seconds")
-    params = raw.get("params") or {}
-    if not isinstance(params, Mapping):
-        raise ReportError(f"{where}.params: expected an object")
-    return Check(
-        check=_str(raw.get("check"), f"{where}.check"),
-        title=_str(raw.get("title"), f"{where}.title", required=False),
-        verdict=_verdict(raw.get("verdict"), f"{where}.verdict"),
-        message=_str(raw.get("message"), f"{where}.message", required=False),
-        params=params,
-        evidence=tuple(evidence),
-        duration=float(duration) if duration is not None else None,
-        started=raw.get("started") if isinstance(raw.get("started"), str) else None,
-        label=raw.get("label") if isinstance(raw.get("label"), str) else None,
-    )
-
-
-def _mode(raw: Mapping[str, Any], checks: tuple[Check, ...], verdict: str) -> str:
-    """How a requirement is covered: automated, manual (attestation) or not-tested."""
-    # The engine writes "kind" (automated | manual | not_tested); "mode" is accepted too.
-    declared = str(raw.get("kind") or raw.get("mode") or "").replace("_", "-")
-    if declared in ("automated", "manual", "not-tested"):
-        return declared
-    if checks:
-        return "automated"
-    if raw.get("attestation") is not None or verdict in ("manual", "attested"):
-        return "manual"
-    return "not-tested"
-
-
-def _requirement(raw: Any, index: int) -> Requirement:
-    if not isinstance(raw, Mapping):
-        raise ReportError(f"run.json: requirements[{index}]: expected an object")
-    text = _text(raw.get("text"), _where(index, "text")) or {}
-    scenario = _text(raw.get("scenario"), _where(index, "scenario"))
-    checks_raw = raw.get("checks") or []
-    if not isinstance(checks_raw, list):
-        raise ReportError(f"{_where(index, 'checks')}: expected a list")
-    checks = tuple(_check(c, _where(index, f"checks[{i}]")) for i, c in enumerate(checks_raw))
-    verdict = _verdict(raw.get("verdict"), _where(index, "verdict"))
-    reason = raw.get("reason")
-    return Requirement(
-        id=_str(raw.get("id"), _where(index, "id")),
-        title=_str(raw.get("title"), _where(index, "title"), required=False),
-        text=text,
-        level=_str(raw.get("level"), _where(index, "level"), required=False),
-        family=_str(raw.get("family"), _where(index, "family"), required=False) or "-",
-        source=_mapping(raw.get("source"), _where(index, "source")) or {},
-        origin=_str(raw.get("origin"), _where(index, "origin"), required=False),
-        verdict=verdict,
-        reason=reason if isinstance(reason, str) else None,
-        attestation=_mapping(raw.get("attestation"), _where(index, "attestation")),
-        waiver=_mapping(raw.get("waiver"), _where(index, "waiver")),
-        checks=checks,
-        mode=_mode(raw, checks, verdict),
-        scenario=scenario,
-    )
-
-
 def load_run(run_dir: Path | str) -> Run:
     """Load and check ``run_dir/run.json``; raise :class:`ReportError` if unusable."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ReportError(f"{run_dir}: not a directory (expected a run directory)")
-    path = run_dir / "run.json"
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read run.json ({exc.strerror})") from None
-    if size > MAX_RUN_JSON_BYTES:
-        raise ReportError(f"{path}: {size} bytes is larger than the {MAX_RUN_JSON_BYTES} limit")
-    try:
-        raw_bytes = path.read_bytes()
-        data = json.loads(raw_bytes)
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read run.json ({exc.strerror})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ReportError(f"{path}: expected a JSON object at the top level")
-    fmt = data.get("format")
-    if fmt != RUN_FORMAT:
-        raise ReportError(f"{path}: format is {fmt!r}, expected {RUN_FORMAT!r} (is this a homolog run?)")
-    reqs = data.get("requirements")
-    if not isinstance(reqs, list):
-        raise ReportError(f"{path}: 'requirements' must be a list")
-    requirements = tuple(_requirement(r, i) for i, r in enumerate(reqs))
-    return Run(dir=run_dir, data=data, requirements=requirements, raw_bytes=raw_bytes)
+        doc, raw = read_run_bytes(run_dir)
+    except RunFormatError as exc:
+        raise ReportError(str(exc)) from None
+    return Run(dir=run_dir, doc=doc, raw_bytes=raw)
 
 
 def safe_evidence_path(run: Run, relpath: str) -> Path | None:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from homolog.reports.model import Requirement, Run, load_run, safe_evidence_path
+from homolog.verdicts import DESELECTED, Verdict
 
 __all__ = [
     "DSR_PROOF_COLUMNS",
@@ -64,15 +65,17 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 _NATURE = {"exigence": "Exigence (DOIT)", "preconisation": "Préconisation (PEUT)"}
+# The wording of a DSR for each verdict of the engine (and for what was not run).
 _VERDICT_FR = {
-    "passed": "conforme",
-    "failed": "non conforme",
-    "error": "erreur (non décidé)",
-    "skipped": "non exécuté",
-    "not_applicable": "non applicable",
-    "manual": "preuve manuelle attendue",
-    "attested": "attesté",
-    "waived": "dérogation",
+    Verdict.PASSED.value: "conforme",
+    Verdict.FAILED.value: "non conforme",
+    Verdict.ERROR.value: "erreur (non décidé)",
+    Verdict.SKIPPED.value: "non exécuté",
+    Verdict.NOT_APPLICABLE.value: "non applicable",
+    Verdict.MANUAL.value: "preuve manuelle attendue",
+    Verdict.ATTESTED.value: "attesté",
+    Verdict.WAIVED.value: "dérogation",
+    DESELECTED: "non lancé dans cette session (désélectionné)",
 }
 
 REQUIREMENT_HEADER = (
@@ -142,12 +145,11 @@ def export_segur_proofs(run_dir: Path, out_dir: Path, *, report_href: str = "rep
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = _read_manifest(run)
     profile = _profile(run)
-    raw_by_id = _raw_requirements(run)
     req_rows: list[list[str]] = []
     proof_rows: list[list[str]] = []
     for req in run.requirements:
         proofs = proofs_for(req, run, manifest=manifest, report_href=report_href)
-        req_rows.append(_requirement_row(req, proofs, profile, raw_by_id.get(req.id, {})))
+        req_rows.append(_requirement_row(req, proofs, profile))
         proof_rows.extend(
             [p.number, p.requirement, p.scenario, p.kind, p.description, p.ref, p.sha256, p.status] for p in proofs
         )
@@ -223,25 +225,24 @@ def proofs_for(
 # --------------------------------------------------------------------------- building rows
 
 
-def _requirement_row(req: Requirement, proofs: list[Proof], profile: str, raw: Mapping[str, Any]) -> list[str]:
+def _requirement_row(req: Requirement, proofs: list[Proof], profile: str) -> list[str]:
     section_id = section_of(req.id)
     tests = " ; ".join(
-        f"{c.title or c.check} [{c.check}] : {_VERDICT_FR.get(c.verdict, c.verdict)}"
-        + (f" — {c.message}" if c.message else "")
+        f"{c.title or c.check} [{c.check}] : {_VERDICT_FR[c.shown]}" + (f" — {c.message}" if c.message else "")
         for c in req.checks
     )
-    scenario_text = _text_of(raw.get("scenario")) or _text_of((req.attestation or {}).get("scenario")) or ""
+    scenario_text = _text_of(req.scenario) or _text_of((req.attestation or {}).get("scenario")) or ""
     if not scenario_text and req.checks:
         # no scenario written in the referential: what the automated tests exercise is one
         titles = list(dict.fromkeys(c.title or c.check for c in req.checks))
         scenario_text = "Tests automatisés homolog : " + " ; ".join(titles)
     if req.checks:
         mode = "test automatisé"
-    elif req.mode == "manual":
+    elif req.kind == "manual":
         mode = "preuve fournie par l'éditeur"
     else:
         mode = "non testé"
-    conditional = bool(raw.get("applies_to")) or req.verdict == "not_applicable"
+    conditional = bool(req.applies_to) or req.verdict == Verdict.NOT_APPLICABLE
     cells = [p.cell() for p in proofs[:DSR_PROOF_COLUMNS]]
     if len(proofs) > DSR_PROOF_COLUMNS:
         extra = len(proofs) - DSR_PROOF_COLUMNS + 1
@@ -253,7 +254,7 @@ def _requirement_row(req: Requirement, proofs: list[Proof], profile: str, raw: M
         profile,
         section_id,
         str(req.source.get("section") or ""),
-        req.family,
+        req.family or "-",
         _NATURE.get(req.level, req.level),
         req.id,
         req.title,
@@ -262,7 +263,7 @@ def _requirement_row(req: Requirement, proofs: list[Proof], profile: str, raw: M
         scenario_text,
         mode,
         tests,
-        _VERDICT_FR.get(req.verdict, req.verdict),
+        _VERDICT_FR[req.shown],
         req.reason or "",
         _waiver_text(req.waiver),
         *cells,
@@ -335,18 +336,9 @@ def _waiver_text(waiver: Mapping[str, Any] | None) -> str:
     return " ; ".join(parts)
 
 
-def _raw_requirements(run: Run) -> dict[str, Mapping[str, Any]]:
-    """run.json requirement entries by id, for the keys the report model does not keep."""
-    out: dict[str, Mapping[str, Any]] = {}
-    for raw in run.data.get("requirements") or []:
-        if isinstance(raw, Mapping) and isinstance(raw.get("id"), str):
-            out[raw["id"]] = raw
-    return out
-
-
 def _profile(run: Run) -> str:
-    options = run.target.get("options")
-    if isinstance(options, Mapping) and isinstance(options.get("profile"), str):
+    options = run.target.options
+    if isinstance(options.get("profile"), str):
         return str(options["profile"])
     return ""
 
@@ -416,21 +408,22 @@ def _write_xlsx(path: Path, run: Run, req_rows: list[list[str]], proof_rows: lis
     summary.title = "Synthèse"
     ref = run.referential
     target = run.target
-    system = target.get("system") if isinstance(target.get("system"), Mapping) else {}
     facts = [
-        ("Système", f"{system.get('name', '')} {system.get('version', '')}".strip()),
-        ("Éditeur", str(system.get("vendor", ""))),
-        ("Référentiel", f"{ref.get('id', '')} {ref.get('version', '')}".strip()),
-        ("SHA-256 du référentiel", str(ref.get("sha256", ""))),
+        ("Système", f"{target.name} {target.version}"),
+        ("Éditeur", target.vendor or ""),
+        ("Référentiel", f"{ref.id} {ref.version}"),
+        ("SHA-256 du référentiel", ref.sha256),
         ("Exécution", run.run_id),
-        ("Début", str(run.data.get("started", ""))),
-        ("Fin", str(run.data.get("finished", ""))),
+        ("Début", run.started),
+        ("Fin", run.finished),
         ("Statut", run.status),
     ]
-    facts += [(f"Exigences : {_VERDICT_FR.get(v, v)}", str(n)) for v, n in run.verdict_counts().items() if n]
-    modes = {"automated": "test automatisé", "manual": "preuve manuelle", "not-tested": "non testé"}
+    facts += [(f"Exigences : {_VERDICT_FR[v]}", str(n)) for v, n in run.verdict_counts().items() if n]
+    if run.deselected:
+        facts.append((f"Exigences : {_VERDICT_FR[DESELECTED]}", str(len(run.deselected))))
+    modes = {"automated": "test automatisé", "manual": "preuve manuelle", "not_tested": "non testé"}
     for mode, label in modes.items():
-        facts.append((f"Couverture : {label}", str(sum(1 for q in run.requirements if q.mode == mode))))
+        facts.append((f"Couverture : {label}", str(sum(1 for q in run.requirements if q.kind == mode))))
     for r, (label, value) in enumerate(facts, start=1):
         _put_row(summary, r, [label, value])
     summary.column_dimensions["A"].width = 32
@@ -457,7 +450,7 @@ def _write_xlsx(path: Path, run: Run, req_rows: list[list[str]], proof_rows: lis
                 ws.cell(row=r, column=c).alignment = wrap
             ref_value = row[link_col] if link_col is not None else ""
             link = _link(ref_value, to_run)
-            if link:
+            if link and link_col is not None:
                 ws.cell(row=r, column=link_col + 1).hyperlink = link
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
@@ -469,7 +462,7 @@ def _write_xlsx(path: Path, run: Run, req_rows: list[list[str]], proof_rows: lis
     _put_row(na, 1, ["N° exigence", "Titre", "Déclaration de la cible"])
     for c in range(1, 4):
         na.cell(row=1, column=c).font = bold
-    excluded = [q for q in run.requirements if q.verdict == "not_applicable"]
+    excluded = [q for q in run.requirements if q.verdict == Verdict.NOT_APPLICABLE]
     for r, q in enumerate(excluded, start=2):
         _put_row(na, r, [q.id, q.title, q.reason or ""])
     na.column_dimensions["A"].width = 24

@@ -20,9 +20,11 @@ from .errors import (
     fail,
 )
 from .evidence import REDACTED, Evidence, Sanitizer
+from .hookspec import RunOption, hookimpl
 from .http import HttpClient, Response, expect_status
 from .referential import Referential, Requirement, load_referential
-from .target import PageSpec, Target, load_target
+from .shared import SharedState
+from .target import CounterpartEndpoint, PageSpec, Target, load_target
 from .verdicts import ExitCode, RunStatus, Verdict
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "CheckFailed",
     "CheckSpec",
     "ConfigError",
+    "CounterpartEndpoint",
     "Evidence",
     "ExitCode",
     "HomologError",
@@ -42,8 +45,10 @@ __all__ = [
     "ReferentialError",
     "Requirement",
     "Response",
+    "RunOption",
     "RunStatus",
     "Sanitizer",
+    "SharedState",
     "Target",
     "TargetError",
     "Verdict",
@@ -52,6 +57,7 @@ __all__ = [
     "error",
     "expect_status",
     "fail",
+    "hookimpl",
     "load_referential",
     "load_target",
     "registry",

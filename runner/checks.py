@@ -109,7 +109,6 @@ class Registry:
         self._checks: dict[str, CheckSpec] = {}
         self._loaded = False
         self.load_errors: dict[str, str] = {}
-        self.fixture_modules: list[str] = []
 
     def register(self, spec: CheckSpec) -> None:
         if not CHECK_ID.match(spec.id):
@@ -125,8 +124,6 @@ class Registry:
             return
         self._loaded = True
         for name in _suite_modules():
-            if name.rsplit(".", 1)[-1] == "fixtures":
-                self.fixture_modules.append(name)
             try:
                 importlib.import_module(name)
             except Exception as exc:  # a broken suite must not hide the others

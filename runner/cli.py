@@ -17,7 +17,7 @@ from typing import Any
 
 from . import __version__
 from .errors import ConfigError, HomologError, RunError
-from .verdicts import ExitCode, exit_code
+from .verdicts import ExitCode
 
 __all__ = ["main"]
 
@@ -40,81 +40,34 @@ def _err(message: str) -> None:
 # --------------------------------------------------------------------------- run
 
 
-def _render(run_dir: Path, formats: str, lang: str) -> dict[str, Path]:
-    wanted = [f.strip() for f in formats.split(",") if f.strip()]
-    if not wanted:
-        return {}
-    from homolog.reports import render
+def _suite_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Settings the suites' run options give on the command line, and those the environment gives."""
+    from .environment import setting_defaults
+    from .hookspec import suite_plugins
 
-    return render(run_dir, wanted, lang=lang)
-
-
-def _execute(
-    referential: str,
-    target: Path,
-    out: Path,
-    *,
-    resume: bool = False,
-    keyword: str | None = None,
-    workers: int | None = None,
-    attestations: str | None = None,
-    waivers: str | None = None,
-    paths: Sequence[str] = (),
-    extra: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Run pytest in-process with the plugin; return run.json."""
-    import pytest
-
-    from .testing import pytest_args
-
-    out.mkdir(parents=True, exist_ok=True)
-    args = pytest_args(
-        referential,
-        target,
-        out,
-        resume=resume,
-        keyword=keyword,
-        workers=workers,
-        attestations=attestations,
-        waivers=waivers,
-        paths=paths,
-        extra=extra,
-    )
-    code = pytest.main(args)
-    run_json = out / "run.json"
-    if code == pytest.ExitCode.USAGE_ERROR:
-        raise ConfigError("the run could not start (see the message above)")
-    if not run_json.exists():
-        raise HomologError(f"pytest ended with code {int(code)} and no run.json was written in {out}")
-    return json.loads(run_json.read_text("utf-8"))  # type: ignore[no-any-return]
+    options = suite_plugins().run_options()
+    given = {o.setting: o.value(getattr(args, o.dest)) for o in options if getattr(args, o.dest, None)}
+    return given, setting_defaults([o for o in options if o.setting not in given])
 
 
-def _summary(doc: dict[str, Any], out: Path, reports: dict[str, Path]) -> None:
-    s = doc["summary"]["requirements"]
-    ref = doc["referential"]
-    print()
-    print(f"  {ref['title']} ({ref['id']} {ref['version']}) — {doc['target']['name']} {doc['target']['version']}")
-    print(f"  status: {doc['status'].upper()}")
-    print("  requirements: " + ", ".join(f"{n} {v}" for v, n in s.items() if n))
-    bad = [r for r in doc["requirements"] if r["verdict"] in ("failed", "error")]
-    for r in bad[:15]:
-        msg = next((c["message"] for c in r["checks"] if c["verdict"] == r["verdict"] and c.get("message")), "") or ""
-        print(f"    {r['verdict'].upper():<7} {r['id']}: {r['title']}" + (f" — {msg[:100]}" if msg else ""))
-    if len(bad) > 15:
-        print(f"    ... and {len(bad) - 15} more")
-    print(f"  run directory: {out}")
-    for fmt, path in reports.items():
-        print(f"  {fmt} report: {path}")
+def _add_suite_options(parser: argparse.ArgumentParser) -> None:
+    from .hookspec import suite_plugins
+
+    for option in suite_plugins().run_options():
+        env = f" (env {option.env})" if option.env else ""
+        parser.add_argument(option.flag, dest=option.dest, metavar=option.metavar, help=option.help + env)
 
 
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runstore import RunStore
+    from .api import run
+    from .console import print_summary, render_reports
+    from .environment import referential_paths
+    from .runstore import RunStore, default_out_dir
 
     resume_dir = Path(args.resume) if args.resume else None
     if resume_dir is not None:
-        store = RunStore(resume_dir)
-        session = store.session()
+        session = RunStore(resume_dir).session()
         referential = args.referential or session["referential"]
         target = Path(args.target or session.get("target_path") or "")
         out = resume_dir
@@ -123,24 +76,24 @@ def cmd_run(args: argparse.Namespace) -> int:
             _err("run needs -r REFERENTIAL and -t TARGET (or --resume DIR)")
             return ExitCode.USAGE
         referential, target = args.referential, Path(args.target)
-        from .plugin import default_out_dir
-
-        out = Path(args.out or default_out_dir(referential))
-    doc = _execute(
+        out = Path(args.out) if args.out else default_out_dir(referential)
+    settings, defaults = _suite_settings(args)
+    result = run(
         referential,
         target,
-        out,
+        out=out,
         resume=resume_dir is not None,
         keyword=args.k,
         workers=args.n,
         attestations=args.attestations,
         waivers=args.waivers,
-        paths=args.path or (),
-        extra=[*(["--browser-ws", args.browser_ws] if args.browser_ws else []), *args.pytest_args],
+        paths=[*(args.path or ()), *referential_paths()],
+        settings=settings,
+        setting_defaults=defaults,
+        extra=args.pytest_args,
     )
-    reports = _render(out, args.report, args.lang)
-    _summary(doc, out, reports)
-    return exit_code(doc["status"])
+    print_summary(result, render_reports(out, args.report, args.lang))
+    return result.exit_code
 
 
 # --------------------------------------------------------------------------- demo
@@ -153,7 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.list_defects:
         print(list_defects())
         return 0
-    return run_demo(args)
+    return run_demo(args, *_suite_settings(args))
 
 
 # --------------------------------------------------------------------------- lint, list, schema
@@ -183,9 +136,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         for name, err in registry.load_errors.items():
             _err(f"suite {name} failed to import: {err}")
         return 0 if not registry.load_errors else ExitCode.HARNESS
+    from .environment import referential_paths
     from .referential import find_referentials, search_path
 
-    for ref_id, version, path in find_referentials(search_path([Path(p) for p in args.path or ()])):
+    extra = [*(Path(p) for p in args.path or ()), *referential_paths()]
+    for ref_id, version, path in find_referentials(search_path(extra)):
         print(f"{ref_id + '@' + version:<32} {path}")
     return 0
 
@@ -203,8 +158,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 @command("report")
 def cmd_report(args: argparse.Namespace) -> int:
-    reports = _render(Path(args.run_dir), args.format, args.lang)
-    for fmt, path in reports.items():
+    from .console import render_reports
+
+    for fmt, path in render_reports(Path(args.run_dir), args.format, args.lang).items():
         print(f"{fmt}: {path}")
     return 0
 
@@ -288,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--path", action="append", help="extra folder of referentials")
     r.add_argument("--report", default="html,junit,csv", help="reports to render (default html,junit,csv; '' for none)")
     r.add_argument("--lang", default="fr", choices=["fr", "en"])
-    r.add_argument("--browser-ws", metavar="URL", help="remote Playwright browser server for UI checks")
+    _add_suite_options(r)
     r.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
     d = sub.add_parser("demo", help="run the built-in referentials against the reference SUT")
@@ -300,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--lang", default="fr", choices=["fr", "en"])
     d.add_argument("-k", metavar="EXPR")
     d.add_argument("-n", type=int, metavar="N")
+    _add_suite_options(d)
     d.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
     lint = sub.add_parser("lint", help="validate referential and target files")

@@ -1,8 +1,12 @@
 """`homolog demo`: the built-in referentials against the reference SUT, started here.
 
-Starts the Pro Santé Connect simulator and the reference DPI on 127.0.0.1, writes the
-SUT's target file, runs the referential, renders the reports, prints a one-screen
-summary and stops everything — also on Ctrl-C, SIGTERM and on error.
+Composition layer (like `homolog.cli`): it starts the counterparts the reference SUT
+calls (Pro Santé Connect, MSSanté) through their declared interface
+(`homolog.counterparts`), then the reference SUT (`homolog.fixtures.refsut.start_sut`)
+wired to them, runs the referential with
+`homolog.api.run` (the counterparts handed over, so checks find their control API),
+renders the reports, prints a one-screen summary and stops everything — also on
+Ctrl-C, SIGTERM and on error.
 """
 
 from __future__ import annotations
@@ -13,19 +17,55 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import yaml
+from homolog.counterparts import Counterpart, start_counterparts
 
+from .api import run
 from .errors import ConfigError
-from .verdicts import exit_code
+from .runstore import default_out_dir
 
-__all__ = ["DEFAULT_REFERENTIAL", "environment", "list_defects", "run_demo", "started_demo_sut"]
+__all__ = [
+    "DEFAULT_REFERENTIAL",
+    "DEMO_COUNTERPARTS",
+    "DemoSystem",
+    "environment",
+    "list_defects",
+    "run_demo",
+    "started_demo_sut",
+]
 
 DEFAULT_REFERENTIAL = "homolog-demo"
+
+
+def _psc_wiring(psc: Counterpart, workdir: Path) -> dict[str, Any]:
+    return {"oidc_issuer": psc.url}
+
+
+def _mss_wiring(mss: Counterpart, workdir: Path) -> dict[str, Any]:
+    # A vendor gets its organisation certificate from its operator (IGC-Santé); in the
+    # demo the simulator's CA issues it, for the mailbox the simulator hosts.
+    from homolog.counterparts.mss import MssSimulator
+    from homolog.fixtures.refsut import MssClientConfig
+
+    if not isinstance(mss, MssSimulator):
+        raise TypeError(f"the demo's 'mss' counterpart is a {type(mss).__name__}, not the MSSanté simulator")
+    cert, key = mss.write_client_certificate(workdir / "mss-client")
+    client = MssClientConfig(
+        url=mss.url, sender=mss.mailbox, ca_file=str(mss.ca_file), cert_file=str(cert), key_file=str(key)
+    )
+    return {"mss": client}
+
+
+#: The counterparts the reference SUT calls, and how each is wired into `start_sut`'s arguments.
+DEMO_COUNTERPARTS: Mapping[str, Callable[[Counterpart, Path], dict[str, Any]]] = {
+    "psc": _psc_wiring,
+    "mss": _mss_wiring,
+}
 
 
 def list_defects() -> str:
@@ -63,25 +103,38 @@ def _terminate_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@dataclass
+class DemoSystem:
+    """The reference SUT and the counterparts it is wired to, all started."""
+
+    sut: Any  # homolog.fixtures.refsut.RefSut
+    counterparts: dict[str, Counterpart] = field(default_factory=dict)
+
+    @property
+    def target_path(self) -> Path:
+        return Path(self.sut.target_path)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment variables the SUT's target names (its secrets)."""
+        return dict(self.sut.env)
+
+    @property
+    def base_https(self) -> str:
+        return str(self.sut.base_https)
+
+
 @contextlib.contextmanager
-def started_demo_sut(defects: set[str], workdir: Path) -> Iterator[Any]:
-    """The PSC simulator and the reference SUT wired together; yields the SUT."""
+def started_demo_sut(defects: set[str], workdir: Path) -> Iterator[DemoSystem]:
+    """The demo's counterparts, then the reference SUT configured to call them; all stopped at the end."""
     from homolog.fixtures.refsut import start_sut
 
-    with contextlib.ExitStack() as stack:
-        psc = None
-        try:
-            from homolog.suites.security.psc import PscSimulator
-        except ImportError:
-            PscSimulator = None  # type: ignore[assignment,misc]
-        kwargs: dict[str, Any] = {}
-        if PscSimulator is not None:
-            psc = stack.enter_context(PscSimulator())
-            kwargs.update(oidc_issuer=psc.issuer)
-        sut = stack.enter_context(start_sut(defects, workdir=workdir, **kwargs))
-        if psc is not None:
-            _record_psc(sut.target_path, psc)
-        yield sut
+    with start_counterparts({name: {} for name in DEMO_COUNTERPARTS}) as counterparts:
+        wiring: dict[str, Any] = {}
+        for name, cp in counterparts.items():
+            wiring.update(DEMO_COUNTERPARTS[name](cp, workdir))
+        with start_sut(defects, workdir=workdir, **wiring) as sut:
+            yield DemoSystem(sut, counterparts)
 
 
 @contextlib.contextmanager
@@ -99,33 +152,33 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _record_psc(target_path: Path, psc: Any) -> None:
-    """Make sure the target names the simulator's issuer and control URL."""
-    data = yaml.safe_load(target_path.read_text("utf-8"))
-    sec = data.setdefault("settings", {}).setdefault("security", {})
-    p = sec.setdefault("psc", {})
-    p.setdefault("issuer", psc.issuer)
-    p.setdefault("control_url", psc.control_url)
-    target_path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    from .cli import _execute, _render, _summary
-    from .plugin import default_out_dir
+def run_demo(args: argparse.Namespace, settings: Mapping[str, Any], defaults: Mapping[str, Any]) -> int:
+    """`homolog demo`; `settings` and `defaults` are the suites' run settings the CLI read."""
+    from .console import print_summary, render_reports
 
     defects = _parse_defects(args.defects)
     referential = args.referential or DEFAULT_REFERENTIAL
-    out = Path(args.out or default_out_dir("demo" + ("-" + "-".join(sorted(defects)) if defects else "")))
+    out = Path(args.out) if args.out else default_out_dir("demo" + ("-" + "-".join(sorted(defects)) if defects else ""))
     print(f"homolog demo: starting the reference SUT (defects: {', '.join(sorted(defects)) or 'none'})", flush=True)
     with (
         _terminate_on_sigterm(),
         tempfile.TemporaryDirectory(prefix="homolog-demo-") as tmp,
-        started_demo_sut(defects, Path(tmp)) as sut,
-        environment(sut.env),
+        started_demo_sut(defects, Path(tmp)) as demo,
+        environment(demo.env),
     ):
-        print(f"homolog demo: SUT on {sut.base_https} — running {referential}", flush=True)
-        doc = _execute(referential, sut.target_path, out, keyword=args.k, workers=args.n, extra=args.pytest_args)
-    reports = _render(out, args.report, args.lang)
-    _summary(doc, out, reports)
+        wired = ", ".join(f"{name} on {cp.url}" for name, cp in demo.counterparts.items())
+        print(f"homolog demo: SUT on {demo.base_https} ({wired}) — running {referential}", flush=True)
+        result = run(
+            referential,
+            demo.target_path,
+            out=out,
+            keyword=args.k,
+            workers=args.n,
+            settings=settings,
+            setting_defaults=defaults,
+            counterparts=demo.counterparts,
+            extra=args.pytest_args,
+        )
+    print_summary(result, render_reports(out, args.report, args.lang))
     sys.stdout.flush()
-    return int(exit_code(doc["status"]))
+    return int(result.exit_code)

@@ -10,30 +10,37 @@ target, turns every applicable (requirement, check, parameters) into one item of
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
+import importlib
 import shutil
-import sys
 import time
 import traceback
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from homolog.counterparts import register as register_counterpart
+
 from .attest import load_attestations, load_waivers
 from .checks import ParamsError, registry
 from .errors import CheckError, CheckOutcome, ConfigError, HomologError
 from .evidence import Evidence, Sanitizer
+from .hookspec import decode_setting, settings_problems, suite_plugins
 from .http import HttpClient
+from .plan import Case, RunPlan, build_plan
 from .referential import Referential, load_referential, search_path
-from .runstore import Case, RunStore, build_cases, now_iso
-from .target import Target, load_target
+from .runstore import RunStore, default_out_dir, now_iso
+from .shared import SharedState
+from .target import CounterpartEndpoint, Target, load_target
 from .verdicts import Verdict
 
 _STATE = pytest.StashKey["RunState"]()
 _RESULT = pytest.StashKey[dict[str, Any]]()
 _EVIDENCE = pytest.StashKey[Evidence]()
+#: Counterparts the caller started (homolog.api.run), described as JSON, by name.
+STARTED_COUNTERPARTS = pytest.StashKey[dict[str, Any]]()
 
 
 class RunState:
@@ -54,18 +61,34 @@ class RunState:
         self.target: Target = load_target(opt.homolog_target)
         self.attestations = load_attestations(Path(opt.homolog_attestations)) if opt.homolog_attestations else {}
         self.waivers = load_waivers(Path(opt.homolog_waivers)) if opt.homolog_waivers else {}
-        self.cases = build_cases(self.referential, self.target)
         self.sanitizer = Sanitizer(self.target.secret_values())
+        self.plan: RunPlan | None = None
+        self.cases: list[Case] = []
         self.done: set[str] = set()
         self.deselected: set[str] = set()
         self.counter = 0
         self.total = 0
+        self.counterparts: dict[str, Any] = {}  # name -> what it adds to the target (JSON)
+        self.stack = contextlib.ExitStack()  # counterparts this process started
 
+    def add_counterparts(self, config: pytest.Config) -> None:
+        """Start the target's counterparts (controller) or receive them (workers); extend the target.
 
-def default_out_dir(referential: str) -> str:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    name = Path(referential).stem if referential.endswith((".yaml", ".yml")) else referential.replace("@", "-")
-    return str(Path("homolog-runs") / f"{name}-{stamp}")
+        A worker gets the controller's description (its addresses and control URLs);
+        the controller starts what the target declares and the caller did not start.
+        """
+        from homolog.counterparts import declared, describe, start_counterparts
+
+        if self.worker:
+            self.counterparts = dict(config.workerinput.get("homolog_counterparts", {}))  # type: ignore[attr-defined]
+        else:
+            given: dict[str, Any] | None = config.stash.get(STARTED_COUNTERPARTS, None)
+            self.counterparts = dict(given or {})
+            specs = declared(self.target.raw.get("counterparts"))
+            wanted = {k: v for k, v in specs.items() if k not in self.counterparts}
+            started = self.stack.enter_context(start_counterparts(wanted))
+            self.counterparts |= {name: describe(name, cp) for name, cp in started.items()}
+        self.target = self.target.with_counterparts(self.counterparts)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,15 +100,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--homolog-attestations", help="attestations YAML file")
     group.addoption("--homolog-waivers", help="waivers YAML file")
     group.addoption("--homolog-path", dest="homolog_paths", action="append", help="extra folder of referentials")
-    # declared here, not in suites/ui/fixtures.py: suite fixture modules are registered
-    # after the command line is parsed, too late to add options
     group.addoption(
-        "--browser-ws",
-        dest="homolog_browser_ws",
-        metavar="URL",
-        help="UI checks: connect to a remote Playwright browser server (ws://...) instead of "
-        "launching /usr/bin/chromium (env HOMOLOG_BROWSER_WS does the same)",
+        "--homolog-setting",
+        dest="homolog_settings",
+        action="append",
+        metavar="DOMAIN.KEY=JSON",
+        help="a target setting for this run, replacing the target file's",
     )
+    group.addoption(
+        "--homolog-default",
+        dest="homolog_defaults",
+        action="append",
+        metavar="DOMAIN.KEY=JSON",
+        help="a target setting for this run, where the target file has none",
+    )
+    # What suites add to a run (e.g. the UI suite's remote browser server), declared through
+    # homolog.hookspec by each suite.
+    for option in suite_plugins().run_options():
+        group.addoption(option.flag, dest=option.dest, metavar=option.metavar, help=f"{option.help} [{option.setting}]")
 
 
 def active(config: pytest.Config) -> bool:
@@ -98,11 +130,24 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if not config.getoption("homolog_target"):
         raise pytest.UsageError("--homolog-target is required with --homolog-referential")
+    from homolog.counterparts import CounterpartError
+
+    suites = suite_plugins()
     try:
         state = RunState(config)
+        state.target = state.target.with_settings(_overrides(config), _defaults(config))
+        problems = settings_problems(suites.settings_schemas(), state.target.raw.get("settings") or {})
+        if problems:
+            where = state.target.path or "target"
+            raise ConfigError(f"{where}: " + "; ".join(problems))
+        for name, spec in suites.counterparts().items():
+            register_counterpart(name, spec)
+        state.add_counterparts(config)
         if not state.worker:
             state.store.prepare(state.referential, state.target, resume=state.resume)
-    except (ConfigError, HomologError) as exc:
+    except (ConfigError, HomologError, CounterpartError, ValueError) as exc:
+        if "state" in locals():
+            state.stack.close()
         raise pytest.UsageError(str(exc)) from None
     config.stash[_STATE] = state
     if state.worker:
@@ -110,17 +155,66 @@ def pytest_configure(config: pytest.Config) -> None:
     elif state.resume:
         state.done = set(state.store.results())
     registry.load()
-    for name in registry.fixture_modules:
-        module = sys.modules.get(name)
-        if module is not None and not config.pluginmanager.is_registered(module):
+    # Applicability, case keys and check titles are decided here, once; run.json is
+    # assembled from this plan and the results.
+    state.plan = build_plan(state.referential, state.target, _title)
+    state.cases = state.plan.cases
+    # The fixtures the suites declare (homolog_fixture_modules), for this run only.
+    for name in suites.fixture_modules():
+        module = importlib.import_module(name)
+        if not config.pluginmanager.is_registered(module):
             config.pluginmanager.register(module, name)
+    config.pluginmanager.register(_Progress(config, state), "homolog-progress")
 
 
+def _overrides(config: pytest.Config) -> dict[str, Any]:
+    """Settings given on the command line: suite options, then --homolog-setting."""
+    out = {}
+    for option in suite_plugins().run_options():
+        text = config.getoption(option.dest, None)
+        if text:
+            out[option.setting] = option.value(text)
+    return out | dict(decode_setting(s) for s in config.getoption("homolog_settings") or ())
+
+
+def _defaults(config: pytest.Config) -> dict[str, Any]:
+    return dict(decode_setting(s) for s in config.getoption("homolog_defaults") or ())
+
+
+def _title(check_id: str) -> str:
+    return registry.get(check_id).title if check_id in registry else check_id
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist: give workers the controller's list of finished cases (identical collections)."""
     state = node.config.stash.get(_STATE, None)
     if state is not None:
         node.workerinput["homolog_done"] = sorted(state.done)
+        node.workerinput["homolog_counterparts"] = state.counterparts
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state.stack.close()  # stop the counterparts this run started
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: workers collect and deselect; the controller records what they left out."""
+    state = node.config.stash.get(_STATE, None)
+    output = getattr(node, "workeroutput", None) or {}
+    if state is not None:
+        state.deselected.update(output.get("homolog_deselected", ()))
+
+
+def _selection(config: pytest.Config) -> str | None:
+    """The command-line expressions that deselect cases, as the user gave them."""
+    parts = [
+        f"{flag} {value!r}" for flag, value in (("-k", config.option.keyword), ("-m", config.option.markexpr)) if value
+    ]
+    return " ".join(parts) or None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -139,7 +233,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         case = _case_of(item)
-        if case is None and item.name.startswith("test_check") and "homolog" in item.nodeid:
+        if case is None and _is_case_item(item):
             drop.append(item)  # empty parameter set: no case at all
         elif case is not None and case.key in state.done:
             drop.append(item)
@@ -148,7 +242,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-    state.total = len(keep)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """xdist: the controller collects nothing itself; a worker's collection gives the total."""
+    state = node.config.stash.get(_STATE, None)
+    if state is not None:
+        state.total = len(ids)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is not None:
+        state.total = len(session.items)  # after every deselection (-k, -m, resume)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -167,6 +274,12 @@ def _case_of(item: pytest.Item) -> Case | None:
     return case if isinstance(case, Case) else None
 
 
+def _is_case_item(item: pytest.Item) -> bool:
+    """An item of the engine's case function, whatever its parameter (by its case parameter)."""
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "homolog_case" in callspec.params
+
+
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -183,7 +296,7 @@ def target(request: pytest.FixtureRequest) -> Target:
 def evidence(request: pytest.FixtureRequest) -> Evidence:
     """Where the running check attaches its evidence (sanitised)."""
     state = request.config.stash.get(_STATE, None)
-    case = _case_of(request.node)  # type: ignore[arg-type]
+    case = _case_of(request.node)
     if state is None or case is None:
         import tempfile
 
@@ -192,6 +305,23 @@ def evidence(request: pytest.FixtureRequest) -> Evidence:
     shutil.rmtree(ev.run_dir / "evidence" / case.slug, ignore_errors=True)  # left by a killed run
     request.node.stash[_EVIDENCE] = ev
     return ev
+
+
+@pytest.fixture(scope="session")
+def shared_state(request: pytest.FixtureRequest) -> SharedState:
+    """Records shared by every process of the run (xdist workers, a resumed run): `homolog.SharedState`."""
+    state = request.config.stash.get(_STATE, None)
+    if state is None:
+        import tempfile
+
+        return SharedState(Path(tempfile.mkdtemp(prefix="homolog-shared-")))
+    return SharedState(state.store.dir / "shared")
+
+
+@pytest.fixture(scope="session")
+def counterpart(target: Target) -> Callable[[str], CounterpartEndpoint]:
+    """`counterpart(name)`: where a counterpart the run started listens (`url`, `control_url`)."""
+    return target.counterpart
 
 
 @pytest.fixture
@@ -205,7 +335,7 @@ def http(target: Target, evidence: Evidence) -> Iterator[HttpClient]:
 @pytest.fixture
 def requirement(request: pytest.FixtureRequest) -> Any:
     """The requirement the running check verifies."""
-    case = _case_of(request.node)  # type: ignore[arg-type]
+    case = _case_of(request.node)
     return case.requirement if case else None
 
 
@@ -240,6 +370,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if case is None or state is None:
         return
     report = outcome.get_result()
+    report.user_properties.append(("homolog_case", case.key))
     result = item.stash.setdefault(_RESULT, {"started": now_iso(), "t0": time.monotonic()})
     if call.when in ("setup", "call") and "verdict" not in result:
         if report.passed and call.when == "call":
@@ -256,13 +387,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             note = f"teardown problem: {call.excinfo.exconly()[:300]}"
             result["message"] = f"{result['message']}; {note}" if result.get("message") else note
         ev = item.stash.get(_EVIDENCE, None)
-        spec_title = registry.get(case.ref.check).title if case.ref.check in registry else case.ref.check
         record = {
             "key": case.key,
             "requirement": case.requirement.id,
             "check": case.ref.check,
             "label": case.ref.label,
-            "title": spec_title,
+            "title": case.title,
             "params": case.ref.params_json,
             "verdict": result["verdict"],
             "message": state.sanitizer.text(result["message"]) if result.get("message") else None,
@@ -322,62 +452,64 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
-    if not active(config) or "test_check[" not in report.nodeid:
+    props = dict(report.user_properties)
+    if "homolog_case" not in props:
         return None
     if report.when != "teardown":
         return "", "", ""  # the verdict is reported once, at teardown
-    props = dict(report.user_properties)
     verdict = props.get("homolog_verdict")
     if verdict is None:
         return None
-    return verdict, "", ""
+    return str(verdict), "", ""
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    props = dict(report.user_properties)
-    if report.when != "teardown" or "homolog_verdict" not in props:
-        return
-    config = _CONFIG[0] if _CONFIG else None
-    if config is None:
-        return
-    state = config.stash.get(_STATE, None)
-    tr = config.pluginmanager.getplugin("terminalreporter")
-    if state is None or tr is None:
-        return
-    state.counter += 1
-    verdict = props["homolog_verdict"]
-    name = report.nodeid.split("[", 1)[-1][:-1]
-    total = state.total or 0
-    filled = round(20 * state.counter / total) if total else 0
-    bar = "█" * filled + "░" * (20 - filled)
-    line = f"{bar} [{state.counter:>4}/{total or '?'}] {verdict.upper():<8} {name}"
-    message = props.get("homolog_message") or ""
-    if verdict not in ("passed",) and message:
-        line += f"  — {message[:160]}"
-    tr.write_line(line, **_COLOURS.get(verdict, {}))
+class _Progress:
+    """One line per finished case on the terminal of the process that reports (the xdist controller)."""
+
+    def __init__(self, config: pytest.Config, state: RunState) -> None:
+        self.config = config
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if report.when != "teardown" or "homolog_verdict" not in props:
+            return
+        tr = self.config.pluginmanager.getplugin("terminalreporter")
+        if tr is None:
+            return
+        state = self.state
+        state.counter += 1
+        verdict = str(props["homolog_verdict"])
+        name = report.nodeid.split("[", 1)[-1][:-1]
+        total = state.total or 0
+        filled = round(20 * state.counter / total) if total else 0
+        bar = "█" * filled + "░" * (20 - filled)
+        line = f"{bar} [{state.counter:>4}/{total or '?'}] {verdict.upper():<8} {name}"
+        message = str(props.get("homolog_message") or "")
+        if verdict not in ("passed",) and message:
+            line += f"  — {message[:160]}"
+        tr.write_line(line, **_COLOURS.get(verdict, {}))
 
 
 _COLOURS = {"passed": {"green": True}, "failed": {"red": True, "bold": True}, "error": {"yellow": True, "bold": True}}
-_CONFIG: list[pytest.Config] = []
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if active(session.config):
-        _CONFIG[:] = [session.config]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash.get(_STATE, None)
-    if state is None or state.worker:
+    if state is None:
         return
+    if state.worker:
+        config.workeroutput["homolog_deselected"] = sorted(state.deselected)  # type: ignore[attr-defined]
+        return
+    assert state.plan is not None
     doc = state.store.finalize(
-        state.referential,
+        state.plan,
         state.target,
         attestations=state.attestations,
         waivers=state.waivers,
         deselected=state.deselected,
+        selection=_selection(config),
     )
     try:
         from .integrity import write_manifest
@@ -385,10 +517,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         write_manifest = None  # type: ignore[assignment]
     if write_manifest is not None:
         write_manifest(state.store.dir)
-    if _CONFIG and _CONFIG[0] is config:
-        _CONFIG.clear()
     tr = config.pluginmanager.getplugin("terminalreporter")
     if tr is not None:
-        counts = ", ".join(f"{n} {v}" for v, n in doc["summary"]["requirements"].items() if n)
-        tr.write_line(f"homolog: {doc['status']} — requirements: {counts}")
+        counts = ", ".join(f"{n} {v}" for v, n in doc.summary.requirements.items() if n)
+        left_out = len(doc.summary.deselected.requirements)
+        if left_out:
+            counts += f"; {left_out} not run (deselected)"
+        tr.write_line(f"homolog: {doc.status} — requirements: {counts}")
         tr.write_line(f"homolog: run directory {state.store.dir}")

@@ -1,7 +1,7 @@
 """Differences between two versions of a referential, and the run verdicts they make stale.
 
     diff_referentials(old, new) -> RefDiff     added / removed / changed requirements
-    stale_verdicts(diff, run_json) -> [StaleVerdict]
+    stale_verdicts(diff, run) -> [StaleVerdict]
                                                verdicts of a run that no longer answer
                                                the requirement as the new version states it
 
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RunError
+from .runfile import RunDocument, read_run
 
 __all__ = [
     "STALE_FIELDS",
@@ -191,19 +192,17 @@ def diff_referentials(old: Any, new: Any) -> RefDiff:
     )
 
 
-def stale_verdicts(diff: RefDiff, run_json: Mapping[str, Any]) -> list[StaleVerdict]:
-    """Verdicts of `run_json` (a `homolog.run/1` document) that the diff makes stale.
+def stale_verdicts(diff: RefDiff, run: RunDocument) -> list[StaleVerdict]:
+    """Verdicts of `run` (read with `homolog.runfile.read_run`) that the diff makes stale.
 
     A verdict is stale when its requirement was removed, or changed in a field listed in
     STALE_FIELDS. A requirement added by the new version has no verdict in the run: it
-    is listed too (verdict None) because the run does not cover it. The run must have
-    been made against the old version of the same referential (`RunError` otherwise):
-    against any other version the diff says nothing about it.
+    is listed too (verdict None) because the run does not cover it; so is one the run
+    deselected. The run must have been made against the old version of the same
+    referential (`RunError` otherwise): against any other version the diff says nothing
+    about it.
     """
-    ref = run_json.get("referential")
-    if not isinstance(ref, Mapping) or "id" not in ref or "version" not in ref:
-        raise RunError("run.json has no referential id and version: is it a homolog.run/1 file?")
-    run_ref = f"{ref['id']}@{ref['version']}"
+    run_ref = run.referential.ref
     if run_ref == diff.new_ref:
         return []
     if run_ref != diff.old_ref:
@@ -211,10 +210,7 @@ def stale_verdicts(diff: RefDiff, run_json: Mapping[str, Any]) -> list[StaleVerd
             f"the run was made against {run_ref}, not {diff.old_ref}: "
             f"diff {run_ref} -> {diff.new_ref} to know which of its verdicts are stale"
         )
-    verdicts: dict[str, str | None] = {}
-    for req in run_json.get("requirements") or []:
-        if isinstance(req, Mapping) and isinstance(req.get("id"), str):
-            verdicts[req["id"]] = req.get("verdict")
+    verdicts: dict[str, str | None] = {r.id: r.verdict.value for r in run.requirements if r.verdict is not None}
     removed = set(diff.removed)
     changes = {c.id: c for c in diff.changed}
     out: list[StaleVerdict] = []
@@ -230,10 +226,6 @@ def stale_verdicts(diff: RefDiff, run_json: Mapping[str, Any]) -> list[StaleVerd
     return out
 
 
-#: run.json larger than this is refused rather than read into memory.
-MAX_RUN_JSON_BYTES = 512 * 1024 * 1024
-
-
 def compare(old: str | Path, new: str | Path, *, run_dir: Path | None = None, as_json: bool = False) -> str:
     """`homolog referential-diff OLD NEW [--run DIR] [--json]`: the rendered diff.
 
@@ -244,29 +236,13 @@ def compare(old: str | Path, new: str | Path, *, run_dir: Path | None = None, as
     from .referential import load_referential
 
     diff = diff_referentials(load_referential(old), load_referential(new))
-    stale = None if run_dir is None else stale_verdicts(diff, read_run_json(run_dir))
+    stale = None if run_dir is None else stale_verdicts(diff, read_run(run_dir))
     if as_json:
         doc = diff.to_json()
         if stale is not None:
             doc["stale"] = [s.to_json() for s in stale]
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     return diff.to_text(stale)
-
-
-def read_run_json(run_dir: Path) -> dict[str, Any]:
-    """The run.json of `run_dir` as a dict; `RunError` naming the file when unusable."""
-    path = Path(run_dir) / "run.json"
-    try:
-        if path.stat().st_size > MAX_RUN_JSON_BYTES:
-            raise RunError(f"{path}: larger than {MAX_RUN_JSON_BYTES} bytes")
-        data = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise RunError(f"{path}: cannot read ({exc.strerror}); is {run_dir} a run directory?") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != "homolog.run/1":
-        raise RunError(f"{path}: not a homolog.run/1 file")
-    return data
 
 
 # --------------------------------------------------------------------------- normalising

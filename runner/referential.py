@@ -279,13 +279,8 @@ def builtin_root() -> Path:
 
 
 def search_path(extra: Iterable[Path] = ()) -> list[Path]:
-    """Folders searched for referentials by id: extra ones, $HOMOLOG_REFERENTIALS, built-ins."""
-    roots = [Path(p) for p in extra]
-    env = os.environ.get("HOMOLOG_REFERENTIALS")
-    if env:
-        roots += [Path(p) for p in env.split(os.pathsep) if p]
-    roots.append(builtin_root())
-    return roots
+    """Folders searched for referentials by id: the extra ones (the CLI adds `$HOMOLOG_REFERENTIALS`), built-ins."""
+    return [*(Path(p) for p in extra), builtin_root()]
 
 
 @dataclass(frozen=True)
@@ -396,7 +391,10 @@ def parse_document(path: Path) -> Located:
 
 
 def _applies(value: Any) -> Mapping[str, tuple[Any, ...]]:
-    return _freeze({k: tuple(v) if isinstance(v, list) else (v,) for k, v in (value or {}).items()})
+    frozen: Mapping[str, tuple[Any, ...]] = _freeze(
+        {k: tuple(v) if isinstance(v, list) else (v,) for k, v in (value or {}).items()}
+    )
+    return frozen
 
 
 def _load_file(path: Path, roots: Sequence[Path], stack: tuple[str, ...]) -> Referential:

@@ -1,7 +1,7 @@
 """The run directory: results streamed as they happen, then `run.json`.
 
     run_dir/
-      run.json            homolog.run/1, written at the end (atomically)
+      run.json            the run document (homolog.runfile), written at the end (atomically)
       results.jsonl       one line per finished check, appended and fsync'ed
       inputs/             referential.json (resolved), target.yaml (as given), session.json
       evidence/<case>/    what each check attached
@@ -23,77 +23,30 @@ import shutil
 import sys
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .attest import Attested, Waiver
 from .errors import RunError
-from .referential import CheckRef, Referential, Requirement
+from .plan import RunPlan
+from .referential import Referential
+from .runfile import ReviewedAttestation, RunDocument, assemble_run
 from .target import Target
-from .verdicts import Verdict, roll_up, run_status, summarise
 
-__all__ = ["Case", "RunStore", "applicability", "build_cases", "now_iso"]
-
-RUN_FORMAT = "homolog.run/1"
+__all__ = ["RunStore", "default_out_dir", "now_iso", "tool_versions"]
 
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-@dataclass(frozen=True)
-class Case:
-    """One pytest item: a requirement verified by one check with its parameters."""
-
-    requirement: Requirement
-    ref: CheckRef
-    index: int
-
-    @property
-    def key(self) -> str:
-        return f"{self.requirement.id}::{self.ref.check}::{self.ref.label or self.ref.params_digest}"
-
-    @property
-    def test_id(self) -> str:
-        suffix = (
-            f"[{self.ref.label}]" if self.ref.label else ("" if not self.ref.params else f"[{self.ref.params_digest}]")
-        )
-        return f"{self.requirement.id}::{self.ref.check}{suffix}"
-
-    @property
-    def slug(self) -> str:
-        raw = f"{self.requirement.id}--{self.ref.check}--{self.ref.label or self.ref.params_digest}"
-        return re.sub(r"[^A-Za-z0-9._-]+", "_", raw)[:150]
-
-
-def applicability(req: Requirement, target: Target) -> str | None:
-    """None when the requirement applies; otherwise the reason, naming the declaration."""
-    options = target.options
-    for key, accepted in req.applies_to.items():
-        if key not in options:
-            continue  # an undeclared option never excludes: the requirement applies
-        declared = options[key]
-        values = declared if isinstance(declared, list | tuple) else [declared]
-        if not set(map(str, values)) & set(map(str, accepted)):
-            where = f"{target.path.name}: " if target.path else ""
-            return (
-                f"{where}options.{key} = {json.dumps(declared, ensure_ascii=False)}; "
-                f"the requirement applies to {key} in {json.dumps(list(accepted), ensure_ascii=False)}"
-            )
-    return None
-
-
-def build_cases(referential: Referential, target: Target) -> list[Case]:
-    """Pytest cases for every applicable automated requirement, in referential order."""
-    cases = []
-    for req in referential.requirements:
-        if req.kind != "automated" or applicability(req, target) is not None:
-            continue
-        for i, ref in enumerate(req.checks):
-            cases.append(Case(req, ref, i))
-    return cases
+def default_out_dir(referential: str | Path, *, stamp: str | None = None) -> Path:
+    """`homolog-runs/<referential>-<time>`: where a run goes when no folder is given."""
+    stamp = stamp or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = str(referential)
+    name = Path(text).stem if text.endswith((".yaml", ".yml")) else text.replace("@", "-")
+    return Path("homolog-runs") / f"{name}-{stamp}"
 
 
 class RunStore:
@@ -181,140 +134,48 @@ class RunStore:
     # -- final document
     def finalize(
         self,
-        referential: Referential,
+        plan: RunPlan,
         target: Target,
         *,
         attestations: Mapping[str, Attested] | None = None,
         waivers: Mapping[str, Waiver] | None = None,
         deselected: Iterable[str] = (),
+        selection: str | None = None,
         extra_tool: Mapping[str, str] | None = None,
-        today: dt.date | None = None,
-    ) -> dict[str, Any]:
-        """Assemble run.json from the results and write it atomically."""
-        from .checks import registry
-
-        today = today or dt.date.today()
+        now: dt.datetime | None = None,
+    ) -> RunDocument:
+        """Write run.json: the plan the run followed, assembled with its results (atomically)."""
+        now = now or dt.datetime.now(dt.UTC)
         session = self.session()
-        results = self.results()
-        deselected = set(deselected)
-        attestations = attestations or {}
-        waivers = waivers or {}
-        reqs_out = []
-        check_verdicts: list[str] = []
-        for req in referential.requirements:
-            entry: dict[str, Any] = {
-                "id": req.id,
-                "title": req.title,
-                "text": req.text.to_json(),
-                "level": req.level,
-                "family": req.family,
-                "source": req.source.to_json(),
-                "origin": req.origin,
-                "kind": req.kind,
-                "applies_to": {k: list(v) for k, v in req.applies_to.items()},
-                "scenario": req.scenario.to_json() if req.scenario else None,
-                "verdict": None,
-                "reason": None,
-                "attestation": None,
-                "waiver": None,
-                "checks": [],
-            }
-            reason = applicability(req, target)
-            if reason is not None:
-                entry.update(verdict=Verdict.NOT_APPLICABLE.value, reason=reason)
-            elif req.kind == "automated":
-                verdicts = []
-                for i, ref in enumerate(req.checks):
-                    case = Case(req, ref, i)
-                    rec = results.get(case.key)
-                    title = registry.get(ref.check).title if ref.check in registry else ref.check
-                    if rec is None:
-                        why = (
-                            "deselected for this session"
-                            if case.key in deselected
-                            else "not run (interrupted or deselected)"
-                        )
-                        rec = {
-                            "verdict": Verdict.SKIPPED.value,
-                            "message": why,
-                            "evidence": [],
-                            "duration": 0.0,
-                            "started": None,
-                        }
-                    verdicts.append(rec["verdict"])
-                    check_verdicts.append(rec["verdict"])
-                    entry["checks"].append(
-                        {
-                            "check": ref.check,
-                            "label": ref.label,
-                            "title": rec.get("title") or title,
-                            "params": ref.params_json,
-                            "verdict": rec["verdict"],
-                            "message": rec.get("message"),
-                            "evidence": rec.get("evidence") or [],
-                            "duration": rec.get("duration"),
-                            "started": rec.get("started"),
-                        }
-                    )
-                verdict = roll_up(verdicts)
-                waiver = waivers.get(req.id)
-                if verdict == Verdict.FAILED and waiver is not None:
-                    if waiver.active(today):
-                        verdict = Verdict.WAIVED
-                        entry["waiver"] = waiver.to_json()
-                    else:
-                        entry["reason"] = f"waiver expired on {waiver.expires}"
-                entry["verdict"] = verdict.value
-            elif req.kind == "manual":
-                assert req.attestation is not None
-                expected = req.attestation.evidence.to_json()
-                att = attestations.get(req.id)
-                entry["attestation"] = {
-                    "evidence_expected": expected,
-                    "proofs_expected": [p.to_json() for p in req.attestation.proofs],
-                }
-                problem = att.problem(today) if att else "awaiting attestation"
-                if att is not None and problem is None:
-                    stored = self._store_attestation(att)
-                    entry["attestation"].update(att.to_json(stored))
-                    entry["verdict"] = Verdict.ATTESTED.value
-                else:
-                    entry.update(verdict=Verdict.MANUAL.value, reason=problem)
-            else:
-                entry.update(verdict=Verdict.SKIPPED.value, reason=f"not tested: {req.not_tested}")
-            reqs_out.append(entry)
-        status = run_status(r["verdict"] for r in reqs_out)
-        doc = {
-            "format": RUN_FORMAT,
-            "run_id": session.get("run_id"),
-            "status": status.value,
-            "started": session.get("started"),
-            "finished": now_iso(),
-            "referential": {
-                "id": referential.id,
-                "version": referential.version,
-                "title": referential.title,
-                "publisher": referential.publisher,
-                "date": referential.date,
-                "sha256": referential.sha256,
-                "sources": list(referential.sources),
-                "families": {k: v.to_json() for k, v in referential.families.items()},
-            },
-            "target": session.get("target") or target.describe(),
-            "tool": tool_versions(extra_tool),
-            "summary": {
-                "requirements": summarise(r["verdict"] for r in reqs_out),
-                "checks": summarise(check_verdicts),
-                "total_requirements": len(reqs_out),
-                "total_checks": len(check_verdicts),
-                "by_kind": {
-                    k: sum(1 for r in reqs_out if r["kind"] == k) for k in ("automated", "manual", "not_tested")
-                },
-            },
-            "requirements": reqs_out,
-        }
-        _write_json(self.dir / "run.json", doc)
+        doc = assemble_run(
+            plan,
+            target=session.get("target") or target.describe(),
+            results=self.results(),
+            tool=tool_versions(extra_tool),
+            now=now,
+            run_id=session.get("run_id"),
+            started=session.get("started"),
+            attestations=self._review_attestations(plan, attestations or {}, now.date()),
+            waivers=waivers,
+            deselected=set(deselected),
+            selection=selection,
+        )
+        _write_json(self.dir / "run.json", doc.to_json())
         return doc
+
+    def _review_attestations(
+        self, plan: RunPlan, attestations: Mapping[str, Attested], today: dt.date
+    ) -> dict[str, ReviewedAttestation]:
+        """Check each attestation of a manual requirement; store a copy of the accepted files."""
+        out = {}
+        for planned in plan:
+            att = attestations.get(planned.requirement.id)
+            if att is None or planned.not_applicable is not None or planned.requirement.kind != "manual":
+                continue
+            problem = att.problem(today)
+            stored = self._store_attestation(att) if problem is None else None
+            out[att.requirement] = ReviewedAttestation(att.to_json(stored), problem)
+        return out
 
     def _store_attestation(self, att: Attested) -> str:
         dest = self.dir / "evidence" / "attestations"

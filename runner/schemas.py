@@ -35,7 +35,7 @@ def load_schema(kind: str) -> dict[str, Any]:
 def _validator(kind: str) -> jsonschema.protocols.Validator:
     schema = load_schema(kind)
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)  # type: ignore[no-any-return]
+    return cls(schema)
 
 
 def schema_problems(doc: Located, kind: str) -> list[Problem]:
@@ -81,15 +81,16 @@ def _explain(doc: Located, err: ValidationError) -> list[Problem]:
         best = jsonschema.exceptions.best_match(err.context)
         if best is not None and best is not err:
             return _explain(doc, best)
+    expected: Any = err.validator_value  # the schema keyword's value (a list for required / enum)
     if err.validator == "required" and isinstance(err.instance, dict):
-        missing = [k for k in err.validator_value if k not in (err.instance or {})]
+        missing = [k for k in expected if k not in (err.instance or {})]
         return [doc.problem(path, f"missing required key {k!r}") for k in missing]
     if err.validator == "enum":
-        close = difflib.get_close_matches(str(err.instance), [str(v) for v in err.validator_value], n=1)
-        allowed = ", ".join(map(str, err.validator_value))
-        return [doc.problem(path, f"{err.instance!r} is not one of: {allowed}", close[0] if close else None)]
+        close = difflib.get_close_matches(str(err.instance), [str(v) for v in expected], n=1)
+        one_of = ", ".join(map(str, expected))
+        return [doc.problem(path, f"{err.instance!r} is not one of: {one_of}", close[0] if close else None)]
     if err.validator == "const":
-        return [doc.problem(path, f"must be {err.validator_value!r}, not {err.instance!r}")]
+        return [doc.problem(path, f"must be {expected!r}, not {err.instance!r}")]
     message = err.message
     if len(message) > 300:
         message = message[:300] + "..."

@@ -6,6 +6,7 @@ when a check needs them (`Target.secret_value`).
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from .errors import CheckError, Problem, TargetError
 from .schemas import schema_problems
 from .yamlsafe import load_yaml
 
-__all__ = ["AuthSpec", "PageSpec", "Target", "load_target"]
+__all__ = ["AuthSpec", "CounterpartEndpoint", "PageSpec", "Target", "load_target"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,15 @@ class PageSpec:
 
 
 @dataclass(frozen=True)
+class CounterpartEndpoint:
+    """Where a counterpart started for the run listens (`homolog.counterparts`)."""
+
+    name: str
+    url: str  # what the SUT calls
+    control_url: str  # the control API: records and misbehaviour orders (its path holds a secret)
+
+
+@dataclass(frozen=True)
 class Target:
     """A loaded target file."""
 
@@ -85,7 +95,8 @@ class Target:
 
     @property
     def vendor(self) -> str | None:
-        return self.raw["system"].get("vendor")
+        vendor = self.raw["system"].get("vendor")
+        return None if vendor is None else str(vendor)
 
     # -- addresses
     @property
@@ -162,6 +173,46 @@ class Target:
 
     def settings(self, domain: str) -> Mapping[str, Any]:
         return MappingProxyType(dict((self.raw.get("settings") or {}).get(domain) or {}))
+
+    def counterpart(self, name: str) -> CounterpartEndpoint:
+        """The counterpart `name` the run started (or the target records); `CheckError` otherwise."""
+        known = (self.raw.get("settings") or {}).get("counterparts") or {}
+        entry = known.get(name)
+        if not isinstance(entry, Mapping) or not entry.get("control_url"):
+            declared = ", ".join(known) or "none"
+            raise CheckError(
+                f"no counterpart {name!r} in this run (started: {declared}); declare it under "
+                f"counterparts: in the target so that the run starts it"
+            )
+        return CounterpartEndpoint(name, str(entry.get("url") or ""), str(entry["control_url"]))
+
+    def with_settings(
+        self, overrides: Mapping[str, Any] | None = None, defaults: Mapping[str, Any] | None = None
+    ) -> Target:
+        """This target with run settings (`<domain>.<key>` -> value) applied.
+
+        `defaults` fill only what the target leaves out (e.g. a machine's environment);
+        `overrides` replace what it says (an option given on the command line).
+        """
+        if not overrides and not defaults:
+            return self
+        raw = copy.deepcopy(dict(self.raw))
+        settings = raw["settings"] = dict(raw.get("settings") or {})
+        for values, replace in ((defaults or {}, False), (overrides or {}, True)):
+            for dotted, value in values.items():
+                domain, _, key = dotted.partition(".")
+                section = settings[domain] = dict(settings.get(domain) or {})
+                if replace or key not in section:
+                    section[key] = value
+        return Target(self.path, raw)
+
+    def with_counterparts(self, described: Mapping[str, Mapping[str, Any]]) -> Target:
+        """This target plus what started counterparts add (`homolog.counterparts.describe`)."""
+        if not described:
+            return self
+        from homolog.counterparts import add_to_target
+
+        return Target(self.path, add_to_target(self.raw, described))
 
     def auth(self, name: str) -> AuthSpec | None:
         spec = (self.raw.get("auth") or {}).get(name)

@@ -1,9 +1,13 @@
-"""Helpers to test checks and suites through the real engine (for homolog's and vendors' tests)."""
+"""Helpers to test checks and suites through the real engine (for homolog's and vendors' tests).
+
+Thin wrappers over `homolog.api.run` (the one run entry point) that hand back run.json
+as a plain dict, the shape tests assert on. Like the CLI, they are a front end: the
+environment variables of the suites' run options (`homolog.environment`) fill the
+settings the target leaves out, and `HOMOLOG_REFERENTIALS` adds referential folders.
+"""
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,59 +15,9 @@ from typing import Any
 
 import yaml
 
+from .api import pytest_args, run
+
 __all__ = ["CheckResult", "pytest_args", "run_check", "run_referential"]
-
-_HERE = Path(__file__).resolve().parent
-
-
-def pytest_args(
-    referential: str | Path,
-    target: str | Path,
-    out: str | Path,
-    *,
-    resume: bool = False,
-    keyword: str | None = None,
-    workers: int | None = None,
-    attestations: str | Path | None = None,
-    waivers: str | Path | None = None,
-    paths: Sequence[str | Path] = (),
-    extra: Sequence[str] = (),
-) -> list[str]:
-    """The pytest command line `homolog run` uses (also for tests)."""
-    args = [
-        str(_HERE / "cases" / "_cases.py"),
-        "-c",
-        str(_HERE / "cases" / "run.ini"),
-        "--rootdir",
-        str(out),
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--tb=no",
-        "--no-header",
-        "-rN",
-        "--homolog-referential",
-        str(referential),
-        "--homolog-target",
-        str(target),
-        "--homolog-out",
-        str(out),
-    ]
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        args += ["-p", "homolog.plugin"]
-    if resume:
-        args.append("--homolog-resume")
-    if keyword:
-        args += ["-k", keyword]
-    if workers:
-        args += ["-n", str(workers)]
-    if attestations:
-        args += ["--homolog-attestations", str(attestations)]
-    if waivers:
-        args += ["--homolog-waivers", str(waivers)]
-    for p in paths:
-        args += ["--homolog-path", str(p)]
-    return args + list(extra)
 
 
 def run_referential(
@@ -74,16 +28,17 @@ def run_referential(
     extra_args: Sequence[str] = (),
     **kw: Any,
 ) -> dict[str, Any]:
-    """Run a referential in-process through pytest and return run.json as a dict."""
-    import pytest
+    """Run a referential in-process (`homolog.api.run`) and return run.json as a dict.
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    code = pytest.main(pytest_args(referential, target, out, extra=extra_args, **kw))
-    run_json = out / "run.json"
-    if not run_json.exists():
-        raise RuntimeError(f"pytest exited {code} without writing {run_json}")
-    return json.loads(run_json.read_text("utf-8"))  # type: ignore[no-any-return]
+    Keyword arguments are those of `homolog.api.run` (`keyword`, `workers`,
+    `attestations`, `waivers`, `counterparts`...).
+    """
+    from .environment import referential_paths, setting_defaults
+    from .hookspec import suite_plugins
+
+    kw.setdefault("setting_defaults", setting_defaults(suite_plugins().run_options()))
+    kw["paths"] = [*kw.get("paths", ()), *referential_paths()]
+    return run(referential, target, out=Path(out), extra=extra_args, **kw).document.to_json()
 
 
 @dataclass
@@ -103,6 +58,7 @@ def run_check(
     params: Mapping[str, Any] | None = None,
     requirement_id: str = "TEST-1",
     extra_args: Sequence[str] = (),
+    **kw: Any,
 ) -> CheckResult:
     """Run one check (with parameters) against a target through the real plugin."""
     ref = {
@@ -127,6 +83,6 @@ def run_check(
     ref_path = tmp_path / f"adhoc-{n}.yaml"
     ref_path.write_text(yaml.safe_dump(ref, allow_unicode=True, sort_keys=False), encoding="utf-8")
     out = tmp_path / f"run-{n}"
-    doc = run_referential(ref_path, target, out, extra_args=extra_args)
+    doc = run_referential(ref_path, target, out, extra_args=extra_args, **kw)
     check = doc["requirements"][0]["checks"][0]
     return CheckResult(check["verdict"], check.get("message"), [out / p for p in check.get("evidence") or []], doc, out)

@@ -10,6 +10,10 @@ Roll-up, worst first (the first verdict in PRECEDENCE present among the parts wi
     failed > error > skipped > manual > waived > attested > passed > not_applicable
 
 `error` is never counted as compliance: it means "could not decide".
+
+A part of a run the user left out (pytest `-k`, `-m`) has no verdict at all: it is
+*not run*, shown as `DESELECTED`, and counted nowhere. Reports take every word, order
+and rank from this module (stdlib only, so anything may import it).
 """
 
 from __future__ import annotations
@@ -19,13 +23,18 @@ from collections.abc import Iterable
 from enum import IntEnum, StrEnum
 
 __all__ = [
+    "CHECK_VERDICTS",
+    "DESELECTED",
+    "DISPLAY_ORDER",
     "PRECEDENCE",
+    "SETTLED",
     "ExitCode",
     "RunStatus",
     "Verdict",
     "exit_code",
     "roll_up",
     "run_status",
+    "severity",
     "summarise",
 ]
 
@@ -64,6 +73,27 @@ PRECEDENCE: tuple[Verdict, ...] = (
     Verdict.NOT_APPLICABLE,
 )
 _RANK = {v: i for i, v in enumerate(PRECEDENCE)}
+
+#: Outcomes a single check can end with (the others belong to requirements).
+CHECK_VERDICTS: tuple[Verdict, ...] = (Verdict.PASSED, Verdict.FAILED, Verdict.ERROR, Verdict.SKIPPED)
+
+#: Order in which summaries list verdicts: what needs attention first, then what is settled.
+DISPLAY_ORDER: tuple[Verdict, ...] = (
+    Verdict.FAILED,
+    Verdict.ERROR,
+    Verdict.PASSED,
+    Verdict.ATTESTED,
+    Verdict.WAIVED,
+    Verdict.MANUAL,
+    Verdict.SKIPPED,
+    Verdict.NOT_APPLICABLE,
+)
+
+#: Verdicts that settle a requirement in the system's favour without a failure.
+SETTLED: frozenset[Verdict] = frozenset({Verdict.ATTESTED, Verdict.PASSED, Verdict.NOT_APPLICABLE})
+
+#: What reports show for a requirement or check the user deselected: not a verdict.
+DESELECTED = "deselected"
 _COMPLIANT = frozenset({Verdict.PASSED, Verdict.ATTESTED, Verdict.WAIVED, Verdict.NOT_APPLICABLE})
 _UNDECIDED = frozenset({Verdict.ERROR, Verdict.SKIPPED, Verdict.MANUAL})
 
@@ -79,6 +109,18 @@ def roll_up(verdicts: Iterable[Verdict | str]) -> Verdict:
     return min(parts, key=_RANK.__getitem__)
 
 
+def severity(verdict: Verdict | str) -> int:
+    """How bad a verdict is, for comparing two runs: higher is worse.
+
+    The precedence order, except that `attested`, `passed` and `not_applicable` weigh the
+    same: each settles the requirement in the system's favour without a failure, so a
+    move between them (a requirement becoming applicable, an automated proof replaced by
+    an attestation) is a change, neither a regression nor a fix.
+    """
+    rank = _RANK[Verdict(verdict)]
+    return len(PRECEDENCE) - min(rank, *(_RANK[v] for v in SETTLED))
+
+
 class RunStatus(StrEnum):
     """Status of a whole run against its referential."""
 
@@ -87,12 +129,16 @@ class RunStatus(StrEnum):
     INCOMPLETE = "incomplete"
 
 
-def run_status(requirement_verdicts: Iterable[Verdict | str]) -> RunStatus:
-    """Any failure makes the run non-compliant; anything undecided makes it incomplete."""
+def run_status(requirement_verdicts: Iterable[Verdict | str], *, complete: bool = True) -> RunStatus:
+    """Any failure makes the run non-compliant; anything undecided makes it incomplete.
+
+    `complete=False` says some requirements were not run at all (deselected): without
+    a failure, such a run is incomplete, whatever the verdicts of the others.
+    """
     parts = {Verdict(v) for v in requirement_verdicts}
     if Verdict.FAILED in parts:
         return RunStatus.NON_COMPLIANT
-    if parts & _UNDECIDED:
+    if parts & _UNDECIDED or not complete:
         return RunStatus.INCOMPLETE
     return RunStatus.COMPLIANT
 

@@ -16,15 +16,7 @@ import pytest
 from sourcetree import REPO, SourceModule, source_modules
 
 MARKER = "<!-- import rules: read by tests/test_layering.py -->"
-SPECIAL = ("public API", "own domain's support", "other domains' support")
-
-# Edges that exist only until the arch branch (issue 13.3) is merged: the lead drops an entry
-# and its xfail when merging it. Everything else must hold now.
-PENDING_ARCH = {
-    ("homolog.demo", "homolog.cli"): "demo imports cli's private helpers: cli <-> demo cycle",
-    ("homolog.demo", "homolog.suites.security.psc"): "the engine's demo imports a suite (the PSC simulator)",
-    ("homolog.cli", "homolog.testing"): "the CLI depends on the test helper module",
-}
+SPECIAL = ("public API", "own domain's support", "other domains' support", "counterparts interface")
 
 
 @dataclass(frozen=True)
@@ -145,6 +137,9 @@ def allowed(edge: Edge) -> bool:
             inside = target.split(".")[3:]
             if _domain(target) and target not in CHECK_MODULES and not any(p.startswith("_") for p in inside):
                 return True
+        elif item == "counterparts interface":
+            if target == "homolog.counterparts":  # the package: protocol and registry, no simulator
+                return True
         elif item in LAYERS and layer_of(target) == item:
             return True
     return False
@@ -152,7 +147,7 @@ def allowed(edge: Edge) -> bool:
 
 def test_the_rules_table_is_complete() -> None:
     layers = [rule.layer for rule in RULES]
-    assert {"engine", "suites", "reports", "fixtures", "composition root"} <= set(layers), layers
+    assert {"engine", "suites", "reports", "fixtures", "counterparts", "composition root"} <= set(layers), layers
     for rule in RULES:
         assert rule.modules, f"layer {rule.layer!r} names no module"
         for item in rule.may_import:
@@ -217,7 +212,7 @@ def _cycles(edges: list[Edge]) -> list[list[str]]:
 
 
 def test_no_import_cycle() -> None:
-    edges = [e for e in EDGES if (e.source, e.target) not in PENDING_ARCH]
+    edges = EDGES
     cycles = _cycles(edges)
     described = []
     for component in cycles:
@@ -235,20 +230,8 @@ def test_cycle_finder_finds_a_cycle() -> None:
 @pytest.mark.parametrize("layer", [rule.layer for rule in RULES])
 def test_layer_imports_only_what_it_may(layer: str) -> None:
     mine = [e for e in EDGES if layer_of(e.source) == layer]
-    wrong = [str(e) for e in mine if not allowed(e) and (e.source, e.target) not in PENDING_ARCH]
+    wrong = [str(e) for e in mine if not allowed(e)]
     assert not wrong, f"layer {layer!r} may import {', '.join(LAYERS[layer].may_import)}; not:\n" + "\n".join(wrong)
-
-
-@pytest.mark.parametrize(
-    ("source", "target"),
-    [
-        pytest.param(s, t, marks=pytest.mark.xfail(strict=True, reason=f"issue 13.3: fixed by the arch branch ({why})"))
-        for (s, t), why in PENDING_ARCH.items()
-    ],
-)
-def test_pending_edge_is_gone(source: str, target: str) -> None:
-    present = [str(e) for e in EDGES if (e.source, e.target) == (source, target)]
-    assert not present, "\n".join(present)
 
 
 def test_rules_reject_what_architecture_md_forbids() -> None:
@@ -275,3 +258,12 @@ def test_rules_reject_what_architecture_md_forbids() -> None:
     assert not ok("homolog.cli", "homolog.suites.security.psc")
     assert not ok("homolog.fixtures.refsut.server", "homolog")
     assert not ok("homolog.plugin", "homolog.testing")
+    for front in ("homolog.cli", "homolog.demo", "homolog.console", "homolog.api"):
+        assert not ok(front, "homolog.testing")  # the run entry point and the CLI need no test helper
+    assert ok("homolog.plugin", "homolog.counterparts")  # the interface: protocol and registry
+    assert not ok("homolog.plugin", "homolog.counterparts.psc")  # a simulator is started by name only
+    assert ok("homolog.demo", "homolog.counterparts.psc")
+    assert ok("homolog.suites.security.psc.code_flow", "homolog.counterparts.psc")  # its control client
+    assert not ok("homolog.counterparts.psc.simulator", "homolog")  # counterparts do not know the engine
+    assert not ok("homolog.counterparts.psc.simulator", "homolog.http")
+    assert not ok("homolog.counterparts.psc.simulator", "homolog.suites.security.psc_login")

@@ -4,8 +4,9 @@ Layers (imports go downwards):
 
 - checks, one file per behaviour: ``cda/conforms`` (XSD + volet schematron),
   ``header/ins``, ``header/identity_traits``, ``header/author_custodian_ids``,
-  ``header/clinical_date``; ``_support`` shares the configured validator and the
-  collection of the SUT's documents;
+  ``header/clinical_date``; ``_support`` shares the collection of the SUT's documents;
+- ``target_validator``: the validator the target's settings configure, one per process
+  (also used by the MSSanté suite on the documents a system sends);
 - ``header_rules``: the header rules as pure functions over a parsed document;
 - ``validator``: safe parsing, CDA XSD, volet schematron (``volets`` maps templateIds to
   volets and picks the schematron version), ``svrl`` turns reports into issues;
@@ -13,8 +14,42 @@ Layers (imports go downwards):
   cached on disk by content hash; ``material`` locates the user's copy of the ANS files;
 - ``sources``: documents from FHIR DocumentReference/Binary or from a declared folder.
 
-Configuration (target ``settings.documents``): ``schematron_dir``, ``xsd`` (or the
-environment variable ``HOMOLOG_CDA_DIR`` naming a TestContenuCDA copy), ``folder``,
-``cache_dir``, ``volet_versions`` ({volet: version}), ``profiles`` (extra schematrons run on
-every document, relative to ``schematron_dir``).
+Configuration (target ``settings.documents``): ``schematron_dir``, ``xsd`` (or ``cda_dir``
+naming a TestContenuCDA copy: ``homolog run --cda-dir``, env ``HOMOLOG_CDA_DIR``),
+``folder``, ``cache_dir`` (``homolog run --cache-dir DIR`` gives ``DIR/schematron``, env
+``HOMOLOG_CACHE_DIR``), ``volet_versions`` ({volet: version}), ``profiles`` (extra
+schematrons run on every document, relative to ``schematron_dir``).
 """
+
+from __future__ import annotations
+
+from homolog import RunOption, hookimpl
+
+
+@hookimpl
+def homolog_run_options() -> list[RunOption]:
+    return [
+        RunOption(
+            "--cda-dir",
+            "documents.cda_dir",
+            "document checks: the root of a copy of the ANS TestContenuCDA material",
+            env="HOMOLOG_CDA_DIR",
+            metavar="DIR",
+            kind="path",
+        ),
+        RunOption(
+            "--cache-dir",
+            "documents.cache_dir",
+            "homolog's cache folder (compiled schematrons go to DIR/schematron)",
+            env="HOMOLOG_CACHE_DIR",
+            metavar="DIR",
+            kind="path",
+            under="schematron",
+        ),
+    ]
+
+
+@hookimpl
+def homolog_settings_schema() -> dict[str, object]:
+    path = {"type": "string", "minLength": 1}
+    return {"documents": {"type": "object", "properties": {"cda_dir": path, "cache_dir": path}}}

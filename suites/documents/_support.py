@@ -1,4 +1,4 @@
-"""What every document check shares: the configured validator and the SUT's documents.
+"""What the document checks share: the SUT's documents, fetched and parsed, and evidence names.
 
 Configuration and transport problems become ``CheckError`` here, so each check only
 decides on what it verifies.
@@ -7,24 +7,18 @@ decides on what it verifies.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from homolog import CheckError, Evidence, Target
 
-from .material import AnsMaterial, MaterialError
 from .sources import SourceError, SutDocument, collect_documents
 from .svrl import Issue
-from .validator import DocumentError, DocumentValidator, parse_document
+from .validator import DocumentError, parse_document
 
-__all__ = ["ParsedDocument", "evidence_name", "parsed_documents", "report_issues", "subject_qualified", "validator_for"]
-
-_VALIDATORS: dict[tuple[Any, ...], DocumentValidator] = {}
-_LOCK = threading.Lock()
+__all__ = ["ParsedDocument", "evidence_name", "parsed_documents", "report_issues", "subject_qualified"]
 
 
 @dataclass(frozen=True)
@@ -39,26 +33,6 @@ def evidence_name(doc: SutDocument, suffix: str) -> str:
     """A file-system-safe evidence name for a document."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", doc.name).strip("_") or "document"
     return f"{stem}{suffix}"
-
-
-def validator_for(target: Target) -> DocumentValidator:
-    """The process-wide validator for the target's ANS material (compiled schematrons kept)."""
-    settings = target.settings("documents")
-    try:
-        material = AnsMaterial.from_settings(settings, base_dir=target.path.parent if target.path else None)
-    except MaterialError as exc:
-        raise CheckError(str(exc)) from exc
-    cache = settings.get("cache_dir")
-    cache_dir = target.resolve_path(str(cache)) if cache else None
-    pinned = dict(settings.get("volet_versions") or {})
-    profiles = tuple(Path(str(p)) for p in settings.get("profiles") or ())
-    key = (material, cache_dir, tuple(sorted(pinned.items())), profiles)
-    with _LOCK:
-        if key not in _VALIDATORS:
-            _VALIDATORS[key] = DocumentValidator(
-                material, cache_dir=cache_dir, pinned_versions=pinned, profiles=profiles
-            )
-        return _VALIDATORS[key]
 
 
 def parsed_documents(target: Target, http: Any, evidence: Evidence) -> list[ParsedDocument]:

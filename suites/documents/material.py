@@ -2,13 +2,13 @@
 
 The product does not ship the ANS TestContenuCDA files: the user points to their copy.
 Resolution order: the target's ``settings.documents.schematron_dir`` / ``settings.documents.xsd``
-(relative to the target file), then the environment variable ``HOMOLOG_CDA_DIR`` naming the
-root of a TestContenuCDA copy (``schematrons/`` and ``infrastructure/cda/CDA_extended.xsd``).
+(relative to the target file), then ``settings.documents.cda_dir`` naming the root of a
+TestContenuCDA copy (``schematrons/`` and ``infrastructure/cda/CDA_extended.xsd``), which
+``homolog run --cda-dir`` sets (the front ends also take it from ``HOMOLOG_CDA_DIR``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +42,9 @@ class AnsMaterial:
         settings: Mapping[str, Any],
         *,
         base_dir: Path | None = None,
-        environ: Mapping[str, str] | None = None,
     ) -> AnsMaterial:
-        """Resolve from a target's ``settings.documents`` mapping, then ``HOMOLOG_CDA_DIR``."""
-        env = os.environ if environ is None else environ
-        root = env.get(ENV_VAR)
+        """Resolve from a target's ``settings.documents`` mapping (``cda_dir`` last)."""
+        root = settings.get("cda_dir")
         sch = settings.get("schematron_dir")
         xsd = settings.get("xsd")
 
@@ -57,12 +55,13 @@ class AnsMaterial:
         if sch is None and not root:
             raise MaterialError(
                 "no CI-SIS schematrons configured: set settings.documents.schematron_dir in the"
-                f" target or {ENV_VAR} to the root of a copy of the ANS TestContenuCDA material"
+                f" target, or settings.documents.cda_dir (homolog run --cda-dir, env {ENV_VAR}) to the root"
+                " of a copy of the ANS TestContenuCDA material"
             )
         if xsd is None and not root:
             raise MaterialError(
                 "no CDA XSD configured: set settings.documents.xsd in the target (path of"
-                f" CDA_extended.xsd) or {ENV_VAR} to the root of a TestContenuCDA copy"
+                f" CDA_extended.xsd) or settings.documents.cda_dir (env {ENV_VAR}) to the root of a TestContenuCDA copy"
             )
         return cls(
             schematron_dir=rel(sch) if sch is not None else Path(str(root)) / "schematrons",

@@ -380,10 +380,9 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
 
 
 def default_cache_dir() -> Path:
-    """``$HOMOLOG_CACHE_DIR/schematron`` or ``~/.cache/homolog/schematron``."""
-    root = os.environ.get("HOMOLOG_CACHE_DIR")
-    base = Path(root) if root else Path.home() / ".cache" / "homolog"
-    return base / "schematron"
+    """``~/.cache/homolog/schematron``, unless ``settings.documents.cache_dir`` says otherwise
+    (``homolog run --cache-dir DIR`` or env ``HOMOLOG_CACHE_DIR``: ``DIR/schematron``)."""
+    return Path.home() / ".cache" / "homolog" / "schematron"
 
 
 def cache_key(path: Path, phase: str | None) -> str:

@@ -17,6 +17,32 @@ Target settings read by this domain (`settings.fhir`):
                                             # folders holding packages (searched)
     requires: ["hl7.fhir.fr.core#2.2.0"]    # package ids to load (this is the default)
 
-The environment variable HOMOLOG_FHIR_PACKAGES adds search folders; ~/.fhir/packages
-is searched last.
+    package_folders: [<folder>, ...]        # more folders holding packages (searched)
+
+`homolog run --fhir-packages` (or the environment variable HOMOLOG_FHIR_PACKAGES, read by
+the front ends) sets `package_folders`; ~/.fhir/packages is searched last.
 """
+
+from __future__ import annotations
+
+from homolog import RunOption, hookimpl
+
+
+@hookimpl
+def homolog_run_options() -> list[RunOption]:
+    return [
+        RunOption(
+            "--fhir-packages",
+            "fhir.package_folders",
+            "FHIR checks: folders holding FHIR packages, searched after the target's packages",
+            env="HOMOLOG_FHIR_PACKAGES",
+            metavar="DIRS",
+            kind="paths",
+        )
+    ]
+
+
+@hookimpl
+def homolog_settings_schema() -> dict[str, object]:
+    folders = {"type": "array", "items": {"type": "string"}}
+    return {"fhir": {"type": "object", "properties": {"package_folders": folders, "packages": folders}}}

@@ -8,14 +8,12 @@ parsed with `json`, and checked for shape before use. Calls use the target's bas
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from homolog import CheckError, CheckFailed, HttpClient, Response, Target
 from homolog.suites.fhir.packages import (
-    ENV_VAR,
     FhirPackageError,
     load_conformance,
 )
@@ -130,10 +128,11 @@ def profile_for(target: Target, rtype: str) -> str | None:
 
 def _package_sources(target: Target) -> tuple[tuple[str, ...], tuple[str, ...]]:
     settings = target.settings("fhir")
-    paths = settings.get("packages") or []
+    own, folders = settings.get("packages") or [], settings.get("package_folders") or []
     requires = settings.get("requires") or list(DEFAULT_PACKAGES)
-    if not isinstance(paths, list) or not isinstance(requires, list):
-        raise CheckError("settings.fhir.packages and settings.fhir.requires must be lists")
+    if not all(isinstance(v, list) for v in (own, folders, requires)):
+        raise CheckError("settings.fhir.packages, package_folders and requires must be lists")
+    paths = [*own, *folders]  # the target's own packages first, then the folders the run adds
     return (
         tuple(str(target.resolve_path(str(p))) for p in paths),
         tuple(str(r) for r in requires),
@@ -145,8 +144,7 @@ def _is_package(path: Path) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def _validator(search: tuple[str, ...], requires: tuple[str, ...], env: str) -> Validator:
-    del env  # part of the cache key only: the search path reads the variable itself
+def _validator(search: tuple[str, ...], requires: tuple[str, ...]) -> Validator:
     # A path naming a package itself (a vendor's own IG, say) is loaded; a folder of
     # packages or a cache is only searched for what `requires` names.
     named = [p for p in search if _is_package(Path(p))]
@@ -157,7 +155,7 @@ def validator_for(target: Target) -> Validator:
     """A validator over the packages the target needs; CheckError when one is missing."""
     search, requires = _package_sources(target)
     try:
-        return _validator(search, requires, os.environ.get(ENV_VAR, ""))
+        return _validator(search, requires)
     except FhirPackageError as exc:
         raise CheckError(str(exc)) from None
 

@@ -7,7 +7,8 @@ SUSHI keep extracted packages in `~/.fhir/packages/<id>#<version>/package/`.
 Where packages are looked up, in order:
 
 1. the paths the target lists in `settings.fhir.packages` (`.tgz` files or folders),
-2. the environment variable `HOMOLOG_FHIR_PACKAGES` (paths separated by `os.pathsep`),
+2. the folders in `settings.fhir.package_folders` (set by `homolog run --fhir-packages`,
+   or from the environment variable `HOMOLOG_FHIR_PACKAGES` by the front ends),
 3. the cache `~/.fhir/packages`.
 
 Nothing is ever downloaded: a package that is not found is a `PackageNotFound`
@@ -23,7 +24,6 @@ they are present and listed in `Conformance.missing` otherwise (FR Core depends 
 from __future__ import annotations
 
 import json
-import os
 import tarfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -173,10 +173,8 @@ def load_package(path: Path | str) -> FhirPackage:
 
 
 def default_search_path(extra: Sequence[Path | str] = ()) -> list[Path]:
-    """Search locations in order: `extra` (target settings), the env variable, the cache."""
+    """Search locations in order: `extra` (the target's settings), then the cache."""
     paths = [Path(p).expanduser() for p in extra]
-    env = os.environ.get(ENV_VAR, "")
-    paths += [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
     paths.append(Path.home() / ".fhir" / "packages")
     return paths
 
@@ -228,7 +226,8 @@ def find_package(name: str, version: str | None, search: Sequence[Path]) -> Fhir
     raise PackageNotFound(
         f"FHIR package {want} not found. Searched:\n  {where}\n"
         f"Put the package file ({tgz}) in a folder listed in settings.fhir.packages of the "
-        f"target or in {ENV_VAR}, or extract it to "
+        f"target, in a folder of settings.fhir.package_folders (homolog run --fhir-packages, env {ENV_VAR}), "
+        "or extract it to "
         f"~/.fhir/packages/{name}#{version or '<version>'}/package/. "
         "homolog never downloads packages."
     )

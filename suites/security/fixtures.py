@@ -1,10 +1,10 @@
 """Pytest fixtures of the security suite: ``psc_simulator`` and ``psc_ui``.
 
-The simulator is started by whoever starts the SUT (``homolog demo``, a test), before
-the SUT, and recorded in the target: ``base_urls.psc`` (so the browser may reach it)
-and ``settings.security.psc`` with ``issuer`` and ``control_url`` (see
-``homolog.suites.security.psc.declare_simulator``). Checks, possibly in another process,
-reach it through its control API.
+The simulator (``homolog.counterparts.psc``) is started before the SUT: by ``homolog
+run`` when the target declares ``counterparts: {psc: ...}``, by ``homolog demo``, or by
+a test. The run adds it to the target: ``base_urls.psc`` (so the browser may reach it)
+and ``settings.security.psc`` with ``issuer`` and ``control_url``. Checks, possibly in
+another process, reach it through its control API.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from homolog import CheckError, Evidence, Target
-from homolog.suites.security.psc.control import PscControl, PscControlError
+from homolog.counterparts.psc import PscControl, PscControlError
 
 __all__ = ["psc_simulator", "psc_ui"]
 
@@ -27,8 +27,9 @@ def psc_simulator(target: Target) -> PscControl:
     control_url = psc.get("control_url") if isinstance(psc, dict) else None
     if not control_url:
         raise CheckError(
-            "the target declares no settings.security.psc.control_url: start the PSC "
-            "simulator before the SUT and record it in the target (declare_simulator)"
+            "the target declares no settings.security.psc.control_url: declare the PSC "
+            "simulator under counterparts: in the target (homolog run starts it), or start it "
+            "before the SUT and record it (homolog.counterparts.declare)"
         )
     try:
         control = PscControl(str(control_url))

@@ -12,9 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from homolog import CheckError, Evidence, Target
-
-from .psc.control import PscControl, PscControlError
-from .psc.simulator import TICKET_COOKIE
+from homolog.counterparts.psc import TICKET_COOKIE, PscControl, PscControlError
 
 __all__ = ["PscLogin", "current_user", "psc_login", "recorded_login", "sound_login"]
 

@@ -3,7 +3,7 @@
 Layout:
     browser.py        launch / connect Chromium once per session, TLS trust, target scope
     session.py        the `ui` object checks receive (page map, login, screenshots)
-    fixtures.py       pytest fixtures `ui` and `ui_browser`, option `--browser-ws`
+    fixtures.py       pytest fixtures `ui` and `ui_browser`
     axe.py            locating, injecting and running the pinned axe-core; RGAA mapping
     audit.py          per-session cache of page audits shared by the checks below
     keyboard_walk.py  the Tab walk the keyboard checks rely on
@@ -11,3 +11,58 @@ Layout:
     a11y/rgaa_criterion.py                                the check ui.a11y.rgaa_criterion
     keyboard/{tab_reachable,focus_visible,no_trap}.py     the checks ui.keyboard.*
 """
+
+from __future__ import annotations
+
+from homolog import RunOption, hookimpl
+
+# Settings of this suite (`settings.ui` in a target); each has a run option, and the
+# front ends fill it from the environment variable when neither is given.
+_OPTIONS = [
+    RunOption(
+        "--browser-ws",
+        "ui.browser_ws",
+        "UI checks: connect to a remote Playwright browser server (ws://...) instead of launching Chromium",
+        env="HOMOLOG_BROWSER_WS",
+        metavar="URL",
+    ),
+    RunOption(
+        "--browser-ws-executable",
+        "ui.browser_ws_executable",
+        "UI checks: the Chromium a `playwright run-server --unsafe` without bundled browsers must start",
+        env="HOMOLOG_BROWSER_WS_EXECUTABLE",
+        metavar="PATH",
+    ),
+    RunOption(
+        "--chromium",
+        "ui.chromium",
+        "UI checks: the Chromium binary to launch",
+        env="HOMOLOG_CHROMIUM",
+        metavar="PATH",
+        kind="path",
+    ),
+    RunOption(
+        "--axe-js",
+        "ui.axe_js",
+        "UI checks: the axe.min.js to use (axe-core 4.14.1)",
+        env="HOMOLOG_AXE_JS",
+        metavar="PATH",
+        kind="path",
+    ),
+]
+
+
+@hookimpl
+def homolog_run_options() -> list[RunOption]:
+    return list(_OPTIONS)
+
+
+@hookimpl
+def homolog_fixture_modules() -> list[str]:
+    return ["homolog.suites.ui.fixtures"]
+
+
+@hookimpl
+def homolog_settings_schema() -> dict[str, object]:
+    text = {"type": "string", "minLength": 1}
+    return {"ui": {"type": "object", "properties": {o.setting.split(".", 1)[1]: text for o in _OPTIONS}}}

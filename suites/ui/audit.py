@@ -100,11 +100,12 @@ def axe_audits(
 ) -> list[PageAudit]:
     """axe results for each page (cached per session), with a screenshot of each page."""
 
-    _, source = find_axe_js()
+    axe_js = ui.target.settings("ui").get("axe_js")
+    _, source = find_axe_js(axe_js)
     ui.omit_from_trace(source, f"axe-core {AXE_VERSION} source")
 
     def run(name: str) -> PageAudit:
-        audit = run_axe(ui.page, name)
+        audit = run_axe(ui.page, name, axe_js=axe_js)
         # Only a page with a violation or an undecided rule can make a criterion fail or
         # err, and only then is its screenshot attached: skip the cost on clean pages.
         if any(r.outcome in ("violation", "incomplete") for r in audit.rules.values()):

@@ -41,12 +41,11 @@ def _cache_root() -> Path:
     return Path(base) / "homolog"
 
 
-def axe_candidates() -> list[Path]:
-    """Where axe.min.js is looked for, in order: env, user cache, the repo's node_modules."""
+def axe_candidates(configured: str | None = None) -> list[Path]:
+    """Where axe.min.js is looked for, in order: `settings.ui.axe_js`, user cache, the repo's node_modules."""
     found: list[Path] = []
-    env = os.environ.get("HOMOLOG_AXE_JS")
-    if env:
-        found.append(Path(env))
+    if configured:
+        found.append(Path(configured))
     found.append(_cache_root() / f"axe-core-{AXE_VERSION}" / "axe.min.js")
     repo = Path(__file__).resolve().parents[2]
     found.append(repo / "node_modules" / "axe-core" / "axe.min.js")
@@ -61,9 +60,9 @@ def _read_axe(path: str, mtime: float) -> str:
     return data.decode("utf-8")
 
 
-def find_axe_js() -> tuple[Path, str]:
-    """The first axe.min.js found and its source; CheckError with the fix when none."""
-    candidates = axe_candidates()
+def find_axe_js(configured: str | None = None) -> tuple[Path, str]:
+    """The first axe.min.js found (`configured` first) and its source; CheckError with the fix when none."""
+    candidates = axe_candidates(configured)
     for path in candidates:
         if path.is_file():
             return path, _read_axe(str(path), path.stat().st_mtime)
@@ -190,9 +189,11 @@ def _inject(page: Any, source: str) -> None:
     page.evaluate(source + "\n;void 0")
 
 
-def run_axe(page: Any, page_name: str, *, max_nodes: int = 20, timeout_ms: int = 60_000) -> PageAudit:
-    """Inject the pinned axe into `page` (a Playwright Page) and run its RGAA rules."""
-    path, source = find_axe_js()
+def run_axe(
+    page: Any, page_name: str, *, max_nodes: int = 20, timeout_ms: int = 60_000, axe_js: str | None = None
+) -> PageAudit:
+    """Inject the pinned axe (`axe_js`: `settings.ui.axe_js`) into `page` (a Playwright Page) and run its RGAA rules."""
+    path, source = find_axe_js(axe_js)
     try:
         _inject(page, source)
         raw = page.evaluate(_RUN_JS, {"maxNodes": max_nodes, "timeoutMs": timeout_ms})

@@ -9,7 +9,7 @@ those keys and nothing else: a certificate the CA did not sign, or another key, 
 fails navigation. `ignore_https_errors` is used only when the target says
 `tls: {verify: false}`. A remote browser (`--browser-ws`) is not given launch flags: it
 must trust the CA itself, otherwise navigation errors are reported as `error` - unless
-`HOMOLOG_BROWSER_WS_EXECUTABLE` names the Chromium a `playwright run-server --unsafe`
+`settings.ui.browser_ws_executable` names the Chromium a `playwright run-server --unsafe`
 should start, in which case flags and pins are sent with the connection.
 """
 
@@ -40,7 +40,8 @@ __all__ = [
     "target_tls_trust",
 ]
 
-CHROMIUM_PATH = os.environ.get("HOMOLOG_CHROMIUM", "/usr/bin/chromium")
+#: Debian's Chromium; a target sets another with `settings.ui.chromium` (`homolog run --chromium`).
+CHROMIUM_PATH = "/usr/bin/chromium"
 # Flags that keep a headless Chromium from calling home at start-up (no network here
 # besides the target) and make it run as root in containers.
 CHROMIUM_ARGS = (
@@ -131,6 +132,7 @@ class BrowserManager:
 
     ws_endpoint: str | None = None
     executable_path: str = CHROMIUM_PATH
+    remote_executable: str | None = None  # the Chromium a run-server without browsers must start
     _playwright: Any = None
     _browsers: dict[frozenset[str], Any] = field(default_factory=dict)
     launches: int = 0
@@ -152,7 +154,7 @@ class BrowserManager:
 
     def browser(self, trust: TlsTrust) -> Any:
         """The browser to open contexts in for this trust, started on first use."""
-        remote_exe = os.environ.get("HOMOLOG_BROWSER_WS_EXECUTABLE")
+        remote_exe = self.remote_executable
         key = frozenset() if self.ws_endpoint and not remote_exe else trust.spki_pins
         existing = self._browsers.get(key)
         if existing is not None and existing.is_connected():
@@ -174,7 +176,8 @@ class BrowserManager:
             if not os.path.exists(self.executable_path):
                 raise CheckError(
                     f"Chromium not found at {self.executable_path}: run scripts/setup-ui.sh "
-                    "(apt-get install -y chromium) or set HOMOLOG_CHROMIUM"
+                    "(apt-get install -y chromium) or set settings.ui.chromium "
+                    "(homolog run --chromium, env HOMOLOG_CHROMIUM)"
                 )
             try:
                 browser = pw.chromium.launch(executable_path=self.executable_path, args=self._args(key), timeout=30_000)

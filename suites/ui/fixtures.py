@@ -5,37 +5,34 @@
 - `ui`: a `UiSession` for one check: a fresh browser context honouring the target's TLS
   settings, traced; closed before the check's result is recorded so that its trace and
   (on failure) a screenshot are part of the check's evidence.
-- `--browser-ws URL` (or env `HOMOLOG_BROWSER_WS`): use a remote Playwright browser
-  server instead of launching the local Chromium.
+- `settings.ui` of the target: `browser_ws` (a remote Playwright browser server instead of
+  the local Chromium), `browser_ws_executable`, `chromium`; `homolog run` sets them from
+  `--browser-ws`, `--browser-ws-executable`, `--chromium` (or the environment).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 
 from homolog import Evidence, Target
-from homolog.suites.ui.browser import BrowserManager
+from homolog.suites.ui.browser import CHROMIUM_PATH, BrowserManager
 from homolog.suites.ui.session import UiSession
 
 __all__ = ["ui", "ui_browser"]
 
 
-def _ws_endpoint(config: pytest.Config) -> str | None:
-    try:
-        value = config.getoption("homolog_browser_ws")
-    except ValueError:  # the homolog plugin (which declares --browser-ws) is not loaded
-        value = None
-    return value or os.environ.get("HOMOLOG_BROWSER_WS") or None
-
-
 @pytest.fixture(scope="session")
-def ui_browser(request: pytest.FixtureRequest) -> Generator[BrowserManager, None, None]:
+def ui_browser(target: Target) -> Generator[BrowserManager, None, None]:
     """The session's browser owner; Chromium starts lazily on first page use."""
-    manager = BrowserManager(ws_endpoint=_ws_endpoint(request.config))
+    settings = target.settings("ui")
+    manager = BrowserManager(
+        ws_endpoint=settings.get("browser_ws") or None,
+        executable_path=settings.get("chromium") or CHROMIUM_PATH,
+        remote_executable=settings.get("browser_ws_executable") or None,
+    )
     yield manager
     manager.close()
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from homolog.checks import registry
+from homolog.plan import applicability
 from homolog.referential import Referential, load_referential
-from homolog.runstore import applicability
 from homolog.target import load_target
 
 REFERENTIALS = Path(__file__).resolve().parents[2] / "referentials"

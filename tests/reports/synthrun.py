@@ -1,4 +1,4 @@
-"""Build synthetic run directories (format ``homolog.run/1``) for report tests.
+"""Build synthetic run directories (the engine's run format, ``homolog.runfile``) for report tests.
 
 The engine does not need to run for report tests: this writes what it would write
 (run.json, results.jsonl, evidence/, inputs/) with synthetic data only. Used by the
@@ -16,7 +16,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["XSS_PAYLOADS", "SynthCheck", "SynthReq", "build_run", "demo_requirements", "png"]
+from homolog.runfile import (
+    ReferentialInfo,
+    RunCheck,
+    RunDocument,
+    RunRequirement,
+    TargetInfo,
+    summarise_requirements,
+)
+from homolog.verdicts import DESELECTED, RunStatus, Verdict, run_status
+
+__all__ = [
+    "XSS_PAYLOADS",
+    "SynthCheck",
+    "SynthReq",
+    "build_run",
+    "demo_requirements",
+    "png",
+    "run_document",
+    "write_run",
+]
 
 # Payloads a hostile SUT could put in responses; each one, if it ever ran, would set
 # window.__pwned or change document.title — the browser test asserts neither happens.
@@ -81,7 +100,10 @@ def http_exchange(
 
 @dataclass
 class SynthCheck:
-    """A check result to write; evidence entries are (name, content) pairs."""
+    """A check result to write; evidence entries are (name, content) pairs.
+
+    The verdict ``"deselected"`` writes a case the session did not run.
+    """
 
     check: str
     verdict: str
@@ -90,28 +112,101 @@ class SynthCheck:
     params: dict[str, Any] = field(default_factory=dict)
     evidence: list[tuple[str, bytes | dict[str, Any] | str]] = field(default_factory=list)
     duration: float = 0.05
+    label: str | None = None
 
 
 @dataclass
 class SynthReq:
-    """A requirement to write with its rolled-up verdict."""
+    """A requirement to write with its rolled-up verdict (``"deselected"``: not run)."""
 
     id: str
     verdict: str
     checks: list[SynthCheck] = field(default_factory=list)
     title: str = "Exigence synthétique"
-    family: str = "securite"
+    family: str | None = "securite"
     origin: str = "ssi@1.0.0"
     level: str = "exigence"
     text_fr: str = "Le système DOIT faire ce qui est attendu."
-    text_en: str = "The system MUST do what is expected."
+    text_en: str | None = "The system MUST do what is expected."
     reason: str | None = None
     attestation: dict[str, Any] | None = None
     waiver: dict[str, Any] | None = None
+    kind: str | None = None  # automated / manual / not_tested; guessed from the rest when None
+    scenario: dict[str, str | None] | None = None
+    applies_to: dict[str, list[str]] = field(default_factory=dict)
+    source: dict[str, Any] = field(
+        default_factory=lambda: {
+            "document": "Référentiel synthétique",
+            "section": "3.2",
+            "version": "1.0",
+            "url": "https://example.org/referentiel",
+        }
+    )
+
+    def guessed_kind(self) -> str:
+        if self.kind:
+            return self.kind
+        if self.checks:
+            return "automated"
+        if self.attestation is not None or self.verdict in ("manual", "attested"):
+            return "manual"
+        return "not_tested"
 
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def _verdict(value: str) -> Verdict | None:
+    return None if value == DESELECTED else Verdict(value)
+
+
+def run_document(
+    requirements: Sequence[RunRequirement],
+    *,
+    status: str | None = None,
+    referential_id: str = "segur-dpi",
+    referential_version: str = "1.0.0",
+    referential_sha256: str = "0" * 64,
+    target_name: str = "homolog reference DPI",
+    options: dict[str, Any] | None = None,
+    run_id: str | None = None,
+    selection: str | None = None,
+) -> RunDocument:
+    """A run document around typed requirements, with the summary the engine would compute."""
+    summary = summarise_requirements(requirements, selection=selection)
+    decided = [r.verdict for r in requirements if r.verdict is not None]
+    return RunDocument(
+        run_id=run_id or str(uuid.UUID(int=len(requirements) + 1)),
+        status=RunStatus(status) if status else run_status(decided, complete=not summary.deselected.requirements),
+        started="2026-11-22T10:00:00+00:00",
+        finished="2026-11-22T10:05:00+00:00",
+        referential=ReferentialInfo(
+            id=referential_id,
+            version=referential_version,
+            title="Ségur DPI (synthétique)",
+            sha256=referential_sha256,
+            publisher="homolog",
+            date="2026-11-22",
+        ),
+        target=TargetInfo(
+            name=target_name,
+            version="1.0.0",
+            vendor="homolog",
+            base_urls={"fhir": "https://127.0.0.1:8443/fhir", "web": "https://127.0.0.1:8443"},
+            options=options if options is not None else {"profile": "DPI", "modules": ["dmp", "mss"]},
+        ),
+        tool={"homolog": "0.1.0", "python": "3.11.7", "pytest": "9.1.1", "platform": "linux"},
+        summary=summary,
+        requirements=tuple(requirements),
+    )
+
+
+def write_run(run_dir: Path, doc: RunDocument) -> Path:
+    """Write ``doc`` as ``run_dir/run.json`` (ASCII: odd code points stay escaped)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "run.json").write_text(json.dumps(doc.to_json(), indent=1), encoding="utf-8")
+    return run_dir
 
 
 def build_run(
@@ -121,8 +216,13 @@ def build_run(
     status: str | None = None,
     referential_id: str = "segur-dpi",
     target_name: str = "homolog reference DPI",
+    options: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a complete run directory for ``requirements``; return ``run_dir``."""
+    """Write a complete run directory for ``requirements``; return ``run_dir``.
+
+    run.json is built from the run format's own types, so it is what the engine
+    writes: it passes the published schema (`homolog.runfile.validate_run`).
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "inputs").mkdir(exist_ok=True)
     (run_dir / "inputs" / "referential.json").write_text(
@@ -131,10 +231,10 @@ def build_run(
     (run_dir / "inputs" / "target.yaml").write_text(
         "format: homolog.target/1\nsystem: {name: synthetic}\n", encoding="utf-8"
     )
-    reqs_json = []
+    typed: list[RunRequirement] = []
     results = []
     for r_index, req in enumerate(requirements):
-        checks_json = []
+        checks: list[RunCheck] = []
         for c_index, chk in enumerate(req.checks):
             case = f"{r_index:05d}-{c_index}-{_slug(chk.check)}"[:80]
             paths = []
@@ -149,80 +249,53 @@ def build_run(
                 else:
                     path.write_text(content, encoding="utf-8")
                 paths.append(rel)
-            entry = {
-                "check": chk.check,
-                "title": chk.title,
-                "params": chk.params,
-                "verdict": chk.verdict,
-                "message": chk.message,
-                "evidence": paths,
-                "duration": chk.duration,
-                "started": "2026-11-22T10:00:00+00:00",
-            }
-            checks_json.append(entry)
-            results.append({**entry, "requirement": req.id})
+            verdict = _verdict(chk.verdict)
+            entry = RunCheck(
+                check=chk.check,
+                title=chk.title,
+                params=chk.params,
+                verdict=verdict,
+                message=chk.message,
+                evidence=tuple(paths),
+                duration=chk.duration if verdict is not None else None,
+                started="2026-11-22T10:00:00+00:00" if verdict is not None else None,
+                label=chk.label,
+                deselected=verdict is None,
+            )
+            checks.append(entry)
+            if verdict is not None:
+                results.append({**entry.to_json(), "requirement": req.id})
         attestation = req.attestation
         if attestation and "content" in attestation:
             att_path = run_dir / attestation["file"]
             att_path.parent.mkdir(parents=True, exist_ok=True)
             att_path.write_bytes(attestation["content"])
             attestation = {k: v for k, v in attestation.items() if k != "content"}
-        reqs_json.append(
-            {
-                "id": req.id,
-                "title": req.title,
-                "text": {"fr": req.text_fr, "en": req.text_en},
-                "level": req.level,
-                "family": req.family,
-                "source": {
-                    "document": "Référentiel synthétique",
-                    "section": "3.2",
-                    "version": "1.0",
-                    "url": "https://example.org/referentiel",
-                },
-                "origin": req.origin,
-                "verdict": req.verdict,
-                "reason": req.reason,
-                "attestation": attestation,
-                "waiver": req.waiver,
-                "checks": checks_json,
-            }
+        if attestation and isinstance(attestation.get("evidence_expected"), str):
+            attestation = attestation | {"evidence_expected": {"fr": attestation["evidence_expected"], "en": None}}
+        verdict = _verdict(req.verdict)
+        typed.append(
+            RunRequirement(
+                id=req.id,
+                title=req.title,
+                text={"fr": req.text_fr, "en": req.text_en},
+                level=req.level,
+                source=req.source,
+                origin=req.origin,
+                kind=req.guessed_kind(),
+                verdict=verdict,
+                family=req.family,
+                applies_to=req.applies_to,
+                scenario=req.scenario,
+                reason=req.reason,
+                attestation=attestation,
+                waiver=req.waiver,
+                checks=tuple(checks),
+                deselected=verdict is None,
+            )
         )
-    counts: dict[str, int] = {}
-    for req in requirements:
-        counts[req.verdict] = counts.get(req.verdict, 0) + 1
-    if status is None:
-        bad = {"failed", "error"} & counts.keys()
-        status = "non_compliant" if "failed" in bad else "incomplete" if bad else "compliant"
-    run = {
-        "format": "homolog.run/1",
-        "run_id": str(uuid.UUID(int=len(requirements) + 1)),
-        "status": status,
-        "started": "2026-11-22T10:00:00+00:00",
-        "finished": "2026-11-22T10:05:00+00:00",
-        "referential": {
-            "id": referential_id,
-            "version": "1.0.0",
-            "title": "Ségur DPI (synthétique)",
-            "publisher": "homolog",
-            "date": "2026-11-22",
-            "sha256": "0" * 64,
-        },
-        "target": {
-            "name": target_name,
-            "version": "1.0.0",
-            "vendor": "homolog",
-            "base_urls": {"fhir": "https://127.0.0.1:8443/fhir", "web": "https://127.0.0.1:8443"},
-            "options": {"profile": "DPI", "modules": ["dmp", "mss"]},
-        },
-        "tool": {"homolog": "0.1.0", "python": "3.11.7", "pytest": "9.1.1", "platform": "linux"},
-        "summary": {"requirements": counts, "total_requirements": len(requirements)},
-        "requirements": reqs_json,
-    }
-    (run_dir / "run.json").write_text(
-        json.dumps(run, indent=1),
-        encoding="utf-8",  # ASCII: keeps odd code points escaped
-    )
+    doc = run_document(typed, status=status, referential_id=referential_id, target_name=target_name, options=options)
+    write_run(run_dir, doc)
     with (run_dir / "results.jsonl").open("w", encoding="utf-8") as fh:
         for row in results:
             fh.write(json.dumps(row) + "\n")

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
 from synthrun import (
     XSS_PAYLOADS,
     SynthCheck,
@@ -18,7 +19,7 @@ from synthrun import (
     png,
 )
 
-from homolog.reports import render
+from homolog.reports import ReportError, render
 
 
 def _page(tmp_path: Path, reqs: list[SynthReq], lang: str = "fr") -> tuple[Path, str]:
@@ -84,15 +85,22 @@ def test_missing_and_escaping_evidence_paths_are_flagged(tmp_path: Path) -> None
             )
         ],
     )
-    data = (run / "run.json").read_text(encoding="utf-8")
-    data = data.replace(
+    original = (run / "run.json").read_text(encoding="utf-8")
+    # A path outside evidence/ does not even pass the run format.
+    (run / "run.json").write_text(
+        original.replace('"evidence/00000-0-x-y/01-a.json"', '"/etc/passwd"'), encoding="utf-8"
+    )
+    with pytest.raises(ReportError, match=r"requirements\[0\]\.checks\[0\]\.evidence\[0\]: '/etc/passwd'"):
+        render(run, ["html"])
+    # One that starts inside and climbs out is caught by the report itself.
+    data = original.replace(
         '"evidence/00000-0-x-y/01-a.json"',
-        '"evidence/gone.json", "../../etc/passwd", "/etc/passwd"',
+        '"evidence/gone.json", "evidence/../../etc/passwd"',
     )
     (run / "run.json").write_text(data, encoding="utf-8")
     page = render(run, ["html"])["html"].read_text(encoding="utf-8")
     assert "evidence/gone.json</code> — fichier absent" in page
-    assert "../../etc/passwd</code> — chemin refusé" in page
+    assert "evidence/../../etc/passwd</code> — chemin refusé" in page
     assert 'href="../../etc' not in page and 'href="/etc' not in page
     assert "root:" not in page
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -54,17 +53,10 @@ def test_render_to_another_folder_in_english(tmp_path: Path) -> None:
         ),
         (
             lambda d: (
-                d.mkdir(),
-                (d / "run.json").write_text(
-                    json.dumps(
-                        {
-                            "format": "homolog.run/1",
-                            "requirements": [{"id": "X.1", "verdict": "great"}],
-                        }
-                    )
-                ),
+                build_run(d, [SynthReq("X.1", "passed")]),
+                (d / "run.json").write_text((d / "run.json").read_text().replace('"passed"', '"great"')),
             ),
-            "requirements[0].verdict: unknown verdict 'great'",
+            "requirements[0].verdict: 'great' is not one of",
         ),
     ],
     ids=["no-dir", "no-run-json", "bad-json", "wrong-format", "bad-verdict"],
@@ -83,3 +75,16 @@ def test_unknown_format_or_language_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="unknown report language 'de'"):
         render(run, ["html"], lang="de")
     assert issubclass(ReportError, ValueError)
+
+
+def test_every_verdict_has_a_label_and_a_colour() -> None:
+    from homolog.reports.assets import _VERDICT_COLOURS
+    from homolog.reports.labels import LANGS, verdict_label
+    from homolog.reports.segur_proofs import _VERDICT_FR
+    from homolog.verdicts import DESELECTED, Verdict
+
+    words = {v.value for v in Verdict} | {DESELECTED}
+    assert set(_VERDICT_COLOURS) == words
+    assert set(_VERDICT_FR) == words
+    for lang in LANGS:
+        assert all(verdict_label(w, lang) != w for w in words), lang

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from synthrun import run_document, write_run
 
 from homolog.reports.model import ReportError
 from homolog.reports.segur_proofs import (
@@ -20,6 +20,7 @@ from homolog.reports.segur_proofs import (
     export_segur_proofs,
     section_of,
 )
+from homolog.runfile import RunRequirement
 
 
 def _write(run_dir: Path, rel: str, data: bytes) -> str:
@@ -29,7 +30,7 @@ def _write(run_dir: Path, rel: str, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _requirement(rid: str, verdict: str, **extra: Any) -> dict[str, Any]:
+def _requirement(rid: str, verdict: str, **extra: Any) -> RunRequirement:
     req: dict[str, Any] = {
         "id": rid,
         "title": f"Titre {rid}",
@@ -43,9 +44,12 @@ def _requirement(rid: str, verdict: str, **extra: Any) -> dict[str, Any]:
         "attestation": None,
         "waiver": None,
         "checks": [],
+        "deselected": False,
     }
     req.update(extra)
-    return req
+    req["checks"] = [{"deselected": False} | c for c in req["checks"]]
+    req["kind"] = "automated" if req["checks"] else "manual" if req["attestation"] else "not_tested"
+    return RunRequirement.from_json(req)
 
 
 @pytest.fixture
@@ -134,7 +138,7 @@ def run_dir(tmp_path: Path) -> Path:
                     "evidence": [
                         "evidence/tampered/01.json",
                         "evidence/gone/missing.json",
-                        "../outside.json",
+                        "evidence/../../outside.json",
                     ],
                 }
             ],
@@ -159,18 +163,16 @@ def run_dir(tmp_path: Path) -> Path:
             ],
         ),
     ]
-    doc = {
-        "format": "homolog.run/1",
-        "run_id": "run-1",
-        "status": "non-compliant",
-        "referential": {"id": "segur-dpi", "version": "2.0.0", "sha256": "ab" * 32},
-        "target": {
-            "system": {"name": "DPI de test", "version": "1.0.0", "vendor": "homolog"},
-            "options": {"profile": "DPI", "modules": ["dmp", "mss", "psc", "documents"]},
-        },
-        "requirements": requirements,
-    }
-    (run / "run.json").write_text(json.dumps(doc), "utf-8")
+    doc = run_document(
+        requirements,
+        run_id="run-1",
+        referential_id="segur-dpi",
+        referential_version="2.0.0",
+        referential_sha256="ab" * 32,
+        target_name="DPI de test",
+        options={"profile": "DPI", "modules": ["dmp", "mss", "psc", "documents"]},
+    )
+    write_run(run, doc)
     manifest = [
         f"{sha_a}  evidence/hsts/01-http-GET.json",
         f"{sha_b}  evidence/hsts/02-http-GET.json",
@@ -210,6 +212,7 @@ def test_export_writes_xlsx_and_two_csv(run_dir: Path, tmp_path: Path) -> None:
     summary = {r[0].value: r[1].value for r in wb["Synthèse"].iter_rows()}
     assert summary["Référentiel"] == "segur-dpi 2.0.0"
     assert summary["SHA-256 du référentiel"] == "ab" * 32
+    assert summary["Système"] == "DPI de test 1.0.0"
     assert summary["Couverture : test automatisé"] == "3"
     assert summary["Couverture : preuve manuelle"] == "3"
     na = [[c.value for c in row] for row in wb["Non applicables"].iter_rows(min_row=2)]
@@ -288,7 +291,7 @@ def test_bad_evidence_is_reported_not_dropped(run_dir: Path, tmp_path: Path) -> 
     status = {p["Référence"]: p["État"] for p in _csv(proofs_csv) if p["N° exigence"] == "MSS/CONF.01"}
     assert status["evidence/tampered/01.json"] == "empreinte différente du manifeste"
     assert status["evidence/gone/missing.json"] == "absent"
-    assert status["../outside.json"] == "hors du run (refusé)"
+    assert status["evidence/../../outside.json"] == "hors du run (refusé)"
 
 
 def test_sut_text_never_becomes_a_formula(run_dir: Path, tmp_path: Path) -> None:
@@ -332,7 +335,7 @@ def test_reporter_renders_beside_the_other_reports(run_dir: Path) -> None:
 
 def test_not_a_run_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "run.json").write_text('{"format": "something/else"}', "utf-8")
-    with pytest.raises(ReportError, match=r"homolog\.run/1"):
+    with pytest.raises(ReportError, match=r"format is 'something/else', expected 'homolog\.run/2'"):
         export_segur_proofs(tmp_path, tmp_path / "out")
 
 

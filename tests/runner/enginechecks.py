@@ -68,3 +68,31 @@ def leaks(evidence, target) -> None:  # type: ignore[no-untyped-def]
     token = target.secret_value("api", "token")
     evidence.attach_text("leak.txt", f"token={token} Authorization: Bearer {token}")
     fail(f"saw {token}")
+
+
+@check("engine.counterpart.psc_issuer")
+def psc_issuer(counterpart, evidence) -> None:  # type: ignore[no-untyped-def]
+    """Reaches the PSC counterpart of the run through its control API."""
+    import os
+
+    from homolog.counterparts.psc import PscControl
+
+    endpoint = counterpart("psc")
+    issuer = PscControl(endpoint.control_url).issuer
+    evidence.attach_json("psc.json", {"url": endpoint.url, "issuer": issuer, "pid": os.getpid()})
+    if issuer != endpoint.url:
+        fail(f"the control API serves {issuer}, the run recorded {endpoint.url}")
+
+
+class SettingParams(Params):
+    key: str  # <domain>.<key>
+    expected: str | None = None
+
+
+@check("engine.settings.value", params=SettingParams)
+def setting_value(target, params: SettingParams) -> None:  # type: ignore[no-untyped-def]
+    """The run gives the target setting the expected value."""
+    domain, _, key = params.key.partition(".")
+    got = target.settings(domain).get(key)
+    if got != params.expected:
+        fail(f"{params.key} = {got!r}, expected {params.expected!r}")

@@ -20,8 +20,9 @@ from homolog.testing import run_referential
 # verifies, not read back from a run)
 COVERS: dict[str, set[str]] = {
     "banner-missing-traits": {"INS-RNIV-07"},
-    "cda-invalid": {"CISIS-DOC-01"},
-    "cda-wrong-ins-oid": {"CISIS-DOC-02"},
+    "cda-invalid": {"CISIS-DOC-01", "MSS-ENV-02"},  # the letter sent through MSSanté is that CDA
+    # the XDM metadata's INS is not the CDA's, and X-MSS-INS: O announces a qualified INS it lacks
+    "cda-wrong-ins-oid": {"CISIS-DOC-02", "MSS-ENV-03", "MSS/CONF.14"},
     "cookie-flags-missing": {"MES-SEC-06"},
     "cors-wildcard-credentials": {"MES-SEC-15"},
     "img-without-alt": {"RGAA-1.1"},
@@ -29,6 +30,11 @@ COVERS: dict[str, set[str]] = {
     "ins-key-unchecked": {"INS-RNIV-01", "INS-RNIV-06"},
     "low-contrast": {"RGAA-3.2"},
     "missing-lang": {"RGAA-8.3"},
+    "mss-no-client-cert": {"MSS-ENV-05"},
+    "mss-no-x-mss-headers": {"MSS/CONF.14", "MSS/CONF.15", "MSS/CONF.16"},
+    "mss-plain-smtp": {"MSS/CONF.05", "MSS-ENV-05"},  # in clear there is no certificate either
+    "mss-recipient-not-mssante": {"MSS-ENV-04"},
+    "mss-xdm-no-metadata": {"MSS-ENV-01", "MSS-ENV-03"},  # no METADATA.XML, so no INS in it
     "no-hsts": {"MES-SEC-02"},
     "no-https-redirect": {"MES-SEC-02"},
     "no-lockout": {"SSI/IAM.92", "MES-SEC-03"},
@@ -80,8 +86,8 @@ SIDE_EFFECTS: dict[str, dict[str, str]] = {
 
 
 def _demo_run(defects: set[str], out: Path) -> dict[str, Any]:
-    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as sut, environment(sut.env):
-        return run_referential(DEFAULT_REFERENTIAL, sut.target_path, out)
+    with started_demo_sut(defects, out.parent / f"{out.name}-sut") as demo, environment(demo.env):
+        return run_referential(DEFAULT_REFERENTIAL, demo.target_path, out, counterparts=demo.counterparts)
 
 
 def _verdicts(doc: dict[str, Any]) -> dict[str, str]:

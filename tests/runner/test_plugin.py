@@ -184,13 +184,78 @@ def test_expired_waiver_and_bad_attestation_hash(tmp_path: Path, target_file: Pa
     assert by_id["R.a"]["verdict"] == "manual" and "SHA-256" in by_id["R.a"]["reason"]
 
 
-def test_keyword_selection_leaves_others_unrun(tmp_path: Path, target_file: Path) -> None:
+# automated requirements that `-k "R.pass or R.fail"` leaves out of _all_paths_referential
+LEFT_OUT = [
+    "R.assert",
+    "R.error",
+    "R.crash",
+    "R.skip",
+    "R.http404",
+    "R.unknown",
+    "R.badparam",
+    "R.waived",
+    "R.secret",
+]
+
+
+def test_keyword_selection_records_the_others_as_not_run(tmp_path: Path, target_file: Path) -> None:
+    from homolog.reports import render
+    from homolog.runfile import validate_run
+
     ref = _all_paths_referential(tmp_path)
     doc = run_referential(ref, target_file, tmp_path / "run", keyword="R.pass or R.fail")
-    got = {r["id"]: r["verdict"] for r in doc["requirements"]}
-    assert got["R.pass"] == "passed" and got["R.fail"] == "failed"
-    assert got["R.error"] == "skipped"
+    assert validate_run(doc) == []
+    by_id = {r["id"]: r for r in doc["requirements"]}
+    assert by_id["R.pass"]["verdict"] == "passed" and by_id["R.fail"]["verdict"] == "failed"
+    for rid in LEFT_OUT:
+        assert by_id[rid]["verdict"] is None and by_id[rid]["deselected"] is True, rid
+        assert "deselected by -k 'R.pass or R.fail'" in by_id[rid]["reason"]
+        assert [c["deselected"] for c in by_id[rid]["checks"]] == [True]
+        assert by_id[rid]["checks"][0]["verdict"] is None
+    # not run is not a verdict: absent from every count, listed apart
+    summary = doc["summary"]
+    assert summary["deselected"] == {"requirements": LEFT_OUT, "checks": 9, "selection": "-k 'R.pass or R.fail'"}
+    assert summary["requirements"]["skipped"] == 1  # R.nottested only
+    assert sum(summary["requirements"].values()) + len(LEFT_OUT) == summary["total_requirements"] == 15
+    assert sum(summary["checks"].values()) == 2
     assert doc["status"] == "non_compliant"
+
+    out = render(tmp_path / "run", ["html", "junit"], lang="en")
+    page = out["html"].read_text("utf-8")
+    assert 'id="req-R.error" class="req v-deselected"' in page
+    assert "9 requirement(s) not run in this session (deselected)" in page
+    assert '<span class="n">1</span><span>Skipped</span>' in page
+    junit = ET.parse(out["junit"]).getroot()
+    assert {c.get("classname") for c in junit.iter("testcase")}.isdisjoint(LEFT_OUT)
+    props = [p.get("value") for p in junit.iter("property") if p.get("name") == "homolog.deselected"]
+    assert sorted(" ".join(props).split()) == sorted(LEFT_OUT)
+    # 2 checks run + 4 requirements without checks (not tested, 2 manual, not applicable)
+    assert (junit.get("tests"), junit.get("skipped")) == ("6", "4")
+
+
+def test_a_run_with_everything_deselected_is_incomplete(tmp_path: Path, target_file: Path) -> None:
+    ref = write_referential(tmp_path / "r.yaml", [requirement("R.pass", "engine.http.status")])
+    doc = run_referential(ref, target_file, tmp_path / "run", keyword="nothing_matches")
+    assert doc["requirements"][0]["deselected"] is True
+    assert doc["summary"]["requirements"] == dict.fromkeys(doc["summary"]["requirements"], 0)
+    assert doc["status"] == "incomplete"
+
+
+def test_a_requirement_failed_before_its_deselected_part_stays_failed(tmp_path: Path, target_file: Path) -> None:
+    ref = write_referential(
+        tmp_path / "r.yaml",
+        [
+            requirement(
+                "R.two",
+                checks=[{"check": "engine.outcome.fail"}, {"check": "engine.http.status"}],
+            )
+        ],
+    )
+    doc = run_referential(ref, target_file, tmp_path / "run", keyword="fail")
+    req = doc["requirements"][0]
+    assert req["verdict"] == "failed" and req["deselected"] is False
+    assert [(c["verdict"], c["deselected"]) for c in req["checks"]] == [("failed", False), (None, True)]
+    assert doc["summary"]["deselected"]["checks"] == 1
 
 
 def _env() -> dict[str, str]:
@@ -239,6 +304,28 @@ def test_pytester_junitxml_and_xdist(
     )
     lines = (out / "results.jsonl").read_text().splitlines()
     assert len(lines) == 4 and all(json.loads(line)["key"] for line in lines)
+
+
+def test_xdist_workers_report_what_they_deselected(
+    pytester: pytest.Pytester, tmp_path: Path, target_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = write_referential(
+        tmp_path / "r.yaml",
+        [requirement("R.pass", "engine.http.status"), requirement("R.fail", "engine.outcome.fail")],
+    )
+    monkeypatch.setenv("PYTHONPATH", _env()["PYTHONPATH"])
+    out = tmp_path / "run"
+    out.mkdir()
+    result = pytester.runpytest_subprocess(
+        *pytest_args(ref, target_file, out, workers=2, keyword="R.pass", extra=["-p", "enginechecks"])
+    )
+    assert result.ret == 0, result.stdout.str()
+    doc = json.loads((out / "run.json").read_text())
+    by_id = {r["id"]: r for r in doc["requirements"]}
+    assert by_id["R.pass"]["verdict"] == "passed"
+    assert by_id["R.fail"]["verdict"] is None and by_id["R.fail"]["deselected"] is True
+    assert doc["summary"]["deselected"]["requirements"] == ["R.fail"]
+    assert doc["status"] == "incomplete"
 
 
 def test_plugin_is_inert_without_referential(pytester: pytest.Pytester) -> None:

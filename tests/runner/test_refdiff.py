@@ -12,6 +12,8 @@ import yaml
 from homolog.errors import RunError
 from homolog.refdiff import compare, diff_referentials, stale_verdicts
 from homolog.referential import load_referential
+from homolog.runfile import ReferentialInfo, RunDocument, RunRequirement, TargetInfo, summarise_requirements
+from homolog.verdicts import Verdict, run_status
 
 
 def _req(rid: str, **extra: Any) -> dict[str, Any]:
@@ -128,14 +130,33 @@ def test_mode_change_from_checks_to_attestation_is_stale() -> None:
     assert diff.changed[0].stale
 
 
-def _run(version: str) -> dict[str, Any]:
+def _run(version: str) -> RunDocument:
     verdicts = {"A.01": "passed", "A.02": "failed", "A.03": "passed", "A.04": "passed"}
     verdicts |= {"A.05": "failed", "A.06": "not_applicable"}
-    return {
-        "format": "homolog.run/1",
-        "referential": {"id": "demo-prog", "version": version, "sha256": "00" * 32},
-        "requirements": [{"id": k, "verdict": v, "checks": []} for k, v in verdicts.items()],
-    }
+    reqs = [
+        RunRequirement(
+            id=k,
+            title=f"title of {k}",
+            text={"fr": f"texte de {k}", "en": None},
+            level="exigence",
+            source={"document": "demo"},
+            origin=f"demo-prog@{version}",
+            kind="automated",
+            verdict=Verdict(v),
+        )
+        for k, v in verdicts.items()
+    ]
+    return RunDocument(
+        run_id="run-1",
+        status=run_status(verdicts.values()),
+        started=None,
+        finished="2026-11-22T10:05:00+00:00",
+        referential=ReferentialInfo("demo-prog", version, "Demo programme", "00" * 32),
+        target=TargetInfo("demo system", "1", {"web": "https://127.0.0.1:8443"}),
+        tool={"homolog": "0.1.0", "python": "3.11", "pytest": "9.1"},
+        summary=summarise_requirements(reqs),
+        requirements=tuple(reqs),
+    )
 
 
 def test_stale_verdicts_of_a_run_on_the_old_version() -> None:
@@ -160,8 +181,16 @@ def test_a_run_on_the_new_version_has_nothing_stale() -> None:
 def test_a_run_on_another_version_is_refused() -> None:
     with pytest.raises(RunError, match=r"demo-prog@0\.9\.0"):
         stale_verdicts(diff_referentials(OLD, NEW), _run("0.9.0"))
-    with pytest.raises(RunError, match="no referential"):
-        stale_verdicts(diff_referentials(OLD, NEW), {"requirements": []})
+
+
+def test_a_run_without_referential_is_refused_by_the_reader(versions: tuple[Path, Path], tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    doc = _run("1.0.0").to_json()
+    del doc["referential"]
+    (run_dir / "run.json").write_text(json.dumps(doc), "utf-8")
+    with pytest.raises(RunError, match="<root>: 'referential' is a required property"):
+        compare(*versions, run_dir=run_dir)
 
 
 def test_json_form_round_trips() -> None:
@@ -177,7 +206,7 @@ def test_json_form_round_trips() -> None:
 def test_compare_renders_text_and_json_with_a_run(versions: tuple[Path, Path], tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "run.json").write_text(json.dumps(_run("1.0.0")), "utf-8")
+    (run_dir / "run.json").write_text(json.dumps(_run("1.0.0").to_json()), "utf-8")
     text = compare(*versions, run_dir=run_dir)
     assert text.startswith("referential diff demo-prog@1.0.0 -> demo-prog@1.1.0\n")
     assert "  ! A.02 [failed]: requirement removed" in text

@@ -56,3 +56,38 @@ def test_summarise_counts_every_verdict() -> None:
     counts = summarise(["passed", "passed", "failed"])
     assert counts["passed"] == 2 and counts["failed"] == 1 and counts["manual"] == 0
     assert list(counts) == [v.value for v in PRECEDENCE]
+
+
+def test_display_order_and_check_verdicts_are_the_engine_vocabulary() -> None:
+    from homolog.verdicts import CHECK_VERDICTS, DESELECTED, DISPLAY_ORDER
+
+    assert sorted(DISPLAY_ORDER) == sorted(Verdict)
+    assert set(CHECK_VERDICTS) == {Verdict.PASSED, Verdict.FAILED, Verdict.ERROR, Verdict.SKIPPED}
+    assert DESELECTED not in {v.value for v in Verdict}  # not run is not a verdict
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "direction"),
+    [
+        ("passed", "failed", "worse"),
+        ("error", "failed", "worse"),  # incomplete -> non-compliant
+        ("failed", "error", "better"),
+        ("not_applicable", "error", "worse"),
+        ("waived", "failed", "worse"),
+        ("passed", "waived", "worse"),
+        ("manual", "skipped", "worse"),
+        ("passed", "attested", "same"),  # both settle the requirement without a failure
+        ("not_applicable", "passed", "same"),
+    ],
+)
+def test_severity_follows_precedence_with_settled_verdicts_equal(before: str, after: str, direction: str) -> None:
+    from homolog.verdicts import severity
+
+    got = (severity(after) > severity(before)) - (severity(after) < severity(before))
+    assert got == {"worse": 1, "better": -1, "same": 0}[direction]
+
+
+def test_a_run_with_requirements_not_run_is_never_compliant() -> None:
+    assert run_status(["passed"], complete=False) == RunStatus.INCOMPLETE
+    assert run_status(["passed", "failed"], complete=False) == RunStatus.NON_COMPLIANT
+    assert run_status([], complete=False) == RunStatus.INCOMPLETE

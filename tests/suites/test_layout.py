@@ -21,7 +21,6 @@ from sourcetree import REPO, SourceModule, source_modules
 from homolog import registry
 from homolog.checks import _suite_modules
 
-PENDING_ARCH = "issue 13.3: fixed by the arch branch (the PSC simulator leaves suites/security/psc/)"
 MODULES: dict[str, SourceModule] = {n: m for n, m in source_modules().items() if n.startswith("homolog.suites")}
 
 
@@ -64,18 +63,11 @@ def test_check_lives_where_its_id_says(check_id: str, module: str) -> None:
 
 
 def _group_members() -> list[pytest.param]:
-    pending = {
-        "homolog.suites.security.psc",
-        "homolog.suites.security.psc.control",
-        "homolog.suites.security.psc.declare",
-        "homolog.suites.security.psc.simulator",
-    }
     members = []
     for m in MODULES.values():
         package = m.name if m.is_package else m.name.rsplit(".", 1)[0]
         if package in GROUPS or package.rsplit(".", 1)[0] in GROUPS:
-            marks = [pytest.mark.xfail(strict=True, reason=PENDING_ARCH)] if m.name in pending else []
-            members.append(pytest.param(m.name, marks=marks, id=m.name.removeprefix("homolog.suites.")))
+            members.append(pytest.param(m.name, id=m.name.removeprefix("homolog.suites.")))
     return members
 
 
@@ -131,7 +123,7 @@ def test_registered_checks_match_the_source() -> None:
 
 
 def _defining_module(class_name: str) -> str:
-    # Wherever the class lives: suites/ today, counterparts/ once the arch branch lands.
+    # Wherever the class lives (counterparts/ today): the test follows it if it moves.
     for module in source_modules().values():
         if any(isinstance(node, ast.ClassDef) and node.name == class_name for node in module.tree.body):
             return module.rel
@@ -163,7 +155,6 @@ def test_loading_the_registry_leaves_the_fhir_selftest_alone(loaded_with_registr
     assert "homolog.suites.fhir.profiles.resources_conform" in loaded_with_registry  # the load did happen
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_ARCH)
 def test_loading_the_registry_leaves_the_psc_simulator_alone(loaded_with_registry: dict[str, str | None]) -> None:
     simulator = _defining_module("PscSimulator")
     assert simulator not in _loaded_files(loaded_with_registry), f"{simulator} loads with the checks"

@@ -7,10 +7,11 @@ from typing import Any
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
 
-from .._support import evidence_name, validator_for
+from .._support import evidence_name
 from ..schematron import SchematronError
 from ..sources import SourceError, collect_documents
 from ..svrl import Issue
+from ..target_validator import validator_for
 from ..validator import DocumentError, parse_document
 from ..volets import CISIS_TEMPLATE_IDS
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from homolog import CheckError, HttpClient, Params, Target, check, fail
+from homolog import CheckError, HttpClient, Params, SharedState, Target, check, fail
 
 from ..web_login import account, try_login
-
-#: (web base URL, username) -> failures after which this process saw the account locked.
-LOCKED: dict[tuple[str, str], int] = {}
 
 
 class LockoutParams(Params):
@@ -20,42 +17,44 @@ class LockoutParams(Params):
 
 
 @check("security.auth.lockout", params=LockoutParams, tags=("sacrificial-account",))
-def account_lockout(http: HttpClient, target: Target, params: LockoutParams) -> None:
+def account_lockout(http: HttpClient, target: Target, params: LockoutParams, shared_state: SharedState) -> None:
     """The SUT locks an account after at most N failed logins, even for the right password.
 
     Uses the sacrificial account the target declares under ``auth.lockout``: it stays
-    locked afterwards: a later use in the same process reuses the observation (when its
-    limit is not lower), otherwise the account must be unlocked before a new run.
+    locked afterwards. A later use in the same run (any worker, or a resumed run)
+    reuses the observation, recorded in the run directory (when its limit is not
+    lower); otherwise the account must be unlocked before a new run. The account is
+    held for the whole check, so two workers never test it at the same time.
     """
     user, password = account(target, params.auth_name)
-    key = (target.base_url("web"), user)
-    done = LOCKED.get(key)
-    if done is not None:
-        # This process already locked the account (another requirement using the same
-        # check): the observation stands if it was at most this limit and still holds.
-        if done > params.max_failures:
+    with shared_state.hold("security.auth.lockout", f"{target.base_url('web')} {user}") as seen:
+        done = seen.get("locked_after")
+        if isinstance(done, int):
+            # This run already locked the account (another requirement using the same
+            # check): the observation stands if it was at most this limit and still holds.
+            if done > params.max_failures:
+                raise CheckError(
+                    f"{user!r} was locked by an earlier check after {done} failures; "
+                    f"whether it locks after {params.max_failures} cannot be measured again"
+                )
+            if try_login(http, target, user, password).success:
+                fail(f"{user!r}, locked after {done} failures earlier, accepts its password again")
+            return
+        declared = target.settings("security").get("lockout_max_failures")
+        limit = params.max_failures
+        if isinstance(declared, int) and 0 < declared < limit:
+            limit = declared  # the vendor configured a stricter policy: hold it to that
+        first = try_login(http, target, user, password)
+        if not first.success:
             raise CheckError(
-                f"{user!r} was locked by an earlier check after {done} failures; "
-                f"whether it locks after {params.max_failures} cannot be measured again"
+                f"the sacrificial account {user!r} cannot log in before the test "
+                f"({first.described} -> {first.status}); is it already locked?"
             )
-        if try_login(http, target, user, password).success:
-            fail(f"{user!r}, locked after {done} failures earlier, accepts its password again")
-        return
-    declared = target.settings("security").get("lockout_max_failures")
-    limit = params.max_failures
-    if isinstance(declared, int) and 0 < declared < limit:
-        limit = declared  # the vendor configured a stricter policy: hold it to that
-    first = try_login(http, target, user, password)
-    if not first.success:
-        raise CheckError(
-            f"the sacrificial account {user!r} cannot log in before the test "
-            f"({first.described} -> {first.status}); is it already locked?"
-        )
-    for attempt in range(1, limit + 1):
-        wrong = try_login(http, target, user, password + secrets.token_hex(4))
-        if wrong.success:
-            fail(f"a wrong password was accepted for {user!r} (attempt {attempt})")
-    after = try_login(http, target, user, password)
-    if after.success:
-        fail(f"after {limit} failed logins the right password still opens {user!r}'s session")
-    LOCKED[key] = limit
+        for attempt in range(1, limit + 1):
+            wrong = try_login(http, target, user, password + secrets.token_hex(4))
+            if wrong.success:
+                fail(f"a wrong password was accepted for {user!r} (attempt {attempt})")
+        after = try_login(http, target, user, password)
+        if after.success:
+            fail(f"after {limit} failed logins the right password still opens {user!r}'s session")
+        seen["locked_after"] = limit

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
+import hashlib
+import hmac
 from urllib.parse import urlencode
 
 import pytest
 
-from homolog import CheckError, HttpClient, Params, Target, check, fail
+from homolog import CheckError, HttpClient, Params, SharedState, Target, check, fail
 
 from ..web_login import WebSession, account, html_has, parse_login_form
-
-#: (web base URL, username) -> the password this process last set for the account.
-CURRENT: dict[tuple[str, str], str] = {}
 
 
 class PasswordParams(Params):
@@ -23,22 +21,30 @@ class PasswordParams(Params):
     page: str = "password_change"
 
 
-def _password(length: int) -> str:
-    # All four character classes, no username inside: only the length can be at fault.
-    return ("Aa1!" + secrets.token_hex(length))[:length]
+def _password(original: str, generation: int, length: int) -> str:
+    """The password of a generation, derived from the account's original one.
+
+    All four character classes, no username inside: only the length can be at fault.
+    Derived rather than random so that any process of the run can compute the current
+    password from the generation recorded in the run directory, never the password.
+    """
+    digest = hmac.new(original.encode(), f"homolog password policy {generation}".encode(), hashlib.sha256)
+    return ("Aa1!" + digest.hexdigest() * (1 + length // 64))[:length]
 
 
 @check("security.auth.password_policy", params=PasswordParams, tags=("sacrificial-account",))
-def password_policy(http: HttpClient, target: Target, params: PasswordParams) -> None:
+def password_policy(http: HttpClient, target: Target, params: PasswordParams, shared_state: SharedState) -> None:
     """Passwords shorter than the minimum length are refused when a user sets one.
 
     Uses the password form of the page map (``pages.password_change``, locators
     ``current``, ``new``, and ``done`` / ``error`` to read the outcome) with the
-    sacrificial account ``auth.password_change``: its password is changed (later uses
-    in the same process log in with the new one). The control password (same make-up,
-    must be accepted) has ``max(min_length, settings.security.password_min_length)``
-    characters. A target without that page or account gets
-    ``skipped``: the requirement then needs an attestation.
+    sacrificial account ``auth.password_change``: its password is changed. Later uses in
+    the same run (any worker, or a resumed run) log in with the new one: the run
+    directory records which generation of derived password is current, never the
+    password, and the account is held for the whole check. The control password (same
+    make-up, must be accepted) has ``max(min_length, settings.security.password_min_length)``
+    characters. A target without that page or account gets ``skipped``: the requirement
+    then needs an attestation.
     """
     pages = target.raw.get("pages") or {}
     if params.page not in pages or target.auth(params.auth_name) is None:
@@ -50,11 +56,14 @@ def password_policy(http: HttpClient, target: Target, params: PasswordParams) ->
     done, error = page.locators.get("done"), page.locators.get("error")
     if not done and not error:
         raise CheckError(f"pages.{params.page} needs a 'done' or 'error' locator to read outcomes")
-    user, password = account(target, params.auth_name)
-    key = (target.base_url("web"), user)
-    password = CURRENT.get(key, password)  # changed by an earlier use in this process
+    user, original = account(target, params.auth_name)
 
-    with WebSession(http, target) as session:
+    with (
+        shared_state.hold("security.auth.password_policy", f"{target.base_url('web')} {user}") as current,
+        WebSession(http, target) as session,
+    ):
+        generation = current.get("generation")
+        password = original if generation is None else _password(original, generation, current["length"])
         login = session.login(user, password)
         if not login.success:
             raise CheckError(
@@ -103,17 +112,17 @@ def password_policy(http: HttpClient, target: Target, params: PasswordParams) ->
                 f"{resp.describe()} answered {resp.status_code} without the 'done' or 'error' element: outcome unknown"
             )
 
-        short = _password(params.min_length - 1)
-        if accepted(short):
-            CURRENT[key] = short
-            fail(f"a {params.min_length - 1}-character password was accepted (minimum {params.min_length})")
+        following = (generation or 0) + 1
+        short_length = params.min_length - 1
+        if accepted(_password(original, following, short_length)):
+            current.update(generation=following, length=short_length)
+            fail(f"a {short_length}-character password was accepted (minimum {params.min_length})")
         # The control password has the same make-up, only longer: if it is accepted, the
         # refusal was about length. A vendor minimum stricter than ours is honoured.
         declared = target.settings("security").get("password_min_length")
         control = max(params.min_length, declared if isinstance(declared, int) else 0)
-        new_password = _password(control)
-        if not accepted(new_password):
+        if not accepted(_password(original, following + 1, control)):
             raise CheckError(
                 f"a {control}-character password was refused too: cannot tell a length rule from another refusal"
             )
-        CURRENT[key] = new_password
+        current.update(generation=following + 1, length=control)

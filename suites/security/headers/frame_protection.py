@@ -14,6 +14,6 @@ def frame_options(http: HttpClient, target: Target, params: PageParams) -> None:
     resp = page_response(http, target, params)
     csps = header_list(resp.headers, "content-security-policy")
     xfo = resp.headers.get("x-frame-options")
-    policies: list[str | None] = [*csps] or [None]
+    policies: list[str | None] = [*csps] or [None]  # no CSP at all: X-Frame-Options alone decides
     if not any(frame_protection(xfo, c) for c in policies):
         fail(f"neither CSP frame-ancestors nor X-Frame-Options DENY/SAMEORIGIN on {resp.describe()}")

@@ -1,22 +1,6 @@
-"""Pro Santé Connect: an OpenID Connect provider simulator and the checks that use it.
+"""Pro Santé Connect checks: what the SUT asks the provider for and how it handles tokens.
 
-``PscSimulator`` and ``PscControl`` do not import the engine, so ``homolog demo`` and
-tests can start the simulator on its own::
-
-    from homolog.suites.security.psc import PscSimulator
-    with PscSimulator() as psc:
-        psc.issuer, psc.control_url, psc.requests
+The simulator they judge through is a counterpart (``homolog.counterparts.psc``),
+started by the run or the demo before the SUT; checks reach it with the
+``psc_simulator`` fixture (its control API).
 """
-
-from .control import PscControl
-from .declare import declare_simulator
-from .simulator import DEFAULT_PROFESSIONALS, MODES, Professional, PscSimulator
-
-__all__ = [
-    "DEFAULT_PROFESSIONALS",
-    "MODES",
-    "Professional",
-    "PscControl",
-    "PscSimulator",
-    "declare_simulator",
-]

@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from homolog import CheckError, Evidence, Target, check, fail
+from homolog.counterparts.psc import PscControl
 
 from ..psc_login import recorded_login
-from .control import PscControl
 
 _B64URL_43 = re.compile(r"^[A-Za-z0-9_-]{43,128}$")
 

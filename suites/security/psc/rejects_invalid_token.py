@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
+from homolog.counterparts.psc import PscControl
 
 from ..psc_login import psc_login
-from .control import PscControl
 
 
 class TokenParams(Params):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from homolog import Evidence, Params, Target, check, fail
+from homolog.counterparts.psc import PscControl
 
 from ..psc_login import recorded_login
-from .control import PscControl
 
 
 class StateNonceParams(Params):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from homolog import CheckError, Evidence, Params, Target, check, fail
+from homolog.counterparts.psc import PscControl, PscControlError
 
 from ..psc_login import current_user, psc_login
-from .control import PscControl, PscControlError
 
 
 class MappingParams(Params):

@@ -68,27 +68,32 @@ def test_package_cache_layout_is_found_by_id(
     assert load_conformance(["hl7.fhir.fr.core"]).packages[0].version == "2.2.0"
 
 
-def test_search_order_settings_then_env_then_cache(
+def test_search_order_settings_then_run_folders_then_cache(
     fr_core_tgz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    env_dir, settings_dir = tmp_path / "env", tmp_path / "settings"
-    env_dir.mkdir()
+    folders_dir, settings_dir = tmp_path / "env", tmp_path / "settings"
+    folders_dir.mkdir()
     settings_dir.mkdir()
-    monkeypatch.setenv(ENV_VAR, str(env_dir))
-    assert default_search_path([settings_dir]) == [settings_dir, env_dir, tmp_path / "home" / ".fhir" / "packages"]
-    shutil.copy(fr_core_tgz, env_dir)
-    assert load_conformance(["hl7.fhir.fr.core#2.2.0"]).packages[0].source.parent == env_dir
+    # the environment is read by the front ends only (into settings.fhir.package_folders)
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "ignored"))
+    assert default_search_path([settings_dir, folders_dir]) == [
+        settings_dir,
+        folders_dir,
+        tmp_path / "home" / ".fhir" / "packages",
+    ]
+    shutil.copy(fr_core_tgz, folders_dir)
+    conf = load_conformance(["hl7.fhir.fr.core#2.2.0"], search=[settings_dir, folders_dir])
+    assert conf.packages[0].source.parent == folders_dir
     shutil.copy(fr_core_tgz, settings_dir)
-    conf = load_conformance(["hl7.fhir.fr.core#2.2.0"], search=[settings_dir])
+    conf = load_conformance(["hl7.fhir.fr.core#2.2.0"], search=[settings_dir, folders_dir])
     assert conf.packages[0].source.parent == settings_dir
 
 
 def test_missing_package_says_where_to_put_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv(ENV_VAR, str(tmp_path / "nowhere"))
     with pytest.raises(PackageNotFound) as info:
-        load_conformance(["hl7.fhir.fr.core#2.2.0"])
+        load_conformance(["hl7.fhir.fr.core#2.2.0"], search=[tmp_path / "nowhere"])
     text = str(info.value)
     assert "hl7.fhir.fr.core#2.2.0 not found" in text
     assert str(tmp_path / "nowhere") in text and ".fhir/packages" in text

@@ -17,6 +17,25 @@ def run_checks(
 
     The key is the check id, with ``[mode]`` appended when the params carry a mode.
     """
+    out: dict[str, tuple[str, str | None]] = {}
+    for c in run_in_order(checks, target, folder, name=name):
+        params = c.get("params") or {}
+        key = f"{c['check']}[{params['mode']}]" if "mode" in params else c["check"]
+        out[key] = (c["verdict"], c.get("message"))
+    return out
+
+
+def run_in_order(
+    checks: list[tuple[str, dict[str, Any]]], target: Path, folder: Path, *, name: str = "adhoc", **kw: Any
+) -> list[dict[str, Any]]:
+    """Run each (check, params) as its own requirement of one run; the run.json check entries, in order."""
+    path = write_checks_referential(checks, folder, name=name)
+    run = run_referential(path, target, folder / f"run-{name}", **kw)
+    return [req["checks"][0] for req in run["requirements"]]
+
+
+def write_checks_referential(checks: list[tuple[str, dict[str, Any]]], folder: Path, *, name: str) -> Path:
+    """A referential with one requirement per (check, params), ids SEC-00, SEC-01, ..."""
     ref = {
         "format": "homolog.referential/1",
         "id": f"security-{name}",
@@ -39,11 +58,4 @@ def run_checks(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(ref, sort_keys=False), encoding="utf-8")
-    run = run_referential(path, target, folder / f"run-{name}")
-    out: dict[str, tuple[str, str | None]] = {}
-    for req in run["requirements"]:
-        c = req["checks"][0]
-        params = c.get("params") or {}
-        key = f"{c['check']}[{params['mode']}]" if "mode" in params else c["check"]
-        out[key] = (c["verdict"], c.get("message"))
-    return out
+    return path

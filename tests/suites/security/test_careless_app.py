@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from homolog.suites.security.psc import PscSimulator, declare_simulator
+from homolog.counterparts.psc import PscSimulator, declare_simulator
 
 from .helpers import run_checks
 from .tlsserver import make_pki

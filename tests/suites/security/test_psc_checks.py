@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from homolog.suites.security.psc import PscSimulator, declare_simulator
+from homolog.counterparts.psc import PscSimulator, declare_simulator
 from homolog.testing import run_check, run_referential
 
 pytestmark = pytest.mark.browser

@@ -13,9 +13,7 @@ import httpx
 import jwt
 import pytest
 
-from homolog.suites.security.psc import PscControl, PscSimulator
-from homolog.suites.security.psc.control import PscControlError
-from homolog.suites.security.psc.simulator import TICKET_COOKIE
+from homolog.counterparts.psc import TICKET_COOKIE, PscControl, PscControlError, PscSimulator
 
 CLIENT, SECRET, REDIRECT = "dpi-demo", "s3cret", "https://127.0.0.1:1/oidc/callback"
 

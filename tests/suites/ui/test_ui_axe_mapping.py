@@ -74,19 +74,18 @@ def test_bad_criterion_number_is_refused() -> None:
 
 
 def test_missing_axe_says_how_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOMOLOG_AXE_JS", str(tmp_path / "nowhere.js"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     from homolog.suites.ui.axe import axe_candidates
 
-    if any(p.is_file() for p in axe_candidates()):
+    nowhere = str(tmp_path / "nowhere.js")
+    if any(p.is_file() for p in axe_candidates(nowhere)):
         pytest.skip("an axe-core is installed in the checkout's node_modules")
     with pytest.raises(CheckError, match=r"scripts/setup-ui\.sh"):
-        find_axe_js()
+        find_axe_js(nowhere)
 
 
-def test_axe_found_through_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_axe_found_through_the_setting(tmp_path: Path) -> None:
     js = tmp_path / "axe.min.js"
     js.write_text("/* axe */", encoding="utf-8")
-    monkeypatch.setenv("HOMOLOG_AXE_JS", str(js))
-    path, source = find_axe_js()
+    path, source = find_axe_js(str(js))  # settings.ui.axe_js (homolog run --axe-js, env HOMOLOG_AXE_JS)
     assert path == js and source == "/* axe */"

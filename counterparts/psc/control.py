@@ -7,7 +7,11 @@ from typing import Any
 
 import httpx
 
-__all__ = ["PscControl", "PscControlError"]
+__all__ = ["TICKET_COOKIE", "PscControl", "PscControlError"]
+
+#: The cookie a check sets on the simulator's origin to tie a browser to its ticket
+#: (its misbehaviour and professional): known to both the simulator and its clients.
+TICKET_COOKIE = "homolog_psc_ticket"
 
 
 class PscControlError(Exception):

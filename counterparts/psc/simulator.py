@@ -56,6 +56,10 @@ from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from homolog.counterparts import LOOPBACK, TargetAdditions
+
+from .control import TICKET_COOKIE
+
 __all__ = [
     "DEFAULT_PROFESSIONALS",
     "MODES",
@@ -67,7 +71,6 @@ __all__ = [
 MODES = ("wrong-aud", "expired", "bad-signature", "wrong-nonce", "wrong-state")
 #: Modes applied when the browser comes back (the others when the token is issued).
 _AUTHORIZE_MODES = ("wrong-state",)
-TICKET_COOKIE = "homolog_psc_ticket"
 REALM_PATH = "/auth/realms/esante-wallet"
 _MAX_BODY = 64 * 1024
 _CODE_TTL = 60.0
@@ -166,7 +169,9 @@ class PscSimulator:
     Keyword arguments: ``professionals`` (who can log in), ``login_as`` (idNatPS
     approved by default; the first professional otherwise), ``client_id`` /
     ``client_secret`` / ``redirect_uris`` (None: accept any client, record what it
-    sends), ``alg`` (``RS256`` or ``ES256``), ``token_lifetime`` seconds, ``port``.
+    sends), ``alg`` (``RS256`` or ``ES256``), ``token_lifetime`` seconds, ``host``
+    (127.0.0.1 only) and ``port`` (0: a free one). It implements
+    ``homolog.counterparts.Counterpart`` under the name ``psc``.
     """
 
     def __init__(
@@ -179,8 +184,11 @@ class PscSimulator:
         redirect_uris: list[str] | None = None,
         alg: Literal["RS256", "ES256"] = "RS256",
         token_lifetime: int = 300,
+        host: str = LOOPBACK,
         port: int = 0,
     ) -> None:
+        if host != LOOPBACK:
+            raise ValueError(f"the simulator listens on {LOOPBACK} only, not {host!r}")
         if not professionals:
             raise ValueError("at least one professional is needed")
         self.professionals = {p.idnatps: p for p in professionals}
@@ -244,6 +252,18 @@ class PscSimulator:
     def issuer(self) -> str:
         """The issuer the relying party is configured with."""
         return self.origin + REALM_PATH
+
+    @property
+    def url(self) -> str:
+        """What the SUT is configured to call: the issuer (``Counterpart.url``)."""
+        return self.issuer
+
+    def target_additions(self) -> TargetAdditions:
+        """``base_urls.psc`` (the checks drive the login through it) and ``settings.security.psc``."""
+        return TargetAdditions(
+            base_urls={"psc": self.issuer},
+            settings={"security": {"psc": {"issuer": self.issuer, "control_url": self.control_url}}},
+        )
 
     @property
     def discovery_url(self) -> str:

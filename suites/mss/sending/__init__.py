@@ -1,0 +1,1 @@
+"""Checks `mss.sending.*`: what the system sends through its MSSanté operator, judged by the simulator."""

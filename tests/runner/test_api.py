@@ -1,0 +1,163 @@
+"""`homolog.api.run`: the one run entry point, used by the CLI, the demo and the test helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from engine_support import requirement, write_referential
+
+import homolog.api
+from homolog.api import RunResult
+from homolog.cli import main
+from homolog.counterparts import CounterpartError, declared
+from homolog.runfile import read_run
+from homolog.verdicts import ExitCode, RunStatus
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every call of homolog.api.run, recorded (the real run still happens)."""
+    calls: list[dict[str, Any]] = []
+    real = homolog.api.run
+
+    def recording(*args: Any, **kwargs: Any) -> RunResult:
+        calls.append({"args": args, **kwargs})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(homolog.api, "run", recording)
+    return calls
+
+
+def test_run_returns_a_typed_result(tmp_path: Path, target_file: Path) -> None:
+    ref = write_referential(tmp_path / "r.yaml", [requirement("R.1", "engine.http.status")])
+    result = homolog.api.run(ref, target_file, out=tmp_path / "run")
+    assert result.run_dir == tmp_path / "run"
+    assert result.status == RunStatus.COMPLIANT and result.exit_code == ExitCode.COMPLIANT
+    assert result.document.requirement("R.1").shown == "passed"
+    assert result.pytest_exit == 0
+
+
+def test_the_cli_runs_through_the_api(
+    spy: list[dict[str, Any]], tmp_path: Path, target_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref = write_referential(tmp_path / "r.yaml", [requirement("R.1", "engine.outcome.fail")])
+    code = main(["run", "-r", str(ref), "-t", str(target_file), "--out", str(tmp_path / "run"), "--report", ""])
+    assert code == ExitCode.NON_COMPLIANT
+    assert len(spy) == 1 and spy[0]["out"] == tmp_path / "run"
+    assert "status: NON_COMPLIANT" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_demo_runs_through_the_api_with_its_counterparts(
+    spy: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref = write_referential(tmp_path / "r.yaml", [requirement("R.psc", "engine.counterpart.psc_issuer")], id="demo-api")
+    code = main(["demo", "-r", str(ref), "--out", str(tmp_path / "run"), "--report", ""])
+    assert code == ExitCode.COMPLIANT, capsys.readouterr().out
+    assert len(spy) == 1 and set(spy[0]["counterparts"]) == {"mss", "psc"}
+    # the demo's PSC simulator is the one the check reached, and it is stopped now
+    evidence = json.loads(next((tmp_path / "run" / "evidence").rglob("*psc.json")).read_text())
+    assert "psc on " + evidence["url"] in capsys.readouterr().out
+    assert _closed(urlsplit(evidence["url"]).port)
+
+
+def _closed(port: int | None) -> bool:
+    assert port
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _with_counterparts(target_file: Path, counterparts: dict[str, Any]) -> Path:
+    doc = yaml.safe_load(target_file.read_text())
+    doc["counterparts"] = counterparts
+    target_file.write_text(yaml.safe_dump(doc))
+    return target_file
+
+
+def test_the_run_starts_and_stops_what_the_target_declares_xdist_workers_reach_it(
+    tmp_path: Path, target_file: Path
+) -> None:
+    ref = write_referential(
+        tmp_path / "r.yaml",
+        [requirement(f"R.{i}", "engine.counterpart.psc_issuer") for i in range(2)],
+    )
+    target = _with_counterparts(target_file, {"psc": {"port": 0}})
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    # a subprocess: xdist workers take the sys.path of the process that starts them
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "homolog.cli",
+            "run",
+            "-r",
+            str(ref),
+            "-t",
+            str(target),
+            "--out",
+            str(tmp_path / "run"),
+            "-n",
+            "2",
+            "--report",
+            "",
+            "--",
+            "-p",
+            "enginechecks",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, output
+    result = homolog.api.RunResult(tmp_path / "run", read_run(tmp_path / "run"), 0)
+    assert [r.shown for r in result.document.requirements] == ["passed", "passed"]
+    seen = [json.loads(p.read_text()) for p in (tmp_path / "run" / "evidence").rglob("*psc.json")]
+    assert len(seen) == 2 and all(s["pid"] != proc.pid for s in seen)  # in xdist workers
+    assert result.document.target.base_urls["psc"] == seen[0]["url"]  # in scope, recorded
+    assert _closed(urlsplit(seen[0]["url"]).port)  # stopped with the run
+    # the control API's secret path is not written into the run
+    secret_path = "/_homolog/"
+    for path in (tmp_path / "run").rglob("*"):
+        if path.is_file():
+            assert secret_path.encode() not in path.read_bytes(), path
+
+
+def test_a_check_without_its_counterpart_is_an_error_naming_the_declaration(tmp_path: Path, target_file: Path) -> None:
+    ref = write_referential(tmp_path / "r.yaml", [requirement("R.1", "engine.counterpart.psc_issuer")])
+    result = homolog.api.run(ref, target_file, out=tmp_path / "run")
+    check = result.document.requirement("R.1").checks[0]
+    assert check.shown == "error"
+    assert "no counterpart 'psc' in this run" in (check.message or "")
+    assert "counterparts:" in (check.message or "")
+
+
+def test_a_busy_port_or_an_unknown_counterpart_stops_the_run_with_a_clear_message(
+    tmp_path: Path, target_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref = write_referential(tmp_path / "r.yaml", [requirement("R.1", "engine.http.status")])
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        target = _with_counterparts(target_file, {"psc": {"port": port}})
+        code = main(["run", "-r", str(ref), "-t", str(target), "--out", str(tmp_path / "a"), "--report", ""])
+    assert code == ExitCode.USAGE
+    assert f"counterparts.psc: cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    with pytest.raises(CounterpartError, match=r"unknown counterpart 'pcs' \(known: mss, psc\)"):
+        declared({"pcs": {}})
+    with pytest.raises(CounterpartError, match=r"127\.0\.0\.1 only"):
+        declared({"psc": {"host": "0.0.0.0"}})
