@@ -65,7 +65,7 @@ COVERS: dict[str, set[str]] = {
     "no-https-redirect": {"MES-SEC-02"},
     "no-lockout": {"SSI/IAM.92", "MES-SEC-03"},
     "no-login-audit": {"SSI/IAM.91", "MES-SEC-08"},
-    "no-operation-outcome": {"FRCORE-API-11", "FRCORE-API-12", "INS-RNIV-01"},
+    "no-operation-outcome": {"FRCORE-API-11", "FRCORE-API-12", "FRCORE-API-20", "INS-RNIV-01"},
     "no-session-timeout": {"SSI/IE.39", "MES-SEC-04"},
     "patient-profile-broken": {"FRCORE-API-10", "INS-RNIV-02"},
     "psc-accepts-bad-token": {"HL-PSC-03"},
@@ -80,6 +80,30 @@ COVERS: dict[str, set[str]] = {
     "weak-password-policy": {"SSI/IAM.92", "MES-SEC-17"},
     # the searchset's links and fullUrls, and the next link paging would follow
     "wrong-base-url": {"FRCORE-API-07", "FRCORE-API-09"},
+    # FHIR RESTful behaviour (fr-core-api 1.1.0)
+    "fhir-create-200-no-location": {"FRCORE-API-14"},
+    "fhir-update-201": {"FRCORE-API-15"},
+    "fhir-if-match-ignored": {"FRCORE-API-16"},
+    "fhir-delete-not-gone": {"FRCORE-API-17"},
+    "fhir-conditional-ignored": {"FRCORE-API-18", "FRCORE-API-19"},
+    "fhir-unknown-type-500": {"FRCORE-API-20", "HTTP-02"},  # the FHIR base's unknown paths are not 404
+    "fhir-format-ignored": {"FRCORE-API-21"},
+    "fhir-prefer-ignored": {"FRCORE-API-22"},
+    # HTTP conformance on every base (http-conformite 1.0.0)
+    "duplicate-date-header": {"HTTP-01"},
+    "missing-static-405": {"HTTP-02"},
+    "no-head-options": {"HTTP-03", "HTTP-04"},
+    "powered-by-banner": {"MES-SEC-07", "MES-SEC-18", "HTTP-05"},  # a version in X-Powered-By leaks too
+    # endpoint inventory (mes-securite 1.1.0)
+    "internal-api-open": {"MES-SEC-12"},
+    # imaging over DICOMweb (imagerie 1.0.0)
+    "dicomweb-no-percent-decoding": {"IMG-DW-01"},
+    "dicomweb-qido-ignores-key": {"IMG-DW-02"},
+    "dicomweb-qido-ignores-options": {"IMG-DW-03", "IMG-DW-04"},
+    "dicomweb-wrong-media-type": {"IMG-DW-05", "IMG-DW-06"},
+    "dicomweb-wado-single-part": {"IMG-DW-07"},
+    "dicomweb-stow-unindexed": {"IMG-DW-08"},
+    "dicomweb-lax-errors": {"IMG-DW-09"},
 }
 
 

@@ -67,7 +67,10 @@ def error_disclosure(http: HttpClient, target: Target, params: DisclosureParams,
         for f in leak_findings(hdrs, resp.text):  # type: ignore[attr-defined]
             findings.append(f"{resp.describe()} ({resp.status_code}): {f}")  # type: ignore[attr-defined]
 
+    skipped = [f"{p.method} {p.base}:{p.path}" for p in params.probes if p.base not in target.base_urls]
     for probe in params.probes:
+        if probe.base not in target.base_urls:
+            continue  # a web-only system has no FHIR API to provoke errors from
         headers = {"Content-Type": probe.content_type} if probe.content_type else {}
         judge(
             http.request(
@@ -94,7 +97,12 @@ def error_disclosure(http: HttpClient, target: Target, params: DisclosureParams,
                     judge(http.request("GET", path, base="web", auth="fhir", follow_redirects=False))
                 else:
                     judge(session.request("GET", path))
-    evidence.attach_json("error-probes.json", {"responses": statuses, "findings": findings})
+    evidence.attach_json(
+        "error-probes.json",
+        {"responses": statuses, "findings": findings, "skipped (base not declared)": skipped},
+    )
+    if not statuses:
+        raise CheckError("no probe could be sent: the target declares none of their bases")
     if findings:
         fail("error responses disclose internals: " + "; ".join(findings[:5]))
     if codes and all(300 <= code < 400 for code in codes):

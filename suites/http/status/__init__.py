@@ -1,0 +1,1 @@
+"""Checks `http.status.*`: status codes that mean what RFC 9110 says."""
