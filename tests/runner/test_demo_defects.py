@@ -8,7 +8,7 @@ The runs go to a pool (``demo_pool.DemoPool``): each against a demo system start
 several at once. The runs are I/O-bound (session-timeout waits, browser, TLS), so a few at
 once fill two cores better than one. ``HOMOLOG_TEST_DEMO_SUTS`` sets how many at once
 (default ``POOL_SIZE``). The tests share one pool, so they are one xdist group
-(``--dist loadgroup`` keeps them on one worker).
+(``--dist loadfile``, and the group for ``--dist loadgroup``, keep them on one worker).
 
 Same system, same verdict: the clean demo runs three times and each defect reproducing what
 real systems showed runs twice (its matrix run and one more); every case must give the same
