@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+from ..loopback import control_http
+
 __all__ = ["MssControl", "MssControlError"]
 
 _MAX_CONTENT = 32 * 1024 * 1024
@@ -27,7 +29,7 @@ class MssControl:
 
     def _call(self, method: str, action: str, body: dict[str, Any] | None = None) -> httpx.Response:
         try:
-            resp = httpx.request(method, f"{self.control_url}/{action}", json=body, timeout=self.timeout)
+            resp = control_http().request(method, f"{self.control_url}/{action}", json=body, timeout=self.timeout)
         except httpx.HTTPError as exc:
             raise MssControlError(f"MSSanté simulator control API unreachable: {exc}") from exc
         if resp.status_code != 200:

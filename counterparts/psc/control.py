@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from ..loopback import control_http
+
 __all__ = ["TICKET_COOKIE", "PscControl", "PscControlError"]
 
 #: The cookie a check sets on the simulator's origin to tie a browser to its ticket
@@ -30,7 +32,7 @@ class PscControl:
 
     def _call(self, method: str, action: str, body: dict[str, Any] | None = None) -> Any:
         try:
-            resp = httpx.request(method, f"{self.control_url}/{action}", json=body, timeout=self.timeout)
+            resp = control_http().request(method, f"{self.control_url}/{action}", json=body, timeout=self.timeout)
         except httpx.HTTPError as exc:
             raise PscControlError(f"PSC simulator control API unreachable: {exc}") from exc
         if resp.status_code != 200:

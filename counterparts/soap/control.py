@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from ..loopback import control_http
+
 __all__ = ["ControlClient", "ControlError"]
 
 
@@ -30,7 +32,9 @@ class ControlClient:
     def call(self, method: str, action: str, body: Any = None, *, params: dict[str, Any] | None = None) -> Any:
         """One control request; JSON answers are decoded, binary ones returned as bytes."""
         try:
-            resp = httpx.request(method, f"{self.control_url}/{action}", json=body, params=params, timeout=self.timeout)
+            resp = control_http().request(
+                method, f"{self.control_url}/{action}", json=body, params=params, timeout=self.timeout
+            )
         except httpx.HTTPError as exc:
             raise ControlError(f"{self.service} simulator control API unreachable: {exc}") from exc
         if resp.status_code != 200:

@@ -1,0 +1,33 @@
+"""The HTTP client of the simulators' control APIs: one per process, shared by threads.
+
+`httpx.request` builds a client for every call, and with it a TLS context that loads the
+CA bundle (about 20 ms of CPU), even for plain http://127.0.0.1. Checks poll a
+simulator's exchange log ten times a second while they wait for what the system sends,
+so that was the largest CPU cost of a demo run. Control URLs are loopback only, so the
+client ignores proxy settings from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import httpx
+
+__all__ = ["control_http"]
+
+_lock = threading.Lock()
+_clients: dict[int, httpx.Client] = {}
+
+
+def control_http() -> httpx.Client:
+    """This process's client for control calls (pass each call's timeout)."""
+    pid = os.getpid()
+    client = _clients.get(pid)
+    if client is None:
+        with _lock:
+            client = _clients.get(pid)
+            if client is None:
+                _clients.clear()  # inherited through fork: its connections belong to the parent
+                client = _clients[pid] = httpx.Client(trust_env=False)
+    return client
