@@ -257,6 +257,8 @@ def test_rules_reject_what_architecture_md_forbids() -> None:
     assert ok("homolog.cli", "homolog.reports")
     assert not ok("homolog.cli", "homolog.suites.security.psc")
     assert not ok("homolog.fixtures.refsut.server", "homolog")
+    assert ok("homolog.fixtures.refsut.tlsconf", "homolog.counterparts.certificates")  # test CA, shared
+    assert not ok("homolog.fixtures.refsut.insi", "homolog.counterparts.insi")  # no simulator
     assert not ok("homolog.plugin", "homolog.testing")
     for front in ("homolog.cli", "homolog.demo", "homolog.console", "homolog.api"):
         assert not ok(front, "homolog.testing")  # the run entry point and the CLI need no test helper

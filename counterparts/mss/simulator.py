@@ -31,19 +31,19 @@ budget); findings use the vocabulary of ``findings.ASPECTS``.
 from __future__ import annotations
 
 import json
-import secrets
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.smtp import Envelope
 
 from homolog.counterparts import LOOPBACK, TargetAdditions
 
+from ..certificates import write_server_files
+from ..listeners import ControlApi
 from .findings import Finding
 from .judge import JudgeConfig, address_domain, judge_message
 from .pki import CertificateAuthority, IssuedCertificate
@@ -98,7 +98,6 @@ class MssSimulator:
             operator_domains=(self.operator_domain,), ins_oids=tuple(ins_oids), limits=XdmLimits()
         )
         self._ports = (port, implicit_port)
-        self._secret = secrets.token_urlsafe(16)
         self._lock = threading.Lock()
         self._sessions: list[dict[str, Any]] = []
         self._messages: list[dict[str, Any]] = []
@@ -109,8 +108,7 @@ class MssSimulator:
         self.ca = CertificateAuthority()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._listeners: SmtpListeners | None = None
-        self._control: ThreadingHTTPServer | None = None
-        self._control_thread: threading.Thread | None = None
+        self._control = ControlApi("mss", self._control_call, max_body=_MAX_CONTROL_BODY)
 
     # ---- lifecycle -------------------------------------------------------------
     def start(self) -> MssSimulator:
@@ -118,11 +116,8 @@ class MssSimulator:
         self._tmp = tempfile.TemporaryDirectory(prefix="homolog-mss-")
         folder = Path(self._tmp.name)
         server = self.ca.server_certificate()
-        (folder / "ca.pem").write_bytes(self.ca.pem)
-        (folder / "server.pem").write_bytes(server.chain_pem)
         key = folder / "server-key.pem"
-        key.write_bytes(server.key_pem)
-        key.chmod(0o600)
+        write_server_files(self.ca, server, ca_file=folder / "ca.pem", cert_file=folder / "server.pem", key_file=key)
         tls = server_tls_context(str(folder / "server.pem"), str(key), str(folder / "ca.pem"))
         # The key is in memory now; it need not outlive the context's creation on disk.
         key.unlink()
@@ -136,13 +131,7 @@ class MssSimulator:
                 idle_timeout=self.idle_timeout,
             )
             self._listeners.start()
-            handler = type("Handler", (_ControlHandler,), {"sim": self})
-            self._control = ThreadingHTTPServer((self.host, 0), handler)
-            self._control.daemon_threads = True
-            self._control_thread = threading.Thread(
-                target=self._control.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="mss-control"
-            )
-            self._control_thread.start()
+            self._control.start()
         except BaseException:
             self.stop()
             raise
@@ -150,13 +139,7 @@ class MssSimulator:
 
     def stop(self) -> None:
         """Stop listening, cut open connections, remove the certificate folder (idempotent)."""
-        if self._control is not None:
-            self._control.shutdown()
-            self._control.server_close()
-            self._control = None
-        if self._control_thread is not None:
-            self._control_thread.join(timeout=5)
-            self._control_thread = None
+        self._control.stop()
         if self._listeners is not None:
             self._listeners.stop()
             self._listeners = None
@@ -201,9 +184,7 @@ class MssSimulator:
     @property
     def control_url(self) -> str:
         """Base URL of the control API (contains the simulator's secret)."""
-        if self._control is None:
-            raise RuntimeError("the simulator is not started")
-        return f"http://{self.host}:{self._control.server_address[1]}/_homolog/{self._secret}"
+        return self._control.url
 
     def target_additions(self) -> TargetAdditions:
         """Nothing beyond ``settings.counterparts.mss`` (``url``, ``control_url``), which every run records.
@@ -449,7 +430,7 @@ class MssSimulator:
             self._raw_bytes -= len(old_raw) + sum(map(len, old_docs))
 
     # ---- control API -------------------------------------------------------------------
-    def _control_call(self, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
+    def _control_call(self, method: str, path: str, query: Mapping[str, str], body: Any) -> tuple[int, Any]:
         def since() -> int:
             try:
                 return max(0, int(query.get("since", "0")))
@@ -476,7 +457,7 @@ class MssSimulator:
             return 200, {"ok": True}
         if method == "POST" and parts == ["client-certificate"]:
             try:
-                issued = self.issue_client_certificate(body.get("mailbox"))
+                issued = self.issue_client_certificate(body.get("mailbox") if isinstance(body, dict) else None)
             except ValueError as exc:
                 return 400, {"error": str(exc)}
             return 200, {
@@ -485,56 +466,3 @@ class MssSimulator:
                 "subject": issued.subject,
             }
         return 404, {"error": f"unknown control action {method} {path}"}
-
-
-class _ControlHandler(BaseHTTPRequestHandler):
-    sim: MssSimulator
-    server_version = "mss-simulator"
-    sys_version = ""
-    protocol_version = "HTTP/1.1"
-    timeout = 10
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the records are the log
-
-    def _send(self, status: int, payload: Any) -> None:
-        if isinstance(payload, bytes):
-            body, ctype = payload, "application/octet-stream"
-        else:
-            body, ctype = json.dumps(payload).encode(), "application/json"
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _route(self, method: str) -> None:
-        url = urlsplit(self.path)
-        prefix = f"/_homolog/{self.sim._secret}/"
-        if not url.path.startswith(prefix):
-            self._send(404, {"error": "not found"})
-            return
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        body: dict[str, Any] = {}
-        if method == "POST":
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if not 0 <= length <= _MAX_CONTROL_BODY:
-                self._send(413, {"error": "body too large"})
-                return
-            try:
-                parsed = json.loads(self.rfile.read(length) or b"{}")
-            except ValueError:
-                parsed = {}
-            body = parsed if isinstance(parsed, dict) else {}
-        status, payload = self.sim._control_call(method, url.path[len(prefix) :], query, body)
-        self._send(status, payload)
-
-    def do_GET(self) -> None:
-        self._route("GET")
-
-    def do_POST(self) -> None:
-        self._route("POST")

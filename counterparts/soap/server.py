@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 import socket
 import ssl
 import tempfile
@@ -28,15 +27,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
+from ..listeners import ControlApi, serve_in_thread, stop_serving
 from .log import ExchangeLog
 from .tls import ServiceCertificates, make_service_certificates, server_context
 
 __all__ = ["ControlHandler", "Reply", "Request", "ServiceHandler", "SoapService"]
 
 _IDLE_TIMEOUT = 5.0  # seconds one socket operation may wait
-_MAX_CONTROL_BODY = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -120,13 +119,6 @@ class _ServiceServer(ThreadingHTTPServer):
         """Broken connections are the client's business."""
 
 
-class _ControlServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Broken connections are the client's business."""
-
-
 class SoapService:
     """A simulator's HTTPS service listener, its control listener and its exchange log.
 
@@ -162,17 +154,15 @@ class SoapService:
         self._control = control
         self._on_reset = on_reset
         self._port = port
-        self._control_port = control_port
         self._workdir = workdir
         self.max_body = max_body
         self.read_deadline = read_deadline
         self.log = log or ExchangeLog()
-        self._secret = secrets.token_urlsafe(18)
+        self._control_api = ControlApi(name, self.control, port=control_port)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.certificates: ServiceCertificates | None = None
         self._service: _ServiceServer | None = None
-        self._control_server: _ControlServer | None = None
-        self._threads: list[threading.Thread] = []
+        self._thread: threading.Thread | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self) -> SoapService:
@@ -184,39 +174,23 @@ class SoapService:
             workdir = Path(self._workdir)
         self.certificates = make_service_certificates(workdir, self.name)
         service_handler = type("ServiceHandler", (_ServiceRequestHandler,), {"service": self})
-        control_handler = type("ControlHandler", (_ControlRequestHandler,), {"service": self})
         try:
             self._service = _ServiceServer(
                 ("127.0.0.1", self._port), service_handler, server_context(self.certificates)
             )
-            self._control_server = _ControlServer(("127.0.0.1", self._control_port), control_handler)
+            self._control_api.start()
         except BaseException:
             self.stop()
             raise
-        for srv, label in ((self._service, "service"), (self._control_server, "control")):
-            thread = threading.Thread(
-                target=srv.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"{self.name}-{label}",
-                daemon=True,
-            )
-            thread.start()
-            self._threads.append(thread)
+        self._thread = serve_in_thread(self._service, f"{self.name}-service")
         return self
 
     def stop(self) -> None:
         """Stop both listeners, cut open connections, free the ports (idempotent)."""
-        servers = [s for s in (self._service, self._control_server) if s is not None]
-        for srv in servers:
-            srv.shutdown()
-        if self._service is not None:
-            self._service.abort_connections()
-        for thread in self._threads:
-            thread.join(timeout=_IDLE_TIMEOUT + 1)
-        for srv in servers:
-            srv.server_close()
-        self._service = self._control_server = None
-        self._threads.clear()
+        self._control_api.stop()
+        cut = self._service.abort_connections if self._service is not None else None
+        stop_serving(self._service, self._thread, timeout=_IDLE_TIMEOUT + 1, cut=cut)
+        self._service, self._thread = None, None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -237,9 +211,7 @@ class SoapService:
     @property
     def control_url(self) -> str:
         """Base URL of the control API (contains the simulator's secret)."""
-        if self._control_server is None:
-            raise RuntimeError(f"the {self.name} simulator is not started")
-        return f"http://127.0.0.1:{self._control_server.server_address[1]}/_homolog/{self._secret}"
+        return self._control_api.url
 
     @property
     def ca_file(self) -> Path:
@@ -394,58 +366,3 @@ class _ServiceRequestHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._refuse(405, f"{self.service.name} answers SOAP requests sent with POST to {self.service.path}")
-
-
-class _ControlRequestHandler(BaseHTTPRequestHandler):
-    service: SoapService
-    server_version = "homolog-simulator-control"
-    sys_version = ""
-    protocol_version = "HTTP/1.0"
-    timeout = _IDLE_TIMEOUT
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silenced."""
-
-    def _send(self, status: int, payload: Any) -> None:
-        if isinstance(payload, bytes):
-            body, ctype = payload, "application/octet-stream"
-        else:
-            body, ctype = json.dumps(payload).encode(), "application/json"
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        with contextlib.suppress(OSError):
-            self.wfile.write(body)
-
-    def _route(self, method: str) -> None:
-        url = urlsplit(self.path)
-        prefix = f"/_homolog/{self.service._secret}/"
-        if not url.path.startswith(prefix):
-            self._send(404, {"error": "not found"})
-            return
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        body: Any = None
-        if method == "POST":
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if length < 0 or length > _MAX_CONTROL_BODY:
-                self._send(413, {"error": "control body too large"})
-                return
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw) if raw else {}
-            except ValueError:
-                self._send(400, {"error": "control body is not JSON"})
-                return
-        status, payload = self.service.control(method, url.path[len(prefix) :], query, body)
-        self._send(status, payload)
-
-    def do_GET(self) -> None:
-        self._route("GET")
-
-    def do_POST(self) -> None:
-        self._route("POST")

@@ -5,17 +5,11 @@ it is configured with the real service's chain.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import ssl
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from ..certificates import LOOPBACK_NAMES, CertificateAuthority, synthetic_name, write_server_files
 
 __all__ = ["TLS12_CIPHERS", "ServiceCertificates", "make_service_certificates", "server_context"]
 
@@ -30,17 +24,6 @@ TLS12_CIPHERS = ":".join(
     ]
 )
 
-_KEY: list[rsa.RSAPrivateKey] = []
-_KEY_LOCK = threading.Lock()
-
-
-def _leaf_key() -> rsa.RSAPrivateKey:
-    # An RSA-2048 key costs up to half a second: one per process, certificates stay new.
-    with _KEY_LOCK:
-        if not _KEY:
-            _KEY.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-        return _KEY[0]
-
 
 @dataclass(frozen=True)
 class ServiceCertificates:
@@ -51,76 +34,18 @@ class ServiceCertificates:
     key_file: Path
 
 
-def _name(cn: str, service: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"homolog {service} simulator (synthetic)"),
-            x509.NameAttribute(NameOID.COMMON_NAME, cn),
-        ]
-    )
-
-
 def make_service_certificates(workdir: Path, service: str) -> ServiceCertificates:
     """Write ``<service>-ca.pem``, ``<service>.pem`` and ``<service>-key.pem`` in ``workdir``."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name(f"homolog {service} test CA", service)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = _leaf_key()
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(_name("localhost", service))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=90))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    organisation = f"homolog {service} simulator (synthetic)"
+    ca = CertificateAuthority(synthetic_name(organisation, f"homolog {service} test CA"))
+    leaf = ca.issue(synthetic_name(organisation, "localhost"), server=True, sans=LOOPBACK_NAMES, days=90)
     workdir.mkdir(parents=True, exist_ok=True)
     certs = ServiceCertificates(
         ca_file=workdir / f"{service}-ca.pem",
         cert_file=workdir / f"{service}.pem",
         key_file=workdir / f"{service}-key.pem",
     )
-    pem = serialization.Encoding.PEM
-    certs.ca_file.write_bytes(ca.public_bytes(pem))
-    certs.cert_file.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
-    certs.key_file.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    certs.key_file.chmod(0o600)
+    write_server_files(ca, leaf, ca_file=certs.ca_file, cert_file=certs.cert_file, key_file=certs.key_file)
     return certs
 
 

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from homolog import CheckError, CheckFailed, CounterpartEndpoint, Evidence, HttpClient, Target
 from homolog.counterparts.dmp import DmpControl
 from homolog.counterparts.soap import ControlError
+from homolog.suites.soap_counterparts import control_client, service_settings, wait_for_exchanges
 
 if TYPE_CHECKING:
     from homolog.suites.ui.session import UiSession
@@ -54,19 +55,12 @@ class DmpSettings(BaseModel):
 
 def dmp_settings(target: Target) -> DmpSettings:
     """The validated ``settings.dmp``; a bad value is a CheckError naming it."""
-    raw = target.settings("dmp")
-    try:
-        return DmpSettings.model_validate(dict(raw) if isinstance(raw, Mapping) else {})
-    except ValidationError as exc:
-        raise CheckError(f"target settings.dmp is invalid: {exc}") from None
+    return service_settings(target, "dmp", DmpSettings)
 
 
 def dmp_control(endpoint: CounterpartEndpoint) -> DmpControl:
     """The control client of the DMP simulator the run started (``counterpart("dmp")``)."""
-    try:
-        return DmpControl(endpoint.control_url)
-    except ControlError as exc:
-        raise CheckError(str(exc)) from None
+    return control_client(endpoint, DmpControl)
 
 
 @dataclass(frozen=True)
@@ -119,12 +113,9 @@ def carries(record: Mapping[str, Any], unique_id: str) -> bool:
 
 def submissions_for(dmp: DmpControl, since: int, unique_id: str, *, wait: float) -> list[dict[str, Any]]:
     """ITI-41 exchanges after ``since`` carrying ``unique_id`` (waits up to ``wait`` seconds)."""
-    try:
-        return dmp.wait_for(
-            since, lambda r: r.get("operation") == "provide_and_register" and carries(r, unique_id), timeout=wait
-        )
-    except ControlError as exc:
-        raise CheckError(str(exc)) from None
+    return wait_for_exchanges(
+        dmp, since, lambda r: r.get("operation") == "provide_and_register" and carries(r, unique_id), wait=wait
+    )
 
 
 def unreadable_since(dmp: DmpControl, since: int) -> list[str]:

@@ -12,11 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from homolog import CheckError, CounterpartEndpoint
+from homolog import CounterpartEndpoint
 from homolog.counterparts.dmp import DmpControl
-from homolog.counterparts.soap import ControlError
-
-from ._support import dmp_control
+from homolog.suites.soap_counterparts import started_control
 
 __all__ = ["dmp"]
 
@@ -24,15 +22,4 @@ __all__ = ["dmp"]
 @pytest.fixture
 def dmp(counterpart: Callable[[str], CounterpartEndpoint]) -> DmpControl:
     """The DMP simulator the target's system feeds (control API client)."""
-    endpoint = counterpart("dmp")
-    control = dmp_control(endpoint)
-    try:
-        served = control.info().get("url")
-    except ControlError as exc:
-        raise CheckError(str(exc)) from None
-    if endpoint.url and served and endpoint.url != served:
-        raise CheckError(
-            f"the run records the DMP simulator on {endpoint.url}, the one at its control URL serves {served}:"
-            " they must match"
-        )
-    return control
+    return started_control(counterpart("dmp"), DmpControl)

@@ -12,11 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from homolog import CheckError, CounterpartEndpoint
+from homolog import CounterpartEndpoint
 from homolog.counterparts.insi import InsiControl
-from homolog.counterparts.soap import ControlError
-
-from .insi_service import insi_control
+from homolog.suites.soap_counterparts import started_control
 
 __all__ = ["insi"]
 
@@ -24,15 +22,4 @@ __all__ = ["insi"]
 @pytest.fixture
 def insi(counterpart: Callable[[str], CounterpartEndpoint]) -> InsiControl:
     """The INSi simulator the target's system calls (control API client)."""
-    endpoint = counterpart("insi")
-    control = insi_control(endpoint)
-    try:
-        served = control.info().get("url")
-    except ControlError as exc:
-        raise CheckError(str(exc)) from None
-    if endpoint.url and served and endpoint.url != served:
-        raise CheckError(
-            f"the run records the INSi simulator on {endpoint.url}, the one at its control URL serves {served}:"
-            " they must match"
-        )
-    return control
+    return started_control(counterpart("insi"), InsiControl)

@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from homolog import CheckError, CounterpartEndpoint, HttpClient, Target
 from homolog.counterparts.insi import InsiControl
 from homolog.counterparts.insi.directory import normalise as _normalise
 from homolog.counterparts.soap import ControlError
+from homolog.suites.soap_counterparts import control_client, service_settings, wait_for_exchanges
 
 from .fr_core_patient import birth_given_names, birth_name, birthplace_insee, build_patient, official_name
 from .sut import create_patient, ins_values, mark_reliability
@@ -51,19 +52,12 @@ class InsiSettings(BaseModel):
 
 def insi_settings(target: Target) -> InsiSettings:
     """The validated ``settings.insi``; a bad value is a CheckError naming it."""
-    raw = target.settings("insi")
-    try:
-        return InsiSettings.model_validate(dict(raw) if isinstance(raw, Mapping) else {})
-    except ValidationError as exc:
-        raise CheckError(f"target settings.insi is invalid: {exc}") from None
+    return service_settings(target, "insi", InsiSettings)
 
 
 def insi_control(endpoint: CounterpartEndpoint) -> InsiControl:
     """The control client of the INSi simulator the run started (``counterpart("insi")``)."""
-    try:
-        return InsiControl(endpoint.control_url)
-    except ControlError as exc:
-        raise CheckError(str(exc)) from None
+    return control_client(endpoint, InsiControl)
 
 
 def normalise(text: Any) -> str:
@@ -163,10 +157,7 @@ def searches_for(insi: InsiControl, since: int, family: str, *, wait: float) -> 
         traits = (record.get("request") or {}).get("traits") or {}
         return record.get("operation") == "search" and normalise(traits.get("birth_name")) == want
 
-    try:
-        return insi.wait_for(since, match, timeout=wait)
-    except ControlError as exc:
-        raise CheckError(str(exc)) from None
+    return wait_for_exchanges(insi, since, match, wait=wait)
 
 
 def stored_traits(patient: Mapping[str, Any]) -> dict[str, Any]:
