@@ -81,6 +81,8 @@ class RunCheck:
     started: str | None = None
     label: str | None = None
     deselected: bool = False
+    # parameters the target set (`overrides:`): {param, value, default, set_by}
+    overrides: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def shown(self) -> str:
@@ -93,6 +95,7 @@ class RunCheck:
             "label": self.label,
             "title": self.title,
             "params": dict(self.params),
+            "overrides": [dict(o) for o in self.overrides],
             "verdict": None if self.verdict is None else self.verdict.value,
             "message": self.message,
             "evidence": list(self.evidence),
@@ -114,6 +117,7 @@ class RunCheck:
             started=raw.get("started"),
             label=raw.get("label"),
             deselected=raw["deselected"],
+            overrides=tuple(raw.get("overrides") or ()),
         )
 
 
@@ -254,6 +258,8 @@ class TargetInfo:
     auth: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, Any] = field(default_factory=dict)
     file: str | None = None
+    data_policy: str = "readonly"
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -264,6 +270,8 @@ class TargetInfo:
             "options": dict(self.options),
             "auth": dict(self.auth),
             "data": dict(self.data),
+            "data_policy": self.data_policy,
+            "overrides": dict(self.overrides),
             "file": self.file,
         }
 
@@ -278,6 +286,8 @@ class TargetInfo:
             auth=raw.get("auth") or {},
             data=raw.get("data") or {},
             file=raw.get("file"),
+            data_policy=raw.get("data_policy") or "readonly",
+            overrides=raw.get("overrides") or {},
         )
 
 
@@ -491,6 +501,11 @@ def _requirement(
     )
     if planned.not_applicable is not None:
         return _replace(base, verdict=Verdict.NOT_APPLICABLE, reason=planned.not_applicable)
+    if planned.nothing_applies:
+        why = "no check of this requirement applies to the target: " + "; ".join(planned.omitted)
+        return _replace(base, verdict=Verdict.SKIPPED, reason=why)
+    if planned.omitted:
+        base = _replace(base, reason="; ".join(planned.omitted))
     if req.kind == "automated":
         checks = tuple(_check(case, results.get(case.key), case.key in deselected) for case in planned.cases)
         ran = [c.verdict for c in checks if c.verdict is not None]
@@ -527,7 +542,8 @@ def _check(case: Case, rec: Mapping[str, Any] | None, deselected: bool) -> RunCh
         "check": case.ref.check,
         "label": case.ref.label,
         "title": case.title or case.ref.check,
-        "params": case.ref.params_json,
+        "params": case.params_json,
+        "overrides": tuple(o.to_json() for o in case.overrides),
     }
     if rec is not None:
         return RunCheck(
