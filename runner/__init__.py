@@ -7,7 +7,9 @@ package is internal and may change.
 from __future__ import annotations
 
 from ._version import __version__
-from .checks import CheckSpec, Params, check, registry
+from .auth import Authenticator, BrowserCredentials
+from .auth.forms import LoginForm, LoginOutcome, css_xpath, html_has, parse_login_form, submit_login_form
+from .checks import CheckSpec, Needs, Params, check, registry
 from .errors import (
     CheckError,
     CheckFailed,
@@ -29,6 +31,8 @@ from .verdicts import ExitCode, RunStatus, Verdict
 
 __all__ = [
     "REDACTED",
+    "Authenticator",
+    "BrowserCredentials",
     "CheckError",
     "CheckFailed",
     "CheckSpec",
@@ -39,6 +43,9 @@ __all__ = [
     "HomologError",
     "HttpClient",
     "HttpError",
+    "LoginForm",
+    "LoginOutcome",
+    "Needs",
     "PageSpec",
     "Params",
     "Referential",
@@ -54,11 +61,15 @@ __all__ = [
     "Verdict",
     "__version__",
     "check",
+    "css_xpath",
     "error",
     "expect_status",
     "fail",
     "hookimpl",
+    "html_has",
     "load_referential",
     "load_target",
+    "parse_login_form",
     "registry",
+    "submit_login_form",
 ]

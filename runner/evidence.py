@@ -60,6 +60,12 @@ class Sanitizer:
         # longest first so that a secret containing another is removed whole
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
+    def add(self, *values: str) -> None:
+        """Redact these values too from now on (tokens and session cookies the run obtains)."""
+        fresh = {v for v in values if v and len(v) >= 4} - set(self.secrets)
+        if fresh:
+            self.secrets = sorted({*self.secrets, *fresh}, key=len, reverse=True)
+
     def text(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)

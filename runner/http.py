@@ -7,7 +7,6 @@ environment variables, and writes the sanitised exchange to the check's evidence
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import json
@@ -21,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ._version import __version__
+from .auth import Authenticator
 from .errors import CheckError, CheckFailed, HttpError
 from .evidence import Evidence, Sanitizer
 from .target import Target
@@ -102,7 +102,12 @@ def expect_status(resp: Response, *expected: int) -> Response:
 
 
 class HttpClient:
-    """Fixture `http`: a target-bound client. Cookies persist for the client's life."""
+    """Fixture `http`: a target-bound client. Cookies persist for the client's life.
+
+    `auth="name"` on a request applies the target's auth entry `name` through the run's
+    `Authenticator` (tokens cached per run; form and provider logins kept per client in
+    `sessions`, never in the cookie jar, so a request without `auth=` stays anonymous).
+    """
 
     def __init__(
         self,
@@ -111,6 +116,7 @@ class HttpClient:
         *,
         timeout: float | None = None,
         max_bytes: int | None = None,
+        authenticator: Authenticator | None = None,
     ) -> None:
         self.target = target
         self.evidence = evidence
@@ -119,6 +125,8 @@ class HttpClient:
         self.connect_timeout = float(limits.get("connect") or min(self.timeout, DEFAULT_TIMEOUT))
         self.max_bytes = int(max_bytes or limits.get("max_response_bytes") or DEFAULT_MAX_BYTES)
         self.sanitizer = evidence.sanitizer if evidence else Sanitizer(target.secret_values())
+        self.authenticator = authenticator or Authenticator(target, register=self.sanitizer.add)
+        self.sessions: dict[str, dict[str, str]] = {}  # auth name -> cookies of its login
         self._client = httpx.Client(
             verify=_ssl_context(target.ssl_verify),
             trust_env=False,
@@ -139,7 +147,13 @@ class HttpClient:
 
     def fresh(self) -> HttpClient:
         """A new client with the same target and evidence but an empty cookie jar."""
-        return HttpClient(self.target, self.evidence, timeout=self.timeout, max_bytes=self.max_bytes)
+        return HttpClient(
+            self.target,
+            self.evidence,
+            timeout=self.timeout,
+            max_bytes=self.max_bytes,
+            authenticator=self.authenticator,
+        )
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -178,7 +192,7 @@ class HttpClient:
         full = self._resolve(url, base)
         hdrs = dict(headers or {})
         if auth:
-            hdrs.update(self._auth_headers(auth))
+            hdrs.update(self.authenticator.headers(auth, self))
         history: list[Response] = []
         deadline = time.monotonic() + 3 * (timeout or self.timeout)
         for _ in range(MAX_REDIRECTS + 1):
@@ -208,22 +222,6 @@ class HttpClient:
         if base is None:
             raise CheckError(f"relative URL {url!r} needs base= (one of: {', '.join(self.target.base_urls)})")
         return self.target.url(url, base)
-
-    def _auth_headers(self, name: str) -> dict[str, str]:
-        spec = self.target.auth(name)
-        if spec is None:
-            raise CheckError(f"the target declares no auth {name!r}")
-        if spec.type == "bearer":
-            return {"Authorization": f"Bearer {self.target.secret_value(name, 'token')}"}
-        if spec.type == "basic":
-            user = spec.username or ""
-            pw = self.target.secret_value(name, "password")
-            return {"Authorization": "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()}
-        if spec.type == "header":
-            return {spec.fields.get("header", "X-Api-Key"): self.target.secret_value(name, "token")}
-        if spec.type == "none":
-            return {}
-        raise CheckError(f"auth {name!r} of type {spec.type!r} cannot be sent as HTTP headers")
 
     def _send(
         self,

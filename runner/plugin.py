@@ -24,7 +24,8 @@ import pytest
 from homolog.counterparts import register as register_counterpart
 
 from .attest import load_attestations, load_waivers
-from .checks import ParamsError, registry
+from .auth import Authenticator
+from .checks import CheckSpec, ParamsError, registry
 from .errors import CheckError, CheckOutcome, ConfigError, HomologError
 from .evidence import Evidence, Sanitizer
 from .hookspec import decode_setting, settings_problems, suite_plugins
@@ -62,6 +63,7 @@ class RunState:
         self.attestations = load_attestations(Path(opt.homolog_attestations)) if opt.homolog_attestations else {}
         self.waivers = load_waivers(Path(opt.homolog_waivers)) if opt.homolog_waivers else {}
         self.sanitizer = Sanitizer(self.target.secret_values())
+        self.authenticator = Authenticator(self.target, register=self.sanitizer.add)
         self.plan: RunPlan | None = None
         self.cases: list[Case] = []
         self.done: set[str] = set()
@@ -143,6 +145,13 @@ def pytest_configure(config: pytest.Config) -> None:
         for name, spec in suites.counterparts().items():
             register_counterpart(name, spec)
         state.add_counterparts(config)
+        # Tokens are cached for the whole run, in this process only (never on disk).
+        state.authenticator = Authenticator(state.target, register=state.sanitizer.add)
+        registry.load()
+        # Applicability, case keys, titles, parameters (the target's overrides) and needs are
+        # decided here, once; run.json is assembled from this plan and the results.
+        state.plan = build_plan(state.referential, state.target, _title, checks=_spec)
+        state.cases = state.plan.cases
         if not state.worker:
             state.store.prepare(state.referential, state.target, resume=state.resume)
     except (ConfigError, HomologError, CounterpartError, ValueError) as exc:
@@ -154,11 +163,6 @@ def pytest_configure(config: pytest.Config) -> None:
         state.done = set(config.workerinput.get("homolog_done", ()))  # type: ignore[attr-defined]
     elif state.resume:
         state.done = set(state.store.results())
-    registry.load()
-    # Applicability, case keys and check titles are decided here, once; run.json is
-    # assembled from this plan and the results.
-    state.plan = build_plan(state.referential, state.target, _title)
-    state.cases = state.plan.cases
     # The fixtures the suites declare (homolog_fixture_modules), for this run only.
     for name in suites.fixture_modules():
         module = importlib.import_module(name)
@@ -183,6 +187,10 @@ def _defaults(config: pytest.Config) -> dict[str, Any]:
 
 def _title(check_id: str) -> str:
     return registry.get(check_id).title if check_id in registry else check_id
+
+
+def _spec(check_id: str) -> CheckSpec | None:
+    return registry.get(check_id) if check_id in registry else None
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -325,9 +333,10 @@ def counterpart(target: Target) -> Callable[[str], CounterpartEndpoint]:
 
 
 @pytest.fixture
-def http(target: Target, evidence: Evidence) -> Iterator[HttpClient]:
+def http(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -> Iterator[HttpClient]:
     """An HTTP client bound to the target, recording every exchange as evidence."""
-    client = HttpClient(target, evidence)
+    state = request.config.stash.get(_STATE, None)
+    client = HttpClient(target, evidence, authenticator=state.authenticator if state is not None else None)
     yield client
     client.close()
 
@@ -350,9 +359,11 @@ def execute_case(case: Case, request: pytest.FixtureRequest) -> None:
         load = "; ".join(f"{m}: {e}" for m, e in registry.load_errors.items())
         raise CheckError(str(exc.args[0]) + (f" (suite load errors: {load})" if load else "")) from None
     try:
-        params = spec.validate_params(case.ref.params_json)
+        params = spec.validate_params(case.params_json)
     except ParamsError as exc:
         raise CheckError(f"invalid parameters for {spec.id}: {exc}") from None
+    if case.unmet:
+        raise CheckError(f"{spec.id} needs what the target does not declare: {'; '.join(case.unmet)}")
     kwargs: dict[str, Any] = {}
     for name in spec.fixtures:
         if name == "params":
@@ -393,7 +404,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             "check": case.ref.check,
             "label": case.ref.label,
             "title": case.title,
-            "params": case.ref.params_json,
+            "params": case.params_json,
+            "overrides": [o.to_json() for o in case.overrides],
             "verdict": result["verdict"],
             "message": state.sanitizer.text(result["message"]) if result.get("message") else None,
             "evidence": list(ev.paths) if ev else [],
