@@ -10,6 +10,7 @@ from ._version import __version__
 from .auth import Authenticator, BrowserCredentials
 from .auth.forms import LoginForm, LoginOutcome, css_xpath, html_has, parse_login_form, submit_login_form
 from .checks import CheckSpec, Needs, Params, check, registry
+from .cleanup import TestData
 from .errors import (
     CheckError,
     CheckFailed,
@@ -58,6 +59,7 @@ __all__ = [
     "SharedState",
     "Target",
     "TargetError",
+    "TestData",
     "Verdict",
     "__version__",
     "check",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import json as json_module
 import re
 import ssl
 import time
@@ -21,6 +22,7 @@ import httpx
 
 from ._version import __version__
 from .auth import Authenticator
+from .cleanup import WRITES, Ledger, record_write, resource_url
 from .errors import CheckError, CheckFailed, HttpError
 from .evidence import Evidence, Sanitizer
 from .target import Target
@@ -107,6 +109,10 @@ class HttpClient:
     `auth="name"` on a request applies the target's auth entry `name` through the run's
     `Authenticator` (tokens cached per run; form and provider logins kept per client in
     `sessions`, never in the cookie jar, so a request without `auth=` stays anonymous).
+
+    With a `ledger` (the run's cleanup ledger), every successful write that creates or
+    changes a resource is recorded there; before a resource the run did not create is
+    updated or deleted, its current version is read, so that the clean-up can put it back.
     """
 
     def __init__(
@@ -117,6 +123,7 @@ class HttpClient:
         timeout: float | None = None,
         max_bytes: int | None = None,
         authenticator: Authenticator | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.target = target
         self.evidence = evidence
@@ -127,6 +134,7 @@ class HttpClient:
         self.sanitizer = evidence.sanitizer if evidence else Sanitizer(target.secret_values())
         self.authenticator = authenticator or Authenticator(target, register=self.sanitizer.add)
         self.sessions: dict[str, dict[str, str]] = {}  # auth name -> cookies of its login
+        self.ledger = ledger
         self._client = httpx.Client(
             verify=_ssl_context(target.ssl_verify),
             trust_env=False,
@@ -153,6 +161,7 @@ class HttpClient:
             timeout=self.timeout,
             max_bytes=self.max_bytes,
             authenticator=self.authenticator,
+            ledger=self.ledger,
         )
 
     @property
@@ -193,6 +202,53 @@ class HttpClient:
         hdrs = dict(headers or {})
         if auth:
             hdrs.update(self.authenticator.headers(auth, self))
+        method = method.upper()
+        if self.ledger is None or method not in WRITES:
+            return self._exchange(method, full, params, hdrs, json, data, content, follow_redirects, timeout, record)
+        before = self._before_write(method, full, hdrs)
+        resp = self._exchange(method, full, params, hdrs, json, data, content, follow_redirects, timeout, record)
+        record_write(
+            self.ledger,
+            self.target.base_urls,
+            method=method,
+            url=resp.url,
+            status=resp.status_code,
+            content=resp.content,
+            location=resp.headers.get("location"),
+            before=before,
+            by=self.evidence.slug if self.evidence else None,
+        )
+        return resp
+
+    def _before_write(self, method: str, url: str, headers: Mapping[str, str]) -> Any:
+        """The current version of a resource the run is about to update or delete (None if unknown)."""
+        named = resource_url(url, self.target.base_urls)
+        if method == "POST" or named is None or self.ledger is None or self.ledger.find(named[0]) is not None:
+            return None
+        keep = {k: v for k, v in headers.items() if k.lower() in ("authorization", "cookie")}
+        try:
+            resp = self._exchange(
+                "GET", named[0], None, {**keep, "Accept": "application/fhir+json"}, None, None, None, False, None, False
+            )
+            body = json_module.loads(resp.content) if resp.status_code == 200 else None
+        except (HttpError, ValueError, UnicodeDecodeError):
+            return None
+        return body if isinstance(body, dict) and body.get("resourceType") == named[1] else None
+
+    def _exchange(
+        self,
+        method: str,
+        full: str,
+        params: Any,
+        hdrs: dict[str, str],
+        json: Any,
+        data: Any,
+        content: Any,
+        follow_redirects: bool,
+        timeout: float | None,
+        record: bool,
+    ) -> Response:
+        url = full
         history: list[Response] = []
         deadline = time.monotonic() + 3 * (timeout or self.timeout)
         for _ in range(MAX_REDIRECTS + 1):

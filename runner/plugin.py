@@ -26,6 +26,7 @@ from homolog.counterparts import register as register_counterpart
 from .attest import load_attestations, load_waivers
 from .auth import Authenticator
 from .checks import CheckSpec, ParamsError, registry
+from .cleanup import Ledger, TestData, clean_up
 from .errors import CheckError, CheckOutcome, ConfigError, HomologError
 from .evidence import Evidence, Sanitizer
 from .hookspec import decode_setting, settings_problems, suite_plugins
@@ -64,6 +65,7 @@ class RunState:
         self.waivers = load_waivers(Path(opt.homolog_waivers)) if opt.homolog_waivers else {}
         self.sanitizer = Sanitizer(self.target.secret_values())
         self.authenticator = Authenticator(self.target, register=self.sanitizer.add)
+        self.ledger = Ledger(self.store.dir)  # what the run creates or changes on the system
         self.plan: RunPlan | None = None
         self.cases: list[Case] = []
         self.done: set[str] = set()
@@ -336,9 +338,21 @@ def counterpart(target: Target) -> Callable[[str], CounterpartEndpoint]:
 def http(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -> Iterator[HttpClient]:
     """An HTTP client bound to the target, recording every exchange as evidence."""
     state = request.config.stash.get(_STATE, None)
-    client = HttpClient(target, evidence, authenticator=state.authenticator if state is not None else None)
+    client = HttpClient(
+        target,
+        evidence,
+        authenticator=state.authenticator if state is not None else None,
+        ledger=state.ledger if state is not None else None,
+    )
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def test_data(request: pytest.FixtureRequest, target: Target) -> TestData:
+    """The target's test data, or data the run makes when the target allows it (`homolog.TestData`)."""
+    state = request.config.stash.get(_STATE, None)
+    return TestData(target, state.ledger if state is not None else None)
 
 
 @pytest.fixture
@@ -475,6 +489,16 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     return str(verdict), "", ""
 
 
+def _clean_up(state: RunState) -> dict[str, Any] | None:
+    """Remove what the run created and restore what it changed (end, Ctrl-C, resume)."""
+    if not state.ledger.entries():
+        return None
+    evidence = Evidence(state.store.dir, "_cleanup", state.sanitizer)
+    with HttpClient(state.target, evidence, authenticator=state.authenticator) as client:
+        summary = clean_up(state.ledger, client)
+    return summary.to_json() | {"text": summary.describe()}
+
+
 class _Progress:
     """One line per finished case on the terminal of the process that reports (the xdist controller)."""
 
@@ -515,6 +539,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["homolog_deselected"] = sorted(state.deselected)  # type: ignore[attr-defined]
         return
     assert state.plan is not None
+    cleanup = _clean_up(state)
     doc = state.store.finalize(
         state.plan,
         state.target,
@@ -522,6 +547,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         waivers=state.waivers,
         deselected=state.deselected,
         selection=_selection(config),
+        cleanup=cleanup,
     )
     try:
         from .integrity import write_manifest
@@ -536,4 +562,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if left_out:
             counts += f"; {left_out} not run (deselected)"
         tr.write_line(f"homolog: {doc.status} — requirements: {counts}")
+        if cleanup is not None:
+            tr.write_line(f"homolog: clean-up — {cleanup['text']}")
         tr.write_line(f"homolog: run directory {state.store.dir}")

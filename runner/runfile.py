@@ -351,6 +351,8 @@ class RunDocument:
     summary: Summary
     requirements: tuple[RunRequirement, ...]
     format: str = RUN_FORMAT
+    # what the run created or changed on the system and what became of it (None: nothing)
+    cleanup: Mapping[str, Any] | None = None
 
     def requirement(self, req_id: str) -> RunRequirement:
         for req in self.requirements:
@@ -380,6 +382,7 @@ class RunDocument:
             "tool": dict(self.tool),
             "summary": self.summary.to_json(),
             "requirements": [r.to_json() for r in self.requirements],
+            "cleanup": None if self.cleanup is None else dict(self.cleanup),
         }
 
     @classmethod
@@ -396,6 +399,7 @@ class RunDocument:
             summary=Summary.from_json(raw["summary"]),
             requirements=tuple(RunRequirement.from_json(r) for r in raw["requirements"]),
             format=raw["format"],
+            cleanup=raw.get("cleanup"),
         )
 
 
@@ -439,6 +443,7 @@ def assemble_run(
     waivers: Mapping[str, Waiver] | None = None,
     deselected: Collection[str] = (),
     selection: str | None = None,
+    cleanup: Mapping[str, Any] | None = None,
 ) -> RunDocument:
     """The run document of `plan` given what happened; reads nothing, writes nothing.
 
@@ -473,6 +478,7 @@ def assemble_run(
         tool=dict(tool),
         summary=summary,
         requirements=tuple(out),
+        cleanup=cleanup,
     )
 
 

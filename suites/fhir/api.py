@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from homolog import CheckError, CheckFailed, HttpClient, Response, Target
+from homolog import CheckError, CheckFailed, HttpClient, Needs, Response, Target
 from homolog.suites.fhir.packages import (
     FhirPackageError,
     load_conformance,
@@ -21,6 +21,7 @@ from homolog.suites.fhir.validator import Issue, Validator
 
 __all__ = [
     "DEFAULT_PACKAGES",
+    "FHIR_API",
     "FHIR_JSON",
     "bundle_resources",
     "capability",
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 FHIR_JSON = "application/fhir+json"
+#: What every FHIR check needs: the API's base URL and its auth entry (`type: none` for an open API).
+FHIR_API = Needs(bases=("fhir",), auth=("fhir",))
 # Packages loaded when the target does not say (settings.fhir.requires).
 DEFAULT_PACKAGES = ("hl7.fhir.fr.core#2.2.0",)
 _MAX_ISSUES_SHOWN = 5

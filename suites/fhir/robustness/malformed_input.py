@@ -9,7 +9,8 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from homolog import HttpClient, Params, check, fail
+from homolog import HttpClient, Needs, Params, check, fail
+from homolog.suites.fhir.api import FHIR_API
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -79,7 +80,9 @@ class RobustnessParams(Params):
     seed: int = 20261122
 
 
-@check("fhir.robustness.malformed_input", params=RobustnessParams)
+# Its POST and PUT requests may create resources (a lenient server): it writes, and the run
+# removes whatever they created.
+@check("fhir.robustness.malformed_input", params=RobustnessParams, needs=FHIR_API | Needs(writes=True))
 def malformed_input(http: HttpClient, params: RobustnessParams) -> None:
     """Malformed requests (hypothesis, seeded) never make the FHIR server answer 5xx."""
     failures: list[str] = []
