@@ -162,7 +162,8 @@ class WebSession:
             return result
         if self.kind == "oidc":
             before = len(self.seen_set_cookies)
-            self.cookies.update(self.client.authenticator.login(self.auth, self.client))
+            login = self.client.authenticator.login(self.auth, self.client, set_cookies=self.seen_set_cookies)
+            self.cookies.update(login)
             return LoginResult(
                 True, 200, "", f"OpenID Connect login (auth {self.auth!r})", self.seen_set_cookies[before:]
             )

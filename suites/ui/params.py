@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from homolog import CheckError, Params, Target
+from homolog import CheckError, Needs, Params, Target
 
-__all__ = ["KeyboardParams", "PagesParams", "RgaaCriterionParams", "pages_to_audit"]
+__all__ = ["KeyboardParams", "PagesParams", "RgaaCriterionParams", "pages_needs", "pages_to_audit"]
 
 
 class PagesParams(Params):
@@ -32,6 +32,11 @@ class KeyboardParams(PagesParams):
     """Pages to walk with Tab, and a bound on key presses per page."""
 
     max_tabs: int = Field(default=200, ge=10, le=2000)
+
+
+def pages_needs(params: PagesParams) -> Needs:
+    """A page audit needs the web base and the pages it names."""
+    return Needs(bases=("web",), pages=tuple(dict.fromkeys((*(params.pages or ()), *(params.public_pages or ())))))
 
 
 def pages_to_audit(params: PagesParams, target: Target) -> tuple[str, ...]:

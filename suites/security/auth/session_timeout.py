@@ -24,7 +24,7 @@ def session_timeout(http: HttpClient, target: Target, params: TimeoutParams) -> 
     if kind == "basic":
         # A browser keeps sending Basic credentials until it is closed: nothing can end
         # the access after inactivity, whatever the server is configured with.
-        fail("the web UI uses HTTP Basic authentication: there is no session that inactivity could end")
+        fail("the web UI logs users in with HTTP Basic: no session exists that inactivity could end")
     declared = target.settings("security").get("session_timeout_seconds")
     if not isinstance(declared, int | float) or declared <= 0:
         raise CheckError(

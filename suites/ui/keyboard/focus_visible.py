@@ -6,11 +6,11 @@ import pytest
 
 from homolog import Evidence, check, error, fail
 from homolog.suites.ui.audit import attach_walk_screenshots, keyboard_walks
-from homolog.suites.ui.params import KeyboardParams, pages_to_audit
+from homolog.suites.ui.params import KeyboardParams, pages_needs, pages_to_audit
 from homolog.suites.ui.session import UiSession
 
 
-@check("ui.keyboard.focus_visible", params=KeyboardParams)
+@check("ui.keyboard.focus_visible", params=KeyboardParams, needs=pages_needs)
 def focus_visible(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> None:
     """The focused element is visibly marked on every element reached with Tab.
 

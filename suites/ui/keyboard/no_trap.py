@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from homolog import Evidence, check, error, fail
 from homolog.suites.ui.audit import attach_walk_screenshots, keyboard_walks
-from homolog.suites.ui.params import KeyboardParams, pages_to_audit
+from homolog.suites.ui.params import KeyboardParams, pages_needs, pages_to_audit
 from homolog.suites.ui.session import UiSession
 
 
-@check("ui.keyboard.no_trap", params=KeyboardParams)
+@check("ui.keyboard.no_trap", params=KeyboardParams, needs=pages_needs)
 def no_keyboard_trap(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> None:
     """Keyboard focus is never trapped: repeated Tab goes round each page and back.
 
