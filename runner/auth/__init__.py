@@ -39,7 +39,7 @@ from .forms import submit_login_form
 from .oidc import Account, code_token, start_from_page, token_request, walk
 
 if TYPE_CHECKING:
-    from ..http import HttpClient
+    from ..http import HttpClient, Response
 
 __all__ = ["Authenticator", "BrowserCredentials"]
 
@@ -205,16 +205,28 @@ class Authenticator:
         """Drop the client's session for `name` (it ended): the next request logs in again."""
         client.sessions.pop(name, None)
 
-    def login(self, name: str, client: HttpClient) -> dict[str, str]:
-        """Log in for `name` with a client of its own; the session cookies of the system's origin."""
+    def login(self, name: str, client: HttpClient, *, set_cookies: list[str] | None = None) -> dict[str, str]:
+        """Log in for `name` with a client of its own; the session cookies of the system's origin.
+
+        `set_cookies` receives the Set-Cookie headers the system sent during the login.
+        """
         spec = self.spec(name)
         page = self.target.page(str(spec.get("page") or "login"))
         origin = origin_of(self.target.base_url(page.base))
+        seen = set_cookies if set_cookies is not None else []
+
+        def keep(resp: Response) -> Response:
+            if origin_of(resp.url) == origin:
+                seen.extend(resp.header_values("set-cookie"))
+            return resp
+
         with client.fresh() as own:
             if spec.type == "form":
                 password = self.secret(spec, "password_env")
                 outcome = submit_login_form(
-                    lambda method, path, **kw: own.request(method, path, base=page.base, follow_redirects=False, **kw),
+                    lambda method, path, **kw: keep(
+                        own.request(method, path, base=page.base, follow_redirects=False, **kw)
+                    ),
                     page,
                     spec.username or "",
                     password,
@@ -226,10 +238,10 @@ class Authenticator:
                         f"({outcome.described} -> {outcome.status})"
                     )
             else:
-                shown = own.request("GET", page.path, base=page.base, follow_redirects=False)
-                first = start_from_page(own, shown.url, shown.text, page.locator(str(spec.get("start"))))
+                shown = keep(own.request("GET", page.path, base=page.base, follow_redirects=False))
+                first = keep(start_from_page(own, shown.url, shown.text, page.locator(str(spec.get("start")))))
                 back = walk(own, first, self.account(spec), arrived=lambda u: origin_of(u) == origin, auth_name=name)
-                landed = own.request("GET", back, follow_redirects=False)
+                landed = keep(own.request("GET", back, follow_redirects=False))
                 location = urlsplit(landed.headers.get("location", "")).path
                 if landed.status_code >= 400 or location == page.path:
                     raise CheckError(
