@@ -132,7 +132,7 @@ def test_a_site_served_in_clear_fails_every_tls_requirement(tmp_path: Path, chec
     doc = {
         "format": "homolog.target/1",
         "system": {"name": "plain HTTP site", "version": "0"},
-        "base_urls": {"web": "http://admin:s3cret-pw@127.0.0.1:8080/"},
+        "base_urls": {"web": "http://127.0.0.1:8080/"},
     }
     target = tmp_path / "target.yaml"
     target.write_text(yaml.safe_dump(doc), encoding="utf-8")
