@@ -39,9 +39,10 @@ def test_every_check_exists_with_valid_parameters(spec: str) -> None:
             registry.get(use.check).validate_params(use.params_json)
 
 
-def test_demo_checks_the_insi_call_and_the_dmp_feeding() -> None:
-    demo = load_referential("homolog-demo")
-    assert demo.version == "1.1.0"
+@pytest.mark.parametrize("spec", ["homolog-demo@1.1.0", "homolog-demo"])
+def test_demo_checks_the_insi_call_and_the_dmp_feeding(spec: str) -> None:
+    # from 1.1.0 on, and in the version `homolog demo` runs by default (later versions keep them)
+    demo = load_referential(spec)
     for rid in ("INS-RNIV-08", "DMP/ALIM.01", "DMP/ALIM.03", "DMP/ALIM.04", "DMP/HISTO.05", "DMP/HISTO.03"):
         assert demo.requirement(rid).checks, rid
     ids = [r.id for r in demo.requirements]

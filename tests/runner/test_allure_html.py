@@ -21,6 +21,7 @@ import pytest
 
 from homolog.api import run
 from homolog.demo import DEFAULT_REFERENTIAL, environment, started_demo_sut
+from homolog.referential import load_referential
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.allure, pytest.mark.slow]
@@ -68,6 +69,11 @@ def report(allure_cli: Path, demo_with_allure: dict[str, Any]) -> Path:
     return out
 
 
+def _demo_version() -> str:
+    """The version of the demo referential the demo runs (the latest shipped)."""
+    return str(load_referential(DEFAULT_REFERENTIAL).version)
+
+
 def test_allure_counts_the_runs_check_verdicts(report: Path, demo_with_allure: dict[str, Any]) -> None:
     doc = demo_with_allure["doc"]
     verdicts = Counter(c.shown for r in doc.requirements for c in r.checks)
@@ -85,7 +91,7 @@ def test_the_generated_results_carry_homolog_labels_and_evidence(report: Path) -
     assert hsts and all(r["status"] in ("failed", "passed") for r in hsts)
     failed = next(r for r in hsts if r["status"] == "failed")
     labels = {lab["name"]: lab["value"] for lab in failed["labels"]}
-    assert labels["epic"].endswith(f"({DEFAULT_REFERENTIAL} 1.1.0)")
+    assert labels["epic"].endswith(f"({DEFAULT_REFERENTIAL} {_demo_version()})")
     assert labels["story"].startswith("MES-SEC-02 ")
     assert labels["severity"] in ("critical", "minor")
     attachments = [s["link"] for s in failed["steps"] if s.get("type") == "attachment"]
@@ -106,7 +112,7 @@ def test_the_allure_page_shows_the_referential_in_chromium(report: Path) -> None
         # Allure's page names an analytics script: nothing leaves 127.0.0.1.
         page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
         page.goto(base + "index.html", wait_until="networkidle")
-        page.get_by_text(f"({DEFAULT_REFERENTIAL} 1.1.0)").first.wait_for(timeout=30_000)
+        page.get_by_text(f"({DEFAULT_REFERENTIAL} {_demo_version()})").first.wait_for(timeout=30_000)
         text = page.inner_text("body")
         page.screenshot(path=str(report.parent / "allure.png"))
         browser.close()

@@ -143,7 +143,13 @@ def cda_env(shared_data: Path, homolog_cache: Path, monkeypatch: pytest.MonkeyPa
     return shared_data / "cda"
 
 
-def test_ans_examples_are_valid(cda_env: Path, homolog_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ans_examples_are_valid(
+    cda_env: Path, homolog_cache: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from homolog.suites.documents import schematron
+
+    # as in a fresh process: schematrons another test compiled in this one are not reused
+    monkeypatch.setattr(schematron, "_LOADED", {})
     examples = cda_env / "ExemplesCDA"
     ldl, ips = examples / "LDL-SES_2022.01.xml", examples / "IPS-FR_2024.01.xml"
     status, out, _ = _run(capsys, "validate", "cda", str(ldl), str(ips))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from homolog import Evidence, HttpClient, check, fail
+from homolog import Evidence, HttpClient, HttpError, check, fail
 from homolog.suites.fhir.api import FHIR_API, FHIR_JSON, capability, fhir_get
+from homolog.suites.seeded_examples import transport_outcome
 
 CLAUSE = (
     "FHIR R4 http.html#parameters (_format overrides the Accept header; json, application/json and "
@@ -53,15 +54,24 @@ def negotiation(http: HttpClient, evidence: Evidence) -> None:
             None,
         )
         if target is not None:
-            posted = http.request(
-                "POST",
-                f"/{target}",
-                base="fhir",
-                auth="fhir",
-                content=b"<homolog/>",
-                headers={"Content-Type": "application/fhir+xml", "Accept": FHIR_JSON},
-            )
-            if posted.status_code != 415:
+            try:
+                posted = http.request(
+                    "POST",
+                    f"/{target}",
+                    base="fhir",
+                    auth="fhir",
+                    content=b"<homolog/>",
+                    headers={"Content-Type": "application/fhir+xml", "Accept": FHIR_JSON},
+                )
+            except HttpError as exc:
+                # The request is well formed: a server that breaks the exchange off (a crash
+                # and a reset) has answered it, with something other than 415.
+                problems.append(
+                    f"a body in application/fhir+xml (not declared): POST /{target} ended in a "
+                    f"{transport_outcome(exc)}, not 415"
+                )
+                posted = None
+            if posted is not None and posted.status_code != 415:
                 problems.append(
                     f"a body in application/fhir+xml (not declared): {posted.describe()} answered "
                     f"{posted.status_code}, not 415"

@@ -846,7 +846,11 @@ class Validator:
                         and isinstance(ext.get("valueString"), str)
                     ):
                         try:
-                            rx = re.compile(ext["valueString"])
+                            # The definitions' regexes are read as the reference validator
+                            # (Java) reads them: \s, \S, \d, \w are ASCII classes. Python's
+                            # Unicode \s would take U+001C..U+001F for whitespace and refuse
+                            # them in a string, which `[ \r\n\t\S]+` admits.
+                            rx = re.compile(ext["valueString"], re.ASCII)
                         except re.error:
                             rx = None
             self._regexes[type_code] = rx

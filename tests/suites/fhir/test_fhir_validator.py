@@ -272,3 +272,16 @@ def test_implied_vital_signs_profile(validator: Validator, fr_core: Conformance)
     assert any("BodyTempCode" in e.message for e in errors)  # the core bodytemp profile applies
     obs["code"]["coding"].append({"system": "http://loinc.org", "code": "8310-5"})
     assert _errors(validator.validate(obs)) == []
+
+
+def test_datatype_patterns_read_as_the_reference_validator_reads_them(
+    validator: Validator, fr_core: Conformance
+) -> None:
+    # `[ \r\n\t\S]+` (string) admits every character but an empty value: U+001C is not
+    # whitespace for the reference validator, whose \s and \S are ASCII classes
+    res = _example(fr_core, PATIENT)
+    res["name"][0]["family"] = "a\x1cb\x02c"
+    assert not [e for e in _errors(validator.validate(res)) if e.location == "Patient.name[0].family"]
+    # `[^\s]+(\s[^\s]+)*` (code): two spaces in a row are not a code
+    res["gender"] = "fe  male"
+    assert ("structure", "Patient.gender") in {(e.code, e.location) for e in _errors(validator.validate(res))}
