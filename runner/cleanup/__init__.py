@@ -44,7 +44,9 @@ def record_write(
     if not 200 <= status < 300:
         return
     named = resource_url(url, bases)
-    if method == "POST":
+    # A POST, or a conditional PUT/PATCH on the type (`[type]?criteria`) that matched nothing:
+    # the resource created is named by the answer, not by the URL.
+    if method == "POST" or (named is None and status == 201):
         for found in _created_by_post(url, content, location, bases):
             if ledger.find(found[0]) is None:
                 ledger.created(*found, by=by)
