@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from homolog.reports.assets import REPORT_CSS, REPORT_JS, SCREEN_CSS
 from homolog.reports.evidence import Budget, EvidenceItem, HttpSide, load_evidence
-from homolog.reports.labels import labels, verdict_label
+from homolog.reports.labels import labels, override_lines, verdict_label
 from homolog.reports.model import (
     Check,
     Requirement,
@@ -282,6 +282,8 @@ class _Builder:
         )
         if req.caveats:
             head += f' <span class="caveat-mark">[{e(L["caveat"])}]</span>'
+        if any(c.overrides for c in req.checks):
+            head += f' <span class="caveat-mark">[{e(L["override"])}]</span>'
         self.page.add(f"<details {attrs}><summary>{head}</summary>")
         if self.lazy:
             # Parsed but inert until opened: keeps the live DOM small for big runs.
@@ -379,6 +381,8 @@ class _Builder:
                 f'<p class="params">{e(L["params"])}{L["colon"]}<code>'
                 f"{e(json.dumps(chk.params, ensure_ascii=False, sort_keys=True))}</code></p>"
             )
+        for line in override_lines(chk.overrides, self.lang):
+            self.page.add(f'<p class="params override"><strong>{e(L["override"])}</strong>{L["colon"]}{e(line)}</p>')
         if chk.message:
             self.page.add(f'<pre class="msg">{e(chk.message)}</pre>')
         if chk.evidence:

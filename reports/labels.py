@@ -6,9 +6,11 @@ for an unknown language so a report is never rendered with missing words.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-__all__ = ["LANGS", "labels", "verdict_label"]
+__all__ = ["LANGS", "labels", "override_lines", "verdict_label"]
 
 _FR: dict[str, str] = {
     "title": "Rapport d'homologation",
@@ -63,6 +65,8 @@ _FR: dict[str, str] = {
     "hash_ok": "le fichier joint a bien cette empreinte",
     "hash_bad": "ATTENTION : le fichier joint a une autre empreinte",
     "params": "Paramètres",
+    "override": "Fixé par la cible",
+    "override_line": "{param} = {value} (valeur par défaut : {default} ; overrides.{source})",
     "duration": "Durée",
     "filter": "Filtrer par verdict",
     "search": "Rechercher une exigence",
@@ -149,6 +153,8 @@ _EN: dict[str, str] = {
     "hash_ok": "the attached file has this hash",
     "hash_bad": "WARNING: the attached file has another hash",
     "params": "Parameters",
+    "override": "Set by the target",
+    "override_line": "{param} = {value} (default: {default}; overrides.{source})",
     "duration": "Duration",
     "filter": "Filter by verdict",
     "search": "Find a requirement",
@@ -212,6 +218,20 @@ LANGS: tuple[str, ...] = ("fr", "en")
 def labels(lang: str) -> Mapping[str, str]:
     """The label dictionary for ``lang`` ("fr" or "en"; anything else gives French)."""
     return _EN if lang == "en" else _FR
+
+
+def override_lines(overrides: Iterable[Mapping[str, Any]], lang: str) -> list[str]:
+    """One line per parameter the target set (`overrides:`), with the default it replaces."""
+    line = labels(lang)["override_line"]
+    return [
+        line.format(
+            param=o.get("param"),
+            value=json.dumps(o.get("value"), ensure_ascii=False, sort_keys=True),
+            default=json.dumps(o.get("default"), ensure_ascii=False, sort_keys=True),
+            source=o.get("set_by"),
+        )
+        for o in overrides
+    ]
 
 
 def verdict_label(verdict: str, lang: str) -> str:

@@ -37,7 +37,7 @@ from typing import Any
 from homolog.reports.assets import _VERDICT_COLOURS as VERDICT_COLOURS
 from homolog.reports.evidence import sha256_of
 from homolog.reports.html import LAZY_THRESHOLD, _flat, e
-from homolog.reports.labels import labels, verdict_label
+from homolog.reports.labels import labels, override_lines, verdict_label
 from homolog.reports.model import Check, ReportError, Requirement, Run, localized, safe_evidence_path
 from homolog.verdicts import SETTLED, Verdict
 
@@ -266,6 +266,8 @@ class _Pages:
         text = f"{self.v(req.shown)} · {req.id} {req.title}"
         if req.caveats:
             text += f" [{self.L['caveat']}]"
+        if any(c.overrides for c in req.checks):
+            text += f" [{self.L['override']}]"
         if req.checks:
             text += f" — {len(req.checks)} {self.L['checks'].lower()}, {files} {self.L['evidence'].lower()}"
         return f'<p class="row v-{e(req.shown)}">{e(text)}</p>'
@@ -346,6 +348,9 @@ class _Pages:
         if chk.params:
             params = json.dumps(chk.params, ensure_ascii=False, sort_keys=True)
             out.append(f'<p class="ev">{e(L["params"])}{L["colon"]}{e(_cut(params, 300, "…"))}</p>')
+            weight += 1
+        for line in override_lines(chk.overrides, self.lang):
+            out.append(f'<p class="ev"><b>{e(L["override"])}</b>{L["colon"]}{e(_cut(line, 300, "…"))}</p>')
             weight += 1
         if chk.message:
             message = _cut(chk.message, MESSAGE_CHARS, self.W["cut"])

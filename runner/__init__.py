@@ -7,7 +7,10 @@ package is internal and may change.
 from __future__ import annotations
 
 from ._version import __version__
-from .checks import CheckSpec, Params, check, registry
+from .auth import Authenticator, BrowserCredentials
+from .auth.forms import LoginForm, LoginOutcome, css_xpath, html_has, parse_login_form, submit_login_form
+from .checks import CheckSpec, Needs, Params, check, registry
+from .cleanup import TestData
 from .errors import (
     CheckError,
     CheckFailed,
@@ -30,6 +33,8 @@ from .verdicts import ExitCode, RunStatus, Verdict
 
 __all__ = [
     "REDACTED",
+    "Authenticator",
+    "BrowserCredentials",
     "CheckError",
     "CheckFailed",
     "CheckSpec",
@@ -41,6 +46,9 @@ __all__ = [
     "HomologError",
     "HttpClient",
     "HttpError",
+    "LoginForm",
+    "LoginOutcome",
+    "Needs",
     "PageSpec",
     "Params",
     "Referential",
@@ -53,16 +61,21 @@ __all__ = [
     "SharedState",
     "Target",
     "TargetError",
+    "TestData",
     "Verdict",
     "__version__",
     "check",
+    "css_xpath",
     "error",
     "expect_status",
     "fail",
     "fetch_command",
     "hookimpl",
+    "html_has",
     "installed_material",
     "load_referential",
     "load_target",
+    "parse_login_form",
     "registry",
+    "submit_login_form",
 ]

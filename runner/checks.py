@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-__all__ = ["CheckSpec", "Params", "ParamsError", "Registry", "check", "registry"]
+__all__ = ["CheckSpec", "Needs", "Params", "ParamsError", "Registry", "check", "registry"]
 
 CHECK_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,6 +42,43 @@ class Params(BaseModel):
     """Base of a check's parameter model: unknown keys are refused, values are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a check needs the target to declare, resolved once by the plan (`homolog.plan`).
+
+    A need the target does not declare makes the case `error` naming the missing key,
+    before the check runs; a requirement (or a check reference) whose `applies_to`
+    says the target need not have it is `not_applicable` instead. `writes`: the check
+    changes data on the system, which a target with `data_policy: readonly` forbids.
+    `creates`: data keys the check makes itself (through the API, recorded for clean-up)
+    when the target declares none and lets the run write.
+    """
+
+    bases: tuple[str, ...] = ()
+    auth: tuple[str, ...] = ()
+    pages: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()
+    writes: bool = False
+    creates: tuple[str, ...] = ()
+
+    def __or__(self, other: Needs) -> Needs:
+        def join(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys((*a, *b)))
+
+        return Needs(
+            join(self.bases, other.bases),
+            join(self.auth, other.auth),
+            join(self.pages, other.pages),
+            join(self.data, other.data),
+            self.writes or other.writes,
+            join(self.creates, other.creates),
+        )
+
+
+#: A check's needs: fixed, or computed from its validated parameters (None when it takes none).
+NeedsSpec = Needs | Callable[[Any], Needs]
 
 
 class ParamsError(ValueError):
@@ -63,6 +100,11 @@ class CheckSpec:
     tags: tuple[str, ...] = ()
     fixtures: tuple[str, ...] = field(default=())
     timeout: float | None = None  # seconds the check may run; None: the target's or the engine's default
+    needs: NeedsSpec = field(default=Needs())
+
+    def needs_for(self, params: Params | None) -> Needs:
+        """What this check needs with these (validated) parameters."""
+        return self.needs(params) if callable(self.needs) else self.needs
 
     @property
     def title(self) -> str:
@@ -184,7 +226,12 @@ registry = Registry()
 
 
 def check(
-    check_id: str, *, params: type[Params] | None = None, tags: tuple[str, ...] = (), timeout: float | None = None
+    check_id: str,
+    *,
+    params: type[Params] | None = None,
+    tags: tuple[str, ...] = (),
+    timeout: float | None = None,
+    needs: NeedsSpec = Needs(),
 ) -> Callable[[F], F]:
     """Register the decorated function as the check `check_id`.
 
@@ -192,6 +239,9 @@ def check(
     (default `homolog.deadlines.DEFAULT_CHECK_TIMEOUT`; a target may change it under
     `timeouts:`). Give one to a check that legitimately takes longer, e.g. one that waits
     for a session to expire.
+
+    `needs` says which base URLs, auths, pages and data the check needs the target to
+    declare, and whether it writes (`Needs`), or computes that from its parameters.
     """
     if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
         raise ValueError(f"check {check_id!r}: timeout must be a positive number of seconds, not {timeout!r}")
@@ -202,7 +252,11 @@ def check(
         args = tuple(inspect.signature(func).parameters)
         if params is not None and not (isinstance(params, type) and issubclass(params, Params)):
             raise TypeError(f"check {check_id!r}: params must be a homolog.Params subclass")
-        registry.register(CheckSpec(check_id, func, params, tuple(tags), args, float(timeout) if timeout else None))
+        registry.register(
+            CheckSpec(
+                check_id, func, params, tuple(tags), args, timeout=float(timeout) if timeout else None, needs=needs
+            )
+        )
         func.__homolog_check__ = check_id  # type: ignore[attr-defined]
         return func
 

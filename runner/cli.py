@@ -197,6 +197,30 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("cleanup")
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    """Finish the clean-up of a run: delete what it created, restore what it changed."""
+    from .cleanup import Ledger, clean_up
+    from .evidence import Evidence, Sanitizer
+    from .http import HttpClient
+    from .runstore import RunStore
+    from .target import load_target
+
+    run_dir = Path(args.run_dir)
+    session = RunStore(run_dir).session()
+    original = Path(session.get("target_path") or "")
+    target = load_target(original if original.is_file() else run_dir / "inputs" / "target.yaml")
+    ledger = Ledger(run_dir)
+    if not ledger.pending():
+        print(f"{run_dir}: nothing left to clean up ({len(ledger.entries())} resource(s) in the ledger)")
+        return 0
+    evidence = Evidence(run_dir, "_cleanup", Sanitizer(target.secret_values()))
+    with HttpClient(target, evidence) as client:
+        summary = clean_up(ledger, client)
+    print(f"{run_dir}: {summary.describe()}")
+    return 0 if not summary.remaining else ExitCode.HARNESS
+
+
 @command("schema")
 def cmd_schema(args: argparse.Namespace) -> int:
     from .schemas import load_schema
@@ -356,6 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list referentials or checks")
     ls.add_argument("what", choices=["referentials", "checks"])
     ls.add_argument("--path", action="append")
+
+    cu = sub.add_parser("cleanup", help="remove what an interrupted run created on the system (its cleanup ledger)")
+    cu.add_argument("run_dir")
 
     sc = sub.add_parser("schema", help="print a JSON Schema")
     sc.add_argument("kind", choices=["referential", "target", "run"])

@@ -84,9 +84,10 @@ class Sanitizer:
         """The values redacted by value, longest first."""
         return sorted(self.registry.values, key=len, reverse=True)
 
-    def add(self, value: str | None) -> None:
-        """Register a secret value for the rest of the run (every process of it)."""
-        self.registry.add(value)
+    def add(self, *values: str | None) -> None:
+        """Register secret values for the rest of the run (every process of it): tokens, session cookies."""
+        for value in values:
+            self.registry.add(value)
 
     def learn(self, text: str) -> None:
         """Register the values of credential fields found in `text` (tokens, passwords, cookies)."""

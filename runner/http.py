@@ -13,10 +13,10 @@ setting, held by the plugin): checks reuse them, each with its own cookies and e
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import json
+import json as json_module
 import re
 import ssl
 import time
@@ -28,6 +28,8 @@ import httpcore
 import httpx
 
 from ._version import __version__
+from .auth import Authenticator
+from .cleanup import WRITES, Ledger, record_write, resource_url
 from .deadlines import clamp, exchange_deadline, exchange_expired
 from .errors import CheckError, CheckFailed, HttpError
 from .evidence import Evidence, Sanitizer
@@ -134,7 +136,16 @@ def expect_status(resp: Response, *expected: int) -> Response:
 
 
 class HttpClient:
-    """Fixture `http`: a target-bound client. Cookies persist for the client's life."""
+    """Fixture `http`: a target-bound client. Cookies persist for the client's life.
+
+    `auth="name"` on a request applies the target's auth entry `name` through the run's
+    `Authenticator` (tokens cached per run; form and provider logins kept per client in
+    `sessions`, never in the cookie jar, so a request without `auth=` stays anonymous).
+
+    With a `ledger` (the run's cleanup ledger), every successful write that creates or
+    changes a resource is recorded there; before a resource the run did not create is
+    updated or deleted, its current version is read, so that the clean-up can put it back.
+    """
 
     def __init__(
         self,
@@ -144,6 +155,8 @@ class HttpClient:
         timeout: float | None = None,
         max_bytes: int | None = None,
         connections: Connections | None = None,
+        authenticator: Authenticator | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.target = target
         self.evidence = evidence
@@ -156,6 +169,9 @@ class HttpClient:
         # a client made outside a run owns its connections; inside a run they are the run's
         self._owned = connections is None
         self.connections = Connections() if connections is None else connections
+        self.authenticator = authenticator or Authenticator(target, register=self.sanitizer.add)
+        self.sessions: dict[str, dict[str, str]] = {}  # auth name -> cookies of its login
+        self.ledger = ledger
         self._client = httpx.Client(
             transport=self.connections.transport(target.ssl_verify),
             trust_env=False,
@@ -177,9 +193,15 @@ class HttpClient:
         self.close()
 
     def fresh(self) -> HttpClient:
-        """A new client with the same target, evidence and connections but an empty cookie jar."""
+        """A new client with the same target, evidence, connections and authenticator but an empty cookie jar."""
         return HttpClient(
-            self.target, self.evidence, timeout=self.timeout, max_bytes=self.max_bytes, connections=self.connections
+            self.target,
+            self.evidence,
+            timeout=self.timeout,
+            max_bytes=self.max_bytes,
+            connections=self.connections,
+            authenticator=self.authenticator,
+            ledger=self.ledger,
         )
 
     @property
@@ -223,7 +245,54 @@ class HttpClient:
         full = self._resolve(url, base)
         hdrs = dict(headers or {})
         if auth:
-            hdrs.update(self._auth_headers(auth))
+            hdrs.update(self.authenticator.headers(auth, self))
+        method = method.upper()
+        if self.ledger is None or method not in WRITES:
+            return self._exchange(method, full, params, hdrs, json, data, content, follow_redirects, timeout, record)
+        before = self._before_write(method, full, hdrs)
+        resp = self._exchange(method, full, params, hdrs, json, data, content, follow_redirects, timeout, record)
+        record_write(
+            self.ledger,
+            self.target.base_urls,
+            method=method,
+            url=resp.url,
+            status=resp.status_code,
+            content=resp.content,
+            location=resp.headers.get("location"),
+            before=before,
+            by=self.evidence.slug if self.evidence else None,
+        )
+        return resp
+
+    def _before_write(self, method: str, url: str, headers: Mapping[str, str]) -> Any:
+        """The current version of a resource the run is about to update or delete (None if unknown)."""
+        named = resource_url(url, self.target.base_urls)
+        if method == "POST" or named is None or self.ledger is None or self.ledger.find(named[0]) is not None:
+            return None
+        keep = {k: v for k, v in headers.items() if k.lower() in ("authorization", "cookie")}
+        try:
+            resp = self._exchange(
+                "GET", named[0], None, {**keep, "Accept": "application/fhir+json"}, None, None, None, False, None, False
+            )
+            body = json_module.loads(resp.content) if resp.status_code == 200 else None
+        except (HttpError, ValueError, UnicodeDecodeError):
+            return None
+        return body if isinstance(body, dict) and body.get("resourceType") == named[1] else None
+
+    def _exchange(
+        self,
+        method: str,
+        full: str,
+        params: Any,
+        hdrs: dict[str, str],
+        json: Any,
+        data: Any,
+        content: Any,
+        follow_redirects: bool,
+        timeout: float | None,
+        record: bool,
+    ) -> Response:
+        url = full
         history: list[Response] = []
         for _ in range(MAX_REDIRECTS + 1):
             resp = self._send(method, full, params, hdrs, json, data, content, timeout, record)
@@ -252,22 +321,6 @@ class HttpClient:
         if base is None:
             raise CheckError(f"relative URL {url!r} needs base= (one of: {', '.join(self.target.base_urls)})")
         return self.target.url(url, base)
-
-    def _auth_headers(self, name: str) -> dict[str, str]:
-        spec = self.target.auth(name)
-        if spec is None:
-            raise CheckError(f"the target declares no auth {name!r}")
-        if spec.type == "bearer":
-            return {"Authorization": f"Bearer {self.target.secret_value(name, 'token')}"}
-        if spec.type == "basic":
-            user = spec.username or ""
-            pw = self.target.secret_value(name, "password")
-            return {"Authorization": "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()}
-        if spec.type == "header":
-            return {spec.fields.get("header", "X-Api-Key"): self.target.secret_value(name, "token")}
-        if spec.type == "none":
-            return {}
-        raise CheckError(f"auth {name!r} of type {spec.type!r} cannot be sent as HTTP headers")
 
     def _send(
         self,

@@ -25,7 +25,9 @@ import pytest
 from homolog.counterparts import register as register_counterpart
 
 from .attest import load_attestations, load_waivers
+from .auth import Authenticator
 from .checks import CheckSpec, ParamsError, registry
+from .cleanup import Ledger, TestData, clean_up
 from .deadlines import DEFAULT_CHECK_TIMEOUT, CheckTimeout, check_deadline, check_timeout
 from .errors import CheckError, CheckOutcome, ConfigError, HomologError
 from .evidence import Evidence, Sanitizer
@@ -74,6 +76,8 @@ class RunState:
             registry = SecretRegistry.shared()
         self.secrets = registry
         self.sanitizer = Sanitizer(self.target.secret_values(), registry=registry)
+        self.authenticator = Authenticator(self.target, register=self.sanitizer.add)
+        self.ledger = Ledger(self.store.dir)  # what the run creates or changes on the system
         self.plan: RunPlan | None = None
         self.cases: list[Case] = []
         self.done: set[str] = set()
@@ -175,6 +179,13 @@ def pytest_configure(config: pytest.Config) -> None:
             # homolog.api.run's supervisor holds the lock of a supervised run; here, pytest was run directly
             state.stack.enter_context(state.store.lock())
         state.add_counterparts(config)
+        # Tokens are cached for the whole run, in this process only (never on disk).
+        state.authenticator = Authenticator(state.target, register=state.sanitizer.add)
+        registry.load()
+        # Applicability, case keys, titles, parameters (the target's overrides) and needs are
+        # decided here, once; run.json is assembled from this plan and the results.
+        state.plan = build_plan(state.referential, state.target, _title, checks=_spec)
+        state.cases = state.plan.cases
         if not state.worker:
             state.store.prepare(state.referential, state.target, resume=state.resume)
             if state.resume:
@@ -190,11 +201,6 @@ def pytest_configure(config: pytest.Config) -> None:
         state.done = set(config.workerinput.get("homolog_done", ()))  # type: ignore[attr-defined]
     elif state.resume:
         state.done = set(state.store.results())
-    registry.load()
-    # Applicability, case keys and check titles are decided here, once; run.json is
-    # assembled from this plan and the results.
-    state.plan = build_plan(state.referential, state.target, _title)
-    state.cases = state.plan.cases
     _share(state)
     # The fixtures the suites declare (homolog_fixture_modules), for this run only.
     for name in suites.fixture_modules():
@@ -260,6 +266,10 @@ def _defaults(config: pytest.Config) -> dict[str, Any]:
 
 def _title(check_id: str) -> str:
     return registry.get(check_id).title if check_id in registry else check_id
+
+
+def _spec(check_id: str) -> CheckSpec | None:
+    return registry.get(check_id) if check_id in registry else None
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -412,11 +422,24 @@ def counterpart(target: Target) -> Callable[[str], CounterpartEndpoint]:
 
 
 @pytest.fixture
-def http(target: Target, evidence: Evidence) -> Iterator[HttpClient]:
+def http(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -> Iterator[HttpClient]:
     """An HTTP client bound to the target, recording every exchange as evidence."""
-    client = HttpClient(target, evidence)
+    state = request.config.stash.get(_STATE, None)
+    client = HttpClient(
+        target,
+        evidence,
+        authenticator=state.authenticator if state is not None else None,
+        ledger=state.ledger if state is not None else None,
+    )
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def test_data(request: pytest.FixtureRequest, target: Target) -> TestData:
+    """The target's test data, or data the run makes when the target allows it (`homolog.TestData`)."""
+    state = request.config.stash.get(_STATE, None)
+    return TestData(target, state.ledger if state is not None else None)
 
 
 @pytest.fixture
@@ -437,12 +460,14 @@ def execute_case(case: Case, request: pytest.FixtureRequest) -> None:
         load = "; ".join(f"{m}: {e}" for m, e in registry.load_errors.items())
         raise CheckError(str(exc.args[0]) + (f" (suite load errors: {load})" if load else "")) from None
     try:
-        params = spec.validate_params(case.ref.params_json)
+        params = spec.validate_params(case.params_json)
     except ParamsError as exc:
         raise CheckError(f"invalid parameters for {spec.id}: {exc}") from None
     state = request.config.stash.get(_STATE, None)
     seconds = state.deadline(spec, spec.id) if state is not None else spec.timeout or DEFAULT_CHECK_TIMEOUT
     with check_deadline(seconds):
+        if case.unmet:
+            raise CheckError(f"{spec.id} needs what the target does not declare: {'; '.join(case.unmet)}")
         kwargs: dict[str, Any] = {}
         for name in spec.fixtures:
             if name == "params":
@@ -497,7 +522,8 @@ def _record(
         "check": case.ref.check,
         "label": case.ref.label,
         "title": case.title,
-        "params": case.ref.params_json,
+        "params": case.params_json,
+        "overrides": [o.to_json() for o in case.overrides],
         "verdict": verdict,
         "message": state.sanitizer.text(message) if message else None,
         "evidence": evidence,
@@ -619,6 +645,16 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     return str(verdict), "", ""
 
 
+def _clean_up(state: RunState) -> dict[str, Any] | None:
+    """Remove what the run created and restore what it changed (end, Ctrl-C, resume)."""
+    if not state.ledger.entries():
+        return None
+    evidence = Evidence(state.store.dir, "_cleanup", state.sanitizer)
+    with HttpClient(state.target, evidence, authenticator=state.authenticator) as client:
+        summary = clean_up(state.ledger, client)
+    return summary.to_json() | {"text": summary.describe()}
+
+
 class _Progress:
     """One line per finished case on the terminal of the process that reports (the xdist controller)."""
 
@@ -659,6 +695,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["homolog_deselected"] = sorted(state.deselected)  # type: ignore[attr-defined]
         return
     assert state.plan is not None
+    cleanup = _clean_up(state)
     doc = state.store.finalize(
         state.plan,
         state.target,
@@ -666,6 +703,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         waivers=state.waivers,
         deselected=state.deselected,
         selection=_selection(config),
+        cleanup=cleanup,
     )
     try:
         from .integrity import write_manifest
@@ -680,4 +718,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if left_out:
             counts += f"; {left_out} not run (deselected)"
         tr.write_line(f"homolog: {doc.status} — requirements: {counts}")
+        if cleanup is not None:
+            tr.write_line(f"homolog: clean-up — {cleanup['text']}")
         tr.write_line(f"homolog: run directory {state.store.dir}")

@@ -95,11 +95,20 @@ class Source:
 
 @dataclass(frozen=True)
 class CheckRef:
-    """A requirement's use of a check: its id and the parameters (`with:`)."""
+    """A requirement's use of a check: its id, the parameters (`with:`) and, rarely, the
+    targets it applies to (`applies_to:` of the check reference: a check that verifies
+    one part of a requirement, e.g. its FHIR API, where the target has that part)."""
 
     check: str
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     label: str | None = None
+    applies_to: Mapping[str, tuple[Any, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"check": self.check, "params": self.params_json, "label": self.label}
+        if self.applies_to:  # absent when empty: the digest of older referentials stays
+            out["applies_to"] = thaw(self.applies_to)
+        return out
 
     @property
     def params_json(self) -> dict[str, Any]:
@@ -156,7 +165,7 @@ class Requirement:
             "origin": self.origin,
             "applies_to": thaw(self.applies_to),
             "kind": self.kind,
-            "checks": [{"check": c.check, "params": c.params_json, "label": c.label} for c in self.checks],
+            "checks": [c.to_json() for c in self.checks],
             "attestation": None
             if self.attestation is None
             else {
@@ -243,7 +252,13 @@ class Referential:
                     family=r.get("family"),
                     applies_to=_freeze({k: tuple(v) for k, v in (r.get("applies_to") or {}).items()}),
                     checks=tuple(
-                        CheckRef(c["check"], _freeze(c.get("params") or {}), c.get("label")) for c in r["checks"]
+                        CheckRef(
+                            c["check"],
+                            _freeze(c.get("params") or {}),
+                            c.get("label"),
+                            _freeze({k: tuple(v) for k, v in (c.get("applies_to") or {}).items()}),
+                        )
+                        for c in r["checks"]
                     ),
                     attestation=None
                     if not att
@@ -490,7 +505,10 @@ def _requirement(r: dict[str, Any], origin: str) -> Requirement:
         origin=origin,
         family=r.get("family"),
         applies_to=_applies(r.get("applies_to")),
-        checks=tuple(CheckRef(c["check"], _freeze(c.get("with") or {}), c.get("id")) for c in r.get("checks") or ()),
+        checks=tuple(
+            CheckRef(c["check"], _freeze(c.get("with") or {}), c.get("id"), _applies(c.get("applies_to")))
+            for c in r.get("checks") or ()
+        ),
         attestation=None
         if att is None
         else Attestation(

@@ -106,6 +106,8 @@ class RunCheck:
     label: str | None = None
     deselected: bool = False
     caveats: tuple[Caveat, ...] = ()
+    # parameters the target set (`overrides:`): {param, value, default, set_by}
+    overrides: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def shown(self) -> str:
@@ -118,6 +120,7 @@ class RunCheck:
             "label": self.label,
             "title": self.title,
             "params": dict(self.params),
+            "overrides": [dict(o) for o in self.overrides],
             "verdict": None if self.verdict is None else self.verdict.value,
             "message": self.message,
             "evidence": list(self.evidence),
@@ -141,6 +144,7 @@ class RunCheck:
             label=raw.get("label"),
             deselected=raw["deselected"],
             caveats=tuple(Caveat.from_json(c) for c in raw.get("caveats") or ()),
+            overrides=tuple(raw.get("overrides") or ()),
         )
 
 
@@ -286,6 +290,8 @@ class TargetInfo:
     auth: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, Any] = field(default_factory=dict)
     file: str | None = None
+    data_policy: str = "readonly"
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -296,6 +302,8 @@ class TargetInfo:
             "options": dict(self.options),
             "auth": dict(self.auth),
             "data": dict(self.data),
+            "data_policy": self.data_policy,
+            "overrides": dict(self.overrides),
             "file": self.file,
         }
 
@@ -310,6 +318,8 @@ class TargetInfo:
             auth=raw.get("auth") or {},
             data=raw.get("data") or {},
             file=raw.get("file"),
+            data_policy=raw.get("data_policy") or "readonly",
+            overrides=raw.get("overrides") or {},
         )
 
 
@@ -373,6 +383,8 @@ class RunDocument:
     summary: Summary
     requirements: tuple[RunRequirement, ...]
     format: str = RUN_FORMAT
+    # what the run created or changed on the system and what became of it (None: nothing)
+    cleanup: Mapping[str, Any] | None = None
 
     def requirement(self, req_id: str) -> RunRequirement:
         for req in self.requirements:
@@ -411,6 +423,7 @@ class RunDocument:
             "tool": dict(self.tool),
             "summary": self.summary.to_json(),
             "requirements": [r.to_json() for r in self.requirements],
+            "cleanup": None if self.cleanup is None else dict(self.cleanup),
         }
 
     @classmethod
@@ -427,6 +440,7 @@ class RunDocument:
             summary=Summary.from_json(raw["summary"]),
             requirements=tuple(RunRequirement.from_json(r) for r in raw["requirements"]),
             format=raw["format"],
+            cleanup=raw.get("cleanup"),
         )
 
 
@@ -470,6 +484,7 @@ def assemble_run(
     waivers: Mapping[str, Waiver] | None = None,
     deselected: Collection[str] = (),
     selection: str | None = None,
+    cleanup: Mapping[str, Any] | None = None,
 ) -> RunDocument:
     """The run document of `plan` given what happened; reads nothing, writes nothing.
 
@@ -504,6 +519,7 @@ def assemble_run(
         tool=dict(tool),
         summary=summary,
         requirements=tuple(out),
+        cleanup=cleanup,
     )
 
 
@@ -532,6 +548,11 @@ def _requirement(
     )
     if planned.not_applicable is not None:
         return _replace(base, verdict=Verdict.NOT_APPLICABLE, reason=planned.not_applicable)
+    if planned.nothing_applies:
+        why = "no check of this requirement applies to the target: " + "; ".join(planned.omitted)
+        return _replace(base, verdict=Verdict.SKIPPED, reason=why)
+    if planned.omitted:
+        base = _replace(base, reason="; ".join(planned.omitted))
     if req.kind == "automated":
         checks = tuple(_check(case, results.get(case.key), case.key in deselected) for case in planned.cases)
         ran = [c.verdict for c in checks if c.verdict is not None]
@@ -568,7 +589,8 @@ def _check(case: Case, rec: Mapping[str, Any] | None, deselected: bool) -> RunCh
         "check": case.ref.check,
         "label": case.ref.label,
         "title": case.title or case.ref.check,
-        "params": case.ref.params_json,
+        "params": case.params_json,
+        "overrides": tuple(o.to_json() for o in case.overrides),
     }
     if rec is not None:
         return RunCheck(

@@ -256,6 +256,7 @@ class RunStore:
         selection: str | None = None,
         extra_tool: Mapping[str, str] | None = None,
         now: dt.datetime | None = None,
+        cleanup: Mapping[str, Any] | None = None,
     ) -> RunDocument:
         """Write run.json: the plan the run followed, assembled with its results (atomically)."""
         now = now or dt.datetime.now(dt.UTC)
@@ -272,6 +273,7 @@ class RunStore:
             waivers=waivers,
             deselected=set(deselected),
             selection=selection,
+            cleanup=cleanup,
         )
         _write_json(self.dir / "run.json", doc.to_json())
         return doc

@@ -1,7 +1,11 @@
 """Targets: the vendor's description of the system under test (`homolog.target/1`).
 
 Secrets never appear in a target file: it names environment variables, read only
-when a check needs them (`Target.secret_value`).
+when a check needs them (`Target.secret_value`). Besides addresses, authentication
+(`homolog.auth` uses it), options, test data and the page map, a target says whether
+the run may write to the system (`data_policy: readonly | create`) and which check
+parameters it sets itself (`overrides:`, resolved by `homolog.plan` and shown in every
+report).
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from .errors import CheckError, Problem, TargetError
 from .schemas import schema_problems
 from .yamlsafe import load_yaml
 
-__all__ = ["AuthSpec", "CounterpartEndpoint", "PageSpec", "Target", "load_target"]
+__all__ = ["DATA_POLICIES", "AuthSpec", "CounterpartEndpoint", "PageSpec", "Target", "load_target"]
+
+#: What a run may do to the system's data: only read it, or create (and remove) its own.
+DATA_POLICIES = ("readonly", "create")
+#: Auth fields that name endpoints of an identity provider (in the run's scope).
+_ENDPOINT_FIELDS = ("issuer", "token_url")
 
 
 @dataclass(frozen=True)
@@ -28,17 +37,27 @@ class AuthSpec:
 
     name: str
     type: str
-    fields: Mapping[str, str]
+    fields: Mapping[str, Any]
 
     @property
     def username(self) -> str | None:
         if "username" in self.fields:
-            return self.fields["username"]
+            return str(self.fields["username"])
         env = self.fields.get("username_env")
         return os.environ.get(env) if env else None
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field of the entry (`page`, `start`, `token_url` ...), `default` when absent."""
+        return self.fields.get(key, default)
+
     def env_names(self) -> list[str]:
-        return [v for k, v in self.fields.items() if k.endswith("_env")]
+        """Every environment variable the entry names (`*_env` fields, headers_env, cookies_env)."""
+        names = [str(v) for k, v in self.fields.items() if k.endswith("_env") and isinstance(v, str)]
+        for key in ("headers_env", "cookies_env"):
+            extra = self.fields.get(key)
+            if isinstance(extra, Mapping):
+                names += [str(v) for v in extra.values()]
+        return names
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,8 @@ class PageSpec:
     base: str = "web"
     title: str | None = None
     locators: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    auth: str | None = None  # the auth entry that opens it; "none": a public page; None: the web login's
+    audit: bool = True  # False: left out of page audits (a logout link, an action page)
 
     def url(self, base_url: str, **fmt: Any) -> str:
         try:
@@ -83,6 +104,8 @@ class Target:
 
     path: Path | None
     raw: Mapping[str, Any]
+    # line of each key of the file (lint and override problems name it); not compared
+    lines: Mapping[tuple[str | int, ...], int] = field(default_factory=dict, compare=False, repr=False)
 
     # -- identity
     @property
@@ -119,9 +142,13 @@ class Target:
 
     @property
     def hosts(self) -> frozenset[tuple[str, int]]:
-        """(host, port) pairs in scope: the hosts of every declared base URL."""
+        """(host, port) pairs in scope: the hosts of every declared base URL, and of the
+        identity providers the target's auth entries name (issuer, token endpoint)."""
         out = set()
-        for url in self.raw["base_urls"].values():
+        urls = list(self.raw["base_urls"].values())
+        for spec in (self.raw.get("auth") or {}).values():
+            urls += [str(spec[k]) for k in _ENDPOINT_FIELDS if isinstance(spec, Mapping) and spec.get(k)]
+        for url in urls:
             parts = urlsplit(url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
             out.add(((parts.hostname or "").lower(), port))
@@ -161,6 +188,21 @@ class Target:
             raise CheckError(f"the target declares no test data {key!r} (under data:)")
         return data[key]
 
+    @property
+    def data_policy(self) -> str:
+        """`readonly` (the default: the run must not change the system's data) or `create`."""
+        return str(self.raw.get("data_policy") or "readonly")
+
+    @property
+    def overrides(self) -> Mapping[str, Mapping[str, Any]]:
+        """Check parameters the target sets, by requirement id or check id (`overrides:`)."""
+        return MappingProxyType({str(k): dict(v or {}) for k, v in (self.raw.get("overrides") or {}).items()})
+
+    @property
+    def pages(self) -> tuple[str, ...]:
+        """Names of the page map's pages, in the file's order."""
+        return tuple(self.raw.get("pages") or {})
+
     def page(self, name: str) -> PageSpec:
         pages = self.raw.get("pages") or {}
         if name not in pages:
@@ -168,8 +210,39 @@ class Target:
             raise CheckError(f"the target's page map has no page {name!r} (pages: {known})")
         p = pages[name]
         return PageSpec(
-            name, p["path"], p.get("base", "web"), p.get("title"), MappingProxyType(dict(p.get("locators") or {}))
+            name,
+            p["path"],
+            p.get("base", "web"),
+            p.get("title"),
+            MappingProxyType(dict(p.get("locators") or {})),
+            p.get("auth"),
+            bool(p.get("audit", True)),
         )
+
+    def login_page(self, auth: str = "web") -> str | None:
+        """The page map entry of the login form or button of `auth.<auth>` (form and oidc logins)."""
+        spec = self.auth(auth)
+        if spec is None or spec.type not in ("form", "oidc"):
+            return None
+        return str(spec.get("page", "login"))
+
+    def page_auth(self, name: str) -> str | None:
+        """The auth entry a visitor needs for page `name`; None for a public page.
+
+        A page says it with `auth:` (`none` for a public page); otherwise it is behind the
+        `web` login, except the login page itself. With no `auth.web` every page is public.
+        """
+        page = self.page(name)
+        if page.auth is not None:
+            return None if page.auth == "none" else page.auth
+        web = self.auth("web")
+        if web is None or web.type == "none":
+            return None
+        return None if name == self.login_page("web") else "web"
+
+    def audited_pages(self) -> tuple[str, ...]:
+        """The pages audits visit by default: every page of the map not marked `audit: false`."""
+        return tuple(n for n in self.pages if self.page(n).audit)
 
     def settings(self, domain: str) -> Mapping[str, Any]:
         return MappingProxyType(dict((self.raw.get("settings") or {}).get(domain) or {}))
@@ -204,7 +277,7 @@ class Target:
                 section = settings[domain] = dict(settings.get(domain) or {})
                 if replace or key not in section:
                     section[key] = value
-        return Target(self.path, raw)
+        return Target(self.path, raw, self.lines)
 
     def with_counterparts(self, described: Mapping[str, Mapping[str, Any]]) -> Target:
         """This target plus what started counterparts add (`homolog.counterparts.describe`)."""
@@ -212,13 +285,20 @@ class Target:
             return self
         from homolog.counterparts import add_to_target
 
-        return Target(self.path, add_to_target(self.raw, described))
+        return Target(self.path, add_to_target(self.raw, described), self.lines)
 
     def auth(self, name: str) -> AuthSpec | None:
         spec = (self.raw.get("auth") or {}).get(name)
         if spec is None:
             return None
         return AuthSpec(name, spec["type"], MappingProxyType({k: v for k, v in spec.items() if k != "type"}))
+
+    def env_value(self, auth_name: str, env: str, what: str) -> str:
+        """The value of the environment variable `env` an auth entry names; CheckError when unset."""
+        value = os.environ.get(env)
+        if not value:
+            raise CheckError(f"environment variable {env} (auth {auth_name!r}, {what}) is not set")
+        return value
 
     def secret_value(self, auth_name: str, field_name: str) -> str:
         """Read a secret from the environment variable the target names."""
@@ -274,6 +354,8 @@ class Target:
             "options": dict(self.raw.get("options") or {}),
             "auth": {k: dict(v) for k, v in (self.raw.get("auth") or {}).items()},
             "data": dict(self.raw.get("data") or {}),
+            "data_policy": self.data_policy,
+            "overrides": {k: dict(v) for k, v in self.overrides.items()},
             "file": str(self.path) if self.path else None,
         }
 
@@ -287,11 +369,15 @@ def load_target(path: str | Path) -> Target:
     if not isinstance(doc.data, dict):
         raise TargetError([Problem(path, 1, "", "a target must be a mapping of keys")])
     problems = schema_problems(doc, "target")
+    from .auth.spec import LITERAL_SECRETS, auth_problems  # the auth kinds own their rules
+
+    if not problems:  # the rules of each kind read a document of the right shape
+        problems = auth_problems(doc)
     auth = doc.data.get("auth")
     for name, spec in (auth if isinstance(auth, dict) else {}).items():
         if isinstance(spec, dict):
             for key in spec:
-                if key in ("password", "token", "client_secret", "secret"):
+                if key in LITERAL_SECRETS:
                     dotted_key = f"auth.{name}.{key}"
                     problems = [p for p in problems if p.key != dotted_key]
                     problems.append(
@@ -304,7 +390,7 @@ def load_target(path: str | Path) -> Target:
         problems = [p for p in problems if p.key not in keys] + credentials
     if problems:
         raise TargetError(problems)
-    return Target(path.resolve(), doc.data)
+    return Target(path.resolve(), doc.data, doc.lines)
 
 
 def _has_userinfo(url: str) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from homolog import CheckError, CheckFailed, HttpClient, Response, Target, fetch_command
+from homolog import CheckError, CheckFailed, HttpClient, Needs, Response, Target, fetch_command
 from homolog.suites.fhir.packages import (
     FhirPackageError,
     MissingDependency,
@@ -23,6 +23,7 @@ from homolog.suites.fhir.validator import Issue, Validator
 
 __all__ = [
     "DEFAULT_PACKAGES",
+    "FHIR_API",
     "FHIR_JSON",
     "bundle_resources",
     "capability",
@@ -45,6 +46,8 @@ __all__ = [
 FHIR_JSON = "application/fhir+json"
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_REDIRECTS = 5
+#: What every FHIR check needs: the API's base URL and its auth entry (`type: none` for an open API).
+FHIR_API = Needs(bases=("fhir",), auth=("fhir",))
 # Packages loaded when the target does not say (settings.fhir.requires).
 DEFAULT_PACKAGES = ("hl7.fhir.fr.core#2.2.0",)
 _MAX_ISSUES_SHOWN = 5

@@ -11,7 +11,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from homolog import CheckError, CheckFailed, HttpClient, Response, Target
+from homolog import CheckError, CheckFailed, HttpClient, Needs, Response, Target
 
 from .fr_core_patient import (
     build_patient,
@@ -24,7 +24,9 @@ from .oids import INS_OIDS
 from .settings import IdentitySettings
 
 __all__ = [
+    "IDENTITY_API",
     "MAX_PAGES",
+    "WRITES_PATIENTS",
     "body_json",
     "count_history_records",
     "create_patient",
@@ -41,6 +43,11 @@ __all__ = [
     "rniv_status",
     "search_all",
 ]
+
+#: What the identity checks read through: the FHIR API and its auth entry.
+IDENTITY_API = Needs(bases=("fhir",), auth=("fhir",))
+#: Checks that create test patients (recorded by the run and removed at its end).
+WRITES_PATIENTS = IDENTITY_API | Needs(writes=True)
 
 # Bounded paging: a SUT that loops its `next` links must not keep a check running.
 MAX_PAGES = 20

@@ -58,7 +58,7 @@ def psc_ui(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -
     from homolog.suites.ui.session import UiSession
 
     manager = request.getfixturevalue("ui_browser")
-    session = UiSession(manager, target, evidence, trace=False)
+    session = UiSession(manager, target, evidence, trace=False, http=request.getfixturevalue("http"))
     try:
         yield session
     finally:

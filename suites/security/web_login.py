@@ -1,20 +1,33 @@
-"""HTTP-level form login against the target's web UI, with a cookie jar of its own.
+"""HTTP-level logins against the target's web UI, with a cookie jar of its own.
 
-The login page is read with a non-networking HTML parser; field names come from the
-page map locators (``#username`` -> the ``name`` of the element with that id) or from
-``settings.security.login_fields``; the hidden CSRF field defaults to ``csrf_token``.
+A `WebSession` logs in the way the target's auth entry says (`homolog.auth`):
+
+- `form`: the page map's login form (read without a browser, `homolog.parse_login_form`;
+  field names from the locators or ``settings.security.login_fields``);
+- `basic`: HTTP Basic credentials on every request of the session; a login is accepted
+  when a protected page answers with its content;
+- `oidc` (the system's provider button): the walk through the identity provider
+  (`Authenticator.login`), which leaves the session cookies here. There is no password
+  to try, so checks that try wrong passwords need a `form` or `basic` account.
 """
 
 from __future__ import annotations
 
-import re
+import base64
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-import lxml.html
-
-from homolog import CheckError, HttpClient, Response, Target
+from homolog import (
+    CheckError,
+    HttpClient,
+    LoginForm,
+    Response,
+    Target,
+    html_has,
+    parse_login_form,
+    submit_login_form,
+)
 
 __all__ = [
     "LoginForm",
@@ -23,74 +36,13 @@ __all__ = [
     "account",
     "html_has",
     "parse_login_form",
+    "protected_path",
     "refused_web",
     "try_login",
 ]
 
-_PARSER = lxml.html.HTMLParser(no_network=True, remove_comments=True)
-
-
-@dataclass(frozen=True)
-class LoginForm:
-    """What is needed to post the login form."""
-
-    action: str | None
-    fields: dict[str, str]  # hidden inputs to send back (CSRF token ...)
-    username_name: str
-    password_name: str
-
-
-def _simple_css_to_xpath(selector: str) -> str:
-    """XPath for the simple selectors page maps use: ``#id``, ``tag``, ``[attr=value]``,
-    ``.class`` and their concatenation; anything else raises ValueError."""
-    m = re.fullmatch(
-        r"([a-zA-Z][\w-]*)?((?:#[\w-]+|\.[\w-]+|\[[\w-]+(?:=[\"']?[^\]\"']*[\"']?)?\])*)",
-        selector.strip(),
-    )
-    if not m or not selector.strip():
-        raise ValueError(f"locator {selector!r} is not a simple selector this check can read")
-    conds = []
-    for part in re.findall(r"#[\w-]+|\.[\w-]+|\[[^\]]+\]", m.group(2)):
-        if part.startswith("#"):
-            conds.append(f"@id='{part[1:]}'")
-        elif part.startswith("."):
-            conds.append(f"contains(concat(' ', normalize-space(@class), ' '), ' {part[1:]} ')")
-        else:
-            name, eq, value = part[1:-1].partition("=")
-            value = value.strip("\"'")
-            conds.append(f"@{name}='{value}'" if eq else f"@{name}")
-    return "//" + (m.group(1) or "*") + "".join(f"[{c}]" for c in conds)
-
-
-def html_has(html: str, selector: str) -> bool:
-    """Whether ``html`` contains an element matching a simple CSS ``selector``."""
-    if not html.strip():
-        return False
-    doc = lxml.html.document_fromstring(html, parser=_PARSER)
-    return bool(doc.xpath(_simple_css_to_xpath(selector)))
-
-
-def _name_for(doc: Any, locator: str | None, default: str) -> str:
-    if locator and locator.startswith("#"):
-        found = doc.xpath("//*[@id=$i]", i=locator[1:])
-        if found and found[0].get("name"):
-            return str(found[0].get("name"))
-    return default
-
-
-def parse_login_form(html: str, locators: dict[str, str], names: dict[str, str]) -> LoginForm:
-    """Find the login form in ``html``; raises ValueError when there is none."""
-    if not html.strip():
-        raise ValueError("empty login page")
-    doc = lxml.html.document_fromstring(html, parser=_PARSER)
-    user_name = names.get("username") or _name_for(doc, locators.get("username"), "username")
-    pass_name = names.get("password") or _name_for(doc, locators.get("password"), "password")
-    forms = [f for f in doc.xpath("//form") if f.xpath(".//input[@name=$n]", n=pass_name)]
-    if not forms:
-        raise ValueError(f"no form with a {pass_name!r} field on the login page")
-    form = forms[0]
-    hidden = {str(i.get("name")): str(i.get("value") or "") for i in form.xpath(".//input[@type='hidden'][@name]")}
-    return LoginForm(action=form.get("action"), fields=hidden, username_name=user_name, password_name=pass_name)
+#: Kinds whose logins take a username and a password this module can type.
+PASSWORD_KINDS = ("form", "basic")
 
 
 @dataclass
@@ -102,6 +54,14 @@ class LoginResult:
     location: str
     described: str
     set_cookies: list[str] = field(default_factory=list)
+
+
+def protected_path(target: Target, auth: str = "web") -> str:
+    """A page behind the `auth` login: the first such page of the page map, else `/`."""
+    for name in target.pages:
+        if target.page_auth(name) == auth:
+            return target.page(name).path
+    return "/"
 
 
 class WebSession:
@@ -119,11 +79,16 @@ class WebSession:
         *,
         base: str = "web",
         cookies: dict[str, str] | None = None,
+        auth: str = "web",
     ) -> None:
         self.client = http.fresh()
         self.target = target
         self.base = base
+        self.auth = auth
+        spec = target.auth(auth)
+        self.kind = spec.type if spec is not None else "none"
         self.cookies: dict[str, str] = dict(cookies or {})
+        self.basic: str | None = None  # the Authorization value of a Basic session
         self.seen_set_cookies: list[str] = []
 
     def close(self) -> None:
@@ -141,6 +106,8 @@ class WebSession:
         headers = dict(kw.pop("headers", None) or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.basic and "Authorization" not in headers:
+            headers["Authorization"] = self.basic
         self.client.cookies.clear()
         resp = self.client.request(method, path, base=self.base, headers=headers, follow_redirects=False, **kw)
         for value in resp.header_values("set-cookie"):
@@ -156,66 +123,72 @@ class WebSession:
         return resp
 
     def login(self, username: str, password: str) -> LoginResult:
-        """GET the login page, then POST the form; success = redirect away from login."""
-        login = self.target.page("login")
-        sec = self.target.settings("security")
-        page = self.request("GET", login.path)
-        if page.status_code != 200:
-            raise CheckError(f"expected 200 for the login page, got {page.status_code} for {page.describe()}")
-        try:
-            form = parse_login_form(
-                page.text,
-                dict(login.locators),
-                dict(sec.get("login_fields", {}) or {}),
-            )
-        except ValueError as exc:
-            raise CheckError(f"cannot read the login form of {page.describe()}: {exc}") from exc
-        data = dict(form.fields)
-        data[form.username_name] = username
-        data[form.password_name] = password
-        action = form.action or login.path
-        if action.startswith(("http://", "https://")):
-            action = urlsplit(action).path or "/"
+        """One login with these credentials, the way the auth entry's kind logs in."""
         before = len(self.seen_set_cookies)
-        resp = self.request(
-            "POST",
-            action,
-            content=urlencode(data).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        location = resp.headers.get("location", "")
-        loc_path = urlsplit(location).path
-        success = 300 <= resp.status_code < 400 and loc_path not in ("", login.path)
-        if resp.status_code >= 500:
-            raise CheckError(f"the login POST failed with {resp.status_code} ({resp.describe()})")
+        if self.kind == "basic":
+            value = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+            self.client.sanitizer.add(value.split(" ", 1)[1])
+            probe = self.request("GET", protected_path(self.target, self.auth), headers={"Authorization": value})
+            if probe.status_code >= 500:
+                raise CheckError(f"the Basic login failed with {probe.status_code} ({probe.describe()})")
+            success = 200 <= probe.status_code < 300
+            self.basic = value if success else None
+            return LoginResult(
+                success,
+                probe.status_code,
+                probe.headers.get("location", ""),
+                probe.describe(),
+                self.seen_set_cookies[before:],
+            )
+        if self.kind not in ("form", "none"):
+            raise CheckError(
+                f"auth {self.auth!r} is of type {self.kind}: no password login to try "
+                f"(a {' or '.join(PASSWORD_KINDS)} account is needed)"
+            )
+        names = self.target.settings("security").get("login_fields") or {}
+        page = self.target.page(self.target.login_page(self.auth) or "login")
+        outcome = submit_login_form(self.request, page, username, password, names)
         return LoginResult(
-            success=success,
-            status=resp.status_code,
-            location=location,
-            described=resp.describe(),
-            set_cookies=self.seen_set_cookies[before:],
+            outcome.success, outcome.status, outcome.location, outcome.described, self.seen_set_cookies[before:]
         )
 
+    def open(self) -> LoginResult:
+        """Log in with the auth entry's own account, whatever its kind; CheckError if refused."""
+        if self.kind in PASSWORD_KINDS:
+            user, password = account(self.target, self.auth)
+            result = self.login(user, password)
+            if not result.success:
+                raise CheckError(f"the web account {user!r} cannot log in ({result.described} -> {result.status})")
+            return result
+        if self.kind == "oidc":
+            before = len(self.seen_set_cookies)
+            login = self.client.authenticator.login(self.auth, self.client, set_cookies=self.seen_set_cookies)
+            self.cookies.update(login)
+            return LoginResult(
+                True, 200, "", f"OpenID Connect login (auth {self.auth!r})", self.seen_set_cookies[before:]
+            )
+        raise CheckError(f"the target declares no web login (auth.{self.auth}) to open a session with")
 
-def try_login(http: HttpClient, target: Target, username: str, password: str) -> LoginResult:
+
+def try_login(http: HttpClient, target: Target, username: str, password: str, *, auth: str = "web") -> LoginResult:
     """One login attempt in a session of its own (closed afterwards)."""
-    with WebSession(http, target) as session:
+    with WebSession(http, target, auth=auth) as session:
         return session.login(username, password)
 
 
 def account(target: Target, name: str) -> tuple[str, str]:
-    """(username, password) of the target's auth entry ``name`` (a form account)."""
+    """(username, password) of the target's auth entry ``name`` (a form or Basic account)."""
     spec = target.auth(name)
     if spec is None or not spec.username:
         raise CheckError(f"the target declares no auth.{name} account with a username")
     return spec.username, target.secret_value(name, "password")
 
 
-def refused_web(resp: Response, login_path: str) -> bool:
+def refused_web(resp: Response, login_path: str | None) -> bool:
     """The answer refuses the visitor: 401/403, or a redirect to the login page."""
     status = resp.status_code
     if status in (401, 403):
         return True
-    if 300 <= status < 400:
+    if 300 <= status < 400 and login_path is not None:
         return urlsplit(str(resp.headers.get("location", ""))).path == login_path
     return False

@@ -28,14 +28,20 @@ __all__ = [
     "visit_pages",
 ]
 
+# Pages of the reference system's map (the defaults of earlier versions, kept for callers).
 DEFAULT_PAGES = ("login", "patient_list", "patient")
 PUBLIC_PAGES = ("login",)
 
 T = TypeVar("T")
 
 
-def _needs_login(ui: UiSession, pages: Sequence[str], public: Sequence[str]) -> bool:
-    return any(p not in public for p in pages) and ui.target.auth("web") is not None
+def public_pages_of(ui: UiSession, pages: Sequence[str]) -> tuple[str, ...]:
+    """The pages a visitor sees without logging in, by the page map (`Target.page_auth`)."""
+    return tuple(p for p in pages if ui.target.page_auth(p) is None)
+
+
+def _auth_of(ui: UiSession, page: str) -> str:
+    return ui.target.page_auth(page) or "web"
 
 
 def _sent_to_login(ui: UiSession, name: str, public: Sequence[str]) -> bool:
@@ -49,30 +55,38 @@ def visit_pages(
     pages: Sequence[str],
     action: Callable[[str], T],
     *,
-    public_pages: Sequence[str] = PUBLIC_PAGES,
+    public_pages: Sequence[str] | None = None,
     login: bool = True,
 ) -> dict[str, T]:
     """Open each mapped page in `ui` and call `action(page_name)` on it.
 
-    Public pages (the login form) are visited first, logged out; then, when a page needs
-    it and the target declares a `web` form login, the session logs in. A page that
-    redirects elsewhere (e.g. back to the login form), or shows the login form where the
-    page map expects other content (a single-page application's login wall), is an
-    error: auditing the wrong page would give a verdict about something else. Each page
-    is settled first, and one that shows nothing is an error (`UiSession.goto`).
+    Public pages (the login form, by default those the page map says are public) are
+    visited first, logged out; then the session logs in with the auth entry that opens
+    the other pages, whatever its kind. A page that redirects elsewhere (e.g. back to the
+    login form), or shows the login form where the page map expects other content (a
+    single-page application's login wall), is an error: auditing the wrong page would
+    give a verdict about something else. Each page is settled first, and one that shows
+    nothing is an error (`UiSession.goto`).
     """
+    if public_pages is None:
+        public_pages = public_pages_of(ui, pages)
     ordered = [p for p in pages if p in public_pages] + [p for p in pages if p not in public_pages]
     results: dict[str, T] = {}
-    logged_in = False
+    logged_in: str | None = None
     for name in ordered:
-        if name not in public_pages and login and not logged_in and _needs_login(ui, pages, public_pages):
-            ui.login()
-            logged_in = True
+        if (
+            name not in public_pages
+            and login
+            and logged_in != _auth_of(ui, name)
+            and ui.target.auth(_auth_of(ui, name))
+        ):
+            logged_in = _auth_of(ui, name)
+            ui.login(auth=logged_in)
         ui.goto(name)
         if logged_in and _sent_to_login(ui, name, public_pages):
             # the SUT's inactivity timeout ended the session while earlier pages were
             # audited (the demo's is 3 s): log in again, as an auditor would, and retry once
-            ui.login()
+            ui.login(auth=logged_in)
             ui.goto(name)
         if not ui.at_page(name):
             raise CheckError(f"page {name!r} ({ui.url(name)}) redirected to {ui.page.url}: cannot audit it")
@@ -91,7 +105,7 @@ def _cached(
     pages: Sequence[str],
     run: Callable[[str], Any],
     *,
-    public_pages: Sequence[str],
+    public_pages: Sequence[str] | None,
     login: bool,
 ) -> dict[str, Any]:
     def key(name: str) -> tuple[str, ...]:
@@ -110,7 +124,7 @@ def axe_audits(
     ui: UiSession,
     pages: Sequence[str],
     *,
-    public_pages: Sequence[str] = PUBLIC_PAGES,
+    public_pages: Sequence[str] | None = None,
     login: bool = True,
 ) -> list[PageAudit]:
     """axe results for each page (cached per session), with a screenshot of each page."""
@@ -141,7 +155,7 @@ def page_outlines(
     ui: UiSession,
     pages: Sequence[str],
     *,
-    public_pages: Sequence[str] = PUBLIC_PAGES,
+    public_pages: Sequence[str] | None = None,
     login: bool = True,
 ) -> list[Outline]:
     """The heading outline of each page, read during its (cached) axe audit."""
@@ -157,7 +171,7 @@ def keyboard_walks(
     ui: UiSession,
     pages: Sequence[str],
     *,
-    public_pages: Sequence[str] = PUBLIC_PAGES,
+    public_pages: Sequence[str] | None = None,
     login: bool = True,
     max_tabs: int = 200,
 ) -> list[KeyboardWalk]:

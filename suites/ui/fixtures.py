@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from homolog import Evidence, Target
+from homolog import Evidence, HttpClient, Target
 from homolog.suites.ui.browser import CHROMIUM_PATH, BrowserManager
 from homolog.suites.ui.session import UiSession
 
@@ -42,10 +42,10 @@ _UI_KEY = pytest.StashKey[UiSession]()
 
 @pytest.fixture
 def ui(
-    request: pytest.FixtureRequest, ui_browser: BrowserManager, target: Target, evidence: Evidence
+    request: pytest.FixtureRequest, ui_browser: BrowserManager, target: Target, evidence: Evidence, http: HttpClient
 ) -> Generator[UiSession, None, None]:
     """Browser access for one check, by page-map names (see `UiSession`)."""
-    session = UiSession(ui_browser, target, evidence)
+    session = UiSession(ui_browser, target, evidence, http=http)
     request.node.stash[_UI_KEY] = session
     yield session
     # Normally closed by the pytest_pyfunc_call wrapper below; this covers items that do

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from homolog import CheckError, Evidence, Params, Target
-from homolog.suites.ui.audit import DEFAULT_PAGES, PUBLIC_PAGES, attach_walk_screenshots, keyboard_walks
+from homolog import CheckError, Evidence, Needs, Params, Target
+from homolog.suites.ui.audit import attach_walk_screenshots, keyboard_walks
 from homolog.suites.ui.keyboard_walk import KeyboardWalk
 from homolog.suites.ui.session import UiSession
 
-__all__ = ["KeyboardParams", "PagesParams", "RgaaCriterionParams", "pages_to_audit", "walks_for"]
+__all__ = ["KeyboardParams", "PagesParams", "RgaaCriterionParams", "pages_needs", "pages_to_audit", "walks_for"]
 
 
 class PagesParams(Params):
     """Which mapped pages to audit, and how to reach them."""
 
-    # None: the target's `settings.ui.a11y_pages`, else login, patient_list, patient.
+    # None: the target's `settings.ui.a11y_pages`, else every page of the page map not
+    # marked `audit: false`.
     pages: tuple[str, ...] | None = Field(default=None, min_length=1)
-    # Pages audited logged out, before the form login (the login page itself).
-    public_pages: tuple[str, ...] = PUBLIC_PAGES
-    # Log in with the target's `web` form account before the other pages.
+    # Pages audited logged out, before the login. None: the pages the page map says are
+    # public (the login page, pages with `auth: none`).
+    public_pages: tuple[str, ...] | None = None
+    # Log in (with the auth entry that opens each page, any kind) before the other pages.
     login: bool = True
 
 
@@ -36,13 +38,21 @@ class KeyboardParams(PagesParams):
     max_tabs: int = Field(default=200, ge=10, le=2000)
 
 
+def pages_needs(params: PagesParams) -> Needs:
+    """A page audit needs the web base and the pages it names."""
+    return Needs(bases=("web",), pages=tuple(dict.fromkeys((*(params.pages or ()), *(params.public_pages or ())))))
+
+
 def pages_to_audit(params: PagesParams, target: Target) -> tuple[str, ...]:
-    """The pages a check audits: its parameter, else the target's setting, else the default."""
+    """The pages a check audits: its parameter, else the target's setting, else the page map."""
     if params.pages:
         return params.pages
     configured = target.settings("ui").get("a11y_pages")
     if configured is None:
-        return DEFAULT_PAGES
+        pages = target.audited_pages()
+        if not pages:
+            raise CheckError("the target has no page map (pages:) to audit: declare its pages")
+        return pages
     if not isinstance(configured, list) or not configured or not all(isinstance(p, str) for p in configured):
         raise CheckError("settings.ui.a11y_pages of the target must be a list of page names")
     return tuple(configured)

@@ -10,6 +10,13 @@ response, and none expected); a page mapped with `navigation: in-app` is reached
 history change inside the open application (`pushState` and the `popstate` event its
 router listens to), which keeps a login held in the application's memory. Every page is
 audited once settled (`settle.py`), and one that shows nothing is an error naming it.
+
+`login()` logs in the way the target's auth entry says (`homolog.auth`): a `form` is
+filled, an `oidc` login starts from the system's provider button and fills the
+provider's form when it shows one, `basic` credentials go to the context as Playwright
+HTTP credentials, `bearer` and `header` tokens (and extra headers and cookies) are sent
+to the entry's origin only. Basic credentials are a context option: a context opened
+before the login (public pages) is closed, its trace kept, and a new one opened.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from homolog import CheckError, Evidence, Target
+from homolog import BrowserCredentials, CheckError, Evidence, HttpClient, Target
 from homolog.suites.ui.browser import BrowserManager, TlsTrust, target_tls_trust
 from homolog.suites.ui.settle import DEFAULT_QUIET_MS, WATCH_JS, SettleRecord, page_content, settle_page
 from homolog.suites.ui.tracing import MAX_TRACE_BYTES, sanitize_trace
@@ -52,11 +59,15 @@ class UiSession:
         evidence: Evidence,
         *,
         trace: bool = True,
+        http: HttpClient | None = None,
     ) -> None:
         self.manager = manager
         self.target = target
         self.evidence = evidence
         self.trace = trace
+        self.http = http  # the run's credentials (tokens) come through its authenticator
+        self.credentials: BrowserCredentials | None = None  # what the context carries once logged in
+        self._traces = 0
         self.blocked: list[str] = []
         self.settled: dict[str, SettleRecord] = {}
         self._omit: dict[str, str] = {}
@@ -79,6 +90,11 @@ class UiSession:
         # resource or redirects elsewhere gets a blocked request, recorded as evidence.
         url = route.request.url
         if self.target.in_scope(url):
+            creds = self.credentials
+            # a token goes to the origin it was issued for, never to another in-scope host
+            if creds is not None and creds.headers and _origin(url) == creds.origin:
+                route.continue_(headers={**route.request.headers, **creds.headers})
+                return
             route.continue_()
         else:
             if len(self.blocked) < 50:
@@ -93,12 +109,16 @@ class UiSession:
         if self._context is None:
             trust = self._trust()
             browser = self.manager.browser(trust)
+            creds = self.credentials
             self._context = browser.new_context(
                 ignore_https_errors=trust.ignore_https_errors,
                 locale="fr-FR",
                 viewport={"width": 1280, "height": 900},
                 service_workers="block",
+                http_credentials=dict(creds.http_credentials) if creds and creds.http_credentials else None,
             )
+            if creds is not None and creds.cookies:
+                self._context.add_cookies([dict(c) for c in creds.cookies])
             self._context.set_default_timeout(ACTION_TIMEOUT_MS)
             self._context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
             self._context.route("**/*", self._guard)
@@ -246,19 +266,61 @@ class UiSession:
         """A Playwright Locator for a named locator of a mapped page."""
         return self.page.locator(self.target.page(page_name).locator(locator_name))
 
-    def login(self, *, auth: str = "web", page_name: str = "login") -> None:
-        """Log in through the mapped login form with the target's `auth.<auth>` account.
+    def login(self, *, auth: str = "web", page_name: str | None = None) -> None:
+        """Log in with the target's `auth.<auth>` entry, the way its kind says (module doc).
 
-        Success is judged by leaving the login page (a new document, or a route change
-        of a single-page application) or, for an application that keeps its URL, by the
-        login form going away, without an error shown; anything else is a CheckError
-        naming what was seen.
+        A form or provider login succeeds by leaving the login page (a new document, or a
+        route change of a single-page application) or, for an application that keeps its
+        URL, by the login form going away, without an error shown; anything else is a
+        CheckError naming what was seen.
         """
         spec = self.target.auth(auth)
         if spec is None:
             raise CheckError(f"the target declares no auth {auth!r} for the web login")
-        if spec.type != "form":
-            raise CheckError(f"auth {auth!r} is of type {spec.type!r}; ui.login needs 'form'")
+        if self.http is None:
+            raise CheckError("this UI session has no HTTP client to obtain the run's credentials with")
+        self._carry(self.http.authenticator.browser(auth, self.http))
+        page_name = page_name or self.target.login_page(auth) or "login"
+        if spec.type == "form":
+            self._form_login(auth, page_name)
+        elif spec.type == "oidc" and not spec.get("client_id"):
+            self._provider_login(auth, page_name)
+
+    def _carry(self, creds: BrowserCredentials) -> None:
+        """From now on the context carries these credentials; Basic ones need a new context."""
+        if creds.http_credentials and self._context is not None:
+            self._retire_context()
+        self.credentials = creds
+        if self._context is not None and creds.cookies:
+            self._context.add_cookies([dict(c) for c in creds.cookies])
+
+    def _provider_login(self, auth: str, page_name: str) -> None:
+        """The system's provider button, then the provider's login form if it shows one."""
+        spec = self.target.auth(auth)
+        assert spec is not None
+        self.goto(page_name)
+        origin = self.credentials.origin if self.credentials else ""
+        try:
+            self.locator(page_name, str(spec.get("start"))).click()
+            self.page.wait_for_load_state("load")
+            fields = spec.get("provider_locators") or {}
+            if fields.get("password") and _origin(self.page.url) != origin:
+                account = self.http.authenticator.account(spec)  # type: ignore[union-attr]
+                self.page.locator(fields["username"]).fill(account.username or "")
+                self.page.locator(fields["password"]).fill(account.password or "")
+                with self.page.expect_navigation(wait_until="load"):
+                    self.page.locator(fields.get("submit") or "[type=submit]").click()
+            self.page.wait_for_url(lambda url: _origin(url) == origin, wait_until="load")
+        except CheckError:
+            raise
+        except Exception as exc:
+            raise CheckError(f"provider login (auth {auth!r}) did not come back to the system: {exc}") from exc
+        if self.at_page(page_name):
+            raise CheckError(f"provider login (auth {auth!r}) came back to the login page ({self.page.url})")
+
+    def _form_login(self, auth: str, page_name: str) -> None:
+        spec = self.target.auth(auth)
+        assert spec is not None
         username = spec.username
         if not username:
             raise CheckError(f"auth {auth!r} names no username")
@@ -300,11 +362,39 @@ class UiSession:
         return self.evidence.attach_bytes(name, png, media_type="image/png")
 
     def _secrets(self) -> list[str]:
-        secrets = list(self.target.secret_values())
+        # the run's sanitizer knows the tokens and session cookies obtained so far
+        secrets = [*self.target.secret_values(), *self.evidence.sanitizer.secrets]
         # The context may be gone after a crash: the target's secrets are still redacted.
         with contextlib.suppress(Exception):
             secrets += [c["value"] for c in self._context.cookies() if c.get("value")]
         return secrets
+
+    def _save_trace(self) -> None:
+        self._traces += 1
+        name = "trace.zip" if self._traces == 1 else f"trace-{self._traces}.zip"
+        with tempfile.TemporaryDirectory(prefix="homolog-trace-") as tmp:
+            raw = Path(tmp) / "trace.zip"
+            self._context.tracing.stop(path=str(raw))
+            data = raw.read_bytes()
+            if len(data) <= MAX_TRACE_BYTES:
+                clean = sanitize_trace(data, self._secrets(), omit=self._omit)
+                self.evidence.attach_bytes(name, clean, media_type="application/zip")
+            else:
+                self.evidence.attach_json(
+                    name.replace(".zip", "-omitted.json"),
+                    {"reason": f"trace of {len(data)} bytes exceeds {MAX_TRACE_BYTES}"},
+                )
+
+    def _retire_context(self) -> None:
+        """Close the current context (its trace kept) so that the next one is opened afresh."""
+        try:
+            if self.trace:
+                self._save_trace()
+        finally:
+            with contextlib.suppress(Exception):
+                self._context.close()
+            self._context = None
+            self._page = None
 
     def close(self, *, failed: bool) -> None:
         """End the check: screenshot on failure, sanitised trace, blocked requests."""
@@ -321,18 +411,13 @@ class UiSession:
             if self.blocked:
                 self.evidence.attach_json("ui-blocked-requests.json", {"blocked": self.blocked})
             if self.trace:
-                with tempfile.TemporaryDirectory(prefix="homolog-trace-") as tmp:
-                    raw = Path(tmp) / "trace.zip"
-                    self._context.tracing.stop(path=str(raw))
-                    data = raw.read_bytes()
-                    if len(data) <= MAX_TRACE_BYTES:
-                        clean = sanitize_trace(data, self._secrets(), omit=self._omit)
-                        self.evidence.attach_bytes("trace.zip", clean, media_type="application/zip")
-                    else:
-                        self.evidence.attach_json(
-                            "trace-omitted.json",
-                            {"reason": f"trace of {len(data)} bytes exceeds {MAX_TRACE_BYTES}"},
-                        )
+                self._save_trace()
         finally:
             with contextlib.suppress(Exception):  # already closed with its browser
                 self._context.close()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import enginechecks  # noqa: F401  (registers the engine test checks)
 import pytest
 import yaml
+from engine_support import serving
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -78,21 +78,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, b"unknown")
 
 
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Clients that give up (timeout tests) are expected; under xdist a traceback
-        printed between tests would reach the terminal."""
-
-
 @pytest.fixture(scope="session")
 def web_server() -> Iterator[str]:
-    server = QuietServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as base:
+        yield base
 
 
 @pytest.fixture

@@ -138,3 +138,14 @@ def stuck_in_native_code(evidence) -> None:  # type: ignore[no-untyped-def]
 
     evidence.attach_text("before.txt", "written before the check got stuck")
     collections.deque(itertools.repeat(None), maxlen=0)
+
+
+class AuthedParams(Params):
+    path: str = "/private"
+    auth: str = "api"
+
+
+@check("engine.http.authed", params=AuthedParams)
+def http_authed(http, params: AuthedParams) -> None:  # type: ignore[no-untyped-def]
+    """The server opens the path to the target's credentials."""
+    expect_status(http.get(params.path, base="web", auth=params.auth), 200)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from homolog import HttpClient, check, fail
-from homolog.suites.fhir.api import FHIR_JSON, operation_outcome_problem
+from homolog import HttpClient, Needs, check, fail
+from homolog.suites.fhir.api import FHIR_API, FHIR_JSON, operation_outcome_problem
 
 # Resources that are invalid whatever the profile: each breaks a base R4 rule.
 _INVALID_PATIENTS = {
@@ -15,7 +15,8 @@ _INVALID_PATIENTS = {
 }
 
 
-@check("fhir.errors.invalid_resource")
+# A server that accepts one of them stores it: the check writes (the run removes what it made).
+@check("fhir.errors.invalid_resource", needs=FHIR_API | Needs(writes=True))
 def invalid_resource(http: HttpClient) -> None:
     """The server rejects an invalid Patient with 400 or 422 and an OperationOutcome."""
     problems = []

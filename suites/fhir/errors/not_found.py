@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from homolog import HttpClient, Params, check, fail
-from homolog.suites.fhir.api import fhir_get, operation_outcome_problem
+from homolog.suites.fhir.api import FHIR_API, fhir_get, operation_outcome_problem
 
 
 class NotFoundParams(Params):
@@ -14,7 +14,7 @@ class NotFoundParams(Params):
     resources: tuple[str, ...] = ("Patient",)
 
 
-@check("fhir.errors.not_found", params=NotFoundParams)
+@check("fhir.errors.not_found", params=NotFoundParams, needs=FHIR_API)
 def not_found(http: HttpClient, params: NotFoundParams) -> None:
     """The server answers 404 with an OperationOutcome for an unknown resource id."""
     problems = []

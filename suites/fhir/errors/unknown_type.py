@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homolog import Evidence, HttpClient, check, fail
-from homolog.suites.fhir.api import capability, fhir_get, operation_outcome_problem
+from homolog.suites.fhir.api import FHIR_API, capability, fhir_get, operation_outcome_problem
 
 CLAUSE = (
     "FHIR R4 http.html (HTTP Status Codes, Rejecting Updates): 404 Not Found - resource type not supported; "
@@ -14,7 +14,7 @@ CLAUSE = (
 _R4_TYPES = ("Substance", "Specimen", "Device", "Medication", "ImagingStudy", "Questionnaire", "Library", "Measure")
 
 
-@check("fhir.errors.unknown_type")
+@check("fhir.errors.unknown_type", needs=FHIR_API)
 def unknown_type(http: HttpClient, evidence: Evidence) -> None:
     """A search on a type that does not exist, or that the server does not support, is a 404 OperationOutcome."""
     declared = {

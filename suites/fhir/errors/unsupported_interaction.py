@@ -7,8 +7,8 @@ import secrets
 
 import pytest
 
-from homolog import Evidence, HttpClient, check, fail
-from homolog.suites.fhir.api import FHIR_JSON, capability, operation_outcome_problem
+from homolog import Evidence, HttpClient, Needs, check, fail
+from homolog.suites.fhir.api import FHIR_API, FHIR_JSON, capability, operation_outcome_problem
 
 CLAUSE = (
     "FHIR R4 http.html: servers SHALL declare in the CapabilityStatement which interactions they support; "
@@ -17,7 +17,7 @@ CLAUSE = (
 )
 
 
-@check("fhir.errors.unsupported_interaction")
+@check("fhir.errors.unsupported_interaction", needs=FHIR_API | Needs(writes=True))
 def unsupported_interaction(http: HttpClient, evidence: Evidence) -> None:
     """Deleting (or updating) a type that does not declare it is refused with 405/404/400 and an OperationOutcome."""
     probe: tuple[str, str, dict[str, str] | None] | None = None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from homolog import HttpClient, Target, check, fail
-from homolog.suites.fhir.api import FHIR_JSON, fhir_get, resource_body
+from homolog import HttpClient, Needs, Target, check, fail
+from homolog.suites.fhir.api import FHIR_API, FHIR_JSON, fhir_get, resource_body
 
 
-@check("fhir.format.fhir_json")
+@check("fhir.format.fhir_json", needs=FHIR_API | Needs(data=("patient_qualified",)))
 def fhir_json(http: HttpClient, target: Target) -> None:
     """The server answers application/fhir+json to Accept and to _format requests."""
     rid = str(target.datum("patient_qualified"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homolog import Evidence, HttpClient, HttpError, check, fail
-from homolog.suites.fhir.api import FHIR_JSON, capability, fhir_get
+from homolog.suites.fhir.api import FHIR_API, FHIR_JSON, capability, fhir_get
 from homolog.suites.seeded_examples import transport_outcome
 
 CLAUSE = (
@@ -20,7 +20,7 @@ def _ctype(resp: object) -> str:
     return str(resp.headers.get("content-type", "")).split(";")[0].strip().lower()  # type: ignore[attr-defined]
 
 
-@check("fhir.format.negotiation")
+@check("fhir.format.negotiation", needs=FHIR_API)
 def negotiation(http: HttpClient, evidence: Evidence) -> None:
     """The server answers JSON to _format=json whatever Accept says, and refuses formats it does not speak."""
     cap = capability(http)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from homolog import HttpClient, check, fail
-from homolog.suites.fhir.api import capability
+from homolog.suites.fhir.api import FHIR_API, capability
 
 _JSON_FORMATS = {"json", "application/fhir+json", "application/json"}
 
 
-@check("fhir.metadata.capability_statement")
+@check("fhir.metadata.capability_statement", needs=FHIR_API)
 def capability_statement(http: HttpClient) -> None:
     """The server publishes a CapabilityStatement for FHIR 4.0.1 in JSON at /metadata."""
     cap = capability(http)

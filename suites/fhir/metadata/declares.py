@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from homolog import CheckError, HttpClient, Params, Target, check, fail
-from homolog.suites.fhir.api import capability, declared_resource, profile_for
+from homolog.suites.fhir.api import FHIR_API, capability, declared_resource, profile_for
 
 
 class DeclaredResourcesParams(Params):
@@ -17,7 +17,7 @@ class DeclaredResourcesParams(Params):
     )
 
 
-@check("fhir.metadata.declares_resources", params=DeclaredResourcesParams)
+@check("fhir.metadata.declares_resources", params=DeclaredResourcesParams, needs=FHIR_API)
 def declares_resources(http: HttpClient, params: DeclaredResourcesParams) -> None:
     """The CapabilityStatement declares the resources, interactions and search parameters used."""
     cap = capability(http)
@@ -45,7 +45,7 @@ def declares_resources(http: HttpClient, params: DeclaredResourcesParams) -> Non
         fail("CapabilityStatement: " + "; ".join(problems))
 
 
-@check("fhir.metadata.declares_profiles")
+@check("fhir.metadata.declares_profiles", needs=FHIR_API)
 def declares_profiles(http: HttpClient, target: Target) -> None:
     """The CapabilityStatement lists the profiles the system claims for its resources."""
     claimed = dict(target.settings("fhir").get("profiles") or {})

@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import Field
 
-from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail, fetch_command
+from homolog import CheckError, Evidence, HttpClient, Needs, Params, Target, check, fail, fetch_command
 from homolog.suites.fhir.api import (
+    FHIR_API,
     bundle_resources,
     fhir_get,
     missing_packages_note,
@@ -29,7 +30,11 @@ class ConformParams(Params):
     search_count: int = 50
 
 
-@check("fhir.profiles.resources_conform", params=ConformParams)
+def _needs(params: ConformParams) -> Needs:
+    return FHIR_API | Needs(data=tuple(k for keys in params.data.values() for k in keys))
+
+
+@check("fhir.profiles.resources_conform", params=ConformParams, needs=_needs)
 def resources_conform(http: HttpClient, target: Target, evidence: Evidence, params: ConformParams) -> None:
     """Every resource the server returns validates against the profile the vendor declares."""
     validator = validator_for(target)

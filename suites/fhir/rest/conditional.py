@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
-from homolog import CheckError, Evidence, HttpClient, Response, Target, check
-from homolog.suites.fhir.api import bundle_resources, fhir_get, resource_body
+from homolog import CheckError, Evidence, HttpClient, Needs, Response, Target, check
+from homolog.suites.fhir.api import FHIR_API, bundle_resources, fhir_get, resource_body
 from homolog.suites.fhir.writes import MARKER_SYSTEM, WriteParams, Writing, marked, new_marker, writing
 
 CREATE_CLAUSE = (
@@ -52,7 +52,7 @@ def _several(w: Writing, marker: str, send: Callable[[], Response]) -> None:
         w.problems.append(f"several matches: {resp.describe()} answered {resp.status_code}, not 412")
 
 
-@check("fhir.rest.conditional_create", params=WriteParams)
+@check("fhir.rest.conditional_create", params=WriteParams, needs=FHIR_API | Needs(writes=True))
 def conditional_create(http: HttpClient, target: Target, params: WriteParams, evidence: Evidence) -> None:
     """A create with If-None-Exist creates nothing when one resource matches (200) and 412 when several do."""
     with writing(
@@ -84,7 +84,7 @@ def conditional_create(http: HttpClient, target: Target, params: WriteParams, ev
         _several(w, marker, again)
 
 
-@check("fhir.rest.conditional_update", params=WriteParams)
+@check("fhir.rest.conditional_update", params=WriteParams, needs=FHIR_API | Needs(writes=True))
 def conditional_update(http: HttpClient, target: Target, params: WriteParams, evidence: Evidence) -> None:
     """A PUT with search criteria creates when nothing matches, updates the one match, and 412 on several."""
     with writing(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from homolog import Evidence, HttpClient, Target, check
-from homolog.suites.fhir.api import fhir_get
+from homolog import Evidence, HttpClient, Needs, Target, check
+from homolog.suites.fhir.api import FHIR_API, fhir_get
 from homolog.suites.fhir.writes import MARKER_SYSTEM, WriteParams, json_body, location_parts, new_marker, writing
 
 CLAUSE = (
@@ -13,7 +13,7 @@ CLAUSE = (
 )
 
 
-@check("fhir.rest.create", params=WriteParams)
+@check("fhir.rest.create", params=WriteParams, needs=FHIR_API | Needs(writes=True))
 def create(http: HttpClient, target: Target, params: WriteParams, evidence: Evidence) -> None:
     """A created resource is answered 201 Created with a Location carrying its id and version (and ETag)."""
     with writing(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from homolog import Evidence, HttpClient, Target, check
-from homolog.suites.fhir.api import fhir_get
+from homolog import Evidence, HttpClient, Needs, Target, check
+from homolog.suites.fhir.api import FHIR_API, fhir_get
 from homolog.suites.fhir.writes import WriteParams, new_marker, writing
 
 CLAUSE = (
@@ -13,7 +13,7 @@ CLAUSE = (
 )
 
 
-@check("fhir.rest.delete", params=WriteParams)
+@check("fhir.rest.delete", params=WriteParams, needs=FHIR_API | Needs(writes=True))
 def delete(http: HttpClient, target: Target, params: WriteParams, evidence: Evidence) -> None:
     """A deleted resource is answered 200, 202 or 204, and a later read answers 410 Gone (or 404)."""
     with writing(

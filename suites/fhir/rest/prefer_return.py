@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from homolog import Evidence, HttpClient, Target, check
+from homolog import Evidence, HttpClient, Needs, Target, check
+from homolog.suites.fhir.api import FHIR_API
 from homolog.suites.fhir.writes import WriteParams, json_body, new_marker, writing
 
 CLAUSE = (
@@ -12,7 +13,7 @@ CLAUSE = (
 )
 
 
-@check("fhir.rest.prefer_return", params=WriteParams)
+@check("fhir.rest.prefer_return", params=WriteParams, needs=FHIR_API | Needs(writes=True))
 def prefer_return(http: HttpClient, target: Target, params: WriteParams, evidence: Evidence) -> None:
     """Creates answer no body, the resource or an OperationOutcome as Prefer: return= asks."""
     with writing(

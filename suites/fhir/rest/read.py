@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from homolog import HttpClient, Params, Target, check, fail
-from homolog.suites.fhir.api import fhir_get, resource_body
+from homolog import HttpClient, Needs, Params, TestData, check, fail
+from homolog.suites.fhir.api import FHIR_API, fhir_get, resource_body
+from homolog.suites.fhir.provision import CREATABLE, data_id
 
 
 class ReadParams(Params):
@@ -20,12 +21,18 @@ class ReadParams(Params):
     )
 
 
-@check("fhir.rest.read", params=ReadParams)
-def read(http: HttpClient, target: Target, params: ReadParams) -> None:
+def _needs(params: ReadParams) -> Needs:
+    keys = tuple(params.resources.values())
+    # a practitioner or an organization the target does not name is made by the run (data_policy: create)
+    return FHIR_API | Needs(data=keys, creates=tuple(k for k in keys if k in CREATABLE))
+
+
+@check("fhir.rest.read", params=ReadParams, needs=_needs)
+def read(http: HttpClient, test_data: TestData, params: ReadParams) -> None:
     """The server returns each declared test resource by type and id (read)."""
     problems = []
     for rtype, key in params.resources.items():
-        rid = str(target.datum(key))
+        rid = data_id(http, test_data, key)
         resp = fhir_get(http, f"/{rtype}/{rid}")
         if resp.status_code != 200:
             problems.append(f"expected 200, got {resp.status_code} for {resp.describe()}")

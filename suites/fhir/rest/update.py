@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from homolog import Evidence, HttpClient, Target, check
-from homolog.suites.fhir.api import fhir_get
+from homolog import Evidence, HttpClient, Needs, Target, check
+from homolog.suites.fhir.api import FHIR_API, fhir_get
 from homolog.suites.fhir.writes import MARKER_SYSTEM, WriteParams, json_body, marked, new_marker, writing
 
 CLAUSE = (
@@ -21,7 +21,7 @@ def _version(etag: str | None, body: Any) -> str | None:
     return etag.removeprefix("W/").strip('"') if etag else None
 
 
-@check("fhir.rest.update", params=WriteParams)
+@check("fhir.rest.update", params=WriteParams, needs=FHIR_API | Needs(writes=True))
 def update(http: HttpClient, target: Target, params: WriteParams, evidence: Evidence) -> None:
     """Updating an existing resource answers 200 with a new version; a mismatched id answers 400."""
     with writing(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from homolog import CheckError, Evidence, HttpClient, Target, check
-from homolog.suites.fhir.api import fhir_get
+from homolog import CheckError, Evidence, HttpClient, Needs, Target, check
+from homolog.suites.fhir.api import FHIR_API, fhir_get
 from homolog.suites.fhir.writes import WriteParams, json_body, marked, new_marker, writing
 
 CLAUSE = (
@@ -23,7 +23,7 @@ def _current_version(http: HttpClient, rtype: str, rid: str) -> str | None:
     return etag.removeprefix("W/").strip('"') if etag else None
 
 
-@check("fhir.rest.version_conflict", params=WriteParams)
+@check("fhir.rest.version_conflict", params=WriteParams, needs=FHIR_API | Needs(writes=True))
 def version_conflict(http: HttpClient, target: Target, params: WriteParams, evidence: Evidence) -> None:
     """An update whose If-Match names an old version is refused with 412 (or 409); the current one is kept."""
     with writing(

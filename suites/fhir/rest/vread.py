@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from homolog import HttpClient, Params, Target, check, fail
-from homolog.suites.fhir.api import fhir_get, resource_body
+from homolog import HttpClient, Needs, Params, Target, check, fail
+from homolog.suites.fhir.api import FHIR_API, fhir_get, resource_body
 
 
 class VreadParams(Params):
@@ -13,7 +13,7 @@ class VreadParams(Params):
     data_key: str = "patient_qualified"
 
 
-@check("fhir.rest.vread", params=VreadParams)
+@check("fhir.rest.vread", params=VreadParams, needs=lambda p: FHIR_API | Needs(data=(p.data_key,)))
 def vread(http: HttpClient, target: Target, params: VreadParams) -> None:
     """The server returns a stated version of a resource (vread) with its versionId and ETag."""
     rid = str(target.datum(params.data_key))

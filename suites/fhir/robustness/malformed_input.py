@@ -8,7 +8,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from hypothesis import strategies as st
 
-from homolog import Evidence, HttpClient, HttpError, Params, Target, check, fail
+from homolog import Evidence, HttpClient, HttpError, Needs, Params, Target, check, fail
+from homolog.suites.fhir.api import FHIR_API
 from homolog.suites.seeded_examples import Delivery, choose_seed, draw_examples, transport_outcome
 
 _JSON = st.recursive(
@@ -109,7 +110,9 @@ def _send(http: HttpClient, case: Case) -> int:
     return int(resp.status_code)
 
 
-@check("fhir.robustness.malformed_input", params=RobustnessParams)
+# Its POST and PUT requests may create resources (a lenient server): it writes, and the run
+# removes whatever they created.
+@check("fhir.robustness.malformed_input", params=RobustnessParams, needs=FHIR_API | Needs(writes=True))
 def malformed_input(http: HttpClient, target: Target, params: RobustnessParams, evidence: Evidence) -> None:
     """Malformed requests (hypothesis, seeded) never make the FHIR server answer 5xx.
 

@@ -7,8 +7,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Literal
 
-from homolog import CheckError, HttpClient, Params, Target, check, fail
-from homolog.suites.fhir.api import bundle_resources, fhir_get, needed_body, resource_body
+from homolog import CheckError, HttpClient, Needs, Params, Target, check, fail
+from homolog.suites.fhir.api import FHIR_API, bundle_resources, fhir_get, needed_body, resource_body
 
 
 class FilterParams(Params):
@@ -65,7 +65,7 @@ _NO_MATCH: dict[str, Callable[[str], str]] = {
 }
 
 
-@check("fhir.search.filters", params=FilterParams)
+@check("fhir.search.filters", params=FilterParams, needs=lambda p: FHIR_API | Needs(data=(p.data_key,)))
 def filters(http: HttpClient, target: Target, params: FilterParams) -> None:
     """A search by the declared parameter returns the matching resources and only those."""
     rid = str(target.datum(params.data_key))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from homolog import CheckError, HttpClient, Params, check, fail
-from homolog.suites.fhir.api import bundle_resources, fhir_get, iter_pages, resource_body
+from homolog.suites.fhir.api import FHIR_API, bundle_resources, fhir_get, iter_pages, resource_body
 
 
 class PagingParams(Params):
@@ -16,7 +16,7 @@ class PagingParams(Params):
     max_pages: int = 100
 
 
-@check("fhir.search.paging", params=PagingParams)
+@check("fhir.search.paging", params=PagingParams, needs=FHIR_API)
 def paging(http: HttpClient, params: PagingParams) -> None:
     """Search honours _count and its next links lead through every result exactly once.
 

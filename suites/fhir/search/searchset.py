@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homolog import HttpClient, Params, check, fail
-from homolog.suites.fhir.api import bundle_resources, fhir_get, foreign_urls, resource_body
+from homolog.suites.fhir.api import FHIR_API, bundle_resources, fhir_get, foreign_urls, resource_body
 
 
 class SearchsetParams(Params):
@@ -12,7 +12,7 @@ class SearchsetParams(Params):
     resources: tuple[str, ...] = ("Patient", "Practitioner", "Organization")
 
 
-@check("fhir.search.searchset", params=SearchsetParams)
+@check("fhir.search.searchset", params=SearchsetParams, needs=FHIR_API)
 def searchset(http: HttpClient, params: SearchsetParams) -> None:
     """A search on each declared resource type answers a searchset Bundle of that type.
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Needs, Params, Target, check, fail
 
 from ..insi_service import make_known_to_insi
 from ..settings import load_identity_settings
 from ..sut import (
+    IDENTITY_API,
     create_patient,
     delete_patient,
     ins_values,
@@ -25,7 +26,11 @@ class UnqualifiedParams(Params):
     create: bool = True
 
 
-@check("identity.ins.not_exposed_unqualified", params=UnqualifiedParams)
+def _needs(params: UnqualifiedParams) -> Needs:
+    return IDENTITY_API | Needs(data=("patient_unqualified",), writes=params.create)
+
+
+@check("identity.ins.not_exposed_unqualified", params=UnqualifiedParams, needs=_needs)
 def ins_not_exposed_unqualified(
     http: HttpClient, target: Target, params: UnqualifiedParams, evidence: Evidence
 ) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from homolog import Evidence, HttpClient, Target, check, fail
+from homolog import Evidence, HttpClient, Needs, Target, check, fail
 
 from ..nir import with_key
 from ..settings import load_identity_settings
-from ..sut import optional_datum, search_all
+from ..sut import IDENTITY_API, optional_datum, search_all
 
 __all__ = ["search_by_ins_exact"]
 
 
-@check("identity.ins.search_exact")
+@check("identity.ins.search_exact", needs=IDENTITY_API | Needs(data=("patient_qualified", "ins_qualified")))
 def search_by_ins_exact(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """A search by INS returns exactly that patient, and nothing for an unknown INS."""
     settings = load_identity_settings(target)

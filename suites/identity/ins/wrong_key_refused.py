@@ -11,6 +11,7 @@ from ..insi_service import make_known_to_insi
 from ..nir import nir_key
 from ..settings import load_identity_settings
 from ..sut import (
+    WRITES_PATIENTS,
     create_patient,
     delete_patient,
     fresh_test_nir,
@@ -42,7 +43,7 @@ def _wrong_ins(variant: str) -> str:
     return f"{body}{key % 97 + 1:02d}"
 
 
-@check("identity.ins.wrong_key_refused", params=WrongKeyParams)
+@check("identity.ins.wrong_key_refused", params=WrongKeyParams, needs=WRITES_PATIENTS)
 def wrong_key_refused(http: HttpClient, target: Target, params: WrongKeyParams, evidence: Evidence) -> None:
     """A patient whose INS key is wrong is refused with an OperationOutcome and not stored."""
     settings = load_identity_settings(target)

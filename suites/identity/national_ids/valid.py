@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Needs, Target, check, fail
 
 from ..idnat import (
     IDNATPS_OID,
@@ -38,7 +38,8 @@ _CHECKERS: dict[str, dict[str, Callable[..., IdCheck]]] = {
 _DATA_KEYS = {"Practitioner": "practitioner", "Organization": "organization"}
 
 
-@check("identity.national_ids.valid")
+# The system's own practitioner and organization are what is judged: never data the run makes.
+@check("identity.national_ids.valid", needs=Needs(bases=("fhir",), auth=("fhir",), data=tuple(_DATA_KEYS.values())))
 def national_ids_valid(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """Practitioners carry a valid idNatPS/RPPS and organisations a valid idNatSt/FINESS/SIRET."""
     settings = load_identity_settings(target)

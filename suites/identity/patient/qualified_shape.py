@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Needs, Target, check, fail
 
 from ..fr_core_patient import (
     EXT_IDENTITY_RELIABILITY,
@@ -16,12 +16,12 @@ from ..fr_core_patient import (
 from ..nir import check_nir
 from ..oids import INS_C, INS_OIDS, ins_oid_acceptable, oid_from_system
 from ..settings import load_identity_settings
-from ..sut import optional_datum, read_patient, rniv_status
+from ..sut import IDENTITY_API, optional_datum, read_patient, rniv_status
 
 __all__ = ["qualified_patient_shape"]
 
 
-@check("identity.patient.qualified_shape")
+@check("identity.patient.qualified_shape", needs=IDENTITY_API | Needs(data=("patient_qualified",)))
 def qualified_patient_shape(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """A qualified patient carries one official INS, its identity status and its birth traits.
 

@@ -16,7 +16,7 @@ from ..nir import is_valid_nir
 from ..oids import ins_oid_acceptable
 from ..settings import load_identity_settings
 from ..strategies import malformed_identities
-from ..sut import body_json, create_patient, delete_patient, ins_values, mark_reliability
+from ..sut import WRITES_PATIENTS, body_json, create_patient, delete_patient, ins_values, mark_reliability
 
 __all__ = ["RobustnessParams", "malformed_identities_handled"]
 
@@ -47,7 +47,7 @@ def _patient_for(identity: dict[str, Any]) -> dict[str, Any]:
     return patient
 
 
-@check("identity.robustness.malformed", params=RobustnessParams)
+@check("identity.robustness.malformed", params=RobustnessParams, needs=WRITES_PATIENTS)
 def malformed_identities_handled(
     http: HttpClient, target: Target, params: RobustnessParams, evidence: Evidence
 ) -> None:

@@ -8,6 +8,7 @@ from homolog import CheckError, Evidence, HttpClient, Target, check, fail
 
 from ..settings import load_identity_settings
 from ..sut import (
+    WRITES_PATIENTS,
     count_history_records,
     create_patient,
     delete_patient,
@@ -24,7 +25,7 @@ __all__ = ["status_change_historised"]
 _EXT_RELIABILITY = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
 
 
-@check("identity.status.historised")
+@check("identity.status.historised", needs=WRITES_PATIENTS)
 def status_change_historised(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """The system historises every change of identity status.
 

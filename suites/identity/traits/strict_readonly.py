@@ -12,6 +12,7 @@ from ..fr_core_patient import EXT_BIRTH_GIVEN_NAMES, EXT_BIRTH_PLACE, EXT_INSEE_
 from ..insi_service import make_known_to_insi
 from ..settings import IdentitySettings, load_identity_settings
 from ..sut import (
+    WRITES_PATIENTS,
     count_history_records,
     create_patient,
     delete_patient,
@@ -96,7 +97,7 @@ def _historised(
     return count_history_records(http, settings, patient_id) > before()
 
 
-@check("identity.traits.strict_readonly", params=StrictTraitParams)
+@check("identity.traits.strict_readonly", params=StrictTraitParams, needs=WRITES_PATIENTS)
 def strict_traits_protected(http: HttpClient, target: Target, params: StrictTraitParams, evidence: Evidence) -> None:
     """A strict trait of a qualified identity cannot change silently.
 

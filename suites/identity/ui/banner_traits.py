@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
-from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Needs, Target, check, fail
 from homolog.suites.ui.session import UiSession
 
 from ..fr_core_patient import birth_given_names, birth_name
@@ -46,7 +46,10 @@ def sex_matches(shown: str, gender: str) -> bool:
     return bool(words & _SEX_WORDS.get(gender, set()))
 
 
-@check("identity.ui.banner_traits")
+@check(
+    "identity.ui.banner_traits",
+    needs=Needs(bases=("fhir", "web"), auth=("fhir",), pages=("patient",), data=("patient_qualified",)),
+)
 def banner_shows_traits(ui: UiSession, http: HttpClient, target: Target, evidence: Evidence) -> None:
     """The identity banner shows birth name, first birth given name, birth date, sex and status."""
     settings = load_identity_settings(target)

@@ -99,7 +99,7 @@ def endpoints_refuse_anonymous(
     add_capability_statement(inv, http)
     add_openapi(inv, http)
     if params.crawl:
-        ui = UiSession(ui_browser, target, evidence, trace=False)
+        ui = UiSession(ui_browser, target, evidence, trace=False, http=http)
         try:
             crawl(inv, ui)
         finally:

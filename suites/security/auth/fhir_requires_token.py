@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from homolog import CheckError, HttpClient, Params, Target, check, fail
+from homolog import CheckError, HttpClient, Needs, Params, Target, check, fail
 
 _REFUSED = (401, 403)
 
@@ -15,7 +15,11 @@ class FhirAuthParams(Params):
     path: str | None = None
 
 
-@check("security.auth.fhir_requires_token", params=FhirAuthParams)
+def _needs(params: FhirAuthParams) -> Needs:
+    return Needs(bases=("fhir",), auth=("fhir",), data=() if params.path else ("patient_qualified",))
+
+
+@check("security.auth.fhir_requires_token", params=FhirAuthParams, needs=_needs)
 def fhir_requires_token(http: HttpClient, target: Target, params: FhirAuthParams) -> None:
     """The FHIR API refuses requests with no bearer token or an invalid one."""
     path = params.path or f"/Patient/{target.datum('patient_qualified')}"

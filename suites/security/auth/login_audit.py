@@ -7,7 +7,7 @@ import json
 import secrets
 from typing import Any
 
-from homolog import CheckError, CheckFailed, Evidence, HttpClient, Params, Target, check, fail
+from homolog import CheckError, CheckFailed, Evidence, HttpClient, Needs, Params, Target, check, fail
 
 from ..web_login import account, try_login
 
@@ -68,7 +68,7 @@ def classify(event: dict[str, Any], user: str, since: dt.datetime) -> tuple[str 
     return ("success" if outcome == "0" else "failure"), missing
 
 
-@check("security.auth.login_audit", params=AuditParams)
+@check("security.auth.login_audit", params=AuditParams, needs=Needs(bases=("web", "fhir"), auth=("web", "fhir")))
 def login_audit(http: HttpClient, target: Target, params: AuditParams, evidence: Evidence) -> None:
     """Every login attempt, failed or not, is traced with date-time, user, action and result."""
     user, password = account(target, "web")

@@ -62,7 +62,7 @@ def password_policy(
 
     with (
         shared_state.hold("security.auth.password_policy", f"{target.base_url('web')} {user}") as current,
-        WebSession(http, target) as session,
+        WebSession(http, target, auth=params.auth_name) as session,
     ):
         generation = current.get("generation")
         password = original if generation is None else _password(original, generation, current["length"])

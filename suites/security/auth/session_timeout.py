@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from homolog import CheckError, HttpClient, Params, Target, check, fail
+from homolog import CheckError, HttpClient, Needs, Params, Target, check, fail
 
-from ..web_login import WebSession, account, refused_web
+from ..web_login import WebSession, protected_path, refused_web
 
 
 class TimeoutParams(Params):
@@ -17,9 +17,14 @@ class TimeoutParams(Params):
     path: str | None = None
 
 
-@check("security.auth.session_timeout", params=TimeoutParams)
+@check("security.auth.session_timeout", params=TimeoutParams, needs=Needs(bases=("web",), auth=("web",)))
 def session_timeout(http: HttpClient, target: Target, params: TimeoutParams) -> None:
     """An idle web session ends after the inactivity time the vendor configured."""
+    kind = target.auth("web").type  # type: ignore[union-attr]  # needs auth.web
+    if kind == "basic":
+        # A browser keeps sending Basic credentials until it is closed: nothing can end
+        # the access after inactivity, whatever the server is configured with.
+        fail("the web UI logs users in with HTTP Basic: no session exists that inactivity could end")
     declared = target.settings("security").get("session_timeout_seconds")
     if not isinstance(declared, int | float) or declared <= 0:
         raise CheckError(
@@ -29,12 +34,11 @@ def session_timeout(http: HttpClient, target: Target, params: TimeoutParams) -> 
     wait = float(declared) + params.margin_seconds
     if wait > params.max_wait_seconds:
         raise CheckError(f"waiting {wait:.0f}s exceeds max_wait_seconds={params.max_wait_seconds}")
-    path = params.path or target.page("patient_list").path
-    user, password = account(target, "web")
-    login_path = target.page("login").path
+    path = params.path or protected_path(target)
+    login_page = target.login_page("web")
+    login_path = target.page(login_page).path if login_page else None
     with WebSession(http, target) as session:
-        if not session.login(user, password).success:
-            raise CheckError(f"the web account {user!r} cannot log in")
+        session.open()
         active = session.request("GET", path)
         if active.status_code != 200:
             raise CheckError(f"logged in, {active.describe()} answered {active.status_code}, not 200")

@@ -4,43 +4,70 @@ from __future__ import annotations
 
 import secrets
 
-from homolog import CheckError, HttpClient, Params, Target, check, fail
+from homolog import CheckError, HttpClient, Needs, Params, Target, check, fail
 
-from ..web_login import WebSession, account, refused_web
+from ..header_fetch import page_path
+from ..web_login import WebSession, refused_web
 
 
 class WebAuthParams(Params):
-    """Protected web path (default: the patient list page)."""
+    """Protected pages to visit: a path, or page map entries (default: every page behind the web login)."""
 
     path: str | None = None
+    pages: tuple[str, ...] | None = None
 
 
-@check("security.auth.web_requires_session", params=WebAuthParams)
+def _needs(params: WebAuthParams) -> Needs:
+    return Needs(bases=("web",), auth=("web",), pages=params.pages or ())
+
+
+def _paths(target: Target, params: WebAuthParams) -> list[str]:
+    if params.path:
+        return [params.path]
+    names = params.pages or tuple(n for n in target.audited_pages() if target.page_auth(n) == "web")
+    if not names:
+        raise CheckError("the page map has no page behind the web login (pages:): name one with the pages parameter")
+    return [page_path(target, n) for n in names]
+
+
+@check("security.auth.web_requires_session", params=WebAuthParams, needs=_needs)
 def web_requires_session(http: HttpClient, target: Target, params: WebAuthParams) -> None:
     """The web UI sends visitors without a valid session to the login page."""
-    path = params.path or target.page("patient_list").path
-    login_path = target.page("login").path
-    user, password = account(target, "web")
+    paths = _paths(target, params)
+    login_page = target.login_page("web")
+    login_path = target.page(login_page).path if login_page else None
     with WebSession(http, target) as session:
-        result = session.login(user, password)
-        if not result.success:
-            raise CheckError(
-                f"the web account {user!r} cannot log in ({result.described} -> "
-                f"{result.status}): cannot compare with an anonymous visit"
-            )
-        ok = session.request("GET", path)
+        session.open()
+        for path in paths:
+            ok = session.request("GET", path)
+            if ok.status_code != 200:
+                raise CheckError(f"logged in, {ok.describe()} answered {ok.status_code}, not 200")
         names = list(session.cookies)
-    if ok.status_code != 200:
-        raise CheckError(f"logged in, {ok.describe()} answered {ok.status_code}, not 200")
+        basic = session.basic
+    problems: list[str] = []
     with WebSession(http, target) as anonymous_session:
-        anonymous = anonymous_session.request("GET", path)
-    if not refused_web(anonymous, login_path):
-        fail(
-            f"without a session, {anonymous.describe()} answered {anonymous.status_code} "
-            "instead of refusing or redirecting to the login page"
-        )
-    forged_cookies = {k: secrets.token_urlsafe(24) for k in names}
-    with WebSession(http, target, cookies=forged_cookies) as forged:
-        resp = forged.request("GET", path)
-    if not refused_web(resp, login_path):
-        fail(f"with forged session cookies, {resp.describe()} answered {resp.status_code}")
+        for path in paths:
+            anonymous = anonymous_session.request("GET", path)
+            if not refused_web(anonymous, login_path):
+                problems.append(
+                    f"without a session, {anonymous.describe()} answered {anonymous.status_code} "
+                    "instead of refusing or redirecting to the login page"
+                )
+    if basic is not None:
+        # Basic has no session to forge: the credentials are the session; a wrong password must be refused.
+        user = target.auth("web").username or ""  # type: ignore[union-attr]  # needs auth.web
+        with WebSession(http, target) as wrong:
+            result = wrong.login(user, secrets.token_urlsafe(16))
+        if result.success:
+            problems.append(f"with a wrong password for {user!r}, {result.described} answered {result.status}")
+    elif not names:
+        raise CheckError("the login set no cookie: no session to forge")
+    else:
+        forged_cookies = {k: secrets.token_urlsafe(24) for k in names}
+        with WebSession(http, target, cookies=forged_cookies) as forged:
+            for path in paths:
+                resp = forged.request("GET", path)
+                if not refused_web(resp, login_path):
+                    problems.append(f"with forged session cookies, {resp.describe()} answered {resp.status_code}")
+    if problems:
+        fail("; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
-from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Needs, Params, Target, check, fail
 
 from ..header_analysis import cors_problem
 
 
 class CorsParams(Params):
-    """Bases and paths to ask, and the foreign origin to claim."""
+    """Bases and paths to ask (`base:path`), and the foreign origin to claim.
 
-    endpoints: tuple[str, ...] = ("fhir:/metadata", "web:/login")
+    By default: the FHIR API's `/metadata` and the web login page (or `/`), each where
+    the target declares that base.
+    """
+
+    endpoints: tuple[str, ...] | None = None
     origin: str = "https://attacker.homolog.invalid"
 
 
-@check("security.headers.cors", params=CorsParams)
+def _needs(params: CorsParams) -> Needs:
+    return Needs(bases=tuple(dict.fromkeys(e.partition(":")[0] for e in params.endpoints or ())))
+
+
+def _endpoints(target: Target, params: CorsParams) -> tuple[str, ...]:
+    if params.endpoints is not None:
+        return params.endpoints
+    found = []
+    if "fhir" in target.base_urls:
+        found.append("fhir:/metadata")
+    if "web" in target.base_urls:
+        login = target.login_page("web")
+        found.append(f"web:{target.page(login).path if login else '/'}")
+    if not found:
+        raise CheckError("the target declares neither base_urls.fhir nor base_urls.web: name the endpoints to ask")
+    return tuple(found)
+
+
+@check("security.headers.cors", params=CorsParams, needs=_needs)
 def cors_credentials(http: HttpClient, target: Target, params: CorsParams, evidence: Evidence) -> None:
     """The server never allows an arbitrary origin to read responses with the user's credentials."""
     problems: list[str] = []
     seen = []
-    for endpoint in params.endpoints:
+    for endpoint in _endpoints(target, params):
         base, _, path = endpoint.partition(":")
         requests = [
             ("GET", {"Origin": params.origin}),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from homolog import HttpClient, Target, check, fail
+from homolog import Evidence, HttpClient, Response, Target, check
 
 from ..header_analysis import hsts_max_age
-from ..header_fetch import PageParams, page_response
+from ..header_fetch import PageParams, judge_pages, page_needs
 
 
 class HstsParams(PageParams):
@@ -14,15 +14,20 @@ class HstsParams(PageParams):
     min_max_age: int = 31536000
 
 
-@check("security.headers.hsts", params=HstsParams)
-def hsts(http: HttpClient, target: Target, params: HstsParams) -> None:
+@check("security.headers.hsts", params=HstsParams, needs=page_needs)
+def hsts(http: HttpClient, target: Target, params: HstsParams, evidence: Evidence) -> None:
     """The web server sends Strict-Transport-Security with a long enough max-age."""
-    resp = page_response(http, target, params)
-    value = resp.headers.get("strict-transport-security")
-    if value is None:
-        fail(f"no Strict-Transport-Security header on {resp.describe()}")
-    age = hsts_max_age(value)
-    if age is None:
-        fail(f"Strict-Transport-Security {value!r} has no valid max-age ({resp.describe()})")
-    if age < params.min_max_age:
-        fail(f"Strict-Transport-Security max-age={age} is below {params.min_max_age}")
+
+    def problem(resp: Response) -> str | None:
+        value = resp.headers.get("strict-transport-security")
+        if value is None:
+            return "no Strict-Transport-Security header"
+        age = hsts_max_age(value)
+        if age is None:
+            return f"Strict-Transport-Security {value!r} has no valid max-age"
+        if age < params.min_max_age:
+            return f"Strict-Transport-Security max-age={age} is below {params.min_max_age}"
+        return None
+
+    # HSTS belongs on every HTTPS answer, redirects included
+    judge_pages(http, target, params, evidence, problem, redirects=True, label="hsts")

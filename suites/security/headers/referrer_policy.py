@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from homolog import HttpClient, Target, check, fail
+from homolog import Evidence, HttpClient, Response, Target, check
 
-from ..header_fetch import PageParams, page_response
+from ..header_fetch import PageParams, judge_pages, page_needs
 
 
 class ReferrerParams(PageParams):
@@ -18,14 +18,18 @@ class ReferrerParams(PageParams):
     )
 
 
-@check("security.headers.referrer_policy", params=ReferrerParams)
-def referrer_policy(http: HttpClient, target: Target, params: ReferrerParams) -> None:
+@check("security.headers.referrer_policy", params=ReferrerParams, needs=page_needs)
+def referrer_policy(http: HttpClient, target: Target, params: ReferrerParams, evidence: Evidence) -> None:
     """The web server sets a Referrer-Policy that keeps page URLs (and patient ids) private."""
-    resp = page_response(http, target, params)
-    value = resp.headers.get("referrer-policy")
-    if value is None:
-        fail(f"no Referrer-Policy header on {resp.describe()}")
-    # With a list, browsers apply the last policy they understand.
-    policies = [p.strip().lower() for p in value.split(",") if p.strip()]
-    if not policies or policies[-1] not in params.allowed:
-        fail(f"Referrer-Policy {value!r} is not one of {list(params.allowed)}")
+
+    def problem(resp: Response) -> str | None:
+        value = resp.headers.get("referrer-policy")
+        if value is None:
+            return "no Referrer-Policy header"
+        # With a list, browsers apply the last policy they understand.
+        policies = [p.strip().lower() for p in value.split(",") if p.strip()]
+        if not policies or policies[-1] not in params.allowed:
+            return f"Referrer-Policy {value!r} is not one of {list(params.allowed)}"
+        return None
+
+    judge_pages(http, target, params, evidence, problem, label="referrer-policy")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from homolog import Evidence, check, error, fail
-from homolog.suites.ui.params import KeyboardParams, walks_for
+from homolog.suites.ui.params import KeyboardParams, pages_needs, walks_for
 from homolog.suites.ui.session import UiSession
 
 
-@check("ui.keyboard.focus_visible", params=KeyboardParams)
+@check("ui.keyboard.focus_visible", params=KeyboardParams, needs=pages_needs)
 def focus_visible(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> None:
     """The focused element is visibly marked on every element reached with Tab.
 

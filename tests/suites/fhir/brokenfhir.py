@@ -98,6 +98,7 @@ def broken_fhir_target(workdir: Path) -> Iterator[Path]:
         "base_urls": {"fhir": f"http://127.0.0.1:{port}/fhir"},
         "auth": {"fhir": {"type": "bearer", "token_env": TOKEN_ENV}},
         "data": {"patient_qualified": "p0", "practitioner": "x", "organization": "y"},
+        "data_policy": "create",
         "settings": {
             "fhir": {"profiles": {"Patient": "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins"}}
         },

@@ -123,6 +123,8 @@ def reset_fhir_target(
                 "system": {"name": "resetting FHIR server", "version": "0"},
                 "base_urls": {"fhir": base},
                 "auth": {"fhir": {"type": "bearer", "token_env": TOKEN_ENV}},
+                # the robustness checks may create resources (writes): the run may write
+                "data_policy": "create",
             }
         ),
         encoding="utf-8",

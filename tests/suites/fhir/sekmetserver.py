@@ -149,6 +149,7 @@ def sekmet_target(workdir: Path, examples: dict[str, dict[str, Any]]) -> Iterato
             "system": {"name": "sekmet-fhir", "version": "0.1.1", "vendor": "PyPI sekmet-fhir"},
             "base_urls": {"fhir": base},
             "auth": {"fhir": {"type": "bearer", "token_env": TOKEN_ENV}},
+            "data_policy": "create",
             "data": {"patient_qualified": patient_ids[0], "patient_unqualified": patient_ids[1], **ids},
             "settings": {"fhir": {"profiles": {"Patient": FR + "fr-core-patient-ins"}}},
         }

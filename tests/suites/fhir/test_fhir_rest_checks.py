@@ -74,11 +74,15 @@ def _with_sample(target: Path, sample: dict[str, Any], out: Path) -> Path:
 def test_interactions_the_server_does_not_declare_are_skipped(
     clean_sut: Any, run_checks: RunChecks, tmp_path: Path
 ) -> None:
-    # Patient: create and update declared, no delete, no conditional create, versioned (not -update).
+    # Patient: no conditional create, versioned (not -update).
     target = _with_sample(clean_sut.target_path, {"resourceType": "Patient"}, tmp_path / "patient.yaml")
-    results = run_checks(["fhir.rest.delete", "fhir.rest.conditional_create", "fhir.rest.version_conflict"], target)
+    results = run_checks(["fhir.rest.conditional_create", "fhir.rest.version_conflict"], target)
     assert {c: r["verdict"] for c, r in results.items()} == dict.fromkeys(results, "skipped")
-    assert "declares no delete for Patient" in results["fhir.rest.delete"]["message"]
+    # DocumentReference: read and search only, no create and no delete.
+    target = _with_sample(clean_sut.target_path, {"resourceType": "DocumentReference"}, tmp_path / "doc.yaml")
+    result = run_checks(["fhir.rest.delete"], target)["fhir.rest.delete"]
+    assert result["verdict"] == "skipped", result["message"]
+    assert "declares no create, delete for DocumentReference" in result["message"]
 
 
 def test_a_sample_the_server_refuses_is_an_error_naming_the_data_key(

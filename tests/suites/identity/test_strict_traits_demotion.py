@@ -103,6 +103,7 @@ def demoting_target(
                 "base_urls": {"fhir": f"http://127.0.0.1:{server.server_address[1]}/fhir"},
                 "auth": {"fhir": {"type": "bearer", "token_env": "HOMOLOG_TEST_TOKEN"}},
                 "settings": {"identity": {"accepted_ins_oids": ["1.2.250.1.213.1.4.10"]}},
+                "data_policy": "create",
             }
         ),
         encoding="utf-8",

@@ -1,0 +1,80 @@
+"""Two consecutive `data_policy: create` runs leave the system as they found it (issue 16.5).
+
+The reference system here holds no Practitioner and no Organization (`directory=False`), so
+the run creates them (TestData) besides what the write checks post; the cleanup ledger
+removes it all at the end. Same system, same verdicts: the second run sees what the first
+saw, not the leftovers of the first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from homolog.cleanup import Ledger, record_write
+from homolog.testing import run_referential
+
+REFERENTIAL = Path(__file__).resolve().parents[2] / "referentials" / "fr-core-api" / "fr-core-api-1.1.0.yaml"
+
+
+def _counts(sut: Any) -> Counter[str]:
+    """Resources the FHIR server holds, by type (patients by current record and by version)."""
+    store = sut.state.store
+    counts: Counter[str] = Counter()
+    for rtype, by_id in store.resources.items():
+        counts[rtype] = len(by_id)
+    counts["Observation"] = len(sut.state.observations.live())
+    counts["Patient"] = len(store.patients)
+    counts["Patient versions"] = sum(len(h) for h in store.patients.values())
+    return +counts
+
+
+def _verdicts(doc: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    return {r["id"]: (r["verdict"], *(c["verdict"] for c in r["checks"])) for r in doc["requirements"]}
+
+
+def test_two_create_runs_give_the_same_verdicts_and_restore_the_counts(refsut: Any, tmp_path: Path) -> None:
+    sut = refsut(directory=False)
+    assert "practitioner" not in sut.data and "organization" not in sut.data
+    before = _counts(sut)
+    assert before["Practitioner"] == 0 and before["Patient"] > 0
+
+    first = run_referential(REFERENTIAL, sut.target_path, tmp_path / "run1")
+    after_first = _counts(sut)
+    second = run_referential(REFERENTIAL, sut.target_path, tmp_path / "run2")
+    after_second = _counts(sut)
+
+    # the runs wrote to the system (else this would prove nothing) and recorded it all
+    for doc in (first, second):
+        cleanup = doc["cleanup"]
+        assert cleanup["created"] > 0, cleanup
+        assert cleanup["removed"] == cleanup["created"] and cleanup["restored"] == cleanup["changed"], cleanup
+        assert cleanup["remaining"] == [], cleanup
+    assert after_first == before, "the first run left the system changed"
+    assert after_second == before, "the second run left the system changed"
+    assert _verdicts(second) == _verdicts(first)
+    # FRCORE-API-05 needed a Practitioner the target names none of: the run made it, no error
+    req05 = next(r for r in first["requirements"] if r["id"] == "FRCORE-API-05")
+    assert req05["verdict"] == "passed", [c["message"] for c in req05["checks"]]
+
+
+BASES = {"fhir": "https://sut.test/fhir"}
+
+
+def _write(ledger: Ledger, method: str, url: str, status: int, location: str | None, before: Any = None) -> None:
+    record_write(
+        ledger, BASES, method=method, url=url, status=status, content=b"", location=location, before=before, by="t"
+    )
+
+
+def test_a_conditional_put_that_creates_is_in_the_ledger_as_created(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    url = "https://sut.test/fhir/Observation?identifier=urn%3Ax%7C1"
+    _write(ledger, "PUT", url, 201, "https://sut.test/fhir/Observation/abc/_history/1")
+    _write(ledger, "PUT", url, 200, None)  # the one match updated: the same resource, still "created"
+    # the check deletes it itself: nothing is left to restore (a DELETE is no change to undo)
+    _write(ledger, "DELETE", "https://sut.test/fhir/Observation/abc", 204, None, before={"resourceType": "Observation"})
+    [entry] = ledger.entries()
+    assert (entry.op, entry.type, entry.id, entry.outcome) == ("created", "Observation", "abc", "removed")
+    assert ledger.pending() == []
