@@ -8,8 +8,9 @@ The runs go to a pool (``demo_pool.DemoPool``): each against a demo system start
 several at once. A run keeps about a third of a core busy (the rest is session-timeout and
 "nothing was sent" waits, page settling, TLS), so four at once use two cores without
 loading the machine so much that the demo SUT's 3-second sessions expire inside a check.
-``HOMOLOG_TEST_DEMO_SUTS`` sets how many at once (default ``POOL_SIZE``). The tests share one pool, so they are one xdist group
-(``--dist loadfile``, and the group for ``--dist loadgroup``, keep them on one worker).
+``HOMOLOG_TEST_DEMO_SUTS`` sets how many at once (default ``POOL_SIZE``). The tests share
+one pool, so they are one xdist group (``--dist loadfile``, and the group for
+``--dist loadgroup``, keep them on one worker).
 
 Same system, same verdict: the clean demo runs three times and each defect reproducing what
 real systems showed runs twice (its matrix run and one more); every case must give the same
