@@ -62,7 +62,7 @@ ATTACKS = [
     ("body dripped 1 byte/s", "drip-body", HSTS, "error", "deadline", 101),
     ("4.9 MB error pages of `xError: `", "node-error-flood", DISCLOSURE, "passed", "", 0),
     ("20 search pages of 80,000 entries", "paging-flood", PAGING, "failed", "several pages", 100),
-    ("every body 250 KiB of `eyJ`", "eyj-bodies", HSTS, "passed", "", 0),
+    ("every body followed by 250 KiB of `eyJ`", "eyj-bodies", HSTS, "passed", "", 0),
     ("HSTS max-age in full-width digits", "fullwidth-hsts", HSTS, "failed", "no valid max-age", 100),
     ("stack trace sent with Content-Encoding: gzip, gzip", "gzip-gzip-trace", DISCLOSURE, "failed", "traceback", 100),
     ("CORS: every endpoint answers a redirect or a 500", "cors-redirect-500", CORS, "error", "server error", 101),
