@@ -23,12 +23,14 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from homolog import CheckError, CheckFailed, HttpClient, Response, Target
+from homolog import CheckError, CheckFailed, HttpClient, Needs, Response, Target
 
 __all__ = [
     "BASE",
+    "DICOMWEB",
     "DICOM_JSON",
     "MULTIPART_DICOM",
+    "STUDY",
     "STUDY_KEY",
     "DicomJsonProblem",
     "accept_dicom",
@@ -50,6 +52,10 @@ __all__ = [
 
 BASE = "dicomweb"
 STUDY_KEY = "dicom_study"
+# What the checks need from the target (resolved by the plan before they run): the
+# DICOMweb base, and the study they query unless they store their own.
+DICOMWEB = Needs(bases=("dicomweb",))
+STUDY = DICOMWEB | Needs(data=(STUDY_KEY,))
 DICOM_JSON = "application/dicom+json"
 MULTIPART_DICOM = 'multipart/related; type="application/dicom"'
 _SAFE = "*?,-._~:"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydicom.uid import generate_uid
 
 from homolog import Evidence, HttpClient, Target, check, fail
-from homolog.suites.imaging.dicomweb import BASE, get, study_uid
+from homolog.suites.imaging.dicomweb import BASE, STUDY, get, study_uid
 
 CLAUSES = {
     "400": "DICOM PS3.18 §8.3: a supported query parameter with an invalid value is answered 400 (Bad Request)",
@@ -16,7 +16,7 @@ CLAUSES = {
 }
 
 
-@check("imaging.errors.status_codes")
+@check("imaging.errors.status_codes", needs=STUDY)
 def status_codes(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """Unknown studies answer 404, invalid limits 400, unacceptable media types 406, wrong store bodies 415."""
     uid = study_uid(target)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from homolog import Evidence, HttpClient, Target, check, fail
 from homolog.suites.imaging.dicomweb import (
     DICOM_JSON,
+    STUDY,
     dicom_json_problems,
     hex_tag,
     media_type,
@@ -30,7 +31,7 @@ _REQUIRED = (
 )
 
 
-@check("imaging.qido.dicom_json")
+@check("imaging.qido.dicom_json", needs=STUDY)
 def dicom_json(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """Study search results are application/dicom+json objects of the DICOM JSON model, with the study keys."""
     uid = study_uid(target)

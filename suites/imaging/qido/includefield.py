@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homolog import CheckError, Evidence, HttpClient, Target, check, fail
-from homolog.suites.imaging.dicomweb import attribute, hex_tag, metadata, results, study_record, study_uid
+from homolog.suites.imaging.dicomweb import STUDY, attribute, hex_tag, metadata, results, study_record, study_uid
 
 CLAUSE = (
     "DICOM PS3.18 §8.3.4.3 (includefield names attributes, by keyword or tag, or all) and §10.6.3.3 (the "
@@ -15,7 +15,7 @@ CLAUSE = (
 _CANDIDATES = ("StudyDescription", "PatientAge", "AdmittingDiagnosesDescription", "PatientWeight")
 
 
-@check("imaging.qido.includefield")
+@check("imaging.qido.includefield", needs=STUDY)
 def includefield(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """An attribute asked with includefield (keyword, tag or all) comes back with the study's value."""
     uid = study_uid(target)

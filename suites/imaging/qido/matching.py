@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homolog import CheckError, Evidence, HttpClient, Target, check, fail
-from homolog.suites.imaging.dicomweb import attribute, results, search, study_record, study_uid, uids
+from homolog.suites.imaging.dicomweb import STUDY, attribute, results, search, study_record, study_uid, uids
 
 CLAUSE = (
     "DICOM PS3.18 §10.6.1 (the origin server supports the required study matching keys: StudyDate, "
@@ -16,7 +16,7 @@ CLAUSE = (
 _OTHER_MODALITIES = ("OT", "SM", "XA", "US", "NM", "PT", "MG", "DX")
 
 
-@check("imaging.qido.matching")
+@check("imaging.qido.matching", needs=STUDY)
 def matching(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """Each required key finds the study with its value and leaves it out with another; wildcards work."""
     uid = study_uid(target)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homolog import CheckError, Evidence, HttpClient, Target, check, fail
-from homolog.suites.imaging.dicomweb import results, search, study_uid, uids
+from homolog.suites.imaging.dicomweb import STUDY, results, search, study_uid, uids
 
 CLAUSE = (
     "DICOM PS3.18 §8.3.4.4 (limit is the maximum number of results the origin server returns, offset the "
@@ -11,7 +11,7 @@ CLAUSE = (
 )
 
 
-@check("imaging.qido.paging")
+@check("imaging.qido.paging", needs=STUDY)
 def paging(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """Search honours limit and offset: limit=1 gives one result, offset skips, past the end gives none."""
     uid = study_uid(target)

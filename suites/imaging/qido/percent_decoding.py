@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from homolog import CheckError, Evidence, HttpClient, Target, check, fail
-from homolog.suites.imaging.dicomweb import attribute, get, results, study_record, study_uid, uids
+from homolog.suites.imaging.dicomweb import STUDY, attribute, get, results, study_record, study_uid, uids
 
 CLAUSE = (
     "DICOM PS3.18 §8.3.1 (query parameter values are URI query components: characters outside the "
@@ -22,7 +22,7 @@ def _encoded(value: str) -> str:
     return out
 
 
-@check("imaging.qido.percent_decoding")
+@check("imaging.qido.percent_decoding", needs=STUDY)
 def percent_decoding(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """A study is found by patient name and id sent percent-encoded (Test%5EAlice finds Test^Alice)."""
     uid = study_uid(target)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from homolog import Evidence, HttpClient, Target, check, fail
+from homolog import Evidence, HttpClient, Needs, Target, check, fail
 from homolog.suites.imaging.dicomweb import (
     BASE,
+    DICOMWEB,
     attribute,
     metadata,
     results,
@@ -41,7 +42,7 @@ def _referenced(body: Any, key: str) -> list[str]:
     return out
 
 
-@check("imaging.stow.store_then_find")
+@check("imaging.stow.store_then_find", needs=DICOMWEB | Needs(writes=True))
 def store_then_find(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """A synthetic instance stored with STOW-RS is acknowledged, then found by QIDO-RS and WADO-RS."""
     inst = synthetic_instance()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homolog import CheckError, CheckFailed, Evidence, HttpClient, Target, check, fail
 from homolog.suites.imaging.dicomweb import (
+    STUDY,
     accept_dicom,
     attribute,
     get,
@@ -22,7 +23,7 @@ CLAUSE = (
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 
 
-@check("imaging.wado.instances")
+@check("imaging.wado.instances", needs=STUDY)
 def instances(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """A study and one of its instances come back as multipart/related parts, each a PS3.10 file of that study."""
     uid = study_uid(target)

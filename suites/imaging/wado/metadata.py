@@ -5,6 +5,7 @@ from __future__ import annotations
 from homolog import CheckError, Evidence, HttpClient, Target, check, fail
 from homolog.suites.imaging.dicomweb import (
     DICOM_JSON,
+    STUDY,
     attribute,
     dicom_json_problems,
     get,
@@ -22,7 +23,7 @@ CLAUSE = (
 )
 
 
-@check("imaging.wado.metadata")
+@check("imaging.wado.metadata", needs=STUDY)
 def wado_metadata(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """Study and series metadata come as application/dicom+json, one object per instance of that study/series."""
     uid = study_uid(target)

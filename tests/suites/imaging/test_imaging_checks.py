@@ -87,3 +87,12 @@ def test_missing_target_keys_are_errors_naming_them(clean_sut: Any, run_checks: 
     assert "dicom_study" in a["message"]
     assert "dicomweb" in b["message"]
     assert "finds no study 2.25.123456789" in c["message"]
+
+
+def test_a_read_only_target_stores_nothing(clean_sut: Any, run_checks: RunChecks, tmp_path: Path) -> None:
+    readonly = _edited(clean_sut.target_path, tmp_path / "ro.yaml", lambda d: d.update(data_policy="readonly"))
+    results = run_checks(["imaging.stow.store_then_find", "imaging.qido.matching"], readonly)
+    stow = results["imaging.stow.store_then_find"]
+    assert stow["verdict"] == "error" and "read-only" in stow["message"], stow
+    assert not any(p.endswith("created.json") for p in stow["evidence"])  # it did not run
+    assert results["imaging.qido.matching"]["verdict"] == "passed"  # reading is allowed
