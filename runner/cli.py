@@ -168,6 +168,8 @@ def cmd_materials(args: argparse.Namespace) -> int:
 def cmd_lint(args: argparse.Namespace) -> int:
     from .lint import lint_paths
 
+    if args.referential:
+        return _lint_target(args)
     n, problems = lint_paths([Path(p) for p in args.paths])
     for p in problems:
         print(p, file=sys.stderr)
@@ -176,6 +178,29 @@ def cmd_lint(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     print(f"{n} file(s) OK")
     return 0
+
+
+def _lint_target(args: argparse.Namespace) -> int:
+    """`homolog lint TARGET -r REF`: what the run would find missing, before it runs."""
+    from .environment import referential_paths
+    from .lint import lint_target
+
+    if len(args.paths) != 1:
+        _err("lint -r REFERENTIAL takes one target file")
+        return ExitCode.USAGE
+    try:
+        fit = lint_target(args.referential, Path(args.paths[0]), [*(args.path or ()), *referential_paths()])
+    except ConfigError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        return ExitCode.USAGE
+    for line in fit.lines():
+        print(line)
+    print(
+        f"{fit.cases} case(s) to run; {len(fit.unmet)} would end in error for want of a declaration; "
+        f"{len(fit.not_applicable)} requirement(s) not applicable"
+    )
+    return ExitCode.INCOMPLETE if fit.unmet else 0
 
 
 @command("list")
@@ -376,6 +401,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = sub.add_parser("lint", help="validate referential and target files")
     lint.add_argument("paths", nargs="*", help="files or folders (default: the built-in referentials)")
+    lint.add_argument(
+        "-r",
+        "--referential",
+        help="with one TARGET file: list what a run of this referential would find missing "
+        "(exit 101 when a case would end in error for want of a declaration)",
+    )
+    lint.add_argument("--path", action="append", help="extra folder of referentials")
 
     ls = sub.add_parser("list", help="list referentials or checks")
     ls.add_argument("what", choices=["referentials", "checks"])

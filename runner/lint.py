@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .checks import ParamsError, registry
 from .errors import ConfigError, Problem
@@ -11,7 +13,7 @@ from .referential import builtin_root, load_referential, parse_document, search_
 from .target import load_target
 from .yamlsafe import load_yaml
 
-__all__ = ["lint_files", "lint_paths"]
+__all__ = ["TargetFit", "lint_files", "lint_paths", "lint_target"]
 
 
 def _yaml_files(paths: Iterable[Path]) -> list[Path]:
@@ -89,3 +91,41 @@ def lint_file(path: Path) -> list[Problem]:
         except ConfigError as exc:
             problems += exc.problems
     return problems
+
+
+@dataclass(frozen=True)
+class TargetFit:
+    """What a run of a referential would do with a target, known before it runs."""
+
+    not_applicable: list[tuple[str, str]]  # (requirement, reason naming the declaration)
+    unmet: list[tuple[str, str, list[str]]]  # (requirement, check, keys the target lacks)
+    omitted: list[tuple[str, str]]  # (requirement, "check not run: reason")
+    cases: int
+
+    def lines(self) -> list[str]:
+        out = [f"{rid}: not applicable: {why}" for rid, why in self.not_applicable]
+        out += [f"{rid}: {why}" for rid, why in self.omitted]
+        out += [
+            f"{rid} ({check}): error before it runs: the target does not declare {', '.join(keys)}"
+            for rid, check, keys in self.unmet
+        ]
+        return out
+
+
+def lint_target(referential: str | Path, target_path: Path, roots: Sequence[Path] = ()) -> TargetFit:
+    """The requirements a run would find not applicable, and the cases it would end in `error`
+    because the target leaves out what their checks need (ConfigError: the files are wrong)."""
+    from .plan import build_plan
+
+    registry.load()
+    ref = load_referential(referential, roots=search_path(roots))
+    target = load_target(target_path)
+
+    def spec(check_id: str) -> Any:
+        return registry.get(check_id) if check_id in registry else None
+
+    plan = build_plan(ref, target, lambda c: c, checks=spec)
+    unmet = [(c.requirement.id, c.ref.check, list(c.unmet)) for c in plan.cases if c.unmet]
+    not_applicable = [(p.requirement.id, p.not_applicable) for p in plan if p.not_applicable is not None]
+    omitted = [(p.requirement.id, why) for p in plan for why in p.omitted]
+    return TargetFit(not_applicable, unmet, omitted, len(plan.cases))
