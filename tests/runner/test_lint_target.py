@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from engine_support import requirement, write_referential
 
 from homolog.cli import main
 
@@ -51,3 +53,26 @@ def test_wrong_files_are_refused_naming_them(
     assert "none.yaml" in capsys.readouterr().err
     assert main(["lint", str(clean_sut.target_path), "-r", "no-such-referential"]) == 1
     assert "no-such-referential" in capsys.readouterr().err
+
+
+def test_a_read_only_target_makes_writing_requirements_not_applicable_only_where_they_say_so(
+    clean_sut: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref = write_referential(
+        tmp_path / "r.yaml",
+        [
+            requirement("R.create", "imaging.stow.store_then_find", applies_to={"data_policy": ["create"]}),
+            requirement("R.always", "imaging.stow.store_then_find"),
+        ],
+        id="readonly-test",
+    )
+    target = _edited(clean_sut.target_path, tmp_path / "t.yaml", lambda d: d.update(data_policy="readonly"))
+    assert main(["lint", str(target), "-r", str(ref)]) == 101
+    out = capsys.readouterr().out
+    assert "R.create: not applicable:" in out and "read-only" in out
+    assert "R.always (imaging.stow.store_then_find): error before it runs" in out
+    # the run says the same
+    assert main(["run", "-r", str(ref), "-t", str(target), "--out", str(tmp_path / "run"), "--report", ""]) == 101
+    doc = json.loads((tmp_path / "run" / "run.json").read_text("utf-8"))
+    verdicts = {r["id"]: r["verdict"] for r in doc["requirements"]}
+    assert verdicts == {"R.create": "not_applicable", "R.always": "error"}
