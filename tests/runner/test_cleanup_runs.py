@@ -78,3 +78,47 @@ def test_a_conditional_put_that_creates_is_in_the_ledger_as_created(tmp_path: Pa
     [entry] = ledger.entries()
     assert (entry.op, entry.type, entry.id, entry.outcome) == ("created", "Observation", "abc", "removed")
     assert ledger.pending() == []
+
+
+def test_homolog_cleanup_finishes_what_a_killed_run_left(refsut: Any, tmp_path: Path) -> None:
+    import ssl
+
+    import httpx
+    import yaml
+
+    from homolog.cli import main
+
+    sut = refsut()
+    run_dir = tmp_path / "run"
+    run_referential(REFERENTIAL, sut.target_path, run_dir, extra_args=["-k", "FRCORE-API-01"])
+    before = _counts(sut)
+    # What a run killed before its clean-up leaves: a resource on the system, in the ledger.
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}], "text": "Body weight"},
+        "subject": {"reference": "Patient/pat-qual"},
+        "valueQuantity": {"value": 70, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"},
+    }
+    headers = {
+        "Authorization": f"Bearer {sut.env['HOMOLOG_DEMO_FHIR_TOKEN']}",
+        "Content-Type": "application/fhir+json",
+        "Accept": "application/fhir+json",
+    }
+    trust = ssl.create_default_context(cafile=str(sut.ca_file))
+    with httpx.Client(verify=trust, headers=headers, trust_env=False) as http:
+        url = f"{sut.base_https}/fhir/Observation"
+        made = http.post(url, json=observation)
+        assert made.status_code == 201, made.text[:300]
+        bases = yaml.safe_load(sut.target_path.read_text("utf-8"))["base_urls"]
+        record_write(
+            Ledger(run_dir), bases, method="POST", url=url, status=201, content=made.content,
+            location=made.headers["Location"], before=None, by="a killed run",
+        )  # fmt: skip
+        assert Ledger(run_dir).pending() and _counts(sut) != before
+
+        assert main(["cleanup", str(run_dir)]) == 0
+        assert _counts(sut) == before
+        assert http.get(f"{url}/{made.json()['id']}").status_code in (404, 410)
+    assert Ledger(run_dir).pending() == []
+    assert main(["cleanup", str(run_dir)]) == 0  # nothing left: says so
