@@ -8,13 +8,23 @@ saw, not the leftovers of the first.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+from engine_support import requirement, write_referential
+
 from homolog.cleanup import Ledger, record_write
 from homolog.testing import run_referential
 
+HERE = Path(__file__).resolve().parent
 REFERENTIAL = Path(__file__).resolve().parents[2] / "referentials" / "fr-core-api" / "fr-core-api-1.1.0.yaml"
 
 
@@ -122,3 +132,41 @@ def test_homolog_cleanup_finishes_what_a_killed_run_left(refsut: Any, tmp_path: 
         assert http.get(f"{url}/{made.json()['id']}").status_code in (404, 410)
     assert Ledger(run_dir).pending() == []
     assert main(["cleanup", str(run_dir)]) == 0  # nothing left: says so
+
+
+@pytest.mark.slow
+def test_ctrl_c_cleans_up_what_the_run_created(refsut: Any, tmp_path: Path) -> None:
+    """A run interrupted after it created test data still deletes it before it stops."""
+    sut = refsut(directory=False)  # no Practitioner/Organization: the read check makes them
+    before = _counts(sut)
+    ref = write_referential(
+        tmp_path / "ref.yaml",
+        [
+            requirement("R.read", "fhir.rest.read"),
+            *(requirement(f"R.wait{i}", "engine.outcome.sleep", with_={"seconds": 2.0}) for i in range(30)),
+        ],
+        id="ctrl-c-cleanup",
+    )
+    run_dir = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    command = [sys.executable, "-m", "homolog.cli", "run", "-r", str(ref), "-t", str(sut.target_path)]
+    command += ["--out", str(run_dir), "--report", "", "--", "-p", "enginechecks"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    ledger = Ledger(run_dir)
+    deadline = time.monotonic() + 120
+    results = run_dir / "results.jsonl"
+    while time.monotonic() < deadline and not (results.exists() and b'"R.read"' in results.read_bytes()):
+        time.sleep(0.1)  # the read check has finished: what it created waits for the end of the run
+    assert ledger.entries(), "the run created nothing"
+    assert _counts(sut) != before  # created and not yet removed: the run is under way
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode != 0, out
+    doc = json.loads((run_dir / "run.json").read_text("utf-8"))
+    verdicts = {r["id"]: r["verdict"] for r in doc["requirements"]}
+    assert verdicts["R.read"] == "passed"
+    assert sum(v == "passed" for v in verdicts.values()) < len(verdicts)  # interrupted before the end
+    cleanup = doc["cleanup"]
+    assert cleanup["created"] > 0 and cleanup["removed"] == cleanup["created"] and cleanup["remaining"] == []
+    assert ledger.pending() == []
+    assert _counts(sut) == before
