@@ -170,3 +170,42 @@ def test_ctrl_c_cleans_up_what_the_run_created(refsut: Any, tmp_path: Path) -> N
     assert cleanup["created"] > 0 and cleanup["removed"] == cleanup["created"] and cleanup["remaining"] == []
     assert ledger.pending() == []
     assert _counts(sut) == before
+
+
+@pytest.mark.slow
+def test_resume_finishes_the_clean_up_of_a_killed_run(refsut: Any, tmp_path: Path) -> None:
+    """SIGKILL leaves the run's test data on the system; `--resume` completes the run and removes it."""
+    sut = refsut(directory=False)
+    before = _counts(sut)
+    ref = write_referential(
+        tmp_path / "ref.yaml",
+        [
+            requirement("R.read", "fhir.rest.read"),
+            *(requirement(f"R.wait{i}", "engine.outcome.sleep", with_={"seconds": 0.5}) for i in range(20)),
+        ],
+        id="resume-cleanup",
+    )
+    run_dir = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    command = [sys.executable, "-m", "homolog.cli", "run", "-r", str(ref), "-t", str(sut.target_path)]
+    command += ["--out", str(run_dir), "--report", "", "--", "-p", "enginechecks"]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
+    )
+    results = run_dir / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (results.exists() and b'"R.read"' in results.read_bytes()):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    ledger = Ledger(run_dir)
+    assert ledger.pending(), "the killed run left nothing to clean up"
+    assert _counts(sut) != before
+
+    resume = [sys.executable, "-m", "homolog.cli", "run", "--resume", str(run_dir), "--report", ""]
+    done = subprocess.run([*resume, "--", "-p", "enginechecks"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    doc = json.loads((run_dir / "run.json").read_text("utf-8"))
+    assert {r["verdict"] for r in doc["requirements"]} == {"passed"}
+    assert ledger.pending() == []
+    assert _counts(sut) == before
