@@ -134,29 +134,40 @@ def test_homolog_cleanup_finishes_what_a_killed_run_left(refsut: Any, tmp_path: 
     assert main(["cleanup", str(run_dir)]) == 0  # nothing left: says so
 
 
+def _run_until_read(sut: Any, tmp_path: Path, waits: int, seconds: float, **popen: Any) -> subprocess.Popen[Any]:
+    """`homolog run` of a read check (it creates the data it needs) then `waits` sleeps, in a
+    subprocess; returns once the read check's result is written (its data waits for the end)."""
+    ref = write_referential(
+        tmp_path / "ref.yaml",
+        [
+            requirement("R.read", "fhir.rest.read"),
+            *(requirement(f"R.wait{i}", "engine.outcome.sleep", with_={"seconds": seconds}) for i in range(waits)),
+        ],
+        id="cleanup-interrupted",
+    )
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "homolog.cli", "run", "-r", str(ref), "-t", str(sut.target_path)]
+    command += ["--out", str(run_dir), "--report", "", "--", "-p", "enginechecks"]
+    proc = subprocess.Popen(command, env=_env(), **popen)
+    results = run_dir / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (results.exists() and b'"R.read"' in results.read_bytes()):
+        time.sleep(0.05)
+    return proc
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+
+
 @pytest.mark.slow
 def test_ctrl_c_cleans_up_what_the_run_created(refsut: Any, tmp_path: Path) -> None:
     """A run interrupted after it created test data still deletes it before it stops."""
     sut = refsut(directory=False)  # no Practitioner/Organization: the read check makes them
     before = _counts(sut)
-    ref = write_referential(
-        tmp_path / "ref.yaml",
-        [
-            requirement("R.read", "fhir.rest.read"),
-            *(requirement(f"R.wait{i}", "engine.outcome.sleep", with_={"seconds": 2.0}) for i in range(30)),
-        ],
-        id="ctrl-c-cleanup",
-    )
+    proc = _run_until_read(sut, tmp_path, 30, 2.0, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     run_dir = tmp_path / "run"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
-    command = [sys.executable, "-m", "homolog.cli", "run", "-r", str(ref), "-t", str(sut.target_path)]
-    command += ["--out", str(run_dir), "--report", "", "--", "-p", "enginechecks"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     ledger = Ledger(run_dir)
-    deadline = time.monotonic() + 120
-    results = run_dir / "results.jsonl"
-    while time.monotonic() < deadline and not (results.exists() and b'"R.read"' in results.read_bytes()):
-        time.sleep(0.1)  # the read check has finished: what it created waits for the end of the run
     assert ledger.entries(), "the run created nothing"
     assert _counts(sut) != before  # created and not yet removed: the run is under way
     proc.send_signal(signal.SIGINT)
@@ -177,25 +188,10 @@ def test_resume_finishes_the_clean_up_of_a_killed_run(refsut: Any, tmp_path: Pat
     """SIGKILL leaves the run's test data on the system; `--resume` completes the run and removes it."""
     sut = refsut(directory=False)
     before = _counts(sut)
-    ref = write_referential(
-        tmp_path / "ref.yaml",
-        [
-            requirement("R.read", "fhir.rest.read"),
-            *(requirement(f"R.wait{i}", "engine.outcome.sleep", with_={"seconds": 0.5}) for i in range(20)),
-        ],
-        id="resume-cleanup",
+    proc = _run_until_read(
+        sut, tmp_path, 20, 0.5, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     run_dir = tmp_path / "run"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
-    command = [sys.executable, "-m", "homolog.cli", "run", "-r", str(ref), "-t", str(sut.target_path)]
-    command += ["--out", str(run_dir), "--report", "", "--", "-p", "enginechecks"]
-    proc = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
-    )
-    results = run_dir / "results.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (results.exists() and b'"R.read"' in results.read_bytes()):
-        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     ledger = Ledger(run_dir)
@@ -203,7 +199,9 @@ def test_resume_finishes_the_clean_up_of_a_killed_run(refsut: Any, tmp_path: Pat
     assert _counts(sut) != before
 
     resume = [sys.executable, "-m", "homolog.cli", "run", "--resume", str(run_dir), "--report", ""]
-    done = subprocess.run([*resume, "--", "-p", "enginechecks"], capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [*resume, "--", "-p", "enginechecks"], capture_output=True, text=True, env=_env(), timeout=300
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     doc = json.loads((run_dir / "run.json").read_text("utf-8"))
     assert {r["verdict"] for r in doc["requirements"]} == {"passed"}
