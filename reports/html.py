@@ -383,6 +383,8 @@ class _Builder:
             )
         for line in override_lines(chk.overrides, self.lang):
             self.page.add(f'<p class="params override"><strong>{e(L["override"])}</strong>{L["colon"]}{e(line)}</p>')
+        if chk.shared_from:
+            self.page.add(f'<p class="params shared">{e(L["shared_from"])} <code>{e(chk.shared_from)}</code></p>')
         if chk.message:
             self.page.add(f'<pre class="msg">{e(chk.message)}</pre>')
         if chk.evidence:

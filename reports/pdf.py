@@ -352,6 +352,9 @@ class _Pages:
         for line in override_lines(chk.overrides, self.lang):
             out.append(f'<p class="ev"><b>{e(L["override"])}</b>{L["colon"]}{e(_cut(line, 300, "…"))}</p>')
             weight += 1
+        if chk.shared_from:
+            out.append(f'<p class="ev">{e(L["shared_from"])} {e(chk.shared_from)}</p>')
+            weight += 1
         if chk.message:
             message = _cut(chk.message, MESSAGE_CHARS, self.W["cut"])
             out.append(f'<p class="msg">{e(message)}</p>')

@@ -31,14 +31,16 @@ not tested) are in the run and its reports, not here.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import allure
+import allure_commons
 import pytest
-from allure_commons.model2 import Label, Parameter, Status, StatusDetails
-from allure_commons.types import AttachmentType, LabelType, Severity
+from allure_commons.model2 import Label, Link, Parameter, Status, StatusDetails
+from allure_commons.types import AttachmentType, LabelType, LinkType, Severity
 from allure_commons.utils import md5, uuid4
 
 from .evidence import Evidence
@@ -51,6 +53,9 @@ __all__ = ["SEVERITY", "STATUS", "AllureLabels"]
 SEVERITY = {"exigence": Severity.CRITICAL, "preconisation": Severity.MINOR}
 #: Allure status of a check's verdict.
 STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROKEN, "skipped": Status.SKIPPED}
+# the labels that say which requirement a result is about
+_CASE_LABELS = {"epic", "feature", "story", "parentSuite", "suite", "subSuite", "severity", "requirement", "check"}
+_CASE_LABELS |= {"tag"}  # describe() adds it again
 _TYPES = {f".{t.extension}": t for t in AttachmentType} | {".jpeg": AttachmentType.JPG, ".log": AttachmentType.TEXT}
 
 
@@ -62,11 +67,55 @@ class AllureLabels:
         referential: Referential,
         case_of: Callable[[pytest.Item], Case | None],
         evidence_of: Callable[[pytest.Item], Evidence | None],
+        sharers_of: Callable[[Case], list[Case]] = lambda case: [],
     ) -> None:
         self.referential = referential
         self.case_of = case_of
         self.evidence_of = evidence_of
+        self.sharers_of = sharers_of
         self.epic = f"{referential.title} ({referential.id} {referential.version})"
+        # uuid of an Allure result -> the cases whose requirement its execution also serves
+        self._pending: dict[str, list[Case]] = {}
+        allure_commons.plugin_manager.register(self)
+
+    def close(self) -> None:
+        allure_commons.plugin_manager.unregister(self)
+
+    @allure_commons.hookimpl
+    def report_result(self, result: Any) -> None:
+        """A case run once for several requirements: one Allure result for each of them, the
+        same outcome and the same attachment files (referenced, not copied)."""
+        for case in self._pending.pop(result.uuid, ()):
+            twin = copy.deepcopy(result)
+            twin.uuid = uuid4()
+            twin.labels = [lab for lab in twin.labels if lab.name not in _CASE_LABELS] + self.labels(case)
+            twin.links = [link for link in twin.links if link.type != LinkType.LINK] + self.links(case)
+            self.describe(twin, case)
+            allure_commons.plugin_manager.hook.report_result(result=twin)
+
+    def labels(self, case: Case) -> list[Label]:
+        """The labels a case's marks give its Allure result (for a result made by copy)."""
+        feature, story = self.feature(case), _story(case)
+        pairs = [
+            (LabelType.EPIC, self.epic),
+            (LabelType.FEATURE, feature),
+            (LabelType.STORY, story),
+            (LabelType.PARENT_SUITE, self.epic),
+            (LabelType.SUITE, feature),
+            (LabelType.SUB_SUITE, story),
+            (LabelType.SEVERITY, SEVERITY.get(case.requirement.level, Severity.NORMAL).value),
+            ("requirement", case.requirement.id),
+            ("check", case.ref.check),
+        ]
+        return [Label(name=name, value=value) for name, value in pairs]
+
+    def links(self, case: Case) -> list[Link]:
+        req = case.requirement
+        url = req.source.url
+        if not (url and url.startswith(("https://", "http://"))):
+            return []
+        name = " — ".join(x for x in (req.source.document, req.source.section) if x) or url
+        return [Link(type=LinkType.LINK, url=url, name=name)]
 
     def feature(self, case: Case) -> str:
         family = case.requirement.family
@@ -115,6 +164,9 @@ class AllureLabels:
             return
         props = dict(outcome.get_result().user_properties)
         self.describe(result, case)
+        sharers = self.sharers_of(case)
+        if sharers:
+            self._pending[result.uuid] = sharers
         verdict = str(props.get("homolog_verdict", "error"))
         result.status = STATUS.get(verdict, Status.BROKEN)
         if verdict != "passed":

@@ -257,7 +257,9 @@ def _record_killed(run_dir: Path) -> Callable[[Overrun], None]:
             )
         if isinstance(about.get("t0"), int | float):
             line["duration"] = round(time.monotonic() - about["t0"], 3)
-        store.append(line)
+        # the cases of other requirements this execution served share its verdict
+        shared = [dict(s) | {k: line.get(k) for k in ("evidence", "duration")} for s in about.get("shared") or ()]
+        store.append(line, *(s for s in shared if s.get("key")))
         print(f"homolog: {line['key']}: {line.get('message')}", file=sys.stderr, flush=True)
 
     return record

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -88,6 +89,13 @@ class Case:
     @property
     def key(self) -> str:
         return f"{self.requirement.id}::{self.ref.check}::{self.ref.label or self.ref.params_digest}"
+
+    @property
+    def execution(self) -> str:
+        """One execution of a check: the check and the parameters it runs with (the target's
+        overrides applied). Cases of several requirements with the same execution run once."""
+        blob = json.dumps(self.params_json, sort_keys=True, separators=(",", ":"), default=str)
+        return f"{self.ref.check}::{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
     @property
     def test_id(self) -> str:

@@ -82,6 +82,8 @@ class RunState:
         self.cases: list[Case] = []
         self.done: set[str] = set()
         self.deselected: set[str] = set()
+        # key of the case that runs -> the cases of other requirements its execution serves
+        self.sharers: dict[str, list[Case]] = {}
         self.counter = 0
         self.total = 0
         self.shard: Shard | None = Shard.parse(opt.homolog_shard) if opt.homolog_shard else None
@@ -208,10 +210,16 @@ def pytest_configure(config: pytest.Config) -> None:
         if not config.pluginmanager.is_registered(module):
             config.pluginmanager.register(module, name)
     config.pluginmanager.register(_Progress(config, state), "homolog-progress")
+    config.pluginmanager.register(_SharedExecutions(state), "homolog-executions")
     if config.getoption("allure_report_dir", None) and not config.pluginmanager.has_plugin("homolog-allure"):
         from .allure_labels import AllureLabels  # allure-pytest writes results: label them
 
-        labelled = AllureLabels(state.referential, _case_of, lambda item: item.stash.get(_EVIDENCE, None))
+        labelled = AllureLabels(
+            state.referential,
+            _case_of,
+            lambda item: item.stash.get(_EVIDENCE, None),
+            lambda case: state.sharers.get(case.key, []),
+        )
         config.pluginmanager.register(labelled, "homolog-allure")
 
 
@@ -283,6 +291,9 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    labelled = config.pluginmanager.get_plugin("homolog-allure")
+    if labelled is not None:
+        labelled.close()
     state = config.stash.get(_STATE, None)
     if state is not None:
         state.stack.close()  # stop the counterparts this run started
@@ -361,6 +372,34 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
         state = item.config.stash.get(_STATE, None)
         if case is not None and state is not None and case.key not in state.done:
             state.deselected.add(case.key)
+
+
+class _SharedExecutions:
+    """One execution per check and parameters: a case whose execution an earlier case of the
+    session already makes is not run; it gets that case's result (`RunState.sharers`).
+
+    Decided after every deselection (`-k`, `-m`, resume, shard), among the cases left to
+    run, the same way in every xdist worker (their collections stay identical).
+    """
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        first: dict[str, Case] = {}
+        keep = []
+        for item in items:
+            case = _case_of(item)
+            if case is None or case.unmet:
+                keep.append(item)
+                continue
+            runner = first.setdefault(case.execution, case)
+            if runner is case:
+                keep.append(item)
+            else:
+                self.state.sharers.setdefault(runner.key, []).append(case)
+        items[:] = keep
 
 
 def _case_of(item: pytest.Item) -> Case | None:
@@ -489,8 +528,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     spec = registry.get(case.ref.check) if case.ref.check in registry else None
     seconds = state.deadline(spec, case.ref.check)
     record = _record(state, case, item, Verdict.ERROR.value, _killed_message(seconds), [], [], now_iso(), None)
+    shared = [_shared_record(record, other) for other in state.sharers.get(case.key, [])]
     t0 = time.monotonic()
-    state.slot.begin(t0 + seconds + GRACE, {"record": record, "evidence_dir": f"evidence/{case.slug}", "t0": t0})
+    about = {"record": record, "shared": shared, "evidence_dir": f"evidence/{case.slug}", "t0": t0}
+    state.slot.begin(t0 + seconds + GRACE, about)
     try:
         return (yield)
     finally:
@@ -570,9 +611,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             result["started"],
             round(time.monotonic() - result["t0"], 3),
         )
-        state.store.append(record)
+        sharers = state.sharers.get(case.key, [])
+        state.store.append(record, *(_shared_record(record, other) for other in sharers))
         report.user_properties.append(("homolog_verdict", result["verdict"]))
+        if sharers:
+            report.user_properties.append(("homolog_also", ", ".join(c.requirement.id for c in sharers)))
         report.user_properties.append(("homolog_message", record["message"] or ""))
+
+
+def _shared_record(record: dict[str, Any], case: Case) -> dict[str, Any]:
+    """The result line of `case`, whose execution is the one `record` ran: same verdict,
+    message and evidence (the files are referenced, not copied)."""
+    return record | {
+        "key": case.key,
+        "requirement": case.requirement.id,
+        "label": case.ref.label,
+        "title": case.title,
+        "params": case.params_json,
+        "overrides": [o.to_json() for o in case.overrides],
+        "shared_from": record["key"],
+    }
 
 
 def classify(
@@ -678,6 +736,8 @@ class _Progress:
         bar = "█" * filled + "░" * (20 - filled)
         line = f"{bar} [{state.counter:>4}/{total or '?'}] {verdict.upper():<8} {name}"
         message = str(props.get("homolog_message") or "")
+        if props.get("homolog_also"):
+            line += f" (also {props['homolog_also']})"
         if verdict not in ("passed",) and message:
             line += f"  — {message[:160]}"
         tr.write_line(line, **_COLOURS.get(verdict, {}))

@@ -108,6 +108,9 @@ class RunCheck:
     caveats: tuple[Caveat, ...] = ()
     # parameters the target set (`overrides:`): {param, value, default, set_by}
     overrides: tuple[Mapping[str, Any], ...] = ()
+    # the case whose execution gave this result (same check, same parameters, run once for
+    # several requirements); None when this case ran itself
+    shared_from: str | None = None
 
     @property
     def shown(self) -> str:
@@ -128,6 +131,7 @@ class RunCheck:
             "duration": self.duration,
             "started": self.started,
             "deselected": self.deselected,
+            "shared_from": self.shared_from,
         }
 
     @classmethod
@@ -145,6 +149,7 @@ class RunCheck:
             deselected=raw["deselected"],
             caveats=tuple(Caveat.from_json(c) for c in raw.get("caveats") or ()),
             overrides=tuple(raw.get("overrides") or ()),
+            shared_from=raw.get("shared_from"),
         )
 
 
@@ -601,6 +606,7 @@ def _check(case: Case, rec: Mapping[str, Any] | None, deselected: bool) -> RunCh
             duration=rec.get("duration"),
             started=rec.get("started"),
             caveats=tuple(Caveat.from_json(c) for c in rec.get("caveats") or ()),
+            shared_from=rec.get("shared_from"),
         )
     if deselected:
         return RunCheck(**common, verdict=None, message="deselected for this session", deselected=True)

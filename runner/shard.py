@@ -117,7 +117,7 @@ def unit_of(case: Case, tags: Callable[[str], Iterable[str]]) -> str:
     """The unit a case is dealt with: its check's, if the check keeps state across cases, else its execution's."""
     if STATEFUL_TAG in tags(case.ref.check):
         return f"check:{case.ref.check}"
-    return f"execution:{case.ref.check}::{case.ref.params_digest}"
+    return f"execution:{case.execution}"
 
 
 def assign(cases: Sequence[Case], count: int, tags: Callable[[str], Iterable[str]]) -> dict[str, int]:

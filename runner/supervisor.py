@@ -82,7 +82,7 @@ class Slot:
     def begin(self, hard_deadline: float, about: dict[str, Any]) -> None:
         data = json.dumps(about, ensure_ascii=False, default=str).encode()
         if len(data) > SLOT_SIZE - _HEADER.size:
-            data = json.dumps({k: v for k, v in about.items() if k == "record"}, default=str).encode()
+            data = json.dumps({k: v for k, v in about.items() if k in ("record", "shared")}, default=str).encode()
             data = data[: SLOT_SIZE - _HEADER.size]
         self._write(hard_deadline, data)
 

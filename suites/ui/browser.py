@@ -35,6 +35,8 @@ from homolog import CheckError, Target
 __all__ = [
     "CHROMIUM_ARGS",
     "CHROMIUM_PATH",
+    "PLAYWRIGHT_DISABLED_FEATURES",
+    "UNSHOWN_UI_FEATURES",
     "BrowserManager",
     "TlsTrust",
     "target_tls_trust",
@@ -42,6 +44,31 @@ __all__ = [
 
 #: Debian's Chromium; a target sets another with `settings.ui.chromium` (`homolog run --chromium`).
 CHROMIUM_PATH = "/usr/bin/chromium"
+#: The features Playwright's driver disables (its `chromiumSwitches`). Chromium keeps the last
+#: `--disable-features` it is given, so ours must repeat them (a test compares this list with
+#: the installed driver's).
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+#: Browser UI a headless window never shows: since Chromium 15x every new window (one per
+#: browser context) preloads the address bar's suggestion popup as a WebUI page in a
+#: renderer of its own, more than half of the CPU a context costs.
+UNSHOWN_UI_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup")
 # Flags that keep a headless Chromium from calling home at start-up (no network here
 # besides the target) and make it run as root in containers.
 CHROMIUM_ARGS = (
@@ -53,6 +80,7 @@ CHROMIUM_ARGS = (
     "--disable-sync",
     "--disable-quic",
     "--no-first-run",
+    "--disable-features=" + ",".join(PLAYWRIGHT_DISABLED_FEATURES + UNSHOWN_UI_FEATURES),
 )
 CONNECT_TIMEOUT = 10.0
 

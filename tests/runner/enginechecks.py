@@ -53,6 +53,7 @@ def skipper() -> None:
 
 class SleepParams(Params):
     seconds: float = 0.2
+    visit: int = 0  # only tells executions apart (one execution per check and parameters)
 
 
 @check("engine.outcome.sleep", params=SleepParams)
@@ -70,7 +71,11 @@ def leaks(evidence, target) -> None:  # type: ignore[no-untyped-def]
     fail(f"saw {token}")
 
 
-@check("engine.counterpart.psc_issuer")
+class IssuerParams(Params):
+    visit: int = 0  # only tells executions apart (one execution per check and parameters)
+
+
+@check("engine.counterpart.psc_issuer", params=IssuerParams)
 def psc_issuer(counterpart, evidence) -> None:  # type: ignore[no-untyped-def]
     """Reaches the PSC counterpart of the run through its control API."""
     import os
@@ -149,3 +154,20 @@ class AuthedParams(Params):
 def http_authed(http, params: AuthedParams) -> None:  # type: ignore[no-untyped-def]
     """The server opens the path to the target's credentials."""
     expect_status(http.get(params.path, base="web", auth=params.auth), 200)
+
+
+class CountParams(Params):
+    log: str  # a file each execution appends a line to
+    fail: bool = False
+
+
+@check("engine.outcome.count", params=CountParams)
+def counted(evidence, params: CountParams) -> None:  # type: ignore[no-untyped-def]
+    """Appends a line to its log at each execution (for the one-execution-per-parameters tests)."""
+    import os
+
+    with open(params.log, "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+    evidence.attach_text("seen.txt", f"execution in process {os.getpid()}")
+    if params.fail:
+        fail("counted and refused")

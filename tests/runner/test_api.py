@@ -91,7 +91,7 @@ def test_the_run_starts_and_stops_what_the_target_declares_xdist_workers_reach_i
 ) -> None:
     ref = write_referential(
         tmp_path / "r.yaml",
-        [requirement(f"R.{i}", "engine.counterpart.psc_issuer") for i in range(2)],
+        [requirement(f"R.{i}", "engine.counterpart.psc_issuer", with_={"visit": i}) for i in range(2)],
     )
     target = _with_counterparts(target_file, {"psc": {"port": 0}})
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))

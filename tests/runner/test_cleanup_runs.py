@@ -141,7 +141,10 @@ def _run_until_read(sut: Any, tmp_path: Path, waits: int, seconds: float, **pope
         tmp_path / "ref.yaml",
         [
             requirement("R.read", "fhir.rest.read"),
-            *(requirement(f"R.wait{i}", "engine.outcome.sleep", with_={"seconds": seconds}) for i in range(waits)),
+            *(
+                requirement(f"R.wait{i}", "engine.outcome.sleep", with_={"seconds": seconds, "visit": i})
+                for i in range(waits)
+            ),
         ],
         id="cleanup-interrupted",
     )

@@ -166,3 +166,23 @@ def test_a_deadline_inside_a_deadline_and_a_timer_already_armed_are_kept() -> No
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_execution_is_the_verdict_of_every_requirement_it_serves(tmp_path: Path, web_server: str) -> None:
+    # one execution for two requirements (same check, same parameters): the supervisor's
+    # record of the kill is written for both, with the evidence the execution left
+    target = _target(tmp_path / "t.yaml", web_server)
+    ref = write_referential(
+        tmp_path / "r.yaml",
+        [requirement("R.stuck", "engine.deadline.native"), requirement("R.also", "engine.deadline.native")],
+    )
+    out = tmp_path / "run"
+    doc = run_referential(ref, target, out, extra_args=["-p", "enginechecks"])
+    stuck, also = (r["checks"][0] for r in doc["requirements"])
+    assert stuck["verdict"] == also["verdict"] == "error"
+    assert also["message"] == stuck["message"] and "process was killed" in also["message"]
+    assert also["shared_from"].startswith("R.stuck::engine.deadline.native::") and stuck["shared_from"] is None
+    assert also["evidence"] == stuck["evidence"] and [Path(p).name for p in also["evidence"]] == ["01-before.txt"]
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted(line["requirement"] for line in lines) == ["R.also", "R.stuck"]  # nothing ran twice

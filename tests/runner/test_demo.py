@@ -122,7 +122,7 @@ def test_demo_runs_reports_and_stops_everything(tmp_path: Path) -> None:
 def test_ctrl_c_stops_the_sut(tmp_path: Path) -> None:
     ref = write_referential(
         tmp_path / "ref.yaml",
-        [requirement(f"R.{i}", "engine.outcome.sleep", with_={"seconds": 2.0}) for i in range(30)],
+        [requirement(f"R.{i}", "engine.outcome.sleep", with_={"seconds": 2.0, "visit": i}) for i in range(30)],
         id="demo-long",
     )
     proc = subprocess.Popen(

@@ -12,9 +12,9 @@ loading the machine so much that the demo SUT's 3-second sessions expire inside 
 one pool, so they are one xdist group (``--dist loadfile``, and the group for
 ``--dist loadgroup``, keep them on one worker).
 
-Same system, same verdict: the clean demo runs three times and each defect reproducing what
-real systems showed runs twice (its matrix run and one more); every case must give the same
-verdict and message (the free ports of the SUT and simulators aside, named in messages).
+Same system, same verdict: the clean demo runs three times and so does each defect reproducing
+what real systems showed (its matrix run and two more); every case must give the same verdict
+and message (the free ports of the SUT and simulators aside, named in messages).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ SIDE_EFFECTS: dict[str, dict[str, str]] = {
 # same verdicts and messages on identical runs
 REAL_SYSTEM_DEFECTS = ("heading-skip", "http-only", "late-render", "reset-after-500", "wrong-base-url")
 CLEAN_REPEATS = 3
-DEFECT_REPEATS = 2
+DEFECT_REPEATS = 3
 
 POOL_SIZE = 4
 pytestmark = pytest.mark.xdist_group("demo-defects")

@@ -30,9 +30,8 @@ def _referential(tmp_path: Path) -> Path:
     reqs = []
     for i in range(N):
         check = "engine.outcome.fail" if i % 4 == 3 else "engine.outcome.sleep"
-        reqs.append(
-            requirement(f"R.{i:02d}", check, **({"with_": {"seconds": 0.4}} if check.endswith("sleep") else {}))
-        )
+        sleep = {"with_": {"seconds": 0.4, "visit": i}}  # each its own execution
+        reqs.append(requirement(f"R.{i:02d}", check, **(sleep if check.endswith("sleep") else {})))
     return write_referential(tmp_path / "ref.yaml", reqs)
 
 

@@ -162,3 +162,37 @@ def test_trace_sanitising_drops_the_injected_library_source() -> None:
     data = sanitize_trace(raw.getvalue(), [], omit={source: "axe-core source"})
     text = zipfile.ZipFile(io.BytesIO(data)).read("trace.trace").decode()
     assert "[omitted: axe-core source]" in text and "var axe" not in text
+
+
+def test_our_disabled_features_keep_the_playwright_drivers() -> None:
+    # Chromium keeps the last --disable-features: ours replaces the driver's, so it must list them
+    import re
+
+    import playwright
+
+    from homolog.suites.ui.browser import CHROMIUM_ARGS, PLAYWRIGHT_DISABLED_FEATURES
+
+    driver = Path(playwright.__file__).parent / "driver" / "package" / "lib"
+    sources = (p.read_text("utf-8", "replace") for p in driver.rglob("*.js"))
+    lists = [m.group(1) for text in sources for m in re.finditer(r"disabledFeatures = \[(.*?)\]", text, re.S)]
+    assert lists, f"no disabledFeatures list found in the Playwright driver under {driver}"
+    theirs = set(re.findall(r'"([A-Za-z0-9]+)"', lists[0]))
+    assert theirs and theirs <= set(PLAYWRIGHT_DISABLED_FEATURES)
+    ours = [a for a in CHROMIUM_ARGS if a.startswith("--disable-features=")]
+    assert len(ours) == 1 and theirs <= set(ours[0].split("=", 1)[1].split(","))
+
+
+def test_a_new_context_opens_no_browser_ui_page(clean_sut: Any, tmp_path: Path) -> None:
+    # the omnibox popup a new window preloads as a WebUI page (a renderer of its own) is off
+    target = load_target(clean_sut.target_path)
+    manager = BrowserManager()
+    try:
+        ui = UiSession(manager, target, Evidence(tmp_path, "ui"), trace=False)
+        ui.goto("login")
+        cdp = ui.context.browser.new_browser_cdp_session()
+        kinds = sorted((t["type"], t["url"]) for t in cdp.send("Target.getTargets")["targetInfos"])
+        assert [k for k in kinds if k[0] == "page"], kinds  # the check's page is there
+        assert not [k for k in kinds if k[0] == "browser_ui"], kinds
+        ui.close(failed=False)
+    finally:
+        manager.close()

@@ -1,0 +1,113 @@
+"""One execution per check and parameters (issue 18.1): a check several requirements cite
+with the same parameters runs once, and its verdict, message and evidence (the same files,
+not copies) are the result of each of those requirements."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from engine_support import requirement, write_referential
+
+from homolog.testing import pytest_args, run_referential
+
+pytest_plugins = ["pytester"]
+
+HERE = Path(__file__).resolve().parent
+
+
+def _referential(tmp_path: Path, log: Path) -> Path:
+    return write_referential(
+        tmp_path / "ref.yaml",
+        [
+            requirement("R.a", "engine.outcome.count", with_={"log": str(log)}),
+            requirement("R.b", "engine.outcome.count", with_={"log": str(log)}),
+            requirement("R.c", "engine.outcome.count", with_={"log": str(log), "fail": True}),
+            requirement("R.d", "engine.outcome.count", with_={"log": str(log), "fail": True}),
+        ],
+    )
+
+
+def _checks(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r["checks"][0] for r in doc["requirements"]}
+
+
+def _executions(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_check_cited_twice_with_the_same_parameters_runs_once(
+    tmp_path: Path, target_file: Path, workers: int, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from homolog.reports import render
+
+    log = tmp_path / "executions.log"
+    out = tmp_path / "run"
+    ref = _referential(tmp_path, log)
+    if workers:  # two xdist workers: each collects every case and makes the same choice
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+        out.mkdir()
+        result = pytester.runpytest_subprocess(
+            *pytest_args(ref, target_file, out, workers=2, extra=["-p", "enginechecks"])
+        )
+        assert result.ret == 1, result.stdout.str()
+        doc = json.loads((out / "run.json").read_text())
+    else:
+        doc = run_referential(ref, target_file, out)
+    assert _executions(log) == 2  # one per parameter set, not one per requirement
+    checks = _checks(doc)
+    assert {rid: c["verdict"] for rid, c in checks.items()} == {
+        "R.a": "passed",
+        "R.b": "passed",
+        "R.c": "failed",
+        "R.d": "failed",
+    }
+    assert checks["R.a"]["shared_from"] is None and checks["R.c"]["shared_from"] is None
+    assert checks["R.b"]["shared_from"].startswith("R.a::engine.outcome.count::")
+    assert checks["R.d"]["shared_from"].startswith("R.c::engine.outcome.count::")
+    assert checks["R.d"]["message"] == checks["R.c"]["message"] == "counted and refused"
+    # the evidence is referenced, not copied: one folder per execution
+    assert checks["R.b"]["evidence"] == checks["R.a"]["evidence"] != []
+    assert checks["R.d"]["evidence"] == checks["R.c"]["evidence"] != []
+    assert len(list((out / "evidence").iterdir())) == 2
+    assert all((out / p).is_file() for c in checks.values() for p in c["evidence"])
+    lines = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted(x["requirement"] for x in lines) == ["R.a", "R.b", "R.c", "R.d"]
+    assert doc["summary"]["checks"]["passed"] == 2 and doc["summary"]["checks"]["failed"] == 2
+    page = render(out, ["html"], lang="en")["html"].read_text("utf-8")
+    assert "Same check, same parameters: result and evidence of the execution made for" in page
+
+
+def test_the_sharing_is_decided_among_the_selected_cases(tmp_path: Path, target_file: Path) -> None:
+    log = tmp_path / "executions.log"
+    doc = run_referential(
+        _referential(tmp_path, log),
+        target_file,
+        tmp_path / "run",
+        keyword="R.b or R.d",
+        extra_args=["-p", "enginechecks"],
+    )
+    assert _executions(log) == 2  # R.a and R.c deselected: R.b and R.d run themselves
+    checks = _checks(doc)
+    assert checks["R.b"]["verdict"] == "passed" and checks["R.b"]["shared_from"] is None
+    assert checks["R.d"]["verdict"] == "failed" and checks["R.d"]["shared_from"] is None
+    assert checks["R.a"]["deselected"] and checks["R.c"]["deselected"]
+
+
+def test_different_parameters_are_different_executions(tmp_path: Path, target_file: Path) -> None:
+    log = tmp_path / "executions.log"
+    other = tmp_path / "other.log"
+    ref = write_referential(
+        tmp_path / "ref.yaml",
+        [
+            requirement("R.a", "engine.outcome.count", with_={"log": str(log)}),
+            requirement("R.b", "engine.outcome.count", with_={"log": str(other)}),
+        ],
+    )
+    doc = run_referential(ref, target_file, tmp_path / "run")
+    assert _executions(log) == _executions(other) == 1
+    assert all(c["shared_from"] is None for c in _checks(doc).values())
