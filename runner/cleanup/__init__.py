@@ -161,7 +161,9 @@ def _undo(entry: Entry, client: Client, auth: str | None) -> tuple[str, bool]:
 
 
 def _auth_for(target: Target, url: str, auth: Mapping[str, str] | None) -> str | None:
-    for name, base in target.base_urls.items():
+    # the longest base the URL is under: `web` at https://host and `dicomweb` at
+    # https://host/dicom-web both hold https://host/dicom-web/studies/1
+    for name, base in sorted(target.base_urls.items(), key=lambda nb: -len(nb[1].rstrip("/"))):
         if url.startswith(base.rstrip("/") + "/"):
             if auth and name in auth:
                 return auth[name]

@@ -23,7 +23,8 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from homolog import CheckError, CheckFailed, HttpClient, Needs, Response, Target
+from homolog import CheckError, CheckFailed, HttpClient, Needs, Response, Target, TestData
+from homolog.suites.imaging.synthetic import SyntheticInstance, queryable_study
 
 __all__ = [
     "BASE",
@@ -45,6 +46,7 @@ __all__ = [
     "query_string",
     "results",
     "search",
+    "store",
     "study_record",
     "study_uid",
     "uids",
@@ -53,9 +55,10 @@ __all__ = [
 BASE = "dicomweb"
 STUDY_KEY = "dicom_study"
 # What the checks need from the target (resolved by the plan before they run): the
-# DICOMweb base, and the study they query unless they store their own.
+# DICOMweb base, and the study they query: the target's, or one the run stores with STOW-RS
+# when the target lets it write (`data_policy: create`).
 DICOMWEB = Needs(bases=("dicomweb",))
-STUDY = DICOMWEB | Needs(data=(STUDY_KEY,))
+STUDY = DICOMWEB | Needs(data=(STUDY_KEY,), creates=(STUDY_KEY,))
 DICOM_JSON = "application/dicom+json"
 MULTIPART_DICOM = 'multipart/related; type="application/dicom"'
 _SAFE = "*?,-._~:"
@@ -113,12 +116,51 @@ def hex_tag(keyword: str) -> str:
     return f"{int(tag):08X}"
 
 
-def study_uid(target: Target) -> str:
-    """The Study Instance UID the target names for the checks (``data.dicom_study``)."""
-    value = target.datum(STUDY_KEY)
+def study_uid(http: HttpClient, target: Target, test_data: TestData) -> str:
+    """The Study Instance UID the query and retrieval checks use: the target's
+    ``data.dicom_study``, or (no study named, ``data_policy: create``) a two-instance synthetic
+    study the first check to ask stores with STOW-RS, the same for every check of the run.
+    The study stored is in the run's clean-up ledger: ``DELETE /studies/{uid}`` at the end of
+    the run, which PS3.18 does not define (a server that refuses it keeps the study, and the
+    clean-up summary says so)."""
+    value = test_data.get(STUDY_KEY, lambda: _store_study(http))
     if not isinstance(value, str) or not re.fullmatch(r"[0-9.]{1,64}", value):
         raise CheckError(f"data.{STUDY_KEY} must be a Study Instance UID (digits and dots), got {value!r}")
     return value
+
+
+def store(http: HttpClient, instances: list[SyntheticInstance]) -> Response:
+    """STOW-RS of `instances` in one multipart request (PS3.18 10.5)."""
+    boundary = "homolog-" + instances[0].sop_uid[-12:]
+    body = b"".join(
+        f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode() + inst.part10 + b"\r\n"
+        for inst in instances
+    )
+    return http.request(
+        "POST",
+        "/studies",
+        base=BASE,
+        auth=_auth(http.target),
+        content=body + f"--{boundary}--\r\n".encode(),
+        headers={"Content-Type": f"{MULTIPART_DICOM}; boundary={boundary}", "Accept": DICOM_JSON},
+    )
+
+
+def _store_study(http: HttpClient) -> str:
+    """Store a synthetic study for the checks to query; its UID, once it is in the ledger."""
+    instances = queryable_study()
+    uid = instances[0].study_uid
+    resp = store(http, instances)
+    if resp.status_code != 200:
+        raise CheckError(
+            f"the run stores a synthetic study to query (data_policy: create, no data.{STUDY_KEY}): "
+            f"{resp.describe()} answered {resp.status_code}, not 200; name a study under data.{STUDY_KEY}"
+        )
+    if http.ledger is None:
+        raise CheckError(f"the synthetic study {uid} was stored but the run has no clean-up ledger to record it in")
+    url = http.target.base_url(BASE).rstrip("/") + f"/studies/{uid}"
+    http.ledger.created(url, "DICOM study", uid, by=http.evidence.slug if http.evidence else None)
+    return uid
 
 
 def _auth(target: Target) -> str | None:

@@ -210,3 +210,31 @@ def test_resume_finishes_the_clean_up_of_a_killed_run(refsut: Any, tmp_path: Pat
     assert {r["verdict"] for r in doc["requirements"]} == {"passed"}
     assert ledger.pending() == []
     assert _counts(sut) == before
+
+
+def test_the_clean_up_authenticates_with_the_longest_base_holding_the_url(tmp_path: Path) -> None:
+    # `web` at the host's root and `dicomweb` below it both hold a stored study's URL: the
+    # removal goes with the credentials of the DICOMweb base, not the web login
+    import yaml
+
+    from homolog.cleanup import _auth_for
+    from homolog.target import load_target
+
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "format": "homolog.target/1",
+                "system": {"name": "two bases on one host", "version": "1"},
+                "base_urls": {"web": "https://pacs.example", "dicomweb": "https://pacs.example/dicom-web"},
+                "auth": {
+                    "web": {"type": "form", "username": "u", "password_env": "HOMOLOG_TEST_UNSET"},
+                    "dicomweb": {"type": "bearer", "token_env": "HOMOLOG_TEST_UNSET"},
+                },
+            },
+            sort_keys=False,  # `web` first, as the demo target writes it
+        )
+    )
+    target = load_target(path)
+    assert _auth_for(target, "https://pacs.example/dicom-web/studies/1.2.3", None) == "dicomweb"
+    assert _auth_for(target, "https://pacs.example/patients/1", None) == "web"

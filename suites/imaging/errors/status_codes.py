@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydicom.uid import generate_uid
 
-from homolog import Evidence, HttpClient, Target, check, fail
+from homolog import Evidence, HttpClient, Target, TestData, check, fail
 from homolog.suites.imaging.dicomweb import BASE, STUDY, get, study_uid
 
 CLAUSES = {
@@ -17,9 +17,9 @@ CLAUSES = {
 
 
 @check("imaging.errors.status_codes", needs=STUDY)
-def status_codes(http: HttpClient, target: Target, evidence: Evidence) -> None:
+def status_codes(http: HttpClient, target: Target, evidence: Evidence, test_data: TestData) -> None:
     """Unknown studies answer 404, invalid limits 400, unacceptable media types 406, wrong store bodies 415."""
-    uid = study_uid(target)
+    uid = study_uid(http, target, test_data)
     unknown = str(generate_uid(prefix="2.25."))
     probes = [
         ("404", get(http, target, f"/studies/{unknown}/metadata"), (404, 410)),

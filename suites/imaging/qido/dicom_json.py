@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homolog import Evidence, HttpClient, Target, check, fail
+from homolog import Evidence, HttpClient, Target, TestData, check, fail
 from homolog.suites.imaging.dicomweb import (
     DICOM_JSON,
     STUDY,
@@ -32,9 +32,9 @@ _REQUIRED = (
 
 
 @check("imaging.qido.dicom_json", needs=STUDY)
-def dicom_json(http: HttpClient, target: Target, evidence: Evidence) -> None:
+def dicom_json(http: HttpClient, target: Target, evidence: Evidence, test_data: TestData) -> None:
     """Study search results are application/dicom+json objects of the DICOM JSON model, with the study keys."""
-    uid = study_uid(target)
+    uid = study_uid(http, target, test_data)
     resp = search(http, target, "/studies", [("StudyInstanceUID", uid)])
     problems: list[str] = []
     if media_type(resp) != DICOM_JSON:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Target, TestData, check, fail
 from homolog.suites.imaging.dicomweb import STUDY, attribute, hex_tag, metadata, results, study_record, study_uid
 
 CLAUSE = (
@@ -16,9 +16,9 @@ _CANDIDATES = ("StudyDescription", "PatientAge", "AdmittingDiagnosesDescription"
 
 
 @check("imaging.qido.includefield", needs=STUDY)
-def includefield(http: HttpClient, target: Target, evidence: Evidence) -> None:
+def includefield(http: HttpClient, target: Target, evidence: Evidence, test_data: TestData) -> None:
     """An attribute asked with includefield (keyword, tag or all) comes back with the study's value."""
-    uid = study_uid(target)
+    uid = study_uid(http, target, test_data)
     instances = results(metadata(http, target, f"/studies/{uid}/metadata"))
     if not instances:
         raise CheckError(f"WADO-RS gives no metadata for study {uid}: nothing to compare includefield with")

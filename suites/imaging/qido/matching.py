@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Target, TestData, check, fail
 from homolog.suites.imaging.dicomweb import STUDY, attribute, results, search, study_record, study_uid, uids
 
 CLAUSE = (
@@ -17,9 +17,9 @@ _OTHER_MODALITIES = ("OT", "SM", "XA", "US", "NM", "PT", "MG", "DX")
 
 
 @check("imaging.qido.matching", needs=STUDY)
-def matching(http: HttpClient, target: Target, evidence: Evidence) -> None:
+def matching(http: HttpClient, target: Target, evidence: Evidence, test_data: TestData) -> None:
     """Each required key finds the study with its value and leaves it out with another; wildcards work."""
-    uid = study_uid(target)
+    uid = study_uid(http, target, test_data)
     record = study_record(http, target, uid)
     cases: list[tuple[str, list[tuple[str, str]], bool]] = []
     pid = next(iter(attribute(record, "PatientID")), None)

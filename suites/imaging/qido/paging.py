@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Target, TestData, check, fail
 from homolog.suites.imaging.dicomweb import STUDY, results, search, study_uid, uids
 
 CLAUSE = (
@@ -12,9 +12,9 @@ CLAUSE = (
 
 
 @check("imaging.qido.paging", needs=STUDY)
-def paging(http: HttpClient, target: Target, evidence: Evidence) -> None:
+def paging(http: HttpClient, target: Target, evidence: Evidence, test_data: TestData) -> None:
     """Search honours limit and offset: limit=1 gives one result, offset skips, past the end gives none."""
-    uid = study_uid(target)
+    uid = study_uid(http, target, test_data)
     path, key = "/studies", "StudyInstanceUID"
     everything = results(search(http, target, path, []))
     if len(everything) < 2:

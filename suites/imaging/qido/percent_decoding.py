@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Target, TestData, check, fail
 from homolog.suites.imaging.dicomweb import STUDY, attribute, get, results, study_record, study_uid, uids
 
 CLAUSE = (
@@ -23,9 +23,9 @@ def _encoded(value: str) -> str:
 
 
 @check("imaging.qido.percent_decoding", needs=STUDY)
-def percent_decoding(http: HttpClient, target: Target, evidence: Evidence) -> None:
+def percent_decoding(http: HttpClient, target: Target, evidence: Evidence, test_data: TestData) -> None:
     """A study is found by patient name and id sent percent-encoded (Test%5EAlice finds Test^Alice)."""
-    uid = study_uid(target)
+    uid = study_uid(http, target, test_data)
     record = study_record(http, target, uid)
     asked: list[dict[str, str]] = []
     problems: list[str] = []

@@ -1,8 +1,9 @@
 """Check `imaging.stow.store_then_find`: an instance stored with STOW-RS is then found and retrieved.
 
-The check creates data on the system: one synthetic study, listed in its evidence
-(``created.json``). DICOMweb defines no deletion, so nothing is removed; a data lifecycle
-(read-only targets skipped, a clean-up ledger, a vendor removal hook) will take the record.
+The check creates data on the system (it needs ``data_policy: create``): one synthetic study,
+listed in its evidence (``created.json``) and in the run's clean-up ledger, which removes it at
+the end of the run with ``DELETE /studies/{uid}`` — not defined by PS3.18: a server that
+refuses it keeps the study, and the clean-up summary says so.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from homolog.suites.imaging.dicomweb import (
     metadata,
     results,
     search,
+    store,
     uids,
 )
 from homolog.suites.imaging.synthetic import synthetic_instance
@@ -46,12 +48,6 @@ def _referenced(body: Any, key: str) -> list[str]:
 def store_then_find(http: HttpClient, target: Target, evidence: Evidence) -> None:
     """A synthetic instance stored with STOW-RS is acknowledged, then found by QIDO-RS and WADO-RS."""
     inst = synthetic_instance()
-    boundary = "homolog-" + inst.sop_uid[-12:]
-    body = (
-        f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
-        + inst.part10
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
     evidence.attach_json(
         "created.json",
         {
@@ -62,22 +58,15 @@ def store_then_find(http: HttpClient, target: Target, evidence: Evidence) -> Non
                     "StudyInstanceUID": inst.study_uid,
                     "SOPInstanceUID": inst.sop_uid,
                     "PatientID": inst.patient_id,
-                    "removed": "not removed: DICOMweb defines no deletion",
+                    "removed": "by the run's clean-up: DELETE /studies/{uid} (not defined by PS3.18)",
                 }
             ]
         },
     )
-    resp = http.request(
-        "POST",
-        "/studies",
-        base=BASE,
-        auth=BASE if target.auth(BASE) is not None else None,
-        content=body,
-        headers={
-            "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}',
-            "Accept": "application/dicom+json",
-        },
-    )
+    resp = store(http, [inst])
+    if 200 <= resp.status_code < 300 and http.ledger is not None:
+        url = target.base_url(BASE).rstrip("/") + f"/studies/{inst.study_uid}"
+        http.ledger.created(url, "DICOM study", inst.study_uid, by=evidence.slug)
     problems: list[str] = []
     try:
         answer: Any = resp.json() if resp.content.strip() else None

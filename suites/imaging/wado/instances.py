@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homolog import CheckError, CheckFailed, Evidence, HttpClient, Target, check, fail
+from homolog import CheckError, CheckFailed, Evidence, HttpClient, Target, TestData, check, fail
 from homolog.suites.imaging.dicomweb import (
     STUDY,
     accept_dicom,
@@ -24,9 +24,9 @@ EXPLICIT_LE = "1.2.840.10008.1.2.1"
 
 
 @check("imaging.wado.instances", needs=STUDY)
-def instances(http: HttpClient, target: Target, evidence: Evidence) -> None:
+def instances(http: HttpClient, target: Target, evidence: Evidence, test_data: TestData) -> None:
     """A study and one of its instances come back as multipart/related parts, each a PS3.10 file of that study."""
-    uid = study_uid(target)
+    uid = study_uid(http, target, test_data)
     meta = results(metadata(http, target, f"/studies/{uid}/metadata"))
     sops = {str(s) for item in meta for s in attribute(item, "SOPInstanceUID")}
     if not sops:

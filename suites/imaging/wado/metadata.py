@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homolog import CheckError, Evidence, HttpClient, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Target, TestData, check, fail
 from homolog.suites.imaging.dicomweb import (
     DICOM_JSON,
     STUDY,
@@ -24,9 +24,9 @@ CLAUSE = (
 
 
 @check("imaging.wado.metadata", needs=STUDY)
-def wado_metadata(http: HttpClient, target: Target, evidence: Evidence) -> None:
+def wado_metadata(http: HttpClient, target: Target, evidence: Evidence, test_data: TestData) -> None:
     """Study and series metadata come as application/dicom+json, one object per instance of that study/series."""
-    uid = study_uid(target)
+    uid = study_uid(http, target, test_data)
     problems: list[str] = []
     resp = metadata(http, target, f"/studies/{uid}/metadata")
     if media_type(resp) != DICOM_JSON:

@@ -75,7 +75,11 @@ def _edited(target: Path, out: Path, edit: Callable[[dict[str, Any]], None]) -> 
 
 
 def test_missing_target_keys_are_errors_naming_them(clean_sut: Any, run_checks: RunChecks, tmp_path: Path) -> None:
-    no_study = _edited(clean_sut.target_path, tmp_path / "a.yaml", lambda d: d["data"].pop("dicom_study"))
+    no_study = _edited(
+        clean_sut.target_path,
+        tmp_path / "a.yaml",
+        lambda d: (d["data"].pop("dicom_study"), d.update(data_policy="readonly")),
+    )
     no_base = _edited(clean_sut.target_path, tmp_path / "b.yaml", lambda d: d["base_urls"].pop("dicomweb"))
     unknown = _edited(
         clean_sut.target_path, tmp_path / "c.yaml", lambda d: d["data"].update(dicom_study="2.25.123456789")
@@ -84,7 +88,7 @@ def test_missing_target_keys_are_errors_naming_them(clean_sut: Any, run_checks: 
     b = run_checks(["imaging.wado.instances"], no_base)["imaging.wado.instances"]
     c = run_checks(["imaging.qido.percent_decoding"], unknown)["imaging.qido.percent_decoding"]
     assert (a["verdict"], b["verdict"], c["verdict"]) == ("error", "error", "error")
-    assert "dicom_study" in a["message"]
+    assert "data.dicom_study" in a["message"] and "data_policy: create" in a["message"]
     assert "dicomweb" in b["message"]
     assert "finds no study 2.25.123456789" in c["message"]
 
@@ -96,3 +100,46 @@ def test_a_read_only_target_stores_nothing(clean_sut: Any, run_checks: RunChecks
     assert stow["verdict"] == "error" and "read-only" in stow["message"], stow
     assert not any(p.endswith("created.json") for p in stow["evidence"])  # it did not run
     assert results["imaging.qido.matching"]["verdict"] == "passed"  # reading is allowed
+
+
+QUERY_CHECKS = [c for c in IMAGING_CHECKS if c != "imaging.stow.store_then_find"]
+
+
+def _no_study(clean_sut: Any, tmp_path: Path) -> Path:
+    """The reference SUT's target, allowed to write, naming no study to query."""
+    return _edited(
+        clean_sut.target_path,
+        tmp_path / "create.yaml",
+        lambda d: (d["data"].pop("dicom_study"), d.update(data_policy="create")),
+    )
+
+
+def test_a_target_naming_no_study_gets_one_stored_with_stow_and_removed_after(
+    clean_sut: Any, run_checks: RunChecks, tmp_path: Path
+) -> None:
+    target = _no_study(clean_sut, tmp_path)
+    results = run_checks(QUERY_CHECKS, target)
+    assert {c: r["verdict"] for c, r in results.items()} == dict.fromkeys(QUERY_CHECKS, "passed"), {
+        c: r["message"] for c, r in results.items()
+    }
+    run = tmp_path / "run-0"
+    cleanup = json.loads((run / "run.json").read_text("utf-8"))["cleanup"]
+    assert cleanup["created"] == cleanup["removed"] == 1, cleanup  # one study for every check, removed
+    exchanges = [json.loads((run / p).read_text("utf-8")) for r in results.values() for p in r["evidence"]]
+    stored = [e for e in exchanges if e.get("request", {}).get("method") == "POST" and e["response"]["status"] == 200]
+    assert len(stored) == 1  # stored once, by the first check that asked
+    uid = json.loads(stored[0]["response"]["body"])["00081199"]["Value"][0]["00081190"]["Value"][0].split("/")[-5]
+    # the clean-up removed it: QIDO-RS no longer finds it
+    again = run_checks(
+        ["imaging.qido.matching"], _edited(target, tmp_path / "named.yaml", lambda d: d["data"].update(dicom_study=uid))
+    )
+    assert f"finds no study {uid}" in again["imaging.qido.matching"]["message"]
+
+
+def test_a_stored_study_still_shows_the_defects(
+    refsut: Callable[..., Any], run_checks: RunChecks, tmp_path: Path
+) -> None:
+    sut = refsut(defects={"dicomweb-qido-ignores-key"})
+    results = run_checks(QUERY_CHECKS, _no_study(sut, tmp_path))
+    failed = {c for c, r in results.items() if r["verdict"] == "failed"}
+    assert failed == {"imaging.qido.matching"}, {c: r["message"] for c, r in results.items()}
