@@ -39,6 +39,7 @@ from typing import Any
 
 from . import __version__
 from .attest import Attested, Waiver
+from .durable import append_json_lines
 from .errors import RunError
 from .plan import RunPlan
 from .referential import Referential
@@ -188,16 +189,7 @@ class RunStore:
         fsync. A killed run keeps whole lines only (a torn last line is left out on
         reading); a case left without its line runs on resume.
         """
-        data = b"".join((json.dumps(r, ensure_ascii=False, default=str) + "\n").encode() for r in records)
-        fd = os.open(self.results_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_json_lines(self.results_path, records)
 
     def results(self) -> dict[str, dict[str, Any]]:
         """Finished results by key: the first line of a key stands; corrupt and torn lines are left out."""

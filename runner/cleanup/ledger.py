@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..durable import append_json_lines
+
 __all__ = ["Entry", "Ledger", "resource_url"]
 
 _ID = r"[A-Za-z0-9\-.]{1,64}"
@@ -88,14 +90,7 @@ class Ledger:
     def append(self, record: Mapping[str, Any]) -> None:
         """One line, written whole under an exclusive lock and fsync'ed."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_json_lines(self.path, (record,), mode=0o600)
 
     @contextlib.contextmanager
     def hold(self, name: str) -> Iterator[None]:
