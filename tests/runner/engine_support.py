@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
+
+
+def interruptible(argv: list[str]) -> list[str]:
+    """`argv` started with SIGINT back to its default action, as for a command typed in a
+    terminal: a shell that starts the test run in the background (`cmd &` without job
+    control) has it ignored, and an ignored signal stays ignored across exec."""
+    code = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+    return [sys.executable, "-c", code, *argv]
 
 
 def requirement(rid: str, check: str | None = None, **kw: object) -> dict[str, object]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_support import requirement, write_referential
+from engine_support import interruptible, requirement, write_referential
 
 from homolog.cleanup import Ledger, record_write
 from homolog.testing import run_referential
@@ -151,7 +151,7 @@ def _run_until_read(sut: Any, tmp_path: Path, waits: int, seconds: float, **pope
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "homolog.cli", "run", "-r", str(ref), "-t", str(sut.target_path)]
     command += ["--out", str(run_dir), "--report", "", "--", "-p", "enginechecks"]
-    proc = subprocess.Popen(command, env=_env(), **popen)
+    proc = subprocess.Popen(interruptible(command), env=_env(), **popen)
     results = run_dir / "results.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (results.exists() and b'"R.read"' in results.read_bytes()):

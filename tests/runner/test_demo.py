@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_support import requirement, write_referential
+from engine_support import interruptible, requirement, write_referential
 
 HERE = Path(__file__).resolve().parent
 
@@ -126,21 +126,23 @@ def test_ctrl_c_stops_the_sut(tmp_path: Path) -> None:
         id="demo-long",
     )
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "homolog.cli",
-            "demo",
-            "-r",
-            str(ref),
-            "--out",
-            str(tmp_path / "run"),
-            "--report",
-            "",
-            "--",
-            "-p",
-            "enginechecks",
-        ],
+        interruptible(
+            [
+                sys.executable,
+                "-m",
+                "homolog.cli",
+                "demo",
+                "-r",
+                str(ref),
+                "--out",
+                str(tmp_path / "run"),
+                "--report",
+                "",
+                "--",
+                "-p",
+                "enginechecks",
+            ]
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
