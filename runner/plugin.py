@@ -379,7 +379,9 @@ class _SharedExecutions:
     session already makes is not run; it gets that case's result (`RunState.sharers`).
 
     Decided after every deselection (`-k`, `-m`, resume, shard), among the cases left to
-    run, the same way in every xdist worker (their collections stay identical).
+    run, the same way in every xdist worker (their collections stay identical). A check that
+    asks for the `requirement` fixture may act on which requirement it verifies: each of its
+    cases runs.
     """
 
     def __init__(self, state: RunState) -> None:
@@ -391,7 +393,8 @@ class _SharedExecutions:
         keep = []
         for item in items:
             case = _case_of(item)
-            if case is None or case.unmet:
+            spec = _spec(case.ref.check) if case is not None else None
+            if case is None or case.unmet or (spec is not None and "requirement" in spec.fixtures):
                 keep.append(item)
                 continue
             runner = first.setdefault(case.execution, case)

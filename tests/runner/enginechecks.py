@@ -171,3 +171,11 @@ def counted(evidence, params: CountParams) -> None:  # type: ignore[no-untyped-d
     evidence.attach_text("seen.txt", f"execution in process {os.getpid()}")
     if params.fail:
         fail("counted and refused")
+
+
+@check("engine.outcome.count_per_requirement", params=CountParams)
+def counted_per_requirement(evidence, params: CountParams, requirement) -> None:  # type: ignore[no-untyped-def]
+    """Like engine.outcome.count, and says which requirement it verifies."""
+    with open(params.log, "a", encoding="utf-8") as log:
+        log.write(f"{requirement.id}\n")
+    evidence.attach_text("seen.txt", f"verifying {requirement.id}")

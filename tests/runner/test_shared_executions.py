@@ -111,3 +111,17 @@ def test_different_parameters_are_different_executions(tmp_path: Path, target_fi
     doc = run_referential(ref, target_file, tmp_path / "run")
     assert _executions(log) == _executions(other) == 1
     assert all(c["shared_from"] is None for c in _checks(doc).values())
+
+
+def test_a_check_that_reads_its_requirement_runs_for_each(tmp_path: Path, target_file: Path) -> None:
+    log = tmp_path / "executions.log"
+    ref = write_referential(
+        tmp_path / "ref.yaml",
+        [
+            requirement("R.a", "engine.outcome.count_per_requirement", with_={"log": str(log)}),
+            requirement("R.b", "engine.outcome.count_per_requirement", with_={"log": str(log)}),
+        ],
+    )
+    doc = run_referential(ref, target_file, tmp_path / "run")
+    assert log.read_text().split() == ["R.a", "R.b"]  # the same parameters, but it may act on its requirement
+    assert all(c["shared_from"] is None for c in _checks(doc).values())
