@@ -86,26 +86,18 @@ def test_unknown_defect_is_usage_error() -> None:
     assert "no-hstss" in result.stderr and "Traceback" not in result.stderr
 
 
+def _demo_command(ref: Path, out: Path, report: str) -> list[str]:
+    """`homolog demo` of a test referential made of the engine's test checks."""
+    argv = ["-m", "homolog.cli", "demo", "-r", str(ref), "--out", str(out), "--report", report]
+    return [sys.executable, *argv, "--", "-p", "enginechecks"]
+
+
 @pytest.mark.slow
 def test_demo_runs_reports_and_stops_everything(tmp_path: Path) -> None:
     ref = write_referential(tmp_path / "ref.yaml", [requirement("R.1", "engine.outcome.sleep")], id="demo-small")
     out = tmp_path / "run"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "homolog.cli",
-            "demo",
-            "-r",
-            str(ref),
-            "--out",
-            str(out),
-            "--report",
-            "html,junit",
-            "--",
-            "-p",
-            "enginechecks",
-        ],
+        _demo_command(ref, out, "html,junit"),
         capture_output=True,
         text=True,
         timeout=300,
@@ -126,23 +118,7 @@ def test_ctrl_c_stops_the_sut(tmp_path: Path) -> None:
         id="demo-long",
     )
     proc = subprocess.Popen(
-        interruptible(
-            [
-                sys.executable,
-                "-m",
-                "homolog.cli",
-                "demo",
-                "-r",
-                str(ref),
-                "--out",
-                str(tmp_path / "run"),
-                "--report",
-                "",
-                "--",
-                "-p",
-                "enginechecks",
-            ]
-        ),
+        interruptible(_demo_command(ref, tmp_path / "run", "")),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -98,30 +98,22 @@ def test_the_sharing_is_decided_among_the_selected_cases(tmp_path: Path, target_
     assert checks["R.a"]["deselected"] and checks["R.c"]["deselected"]
 
 
+def _two_requirements(tmp_path: Path, target_file: Path, check: str, log_a: str, log_b: str) -> dict[str, Any]:
+    """Run R.a and R.b, each citing `check` with its own log file (the same file: the same parameters)."""
+    reqs = [requirement(rid, check, with_={"log": log}) for rid, log in (("R.a", log_a), ("R.b", log_b))]
+    return run_referential(write_referential(tmp_path / "ref.yaml", reqs), target_file, tmp_path / "run")
+
+
 def test_different_parameters_are_different_executions(tmp_path: Path, target_file: Path) -> None:
     log = tmp_path / "executions.log"
     other = tmp_path / "other.log"
-    ref = write_referential(
-        tmp_path / "ref.yaml",
-        [
-            requirement("R.a", "engine.outcome.count", with_={"log": str(log)}),
-            requirement("R.b", "engine.outcome.count", with_={"log": str(other)}),
-        ],
-    )
-    doc = run_referential(ref, target_file, tmp_path / "run")
+    doc = _two_requirements(tmp_path, target_file, "engine.outcome.count", str(log), str(other))
     assert _executions(log) == _executions(other) == 1
     assert all(c["shared_from"] is None for c in _checks(doc).values())
 
 
 def test_a_check_that_reads_its_requirement_runs_for_each(tmp_path: Path, target_file: Path) -> None:
     log = tmp_path / "executions.log"
-    ref = write_referential(
-        tmp_path / "ref.yaml",
-        [
-            requirement("R.a", "engine.outcome.count_per_requirement", with_={"log": str(log)}),
-            requirement("R.b", "engine.outcome.count_per_requirement", with_={"log": str(log)}),
-        ],
-    )
-    doc = run_referential(ref, target_file, tmp_path / "run")
+    doc = _two_requirements(tmp_path, target_file, "engine.outcome.count_per_requirement", str(log), str(log))
     assert log.read_text().split() == ["R.a", "R.b"]  # the same parameters, but it may act on its requirement
     assert all(c["shared_from"] is None for c in _checks(doc).values())
