@@ -88,9 +88,13 @@ class Source:
     version: str | None = None
     url: str | None = None
     reference: str | None = None
+    to_confirm: str | None = None  # why the id/numbering is not confirmed against the published text
 
     def to_json(self) -> dict[str, str | None]:
-        return {k: getattr(self, k) for k in ("document", "section", "version", "url", "reference")}
+        out = {k: getattr(self, k) for k in ("document", "section", "version", "url", "reference")}
+        if self.to_confirm:  # absent when unset: the digest of older referentials stays
+            out["to_confirm"] = self.to_confirm
+        return out
 
 
 @dataclass(frozen=True)
