@@ -105,6 +105,7 @@ COUNTERPARTS: dict[str, str] = {
     "dmp": "homolog.counterparts.dmp:DmpSimulator",
     "insi": "homolog.counterparts.insi:InsiSimulator",
     "mss": "homolog.counterparts.mss:MssSimulator",
+    "patient_idp": "homolog.counterparts.patient_idp:PatientIdpSimulator",
     "psc": "homolog.counterparts.psc:PscSimulator",
 }
 _LOADED: dict[str, Callable[..., Counterpart]] = {}

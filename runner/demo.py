@@ -80,12 +80,17 @@ def _dmp_wiring(dmp: Counterpart, workdir: Path) -> dict[str, Any]:
     return {"dmp_url": dmp.url, "dmp_ca": _soap_ca("dmp", dmp)}
 
 
+def _patient_idp_wiring(idp: Counterpart, workdir: Path) -> dict[str, Any]:
+    return {"patient_oidc_issuer": idp.url}
+
+
 #: The counterparts the reference SUT calls, and how each is wired into `start_sut`'s arguments.
 DEMO_COUNTERPARTS: Mapping[str, Callable[[Counterpart, Path], dict[str, Any]]] = {
     "psc": _psc_wiring,
     "mss": _mss_wiring,
     "insi": _insi_wiring,
     "dmp": _dmp_wiring,
+    "patient_idp": _patient_idp_wiring,
 }
 
 # The reference SUT's synthetic patients carry test INS: the demo's DMP accepts the test OIDs too.

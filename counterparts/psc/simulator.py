@@ -47,10 +47,11 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import jwt
@@ -77,6 +78,17 @@ _CODE_TTL = 60.0
 _MAX_RECORDS = 1000  # per list: records are kept for checks, not forever
 
 
+class Account(Protocol):
+    """Someone the provider authenticates: a professional here, a patient in the patient provider."""
+
+    @property
+    def key(self) -> str:
+        """The identifier accounts are known by (``login_as``, records)."""
+        ...
+
+    def userinfo(self, sub: str) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class Professional:
     """A synthetic health professional as PSC describes one (idNatPS = 8 + RPPS)."""
@@ -90,6 +102,11 @@ class Professional:
     organization: str = "Centre hospitalier de démonstration"
     structure_id: str = "1000000000001"
     role: str = "10"
+
+    @property
+    def key(self) -> str:
+        """Professionals are known by their idNatPS."""
+        return self.idnatps
 
     def userinfo(self, sub: str) -> dict[str, Any]:
         """The userinfo document PSC would return for this professional."""
@@ -136,7 +153,7 @@ class _Code:
     method: str | None
     scope: str
     acr: str | None
-    professional: Professional
+    professional: Account
     ticket: str | None
     issued: float
 
@@ -153,7 +170,7 @@ class _State:
     tokens: list[dict[str, Any]] = field(default_factory=list)
     userinfo_calls: list[dict[str, Any]] = field(default_factory=list)
     codes: dict[str, _Code] = field(default_factory=dict)
-    access: dict[str, tuple[Professional, float]] = field(default_factory=dict)
+    access: dict[str, tuple[Account, float]] = field(default_factory=dict)
     tickets: dict[str, _Ticket] = field(default_factory=dict)
     next_mode: str | None = None
 
@@ -174,9 +191,13 @@ class PscSimulator:
     ``homolog.counterparts.Counterpart`` under the name ``psc``.
     """
 
+    #: Path of the realm under the origin, and the misbehaviour modes this provider takes.
+    realm_path = REALM_PATH
+    modes: tuple[str, ...] = MODES
+
     def __init__(
         self,
-        professionals: list[Professional] | tuple[Professional, ...] = DEFAULT_PROFESSIONALS,
+        professionals: Sequence[Account] = DEFAULT_PROFESSIONALS,
         *,
         login_as: str | None = None,
         client_id: str | None = None,
@@ -191,7 +212,7 @@ class PscSimulator:
             raise ValueError(f"the simulator listens on {LOOPBACK} only, not {host!r}")
         if not professionals:
             raise ValueError("at least one professional is needed")
-        self.professionals = {p.idnatps: p for p in professionals}
+        self.professionals = {p.key: p for p in professionals}
         self.login_as = login_as or next(iter(self.professionals))
         if self.login_as not in self.professionals:
             raise ValueError(f"login_as {self.login_as!r} is not among the professionals")
@@ -251,7 +272,7 @@ class PscSimulator:
     @property
     def issuer(self) -> str:
         """The issuer the relying party is configured with."""
-        return self.origin + REALM_PATH
+        return self.origin + self.realm_path
 
     @property
     def url(self) -> str:
@@ -290,8 +311,8 @@ class PscSimulator:
 
     def misbehave(self, mode: str | None, *, ticket: str | None = None) -> None:
         """Misbehave on the next token issued (for ``ticket`` only, when given)."""
-        if mode is not None and mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; use one of {MODES}")
+        if mode is not None and mode not in self.modes:
+            raise ValueError(f"unknown mode {mode!r}; use one of {self.modes}")
         with self._lock:
             if ticket is None:
                 self._state.next_mode = mode
@@ -300,8 +321,8 @@ class PscSimulator:
 
     def register_ticket(self, ticket: str, *, mode: str | None = None, login_as: str | None = None) -> None:
         """Bind a browser ticket to a misbehaviour and/or a professional."""
-        if mode is not None and mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; use one of {MODES}")
+        if mode is not None and mode not in self.modes:
+            raise ValueError(f"unknown mode {mode!r}; use one of {self.modes}")
         if login_as is not None and login_as not in self.professionals:
             raise ValueError(f"unknown professional {login_as!r}")
         with self._lock:
@@ -363,9 +384,14 @@ class PscSimulator:
         jwk.update({"kid": self._kid, "use": "sig", "alg": self.alg})
         return {"keys": [jwk]}
 
-    def _sub(self, pro: Professional) -> str:
-        # A stable opaque subject per professional, as a real provider would give.
-        return hashlib.sha256(f"psc-sim:{pro.idnatps}".encode()).hexdigest()[:32]
+    def _sub(self, pro: Account) -> str:
+        # A stable opaque subject per account, as a real provider would give.
+        return hashlib.sha256(f"psc-sim:{pro.key}".encode()).hexdigest()[:32]
+
+    def _account_claims(self, code: _Code, mode: str | None) -> dict[str, Any]:
+        """What the ID token says of the authentication and the account (PSC: eidas1, idNatPS)."""
+        pro = code.professional
+        return {"acr": "eidas1", "SubjectNameID": pro.key, "preferred_username": pro.key}
 
     def _authorize(self, query: dict[str, str], ticket: str | None) -> tuple[int, dict[str, str], bytes]:
         record = {
@@ -430,8 +456,8 @@ class PscSimulator:
                     issued=time.time(),
                 )
             params = {"code": code}
-            record["outcome"] = f"code issued for {pro.idnatps}"
-            record["professional"] = pro.idnatps
+            record["outcome"] = f"code issued for {pro.key}"
+            record["professional"] = pro.key
         if query.get("state") is not None:
             params["state"] = query["state"]
         if problem is None and self._take_mode(ticket, _AUTHORIZE_MODES) == "wrong-state":
@@ -506,7 +532,7 @@ class PscSimulator:
                 return refuse(400, "invalid_grant", "PKCE verification failed")
         else:
             record["pkce"] = "not used"
-        mode = self._take_mode(code.ticket, tuple(m for m in MODES if m not in _AUTHORIZE_MODES))
+        mode = self._take_mode(code.ticket, tuple(m for m in self.modes if m not in _AUTHORIZE_MODES))
         record["mode"] = mode
         pro = code.professional
         iat = int(now)
@@ -518,9 +544,7 @@ class PscSimulator:
             "iat": iat,
             "auth_time": iat,
             "exp": iat + self.token_lifetime,
-            "acr": "eidas1",
-            "SubjectNameID": pro.idnatps,
-            "preferred_username": pro.idnatps,
+            **self._account_claims(code, mode),
         }
         if code.nonce is not None:
             claims["nonce"] = code.nonce
@@ -534,12 +558,13 @@ class PscSimulator:
             claims["nonce"] = secrets.token_urlsafe(16)
         elif mode == "bad-signature":
             key = self._rogue_key  # same kid, another key: the signature cannot verify
+        record["acr"] = claims.get("acr")
         id_token = jwt.encode(claims, key, algorithm=self.alg, headers={"kid": self._kid})
         access = secrets.token_urlsafe(32)
         with self._lock:
             self._state.access = {k: v for k, v in self._state.access.items() if v[1] >= now}
             self._state.access[access] = (pro, now + self.token_lifetime)
-        record["outcome"] = f"tokens issued for {pro.idnatps}"
+        record["outcome"] = f"tokens issued for {pro.key}"
         with self._lock:
             self._state.tokens.append(record)
             del self._state.tokens[:-_MAX_RECORDS]
@@ -568,9 +593,9 @@ class PscSimulator:
         if method == "GET" and action == "info":
             return 200, {
                 "issuer": self.issuer,
-                "professionals": [asdict(p) for p in self.professionals.values()],
+                "professionals": [asdict(p) for p in self.professionals.values()],  # type: ignore[call-overload]
                 "login_as": self.login_as,
-                "modes": MODES,
+                "modes": self.modes,
             }
         try:
             if method == "POST" and action == "misbehave":
@@ -649,10 +674,10 @@ class _Handler(BaseHTTPRequestHandler):
             status, obj = sim._control(method, path[len(control) :], body)
             self._json(status, obj)
             return
-        if not path.startswith(REALM_PATH):
+        if not path.startswith(sim.realm_path):
             self._json(404, {"error": "not found"})
             return
-        sub = path[len(REALM_PATH) :]
+        sub = path[len(sim.realm_path) :]
         if sub in ("/.well-known/wallet-openid-configuration", "/.well-known/openid-configuration"):
             self._json(200, sim.discovery())
         elif sub == "/protocol/openid-connect/certs":

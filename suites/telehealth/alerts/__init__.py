@@ -1,0 +1,1 @@
+"""Alerts raised by the device and what is recorded of their handling."""

@@ -1,0 +1,94 @@
+"""Acknowledging an alert leaves a trace of who saw it and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
+from homolog.suites.fhir.api import bundle_resources, fhir_get, needed_body
+
+
+class AckParams(Params):
+    """How far the recorded time may be from the moment the harness saw the acknowledgement."""
+
+    clock_skew_seconds: int = 120
+
+
+def _agents_name(event: dict[str, Any], names: set[str]) -> bool:
+    for agent in event.get("agent") or []:
+        if not isinstance(agent, dict):
+            continue
+        who = agent.get("who") if isinstance(agent.get("who"), dict) else {}
+        ident = who.get("identifier") if isinstance(who.get("identifier"), dict) else {}
+        said = {str(v).strip() for v in (who.get("display"), ident.get("value"), agent.get("altId"), agent.get("name"))}
+        if said & names:
+            return True
+    return False
+
+
+def _recorded(event: dict[str, Any]) -> dt.datetime | None:
+    raw = event.get("recorded")
+    try:
+        when = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None  # FHIR instants carry their offset
+
+
+@check("telehealth.alerts.ack_traced", params=AckParams)
+def ack_traced(
+    psc_ui: Any, http: HttpClient, target: Target, evidence: Evidence, params: AckParams
+) -> None:
+    """Acknowledging an alert records who acknowledged it and when, in the audit trail."""
+    spec = target.settings("telehealth").get("alert_audit") or {}
+    pattern = spec.get("entity") if isinstance(spec, dict) else None
+    if not pattern:
+        raise CheckError("settings.telehealth.alert_audit.entity is not declared: which AuditEvent entity names an alert")
+    auth = target.auth("web")
+    if auth is None or not auth.username:
+        raise CheckError("the target declares no auth.web with a username: the professional who acknowledges")
+    ui = psc_ui
+    ui.login(auth="web")
+    ui.goto("alerts")
+    page = target.page("alerts")
+    id_sel, ack_sel = page.locator("alert_id"), page.locator("ack")
+    row = next((r for r in ui.locator("alerts", "alert").all() if r.locator(ack_sel).count()), None)
+    if row is None:
+        raise CheckError("the alerts page shows no alert waiting for acknowledgement: the check needs one")
+    alert_id = str(row.locator(id_sel).first.inner_text()).strip()
+    if not alert_id:
+        raise CheckError("the alert waiting for acknowledgement shows no alert_id")
+    shown_user = str(ui.page.locator(target.page("home").locator("current_user")).first.inner_text()).strip()
+    before = dt.datetime.now(dt.UTC)
+    try:
+        with ui.page.expect_navigation(wait_until="load"):
+            row.locator(ack_sel).first.click()
+    except Exception as exc:
+        raise CheckError(f"acknowledging alert {alert_id} did not complete in the browser: {exc}") from exc
+    after = dt.datetime.now(dt.UTC)
+    ui.screenshot("after-acknowledgement.png")
+    entity = str(pattern).format(alert=alert_id)
+    resp = fhir_get(http, "/AuditEvent", params={"entity": entity})
+    if resp.status_code != 200:
+        raise CheckError(f"cannot read the audit trail: {resp.status_code} for {resp.describe()}")
+    events = [
+        e
+        for e in bundle_resources(needed_body(resp, "Bundle"))
+        if any(
+            isinstance(x, dict) and (x.get("what") or {}).get("reference") == entity for x in e.get("entity") or []
+        )
+    ]
+    evidence.attach_json("audit-events.json", events)
+    window = dt.timedelta(seconds=params.clock_skew_seconds)
+    moment = f"between {before.isoformat(timespec='seconds')} and {after.isoformat(timespec='seconds')}"
+    if not events:
+        fail(f"alert {alert_id} was acknowledged {moment} but no AuditEvent names {entity}")
+    names = {auth.username, shown_user} - {""}
+    by_user = [e for e in events if _agents_name(e, names)]
+    if not by_user:
+        fail(f"the AuditEvents naming {entity} do not say that {' / '.join(sorted(names))} acknowledged it")
+    timed = [e for e in by_user if (w := _recorded(e)) is not None and before - window <= w <= after + window]
+    if not timed:
+        recorded = ", ".join(str(e.get("recorded")) for e in by_user[:3])
+        fail(f"the AuditEvents of {entity} by {auth.username} are recorded at {recorded}, not {moment}")

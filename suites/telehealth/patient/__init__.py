@@ -1,0 +1,1 @@
+"""The patient logs in through an identity provider at the level the referential asks."""

@@ -1,0 +1,1 @@
+"""The patient takes all of their data away in an open, documented format."""
