@@ -16,7 +16,15 @@ from homolog.suites.telehealth.patient_login import patient_login
 __all__ = ["MAX_EXPORT_BYTES", "PatientExport", "Shown", "numbers_in", "parse_when", "patient_export"]
 
 MAX_EXPORT_BYTES = 20 * 1024 * 1024
-_TIMEOUT_MS = 30_000
+# The page's own fetch: status, type and text, or the size when above the limit.
+_FETCH_JS = """async ({url, limit}) => {
+  try {
+    const r = await fetch(url, {credentials: "same-origin", redirect: "follow"});
+    const buf = await r.arrayBuffer();
+    if (buf.byteLength > limit) return {status: r.status, too_large: true, size: buf.byteLength};
+    return {status: r.status, type: r.headers.get("content-type"), text: new TextDecoder().decode(buf)};
+  } catch (e) { return {error: String(e)}; }
+}"""
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 
 
@@ -98,16 +106,16 @@ def patient_export(ui: Any, idp: PscControl, target: Target, evidence: Evidence)
     url = urljoin(ui.page.url, str(href))
     if not target.in_scope(url):
         raise CheckError(f"the export link points outside the target's hosts: {url}")
-    try:
-        resp = ui.context.request.get(url, timeout=_TIMEOUT_MS, max_redirects=3)
-        body = resp.body()
-    except Exception as exc:
-        raise CheckError(f"cannot download the export {url}: {exc}") from exc
-    if len(body) > MAX_EXPORT_BYTES:
-        fail(f"the export is {len(body)} bytes, above the {MAX_EXPORT_BYTES} the harness reads")
-    evidence.attach_bytes("export.json", body, media_type=str(resp.headers.get("content-type") or "application/json"))
-    if resp.status != 200:
-        fail(f"expected 200, got {resp.status} for GET {url}")
+    # Fetched by the page itself: the browser's cookies, TLS trust and scope guard apply.
+    got = ui.page.evaluate(_FETCH_JS, {"url": url, "limit": MAX_EXPORT_BYTES})
+    if not isinstance(got, dict) or "status" not in got:
+        raise CheckError(f"cannot download the export {url}: {got.get('error') if isinstance(got, dict) else got}")
+    if got.get("too_large"):
+        fail(f"the export is {got.get('size')} bytes, above the {MAX_EXPORT_BYTES} the harness reads")
+    body = str(got.get("text") or "")
+    evidence.attach_text("export.json", body, media_type=str(got.get("type") or "application/json"))
+    if got["status"] != 200:
+        fail(f"expected 200, got {got['status']} for GET {url}")
     try:
         bundle = json.loads(body)
     except ValueError as exc:
