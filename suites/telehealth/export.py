@@ -124,4 +124,3 @@ def patient_export(ui: Any, idp: PscControl, target: Target, evidence: Evidence)
         kind = bundle.get("resourceType") if isinstance(bundle, dict) else type(bundle).__name__
         fail(f"the export at {url} is a {kind!r}, not a FHIR Bundle")
     return PatientExport(bundle, url, shown)
-

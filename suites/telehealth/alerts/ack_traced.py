@@ -19,8 +19,10 @@ def _agents_name(event: dict[str, Any], names: set[str]) -> bool:
     for agent in event.get("agent") or []:
         if not isinstance(agent, dict):
             continue
-        who = agent.get("who") if isinstance(agent.get("who"), dict) else {}
-        ident = who.get("identifier") if isinstance(who.get("identifier"), dict) else {}
+        who = agent.get("who")
+        who = who if isinstance(who, dict) else {}
+        ident = who.get("identifier")
+        ident = ident if isinstance(ident, dict) else {}
         said = {str(v).strip() for v in (who.get("display"), ident.get("value"), agent.get("altId"), agent.get("name"))}
         if said & names:
             return True
@@ -37,14 +39,14 @@ def _recorded(event: dict[str, Any]) -> dt.datetime | None:
 
 
 @check("telehealth.alerts.ack_traced", params=AckParams)
-def ack_traced(
-    psc_ui: Any, http: HttpClient, target: Target, evidence: Evidence, params: AckParams
-) -> None:
+def ack_traced(psc_ui: Any, http: HttpClient, target: Target, evidence: Evidence, params: AckParams) -> None:
     """Acknowledging an alert records who acknowledged it and when, in the audit trail."""
     spec = target.settings("telehealth").get("alert_audit") or {}
     pattern = spec.get("entity") if isinstance(spec, dict) else None
     if not pattern:
-        raise CheckError("settings.telehealth.alert_audit.entity is not declared: which AuditEvent entity names an alert")
+        raise CheckError(
+            "settings.telehealth.alert_audit.entity is not declared: which AuditEvent entity names an alert"
+        )
     auth = target.auth("web")
     if auth is None or not auth.username:
         raise CheckError("the target declares no auth.web with a username: the professional who acknowledges")
@@ -75,9 +77,7 @@ def ack_traced(
     events = [
         e
         for e in bundle_resources(needed_body(resp, "Bundle"))
-        if any(
-            isinstance(x, dict) and (x.get("what") or {}).get("reference") == entity for x in e.get("entity") or []
-        )
+        if any(isinstance(x, dict) and (x.get("what") or {}).get("reference") == entity for x in e.get("entity") or [])
     ]
     evidence.attach_json("audit-events.json", events)
     window = dt.timedelta(seconds=params.clock_skew_seconds)

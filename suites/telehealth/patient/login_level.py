@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homolog import Evidence, Target, check, fail
+from homolog import CheckError, Evidence, Target, check, fail
 from homolog.counterparts.psc import PscControl
 from homolog.suites.telehealth.levels import LevelParams, acr_rank, asked_levels
 from homolog.suites.telehealth.patient_login import patient_login
@@ -22,6 +22,11 @@ def login_level(psc_ui: Any, patient_idp: PscControl, target: Target, evidence: 
             " authenticate the patient with a weaker means"
         )
     issued = [t.get("acr") for t in login.tokens if str(t.get("outcome", "")).startswith("tokens issued")]
+    if issued and all(acr_rank(a) < acr_rank(params.acr) for a in issued):
+        raise CheckError(
+            f"the provider authenticated the patient at acr={', '.join(map(str, issued))}, below the "
+            f"{params.acr} asked: whether the SUT admits a patient at that level cannot be told"
+        )
     if login.patient is None:
         fail(
             f"after a login at {', '.join(map(str, issued)) or 'no token redeemed'} the patient space "

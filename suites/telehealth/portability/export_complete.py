@@ -78,4 +78,5 @@ def export_complete(psc_ui: Any, patient_idp: PscControl, target: Target, eviden
     )
     if missing:
         listed = "; ".join(f"{r.when.isoformat()} {r.text}" for r in missing[:5])
-        fail(f"{len(missing)} of the {len(export.shown)} measurements the patient space shows are not in the export: {listed}")
+        shown = len(export.shown)
+        fail(f"{len(missing)} of the {shown} measurements the patient space shows are not in the export: {listed}")

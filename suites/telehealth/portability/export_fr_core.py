@@ -8,9 +8,8 @@ from pydantic import Field
 
 from homolog import CheckError, Evidence, Params, Target, check, fail, fetch_command
 from homolog.counterparts.psc import PscControl
-from homolog.suites.fhir.api import summarize, validator_for
+from homolog.suites.fhir.api import bundle_resources, summarize, validator_for
 from homolog.suites.fhir.validator import UnknownProfile, to_operation_outcome
-from homolog.suites.fhir.api import bundle_resources
 from homolog.suites.telehealth.export import patient_export
 
 _FR_CORE = "https://hl7.fr/ig/fhir/core/StructureDefinition/"
