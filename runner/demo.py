@@ -1,7 +1,7 @@
 """`homolog demo`: the built-in referentials against the reference SUT, started here.
 
 Composition layer (like `homolog.cli`): it starts the counterparts the reference SUT
-calls (Pro Santé Connect, MSSanté, INSi, DMP) through their declared interface
+calls (Pro Santé Connect, MSSanté, INSi, DMP, the patient identity provider) through their declared interface
 (`homolog.counterparts`), then the reference SUT (`homolog.fixtures.refsut.start_sut`)
 wired to them, runs the referential with
 `homolog.api.run` (the counterparts handed over, so checks find their control API),

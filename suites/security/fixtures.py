@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from homolog import CheckError, Evidence, Target
-from homolog.counterparts.psc import PscControl, PscControlError
+from homolog import Evidence, Target
+from homolog.counterparts.psc import PscControl
+from homolog.suites.security.psc_login import provider_control
 
 __all__ = ["psc_simulator", "psc_ui"]
 
@@ -23,28 +24,7 @@ __all__ = ["psc_simulator", "psc_ui"]
 @pytest.fixture
 def psc_simulator(target: Target) -> PscControl:
     """The PSC simulator the target's SUT is configured with (control API client)."""
-    psc = target.settings("security").get("psc") or {}
-    control_url = psc.get("control_url") if isinstance(psc, dict) else None
-    if not control_url:
-        raise CheckError(
-            "the target declares no settings.security.psc.control_url: declare the PSC "
-            "simulator under counterparts: in the target (homolog run starts it), or start it "
-            "before the SUT and record it (homolog.counterparts.declare)"
-        )
-    try:
-        control = PscControl(str(control_url))
-        issuer = control.issuer
-    except PscControlError as exc:
-        raise CheckError(str(exc)) from exc
-    declared = psc.get("issuer")
-    if declared and declared != issuer:
-        raise CheckError(
-            f"the SUT is configured with issuer {declared}, the simulator at "
-            f"{control_url} serves {issuer}: they must match"
-        )
-    if not target.in_scope(issuer):
-        raise CheckError(f"the simulator {issuer} is not among the target's hosts: declare it as base_urls.psc")
-    return control
+    return provider_control(target, "security", "psc")
 
 
 @pytest.fixture

@@ -117,7 +117,18 @@ COVERS: dict[str, set[str]] = {
 # defects of features only programme referentials verify (not the demo's): referential ->
 # defect -> the requirements of that referential it must make fail. Each programme runs clean
 # once (every automated requirement passes) and once per defect, that referential only.
-PROGRAMME_COVERS: dict[str, dict[str, set[str]]] = {}
+PROGRAMME_COVERS: dict[str, dict[str, set[str]]] = {
+    "dmn-telesurveillance": {
+        # the patient space's measurements vs the export (portability, completeness)
+        "tlm-export-incomplete": {"TLSV-PORT-02"},
+        # observations without their vital-signs category fail the FR Core profiles
+        "tlm-export-not-frcore": {"TLSV-PORT-01"},
+        # no acr_values asked (EID-01), and a login at eidas1 opens the space (EID-02)
+        "tlm-patient-login-low-level": {"TLSV-EID-01", "TLSV-EID-02"},
+        # the acknowledgement leaves no AuditEvent naming the alert
+        "tlm-alert-ack-untraced": {"TLSV-ALR-02"},
+    },
+}
 
 PROGRAMME_DEFECTS = [(ref, defect) for ref, covers in sorted(PROGRAMME_COVERS.items()) for defect in sorted(covers)]
 
