@@ -19,6 +19,7 @@ REFERENTIALS = Path(__file__).resolve().parents[2] / "referentials"
 PROGRAMMES = {
     "segur-dpi": REFERENTIALS / "segur-dpi" / "segur-dpi-2.0.0.yaml",
     "mes-catalogue": REFERENTIALS / "mes-catalogue" / "mes-catalogue-1.0.0.yaml",
+    "dmn-telesurveillance": REFERENTIALS / "dmn-telesurveillance" / "dmn-telesurveillance-1.yaml",
 }
 # DSR numbering: SECTION[/SUB].NN, optional trailing p for a préconisation; wave-1 INS/va1.NN.
 SEGUR_ID = re.compile(r"^[A-Z]+(/[A-Za-z0-9]+)?\.\d{2}p?$")
@@ -75,6 +76,17 @@ def test_segur_own_ids_follow_the_dsr_numbering(loaded: dict[str, Referential]) 
     for req in own:
         assert SEGUR_ID.match(req.id), req.id
         assert req.id.endswith("p") == (req.level == "preconisation"), req.id
+
+
+def test_telemonitoring_ids_are_marked_unconfirmed(loaded: dict[str, Referential]) -> None:
+    # the annex's numbering could not be read: every telemonitoring id says so, in one place
+    own = [r for r in loaded["dmn-telesurveillance"].requirements if r.origin.startswith("dmn-telesurveillance@")]
+    assert len(own) == 9
+    for req in own:
+        assert re.fullmatch(r"TLSV-[A-Z]+-\d{2}", req.id), req.id
+        assert req.source.to_confirm, req.id
+    socle = {r.id for r in loaded["dmn-telesurveillance"].requirements} - {r.id for r in own}
+    assert {"INS-RNIV-01", "PSC.08", "SSI/IAM.91", "MES-SEC-01"} <= socle
 
 
 def test_mes_catalogue_ids_families_and_levels(loaded: dict[str, Referential]) -> None:
