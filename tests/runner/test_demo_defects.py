@@ -122,7 +122,12 @@ COVERS: dict[str, set[str]] = {
 # defects of features only programme referentials verify (not the demo's): referential ->
 # defect -> the requirements of that referential it must make fail. Each programme runs clean
 # once (every automated requirement passes) and once per defect, that referential only.
-PROGRAMME_COVERS: dict[str, dict[str, set[str]]] = {}
+PROGRAMME_COVERS: dict[str, dict[str, set[str]]] = {
+    "segur-dui": {
+        # the structure's FINESS is checked where the authors' organisation is named
+        "cda-legal-entity-finess": {"HL-DUI-01"},
+    },
+}
 
 PROGRAMME_DEFECTS = [(ref, defect) for ref, covers in sorted(PROGRAMME_COVERS.items()) for defect in sorted(covers)]
 
