@@ -30,6 +30,8 @@ __all__ = [
     "Entry",
     "FamilyCoverage",
     "coverage",
+    "header_lines",
+    "percent",
     "programmes_markdown",
     "programmes_text",
     "run_coverage",
@@ -118,7 +120,7 @@ class Coverage:
             lines.append(
                 f"{row.family:<{width}}"
                 + "".join(f"  {row.counts.get(k, 0):>10}" for k in KINDS)
-                + f"  {row.total:>5}  {_percent(row.automated_share):>9}"
+                + f"  {row.total:>5}  {percent(row.automated_share):>9}"
             )
         lines.extend(_text_to_confirm(self.to_confirm))
         if checks:
@@ -133,7 +135,7 @@ class Coverage:
             f"### {_md(self.ref)} — {_md(self.title)}",
             "",
             f"Publisher: {_md(self.publisher)}. {self.totals.counts.get('automated', 0)} of {self.totals.total}"
-            f" requirements automated ({_percent(self.totals.automated_share)}).",
+            f" requirements automated ({percent(self.totals.automated_share)}).",
             "",
             "| family | " + " | ".join(_HEADS[k] for k in KINDS) + " | total | automated share |",
             "|---|" + "---:|" * (len(KINDS) + 2),
@@ -142,7 +144,7 @@ class Coverage:
             name = _md(f"{row.title} ({row.family})" if row.title and row.title != row.family else row.family)
             if row is self.totals:
                 name = "**total**"
-            cells = [str(row.counts.get(k, 0)) for k in KINDS] + [str(row.total), _percent(row.automated_share)]
+            cells = [str(row.counts.get(k, 0)) for k in KINDS] + [str(row.total), percent(row.automated_share)]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         if self.to_confirm:
             lines += ["", f"Ids to confirm against the published text ({len(self.to_confirm)}):", ""]
@@ -242,7 +244,7 @@ def programmes_text(items: Iterable[Coverage]) -> str:
         lines.append(
             f"{c.ref:<{width}}"
             + "".join(f"  {t.counts.get(k, 0):>10}" for k in KINDS)
-            + f"  {t.total:>5}  {_percent(t.automated_share):>9}  {len(c.to_confirm):>10}"
+            + f"  {t.total:>5}  {percent(t.automated_share):>9}  {len(c.to_confirm):>10}"
         )
     return "\n".join(lines) + "\n"
 
@@ -255,7 +257,7 @@ def programmes_markdown(items: Iterable[Coverage]) -> str:
     ]
     for c in items:
         t = c.totals
-        cells = [str(t.counts.get(k, 0)) for k in KINDS] + [str(t.total), _percent(t.automated_share)]
+        cells = [str(t.counts.get(k, 0)) for k in KINDS] + [str(t.total), percent(t.automated_share)]
         lines.append(f"| {_md(c.ref)} | " + " | ".join(cells) + f" | {len(c.to_confirm)} |")
     return "\n".join(lines) + "\n"
 
@@ -278,7 +280,7 @@ def _rounded(share: float | None) -> float | None:
     return None if share is None else round(share, 4)
 
 
-def _percent(share: float | None) -> str:
+def percent(share: float | None) -> str:
     if share is None:
         return "-"
     # half up, not Python's half-to-even: 2 of 8 reads 25 %, 1 of 8 reads 13 %

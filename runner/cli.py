@@ -15,11 +15,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConfigError, HomologError, RunError
 from .verdicts import ExitCode
+
+if TYPE_CHECKING:
+    from homolog.reports.coverage import Coverage
+
+    from .referential import Referential
 
 __all__ = ["main"]
 
@@ -227,7 +232,6 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     """`homolog coverage [REF…]`: per referential and family, how its requirements are verified."""
     from homolog.reports.coverage import (
         AS_WRITTEN,
-        Coverage,
         header_lines,
         programmes_markdown,
         programmes_text,
@@ -268,7 +272,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return ExitCode.USAGE if bad else 0
 
 
-def _coverage_of(ref: Any) -> Any:
+def _coverage_of(ref: Referential) -> Coverage:
     """A resolved referential as the coverage summary counts it."""
     from homolog.reports.coverage import Entry, coverage
 
