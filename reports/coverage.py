@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homolog.reports.model import Run
+from homolog.verdicts import DESELECTED, DISPLAY_ORDER
 
 __all__ = [
     "AS_WRITTEN",
@@ -80,6 +81,11 @@ class FamilyCoverage:
     def automated_share(self) -> float | None:
         """Automated requirements over all of them, 0..1 (None for an empty family)."""
         return self.counts.get("automated", 0) / self.total if self.total else None
+
+    def automated_verdicts(self) -> list[tuple[str, int]]:
+        """(verdict, requirements) of the automated ones, in the reports' display order (runs only)."""
+        verdicts = self.verdicts.get("automated", {})
+        return [(v, verdicts[v]) for v in (*(d.value for d in DISPLAY_ORDER), DESELECTED) if verdicts.get(v)]
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"family": self.family, "title": self.title}

@@ -213,20 +213,13 @@ class _Builder:
         )
 
     def coverage_cells(self, fam: FamilyCoverage) -> str:
-        cells = []
-        for kind in KINDS:
-            n = fam.counts.get(kind, 0)
-            cells.append(f'<td class="{"z" if not n else "k-" + kind}">{n}</td>')
-            if kind == "automated":
-                verdicts = fam.verdicts.get(kind, {})
-                badges = " ".join(
-                    f'<span class="badge v-{e(v)}">{verdicts[v]} {e(self.vlabel(v))}</span>'
-                    for v in (*self.run.verdict_counts(), DESELECTED)
-                    if verdicts.get(v)
-                )
-                cells.append(f'<td class="vs">{badges}</td>')
-        cells.append(f"<td>{fam.total}</td><td>{e(percent(fam.automated_share))}</td>")
-        return "".join(cells)
+        counts = [fam.counts.get(kind, 0) for kind in KINDS]
+        automated, *others = (f'<td class="{"n" if n else "z"}">{n}</td>' for n in counts)
+        badges = " ".join(
+            f'<span class="badge v-{e(v)}">{n} {e(self.vlabel(v))}</span>' for v, n in fam.automated_verdicts()
+        )
+        share = e(percent(fam.automated_share))
+        return f'{automated}<td class="vs">{badges}</td>{"".join(others)}<td>{fam.total}</td><td>{share}</td>'
 
     def to_confirm(self) -> None:
         """The one place listing the ids still to confirm against the published text."""

@@ -234,14 +234,10 @@ class _Pages:
         )
 
     def coverage_cells(self, fam: FamilyCoverage) -> str:
-        cells = []
-        for kind in KINDS:
-            cells.append(f'<td class="n">{fam.counts.get(kind, 0)}</td>')
-            if kind == "automated":
-                verdicts = fam.verdicts.get(kind, {})
-                cells.append(f"<td>{e(', '.join(f'{n} {self.v(v).lower()}' for v, n in verdicts.items()))}</td>")
-        cells.append(f'<td class="n">{fam.total}</td><td class="n">{e(percent(fam.automated_share))}</td>')
-        return "".join(cells)
+        numbers = [fam.counts.get(kind, 0) for kind in KINDS] + [fam.total]
+        automated, *others = (f'<td class="n">{n}</td>' for n in numbers)
+        verdicts = ", ".join(f"{n} {self.v(v).lower()}" for v, n in fam.automated_verdicts())
+        return f'{automated}<td>{e(verdicts)}</td>{"".join(others)}<td class="n">{e(percent(fam.automated_share))}</td>'
 
     def to_confirm(self) -> str:
         """The one place listing the ids still to confirm against the published text."""
