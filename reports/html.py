@@ -206,6 +206,8 @@ class _Builder:
         )
         for fam in cov.families:
             name = f'<a href="#{e(self.family_anchor(fam.family))}">{e(fam.title or fam.family)}</a>'
+            if fam.title:
+                name += f' <span class="fid">({e(fam.family)})</span>'
             self.page.add(f'<tr><th scope="row">{name}</th>{self.coverage_cells(fam)}</tr>')
         self.page.add(
             f'</tbody><tfoot><tr><th scope="row">{e(L["total"])}</th>{self.coverage_cells(cov.totals)}</tr>'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import lxml.html
@@ -57,6 +59,18 @@ def test_first_screen_shows_coverage_per_family_with_the_verdicts_of_the_automat
     order = [el for el in page.iter() if el.get("class") in ("tiles", "coverage", "meta", "grid")]
     assert [el.get("class") for el in order[:3]] == ["tiles", "coverage", "grid"]
     assert order.index(page.cssselect("section.meta")[0]) > order.index(page.cssselect("section.coverage")[0])
+
+
+def test_a_family_is_named_by_its_title_in_the_report_language(tmp_path: Path) -> None:
+    run_dir = build_run(tmp_path / "run", _reqs())
+    run = load_run(run_dir)
+    families = {"acces": {"fr": "Accès", "en": "Access"}}
+    doc = dataclasses.replace(run.doc, referential=dataclasses.replace(run.doc.referential, families=families))
+    (run_dir / "run.json").write_text(json.dumps(doc.to_json()), encoding="utf-8")
+    for lang, name in (("fr", "Accès (acces)"), ("en", "Access (acces)")):
+        page = lxml.html.fromstring(build_html(load_run(run_dir), lang, run_dir / "reports"))
+        names = [_cells(r)[0] for r in page.cssselect("section.coverage tbody tr")]
+        assert names == [name, "docs"]
 
 
 def test_coverage_of_a_run_counts_the_run_format_kinds(tmp_path: Path) -> None:
