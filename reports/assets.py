@@ -51,6 +51,7 @@ a{color:#0b4f9c}
 .s-compliant{background:#e3f4e6;color:#14532d}
 .s-non_compliant{background:#fde2e1;color:#8a1c15}
 .s-incomplete{background:#fbe7c6;color:#7a3e00}
+.ident{margin:.2rem 0 .4rem;overflow-wrap:anywhere}
 .meta{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:0 1.5rem}
 .meta h2{font-size:1rem}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem;margin:.3rem 0}
@@ -66,6 +67,10 @@ table.grid th,table.grid td{border:1px solid #d0d0d0;padding:.2rem .5rem;text-al
 table.grid th[scope=row]{text-align:left;font-weight:600}
 table.grid thead th{background:#f0f0f0;text-align:center}
 td.z{color:#999}
+table.cov td.vs{text-align:left}
+table.cov td.vs .badge{margin:.05rem .1rem}
+table.cov tfoot th,table.cov tfoot td{font-weight:700;background:#f7f7f7}
+table.list th,table.list td{text-align:left;vertical-align:top}
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:.25rem;font-size:.8rem;
  font-weight:600;white-space:nowrap}
 .filters{position:sticky;top:0;background:#fff;border-bottom:1px solid #d0d0d0;padding:.4rem 0;

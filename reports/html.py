@@ -1,7 +1,9 @@
 """The HTML report: one self-contained file, readable offline and inert.
 
-Layout: header (run, referential, system under test), summary tables by verdict,
-by source referential and by family, then every requirement grouped by family as a
+Layout: header (status, referential and system in one line), the summary (verdict counts, the
+coverage of each family: automated with their verdicts, by attestation, not tested; by source
+referential and by family), the ids to confirm against the published text, the run in full
+(referential, system under test, tool), then every requirement grouped by family as a
 collapsible block with its text, source, waiver or attestation, checks, messages and
 evidence (HTTP exchanges and text shown inline, screenshots embedded as data URIs,
 a relative link to each evidence file of the run).
@@ -30,6 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 from homolog.reports.assets import REPORT_CSS, REPORT_JS, SCREEN_CSS
+from homolog.reports.coverage import KINDS, FamilyCoverage, percent, run_coverage, to_confirm_of_run
 from homolog.reports.evidence import Budget, EvidenceItem, HttpSide, load_evidence
 from homolog.reports.labels import labels, override_lines, verdict_label
 from homolog.reports.model import (
@@ -101,14 +104,25 @@ class _Builder:
     # -- header and summary -------------------------------------------------------
 
     def header(self) -> None:
+        """Title, status and one line naming what was verified: the summary follows on the first screen."""
         L, run = self.L, self.run
-        ref, tgt, tool = run.referential, run.target, run.tool
+        ref, tgt = run.referential, run.target
         status = run.status
         self.page.add(
             f"<header><h1>{e(L['title'])}</h1>",
             f'<p class="status s-{e(status)}">{e(L["status"])}{L["colon"]}'
             f"<strong>{e(L.get('status.' + status, status))}</strong></p>",
-            '<div class="meta">',
+            f'<p class="ident">{e(L["referential"])}{L["colon"]}<strong>{e(ref.title)}</strong> '
+            f"({e(ref.id)} {e(ref.version)}) · {e(L['target'])}{L['colon']}<strong>{e(tgt.name)}</strong> "
+            f"{e(tgt.version)} · {e(run.finished)}</p></header>",
+        )
+
+    def details(self) -> None:
+        """Referential, system and run in full, below the summary."""
+        L, run = self.L, self.run
+        ref, tgt, tool = run.referential, run.target, run.tool
+        self.page.add(
+            '<section class="meta">',
             f"<section><h2>{e(L['referential'])}</h2>",
             self.dl(
                 [
@@ -138,9 +152,8 @@ class _Builder:
                     (L["tool"], tool),
                 ]
             ),
-            "</section></div>",
+            "</section></section>",
             f'<p class="note">{e(L["generated"])} {e(L["integrity_note"])}</p>',
-            "</header>",
         )
 
     def summary(self) -> None:
@@ -166,6 +179,7 @@ class _Builder:
                 + (f" ({e(selection)})" if selection else "")
                 + "</p>"
             )
+        self.coverage()
         check_counts = Counter(c.shown for _, c in run.checks())
         if check_counts:
             parts = ", ".join(f"{check_counts[v]} {self.vlabel(v).lower()}" for v in counts if check_counts[v])
@@ -175,6 +189,58 @@ class _Builder:
         self.table(L["by_origin"], L["origin"], lambda r: r.origin or "-", present)
         self.table(L["by_family"], L["family"], lambda r: r.family or "-", present, link=True)
         self.page.add("</section>")
+
+    def coverage(self) -> None:
+        """Per family: requirements automated (with their verdicts), by attestation, not tested (first screen)."""
+        L = self.L
+        cov = run_coverage(self.run, self.lang)
+        if not cov.families:
+            return
+        heads = [L["family"], L["cov.automated"], L["cov.verdicts"], L["cov.manual"], L["cov.not_tested"]]
+        heads += [L["total"], L["cov.share"]]
+        self.page.add(
+            f'<section class="coverage" aria-labelledby="coverage-title"><h3 id="coverage-title">{e(L["coverage"])}'
+            f'</h3><p class="note">{e(L["coverage_lead"])}</p><table class="grid cov"><thead><tr>'
+            + "".join(f'<th scope="col">{e(h)}</th>' for h in heads)
+            + "</tr></thead><tbody>"
+        )
+        for fam in cov.families:
+            name = f'<a href="#{e(self.family_anchor(fam.family))}">{e(fam.title or fam.family)}</a>'
+            if fam.title:
+                name += f' <span class="fid">({e(fam.family)})</span>'
+            self.page.add(f'<tr><th scope="row">{name}</th>{self.coverage_cells(fam)}</tr>')
+        self.page.add(
+            f'</tbody><tfoot><tr><th scope="row">{e(L["total"])}</th>{self.coverage_cells(cov.totals)}</tr>'
+            "</tfoot></table></section>"
+        )
+
+    def coverage_cells(self, fam: FamilyCoverage) -> str:
+        counts = [fam.counts.get(kind, 0) for kind in KINDS]
+        automated, *others = (f'<td class="{"n" if n else "z"}">{n}</td>' for n in counts)
+        badges = " ".join(
+            f'<span class="badge v-{e(v)}">{n} {e(self.vlabel(v))}</span>' for v, n in fam.automated_verdicts()
+        )
+        share = e(percent(fam.automated_share))
+        return f'{automated}<td class="vs">{badges}</td>{"".join(others)}<td>{fam.total}</td><td>{share}</td>'
+
+    def to_confirm(self) -> None:
+        """The one place listing the ids still to confirm against the published text."""
+        rows = to_confirm_of_run(self.run)
+        if not rows:
+            return
+        L = self.L
+        self.page.add(
+            f'<section class="to-confirm" id="to-confirm"><h2>{e(L["to_confirm"])} ({len(rows)})</h2>'
+            f'<p class="note">{e(L["to_confirm_lead"])}</p><table class="grid list"><thead><tr>'
+            f'<th scope="col">{e(L["req_id"])}</th><th scope="col">{e(L["req_title"])}</th>'
+            f'<th scope="col">{e(L["reason"])}</th></tr></thead><tbody>'
+        )
+        for rid, title, reason in rows:
+            self.page.add(
+                f'<tr><th scope="row"><a href="#req-{e(rid)}">{e(rid)}</a></th><td>{e(title)}</td>'
+                f"<td>{e(reason)}</td></tr>"
+            )
+        self.page.add("</tbody></table></section>")
 
     def caveats(self) -> None:
         """The run's caveats, first thing of the summary: what limited verdicts that stand."""
@@ -480,6 +546,8 @@ class _Builder:
         )
         self.header()
         self.summary()
+        self.to_confirm()
+        self.details()
         self.filters()
         self.requirements()
         self.page.add(f"<script>{script}</script>")

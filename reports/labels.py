@@ -99,6 +99,24 @@ _FR: dict[str, str] = {
     ),
     "caveat": "Réserve",
     "caveat_requirements": "exigences concernées",
+    "coverage": "Couverture du référentiel",
+    "coverage_lead": (
+        "Exigences telles que le référentiel les écrit, par famille : vérifiées par des contrôles automatisés"
+        " (avec leurs verdicts dans cette exécution), par une attestation de l'éditeur revue par un auditeur,"
+        " ou non testées."
+    ),
+    "cov.automated": "Automatisées",
+    "cov.verdicts": "Verdicts des automatisées",
+    "cov.manual": "Par attestation",
+    "cov.not_tested": "Non testées",
+    "cov.share": "Part automatisée",
+    "to_confirm": "Identifiants à confirmer sur le texte publié",
+    "to_confirm_lead": (
+        "L'identifiant ou la numérotation de ces exigences n'a pas pu être confirmé sur le texte publié ;"
+        " le motif est donné pour chacune."
+    ),
+    "req_id": "Identifiant",
+    "req_title": "Intitulé",
 }
 
 _EN: dict[str, str] = {
@@ -187,6 +205,23 @@ _EN: dict[str, str] = {
     ),
     "caveat": "Caveat",
     "caveat_requirements": "requirements concerned",
+    "coverage": "Coverage of the referential",
+    "coverage_lead": (
+        "Requirements as the referential writes them, by family: verified by automated checks (with their"
+        " verdicts in this run), by the vendor's attestation an auditor reviews, or not tested."
+    ),
+    "cov.automated": "Automated",
+    "cov.verdicts": "Verdicts of the automated ones",
+    "cov.manual": "By attestation",
+    "cov.not_tested": "Not tested",
+    "cov.share": "Share automated",
+    "to_confirm": "Ids to confirm against the published text",
+    "to_confirm_lead": (
+        "The id or numbering of these requirements could not be confirmed against the published text;"
+        " the reason is given for each."
+    ),
+    "req_id": "Id",
+    "req_title": "Title",
 }
 
 _VERDICTS: dict[str, dict[str, str]] = {

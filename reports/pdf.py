@@ -1,6 +1,7 @@
 """The PDF report for the certification file: a summary, then the requirement pages.
 
-Layout: the summary (referential, system, run, verdict counts by family and by origin),
+Layout: the summary (referential, system, run, verdict counts, the coverage of each family,
+verdict counts by family and by origin, the ids to confirm against the published text),
 then the requirements family by family, each with its text, source, reason, waiver or
 attestation and its checks (verdict, message, parameters). Evidence is *referenced*:
 every file by its run-relative name, size and SHA-256 (the same files
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from homolog.reports.assets import _VERDICT_COLOURS as VERDICT_COLOURS
+from homolog.reports.coverage import KINDS, FamilyCoverage, percent, run_coverage, to_confirm_of_run
 from homolog.reports.evidence import sha256_of
 from homolog.reports.html import LAZY_THRESHOLD, _flat, e
 from homolog.reports.labels import labels, override_lines, verdict_label
@@ -204,13 +206,53 @@ class _Pages:
         if checks:
             parts = ", ".join(f"{n} {self.v(v).lower()}" for v, n in checks.items())
             out.append(f"<p>{e(L['checks'])}{L['colon']}{sum(checks.values())} ({e(parts)})</p>")
+        out.append(self.coverage())
         out.append(self.table(L["by_family"], L["family"], lambda r: r.family or "-", present))
         out.append(self.table(L["by_origin"], L["origin"], lambda r: r.origin or "-", present))
+        out.append(self.to_confirm())
         note = f"{L['generated']} {L['integrity_note']} {self.W['evidence_note']}"
         if self.compact:
             note += " " + self.W["compact_note"]
         out.append(f'<p class="note">{e(note)}</p>')
         return "".join(out)
+
+    def coverage(self) -> str:
+        """Per family: requirements automated (with their verdicts), by attestation, not tested."""
+        L = self.L
+        cov = run_coverage(self.run, self.lang)
+        if not cov.families:
+            return ""
+        heads = [L["family"], L["cov.automated"], L["cov.verdicts"], L["cov.manual"], L["cov.not_tested"]]
+        heads += [L["total"], L["cov.share"]]
+        rows = "".join(
+            f"<tr><th>{e(fam.title or fam.family)}</th>{self.coverage_cells(fam)}</tr>" for fam in cov.families
+        )
+        return (
+            f'<h3>{e(L["coverage"])}</h3><p class="note">{e(L["coverage_lead"])}</p><table><tr>'
+            + "".join(f"<th>{e(h)}</th>" for h in heads)
+            + f"</tr>{rows}<tr><th>{e(L['total'])}</th>{self.coverage_cells(cov.totals)}</tr></table>"
+        )
+
+    def coverage_cells(self, fam: FamilyCoverage) -> str:
+        numbers = [fam.counts.get(kind, 0) for kind in KINDS] + [fam.total]
+        automated, *others = (f'<td class="n">{n}</td>' for n in numbers)
+        verdicts = ", ".join(f"{n} {self.v(v).lower()}" for v, n in fam.automated_verdicts())
+        return f'{automated}<td>{e(verdicts)}</td>{"".join(others)}<td class="n">{e(percent(fam.automated_share))}</td>'
+
+    def to_confirm(self) -> str:
+        """The one place listing the ids still to confirm against the published text."""
+        rows = to_confirm_of_run(self.run)
+        if not rows:
+            return ""
+        L = self.L
+        body = "".join(
+            f"<tr><td>{e(rid)}</td><td>{e(title)}</td><td>{e(reason)}</td></tr>" for rid, title, reason in rows
+        )
+        return (
+            f'<h2>{e(L["to_confirm"])} ({len(rows)})</h2><p class="note">{e(L["to_confirm_lead"])}</p>'
+            f"<table><tr><th>{e(L['req_id'])}</th><th>{e(L['req_title'])}</th><th>{e(L['reason'])}</th></tr>"
+            f"{body}</table>"
+        )
 
     def caveats(self) -> str:
         """What limited verdicts that stand, first thing of the summary, with the requirements concerned."""

@@ -15,11 +15,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConfigError, HomologError, RunError
 from .verdicts import ExitCode
+
+if TYPE_CHECKING:
+    from homolog.reports.coverage import Coverage
+
+    from .referential import Referential
 
 __all__ = ["main"]
 
@@ -222,6 +227,63 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("coverage")
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """`homolog coverage [REF…]`: per referential and family, how its requirements are verified."""
+    from homolog.reports.coverage import (
+        AS_WRITTEN,
+        header_lines,
+        programmes_markdown,
+        programmes_text,
+    )
+
+    from .environment import referential_paths
+    from .referential import find_referentials, load_referential, search_path
+
+    roots = search_path([*(Path(p) for p in args.path or ()), *referential_paths()])
+    # No REF: the latest version of each referential found (find_referentials sorts versions).
+    specs = args.referentials or list({i: f"{i}@{v}" for i, v, _ in find_referentials(roots)}.values())
+    found: list[Coverage] = []
+    bad = 0
+    for spec in specs:
+        try:
+            found.append(_coverage_of(load_referential(spec, roots=roots)))
+        except ConfigError as exc:  # the loader's own problems: file, line, key
+            bad += 1
+            for problem in exc.problems:
+                _err(f"coverage of {spec}: {problem}")
+    if bad and not found:
+        return ExitCode.USAGE
+    if args.format == "json":
+        doc = {"format": "homolog.coverage/1", "counted": AS_WRITTEN, "referentials": [c.to_json() for c in found]}
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif args.format == "markdown":
+        parts = [" ".join(header_lines())]
+        if len(found) > 1:
+            parts.append(programmes_markdown(found).rstrip("\n"))
+        parts += [c.to_markdown(checks=args.checks).rstrip("\n") for c in found]
+        print("\n\n".join(parts))
+    else:
+        parts = ["\n".join(header_lines())]
+        parts += [c.to_text(checks=args.checks).rstrip("\n") for c in found]
+        if len(found) > 1:
+            parts.append(programmes_text(found).rstrip("\n"))
+        print("\n\n".join(parts))
+    return ExitCode.USAGE if bad else 0
+
+
+def _coverage_of(ref: Referential) -> Coverage:
+    """A resolved referential as the coverage summary counts it."""
+    from homolog.reports.coverage import Entry, coverage
+
+    entries = [
+        Entry(r.id, r.title, r.family, r.kind, tuple(c.check for c in r.checks), r.source.to_confirm)
+        for r in ref.requirements
+    ]
+    titles = {name: text.get("en") for name, text in ref.families.items()}
+    return coverage(ref.ref, entries, title=ref.title, publisher=ref.publisher, family_titles=titles)
+
+
 @command("cleanup")
 def cmd_cleanup(args: argparse.Namespace) -> int:
     """Finish the clean-up of a run: delete what it created, restore what it changed."""
@@ -412,6 +474,24 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list referentials or checks")
     ls.add_argument("what", choices=["referentials", "checks"])
     ls.add_argument("--path", action="append")
+
+    cv = sub.add_parser(
+        "coverage",
+        help="per referential and family: requirements automated, attested, not tested (reads referentials only)",
+        description="Per referential and family, how many requirements are automated (checks), attested "
+        "(manual: an attestation the vendor supplies) or not tested, the share automated, and the ids "
+        "still to confirm against the published text. Counts requirements as written: applicability "
+        "to a system is decided by a run. Nothing is run.",
+    )
+    cv.add_argument(
+        "referentials",
+        nargs="*",
+        metavar="REF",
+        help="file, id or id@version (default: the latest version of every referential found)",
+    )
+    cv.add_argument("--format", default="text", choices=["text", "json", "markdown"])
+    cv.add_argument("--checks", action="store_true", help="also list the checks each family uses")
+    cv.add_argument("--path", action="append", help="extra folder of referentials")
 
     cu = sub.add_parser("cleanup", help="remove what an interrupted run created on the system (its cleanup ledger)")
     cu.add_argument("run_dir")

@@ -171,3 +171,19 @@ def test_filters_search_and_screenshot(browser: object, tmp_path: Path, lazy: bo
     assert img.evaluate("i => i.complete && i.naturalWidth") == 240
     assert console == []  # no CSP violation from the report itself
     page.close()  # type: ignore[attr-defined]
+
+
+def test_coverage_summary_is_on_the_first_screen(browser: object, tmp_path: Path) -> None:
+    """On a 1280×720 screen the coverage table is visible, whole, before any scrolling."""
+    run = build_run(tmp_path / "run", demo_requirements())
+    page = browser.new_page(viewport={"width": 1280, "height": 720})  # type: ignore[attr-defined]
+    try:
+        page.goto(render(run, ["html"])["html"].as_uri())
+        assert page.evaluate("() => window.scrollY") == 0
+        table = page.locator("section.coverage table")
+        assert table.is_visible()
+        box = table.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 720, box
+        assert page.locator("section.coverage tbody tr").count() == 5
+    finally:
+        page.close()

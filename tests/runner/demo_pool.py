@@ -44,6 +44,7 @@ class Run:
     defects: frozenset[str]
     doc: dict[str, Any]
     addresses: dict[str, str]  # host:port -> <name>: what differs between two demo systems
+    run_dir: Path
 
     def verdicts(self) -> dict[str, str]:
         """Requirement id -> verdict."""
@@ -76,7 +77,7 @@ def demo_run(demo: DemoSystem, out: Path, referential: str = DEFAULT_REFERENTIAL
     if not run_json.exists():
         tail = log.read_text("utf-8", "replace")[-3000:]
         raise RuntimeError(f"demo run exited {proc.returncode} without {run_json}; log {log}:\n{tail}")
-    return Run(frozenset(demo.sut.defects), json.loads(run_json.read_text("utf-8")), addresses_of(demo))
+    return Run(frozenset(demo.sut.defects), json.loads(run_json.read_text("utf-8")), addresses_of(demo), out)
 
 
 def addresses_of(demo: DemoSystem) -> dict[str, str]:

@@ -25,12 +25,17 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from demo_pool import DemoPool, Run
 
-from homolog.demo import DEFAULT_REFERENTIAL
+from homolog import api
+from homolog.demo import DEFAULT_REFERENTIAL, environment, started_demo_sut
+from homolog.integrity import verify
+from homolog.runfile import RunDocument, read_run
+from homolog.shard import merge_shards, verify_shards
 
 # defect -> the demo requirements it must make fail (written from what each requirement
 # verifies, not read back from a run)
@@ -127,6 +132,10 @@ PROGRAMME_COVERS: dict[str, dict[str, set[str]]] = {
         "tlm-patient-login-low-level": {"TLSV-EID-01", "TLSV-EID-02"},
         # the acknowledgement leaves no AuditEvent naming the alert
         "tlm-alert-ack-untraced": {"TLSV-ALR-02"},
+    },
+    "segur-dui": {
+        # the structure's FINESS is checked where the authors' organisation is named
+        "cda-legal-entity-finess": {"HL-DUI-01"},
     },
 }
 
@@ -283,3 +292,39 @@ def test_programme_defect_fails_its_requirements_and_only_those(programme: str, 
     assert {rid for rid, v in got.items() if v == "failed"} == covers
     changed = {rid: (clean[rid], v) for rid, v in got.items() if rid not in covers and v != clean[rid]}
     assert not changed, f"other requirements changed verdict (clean, got): {changed}"
+
+
+def _shown(doc: RunDocument) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    return {r.id: (r.shown, [(c.check, c.shown) for c in r.checks]) for r in doc.requirements}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_three_merged_shards_of_the_demo_have_the_verdicts_of_the_unsharded_demo(
+    pool: DemoPool, tmp_path: Path
+) -> None:
+    """The demo in three shards, merged, gives the verdicts of the clean demo run at once.
+
+    The shards run one after the other against one reference system, as N CI machines run
+    against one staging system: the same target file for all, which the merge requires. The
+    unsharded run is the pool's clean demo (a system of its own: the shards lock its
+    sacrificial account)."""
+    shards = []
+    with started_demo_sut(set(), tmp_path / "sut-shards") as demo, environment(demo.env):
+        for k in (1, 2, 3):
+            shard = api.run(
+                DEFAULT_REFERENTIAL,
+                demo.target_path,
+                out=tmp_path / f"shard-{k}",
+                counterparts=demo.counterparts,
+                shard=f"{k}/3",
+            )
+            assert shard.document.summary.deselected.selection == f"--shard {k}/3"
+            shards.append(shard.run_dir)
+    whole = read_run(pool.result(()).run_dir)
+    merged = merge_shards(shards, tmp_path / "merged")
+    assert _shown(merged) == _shown(whole)
+    assert merged.status == whole.status
+    assert merged.summary.requirements == whole.summary.requirements
+    assert not merged.summary.deselected.requirements
+    assert verify(tmp_path / "merged").ok and verify_shards(tmp_path / "merged") == []
