@@ -21,3 +21,7 @@ class EprescriptionControl(ControlClient):
     def refuse_next(self, count: int = 1, *, status: int = 422, code: str = "ERX_REFUSED", reason: str = "") -> None:
         """Make the service refuse the next ``count`` registrations, as it refuses a malformed one."""
         self.call("POST", "refuse", {"count": count, "status": status, "code": code, "reason": reason})
+
+    def cancel_refusals(self) -> None:
+        """Drop the refusal orders not yet applied."""
+        self.call("POST", "refuse/cancel", {})

@@ -19,7 +19,8 @@ it beyond equality.
 Control API (``EprescriptionControl``): the generic actions, ``GET prescriptions`` (the
 registered ones) and ``POST refuse`` ``{"count", "status", "code", "reason"}``: the next
 ``count`` registrations are refused with that answer, as a malformed one would be, so that a
-check can see what the system does with a refusal.
+check can see what the system does with a refusal; ``POST refuse/cancel`` drops the orders
+not yet applied.
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ class EprescriptionSimulator(SoapSimulator):
             }
             with self._lock:
                 self._refusals.append(refusal)
+            return 200, {"ok": True}
+        if method == "POST" and action == "refuse/cancel":
+            with self._lock:
+                self._refusals.clear()
             return 200, {"ok": True}
         return 404, {"error": f"unknown control action {method} {action}"}
 
