@@ -4,6 +4,7 @@ breaks, with the reason in the message; without the simulator the checks cannot 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,45 @@ def test_the_printout_and_the_exchange_are_kept_as_evidence(wired: Callable[...,
     assert any(n.endswith("eprescription.pdf") for n in names), names
     pdf = next(p for p in res.evidence if p.name.endswith("eprescription.pdf")).read_bytes()
     assert pdf.startswith(b"%PDF-")
+
+
+def test_a_printout_without_the_ins_fails_the_mentions(
+    wired: Callable[..., Any], run_checks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from homolog.fixtures.refsut import eprescription as refsut_erx
+
+    original = refsut_erx.render_prescription
+
+    def without_ins(prescription: dict[str, Any], qr_payload: str) -> bytes:
+        shown = copy.deepcopy(prescription)
+        shown["registration"]["patient"]["ins"] = ""
+        return original(shown, qr_payload)
+
+    monkeypatch.setattr(refsut_erx, "render_prescription", without_ins)
+    results = run_checks(["eprescription.printout.mentions", "eprescription.printout.identifier"], wired().target_path)
+    mentions = results["eprescription.printout.mentions"]
+    assert mentions["verdict"] == "failed" and "the patient's INS" in mentions["message"], mentions
+    assert results["eprescription.printout.identifier"]["verdict"] == "passed"
+
+
+@pytest.mark.parametrize(
+    ("printout", "verdict", "words"),
+    [
+        (b"<html>Ordonnance</html>", "failed", "is not a PDF"),
+        (b"%PDF-1.7\n garbage that no reader opens", "failed", "not a PDF that can be rendered"),
+    ],
+    ids=["html-instead-of-pdf", "corrupt-pdf"],
+)
+def test_a_printout_that_is_no_readable_pdf_fails(
+    wired: Callable[..., Any],
+    run_checks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    printout: bytes,
+    verdict: str,
+    words: str,
+) -> None:
+    from homolog.fixtures.refsut import eprescription as refsut_erx
+
+    monkeypatch.setattr(refsut_erx, "render_prescription", lambda prescription, qr_payload: printout)
+    result = run_checks(["eprescription.printout.identifier"], wired().target_path)["eprescription.printout.identifier"]
+    assert result["verdict"] == verdict and words in (result.get("message") or ""), result
