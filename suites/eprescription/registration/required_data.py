@@ -17,18 +17,24 @@ def _sent(record: dict[str, Any]) -> dict[str, Any]:
     return registration if isinstance(registration, dict) else {}
 
 
+def _part(sent: dict[str, Any], key: str) -> dict[str, Any]:
+    value = sent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _mismatches(record: dict[str, Any], target: Target) -> list[str]:
     """What the registration says otherwise than the prescription made (settings.eprescription.expected)."""
     want = expected(target)
     sent = _sent(record)
-    prescriber = sent.get("prescriber") if isinstance(sent.get("prescriber"), dict) else {}
-    patient = sent.get("patient") if isinstance(sent.get("patient"), dict) else {}
+    prescriber = _part(sent, "prescriber")
+    patient = _part(sent, "patient")
     out = []
     if prescriber.get("idNatPS") != want.prescriber_idnatps:
         out.append(f"prescriber.idNatPS is {prescriber.get('idNatPS')!r}, the prescriber is {want.prescriber_idnatps}")
     if patient.get("ins") != want.patient_ins:
         out.append(f"patient.ins is {patient.get('ins')!r}, the patient's INS is {want.patient_ins}")
-    items = sent.get("items") if isinstance(sent.get("items"), list) else []
+    raw_items = sent.get("items")
+    items = raw_items if isinstance(raw_items, list) else []
     designations = {str(i.get("designation") or "").strip() for i in items if isinstance(i, dict)}
     missing = [d for d in want.items if d not in designations]
     if missing:
