@@ -25,6 +25,7 @@ __all__ = [
     "ins_issues",
     "luhn_ok",
     "nir_key_ok",
+    "structure_finess_issues",
 ]
 
 NS = {"cda": "urn:hl7-org:v3"}
@@ -42,6 +43,22 @@ _TS_DATE = re.compile(r"^\d{8}(\d{2}(\d{2}(\d{2}(\.\d+)?)?)?)?([+-]\d{4})?$")
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _IDNATPS = re.compile(r"^(8\d{11}|0\d{9})$")  # 8 + RPPS, or 0 + ADELI
 _IDNATST = re.compile(r"^(1\d{9}|2\d{9}|3\d{14})$")  # 1 + FINESS, 2 + SIREN, 3 + SIRET
+_IDNATST_FINESS = re.compile(r"^1(\d{9})$")
+# Where a document names the structure it comes from: the custodian, and the organisation
+# on whose behalf each author who is a person acts (xpath of the holders, of the
+# organisation under a holder, and the location reported).
+STRUCTURE_PLACES: dict[str, tuple[str, str, str]] = {
+    "custodian": (
+        "cda:custodian/cda:assignedCustodian",
+        "cda:representedCustodianOrganization",
+        "/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization/id",
+    ),
+    "author": (
+        "cda:author/cda:assignedAuthor[cda:assignedPerson]",
+        "cda:representedOrganization",
+        "/ClinicalDocument/author/assignedAuthor/representedOrganization/id",
+    ),
+}
 
 
 def _issue(rule: str, message: str, location: str | None = None) -> Issue:
@@ -248,6 +265,54 @@ def custodian_id_issues(doc: etree._Element, *, check_luhn: bool = False) -> lis
     if check_luhn and not luhn_ok(ext[1:]):
         return [_issue("custodian-idnatst", f"custodian idNatSt {ext} fails the Luhn check", where)]
     return []
+
+
+def structure_finess_issues(
+    doc: etree._Element,
+    *,
+    places: Iterable[str] = ("custodian",),
+    check_luhn: bool = True,
+    expected_finess: str | None = None,
+) -> list[Issue]:
+    """The structure is named by its FINESS (idNatSt ``1`` + FINESS) at each of ``places``.
+
+    ``places`` are keys of :data:`STRUCTURE_PLACES`; for ``author``, every author who is a
+    person must act for an organisation carrying the FINESS. ``expected_finess`` is the
+    structure's own FINESS when known: another structure's is then an issue too.
+    """
+    issues: list[Issue] = []
+    for place in places:
+        holders_path, org_path, where = STRUCTURE_PLACES[place]
+        holders = doc.xpath(holders_path, namespaces=NS)
+        if not holders:
+            issues.append(_issue("structure-finess", f"no {place} in the header", where))
+        for index, holder in enumerate(holders, start=1):
+            label = place if len(holders) == 1 else f"{place} {index}"
+            ids = [
+                i.get("extension", "") for i in holder.xpath(f"{org_path}/cda:id[@root='{OID_IDNATST}']", namespaces=NS)
+            ]
+            if not ids:
+                issues.append(
+                    _issue("structure-finess", f"{label}: no organisation id with root {OID_IDNATST} (idNatSt)", where)
+                )
+                continue
+            finess = next((m.group(1) for m in map(_IDNATST_FINESS.match, ids) if m), None)
+            if finess is None:
+                issues.append(
+                    _issue("structure-finess", f"{label}: idNatSt {ids[0]!r} is not 1 + a 9-digit FINESS", where)
+                )
+                continue
+            if check_luhn and not luhn_ok(finess):
+                issues.append(_issue("structure-finess", f"{label}: FINESS {finess} fails the Luhn check", where))
+            if expected_finess and finess != expected_finess:
+                issues.append(
+                    _issue(
+                        "structure-finess",
+                        f"{label}: FINESS {finess} is not the structure's FINESS {expected_finess}",
+                        where,
+                    )
+                )
+    return issues
 
 
 def clinical_date_issues(doc: etree._Element) -> list[Issue]:

@@ -18,6 +18,7 @@ from homolog.target import load_target
 REFERENTIALS = Path(__file__).resolve().parents[2] / "referentials"
 PROGRAMMES = {
     "segur-dpi": REFERENTIALS / "segur-dpi" / "segur-dpi-2.0.0.yaml",
+    "segur-dui": REFERENTIALS / "segur-dui" / "segur-dui-1.0.0.yaml",
     "mes-catalogue": REFERENTIALS / "mes-catalogue" / "mes-catalogue-1.0.0.yaml",
     "segur-lgc": REFERENTIALS / "segur-lgc" / "segur-lgc-1.0.0.yaml",
 }

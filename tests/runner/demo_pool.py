@@ -44,14 +44,15 @@ class Run:
     defects: frozenset[str]
     doc: dict[str, Any]
     addresses: dict[str, str]  # host:port -> <name>: what differs between two demo systems
+    run_dir: Path
 
     def verdicts(self) -> dict[str, str]:
         """Requirement id -> verdict."""
         return {r["id"]: r["verdict"] for r in self.doc["requirements"]}
 
 
-def demo_run(demo: DemoSystem, out: Path) -> Run:
-    """Run the demo referential against ``demo`` in a pytest process; return its results."""
+def demo_run(demo: DemoSystem, out: Path, referential: str = DEFAULT_REFERENTIAL) -> Run:
+    """Run ``referential`` (the demo's by default) against ``demo`` in a pytest process; return its results."""
     out.mkdir(parents=True, exist_ok=True)
     raw = yaml.safe_load(demo.target_path.read_text("utf-8"))
     described = {name: describe(name, cp) for name, cp in demo.counterparts.items()}
@@ -62,7 +63,7 @@ def demo_run(demo: DemoSystem, out: Path) -> Run:
     # the defaults `homolog run` gives the suites' settings the target leaves out
     defaults = setting_defaults(suite_plugins().run_options())
     extra = [a for k, v in defaults.items() for a in ("--homolog-default", encode_setting(k, v))]
-    args = pytest_args(DEFAULT_REFERENTIAL, target, out, paths=referential_paths(), extra=extra)
+    args = pytest_args(referential, target, out, paths=referential_paths(), extra=extra)
     with log.open("wb") as sink:
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", *args],
@@ -76,7 +77,7 @@ def demo_run(demo: DemoSystem, out: Path) -> Run:
     if not run_json.exists():
         tail = log.read_text("utf-8", "replace")[-3000:]
         raise RuntimeError(f"demo run exited {proc.returncode} without {run_json}; log {log}:\n{tail}")
-    return Run(frozenset(demo.sut.defects), json.loads(run_json.read_text("utf-8")), addresses_of(demo))
+    return Run(frozenset(demo.sut.defects), json.loads(run_json.read_text("utf-8")), addresses_of(demo), out)
 
 
 def addresses_of(demo: DemoSystem) -> dict[str, str]:
@@ -92,34 +93,36 @@ def addresses_of(demo: DemoSystem) -> dict[str, str]:
     return {urlsplit(url).netloc: f"<{name}>" for name, url in sorted(urls.items())}
 
 
-def fresh_demo_run(defects: Iterable[str], workdir: Path) -> Run:
-    """One demo run against a demo system started for it with ``defects``."""
+def fresh_demo_run(defects: Iterable[str], workdir: Path, referential: str = DEFAULT_REFERENTIAL) -> Run:
+    """One run of ``referential`` against a demo system started for it with ``defects``."""
     with started_demo_sut(set(defects), workdir / "sut") as demo:
-        return demo_run(demo, workdir / "run")
+        return demo_run(demo, workdir / "run", referential)
 
 
 class DemoPool:
-    """Up to ``size`` demo runs at once; results memoised per defect set and repeat."""
+    """Up to ``size`` demo runs at once; results memoised per referential, defect set and repeat."""
 
     def __init__(self, workdir: Path, size: int) -> None:
         self.workdir = workdir
         self._executor = ThreadPoolExecutor(size, thread_name_prefix="demo-run")
-        self._futures: dict[tuple[frozenset[str], int], Future[Run]] = {}
+        self._futures: dict[tuple[str, frozenset[str], int], Future[Run]] = {}
         self._lock = threading.Lock()
 
-    def submit(self, defects: Iterable[str], *, repeat: int = 0) -> Future[Run]:
-        """The run with these defects (``repeat``: another identical run), queued now unless already queued."""
-        key = (frozenset(defects), repeat)
+    def submit(self, defects: Iterable[str], *, repeat: int = 0, referential: str = DEFAULT_REFERENTIAL) -> Future[Run]:
+        """The run of ``referential`` with these defects (``repeat``: another identical run),
+        queued now unless already queued."""
+        key = (referential, frozenset(defects), repeat)
         with self._lock:
             if key not in self._futures:
-                name = re.sub(r"[^a-z0-9-]+", "-", "-".join(sorted(key[0])) or "clean") + (
-                    f"-{repeat}" if repeat else ""
-                )
-                self._futures[key] = self._executor.submit(fresh_demo_run, key[0], self.workdir / name)
+                name = "-".join(sorted(key[1])) or "clean"
+                if referential != DEFAULT_REFERENTIAL:
+                    name = f"{referential}-{name}"
+                name = re.sub(r"[^a-z0-9-]+", "-", name) + (f"-{repeat}" if repeat else "")
+                self._futures[key] = self._executor.submit(fresh_demo_run, key[1], self.workdir / name, referential)
             return self._futures[key]
 
-    def result(self, defects: Iterable[str], *, repeat: int = 0) -> Run:
-        return self.submit(defects, repeat=repeat).result()
+    def result(self, defects: Iterable[str], *, repeat: int = 0, referential: str = DEFAULT_REFERENTIAL) -> Run:
+        return self.submit(defects, repeat=repeat, referential=referential).result()
 
     def close(self) -> None:
         for future in self._futures.values():

@@ -1,6 +1,8 @@
 """Each defect switch of the reference SUT fails exactly the demo requirements that cover it.
 
-The clean demo is run once; every defect then runs the whole demo referential again:
+The clean demo is run once; every defect then runs the whole demo referential again (a
+defect of a feature only a programme referential verifies runs that referential instead,
+against its clean run: `PROGRAMME_COVERS`):
 the requirements listed for it must fail, and every other requirement must keep the
 verdict it had on the clean SUT.
 
@@ -23,10 +25,17 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from demo_pool import DemoPool, Run
+
+from homolog import api
+from homolog.demo import DEFAULT_REFERENTIAL, environment, started_demo_sut
+from homolog.integrity import verify
+from homolog.runfile import RunDocument, read_run
+from homolog.shard import merge_shards, verify_shards
 
 # defect -> the demo requirements it must make fail (written from what each requirement
 # verifies, not read back from a run)
@@ -110,6 +119,14 @@ COVERS: dict[str, set[str]] = {
 }
 
 
+# defects of features only programme referentials verify (not the demo's): referential ->
+# defect -> the requirements of that referential it must make fail. Each programme runs clean
+# once (every automated requirement passes) and once per defect, that referential only.
+PROGRAMME_COVERS: dict[str, dict[str, set[str]]] = {}
+
+PROGRAMME_DEFECTS = [(ref, defect) for ref, covers in sorted(PROGRAMME_COVERS.items()) for defect in sorted(covers)]
+
+
 # verdict changes a defect causes besides failures, each for a stated reason
 SIDE_EFFECTS: dict[str, dict[str, str]] = {
     # with no lang attribute at all, "is the language code valid" has nothing to test
@@ -134,9 +151,14 @@ def pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     mine = [i for i in request.session.items if i.module is request.module]
     selected = [i for i in mine if hasattr(i, "callspec")]
     with DemoPool(tmp_path_factory.mktemp("demo-pool"), size) as demo_pool:
-        demo_pool.submit(())
+        if any("programme" not in i.fixturenames and "pool" in i.fixturenames for i in mine):
+            demo_pool.submit(())  # the demo referential's clean run
         for item in selected:
-            demo_pool.submit({item.callspec.params["defect"]})
+            params = item.callspec.params
+            if "programme" in params:
+                demo_pool.submit((), referential=params["programme"])
+            if "defect" in params:
+                demo_pool.submit({params["defect"]}, referential=params.get("programme", DEFAULT_REFERENTIAL))
         if any(i.originalname == "test_clean_demo_gives_the_same_verdicts_and_messages" for i in mine):
             for repeat in range(1, CLEAN_REPEATS):
                 demo_pool.submit((), repeat=repeat)
@@ -155,7 +177,19 @@ def clean(pool: DemoPool) -> dict[str, str]:
 def test_every_defect_is_covered() -> None:
     from homolog.fixtures.refsut import DEFECTS
 
-    assert set(COVERS) == set(DEFECTS)
+    programme = [defect for covers in PROGRAMME_COVERS.values() for defect in covers]
+    assert len(programme) == len(set(programme))  # one referential proves each defect
+    assert not set(COVERS) & set(programme)
+    assert set(COVERS) | set(programme) == set(DEFECTS)
+
+
+def test_programme_coverage_names_requirements_of_its_referential() -> None:
+    from homolog.referential import load_referential
+
+    for ref, covers in PROGRAMME_COVERS.items():
+        automated = {r.id for r in load_referential(ref).requirements if r.kind == "automated"}
+        for defect, rids in covers.items():
+            assert rids and rids <= automated, (ref, defect, rids - automated)
 
 
 @pytest.mark.slow
@@ -220,3 +254,62 @@ def test_real_system_defect_gives_the_same_verdicts_and_messages(defect: str, po
     assert not _differences(runs)
     for run in runs:
         assert {rid for rid, v in run.verdicts().items() if v == "failed"} == COVERS[defect]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("programme", sorted(PROGRAMME_COVERS))
+def test_programme_demo_passes_every_automated_requirement(programme: str, pool: DemoPool) -> None:
+    verdicts = pool.result((), referential=programme).verdicts()
+    assert not {rid: v for rid, v in verdicts.items() if v in ("failed", "error")}
+    for covered in PROGRAMME_COVERS[programme].values():
+        for rid in covered:
+            assert verdicts[rid] == "passed", rid
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize(("programme", "defect"), PROGRAMME_DEFECTS)
+def test_programme_defect_fails_its_requirements_and_only_those(programme: str, defect: str, pool: DemoPool) -> None:
+    clean = pool.result((), referential=programme).verdicts()
+    got = pool.result({defect}, referential=programme).verdicts()
+    covers = PROGRAMME_COVERS[programme][defect]
+    assert {rid for rid, v in got.items() if v == "failed"} == covers
+    changed = {rid: (clean[rid], v) for rid, v in got.items() if rid not in covers and v != clean[rid]}
+    assert not changed, f"other requirements changed verdict (clean, got): {changed}"
+
+
+def _shown(doc: RunDocument) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    return {r.id: (r.shown, [(c.check, c.shown) for c in r.checks]) for r in doc.requirements}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_three_merged_shards_of_the_demo_have_the_verdicts_of_the_unsharded_demo(
+    pool: DemoPool, tmp_path: Path
+) -> None:
+    """The demo in three shards, merged, gives the verdicts of the clean demo run at once.
+
+    The shards run one after the other against one reference system, as N CI machines run
+    against one staging system: the same target file for all, which the merge requires. The
+    unsharded run is the pool's clean demo (a system of its own: the shards lock its
+    sacrificial account)."""
+    shards = []
+    with started_demo_sut(set(), tmp_path / "sut-shards") as demo, environment(demo.env):
+        for k in (1, 2, 3):
+            shard = api.run(
+                DEFAULT_REFERENTIAL,
+                demo.target_path,
+                out=tmp_path / f"shard-{k}",
+                counterparts=demo.counterparts,
+                shard=f"{k}/3",
+            )
+            assert shard.document.summary.deselected.selection == f"--shard {k}/3"
+            shards.append(shard.run_dir)
+    whole = read_run(pool.result(()).run_dir)
+    merged = merge_shards(shards, tmp_path / "merged")
+    assert _shown(merged) == _shown(whole)
+    assert merged.status == whole.status
+    assert merged.summary.requirements == whole.summary.requirements
+    assert not merged.summary.deselected.requirements
+    assert verify(tmp_path / "merged").ok and verify_shards(tmp_path / "merged") == []
