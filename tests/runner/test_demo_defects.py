@@ -122,7 +122,18 @@ COVERS: dict[str, set[str]] = {
 # defects of features only programme referentials verify (not the demo's): referential ->
 # defect -> the requirements of that referential it must make fail. Each programme runs clean
 # once (every automated requirement passes) and once per defect, that referential only.
-PROGRAMME_COVERS: dict[str, dict[str, set[str]]] = {}
+PROGRAMME_COVERS: dict[str, dict[str, set[str]]] = {
+    # e-prescription (segur-lgc 1.0.0, ORDN requirements)
+    "segur-lgc": {
+        # nothing registered: the number printed was never registered, and an ordered refusal is
+        # never met (the system prints regardless)
+        "erx-not-registered": {"ORDN/ENR.01", "ORDN/ENR.02", "ORDN/IMP.01"},
+        "erx-qr-other-prescription": {"ORDN/IMP.01"},
+        # the service refuses the registration; the system rightly prints nothing, so the
+        # printout requirements fail for want of a printed prescription
+        "erx-prescriber-id-missing": {"ORDN/ENR.01", "ORDN/IMP.01", "ORDN/IMP.02"},
+    },
+}
 
 PROGRAMME_DEFECTS = [(ref, defect) for ref, covers in sorted(PROGRAMME_COVERS.items()) for defect in sorted(covers)]
 

@@ -41,10 +41,13 @@ def refusal_surfaced(
     refused = [r for r in regs if r.get("outcome") == "refused"]
     printed = made.pdf is not None or int(made.trigger.get("status") or 0) < 400
     if made.registered:
-        raise CheckError(
-            f"the service registered prescription {made.registered[-1].get('prescription_id')} although it was"
-            " ordered to refuse: the refusal path was not exercised"
+        number = made.registered[-1].get("prescription_id")
+        why = (
+            "after refusing the first attempt (the system tried again)"
+            if refused
+            else "although it was ordered to refuse the next registration"
         )
+        raise CheckError(f"the service registered prescription {number} {why}: the refusal path was not exercised")
     if not refused:
         if printed:
             fail(
