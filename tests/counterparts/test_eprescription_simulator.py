@@ -139,3 +139,14 @@ def test_an_ordered_refusal_is_applied_once_then_withdrawn(erx: EprescriptionSim
 def test_other_paths_and_methods_are_refused(erx: EprescriptionSimulator, client: httpx.Client) -> None:
     assert client.get(erx.url).status_code == 405
     assert client.post(erx.url.rsplit("/", 1)[0] + "/other", json=VALID).status_code == 404
+
+
+def test_a_chunked_body_is_refused_before_it_is_read(erx: EprescriptionSimulator, client: httpx.Client) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"prescriber": '
+        yield b"{}}"
+
+    resp = client.post(erx.url, content=chunks(), headers={"Content-Type": "application/json"})
+    assert resp.status_code == 411
+    record = EprescriptionControl(erx.control_url).exchanges()[-1]
+    assert record["outcome"] == "rejected" and "send Content-Length" in record["problems"][0]
