@@ -18,15 +18,18 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from homolog import CheckError, CheckFailed, Evidence, HttpClient, HttpError, SharedState, Target
+from homolog import CheckError, CheckFailed, Evidence, HttpClient, HttpError, Needs, SharedState, Target
 from homolog.counterparts.eprescription import ControlError, EprescriptionControl
 from homolog.suites.soap_counterparts import wait_for_exchanges
 
 from .settings import ErxSettings, erx_settings
 
-__all__ = ["MAX_PDF", "Prescribing", "attach", "prescribe", "serialised", "shared_prescribing"]
+__all__ = ["MAX_PDF", "PRESCRIBES", "Prescribing", "attach", "prescribe", "serialised", "shared_prescribing"]
 
 MAX_PDF = 5 * 1024 * 1024
+#: Every e-prescription check makes (or reads) a prescription the system registers: a write
+#: a read-only target forbids. The service offers no cancellation the harness could undo it with.
+PRESCRIBES = Needs(writes=True)
 _NAMESPACE = "eprescription.prescribing"
 
 

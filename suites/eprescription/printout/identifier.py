@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from homolog import check, fail
 
-from ..exchange import Prescribing
+from ..exchange import PRESCRIBES, Prescribing
 from ..pdf_reading import codes_in, normalised, text_of
 
 __all__ = ["identifier"]
 
 
-@check("eprescription.printout.identifier")
+@check("eprescription.printout.identifier", needs=PRESCRIBES)
 def identifier(prescribing: Prescribing) -> None:
     """The printed prescription's QR code (or Data Matrix) decodes to the number the service registered.
 

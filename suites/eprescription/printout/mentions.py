@@ -6,7 +6,7 @@ import datetime as dt
 
 from homolog import CheckError, Evidence, Target, check, fail
 
-from ..exchange import Prescribing
+from ..exchange import PRESCRIBES, Prescribing
 from ..pdf_reading import normalised, text_of
 from ..settings import expected
 
@@ -19,7 +19,7 @@ def _dates(iso: str) -> list[str]:
     return [day.strftime("%d/%m/%Y"), day.strftime("%d.%m.%Y"), day.strftime("%d-%m-%Y"), day.isoformat()]
 
 
-@check("eprescription.printout.mentions")
+@check("eprescription.printout.mentions", needs=PRESCRIBES)
 def mentions(prescribing: Prescribing, target: Target, evidence: Evidence) -> None:
     """The printed prescription names the prescriber, the patient with their INS, the date and every item.
 

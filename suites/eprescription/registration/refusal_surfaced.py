@@ -5,7 +5,7 @@ from __future__ import annotations
 from homolog import CheckError, Evidence, HttpClient, SharedState, Target, check, fail
 from homolog.counterparts.eprescription import ControlError, EprescriptionControl
 
-from ..exchange import attach, prescribe, serialised
+from ..exchange import PRESCRIBES, attach, prescribe, serialised
 
 __all__ = ["refusal_surfaced"]
 
@@ -13,7 +13,7 @@ _CODE = "ERX_REFUSED"
 _REASON = "registration refused by the e-prescription service (ordered by homolog)"
 
 
-@check("eprescription.registration.refusal_surfaced")
+@check("eprescription.registration.refusal_surfaced", needs=PRESCRIBES)
 def refusal_surfaced(
     eprescription: EprescriptionControl, target: Target, http: HttpClient, evidence: Evidence, shared_state: SharedState
 ) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from homolog import Target, check, fail
 
-from ..exchange import Prescribing
+from ..exchange import PRESCRIBES, Prescribing
 from ..settings import expected
 
 __all__ = ["required_data"]
@@ -42,7 +42,7 @@ def _mismatches(record: dict[str, Any], target: Target) -> list[str]:
     return out
 
 
-@check("eprescription.registration.required_data")
+@check("eprescription.registration.required_data", needs=PRESCRIBES)
 def required_data(prescribing: Prescribing, target: Target) -> None:
     """The prescription is registered with the prescriber's idNatPS, the patient's INS and the items.
 
