@@ -1,7 +1,7 @@
 """`homolog demo`: the built-in referentials against the reference SUT, started here.
 
 Composition layer (like `homolog.cli`): it starts the counterparts the reference SUT
-calls (Pro Santé Connect, MSSanté, INSi, DMP) through their declared interface
+calls (Pro Santé Connect, MSSanté, INSi, DMP, e-prescription) through their declared interface
 (`homolog.counterparts`), then the reference SUT (`homolog.fixtures.refsut.start_sut`)
 wired to them, runs the referential with
 `homolog.api.run` (the counterparts handed over, so checks find their control API),
@@ -80,12 +80,17 @@ def _dmp_wiring(dmp: Counterpart, workdir: Path) -> dict[str, Any]:
     return {"dmp_url": dmp.url, "dmp_ca": _soap_ca("dmp", dmp)}
 
 
+def _eprescription_wiring(erx: Counterpart, workdir: Path) -> dict[str, Any]:
+    return {"erx_url": erx.url, "erx_ca": _soap_ca("eprescription", erx)}
+
+
 #: The counterparts the reference SUT calls, and how each is wired into `start_sut`'s arguments.
 DEMO_COUNTERPARTS: Mapping[str, Callable[[Counterpart, Path], dict[str, Any]]] = {
     "psc": _psc_wiring,
     "mss": _mss_wiring,
     "insi": _insi_wiring,
     "dmp": _dmp_wiring,
+    "eprescription": _eprescription_wiring,
 }
 
 # The reference SUT's synthetic patients carry test INS: the demo's DMP accepts the test OIDs too.
@@ -114,7 +119,9 @@ def _demo_options(workdir: Path, cda_material: Path | None) -> dict[str, dict[st
     dmp: dict[str, Any] = {"accepted_ins_oids": _DEMO_DMP_INS_OIDS, "workdir": workdir / "dmp"}
     if cda_material is not None:
         dmp["cda_material"] = cda_material
-    return {"insi": {"workdir": workdir / "insi"}, "dmp": dmp}
+    # The e-prescription service accepts the same test INS domains as the demo's DMP.
+    erx = {"accepted_ins_oids": _DEMO_DMP_INS_OIDS, "workdir": workdir / "eprescription"}
+    return {"insi": {"workdir": workdir / "insi"}, "dmp": dmp, "eprescription": erx}
 
 
 def list_defects() -> str:

@@ -65,7 +65,7 @@ def test_the_demo_runs_through_the_api_with_its_counterparts(
     ref = write_referential(tmp_path / "r.yaml", [requirement("R.psc", "engine.counterpart.psc_issuer")], id="demo-api")
     code = main(["demo", "-r", str(ref), "--out", str(tmp_path / "run"), "--report", ""])
     assert code == ExitCode.COMPLIANT, capsys.readouterr().out
-    assert len(spy) == 1 and set(spy[0]["counterparts"]) == {"dmp", "insi", "mss", "psc"}
+    assert len(spy) == 1 and set(spy[0]["counterparts"]) == {"dmp", "eprescription", "insi", "mss", "psc"}
     # the demo's PSC simulator is the one the check reached, and it is stopped now
     evidence = json.loads(next((tmp_path / "run" / "evidence").rglob("*psc.json")).read_text())
     assert "psc on " + evidence["url"] in capsys.readouterr().out
