@@ -103,6 +103,7 @@ class Counterpart(Protocol):
 #: Known counterparts: name -> "module:Class" (imported when first asked for).
 COUNTERPARTS: dict[str, str] = {
     "dmp": "homolog.counterparts.dmp:DmpSimulator",
+    "eprescription": "homolog.counterparts.eprescription:EprescriptionSimulator",
     "insi": "homolog.counterparts.insi:InsiSimulator",
     "mss": "homolog.counterparts.mss:MssSimulator",
     "patient_idp": "homolog.counterparts.patient_idp:PatientIdpSimulator",

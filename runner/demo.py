@@ -1,7 +1,8 @@
 """`homolog demo`: the built-in referentials against the reference SUT, started here.
 
 Composition layer (like `homolog.cli`): it starts the counterparts the reference SUT
-calls (Pro Santé Connect, MSSanté, INSi, DMP, the patient identity provider) through their declared interface
+calls (Pro Santé Connect, MSSanté, INSi, DMP, e-prescription, the patient identity provider)
+through their declared interface
 (`homolog.counterparts`), then the reference SUT (`homolog.fixtures.refsut.start_sut`)
 wired to them, runs the referential with
 `homolog.api.run` (the counterparts handed over, so checks find their control API),
@@ -82,6 +83,8 @@ def _dmp_wiring(dmp: Counterpart, workdir: Path) -> dict[str, Any]:
 
 def _patient_idp_wiring(idp: Counterpart, workdir: Path) -> dict[str, Any]:
     return {"patient_oidc_issuer": idp.url}
+def _eprescription_wiring(erx: Counterpart, workdir: Path) -> dict[str, Any]:
+    return {"erx_url": erx.url, "erx_ca": _soap_ca("eprescription", erx)}
 
 
 #: The counterparts the reference SUT calls, and how each is wired into `start_sut`'s arguments.
@@ -91,6 +94,7 @@ DEMO_COUNTERPARTS: Mapping[str, Callable[[Counterpart, Path], dict[str, Any]]] =
     "insi": _insi_wiring,
     "dmp": _dmp_wiring,
     "patient_idp": _patient_idp_wiring,
+    "eprescription": _eprescription_wiring,
 }
 
 # The reference SUT's synthetic patients carry test INS: the demo's DMP accepts the test OIDs too.
@@ -119,7 +123,9 @@ def _demo_options(workdir: Path, cda_material: Path | None) -> dict[str, dict[st
     dmp: dict[str, Any] = {"accepted_ins_oids": _DEMO_DMP_INS_OIDS, "workdir": workdir / "dmp"}
     if cda_material is not None:
         dmp["cda_material"] = cda_material
-    return {"insi": {"workdir": workdir / "insi"}, "dmp": dmp}
+    # The e-prescription service accepts the same test INS domains as the demo's DMP.
+    erx = {"accepted_ins_oids": _DEMO_DMP_INS_OIDS, "workdir": workdir / "eprescription"}
+    return {"insi": {"workdir": workdir / "insi"}, "dmp": dmp, "eprescription": erx}
 
 
 def list_defects() -> str:

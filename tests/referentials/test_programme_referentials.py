@@ -21,6 +21,7 @@ PROGRAMMES = {
     "segur-dui": REFERENTIALS / "segur-dui" / "segur-dui-1.0.0.yaml",
     "mes-catalogue": REFERENTIALS / "mes-catalogue" / "mes-catalogue-1.0.0.yaml",
     "dmn-telesurveillance": REFERENTIALS / "dmn-telesurveillance" / "dmn-telesurveillance-1.yaml",
+    "segur-lgc": REFERENTIALS / "segur-lgc" / "segur-lgc-1.0.0.yaml",
 }
 # DSR numbering: SECTION[/SUB].NN, optional trailing p for a préconisation; wave-1 INS/va1.NN.
 SEGUR_ID = re.compile(r"^[A-Z]+(/[A-Za-z0-9]+)?\.\d{2}p?$")
@@ -88,6 +89,18 @@ def test_telemonitoring_ids_are_marked_unconfirmed(loaded: dict[str, Referential
         assert req.source.to_confirm, req.id
     socle = {r.id for r in loaded["dmn-telesurveillance"].requirements} - {r.id for r in own}
     assert {"INS-RNIV-01", "PSC.08", "SSI/IAM.91", "MES-SEC-01"} <= socle
+def test_segur_lgc_own_ids_follow_the_dsr_numbering_and_say_they_are_unconfirmed(
+    loaded: dict[str, Referential],
+) -> None:
+    own = [r for r in loaded["segur-lgc"].requirements if r.origin.startswith("segur-lgc@")]
+    assert {r.id.split("/")[0] for r in own} == {"ORDN"}
+    for req in own:
+        assert SEGUR_ID.match(req.id), req.id
+        assert req.id.endswith("p") == (req.level == "preconisation"), req.id
+        # no public DSR text confirms the ORDN numbering: each id says so
+        assert req.source.to_confirm, req.id
+    automated = {r.id for r in own if r.kind != "manual"}
+    assert automated == {"ORDN/ENR.01", "ORDN/ENR.02", "ORDN/IMP.01", "ORDN/IMP.02"}
 
 
 def test_mes_catalogue_ids_families_and_levels(loaded: dict[str, Referential]) -> None:

@@ -65,7 +65,14 @@ def test_the_demo_runs_through_the_api_with_its_counterparts(
     ref = write_referential(tmp_path / "r.yaml", [requirement("R.psc", "engine.counterpart.psc_issuer")], id="demo-api")
     code = main(["demo", "-r", str(ref), "--out", str(tmp_path / "run"), "--report", ""])
     assert code == ExitCode.COMPLIANT, capsys.readouterr().out
-    assert len(spy) == 1 and set(spy[0]["counterparts"]) == {"dmp", "insi", "mss", "patient_idp", "psc"}
+    assert len(spy) == 1 and set(spy[0]["counterparts"]) == {
+        "dmp",
+        "eprescription",
+        "insi",
+        "mss",
+        "patient_idp",
+        "psc",
+    }
     # the demo's PSC simulator is the one the check reached, and it is stopped now
     evidence = json.loads(next((tmp_path / "run" / "evidence").rglob("*psc.json")).read_text())
     assert "psc on " + evidence["url"] in capsys.readouterr().out
@@ -157,7 +164,9 @@ def test_a_busy_port_or_an_unknown_counterpart_stops_the_run_with_a_clear_messag
         code = main(["run", "-r", str(ref), "-t", str(target), "--out", str(tmp_path / "a"), "--report", ""])
     assert code == ExitCode.USAGE
     assert f"counterparts.psc: cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
-    with pytest.raises(CounterpartError, match=r"unknown counterpart 'pcs' \(known: dmp, insi, mss, psc\)"):
+    with pytest.raises(
+        CounterpartError, match=r"unknown counterpart 'pcs' \(known: dmp, eprescription, insi, mss, psc\)"
+    ):
         declared({"pcs": {}})
     with pytest.raises(CounterpartError, match=r"127\.0\.0\.1 only"):
         declared({"psc": {"host": "0.0.0.0"}})

@@ -137,6 +137,16 @@ PROGRAMME_COVERS: dict[str, dict[str, set[str]]] = {
         # the structure's FINESS is checked where the authors' organisation is named
         "cda-legal-entity-finess": {"HL-DUI-01"},
     },
+    # e-prescription (segur-lgc 1.0.0, ORDN requirements)
+    "segur-lgc": {
+        # nothing registered: the number printed was never registered, and an ordered refusal is
+        # never met (the system prints regardless)
+        "erx-not-registered": {"ORDN/ENR.01", "ORDN/ENR.02", "ORDN/IMP.01"},
+        "erx-qr-other-prescription": {"ORDN/IMP.01"},
+        # the service refuses the registration; the system rightly prints nothing, so the
+        # printout requirements fail for want of a printed prescription
+        "erx-prescriber-id-missing": {"ORDN/ENR.01", "ORDN/IMP.01", "ORDN/IMP.02"},
+    },
 }
 
 PROGRAMME_DEFECTS = [(ref, defect) for ref, covers in sorted(PROGRAMME_COVERS.items()) for defect in sorted(covers)]

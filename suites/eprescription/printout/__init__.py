@@ -1,0 +1,1 @@
+"""The printed prescription (PDF) the system hands to the patient."""

@@ -1,0 +1,1 @@
+"""What the system registers with the e-prescription service."""
