@@ -83,6 +83,8 @@ def _dmp_wiring(dmp: Counterpart, workdir: Path) -> dict[str, Any]:
 
 def _patient_idp_wiring(idp: Counterpart, workdir: Path) -> dict[str, Any]:
     return {"patient_oidc_issuer": idp.url}
+
+
 def _eprescription_wiring(erx: Counterpart, workdir: Path) -> dict[str, Any]:
     return {"erx_url": erx.url, "erx_ca": _soap_ca("eprescription", erx)}
 

@@ -89,6 +89,8 @@ def test_telemonitoring_ids_are_marked_unconfirmed(loaded: dict[str, Referential
         assert req.source.to_confirm, req.id
     socle = {r.id for r in loaded["dmn-telesurveillance"].requirements} - {r.id for r in own}
     assert {"INS-RNIV-01", "PSC.08", "SSI/IAM.91", "MES-SEC-01"} <= socle
+
+
 def test_segur_lgc_own_ids_follow_the_dsr_numbering_and_say_they_are_unconfirmed(
     loaded: dict[str, Referential],
 ) -> None:
