@@ -165,7 +165,7 @@ def test_a_busy_port_or_an_unknown_counterpart_stops_the_run_with_a_clear_messag
     assert code == ExitCode.USAGE
     assert f"counterparts.psc: cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
     with pytest.raises(
-        CounterpartError, match=r"unknown counterpart 'pcs' \(known: dmp, eprescription, insi, mss, psc\)"
+        CounterpartError, match=r"unknown counterpart 'pcs' \(known: dmp, eprescription, insi, mss, patient_idp, psc\)"
     ):
         declared({"pcs": {}})
     with pytest.raises(CounterpartError, match=r"127\.0\.0\.1 only"):
