@@ -33,10 +33,13 @@ from pathlib import Path
 import yaml
 
 BENCH_CHECKS = '''
-from homolog import check, expect_status
+from homolog import Params, check, expect_status
 
-@check("bench.http.get")
-def get_ok(http):
+class Nth(Params):
+    n: int = 0
+
+@check("bench.http.get", params=Nth)
+def get_ok(http, params):
     """The loopback server answers 200."""
     expect_status(http.get("/ok", base="web"), 200)
 '''
@@ -111,7 +114,9 @@ def _write_inputs(work: Path, base: str, checks: int) -> None:
             "text": "GET /ok",
             "level": "exigence",
             "source": {"document": "bench"},
-            "checks": [{"check": "bench.http.get"}],
+            # one execution each, as the plain side's parametrized tests: a check with the
+            # same parameters for several requirements would run once for all of them
+            "checks": [{"check": "bench.http.get", "with": {"n": i}}],
         }
         for i in range(checks)
     ]
