@@ -7,7 +7,9 @@ it (the alert is named in the evidence). A system with no alert waiting leaves i
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import time
 from typing import Any
 
 from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
@@ -15,9 +17,22 @@ from homolog.suites.fhir.api import bundle_resources, fhir_get, needed_body
 
 
 class AckParams(Params):
-    """How far the recorded time may be from the moment the harness saw the acknowledgement."""
+    """``clock_skew_seconds``: how far the recorded time may be from the moment the harness saw
+    the acknowledgement; ``audit_wait_seconds``: how long the audit trail is read again for an
+    event naming the alert (a system may write it after answering the click)."""
 
     clock_skew_seconds: int = 120
+    audit_wait_seconds: float = 5.0
+
+
+def _names_entity(event: dict[str, Any], entity: str) -> bool:
+    """The event names the alert, by a relative (``Flag/1``) or absolute reference."""
+    for item in event.get("entity") or []:
+        what = item.get("what") if isinstance(item, dict) else None
+        ref = str(what.get("reference") or "") if isinstance(what, dict) else ""
+        if ref == entity or ref.endswith("/" + entity):
+            return True
+    return False
 
 
 def _agents_name(event: dict[str, Any], names: set[str]) -> bool:
@@ -71,26 +86,33 @@ def ack_traced(psc_ui: Any, http: HttpClient, target: Target, evidence: Evidence
     shown_user = str(shown.first.inner_text()).strip() if shown.count() else ""
     before = dt.datetime.now(dt.UTC)
     try:
-        with ui.page.expect_navigation(wait_until="load"):
-            row.locator(ack_sel).first.click()
+        # a form post navigates, a single-page application sends a request: wait for either
+        row.locator(ack_sel).first.click()
+        ui.page.wait_for_load_state("load")
     except Exception as exc:
         raise CheckError(f"acknowledging alert {alert_id} did not complete in the browser: {exc}") from exc
+    with contextlib.suppress(Exception):  # long polling never idles: the audit trail decides
+        ui.page.wait_for_load_state("networkidle", timeout=5_000)
     after = dt.datetime.now(dt.UTC)
     ui.screenshot("after-acknowledgement.png")
     entity = str(pattern).format(alert=alert_id)
-    resp = fhir_get(http, "/AuditEvent", params={"entity": entity})
-    if resp.status_code != 200:
-        raise CheckError(f"cannot read the audit trail: {resp.status_code} for {resp.describe()}")
-    events = [
-        e
-        for e in bundle_resources(needed_body(resp, "Bundle"))
-        if any(isinstance(x, dict) and (x.get("what") or {}).get("reference") == entity for x in e.get("entity") or [])
-    ]
+    deadline = time.monotonic() + params.audit_wait_seconds
+    while True:
+        resp = fhir_get(http, "/AuditEvent", params={"entity": entity})
+        if resp.status_code != 200:
+            raise CheckError(f"cannot read the audit trail: {resp.status_code} for {resp.describe()}")
+        events = [e for e in bundle_resources(needed_body(resp, "Bundle")) if _names_entity(e, entity)]
+        if events or time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
     evidence.attach_json("audit-events.json", events)
     window = dt.timedelta(seconds=params.clock_skew_seconds)
     moment = f"between {before.isoformat(timespec='seconds')} and {after.isoformat(timespec='seconds')}"
     if not events:
-        fail(f"alert {alert_id} was acknowledged {moment} but no AuditEvent names {entity}")
+        fail(
+            f"alert {alert_id} was acknowledged {moment} but no AuditEvent names {entity}"
+            f" ({params.audit_wait_seconds:g} s later)"
+        )
     names = {auth.username, shown_user} - {""}
     by_user = [e for e in events if _agents_name(e, names)]
     if not by_user:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from homolog.suites.telehealth.alerts.ack_traced import _agents_name, _recorded
+from homolog.suites.telehealth.alerts.ack_traced import _agents_name, _names_entity, _recorded
 from homolog.suites.telehealth.export import Shown, numbers_in, parse_when
 from homolog.suites.telehealth.levels import LevelParams, acr_rank, asked_levels
 from homolog.suites.telehealth.portability.export_complete import _matches, _same_instant
@@ -56,3 +56,14 @@ def test_audit_agents_and_instants() -> None:
     assert _recorded(event) == dt.datetime(2026, 11, 30, 3, tzinfo=dt.UTC)
     assert _recorded({"recorded": "2026-11-30T03:00:00"}) is None  # an instant without offset says no when
     assert not _agents_name({"agent": [None, {"who": "x"}]}, {"x"})
+
+
+def test_an_audit_event_names_the_alert_by_a_relative_or_absolute_reference() -> None:
+    def event(ref: str) -> dict[str, object]:
+        return {"entity": [{"what": {"reference": ref}}]}
+
+    assert _names_entity(event("Flag/a1"), "Flag/a1")
+    assert _names_entity(event("https://dpi.example/fhir/Flag/a1"), "Flag/a1")
+    assert not _names_entity(event("Flag/a10"), "Flag/a1")
+    assert not _names_entity(event("https://dpi.example/fhir/OtherFlag/a1"), "Flag/a1")
+    assert not _names_entity({"entity": ["Flag/a1", {"what": "Flag/a1"}]}, "Flag/a1")
