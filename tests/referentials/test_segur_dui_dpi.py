@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
+from test_programme_referentials import _target
 
 from homolog.plan import applicability
 from homolog.referential import Referential, load_referential
@@ -35,15 +35,7 @@ def _origins(ref: Referential) -> dict[str, str]:
 
 
 def _reasons(ref: Referential, tmp_path: Path, options: dict[str, object]) -> dict[str, str | None]:
-    path = tmp_path / "target.yaml"
-    doc = {
-        "format": "homolog.target/1",
-        "system": {"name": "DUI de test", "version": "1.0", "vendor": "homolog"},
-        "base_urls": {"web": "https://127.0.0.1:9/"},
-        "options": options,
-    }
-    path.write_text(yaml.safe_dump(doc), "utf-8")
-    target = load_target(path)
+    target = load_target(_target(tmp_path, options))
     return {r.id: applicability(r, target) for r in ref.requirements}
 
 
