@@ -62,6 +62,43 @@ _SECRET_NAME = re.compile(r"""\bname\s*+=\s*+["']?(?:""" + _KEYS + r""")(?![A-Za
 _VALUE_ATTR = re.compile(r"""(\bvalue\s*+=\s*+)("[^"]*+"|'[^']*+'|[^\s>]++)""", re.I)
 #: Values learnt from the fields above are shorter than this in forms and codings only.
 _MIN_LEARNT = 8
+_JSON_NEEDLES = tuple(f'"{k}"' for k in sorted(SENSITIVE_KEYS - _OAUTH_ONLY))
+_FORM_NEEDLES = tuple(f"{k}=" for k in sorted(SENSITIVE_KEYS))
+# The only characters outside ASCII that a case-insensitive pattern matches to an ASCII
+# letter (İ, ı, ſ, the Kelvin sign): folded so that a literal test on the lowered text
+# never misses what the pattern would find.
+_FOLD = (("i\u0307", "i"), ("\u0131", "i"), ("\u017f", "s"))
+
+
+class _Fields:
+    """Which of the credential patterns can match a text, from cheap literal tests.
+
+    Each pattern needs a literal (a quoted key, ``key=``, ``bearer``, ``eyJ``,
+    ``<input``); a text without it skips that pattern's scan. The tests are supersets of
+    the patterns' matches, so skipping never lets a credential through.
+    """
+
+    __slots__ = ("bearer", "form", "input", "json", "jwt")
+
+    def __init__(self, text: str | None) -> None:
+        """`text` None: every pattern may match (no test made)."""
+        if text is None:
+            self.json = self.form = self.bearer = self.jwt = self.input = True
+            return
+        low = text.lower()
+        if not text.isascii():
+            for a, b in _FOLD:
+                low = low.replace(a, b)
+        self.json = any(k in low for k in _JSON_NEEDLES)
+        self.form = any(k in low for k in _FORM_NEEDLES)
+        self.bearer = "bearer" in low or "basic" in low
+        self.jwt = "eyJ" in text
+        self.input = "<input" in low
+
+
+_EVERY_FIELD = _Fields(None)
+_SHORT_TEXT = 256
+_SHORT_TEXTS_KEPT = 8192
 
 
 class Sanitizer:
@@ -78,6 +115,10 @@ class Sanitizer:
         self.registry = registry if registry is not None else SecretRegistry()
         for value in secrets:
             self.registry.add(value)
+        # Short texts (header values above all) come back again and again: their redaction
+        # is kept while the set of secrets it was made with stays the same.
+        # (the secrets' needles they were made with, text -> redacted), replaced as a whole
+        self._short: tuple[object, dict[str, str]] = (None, {})
 
     @property
     def secrets(self) -> list[str]:
@@ -89,20 +130,25 @@ class Sanitizer:
         for value in values:
             self.registry.add(value)
 
-    def learn(self, text: str) -> None:
+    def learn(self, text: str, fields: _Fields | None = None) -> None:
         """Register the values of credential fields found in `text` (tokens, passwords, cookies)."""
-        for m in _JSON_KV.finditer(text):
-            self._learn(m.group(2))
-            with contextlib.suppress(ValueError):
-                self._learn(json.loads(f'"{m.group(2)}"'))
-        for m in _FORM_KV.finditer(text):
-            if m.group(1)[:-1].lower() not in _OAUTH_ONLY or len(m.group(2)) >= _MIN_LEARNT:
+        fields = fields or _Fields(text)
+        if fields.json:
+            for m in _JSON_KV.finditer(text):
                 self._learn(m.group(2))
-                self._learn(unquote_plus(m.group(2)))
-        for m in _BEARER.finditer(text):
-            self._learn_credential(m.group(1), m.group(2))
-        for m in _JWT.finditer(text):
-            self._learn(m.group(0))
+                with contextlib.suppress(ValueError):
+                    self._learn(json.loads(f'"{m.group(2)}"'))
+        if fields.form:
+            for m in _FORM_KV.finditer(text):
+                if m.group(1)[:-1].lower() not in _OAUTH_ONLY or len(m.group(2)) >= _MIN_LEARNT:
+                    self._learn(m.group(2))
+                    self._learn(unquote_plus(m.group(2)))
+        if fields.bearer:
+            for m in _BEARER.finditer(text):
+                self._learn_credential(m.group(1), m.group(2))
+        if fields.jwt:
+            for m in _JWT.finditer(text):
+                self._learn(m.group(0))
 
     def _learn(self, value: str) -> None:
         if len(value) >= _MIN_LEARNT:
@@ -116,8 +162,27 @@ class Sanitizer:
                 self._learn(user_pass.partition(":")[2])
 
     def text(self, text: str) -> str:
-        self.learn(text)
-        spans = secret_spans(text, self.registry.needles())
+        if len(text) > _SHORT_TEXT:
+            return self._text(text)[0]
+        made_with, table = self._short
+        if made_with is self.registry.needles():
+            done = table.get(text)
+            if done is not None:
+                return done  # learnt from already: the same text teaches nothing new
+        clean, used = self._text(text)
+        made_with, table = self._short
+        if made_with is not used:
+            self._short = (used, {text: clean})
+        elif len(table) < _SHORT_TEXTS_KEPT:
+            table[text] = clean
+        return clean
+
+    def _text(self, text: str) -> tuple[str, object]:
+        """`text` redacted, and the needles it was redacted with."""
+        fields = _Fields(text)
+        self.learn(text, fields)
+        needles = self.registry.needles()
+        spans = secret_spans(text, needles)
         if spans:
             parts, pos = [], 0
             for start, end in spans:
@@ -125,11 +190,10 @@ class Sanitizer:
                 pos = end
             parts.append(text[pos:])
             text = "".join(parts)
-        text = _JWT.sub(REDACTED, text)
-        text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-        text = _JSON_KV.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
-        text = _FORM_KV.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-        return _INPUT_TAG.sub(_redact_input, text)
+        # Cutting secrets out and the substitutions below only replace text with
+        # REDACTED or keep the field's name: no literal the tests look for appears, so
+        # the tests made on the text as received still hold.
+        return _redact_fields(text, fields), needles
 
     def url(self, url: str) -> str:
         parts = urlsplit(url)
@@ -172,6 +236,21 @@ class Sanitizer:
         for value in self.registry.needles().slugs:
             safe = safe.replace(value, "redacted")
         return safe
+
+
+def _redact_fields(text: str, fields: _Fields = _EVERY_FIELD) -> str:
+    """Credential fields of `text` replaced by REDACTED (`fields`: the patterns that may match)."""
+    if fields.jwt:
+        text = _JWT.sub(REDACTED, text)
+    if fields.bearer:
+        text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    if fields.json:
+        text = _JSON_KV.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+    if fields.form:
+        text = _FORM_KV.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    if fields.input:
+        text = _INPUT_TAG.sub(_redact_input, text)
+    return text
 
 
 def _redact_input(m: re.Match[str]) -> str:

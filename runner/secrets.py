@@ -61,6 +61,8 @@ _ESCAPE = re.compile(
     r"|(?P<plus>\+)"
 )
 _MAY_ESCAPE = re.compile(r"[%\\&+]")
+# The same escapes but `+`, for the view where a `+` stays a `+` (most texts, base64 full of them).
+_ESCAPE_NO_PLUS = re.compile(_ESCAPE.pattern.rpartition("|")[0])
 _C_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "'": "'"}
 _ENTITIES = html.entities.html5
 _BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
@@ -168,6 +170,60 @@ def _u_run(view: _View, out: list[str], run: str, start: int) -> None:
         i += width
 
 
+def _pct_text(run: str) -> str:
+    data = bytes.fromhex(run.replace("%", ""))
+    if data.isascii():
+        return data.decode("ascii")
+    return "".join(ch for ch, _, _ in _utf8_chars(data))
+
+
+def _u_text(run: str) -> str:
+    codes = [int(run[i + 2 : i + 6], 16) for i in range(0, len(run), 6)]
+    if not any(0xD800 <= c <= 0xDFFF for c in codes):
+        return "".join(map(chr, codes))
+    out, i = [], 0
+    while i < len(codes):
+        c = codes[i]
+        if 0xD800 <= c <= 0xDBFF and i + 1 < len(codes) and 0xDC00 <= codes[i + 1] <= 0xDFFF:
+            out.append(chr(0x10000 + ((c - 0xD800) << 10) + codes[i + 1] - 0xDC00))
+            i += 2
+        else:
+            out.append(chr(c) if not 0xD800 <= c <= 0xDFFF else "\ufffd")
+            i += 1
+    return "".join(out)
+
+
+def _escape_text(m: re.Match[str]) -> str:
+    """What one escape match stands for (the same characters `_decode` maps)."""
+    kind = m.lastgroup
+    if kind == "pct":
+        return _pct_text(m.group(0))
+    if kind == "u":
+        return _u_text(m.group(0))
+    if kind == "x":
+        return chr(int(m.group("x"), 16))
+    if kind == "c":
+        return _C_ESCAPES[m.group("c")]
+    if kind == "dec" or kind == "hex":
+        code = int(m.group(kind), 10 if kind == "dec" else 16)
+        return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+    if kind == "name":
+        return _ENTITIES.get(m.group("name"), m.group(0))
+    return " "
+
+
+def _decoded_text(text: str, *, plus_is_space: bool) -> str | None:
+    """The text `_decode` gives for `text`, without the offset map; None when it gives None.
+
+    Most texts hold no secret in any encoded form: this finds that out at the cost of one
+    substitution, and the map back to the source (`_decode`) is built only on a hit.
+    """
+    if not _MAY_ESCAPE.search(text):
+        return None
+    decoded, count = (_ESCAPE if plus_is_space else _ESCAPE_NO_PLUS).subn(_escape_text, text)
+    return decoded if count else None
+
+
 def _decode(parent: _View, *, plus_is_space: bool) -> _View | None:
     """One level of decoding of every escape syntax at once; None when there is nothing to decode."""
     text = parent.text
@@ -190,17 +246,7 @@ def _decode(parent: _View, *, plus_is_space: bool) -> _View | None:
         if kind == "u":
             _u_run(view, out, m.group(0), s)
             continue
-        if kind == "x":
-            ch = chr(int(m.group("x"), 16))
-        elif kind == "c":
-            ch = _C_ESCAPES[m.group("c")]
-        elif kind == "dec" or kind == "hex":
-            code = int(m.group(kind), 10 if kind == "dec" else 16)
-            ch = chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
-        elif kind == "name":
-            ch = _ENTITIES.get(m.group("name"), m.group(0))
-        else:
-            ch = " "
+        ch = _escape_text(m)
         out.append(ch)
         view.add(ch, s, e)
     if not view.starts:
@@ -287,6 +333,22 @@ def _spans_in(view: _View, needles: _Needles, out: list[tuple[int, int]]) -> Non
     out.extend(view.original(s, e) for s, e in found)
 
 
+def _holds_needle(text: str, needles: _Needles) -> bool:
+    return any(value in text for value in needles.values) or any(core in text for core in needles.base64)
+
+
+def _hidden_in_escapes(text: str, needles: _Needles, *, plus_is_space: bool) -> bool:
+    """Whether a needle shows in one of the (up to two) decoded views `secret_spans` searches."""
+    for _ in range(2):
+        decoded = _decoded_text(text, plus_is_space=plus_is_space)
+        if decoded is None:
+            return False
+        if _holds_needle(decoded, needles):
+            return True
+        text = decoded
+    return False
+
+
 def secret_spans(text: str, needles: _Needles) -> list[tuple[int, int]]:
     """Merged spans of `text` that hold a secret in any supported form, in order."""
     if not needles.values or not text:
@@ -296,6 +358,8 @@ def secret_spans(text: str, needles: _Needles) -> list[tuple[int, int]]:
     _spans_in(root, needles, spans)
     modes = (False, True) if needles.with_space and "+" in text else (False,)
     for plus_is_space in modes:
+        if not _hidden_in_escapes(text, needles, plus_is_space=plus_is_space):
+            continue
         view = root
         for _ in range(2):  # a value encoded twice (%255C, &amp;#104;) is still found
             decoded = _decode(view, plus_is_space=plus_is_space)
@@ -329,6 +393,8 @@ class SecretRegistry:
         self._key = key.decode() if key is not None else ""
         self._fernet = Fernet(key) if key is not None else None
         self._read = 0  # bytes of the shared file already read
+        # asked before every redaction: made once, as the string os.stat takes directly
+        self._path = None if folder is None else str(folder / "values")
         self._learnt = 0
         for v in values:
             self.add(v)
@@ -352,10 +418,6 @@ class SecretRegistry:
             return None
         return {"folder": str(self._folder), "key": self._key}
 
-    @property
-    def _file(self) -> Path | None:
-        return None if self._folder is None else self._folder / "values"
-
     def add(self, value: str | None, *, learnt: bool = False) -> None:
         """Register one value (ignored when shorter than MIN_SECRET_LENGTH).
 
@@ -373,27 +435,31 @@ class SecretRegistry:
                 self._learnt += 1
             self._values.add(value)
             self._needles = None
-            path = self._file
+            path = self._path
             if path is not None and self._fernet is not None:
                 token = self._fernet.encrypt(value.encode()) + b"\n"
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX)
                     os.write(fd, token)
+                    end = os.lseek(fd, 0, os.SEEK_CUR)
                 finally:
                     os.close(fd)
+                # Our own token, right after what was read already: nothing to decrypt back.
+                if end - len(token) == self._read:
+                    self._read = end
 
     def _refresh(self) -> None:
-        path = self._file
+        path = self._path
         if path is None or self._fernet is None:
             return
         try:
-            size = path.stat().st_size
+            size = os.stat(path).st_size
         except OSError:
             return
         if size <= self._read:
             return
-        with path.open("rb") as fh:
+        with open(path, "rb") as fh:
             fh.seek(self._read)
             data = fh.read(size - self._read)
         complete = data[: data.rfind(b"\n") + 1]

@@ -11,10 +11,12 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from homolog import REDACTED
-from homolog.evidence import Evidence, Sanitizer
-from homolog.secrets import SecretRegistry
+from homolog.evidence import Evidence, Sanitizer, _Fields, _redact_fields
+from homolog.secrets import SecretRegistry, _decode, _decoded_text, _View
 
 PASSWORD = "Pw!hs D#2026&x"
 TOKEN = "hstok-0123456789abcdef"
@@ -109,6 +111,36 @@ def test_registry_is_shared_with_another_process_without_the_value_on_disk(tmp_p
     assert not Path(handle["folder"]).exists()
 
 
+def test_registries_of_one_run_see_each_others_values_whatever_the_order() -> None:
+    # a registry skips reading back its own writes: never the others' written in between
+    first = SecretRegistry.shared()
+    try:
+        second = SecretRegistry.joining(first.handle())
+        first.add("first-value-1")
+        second.add("second-value-1")
+        first.add("first-value-2")
+        first.add("first-value-3")
+        second.add("second-value-2")
+        expected = {"first-value-1", "first-value-2", "first-value-3", "second-value-1", "second-value-2"}
+        assert set(first.needles().values) == expected
+        assert set(second.needles().values) == expected
+    finally:
+        first.close()
+
+
+def test_a_header_seen_before_a_secret_is_known_is_redacted_once_it_is() -> None:
+    # short texts are remembered with the secrets they were redacted with, never longer
+    s = Sanitizer()
+    header = 'W/"opaque-etag-4242"'
+    assert s.text(header) == header
+    s.add("opaque-etag-4242")
+    assert s.text(header) == f'W/"{REDACTED}"'
+    other = Sanitizer(registry=s.registry)
+    s.text("x")
+    other.add("Path=/x-registered-elsewhere")
+    assert s.text("Path=/x-registered-elsewhere") == REDACTED
+
+
 def test_evidence_secret_registers_for_the_rest_of_the_run(tmp_path: Path) -> None:
     ev = Evidence(tmp_path, "case", Sanitizer())
     assert ev.secret("Aa1!generated-password") == "Aa1!generated-password"
@@ -122,3 +154,80 @@ def test_text_bytes_attached_are_sanitised(tmp_path: Path) -> None:
     assert TOKEN.encode() not in (tmp_path / rel).read_bytes()
     rel = ev.attach_bytes("blob.bin", b"\x89\xff" + TOKEN.encode())
     assert TOKEN.encode() not in (tmp_path / rel).read_bytes()
+
+
+# The fast paths below must give exactly what the general ones give: the escapes decoded
+# without the offset map (`_decoded_text`), and the credential patterns skipped on texts
+# that lack their literal (`_Fields`). Texts are drawn from the pieces that matter: every
+# escape syntax, the keys in any case, and the four non-ASCII characters that a
+# case-insensitive pattern takes for ASCII letters.
+_PIECES = [
+    "%41",
+    "%e9",
+    "%C3%A9",
+    "%f0%9f",
+    "%zz",
+    "\\u0041",
+    "\\ud834\\udd1e",
+    "\\udc00",
+    "\\x41",
+    '\\"',
+    "\\\\",
+    "\\n",
+    "&#104;",
+    "&#x1F600;",
+    "&#0;",
+    "&amp;",
+    "&eacute;",
+    "&nosuch;",
+    "+",
+    " ",
+    "=",
+    '"',
+    ":",
+    "&",
+    "<input name=",
+    "value=",
+    "PASSWORD",
+    "password",
+    "pa\u017f\u017fword",
+    "cl\u0130ent_secret",
+    "cl\u0131ent_secret",
+    "api_\u212aey",
+    "Bearer ",
+    "basic ",
+    "eyJhbGciOi.eyJzdWIiOi.sig",
+    "access_token",
+    "code=",
+    "sid",
+    "x",
+    "é",
+]
+_ODD_KEYS = ["pa\u017f\u017fword", "cl\u0130ent_secret", "cl\u0131ent_secret", "api_\u212aey", "Pa\u017fswd"]
+_PIECES += [f"{k}=v4lue-123456" for k in _ODD_KEYS] + [f'"{k}": "v4lue-123456"' for k in _ODD_KEYS]
+_TEXTS = st.lists(st.sampled_from(_PIECES) | st.text(max_size=3), max_size=25).map("".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXTS, plus_is_space=st.booleans())
+def test_escapes_decoded_without_the_map_are_the_decoded_view(text: str, plus_is_space: bool) -> None:
+    view = _decode(_View(text), plus_is_space=plus_is_space)
+    assert _decoded_text(text, plus_is_space=plus_is_space) == (view.text if view is not None else None)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXTS)
+def test_credential_patterns_skipped_only_where_they_cannot_match(text: str) -> None:
+    assert _redact_fields(text, _Fields(text)) == _redact_fields(text)
+    learnt_everywhere, learnt = Sanitizer(), Sanitizer()
+    learnt_everywhere.learn(text, _Fields(None))
+    learnt.learn(text)
+    assert learnt.registry.values == learnt_everywhere.registry.values
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXTS, secret=st.sampled_from([PASSWORD, TOKEN]), form=st.sampled_from(sorted(_forms(TOKEN))))
+def test_a_secret_in_any_form_among_escapes_is_found(text: str, secret: str, form: str) -> None:
+    encoded = _forms(secret)[form]
+    out = Sanitizer([secret]).text(f"{text} {encoded} {text}")
+    assert encoded not in out or encoded in text
