@@ -260,6 +260,7 @@ def _record_killed(run_dir: Path) -> Callable[[Overrun], None]:
         # the cases of other requirements this execution served share its verdict
         shared = [dict(s) | {k: line.get(k) for k in ("evidence", "duration")} for s in about.get("shared") or ()]
         store.append(line, *(s for s in shared if s.get("key")))
+        store.flush()
         print(f"homolog: {line['key']}: {line.get('message')}", file=sys.stderr, flush=True)
 
     return record

@@ -754,6 +754,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = config.stash.get(_STATE, None)
     if state is None:
         return
+    state.store.flush()  # the result lines the last group commit left pending
     if state.worker:
         config.workeroutput["homolog_deselected"] = sorted(state.deselected)  # type: ignore[attr-defined]
         return
