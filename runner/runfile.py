@@ -30,7 +30,7 @@ import jsonschema
 from .attest import Waiver
 from .errors import RunError
 from .plan import Case, PlannedRequirement, RunPlan
-from .schemas import load_schema
+from .schemas import conforms, load_schema
 from .verdicts import DESELECTED, RunStatus, Verdict, roll_up, run_status, summarise
 
 __all__ = [
@@ -625,6 +625,8 @@ def _replace(req: RunRequirement, **changes: Any) -> RunRequirement:
 
 def validate_run(doc: Any) -> list[str]:
     """Messages for every way `doc` departs from the run schema (empty when valid)."""
+    if conforms(doc, "run"):
+        return []
     validator = jsonschema.Draft202012Validator(load_schema("run"))
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
     return [f"{_json_path(e.absolute_path)}: {_short(e.message)}" for e in errors]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -14,7 +15,7 @@ from jsonschema.exceptions import ValidationError
 from .errors import Problem
 from .yamlsafe import Located, PathKey
 
-__all__ = ["load_schema", "schema_problems"]
+__all__ = ["conforms", "load_schema", "schema_problems"]
 
 SCHEMA_FILES = {
     "referential": "referential.schema.json",
@@ -38,8 +39,40 @@ def _validator(kind: str) -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
+@cache
+def _fast_check(kind: str) -> Callable[[Any], bool] | None:
+    """A compiled (Rust) validity test for the `kind` schema; None when it cannot be had."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    try:
+        test: Callable[[Any], bool] = jsonschema_rs.validator_for(load_schema(kind)).is_valid
+    except Exception:  # a schema it cannot compile: jsonschema alone decides
+        return None
+    return test
+
+
+def conforms(data: Any, kind: str) -> bool:
+    """Whether `data` certainly conforms to the `kind` schema, tested by the compiled validator.
+
+    False means "not known to conform": jsonschema then lists the problems (it alone words
+    them). A document the compiled validator accepts has none — the shipped schemas,
+    referentials and runs are checked to get the same answer from both.
+    """
+    test = _fast_check(kind)
+    if test is None:
+        return False
+    try:
+        return bool(test(data))
+    except Exception:  # values it cannot represent (non-string keys, huge integers): let jsonschema decide
+        return False
+
+
 def schema_problems(doc: Located, kind: str) -> list[Problem]:
     """Validate `doc` against the `kind` schema; one located, actionable problem per error."""
+    if conforms(doc.data, kind):
+        return []
     problems: list[Problem] = []
     for err in sorted(_validator(kind).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         problems.extend(_explain(doc, err))
