@@ -1,0 +1,75 @@
+"""documents.display.received_cda: a CDA document the system receives is shown readably."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from homolog import CheckError, Evidence, check, fail
+
+from ..display_rules import display_problems, expected_display, raw_xml_shown, synthetic_document
+
+if TYPE_CHECKING:
+    from homolog.suites.ui.session import UiSession
+
+__all__ = ["received_cda_displayed"]
+
+_TIMEOUT_MS = 15_000
+_SHOWN_CHARS = 300
+
+
+@check("documents.display.received_cda")
+def received_cda_displayed(ui: UiSession, evidence: Evidence) -> None:
+    """A CDA document the system receives is displayed readably: its header and every section's narrative.
+
+    A synthetic laboratory report (new at every run) is imported the way the target says a
+    received document enters the system: ``pages.document_import`` (locators ``file``, an
+    ``<input type=file>``, and ``submit``), after which the system shows the document,
+    in the region ``pages.document_received.locators.content``. That region's rendered
+    text must show the document type, title, date, the patient's birth name, first given
+    name, birth date and sex, the author's name, and the title and every narrative text
+    of each section (nested ones included); XML markup shown as text means the document
+    is printed raw, not displayed.
+    """
+    document = synthetic_document()
+    evidence.attach_bytes("received-document.xml", document, media_type="application/xml")
+    expected = expected_display(etree.fromstring(document))
+    ui.login()
+    ui.goto("document_import")
+    upload = ui.locator("document_import", "file")
+    if not upload.count():
+        raise CheckError(
+            f"pages.document_import shows no file input ({ui.target.page('document_import').locator('file')})"
+        )
+    upload.first.set_input_files(
+        {"name": "document-recu.xml", "mimeType": "text/xml", "buffer": document}, timeout=_TIMEOUT_MS
+    )
+    try:
+        with ui.page.expect_navigation(wait_until="load", timeout=_TIMEOUT_MS):
+            ui.locator("document_import", "submit").first.click(timeout=_TIMEOUT_MS)
+    except Exception as exc:
+        raise CheckError(f"importing the document in the UI did not complete: {exc}") from exc
+    region = ui.locator("document_received", "content")
+    try:
+        region.first.wait_for(state="attached", timeout=_TIMEOUT_MS)
+    except Exception:
+        ui.screenshot("after-import")
+        page_text = " ".join(ui.page.locator("body").inner_text(timeout=_TIMEOUT_MS).split())
+        raise CheckError(
+            "after the import the page shows no document region (pages.document_received.locators.content"
+            f" = {ui.target.page('document_received').locator('content')!r} matches nothing at {ui.page.url});"
+            f" the page says: {page_text[:_SHOWN_CHARS]!r}"
+        ) from None
+    shown = region.first.inner_text(timeout=_TIMEOUT_MS)
+    ui.screenshot("received-document-display")
+    evidence.attach_text("received-document-display.txt", shown)
+    markup = raw_xml_shown(shown)
+    if markup is not None:
+        fail(
+            f"the received document is shown as raw XML (the page shows {markup!r} as text at {ui.page.url}),"
+            " not rendered for reading"
+        )
+    problems = display_problems(shown, expected)
+    if problems:
+        fail(f"the received document's display at {ui.page.url} is incomplete: " + "; ".join(problems))
