@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -307,7 +307,7 @@ def _leaf(objects: etree._Element, doc: Mapping[str, Any]) -> None:
 
 
 def find_response(
-    query: FindDocuments, found: list[Mapping[str, Any]], *, action: str, relates_to: str | None
+    query: FindDocuments, found: Sequence[Mapping[str, Any]], *, action: str, relates_to: str | None
 ) -> bytes:
     """The ``AdhocQueryResponse``: the entries found, or the errors that stopped the query."""
     env, body = _envelope(action, relates_to)
@@ -328,7 +328,7 @@ def find_response(
 
 def retrieve_response(
     retrieve: Retrieve,
-    found: list[tuple[Mapping[str, Any], bytes]],
+    found: Sequence[tuple[Mapping[str, Any], bytes]],
     errors: list[RegistryError],
     *,
     action: str,
