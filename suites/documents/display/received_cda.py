@@ -17,6 +17,8 @@ __all__ = ["received_cda_displayed"]
 
 _TIMEOUT_MS = 15_000
 _SHOWN_CHARS = 300
+# what is read of the display region: far above any readable report, bounded against an endless page
+_MAX_SHOWN = 2_000_000
 
 
 @check("documents.display.received_cda")
@@ -61,7 +63,7 @@ def received_cda_displayed(ui: UiSession, evidence: Evidence) -> None:
             f" = {ui.target.page('document_received').locator('content')!r} matches nothing at {ui.page.url});"
             f" the page says: {page_text[:_SHOWN_CHARS]!r}"
         ) from None
-    shown = region.first.inner_text(timeout=_TIMEOUT_MS)
+    shown = region.first.inner_text(timeout=_TIMEOUT_MS)[:_MAX_SHOWN]
     ui.screenshot("received-document-display")
     evidence.attach_text("received-document-display.txt", shown)
     markup = raw_xml_shown(shown)
