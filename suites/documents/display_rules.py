@@ -160,30 +160,29 @@ def _shows(shown: str, form: str) -> bool:
     return bool(wanted) and wanted in shown
 
 
-def display_problems(shown_text: str, expected: DisplayExpectation) -> list[str]:
-    """What the displayed text lacks, one sentence per header item or section."""
+def display_problems(shown_text: str, expected: DisplayExpectation) -> list[tuple[str, list[str]]]:
+    """What the displayed text lacks: (sentence, the forms looked for), one per header item
+    or section. The sentence names no value of the document (which changes at every run):
+    the values go to the evidence."""
     shown = _norm(shown_text)
-    problems = []
+    problems: list[tuple[str, list[str]]] = []
     for label, forms in expected.header:
         if label == "patient's sex":
             if not any(re.search(rf"\b{re.escape(w)}\b", shown) for w in forms) and not re.search(
                 rf"\bsexe\s*:?\s*{forms[0][0]}\b", shown
             ):
-                problems.append(f"the {label} is not shown (looked for {' / '.join(forms)})")
+                problems.append((f"the {label} is not shown", list(forms)))
         elif not any(_shows(shown, f) for f in forms):
-            problems.append(f"the {label} is not shown (looked for {forms[0]!r})")
+            problems.append((f"the {label} is not shown", list(forms)))
     for n, (title, pieces) in enumerate(expected.sections, 1):
-        name = repr(title) if title else f"number {n} (untitled)"
+        name = f"{n} ({title!r})" if title else f"{n} (untitled)"
         if title and not _shows(shown, title):
-            problems.append(f"section {name} is not shown (no title)")
+            problems.append((f"section {name} is not shown (no title)", [title]))
             continue
         missing = [p for p in pieces if not _shows(shown, p)]
         if missing:
-            more = f" (+{len(missing) - 3} more)" if len(missing) > 3 else ""
             problems.append(
-                f"section {name}: {len(missing)} of {len(pieces)} narrative text pieces are not shown, e.g. "
-                + "; ".join(repr(m[:80]) for m in missing[:3])
-                + more
+                (f"section {name}: {len(missing)} of {len(pieces)} narrative text pieces are not shown", missing)
             )
     return problems
 

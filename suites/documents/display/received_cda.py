@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 __all__ = ["received_cda_displayed"]
 
 _TIMEOUT_MS = 15_000
-_SHOWN_CHARS = 300
 # what is read of the display region: far above any readable report, bounded against an endless page
 _MAX_SHOWN = 2_000_000
 
@@ -58,20 +57,20 @@ def received_cda_displayed(ui: UiSession, evidence: Evidence) -> None:
     except Exception:
         ui.screenshot("after-import")
         page_text = " ".join(ui.page.locator("body").inner_text(timeout=_TIMEOUT_MS).split())
+        evidence.attach_text("after-import.txt", f"{ui.page.url}\n{page_text[:_MAX_SHOWN]}")
         raise CheckError(
             "after the import the page shows no document region (pages.document_received.locators.content"
-            f" = {ui.target.page('document_received').locator('content')!r} matches nothing at {ui.page.url});"
-            f" the page says: {page_text[:_SHOWN_CHARS]!r}"
+            f" = {ui.target.page('document_received').locator('content')!r} matches nothing; see after-import.txt)"
         ) from None
     shown = region.first.inner_text(timeout=_TIMEOUT_MS)[:_MAX_SHOWN]
     ui.screenshot("received-document-display")
     evidence.attach_text("received-document-display.txt", shown)
     markup = raw_xml_shown(shown)
     if markup is not None:
-        fail(
-            f"the received document is shown as raw XML (the page shows {markup!r} as text at {ui.page.url}),"
-            " not rendered for reading"
-        )
+        fail(f"the received document is shown as raw XML (the page shows {markup!r} as text), not rendered for reading")
     problems = display_problems(shown, expected)
     if problems:
-        fail(f"the received document's display at {ui.page.url} is incomplete: " + "; ".join(problems))
+        evidence.attach_json(
+            "received-document-missing.json", [{"problem": p, "looked_for": forms} for p, forms in problems]
+        )
+        fail("the received document's display is incomplete: " + "; ".join(p for p, _ in problems))

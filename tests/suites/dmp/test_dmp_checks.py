@@ -149,7 +149,7 @@ def _all_patients(dmp: DmpSimulator) -> Callable[..., Any]:
     [
         (lambda original, dmp: lambda cfg, pid: original(cfg, pid)[:-1], "are not listed"),
         (lambda original, dmp: lambda cfg, pid: original(cfg, pid) * 2, "the DMP holds"),
-        (lambda original, dmp: _all_patients(dmp), "a document of another patient"),
+        (lambda original, dmp: _all_patients(dmp), "put in another patient's DMP"),
     ],
     ids=["one-missing", "listed-twice", "other-patients-documents"],
 )

@@ -74,9 +74,9 @@ def test_a_page_missing_a_section_and_a_trait_is_told_what_lacks() -> None:
     text = " ".join(
         [view.title, view.type_label, view.date, view.patient_name, view.patient_given, view.patient_sex, view.author]
     )
-    problems = display_problems(text, expected)
-    assert any("birth date is not shown" in p for p in problems)
-    assert any("section 'Hématologie' is not shown" in p for p in problems)
+    problems = dict(display_problems(text, expected))
+    assert problems["the patient's birth date is not shown"][0] == cda_view.render(document).patient_birth_date
+    assert problems["section 1 ('Hématologie') is not shown (no title)"] == ["Hématologie"]
 
 
 def test_a_missing_narrative_piece_is_named() -> None:
@@ -85,10 +85,9 @@ def test_a_missing_narrative_piece_is_named() -> None:
     view = cda_view.render(document)
     header = f"{view.date} {view.patient_birth_date} {view.patient_sex}"
     assert display_problems(full + header, expected) == []
-    assert any(
-        "narrative text pieces are not shown" in p
-        for p in display_problems(full.replace("Créatinine", "") + header, expected)
-    )
+    ((sentence, missing),) = display_problems(full.replace("Créatinine", "") + header, expected)
+    assert sentence == "section 2 ('Biochimie'): 1 of 5 narrative text pieces are not shown"
+    assert missing[0].startswith("Créatinine : ")
 
 
 @pytest.mark.parametrize(
