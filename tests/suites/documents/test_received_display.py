@@ -30,6 +30,17 @@ def _expected(seed: int = 1) -> tuple[bytes, Any]:
     return document, expected_display(etree.fromstring(document))
 
 
+def _rendered_text(document: bytes) -> str:
+    from flask import Flask, render_template
+
+    app = Flask(__name__, template_folder=str(Path(cda_view.__file__).parent / "templates"))
+    with app.test_request_context():
+        html = render_template(
+            "cda_view.html", view=cda_view.render(document), view_error=None, title="t", back=None, csrf=""
+        )
+    return " ".join(etree.fromstring(html.encode(), etree.HTMLParser()).itertext())
+
+
 def test_the_synthetic_document_changes_at_every_call() -> None:
     assert synthetic_document() != synthetic_document()
     assert synthetic_document(random.Random(3)) == synthetic_document(random.Random(3))
@@ -56,14 +67,7 @@ def test_expectation_names_header_traits_and_every_section() -> None:
 
 def test_a_readable_rendering_shows_everything() -> None:
     document, expected = _expected()
-    view = cda_view.render(document)
-    # the text a browser shows of the reference rendering, without the browser
-    from flask import Flask, render_template
-
-    app = Flask(__name__, template_folder=str(Path(cda_view.__file__).parent / "templates"))
-    with app.test_request_context():
-        html = render_template("cda_view.html", view=view, view_error=None, title="t", back=None, csrf="")
-    text = " ".join(etree.fromstring(html.encode(), etree.HTMLParser()).itertext())
+    text = _rendered_text(document)  # the text a browser shows of the reference rendering
     assert display_problems(text, expected) == []
     assert raw_xml_shown(text) is None
 
@@ -145,3 +149,19 @@ def test_errors_when_the_display_region_is_not_found(refsut: Callable[..., Any],
     res = run_check(CHECK, sut.target_path, tmp_path=tmp_path)
     assert res.verdict == "error", res.message
     assert "shows no document region" in (res.message or "")
+
+
+def test_every_ans_example_shown_by_the_reference_viewer_meets_its_expectation(shared_data: Path) -> None:
+    """The rules hold on the ANS's published examples (all volets), not only on our generator."""
+    examples = sorted((shared_data / "cda" / "ExemplesCDA").glob("*.xml"))
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    judged = 0
+    for path in examples:
+        data = path.read_bytes()
+        root = etree.fromstring(data, parser)
+        if root.tag != "{urn:hl7-org:v3}ClinicalDocument":
+            continue  # the "auto-présentable" wrappers
+        expected = expected_display(root)
+        assert display_problems(_rendered_text(data), expected) == [], path.name
+        judged += bool(expected.sections)  # level-1 documents (nonXMLBody) have a header only
+    assert judged >= 80
