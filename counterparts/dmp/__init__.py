@@ -1,4 +1,5 @@
-"""DMP simulator: an XDS.b repository/registry answering Provide and Register (ITI-41).
+"""DMP simulator: an XDS.b repository/registry answering Provide and Register (ITI-41), the
+metadata update (ITI-57), FindDocuments (ITI-18) and Retrieve Document Set (ITI-43).
 
 ``DmpSimulator`` and ``DmpControl`` do not import the engine, so ``homolog demo`` and tests
 start the simulator on its own::
@@ -19,7 +20,7 @@ from .metadata import CLASSIFICATION, IDENTIFIER, LCM_NS, RIM_NS, RS_NS, XDS_NS
 from .rules import CONFIDENTIALITY_DMP_SYSTEM, IDNATPS_OID, IDNATST_OID, RegistryError
 
 if TYPE_CHECKING:
-    from .simulator import FAILURE, ITI41_ACTION, ITI57_ACTION, SUCCESS, DmpSimulator
+    from .simulator import FAILURE, ITI18_ACTION, ITI41_ACTION, ITI43_ACTION, ITI57_ACTION, SUCCESS, DmpSimulator
 
 __all__ = [
     "CLASSIFICATION",
@@ -28,7 +29,9 @@ __all__ = [
     "IDENTIFIER",
     "IDNATPS_OID",
     "IDNATST_OID",
+    "ITI18_ACTION",
     "ITI41_ACTION",
+    "ITI43_ACTION",
     "ITI57_ACTION",
     "LCM_NS",
     "RIM_NS",
@@ -44,7 +47,9 @@ __all__ = [
 # The simulator (servers, TLS) loads when first asked for, not with the checks that take the control client.
 _LAZY = {
     "FAILURE": "simulator",
+    "ITI18_ACTION": "simulator",
     "ITI41_ACTION": "simulator",
+    "ITI43_ACTION": "simulator",
     "ITI57_ACTION": "simulator",
     "SUCCESS": "simulator",
     "DmpSimulator": "simulator",

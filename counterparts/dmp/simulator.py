@@ -1,4 +1,4 @@
-"""A DMP simulator on 127.0.0.1: the document repository/registry a DPI feeds.
+"""A DMP simulator on 127.0.0.1: the document repository/registry a DPI feeds and reads.
 
 It accepts the IHE XDS.b Provide and Register Document Set-b transaction (ITI-41) as
 SOAP 1.2 with MTOM/XOP over HTTPS, and the metadata update of a registered document
@@ -12,9 +12,14 @@ no envelope) gets a SOAP fault naming the reason. Every exchange is recorded wit
 sanitised envelope, the metadata read, the errors found and each document (kept as a
 binary part of the record, ``document-<n>``).
 
+Consultation (:mod:`.consult`): the registry stored query FindDocuments (ITI-18) lists a
+patient's documents, Retrieve Document Set (ITI-43) returns them as MTOM parts; every
+accepted document is kept for that, and so is every document the control API seeds.
+
 Control API (``DmpControl`` is its client): the generic actions of
-:class:`~homolog.counterparts.soap.SoapService`, and ``GET documents`` (the registry:
-uniqueId, patient id, confidentiality of every accepted document).
+:class:`~homolog.counterparts.soap.SoapService`, ``GET documents`` (the registry:
+uniqueId, patient id, confidentiality, title, type... of every document) and ``POST
+documents`` (a document already in a patient's DMP, as another professional fed it).
 
 Example::
 
@@ -24,9 +29,12 @@ Example::
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,20 +45,32 @@ from ..identifiers import INS_NIA_OID, INS_NIR_OID
 from ..soap.envelope import SOAP12_NS, WSA_NS, SoapError, fault, parse_envelope, parse_xml, sanitise_envelope
 from ..soap.server import Reply, Request
 from ..soap.simulator import SoapSimulator
+from .consult import (
+    REPOSITORY_ID,
+    find_response,
+    parse_find_documents,
+    parse_retrieve,
+    patient_key,
+    retrieve_response,
+)
 from .metadata import RS_NS, DocumentEntry, parse_submission
 from .mtom import parse_mtom
 from .rules import RegistryError, check_document, check_submission, summary
 from .valuesets import BINDINGS, ValueSets
 
-__all__ = ["FAILURE", "ITI41_ACTION", "ITI57_ACTION", "SUCCESS", "DmpSimulator"]
+__all__ = ["FAILURE", "ITI18_ACTION", "ITI41_ACTION", "ITI43_ACTION", "ITI57_ACTION", "SUCCESS", "DmpSimulator"]
 
 ITI41_ACTION = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
 ITI57_ACTION = "urn:ihe:iti:2010:UpdateDocumentSet"
+ITI18_ACTION = "urn:ihe:iti:2007:RegistryStoredQuery"
+ITI43_ACTION = "urn:ihe:iti:2007:RetrieveDocumentSet"
 SERVICE_PATH = "/dmp/repository"
 SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
 FAILURE = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"
 _ERROR = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"
 _MAX_ISSUES = 20
+_MAX_SEEDED_BYTES = 5 * 1024 * 1024
+_MAX_REGISTRY = 5000
 CDA_XSD = Path("infrastructure") / "cda" / "CDA_extended.xsd"
 
 
@@ -86,13 +106,15 @@ class DmpSimulator(SoapSimulator):
         self._xsd: etree.XMLSchema | None = None
         self._validator_lock = threading.Lock()
         self._registry: dict[str, dict[str, Any]] = {}
+        self._contents: dict[str, bytes] = {}  # uniqueId -> the document, for Retrieve Document Set
         self._registry_lock = threading.Lock()
         super().__init__(host=host, port=port, control_port=control_port, workdir=workdir, max_body=max_body)
 
     # ---- control -----------------------------------------------------------------------
     def _info(self) -> dict[str, Any]:
         return {
-            "transactions": [ITI41_ACTION, ITI57_ACTION],
+            "transactions": [ITI41_ACTION, ITI57_ACTION, ITI18_ACTION, ITI43_ACTION],
+            "repository_unique_id": REPOSITORY_ID,
             "accepted_ins_oids": sorted(self.accepted_ins_oids),
             "cda_validation": self.cda_material is not None,
             "value_sets": {name: self.value_sets.source(name) for name in BINDINGS},
@@ -102,11 +124,96 @@ class DmpSimulator(SoapSimulator):
         if method == "GET" and action == "documents":
             with self._registry_lock:
                 return 200, list(self._registry.values())
+        if method == "POST" and action == "documents":
+            return self._seed(body)
         return 404, {"error": f"unknown control action {method} {action}"}
 
     def _on_reset(self) -> None:
         with self._registry_lock:
             self._registry.clear()
+            self._contents.clear()
+
+    def _seed(self, body: Any) -> tuple[int, Any]:
+        """``POST documents``: a document already in the patient's DMP (fed by someone else).
+
+        Body: ``patient_id`` (CX), ``title``, ``content_base64``; optional ``unique_id``,
+        ``type_code`` / ``class_code`` ({code, scheme, display}), ``creation_time`` (DTM),
+        ``authors`` (authorPerson XCN values), ``mime_type``.
+        """
+        if not isinstance(body, dict):
+            return 400, {"error": "the body must be a JSON object"}
+        problems = [
+            f"{key} must be a non-empty string"
+            for key in ("patient_id", "title", "content_base64")
+            if not isinstance(body.get(key), str) or not body[key]
+        ]
+        for key in ("unique_id", "creation_time", "mime_type"):
+            if key in body and not isinstance(body[key], str):
+                problems.append(f"{key} must be a string")
+        for key in ("type_code", "class_code"):
+            if key in body and not (isinstance(body[key], dict) and isinstance(body[key].get("code"), str)):
+                problems.append(f"{key} must be an object with a string code")
+        authors = body.get("authors", [])
+        if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
+            problems.append("authors must be a list of strings")
+        if problems:
+            return 400, {"error": "; ".join(problems)}
+        try:
+            data = base64.b64decode(body["content_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            return 400, {"error": "content_base64 is not base64"}
+        if len(data) > _MAX_SEEDED_BYTES:
+            return 400, {"error": f"the document is larger than {_MAX_SEEDED_BYTES} bytes"}
+        unique_id = str(body.get("unique_id") or f"2.25.{uuid.uuid4().int}")
+        record = {
+            "unique_id": unique_id,
+            "patient_id": body["patient_id"],
+            "confidentiality": [],
+            "version": 1,
+            "registered": time.time(),
+            "source": "seeded",
+            **self._listing(
+                title=body["title"],
+                type_code=body.get("type_code"),
+                class_code=body.get("class_code"),
+                creation_time=body.get("creation_time"),
+                authors=authors[:10],
+                mime_type=body.get("mime_type") or "text/xml",
+                data=data,
+            ),
+        }
+        with self._registry_lock:
+            if unique_id in self._registry:
+                return 409, {"error": f"uniqueId {unique_id!r} is already registered"}
+            if len(self._registry) >= _MAX_REGISTRY:
+                return 400, {"error": f"the registry holds {_MAX_REGISTRY} documents, its limit"}
+            self._registry[unique_id] = record
+            self._contents[unique_id] = data
+        return 200, record
+
+    @staticmethod
+    def _listing(
+        *,
+        title: str,
+        type_code: Any,
+        class_code: Any,
+        creation_time: Any,
+        authors: list[str],
+        mime_type: str,
+        data: bytes,
+    ) -> dict[str, Any]:
+        """What a FindDocuments answer tells of a document besides its ids."""
+        return {
+            "entry_uuid": f"urn:uuid:{uuid.uuid4()}",
+            "title": title[:500],
+            "type_code": type_code,
+            "class_code": class_code,
+            "creation_time": creation_time,
+            "authors": authors,
+            "mime_type": mime_type,
+            "size": len(data),
+            "hash": hashlib.sha1(data).hexdigest(),
+        }
 
     # ---- CDA validation ----------------------------------------------------------------
     def _validate_cda(self, root: etree._Element) -> dict[str, Any]:
@@ -157,12 +264,22 @@ class DmpSimulator(SoapSimulator):
             if env.action != ITI41_ACTION:
                 return self._refuse(record, f"wsa:Action is {env.action!r}, expected {ITI41_ACTION}")
             return self._provide(env, message, record)
+        if local == "AdhocQueryRequest":
+            record["operation"] = "find_documents"
+            if env.action != ITI18_ACTION:
+                return self._refuse(record, f"wsa:Action is {env.action!r}, expected {ITI18_ACTION}")
+            return self._find(env, record)
+        if local == "RetrieveDocumentSetRequest":
+            record["operation"] = "retrieve"
+            if env.action != ITI43_ACTION:
+                return self._refuse(record, f"wsa:Action is {env.action!r}, expected {ITI43_ACTION}")
+            return self._retrieve(env, record)
         if local == "SubmitObjectsRequest":
             record["operation"] = "update"
             if env.action != ITI57_ACTION:
                 return self._refuse(record, f"wsa:Action is {env.action!r}, expected {ITI57_ACTION}")
             return self._update(env, record)
-        return self._refuse(record, f"unknown request {local!r}: this DMP answers ITI-41 and ITI-57")
+        return self._refuse(record, f"unknown request {local!r}: this DMP answers ITI-41, ITI-57, ITI-18 and ITI-43")
 
     def _refuse(self, record: dict[str, Any], reason: str) -> Reply:
         record.update(outcome="fault", problems=[reason])
@@ -198,15 +315,91 @@ class DmpSimulator(SoapSimulator):
                         )
                     )
             if not errors:
-                for doc in documents:
+                for n, doc in enumerate(documents):
+                    entry = submission.entries[n]
+                    data = blobs.get(str(doc.get("blob")), b"")
+                    types = entry.code("typeCode")
+                    classes = entry.code("classCode")
                     self._registry[doc["unique_id"]] = {
                         "unique_id": doc["unique_id"],
                         "patient_id": doc["patient_id"],
                         "confidentiality": doc["confidentiality"],
                         "version": 1,
                         "registered": time.time(),
+                        "source": "submitted",
+                        **self._listing(
+                            title=entry.title or "",
+                            type_code=types[0].to_json() if types else None,
+                            class_code=classes[0].to_json() if classes else None,
+                            creation_time=entry.slot("creationTime"),
+                            authors=[a for author in entry.authors for a in author.get("authorPerson", [])][:10],
+                            mime_type=entry.mime_type or "text/xml",
+                            data=data,
+                        ),
                     }
+                    self._contents[doc["unique_id"]] = data
         return self._respond(env, submission, errors, documents, record, blobs)
+
+    def _find(self, env: Any, record: dict[str, Any]) -> Reply:
+        """ITI-18 FindDocuments: the approved entries of one patient (by INS and its OID)."""
+        query = parse_find_documents(env.payload, self.accepted_ins_oids)
+        found: list[dict[str, Any]] = []
+        if not query.errors:
+            wanted = patient_key(query.patient_id)
+            approved = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved" in query.statuses
+            with self._registry_lock:
+                found = [
+                    dict(doc)
+                    for doc in self._registry.values()
+                    if approved and patient_key(str(doc.get("patient_id") or "")) == wanted
+                ]
+        body = find_response(query, found, action=ITI18_ACTION + "Response", relates_to=env.message_id)
+        record.update(
+            outcome="Failure" if query.errors else "Success",
+            query=query.to_json(),
+            errors=[e.to_json() for e in query.errors],
+            results=[str(d["unique_id"]) for d in found],
+            response_envelope=body.decode("utf-8")[: 256 * 1024],
+        )
+        self.log.add(record)
+        return Reply(200, body)
+
+    def _retrieve(self, env: Any, record: dict[str, Any]) -> Reply:
+        """ITI-43: the documents asked for, as MTOM parts; a registry error for each one unknown."""
+        retrieve = parse_retrieve(env.payload)
+        found: list[tuple[dict[str, Any], bytes]] = []
+        errors: list[RegistryError] = []
+        with self._registry_lock:
+            for repository, unique_id in retrieve.requests:
+                doc = self._registry.get(unique_id)
+                if repository != REPOSITORY_ID:
+                    errors.append(
+                        RegistryError(
+                            "XDSUnknownRepositoryId",
+                            f"repository {repository[:200]!r} is not this DMP's ({REPOSITORY_ID})",
+                            unique_id[:200],
+                        )
+                    )
+                elif doc is None or unique_id not in self._contents:
+                    errors.append(
+                        RegistryError(
+                            "XDSDocumentUniqueIdError", f"document {unique_id[:200]!r} is not in the repository"
+                        )
+                    )
+                else:
+                    found.append((dict(doc), self._contents[unique_id]))
+        ctype, body = retrieve_response(
+            retrieve, found, errors, action=ITI43_ACTION + "Response", relates_to=env.message_id
+        )
+        all_errors = [*retrieve.errors, *errors]
+        record.update(
+            outcome="Success" if not all_errors else ("PartialSuccess" if found else "Failure"),
+            requested=retrieve.to_json(),
+            errors=[e.to_json() for e in all_errors],
+            results=[str(doc["unique_id"]) for doc, _ in found],
+        )
+        self.log.add(record)
+        return Reply(200, body, content_type=ctype)
 
     def _update(self, env: Any, record: dict[str, Any]) -> Reply:
         """ITI-57: new metadata for registered documents (e.g. the patient may now see them)."""
@@ -326,7 +519,9 @@ class DmpSimulator(SoapSimulator):
         return errors
 
     def _fault(self, record: dict[str, Any], reason: str, *, code: str = "Sender") -> Reply:
-        action = ITI57_ACTION if record.get("operation") == "update" else ITI41_ACTION
+        action = {"update": ITI57_ACTION, "find_documents": ITI18_ACTION, "retrieve": ITI43_ACTION}.get(
+            str(record.get("operation")), ITI41_ACTION
+        )
         body = fault(reason, code=code, action=action + "Response")
         record["response_envelope"] = body.decode("utf-8")
         self.log.add(record)

@@ -31,6 +31,7 @@ __all__ = [
     "dmp_control",
     "dmp_settings",
     "errors_text",
+    "ins_of",
     "read_patient",
     "submissions_for",
     "unreadable_since",
@@ -143,6 +144,19 @@ def errors_text(record: Mapping[str, Any]) -> str:
     return "; ".join(f"{e.get('code')}: {e.get('context')}" for e in record.get("errors") or []) or json.dumps(
         record.get("problems") or []
     )
+
+
+_INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
+
+
+def ins_of(patient: Any) -> tuple[str, str] | None:
+    """(OID, INS) of a FHIR Patient's official INS identifier, if it exposes one."""
+    for ident in patient.get("identifier") or [] if isinstance(patient, dict) else []:
+        system = str(ident.get("system") or "") if isinstance(ident, dict) else ""
+        oid = system.removeprefix("urn:oid:")
+        if oid in _INS_OIDS and isinstance(ident.get("value"), str):
+            return oid, ident["value"]
+    return None
 
 
 def read_patient(http: HttpClient, patient_id: str) -> dict[str, Any]:

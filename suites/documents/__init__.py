@@ -1,10 +1,16 @@
-"""Document suite: CI-SIS CDA R2 validation of the documents a system produces.
+"""Document suite: CI-SIS CDA R2 validation of the documents a system produces, and the
+display of the documents it receives.
 
 Layers (imports go downwards):
 
 - checks, one file per behaviour: ``cda/conforms`` (XSD + volet schematron),
   ``header/ins``, ``header/identity_traits``, ``header/author_custodian_ids``,
   ``header/clinical_date``; ``_support`` shares the collection of the SUT's documents;
+  ``display/received_cda`` (a received CDA shown readably: a synthetic report imported
+  through ``pages.document_import``, locators ``file`` and ``submit``, its display read in
+  ``pages.document_received.locators.content``);
+- ``display_rules``: the synthetic report, what a display of any CDA must show, how a
+  page's text is judged;
 - ``target_validator``: the validator the target's settings configure, one per process
   (also used by the MSSanté suite on the documents a system sends);
 - ``header_rules``: the header rules as pure functions over a parsed document;

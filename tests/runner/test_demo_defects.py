@@ -133,6 +133,14 @@ PROGRAMME_COVERS: dict[str, dict[str, set[str]]] = {
         # the acknowledgement leaves no AuditEvent naming the alert
         "tlm-alert-ack-untraced": {"TLSV-ALR-02"},
     },
+    # segur-dpi 2.3.0: requirements outside the demo referential
+    "segur-dpi": {
+        # the received document is printed as XML: nothing of it is displayed for reading
+        "cda-received-raw-xml": {"CDA/VISU.01"},
+        # the DMP view asks for the IPP, which the DMP does not know: none of the patient's
+        # documents is listed
+        "dmp-consult-wrong-patient": {"DMP/CONS.01"},
+    },
     "segur-dui": {
         # the structure's FINESS is checked where the authors' organisation is named
         "cda-legal-entity-finess": {"HL-DUI-01"},

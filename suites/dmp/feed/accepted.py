@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homolog import CheckError, Evidence, HttpClient, Target, check, fail
 from homolog.counterparts.dmp import DmpControl
@@ -10,26 +10,14 @@ from homolog.suites.documents.schematron import SchematronError
 from homolog.suites.documents.target_validator import validator_for
 from homolog.suites.documents.validator import DocumentError
 
-from .._support import attach_submission, errors_text, read_patient, unreadable_since, validate_and_watch
+from .._support import attach_submission, errors_text, ins_of, read_patient, unreadable_since, validate_and_watch
 
 if TYPE_CHECKING:
     from homolog.suites.ui.session import UiSession
 
-__all__ = ["cda_problems", "document_fed", "ins_of"]
+__all__ = ["cda_problems", "document_fed"]
 
 _MAX_LISTED = 10
-
-_INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
-
-
-def ins_of(patient: Any) -> tuple[str, str] | None:
-    """(OID, INS) of a FHIR Patient's official INS identifier, if it exposes one."""
-    for ident in patient.get("identifier") or [] if isinstance(patient, dict) else []:
-        system = str(ident.get("system") or "") if isinstance(ident, dict) else ""
-        oid = system.removeprefix("urn:oid:")
-        if oid in _INS_OIDS and isinstance(ident.get("value"), str):
-            return oid, ident["value"]
-    return None
 
 
 @check("dmp.feed.accepted")

@@ -25,6 +25,7 @@ CASES: list[tuple[str, str, str]] = [
     ("dmp.feed.hidden_from_patient", "dmp-unhide-not-sent", "sent no metadata update"),
     ("dmp.feed.hidden_from_patient", "dmp-wrong-patient-oid", "so it can never be made visible"),
     ("dmp.history.qualified_ins_only", "dmp-unqualified-sent", "not qualified"),
+    ("dmp.consult.from_record", "dmp-consult-wrong-patient", "the system queried the DMP for 'pat-qual^^^&"),
 ]
 
 
@@ -126,3 +127,73 @@ def test_hostile_submission_fails_the_check_with_the_reason(
     res = run_check("dmp.feed.accepted", sut.target_path, tmp_path=tmp_path)
     assert res.verdict == "failed", res.message
     assert reason in (res.message or "")
+
+
+def _all_patients(dmp: DmpSimulator) -> Callable[..., Any]:
+    """A DMP view listing every document the DMP holds, whoever the patient."""
+    from homolog.counterparts.dmp import DmpControl
+    from homolog.counterparts.dmp.consult import REPOSITORY_ID
+    from homolog.fixtures.refsut.dmp_consult import DmpEntry
+
+    def find(cfg: Any, patient_id: str) -> list[Any]:
+        return [
+            DmpEntry(d["unique_id"], REPOSITORY_ID, d["title"], "", "", "")
+            for d in DmpControl(dmp.control_url).documents()
+        ]
+
+    return find
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda original, dmp: lambda cfg, pid: original(cfg, pid)[:-1], "are not listed"),
+        (lambda original, dmp: lambda cfg, pid: original(cfg, pid) * 2, "the DMP holds"),
+        (lambda original, dmp: _all_patients(dmp), "put in another patient's DMP"),
+    ],
+    ids=["one-missing", "listed-twice", "other-patients-documents"],
+)
+def test_consultation_fails_when_the_list_is_not_the_patients(
+    wired: Callable[..., Any],
+    dmp: DmpSimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    change: Any,
+    words: str,
+) -> None:
+    from homolog.fixtures.refsut import dmp_consult
+
+    monkeypatch.setattr(dmp_consult, "find_documents", change(dmp_consult.find_documents, dmp))
+    sut = wired()
+    res = run_check("dmp.consult.from_record", sut.target_path, tmp_path=tmp_path)
+    assert res.verdict == "failed", res.message
+    assert words in (res.message or "")
+
+
+def test_consultation_fails_when_opening_does_not_retrieve(
+    wired: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from homolog.fixtures.refsut import dmp_consult
+
+    def not_retrieved(cfg: Any, unique_id: str, repository_id: str) -> bytes:
+        raise dmp_consult.DmpError("document indisponible")
+
+    monkeypatch.setattr(dmp_consult, "retrieve_document", not_retrieved)
+    sut = wired()
+    res = run_check("dmp.consult.from_record", sut.target_path, tmp_path=tmp_path)
+    assert res.verdict == "failed", res.message
+    assert "did not retrieve it from the DMP" in (res.message or "")
+
+
+def test_consultation_without_a_dmp_view_in_the_page_map_cannot_decide(
+    wired: Callable[..., Any], tmp_path: Path
+) -> None:
+    import yaml
+
+    sut = wired()
+    doc = yaml.safe_load(Path(sut.target_path).read_text("utf-8"))
+    del doc["pages"]["patient_dmp"]
+    Path(sut.target_path).write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
+    res = run_check("dmp.consult.from_record", sut.target_path, tmp_path=tmp_path)
+    assert res.verdict == "error", res.message
+    assert "no page 'patient_dmp'" in (res.message or "")

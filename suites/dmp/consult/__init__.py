@@ -1,0 +1,1 @@
+"""Consulting the patient's DMP from the patient record."""

@@ -1,0 +1,1 @@
+"""Showing documents to the professional: what a display page lets them read."""
