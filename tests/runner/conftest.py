@@ -84,10 +84,11 @@ def web_server() -> Iterator[str]:
         yield base
 
 
-@pytest.fixture
-def target_file(tmp_path: Path, web_server: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("ENGINE_TEST_TOKEN", "tok-9f8e7d6c5b4a")
-    path = tmp_path / "target.yaml"
+ENGINE_TOKEN = ("ENGINE_TEST_TOKEN", "tok-9f8e7d6c5b4a")  # the variable the target names, and its value
+
+
+def write_engine_target(path: Path, web_server: str) -> Path:
+    """The engine tests' target (the test server, a bearer token from ENGINE_TOKEN) at `path`."""
     path.write_text(
         yaml.safe_dump(
             {
@@ -95,9 +96,15 @@ def target_file(tmp_path: Path, web_server: str, monkeypatch: pytest.MonkeyPatch
                 "system": {"name": "engine test server", "version": "1"},
                 "base_urls": {"web": web_server},
                 "timeouts": {"read": 1.0, "max_response_bytes": 1048576},
-                "auth": {"api": {"type": "bearer", "token_env": "ENGINE_TEST_TOKEN"}},
+                "auth": {"api": {"type": "bearer", "token_env": ENGINE_TOKEN[0]}},
                 "options": {"modules": ["dmp"]},
             }
         )
     )
     return path
+
+
+@pytest.fixture
+def target_file(tmp_path: Path, web_server: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(*ENGINE_TOKEN)
+    return write_engine_target(tmp_path / "target.yaml", web_server)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import ENGINE_TOKEN, write_engine_target
 from engine_support import requirement, write_referential
 
 from homolog import Params, check
@@ -138,13 +139,29 @@ def test_shares_are_deterministic_balanced_and_keep_executions_and_shared_state_
 # --------------------------------------------------------------------------- shard runs and their merge
 
 
+@pytest.fixture(scope="module")
+def sharded_once(tmp_path_factory: pytest.TempPathFactory, web_server: str) -> Path:
+    """The unsharded run and its three shards, made once: each test gets its own copy."""
+    base = tmp_path_factory.mktemp("sharded")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(*ENGINE_TOKEN)
+        target = write_engine_target(tmp_path_factory.mktemp("sharded-target") / "target.yaml", web_server)
+        ref = _referential(base)
+        decisions = _decisions(base)
+        run(ref, target, out=base / "whole", **decisions)
+        _shards(ref, target, base, 3, **decisions)
+    return base
+
+
 @pytest.fixture
-def sharded(tmp_path: Path, target_file: Path) -> dict[str, Any]:
-    ref = _referential(tmp_path)
-    decisions = _decisions(tmp_path)
-    whole = run(ref, target_file, out=tmp_path / "whole", **decisions)
-    shards = _shards(ref, target_file, tmp_path, 3, **decisions)
-    return {"ref": ref, "whole": whole.document, "shards": shards, "decisions": decisions}
+def sharded(sharded_once: Path, tmp_path: Path, target_file: Path) -> dict[str, Any]:
+    # a copy per test, laid out in its tmp_path as if made there: some tests alter a shard
+    # (a file changed, a resume), none sees another's
+    shutil.copytree(sharded_once, tmp_path, dirs_exist_ok=True)
+    decisions = {"attestations": tmp_path / "att.yaml", "waivers": tmp_path / "waivers.yaml"}
+    shards = [tmp_path / f"shard-{k}" for k in range(1, 4)]
+    whole = read_run(tmp_path / "whole")
+    return {"ref": tmp_path / "ref.yaml", "whole": whole, "shards": shards, "decisions": decisions}
 
 
 def test_three_merged_shards_make_the_unsharded_run(sharded: dict[str, Any], tmp_path: Path) -> None:
