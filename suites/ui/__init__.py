@@ -70,4 +70,6 @@ def homolog_settings_schema() -> dict[str, object]:
     properties: dict[str, object] = {o.setting.split(".", 1)[1]: text for o in _OPTIONS}
     # milliseconds without DOM change before a page is audited (settle.py)
     properties["quiet_ms"] = {"type": "integer", "minimum": 50, "maximum": 10_000}
+    # false: no Playwright trace in a UI check's evidence (screenshots of failures stay)
+    properties["trace"] = {"type": "boolean"}
     return {"ui": {"type": "object", "properties": properties}}

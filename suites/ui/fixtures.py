@@ -3,8 +3,10 @@
 - `ui_browser`: the session's BrowserManager. Creating it starts nothing; Chromium is
   launched when a check first opens a page, so a run without UI checks never starts it.
 - `ui`: a `UiSession` for one check: a fresh browser context honouring the target's TLS
-  settings, traced; closed before the check's result is recorded so that its trace and
-  (on failure) a screenshot are part of the check's evidence.
+  settings, traced (unless `settings.ui.trace` is false: a faster, smaller run whose
+  evidence keeps the screenshots of failures but no trace); closed before the check's
+  result is recorded so that its trace and (on failure) a screenshot are part of the
+  check's evidence.
 - `settings.ui` of the target: `browser_ws` (a remote Playwright browser server instead of
   the local Chromium), `browser_ws_executable`, `chromium`; `homolog run` sets them from
   `--browser-ws`, `--browser-ws-executable`, `--chromium` (or the environment).
@@ -45,7 +47,8 @@ def ui(
     request: pytest.FixtureRequest, ui_browser: BrowserManager, target: Target, evidence: Evidence, http: HttpClient
 ) -> Generator[UiSession, None, None]:
     """Browser access for one check, by page-map names (see `UiSession`)."""
-    session = UiSession(ui_browser, target, evidence, http=http)
+    trace = target.settings("ui").get("trace", True) is not False
+    session = UiSession(ui_browser, target, evidence, trace=trace, http=http)
     request.node.stash[_UI_KEY] = session
     yield session
     # Normally closed by the pytest_pyfunc_call wrapper below; this covers items that do

@@ -9,6 +9,9 @@ next one's verdicts.
 
 Each run is a pytest process with the arguments ``homolog run`` uses, and a target that
 holds what the started counterparts add to it (as ``homolog.api.run`` adds them in-process).
+A run with defects records no Playwright trace (``settings.ui.trace: false``): the matrix
+compares verdicts and messages, which tracing does not decide (a test shows it), and the
+clean runs they are compared with keep their traces.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ def demo_run(demo: DemoSystem, out: Path, referential: str = DEFAULT_REFERENTIAL
     # the defaults `homolog run` gives the suites' settings the target leaves out
     defaults = setting_defaults(suite_plugins().run_options())
     extra = [a for k, v in defaults.items() for a in ("--homolog-default", encode_setting(k, v))]
+    if demo.sut.defects:
+        extra += ["--homolog-setting", encode_setting("ui.trace", False)]
     args = pytest_args(referential, target, out, paths=referential_paths(), extra=extra)
     with log.open("wb") as sink:
         proc = subprocess.run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["received_cda_displayed"]
 
 _TIMEOUT_MS = 15_000
+_SETTLE_MS = 5_000
 # what is read of the display region: far above any readable report, bounded against an endless page
 _MAX_SHOWN = 2_000_000
 
@@ -47,10 +49,15 @@ def received_cda_displayed(ui: UiSession, evidence: Evidence) -> None:
         {"name": "document-recu.xml", "mimeType": "text/xml", "buffer": document}, timeout=_TIMEOUT_MS
     )
     try:
-        with ui.page.expect_navigation(wait_until="load", timeout=_TIMEOUT_MS):
-            ui.locator("document_import", "submit").first.click(timeout=_TIMEOUT_MS)
+        # A form posts and loads a new page; a single-page application may send the file
+        # with a request and redraw in place: no navigation is assumed, the click waits for
+        # one it starts, then the page's load and (briefly) its network settle.
+        ui.locator("document_import", "submit").first.click(timeout=_TIMEOUT_MS)
+        ui.page.wait_for_load_state("load", timeout=_TIMEOUT_MS)
     except Exception as exc:
         raise CheckError(f"importing the document in the UI did not complete: {exc}") from exc
+    with contextlib.suppress(Exception):  # a page that keeps a connection open never idles
+        ui.page.wait_for_load_state("networkidle", timeout=_SETTLE_MS)
     region = ui.locator("document_received", "content")
     try:
         region.first.wait_for(state="attached", timeout=_TIMEOUT_MS)

@@ -171,6 +171,34 @@ def test_ui_checks_on_known_answer_pages(a11y_target: Path, tmp_path: Path) -> N
         assert any(p.endswith(".png") for p in got[rid]["evidence"]), rid
 
 
+def test_without_traces_the_verdicts_are_the_same_and_failures_keep_their_screenshot(
+    a11y_target: Path, tmp_path: Path
+) -> None:
+    picked = "KB-REACH-BAD or AXE-CONTRAST-OK"
+    referential = known_pages_referential(tmp_path)
+    runs = {
+        trace: run_referential(
+            referential, a11y_target, tmp_path / f"run-{trace}", keyword=picked, settings={"ui.trace": trace}
+        )
+        for trace in (True, False)
+    }
+    checks = {
+        trace: {r["id"]: r["checks"][0] for r in run["requirements"] if not r.get("deselected")}
+        for trace, run in runs.items()
+    }
+    assert {rid: c["verdict"] for rid, c in checks[False].items()} == {
+        "KB-REACH-BAD": "failed",
+        "AXE-CONTRAST-OK": "passed",
+    }
+    assert {rid: (c["verdict"], c["message"]) for rid, c in checks[False].items()} == {
+        rid: (c["verdict"], c["message"]) for rid, c in checks[True].items()
+    }
+    traced = {rid for rid, c in checks[True].items() if any(p.endswith("trace.zip") for p in c["evidence"])}
+    assert traced == {"KB-REACH-BAD", "AXE-CONTRAST-OK"}
+    assert not list((tmp_path / "run-False").glob("evidence/**/*trace*.zip"))
+    assert any(p.endswith(".png") for p in checks[False]["KB-REACH-BAD"]["evidence"])
+
+
 def rgaa_on_pages(tmp_path: Path, cases: list[tuple[str, str, str]]) -> Path:
     """Requirements of the RGAA referential, each run on one known-answer page.
 
