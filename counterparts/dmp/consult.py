@@ -48,6 +48,7 @@ __all__ = [
     "parse_find_documents",
     "parse_retrieve",
     "patient_key",
+    "registry_errors",
     "retrieve_response",
 ]
 
@@ -224,7 +225,8 @@ def _envelope(action: str, relates_to: str | None) -> tuple[etree._Element, etre
     return env, etree.SubElement(env, f"{{{SOAP12_NS}}}Body")
 
 
-def _errors(parent: etree._Element, errors: list[RegistryError]) -> None:
+def registry_errors(parent: etree._Element, errors: list[RegistryError]) -> None:
+    """Append the RegistryErrorList of `errors` to `parent` (nothing when there is none)."""
     if not errors:
         return
     error_list = etree.SubElement(parent, f"{{{RS_NS}}}RegistryErrorList", highestSeverity=_ERROR)
@@ -322,7 +324,7 @@ def find_response(
                 etree.SubElement(objects, f"{{{RIM_NS}}}ObjectRef", id=str(doc["entry_uuid"]))
             else:
                 _leaf(objects, doc)
-    _errors(response, query.errors)
+    registry_errors(response, query.errors)
     return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -340,7 +342,7 @@ def retrieve_response(
     all_errors = [*retrieve.errors, *errors]
     status = _SUCCESS if not all_errors else (_PARTIAL if found else _FAILURE)
     registry = etree.SubElement(response, f"{{{RS_NS}}}RegistryResponse", status=status)
-    _errors(registry, all_errors)
+    registry_errors(registry, all_errors)
     boundary = f"MIMEBoundary_{uuid.uuid4().hex}"
     attachments = []
     for n, (doc, data) in enumerate(found):

@@ -51,6 +51,7 @@ from .consult import (
     parse_find_documents,
     parse_retrieve,
     patient_key,
+    registry_errors,
     retrieve_response,
 )
 from .metadata import RS_NS, DocumentEntry, parse_submission
@@ -67,7 +68,6 @@ ITI43_ACTION = "urn:ihe:iti:2007:RetrieveDocumentSet"
 SERVICE_PATH = "/dmp/repository"
 SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
 FAILURE = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"
-_ERROR = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"
 _MAX_ISSUES = 20
 _MAX_SEEDED_BYTES = 5 * 1024 * 1024
 _MAX_REGISTRY = 5000
@@ -536,15 +536,5 @@ def _registry_response(status: str, errors: list[RegistryError], *, action: str,
         etree.SubElement(header, f"{{{WSA_NS}}}RelatesTo").text = relates_to
     body = etree.SubElement(env, f"{{{SOAP12_NS}}}Body")
     response = etree.SubElement(body, f"{{{RS_NS}}}RegistryResponse", nsmap={"rs": RS_NS}, status=status)
-    if errors:
-        error_list = etree.SubElement(response, f"{{{RS_NS}}}RegistryErrorList", highestSeverity=_ERROR)
-        for err in errors:
-            etree.SubElement(
-                error_list,
-                f"{{{RS_NS}}}RegistryError",
-                errorCode=err.code,
-                codeContext=err.context[:2000],
-                location=err.location[:200],
-                severity=_ERROR,
-            )
+    registry_errors(response, errors)
     return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
