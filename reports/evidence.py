@@ -202,7 +202,8 @@ def _http(item: EvidenceItem, data: dict[str, Any]) -> bool:
 
 def load_evidence(run: Run, relpath: str, budget: Budget) -> EvidenceItem:
     """Classify and read (bounded) one evidence file named in run.json."""
-    name = relpath.rsplit("/", 1)[-1]
+    # shown under its check: the check's slug before "@" in the file name says nothing more
+    name = relpath.rsplit("/", 1)[-1].partition("@")[2] or relpath.rsplit("/", 1)[-1]
     path = safe_evidence_path(run, relpath)
     if path is None:
         return EvidenceItem(relpath, "unsafe", name)

@@ -95,7 +95,7 @@ class _Builder:
 
     def href(self, relpath: str) -> str:
         # Evidence paths were checked to stay inside the run; quoting keeps them a path.
-        return e(self.link_base + quote(relpath, safe="/"))
+        return e(self.link_base + quote(relpath, safe="/@"))
 
     def dl(self, rows: Iterable[tuple[str, Any]]) -> str:
         items = [f"<dt>{e(k)}</dt><dd>{_value(v)}</dd>" for k, v in rows if v not in (None, "", {})]

@@ -120,7 +120,7 @@ class _Document:
                     "props": [_prop("size", size), _prop("kind", "evidence")],
                     "rlinks": [
                         {
-                            "href": self.link_base + quote(relpath, safe="/"),
+                            "href": self.link_base + quote(relpath, safe="/@"),
                             "media-type": media,
                             "hashes": [{"algorithm": "SHA-256", "value": digest}],
                         }

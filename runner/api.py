@@ -250,10 +250,11 @@ def _record_killed(run_dir: Path) -> Callable[[Overrun], None]:
             return
         if line["key"] in store.results():
             return  # it ended as it was killed: its own verdict stands
-        folder = (run_dir / str(about.get("evidence_dir") or "evidence/-")).resolve()
-        if folder.is_dir() and folder.is_relative_to((run_dir / "evidence").resolve()):
+        prefix = str(about.get("evidence_prefix") or "")
+        folder, _, stem = prefix.rpartition("/")
+        if folder == "evidence" and stem and (run_dir / folder).is_dir():
             line["evidence"] = sorted(
-                p.relative_to(run_dir.resolve()).as_posix() for p in folder.rglob("*") if p.is_file()
+                f"{folder}/{e.name}" for e in os.scandir(run_dir / folder) if e.name.startswith(stem) and e.is_file()
             )
         if isinstance(about.get("t0"), int | float):
             line["duration"] = round(time.monotonic() - about["t0"], 3)

@@ -267,6 +267,10 @@ def _redact_set_cookie(value: str) -> str:
     return f"{name}={REDACTED}" + (f";{attrs}" if attrs else "")
 
 
+#: Between a case's slug and the name of one of its evidence files: a slug never holds it.
+SEPARATOR = "@"
+
+
 class Evidence:
     """Files attached by one check case; paths returned are relative to the run directory."""
 
@@ -289,14 +293,20 @@ class Evidence:
 
     @property
     def dir(self) -> Path:
-        path = self.run_dir / "evidence" / self.slug
+        """The run's evidence folder; this check's files there are named `<slug>@<n>-<name>`.
+
+        One folder for every check rather than one per check: on a slow file system making
+        a folder costs as much as the file it holds, for nothing the reader needs (the
+        results name each check's files, and its files sort together).
+        """
+        path = self.run_dir / "evidence"
         path.mkdir(parents=True, exist_ok=True)
         return path
 
     def _target(self, name: str) -> Path:
         self._n += 1
         safe = self.sanitizer.name(name)[:80] or "evidence"
-        return self.dir / f"{self._n:02d}-{safe}"
+        return self.dir / f"{self.slug}{SEPARATOR}{self._n:02d}-{safe}"
 
     def _record(self, path: Path) -> str:
         rel = path.relative_to(self.run_dir).as_posix()

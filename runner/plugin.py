@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import shutil
 import sys
 import time
 import traceback
@@ -30,9 +29,9 @@ from .checks import CheckSpec, ParamsError, registry
 from .cleanup import Ledger, TestData, clean_up
 from .deadlines import DEFAULT_CHECK_TIMEOUT, CheckTimeout, check_deadline, check_timeout
 from .errors import CheckError, CheckOutcome, ConfigError, HomologError
-from .evidence import Evidence, Sanitizer
+from .evidence import SEPARATOR, Evidence, Sanitizer
 from .hookspec import decode_setting, settings_problems, suite_plugins
-from .http import HttpClient
+from .http import Connections, HttpClient
 from .plan import Case, RunPlan, build_plan
 from .referential import Referential, load_referential, search_path
 from .runstore import QUARANTINE, BadLine, RunStore, default_out_dir, now_iso
@@ -78,6 +77,9 @@ class RunState:
         self.sanitizer = Sanitizer(self.target.secret_values(), registry=registry)
         self.authenticator = Authenticator(self.target, register=self.sanitizer.add)
         self.ledger = Ledger(self.store.dir)  # what the run creates or changes on the system
+        # One connection pool per process for every check's client: connections to a base
+        # are reused from check to check (each check still has its own cookie jar and evidence).
+        self.connections = Connections()
         self.plan: RunPlan | None = None
         self.cases: list[Case] = []
         self.done: set[str] = set()
@@ -192,6 +194,7 @@ def pytest_configure(config: pytest.Config) -> None:
             state.store.prepare(state.referential, state.target, resume=state.resume)
             if state.resume:
                 _report_quarantined(config, state.store.repair())
+                state.store.sweep_evidence()
     except (ConfigError, HomologError, CounterpartError, ValueError) as exc:
         if "state" in locals():
             state.stack.close()
@@ -297,6 +300,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is not None:
         state.stack.close()  # stop the counterparts this run started
+        state.connections.close()
         if not state.worker:
             state.secrets.close()
         if state.slot is not None:
@@ -440,8 +444,8 @@ def evidence(request: pytest.FixtureRequest) -> Evidence:
         import tempfile
 
         return Evidence(Path(tempfile.mkdtemp(prefix="homolog-evidence-")), "adhoc")
+    # what a check killed with its session left was swept when the resume began (`RunStore.sweep_evidence`)
     ev = Evidence(state.store.dir, case.slug, state.sanitizer)
-    shutil.rmtree(ev.run_dir / "evidence" / case.slug, ignore_errors=True)  # left by a killed run
     request.node.stash[_EVIDENCE] = ev
     return ev
 
@@ -472,6 +476,7 @@ def http(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -> 
         evidence,
         authenticator=state.authenticator if state is not None else None,
         ledger=state.ledger if state is not None else None,
+        connections=state.connections if state is not None else None,
     )
     yield client
     client.close()
@@ -533,7 +538,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     record = _record(state, case, item, Verdict.ERROR.value, _killed_message(seconds), [], [], now_iso(), None)
     shared = [_shared_record(record, other) for other in state.sharers.get(case.key, [])]
     t0 = time.monotonic()
-    about = {"record": record, "shared": shared, "evidence_dir": f"evidence/{case.slug}", "t0": t0}
+    about = {"record": record, "shared": shared, "evidence_prefix": f"evidence/{case.slug}{SEPARATOR}", "t0": t0}
     state.slot.begin(t0 + seconds + GRACE, about)
     try:
         return (yield)
@@ -711,7 +716,7 @@ def _clean_up(state: RunState) -> dict[str, Any] | None:
     if not state.ledger.entries():
         return None
     evidence = Evidence(state.store.dir, "_cleanup", state.sanitizer)
-    with HttpClient(state.target, evidence, authenticator=state.authenticator) as client:
+    with HttpClient(state.target, evidence, authenticator=state.authenticator, connections=state.connections) as client:
         summary = clean_up(state.ledger, client)
     return summary.to_json() | {"text": summary.describe()}
 

@@ -41,6 +41,7 @@ from . import __version__
 from .attest import Attested, Waiver
 from .durable import GroupSync, append_json_lines
 from .errors import RunError
+from .evidence import SEPARATOR
 from .plan import RunPlan
 from .referential import Referential
 from .runfile import ReviewedAttestation, RunDocument, assemble_run
@@ -250,6 +251,33 @@ class RunStore:
         tmp.write_bytes(b"".join(kept))
         os.replace(tmp, self.results_path)
         return bad
+
+    def sweep_evidence(self) -> list[str]:
+        """Before a resume: remove the evidence files no finished result names; the paths removed.
+
+        They are what checks killed with their session left (they run again). The
+        attestation copies and the run's own files (`_cleanup@...`) stay; so does anything
+        not named as a check's evidence. A folder of the layout before evidence was flat
+        (`evidence/<slug>/`) goes when no result names a file in it.
+        """
+        folder = self.dir / "evidence"
+        if not folder.is_dir():
+            return []
+        kept = {p for rec in self.results().values() for p in rec.get("evidence") or ()}
+        removed: list[str] = []
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            rel = f"evidence/{entry.name}"
+            if entry.name == "attestations" or entry.name.startswith("_"):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if not any(p.startswith(rel + "/") for p in kept):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                    removed.append(rel + "/")
+            elif SEPARATOR in entry.name and rel not in kept:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                removed.append(rel)
+        return removed
 
     # -- final document
     def finalize(

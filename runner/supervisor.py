@@ -49,6 +49,9 @@ __all__ = ["GRACE", "Slot", "Supervisor", "can_supervise"]
 GRACE = 5.0
 #: How often the supervisor reads the slots (seconds).
 POLL = 0.2
+#: After copying what the session wrote, how long the supervisor lets more gather before the
+#: next copy (seconds): a line per check would otherwise wake it, and the terminal, per check.
+COALESCE = 0.05
 SLOT_SIZE = 65536
 _HEADER = struct.Struct("<QdI")  # sequence (odd while writing), hard deadline (monotonic), length
 
@@ -340,8 +343,11 @@ class _Pump:
         if not self.open:
             time.sleep(timeout)
             return
-        for key, _ in self.selector.select(timeout):
+        ready = self.selector.select(timeout)
+        for key, _ in ready:
             self._copy(int(key.fd))
+        if ready:
+            time.sleep(COALESCE)
 
     def drain(self, quiet: float = 0.5) -> None:
         """After the child ended: what is left, until the pipes close or stay quiet."""

@@ -133,3 +133,26 @@ def test_an_unsupervised_run_takes_the_lock_in_the_plugin(
     result = homolog.api.run(ref, target_file, out=out, supervise=False, extra=["-p", "enginechecks"])
     assert result.document.requirement("R.1").shown == "failed"
     assert not (out / LOCK_FILE).exists()
+
+
+def test_a_resume_sweeps_the_evidence_of_checks_killed_with_their_session(tmp_path: Path) -> None:
+    files = {
+        "evidence/R.1--c--a@01-http.json": True,  # its result names it
+        "evidence/R.2--c--b@01-http.json": False,  # its check was killed with the session: it runs again
+        "evidence/R.2--c--b@02-shot.png": False,
+        "evidence/attestations/R.3--proof.pdf": True,  # the run's copies of attestations
+        "evidence/_cleanup@01-http.json": True,  # the run's own clean-up
+        "evidence/notes.txt": True,  # not named as a check's evidence: not the run's to remove
+        "evidence/R.4--c--d/01-http.json": False,  # the earlier layout, a folder per check, unnamed
+        "evidence/R.5--c--e/01-http.json": True,  # the earlier layout, named
+    }
+    for rel in files:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    (tmp_path / "results.jsonl").write_bytes(
+        _line("R.1::c::a", "passed", evidence=["evidence/R.1--c--a@01-http.json"])
+        + _line("R.5::c::e", "failed", evidence=["evidence/R.5--c--e/01-http.json"])
+    )
+    removed = RunStore(tmp_path).sweep_evidence()
+    assert removed == ["evidence/R.2--c--b@01-http.json", "evidence/R.2--c--b@02-shot.png", "evidence/R.4--c--d/"]
+    assert {rel: (tmp_path / rel).exists() for rel in files} == files
