@@ -458,27 +458,28 @@ class Validator:
                 "error", loc, "Unrecognized property 'fhir_comments' (removed from FHIR JSON after DSTU2)", "structure"
             )
         plan = self._child_plans.get(id(children))
-        if plan is None or plan[0] is not children:
-            plan = self._child_plans[id(children)] = _child_plan(children)
-        _, by_name, choices, required, order, simple, plain_types = plan
-        keys = obj.keys()
-        present = by_name & keys
-        for key in keys - by_name:
-            name = key[1:] if key[:1] == "_" else key
-            if name in by_name:
+        if plan is None or plan.children is not children:
+            plan = self._child_plans[id(children)] = _ChildPlan(children)
+        owners = plan.owners
+        present: set[str] = set()
+        for key in obj:
+            name = owners.get(key, _MISSING)
+            if name is _MISSING:
+                name = plan.owner(key)
+            if name is not None:
                 present.add(name)
-                continue
-            for prefix, choice in choices:
-                if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1].isupper():
-                    present.add(choice)
-                    break
+        required = plan.required
+        if required:
+            present |= required
+        kinds = plan.kinds
         # Present elements, and absent ones that something requires (slices too), in order.
-        for name in sorted(present | required, key=order.__getitem__):
+        for name in sorted(present, key=plan.order.__getitem__) if len(present) > 1 else present:
             child = children[name]
-            if name in simple and "_" + name not in obj:
+            kind = kinds[name]
+            if kind == _SIMPLE and plan.ext_keys[name] not in obj:
                 self._simple_primitive(child, obj.get(name), loc, ctx)
                 continue
-            if name in plain_types and ctx.depth < _MAX_DEPTH:
+            if kind == _PLAIN and ctx.depth < _MAX_DEPTH:
                 self._plain_datatype(child, obj.get(name), loc, ctx)
                 continue
             items, elem_loc = self._gather(child, obj, loc)
@@ -1264,20 +1265,47 @@ def _is_tho(codings: list[tuple[str | None, str]], exp: Any) -> bool:
     return any(s.startswith("http://terminology.hl7.org/") for s in systems)
 
 
-_ChildPlan = tuple[
-    dict[str, ElementNode], set[str], list[tuple[str, str]], set[str], dict[str, int], set[str], set[str]
-]
+_GENERAL, _SIMPLE, _PLAIN = range(3)
+# Bound on the JSON keys remembered per element (a hostile document may bring many).
+_MAX_OWNERS = 512
 
 
-def _child_plan(children: dict[str, ElementNode]) -> _ChildPlan:
-    """JSON names of plain children, (prefix, name) of choice children, and required names."""
-    plain = {name for name, c in children.items() if not c.is_choice}
-    choices = [(name[:-3], name) for name, c in children.items() if c.is_choice]
-    required = {name for name, c in children.items() if c.min > 0 or any(sl.min > 0 for sl in c.slices)}
-    order = {name: i for i, name in enumerate(children)}
-    simple = {name for name, c in children.items() if _is_simple_primitive(c)}
-    plain_types = {name for name, c in children.items() if _is_plain_datatype(c)}
-    return children, plain, choices, required, order, simple, plain_types
+class _ChildPlan:
+    """The child elements of one element definition, ready for a walk over a JSON object."""
+
+    __slots__ = ("by_name", "children", "choices", "ext_keys", "kinds", "order", "owners", "required")
+
+    def __init__(self, children: dict[str, ElementNode]) -> None:
+        self.children = children
+        self.by_name = frozenset(name for name, c in children.items() if not c.is_choice)
+        # (JSON prefix, element name) of choice elements: `value` for `value[x]`.
+        self.choices = [(name[:-3], name) for name, c in children.items() if c.is_choice]
+        self.required = frozenset(
+            name for name, c in children.items() if c.min > 0 or any(sl.min > 0 for sl in c.slices)
+        )
+        self.order = {name: i for i, name in enumerate(children)}
+        self.kinds = {
+            name: _SIMPLE if _is_simple_primitive(c) else _PLAIN if _is_plain_datatype(c) else _GENERAL
+            for name, c in children.items()
+        }
+        self.ext_keys = {name: "_" + name for name in children}
+        # JSON key → the element it belongs to (None: no element), learnt as keys are met.
+        self.owners: dict[str, str | None] = {}
+
+    def owner(self, key: str) -> str | None:
+        """The element a JSON key belongs to: `name`, `_name`, or a choice `valueQuantity`."""
+        name = key[1:] if key[:1] == "_" else key
+        found: str | None = None
+        if name in self.by_name:
+            found = name
+        else:
+            for prefix, choice in self.choices:
+                if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1].isupper():
+                    found = choice
+                    break
+        if len(self.owners) < _MAX_OWNERS:
+            self.owners[key] = found
+        return found
 
 
 # Datatypes with rules of their own beyond their definition's elements (see `_instance`).
