@@ -482,6 +482,12 @@ class Validator:
             if kind == _PLAIN and ctx.depth < _MAX_DEPTH:
                 self._plain_datatype(child, obj.get(name), loc, ctx)
                 continue
+            if kind == _FIXED and plan.ext_keys[name] not in obj:
+                self._fixed_primitive(child, obj.get(name), loc, ctx)
+                continue
+            if kind == _BOUND and plan.ext_keys[name] not in obj:
+                self._coded_primitive(child, obj.get(name), loc, ctx)
+                continue
             items, elem_loc = self._gather(child, obj, loc)
             if name in _EXTENSION_KEYS and items:
                 paths = (node.path, node.type_path) if outer_path is None else (node.path, outer_path)
@@ -519,14 +525,66 @@ class Validator:
         assert type_code is not None
         dt = self._datatype(type_code)
         listed = isinstance(value, list)
+        codes = type_code == "Coding" and self.check_terminology
         for i, v in enumerate(values):
             vloc = f"{where}[{i}]" if listed else where
             if not isinstance(v, dict):
                 continue  # base R4 (fhirkit) reports a primitive where an object belongs
+            if codes:
+                system, code = v.get("system"), v.get("code")
+                if system and isinstance(code, str) and code:
+                    self._code_in_system(system, code, vloc, ctx)
             if not (v.keys() - {"id"}) and node.constraints:
                 ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
+            if type_code == "Reference":
+                self._reference_target(node, _Item(v, vloc), ctx)
             if dt is not None:
                 self._children(dt.root, v, vloc, dt, ctx, type_code, node.path)
+
+    def _fixed_primitive(self, node: ElementNode, value: Any, loc: str, ctx: _Ctx) -> None:
+        """A primitive element whose only rules are a fixed value, its cardinality and its format
+        (same rules as `_element` + `_instance`, no items built)."""
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        n = len(values)
+        where = f"{loc}.{node.name}"
+        if n < node.min or (node.max is not None and n > node.max):
+            self._cardinality(node, n, where, ctx)
+        assert node.fixed is not None
+        key, fixed = node.fixed
+        type_code = node.single_type
+        listed = isinstance(value, list)
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if type(v) is str and type(fixed) is str and v == fixed and self._primitive_ok(v, type_code):
+                continue  # (the common case)
+            vloc = f"{where}[{i}]" if listed else where
+            if not equals(v, fixed):
+                ctx.add("error", vloc, f"value must be exactly {_short(fixed)} ({key}), found {_short(v)}", "fixed")
+            if isinstance(v, str):
+                self._primitive(v, vloc, type_code, ctx)
+            elif isinstance(v, dict) and not (v.keys() - {"id"}) and _has_ele_1(node):
+                ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
+
+    def _coded_primitive(self, node: ElementNode, value: Any, loc: str, ctx: _Ctx) -> None:
+        """A `code` element whose only rules are a binding, its cardinality and its format
+        (same rules as `_element` + `_instance`, no walk of the element tree)."""
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        n = len(values)
+        where = f"{loc}.{node.name}"
+        if n < node.min or (node.max is not None and n > node.max):
+            self._cardinality(node, n, where, ctx)
+        listed = isinstance(value, list)
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            vloc = f"{where}[{i}]" if listed else where
+            if isinstance(v, str) and not self._primitive_ok(v, "code"):
+                self._primitive(v, vloc, "code", ctx)
+            if self.check_terminology:
+                self._binding(node, _Item(v, vloc), "code", ctx)
+            if isinstance(v, dict) and not (v.keys() - {"id"}) and _has_ele_1(node):
+                ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
 
     def _primitive_ok(self, value: str, type_code: str | None) -> bool:
         """True when `_primitive` has nothing to say (the common case, decided cheaply)."""
@@ -1265,7 +1323,7 @@ def _is_tho(codings: list[tuple[str | None, str]], exp: Any) -> bool:
     return any(s.startswith("http://terminology.hl7.org/") for s in systems)
 
 
-_GENERAL, _SIMPLE, _PLAIN = range(3)
+_GENERAL, _SIMPLE, _PLAIN, _FIXED, _BOUND = range(5)
 # Bound on the JSON keys remembered per element (a hostile document may bring many).
 _MAX_OWNERS = 512
 
@@ -1284,10 +1342,7 @@ class _ChildPlan:
             name for name, c in children.items() if c.min > 0 or any(sl.min > 0 for sl in c.slices)
         )
         self.order = {name: i for i, name in enumerate(children)}
-        self.kinds = {
-            name: _SIMPLE if _is_simple_primitive(c) else _PLAIN if _is_plain_datatype(c) else _GENERAL
-            for name, c in children.items()
-        }
+        self.kinds = {name: _kind(c) for name, c in children.items()}
         self.ext_keys = {name: "_" + name for name in children}
         # JSON key → the element it belongs to (None: no element), learnt as keys are met.
         self.owners: dict[str, str | None] = {}
@@ -1309,7 +1364,40 @@ class _ChildPlan:
 
 
 # Datatypes with rules of their own beyond their definition's elements (see `_instance`).
-_SPECIAL_TYPES = frozenset({"Reference", "Extension", "Attachment", "Resource", "Coding", "BackboneElement", "Element"})
+# (Coding and Reference have theirs applied by `_plain_datatype`.)
+_SPECIAL_TYPES = frozenset({"Extension", "Attachment", "Resource", "BackboneElement", "Element"})
+
+
+def _kind(node: ElementNode) -> int:
+    """Which walk an element takes (a fast one when its rules allow)."""
+    if _is_simple_primitive(node):
+        return _SIMPLE
+    if _is_plain_datatype(node):
+        return _PLAIN
+    code = node.single_type
+    if code is None or not code[:1].islower() or code == "xhtml" or node.name == "id":
+        return _GENERAL
+    rest_unconstrained = (
+        node.pattern is None
+        and not node.slices
+        and not node.type_profiles
+        and not node.is_choice
+        and all(c.get("key") == "ele-1" for c in node.constraints)
+    )
+    if not rest_unconstrained:
+        return _GENERAL
+    if node.fixed is not None and node.binding is None:
+        return _FIXED
+    if node.fixed is None and node.binding is not None and code == "code":
+        return _BOUND
+    return _GENERAL
+
+
+def _has_ele_1(node: ElementNode) -> bool:
+    compiled = node.compiled
+    if compiled is None:
+        compiled = node.compiled = _plan_constraints(node.constraints)
+    return bool(compiled[0])
 
 
 def _unconstrained(node: ElementNode) -> bool:
