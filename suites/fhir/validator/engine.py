@@ -181,6 +181,7 @@ class Validator:
         self._expected_cache: dict[tuple[int, str], tuple[ElementNode, list[tuple[str, Any]] | None]] = {}
         self._targets: dict[int, tuple[ElementNode, frozenset[str] | None]] = {}
         self._slice_indexes: dict[int, tuple[ElementNode, tuple[list[Seg], dict[str, int]] | None]] = {}
+        self._slice_types: dict[int, tuple[ElementNode, frozenset[str]]] = {}
         self._constraint_plans: dict[int, tuple[list[dict[str, Any]], list[_Constraint]]] = {}
         names = {p.name for p in conformance.packages}
         self.core_loaded = "hl7.fhir.r4.core" in names
@@ -461,33 +462,31 @@ class Validator:
         if plan is None or plan.children is not children:
             plan = self._child_plans[id(children)] = _ChildPlan(children)
         owners = plan.owners
-        present: set[str] = set()
-        for key in obj:
-            name = owners.get(key, _MISSING)
-            if name is _MISSING:
-                name = plan.owner(key)
-            if name is not None:
-                present.add(name)
+        try:
+            present = {owners[key] for key in obj}
+        except KeyError:  # a key not met yet at this place
+            present = {plan.owner(key) for key in obj}
+        present.discard(None)
         required = plan.required
         if required:
             present |= required
-        kinds = plan.kinds
+        entries = plan.entries
         # Present elements, and absent ones that something requires (slices too), in order.
         for name in sorted(present, key=plan.order.__getitem__) if len(present) > 1 else present:
-            child = children[name]
-            kind = kinds[name]
-            if kind == _SIMPLE and plan.ext_keys[name] not in obj:
-                self._simple_primitive(child, obj.get(name), loc, ctx)
-                continue
-            if kind == _PLAIN and ctx.depth < _MAX_DEPTH:
-                self._plain_datatype(child, obj.get(name), loc, ctx)
-                continue
-            if kind == _FIXED and plan.ext_keys[name] not in obj:
-                self._fixed_primitive(child, obj.get(name), loc, ctx)
-                continue
-            if kind == _BOUND and plan.ext_keys[name] not in obj:
-                self._coded_primitive(child, obj.get(name), loc, ctx)
-                continue
+            child, kind, ext_key = entries[name]
+            if kind != _GENERAL:
+                if kind == _PLAIN:
+                    if ctx.depth < _MAX_DEPTH:
+                        self._plain_datatype(child, obj.get(name), loc, ctx)
+                        continue
+                elif ext_key not in obj:
+                    if kind == _SIMPLE:
+                        self._simple_primitive(child, obj.get(name), loc, ctx)
+                    elif kind == _FIXED:
+                        self._fixed_primitive(child, obj.get(name), loc, ctx)
+                    else:
+                        self._coded_primitive(child, obj.get(name), loc, ctx)
+                    continue
             items, elem_loc = self._gather(child, obj, loc)
             if name in _EXTENSION_KEYS and items:
                 paths = (node.path, node.type_path) if outer_path is None else (node.path, outer_path)
@@ -711,10 +710,17 @@ class Validator:
                 if self._conforms(sl, item, ctx):
                     return i
                 continue
-            results = [self._disc_matches(d, sl, item, ctx) for d in discs]
-            if all(r is True for r in results):
+            verdict: bool | None = True
+            for d in discs:
+                r = self._disc_matches(d, sl, item, ctx)
+                if r is False:
+                    verdict = False
+                    break  # (one discriminator that fails settles it)
+                if r is None:
+                    verdict = None
+            if verdict is True:
                 return i
-            if not any(r is False for r in results):
+            if verdict is None:
                 undecided.append(str(sl.slice_name))
         if undecided:
             return (
@@ -796,7 +802,10 @@ class Validator:
                 codes = [item.value.get("resourceType")]
             else:
                 codes = []
-            allowed = {type_suffix(c).lower() for c in sl.type_codes}
+            cached_types = self._slice_types.get(id(sl))
+            if cached_types is None or cached_types[0] is not sl:
+                cached_types = self._slice_types[id(sl)] = (sl, frozenset(type_suffix(c).lower() for c in sl.type_codes))
+            allowed = cached_types[1]
             return any(isinstance(c, str) and type_suffix(c).lower() in allowed for c in codes)
         if dtype == "profile":
             profiles = [p for t in sl.types for p in t.get("profile") or []]
@@ -1331,7 +1340,7 @@ _MAX_OWNERS = 512
 class _ChildPlan:
     """The child elements of one element definition, ready for a walk over a JSON object."""
 
-    __slots__ = ("by_name", "children", "choices", "ext_keys", "kinds", "order", "owners", "required")
+    __slots__ = ("by_name", "children", "choices", "entries", "kinds", "order", "owners", "required")
 
     def __init__(self, children: dict[str, ElementNode]) -> None:
         self.children = children
@@ -1343,7 +1352,8 @@ class _ChildPlan:
         )
         self.order = {name: i for i, name in enumerate(children)}
         self.kinds = {name: _kind(c) for name, c in children.items()}
-        self.ext_keys = {name: "_" + name for name in children}
+        # name → (element, walk kind, the JSON key of its primitive extensions)
+        self.entries = {name: (c, self.kinds[name], "_" + name) for name, c in children.items()}
         # JSON key → the element it belongs to (None: no element), learnt as keys are met.
         self.owners: dict[str, str | None] = {}
 
