@@ -804,7 +804,8 @@ class Validator:
                 codes = []
             cached_types = self._slice_types.get(id(sl))
             if cached_types is None or cached_types[0] is not sl:
-                cached_types = self._slice_types[id(sl)] = (sl, frozenset(type_suffix(c).lower() for c in sl.type_codes))
+                types = frozenset(type_suffix(c).lower() for c in sl.type_codes)
+                cached_types = self._slice_types[id(sl)] = (sl, types)
             allowed = cached_types[1]
             return any(isinstance(c, str) and type_suffix(c).lower() in allowed for c in codes)
         if dtype == "profile":
