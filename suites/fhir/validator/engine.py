@@ -461,31 +461,25 @@ class Validator:
         plan = self._child_plans.get(id(children))
         if plan is None or plan.children is not children:
             plan = self._child_plans[id(children)] = _ChildPlan(children)
-        owners = plan.owners
-        try:
-            present = {owners[key] for key in obj}
-        except KeyError:  # a key not met yet at this place
-            present = {plan.owner(key) for key in obj}
-        present.discard(None)
-        required = plan.required
-        if required:
-            present |= required
-        entries = plan.entries
+        shape = tuple(obj)
+        walk = plan.shapes.get(shape)
+        if walk is None:
+            walk = plan.walk(shape)
         # Present elements, and absent ones that something requires (slices too), in order.
-        for name in sorted(present, key=plan.order.__getitem__) if len(present) > 1 else present:
-            child, kind, ext_key = entries[name]
+        for name, child, kind in walk:
             if kind != _GENERAL:
+                if kind == _SIMPLE:
+                    self._simple_primitive(child, obj.get(name), loc, ctx)
+                    continue
                 if kind == _PLAIN:
                     if ctx.depth < _MAX_DEPTH:
                         self._plain_datatype(child, obj.get(name), loc, ctx)
                         continue
-                elif ext_key not in obj:
-                    if kind == _SIMPLE:
-                        self._simple_primitive(child, obj.get(name), loc, ctx)
-                    elif kind == _FIXED:
-                        self._fixed_primitive(child, obj.get(name), loc, ctx)
-                    else:
-                        self._coded_primitive(child, obj.get(name), loc, ctx)
+                elif kind == _FIXED:
+                    self._fixed_primitive(child, obj.get(name), loc, ctx)
+                    continue
+                else:
+                    self._coded_primitive(child, obj.get(name), loc, ctx)
                     continue
             items, elem_loc = self._gather(child, obj, loc)
             if name in _EXTENSION_KEYS and items:
@@ -1334,14 +1328,16 @@ def _is_tho(codings: list[tuple[str | None, str]], exp: Any) -> bool:
 
 
 _GENERAL, _SIMPLE, _PLAIN, _FIXED, _BOUND = range(5)
-# Bound on the JSON keys remembered per element (a hostile document may bring many).
+# Bounds on the JSON keys and object shapes remembered per element (a hostile document
+# may bring many).
 _MAX_OWNERS = 512
+_MAX_SHAPES = 256
 
 
 class _ChildPlan:
     """The child elements of one element definition, ready for a walk over a JSON object."""
 
-    __slots__ = ("by_name", "children", "choices", "entries", "kinds", "order", "owners", "required")
+    __slots__ = ("by_name", "children", "choices", "kinds", "order", "owners", "required", "shapes")
 
     def __init__(self, children: dict[str, ElementNode]) -> None:
         self.children = children
@@ -1353,10 +1349,28 @@ class _ChildPlan:
         )
         self.order = {name: i for i, name in enumerate(children)}
         self.kinds = {name: _kind(c) for name, c in children.items()}
-        # name → (element, walk kind, the JSON key of its primitive extensions)
-        self.entries = {name: (c, self.kinds[name], "_" + name) for name, c in children.items()}
         # JSON key → the element it belongs to (None: no element), learnt as keys are met.
         self.owners: dict[str, str | None] = {}
+        # The keys of a JSON object, in their order → its walk: (name, element, walk kind) of
+        # the elements present or required, in definition order. Objects of one shape (every
+        # Coding with system, code and display) share it.
+        self.shapes: dict[tuple[str, ...], list[tuple[str, ElementNode, int]]] = {}
+
+    def walk(self, shape: tuple[str, ...]) -> list[tuple[str, ElementNode, int]]:
+        """The walk of an object whose keys are `shape` (remembered for the next one)."""
+        owners = self.owners
+        found = {owners[key] if key in owners else self.owner(key) for key in shape}
+        present = {name for name in found if name is not None} | self.required
+        keys = set(shape)
+        out: list[tuple[str, ElementNode, int]] = []
+        for name in sorted(present, key=self.order.__getitem__):
+            kind = self.kinds[name]
+            if kind in (_SIMPLE, _FIXED, _BOUND) and "_" + name in keys:
+                kind = _GENERAL  # a primitive with extensions (`_name`) takes the full walk
+            out.append((name, self.children[name], kind))
+        if len(self.shapes) < _MAX_SHAPES:
+            self.shapes[shape] = out
+        return out
 
     def owner(self, key: str) -> str | None:
         """The element a JSON key belongs to: `name`, `_name`, or a choice `valueQuantity`."""
