@@ -53,12 +53,14 @@ def test_element_fast_paths_give_the_issues_of_the_general_walk(
     corpus = _corpus(fr_core, shared_data)
     planned = Validator(fr_core)
     fast = [_issues(planned, r) for r in corpus]
-    kinds = {k for plan in planned._child_plans.values() for k in plan.kinds.values()}
-    assert {engine._SIMPLE, engine._PLAIN, engine._FIXED, engine._BOUND} <= kinds  # all were exercised
+    walked = {kind for plan in planned._child_plans.values() for walk in plan.shapes.values() for *_, kind in walk}
+    assert {engine._SIMPLE, engine._PLAIN, engine._FIXED, engine._BOUND} <= walked  # every fast walk was taken
     monkeypatch.setattr(engine, "_kind", lambda node: engine._GENERAL)
     general = Validator(fr_core)
     slow = [_issues(general, r) for r in corpus]
-    assert {k for plan in general._child_plans.values() for k in plan.kinds.values()} == {engine._GENERAL}
+    assert {kind for plan in general._child_plans.values() for walk in plan.shapes.values() for *_, kind in walk} == {
+        engine._GENERAL
+    }
     assert sum(map(len, fast)) > 500  # (the corpus does raise issues)
     assert [i for i, (a, b) in enumerate(zip(fast, slow, strict=True)) if a != b] == []
 
