@@ -671,7 +671,9 @@ class Validator:
                 else:
                     buckets[idx].append(it)
             for i, sl in enumerate(node.slices):
-                self._element(sl, buckets[i], loc, tree, ctx)
+                bucket = buckets[i]
+                if bucket or sl.min > 0 or sl.slices:  # (an empty optional slice has nothing to check)
+                    self._element(sl, bucket, loc, tree, ctx)
             for it in unmatched:
                 if slicing.get("rules") == "closed":
                     ctx.add(
