@@ -182,6 +182,7 @@ class Validator:
         self._targets: dict[int, tuple[ElementNode, frozenset[str] | None]] = {}
         self._slice_indexes: dict[int, tuple[ElementNode, tuple[list[Seg], dict[str, int]] | None]] = {}
         self._slice_types: dict[int, tuple[ElementNode, frozenset[str]]] = {}
+        self._datatypes: dict[str, ProfileTree | None] = {}
         self._constraint_plans: dict[int, tuple[list[dict[str, Any]], list[_Constraint]]] = {}
         names = {p.name for p in conformance.packages}
         self.core_loaded = "hl7.fhir.r4.core" in names
@@ -394,7 +395,7 @@ class Validator:
                 compiled = node.compiled = _plan_constraints(node.constraints)
             if compiled[1]:
                 self._invariants(node, item, type_code, tree, ctx)
-            elif compiled[0] and isinstance(value, dict) and not (value.keys() - {"id"}):
+            elif compiled[0] and isinstance(value, dict) and (not value or (len(value) == 1 and "id" in value)):
                 ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
         if not isinstance(value, dict) or ctx.depth >= _MAX_DEPTH:
             return
@@ -424,8 +425,13 @@ class Validator:
             self._children_of(node, children, value, item.loc, tree, ctx, type_code, outer)
 
     def _datatype(self, code: str) -> ProfileTree | None:
-        tree = self.tree(_SD_PREFIX + code)
-        return tree if tree is not None and tree.kind in ("complex-type", "primitive-type") else None
+        try:
+            return self._datatypes[code]
+        except KeyError:
+            tree = self.tree(_SD_PREFIX + code)
+            found = tree if tree is not None and tree.kind in ("complex-type", "primitive-type") else None
+            self._datatypes[code] = found
+            return found
 
     def _children(
         self,
@@ -527,7 +533,7 @@ class Validator:
                 system, code = v.get("system"), v.get("code")
                 if system and isinstance(code, str) and code:
                     self._code_in_system(system, code, vloc, ctx)
-            if not (v.keys() - {"id"}) and node.constraints:
+            if (not v or (len(v) == 1 and "id" in v)) and node.constraints:
                 ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
             if type_code == "Reference":
                 self._reference_target(node, _Item(v, vloc), ctx)
@@ -556,7 +562,7 @@ class Validator:
                 ctx.add("error", vloc, f"value must be exactly {_short(fixed)} ({key}), found {_short(v)}", "fixed")
             if isinstance(v, str):
                 self._primitive(v, vloc, type_code, ctx)
-            elif isinstance(v, dict) and not (v.keys() - {"id"}) and _has_ele_1(node):
+            elif isinstance(v, dict) and (not v or (len(v) == 1 and "id" in v)) and _has_ele_1(node):
                 ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
 
     def _coded_primitive(self, node: ElementNode, value: Any, loc: str, ctx: _Ctx) -> None:
@@ -576,7 +582,7 @@ class Validator:
                 self._primitive(v, vloc, "code", ctx)
             if self.check_terminology:
                 self._binding(node, _Item(v, vloc), "code", ctx)
-            if isinstance(v, dict) and not (v.keys() - {"id"}) and _has_ele_1(node):
+            if isinstance(v, dict) and (not v or (len(v) == 1 and "id" in v)) and _has_ele_1(node):
                 ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
 
     def _primitive_ok(self, value: str, type_code: str | None) -> bool:
@@ -1235,7 +1241,7 @@ class Validator:
             if kind == _ELE_1:
                 # The rule is simple enough to apply directly (and fhirpathpy lacks hasValue()).
                 # Primitives: base R4 (fhirkit) already rejects empty values.
-                if isinstance(value, dict) and not (value.keys() - {"id"}):
+                if isinstance(value, dict) and (not value or (len(value) == 1 and "id" in value)):
                     ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
             elif kind == _EXT_1:
                 if isinstance(value, dict):
