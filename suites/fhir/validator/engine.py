@@ -51,6 +51,8 @@ _CODED = ("code", "Coding", "CodeableConcept", "string", "uri", "Quantity")
 _SD_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
 _REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
 _MAX_STRING = 1024 * 1024
+# Strings up to this length cannot exceed _MAX_STRING bytes in UTF-8.
+_QUICK_STRING = _MAX_STRING // 4
 _EXTENSION_KEYS = ("extension", "modifierExtension")
 # Primitive types whose JSON value is not a string, or whose regex fhirkit already applies
 # more cheaply (and the R4 regexes of big base64 values cost time for nothing).
@@ -59,6 +61,7 @@ _UNKNOWN_EXTENSION_SEVERITIES = ("error", "warning", "information")
 
 Seg = str | tuple[str, str]  # an element name, or ("extension", url)
 _MISSING: Any = object()
+_FULL_CHECK: Any = object()
 
 
 class UnknownProfile(LookupError):
@@ -183,6 +186,7 @@ class Validator:
         self._slice_indexes: dict[int, tuple[ElementNode, tuple[list[Seg], dict[str, int]] | None]] = {}
         self._slice_types: dict[int, tuple[ElementNode, frozenset[str]]] = {}
         self._datatypes: dict[str, ProfileTree | None] = {}
+        self._quick: dict[str, Any] = {}
         self._constraint_plans: dict[int, tuple[list[dict[str, Any]], list[_Constraint]]] = {}
         names = {p.name for p in conformance.packages}
         self.core_loaded = "hl7.fhir.r4.core" in names
@@ -446,7 +450,13 @@ class Validator:
         """A datatype's elements under an element of that type (`outer_path`)."""
         # A datatype's own invariants (per-1 on Period ...) sit on its root element.
         if self.check_invariants and node.constraints:
-            self._constraints(node.constraints, _Item(obj, loc, type_code), tree.type, ctx)
+            compiled = node.compiled
+            if compiled is None:
+                compiled = node.compiled = _plan_constraints(node.constraints)
+            if compiled[1]:
+                self._constraints(node.constraints, _Item(obj, loc, type_code), tree.type, ctx)
+            elif compiled[0] and (not obj or (len(obj) == 1 and "id" in obj)):
+                ctx.add("error", loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
         self._children_of(node, node.children, obj, loc, tree, ctx, type_code, outer_path)
 
     def _children_of(
@@ -587,14 +597,17 @@ class Validator:
 
     def _primitive_ok(self, value: str, type_code: str | None) -> bool:
         """True when `_primitive` has nothing to say (the common case, decided cheaply)."""
-        if len(value) > _MAX_STRING // 4 or not type_code:
-            return len(value) <= _MAX_STRING // 4
-        if type_code in ("uri", "url", "canonical", "uuid"):
-            return False  # their rules need the full check
-        rx = self._regexes.get(type_code, _MISSING)
+        if len(value) > _QUICK_STRING or not type_code:
+            return len(value) <= _QUICK_STRING
+        rx = self._quick.get(type_code, _MISSING)
         if rx is _MISSING:
-            rx = self._regex(type_code)
-        return rx is None or rx.fullmatch(value) is not None
+            # (uri, url, canonical and uuid have rules that need the full check)
+            rx = self._quick[type_code] = (
+                _FULL_CHECK if type_code in ("uri", "url", "canonical", "uuid") else self._regex(type_code)
+            )
+        if rx is None:
+            return True
+        return rx is not _FULL_CHECK and rx.fullmatch(value) is not None
 
     def _gather(self, node: ElementNode, obj: dict[str, Any], loc: str) -> tuple[list[_Item], str]:
         name = node.name
@@ -889,7 +902,7 @@ class Validator:
 
     def _primitive(self, value: str, loc: str, type_code: str | None, ctx: _Ctx) -> None:
         """Formats of string primitives from the datatype definitions (regex extension), and size."""
-        if len(value) > _MAX_STRING // 4 and len(value.encode()) > _MAX_STRING:
+        if len(value) > _QUICK_STRING and len(value.encode()) > _MAX_STRING:
             ctx.add("error", loc, f"value is longer than the maximum of 1 MB ({_MAX_STRING} bytes)", "structure")
             return
         if not type_code or type_code in _NO_REGEX:
