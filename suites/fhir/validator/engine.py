@@ -584,13 +584,20 @@ class Validator:
         if n < node.min or (node.max is not None and n > node.max):
             self._cardinality(node, n, where, ctx)
         listed = isinstance(value, list)
+        assert node.binding is not None
+        strength, vs = node.binding
+        # Bindings that `_binding` checks; a code found in the expansion leaves it nothing to say.
+        checked = self.check_terminology and strength in ("required", "extensible", "preferred")
+        exp = self.terminology.expand(vs) if checked else None
         for i, v in enumerate(values):
             if v is None:
                 continue
+            if type(v) is str and exp is not None and exp.has(None, v) and self._primitive_ok(v, "code"):
+                continue  # (the common case)
             vloc = f"{where}[{i}]" if listed else where
             if isinstance(v, str) and not self._primitive_ok(v, "code"):
                 self._primitive(v, vloc, "code", ctx)
-            if self.check_terminology:
+            if checked:
                 self._binding(node, _Item(v, vloc), "code", ctx)
             if isinstance(v, dict) and (not v or (len(v) == 1 and "id" in v)) and _has_ele_1(node):
                 ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
