@@ -432,26 +432,45 @@ def _singletons(a: list[Any], b: list[Any], op: str) -> tuple[Any, Any] | None:
 
 
 def _binary(op: str, left: Fn, right: Fn) -> Fn:
-    if op in ("and", "or", "xor", "implies"):
+    # (One closure per operator: these run for most invariants of every resource.)
+    if op == "and":
 
-        def logic(items: list[Any], env: Env) -> list[Any]:
+        def logic_and(items: list[Any], env: Env) -> list[Any]:
             a = _truth(left(items, env))
-            if op == "and" and a is False:
+            if a is False:
                 return [False]
-            if op == "or" and a is True:
-                return [True]
-            if op == "implies" and a is False:
+            b = _truth(right(items, env))
+            return [False] if b is False else ([True] if a and b else [])
+
+        return logic_and
+    if op == "or":
+
+        def logic_or(items: list[Any], env: Env) -> list[Any]:
+            a = _truth(left(items, env))
+            if a is True:
                 return [True]
             b = _truth(right(items, env))
-            if op == "and":
-                return [False] if b is False else ([True] if a and b else [])
-            if op == "or":
-                return [True] if b is True else ([False] if a is False and b is False else [])
-            if op == "implies":
-                return [True] if b is True else ([False] if a is True and b is False else [])
+            return [True] if b is True else ([False] if a is False and b is False else [])
+
+        return logic_or
+    if op == "implies":
+
+        def logic_implies(items: list[Any], env: Env) -> list[Any]:
+            a = _truth(left(items, env))
+            if a is False:
+                return [True]
+            b = _truth(right(items, env))
+            return [True] if b is True else ([False] if a is True and b is False else [])
+
+        return logic_implies
+    if op == "xor":
+
+        def logic_xor(items: list[Any], env: Env) -> list[Any]:
+            a = _truth(left(items, env))
+            b = _truth(right(items, env))
             return [] if a is None or b is None else [a != b]
 
-        return logic
+        return logic_xor
     if op == "|":
 
         def union(items: list[Any], env: Env) -> list[Any]:
