@@ -443,26 +443,20 @@ def _binary(op: str, left: Fn, right: Fn) -> Fn:
             return [False] if b is False else ([True] if a and b else [])
 
         return logic_and
-    if op == "or":
+    if op in ("or", "implies"):
+        # Both are true when the right side is; `or` is settled by a true left side,
+        # `implies` by a false one, and false only when the other left value meets a false right.
+        settles = op == "or"
+        other = not settles
 
-        def logic_or(items: list[Any], env: Env) -> list[Any]:
+        def logic_or_implies(items: list[Any], env: Env) -> list[Any]:
             a = _truth(left(items, env))
-            if a is True:
+            if a is settles:
                 return [True]
             b = _truth(right(items, env))
-            return [True] if b is True else ([False] if a is False and b is False else [])
+            return [True] if b is True else ([False] if a is other and b is False else [])
 
-        return logic_or
-    if op == "implies":
-
-        def logic_implies(items: list[Any], env: Env) -> list[Any]:
-            a = _truth(left(items, env))
-            if a is False:
-                return [True]
-            b = _truth(right(items, env))
-            return [True] if b is True else ([False] if a is True and b is False else [])
-
-        return logic_implies
+        return logic_or_implies
     if op == "xor":
 
         def logic_xor(items: list[Any], env: Env) -> list[Any]:
