@@ -51,6 +51,8 @@ _CODED = ("code", "Coding", "CodeableConcept", "string", "uri", "Quantity")
 _SD_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
 _REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
 _MAX_STRING = 1024 * 1024
+# Strings up to this length cannot exceed _MAX_STRING bytes in UTF-8.
+_QUICK_STRING = _MAX_STRING // 4
 _EXTENSION_KEYS = ("extension", "modifierExtension")
 # Primitive types whose JSON value is not a string, or whose regex fhirkit already applies
 # more cheaply (and the R4 regexes of big base64 values cost time for nothing).
@@ -59,6 +61,7 @@ _UNKNOWN_EXTENSION_SEVERITIES = ("error", "warning", "information")
 
 Seg = str | tuple[str, str]  # an element name, or ("extension", url)
 _MISSING: Any = object()
+_FULL_CHECK: Any = object()
 
 
 class UnknownProfile(LookupError):
@@ -181,6 +184,9 @@ class Validator:
         self._expected_cache: dict[tuple[int, str], tuple[ElementNode, list[tuple[str, Any]] | None]] = {}
         self._targets: dict[int, tuple[ElementNode, frozenset[str] | None]] = {}
         self._slice_indexes: dict[int, tuple[ElementNode, tuple[list[Seg], dict[str, int]] | None]] = {}
+        self._slice_types: dict[int, tuple[ElementNode, frozenset[str]]] = {}
+        self._datatypes: dict[str, ProfileTree | None] = {}
+        self._quick: dict[str, Any] = {}
         self._constraint_plans: dict[int, tuple[list[dict[str, Any]], list[_Constraint]]] = {}
         names = {p.name for p in conformance.packages}
         self.core_loaded = "hl7.fhir.r4.core" in names
@@ -393,7 +399,7 @@ class Validator:
                 compiled = node.compiled = _plan_constraints(node.constraints)
             if compiled[1]:
                 self._invariants(node, item, type_code, tree, ctx)
-            elif compiled[0] and isinstance(value, dict) and not (value.keys() - {"id"}):
+            elif compiled[0] and isinstance(value, dict) and (not value or (len(value) == 1 and "id" in value)):
                 ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
         if not isinstance(value, dict) or ctx.depth >= _MAX_DEPTH:
             return
@@ -423,8 +429,13 @@ class Validator:
             self._children_of(node, children, value, item.loc, tree, ctx, type_code, outer)
 
     def _datatype(self, code: str) -> ProfileTree | None:
-        tree = self.tree(_SD_PREFIX + code)
-        return tree if tree is not None and tree.kind in ("complex-type", "primitive-type") else None
+        try:
+            return self._datatypes[code]
+        except KeyError:
+            tree = self.tree(_SD_PREFIX + code)
+            found = tree if tree is not None and tree.kind in ("complex-type", "primitive-type") else None
+            self._datatypes[code] = found
+            return found
 
     def _children(
         self,
@@ -439,7 +450,13 @@ class Validator:
         """A datatype's elements under an element of that type (`outer_path`)."""
         # A datatype's own invariants (per-1 on Period ...) sit on its root element.
         if self.check_invariants and node.constraints:
-            self._constraints(node.constraints, _Item(obj, loc, type_code), tree.type, ctx)
+            compiled = node.compiled
+            if compiled is None:
+                compiled = node.compiled = _plan_constraints(node.constraints)
+            if compiled[1]:
+                self._constraints(node.constraints, _Item(obj, loc, type_code), tree.type, ctx)
+            elif compiled[0] and (not obj or (len(obj) == 1 and "id" in obj)):
+                ctx.add("error", loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
         self._children_of(node, node.children, obj, loc, tree, ctx, type_code, outer_path)
 
     def _children_of(
@@ -458,29 +475,28 @@ class Validator:
                 "error", loc, "Unrecognized property 'fhir_comments' (removed from FHIR JSON after DSTU2)", "structure"
             )
         plan = self._child_plans.get(id(children))
-        if plan is None or plan[0] is not children:
-            plan = self._child_plans[id(children)] = _child_plan(children)
-        _, by_name, choices, required, order, simple, plain_types = plan
-        keys = obj.keys()
-        present = by_name & keys
-        for key in keys - by_name:
-            name = key[1:] if key[:1] == "_" else key
-            if name in by_name:
-                present.add(name)
-                continue
-            for prefix, choice in choices:
-                if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1].isupper():
-                    present.add(choice)
-                    break
+        if plan is None or plan.children is not children:
+            plan = self._child_plans[id(children)] = _ChildPlan(children)
+        shape = tuple(obj)
+        walk = plan.shapes.get(shape)
+        if walk is None:
+            walk = plan.walk(shape)
         # Present elements, and absent ones that something requires (slices too), in order.
-        for name in sorted(present | required, key=order.__getitem__):
-            child = children[name]
-            if name in simple and "_" + name not in obj:
-                self._simple_primitive(child, obj.get(name), loc, ctx)
-                continue
-            if name in plain_types and ctx.depth < _MAX_DEPTH:
-                self._plain_datatype(child, obj.get(name), loc, ctx)
-                continue
+        for name, child, kind in walk:
+            if kind != _GENERAL:
+                if kind == _SIMPLE:
+                    self._simple_primitive(child, obj.get(name), loc, ctx)
+                    continue
+                if kind == _PLAIN:
+                    if ctx.depth < _MAX_DEPTH:
+                        self._plain_datatype(child, obj.get(name), loc, ctx)
+                        continue
+                elif kind == _FIXED:
+                    self._fixed_primitive(child, obj.get(name), loc, ctx)
+                    continue
+                else:
+                    self._coded_primitive(child, obj.get(name), loc, ctx)
+                    continue
             items, elem_loc = self._gather(child, obj, loc)
             if name in _EXTENSION_KEYS and items:
                 paths = (node.path, node.type_path) if outer_path is None else (node.path, outer_path)
@@ -518,25 +534,87 @@ class Validator:
         assert type_code is not None
         dt = self._datatype(type_code)
         listed = isinstance(value, list)
+        codes = type_code == "Coding" and self.check_terminology
         for i, v in enumerate(values):
             vloc = f"{where}[{i}]" if listed else where
             if not isinstance(v, dict):
                 continue  # base R4 (fhirkit) reports a primitive where an object belongs
-            if not (v.keys() - {"id"}) and node.constraints:
+            if codes:
+                system, code = v.get("system"), v.get("code")
+                if system and isinstance(code, str) and code:
+                    self._code_in_system(system, code, vloc, ctx)
+            if (not v or (len(v) == 1 and "id" in v)) and node.constraints:
                 ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
+            if type_code == "Reference":
+                self._reference_target(node, _Item(v, vloc), ctx)
             if dt is not None:
                 self._children(dt.root, v, vloc, dt, ctx, type_code, node.path)
 
+    def _fixed_primitive(self, node: ElementNode, value: Any, loc: str, ctx: _Ctx) -> None:
+        """A primitive element whose only rules are a fixed value, its cardinality and its format
+        (same rules as `_element` + `_instance`, no items built)."""
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        n = len(values)
+        where = f"{loc}.{node.name}"
+        if n < node.min or (node.max is not None and n > node.max):
+            self._cardinality(node, n, where, ctx)
+        assert node.fixed is not None
+        key, fixed = node.fixed
+        type_code = node.single_type
+        listed = isinstance(value, list)
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if type(v) is str and type(fixed) is str and v == fixed and self._primitive_ok(v, type_code):
+                continue  # (the common case)
+            vloc = f"{where}[{i}]" if listed else where
+            if not equals(v, fixed):
+                ctx.add("error", vloc, f"value must be exactly {_short(fixed)} ({key}), found {_short(v)}", "fixed")
+            if isinstance(v, str):
+                self._primitive(v, vloc, type_code, ctx)
+            elif isinstance(v, dict) and (not v or (len(v) == 1 and "id" in v)) and _has_ele_1(node):
+                ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
+
+    def _coded_primitive(self, node: ElementNode, value: Any, loc: str, ctx: _Ctx) -> None:
+        """A `code` element whose only rules are a binding, its cardinality and its format
+        (same rules as `_element` + `_instance`, no walk of the element tree)."""
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        n = len(values)
+        where = f"{loc}.{node.name}"
+        if n < node.min or (node.max is not None and n > node.max):
+            self._cardinality(node, n, where, ctx)
+        listed = isinstance(value, list)
+        assert node.binding is not None
+        strength, vs = node.binding
+        # Bindings that `_binding` checks; a code found in the expansion leaves it nothing to say.
+        checked = self.check_terminology and strength in ("required", "extensible", "preferred")
+        exp = self.terminology.expand(vs) if checked else None
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if type(v) is str and exp is not None and exp.has(None, v) and self._primitive_ok(v, "code"):
+                continue  # (the common case)
+            vloc = f"{where}[{i}]" if listed else where
+            if isinstance(v, str) and not self._primitive_ok(v, "code"):
+                self._primitive(v, vloc, "code", ctx)
+            if checked:
+                self._binding(node, _Item(v, vloc), "code", ctx)
+            if isinstance(v, dict) and (not v or (len(v) == 1 and "id" in v)) and _has_ele_1(node):
+                ctx.add("error", vloc, "ele-1: All FHIR elements must have a @value or children", "invariant")
+
     def _primitive_ok(self, value: str, type_code: str | None) -> bool:
         """True when `_primitive` has nothing to say (the common case, decided cheaply)."""
-        if len(value) > _MAX_STRING // 4 or not type_code:
-            return len(value) <= _MAX_STRING // 4
-        if type_code in ("uri", "url", "canonical", "uuid"):
-            return False  # their rules need the full check
-        rx = self._regexes.get(type_code, _MISSING)
+        if len(value) > _QUICK_STRING or not type_code:
+            return len(value) <= _QUICK_STRING
+        rx = self._quick.get(type_code, _MISSING)
         if rx is _MISSING:
-            rx = self._regex(type_code)
-        return rx is None or rx.fullmatch(value) is not None
+            # (uri, url, canonical and uuid have rules that need the full check)
+            rx = self._quick[type_code] = (
+                _FULL_CHECK if type_code in ("uri", "url", "canonical", "uuid") else self._regex(type_code)
+            )
+        if rx is None:
+            return True
+        return rx is not _FULL_CHECK and rx.fullmatch(value) is not None
 
     def _gather(self, node: ElementNode, obj: dict[str, Any], loc: str) -> tuple[list[_Item], str]:
         name = node.name
@@ -619,7 +697,9 @@ class Validator:
                 else:
                     buckets[idx].append(it)
             for i, sl in enumerate(node.slices):
-                self._element(sl, buckets[i], loc, tree, ctx)
+                bucket = buckets[i]
+                if bucket or sl.min > 0 or sl.slices:  # (an empty optional slice has nothing to check)
+                    self._element(sl, bucket, loc, tree, ctx)
             for it in unmatched:
                 if slicing.get("rules") == "closed":
                     ctx.add(
@@ -652,10 +732,17 @@ class Validator:
                 if self._conforms(sl, item, ctx):
                     return i
                 continue
-            results = [self._disc_matches(d, sl, item, ctx) for d in discs]
-            if all(r is True for r in results):
+            verdict: bool | None = True
+            for d in discs:
+                r = self._disc_matches(d, sl, item, ctx)
+                if r is False:
+                    verdict = False
+                    break  # (one discriminator that fails settles it)
+                if r is None:
+                    verdict = None
+            if verdict is True:
                 return i
-            if not any(r is False for r in results):
+            if verdict is None:
                 undecided.append(str(sl.slice_name))
         if undecided:
             return (
@@ -737,7 +824,11 @@ class Validator:
                 codes = [item.value.get("resourceType")]
             else:
                 codes = []
-            allowed = {type_suffix(c).lower() for c in sl.type_codes}
+            cached_types = self._slice_types.get(id(sl))
+            if cached_types is None or cached_types[0] is not sl:
+                types = frozenset(type_suffix(c).lower() for c in sl.type_codes)
+                cached_types = self._slice_types[id(sl)] = (sl, types)
+            allowed = cached_types[1]
             return any(isinstance(c, str) and type_suffix(c).lower() in allowed for c in codes)
         if dtype == "profile":
             profiles = [p for t in sl.types for p in t.get("profile") or []]
@@ -818,7 +909,7 @@ class Validator:
 
     def _primitive(self, value: str, loc: str, type_code: str | None, ctx: _Ctx) -> None:
         """Formats of string primitives from the datatype definitions (regex extension), and size."""
-        if len(value) > _MAX_STRING // 4 and len(value.encode()) > _MAX_STRING:
+        if len(value) > _QUICK_STRING and len(value.encode()) > _MAX_STRING:
             ctx.add("error", loc, f"value is longer than the maximum of 1 MB ({_MAX_STRING} bytes)", "structure")
             return
         if not type_code or type_code in _NO_REGEX:
@@ -1170,7 +1261,7 @@ class Validator:
             if kind == _ELE_1:
                 # The rule is simple enough to apply directly (and fhirpathpy lacks hasValue()).
                 # Primitives: base R4 (fhirkit) already rejects empty values.
-                if isinstance(value, dict) and not (value.keys() - {"id"}):
+                if isinstance(value, dict) and (not value or (len(value) == 1 and "id" in value)):
                     ctx.add("error", item.loc, "ele-1: All FHIR elements must have a @value or children", "invariant")
             elif kind == _EXT_1:
                 if isinstance(value, dict):
@@ -1264,24 +1355,102 @@ def _is_tho(codings: list[tuple[str | None, str]], exp: Any) -> bool:
     return any(s.startswith("http://terminology.hl7.org/") for s in systems)
 
 
-_ChildPlan = tuple[
-    dict[str, ElementNode], set[str], list[tuple[str, str]], set[str], dict[str, int], set[str], set[str]
-]
+_GENERAL, _SIMPLE, _PLAIN, _FIXED, _BOUND = range(5)
+# Bounds on the JSON keys and object shapes remembered per element (a hostile document
+# may bring many).
+_MAX_OWNERS = 512
+_MAX_SHAPES = 256
 
 
-def _child_plan(children: dict[str, ElementNode]) -> _ChildPlan:
-    """JSON names of plain children, (prefix, name) of choice children, and required names."""
-    plain = {name for name, c in children.items() if not c.is_choice}
-    choices = [(name[:-3], name) for name, c in children.items() if c.is_choice]
-    required = {name for name, c in children.items() if c.min > 0 or any(sl.min > 0 for sl in c.slices)}
-    order = {name: i for i, name in enumerate(children)}
-    simple = {name for name, c in children.items() if _is_simple_primitive(c)}
-    plain_types = {name for name, c in children.items() if _is_plain_datatype(c)}
-    return children, plain, choices, required, order, simple, plain_types
+class _ChildPlan:
+    """The child elements of one element definition, ready for a walk over a JSON object."""
+
+    __slots__ = ("by_name", "children", "choices", "kinds", "order", "owners", "required", "shapes")
+
+    def __init__(self, children: dict[str, ElementNode]) -> None:
+        self.children = children
+        self.by_name = frozenset(name for name, c in children.items() if not c.is_choice)
+        # (JSON prefix, element name) of choice elements: `value` for `value[x]`.
+        self.choices = [(name[:-3], name) for name, c in children.items() if c.is_choice]
+        self.required = frozenset(
+            name for name, c in children.items() if c.min > 0 or any(sl.min > 0 for sl in c.slices)
+        )
+        self.order = {name: i for i, name in enumerate(children)}
+        self.kinds = {name: _kind(c) for name, c in children.items()}
+        # JSON key → the element it belongs to (None: no element), learnt as keys are met.
+        self.owners: dict[str, str | None] = {}
+        # The keys of a JSON object, in their order → its walk: (name, element, walk kind) of
+        # the elements present or required, in definition order. Objects of one shape (every
+        # Coding with system, code and display) share it.
+        self.shapes: dict[tuple[str, ...], list[tuple[str, ElementNode, int]]] = {}
+
+    def walk(self, shape: tuple[str, ...]) -> list[tuple[str, ElementNode, int]]:
+        """The walk of an object whose keys are `shape` (remembered for the next one)."""
+        owners = self.owners
+        found = {owners[key] if key in owners else self.owner(key) for key in shape}
+        present = {name for name in found if name is not None} | self.required
+        keys = set(shape)
+        out: list[tuple[str, ElementNode, int]] = []
+        for name in sorted(present, key=self.order.__getitem__):
+            kind = self.kinds[name]
+            if kind in (_SIMPLE, _FIXED, _BOUND) and "_" + name in keys:
+                kind = _GENERAL  # a primitive with extensions (`_name`) takes the full walk
+            out.append((name, self.children[name], kind))
+        if len(self.shapes) < _MAX_SHAPES:
+            self.shapes[shape] = out
+        return out
+
+    def owner(self, key: str) -> str | None:
+        """The element a JSON key belongs to: `name`, `_name`, or a choice `valueQuantity`."""
+        name = key[1:] if key[:1] == "_" else key
+        found: str | None = None
+        if name in self.by_name:
+            found = name
+        else:
+            for prefix, choice in self.choices:
+                if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1].isupper():
+                    found = choice
+                    break
+        if len(self.owners) < _MAX_OWNERS:
+            self.owners[key] = found
+        return found
 
 
 # Datatypes with rules of their own beyond their definition's elements (see `_instance`).
-_SPECIAL_TYPES = frozenset({"Reference", "Extension", "Attachment", "Resource", "Coding", "BackboneElement", "Element"})
+# (Coding and Reference have theirs applied by `_plain_datatype`.)
+_SPECIAL_TYPES = frozenset({"Extension", "Attachment", "Resource", "BackboneElement", "Element"})
+
+
+def _kind(node: ElementNode) -> int:
+    """Which walk an element takes (a fast one when its rules allow)."""
+    if _is_simple_primitive(node):
+        return _SIMPLE
+    if _is_plain_datatype(node):
+        return _PLAIN
+    code = node.single_type
+    if code is None or not code[:1].islower() or code == "xhtml" or node.name == "id":
+        return _GENERAL
+    rest_unconstrained = (
+        node.pattern is None
+        and not node.slices
+        and not node.type_profiles
+        and not node.is_choice
+        and all(c.get("key") == "ele-1" for c in node.constraints)
+    )
+    if not rest_unconstrained:
+        return _GENERAL
+    if node.fixed is not None and node.binding is None:
+        return _FIXED
+    if node.fixed is None and node.binding is not None and code == "code":
+        return _BOUND
+    return _GENERAL
+
+
+def _has_ele_1(node: ElementNode) -> bool:
+    compiled = node.compiled
+    if compiled is None:
+        compiled = node.compiled = _plan_constraints(node.constraints)
+    return bool(compiled[0])
 
 
 def _unconstrained(node: ElementNode) -> bool:

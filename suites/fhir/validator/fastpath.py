@@ -172,6 +172,13 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.toks = _tokens(text)
         self.i = 0
+        # What the expression reads of its context: the element names met where the
+        # focus is the context itself (depth 0, outside where/exists/all criteria).
+        # `whole_context` when it reads the context as a whole ($this, a function of it,
+        # a type name), which no list of names describes.
+        self.depth = 0
+        self.context_names: set[str] = set()
+        self.whole_context = False
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -232,11 +239,15 @@ class _Parser:
                 b = text == "true"
                 return lambda items, env: [b]
             if text == "$this":
+                self.whole_context |= self.depth == 0
                 return lambda items, env: items
             nxt = self.peek()
             if nxt is not None and nxt[1] == "(":
+                self.whole_context |= self.depth == 0
                 return self.function(text, lambda items, env: items)
             name = text.strip("`")
+            if self.depth == 0:
+                self.context_names.add(name)
             if name[:1].isupper():
                 # A type name heading a path (`Appointment.status`) selects the context itself.
                 def typed(items: list[Any], env: Env, name: str = name) -> list[Any]:
@@ -283,8 +294,17 @@ class _Parser:
                 raise Unsupported("arguments")
 
     def function(self, name: str, base: Fn) -> Fn:
-        args = self.args()
+        # Criteria are evaluated on each item of their base, not on the context.
+        criteria = name in _CRITERIA
+        self.depth += criteria
+        try:
+            args = self.args()
+        finally:
+            self.depth -= criteria
         return _function(name, base, args)
+
+
+_CRITERIA = frozenset({"where", "exists", "all"})
 
 
 def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
@@ -412,26 +432,39 @@ def _singletons(a: list[Any], b: list[Any], op: str) -> tuple[Any, Any] | None:
 
 
 def _binary(op: str, left: Fn, right: Fn) -> Fn:
-    if op in ("and", "or", "xor", "implies"):
+    # (One closure per operator: these run for most invariants of every resource.)
+    if op == "and":
 
-        def logic(items: list[Any], env: Env) -> list[Any]:
+        def logic_and(items: list[Any], env: Env) -> list[Any]:
             a = _truth(left(items, env))
-            if op == "and" and a is False:
+            if a is False:
                 return [False]
-            if op == "or" and a is True:
-                return [True]
-            if op == "implies" and a is False:
+            b = _truth(right(items, env))
+            return [False] if b is False else ([True] if a and b else [])
+
+        return logic_and
+    if op in ("or", "implies"):
+        # Both are true when the right side is; `or` is settled by a true left side,
+        # `implies` by a false one, and false only when the other left value meets a false right.
+        settles = op == "or"
+        other = not settles
+
+        def logic_or_implies(items: list[Any], env: Env) -> list[Any]:
+            a = _truth(left(items, env))
+            if a is settles:
                 return [True]
             b = _truth(right(items, env))
-            if op == "and":
-                return [False] if b is False else ([True] if a and b else [])
-            if op == "or":
-                return [True] if b is True else ([False] if a is False and b is False else [])
-            if op == "implies":
-                return [True] if b is True else ([False] if a is True and b is False else [])
+            return [True] if b is True else ([False] if a is other and b is False else [])
+
+        return logic_or_implies
+    if op == "xor":
+
+        def logic_xor(items: list[Any], env: Env) -> list[Any]:
+            a = _truth(left(items, env))
+            b = _truth(right(items, env))
             return [] if a is None or b is None else [a != b]
 
-        return logic
+        return logic_xor
     if op == "|":
 
         def union(items: list[Any], env: Env) -> list[Any]:
@@ -494,6 +527,36 @@ def _binary(op: str, left: Fn, right: Fn) -> Fn:
     return _lazy(f"operator {op}")
 
 
+class _NoEnv(dict[str, Any]):
+    """An environment that refuses every read: evaluating with it proves none is made."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise Unsupported(f"reads %{key}")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        raise Unsupported(f"reads %{key}")
+
+
+def _on_empty_context(parser: _Parser, fn: Fn) -> tuple[tuple[str, ...], list[Any]] | None:
+    """(prefixes, result) when the result is known for any object without those keys.
+
+    An expression that reads its context only through the element names it states
+    (`contained.meta.security.empty()`) gives, on an object holding none of them, the
+    result it gives on `{}`, provided that evaluation reads nothing else (no %resource,
+    no type): the invariants of every DomainResource about `contained` are then decided
+    without evaluating them. Keys are matched by prefix, so choice elements
+    (`valueQuantity`) and primitive extensions (`_name`) count as present.
+    """
+    if parser.whole_context:
+        return None
+    try:
+        result = fn([{}], _NoEnv())
+    except Exception:  # any failure only means: no shortcut
+        return None
+    names = sorted(parser.context_names)
+    return (*names, *("_" + n for n in names)), result
+
+
 def compile_fast(expression: str) -> Callable[[Any, str, dict[str, Any], dict[str, Any]], list[Any]]:
     """Compile `expression`; the result takes (value, type name, %resource, %rootResource)."""
     parser = _Parser(expression)
@@ -501,8 +564,16 @@ def compile_fast(expression: str) -> Callable[[Any, str, dict[str, Any], dict[st
     if parser.peek() is not None:
         raise Unsupported(f"unexpected {parser.peek()}")
     ucum = "http://unitsofmeasure.org"
+    shortcut = _on_empty_context(parser, fn)
+    prefixes, empty_result = shortcut if shortcut is not None else ((), [])
 
     def run(value: Any, type_name: str, resource: dict[str, Any], root: dict[str, Any]) -> list[Any]:
+        if shortcut is not None and type(value) is dict:
+            for key in value:
+                if key.startswith(prefixes):
+                    break
+            else:
+                return list(empty_result)
         items = [value]
         return fn(items, {"resource": resource, "rootResource": root, "ucum": ucum, "type": type_name, "root": items})
 

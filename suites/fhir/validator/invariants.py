@@ -22,6 +22,7 @@ _R4 = models["r4"]
 InvariantResult = tuple[bool | None, str | None]
 
 _UNSET: Any = object()
+_HOLDS: InvariantResult = (True, None)
 
 # fhirpathpy does not implement hasValue(); on the elements these invariants test,
 # exists() gives the same answer except for a primitive that carries only extensions.
@@ -69,9 +70,13 @@ class Invariants:
                 self._fast[expression] = fast
             if fast is not None:
                 try:
-                    return _verdict(fast(value, type_name, root, root_resource or root))
+                    result = fast(value, type_name, root, root_resource or root)
                 except Unsupported:
                     pass
+                else:
+                    if not result or (len(result) == 1 and result[0] is True):
+                        return _HOLDS  # (the common case, without building a verdict)
+                    return _verdict(result)
         fn = self._compile(expression)
         if isinstance(fn, Exception):
             return None, f"cannot parse: {fn}"

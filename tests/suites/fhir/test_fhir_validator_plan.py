@@ -1,0 +1,158 @@
+"""The validator's shortcuts give the answers of the general paths they stand in for.
+
+Each shortcut (elements walked without building items, invariants decided on an object
+lacking what they read, narrative names cleared in one scan) is compared with the path
+it replaces on the FR Core examples, both mutation corpora and HL7's validator cases.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from homolog.suites.fhir.packages import Conformance
+from homolog.suites.fhir.selftest import MUTATIONS, generated_mutations
+from homolog.suites.fhir.validator import Validator, engine, special
+from homolog.suites.fhir.validator.fastpath import Unsupported, compile_fast
+
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+
+
+def _corpus(fr_core: Conformance, shared_data: Path) -> list[dict[str, Any]]:
+    """FR Core's examples, their mutants, and HL7's validator cases that are JSON objects."""
+    examples = fr_core.examples()
+    out = [examples[name] for name in sorted(examples)]
+    for m in MUTATIONS + generated_mutations(Validator(fr_core), fr_core):
+        mutant = copy.deepcopy(examples[m.example])
+        m.mutate(mutant)
+        out.append(mutant)
+    for path in sorted((shared_data / "fhir-test-cases" / "validator").glob("*.json")):
+        try:
+            value = json.loads(path.read_text("utf-8-sig"))
+        except ValueError:
+            continue  # the malformed-JSON cases
+        if isinstance(value, dict):
+            out.append(value)
+    return out
+
+
+def _issues(validator: Validator, resource: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    # (fhirpathpy's messages may name Python objects by address)
+    return [(i.severity, i.location, _ADDRESS.sub("", i.message), i.code) for i in validator.validate(resource)]
+
+
+def test_element_fast_paths_give_the_issues_of_the_general_walk(
+    fr_core: Conformance, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = _corpus(fr_core, shared_data)
+    planned = Validator(fr_core)
+    fast = [_issues(planned, r) for r in corpus]
+    walked = {kind for plan in planned._child_plans.values() for walk in plan.shapes.values() for *_, kind in walk}
+    assert {engine._SIMPLE, engine._PLAIN, engine._FIXED, engine._BOUND} <= walked  # every fast walk was taken
+    monkeypatch.setattr(engine, "_kind", lambda node: engine._GENERAL)
+    general = Validator(fr_core)
+    slow = [_issues(general, r) for r in corpus]
+    assert {kind for plan in general._child_plans.values() for walk in plan.shapes.values() for *_, kind in walk} == {
+        engine._GENERAL
+    }
+    assert sum(map(len, fast)) > 500  # (the corpus does raise issues)
+    assert [i for i, (a, b) in enumerate(zip(fast, slow, strict=True)) if a != b] == []
+
+
+class _Opaque(dict[str, Any]):
+    """A dict the empty-context shortcut does not recognise: the expression is evaluated."""
+
+
+def _expressions(fr_core: Conformance, validator: Validator) -> list[str]:
+    out: set[str] = set()
+    for url in sorted(fr_core.canonicals("StructureDefinition")):
+        tree = validator.tree(url)
+        for node in tree.by_id.values() if tree is not None else []:
+            out.update(str(c["expression"]) for c in node.constraints if isinstance(c.get("expression"), str))
+    return sorted(out)
+
+
+def _outcome(fn: Any, value: Any, root: Any) -> Any:
+    try:
+        return fn(value, "Resource", root, root)
+    except Unsupported:
+        return "unsupported"
+
+
+def test_invariants_decided_without_evaluation_agree_with_evaluation(fr_core: Conformance) -> None:
+    validator = Validator(fr_core)
+    expressions = _expressions(fr_core, validator)
+    values: list[dict[str, Any]] = [{}, {"id": "x"}, {"resourceType": "Patient", "id": "a", "text": {}}]
+    values += [r for _, r in sorted(fr_core.examples().items())]
+    compared = 0
+    for expr in expressions:
+        try:
+            fn = compile_fast(expr)
+        except Unsupported:
+            continue
+        for value in values:
+            # Without the keys an expression reads, the shortcut answers; with _Opaque it cannot.
+            for probe in (value, {k: v for k, v in value.items() if k in ("id", "resourceType", "meta")}):
+                got, reference = _outcome(fn, probe, value), _outcome(fn, _Opaque(probe), value)
+                assert got == reference, (expr, probe)
+                compared += 1
+    assert compared > 1000
+    # dom-2 .. dom-5 (about `contained`) are among those decided on an empty context.
+    dom_3 = next(e for e in expressions if e.startswith("contained.where(("))
+    assert compile_fast(dom_3)({"id": "x"}, "Patient", {}, {}) == [True]
+    with pytest.raises(Unsupported):  # a %resource read at the top is never taken for granted
+        compile_fast("%resource.descendants().exists()")({"a": 1}, "Patient", {}, {})
+
+
+_TAGS = ["div", "p", "b", "span", "table", "tr", "td", "a", "img", "script", "h:p", "x:script", "iframe", "br"]
+_EQUALS = ["=", " = ", "= "]
+_VALUES = ['"v"', "'v'", '"a>b"', "'x=\"y\"'"]
+_ATTRS = ["class", "id", "style", "href", "onclick", "xml:lang", "xmlns:h", "h:title", "src", "data-x", "lang"]
+
+
+def _random_div(rng: random.Random) -> str:
+    def element(depth: int) -> str:
+        tag = rng.choice(_TAGS[:10] if rng.random() < 0.85 else _TAGS)
+        names = dict.fromkeys(rng.choice(_ATTRS[:4] if rng.random() < 0.8 else _ATTRS) for _ in range(3))
+        attrs = "".join(" " + name + rng.choice(_EQUALS) + rng.choice(_VALUES) for name in names if rng.random() < 0.5)
+        if tag.startswith("h:") or " h:" in attrs:
+            attrs += ' xmlns:h="http://www.w3.org/1999/xhtml"'
+        if tag.startswith("x:"):
+            attrs += ' xmlns:x="urn:x"'
+        inner = "".join(
+            rng.choice(["text ", " ", "<!-- <script> -->", "<![CDATA[<i>]]>", "&amp;", 'a="b" '])
+            if rng.random() < 0.6 or depth > 2
+            else element(depth + 1)
+            for _ in range(rng.randint(0, 3))
+        )
+        return f"<{tag}{attrs}/>" if not inner and rng.random() < 0.3 else f"<{tag}{attrs}>{inner}</{tag}>"
+
+    return f'<div xmlns="http://www.w3.org/1999/xhtml">{element(0)}</div>'
+
+
+def test_narrative_shortcuts_agree_with_the_full_reading(validator: Validator) -> None:
+    narrative = validator.tree("http://hl7.org/fhir/StructureDefinition/Narrative")
+    assert narrative is not None
+    constraints = {c["key"]: c for c in narrative.by_path["Narrative.div"].constraints}
+    elements, attributes = special._allowed_names(str(constraints["txt-1"]["xpath"]))
+    rng = random.Random(18)
+    problems = 0
+    for _ in range(3000):
+        div = _random_div(rng)
+        parsed = special.parse_div(div)
+        if isinstance(parsed, str):
+            continue
+        root, source = parsed
+        markup = special._NOT_MARKUP.sub("", source)
+        full = special.name_problem(markup, elements, attributes)
+        assert special.html_problem("txt-1", constraints["txt-1"], parsed) == full, div
+        problems += full is not None
+        has_content = bool(special._HAS_CONTENT(root))
+        assert (special.html_problem("txt-2", constraints["txt-2"], parsed) is None) == has_content, div
+    assert 300 < problems < 2700  # both verdicts were met many times
