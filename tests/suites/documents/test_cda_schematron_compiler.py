@@ -389,19 +389,15 @@ def test_elements_offered_to_a_rule(context: str, expected: ElementOffer) -> Non
 def test_rules_on_a_child_reach_exactly_the_elements_they_match(tmp_path: Path) -> None:
     # Gated rules fire on the elements with the child and the right value, and the rules
     # that also match elements without it (not read as gated) still reach those.
-    sch = _write(
-        tmp_path,
-        "s.sch",
-        HEAD.format(attrs="")
-        + """
+    patterns = """
   <pattern id="tid"><rule context="*[h:t/@root = 'x']"><report test="true()">tid <name/></report></rule></pattern>
   <pattern id="tid-or"><rule context="*[h:t[@root = 'y'] or h:t/@root = 'x']">
     <report test="true()">or <name/></report></rule></pattern>
   <pattern id="without"><rule context="*[not(h:t)]"><report test="true()">none <name/></report></rule></pattern>
   <pattern id="either"><rule context="*[h:t/@root = 'x' or @code]"><report test="true()">either <name/></report></rule>
   </pattern>
-</schema>""",
-    )
+"""
+    sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + patterns + "</schema>")
     doc = (
         '<r xmlns="urn:hl7-org:v3"><a code="1"><t root="x"/></a><b><t root="y"/></b>'
         '<c><t root="z"/><d><t root="x"/></d></c><e code="2"/></r>'
