@@ -52,7 +52,7 @@ __all__ = [
     "source_files",
 ]
 
-COMPILER_VERSION = "6"
+COMPILER_VERSION = "7"
 SCH = "http://purl.oclc.org/dsdl/schematron"
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
@@ -620,6 +620,14 @@ def compile_to_xslt(path: Path, *, phase: str | None = None, child_gates: bool =
     )
     sheet.set(f"{{{XML_NS}}}base", Path(path).resolve().as_uri())
     _x(sheet, "output", method="xml", encoding="UTF-8", indent="no")
+    # The results of the walk, by pattern.
+    _x(
+        sheet,
+        "key",
+        name=f"{_MARK_PREFIX}:pattern",
+        match=f"*[@{_MARK_PREFIX}:pattern]",
+        use=f"@{_MARK_PREFIX}:pattern",
+    )
 
     declared: set[str] = set()
     for let in model.global_lets:
@@ -632,7 +640,9 @@ def compile_to_xslt(path: Path, *, phase: str | None = None, child_gates: bool =
         _variable(sheet, let)
 
     main = _x(sheet, "template", match="/")
-    results = _x(main, "variable", name="homolog-results", **{"as": "element()*"})
+    # One temporary document holds every result (a sequence of parentless elements made a
+    # tree of each); its key regroups them by pattern.
+    results = _x(main, "variable", name="homolog-results")
     static_docs = _StaticDocuments(sheet, Path(path).resolve(), model.global_lets)
     prefixes = {k: v for k, v in nsmap.items() if k}
     # Per pattern mode: the elements its rules can match, and whether a rule can match an
@@ -652,7 +662,8 @@ def compile_to_xslt(path: Path, *, phase: str | None = None, child_gates: bool =
         if title is not None:
             attrs["name"] = " ".join("".join(title.itertext()).split())
         etree.SubElement(out, f"{{{SVRL}}}active-pattern", {k: _avt(v) for k, v in attrs.items()})
-        _x(out, "apply-templates", select=f"$homolog-results[@{_MARK_PREFIX}:pattern = {index}]", mode="homolog-unmark")
+        by_pattern = f"key('{_MARK_PREFIX}:pattern', '{index}', $homolog-results)"
+        _x(out, "apply-templates", select=by_pattern, mode="homolog-unmark")
         # Nodes no rule of the pattern matches produce nothing and are not descended
         # into: the walk visits every element once for all patterns.
         _x(sheet, "mode", name=mode, **{"on-no-match": "deep-skip"})
