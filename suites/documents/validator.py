@@ -392,11 +392,22 @@ class DocumentValidator:
         return report
 
 
+# From this size, Saxon reads a document's bytes faster than its text (measured: about
+# 0.06 ms slower at 5 kB, even at 48 kB, 1 ms faster at 340 kB); both give the same tree.
+_SAXON_BYTES_FROM = 48 * 1024
+
+
 def _source_for_saxon(data: bytes, tree: etree._ElementTree) -> bytes | str:
-    """The document for Saxon: its own bytes when they are UTF-8 (lxml parsed them and
-    refused any DOCTYPE), else lxml's serialisation as text, which costs a copy."""
+    """The document for Saxon when it is UTF-8 (lxml parsed it and refused any DOCTYPE):
+    its own bytes, or its text when small; else lxml's serialisation as text, which costs
+    a copy."""
     if (tree.docinfo.encoding or "").upper() == "UTF-8":
-        return data
+        if len(data) >= _SAXON_BYTES_FROM:
+            return data
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
     return etree.tostring(tree, encoding="unicode")
 
 
