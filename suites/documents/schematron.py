@@ -14,8 +14,9 @@ schematron itself:
   ``let`` local ones;
 - each pattern is an XSLT mode: a node fires at most the first matching rule of a pattern
   (rule order gives template priority), as the Schematron standard says; one walk over
-  the document offers each element to the modes that have a rule for its name or for any
-  name (see :func:`compile_to_xslt`);
+  the document offers each element to the modes that have a rule for its name, a rule
+  ``*[P]`` whose predicate needs a child it has (see :func:`element_offer`), or a rule
+  for any element (see :func:`compile_to_xslt`);
 - ``assert``/``report`` produce SVRL ``failed-assert``/``successful-report`` with ``id``,
   ``role``, ``flag``, the XPath ``location`` and the message (``value-of``, ``name``,
   ``emph``/``dir``/``span`` flattened), plus ``diagnostics`` references.
