@@ -14,8 +14,9 @@ schematron itself:
   ``let`` local ones;
 - each pattern is an XSLT mode: a node fires at most the first matching rule of a pattern
   (rule order gives template priority), as the Schematron standard says; one walk over
-  the document offers each element to the modes that have a rule for its name or for any
-  name (see :func:`compile_to_xslt`);
+  the document offers each element to the modes that have a rule for its name, a rule
+  ``*[P]`` whose predicate needs a child it has (see :func:`element_offer`), or a rule
+  for any element (see :func:`compile_to_xslt`);
 - ``assert``/``report`` produce SVRL ``failed-assert``/``successful-report`` with ``id``,
   ``role``, ``flag``, the XPath ``location`` and the message (``value-of``, ``name``,
   ``emph``/``dir``/``span`` flattened), plus ``diagnostics`` references.
@@ -33,7 +34,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,15 +43,17 @@ from lxml import etree
 __all__ = [
     "COMPILER_VERSION",
     "CompiledSchematron",
+    "ElementOffer",
     "SchematronError",
     "compile_to_xslt",
     "default_cache_dir",
+    "element_offer",
     "load_schematron",
     "parse_for_saxon",
     "source_files",
 ]
 
-COMPILER_VERSION = "5"
+COMPILER_VERSION = "7"
 SCH = "http://purl.oclc.org/dsdl/schematron"
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
@@ -389,6 +392,158 @@ def element_names(context: str, namespaces: Mapping[str, str]) -> frozenset[str]
     return frozenset(names)
 
 
+def _split_top(expr: str, separators: tuple[str, ...]) -> list[str]:
+    """``expr`` split on ``separators`` found outside string literals, ``[...]`` and ``(...)``."""
+    parts: list[str] = []
+    depth, quote, start, i = 0, "", 0, 0
+    while i < len(expr):
+        char = expr[i]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif depth == 0:
+            sep = next((sep for sep in separators if expr.startswith(sep, i)), None)
+            if sep is not None:
+                parts.append(expr[start:i])
+                i = start = i + len(sep)
+                continue
+        i += 1
+    parts.append(expr[start:])
+    return parts
+
+
+def _predicates(text: str) -> list[str] | None:
+    """The contents of the ``[...]`` groups ``text`` consists of, or None when it has
+    anything else outside them."""
+    groups: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif depth == 0 and char != "[":
+            return None
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+            start = i + 1 if depth == 1 else start
+        elif char in "])":
+            depth -= 1
+            if depth == 0:
+                groups.append(text[start:i])
+    return groups if depth == 0 and not quote else None
+
+
+_NAME = r"[^\W\d][\w.-]*"
+# A child element name test: ``cda:templateId``, ``*:templateId``, ``child::x``.
+_CHILD_NAME = re.compile(rf"(?:child::)?(?:(?P<prefix>{_NAME}|\*):)?(?P<local>{_NAME})")
+# Any step of a plain path: an element or attribute name test, possibly a wildcard.
+_PATH_NAME = re.compile(rf"(?:child::|@|attribute::)?(?:(?:{_NAME}|\*):)?(?:{_NAME}|\*)")
+
+
+def _step_name(step: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    """``step`` read as a name test followed only by predicates, else None."""
+    step = step.strip()
+    m = pattern.match(step)
+    return m if m is not None and _predicates(step[m.end() :]) is not None else None
+
+
+def _path_requires(path: str, namespaces: Mapping[str, str]) -> str | None:
+    """For a relative path of name steps whose first step is a child element
+    (``cda:templateId/@root``): that child's test, as the path is empty without it.
+    None for anything else (operators, functions, unions, absolute or ``//`` paths)."""
+    path = path.strip()
+    if path.startswith("./"):
+        path = path[2:]
+    steps = _split_top(path, ("/",))
+    if any(_step_name(step, _PATH_NAME) is None for step in steps):
+        return None
+    first = _step_name(steps[0], _CHILD_NAME)
+    if first is None:
+        return None
+    prefix, local = first.group("prefix"), first.group("local")
+    if prefix == "*":
+        return f"*:{local}"
+    if prefix is not None and prefix not in namespaces:
+        return None
+    return f"Q{{{namespaces[prefix] if prefix else ''}}}{local}"
+
+
+def _term_requires(term: str, namespaces: Mapping[str, str]) -> str | None:
+    """The child a predicate term without ``and``/``or`` needs to be true, when the term is
+    a path (true only when not empty) or a path compared with ``=``/``!=`` (a general
+    comparison with an empty side is false); else None."""
+    if len(_split_top(term, ("<", ">"))) != 1:
+        return None  # other comparisons, arrows: not read
+    sides = _split_top(term, ("!=", "="))
+    return _path_requires(sides[0], namespaces) if len(sides) <= 2 else None
+
+
+def required_child(predicate: str, namespaces: Mapping[str, str]) -> str | None:
+    """The XPath test of a child element without which ``predicate`` is false (for
+    ``cda:templateId/@root = 'x'``: ``Q{urn:hl7-org:v3}templateId``), else None.
+
+    Read conservatively: a disjunction needs what each of its branches needs, a conjunction
+    what one of its terms needs; a term is read only in the forms of
+    :func:`_term_requires`. Anything else (``not()``, functions, variables, parentheses,
+    other operators) needs nothing known.
+    """
+    branches = _split_top(f" {predicate} ", (" or ",))
+    needs = set()
+    for branch in branches:
+        terms = _split_top(branch, (" and ",))
+        found = next((t for t in (_term_requires(term, namespaces) for term in terms) if t is not None), None)
+        if found is None:
+            return None
+        needs.add(found)
+    return needs.pop() if len(needs) == 1 else None
+
+
+@dataclass(frozen=True)
+class ElementOffer:
+    """The elements the walk offers a pattern's mode: those named in ``names`` (``{uri}local``),
+    those having a child that one of ``children`` (XPath tests) selects, or all of them
+    (``anything``)."""
+
+    names: frozenset[str] = frozenset()
+    children: frozenset[str] = frozenset()
+    anything: bool = False
+
+    def __or__(self, other: ElementOffer) -> ElementOffer:
+        return ElementOffer(self.names | other.names, self.children | other.children, self.anything or other.anything)
+
+
+def element_offer(context: str, namespaces: Mapping[str, str]) -> ElementOffer:
+    """The elements the XSLT pattern ``context`` can match, as an :class:`ElementOffer`.
+
+    Beyond :func:`element_names`, a last step ``*[P]`` whose predicate needs a child (see
+    :func:`required_child`, e.g. the CI-SIS ``*[cda:templateId/@root = '...']`` rules) is
+    offered only the elements with that child: offering every element to such a rule, and
+    evaluating its predicate there, was the largest part of a schematron run.
+    """
+    names = element_names(context, namespaces)
+    if names is not None:
+        return ElementOffer(names=names)
+    offer = ElementOffer()
+    for branch in _split_top(context, ("|", " union ")):
+        step = _split_top(branch.strip(), ("/",))[-1].strip()
+        single = element_names(step, namespaces) if step else frozenset()
+        if single is not None:
+            offer |= ElementOffer(names=single)
+            continue
+        groups = _predicates(step[1:]) if step.startswith("*") else None
+        child = required_child(groups[0], namespaces) if groups is not None and len(groups) == 1 else None
+        if child is None:
+            return ElementOffer(anything=True)
+        offer |= ElementOffer(children=frozenset({child}))
+    return offer
+
+
 _LITERAL = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*""")
 _DOCUMENT_CALL = re.compile(r"""\bdocument\(\s*(?:\$(?P<var>[\w.-]+)|'(?P<lit>[^'#]*)')\s*\)""")
 
@@ -437,7 +592,7 @@ class _StaticDocuments:
                     node.set(attr, _DOCUMENT_CALL.sub(self._replace, value))
 
 
-def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
+def compile_to_xslt(path: Path, *, phase: str | None = None, child_gates: bool = True) -> bytes:
     """Compile the schematron at ``path`` (with its includes) to an XSLT 3 stylesheet.
 
     One walk over the document offers each element to the modes of the patterns that can
@@ -466,6 +621,14 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
     )
     sheet.set(f"{{{XML_NS}}}base", Path(path).resolve().as_uri())
     _x(sheet, "output", method="xml", encoding="UTF-8", indent="no")
+    # The results of the walk, by pattern.
+    _x(
+        sheet,
+        "key",
+        name=f"{_MARK_PREFIX}:pattern",
+        match=f"*[@{_MARK_PREFIX}:pattern]",
+        use=f"@{_MARK_PREFIX}:pattern",
+    )
 
     declared: set[str] = set()
     for let in model.global_lets:
@@ -478,12 +641,14 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
         _variable(sheet, let)
 
     main = _x(sheet, "template", match="/")
-    results = _x(main, "variable", name="homolog-results", **{"as": "element()*"})
+    # One temporary document holds every result (a sequence of parentless elements made a
+    # tree of each); its key regroups them by pattern.
+    results = _x(main, "variable", name="homolog-results")
     static_docs = _StaticDocuments(sheet, Path(path).resolve(), model.global_lets)
     prefixes = {k: v for k, v in nsmap.items() if k}
-    # Per pattern mode: the element names its rules can match (None: any), and whether a
-    # rule can match an attribute.
-    dispatch: list[tuple[str, frozenset[str] | None, bool]] = []
+    # Per pattern mode: the elements its rules can match, and whether a rule can match an
+    # attribute.
+    dispatch: list[tuple[str, ElementOffer, bool]] = []
     out = etree.SubElement(
         main,
         f"{{{SVRL}}}schematron-output",
@@ -498,7 +663,8 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
         if title is not None:
             attrs["name"] = " ".join("".join(title.itertext()).split())
         etree.SubElement(out, f"{{{SVRL}}}active-pattern", {k: _avt(v) for k, v in attrs.items()})
-        _x(out, "apply-templates", select=f"$homolog-results[@{_MARK_PREFIX}:pattern = {index}]", mode="homolog-unmark")
+        by_pattern = f"key('{_MARK_PREFIX}:pattern', '{index}', $homolog-results)"
+        _x(out, "apply-templates", select=by_pattern, mode="homolog-unmark")
         # Nodes no rule of the pattern matches produce nothing and are not descended
         # into: the walk visits every element once for all patterns.
         _x(sheet, "mode", name=mode, **{"on-no-match": "deep-skip"})
@@ -509,12 +675,13 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
         if not rules:
             continue
         _x(results, "apply-templates", select=".", mode=mode)  # rules whose context is "/"
-        names: set[str] | None = set()
+        offer = ElementOffer()
         for rule in rules:
-            matched = element_names(rule.get("context") or "", prefixes)
-            names = None if matched is None or names is None else names | matched
+            offer |= element_offer(rule.get("context") or "", prefixes)
+        if not child_gates and offer.children:
+            offer = ElementOffer(anything=True)
         attributes = any(may_match_attributes(r.get("context") or "") for r in rules)
-        dispatch.append((mode, None if names is None else frozenset(names), attributes))
+        dispatch.append((mode, offer, attributes))
         for position, rule in enumerate(rules):
             context = rule.get("context")
             if not context:
@@ -544,25 +711,36 @@ def compile_to_xslt(path: Path, *, phase: str | None = None) -> bytes:
     return bytes(etree.tostring(sheet, xml_declaration=True, encoding="UTF-8"))
 
 
-def _walk_templates(sheet: etree._Element, dispatch: list[tuple[str, frozenset[str] | None, bool]]) -> None:
+def _walk_templates(sheet: etree._Element, dispatch: list[tuple[str, ElementOffer, bool]]) -> None:
     """One walk template per element name some rule names, plus one for every other
     element: each offers the element (and its attributes, to the modes with attribute
-    rules) to the modes that can match it, in pattern order, then walks its children."""
-    named = sorted({name for _mode, names, _attrs in dispatch if names for name in names})
+    rules) to the modes that can match it, in pattern order, then walks its children.
 
-    def template(match: str, priority: str, wanted: Callable[[frozenset[str] | None], bool]) -> None:
-        tpl = _x(sheet, "template", match=match, mode="homolog-walk", priority=priority)
-        for mode, names, attributes in dispatch:
-            if wanted(names):
+    A mode offered the elements with some child (:attr:`ElementOffer.children`) is applied
+    under a test of that child; consecutive modes under the same test share it."""
+    named = sorted({name for _mode, offer, _attrs in dispatch for name in offer.names})
+
+    def template(match: str, name: str | None) -> None:
+        tpl = _x(sheet, "template", match=match, mode="homolog-walk", priority="0" if name is None else "1")
+        gate: tuple[str, etree._Element] | None = None
+        for mode, offer, attributes in dispatch:
+            if offer.anything or name in offer.names:
                 _x(tpl, "apply-templates", select=".", mode=mode)
+                gate = None
+            elif offer.children:
+                test = " or ".join(sorted(offer.children))
+                if gate is None or gate[0] != test:
+                    gate = (test, _x(tpl, "if", test=test))
+                _x(gate[1], "apply-templates", select=".", mode=mode)
             if attributes:
                 _x(tpl, "apply-templates", select="@*", mode=mode)
+                gate = None
         _x(tpl, "apply-templates", select="*", mode="homolog-walk")
 
     for name in named:
         uri, local = name[1:].split("}", 1)
-        template(f"Q{{{uri}}}{local}", "1", lambda names, n=name: names is None or n in names)  # type: ignore[misc]
-    template("*", "0", lambda names: names is None)
+        template(f"Q{{{uri}}}{local}", name)
+    template("*", None)
 
 
 def default_cache_dir() -> Path:
@@ -652,12 +830,12 @@ class CompiledSchematron:
             _LOADED[memo] = compiled
         return compiled
 
-    def run(self, document: str | object) -> str:
-        """Validate a (safely pre-parsed, DOCTYPE-free) document, as text or as a node from
-        :func:`parse_for_saxon`; return the SVRL text."""
+    def run(self, document: str | bytes | object) -> str:
+        """Validate a (safely pre-parsed, DOCTYPE-free) document, as text, as bytes or as a
+        node from :func:`parse_for_saxon`; return the SVRL text."""
         with _SAXON_LOCK:
             try:
-                node = parse_for_saxon(document) if isinstance(document, str) else document
+                node = parse_for_saxon(document) if isinstance(document, (str, bytes)) else document
                 result = self._executable.transform_to_string(xdm_node=node)  # type: ignore[attr-defined]
             except SchematronError:
                 raise
@@ -668,11 +846,66 @@ class CompiledSchematron:
         return str(result)
 
 
-def parse_for_saxon(document: str) -> object:
+def _parse_memfd(data: bytes) -> object:
+    """``data`` parsed by Saxon as a file held in memory (a Linux memfd, closed on return).
+
+    Saxon reads a file's bytes faster than it takes a str (a str is copied and re-encoded
+    on its way in, then read through a second decoder), and nothing reaches disk. Saxon
+    does not pool the documents it parses this way (tests/suites/documents check that
+    memory stays flat over many documents)."""
+    fd = os.memfd_create("homolog-cda", os.MFD_CLOEXEC)
+    try:
+        view, done = memoryview(data), 0
+        while done < len(data):
+            done += os.write(fd, view[done:])
+        return saxon_processor().parse_xml(xml_file_name=f"/proc/self/fd/{fd}")  # type: ignore[attr-defined]
+    finally:
+        os.close(fd)
+
+
+# Whether Saxon reads documents from in-memory files here (decided on first use, under
+# _SAXON_LOCK): it needs os.memfd_create and /proc.
+_MEMFD: bool | None = None
+
+
+def _memfd_works() -> bool:
+    global _MEMFD
+    if _MEMFD is None:
+        try:
+            _MEMFD = hasattr(os, "memfd_create") and str(_parse_memfd(b"<probe/>")) == "<probe/>"
+        except Exception:
+            _MEMFD = False
+    return _MEMFD
+
+
+def parse_for_saxon(document: str | bytes) -> object:
     """The document as a Saxon node, to run several schematrons on one parse (Saxon's
-    parse of a large document costs as much as a schematron run)."""
+    parse of a large document costs as much as a schematron run).
+
+    ``bytes``: a complete XML document in the encoding it declares (UTF-8 unless it says
+    otherwise), read without a detour through a Python str where the platform allows."""
     with _SAXON_LOCK:
         try:
+            if isinstance(document, bytes):
+                if _memfd_works():
+                    return _parse_memfd(document)
+                document = _as_text(document)
             return saxon_processor().parse_xml(xml_text=document)  # type: ignore[attr-defined]
+        except SchematronError:
+            raise
         except Exception as exc:
             raise SchematronError(f"Saxon cannot parse the document: {exc}") from exc
+
+
+def _as_text(data: bytes) -> str:
+    """XML bytes as text, decoded as their declaration says (lxml reads it), with the
+    declaration dropped so that Saxon does not decode the text a second time."""
+    try:
+        root = etree.fromstring(data, _parser_keeping_content())
+    except etree.XMLSyntaxError as exc:
+        raise SchematronError(f"the document is not well-formed XML: {exc}") from exc
+    return str(etree.tostring(root.getroottree(), encoding="unicode"))
+
+
+def _parser_keeping_content() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)

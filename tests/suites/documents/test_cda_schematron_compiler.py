@@ -8,10 +8,15 @@ import pytest
 
 from homolog.suites.documents.schematron import (
     CompiledSchematron,
+    ElementOffer,
     SchematronError,
     cache_key,
+    compile_to_xslt,
     element_names,
+    element_offer,
     may_match_attributes,
+    required_child,
+    saxon_processor,
 )
 from homolog.suites.documents.svrl import parse_svrl
 
@@ -319,3 +324,106 @@ def test_elements_reach_only_the_patterns_that_can_match_them(tmp_path: Path) ->
         ("mixed", "other b"),
         ("mixed", "m c"),
     ]
+
+
+TID = "Q{urn:hl7-org:v3}templateId"
+
+
+@pytest.mark.parametrize(
+    ("predicate", "expected"),
+    [
+        ("cda:templateId/@root='1.2'", TID),
+        ('cda:templateId/@root = "1.2"', TID),
+        ("./cda:templateId/@root = '1'", TID),
+        ("cda:templateId[@root='1']", TID),
+        ("cda:templateId/@root != '1'", TID),
+        ("cda:templateId/@root = ('1', '2')", TID),
+        ("not(cda:x) and cda:templateId/@root = '1'", TID),
+        ("cda:templateId/@root = '1' or cda:templateId[@root = '2']", TID),
+        ("*:templateId/@root = '1'", "*:templateId"),
+        ("cda:x[@a = '1]['] = 2", "Q{urn:hl7-org:v3}x"),
+        ("plain/@a", "Q{}plain"),
+        # Not read, or true without the child: nothing known.
+        ("cda:templateId/@root = '1' or cda:code", None),
+        ("not(cda:templateId)", None),
+        ("count(cda:templateId) = 0", None),
+        ("cda:templateId/@root = 'a' = 'b'", None),
+        ("'1' = cda:templateId/@root", None),
+        ("cda:x/@n < 3", None),
+        ("cda:x => count() = 1", None),
+        ("cda:x | cda:y = 'v'", None),
+        ("(cda:x) = 1", None),
+        ("cda:x//cda:y = 'v'", None),
+        ("/cda:x = 'v'", None),
+        ("../cda:x = 1", None),
+        ("$v = 'x'", None),
+        ("@root = 'x'", None),
+        ("cda:x/text() = 'a'", None),
+        ("unknown:x = 1", None),
+        ("cda:templateId/@root = '1' or", None),
+    ],
+)
+def test_the_child_a_predicate_needs(predicate: str, expected: str | None) -> None:
+    assert required_child(predicate, {"cda": "urn:hl7-org:v3"}) == expected
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ("cda:a[cda:b]", ElementOffer(names=frozenset({f"{V3}a"}))),
+        ("*[cda:templateId/@root = '1']", ElementOffer(children=frozenset({TID}))),
+        ("*[cda:x/@y = '1']//*[cda:templateId[@root = '2']]", ElementOffer(children=frozenset({TID}))),
+        ("cda:a | *[cda:templateId/@root = '1']", ElementOffer(names=frozenset({f"{V3}a"}), children=frozenset({TID}))),
+        ("*[cda:templateId/@root = '1'] | @code", ElementOffer(children=frozenset({TID}))),
+        ("*[cda:templateId/@root = '1'][1]", ElementOffer(anything=True)),
+        ("*[not(cda:templateId)]", ElementOffer(anything=True)),
+        ("*[@code]", ElementOffer(anything=True)),
+        ("cda:a | *", ElementOffer(anything=True)),
+        ("*:a[cda:templateId/@root = '1']", ElementOffer(anything=True)),
+    ],
+)
+def test_elements_offered_to_a_rule(context: str, expected: ElementOffer) -> None:
+    assert element_offer(context, {"cda": "urn:hl7-org:v3"}) == expected
+
+
+def test_rules_on_a_child_reach_exactly_the_elements_they_match(tmp_path: Path) -> None:
+    # Gated rules fire on the elements with the child and the right value, and the rules
+    # that also match elements without it (not read as gated) still reach those.
+    patterns = """
+  <pattern id="tid"><rule context="*[h:t/@root = 'x']"><report test="true()">tid <name/></report></rule></pattern>
+  <pattern id="tid-or"><rule context="*[h:t[@root = 'y'] or h:t/@root = 'x']">
+    <report test="true()">or <name/></report></rule></pattern>
+  <pattern id="without"><rule context="*[not(h:t)]"><report test="true()">none <name/></report></rule></pattern>
+  <pattern id="either"><rule context="*[h:t/@root = 'x' or @code]"><report test="true()">either <name/></report></rule>
+  </pattern>
+"""
+    sch = _write(tmp_path, "s.sch", HEAD.format(attrs="") + patterns + "</schema>")
+    doc = (
+        '<r xmlns="urn:hl7-org:v3"><a code="1"><t root="x"/></a><b><t root="y"/></b>'
+        '<c><t root="z"/><d><t root="x"/></d></c><e code="2"/></r>'
+    )
+    issues = _run(sch, doc, tmp_path / "c")
+    assert [(i.rule_id, i.message) for i in issues] == [
+        ("tid", "tid a"),
+        ("tid", "tid d"),
+        ("tid-or", "or a"),
+        ("tid-or", "or b"),
+        ("tid-or", "or d"),
+        ("without", "none r"),
+        ("without", "none t"),
+        ("without", "none t"),
+        ("without", "none t"),
+        ("without", "none t"),
+        ("without", "none e"),
+        ("either", "either a"),
+        ("either", "either d"),
+        ("either", "either e"),
+    ]
+    gated, plain = (compile_to_xslt(sch, child_gates=g) for g in (True, False))
+    gate = b'<xsl:if test="Q{urn:hl7-org:v3}t">'
+    assert gate in gated and gate not in plain
+    run = [
+        saxon_processor().new_xslt30_processor().compile_stylesheet(stylesheet_text=x.decode()) for x in (gated, plain)
+    ]
+    node = saxon_processor().parse_xml(xml_text=doc)
+    assert run[0].transform_to_string(xdm_node=node) == run[1].transform_to_string(xdm_node=node)
