@@ -1,6 +1,6 @@
 """Engine overhead: `homolog run` against the same GETs as a plain pytest suite, both as whole processes.
 
-    python bench/overhead.py [--checks 2000] [--rounds 5]
+    python bench/overhead.py [--checks 2000] [--rounds 5] [--tls]
 
 Each round runs both sides once, alternating which goes first, as separate processes:
 
@@ -13,6 +13,8 @@ Each round runs both sides once, alternating which goes first, as separate proce
 Prints, per side, the median wall time and the median CPU time (user + system of the
 process and its children: steadier than wall time on a shared machine), then the ratios.
 `--checks 500,2000` runs each size; the marginal cost per check is then printed too.
+`--tls`: the server speaks HTTPS (a synthetic CA both sides trust), as real systems do:
+what connection reuse saves is then a TLS handshake per check, not only a TCP connect.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import ssl
 import statistics
 import subprocess
 import sys
@@ -55,7 +58,7 @@ BASE = os.environ["BENCH_BASE"]
 
 @pytest.fixture(scope="session")
 def client():
-    with httpx.Client(trust_env=False, timeout=10) as c:
+    with httpx.Client(trust_env=False, timeout=10, verify=os.environ.get("BENCH_CA") or True) as c:
         yield c
 
 
@@ -103,7 +106,7 @@ def _timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float
     return wall, cpu
 
 
-def _write_inputs(work: Path, base: str, checks: int) -> None:
+def _write_inputs(work: Path, base: str, checks: int, ca: Path | None = None) -> None:
     (work / "bench_checks.py").write_text(BENCH_CHECKS)
     (work / "test_plain.py").write_text(PLAIN_SUITE)
     (work / "pytest.ini").write_text("[pytest]\n")
@@ -130,7 +133,13 @@ def _write_inputs(work: Path, base: str, checks: int) -> None:
         "requirements": reqs,
     }
     (work / "ref.yaml").write_text(yaml.safe_dump(ref))
-    target = {"format": "homolog.target/1", "system": {"name": "bench", "version": "1"}, "base_urls": {"web": base}}
+    target: dict[str, object] = {
+        "format": "homolog.target/1",
+        "system": {"name": "bench", "version": "1"},
+        "base_urls": {"web": base},
+    }
+    if ca is not None:
+        target["tls"] = {"ca_file": str(ca)}
     (work / "target.yaml").write_text(yaml.safe_dump(target))
 
 
@@ -167,12 +176,12 @@ def _check_run(run_dir: Path, checks: int) -> str:
     return f"{len(lines)} results, {evidence} evidence files, run.json and MANIFEST.sha256"
 
 
-def bench(checks: int, rounds: int, base: str) -> dict[str, Side]:
+def bench(checks: int, rounds: int, base: str, ca: Path | None) -> dict[str, Side]:
     sides = {"plain": Side(), "homolog": Side()}
     with tempfile.TemporaryDirectory(prefix="homolog-bench-") as tmp:
         work = Path(tmp)
-        _write_inputs(work, base, checks)
-        env = dict(os.environ, BENCH_BASE=base, BENCH_CHECKS=str(checks))
+        _write_inputs(work, base, checks, ca)
+        env = dict(os.environ, BENCH_BASE=base, BENCH_CHECKS=str(checks), BENCH_CA=str(ca or ""))
         env["PYTHONPATH"] = os.pathsep.join([str(work), env.get("PYTHONPATH", "")])
         kept = ""
         for r in range(rounds):
@@ -191,18 +200,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", default="2000", help="number of checks, or a comma-separated list of sizes")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--tls", action="store_true", help="HTTPS server (synthetic CA)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.checks.split(",")]
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
+    ca: Path | None = None
+    if args.tls:
+        from homolog.fixtures.refsut.tlsconf import make_certificates
+
+        ca, cert, key = make_certificates(Path(tempfile.mkdtemp(prefix="homolog-bench-tls-")))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    base = f"{'https' if args.tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     results: dict[int, dict[str, Side]] = {}
     try:
         for n in sizes:
             print(f"== {n} checks, {args.rounds} alternated rounds, medians")
-            results[n] = sides = bench(n, args.rounds, base)
+            results[n] = sides = bench(n, args.rounds, base, ca)
             for name, side in sides.items():
                 wall, cpu = side.median()
                 print(f"{name:<8} wall {wall:7.2f} s  cpu {cpu:7.2f} s   ({wall / n * 1000:.2f} ms wall per check)")
