@@ -50,7 +50,9 @@ __all__ = [
 _MAX_BODY = 64 * 1024  # bytes of an XHR body kept for the replay
 _METHODS = ("get", "post", "put", "patch", "delete")
 _LOGOUT_PAGE = "logout"
-# pages the crawl loads at once: each waits for its network to idle (500 ms at least), the waits overlap
+# Pages the crawl loads at once: each waits for its network to idle (500 ms at least), the waits
+# overlap. Playwright starts Chromium with background timer throttling and renderer backgrounding
+# off, so a tab that is not in front runs its scripts (and their delayed calls) on time.
 _TABS = 4
 
 

@@ -7,6 +7,7 @@ script, to show that XHR/fetch calls enter the inventory and are replayed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
@@ -135,34 +136,41 @@ def _rpc_app(protected: bool) -> Flask:
     return app
 
 
+@contextlib.contextmanager
+def _form_login_app(app: Flask, tmp_path: Path, name: str, settings: dict[str, Any]) -> Iterator[Path]:
+    """Serve `app` on 127.0.0.1 for the block; yield a target logging in as alice on its /login form."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    target = {
+        "format": "homolog.target/1",
+        "system": {"name": name, "version": "1"},
+        "base_urls": {"web": f"http://127.0.0.1:{server.server_port}"},
+        "auth": {"web": {"type": "form", "username": "alice", "password_env": "HOMOLOG_TEST_FORM_APP_PASSWORD"}},
+        "pages": {
+            "login": {"path": "/login", "locators": {"username": "#u", "password": "#p", "submit": "#go"}},
+            "home": {"path": "/"},
+        },
+        "settings": settings,
+    }
+    path = tmp_path / "form-app-target.yaml"
+    path.write_text(yaml.safe_dump(target), encoding="utf-8")
+    try:
+        yield path
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
 @pytest.fixture(params=[True, False], ids=["rpc-protected", "rpc-open"])
 def rpc_target(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[bool, Path]]:
     protected = bool(request.param)
-    server = make_server("127.0.0.1", 0, _rpc_app(protected), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setenv("HOMOLOG_TEST_RPC_PASSWORD", _PASSWORD)
-    target = {
-        "format": "homolog.target/1",
-        "system": {"name": "rpc web app", "version": "1"},
-        "base_urls": {"web": base},
-        "auth": {"web": {"type": "form", "username": "alice", "password_env": "HOMOLOG_TEST_RPC_PASSWORD"}},
-        "pages": {
-            "login": {"path": "/login", "locators": {"username": "#u", "password": "#p", "submit": "#go"}},
-            "home": {"path": "/"},
-        },
-        "settings": {"security": {"public_paths": ["/app.js"]}},
-    }
-    path = tmp_path / "rpc-target.yaml"
-    path.write_text(yaml.safe_dump(target), encoding="utf-8")
-    try:
+    monkeypatch.setenv("HOMOLOG_TEST_FORM_APP_PASSWORD", _PASSWORD)
+    settings = {"security": {"public_paths": ["/app.js"]}}
+    with _form_login_app(_rpc_app(protected), tmp_path, "rpc web app", settings) as path:
         yield protected, path
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def test_fetch_calls_of_the_ui_enter_the_inventory_and_are_replayed(
@@ -244,29 +252,11 @@ def ending_target(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str | None, Path]]:
     open_leaf = request.param
-    server = make_server("127.0.0.1", 0, _ending_app(open_leaf), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("HOMOLOG_TEST_ENDING_PASSWORD", _PASSWORD)
-    target = {
-        "format": "homolog.target/1",
-        "system": {"name": "web app whose session ends", "version": "1"},
-        "base_urls": {"web": f"http://127.0.0.1:{server.server_port}"},
-        "auth": {"web": {"type": "form", "username": "alice", "password_env": "HOMOLOG_TEST_ENDING_PASSWORD"}},
-        "pages": {
-            "login": {"path": "/login", "locators": {"username": "#u", "password": "#p", "submit": "#go"}},
-            "home": {"path": "/"},
-        },
-        # the leaves are found as links and probed, not opened by the crawl
-        "settings": {"security": {"inventory": {"crawl_exclude": ["/s*/leaf"]}}},
-    }
-    path = tmp_path / "ending-target.yaml"
-    path.write_text(yaml.safe_dump(target), encoding="utf-8")
-    try:
+    monkeypatch.setenv("HOMOLOG_TEST_FORM_APP_PASSWORD", _PASSWORD)
+    # the leaves are found as links and probed, not opened by the crawl
+    settings = {"security": {"inventory": {"crawl_exclude": ["/s*/leaf"]}}}
+    with _form_login_app(_ending_app(open_leaf), tmp_path, "web app whose session ends", settings) as path:
         yield open_leaf, path
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def test_a_session_ending_during_the_crawl_is_opened_again_and_the_crawl_goes_on(
