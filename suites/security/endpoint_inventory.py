@@ -21,6 +21,7 @@ The crawl never submits a form and never opens the page map's ``logout`` page no
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import json
 import posixpath
 import string
@@ -49,6 +50,10 @@ __all__ = [
 _MAX_BODY = 64 * 1024  # bytes of an XHR body kept for the replay
 _METHODS = ("get", "post", "put", "patch", "delete")
 _LOGOUT_PAGE = "logout"
+# Pages the crawl loads at once: each waits for its network to idle (500 ms at least), the waits
+# overlap. Playwright starts Chromium with background timer throttling and renderer backgrounding
+# off, so a tab that is not in front runs its scripts (and their delayed calls) on time.
+_TABS = 4
 
 
 @dataclass
@@ -279,8 +284,24 @@ def add_openapi(inv: Inventory, http: HttpClient) -> None:
     inv.notes.append(f"OpenAPI {where}: {count} operation(s)")
 
 
+def _load(tab: Any) -> Exception | None:
+    """Wait for the tab's page to load and its network to go idle; the error if it did not load."""
+    try:
+        tab.wait_for_load_state("load")
+        tab.wait_for_load_state("networkidle", timeout=3000)
+    except Exception as exc:  # a page that does not load is noted, the crawl goes on
+        return exc
+    return None
+
+
 def crawl(inv: Inventory, ui: Any) -> None:
-    """Log in through the page map, then follow links (GET only) and record forms and XHR/fetch."""
+    """Log in through the page map, then follow links (GET only) and record forms and XHR/fetch.
+
+    Pages are visited breadth-first, ``_TABS`` at a time in tabs of one browser context (one
+    session): each page is given its network-idle wait for the XHR/fetch calls it makes, and
+    the waits of a batch overlap. Links, forms and calls are taken in queue order, so the
+    inventory is the one a page-by-page crawl builds.
+    """
     target = inv.target
     if target.auth("web") is None or "login" not in (target.raw.get("pages") or {}):
         inv.notes.append("crawl: skipped, no web login declared (auth.web and pages.login)")
@@ -292,67 +313,93 @@ def crawl(inv: Inventory, ui: Any) -> None:
     if _LOGOUT_PAGE in pages:
         exclude.append(target.page(_LOGOUT_PAGE).path)
     login_path = target.page("login").path
-    seen_requests: list[tuple[str, str, bytes | None, str | None, str]] = []
-    current = {"page": ""}
+    # XHR/fetch calls by visit (-1: the login), so their order does not depend on which tab was faster
+    calls: dict[int, list[tuple[str, str, bytes | None, str | None, str]]] = {}
+    showing: dict[int, tuple[int, str]] = {}  # id(tab) -> (visit, path) of what the tab shows
+    visits = itertools.count()
 
-    def on_request(req: Any) -> None:
-        if req.resource_type in ("xhr", "fetch"):
-            try:
-                body = req.post_data_buffer
-            except Exception:  # a body Playwright cannot give is not replayed
-                body = None
-            ctype = (req.headers or {}).get("content-type")
-            body = body[:_MAX_BODY] if body else None
-            seen_requests.append((req.method, req.url, body, ctype, current["page"]))
+    def recorder(tab: Any) -> Any:
+        def on_request(req: Any) -> None:
+            if req.resource_type in ("xhr", "fetch"):
+                try:
+                    body = req.post_data_buffer
+                except Exception:  # a body Playwright cannot give is not replayed
+                    body = None
+                ctype = (req.headers or {}).get("content-type")
+                body = body[:_MAX_BODY] if body else None
+                visit, path = showing.get(id(tab), (-1, ""))
+                calls.setdefault(visit, []).append((req.method, req.url, body, ctype, path))
+
+        return on_request
 
     ui.login()
-    page = ui.page
-    page.on("request", on_request)
-    queue: list[tuple[str, int]] = [(page.url, 0)]
+    tabs = [ui.page]
+    tabs[0].on("request", recorder(tabs[0]))
+    queue: list[tuple[str, int]] = [(tabs[0].url, 0)]
     for name in pages:
         spec = target.page(name)
         if spec.base == "web" and name not in ("login", _LOGOUT_PAGE):
             queue.append((target.url(_fill(spec.path, target.data), "web"), 1))
     visited: set[str] = set()
     relogins = 0
-    while queue and len(visited) < inv.limits.max_pages:
-        url, depth = queue.pop(0)
-        parts = urlsplit(url)
-        if url in visited or (parts.scheme, parts.netloc) != (root.scheme, root.netloc):
-            continue
-        if any(fnmatch.fnmatchcase(parts.path, p) for p in exclude):
-            continue
-        visited.add(url)
-        current["page"] = parts.path
-        try:
-            page.goto(url, wait_until="load")
-            page.wait_for_load_state("networkidle", timeout=3000)
-        except Exception as exc:  # a page that does not load is noted, the crawl goes on
-            if "Timeout" not in type(exc).__name__:
-                inv.notes.append(f"crawl: {parts.path} did not load ({str(exc).splitlines()[0][:120]})")
-        if urlsplit(page.url).path == login_path and parts.path != login_path:
-            if relogins >= 2:
-                inv.notes.append("crawl: the session keeps ending; crawl stopped")
+    stopped = False
+    while queue and len(visited) < inv.limits.max_pages and not stopped:
+        batch: list[tuple[str, int]] = []
+        while queue and len(batch) < _TABS and len(visited) < inv.limits.max_pages:
+            url, depth = queue.pop(0)
+            parts = urlsplit(url)
+            if url in visited or (parts.scheme, parts.netloc) != (root.scheme, root.netloc):
+                continue
+            if any(fnmatch.fnmatchcase(parts.path, p) for p in exclude):
+                continue
+            visited.add(url)
+            batch.append((url, depth))
+        while len(tabs) < len(batch):
+            tabs.append(ui.context.new_page())
+            tabs[-1].on("request", recorder(tabs[-1]))
+        started: list[Exception | None] = []
+        for tab, (url, _) in zip(tabs, batch, strict=False):
+            showing[id(tab)] = (next(visits), urlsplit(url).path)
+            try:
+                tab.goto(url, wait_until="commit")
+                started.append(None)
+            except Exception as exc:
+                started.append(exc)
+        for i, (tab, (url, depth)) in enumerate(zip(tabs, batch, strict=False)):
+            path = urlsplit(url).path
+            error = started[i] or _load(tab)
+            if error is not None and "Timeout" not in type(error).__name__:
+                inv.notes.append(f"crawl: {path} did not load ({str(error).splitlines()[0][:120]})")
+            if urlsplit(tab.url).path == login_path and path != login_path:
+                if relogins >= 2:
+                    inv.notes.append("crawl: the session keeps ending; crawl stopped")
+                    stopped = True
+                    break
+                relogins += 1
+                inv.notes.append(f"crawl: the session ended after {path}; logged in again")
+                # the rest of the batch was loaded in the ended session: visited again after the login
+                for later in batch[i + 1 :]:
+                    visited.discard(later[0])
+                queue[:0] = batch[i + 1 :]
+                showing[id(tabs[0])] = (next(visits), "")
+                ui.login()
                 break
-            relogins += 1
-            inv.notes.append(f"crawl: the session ended after {parts.path}; logged in again")
-            ui.login()
-            continue
-        links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-        forms = page.eval_on_selector_all(
-            "form", "fs => fs.map(f => [(f.getAttribute('method') || 'get').toUpperCase(), f.action])"
-        )
-        for link in links if isinstance(links, list) else []:
-            if (
-                isinstance(link, str)
-                and link.startswith(("http://", "https://"))
-                and inv.add("GET", link, f"link on {parts.path}", bounded=True) is not None
-                and depth + 1 <= inv.limits.max_depth
-            ):
-                queue.append((link.split("#", 1)[0], depth + 1))
-        for form in forms if isinstance(forms, list) else []:
-            if isinstance(form, list) and len(form) == 2 and isinstance(form[1], str):
-                inv.add(str(form[0]), form[1], f"form on {parts.path}")
+            links = tab.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+            forms = tab.eval_on_selector_all(
+                "form", "fs => fs.map(f => [(f.getAttribute('method') || 'get').toUpperCase(), f.action])"
+            )
+            for link in links if isinstance(links, list) else []:
+                if (
+                    isinstance(link, str)
+                    and link.startswith(("http://", "https://"))
+                    and inv.add("GET", link, f"link on {path}", bounded=True) is not None
+                    and depth + 1 <= inv.limits.max_depth
+                ):
+                    queue.append((link.split("#", 1)[0], depth + 1))
+            for form in forms if isinstance(forms, list) else []:
+                if isinstance(form, list) and len(form) == 2 and isinstance(form[1], str):
+                    inv.add(str(form[0]), form[1], f"form on {path}")
+    seen_requests = [call for visit in sorted(calls) for call in calls[visit]]
     for method, url, body, ctype, on_page in seen_requests:
         inv.add(method, url, f"XHR/fetch from {on_page or 'login'}", body=body, content_type=ctype)
     inv.notes.append(

@@ -7,12 +7,14 @@ script, to show that XHR/fetch calls enter the inventory and are replayed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -134,34 +136,41 @@ def _rpc_app(protected: bool) -> Flask:
     return app
 
 
+@contextlib.contextmanager
+def _form_login_app(app: Flask, tmp_path: Path, name: str, settings: dict[str, Any]) -> Iterator[Path]:
+    """Serve `app` on 127.0.0.1 for the block; yield a target logging in as alice on its /login form."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    target = {
+        "format": "homolog.target/1",
+        "system": {"name": name, "version": "1"},
+        "base_urls": {"web": f"http://127.0.0.1:{server.server_port}"},
+        "auth": {"web": {"type": "form", "username": "alice", "password_env": "HOMOLOG_TEST_FORM_APP_PASSWORD"}},
+        "pages": {
+            "login": {"path": "/login", "locators": {"username": "#u", "password": "#p", "submit": "#go"}},
+            "home": {"path": "/"},
+        },
+        "settings": settings,
+    }
+    path = tmp_path / "form-app-target.yaml"
+    path.write_text(yaml.safe_dump(target), encoding="utf-8")
+    try:
+        yield path
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
 @pytest.fixture(params=[True, False], ids=["rpc-protected", "rpc-open"])
 def rpc_target(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[bool, Path]]:
     protected = bool(request.param)
-    server = make_server("127.0.0.1", 0, _rpc_app(protected), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setenv("HOMOLOG_TEST_RPC_PASSWORD", _PASSWORD)
-    target = {
-        "format": "homolog.target/1",
-        "system": {"name": "rpc web app", "version": "1"},
-        "base_urls": {"web": base},
-        "auth": {"web": {"type": "form", "username": "alice", "password_env": "HOMOLOG_TEST_RPC_PASSWORD"}},
-        "pages": {
-            "login": {"path": "/login", "locators": {"username": "#u", "password": "#p", "submit": "#go"}},
-            "home": {"path": "/"},
-        },
-        "settings": {"security": {"public_paths": ["/app.js"]}},
-    }
-    path = tmp_path / "rpc-target.yaml"
-    path.write_text(yaml.safe_dump(target), encoding="utf-8")
-    try:
+    monkeypatch.setenv("HOMOLOG_TEST_FORM_APP_PASSWORD", _PASSWORD)
+    settings = {"security": {"public_paths": ["/app.js"]}}
+    with _form_login_app(_rpc_app(protected), tmp_path, "rpc web app", settings) as path:
         yield protected, path
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def test_fetch_calls_of_the_ui_enter_the_inventory_and_are_replayed(
@@ -179,3 +188,91 @@ def test_fetch_calls_of_the_ui_enter_the_inventory_and_are_replayed(
     else:
         assert result["verdict"] == "failed"
         assert "POST /rpc [XHR/fetch from /]: 200 application/json" in result["message"]
+
+
+# -- a web application whose session ends in the middle of the crawl ---------------------------
+# /s1/page ... /s5/page, linked from the home page (one folder each: the crawl takes every one),
+# each linking to its own /sN/leaf
+_PAGES = 5
+_SESSION_LOADS = 4  # the first session ends at its 5th page: the landing page, home and two of a batch
+
+
+def _ending_app(open_leaf: str | None) -> Flask:
+    app = Flask("ending-app")
+    sessions: dict[str, int] = {}  # sid -> pages served; the first session ends, later ones do not
+    first: list[str] = []
+    lock = threading.Lock()
+
+    def page_view() -> bool:
+        sid = request.cookies.get("sid", "")
+        with lock:
+            if sid not in sessions:
+                return False
+            sessions[sid] += 1
+            if first and sid == first[0] and sessions[sid] > _SESSION_LOADS:
+                del sessions[sid]
+                return False
+            return True
+
+    @app.get("/login")
+    def login_page() -> str:
+        return _LOGIN
+
+    @app.post("/login")
+    def login() -> Any:
+        if request.form.get("username") != "alice" or request.form.get("password") != _PASSWORD:
+            return Response(_LOGIN, status=401, mimetype="text/html")
+        sid = secrets.token_urlsafe(16)
+        with lock:
+            sessions[sid] = 0
+            first[:] = first or [sid]
+        resp = redirect("/", code=303)
+        resp.set_cookie("sid", sid, httponly=True, samesite="Lax")
+        return resp
+
+    @app.get("/")
+    def home() -> Any:
+        links = "".join(f'<a href="/s{n}/page">Page {n}</a>' for n in range(1, _PAGES + 1))
+        return f"<!doctype html><title>Accueil</title><main>{links}</main>" if page_view() else redirect("/login")
+
+    @app.get("/s<int:n>/page")
+    def numbered(n: int) -> Any:
+        body = f'<!doctype html><title>Page {n}</title><a href="/s{n}/leaf">Détail</a>'
+        return body if page_view() else redirect("/login")
+
+    @app.get("/s<int:n>/leaf")
+    def leaf(n: int) -> Any:
+        return "<!doctype html><title>Détail</title><p>x</p>" if f"/s{n}/leaf" == open_leaf else redirect("/login")
+
+    return app
+
+
+@pytest.fixture(params=[None, f"/s{_PAGES}/leaf"], ids=["leaves-protected", "last-leaf-open"])
+def ending_target(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str | None, Path]]:
+    open_leaf = request.param
+    monkeypatch.setenv("HOMOLOG_TEST_FORM_APP_PASSWORD", _PASSWORD)
+    # the leaves are found as links and probed, not opened by the crawl
+    settings = {"security": {"inventory": {"crawl_exclude": ["/s*/leaf"]}}}
+    with _form_login_app(_ending_app(open_leaf), tmp_path, "web app whose session ends", settings) as path:
+        yield open_leaf, path
+
+
+def test_a_session_ending_during_the_crawl_is_opened_again_and_the_crawl_goes_on(
+    ending_target: tuple[str | None, Path], run_checks: RunChecks, tmp_path: Path
+) -> None:
+    open_leaf, target = ending_target
+    result = run_checks([CHECK], target)[CHECK]
+    inv = _inventory(result, tmp_path / "run-0")
+    ended = [s for s in inv["sources"] if "the session ended after" in s]
+    assert len(ended) == 1 and ended[0].endswith("; logged in again"), inv["sources"]
+    lost = ended[0].split("the session ended after ")[1].split(";")[0]  # the page that met the ended session
+    leaves = {urlsplit(e["url"]).path for e in inv["endpoints"] if e["url"].endswith("/leaf")}
+    assert leaves == {f"/s{n}/leaf" for n in range(1, _PAGES + 1) if f"/s{n}/page" != lost}, (lost, leaves)
+    if open_leaf is None:
+        assert result["verdict"] == "passed", result["message"]
+    else:
+        # /s5/page is crawled only after the new login: what it links to is probed all the same
+        assert result["verdict"] == "failed"
+        assert f"GET {open_leaf} [link on /s{_PAGES}/page]: 200" in result["message"]
