@@ -352,9 +352,9 @@ def test_single_page_application_routes_are_audited_as_users_see_them(
     assert "ready selector '#no-such-thing' did not appear" in got["NEVER-READY"]["message"]
     # What was audited is the rendered route, not the loading shell.
     evidence = tmp_path / "run" / "evidence"
-    headings = json.loads(next(evidence.glob("HASH-ROUTE*/*headings.json")).read_text("utf-8"))
+    headings = json.loads(next(evidence.glob("HASH-ROUTE*@*headings.json")).read_text("utf-8"))
     by_page = {o["page"]: o for o in headings}
     assert [h["text"] for h in by_page["patients"]["headings"]] == ["Patients"]
-    axe = json.loads(next(evidence.glob("HISTORY-ROUTE*/*axe-rgaa-8.5.json")).read_text("utf-8"))
+    axe = json.loads(next(evidence.glob("HISTORY-ROUTE*@*axe-rgaa-8.5.json")).read_text("utf-8"))
     in_app = next(p for p in axe["pages"] if p["page"] == "patients_in_app")
     assert in_app["url"].endswith("/spa/patients") and in_app["settled"]["ready_selector"] == "#patient-list"
