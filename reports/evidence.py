@@ -202,8 +202,9 @@ def _http(item: EvidenceItem, data: dict[str, Any]) -> bool:
 
 def load_evidence(run: Run, relpath: str, budget: Budget) -> EvidenceItem:
     """Classify and read (bounded) one evidence file named in run.json."""
-    # shown under its check: the check's slug before "@" in the file name says nothing more
-    name = relpath.rsplit("/", 1)[-1].partition("@")[2] or relpath.rsplit("/", 1)[-1]
+    # shown under its check: the check's slug before "@" (homolog.evidence.SEPARATOR) says nothing more
+    base = relpath.rsplit("/", 1)[-1]
+    name = base.partition("@")[2] or base
     path = safe_evidence_path(run, relpath)
     if path is None:
         return EvidenceItem(relpath, "unsafe", name)
