@@ -5,7 +5,7 @@
 #   ./setup.sh --no-demo     install only
 #   ./setup.sh --with-allure also install the Allure 3 command-line tool (npm; scripts/setup-allure.sh)
 #
-# Installs: Debian's Chromium and poppler-utils (apt), a virtualenv in .venv with
+# Installs: Debian's Chromium (the browser and its headless shell) and poppler-utils (apt), a virtualenv in .venv with
 # homolog and its development tools (pip, editable), the pinned axe-core (npm registry),
 # the pinned published material when the network allows (homolog materials fetch).
 # Idempotent: a second run only checks. Needs root or sudo for apt.
@@ -25,6 +25,7 @@ done
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 packages=()
 [ -x /usr/bin/chromium ] || packages+=(chromium)
+[ -x /usr/bin/chromium-headless-shell ] || packages+=(chromium-headless-shell)   # what UI checks launch
 command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)   # axe-core's integrity check
 fc-list 2>/dev/null | grep -qi dejavu || packages+=(fonts-dejavu-core)

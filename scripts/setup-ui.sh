@@ -1,8 +1,8 @@
 #!/bin/sh
 # Set-up for the UI and accessibility suite (homolog.suites.ui).
 #
-# - installs Debian's Chromium when /usr/bin/chromium is missing (Playwright cannot
-#   download its own browsers on the machines we target);
+# - installs Debian's Chromium and its headless shell (what UI checks launch) when missing
+#   (Playwright cannot download its own browsers on the machines we target);
 # - fetches the pinned axe-core from the npm registry into the homolog cache
 #   (~/.cache/homolog/axe-core-<version>/axe.min.js, or $XDG_CACHE_HOME/homolog/...).
 #
@@ -15,13 +15,17 @@ AXE_INTEGRITY="sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/homolog"
 AXE_DIR="$CACHE_ROOT/axe-core-$AXE_VERSION"
 
-if [ ! -x /usr/bin/chromium ]; then
-    echo "setup-ui: installing chromium (apt)"
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+[ -x /usr/bin/chromium-headless-shell ] || missing="$missing chromium-headless-shell"
+if [ -n "$missing" ]; then
+    echo "setup-ui: installing$missing (apt)"
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+    # shellcheck disable=SC2086 # one word per package
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $missing
 else
-    echo "setup-ui: chromium present ($(/usr/bin/chromium --version 2>/dev/null || echo unknown))"
+    echo "setup-ui: chromium present ($(/usr/bin/chromium-headless-shell --version 2>/dev/null || echo unknown))"
 fi
 
 if [ -s "$AXE_DIR/axe.min.js" ]; then

@@ -38,7 +38,7 @@ _OPTIONS = [
     RunOption(
         "--chromium",
         "ui.chromium",
-        "UI checks: the Chromium binary to launch",
+        "UI checks: the Chromium binary to launch (default /usr/bin/chromium-headless-shell, else /usr/bin/chromium)",
         env="HOMOLOG_CHROMIUM",
         metavar="PATH",
         kind="path",

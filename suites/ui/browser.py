@@ -34,16 +34,31 @@ from homolog import CheckError, Target
 
 __all__ = [
     "CHROMIUM_ARGS",
+    "CHROMIUM_CANDIDATES",
     "CHROMIUM_PATH",
     "PLAYWRIGHT_DISABLED_FEATURES",
     "UNSHOWN_UI_FEATURES",
     "BrowserManager",
     "TlsTrust",
+    "installed_chromium",
     "target_tls_trust",
 ]
 
-#: Debian's Chromium; a target sets another with `settings.ui.chromium` (`homolog run --chromium`).
-CHROMIUM_PATH = "/usr/bin/chromium"
+#: Debian's Chromium builds, in order of preference: the headless shell (package
+#: chromium-headless-shell: the Blink of the same release without the browser's UI, which
+#: Playwright also drives by default; half the CPU of `chromium --headless` on the demo's
+#: pages, the same verdicts), then the full browser. A target sets another with
+#: `settings.ui.chromium` (`homolog run --chromium`).
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+
+
+def installed_chromium(candidates: Iterable[str] = CHROMIUM_CANDIDATES) -> str:
+    """The first of `candidates` installed as an executable, else the last (named in errors)."""
+    candidates = tuple(candidates)
+    return next((path for path in candidates if os.access(path, os.X_OK)), candidates[-1])
+
+
+CHROMIUM_PATH = installed_chromium()
 #: The features Playwright's driver disables (its `chromiumSwitches`). Chromium keeps the last
 #: `--disable-features` it is given, so ours must repeat them (a test compares this list with
 #: the installed driver's).
@@ -204,7 +219,7 @@ class BrowserManager:
             if not os.path.exists(self.executable_path):
                 raise CheckError(
                     f"Chromium not found at {self.executable_path}: run scripts/setup-ui.sh "
-                    "(apt-get install -y chromium) or set settings.ui.chromium "
+                    "(apt-get install -y chromium-headless-shell chromium) or set settings.ui.chromium "
                     "(homolog run --chromium, env HOMOLOG_CHROMIUM)"
                 )
             try:

@@ -22,7 +22,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from homolog import Evidence, load_target
-from homolog.suites.ui.browser import BrowserManager, target_tls_trust
+from homolog.suites.ui.browser import (
+    CHROMIUM_CANDIDATES,
+    CHROMIUM_PATH,
+    BrowserManager,
+    installed_chromium,
+    target_tls_trust,
+)
 from homolog.suites.ui.session import UiSession
 from homolog.suites.ui.tracing import sanitize_trace
 from homolog.testing import run_check
@@ -182,10 +188,29 @@ def test_our_disabled_features_keep_the_playwright_drivers() -> None:
     assert len(ours) == 1 and theirs <= set(ours[0].split("=", 1)[1].split(","))
 
 
+def test_the_first_installed_chromium_is_launched(tmp_path: Path) -> None:
+    shell, full = tmp_path / "chromium-headless-shell", tmp_path / "chromium"
+    candidates = (str(shell), str(full))
+    assert installed_chromium(candidates) == str(full)  # neither installed: the last, named in errors
+    full.write_text("#!/bin/sh\n")
+    full.chmod(0o755)
+    assert installed_chromium(candidates) == str(full)
+    shell.write_text("#!/bin/sh\n")
+    assert installed_chromium(candidates) == str(full)  # not executable: not a browser
+    shell.chmod(0o755)
+    assert installed_chromium(candidates) == str(shell)
+
+
+def test_set_up_installs_the_headless_shell_ui_checks_launch() -> None:
+    # `setup.sh` installs it; without it every UI check would pay the full browser's CPU
+    assert CHROMIUM_PATH == CHROMIUM_CANDIDATES[0] == "/usr/bin/chromium-headless-shell"
+
+
 def test_a_new_context_opens_no_browser_ui_page(clean_sut: Any, tmp_path: Path) -> None:
-    # the omnibox popup a new window preloads as a WebUI page (a renderer of its own) is off
+    # The full browser (`--chromium /usr/bin/chromium`): the omnibox popup a new window
+    # preloads as a WebUI page (a renderer of its own) is off. The headless shell has no UI.
     target = load_target(clean_sut.target_path)
-    manager = BrowserManager()
+    manager = BrowserManager(executable_path="/usr/bin/chromium")
     try:
         ui = UiSession(manager, target, Evidence(tmp_path, "ui"), trace=False)
         ui.goto("login")
