@@ -1,8 +1,9 @@
 """The validator's fast paths against the plain ones they replaced, on every ANS example and
 generated document: the document reaches Saxon as bytes (an in-memory file) instead of
-text, and the compiled schematron offers rules on a child only the elements with that
-child (``compile_to_xslt(child_gates=...)``). Same SVRL, each document read afresh,
-memory flat."""
+text, the compiled schematron offers rules on a child only the elements with that
+child (``compile_to_xslt(child_gates=...)``), and an SVRL report without assertion results
+is read from its text instead of being parsed. Same SVRL and issues, each document read
+afresh, memory flat."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from homolog.suites.documents.schematron import (
     parse_for_saxon,
     saxon_processor,
 )
+from homolog.suites.documents.svrl import _fired_without_results, _parse_svrl_xml, parse_svrl
 from homolog.suites.documents.validator import DocumentError, DocumentValidator, parse_document
 from homolog.suites.documents.volets import detect_volet
 
@@ -75,7 +77,7 @@ def test_fast_and_plain_paths_give_the_same_svrl_on_every_example(cda_root: Path
         validator.compiled(validator.material.schematron_dir / p) for p in (CONTENT_MODEL, TERMINOLOGY)
     )
     plain: dict[Path, _Plain] = {}
-    compared = failing = 0
+    compared = failing = read_as_text = 0
     for name, data, generated in docs:
         try:
             tree = parse_document(data)
@@ -93,11 +95,15 @@ def test_fast_and_plain_paths_give_the_same_svrl_on_every_example(cda_root: Path
                 plain[compiled.path] = _Plain(compiled)
             old, new = plain[compiled.path].run(from_text), compiled.run(from_bytes)
             assert new == old, f"{name} with {compiled.path.name}: SVRL differs"
+            assert parse_svrl(new) == _parse_svrl_xml(new), f"{name} with {compiled.path.name}: issues differ"
             compared += 1
             failing += "failed-assert" in new
-    # The comparison covered every example, and documents that fail rules as well as valid ones.
+            read_as_text += _fired_without_results(new) is not None
+    # The comparison covered every example, documents that fail rules as well as valid
+    # ones, and reports read from their text as well as parsed ones.
     assert compared >= 2 * 86 + 3 * len(_generated())
     assert failing >= 10, failing
+    assert read_as_text >= 20, read_as_text
 
 
 def test_each_document_is_read_afresh(cda_root: Path, validator: DocumentValidator) -> None:
@@ -139,3 +145,48 @@ def test_memory_stays_flat_over_many_documents() -> None:
     for n in range(500, 2000):
         parse(n)
     assert _rss_mb() - before < 128
+
+
+_ROOT = (
+    '<?xml version="1.0" encoding="UTF-8"?><svrl:schematron-output xmlns:cda="urn:hl7-org:v3"'
+    ' xmlns:svrl="http://purl.oclc.org/dsdl/svrl" title="t" phase="#ALL">'
+)
+_RULE = '<svrl:fired-rule context="cda:a"/>'
+
+
+@pytest.mark.parametrize(
+    ("svrl", "read_as_text"),
+    [
+        (_ROOT + '<svrl:active-pattern id="p"/>' + _RULE * 3 + "</svrl:schematron-output>", True),
+        (_ROOT + '<svrl:active-pattern id="p"/></svrl:schematron-output>', True),
+        # A result: parsed.
+        (
+            _ROOT + _RULE + '<svrl:failed-assert test="x" location="/a"><svrl:text>bad</svrl:text>'
+            "</svrl:failed-assert></svrl:schematron-output>",
+            False,
+        ),
+        (
+            _ROOT + _RULE + '<svrl:successful-report test="x" location="/a" role="warning">'
+            "<svrl:text>note</svrl:text></svrl:successful-report></svrl:schematron-output>",
+            False,
+        ),
+        # fired-rule elements not written as <svrl:fired-rule: the count of the text would
+        # be wrong, so these are parsed.
+        (_ROOT + _RULE + '<s:fired-rule xmlns:s="http://purl.oclc.org/dsdl/svrl"/></svrl:schematron-output>', False),
+        (_ROOT + _RULE + '<fired-rule xmlns="http://purl.oclc.org/dsdl/svrl"/></svrl:schematron-output>', False),
+        # <svrl:fired-rule that is not an element in the SVRL namespace, or "fired-rule"
+        # where no element is: parsed.
+        (_ROOT + _RULE + '<x xmlns:svrl="urn:other"><svrl:fired-rule/></x></svrl:schematron-output>', False),
+        (_ROOT + _RULE + "<!-- <svrl:fired-rule/> --></svrl:schematron-output>", False),
+        (_ROOT + _RULE + "<x><![CDATA[<svrl:fired-rule/>]]></x></svrl:schematron-output>", False),
+        (_ROOT + _RULE + "<?pi <svrl:fired-rule/>?></svrl:schematron-output>", False),
+        (_ROOT + '<svrl:fired-rule context="cda:fired-rule"/></svrl:schematron-output>', False),
+        # Not the form the compiled schematrons write.
+        (_ROOT.replace(' encoding="UTF-8"', "") + _RULE + "</svrl:schematron-output>", False),
+        (_ROOT.replace("svrl:schematron-output", "svrl:output") + _RULE + "</svrl:output>", False),
+    ],
+)
+def test_svrl_is_read_from_its_text_only_when_that_gives_the_parsed_result(svrl: str, read_as_text: bool) -> None:
+    assert (_fired_without_results(svrl) is not None) is read_as_text
+    assert parse_svrl(svrl) == _parse_svrl_xml(svrl)
+    assert parse_svrl(svrl.encode()) == _parse_svrl_xml(svrl)
