@@ -269,6 +269,8 @@ def _redact_set_cookie(value: str) -> str:
 
 #: Between a case's slug and the name of one of its evidence files: a slug never holds it.
 SEPARATOR = "@"
+# The evidence folders this process has made (`Evidence.dir`).
+_MADE: set[Path] = set()
 
 
 class Evidence:
@@ -300,13 +302,26 @@ class Evidence:
         results name each check's files, and its files sort together).
         """
         path = self.run_dir / "evidence"
-        path.mkdir(parents=True, exist_ok=True)
+        if path not in _MADE:  # made once per process, not asked again for each file
+            path.mkdir(parents=True, exist_ok=True)
+            _MADE.add(path)
         return path
 
     def _target(self, name: str) -> Path:
         self._n += 1
         safe = self.sanitizer.name(name)[:80] or "evidence"
         return self.dir / f"{self.slug}{SEPARATOR}{self._n:02d}-{safe}"
+
+    def _write(self, path: Path, data: bytes | Path) -> None:
+        """`data`, or a copy of the file `data`, at `path`."""
+        write = path.write_bytes if isinstance(data, bytes) else lambda source: shutil.copyfile(source, path)
+        try:
+            write(data)
+        except FileNotFoundError:
+            if path.parent.is_dir():
+                raise  # not the folder: the file copied is missing
+            path.parent.mkdir(parents=True, exist_ok=True)  # removed after this process made it
+            write(data)
 
     def _record(self, path: Path) -> str:
         rel = path.relative_to(self.run_dir).as_posix()
@@ -330,14 +345,14 @@ class Evidence:
                 data = data.replace(raw, b"\0" * len(raw))
         else:
             data = self.sanitizer.text(text).encode("utf-8")
-        path.write_bytes(data)
+        self._write(path, data)
         return self._record(path)
 
     def attach_text(self, name: str, text: str, *, media_type: str = "text/plain") -> str:
         """Write sanitised text evidence."""
         del media_type
         path = self._target(name)
-        path.write_text(self.sanitizer.text(text), encoding="utf-8")
+        self._write(path, self.sanitizer.text(text).encode("utf-8"))
         return self._record(path)
 
     def attach_json(self, name: str, obj: Any) -> str:
@@ -370,5 +385,5 @@ class Evidence:
     def attach_file(self, source: Path, *, name: str | None = None) -> str:
         """Copy a file produced by a tool (trace, report) into the evidence as is."""
         path = self._target(name or source.name)
-        shutil.copyfile(source, path)
+        self._write(path, source)
         return self._record(path)
