@@ -337,6 +337,13 @@ def _indent(obj: Any, out: list[str], newline: str) -> None:
         raise _NotPlain
 
 
+def _put(path: Path, data: bytes | Path) -> None:
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        shutil.copyfile(data, path)
+
+
 def _float(value: float) -> str:
     if value != value:
         return "NaN"
@@ -394,14 +401,13 @@ class Evidence:
 
     def _write(self, path: Path, data: bytes | Path) -> None:
         """`data`, or a copy of the file `data`, at `path`."""
-        write = path.write_bytes if isinstance(data, bytes) else lambda source: shutil.copyfile(source, path)
         try:
-            write(data)
+            _put(path, data)
         except FileNotFoundError:
             if path.parent.is_dir():
                 raise  # not the folder: the file copied is missing
             path.parent.mkdir(parents=True, exist_ok=True)  # removed after this process made it
-            write(data)
+            _put(path, data)
 
     def _record(self, path: Path) -> str:
         rel = path.relative_to(self.run_dir).as_posix()
