@@ -20,6 +20,9 @@ from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, 
 
 from .secrets import SecretRegistry, secret_spans, slug
 
+# json's own string encoder for ensure_ascii=False (its C version when there is one)
+_encode_string = json.encoder.encode_basestring
+
 __all__ = ["REDACTED", "Evidence", "Sanitizer"]
 
 REDACTED = "«redacted»"
@@ -267,8 +270,94 @@ def _redact_set_cookie(value: str) -> str:
     return f"{name}={REDACTED}" + (f";{attrs}" if attrs else "")
 
 
+def indented_json(obj: Any) -> str:
+    """`json.dumps(obj, indent=2, ensure_ascii=False, default=str)`, the same text, faster.
+
+    Python's encoder is written in Python when it indents (its C encoder only writes
+    compact JSON), and an HTTP exchange is written as evidence by every check. Here each
+    string is still encoded by the C function; the layout is joined once. Anything but
+    plain JSON values (str, int, float, bool, None; dicts with str keys, lists, tuples, of
+    exactly those types) takes `json.dumps` itself, as does a structure nested too deep.
+    """
+    parts: list[str] = []
+    try:
+        _indent(obj, parts, "\n")
+    except (_NotPlain, RecursionError):
+        return json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+    return "".join(parts)
+
+
+class _NotPlain(Exception):
+    """A value `indented_json` leaves to `json.dumps`."""
+
+
+def _indent(obj: Any, out: list[str], newline: str) -> None:
+    kind = type(obj)
+    if kind is str:
+        out.append(_encode_string(obj))
+    elif obj is None:
+        out.append("null")
+    elif obj is True:
+        out.append("true")
+    elif obj is False:
+        out.append("false")
+    elif kind is int:
+        out.append(int.__repr__(obj))
+    elif kind is float:
+        out.append(_float(obj))
+    elif kind is dict:
+        if not obj:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        out.append("{")
+        first = True
+        for key, value in obj.items():
+            if type(key) is not str:
+                raise _NotPlain
+            out.append(inner if first else "," + inner)
+            first = False
+            out.append(_encode_string(key))
+            out.append(": ")
+            _indent(value, out, inner)
+        out.append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not obj:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        out.append("[")
+        first = True
+        for value in obj:
+            out.append(inner if first else "," + inner)
+            first = False
+            _indent(value, out, inner)
+        out.append(newline + "]")
+    else:
+        raise _NotPlain
+
+
+def _put(path: Path, data: bytes | Path) -> None:
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        shutil.copyfile(data, path)
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == float("inf"):
+        return "Infinity"
+    if value == float("-inf"):
+        return "-Infinity"
+    return float.__repr__(value)
+
+
 #: Between a case's slug and the name of one of its evidence files: a slug never holds it.
 SEPARATOR = "@"
+# The evidence folders this process has made (`Evidence.dir`).
+_MADE: set[Path] = set()
 
 
 class Evidence:
@@ -300,13 +389,25 @@ class Evidence:
         results name each check's files, and its files sort together).
         """
         path = self.run_dir / "evidence"
-        path.mkdir(parents=True, exist_ok=True)
+        if path not in _MADE:  # made once per process, not asked again for each file
+            path.mkdir(parents=True, exist_ok=True)
+            _MADE.add(path)
         return path
 
     def _target(self, name: str) -> Path:
         self._n += 1
         safe = self.sanitizer.name(name)[:80] or "evidence"
         return self.dir / f"{self.slug}{SEPARATOR}{self._n:02d}-{safe}"
+
+    def _write(self, path: Path, data: bytes | Path) -> None:
+        """`data`, or a copy of the file `data`, at `path`."""
+        try:
+            _put(path, data)
+        except FileNotFoundError:
+            if path.parent.is_dir():
+                raise  # not the folder: the file copied is missing
+            path.parent.mkdir(parents=True, exist_ok=True)  # removed after this process made it
+            _put(path, data)
 
     def _record(self, path: Path) -> str:
         rel = path.relative_to(self.run_dir).as_posix()
@@ -330,19 +431,19 @@ class Evidence:
                 data = data.replace(raw, b"\0" * len(raw))
         else:
             data = self.sanitizer.text(text).encode("utf-8")
-        path.write_bytes(data)
+        self._write(path, data)
         return self._record(path)
 
     def attach_text(self, name: str, text: str, *, media_type: str = "text/plain") -> str:
         """Write sanitised text evidence."""
         del media_type
         path = self._target(name)
-        path.write_text(self.sanitizer.text(text), encoding="utf-8")
+        self._write(path, self.sanitizer.text(text).encode("utf-8"))
         return self._record(path)
 
     def attach_json(self, name: str, obj: Any) -> str:
         """Write sanitised JSON evidence."""
-        text = json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+        text = indented_json(obj)
         if not name.endswith(".json"):
             name += ".json"
         return self.attach_text(name, text, media_type="application/json")
@@ -370,5 +471,5 @@ class Evidence:
     def attach_file(self, source: Path, *, name: str | None = None) -> str:
         """Copy a file produced by a tool (trace, report) into the evidence as is."""
         path = self._target(name or source.name)
-        shutil.copyfile(source, path)
+        self._write(path, source)
         return self._record(path)

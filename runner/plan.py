@@ -34,6 +34,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .checks import CheckSpec, Needs, ParamsError
@@ -86,25 +87,27 @@ class Case:
         """The parameters the check runs with."""
         return dict(self.params) if self.params is not None else self.ref.params_json
 
-    @property
+    # key, execution, test_id and slug are asked for several times per item (hooks, result
+    # line, evidence names): computed once per case (the case is frozen, so they never change)
+    @cached_property
     def key(self) -> str:
         return f"{self.requirement.id}::{self.ref.check}::{self.ref.label or self.ref.params_digest}"
 
-    @property
+    @cached_property
     def execution(self) -> str:
         """One execution of a check: the check and the parameters it runs with (the target's
         overrides applied). Cases of several requirements with the same execution run once."""
         blob = json.dumps(self.params_json, sort_keys=True, separators=(",", ":"), default=str)
         return f"{self.ref.check}::{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
-    @property
+    @cached_property
     def test_id(self) -> str:
         suffix = (
             f"[{self.ref.label}]" if self.ref.label else ("" if not self.ref.params else f"[{self.ref.params_digest}]")
         )
         return f"{self.requirement.id}::{self.ref.check}{suffix}"
 
-    @property
+    @cached_property
     def slug(self) -> str:
         raw = f"{self.requirement.id}--{self.ref.check}--{self.ref.label or self.ref.params_digest}"
         return re.sub(r"[^A-Za-z0-9._-]+", "_", raw)[:150]

@@ -86,6 +86,8 @@ class RunState:
         self.deselected: set[str] = set()
         # key of the case that runs -> the cases of other requirements its execution serves
         self.sharers: dict[str, list[Case]] = {}
+        # check id -> whether the engine makes every fixture the check asks for (`_engine_made`)
+        self.engine_made: dict[str, bool] = {}
         self.counter = 0
         self.total = 0
         self.shard: Shard | None = Shard.parse(opt.homolog_shard) if opt.homolog_shard else None
@@ -444,9 +446,14 @@ def evidence(request: pytest.FixtureRequest) -> Evidence:
         import tempfile
 
         return Evidence(Path(tempfile.mkdtemp(prefix="homolog-evidence-")), "adhoc")
+    return _case_evidence(state, case, request.node)
+
+
+def _case_evidence(state: RunState, case: Case, item: pytest.Item) -> Evidence:
+    """The evidence of a case's execution, where its result line will name the files."""
     # what a check killed with its session left was swept when the resume began (`RunStore.sweep_evidence`)
     ev = Evidence(state.store.dir, case.slug, state.sanitizer)
-    request.node.stash[_EVIDENCE] = ev
+    item.stash[_EVIDENCE] = ev
     return ev
 
 
@@ -471,15 +478,16 @@ def counterpart(target: Target) -> Callable[[str], CounterpartEndpoint]:
 def http(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -> Iterator[HttpClient]:
     """An HTTP client bound to the target, recording every exchange as evidence."""
     state = request.config.stash.get(_STATE, None)
-    client = HttpClient(
-        target,
-        evidence,
-        authenticator=state.authenticator if state is not None else None,
-        ledger=state.ledger if state is not None else None,
-        connections=state.connections if state is not None else None,
-    )
+    client = HttpClient(target, evidence) if state is None else _run_client(state, target, evidence)
     yield client
     client.close()
+
+
+def _run_client(state: RunState, target: Target, evidence: Evidence) -> HttpClient:
+    """A check's HTTP client in a run: the run's authenticator, clean-up ledger and connections."""
+    return HttpClient(
+        target, evidence, authenticator=state.authenticator, ledger=state.ledger, connections=state.connections
+    )
 
 
 @pytest.fixture(scope="session")
@@ -515,6 +523,9 @@ def execute_case(case: Case, request: pytest.FixtureRequest) -> None:
     with check_deadline(seconds):
         if case.unmet:
             raise CheckError(f"{spec.id} needs what the target does not declare: {'; '.join(case.unmet)}")
+        if state is not None and _engine_made(spec, state, request):
+            _call_with_engine_fixtures(spec, case, params, state, request)
+            return
         kwargs: dict[str, Any] = {}
         for name in spec.fixtures:
             if name == "params":
@@ -522,6 +533,67 @@ def execute_case(case: Case, request: pytest.FixtureRequest) -> None:
             else:
                 kwargs[name] = request.getfixturevalue(name)
         spec.func(**kwargs)
+
+
+#: The fixtures the engine makes itself, without pytest's lookup by name, for a check that
+#: asks for nothing else (and when none of them is overridden by a conftest or a suite).
+_ENGINE_FIXTURES = frozenset({"params", "http", "evidence", "target", "requirement"})
+
+
+def _engine_made(spec: CheckSpec, state: RunState, request: pytest.FixtureRequest) -> bool:
+    """Whether every fixture of the check is one the engine makes itself, as its own fixture would.
+
+    `request.getfixturevalue` costs about as much per item as the check's HTTP exchange
+    (a fixture looked up by name, a request object per fixture); every case runs through
+    the same function, so what a name resolves to is decided once per check. A fixture of
+    the same name defined elsewhere (a suite, a conftest) takes the general path.
+    """
+    known = state.engine_made.get(spec.id)
+    if known is None:
+        known = state.engine_made[spec.id] = set(spec.fixtures) <= _ENGINE_FIXTURES and all(
+            _is_own_fixture(name, request) for name in spec.fixtures if name != "params"
+        )
+    return known
+
+
+def _is_own_fixture(name: str, request: pytest.FixtureRequest) -> bool:
+    try:
+        defs = request.node.session._fixturemanager.getfixturedefs(name, request.node)
+    except AttributeError:  # pytest's fixture manager changed: the general path only
+        return False
+    if not defs:
+        return False
+    func = getattr(defs[-1], "func", None)
+    return getattr(func, "__module__", None) == __name__ and getattr(func, "__name__", None) == name
+
+
+def _call_with_engine_fixtures(
+    spec: CheckSpec, case: Case, params: Any, state: RunState, request: pytest.FixtureRequest
+) -> None:
+    """Call the check with the values its fixtures (`evidence`, `http`, `target`, `requirement`) give."""
+    ev: Evidence | None = None
+    client: HttpClient | None = None
+    kwargs: dict[str, Any] = {}
+    try:
+        for name in spec.fixtures:
+            if name == "params":
+                kwargs[name] = params
+            elif name == "target":
+                kwargs[name] = state.target
+            elif name == "requirement":
+                kwargs[name] = case.requirement
+            else:  # evidence, http: one Evidence for both, as the `http` fixture's own `evidence`
+                if ev is None:
+                    ev = _case_evidence(state, case, request.node)
+                if name == "evidence":
+                    kwargs[name] = ev
+                else:
+                    client = _run_client(state, state.target, ev)
+                    kwargs[name] = client
+        spec.func(**kwargs)
+    finally:
+        if client is not None:
+            client.close()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -118,8 +118,9 @@ class CheckRef:
     def params_json(self) -> dict[str, Any]:
         return thaw(self.params)  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def params_digest(self) -> str:
+        """A short digest of the parameters (case keys, slugs): computed once per reference."""
         blob = json.dumps(self.params_json, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:8]
 

@@ -393,8 +393,10 @@ class SecretRegistry:
         self._key = key.decode() if key is not None else ""
         self._fernet = Fernet(key) if key is not None else None
         self._read = 0  # bytes of the shared file already read
-        # asked before every redaction: made once, as the string os.stat takes directly
         self._path = None if folder is None else str(folder / "values")
+        # asked for its size before every redaction: through a descriptor kept open once the
+        # file exists (no path lookup, no exception while no process has added a value)
+        self._fd: int | None = None
         self._learnt = 0
         for v in values:
             self.add(v)
@@ -403,6 +405,7 @@ class SecretRegistry:
     def shared(cls, values: Iterable[str] = ()) -> SecretRegistry:
         """A registry other processes can join with `joining(registry.handle())`."""
         folder = Path(tempfile.mkdtemp(prefix="homolog-secrets-"))
+        os.close(os.open(folder / "values", os.O_WRONLY | os.O_CREAT, 0o600))  # empty until a value is added
         return cls(values, folder=folder, key=Fernet.generate_key())
 
     @classmethod
@@ -453,15 +456,16 @@ class SecretRegistry:
         path = self._path
         if path is None or self._fernet is None:
             return
-        try:
-            size = os.stat(path).st_size
-        except OSError:
-            return
+        fd = self._fd
+        if fd is None:
+            try:
+                fd = self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return
+        size = os.fstat(fd).st_size
         if size <= self._read:
             return
-        with open(path, "rb") as fh:
-            fh.seek(self._read)
-            data = fh.read(size - self._read)
+        data = os.pread(fd, size - self._read, self._read)
         complete = data[: data.rfind(b"\n") + 1]
         self._read += len(complete)
         for line in complete.split(b"\n"):
@@ -490,5 +494,12 @@ class SecretRegistry:
 
     def close(self) -> None:
         """Remove the shared file (the process that made the registry, at the end of the run)."""
+        self._forget_file()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
+
+    def _forget_file(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None

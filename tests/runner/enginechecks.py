@@ -179,3 +179,19 @@ def counted_per_requirement(evidence, params: CountParams, requirement) -> None:
     with open(params.log, "a", encoding="utf-8") as log:
         log.write(f"{requirement.id}\n")
     evidence.attach_text("seen.txt", f"verifying {requirement.id}")
+
+
+@check("engine.fixtures.every", params=StatusParams)
+def every_engine_fixture(http, evidence, target, requirement, params: StatusParams) -> None:  # type: ignore[no-untyped-def]
+    """Asks for every fixture the engine makes; writes what each gave as evidence."""
+    resp = http.get(params.path, base="web")
+    evidence.attach_json(
+        "fixtures.json",
+        {
+            "requirement": requirement.id,
+            "bases": sorted(target.base_urls),
+            "status": resp.status_code,
+            "path": params.path,
+            "http_writes_to_evidence": http.evidence is evidence,
+        },
+    )

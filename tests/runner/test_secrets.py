@@ -231,3 +231,20 @@ def test_a_secret_in_any_form_among_escapes_is_found(text: str, secret: str, for
     encoded = _forms(secret)[form]
     out = Sanitizer([secret]).text(f"{text} {encoded} {text}")
     assert encoded not in out or encoded in text
+
+
+def test_a_registry_that_has_read_the_shared_file_sees_what_is_added_later() -> None:
+    # the file is read through a descriptor kept open: appends after the first read are seen
+    first = SecretRegistry.shared()
+    try:
+        second = SecretRegistry.joining(first.handle())
+        assert set(second.needles().values) == set()  # the file exists, empty: opened and read
+        first.add("added-after-the-read-1")
+        assert set(second.needles().values) == {"added-after-the-read-1"}
+        first.add("added-after-the-read-2")
+        assert "added-after-the-read-2" in second.values
+    finally:
+        first.close()
+    # the run's file gone: a registry keeps what it knows, and reads nothing more
+    assert set(second.needles().values) == {"added-after-the-read-1", "added-after-the-read-2"}
+    second.close()
