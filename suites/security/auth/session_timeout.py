@@ -8,7 +8,6 @@ from homolog import CheckError, HttpClient, Needs, Params, Target, check, fail
 
 from ..web_login import WebSession, protected_path, refused_web
 
-
 #: Grace added to the declared timeout when neither the referential nor the target sets one.
 DEFAULT_MARGIN_SECONDS = 2.0
 
