@@ -419,20 +419,27 @@ class HttpClient:
         if self.evidence is None:
             return None
         s = self.sanitizer
+        needles = s.registry.needles
         req_body = request.content if request.content else b""
         # Learn the credentials of the whole exchange first (a token in the response body,
         # a session cookie) so that an echo elsewhere in it is redacted by value too.
-        for side, data in ((request, req_body), (resp, body)):
-            if side is None:
-                continue
-            for name, value in side.headers.multi_items():
-                s.headers([(name, value)])
-            s.learn(data[: EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN].decode("utf-8", errors="replace"))
+        # Learning the headers sanitises them: when nothing new was learnt from there to
+        # where the exchange takes them (the same secrets' needles, `SecretRegistry.needles`),
+        # what learning gave is what sanitising them again would give, and is kept.
+        before = needles()
+        req_headers = s.headers(request.headers.multi_items())
+        s.learn(req_body[: EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN].decode("utf-8", errors="replace"))
+        resp_headers: dict[str, str] | None = None
+        if resp is not None:
+            resp_headers = s.headers(resp.headers.multi_items())
+            s.learn(body[: EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN].decode("utf-8", errors="replace"))
+        url = s.url(str(request.url))
+        url_needles = needles()
         exchange = {
             "request": {
                 "method": request.method,
-                "url": s.url(str(request.url)),
-                "headers": s.headers(request.headers.multi_items()),
+                "url": url,
+                "headers": req_headers if needles() is before else s.headers(request.headers.multi_items()),
                 **_body_fields(req_body, request.headers.get("content-type", ""), s),
             },
             "response": None
@@ -441,7 +448,7 @@ class HttpClient:
                 "status": resp.status_code,
                 "reason": resp.reason_phrase,
                 "http_version": resp.http_version,
-                "headers": s.headers(resp.headers.multi_items()),
+                "headers": resp_headers if needles() is before else s.headers(resp.headers.multi_items()),
                 **_body_fields(body, resp.headers.get("content-type", ""), s),
             },
             "elapsed": round(elapsed, 4),
@@ -450,7 +457,7 @@ class HttpClient:
         if body_problem and exchange["response"] is not None:
             exchange["response"]["body_problem"] = body_problem  # type: ignore[index]
         # the name is made from the sanitised path: a token in a path never names a file
-        path = urlsplit(s.url(str(request.url))).path
+        path = urlsplit(url if needles() is url_needles else s.url(str(request.url))).path
         name = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:50] or "root"
         return self.evidence.attach_json(f"http-{request.method}-{name}", exchange)
 
