@@ -172,13 +172,7 @@ class HttpClient:
         self.authenticator = authenticator or Authenticator(target, register=self.sanitizer.add)
         self.sessions: dict[str, dict[str, str]] = {}  # auth name -> cookies of its login
         self.ledger = ledger
-        self._client = httpx.Client(
-            transport=self.connections.transport(target.ssl_verify),
-            trust_env=False,
-            follow_redirects=False,
-            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-            headers={"Accept-Encoding": "gzip, deflate", "User-Agent": f"homolog/{__version__}"},
-        )
+        self._client = self.connections.client(target.ssl_verify, self.timeout, self.connect_timeout)
 
     # -- lifecycle
     def close(self) -> None:
@@ -572,6 +566,7 @@ class Connections:
 
     def __init__(self) -> None:
         self._transports: dict[bool | str, httpx.HTTPTransport] = {}
+        self._clients: dict[tuple[bool | str, float, float], httpx.Client] = {}
 
     def transport(self, verify: bool | str) -> httpx.HTTPTransport:
         found = self._transports.get(verify)
@@ -579,10 +574,45 @@ class Connections:
             found = self._transports[verify] = _DeadlineTransport(_ssl_context(verify))
         return found
 
+    def client(self, verify: bool | str, timeout: float, connect: float) -> httpx.Client:
+        """An httpx client over the pool of `verify`, with a cookie jar, headers and hooks of its own.
+
+        Made as a copy of one client per trust setting and timeouts: making an httpx client
+        costs about ten times what copying one does, and every check's `HttpClient` needs one.
+        """
+        template = self._clients.get((verify, timeout, connect))
+        if template is None:
+            template = self._clients[(verify, timeout, connect)] = httpx.Client(
+                transport=self.transport(verify),
+                trust_env=False,
+                follow_redirects=False,
+                timeout=httpx.Timeout(timeout, connect=connect),
+                headers={"Accept-Encoding": "gzip, deflate", "User-Agent": f"homolog/{__version__}"},
+            )
+        return _own_copy(template)
+
     def close(self) -> None:
         for transport in self._transports.values():
             transport.close()
         self._transports.clear()
+        self._clients.clear()
+
+
+#: What an httpx client changes as it is used (cookies it receives, headers or hooks a caller
+#: sets): a copy gets its own. The other attributes are settings, or the shared transport;
+#: tests/runner/test_http_client_copy.py fails if httpx's clients gain one this does not know.
+_OWN_STATE = ("_cookies", "_headers", "_event_hooks")
+
+
+def _own_copy(template: httpx.Client) -> httpx.Client:
+    client: httpx.Client = object.__new__(type(template))
+    client.__dict__.update(template.__dict__)
+    client.__dict__.update(
+        _cookies=httpx.Cookies(),
+        _headers=template.headers.copy(),
+        _event_hooks={kind: list(hooks) for kind, hooks in template.event_hooks.items()},
+    )
+    return client
 
 
 class _DeadlineTransport(httpx.HTTPTransport):
