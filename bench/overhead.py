@@ -1,6 +1,6 @@
 """Engine overhead: `homolog run` against the same GETs as a plain pytest suite, both as whole processes.
 
-    python bench/overhead.py [--checks 2000] [--rounds 5] [--tls]
+    python bench/overhead.py [--checks 2000] [--rounds 5] [--tls] [--tmp DIR] [--against PYTHON]
 
 Each round runs both sides once, alternating which goes first, as separate processes:
 
@@ -10,11 +10,22 @@ Each round runs both sides once, alternating which goes first, as separate proce
   a one-GET check, writing everything a real run writes: evidence (one sanitised HTTP
   exchange per check), results.jsonl (fsync'ed), run.json and MANIFEST.sha256 (reports off).
 
-Prints, per side, the median wall time and the median CPU time (user + system of the
-process and its children: steadier than wall time on a shared machine), then the ratios.
+Prints each round's figures, then, per side, the median wall time and the median CPU time
+(user + system of the process and its children: steadier than wall time on a shared
+machine), then the ratios.
 `--checks 500,2000` runs each size; the marginal cost per check is then printed too.
 `--tls`: the server speaks HTTPS (a synthetic CA both sides trust), as real systems do:
 what connection reuse saves is then a TLS handshake per check, not only a TCP connect.
+
+`--tmp DIR`: both sides' temporary folders (inputs, the run folders, pytest's own) go in
+DIR instead of the system's temporary folder. Every check creates a file, and creating
+an inode costs from 0.02 to 0.7 ms of kernel CPU on a disk's file system depending on
+the moment: `--tmp /dev/shm` (tmpfs) measures the engine rather than the disk; the
+default measures both, as a run on that disk would cost. The folder used is printed.
+
+`--against PYTHON`: a third side, `homolog run` with another checkout's interpreter (its
+own venv, e.g. main's), in the same rounds (the three in turn, each round in another order):
+two versions compared under the same load, whatever the machine does meanwhile.
 """
 
 from __future__ import annotations
@@ -143,28 +154,19 @@ def _write_inputs(work: Path, base: str, checks: int, ca: Path | None = None) ->
     (work / "target.yaml").write_text(yaml.safe_dump(target))
 
 
-def _round_commands(work: Path, run: int) -> dict[str, list[str]]:
-    return {
+def _homolog_command(python: str, out: str) -> list[str]:
+    run = ["run", "-r", "ref.yaml", "-t", "target.yaml", "--out", out, "--report", ""]
+    return [python, "-m", "homolog.cli", *run, "--", "-p", "bench_checks", "-qq"]
+
+
+def _round_commands(work: Path, run: int, against: str | None = None) -> dict[str, list[str]]:
+    commands = {
         "plain": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "pytest.ini", "test_plain.py"],
-        "homolog": [
-            sys.executable,
-            "-m",
-            "homolog.cli",
-            "run",
-            "-r",
-            "ref.yaml",
-            "-t",
-            "target.yaml",
-            "--out",
-            f"run-{run}",
-            "--report",
-            "",
-            "--",
-            "-p",
-            "bench_checks",
-            "-qq",
-        ],
+        "homolog": _homolog_command(sys.executable, f"run-{run}"),
     }
+    if against:
+        commands["against"] = _homolog_command(against, f"against-{run}")
+    return commands
 
 
 def _check_run(run_dir: Path, checks: int) -> str:
@@ -176,22 +178,39 @@ def _check_run(run_dir: Path, checks: int) -> str:
     return f"{len(lines)} results, {evidence} evidence files, run.json and MANIFEST.sha256"
 
 
-def bench(checks: int, rounds: int, base: str, ca: Path | None) -> dict[str, Side]:
-    sides = {"plain": Side(), "homolog": Side()}
-    with tempfile.TemporaryDirectory(prefix="homolog-bench-") as tmp:
+def bench(
+    checks: int, rounds: int, base: str, ca: Path | None, tmp_root: Path | None = None, against: str | None = None
+) -> dict[str, Side]:
+    sides = {"plain": Side(), "homolog": Side(), **({"against": Side()} if against else {})}
+    with tempfile.TemporaryDirectory(prefix="homolog-bench-", dir=tmp_root) as tmp:
         work = Path(tmp)
         _write_inputs(work, base, checks, ca)
         env = dict(os.environ, BENCH_BASE=base, BENCH_CHECKS=str(checks), BENCH_CA=str(ca or ""))
         env["PYTHONPATH"] = os.pathsep.join([str(work), env.get("PYTHONPATH", "")])
+        if tmp_root is not None:  # what either side puts in a temporary folder goes there too
+            env["TMPDIR"] = str(tmp_root)
         kept = ""
         for r in range(rounds):
-            commands = _round_commands(work, r)
-            order = ["plain", "homolog"] if r % 2 == 0 else ["homolog", "plain"]
+            commands = _round_commands(work, r, against)
+            names = list(commands)
+            order = names[r % len(names) :] + names[: r % len(names)]
+            if r % 2:
+                order.reverse()
             for name in order:
                 wall, cpu = _timed(commands[name], env, work)
                 sides[name].wall.append(wall)
                 sides[name].cpu.append(cpu)
             kept = _check_run(work / f"run-{r}", checks)
+            if against:
+                _check_run(work / f"against-{r}", checks)
+            pw, pc = sides["plain"].wall[-1], sides["plain"].cpu[-1]
+            figures = "; ".join(
+                f"{name} wall {sides[name].wall[-1]:6.2f} s cpu {sides[name].cpu[-1]:6.2f} s"
+                f" (ratio {sides[name].wall[-1] / pw:4.2f} / {sides[name].cpu[-1] / pc:4.2f} x)"
+                for name in sides
+                if name != "plain"
+            )
+            print(f"  round {r + 1} ({' '.join(order)}): plain wall {pw:6.2f} s cpu {pc:6.2f} s; {figures}", flush=True)
         print(f"homolog side kept: {kept}")
     return sides
 
@@ -201,8 +220,22 @@ def main() -> int:
     parser.add_argument("--checks", default="2000", help="number of checks, or a comma-separated list of sizes")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tls", action="store_true", help="HTTPS server (synthetic CA)")
+    parser.add_argument(
+        "--tmp",
+        type=Path,
+        metavar="DIR",
+        help="put both sides' temporary folders in DIR (/dev/shm: measure the engine, not the disk)",
+    )
+    parser.add_argument(
+        "--against", metavar="PYTHON", help="also run `homolog run` with this interpreter (another checkout's venv)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.checks.split(",")]
+    if args.tmp is not None and not args.tmp.is_dir():
+        parser.error(f"--tmp {args.tmp}: not a folder")
+    print(f"python {sys.executable}; temporary folders in {args.tmp or tempfile.gettempdir()}", flush=True)
+    if args.against:
+        print(f"against: {args.against}", flush=True)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
@@ -220,18 +253,22 @@ def main() -> int:
     try:
         for n in sizes:
             print(f"== {n} checks, {args.rounds} alternated rounds, medians")
-            results[n] = sides = bench(n, args.rounds, base, ca)
+            results[n] = sides = bench(n, args.rounds, base, ca, args.tmp, args.against)
             for name, side in sides.items():
                 wall, cpu = side.median()
                 print(f"{name:<8} wall {wall:7.2f} s  cpu {cpu:7.2f} s   ({wall / n * 1000:.2f} ms wall per check)")
-            (pw, pc), (hw, hc) = sides["plain"].median(), sides["homolog"].median()
-            print(f"ratio    wall {hw / pw:7.2f} x  cpu {hc / pc:7.2f} x")
+            pw, pc = sides["plain"].median()
+            for name in sides:
+                if name != "plain":
+                    hw, hc = sides[name].median()
+                    label = "ratio" if name == "homolog" else f"ratio ({name})"
+                    print(f"{label:<8} wall {hw / pw:7.2f} x  cpu {hc / pc:7.2f} x")
     finally:
         server.shutdown()
     if len(sizes) > 1:
         lo, hi = min(sizes), max(sizes)
         print(f"== marginal cost per check between {lo} and {hi} checks (median wall / cpu)")
-        for name in ("plain", "homolog"):
+        for name in results[lo]:
             (wl, cl), (wh, ch) = results[lo][name].median(), results[hi][name].median()
             print(f"{name:<8} {(wh - wl) / (hi - lo) * 1000:6.2f} ms wall  {(ch - cl) / (hi - lo) * 1000:6.2f} ms cpu")
     return 0

@@ -172,13 +172,7 @@ class HttpClient:
         self.authenticator = authenticator or Authenticator(target, register=self.sanitizer.add)
         self.sessions: dict[str, dict[str, str]] = {}  # auth name -> cookies of its login
         self.ledger = ledger
-        self._client = httpx.Client(
-            transport=self.connections.transport(target.ssl_verify),
-            trust_env=False,
-            follow_redirects=False,
-            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-            headers={"Accept-Encoding": "gzip, deflate", "User-Agent": f"homolog/{__version__}"},
-        )
+        self._client = self.connections.client(target.ssl_verify, self.timeout, self.connect_timeout)
 
     # -- lifecycle
     def close(self) -> None:
@@ -419,20 +413,27 @@ class HttpClient:
         if self.evidence is None:
             return None
         s = self.sanitizer
+        needles = s.registry.needles
         req_body = request.content if request.content else b""
         # Learn the credentials of the whole exchange first (a token in the response body,
         # a session cookie) so that an echo elsewhere in it is redacted by value too.
-        for side, data in ((request, req_body), (resp, body)):
-            if side is None:
-                continue
-            for name, value in side.headers.multi_items():
-                s.headers([(name, value)])
-            s.learn(data[: EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN].decode("utf-8", errors="replace"))
+        # Learning the headers sanitises them: when nothing new was learnt from there to
+        # where the exchange takes them (the same secrets' needles, `SecretRegistry.needles`),
+        # what learning gave is what sanitising them again would give, and is kept.
+        before = needles()
+        req_headers = s.headers(request.headers.multi_items())
+        s.learn(req_body[: EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN].decode("utf-8", errors="replace"))
+        resp_headers: dict[str, str] | None = None
+        if resp is not None:
+            resp_headers = s.headers(resp.headers.multi_items())
+            s.learn(body[: EVIDENCE_BODY_LIMIT + _SANITIZE_MARGIN].decode("utf-8", errors="replace"))
+        url = s.url(str(request.url))
+        url_needles = needles()
         exchange = {
             "request": {
                 "method": request.method,
-                "url": s.url(str(request.url)),
-                "headers": s.headers(request.headers.multi_items()),
+                "url": url,
+                "headers": req_headers if needles() is before else s.headers(request.headers.multi_items()),
                 **_body_fields(req_body, request.headers.get("content-type", ""), s),
             },
             "response": None
@@ -441,7 +442,7 @@ class HttpClient:
                 "status": resp.status_code,
                 "reason": resp.reason_phrase,
                 "http_version": resp.http_version,
-                "headers": s.headers(resp.headers.multi_items()),
+                "headers": resp_headers if needles() is before else s.headers(resp.headers.multi_items()),
                 **_body_fields(body, resp.headers.get("content-type", ""), s),
             },
             "elapsed": round(elapsed, 4),
@@ -450,7 +451,7 @@ class HttpClient:
         if body_problem and exchange["response"] is not None:
             exchange["response"]["body_problem"] = body_problem  # type: ignore[index]
         # the name is made from the sanitised path: a token in a path never names a file
-        path = urlsplit(s.url(str(request.url))).path
+        path = urlsplit(url if needles() is url_needles else s.url(str(request.url))).path
         name = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:50] or "root"
         return self.evidence.attach_json(f"http-{request.method}-{name}", exchange)
 
@@ -565,6 +566,7 @@ class Connections:
 
     def __init__(self) -> None:
         self._transports: dict[bool | str, httpx.HTTPTransport] = {}
+        self._clients: dict[tuple[bool | str, float, float], httpx.Client] = {}
 
     def transport(self, verify: bool | str) -> httpx.HTTPTransport:
         found = self._transports.get(verify)
@@ -572,10 +574,45 @@ class Connections:
             found = self._transports[verify] = _DeadlineTransport(_ssl_context(verify))
         return found
 
+    def client(self, verify: bool | str, timeout: float, connect: float) -> httpx.Client:
+        """An httpx client over the pool of `verify`, with a cookie jar, headers and hooks of its own.
+
+        Made as a copy of one client per trust setting and timeouts: making an httpx client
+        costs about ten times what copying one does, and every check's `HttpClient` needs one.
+        """
+        template = self._clients.get((verify, timeout, connect))
+        if template is None:
+            template = self._clients[(verify, timeout, connect)] = httpx.Client(
+                transport=self.transport(verify),
+                trust_env=False,
+                follow_redirects=False,
+                timeout=httpx.Timeout(timeout, connect=connect),
+                headers={"Accept-Encoding": "gzip, deflate", "User-Agent": f"homolog/{__version__}"},
+            )
+        return _own_copy(template)
+
     def close(self) -> None:
         for transport in self._transports.values():
             transport.close()
         self._transports.clear()
+        self._clients.clear()
+
+
+#: What an httpx client changes as it is used (cookies it receives, headers or hooks a caller
+#: sets): a copy gets its own. The other attributes are settings, or the shared transport;
+#: tests/runner/test_http_client_copy.py fails if httpx's clients gain one this does not know.
+_OWN_STATE = ("_cookies", "_headers", "_event_hooks")
+
+
+def _own_copy(template: httpx.Client) -> httpx.Client:
+    client: httpx.Client = object.__new__(type(template))
+    client.__dict__.update(template.__dict__)
+    client.__dict__.update(
+        _cookies=httpx.Cookies(),
+        _headers=template.headers.copy(),
+        _event_hooks={kind: list(hooks) for kind, hooks in template.event_hooks.items()},
+    )
+    return client
 
 
 class _DeadlineTransport(httpx.HTTPTransport):

@@ -11,6 +11,7 @@ target, turns every applicable (requirement, check, parameters) into one item of
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import sys
 import time
@@ -370,6 +371,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is not None:
         state.total = len(session.items)  # after every deselection (-k, -m, resume)
+        if state.slots is not None:
+            # A supervised session's process ends with it (homolog.supervisor): the plan, the
+            # cases and the items live until then, and freezing them spares every later
+            # collection of the check loop a walk over them. An unsupervised session may run
+            # inside a longer-lived caller, whose collector is left as it is.
+            gc.freeze()
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:

@@ -462,7 +462,7 @@ class SecretRegistry:
                 fd = self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
                 return
-        size = os.fstat(fd).st_size
+        size = os.lseek(fd, 0, os.SEEK_END)  # the size, without building a stat result (reads use pread)
         if size <= self._read:
             return
         data = os.pread(fd, size - self._read, self._read)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import gc
 import json
 import mmap
 import os
@@ -178,11 +179,22 @@ class Supervisor:
         err_r, err_w = os.pipe()
         env = _terminal_env()
         me = os.getpid()
-        with warnings.catch_warnings():
-            # Python 3.12+ warns on fork when threads run (a caller's servers): the child
-            # only runs the session and never touches those threads' locks
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+        # What the caller holds (modules, every suite's checks) lives as long as the session:
+        # frozen, the session's garbage collections never walk it again, nor write to its
+        # pages (copy-on-write); the caller's own collector gets it back right after the fork.
+        # A caller that froze objects itself keeps its choice.
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12+ warns on fork when threads run (a caller's servers): the child
+                # only runs the session and never touches those threads' locks
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        finally:
+            if freeze and os.getpid() == me:
+                gc.unfreeze()
         if pid == 0:  # the child never returns into the caller's code, whatever happens
             try:
                 os.close(out_r)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -48,6 +50,20 @@ def write_referential(path: Path, requirements: list[dict[str, object]], **meta:
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def recorded(run_dir: Path) -> tuple[list[dict[str, object]], dict[str, str]]:
+    """What a run recorded, times left out: its result lines (no start, no duration) and its
+    evidence files by name (no dates, no elapsed times): two runs of the same cases compare equal."""
+    lines = []
+    for line in (run_dir / "results.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        del record["started"], record["duration"]
+        lines.append(record)
+    files = {
+        p.name: re.sub(r'"(date|elapsed)": [^\n]*', "", p.read_text()) for p in sorted((run_dir / "evidence").iterdir())
+    }
+    return lines, files
 
 
 class QuietServer(ThreadingHTTPServer):

@@ -195,3 +195,12 @@ def every_engine_fixture(http, evidence, target, requirement, params: StatusPara
             "http_writes_to_evidence": http.evidence is evidence,
         },
     )
+
+
+@check("engine.process.collector")
+def collector_state(evidence) -> None:  # type: ignore[no-untyped-def]
+    """Writes which process runs it and how many objects its garbage collector leaves frozen."""
+    import gc
+    import os
+
+    evidence.attach_json("collector.json", {"pid": os.getpid(), "frozen": gc.get_freeze_count()})

@@ -7,11 +7,10 @@ check gets."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
-from engine_support import requirement, write_referential
+from engine_support import recorded, requirement, write_referential
 
 from homolog import hookspec, plugin
 from homolog.testing import run_referential
@@ -25,19 +24,6 @@ def _run(tmp_path: Path, target_file: Path, name: str, **kw: object) -> Path:
     out = tmp_path / name
     run_referential(ref, target_file, out, **kw)  # type: ignore[arg-type]
     return out
-
-
-def _recorded(run_dir: Path) -> tuple[list[dict[str, object]], dict[str, str]]:
-    """The result lines (times left out) and the evidence files (dates and durations left out)."""
-    lines = []
-    for line in (run_dir / "results.jsonl").read_text().splitlines():
-        record = json.loads(line)
-        del record["started"], record["duration"]
-        lines.append(record)
-    files = {
-        p.name: re.sub(r'"(date|elapsed)": [^\n]*', "", p.read_text()) for p in sorted((run_dir / "evidence").iterdir())
-    }
-    return lines, files
 
 
 def _count_fast_calls(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
@@ -56,11 +42,11 @@ def test_engine_made_fixtures_record_what_looked_up_fixtures_record(
 ) -> None:
     log = tmp_path / "fast.log"
     _count_fast_calls(monkeypatch, log)
-    fast = _recorded(_run(tmp_path, target_file, "fast"))
+    fast = recorded(_run(tmp_path, target_file, "fast"))
     assert log.read_text().count("fast") == 3  # the engine made the fixtures of every case
     log.unlink()
     monkeypatch.setattr(plugin, "_ENGINE_FIXTURES", frozenset())  # every fixture looked up by name
-    general = _recorded(_run(tmp_path, target_file, "general"))
+    general = recorded(_run(tmp_path, target_file, "general"))
     assert not log.exists()
     assert fast == general
     lines, files = fast
@@ -88,6 +74,6 @@ def test_a_fixture_defined_elsewhere_is_the_one_the_check_gets(
     _count_fast_calls(monkeypatch, log)
     run_dir = _run(tmp_path, target_file, "overridden")
     assert not log.exists()
-    _, files = _recorded(run_dir)
+    _, files = recorded(run_dir)
     seen = [json.loads(text) for name, text in files.items() if name.endswith("fixtures.json")]
     assert [s["requirement"] for s in seen] == ["FROM-A-PLUGIN"] * 3

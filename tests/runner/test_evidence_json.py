@@ -72,3 +72,34 @@ def test_what_json_dumps_refuses_is_still_refused() -> None:
         indented_json(loop)
     with pytest.raises(TypeError):
         indented_json({(1, 2): "a tuple key"})
+
+
+def test_the_run_files_are_written_as_json_dumps_writes_them(tmp_path: Path) -> None:
+    # run.json, inputs/referential.json and inputs/session.json go through the same writer
+    from homolog.runstore import _write_json
+
+    rng = random.Random(18021)
+    for _ in range(300):
+        value = _value(rng, 0)
+        expected = json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n"
+        try:
+            expected.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no UTF-8 file can hold it, as before
+            with pytest.raises(UnicodeEncodeError):
+                _write_json(tmp_path / "run.json", value)
+            continue
+        _write_json(tmp_path / "run.json", value)
+        assert (tmp_path / "run.json").read_text("utf-8") == expected, value
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_runs_json_files_are_the_text_json_dumps_gives(tmp_path: Path, target_file: Path) -> None:
+    from engine_support import requirement, write_referential
+
+    from homolog.testing import run_referential
+
+    reqs = [requirement("R.1", "engine.http.status"), requirement("R.2", "engine.outcome.fail", title="« é »")]
+    run_referential(write_referential(tmp_path / "ref.yaml", reqs), target_file, tmp_path / "run")
+    for name in ("run.json", "inputs/referential.json", "inputs/session.json"):
+        text = (tmp_path / "run" / name).read_text("utf-8")
+        assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n", name
