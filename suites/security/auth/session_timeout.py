@@ -8,13 +8,44 @@ from homolog import CheckError, HttpClient, Needs, Params, Target, check, fail
 
 from ..web_login import WebSession, protected_path, refused_web
 
+#: Grace added to the declared timeout when neither the referential nor the target sets one.
+DEFAULT_MARGIN_SECONDS = 2.0
+
 
 class TimeoutParams(Params):
-    """Grace added to the declared timeout, and the longest wait the check accepts."""
+    """Grace added to the declared timeout, and the longest wait the check accepts.
 
-    margin_seconds: float = 2.0
+    ``margin_seconds`` unset: the target's ``settings.security.session_timeout_margin_seconds``
+    (how late its timer may end a session), else DEFAULT_MARGIN_SECONDS.
+    """
+
+    margin_seconds: float | None = None
     max_wait_seconds: float = 1800.0
     path: str | None = None
+
+
+def idle_margin(target: Target, params: TimeoutParams) -> float:
+    """The grace after the declared timeout: the referential's, else the target's, else 2 s.
+
+    A smaller margin only makes the check stricter (the session must be gone sooner), so a
+    target may declare the precision of its own timer, up to the default and not beyond:
+    it may shorten the wait, never lengthen it. A referential value still wins.
+    """
+    if params.margin_seconds is not None:
+        return params.margin_seconds
+    declared = target.settings("security").get("session_timeout_margin_seconds")
+    if declared is None:
+        return DEFAULT_MARGIN_SECONDS
+    if (
+        not isinstance(declared, int | float)
+        or isinstance(declared, bool)
+        or not 0 <= declared <= DEFAULT_MARGIN_SECONDS
+    ):
+        raise CheckError(
+            "settings.security.session_timeout_margin_seconds must be a number of seconds between 0 and "
+            f"{DEFAULT_MARGIN_SECONDS:g}, not {declared!r}"
+        )
+    return float(declared)
 
 
 @check("security.auth.session_timeout", params=TimeoutParams, needs=Needs(bases=("web",), auth=("web",)))
@@ -31,7 +62,7 @@ def session_timeout(http: HttpClient, target: Target, params: TimeoutParams) -> 
             "the target does not declare settings.security.session_timeout_seconds: "
             "the inactivity timeout cannot be measured"
         )
-    wait = float(declared) + params.margin_seconds
+    wait = float(declared) + idle_margin(target, params)
     if wait > params.max_wait_seconds:
         raise CheckError(f"waiting {wait:.0f}s exceeds max_wait_seconds={params.max_wait_seconds}")
     path = params.path or protected_path(target)

@@ -358,3 +358,43 @@ def test_single_page_application_routes_are_audited_as_users_see_them(
     axe = json.loads(next(evidence.glob("HISTORY-ROUTE*@*axe-rgaa-8.5.json")).read_text("utf-8"))
     in_app = next(p for p in axe["pages"] if p["page"] == "patients_in_app")
     assert in_app["url"].endswith("/spa/patients") and in_app["settled"]["ready_selector"] == "#patient-list"
+
+
+def test_reference_quiet_window_judges_the_late_render_as_the_default_one(
+    refsut: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The reference target waits 100 ms of DOM quiet (settings.ui.quiet_ms), not 500: its
+    patient list renders its filter field once, 400 ms after a fetch that network idle
+    already waits for. With the late-render defect (that field unlabelled) RGAA 11.1 fails
+    with both windows (the unlabelled field exists only once rendered), every other verdict
+    and message the same."""
+    sut = refsut(defects={"late-render"})
+    assert yaml.safe_load(sut.target_path.read_text(encoding="utf-8"))["settings"]["ui"]["quiet_ms"] == 100
+    referential = axe_only_referential(tmp_path)
+    runs = {
+        quiet: run_referential(
+            referential,
+            sut.target_path,
+            tmp_path / f"run-{quiet}",
+            **({"settings": {"ui.quiet_ms": quiet}} if quiet != 100 else {}),
+        )
+        for quiet in (100, 500)
+    }
+    outcomes = {
+        quiet: {k: (v["verdict"], v.get("message")) for k, v in check_verdicts(run).items()}
+        for quiet, run in runs.items()
+    }
+    assert outcomes[100] == outcomes[500]
+    failed = {rid for (rid, _), (verdict, _) in outcomes[100].items() if verdict == "failed"}
+    assert failed == {"RGAA-11.1"}
+    for quiet in (100, 500):
+        settled = []
+        for audit in (tmp_path / f"run-{quiet}").glob("evidence/*axe*.json"):
+            doc = json.loads(audit.read_text(encoding="utf-8"))
+            for page in doc.get("pages") or [doc]:
+                if page.get("page") == "patient_list" and page.get("settled"):
+                    settled.append(page["settled"])
+        assert settled, f"no settle record of patient_list in run-{quiet}"
+        assert all(s["quiet_window_ms"] == quiet for s in settled), settled
+    message = outcomes[100][("RGAA-11.1", "ui.a11y.rgaa_criterion")][1] or ""
+    assert "patient_list" in message, message
