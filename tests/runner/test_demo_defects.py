@@ -7,11 +7,11 @@ the requirements listed for it must fail, and every other requirement must keep 
 verdict it had on the clean SUT.
 
 The runs go to a pool (``demo_pool.DemoPool``): each against a demo system started for it,
-several at once. A run keeps under a third of a core busy (about 27 CPU-s over 85-100 s since
-UI checks launch Chromium's headless shell; the rest is session-timeout and "nothing was
-sent" waits, page settling), so five at once load two cores as four did before (36 CPU-s a
-run), without loading the machine so much that the demo SUT's 3-second sessions expire
-inside a check.
+several at once. A run keeps under a third of a core busy (a clean run about 27-28 CPU-s over 70-90 s
+since UI checks launch Chromium's headless shell and the reference system keeps its
+connections; the rest is session-timeout and "nothing was sent" waits, page settling), so
+five at once load two cores without loading the machine so much that the demo SUT's
+3-second sessions expire inside a check.
 ``HOMOLOG_TEST_DEMO_SUTS`` sets how many at once (default ``POOL_SIZE``). The tests share
 one pool, so they are one xdist group (``--dist loadfile``, and the group for
 ``--dist loadgroup``, keep them on one worker).
