@@ -1,7 +1,8 @@
 """CDA validation throughput: documents per second, warm and in a cold process.
 
 Run on demand (not a test):
-`.venv/bin/python bench/cda.py [--cda-dir ../shared/data/cda] [--seconds 5] [--processes 3] [--corpus bench|ans]`
+`.venv/bin/python bench/cda.py [--cda-dir ../shared/data/cda] [--seconds 5] [--processes 3]
+[--corpus bench|ans] [--no-steps]`
 
 - warm: one validator in this process, every volet already compiled; the documents are
   validated in a loop for ``--seconds``, as `homolog run` does after its first document
@@ -20,6 +21,12 @@ SUT's generated VSM and LDL-SES, and the ANS LDL-SES and CR-BIO 2024 examples.
 Wall-clock rates are what a user sees; CPU rates (the validating thread's time) and the
 rate from each document's best time are printed beside them because this machine's two
 cores are shared with other work.
+
+Then (unless ``--no-steps``) where the warm time goes: the steps of
+``DocumentValidator.validate``, each timed (thread CPU) over another ``--seconds`` of the
+same documents, and the rate the Saxon steps alone would allow (the parse of the document
+for Saxon and the schematron's XSLT: no other step or library can do them), then with the
+lxml parse and XSD validation every document also needs (Saxon-HE has no XSD validation).
 """
 
 from __future__ import annotations
@@ -140,6 +147,67 @@ def warm(docs: list[tuple[str, bytes]], validator: Any, seconds: float) -> dict[
     }
 
 
+# The steps of DocumentValidator.validate, in its order (the volet's detection and the
+# schematron's look-up, a few microseconds, are left in "the rest").
+STEPS = ("lxml parse", "XSD", "Saxon parse", "schematron XSLT", "SVRL reading")
+
+
+def steps(docs: list[tuple[str, bytes]], validator: Any, seconds: float) -> tuple[dict[str, float], int]:
+    """Thread CPU seconds spent in each step of ``validator.validate`` over ``seconds`` of
+    warm validation (the same calls, in the same order, as it makes them), and the number
+    of documents validated."""
+    from homolog.suites.documents.schematron import parse_for_saxon
+    from homolog.suites.documents.svrl import parse_svrl
+    from homolog.suites.documents.validator import _line, _source_for_saxon, parse_document
+    from homolog.suites.documents.volets import detect_volet
+
+    spent = dict.fromkeys(STEPS, 0.0)
+    count = 0
+    clock = time.thread_time
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _name, data in docs:
+            t0 = clock()
+            tree = parse_document(data)
+            t1 = clock()
+            validator.xsd_issues(tree)
+            t2 = clock()
+            root = tree.getroot()
+            compiled = validator.compiled(validator.resolve_schematron(detect_volet(root)))
+            t3 = clock()
+            node = parse_for_saxon(_source_for_saxon(data, tree))
+            t4 = clock()
+            svrl = compiled.run(node)
+            t5 = clock()
+            parse_svrl(svrl, line_of=lambda location, root=root: _line(root, location))
+            t6 = clock()
+            for step, took in zip(STEPS, (t1 - t0, t2 - t1, t4 - t3, t5 - t4, t6 - t5), strict=True):
+                spent[step] += took
+            count += 1
+    return spent, count
+
+
+def print_steps(spent: dict[str, float], count: int, whole_cpu: float) -> None:
+    """Print each step's CPU per document next to ``whole_cpu`` (the warm loop's CPU per
+    document), and the rates the Saxon steps alone, then with lxml's, would allow."""
+    per_doc = {step: took / count for step, took in spent.items()}
+    parts = [
+        f"{step} {took * 1e3:.2f} ms ({took / whole_cpu:.0%})"
+        for step, took in sorted(per_doc.items(), key=lambda item: -item[1])
+    ]
+    rest = whole_cpu - sum(per_doc.values())
+    print(
+        f"warm CPU per document by step ({count} documents): {', '.join(parts)},"
+        f" the rest {rest * 1e3:.2f} ms ({rest / whole_cpu:.0%}) of {whole_cpu * 1e3:.2f} ms"
+    )
+    saxon = per_doc["Saxon parse"] + per_doc["schematron XSLT"]
+    needed = saxon + per_doc["lxml parse"] + per_doc["XSD"]
+    print(
+        f"ceiling: the Saxon steps alone {1 / saxon:7.1f} documents/s CPU;"
+        f" with the lxml parse and XSD {1 / needed:7.1f} documents/s CPU"
+    )
+
+
 def run_children(args: argparse.Namespace, names: list[str], cache: Path) -> list[dict[str, Any]]:
     out = []
     for _ in range(args.processes):
@@ -202,6 +270,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--corpus", choices=("bench", "ans"), default="bench")
+    parser.add_argument("--no-steps", action="store_true", help="do not time the steps of a validation")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -227,6 +296,8 @@ def main() -> None:
             f"warm: {len(docs) / wall:7.1f} documents/s wall, {len(docs) / cpu:7.1f} documents/s CPU,"
             f" {len(docs) / best:7.1f} documents/s from each document's best time (goal >= 300)"
         )
+        if not args.no_steps:
+            print_steps(*steps(docs, validator, args.seconds), cpu / len(docs))
         empty = run_children(args, names, Path(tmp) / "cold")
         ratio = summarise("cold process, empty disk cache", empty, per_doc)
         primed = run_children(args, names, Path(tmp) / "cold")
