@@ -5,10 +5,15 @@ CA bundle (about 20 ms of CPU), even for plain http://127.0.0.1. Checks poll a
 simulator's exchange log ten times a second while they wait for what the system sends,
 so that was the largest CPU cost of a demo run. Control URLs are loopback only, so the
 client ignores proxy settings from the environment.
+
+The client keeps the connections of simulators that speak HTTP/1.1 (the PSC simulator and
+the identity providers built on it); this process's client is closed when the process
+exits, so that none of them is left for the interpreter's teardown to find unclosed.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 
@@ -33,3 +38,13 @@ def control_http() -> httpx.Client:
                 # (an "unclosed socket" warning the run reports as a harness fault).
                 client = _clients[pid] = httpx.Client(trust_env=False)
     return client
+
+
+def _close_own_client() -> None:
+    """Close the client this process made (one inherited through fork is its parent's)."""
+    client = _clients.pop(os.getpid(), None)  # no lock: a fork may have copied it held
+    if client is not None:
+        client.close()
+
+
+atexit.register(_close_own_client)
