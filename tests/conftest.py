@@ -7,11 +7,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
     from homolog.fixtures.refsut import RefSut
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The property tests assert properties, not speed: hypothesis' per-example deadline (200 ms)
+# and its slow-generation health check are timed assertions that a loaded machine (the
+# defect matrix runs five demos beside them) can fail. Speed is measured in bench/.
+settings.register_profile("homolog-tests", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("homolog-tests")
 
 
 @pytest.fixture(scope="session")

@@ -49,3 +49,11 @@ def test_ruff_check_is_clean() -> None:
 def test_ruff_format_changes_nothing() -> None:
     proc = _run("-m", "ruff", "format", "--no-cache", "--check", ".")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_property_tests_have_no_timed_assertion() -> None:
+    """hypothesis' deadline and slow-generation health check are off in the suite (conftest)."""
+    from hypothesis import HealthCheck, settings
+
+    assert settings.default.deadline is None
+    assert HealthCheck.too_slow in settings.default.suppress_health_check
