@@ -4,6 +4,7 @@ Layout:
     browser.py        launch / connect Chromium once per session, TLS trust, target scope
     session.py        the `ui` object checks receive (page map, SPA routes, login, screenshots)
     settle.py         waiting for a page to settle; what a page shows (blank pages)
+    static_page.py    proving a loaded document cannot change (no settle wait for it)
     fixtures.py       pytest fixtures `ui` and `ui_browser`
     axe.py            locating, injecting and running the pinned axe-core; RGAA mapping
     audit.py          per-session cache of page audits shared by the checks below

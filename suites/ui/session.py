@@ -225,6 +225,7 @@ class UiSession:
                 timeout_ms=NAVIGATION_TIMEOUT_MS,
                 quiet_ms=self.quiet_ms(),
                 ready=self.page_option(page_name, "ready"),
+                response=response,
             )
         if expect_ok:
             content = page_content(self.page, page_name)
@@ -328,16 +329,18 @@ class UiSession:
         self.goto(page_name)
         self.locator(page_name, "username").fill(username)
         self.locator(page_name, "password").fill(password)
+        response = None
         try:
-            with self.page.expect_navigation(wait_until="load"):
+            with self.page.expect_navigation(wait_until="load") as navigation:
                 self.locator(page_name, "submit").click()
+            response = navigation.value
         except Exception as exc:
             # An application that logs in without changing its URL navigates nowhere:
             # judge by what it shows once settled.
             if "Timeout" not in type(exc).__name__ and "Timeout" not in str(exc):
                 raise CheckError(f"login as {username!r}: submitting the form failed: {exc}") from exc
         self.settled[f"{page_name} (after login)"] = settle_page(
-            self.page, page_name, timeout_ms=NAVIGATION_TIMEOUT_MS, quiet_ms=self.quiet_ms()
+            self.page, page_name, timeout_ms=NAVIGATION_TIMEOUT_MS, quiet_ms=self.quiet_ms(), response=response
         )
         if self.at_page(page_name) and self.shows_login_form(page_name):
             message = ""

@@ -13,6 +13,10 @@ verdicts vary between identical runs. A page is audited once it has settled:
    of `style` attributes alone are ignored: they are what JavaScript animations touch
    every frame, and they neither add nor remove content.
 
+A document that provably cannot change after `load` (no script of its own ran, nothing in
+it loads, plays or fires later: `static_page.py`) is final at `load` and skips steps 2 and
+4; the settle record says which way the page went, and why it had to wait.
+
 All of it is bounded by the page budget (the navigation timeout). A page that never stops
 changing, or whose `ready:` selector never shows, is an error naming the page: there is no
 stable state to judge.
@@ -29,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homolog import CheckError
+from homolog.suites.ui.static_page import not_final_reason
 
 __all__ = ["DEFAULT_QUIET_MS", "WATCH_JS", "PageContent", "SettleRecord", "page_content", "settle_page"]
 
@@ -116,6 +121,8 @@ class SettleRecord:
     quiet_ms: int
     waited_ms: int
     mutations: int
+    final_at_load: bool = False
+    why_waited: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly summary for evidence."""
@@ -125,25 +132,32 @@ class SettleRecord:
             "quiet_window_ms": self.quiet_ms,
             "waited_ms": self.waited_ms,
             "mutations_seen": self.mutations,
+            "final_at_load": self.final_at_load,
+            "why_waited": self.why_waited,
         }
 
 
 def settle_page(
-    page: Any, page_name: str, *, timeout_ms: int, quiet_ms: int = DEFAULT_QUIET_MS, ready: str | None = None
+    page: Any,
+    page_name: str,
+    *,
+    timeout_ms: int,
+    quiet_ms: int = DEFAULT_QUIET_MS,
+    ready: str | None = None,
+    response: Any = None,
 ) -> SettleRecord:
     """Wait until `page` has settled (see the module doc); CheckError naming the page if
-    it does not within `timeout_ms`."""
+    it does not within `timeout_ms`. `response` is the Playwright Response of the document
+    just loaded, None when it is not known (no document can then be taken as final at load)."""
     deadline = time.monotonic() + timeout_ms / 1000
+    start = time.monotonic()
 
     def left_ms() -> int:
         return max(0, int((deadline - time.monotonic()) * 1000))
 
-    network_idle = True
-    try:
-        page.wait_for_load_state("networkidle", timeout=max(1, min(NETWORK_IDLE_MS, timeout_ms // 2)))
-    except Exception:  # long polling, a websocket-less push channel: go on, the DOM decides
-        network_idle = False
-    if ready:
+    def wait_ready() -> None:
+        if not ready:
+            return
         try:
             page.locator(ready).first.wait_for(state="visible", timeout=max(1, left_ms()))
         except Exception:
@@ -151,6 +165,18 @@ def settle_page(
                 f"page {page_name!r} ({page.url}): its ready selector {ready!r} did not appear within "
                 f"{timeout_ms / 1000:g} s (a login wall, an error page or a failed render?)"
             ) from None
+
+    why_waited = not_final_reason(page, response)
+    if why_waited is None:
+        wait_ready()
+        waited = int((time.monotonic() - start) * 1000)
+        return SettleRecord(False, ready, quiet_ms, waited, 0, final_at_load=True)
+    network_idle = True
+    try:
+        page.wait_for_load_state("networkidle", timeout=max(1, min(NETWORK_IDLE_MS, timeout_ms // 2)))
+    except Exception:  # long polling, a websocket-less push channel: go on, the DOM decides
+        network_idle = False
+    wait_ready()
     try:
         page.evaluate(WATCH_JS)  # a no-op where the browser context installed it already
         quiet = page.evaluate(_QUIET_JS, {"quietMs": quiet_ms, "timeoutMs": max(quiet_ms, left_ms())})
@@ -161,7 +187,9 @@ def settle_page(
             f"page {page_name!r} ({page.url}) kept changing for {timeout_ms / 1000:g} s "
             f"(no {quiet_ms} ms without a DOM change): no stable page to audit"
         )
-    return SettleRecord(network_idle, ready, quiet_ms, int(quiet["waited_ms"]), int(quiet["mutations"]))
+    return SettleRecord(
+        network_idle, ready, quiet_ms, int(quiet["waited_ms"]), int(quiet["mutations"]), why_waited=why_waited
+    )
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ def page(a11y_base_url: str) -> Iterator[Any]:
 
 def visit(page: Any, base: str, path: str) -> None:
     """Open a page and let it settle, as the harness does before any audit."""
-    page.goto(base + path)
-    settle_page(page, path, timeout_ms=20_000)
+    response = page.goto(base + path)
+    settle_page(page, path, timeout_ms=20_000, response=response)
 
 
 def audit(page: Any, base: str, path: str) -> PageAudit:

@@ -1,0 +1,111 @@
+"""Proving that a loaded document cannot change any more: no settle wait is needed for it.
+
+Settling a page (`settle.py`) waits for quiet windows because a scripted page keeps
+changing after `load`, for as long as its scripts like. A document in which no script of
+the page ever ran cannot: after `load` its DOM is final, and so is every verdict read from
+it. Waiting 500 ms of network idle plus a DOM quiet window on such a page only costs time
+(about half a second per page, most of a demo run's UI time).
+
+A document is taken as final at load only when each of these holds, and otherwise settles
+the usual way (the reason is kept with the settle record):
+
+- it came with an HTTP response that has no `Refresh` header (a page reached by a
+  history change or a hash route has none: it belongs to a scripted application);
+- no script of the page was compiled in its main world, asked of the browser's debugger
+  (Chromium's DevTools protocol), which knows every inline script, external script,
+  event handler run and script that removed itself from the DOM since the document
+  started, whatever the page did to its own JavaScript objects; the harness's own
+  scripts (the settle watcher, evaluations) have no URL and are not the page's;
+- its source declares no shadow root (`shadowrootmode`): without a script, a shadow root
+  can only come from there, and a closed one cannot be inspected;
+- read from the DOM (trustworthy: no page script ran to alter it): the document is
+  `complete`; its fonts are loaded; no animation or transition is running; every image
+  is complete; no element that loads or plays later or hosts another document (frames,
+  objects, embeds, media, lazy images, SMIL animations, marquees); no `meta` refresh; no
+  event-handler attribute (`onanimationend` and the like fire without any user action);
+  an `autofocus` element has taken the focus; at most `MAX_ELEMENTS` elements and a
+  source of at most `MAX_SOURCE_BYTES` (what is read back to look for shadow roots).
+
+A page with any script at all, even one that does nothing later, settles the usual way:
+the proof is about what cannot happen, not a guess about what will not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["MAX_ELEMENTS", "MAX_SOURCE_BYTES", "not_final_reason"]
+
+MAX_ELEMENTS = 20_000
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+
+# Run only once the debugger has said no page script ran, so the DOM's own methods are
+# the browser's. Returns the first reason the document could still change, or "".
+_DOM_JS = """
+([maxElements, maxBytes]) => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  if (!nav) return 'the browser kept no timing of its navigation';
+  if (nav.decodedBodySize > maxBytes) return 'its source is larger than ' + maxBytes + ' bytes';
+  if (document.readyState !== 'complete') return 'the document is still ' + document.readyState;
+  if (document.fonts && document.fonts.status !== 'loaded') return 'web fonts are still loading';
+  if (document.getAnimations && document.getAnimations().length) return 'an animation or transition is running';
+  const all = document.getElementsByTagName('*');
+  if (all.length > maxElements) return 'more than ' + maxElements + ' elements';
+  const later = new Set(['iframe', 'frame', 'object', 'embed', 'fencedframe', 'portal', 'video', 'audio',
+                         'marquee', 'animate', 'animatetransform', 'animatemotion', 'animatecolor', 'set']);
+  for (const el of all) {
+    const name = el.localName.toLowerCase();
+    if (later.has(name)) return 'it contains a <' + el.localName + '> element';
+    if (name === 'img' && !el.complete) return 'an image is still loading';
+    const equiv = name === 'meta' ? (el.getAttribute('http-equiv') || '').toLowerCase() : '';
+    if (equiv === 'refresh') return 'it has a meta refresh';
+    for (const attr of el.attributes) {
+      const a = attr.name.toLowerCase();
+      if (a.startsWith('on')) return 'an element has an event handler attribute (' + attr.name + ')';
+      if (a === 'loading' && attr.value.toLowerCase() === 'lazy') return 'an element loads lazily';
+      if (a === 'autofocus' && document.activeElement !== el && !el.disabled) return 'autofocus has not applied yet';
+    }
+  }
+  return '';
+}
+"""
+
+
+def _page_scripts(page: Any) -> list[str]:
+    """URLs of the scripts the page itself compiled in its main world (the debugger's list)."""
+    session = page.context.new_cdp_session(page)
+    seen: list[dict[str, Any]] = []
+    try:
+        session.on("Debugger.scriptParsed", lambda event: seen.append(event))
+        session.send("Debugger.enable")
+        session.send("Debugger.disable")
+    finally:
+        session.detach()
+    found = []
+    for event in seen:
+        aux = event.get("executionContextAuxData") or {}
+        if not aux.get("isDefault"):
+            continue  # an isolated world: Playwright's own utility scripts
+        origin = str(event.get("url") or event.get("embedderName") or "")
+        if origin:
+            found.append(origin)
+    return found
+
+
+def not_final_reason(page: Any, response: Any) -> str | None:
+    """Why the document open in `page` (reached with `response`) could still change after
+    `load`; None when it provably cannot (module doc)."""
+    if response is None:
+        return "no document response (a route change inside the application)"
+    try:
+        if response.headers.get("refresh") is not None:
+            return "its response has a Refresh header"
+        scripts = _page_scripts(page)
+        if scripts:
+            return f"the page ran {len(scripts)} script(s) of its own"
+        reason = page.evaluate(_DOM_JS, [MAX_ELEMENTS, MAX_SOURCE_BYTES])
+        if not reason and b"shadowrootmode" in response.body().lower():
+            reason = "its source declares a shadow root"
+    except Exception as exc:  # a browser without the DevTools protocol, a page gone: wait
+        return "cannot inspect it: " + (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return str(reason) or None
