@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
+import homolog.suites.fhir.search.paging as paging
 from homolog.testing import run_check
 
 TOKEN_ENV = "HOMOLOG_TEST_PAGING_TOKEN"
@@ -44,22 +45,31 @@ class _Handler(BaseHTTPRequestHandler):
             return
         srv = self.server
         count, offset = int(query.get("_count", "2")), int(query.get("_offset", "0"))
-        if offset and (srv.mode == "writer-always" or (srv.mode == "writer-once" and not srv.writes)):
+        if offset == 2 and (srv.mode.startswith("writer-always") or (srv.mode == "writer-once" and not srv.writes)):
             srv.writes += 1  # another user creates a patient while the check walks the pages
             srv.patients.append(f"new{srv.writes}")
+        if srv.mode == "churn-once" and not srv.writes and offset in (2, 4):
+            # another user creates a patient sorted first, then deletes it: the first and
+            # last pages give the same total, the walk repeats p1 and is walked again
+            if offset == 2:
+                srv.patients.insert(0, "temp")
+            else:
+                srv.patients.remove("temp")
+                srv.writes += 1
         ids = list(srv.patients)
         if srv.mode == "unstable-order":  # each page request sees the results in another order
             srv.requests += 1
             turn = srv.requests % len(ids)
             ids = ids[turn:] + ids[:turn]
-        start = offset - 1 if srv.mode == "repeat" and offset else offset
+        start = offset - 1 if srv.mode.startswith("repeat") and offset else offset
         page = ids[start : start + count]
         bundle: dict[str, Any] = {
             "resourceType": "Bundle",
             "type": "searchset",
-            "total": len(ids),
             "entry": [{"resource": {"resourceType": "Patient", "id": i}} for i in page],
         }
+        if not offset or not srv.mode.endswith("first-total-only"):
+            bundle["total"] = len(ids)
         if offset + count < len(ids):
             port = srv.server_address[1]
             nxt = f"http://127.0.0.1:{port}/fhir/Patient?_count={count}&_offset={offset + count}"
@@ -93,15 +103,25 @@ def paging_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[t
     thread.join(timeout=5)
 
 
+@pytest.fixture(autouse=True)
+def _no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pauses between walks are for other users to finish writing; here nobody does."""
+    monkeypatch.setattr(paging, "PAUSE_SECONDS", (0.0,) * (paging.MAX_WALKS - 1))
+
+
 @pytest.mark.parametrize(
     ("mode", "verdict", "reason"),
     [
         ("ok", "passed", None),
         # One patient created during the first walk: the second walk sees stable results.
         ("writer-once", "passed", None),
-        ("writer-always", "error", "changed between each of 3 walks"),
+        ("churn-once", "passed", None),
+        ("writer-always", "error", "moved during each of 6 walks"),
         ("repeat", "failed", "resources returned on several pages: p1"),
-        ("unstable-order", "failed", "in two walks over the same results"),
+        ("unstable-order", "failed", "(total 7 on each of the 4 pages)"),
+        # Without a total on the later pages, two identical walks decide.
+        ("repeat-first-total-only", "failed", "(the same in two walks)"),
+        ("writer-always-first-total-only", "error", "moved during each of 6 walks"),
     ],
 )
 def test_paging_verdict(
@@ -113,5 +133,5 @@ def test_paging_verdict(
     assert result.verdict == verdict, result.message
     if reason:
         assert reason in (result.message or "")
-    if mode == "writer-once":
+    if mode in ("writer-once", "churn-once"):
         assert server.writes == 1
