@@ -42,20 +42,85 @@ NETWORK_IDLE_MS = 5_000
 
 # Installed in every document before its own scripts run (UiSession adds it to each
 # browser context): the time of the last DOM change since the document started, so that
-# the quiet window can have elapsed while the harness waited for the network.
+# the quiet window can have elapsed while the harness waited for the network, and whether
+# anything that runs page script (a script element, an event-handler attribute, a frame
+# or plugin element) was ever inserted (`static_page.py`). The state lives in a closure
+# behind a frozen object of getters on a property the page cannot redefine, and the
+# observer reads records and nodes through the browser's own getters taken before any
+# page script ran: a page that rewrites the DOM's prototypes cannot change what it reports.
 WATCH_JS = """
 (() => {
   if (window.__homologSettle) return 0;
-  const state = {last: performance.now(), mutations: 0};
-  Object.defineProperty(window, '__homologSettle', {value: state, enumerable: false});
-  new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.type === 'attributes' && r.attributeName === 'style') continue;
-      state.last = performance.now();
-      state.mutations++;
-      return;
+  const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+  const apply = Reflect.apply;
+  const now = performance.now.bind(performance);
+  const recordType = getter(MutationRecord.prototype, 'type');
+  const recordAttr = getter(MutationRecord.prototype, 'attributeName');
+  const recordAdded = getter(MutationRecord.prototype, 'addedNodes');
+  const listLength = getter(NodeList.prototype, 'length');
+  const nodeType = getter(Node.prototype, 'nodeType');
+  const localName = getter(Element.prototype, 'localName');
+  const attributes = getter(Element.prototype, 'attributes');
+  const mapLength = getter(NamedNodeMap.prototype, 'length');
+  const attrName = getter(Attr.prototype, 'name');
+  const toLower = String.prototype.toLowerCase;
+  const startsWith = String.prototype.startsWith;
+  const getAttribute = Element.prototype.getAttribute;
+  const trim = String.prototype.trim;
+  const running = {script: 1, iframe: 1, frame: 1, object: 1, embed: 1, fencedframe: 1, portal: 1};
+  // A script element whose type is none of these is a data block the browser never runs.
+  const code = new Set(['', 'module', 'application/ecmascript', 'application/javascript', 'application/x-ecmascript',
+    'application/x-javascript', 'text/ecmascript', 'text/javascript', 'text/javascript1.0', 'text/javascript1.1',
+    'text/javascript1.2', 'text/javascript1.3', 'text/javascript1.4', 'text/javascript1.5', 'text/jscript',
+    'text/livescript', 'text/x-ecmascript', 'text/x-javascript']);
+  const has = Set.prototype.has;
+  const early = document.readyState === 'loading';
+  let last = now();
+  let mutations = 0;
+  let scripted = '';
+  const isHandler = (name) => apply(startsWith, apply(toLower, name, []), ['on']);
+  const scan = (node) => {
+    if (apply(nodeType, node, []) !== 1) return;
+    const name = apply(toLower, apply(localName, node, []), []);
+    if (running[name] === 1) {
+      const type = name === 'script' ? apply(getAttribute, node, ['type']) : null;
+      if (type === null || apply(has, code, [apply(toLower, apply(trim, type, []), [])])) {
+        scripted = scripted || 'a <' + name + '> element';
+        return;
+      }
     }
+    const attrs = apply(attributes, node, []);
+    for (let i = 0; i < apply(mapLength, attrs, []); i++) {
+      const a = apply(attrName, attrs[i], []);
+      if (isHandler(a)) { scripted = scripted || 'an event-handler attribute (' + a + ')'; return; }
+    }
+  };
+  new MutationObserver((records) => {
+    let changed = false;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      const type = apply(recordType, r, []);
+      if (type === 'childList') {
+        const added = apply(recordAdded, r, []);
+        for (let j = 0; j < apply(listLength, added, []); j++) scan(added[j]);
+      } else if (type === 'attributes') {
+        const name = apply(recordAttr, r, []);
+        if (isHandler(name)) scripted = scripted || 'an event-handler attribute (' + name + ')';
+        if (name === 'style') continue;
+      }
+      changed = true;
+    }
+    if (changed) { last = now(); mutations++; }
   }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+  Object.defineProperty(window, '__homologSettle', {
+    value: Object.freeze({
+      get last() { return last; },
+      get mutations() { return mutations; },
+      get scripted() { return scripted; },
+      get early() { return early; },
+    }),
+    enumerable: false,
+  });
   return 1;
 })()
 """

@@ -11,13 +11,14 @@ the usual way (the reason is kept with the settle record):
 
 - it came with an HTTP response that has no `Refresh` header (a page reached by a
   history change or a hash route has none: it belongs to a scripted application);
-- no script of the page was compiled in its main world, asked of the browser's debugger
-  (Chromium's DevTools protocol), which knows every inline script, external script,
-  event handler run and script that removed itself from the DOM since the document
-  started, whatever the page did to its own JavaScript objects; the harness's own
-  scripts (the settle watcher, evaluations) have no URL and are not the page's;
-- its source declares no shadow root (`shadowrootmode`): without a script, a shadow root
-  can only come from there, and a closed one cannot be inspected;
+- nothing that runs page script was ever inserted in it: no script element, no
+  event-handler attribute, no frame or plugin element, even one that was removed again.
+  The settle watcher (`settle.WATCH_JS`), installed in every document before any of its
+  scripts can run, sees each node the parser inserts, through the browser's own getters
+  taken before the page could replace them, and keeps what it saw where the page cannot
+  change it. A document it was not installed in from the start is not taken as final;
+- its source declares no shadow root (`shadowrootmode`): the watcher does not see inside
+  shadow trees, and a closed one cannot be inspected;
 - read from the DOM (trustworthy: no page script ran to alter it): the document is
   `complete`; its fonts are loaded; no animation or transition is running; every image
   is complete; no element that loads or plays later or hosts another document (frames,
@@ -39,10 +40,14 @@ __all__ = ["MAX_ELEMENTS", "MAX_SOURCE_BYTES", "not_final_reason"]
 MAX_ELEMENTS = 20_000
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 
-# Run only once the debugger has said no page script ran, so the DOM's own methods are
-# the browser's. Returns the first reason the document could still change, or "".
+# Returns the first reason the document could still change, or "". What follows the
+# watcher's answer runs only when no page script ran: the DOM's methods are the browser's.
 _DOM_JS = """
 ([maxElements, maxBytes]) => {
+  const watch = window.__homologSettle;
+  if (!watch) return 'the settle watcher is not installed in this page';
+  if (!watch.early) return 'the settle watcher started after the page began to load';
+  if (watch.scripted) return 'page script can run in it: ' + watch.scripted + ' was inserted';
   const nav = performance.getEntriesByType('navigation')[0];
   if (!nav) return 'the browser kept no timing of its navigation';
   if (nav.decodedBodySize > maxBytes) return 'its source is larger than ' + maxBytes + ' bytes';
@@ -56,7 +61,6 @@ _DOM_JS = """
   for (const el of all) {
     const name = el.localName.toLowerCase();
     if (later.has(name)) return 'it contains a <' + el.localName + '> element';
-    if (name === 'img' && !el.complete) return 'an image is still loading';
     const equiv = name === 'meta' ? (el.getAttribute('http-equiv') || '').toLowerCase() : '';
     if (equiv === 'refresh') return 'it has a meta refresh';
     for (const attr of el.attributes) {
@@ -65,31 +69,11 @@ _DOM_JS = """
       if (a === 'loading' && attr.value.toLowerCase() === 'lazy') return 'an element loads lazily';
       if (a === 'autofocus' && document.activeElement !== el && !el.disabled) return 'autofocus has not applied yet';
     }
+    if (name === 'img' && !el.complete) return 'an image is still loading';
   }
   return '';
 }
 """
-
-
-def _page_scripts(page: Any) -> list[str]:
-    """URLs of the scripts the page itself compiled in its main world (the debugger's list)."""
-    session = page.context.new_cdp_session(page)
-    seen: list[dict[str, Any]] = []
-    try:
-        session.on("Debugger.scriptParsed", lambda event: seen.append(event))
-        session.send("Debugger.enable")
-        session.send("Debugger.disable")
-    finally:
-        session.detach()
-    found = []
-    for event in seen:
-        aux = event.get("executionContextAuxData") or {}
-        if not aux.get("isDefault"):
-            continue  # an isolated world: Playwright's own utility scripts
-        origin = str(event.get("url") or event.get("embedderName") or "")
-        if origin:
-            found.append(origin)
-    return found
 
 
 def not_final_reason(page: Any, response: Any) -> str | None:
@@ -100,12 +84,9 @@ def not_final_reason(page: Any, response: Any) -> str | None:
     try:
         if response.headers.get("refresh") is not None:
             return "its response has a Refresh header"
-        scripts = _page_scripts(page)
-        if scripts:
-            return f"the page ran {len(scripts)} script(s) of its own"
         reason = page.evaluate(_DOM_JS, [MAX_ELEMENTS, MAX_SOURCE_BYTES])
         if not reason and b"shadowrootmode" in response.body().lower():
             reason = "its source declares a shadow root"
-    except Exception as exc:  # a browser without the DevTools protocol, a page gone: wait
+    except Exception as exc:  # a page gone, a browser that cannot evaluate: wait
         return "cannot inspect it: " + (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     return str(reason) or None

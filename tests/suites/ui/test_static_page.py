@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from homolog import CheckError
 from homolog.suites.ui.browser import CHROMIUM_ARGS, CHROMIUM_PATH
 from homolog.suites.ui.settle import WATCH_JS, settle_page
 from homolog.suites.ui.static_page import MAX_ELEMENTS, not_final_reason
@@ -27,7 +28,12 @@ _LATE = b"setTimeout(() => document.body.append('LATE'), 300)"
 PAGES: dict[str, tuple[bytes, dict[str, str]]] = {
     "static": (_HEAD + b"</head><body><h1>Dossier</h1><p>Texte</p><img src=pixel.gif alt=x></body></html>", {}),
     "data-block": (
-        _HEAD + b'<script type="application/ld+json">{"a": 1}</script></head><body><h1>Dossier</h1></body></html>',
+        _HEAD + b'<script type="application/ld+json">{"a": 1}</script></head><body><h1>Dossier</h1>'
+        b'<script type=" Text/Template ">{{x}}</script></body></html>',
+        {},
+    ),
+    "module-script": (
+        _HEAD + b'</head><body><h1>Dossier</h1><script type=" MODULE ">' + _LATE + b"</script></body></html>",
         {},
     ),
     "autofocus": (_HEAD + b"</head><body><h1>Connexion</h1><input id=q autofocus aria-label=q></body></html>", {}),
@@ -149,10 +155,14 @@ def test_a_page_without_script_is_final_at_load(page: Any, base: str, name: str)
 @pytest.mark.parametrize(
     ("name", "why"),
     [
-        ("self-removing-script", "the page ran 1 script(s) of its own"),
-        ("onload-handler", "the page ran 1 script(s) of its own"),
-        ("animation-handler", "an animation or transition is running"),
-        ("closed-shadow-script", "the page ran 1 script(s) of its own"),
+        ("self-removing-script", "page script can run in it: a <script> element was inserted"),
+        ("module-script", "page script can run in it: a <script> element was inserted"),
+        ("onload-handler", "page script can run in it: an event-handler attribute (onload) was inserted"),
+        (
+            "animation-handler",
+            "page script can run in it: an event-handler attribute (onanimationend) was inserted",
+        ),
+        ("closed-shadow-script", "its source declares a shadow root"),
     ],
 )
 def test_a_page_that_changes_after_load_is_waited_for(page: Any, base: str, name: str, why: str) -> None:
@@ -169,10 +179,10 @@ def test_a_page_that_changes_after_load_is_waited_for(page: Any, base: str, name
     [
         ("fade-in", "an animation or transition is running"),
         ("closed-shadow", "its source declares a shadow root"),
-        ("inline-handler", "an element has an event handler attribute (onclick)"),
+        ("inline-handler", "page script can run in it: an event-handler attribute (onclick) was inserted"),
         ("meta-refresh", "it has a meta refresh"),
         ("refresh-header", "its response has a Refresh header"),
-        ("frame", "it contains a <iframe> element"),
+        ("frame", "page script can run in it: a <iframe> element was inserted"),
         ("lazy-image", "an element loads lazily"),
         ("huge", f"more than {MAX_ELEMENTS} elements"),
     ],
@@ -190,20 +200,67 @@ def test_without_a_document_response_the_page_waits(page: Any, base: str) -> Non
     assert record.network_idle
 
 
-def test_a_page_that_hides_its_script_from_the_dom_is_still_seen(page: Any, base: str) -> None:
-    """The debugger is asked, not the page: a script that overrides the DOM's own methods
-    to look script-free, then removes itself, is still a script."""
+# Scripts that try to pass for none: each rewrites what a naive watcher would read (the
+# DOM's getters, the watcher's own record, the document's state), removes itself and
+# changes the page 300 ms later.
+_HIDING = {
+    "prototypes": "Document.prototype.getElementsByTagName = () => [];"
+    "Object.defineProperty(document, 'readyState', {get: () => 'complete'});"
+    "Object.defineProperty(Element.prototype, 'localName', {get: () => 'p'});"
+    "Object.defineProperty(Node.prototype, 'nodeType', {get: () => 3});"
+    "Object.defineProperty(MutationRecord.prototype, 'addedNodes', {get: () => []});"
+    "Object.defineProperty(MutationRecord.prototype, 'type', {get: () => 'characterData'});"
+    "Reflect.apply = () => 3; String.prototype.toLowerCase = () => 'p';",
+    "watcher": "try { window.__homologSettle = {scripted: '', early: true, last: 0, mutations: 0}; } catch (e) {}"
+    "try { Object.defineProperty(window.__homologSettle, 'scripted', {get: () => ''}); } catch (e) {}"
+    "try { delete window.__homologSettle; } catch (e) {}",
+    "observer": "MutationObserver.prototype.disconnect = () => {};"
+    "MutationObserver.prototype.observe = () => {}; window.MutationObserver = function () {};",
+}
+
+
+@pytest.mark.parametrize("trick", sorted(_HIDING))
+def test_a_script_that_hides_itself_is_still_seen(page: Any, base: str, trick: str) -> None:
+    """The page can neither rewrite the watcher's record nor stop it: the parser hands the
+    script element to the watcher before running it (a microtask checkpoint), and the
+    watcher reads it through getters taken before any page script ran."""
     page.route(
         base + "hiding",
         lambda route: route.fulfill(
             content_type="text/html",
-            body=_HEAD.decode() + "</head><body><h1>Dossier</h1><script>"
-            "Document.prototype.getElementsByTagName = () => [];"
-            "Object.defineProperty(document, 'readyState', {get: () => 'complete'});"
-            "document.currentScript.remove();" + _LATE.decode() + "</script></body></html>",
+            body=_HEAD.decode() + "</head><body><h1>Dossier</h1><script>" + _HIDING[trick] + ";"
+            "document.currentScript.remove();" + _LATE.decode() + "</script><p>suite</p></body></html>",
         ),
     )
     response = page.goto(base + "hiding", wait_until="load")
     record = settle_page(page, "hiding", timeout_ms=10_000, response=response)
-    assert record.why_waited == "the page ran 1 script(s) of its own"
+    assert record.why_waited == "page script can run in it: a <script> element was inserted"
     assert "LATE" in page.evaluate("document.body.textContent")
+
+
+def test_a_context_without_the_watcher_is_never_final_at_load(context: Any, base: str) -> None:
+    """Installed late (by settle_page itself), the watcher cannot vouch for what came before."""
+    page = context.browser.new_page()  # a context of its own, without the init script
+    try:
+        response = page.goto(base + "static", wait_until="load")
+        record = settle_page(page, "static", timeout_ms=10_000, response=response)
+    finally:
+        page.context.close()
+    assert record.why_waited == "the settle watcher is not installed in this page"
+
+
+def test_a_page_cannot_make_itself_look_settled(page: Any, base: str) -> None:
+    """A page that never stops changing and tells the watcher it has not changed for ages
+    is still one that never settles."""
+    page.route(
+        base + "restless",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=_HEAD.decode() + "</head><body><h1>Dossier</h1><script>"
+            "setInterval(() => { document.body.append('x');"
+            " try { window.__homologSettle.last = -1e9; } catch (e) {} }, 50);</script></body></html>",
+        ),
+    )
+    response = page.goto(base + "restless", wait_until="load")
+    with pytest.raises(CheckError, match="kept changing"):
+        settle_page(page, "restless", timeout_ms=2_000, response=response)

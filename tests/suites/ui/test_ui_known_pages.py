@@ -16,7 +16,7 @@ from homolog.suites.ui.axe import PageAudit, decide_criterion, run_axe
 from homolog.suites.ui.browser import CHROMIUM_ARGS, CHROMIUM_PATH
 from homolog.suites.ui.keyboard_walk import KeyboardWalk, walk_keyboard
 from homolog.suites.ui.outline import heading_problems, read_outline
-from homolog.suites.ui.settle import page_content, settle_page
+from homolog.suites.ui.settle import WATCH_JS, page_content, settle_page
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +28,7 @@ def page(a11y_base_url: str) -> Iterator[Any]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=list(CHROMIUM_ARGS))
         context = browser.new_context()
+        context.add_init_script(WATCH_JS)  # as UiSession does: static pages are audited at load
         yield context.new_page()
         browser.close()
 
