@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, quote, urljoin, urlsplit
 import yaml
 
 from homolog import CheckError, HttpClient, Response, Target
+from homolog.suites.ui.static_page import not_final_reason
 
 __all__ = [
     "Endpoint",
@@ -284,11 +285,16 @@ def add_openapi(inv: Inventory, http: HttpClient) -> None:
     inv.notes.append(f"OpenAPI {where}: {count} operation(s)")
 
 
-def _load(tab: Any) -> Exception | None:
-    """Wait for the tab's page to load and its network to go idle; the error if it did not load."""
+def _load(tab: Any, response: Any) -> Exception | None:
+    """Wait for the tab's page to load and its network to go idle; the error if it did not load.
+
+    A document that provably runs no script of its own (`static_page`) makes no XHR/fetch
+    call and has its final links and forms at `load`: it is not given the idle wait.
+    """
     try:
         tab.wait_for_load_state("load")
-        tab.wait_for_load_state("networkidle", timeout=3000)
+        if not_final_reason(tab, response) is not None:
+            tab.wait_for_load_state("networkidle", timeout=3000)
     except Exception as exc:  # a page that does not load is noted, the crawl goes on
         return exc
     return None
@@ -298,8 +304,9 @@ def crawl(inv: Inventory, ui: Any) -> None:
     """Log in through the page map, then follow links (GET only) and record forms and XHR/fetch.
 
     Pages are visited breadth-first, ``_TABS`` at a time in tabs of one browser context (one
-    session): each page is given its network-idle wait for the XHR/fetch calls it makes, and
-    the waits of a batch overlap. Links, forms and calls are taken in queue order, so the
+    session): each page is given its network-idle wait for the XHR/fetch calls it makes (not
+    one that provably runs no script of its own: it makes none), and the waits of a batch
+    overlap. Links, forms and calls are taken in queue order, so the
     inventory is the one a page-by-page crawl builds.
     """
     target = inv.target
@@ -358,16 +365,18 @@ def crawl(inv: Inventory, ui: Any) -> None:
             tabs.append(ui.context.new_page())
             tabs[-1].on("request", recorder(tabs[-1]))
         started: list[Exception | None] = []
+        responses: list[Any] = []
         for tab, (url, _) in zip(tabs, batch, strict=False):
             showing[id(tab)] = (next(visits), urlsplit(url).path)
             try:
-                tab.goto(url, wait_until="commit")
+                responses.append(tab.goto(url, wait_until="commit"))
                 started.append(None)
             except Exception as exc:
+                responses.append(None)
                 started.append(exc)
         for i, (tab, (url, depth)) in enumerate(zip(tabs, batch, strict=False)):
             path = urlsplit(url).path
-            error = started[i] or _load(tab)
+            error = started[i] or _load(tab, responses[i])
             if error is not None and "Timeout" not in type(error).__name__:
                 inv.notes.append(f"crawl: {path} did not load ({str(error).splitlines()[0][:120]})")
             if urlsplit(tab.url).path == login_path and path != login_path:
