@@ -11,8 +11,9 @@ the usual way (the reason is kept with the settle record):
 
 - it came with an HTTP response that has no `Refresh` header (a page reached by a
   history change or a hash route has none: it belongs to a scripted application);
-- nothing that runs page script was ever inserted in it: no script element, no
-  event-handler attribute, no frame or plugin element, even one that was removed again.
+- nothing that runs page script was ever inserted in it: no script element of an
+  executable type (a JSON-LD or template data block is not one), no event-handler
+  attribute, no frame or plugin element, even one that was removed again.
   The settle watcher (`settle.WATCH_JS`), installed in every document before any of its
   scripts can run, sees each node the parser inserts, through the browser's own getters
   taken before the page could replace them, and keeps what it saw where the page cannot
