@@ -306,8 +306,8 @@ def crawl(inv: Inventory, ui: Any) -> None:
     Pages are visited breadth-first, ``_TABS`` at a time in tabs of one browser context (one
     session): each page is given its network-idle wait for the XHR/fetch calls it makes (not
     one that provably runs no script of its own: it makes none), and the waits of a batch
-    overlap. Links, forms and calls are taken in queue order, so the
-    inventory is the one a page-by-page crawl builds.
+    overlap. Links, forms and calls are taken in queue order, so the inventory is the one a
+    page-by-page crawl builds.
     """
     target = inv.target
     if target.auth("web") is None or "login" not in (target.raw.get("pages") or {}):
@@ -364,19 +364,17 @@ def crawl(inv: Inventory, ui: Any) -> None:
         while len(tabs) < len(batch):
             tabs.append(ui.context.new_page())
             tabs[-1].on("request", recorder(tabs[-1]))
-        started: list[Exception | None] = []
-        responses: list[Any] = []
+        started: list[tuple[Any, Exception | None]] = []  # (response, error) of each goto
         for tab, (url, _) in zip(tabs, batch, strict=False):
             showing[id(tab)] = (next(visits), urlsplit(url).path)
             try:
-                responses.append(tab.goto(url, wait_until="commit"))
-                started.append(None)
+                started.append((tab.goto(url, wait_until="commit"), None))
             except Exception as exc:
-                responses.append(None)
-                started.append(exc)
+                started.append((None, exc))
         for i, (tab, (url, depth)) in enumerate(zip(tabs, batch, strict=False)):
             path = urlsplit(url).path
-            error = started[i] or _load(tab, responses[i])
+            response, error = started[i]
+            error = error or _load(tab, response)
             if error is not None and "Timeout" not in type(error).__name__:
                 inv.notes.append(f"crawl: {path} did not load ({str(error).splitlines()[0][:120]})")
             if urlsplit(tab.url).path == login_path and path != login_path:

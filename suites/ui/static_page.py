@@ -22,10 +22,8 @@ the usual way (the reason is kept with the settle record):
   shadow trees, and a closed one cannot be inspected;
 - read from the DOM (trustworthy: no page script ran to alter it): the document is
   `complete`; its fonts are loaded; no animation or transition is running; every image
-  is complete; no element that loads or plays later or hosts another document (frames,
-  objects, embeds, media, lazy images, SMIL animations, marquees); no `meta` refresh; no
-  event-handler attribute (`onanimationend` and the like fire without any user action);
-  an `autofocus` element has taken the focus; at most `MAX_ELEMENTS` elements and a
+  is complete; no element that loads or plays later (media, lazy images, SMIL animations,
+  marquees); no `meta` refresh; an `autofocus` element has taken the focus; at most `MAX_ELEMENTS` elements and a
   source of at most `MAX_SOURCE_BYTES` (what is read back to look for shadow roots).
 
 A page with any script at all, even one that does nothing later, settles the usual way:
@@ -57,8 +55,9 @@ _DOM_JS = """
   if (document.getAnimations && document.getAnimations().length) return 'an animation or transition is running';
   const all = document.getElementsByTagName('*');
   if (all.length > maxElements) return 'more than ' + maxElements + ' elements';
-  const later = new Set(['iframe', 'frame', 'object', 'embed', 'fencedframe', 'portal', 'video', 'audio',
-                         'marquee', 'animate', 'animatetransform', 'animatemotion', 'animatecolor', 'set']);
+  // Frames, plugins and event-handler attributes are the watcher's: it saw them inserted.
+  const later = new Set(['video', 'audio', 'marquee', 'animate', 'animatetransform', 'animatemotion',
+                         'animatecolor', 'set']);
   for (const el of all) {
     const name = el.localName.toLowerCase();
     if (later.has(name)) return 'it contains a <' + el.localName + '> element';
@@ -66,7 +65,6 @@ _DOM_JS = """
     if (equiv === 'refresh') return 'it has a meta refresh';
     for (const attr of el.attributes) {
       const a = attr.name.toLowerCase();
-      if (a.startsWith('on')) return 'an element has an event handler attribute (' + attr.name + ')';
       if (a === 'loading' && attr.value.toLowerCase() === 'lazy') return 'an element loads lazily';
       if (a === 'autofocus' && document.activeElement !== el && !el.disabled) return 'autofocus has not applied yet';
     }
