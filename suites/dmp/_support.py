@@ -76,7 +76,7 @@ def validate_document(
     ui: UiSession, patient_id: str, *, hidden_from_patient: bool = False, patient_objection: bool = False
 ) -> Validated:
     """Write a document for the patient in the UI, set the DMP choices, validate it."""
-    ui.login()
+    ui.login(landing=False)
     ui.goto("document_new", patient=patient_id)
     choices = {
         "patient_informed": True,

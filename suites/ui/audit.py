@@ -81,12 +81,12 @@ def visit_pages(
             and ui.target.auth(_auth_of(ui, name))
         ):
             logged_in = _auth_of(ui, name)
-            ui.login(auth=logged_in)
+            ui.login(auth=logged_in, landing=False)
         ui.goto(name)
         if logged_in and _sent_to_login(ui, name, public_pages):
             # the SUT's inactivity timeout ended the session while earlier pages were
             # audited (the demo's is 3 s): log in again, as an auditor would, and retry once
-            ui.login(auth=logged_in)
+            ui.login(auth=logged_in, landing=False)
             ui.goto(name)
         if not ui.at_page(name):
             raise CheckError(f"page {name!r} ({ui.url(name)}) redirected to {ui.page.url}: cannot audit it")

@@ -74,6 +74,9 @@ class UiSession:
         self._context: Any = None
         self._page: Any = None
         self._closed = False
+        # (auth, login page) of a form login whose landing page was not waited for
+        # (`login(landing=False)`): the next goto() tells whether it held.
+        self._unverified_login: tuple[str, str] | None = None
 
     # -- lifecycle
     def _trust(self) -> TlsTrust:
@@ -197,7 +200,32 @@ class UiSession:
         With `expect_ok`, a failed response (>= 400 or none for a new document) and a page
         that shows no text and no control are errors naming the page. Returns the
         Playwright Response, or None for a navigation inside the open application.
+
+        The first page opened after `login(landing=False)` also tells whether that login
+        held: when it fails, or shows the login page or form instead, the session logs in
+        again the full way (its landing page settled and judged) and opens the page once
+        more, so the check sees what it would have seen had the login waited.
         """
+        pending, self._unverified_login = self._unverified_login, None
+        if pending is None or page_name == pending[1]:
+            return self._goto(page_name, expect_ok=expect_ok, settle=settle, **fmt)
+        auth, login_page = pending
+        try:
+            response = self._goto(page_name, expect_ok=expect_ok, settle=settle, **fmt)
+        except CheckError:
+            # only the login page, or its form, says the login is what failed
+            if not self._shows_login(login_page):
+                raise
+        else:
+            if not self._shows_login(login_page):
+                return response
+        self.login(auth=auth, page_name=login_page)
+        return self._goto(page_name, expect_ok=expect_ok, settle=settle, **fmt)
+
+    def _shows_login(self, login_page: str) -> bool:
+        return self.at_page(login_page) or self.shows_login_form(login_page)
+
+    def _goto(self, page_name: str, *, expect_ok: bool, settle: bool, **fmt: Any) -> Any:
         url = self.url(page_name, **fmt)
         response = None
         in_app = False
@@ -267,13 +295,20 @@ class UiSession:
         """A Playwright Locator for a named locator of a mapped page."""
         return self.page.locator(self.target.page(page_name).locator(locator_name))
 
-    def login(self, *, auth: str = "web", page_name: str | None = None) -> None:
+    def login(self, *, auth: str = "web", page_name: str | None = None, landing: bool = True) -> None:
         """Log in with the target's `auth.<auth>` entry, the way its kind says (module doc).
 
         A form or provider login succeeds by leaving the login page (a new document, or a
         route change of a single-page application) or, for an application that keeps its
         URL, by the login form going away, without an error shown; anything else is a
-        CheckError naming what was seen.
+        CheckError naming what was seen. The page the form login lands on is settled
+        first: a single-page application may route back to its login form, or show an
+        error, once its scripts have run.
+
+        `landing=False` is for a caller whose next step is `goto()` another page: when the
+        form's submission loaded a new document, other than the login page, that loaded
+        without error, the landing page is not waited for (it is about to be left); the
+        next `goto()` verifies the login held and, if it did not, logs in the full way.
         """
         spec = self.target.auth(auth)
         if spec is None:
@@ -283,7 +318,7 @@ class UiSession:
         self._carry(self.http.authenticator.browser(auth, self.http))
         page_name = page_name or self.target.login_page(auth) or "login"
         if spec.type == "form":
-            self._form_login(auth, page_name)
+            self._form_login(auth, page_name, landing=landing)
         elif spec.type == "oidc" and not spec.get("client_id"):
             self._provider_login(auth, page_name)
 
@@ -319,7 +354,7 @@ class UiSession:
         if self.at_page(page_name):
             raise CheckError(f"provider login (auth {auth!r}) came back to the login page ({self.page.url})")
 
-    def _form_login(self, auth: str, page_name: str) -> None:
+    def _form_login(self, auth: str, page_name: str, *, landing: bool = True) -> None:
         spec = self.target.auth(auth)
         assert spec is not None
         username = spec.username
@@ -339,6 +374,15 @@ class UiSession:
             # judge by what it shows once settled.
             if "Timeout" not in type(exc).__name__ and "Timeout" not in str(exc):
                 raise CheckError(f"login as {username!r}: submitting the form failed: {exc}") from exc
+        if (
+            not landing
+            and response is not None
+            and response.status < 400
+            and not self.at_page(page_name)
+            and _origin(self.page.url) == _origin(self.url(page_name))
+        ):
+            self._unverified_login = (auth, page_name)
+            return
         self.settled[f"{page_name} (after login)"] = settle_page(
             self.page, page_name, timeout_ms=NAVIGATION_TIMEOUT_MS, quiet_ms=self.quiet_ms(), response=response
         )
@@ -398,6 +442,7 @@ class UiSession:
                 self._context.close()
             self._context = None
             self._page = None
+            self._unverified_login = None
 
     def close(self, *, failed: bool) -> None:
         """End the check: screenshot on failure, sanitised trace, blocked requests."""

@@ -110,7 +110,7 @@ def dmp_view_lists_the_patients_documents(
     )
     evidence.attach_json("dmp-seeded.json", {"patient": seeded, "other_patient": decoy})
     since = dmp.last_seq()
-    ui.login()
+    ui.login(landing=False)
     for _attempt in range(_ATTEMPTS):
         before = _held(dmp, key)
         rows = _listing(ui, patient_id)

@@ -38,7 +38,7 @@ def received_cda_displayed(ui: UiSession, evidence: Evidence) -> None:
     document = synthetic_document()
     evidence.attach_bytes("received-document.xml", document, media_type="application/xml")
     expected = expected_display(etree.fromstring(document))
-    ui.login()
+    ui.login(landing=False)
     ui.goto("document_import")
     upload = ui.locator("document_import", "file")
     if not upload.count():

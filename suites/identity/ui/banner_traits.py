@@ -66,7 +66,7 @@ def banner_shows_traits(ui: UiSession, http: HttpClient, target: Target, evidenc
         "birth_name": normalise(expected_name),
         "first_given_name": normalise(given.split()[0]),
     }
-    ui.login()
+    ui.login(landing=False)
     ui.goto("patient", patient_qualified=patient_id)
     missing: list[str] = []
     wrong: list[str] = []

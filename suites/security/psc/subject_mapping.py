@@ -33,7 +33,7 @@ def subject_mapping(
     if idnatps not in known:
         raise CheckError(f"the simulator has no professional {idnatps} (data.psc_user_idnatps)")
     # Ground truth: what the home page shows for that account after a password login.
-    psc_ui.login(auth=params.auth_name)
+    psc_ui.login(auth=params.auth_name, landing=False)
     expected = current_user(psc_ui)
     if expected is None:
         raise CheckError("after a form login the home page shows no current_user")

@@ -71,7 +71,7 @@ def ack_traced(psc_ui: Any, http: HttpClient, target: Target, evidence: Evidence
     if auth is None or not auth.username:
         raise CheckError("the target declares no auth.web with a username: the professional who acknowledges")
     ui = psc_ui
-    ui.login(auth="web")
+    ui.login(auth="web", landing=False)
     ui.goto("alerts")
     page = target.page("alerts")
     id_sel, ack_sel = page.locator("alert_id"), page.locator("ack")

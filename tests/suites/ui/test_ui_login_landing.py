@@ -1,0 +1,240 @@
+"""A form login that does not wait for its landing page still judges the login the same.
+
+`UiSession.login(landing=False)` skips settling the page the login lands on, for callers
+that open another page next; that next `goto()` tells whether the login held and, when
+it did not, logs in the full way (landing page settled and judged) and opens the page
+again. Three systems, served on 127.0.0.1:
+
+- `plain`: the login sets the session; the landing page is never needed.
+- `activate`: the landing page's script completes the login (as applications that
+  exchange a first cookie for a session do), with an answer that takes a second: a caller
+  that left the page at once (its request cancelled) finds the login page and must get the
+  full login, then its page.
+- `bounce`: the form accepts any password, the landing page's script finds no session and
+  routes back to the login form: the login failed, whichever way it was waited for.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import yaml
+
+from homolog import CheckError, Evidence, HttpClient, load_target
+from homolog.suites.ui.browser import BrowserManager
+from homolog.suites.ui.session import UiSession
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "Landing-password-2026"
+
+_HEAD = "<!doctype html><html lang=fr><head><meta charset=utf-8><title>{}</title></head><body>"
+LOGIN = (
+    _HEAD.format("Connexion") + "<h1>Connexion</h1><form method=post action=/login>"
+    "<label for=u>Identifiant</label><input id=u name=u><label for=p>Mot de passe</label>"
+    "<input id=p name=p type=password><button id=s type=submit>Entrer</button></form></body></html>"
+)
+# The landing page: its script asks who is logged in (and, for `activate`, completes the
+# login first), then shows a greeting or routes back to the login form.
+HOME = (
+    _HEAD.format("Accueil") + "<h1>Accueil</h1><p id=who>…</p><script>"
+    "fetch('/api/activate', {method: 'POST'}).then(() => fetch('/api/me')).then((r) => {"
+    "  if (!r.ok) { location.replace('/login?expired=1'); return; }"
+    "  setTimeout(() => { document.getElementById('who').textContent = 'Bonjour alice'; }, 300);"
+    "});</script></body></html>"
+)
+RECORD = _HEAD.format("Dossier") + "<h1>Dossier</h1><p>MARTIN Camille</p></body></html>"
+
+
+class _System:
+    def __init__(self) -> None:
+        self.mode = "plain"
+        self.posts = 0
+
+
+def _handler(system: _System) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _cookie(self) -> str:
+            for part in (self.headers.get("Cookie") or "").split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == "sid":
+                    return value
+            return ""
+
+        def _send(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
+            data = body.encode()
+            self.send_response(status)
+            for key, value in {"Content-Type": "text/html; charset=utf-8", **(headers or {})}.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            if path == "/login":
+                self._send(200, LOGIN)
+            elif path == "/home":
+                self._send(200, HOME)
+            elif path == "/api/me":
+                self._send(200 if self._cookie() == "good" else 401, "{}", {"Content-Type": "application/json"})
+            elif path == "/broken":
+                self._send(500, "<p>erreur</p>")
+            elif path == "/record":
+                if self._cookie() == "good":
+                    self._send(200, RECORD)
+                else:
+                    self._send(303, headers={"Location": "/login"})
+            else:
+                self._send(404, "not found")
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            form = parse_qs(self.rfile.read(length).decode())
+            if self.path == "/login":
+                system.posts += 1
+                right = form.get("p") == [PASSWORD] and form.get("u") == ["alice"]
+                sid = "" if not right else "first" if system.mode == "activate" else "good"
+                if system.mode == "bounce":
+                    sid = ""
+                headers = {"Location": "/home"}
+                if sid:
+                    headers["Set-Cookie"] = f"sid={sid}; Path=/; HttpOnly"
+                self._send(303, headers=headers)
+            elif self.path == "/api/activate":
+                if self._cookie() == "first":
+                    time.sleep(1.0)
+                    self._send(204, headers={"Set-Cookie": "sid=good; Path=/; HttpOnly"})
+                else:
+                    self._send(204)
+            else:
+                self._send(404, "not found")
+
+    return Handler
+
+
+@pytest.fixture(scope="module")
+def system() -> Iterator[tuple[_System, str]]:
+    state = _System()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def manager() -> Iterator[BrowserManager]:
+    owner = BrowserManager()
+    yield owner
+    owner.close()
+
+
+def _session(base: str, manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UiSession:
+    monkeypatch.setenv("HOMOLOG_TEST_LANDING_PASSWORD", PASSWORD)
+    doc = {
+        "format": "homolog.target/1",
+        "system": {"name": "landing pages", "version": "1.0.0"},
+        "base_urls": {"web": base},
+        "auth": {"web": {"type": "form", "username": "alice", "password_env": "HOMOLOG_TEST_LANDING_PASSWORD"}},
+        "pages": {
+            "login": {"path": "/login", "locators": {"username": "#u", "password": "#p", "submit": "#s"}},
+            "home": {"path": "/home"},
+            "record": {"path": "/record"},
+            "broken": {"path": "/broken"},
+        },
+    }
+    path = tmp_path / "target.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    target = load_target(path)
+    evidence = Evidence(tmp_path / "evidence", "landing")
+    return UiSession(manager, target, evidence, trace=False, http=HttpClient(target, evidence))
+
+
+def _record_shown(ui: UiSession) -> bool:
+    return ui.at_page("record") and "MARTIN Camille" in ui.page.inner_text("body")
+
+
+@pytest.mark.parametrize("landing", [True, False])
+def test_a_login_that_holds_opens_the_next_page_with_one_login(
+    system: tuple[_System, str], manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, landing: bool
+) -> None:
+    state, base = system
+    state.mode, state.posts = "plain", 0
+    ui = _session(base, manager, tmp_path, monkeypatch)
+    try:
+        ui.login(landing=landing)
+        # the landing page was settled (and judged) only when the caller asked for it
+        assert ("login (after login)" in ui.settled) is landing
+        ui.goto("record")
+        assert _record_shown(ui)
+        assert state.posts == 1
+    finally:
+        ui.close(failed=False)
+
+
+@pytest.mark.parametrize("landing", [True, False])
+def test_a_login_its_landing_page_completes_reaches_the_page_either_way(
+    system: tuple[_System, str], manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, landing: bool
+) -> None:
+    state, base = system
+    state.mode, state.posts = "activate", 0
+    ui = _session(base, manager, tmp_path, monkeypatch)
+    try:
+        ui.login(landing=landing)
+        ui.goto("record")
+        assert _record_shown(ui), ui.page.url
+        # without the landing page the first visit met the login form: one more login, the full way
+        assert state.posts == (1 if landing else 2)
+        assert "login (after login)" in ui.settled
+    finally:
+        ui.close(failed=False)
+
+
+def test_a_page_that_fails_for_another_reason_keeps_its_own_error(
+    system: tuple[_System, str], manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, base = system
+    state.mode, state.posts = "plain", 0
+    ui = _session(base, manager, tmp_path, monkeypatch)
+    try:
+        ui.login(landing=False)
+        with pytest.raises(CheckError, match="answered HTTP 500"):
+            ui.goto("broken")
+        ui.login(landing=False)
+        with pytest.raises(CheckError, match="no page 'nowhere'"):
+            ui.goto("nowhere")
+        # neither failure showed the login page: nobody logged in again
+        assert state.posts == 2
+    finally:
+        ui.close(failed=False)
+
+
+def test_a_login_its_landing_page_refuses_fails_whichever_way_it_is_waited_for(
+    system: tuple[_System, str], manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, base = system
+    state.mode = "bounce"
+    ui = _session(base, manager, tmp_path, monkeypatch)
+    try:
+        with pytest.raises(CheckError, match="did not succeed"):
+            ui.login()
+        # not waited for, the same failure comes with the next page, not a page that is not the record's
+        ui.login(landing=False)
+        with pytest.raises(CheckError, match="did not succeed"):
+            ui.goto("record")
+    finally:
+        ui.close(failed=False)
