@@ -437,7 +437,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--report", default="html,pdf,junit,csv", help="reports to render")
     d.add_argument("--lang", default="fr", choices=["fr", "en"])
     d.add_argument("-k", metavar="EXPR")
-    d.add_argument("-n", type=int, metavar="N")
+    d.add_argument(
+        "-n",
+        type=int,
+        metavar="N",
+        help="parallel workers (pytest-xdist); 0: one process. Default: 2 for the built-in demo on a "
+        "machine with 2 cores or more, else one process",
+    )
     d.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic shares of the cases")
     d.add_argument("--alluredir", metavar="DIR", help="also write Allure results (allure-pytest) into DIR")
     _add_suite_options(d)

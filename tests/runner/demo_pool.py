@@ -54,8 +54,9 @@ class Run:
         return {r["id"]: r["verdict"] for r in self.doc["requirements"]}
 
 
-def demo_run(demo: DemoSystem, out: Path, referential: str = DEFAULT_REFERENTIAL) -> Run:
-    """Run ``referential`` (the demo's by default) against ``demo`` in a pytest process; return its results."""
+def demo_run(demo: DemoSystem, out: Path, referential: str = DEFAULT_REFERENTIAL, *, workers: int = 0) -> Run:
+    """Run ``referential`` (the demo's by default) against ``demo`` in a pytest process (with
+    ``workers`` xdist workers when not 0); return its results."""
     out.mkdir(parents=True, exist_ok=True)
     raw = yaml.safe_load(demo.target_path.read_text("utf-8"))
     described = {name: describe(name, cp) for name, cp in demo.counterparts.items()}
@@ -68,6 +69,8 @@ def demo_run(demo: DemoSystem, out: Path, referential: str = DEFAULT_REFERENTIAL
     extra = [a for k, v in defaults.items() for a in ("--homolog-default", encode_setting(k, v))]
     if demo.sut.defects:
         extra += ["--homolog-setting", encode_setting("ui.trace", False)]
+    if workers:
+        extra += ["-n", str(workers)]
     args = pytest_args(referential, target, out, paths=referential_paths(), extra=extra)
     with log.open("wb") as sink:
         proc = subprocess.run(
@@ -98,36 +101,46 @@ def addresses_of(demo: DemoSystem) -> dict[str, str]:
     return {urlsplit(url).netloc: f"<{name}>" for name, url in sorted(urls.items())}
 
 
-def fresh_demo_run(defects: Iterable[str], workdir: Path, referential: str = DEFAULT_REFERENTIAL) -> Run:
+def fresh_demo_run(
+    defects: Iterable[str], workdir: Path, referential: str = DEFAULT_REFERENTIAL, workers: int = 0
+) -> Run:
     """One run of ``referential`` against a demo system started for it with ``defects``."""
     with started_demo_sut(set(defects), workdir / "sut") as demo:
-        return demo_run(demo, workdir / "run", referential)
+        return demo_run(demo, workdir / "run", referential, workers=workers)
 
 
 class DemoPool:
-    """Up to ``size`` demo runs at once; results memoised per referential, defect set and repeat."""
+    """Up to ``size`` demo runs at once; results memoised per referential, defect set, repeat
+    and xdist workers."""
 
     def __init__(self, workdir: Path, size: int) -> None:
         self.workdir = workdir
         self._executor = ThreadPoolExecutor(size, thread_name_prefix="demo-run")
-        self._futures: dict[tuple[str, frozenset[str], int], Future[Run]] = {}
+        self._futures: dict[tuple[str, frozenset[str], int, int], Future[Run]] = {}
         self._lock = threading.Lock()
 
-    def submit(self, defects: Iterable[str], *, repeat: int = 0, referential: str = DEFAULT_REFERENTIAL) -> Future[Run]:
-        """The run of ``referential`` with these defects (``repeat``: another identical run),
-        queued now unless already queued."""
-        key = (referential, frozenset(defects), repeat)
+    def submit(
+        self, defects: Iterable[str], *, repeat: int = 0, referential: str = DEFAULT_REFERENTIAL, workers: int = 0
+    ) -> Future[Run]:
+        """The run of ``referential`` with these defects (``repeat``: another identical run;
+        ``workers``: in that many xdist workers), queued now unless already queued."""
+        key = (referential, frozenset(defects), repeat, workers)
         with self._lock:
             if key not in self._futures:
                 name = "-".join(sorted(key[1])) or "clean"
                 if referential != DEFAULT_REFERENTIAL:
                     name = f"{referential}-{name}"
                 name = re.sub(r"[^a-z0-9-]+", "-", name) + (f"-{repeat}" if repeat else "")
-                self._futures[key] = self._executor.submit(fresh_demo_run, key[1], self.workdir / name, referential)
+                name += f"-n{workers}" if workers else ""
+                self._futures[key] = self._executor.submit(
+                    fresh_demo_run, key[1], self.workdir / name, referential, workers
+                )
             return self._futures[key]
 
-    def result(self, defects: Iterable[str], *, repeat: int = 0, referential: str = DEFAULT_REFERENTIAL) -> Run:
-        return self.submit(defects, repeat=repeat, referential=referential).result()
+    def result(
+        self, defects: Iterable[str], *, repeat: int = 0, referential: str = DEFAULT_REFERENTIAL, workers: int = 0
+    ) -> Run:
+        return self.submit(defects, repeat=repeat, referential=referential, workers=workers).result()
 
     def close(self) -> None:
         for future in self._futures.values():

@@ -145,3 +145,13 @@ def test_ctrl_c_stops_the_sut(tmp_path: Path) -> None:
     # the verdicts reached before the interruption are kept
     lines = (tmp_path / "run" / "results.jsonl").read_text().splitlines()
     assert lines
+
+
+def test_the_built_in_demo_runs_in_two_processes_where_two_cores_allow() -> None:
+    from homolog.demo import DEFAULT_REFERENTIAL, DEMO_WORKERS, default_workers
+
+    assert DEMO_WORKERS == 2
+    assert default_workers(None, cpus=2) == default_workers(DEFAULT_REFERENTIAL, cpus=8) == 2
+    # one core: workers would only compete for it; a referential of one's own may be short
+    assert default_workers(None, cpus=1) == 0
+    assert default_workers("segur-dpi", cpus=8) == default_workers("./mine.yaml", cpus=8) == 0

@@ -16,9 +16,10 @@ five at once load two cores without loading the machine so much that the demo SU
 one pool, so they are one xdist group (``--dist loadfile``, and the group for
 ``--dist loadgroup``, keep them on one worker).
 
-Same system, same verdict: the clean demo runs three times and so does each defect reproducing
-what real systems showed (its matrix run and two more); every case must give the same verdict
-and message (the free ports of the SUT and simulators aside, named in messages).
+Same system, same verdict: the clean demo runs three times (the third in two processes, as
+`homolog demo` runs it by default) and so does each defect reproducing what real systems
+showed (its matrix run and two more); every case must give the same verdict and message (the
+free ports of the SUT and simulators aside, named in messages).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import pytest
 from demo_pool import DemoPool, Run
 
 from homolog import api
-from homolog.demo import DEFAULT_REFERENTIAL, environment, started_demo_sut
+from homolog.demo import DEFAULT_REFERENTIAL, DEMO_WORKERS, environment, started_demo_sut
 from homolog.integrity import verify
 from homolog.runfile import RunDocument, read_run
 from homolog.shard import merge_shards, verify_shards
@@ -173,6 +174,14 @@ SIDE_EFFECTS: dict[str, dict[str, str]] = {
 # same verdicts and messages on identical runs
 REAL_SYSTEM_DEFECTS = ("heading-skip", "http-only", "late-render", "reset-after-500", "wrong-base-url")
 CLEAN_REPEATS = 3
+
+
+def _clean_workers(repeat: int) -> int:
+    """The last repeat of the clean demo runs in `homolog demo`'s default processes: checks
+    that run side by side must give what they give one after the other."""
+    return DEMO_WORKERS if repeat == CLEAN_REPEATS - 1 else 0
+
+
 DEFECT_REPEATS = 3
 
 POOL_SIZE = 5
@@ -196,7 +205,7 @@ def pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 demo_pool.submit({params["defect"]}, referential=params.get("programme", DEFAULT_REFERENTIAL))
         if any(i.originalname == "test_clean_demo_gives_the_same_verdicts_and_messages" for i in mine):
             for repeat in range(1, CLEAN_REPEATS):
-                demo_pool.submit((), repeat=repeat)
+                demo_pool.submit((), repeat=repeat, workers=_clean_workers(repeat))
         for item in selected:
             if item.originalname == "test_real_system_defect_gives_the_same_verdicts_and_messages":
                 for repeat in range(1, DEFECT_REPEATS):
@@ -276,7 +285,7 @@ def _differences(runs: list[Run]) -> dict[Any, list[tuple[str, str]]]:
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 def test_clean_demo_gives_the_same_verdicts_and_messages(pool: DemoPool) -> None:
-    runs = [pool.result((), repeat=i) for i in range(CLEAN_REPEATS)]
+    runs = [pool.result((), repeat=i, workers=_clean_workers(i)) for i in range(CLEAN_REPEATS)]
     assert not _differences(runs)
     assert len(_cases(runs[0])) > 150  # every case of every requirement was compared
 
