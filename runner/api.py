@@ -103,7 +103,8 @@ def pytest_args(
     if keyword:
         args += ["-k", keyword]
     if workers:
-        args += ["-n", str(workers)]
+        # loadgroup: checks declared `together` run in one worker (`homolog.check`)
+        args += ["-n", str(workers), "--dist", "loadgroup"]
     if attestations:
         args += ["--homolog-attestations", str(attestations)]
     if waivers:

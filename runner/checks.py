@@ -101,6 +101,7 @@ class CheckSpec:
     fixtures: tuple[str, ...] = field(default=())
     timeout: float | None = None  # seconds the check may run; None: the target's or the engine's default
     needs: NeedsSpec = field(default=Needs())
+    together: str | None = None  # cases of checks naming the same group share one xdist worker
 
     def needs_for(self, params: Params | None) -> Needs:
         """What this check needs with these (validated) parameters."""
@@ -232,6 +233,7 @@ def check(
     tags: tuple[str, ...] = (),
     timeout: float | None = None,
     needs: NeedsSpec = Needs(),
+    together: str | None = None,
 ) -> Callable[[F], F]:
     """Register the decorated function as the check `check_id`.
 
@@ -242,6 +244,11 @@ def check(
 
     `needs` says which base URLs, auths, pages and data the check needs the target to
     declare, and whether it writes (`Needs`), or computes that from its parameters.
+
+    `together`: a group name for checks whose cases reuse work a process keeps (the UI
+    suite's page audits and keyboard walks, made once per process): in a run with xdist
+    workers, the cases of every check naming the group go to one worker, which does that
+    work once instead of each worker doing it again.
     """
     if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
         raise ValueError(f"check {check_id!r}: timeout must be a positive number of seconds, not {timeout!r}")
@@ -254,7 +261,14 @@ def check(
             raise TypeError(f"check {check_id!r}: params must be a homolog.Params subclass")
         registry.register(
             CheckSpec(
-                check_id, func, params, tuple(tags), args, timeout=float(timeout) if timeout else None, needs=needs
+                check_id,
+                func,
+                params,
+                tuple(tags),
+                args,
+                timeout=float(timeout) if timeout else None,
+                needs=needs,
+                together=together,
             )
         )
         func.__homolog_check__ = check_id  # type: ignore[attr-defined]

@@ -217,6 +217,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(module, name)
     config.pluginmanager.register(_Progress(config, state), "homolog-progress")
     config.pluginmanager.register(_SharedExecutions(state), "homolog-executions")
+    config.pluginmanager.register(_Together(), "homolog-together")
     if config.getoption("allure_report_dir", None) and not config.pluginmanager.has_plugin("homolog-allure"):
         from .allure_labels import AllureLabels  # allure-pytest writes results: label them
 
@@ -416,6 +417,20 @@ class _SharedExecutions:
             else:
                 self.state.sharers.setdefault(runner.key, []).append(case)
         items[:] = keep
+
+
+class _Together:
+    """Cases of checks declared `together` (`homolog.check`) form one xdist group: with
+    `--dist loadgroup` (what a run with workers passes) one worker runs them all. Marked
+    before xdist's own hook reads the marks."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            case = _case_of(item)
+            spec = _spec(case.ref.check) if case is not None else None
+            if spec is not None and spec.together:
+                item.add_marker(pytest.mark.xdist_group(spec.together))
 
 
 def _case_of(item: pytest.Item) -> Case | None:
@@ -817,7 +832,10 @@ class _Progress:
         state = self.state
         state.counter += 1
         verdict = str(props["homolog_verdict"])
-        name = report.nodeid.split("[", 1)[-1][:-1]
+        nodeid = report.nodeid
+        if nodeid.rfind("@") > nodeid.rfind("]"):  # xdist's loadgroup names the group after "@"
+            nodeid = nodeid[: nodeid.rfind("@")]
+        name = nodeid.split("[", 1)[-1][:-1]
         total = state.total or 0
         filled = round(20 * state.counter / total) if total else 0
         bar = "█" * filled + "░" * (20 - filled)

@@ -4,7 +4,9 @@ Thirty RGAA criteria judged on three pages would otherwise mean ninety page load
 axe runs; within one run the SUT is in one state, so the first check that needs a page
 audits it (axe, or the keyboard walk) and later checks of the session read the cached
 result. The cache lives in the session's BrowserManager and is keyed by target file,
-page and URL.
+page and URL. It is a process's: the checks that read it are declared together
+(`PAGE_WORK`), so that a run with xdist workers gives all their cases to one worker
+instead of each worker auditing the pages again.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from homolog.suites.ui.session import UiSession, bounded_screenshot
 
 __all__ = [
     "DEFAULT_PAGES",
+    "PAGE_WORK",
     "PUBLIC_PAGES",
     "attach_walk_screenshots",
     "axe_audits",
@@ -31,6 +34,9 @@ __all__ = [
 # Pages of the reference system's map (the defaults of earlier versions, kept for callers).
 DEFAULT_PAGES = ("login", "patient_list", "patient")
 PUBLIC_PAGES = ("login",)
+
+# The `together` group (`homolog.check`) of the checks reading the audits and walks below.
+PAGE_WORK = "ui-page-audits"
 
 T = TypeVar("T")
 

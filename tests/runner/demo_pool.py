@@ -70,7 +70,7 @@ def demo_run(demo: DemoSystem, out: Path, referential: str = DEFAULT_REFERENTIAL
     if demo.sut.defects:
         extra += ["--homolog-setting", encode_setting("ui.trace", False)]
     if workers:
-        extra += ["-n", str(workers)]
+        extra += ["-n", str(workers), "--dist", "loadgroup"]
     args = pytest_args(referential, target, out, paths=referential_paths(), extra=extra)
     with log.open("wb") as sink:
         proc = subprocess.run(

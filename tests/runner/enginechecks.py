@@ -173,6 +173,22 @@ def counted(evidence, params: CountParams) -> None:  # type: ignore[no-untyped-d
         fail("counted and refused")
 
 
+class TogetherParams(Params):
+    log: str  # a file each execution appends its process id to
+    n: int  # one case per value
+    seconds: float = 0.3
+
+
+@check("engine.outcome.count_together", params=TogetherParams, together="engine-together")
+def counted_together(params: TogetherParams) -> None:
+    """Appends its process id to its log after a moment (for the `together` tests)."""
+    import os
+
+    time.sleep(params.seconds)
+    with open(params.log, "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+
+
 @check("engine.outcome.count_per_requirement", params=CountParams)
 def counted_per_requirement(evidence, params: CountParams, requirement) -> None:  # type: ignore[no-untyped-def]
     """Like engine.outcome.count, and says which requirement it verifies."""

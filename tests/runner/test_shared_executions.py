@@ -118,3 +118,26 @@ def test_a_check_that_reads_its_requirement_runs_for_each(tmp_path: Path, target
     doc = _two_requirements(tmp_path, target_file, "engine.outcome.count_per_requirement", str(log), str(log))
     assert log.read_text().split() == ["R.a", "R.b"]  # the same parameters, but it may act on its requirement
     assert all(c["shared_from"] is None for c in _checks(doc).values())
+
+
+def test_checks_declared_together_run_in_one_worker(
+    tmp_path: Path, target_file: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cases of checks declared `together` (their cached work is a process's) all go to
+    one of the run's xdist workers, interleaved with other cases as they are in the referential."""
+    together = tmp_path / "together.log"
+    reqs = []
+    for n in range(6):
+        reqs.append(requirement(f"T.{n}", "engine.outcome.count_together", with_={"log": str(together), "n": n}))
+        reqs.append(requirement(f"A.{n}", "engine.outcome.sleep", with_={"seconds": 0.3, "visit": n}))
+    ref = write_referential(tmp_path / "ref.yaml", reqs)
+    out = tmp_path / "run"
+    out.mkdir()
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    result = pytester.runpytest_subprocess(*pytest_args(ref, target_file, out, workers=2, extra=["-p", "enginechecks"]))
+    assert result.ret == 0, result.stdout.str()
+    pids = together.read_text().split()
+    assert len(pids) == 6 and len(set(pids)) == 1, pids
+    # the progress lines name the cases as without workers (no xdist group suffix)
+    shown = [line for line in result.stdout.lines if "engine.outcome.count_together" in line]
+    assert len(shown) == 6 and not any("@" in line for line in shown), shown

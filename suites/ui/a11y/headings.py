@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from homolog import Evidence, check, fail
-from homolog.suites.ui.audit import page_outlines
+from homolog.suites.ui.audit import PAGE_WORK, page_outlines
 from homolog.suites.ui.outline import heading_problems
 from homolog.suites.ui.params import PagesParams, pages_to_audit
 from homolog.suites.ui.session import UiSession
 
 
-@check("ui.a11y.headings", params=PagesParams)
+@check("ui.a11y.headings", params=PagesParams, together=PAGE_WORK)
 def headings(ui: UiSession, params: PagesParams, evidence: Evidence) -> None:
     """The audited pages structure their content with headings whose levels are not skipped.
 

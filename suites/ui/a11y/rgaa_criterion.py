@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from homolog import Evidence, check, error, fail
-from homolog.suites.ui.audit import axe_audits
+from homolog.suites.ui.audit import PAGE_WORK, axe_audits
 from homolog.suites.ui.axe import PageAudit, decide_criterion
 from homolog.suites.ui.params import RgaaCriterionParams, pages_needs, pages_to_audit
 from homolog.suites.ui.session import UiSession
@@ -21,7 +21,7 @@ def _attach(evidence: Evidence, criterion: str, audits: list[PageAudit]) -> None
     evidence.attach_json(f"axe-rgaa-{criterion}.json", {"criterion": criterion, "pages": pages})
 
 
-@check("ui.a11y.rgaa_criterion", params=RgaaCriterionParams, needs=pages_needs)
+@check("ui.a11y.rgaa_criterion", params=RgaaCriterionParams, needs=pages_needs, together=PAGE_WORK)
 def rgaa_criterion(ui: UiSession, params: RgaaCriterionParams, evidence: Evidence) -> None:
     """The audited pages pass the automated (axe-core) tests of the RGAA criterion.
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from homolog import Evidence, check, error, fail
+from homolog.suites.ui.audit import PAGE_WORK
 from homolog.suites.ui.params import KeyboardParams, pages_needs, walks_for
 from homolog.suites.ui.session import UiSession
 
 
-@check("ui.keyboard.focus_visible", params=KeyboardParams, needs=pages_needs)
+@check("ui.keyboard.focus_visible", params=KeyboardParams, needs=pages_needs, together=PAGE_WORK)
 def focus_visible(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> None:
     """The focused element is visibly marked on every element reached with Tab.
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from homolog import Evidence, check, error, fail
+from homolog.suites.ui.audit import PAGE_WORK
 from homolog.suites.ui.params import KeyboardParams, pages_needs, walks_for
 from homolog.suites.ui.session import UiSession
 
 
-@check("ui.keyboard.no_trap", params=KeyboardParams, needs=pages_needs)
+@check("ui.keyboard.no_trap", params=KeyboardParams, needs=pages_needs, together=PAGE_WORK)
 def no_keyboard_trap(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> None:
     """Keyboard focus is never trapped: it can always leave by Tab, Shift+Tab or Escape.
 
