@@ -222,7 +222,7 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 # Processes that run the built-in demo when `-n` is not given. Its checks mostly wait (pages
 # settling, the reference system's 3-second session timeout, messages that must not come):
-# two processes overlap the waits, on two cores 19-20 s of checks instead of 28 s. More
+# two processes overlap the waits, on two cores 18-19 s of checks instead of 28-32 s. More
 # cost more than they save there: each starts its own Chromium and audits the pages again.
 DEMO_WORKERS = 2
 

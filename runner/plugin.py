@@ -361,6 +361,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` (a run with workers, `_Together`), except that the case a worker
+    died in is not run again.
+
+    A check stuck in native code has its worker killed by the run's supervisor, which
+    records its verdict (`homolog.supervisor`). xdist's group scheduling puts the
+    unfinished cases of a dead worker back in the queue, the one it died in too: the
+    replacement worker would run it, get stuck and be killed again, until xdist stops
+    replacing workers. Plain `load` scheduling drops that case; so does this.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling  # type: ignore[import-untyped]
+
+    class GroupScheduling(LoadGroupScheduling):  # type: ignore[misc]
+        def remove_node(self, node: Any) -> str | None:
+            workload = self.assigned_work.get(node) or {}
+            died_in = next((n for unit in workload.values() for n, done in unit.items() if not done), None)
+            for unit in workload.values():
+                if died_in in unit:
+                    unit[died_in] = True  # not queued again with the rest of its group
+            super().remove_node(node)
+            return died_in
+
+    return GroupScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     """xdist: the controller collects nothing itself; a worker's collection gives the total."""
     state = node.config.stash.get(_STATE, None)

@@ -135,12 +135,20 @@ def catastrophic_regex(http, params: CraftedParams) -> None:  # type: ignore[no-
         fail("matched")
 
 
-@check("engine.deadline.native", timeout=1)
-def stuck_in_native_code(evidence) -> None:  # type: ignore[no-untyped-def]
+class NativeParams(Params):
+    log: str | None = None  # a file each execution appends a line to
+
+
+@check("engine.deadline.native", params=NativeParams, timeout=1)
+def stuck_in_native_code(evidence, params: NativeParams) -> None:  # type: ignore[no-untyped-def]
     """Loops for ever in C code that never looks at signals."""
     import collections
     import itertools
+    import os
 
+    if params.log:
+        with open(params.log, "a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()}\n")
     evidence.attach_text("before.txt", "written before the check got stuck")
     collections.deque(itertools.repeat(None), maxlen=0)
 

@@ -91,7 +91,7 @@ def _stuck_run(tmp_path: Path, web_server: str) -> tuple[Path, Path]:
         tmp_path / "r.yaml",
         [
             requirement("R.before", "engine.http.status"),
-            requirement("R.stuck", "engine.deadline.native"),
+            requirement("R.stuck", "engine.deadline.native", with_={"log": str(tmp_path / "stuck.log")}),
             requirement("R.after", "engine.http.status"),
         ],
     )
@@ -109,6 +109,8 @@ def _assert_stuck_recorded(doc: dict, out: Path) -> None:  # type: ignore[type-a
     assert (out / stuck["evidence"][0]).read_text() == "written before the check got stuck"
     lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(lines) == 3 and len({line["key"] for line in lines}) == 3  # nothing ran twice
+    # nor was the stuck check started again (in a resumed session, or a replacement worker)
+    assert len((out.parent / "stuck.log").read_text().splitlines()) == 1
 
 
 @pytest.mark.timeout(120)
