@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/demo_cpu.py [RUNS]
 
-Runs `homolog demo --report ""` (the built-in referential against a demo system started for
-it) RUNS times (default 1) and prints, per run, its wall time and the CPU time of its process
+Runs `homolog demo -n 0 --report ""` (the built-in referential in one process, as the matrix
+runs it, against a demo system started for it) RUNS times (default 1) and prints, per run, its wall time and the CPU time of its process
 tree split into the harness and SUT (python), the Playwright driver (node) and Chromium, plus
 how many cases the run recorded and how many executions made them (one execution per check
 and parameters). The tree is sampled from /proc every 100 ms; a process's CPU is the last value
@@ -50,7 +50,8 @@ def _kind(pid: int) -> str:
 
 
 def one_run(out: Path) -> dict[str, float]:
-    command = [sys.executable, "-m", "homolog.cli", "demo", "--out", str(out), "--report", ""]
+    # one process, as the defect matrix runs each demo (`homolog demo` alone uses two where it can)
+    command = [sys.executable, "-m", "homolog.cli", "demo", "-n", "0", "--out", str(out), "--report", ""]
     t0 = time.monotonic()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     seen: dict[int, int] = {}
