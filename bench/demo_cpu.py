@@ -3,11 +3,12 @@
     .venv/bin/python bench/demo_cpu.py [RUNS]
 
 Runs `homolog demo -n 0 --report ""` (the built-in referential in one process, as the matrix
-runs it, against a demo system started for it) RUNS times (default 1) and prints, per run, its wall time and the CPU time of its process
-tree split into the harness and SUT (python), the Playwright driver (node) and Chromium, plus
-how many cases the run recorded and how many executions made them (one execution per check
-and parameters). The tree is sampled from /proc every 100 ms; a process's CPU is the last value
-seen, so processes that live less than that are missed (a few tens of milliseconds at most).
+runs it, against a demo system started for it) RUNS times (default 1) and prints, per run, its
+wall time and the CPU time of its process tree split into the harness and SUT (python), the
+Playwright driver (node) and Chromium, plus how many cases the run recorded and how many
+executions made them (one execution per check and parameters). The tree is sampled from /proc
+every 100 ms; a process's CPU is the last value seen, so processes that live less than that
+are missed (a few tens of milliseconds at most).
 Compare two commits by running it in a checkout of each, on an idle machine.
 """
 
