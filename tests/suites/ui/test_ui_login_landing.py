@@ -16,6 +16,7 @@ again. Three systems, served on 127.0.0.1:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -164,6 +165,20 @@ def _session(base: str, manager: BrowserManager, tmp_path: Path, monkeypatch: py
     return UiSession(manager, target, evidence, trace=False, http=HttpClient(target, evidence))
 
 
+@contextlib.contextmanager
+def _opened(
+    system: tuple[_System, str], manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> Iterator[tuple[_System, UiSession]]:
+    """The system in `mode` (its logins counted from 0) and a UI session on it, closed after."""
+    state, base = system
+    state.mode, state.posts = mode, 0
+    ui = _session(base, manager, tmp_path, monkeypatch)
+    try:
+        yield state, ui
+    finally:
+        ui.close(failed=False)
+
+
 def _record_shown(ui: UiSession) -> bool:
     return ui.at_page("record") and "MARTIN Camille" in ui.page.inner_text("body")
 
@@ -172,45 +187,32 @@ def _record_shown(ui: UiSession) -> bool:
 def test_a_login_that_holds_opens_the_next_page_with_one_login(
     system: tuple[_System, str], manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, landing: bool
 ) -> None:
-    state, base = system
-    state.mode, state.posts = "plain", 0
-    ui = _session(base, manager, tmp_path, monkeypatch)
-    try:
+    with _opened(system, manager, tmp_path, monkeypatch, "plain") as (state, ui):
         ui.login(landing=landing)
         # the landing page was settled (and judged) only when the caller asked for it
         assert ("login (after login)" in ui.settled) is landing
         ui.goto("record")
         assert _record_shown(ui)
         assert state.posts == 1
-    finally:
-        ui.close(failed=False)
 
 
 @pytest.mark.parametrize("landing", [True, False])
 def test_a_login_its_landing_page_completes_reaches_the_page_either_way(
     system: tuple[_System, str], manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, landing: bool
 ) -> None:
-    state, base = system
-    state.mode, state.posts = "activate", 0
-    ui = _session(base, manager, tmp_path, monkeypatch)
-    try:
+    with _opened(system, manager, tmp_path, monkeypatch, "activate") as (state, ui):
         ui.login(landing=landing)
         ui.goto("record")
         assert _record_shown(ui), ui.page.url
         # without the landing page the first visit met the login form: one more login, the full way
         assert state.posts == (1 if landing else 2)
         assert "login (after login)" in ui.settled
-    finally:
-        ui.close(failed=False)
 
 
 def test_a_page_that_fails_for_another_reason_keeps_its_own_error(
     system: tuple[_System, str], manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    state, base = system
-    state.mode, state.posts = "plain", 0
-    ui = _session(base, manager, tmp_path, monkeypatch)
-    try:
+    with _opened(system, manager, tmp_path, monkeypatch, "plain") as (state, ui):
         ui.login(landing=False)
         with pytest.raises(CheckError, match="answered HTTP 500"):
             ui.goto("broken")
@@ -219,22 +221,15 @@ def test_a_page_that_fails_for_another_reason_keeps_its_own_error(
             ui.goto("nowhere")
         # neither failure showed the login page: nobody logged in again
         assert state.posts == 2
-    finally:
-        ui.close(failed=False)
 
 
 def test_a_login_its_landing_page_refuses_fails_whichever_way_it_is_waited_for(
     system: tuple[_System, str], manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    state, base = system
-    state.mode = "bounce"
-    ui = _session(base, manager, tmp_path, monkeypatch)
-    try:
+    with _opened(system, manager, tmp_path, monkeypatch, "bounce") as (_state, ui):
         with pytest.raises(CheckError, match="did not succeed"):
             ui.login()
         # not waited for, the same failure comes with the next page, not a page that is not the record's
         ui.login(landing=False)
         with pytest.raises(CheckError, match="did not succeed"):
             ui.goto("record")
-    finally:
-        ui.close(failed=False)
