@@ -2,7 +2,7 @@
 
 Run on demand (not a test):
 `.venv/bin/python bench/cda.py [--cda-dir ../shared/data/cda] [--seconds 5] [--processes 3]
-[--corpus bench|ans] [--no-steps]`
+[--corpus bench|ans] [--no-steps] [--batch N] [--jobs N]`
 
 - warm: one validator in this process, every volet already compiled; the documents are
   validated in a loop for ``--seconds``, as `homolog run` does after its first document
@@ -27,6 +27,9 @@ Then (unless ``--no-steps``) where the warm time goes: the steps of
 same documents, and the rate the Saxon steps alone would allow (the parse of the document
 for Saxon and the schematron's XSLT: no other step or library can do them), then with the
 lxml parse and XSD validation every document also needs (Saxon-HE has no XSD validation).
+
+Last (unless ``--batch 0``), the rate of `homolog validate cda` over files (`validate_files`)
+in one process and in ``--jobs`` processes (default: one per usable core), side by side.
 """
 
 from __future__ import annotations
@@ -264,6 +267,40 @@ def summarise(label: str, runs: list[dict[str, Any]], per_doc: dict[str, tuple[f
     return statistics.median(ratios_cpu)
 
 
+def batch(docs: list[tuple[str, bytes]], validator: Any, tmp: Path, size: int, jobs: int) -> None:
+    """`homolog validate cda` over files (`validate_files`): in this process, then in `jobs`
+    processes. Each side validates `size` then `2 * size` files (the documents written again
+    and again): the whole-batch rate includes starting the processes and their first
+    document of each volet (from the disk cache `warm` filled); the rate of the second
+    `size` files (the difference of the two) is the warm rate of the processes at work."""
+    from homolog.suites.documents.cli import usable_cores, validate_files
+
+    jobs = jobs or usable_cores()
+    folder = tmp / "batch"
+    folder.mkdir()
+    files = []
+    for k in range(2 * size):
+        name, data = docs[k % len(docs)]
+        files.append(folder / f"{k:05d}-{name}")
+        files[-1].write_bytes(data)
+    rates = {}
+    for n in (1, jobs):
+        took = {}
+        for count in (size, 2 * size):
+            start = time.perf_counter()
+            results = validate_files(files[:count], validator, jobs=n)
+            took[count] = time.perf_counter() - start
+            assert len(results) == count and not {r.status for r in results} & {"error", "undecided"}
+        rates[n] = (2 * size / took[2 * size], size / (took[2 * size] - took[size]))
+        print(
+            f"validate_files, {n} process{'es' if n > 1 else ''}: {2 * size} files in {took[2 * size]:.2f} s"
+            f" ({rates[n][0]:.1f} documents/s whole batch), {rates[n][1]:.1f} documents/s at work"
+        )
+    if jobs > 1:
+        whole, work = (rates[jobs][i] / rates[1][i] for i in (0, 1))
+        print(f"{jobs} processes / 1: {whole:.2f}x whole batch, {work:.2f}x at work (goal >= 300 documents/s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--cda-dir", type=Path, default=ROOT.parent / "shared" / "data" / "cda")
@@ -271,6 +308,8 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--corpus", choices=("bench", "ans"), default="bench")
     parser.add_argument("--no-steps", action="store_true", help="do not time the steps of a validation")
+    parser.add_argument("--jobs", type=int, default=0, help="processes of the batch measure (default: usable cores)")
+    parser.add_argument("--batch", type=int, default=1000, help="documents of the batch measure (0: skip it)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -303,6 +342,8 @@ def main() -> None:
         primed = run_children(args, names, Path(tmp) / "cold")
         summarise("cold process, disk cache filled by a previous run", primed, per_doc)
         print(f"cold/warm per document after the first of its schematron: {ratio:.2f}x CPU (goal <= 3x)")
+        if args.batch:
+            batch(docs, validator, Path(tmp), args.batch, args.jobs)
 
 
 if __name__ == "__main__":

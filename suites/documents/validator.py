@@ -269,6 +269,12 @@ class DocumentValidator:
         self._lock = threading.Lock()
         self._xsd: tuple[etree.XMLSchema, threading.Lock] | None = None
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Sent to another process (`homolog validate cda --jobs`) as its configuration: the
+        # compiled schematrons, the XSD and the locks are this process's; the copy builds its own.
+        config = (self.material, self.cache_dir, self.pinned_versions, self.use_cache, self.profiles)
+        return (_rebuilt_validator, (type(self), *config))
+
     def xsd(self) -> etree.XMLSchema:
         """The CDA XML Schema (loaded once per process, from the configured local file only)."""
         return self._schema()[0]
@@ -395,6 +401,17 @@ class DocumentValidator:
 # From this size, Saxon reads a document's bytes faster than its text (measured: about
 # 0.06 ms slower at 5 kB, even at 48 kB, 1 ms faster at 340 kB); both give the same tree.
 _SAXON_BYTES_FROM = 48 * 1024
+
+
+def _rebuilt_validator(
+    cls: type[DocumentValidator],
+    material: AnsMaterial,
+    cache_dir: Path | None,
+    pinned_versions: Mapping[str, str],
+    use_cache: bool,
+    profiles: Sequence[Path],
+) -> DocumentValidator:
+    return cls(material, cache_dir=cache_dir, pinned_versions=pinned_versions, use_cache=use_cache, profiles=profiles)
 
 
 def _source_for_saxon(data: bytes, tree: etree._ElementTree) -> bytes | str:
