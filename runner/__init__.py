@@ -25,7 +25,7 @@ from .errors import (
 from .evidence import REDACTED, Evidence, Sanitizer
 from .hookspec import FileValidator, RunOption, hookimpl
 from .http import HttpClient, Response, expect_status
-from .materials import fetch_command, installed_material
+from .materials import cache_root, fetch_command, installed_material
 from .referential import Referential, Requirement, load_referential
 from .shared import SharedState
 from .target import CounterpartEndpoint, PageSpec, Target, load_target
@@ -64,6 +64,7 @@ __all__ = [
     "TestData",
     "Verdict",
     "__version__",
+    "cache_root",
     "check",
     "css_xpath",
     "error",

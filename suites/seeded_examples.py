@@ -19,11 +19,17 @@ Hypothesis also mixes into its draws the constants it finds in the "local" modul
 loaded at the time (the source files outside site-packages): the examples would then
 depend on which modules the run happened to import before, and on whether homolog is
 installed or checked out. That pool is emptied while the examples are drawn.
+
+What hypothesis computes once and keeps (the characters each codec encodes: a second of
+CPU) goes to homolog's cache (`$HOMOLOG_CACHE_DIR/hypothesis`, default
+`~/.cache/homolog/hypothesis`) unless `HYPOTHESIS_STORAGE_DIRECTORY` names a place, not to
+`.hypothesis/` in the current directory: a run leaves no folder in the user's project.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -32,7 +38,7 @@ import hypothesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from homolog import CheckError, HttpError, Target
+from homolog import CheckError, HttpError, Target, cache_root
 
 __all__ = ["Delivery", "SeedChoice", "choose_seed", "draw_examples", "transport_outcome"]
 
@@ -64,6 +70,22 @@ def _no_local_constants() -> Iterator[None]:
         cache.cache.clear()
 
 
+@contextlib.contextmanager
+def _storage_in_cache() -> Iterator[None]:
+    from hypothesis import configuration
+
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield
+        return
+    name = "__hypothesis_home_directory"  # module global of set_hypothesis_home_dir (no getter)
+    before = getattr(configuration, name, None)
+    configuration.set_hypothesis_home_dir(cache_root() / "hypothesis")
+    try:
+        yield
+    finally:
+        setattr(configuration, name, before)
+
+
 def draw_examples(strategy: st.SearchStrategy[T], *, seed_value: int, count: int) -> list[T]:
     """Up to `count` examples of `strategy`, the same ones for the same seed.
 
@@ -86,7 +108,7 @@ def draw_examples(strategy: st.SearchStrategy[T], *, seed_value: int, count: int
     def record(example: T) -> None:
         drawn.append(example)
 
-    with _no_local_constants():
+    with _no_local_constants(), _storage_in_cache():
         record()
     return drawn
 
