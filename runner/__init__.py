@@ -26,6 +26,7 @@ from .evidence import REDACTED, Evidence, Sanitizer
 from .hookspec import FileValidator, RunOption, hookimpl
 from .http import HttpClient, Response, expect_status
 from .materials import cache_root, fetch_command, installed_material
+from .parallel import add_jobs_option, in_processes, usable_cores
 from .referential import Referential, Requirement, load_referential
 from .shared import SharedState
 from .target import CounterpartEndpoint, PageSpec, Target, load_target
@@ -64,6 +65,7 @@ __all__ = [
     "TestData",
     "Verdict",
     "__version__",
+    "add_jobs_option",
     "cache_root",
     "check",
     "css_xpath",
@@ -73,10 +75,12 @@ __all__ = [
     "fetch_command",
     "hookimpl",
     "html_has",
+    "in_processes",
     "installed_material",
     "load_referential",
     "load_target",
     "parse_login_form",
     "registry",
     "submit_login_form",
+    "usable_cores",
 ]

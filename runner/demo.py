@@ -29,6 +29,7 @@ from homolog.counterparts import Counterpart, start_counterparts
 from . import api
 from .errors import ConfigError
 from .materials import installed_material
+from .parallel import usable_cores
 from .runstore import default_out_dir
 
 __all__ = [
@@ -232,8 +233,8 @@ def default_workers(referential: str | None, cpus: int | None = None) -> int:
     on a machine with at least as many cores; one process (0) otherwise, and for a
     referential given with `-r` (a short one gains nothing from starting workers)."""
     if cpus is None:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if referential not in (None, DEFAULT_REFERENTIAL) or (cpus or 1) < DEMO_WORKERS:
+        cpus = usable_cores()
+    if referential not in (None, DEFAULT_REFERENTIAL) or cpus < DEMO_WORKERS:
         return 0
     return DEMO_WORKERS
 

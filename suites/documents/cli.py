@@ -21,17 +21,15 @@ error, or a CI-SIS document of a volet this harness does not know).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import multiprocessing
-import os
 import sys
-from collections import deque
-from collections.abc import Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+from homolog import add_jobs_option, in_processes
 
 from .material import AnsMaterial, MaterialError
 from .schematron import SchematronError
@@ -100,17 +98,26 @@ def validate_files(
     header: HeaderRules | None = EVERY_HEADER_RULE,
     jobs: int = 1,
 ) -> list[FileResult]:
-    """Validate each file, in this process or (``jobs`` > 1) in that many processes; the
-    results come in the order of ``files``. A file that cannot be validated does not stop
-    the others."""
-    files = list(files)
-    if min(jobs, len(files)) <= 1:
-        return [_validate_file(path, validator, schematron, header) for path in files]
-    return _in_processes(files, validator, schematron, header, jobs)
+    """Validate each file, in this process or (``jobs`` > 1) in that many processes, each
+    with its own copy of ``validator`` (compiled schematrons and XSD of its own, the disk
+    cache shared); the results come in the order of ``files``. A file that cannot be
+    validated does not stop the others; one whose process died on it is an error."""
+    return in_processes(
+        functools.partial(_file_validation, validator, schematron, header),
+        list(files),
+        jobs=jobs,
+        lost=lambda path, reason: FileResult(str(path), "error", reason=f"not validated: {reason}"),
+    )
+
+
+def _file_validation(
+    validator: DocumentValidator, schematron: Path | None, header: HeaderRules | None
+) -> Callable[[Path], FileResult]:
+    return functools.partial(_validate_file, validator=validator, schematron=schematron, header=header)
 
 
 def _validate_file(
-    path: Path, validator: DocumentValidator, schematron: Path | None, header: HeaderRules | None
+    path: Path, *, validator: DocumentValidator, schematron: Path | None, header: HeaderRules | None
 ) -> FileResult:
     name = str(path)
     try:
@@ -135,99 +142,6 @@ def _validate_file(
     status = report.outcome()
     reason = "CI-SIS document of a volet this harness does not know" if status == "undecided" else None
     return FileResult(name, status, report=report, reason=reason, issues=tuple(report.issues))
-
-
-# Files a worker process takes at a time: enough to make the round trips negligible, few
-# enough that the processes finish together.
-MAX_CHUNK = 16
-WORKER_DIED = "the validating process died on this document (a crash of the validator or its memory limit)"
-NOT_TRIED = "not validated: the validating processes died on every document before it, each validated alone"
-# Processes in a row that may die before giving any result before a round gives up.
-DEATHS_IN_A_ROW = 3
-
-# A worker process's validator, schematron and header rules (set when it starts).
-_WORKER: tuple[DocumentValidator, Path | None, HeaderRules | None] | None = None
-
-
-def _start_worker(validator: DocumentValidator, schematron: Path | None, header: HeaderRules | None) -> None:
-    global _WORKER
-    _WORKER = (validator, schematron, header)
-
-
-def _validate_in_worker(paths: Sequence[Path]) -> list[FileResult]:
-    assert _WORKER is not None
-    return [_validate_file(path, *_WORKER) for path in paths]
-
-
-def _in_processes(
-    files: list[Path], validator: DocumentValidator, schematron: Path | None, header: HeaderRules | None, jobs: int
-) -> list[FileResult]:
-    """``files`` validated by ``jobs`` processes, each with its own copy of ``validator``
-    (compiled schematrons and XSD of its own; the disk cache shared).
-
-    A process that dies (a crash in a native library, the out-of-memory killer) takes with
-    it only the results of the files being validated then: those are validated again one
-    file at a time, then each on its own, so that a file is said to have killed its
-    process only when it did so alone. Processes that die before giving any result, in a
-    row, end a round (an environment where they cannot work: the files left go on to the
-    next round, and after the last are reported as not validated)."""
-    worker = (validator, schematron, header)
-    results: dict[int, FileResult] = {}
-    size = max(1, min(MAX_CHUNK, len(files) // (jobs * 4)))
-    everything = range(len(files))
-    chunks = [list(everything[i : i + size]) for i in everything[::size]]
-    suspects, left = _run_units(files, chunks, worker, jobs, results, 1)
-    suspects, left = _run_units(files, [[i] for i in sorted(suspects + left)], worker, jobs, results, 1)
-    suspects, left = _run_units(files, [[i] for i in sorted(suspects + left)], worker, 1, results, DEATHS_IN_A_ROW)
-    results.update((i, FileResult(str(files[i]), "error", reason=WORKER_DIED)) for i in suspects)
-    results.update((i, FileResult(str(files[i]), "error", reason=NOT_TRIED)) for i in left)
-    return [results[i] for i in everything]
-
-
-def _run_units(
-    files: list[Path],
-    units: list[list[int]],
-    worker: tuple[DocumentValidator, Path | None, HeaderRules | None],
-    jobs: int,
-    results: dict[int, FileResult],
-    deaths_in_a_row: int,
-) -> tuple[list[int], list[int]]:
-    """Validate ``units`` (lists of file indexes) with ``jobs`` processes, a new pool taking
-    over when one dies; two units per process are in flight, so that none waits for work,
-    except with one process (a unit alone, so that a death is that unit's). Return the
-    files in flight whenever a process died, and those left when ``deaths_in_a_row`` pools
-    died in a row without giving any result."""
-    queue = deque(units)
-    suspects: list[int] = []
-    deaths = 0
-    ahead = 2 * jobs if jobs > 1 else 1
-    # spawn: a fresh interpreter per worker; a fork would copy this process's threads and
-    # any Saxon state into a child where neither works.
-    context = multiprocessing.get_context("spawn")
-    while queue and deaths < deaths_in_a_row:
-        workers = min(jobs, len(queue))
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=worker)
-        in_flight: dict[Future[list[FileResult]], list[int]] = {}
-        gave = broken = False
-        try:
-            while (queue or in_flight) and not broken:
-                while queue and len(in_flight) < ahead:
-                    unit = queue.popleft()
-                    in_flight[pool.submit(_validate_in_worker, [files[i] for i in unit])] = unit
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    unit = in_flight.pop(future)
-                    try:
-                        results.update(zip(unit, future.result(), strict=True))
-                        gave = True
-                    except BrokenProcessPool:
-                        broken = True
-                        suspects += unit
-            suspects += [i for unit in in_flight.values() for i in unit]
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        deaths = deaths + 1 if broken and not gave else 0
-    return suspects, [i for unit in queue for i in unit]
 
 
 def exit_status(results: Sequence[FileResult]) -> int:
@@ -310,32 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra schematron run on every document, relative to schematrons/ (repeatable)",
     )
     parser.add_argument("--no-header", action="store_true", help="leave out the Ségur header rules")
-    parser.add_argument(
-        "-j",
-        "--jobs",
-        type=_jobs,
-        default=1,
-        metavar="N",
-        help="validate in N processes (0: one per usable core); the output keeps the order of the files",
-    )
+    add_jobs_option(parser)
     return parser
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}")
-    return value or usable_cores()
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity where the platform tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 def main(

@@ -1,4 +1,4 @@
-"""`homolog validate fhir FILE… [--profile NAME|URL] [--package ID#VER|PATH]… [--format text|json]`.
+"""`homolog validate fhir FILE… [--profile NAME|URL] [--package ID#VER|PATH]… [--format text|json] [--jobs N]`.
 
 The same validation the `fhir.profiles.*` checks run, from the command line:
 
@@ -12,8 +12,10 @@ The same validation the `fhir.profiles.*` checks run, from the command line:
   definition and the profiles it declares (`meta.profile`);
 - output: one line per issue (`severity  location  message`), or with `--format json`
   an OperationOutcome (one per file; a list when there are several files);
+- `--jobs N`: the files validated in N processes (0: one per usable core), each loading the
+  packages once; the output is the one process's, in the order of the files;
 - exit status: 0 every file valid, 1 some file has an error, 2 could not validate
-  (unreadable file, unknown profile, package not found).
+  (unreadable file, unknown profile, package not found, a process that died on the file).
 
 Dependency packages that are missing are named on stderr with what they weaken (and in
 the OperationOutcome as a `warning` issue).
@@ -25,13 +27,14 @@ which reads no environment variable).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from homolog import fetch_command
+from homolog import add_jobs_option, fetch_command, in_processes
 from homolog.suites.fhir.packages import FhirPackageError, load_conformance
 from homolog.suites.fhir.validator import Issue, UnknownProfile, Validator, to_operation_outcome
 
@@ -58,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="package to load (repeatable); default: hl7.fhir.fr.core#2.2.0 and its dependencies",
     )
     ap.add_argument("--format", choices=("text", "json"), default="text")
+    add_jobs_option(ap)
     ap.add_argument(
         "--unknown-extensions",
         choices=("error", "warning", "information"),
@@ -96,11 +100,24 @@ def validate_files(
     validator: Validator, files: Sequence[Path], profile: str | None = None
 ) -> list[tuple[Path, list[Issue]]]:
     """Issues of each file (a fatal issue for a file that is not JSON)."""
-    out: list[tuple[Path, list[Issue]]] = []
-    for path in files:
-        text, problem = _read(path)
-        out.append((path, [problem] if problem is not None else validator.validate_text(text, profile)))
-    return out
+    return [_validate_path(path, validator, profile) for path in files]
+
+
+def _validate_path(path: Path, validator: Validator, profile: str | None) -> tuple[Path, list[Issue]]:
+    text, problem = _read(path)
+    return path, [problem] if problem is not None else validator.validate_text(text, profile)
+
+
+def _file_validation(
+    packages: Sequence[str], folders: Sequence[Path], unknown_extensions: str, profile: str | None
+) -> Callable[[Path], tuple[Path, list[Issue]]]:
+    """The validation of one file, for a process of `--jobs`: the validator loaded there."""
+    validator = Validator(load_conformance(packages, search=folders), unknown_extensions=unknown_extensions)
+    return functools.partial(_validate_path, validator=validator, profile=profile)
+
+
+def _not_validated(path: Path, reason: str) -> tuple[Path, list[Issue]]:
+    return path, [Issue("fatal", "$", f"{path}: not validated: {reason}", "not-validated")]
 
 
 def _caveats(validator: Validator) -> list[Issue]:
@@ -143,8 +160,13 @@ def main(
     caveats = _caveats(validator)
     for c in caveats:
         print(f"homolog validate fhir: {c.message}", file=err)
+    packages = args.package or list(DEFAULT_PACKAGES)
+    work = functools.partial(_file_validation, packages, folders, args.unknown_extensions, profile)
     try:
-        results = validate_files(validator, [Path(f) for f in args.files], profile)
+        if args.jobs > 1:
+            results = in_processes(work, [Path(f) for f in args.files], jobs=args.jobs, lost=_not_validated)
+        else:
+            results = validate_files(validator, [Path(f) for f in args.files], profile)
     except FhirPackageError as exc:  # a package file read on demand turned out unreadable
         print(f"homolog validate fhir: {exc}", file=err)
         return EXIT_CANNOT
@@ -158,12 +180,13 @@ def main(
             print(f"{path}: {'valid' if not errors else f'{errors} error(s)'}", file=out)
             for i in issues:
                 print(f"  {i.severity:<11} {i.location}  {i.message}", file=out)
-    if any(_unreadable(issues) for _, issues in results):
+    if any(_not_validated_at_all(issues) for _, issues in results):
         return EXIT_CANNOT
     return EXIT_INVALID if any(i.is_error for _, issues in results for i in issues) else EXIT_VALID
 
 
-def _unreadable(issues: list[Issue]) -> bool:
-    # A file that cannot be read at all could not be validated; JSON that does not parse
-    # is an invalid resource (as the HL7 validator reports it: a fatal issue, exit 1).
-    return any(i.code == "unreadable" for i in issues)
+def _not_validated_at_all(issues: list[Issue]) -> bool:
+    # A file that cannot be read at all, or whose process died on it, could not be
+    # validated; JSON that does not parse is an invalid resource (as the HL7 validator
+    # reports it: a fatal issue, exit 1).
+    return any(i.code in ("unreadable", "not-validated") for i in issues)

@@ -40,6 +40,7 @@ class Issue:
             "binding": "code-invalid",
             "invariant": "invariant",
             "type": "structure",
+            "not-validated": "exception",
         }.get(self.code, "value" if self.code in ("fixed", "pattern") else "structure")
         return {
             "severity": self.severity,

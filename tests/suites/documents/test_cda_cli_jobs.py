@@ -1,5 +1,6 @@
 """``homolog validate cda --jobs N``: documents validated by N processes give what one gives,
-and a process that dies costs only the results it held."""
+and a document that kills its process is an error, the others keep their results (the
+rounds after a death: tests/runner/test_parallel.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from homolog.suites.documents.cli import NOT_TRIED, WORKER_DIED, FileResult, main, validate_files
+from homolog.parallel import PROCESS_DIED
+from homolog.suites.documents.cli import FileResult, main, validate_files
 from homolog.suites.documents.material import AnsMaterial
 from homolog.suites.documents.validator import DocumentValidator, ValidationReport
 
@@ -70,22 +72,4 @@ def test_a_document_that_kills_its_process_is_an_error_and_the_others_keep_their
 
 
 def _died(path: Path) -> FileResult:
-    return FileResult(str(path), "error", reason=WORKER_DIED)
-
-
-def test_processes_dying_on_every_document_give_up_after_three_in_a_row(cda_root: Path, tmp_path: Path) -> None:
-    crashes = []
-    for k in range(5):
-        crashes.append(tmp_path / f"crash-{k}.xml")
-        crashes[-1].write_bytes(CRASH)
-    got = validate_files(crashes, CrashingValidator(AnsMaterial.from_root(cda_root)), jobs=2)
-    assert [(r.status, r.reason) for r in got] == [("error", WORKER_DIED)] * 3 + [("error", NOT_TRIED)] * 2
-
-
-def test_jobs_must_be_a_number_of_processes(cda_root: Path) -> None:
-    from homolog.suites.documents.cli import build_parser, usable_cores
-
-    assert build_parser().parse_args(["f.xml", "-j", "0"]).jobs == usable_cores() >= 1
-    for bad in ("-1", "two"):
-        with pytest.raises(SystemExit):
-            build_parser().parse_args(["f.xml", "--jobs", bad])
+    return FileResult(str(path), "error", reason=f"not validated: {PROCESS_DIED}")

@@ -128,3 +128,27 @@ def test_hl7_validator_test_cases_precision_1_recall_at_least_090(shared_data: P
     for label, m in scores.items():
         assert m["precision"] == 1.0, (label, m)
         assert m["recall"] >= 0.90, (label, m)
+
+
+def test_jobs_give_what_one_process_gives_in_the_order_of_the_files(examples: Path, tmp_path: Path) -> None:
+    folder = examples / "package" / "example"
+    res = json.loads((folder / PATIENT).read_text("utf-8"))
+    res["gender"] = "homme"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(res), "utf-8")
+    files = [*map(str, sorted(folder.glob("*.json"))[:12]), str(bad), str(tmp_path / "missing.json")]
+    for options in (["--format", "json"], ["--profile", "fr-core-patient-ins"], []):
+        one = _run(*files, *options)
+        assert _run(*files, *options, "--jobs", "2") == one
+    code, out, _ = one
+    assert code == 2  # the missing file; the bad one is invalid
+    assert [line.split(": ")[0] for line in out.splitlines() if not line.startswith(" ")] == files
+
+
+def test_a_file_whose_process_died_could_not_be_validated(tmp_path: Path) -> None:
+    from homolog.parallel import PROCESS_DIED
+    from homolog.suites.fhir.cli import _not_validated, _not_validated_at_all
+
+    _, issues = _not_validated(tmp_path / "a.json", PROCESS_DIED)
+    assert _not_validated_at_all(issues)  # exit 2, not 1
+    assert issues[0].to_fhir()["code"] == "exception" and PROCESS_DIED in issues[0].message
