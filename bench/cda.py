@@ -273,7 +273,8 @@ def batch(docs: list[tuple[str, bytes]], validator: Any, tmp: Path, size: int, j
     and again): the whole-batch rate includes starting the processes and their first
     document of each volet (from the disk cache `warm` filled); the rate of the second
     `size` files (the difference of the two) is the warm rate of the processes at work."""
-    from homolog.suites.documents.cli import usable_cores, validate_files
+    from homolog import usable_cores
+    from homolog.suites.documents.cli import validate_files
 
     jobs = jobs or usable_cores()
     folder = tmp / "batch"
