@@ -7,6 +7,7 @@ import argparse
 import functools
 import os
 import signal
+import time
 from collections.abc import Callable
 
 import pytest
@@ -16,7 +17,10 @@ from homolog.parallel import NOT_TRIED, PROCESS_DIED
 
 
 def _power(exponent: int, item: int) -> tuple[int, int]:
-    """item ** exponent, and the process that computed it."""
+    """item ** exponent, and the process that computed it; the first items are slow, so that
+    other processes finish later items before them."""
+    if item < 5:
+        time.sleep(0.1)
     return item**exponent, os.getpid()
 
 
