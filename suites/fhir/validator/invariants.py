@@ -86,8 +86,21 @@ class Invariants:
             with contextlib.redirect_stdout(io.StringIO()):
                 result = fn(node, {"resource": root, "rootResource": root_resource or root})
         except Exception as exc:  # evaluation errors are reported, not hidden
-            return None, f"{type(exc).__name__}: {exc}"
+            return None, _stable(f"{type(exc).__name__}: {exc}")
         return _verdict(result)
+
+
+# fhirpathpy's messages and results show its nodes as `<... object at 0x7f...>`: an address
+# that differs between identical runs, so two reports of one resource would differ.
+_OBJECT_AT = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>")
+_MAX_REASON = 200
+
+
+def _stable(text: str, limit: int = _MAX_REASON) -> str:
+    """`text` without memory addresses, repeated node lists shortened, at most `limit` characters."""
+    text = _OBJECT_AT.sub(r"<\1>", text)
+    text = re.sub(r"(<[\w.]+>)(?:, \1)+", lambda m: f"{m.group(1)} x{m.group(0).count(m.group(1))}", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _verdict(result: list[Any]) -> InvariantResult:
@@ -97,4 +110,4 @@ def _verdict(result: list[Any]) -> InvariantResult:
         return True, None
     if result == [False]:
         return False, None
-    return None, f"non-boolean result {result!r:.80}"
+    return None, f"non-boolean result {_stable(repr(result), 80)}"

@@ -43,6 +43,21 @@ def test_what_the_subset_cannot_answer_is_deferred() -> None:
     assert holds is True
 
 
+def test_a_reason_fhirpathpy_gives_is_the_same_in_every_run() -> None:
+    """fhirpathpy names its nodes with their memory address: the reason an invariant could
+    not be evaluated must not carry it (two reports of one resource would differ)."""
+    patient = {"resourceType": "Patient", "name": [{"family": f"F{k}"} for k in range(30)]}
+    reasons = set()
+    for _ in range(3):
+        holds, why = Invariants(fast=False).evaluate("descendants().as(uri).exists()", patient, "Patient", patient)
+        assert holds is None and why is not None
+        reasons.add(why)
+    (why,) = reasons
+    assert " at 0x" not in why and "ResourceNode> x" in why and len(why) <= 200, why
+    holds, why = Invariants(fast=False).evaluate("name", patient, "Patient", patient)
+    assert holds is None and why is not None and " at 0x" not in why, why
+
+
 def test_same_verdicts_as_fhirpathpy_on_every_invariant_met(fr_core: Conformance, shared_data: Path) -> None:
     """Every invariant evaluated on FR Core's examples and HL7's test cases, both ways."""
     fast, slow = Validator(fr_core), Validator(fr_core)
