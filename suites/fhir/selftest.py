@@ -423,6 +423,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         (("invariant", "Patient.address[0].period"),),
     ),
     Mutation(
+        "pat-contained-unreferenced",
+        PAT,
+        "a contained Organization nothing in the Patient refers to (dom-3)",
+        _set("contained", [{"resourceType": "Organization", "id": "cabinet", "name": "Cabinet Dupont"}]),
+        (("invariant", "Patient"),),
+    ),
+    Mutation(
         "obs-dataabsent-and-value",
         BMI,
         "value and dataAbsentReason together (obs-6)",

@@ -28,6 +28,17 @@ _HOLDS: InvariantResult = (True, None)
 # exists() gives the same answer except for a primitive that carries only extensions.
 _HAS_VALUE = re.compile(r"\.hasValue\(\)")
 
+# R4's dom-3 applies as() to every descendant of the resource: FHIRPath makes that an error
+# (as() takes one item), so fhirpathpy can never evaluate it on a resource with contained
+# resources. HL7's validator filters instead, and R5 wrote the same invariant with
+# ofType(): read as that, contained resources nothing refers to are found.
+_AS_ON_DESCENDANTS = re.compile(r"\.descendants\(\)\.as\(")
+
+
+def _readable(expression: str) -> str:
+    """`expression` as fhirpathpy can evaluate it, meaning what HL7's validator makes of it."""
+    return _AS_ON_DESCENDANTS.sub(".descendants().ofType(", _HAS_VALUE.sub(".exists()", expression))
+
 
 class Invariants:
     """Compiled FHIRPath expressions, cached by text.
@@ -45,7 +56,7 @@ class Invariants:
         fn = self._compiled.get(expression)
         if fn is None:
             try:
-                fn = fhirpathpy.compile(_HAS_VALUE.sub(".exists()", expression), _R4)
+                fn = fhirpathpy.compile(_readable(expression), _R4)
             except Exception as exc:  # a grammar the library does not support
                 fn = exc
             self._compiled[expression] = fn

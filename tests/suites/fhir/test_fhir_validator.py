@@ -285,3 +285,39 @@ def test_datatype_patterns_read_as_the_reference_validator_reads_them(
     # `[^\s]+(\s[^\s]+)*` (code): two spaces in a row are not a code
     res["gender"] = "fe  male"
     assert ("structure", "Patient.gender") in {(e.code, e.location) for e in _errors(validator.validate(res))}
+
+
+def test_contained_resources_must_be_referred_to(validator: Validator, fr_core: Conformance) -> None:
+    """dom-3, as HL7's validator reads it: a contained resource nothing refers to (by a
+    Reference, or a canonical/uri/url value) is an error; a string that merely reads
+    '#id' does not refer to it."""
+
+    def dom_3(res: dict[str, Any]) -> list[tuple[str, str, str]]:
+        return [(i.severity, i.location, i.message[:6]) for i in validator.validate(res) if "dom-3" in i.message]
+
+    patient = _example(fr_core, PATIENT)
+    patient["contained"] = [
+        {"resourceType": "Organization", "id": "o1", "name": "A"},
+        {"resourceType": "Organization", "id": "o2", "name": "B"},
+    ]
+    patient["managingOrganization"] = {"reference": "#o1"}
+    assert dom_3(patient) == [("error", "Patient", "dom-3:")]
+    patient["generalPractitioner"] = [{"reference": "#o2"}]
+    assert dom_3(patient) == []
+
+    questionnaire = {
+        "resourceType": "Questionnaire",
+        "status": "active",
+        "contained": [{"resourceType": "ValueSet", "id": "vs1", "status": "active"}],
+        "item": [{"linkId": "1", "type": "choice", "answerValueSet": "#vs1"}],
+    }
+    assert dom_3(questionnaire) == []  # referred to by a canonical
+    questionnaire["item"][0]["answerValueSet"] = "#autre"
+    questionnaire["item"][0]["text"] = "#vs1"  # a string, not a reference
+    assert dom_3(questionnaire) == [("error", "Questionnaire", "dom-3:")]
+    # A contained resource may refer to its container instead.
+    observation = _example(fr_core, BMI)
+    observation["contained"] = [
+        {"resourceType": "Patient", "id": "p1", "link": [{"other": {"reference": "#"}, "type": "seealso"}]}
+    ]
+    assert dom_3(observation) == []
