@@ -33,7 +33,7 @@ import fhirkit
 
 from homolog.suites.fhir.packages import Conformance, MissingDependency
 from homolog.suites.fhir.validator import special
-from homolog.suites.fhir.validator.invariants import Invariants
+from homolog.suites.fhir.validator.invariants import DOM_3, REF_1, Invariants
 from homolog.suites.fhir.validator.issues import Issue
 from homolog.suites.fhir.validator.structure import (
     ElementNode,
@@ -93,12 +93,27 @@ class _Ctx:
     root_resource: dict[str, Any] | None = None
     # Narrative divs parsed during this validation (txt-1 and txt-2 read the same one).
     html: dict[str, Any] = field(default_factory=dict)
+    # id(%rootResource) -> the ids of its contained resources (ref-1 asks for each Reference).
+    contained: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def add(self, severity: str, loc: str, message: str, code: str) -> None:
         self.issues.append(Issue(severity, loc, message, code))
 
     def child(self) -> _Ctx:
-        return _Ctx(self.root, [], self.depth + 1, self.seen_invariants, self.root_resource, self.html)
+        return _Ctx(self.root, [], self.depth + 1, self.seen_invariants, self.root_resource, self.html, self.contained)
+
+    def contained_ids(self) -> frozenset[str]:
+        """FHIRPath's %rootResource.contained.id (the ids that are strings: no other equals one)."""
+        root = self.root_resource if self.root_resource is not None else self.root
+        ids = self.contained.get(id(root))
+        if ids is None:
+            listed = root.get("contained")
+            ids = self.contained[id(root)] = (
+                frozenset(c["id"] for c in listed if isinstance(c, dict) and isinstance(c.get("id"), str))
+                if isinstance(listed, list)
+                else frozenset()
+            )
+        return ids
 
 
 @functools.lru_cache(maxsize=1024)
@@ -1282,14 +1297,28 @@ class Validator:
                 if seen in ctx.seen_invariants:
                     continue
                 ctx.seen_invariants.add(seen)
-                holds, why = self.invariants.evaluate(c.expression, value, type_name, ctx.root, ctx.root_resource)
+                if kind == _DOM_3 and isinstance(value, dict):
+                    holds, why = self.invariants.dom_3(value, type_name, ctx.root)
+                elif kind == _REF_1 and (local := _local_reference(value)) is not None:
+                    holds, why = local in ctx.contained_ids(), None
+                else:
+                    holds, why = self.invariants.evaluate(c.expression, value, type_name, ctx.root, ctx.root_resource)
                 if holds is False:
                     ctx.add(c.severity, item.loc, f"{c.key}: {c.human}", "invariant")
                 elif holds is None:
                     ctx.add("information", item.loc, f"invariant {c.key} could not be evaluated ({why})", "invariant")
 
 
-_ELE_1, _EXT_1, _HTML, _FHIRPATH = range(4)
+_ELE_1, _EXT_1, _HTML, _DOM_3, _REF_1, _FHIRPATH = range(6)
+
+
+def _local_reference(value: Any) -> str | None:
+    """The id a Reference names in its container ('#id'), or None when there is none to look
+    up (no reference, another kind, '#' alone: its container), left to FHIRPath."""
+    ref = value.get("reference") if isinstance(value, dict) else None
+    if isinstance(ref, str) and ref[:1] == "#" and len(ref) > 1:
+        return ref[1:]
+    return None
 
 
 @dataclass(frozen=True)
@@ -1319,7 +1348,17 @@ def _plan_constraints(constraints: list[dict[str, Any]]) -> tuple[bool, list[_Co
         if key == "ele-1":
             ele_1 = True
             continue
-        kind = _EXT_1 if key == "ext-1" else _HTML if expr == "htmlChecks()" else _FHIRPATH
+        kind = (
+            _EXT_1
+            if key == "ext-1"
+            else _HTML
+            if expr == "htmlChecks()"
+            else _DOM_3
+            if key == "dom-3" and expr == DOM_3
+            else _REF_1
+            if key == "ref-1" and expr == REF_1
+            else _FHIRPATH
+        )
         severity = "error" if c.get("severity") == "error" else "warning"
         out.append(_Constraint(kind, key, expr, severity, str(c.get("human", expr)), f"{key}|{expr}", c))
     return ele_1, out

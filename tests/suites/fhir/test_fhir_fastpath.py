@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,74 @@ def test_same_verdicts_as_fhirpathpy_on_every_invariant_met(fr_core: Conformance
     assert len(compared) > 1000
     assert disagreements == []
     assert answered / len(compared) > 0.85  # the subset answers most of them itself (88 % today)
+
+
+def _contained_variants(patient: dict[str, Any]) -> list[dict[str, Any]]:
+    """A Patient with contained resources referred to in every way dom-3 and ref-1 read."""
+    org = {"resourceType": "Organization", "name": "Cabinet"}
+    out = []
+    for contained, refs in (
+        ([{**org, "id": "o1"}, {**org, "id": "o2"}], ["#o1", "#o2"]),  # both referred to
+        ([{**org, "id": "o1"}, {**org, "id": "o2"}], ["#o1"]),  # o2 is not
+        ([{**org, "id": "o1"}], ["#o9"]),  # names a resource that is not contained
+        ([{**org, "id": "o1"}], ["#"]),  # the container itself
+        ([{**org}], []),  # no id: '#'+id is empty
+        ([{**org, "id": 5}], ["#5"]),  # an id that is not a string
+        ([], ["#o1", "Organization/x"]),
+        ([{"resourceType": "Patient", "id": "p1", "link": [{"other": {"reference": "#"}, "type": "seealso"}]}], []),
+        ([{"resourceType": "Patient", "id": "p1", "link": [{"other": {"reference": "#p1"}, "type": "seealso"}]}], []),
+    ):
+        variant = json.loads(json.dumps(patient))
+        variant["contained"] = contained
+        variant["generalPractitioner"] = [{"reference": r} for r in refs]
+        out.append(variant)
+    questionnaire = {
+        "resourceType": "Questionnaire",
+        "status": "active",
+        "contained": [{"resourceType": "ValueSet", "id": "vs1", "status": "active"}],
+        "item": [{"linkId": "1", "type": "choice", "answerValueSet": "#vs1"}],
+    }
+    out.append(questionnaire)
+    out.append({**questionnaire, "item": [{"linkId": "1", "type": "choice", "text": "#vs1"}]})
+    return out
+
+
+def test_dom_3_and_ref_1_looked_up_as_fhirpath_evaluates_them(
+    fr_core: Conformance, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine decides dom-3 and ref-1 without evaluating their expressions per contained
+    resource or Reference: the same issues as fhirpathpy evaluating them (dom-3 read with
+    ofType(), as HL7's validator and R5 read it) on every example, HL7 test case and variant."""
+    from homolog.suites.fhir.validator import engine, invariants
+
+    resources = list(fr_core.examples().values())
+    resources += _contained_variants(fr_core.examples()["Patient-FRCorePatientExample.json"])
+    for path in sorted((shared_data / "fhir-test-cases" / "validator").glob("*.json")):
+        try:
+            resources.append(json.loads(path.read_text("utf-8-sig")))
+        except ValueError:
+            continue
+    looked_up = Validator(fr_core)
+
+    def said(validator: Validator, resource: dict[str, Any]) -> list[str]:
+        # (why an invariant could not be evaluated is worded by whichever evaluated it)
+        return [
+            re.sub(r"could not be evaluated \(.*\)$", "could not be evaluated", str(i))
+            for i in validator.validate(resource)
+        ]
+
+    expected = [said(looked_up, r) for r in resources]
+
+    compile_ = invariants.Invariants._compile
+    as_ofType = invariants.DOM_3.replace("descendants().as(", "descendants().ofType(")
+
+    def evaluated(self: Invariants, expression: str) -> Any:
+        return compile_(self, as_ofType if expression == invariants.DOM_3 else expression)
+
+    monkeypatch.setattr(invariants.Invariants, "_compile", evaluated)
+    monkeypatch.setattr(engine, "DOM_3", "(not dom-3)")  # both as plain FHIRPath constraints
+    monkeypatch.setattr(engine, "REF_1", "(not ref-1)")
+    evaluate = Validator(fr_core)
+    assert [said(evaluate, r) for r in resources] == expected
+    flagged = {k for issues in expected for i in issues for k in ("dom-3", "ref-1") if f" {k}: " in i}
+    assert flagged == {"dom-3", "ref-1"}  # both verdicts are met, not only the passing side

@@ -321,3 +321,32 @@ def test_contained_resources_must_be_referred_to(validator: Validator, fr_core: 
         {"resourceType": "Patient", "id": "p1", "link": [{"other": {"reference": "#"}, "type": "seealso"}]}
     ]
     assert dom_3(observation) == []
+
+
+def test_many_contained_resources_cost_a_walk_not_a_walk_each(
+    validator: Validator, fr_core: Conformance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dom-3 and ref-1 read a resource's contained ids once: twice the contained resources
+    (each referred to) make about twice the FHIRPath work, not four times (a resource with
+    1,000 took minutes when each Reference and each contained resource walked them all)."""
+    from fhirpathpy.engine.nodes import ResourceNode
+
+    made = [0]
+    init = ResourceNode.__init__
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+        made[0] += 1
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(ResourceNode, "__init__", counted)
+
+    def nodes(n: int) -> int:
+        patient = _example(fr_core, PATIENT)
+        patient["contained"] = [{"resourceType": "Organization", "id": f"o{i}", "name": f"O{i}"} for i in range(n)]
+        patient["generalPractitioner"] = [{"reference": f"#o{i}"} for i in range(n)]
+        made[0] = 0
+        assert not any("dom-3" in i.message or "ref-1" in i.message for i in validator.validate(patient))
+        return made[0]
+
+    small, large = nodes(60), nodes(120)
+    assert large < 2.5 * small, (small, large)
