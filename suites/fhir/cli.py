@@ -148,9 +148,10 @@ def main(
     out, err = stdout or sys.stdout, stderr or sys.stderr
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     folders = [Path(str(p)) for p in ((settings or {}).get("fhir") or {}).get("package_folders") or ()]
+    packages = args.package or list(DEFAULT_PACKAGES)
     try:
         validator = Validator(
-            load_conformance(args.package or list(DEFAULT_PACKAGES), search=folders),
+            load_conformance(packages, search=folders),
             unknown_extensions=args.unknown_extensions,
         )
         profile = validator.resolve_profile(args.profile) if args.profile else None
@@ -160,13 +161,13 @@ def main(
     caveats = _caveats(validator)
     for c in caveats:
         print(f"homolog validate fhir: {c.message}", file=err)
-    packages = args.package or list(DEFAULT_PACKAGES)
-    work = functools.partial(_file_validation, packages, folders, args.unknown_extensions, profile)
+    files = [Path(f) for f in args.files]
     try:
-        if args.jobs > 1:
-            results = in_processes(work, [Path(f) for f in args.files], jobs=args.jobs, lost=_not_validated)
+        if min(args.jobs, len(files)) > 1:  # (else this process's validator: no second package load)
+            work = functools.partial(_file_validation, packages, folders, args.unknown_extensions, profile)
+            results = in_processes(work, files, jobs=args.jobs, lost=_not_validated)
         else:
-            results = validate_files(validator, [Path(f) for f in args.files], profile)
+            results = validate_files(validator, files, profile)
     except FhirPackageError as exc:  # a package file read on demand turned out unreadable
         print(f"homolog validate fhir: {exc}", file=err)
         return EXIT_CANNOT

@@ -153,13 +153,14 @@ class Invariants:
 # fhirpathpy's messages and results show its nodes as `<... object at 0x7f...>`: an address
 # that differs between identical runs, so two reports of one resource would differ.
 _OBJECT_AT = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>")
+_REPEATED_NODE = re.compile(r"(<[\w.]+>)(?:, \1)+")
 _MAX_REASON = 200
 
 
 def _stable(text: str, limit: int = _MAX_REASON) -> str:
     """`text` without memory addresses, repeated node lists shortened, at most `limit` characters."""
     text = _OBJECT_AT.sub(r"<\1>", text)
-    text = re.sub(r"(<[\w.]+>)(?:, \1)+", lambda m: f"{m.group(1)} x{m.group(0).count(m.group(1))}", text)
+    text = _REPEATED_NODE.sub(lambda m: f"{m.group(1)} x{m.group(0).count(m.group(1))}", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
