@@ -33,7 +33,7 @@ import fhirkit
 
 from homolog.suites.fhir.packages import Conformance, MissingDependency
 from homolog.suites.fhir.validator import special
-from homolog.suites.fhir.validator.invariants import DOM_3, REF_1, Invariants
+from homolog.suites.fhir.validator.invariants import DOM_3, PER_1, REF_1, Invariants
 from homolog.suites.fhir.validator.issues import Issue
 from homolog.suites.fhir.validator.structure import (
     ElementNode,
@@ -1301,6 +1301,8 @@ class Validator:
                     holds, why = self.invariants.dom_3(value, type_name, ctx.root)
                 elif kind == _REF_1 and (local := _local_reference(value)) is not None:
                     holds, why = local in ctx.contained_ids(), None
+                elif kind == _PER_1 and isinstance(value, dict):
+                    holds, why = self.invariants.per_1(value)
                 else:
                     holds, why = self.invariants.evaluate(c.expression, value, type_name, ctx.root, ctx.root_resource)
                 if holds is False:
@@ -1309,7 +1311,7 @@ class Validator:
                     ctx.add("information", item.loc, f"invariant {c.key} could not be evaluated ({why})", "invariant")
 
 
-_ELE_1, _EXT_1, _HTML, _DOM_3, _REF_1, _FHIRPATH = range(6)
+_ELE_1, _EXT_1, _HTML, _DOM_3, _REF_1, _PER_1, _FHIRPATH = range(7)
 
 
 def _local_reference(value: Any) -> str | None:
@@ -1357,6 +1359,8 @@ def _plan_constraints(constraints: list[dict[str, Any]]) -> tuple[bool, list[_Co
             if key == "dom-3" and expr == DOM_3
             else _REF_1
             if key == "ref-1" and expr == REF_1
+            else _PER_1
+            if key == "per-1" and expr == PER_1
             else _FHIRPATH
         )
         severity = "error" if c.get("severity") == "error" else "warning"

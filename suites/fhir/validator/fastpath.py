@@ -5,20 +5,27 @@ evaluation; most invariants of the core and FR Core definitions use a small part
 the language (paths, exists/empty/not/count/where/all, boolean logic, equality and
 ordering of strings and numbers, unions, `in`). This module compiles that part to
 Python closures over the JSON values. Anything outside it raises `Unsupported`, at
-compile time or at run time (a date compared with a date-time, say), and the caller
-falls back to fhirpathpy, so the answer never depends on which path ran: a test
-compares both on every invariant of the loaded packages.
+compile time or at run time (dates of different precision compared for equality, say),
+and the caller falls back to fhirpathpy, so the answer never depends on which path ran:
+a test compares both on every invariant of the loaded packages.
+
+Dates and date-times are ordered here as FHIRPath orders them (`date_order`: precision by
+precision, in UTC when both carry a zone, an unknown order when the precisions differ),
+not as fhirpathpy does: it orders "10:00:00+02:00" after "08:30:00Z", and "06:20:00Z"
+after "06:20:00.000Z".
 
 Collections are Python lists; the empty list is FHIRPath's empty (unknown) value.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["Unsupported", "compile_fast"]
+__all__ = ["Unsupported", "compile_fast", "date_order"]
 
 Env = dict[str, Any]
 Fn = Callable[[list[Any], Env], list[Any]]
@@ -141,31 +148,87 @@ def _eq(a: Any, b: Any) -> bool:
     return False
 
 
-def _order(a: Any, b: Any) -> int:
+def _order(a: Any, b: Any) -> int | None:
+    """-1, 0 or 1; None when FHIRPath leaves the order unknown (dates of different precision)."""
     if isinstance(a, bool) or isinstance(b, bool):
         raise Unsupported("ordering booleans")
     if isinstance(a, int | float) and isinstance(b, int | float):
         return (a > b) - (a < b)
     if isinstance(a, str) and isinstance(b, str):
-        # Dates: same precision and the same time zone order as their text does; anything
-        # else (precision, zones) is fhirpathpy's to decide.
-        dates = _DATEISH.match(a) or _DATEISH.match(b)
-        if dates and (len(a) != len(b) or not _DATEISH.match(a) or not _DATEISH.match(b) or _zone(a) != _zone(b)):
-            raise Unsupported("ordering dates of different precision or zone")
+        if _DATEISH.match(a) or _DATEISH.match(b):
+            return date_order(a, b)
         return (a > b) - (a < b)
     raise Unsupported("ordering these values")
 
 
-_ZONE = re.compile(r"(Z|[+-]\d\d:\d\d)$")
+# A FHIR date, dateTime or instant as JSON writes it (FHIR gives a time its seconds and a
+# zone; FHIRPath's partial times, hour or minute, are read too).
+_DATE_PARTS = re.compile(
+    r"(\d{4})(?:-(\d\d)(?:-(\d\d)(?:T(\d\d)(?::(\d\d)(?::(\d\d(?:\.\d+)?))?)?(Z|[+-]\d\d:\d\d)?)?)?)?"
+)
+_Parts = tuple[int | None, int | None, int | None, int | None, int | None, Decimal | None]
 
 
-def _zone(text: str) -> str | None:
-    if len(text) <= 10:
-        return None
-    m = _ZONE.search(text)
+def _date_parts(text: str) -> tuple[_Parts, str | None]:
+    """(year, month, day, hour, minute, second: None past the value's precision), zone."""
+    m = _DATE_PARTS.fullmatch(text)
     if m is None:
-        raise Unsupported("date-time without a zone")
-    return m.group(1)
+        raise Unsupported(f"{text[:40]!r} is not a date")
+    y, mo, d, h, mi, s, zone = m.groups()
+    parts = (int(y), _int(mo), _int(d), _int(h), _int(mi), Decimal(s) if s is not None else None)
+    try:
+        dt.date(parts[0], parts[1] or 1, parts[2] or 1)
+    except ValueError:
+        raise Unsupported(f"{text[:40]!r} is not a date") from None
+    if (parts[3] or 0) > 23 or (parts[4] or 0) > 59 or (parts[5] or 0) >= 61:  # (60: a leap second)
+        raise Unsupported(f"{text[:40]!r} is not a time of day")
+    return parts, zone
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text is not None else None
+
+
+def _in_utc(parts: _Parts, zone: str) -> _Parts:
+    """A time of day with its zone, moved to UTC (seconds unchanged: zones are whole minutes)."""
+    if zone == "Z":
+        return parts
+    y, mo, d, h, mi, s = parts
+    offset = int(zone[1:3]) * 60 + int(zone[4:6])
+    if mi is None and offset % 60:
+        raise Unsupported("an hour with a zone of part of an hour")
+    try:
+        when = dt.datetime(y or 1, mo or 1, d or 1, h or 0, mi or 0)
+        when -= dt.timedelta(minutes=offset if zone[0] == "+" else -offset)
+    except (ValueError, OverflowError) as exc:
+        raise Unsupported(f"not a date-time: {exc}") from None
+    return (when.year, when.month, when.day, when.hour, when.minute if mi is not None else None, s)
+
+
+def date_order(a: str, b: str) -> int | None:
+    """-1, 0 or 1 as FHIRPath orders two dates or date-times; None when it cannot tell (its
+    comparison then gives an empty result).
+
+    Compared precision by precision from the year: the first difference decides; a
+    precision one value has and the other lacks, all before it equal, leaves the order
+    unknown ("2023-06-21" and "2023-06-21T06:20:00Z"); the seconds and their fraction are
+    one precision, compared as a number ("06:20:00Z" equals "06:20:00.000Z"). Two values
+    that both give a time of day with its zone are compared in UTC. Raises `Unsupported`
+    for text that is not a date, or a time of day with a zone beside one without.
+    """
+    (pa, za), (pb, zb) = _date_parts(a), _date_parts(b)
+    timed_a, timed_b = pa[3] is not None, pb[3] is not None
+    if timed_a and timed_b:
+        if (za is None) != (zb is None):
+            raise Unsupported("ordering a time of day with a zone and one without")
+        if za is not None and zb is not None:
+            pa, pb = _in_utc(pa, za), _in_utc(pb, zb)
+    for x, y in zip(pa, pb, strict=True):
+        if x is None or y is None:
+            return 0 if x is None and y is None else None
+        if x != y:
+            return -1 if x < y else 1
+    return 0
 
 
 class _Parser:
@@ -510,6 +573,8 @@ def _binary(op: str, left: Fn, right: Fn) -> Fn:
             if pair is None:
                 return []
             c = _order(*pair)
+            if c is None:
+                return []  # (dates whose order FHIRPath leaves unknown)
             return [{"<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[op]]
 
         return compare

@@ -12,9 +12,9 @@ import fhirpathpy
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
-from homolog.suites.fhir.validator.fastpath import Unsupported, compile_fast
+from homolog.suites.fhir.validator.fastpath import Unsupported, compile_fast, date_order
 
-__all__ = ["InvariantResult", "Invariants"]
+__all__ = ["DOM_3", "PER_1", "REF_1", "InvariantResult", "Invariants"]
 
 _R4 = models["r4"]
 
@@ -47,6 +47,11 @@ REF_1 = (
     "reference.startsWith('#').not() or "
     "(reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))"
 )
+# R4's per-1, word for word. FHIRPath leaves the order of two dates of different precision
+# unknown ("2023-06-21" and "2023-06-21T06:20:00Z"), so the expression gives an empty
+# result, which HL7's validator reads as the constraint not met (its test case
+# encounter-period): `per_1` reads it the same way, and orders the dates as FHIRPath does.
+PER_1 = "start.hasValue().not() or end.hasValue().not() or (start <= end)"
 _REFERRED_TO = (
     "%resource.descendants().reference | %resource.descendants().ofType(canonical) | "
     "%resource.descendants().ofType(uri) | %resource.descendants().ofType(url)"
@@ -140,6 +145,23 @@ class Invariants:
                     return False, None
         except Exception as exc:  # evaluation errors are reported, not hidden
             return None, _stable(f"{type(exc).__name__}: {exc}")
+        return _HOLDS
+
+    def per_1(self, period: dict[str, Any]) -> InvariantResult:
+        """R4's per-1 on a Period as HL7's validator decides it: when both start and end have
+        a value, start must come before end or at the same time, in an order FHIRPath can
+        tell (two dates of different precision, equal as far as both go, do not meet it)."""
+        start, end = period.get("start"), period.get("end")
+        if start is None or end is None:
+            return _HOLDS  # hasValue(): nothing to compare (a `_start` with extensions only)
+        if not isinstance(start, str) or not isinstance(end, str):
+            return None, "start or end is not a string"
+        try:
+            order = date_order(start, end)
+        except Unsupported as exc:
+            return None, str(exc)
+        if order is None or order > 0:
+            return False, None
         return _HOLDS
 
     def _values(self, expression: str, value: Any, type_name: str, root: dict[str, Any]) -> list[Any]:

@@ -287,6 +287,34 @@ def test_datatype_patterns_read_as_the_reference_validator_reads_them(
     assert ("structure", "Patient.gender") in {(e.code, e.location) for e in _errors(validator.validate(res))}
 
 
+def test_a_period_starts_no_later_than_it_ends_in_the_order_fhirpath_gives_dates(
+    validator: Validator, fr_core: Conformance
+) -> None:
+    """per-1, as HL7's validator decides it: zones and fractions of a second are ordered as
+    instants; dates of different precision equal as far as both go do not meet it."""
+
+    def per_1(period: dict[str, Any]) -> list[tuple[str, str]]:
+        res = _example(fr_core, PATIENT)
+        res["address"][0]["period"] = period
+        return [(i.severity, i.message[:6]) for i in validator.validate(res) if "per-1" in i.message]
+
+    error = [("error", "per-1:")]
+    assert per_1({"start": "2023-06-21T10:00:00+02:00", "end": "2023-06-21T08:30:00Z"}) == []  # 08:00Z first
+    assert per_1({"start": "2023-06-21T10:00:00+02:00", "end": "2023-06-21T07:30:00Z"}) == error
+    assert per_1({"start": "2023-06-21T06:20:00Z", "end": "2023-06-21T06:20:00.000Z"}) == []  # the same instant
+    assert per_1({"start": "2023-06-21T06:20:00.5Z", "end": "2023-06-21T06:20:00Z"}) == error
+    assert per_1({"start": "2023-06-20", "end": "2023-06-21T06:20:00Z"}) == []
+    assert per_1({"start": "2023-06-21", "end": "2023-06-21T06:20:00Z"}) == error  # HL7's encounter-period
+    assert per_1({"start": "2023-06-21"}) == []
+    absent = {
+        "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]
+    }
+    assert per_1({"_start": absent, "end": "2023-06-21"}) == []  # no value to compare
+    assert per_1({"start": "21/06/2023", "end": "2023-06-21"}) == [
+        ("information", "invari")
+    ]  # the format: an error elsewhere
+
+
 def test_contained_resources_must_be_referred_to(validator: Validator, fr_core: Conformance) -> None:
     """dom-3, as HL7's validator reads it: a contained resource nothing refers to (by a
     Reference, or a canonical/uri/url value) is an error; a string that merely reads
