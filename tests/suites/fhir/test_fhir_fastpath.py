@@ -1,4 +1,5 @@
-"""The compiled FHIRPath subset answers as fhirpathpy does, and defers what it cannot answer."""
+"""The compiled FHIRPath subset answers as fhirpathpy does (dates aside: it orders them as FHIRPath
+orders them, fhirpathpy does not), and defers what it cannot answer."""
 
 from __future__ import annotations
 
