@@ -141,8 +141,12 @@ def _eq(a: Any, b: Any) -> bool:
     if isinstance(a, int | float) and isinstance(b, int | float):
         return a == b
     if isinstance(a, str) and isinstance(b, str):
-        if _DATEISH.match(a) and _DATEISH.match(b) and len(a) != len(b):
-            raise Unsupported("dates of different precision")
+        if a != b and _DATEISH.match(a) and _DATEISH.match(b):
+            # the same instant may be written in two zones, or with a fraction of zeros
+            order = date_order(a, b)
+            if order is None:
+                raise Unsupported("dates of different precision")
+            return order == 0
         return a == b
     if isinstance(a, dict) or isinstance(b, dict):
         raise Unsupported("equality of complex values")

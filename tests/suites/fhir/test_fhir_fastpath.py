@@ -74,6 +74,14 @@ def test_dates_are_ordered_as_fhirpath_orders_them(start: str, end: str, order: 
     assert _run("start <= end", period, "Period") == expected
 
 
+def test_dates_are_equal_when_they_name_the_same_instant() -> None:
+    assert _run("start = end", {"start": "2023-06-21T10:00:00+02:00", "end": "2023-06-21T08:00:00Z"}) == [True]
+    assert _run("start = end", {"start": "2023-06-21T06:20:00Z", "end": "2023-06-21T06:20:00.000Z"}) == [True]
+    assert _run("start != end", {"start": "2023-06-21T10:00:00+02:00", "end": "2023-06-21T10:00:00Z"}) == [True]
+    assert _run("start = end", {"start": "2023-06-21", "end": "2023-06-21"}) == [True]
+    assert _run("start = end", {"start": "2023-06-21", "end": "2023-06-22"}) == [False]
+
+
 def test_what_is_not_a_date_is_not_ordered_as_one() -> None:
     for start, end in (
         ("2023-06-21", "demain"),
