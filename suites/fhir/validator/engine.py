@@ -33,6 +33,7 @@ import fhirkit
 
 from homolog.suites.fhir.packages import Conformance, MissingDependency
 from homolog.suites.fhir.validator import special
+from homolog.suites.fhir.validator.fastpath import holds_without
 from homolog.suites.fhir.validator.invariants import DOM_3, PER_1, REF_1, Invariants
 from homolog.suites.fhir.validator.issues import Issue
 from homolog.suites.fhir.validator.structure import (
@@ -201,7 +202,10 @@ class Validator:
         self._slice_indexes: dict[int, tuple[ElementNode, tuple[list[Seg], dict[str, int]] | None]] = {}
         self._slice_types: dict[int, tuple[ElementNode, frozenset[str]]] = {}
         self._datatypes: dict[str, ProfileTree | None] = {}
-        self._quick: dict[str, Any] = {}
+        self._quick: dict[str | None, Any] = {}
+        self._ancestry: dict[str, frozenset[str]] = {}
+        # (extension url, host element paths and type) → whether the extension may sit there
+        self._context_allowed: dict[tuple[str, tuple[tuple[str, ...], str | None]], bool] = {}
         self._constraint_plans: dict[int, tuple[list[dict[str, Any]], list[_Constraint]]] = {}
         names = {p.name for p in conformance.packages}
         self.core_loaded = "hl7.fhir.r4.core" in names
@@ -496,11 +500,19 @@ class Validator:
         walk = plan.shapes.get(shape)
         if walk is None:
             walk = plan.walk(shape)
+        quick = self._quick
         # Present elements, and absent ones that something requires (slices too), in order.
         for name, child, kind in walk:
             if kind != _GENERAL:
                 if kind == _SIMPLE:
-                    self._simple_primitive(child, obj.get(name), loc, ctx)
+                    v = obj.get(name)
+                    # One string its cardinality allows, in a format the quick pattern accepts:
+                    # nothing to say (the common case, decided as `_primitive_ok` decides it).
+                    if type(v) is str and len(v) <= _QUICK_STRING and child.min <= 1 and child.max != 0:
+                        rx = quick.get(child.single_type, _MISSING)
+                        if rx is None or (rx is not _MISSING and rx is not _FULL_CHECK and rx.fullmatch(v) is not None):
+                            continue
+                    self._simple_primitive(child, v, loc, ctx)
                     continue
                 if kind == _PLAIN:
                     if ctx.depth < _MAX_DEPTH:
@@ -687,17 +699,22 @@ class Validator:
             self._cardinality(node, n, loc, ctx)
         if not items and not node.slices:
             return
-        good: list[_Item] = []
+        good = items
         for it in items:
-            if it.type_code and it.type_code.startswith("!"):
-                ctx.add(
-                    "error",
-                    it.loc,
-                    f"type {it.type_code[1:]} is not allowed here (allowed: {', '.join(node.type_codes)})",
-                    "type",
-                )
-            else:
-                good.append(it)
+            if it.type_code and it.type_code[:1] == "!":
+                good = []  # (a type outside the allowed ones: rare, sorted out below)
+                break
+        if good is not items:
+            for it in items:
+                if it.type_code and it.type_code[:1] == "!":
+                    ctx.add(
+                        "error",
+                        it.loc,
+                        f"type {it.type_code[1:]} is not allowed here (allowed: {', '.join(node.type_codes)})",
+                        "type",
+                    )
+                else:
+                    good.append(it)
         slicing = node.slicing
         if slicing is not None and node.slices:
             buckets: dict[int, list[_Item]] = {i: [] for i in range(len(node.slices))}
@@ -1064,11 +1081,31 @@ class Validator:
     def _extension_context(
         self, tree: ProfileTree, url: str, loc: str, host: tuple[tuple[str, ...], str | None], ctx: _Ctx
     ) -> None:
+        key = (tree.url, host)
+        allowed = self._context_allowed.get(key)
+        if allowed is None:
+            allowed = self._context_check(tree, host)
+            if len(self._context_allowed) < _MAX_CONTEXTS:
+                self._context_allowed[key] = allowed
+        if allowed:
+            return
+        paths, host_type = host
+        shown = ", ".join(sorted(n for n in (host_type, *paths) if n))
+        contexts = ", ".join(str(c.get("expression")) for c in tree.context)
+        ctx.add(
+            "error",
+            loc,
+            f"extension {url} is not allowed at this point (this element is [{shown}]; allowed contexts: {contexts})",
+            "extension",
+        )
+
+    def _context_check(self, tree: ProfileTree, host: tuple[tuple[str, ...], str | None]) -> bool:
+        """Whether the extension `tree` may sit on `host` (its element paths, its type)."""
         paths, host_type = host
         if not tree.context or any(p.startswith("ElementDefinition") for p in paths):
             # Snapshots carry tooling extensions (structuredefinition-fhir-type on `type`)
             # outside their stated context; the HL7 tools accept them there.
-            return
+            return True
         names = set(paths)
         for p in paths:
             if "." not in p:
@@ -1079,24 +1116,23 @@ class Validator:
         for c in tree.context:
             kind, expr = c.get("type"), str(c.get("expression", ""))
             if kind != "element" or expr in ("Element", "Base") or expr in names:
-                return
+                return True
             # `Quantity.value` also covers SimpleQuantity.value, `Resource` every resource ...
             head, _, rest = expr.partition(".")
             if rest and any(
                 p.partition(".")[2] == rest and head in self._type_ancestry(p.partition(".")[0]) for p in paths
             ):
-                return
-        shown = ", ".join(sorted(n for n in (host_type, *paths) if n))
-        allowed = ", ".join(str(c.get("expression")) for c in tree.context)
-        ctx.add(
-            "error",
-            loc,
-            f"extension {url} is not allowed at this point (this element is [{shown}]; allowed contexts: {allowed})",
-            "extension",
-        )
+                return True
+        return False
 
-    def _type_ancestry(self, type_code: str) -> set[str]:
+    def _type_ancestry(self, type_code: str) -> frozenset[str]:
         """`type_code` and the types it specialises or constrains (Age → Quantity → Element)."""
+        found = self._ancestry.get(type_code)
+        if found is None:
+            found = self._ancestry[type_code] = self._ancestry_of(type_code)
+        return found
+
+    def _ancestry_of(self, type_code: str) -> frozenset[str]:
         out = {type_code}
         tree = self.tree(_SD_PREFIX + type_code)
         seen: set[str] = set()
@@ -1106,7 +1142,7 @@ class Validator:
             base = tree.base_definition
             out.add(base.rsplit("/", 1)[-1])
             tree = self.tree(base)
-        return out
+        return frozenset(out)
 
     def _type_profiles(self, node: ElementNode, item: _Item, type_code: str | None, ctx: _Ctx) -> bool:
         """Walk the profiles the element's type names; True when one was walked."""
@@ -1271,8 +1307,16 @@ class Validator:
             ele_1, others = _plan_constraints(constraints)
             plan = self._constraint_plans[id(constraints)] = (constraints, ([_ELE_1_RULE] if ele_1 else []) + others)
         value = item.value
+        fast = self.invariants.use_fast
         for c in plan[1]:
             kind = c.kind
+            if c.holds_without is not None and fast and type(value) is dict:
+                # Holds on any object that has none of the keys the expression reads (`fastpath`).
+                for key in value:
+                    if key.startswith(c.holds_without):
+                        break
+                else:
+                    continue
             if kind == _ELE_1:
                 # The rule is simple enough to apply directly (and fhirpathpy lacks hasValue()).
                 # Primitives: base R4 (fhirkit) already rejects empty values.
@@ -1281,7 +1325,11 @@ class Validator:
             elif kind == _EXT_1:
                 if isinstance(value, dict):
                     has_ext = bool(value.get("extension"))
-                    has_value = any(k.startswith("value") and k[5:6].isupper() for k in value)
+                    has_value = False
+                    for k in value:
+                        if k[:5] == "value" and k[5:6].isupper():
+                            has_value = True
+                            break
                     if has_ext == has_value:
                         ctx.add("error", item.loc, f"ext-1: {c.human}", "invariant")
             elif kind == _HTML:
@@ -1301,6 +1349,8 @@ class Validator:
                     holds, why = self.invariants.dom_3(value, type_name, ctx.root)
                 elif kind == _REF_1 and (local := _local_reference(value)) is not None:
                     holds, why = local in ctx.contained_ids(), None
+                elif kind == _REF_1 and _other_reference(value):
+                    continue  # not a reference to a contained resource: ref-1 holds
                 elif kind == _PER_1 and isinstance(value, dict):
                     holds, why = self.invariants.per_1(value)
                 else:
@@ -1323,6 +1373,12 @@ def _local_reference(value: Any) -> str | None:
     return None
 
 
+def _other_reference(value: Any) -> bool:
+    """A Reference whose reference is a string not naming a contained resource ('#...')."""
+    ref = value.get("reference") if isinstance(value, dict) else None
+    return isinstance(ref, str) and ref[:1] != "#"
+
+
 @dataclass(frozen=True)
 class _Constraint:
     """One ElementDefinition.constraint, ready to apply."""
@@ -1334,6 +1390,9 @@ class _Constraint:
     human: str
     seen_key: str
     source: dict[str, Any]
+    #: The keys (prefixes) without which the expression holds, when the compiled subset
+    #: decides that for any object (`fastpath.compile_fast`); None when it does not.
+    holds_without: tuple[str, ...] | None = None
 
 
 _ELE_1_RULE = _Constraint(_ELE_1, "ele-1", "", "error", "", "", {})
@@ -1364,7 +1423,8 @@ def _plan_constraints(constraints: list[dict[str, Any]]) -> tuple[bool, list[_Co
             else _FHIRPATH
         )
         severity = "error" if c.get("severity") == "error" else "warning"
-        out.append(_Constraint(kind, key, expr, severity, str(c.get("human", expr)), f"{key}|{expr}", c))
+        absent = holds_without(expr) if kind == _FHIRPATH else None
+        out.append(_Constraint(kind, key, expr, severity, str(c.get("human", expr)), f"{key}|{expr}", c, absent))
     return ele_1, out
 
 
@@ -1403,6 +1463,8 @@ _GENERAL, _SIMPLE, _PLAIN, _FIXED, _BOUND = range(5)
 # may bring many).
 _MAX_OWNERS = 512
 _MAX_SHAPES = 256
+# Extension contexts remembered (host paths come from the definitions, not the document).
+_MAX_CONTEXTS = 4096
 
 
 class _ChildPlan:

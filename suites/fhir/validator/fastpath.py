@@ -21,12 +21,13 @@ Collections are Python lists; the empty list is FHIRPath's empty (unknown) value
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["Unsupported", "compile_fast", "date_order"]
+__all__ = ["Unsupported", "compile_fast", "date_order", "holds_without"]
 
 Env = dict[str, Any]
 Fn = Callable[[list[Any], Env], list[Any]]
@@ -648,3 +649,25 @@ def compile_fast(expression: str) -> Callable[[Any, str, dict[str, Any], dict[st
         return fn(items, {"resource": resource, "rootResource": root, "ucum": ucum, "type": type_name, "root": items})
 
     return run
+
+
+@functools.lru_cache(maxsize=4096)
+def holds_without(expression: str) -> tuple[str, ...] | None:
+    """The key prefixes without which `expression` holds (gives empty or true) on any object,
+    when the compiled subset can tell (`_on_empty_context`); None otherwise.
+
+    A validator skips the invariant on an object holding none of them: the answer is the
+    one `compile_fast(expression)` gives there, without building its context.
+    """
+    try:
+        parser = _Parser(expression)
+        fn = parser.expr()
+        if parser.peek() is not None:
+            return None
+    except Unsupported:
+        return None
+    shortcut = _on_empty_context(parser, fn)
+    if shortcut is None:
+        return None
+    prefixes, result = shortcut
+    return prefixes if not result or (len(result) == 1 and result[0] is True) else None

@@ -332,18 +332,19 @@ _HAS_CONTENT = etree.XPath(
 )
 
 
-_TEXT = etree.XPath("string()")
-
-
 def html_problem(key: str, constraint: dict[str, Any], parsed: Any) -> str | None:
     """Why a Narrative div (as `parse_div` gives it) breaks txt-1 or txt-2 (None when it does not)."""
     if isinstance(parsed, str):
         return parsed if key == "txt-1" else None
     root, source = parsed
     if key == "txt-2":
-        # Text that is not XML white space is content: one C call decides the common case,
-        # the XPath (which also counts an img with a src) runs only for a div without text.
-        if _TEXT(root).strip(" \t\r\n") or _HAS_CONTENT(root):
+        # Text that is not XML white space is content (the text nodes in document order, as
+        # XPath's string() joins them: no comment, no processing instruction); the XPath,
+        # which also counts an img with a src, runs only for a div without text.
+        for text in root.itertext():
+            if text.strip(" \t\r\n"):
+                return None
+        if _HAS_CONTENT(root):
             return None
         return str(constraint.get("human", "the narrative has no content"))
     if root.tag != f"{_XHTML}div":

@@ -47,6 +47,11 @@ def _issues(validator: Validator, resource: dict[str, Any]) -> list[tuple[str, s
     return [(i.severity, i.location, _ADDRESS.sub("", i.message), i.code) for i in validator.validate(resource)]
 
 
+def _assert_same_issues(fast: list[Any], slow: list[Any]) -> None:
+    assert sum(map(len, fast)) > 500  # (the corpus does raise issues)
+    assert [i for i, (a, b) in enumerate(zip(fast, slow, strict=True)) if a != b] == []
+
+
 def test_element_fast_paths_give_the_issues_of_the_general_walk(
     fr_core: Conformance, shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,8 +66,27 @@ def test_element_fast_paths_give_the_issues_of_the_general_walk(
     assert {kind for plan in general._child_plans.values() for walk in plan.shapes.values() for *_, kind in walk} == {
         engine._GENERAL
     }
-    assert sum(map(len, fast)) > 500  # (the corpus does raise issues)
-    assert [i for i, (a, b) in enumerate(zip(fast, slow, strict=True)) if a != b] == []
+    _assert_same_issues(fast, slow)
+
+
+def test_invariants_skipped_without_their_keys_give_the_issues_of_their_evaluation(
+    fr_core: Conformance, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert engine.holds_without("contained.contained.empty()") == ("contained", "_contained")
+    assert engine.holds_without("(identifier.count() + name.count()) > 0") is None  # fails on {}
+    assert engine.holds_without("$this.exists()") is None  # reads its context as a whole
+    assert engine._other_reference({"reference": "Patient/1"})
+    assert not engine._other_reference({"reference": "#p1"})
+    skipping, corpus = Validator(fr_core), _corpus(fr_core, shared_data)
+    fast = [_issues(skipping, r) for r in corpus]
+    monkeypatch.setattr(engine, "holds_without", lambda expression: None)
+    monkeypatch.setattr(engine, "_other_reference", lambda value: False)
+    evaluating = Validator(fr_core)
+    slow = [_issues(evaluating, r) for r in corpus]
+    _assert_same_issues(fast, slow)
+    skipped = {c.key for plan in skipping._constraint_plans.values() for c in plan[1] if c.holds_without}
+    assert {"dom-2", "dom-4", "dom-5"} <= skipped
+    assert not any(c.holds_without for plan in evaluating._constraint_plans.values() for c in plan[1])
 
 
 class _Opaque(dict[str, Any]):
