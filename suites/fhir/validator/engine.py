@@ -668,21 +668,22 @@ class Validator:
                     items.append(_Item(None, f"{loc}.{key[1:]}", code if code else f"!{suffix}", ext))
             return items, f"{loc}.{name}"
         val = obj.get(name)
+        where = f"{loc}.{name}"
         ext = obj.get("_" + name)
         if ext is not None:
             if isinstance(val, list) or isinstance(ext, list):
                 vals = val if isinstance(val, list) else [None] * len(ext)
                 exts = ext if isinstance(ext, list) else []
                 items = [
-                    _Item(v, f"{loc}.{name}[{i}]", None, exts[i] if i < len(exts) else None) for i, v in enumerate(vals)
+                    _Item(v, f"{where}[{i}]", None, exts[i] if i < len(exts) else None) for i, v in enumerate(vals)
                 ]
-                return items, f"{loc}.{name}"
-            return [_Item(val, f"{loc}.{name}", None, ext)], f"{loc}.{name}"
+                return items, where
+            return [_Item(val, where, None, ext)], where
         if isinstance(val, list):
-            items = [_Item(v, f"{loc}.{name}[{i}]") for i, v in enumerate(val)]
+            items = [_Item(v, f"{where}[{i}]") for i, v in enumerate(val)]
         elif val is not None:
-            items = [_Item(val, f"{loc}.{name}")]
-        return items, f"{loc}.{name}"
+            items = [_Item(val, where)]
+        return items, where
 
     def _cardinality(self, node: ElementNode, n: int, loc: str, ctx: _Ctx) -> None:
         label = f"slice '{node.slice_name}': " if node.slice_name else ""
