@@ -33,7 +33,7 @@ import fhirkit
 
 from homolog.suites.fhir.packages import Conformance, MissingDependency
 from homolog.suites.fhir.validator import special
-from homolog.suites.fhir.validator.fastpath import holds_without
+from homolog.suites.fhir.validator.fastpath import holds_without, lacks_keys
 from homolog.suites.fhir.validator.invariants import DOM_3, PER_1, REF_1, Invariants
 from homolog.suites.fhir.validator.issues import Issue
 from homolog.suites.fhir.validator.structure import (
@@ -202,7 +202,7 @@ class Validator:
         self._slice_indexes: dict[int, tuple[ElementNode, tuple[list[Seg], dict[str, int]] | None]] = {}
         self._slice_types: dict[int, tuple[ElementNode, frozenset[str]]] = {}
         self._datatypes: dict[str, ProfileTree | None] = {}
-        self._quick: dict[str | None, Any] = {}
+        self._quick: dict[str, Any] = {}
         self._ancestry: dict[str, frozenset[str]] = {}
         # (extension url, host element paths and type) → whether the extension may sit there
         self._context_allowed: dict[tuple[str, tuple[tuple[str, ...], str | None]], bool] = {}
@@ -500,18 +500,20 @@ class Validator:
         walk = plan.shapes.get(shape)
         if walk is None:
             walk = plan.walk(shape)
-        quick = self._quick
         # Present elements, and absent ones that something requires (slices too), in order.
         for name, child, kind in walk:
             if kind != _GENERAL:
                 if kind == _SIMPLE:
                     v = obj.get(name)
                     # One string its cardinality allows, in a format the quick pattern accepts:
-                    # nothing to say (the common case, decided as `_primitive_ok` decides it).
-                    if type(v) is str and len(v) <= _QUICK_STRING and child.min <= 1 and child.max != 0:
-                        rx = quick.get(child.single_type, _MISSING)
-                        if rx is None or (rx is not _MISSING and rx is not _FULL_CHECK and rx.fullmatch(v) is not None):
-                            continue
+                    # nothing to say (the common case).
+                    if (
+                        type(v) is str
+                        and child.min <= 1
+                        and child.max != 0
+                        and self._primitive_ok(v, child.single_type)
+                    ):
+                        continue
                     self._simple_primitive(child, v, loc, ctx)
                     continue
                 if kind == _PLAIN:
@@ -1311,13 +1313,8 @@ class Validator:
         fast = self.invariants.use_fast
         for c in plan[1]:
             kind = c.kind
-            if c.holds_without is not None and fast and type(value) is dict:
-                # Holds on any object that has none of the keys the expression reads (`fastpath`).
-                for key in value:
-                    if key.startswith(c.holds_without):
-                        break
-                else:
-                    continue
+            if c.holds_without is not None and fast and lacks_keys(value, c.holds_without):
+                continue  # holds on any object without the keys the expression reads (`fastpath`)
             if kind == _ELE_1:
                 # The rule is simple enough to apply directly (and fhirpathpy lacks hasValue()).
                 # Primitives: base R4 (fhirkit) already rejects empty values.

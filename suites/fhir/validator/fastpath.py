@@ -27,7 +27,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["Unsupported", "compile_fast", "date_order", "holds_without"]
+__all__ = ["Unsupported", "compile_fast", "date_order", "holds_without", "lacks_keys"]
 
 Env = dict[str, Any]
 Fn = Callable[[list[Any], Env], list[Any]]
@@ -628,6 +628,17 @@ def _on_empty_context(parser: _Parser, fn: Fn) -> tuple[tuple[str, ...], list[An
     return (*names, *("_" + n for n in names)), result
 
 
+def lacks_keys(value: Any, prefixes: tuple[str, ...]) -> bool:
+    """Whether `value` is a plain JSON object with no key starting with one of `prefixes`
+    (where an expression's answer on an empty context stands: `_on_empty_context`)."""
+    if type(value) is not dict:
+        return False
+    for key in value:  # noqa: SIM110 (a loop, not a generator: every resource comes here)
+        if key.startswith(prefixes):
+            return False
+    return True
+
+
 def compile_fast(expression: str) -> Callable[[Any, str, dict[str, Any], dict[str, Any]], list[Any]]:
     """Compile `expression`; the result takes (value, type name, %resource, %rootResource)."""
     parser = _Parser(expression)
@@ -639,12 +650,8 @@ def compile_fast(expression: str) -> Callable[[Any, str, dict[str, Any], dict[st
     prefixes, empty_result = shortcut if shortcut is not None else ((), [])
 
     def run(value: Any, type_name: str, resource: dict[str, Any], root: dict[str, Any]) -> list[Any]:
-        if shortcut is not None and type(value) is dict:
-            for key in value:
-                if key.startswith(prefixes):
-                    break
-            else:
-                return list(empty_result)
+        if shortcut is not None and lacks_keys(value, prefixes):
+            return list(empty_result)
         items = [value]
         return fn(items, {"resource": resource, "rootResource": root, "ucum": ucum, "type": type_name, "root": items})
 
