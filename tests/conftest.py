@@ -37,6 +37,41 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
+def session_lapse(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[str]]:
+    """``session_lapse(path, times, method="POST")``: in reference systems started in this
+    process, the web session lapses at the first ``times`` requests (POSTs by default) to a
+    path ending with ``path``, as a short session timeout does when the browser is slow to
+    submit a form or follow a link. Returns the list the paths of the requests that found
+    their session lapsed are appended to."""
+    from flask import has_request_context, request
+
+    from homolog.fixtures.refsut.state import SutState
+
+    original = SutState.get_session
+    lapsed: list[str] = []
+    rule: dict[str, Any] = {}
+
+    def get_session(self: SutState, sid: str | None) -> Any:
+        if (
+            rule
+            and has_request_context()
+            and request.method == rule["method"]
+            and request.path.endswith(rule["path"])
+            and len(lapsed) < rule["times"]
+        ):
+            lapsed.append(request.path)
+            self.drop_session(sid)
+        return original(self, sid)
+
+    def arm(path: str, times: int = 1, method: str = "POST") -> list[str]:
+        rule.update(path=path, times=times, method=method)
+        monkeypatch.setattr(SutState, "get_session", get_session)
+        return lapsed
+
+    return arm
+
+
+@pytest.fixture
 def refsut(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., RefSut]]:

@@ -75,36 +75,44 @@ class Validated:
 def validate_document(
     ui: UiSession, patient_id: str, *, hidden_from_patient: bool = False, patient_objection: bool = False
 ) -> Validated:
-    """Write a document for the patient in the UI, set the DMP choices, validate it."""
-    ui.login(landing=False)
-    ui.goto("document_new", patient=patient_id)
+    """Write a document for the patient in the UI, set the DMP choices, validate it.
+
+    A session that lapses between the form's opening and its validation (the validation
+    lands on the login page) is logged in again and the form filled once more
+    (`UiSession.in_session`): the system made no document of a submission it refused."""
     choices = {
         "patient_informed": True,
         "patient_objection": patient_objection,
         "hidden_from_patient": hidden_from_patient,
     }
-    for name, wanted in choices.items():
-        box = ui.locator("document_new", name)
-        if not box.count():
-            raise CheckError(
-                f"pages.document_new shows no {name!r} control ({ui.target.page('document_new').locator(name)})"
-            )
-        box.first.set_checked(wanted, timeout=_TIMEOUT_MS)
-    try:
-        with ui.page.expect_navigation(wait_until="load", timeout=_TIMEOUT_MS):
-            ui.locator("document_new", "validate").first.click(timeout=_TIMEOUT_MS)
-    except Exception as exc:
-        raise CheckError(f"validating the document in the UI did not complete: {exc}") from exc
-    unique = ui.locator("document", "unique_id")
-    if not unique.count():
-        ui.screenshot("after-validation")
-        raise CheckError("after validation the page shows no document id (pages.document.locators.unique_id)")
-    unique_id = unique.first.inner_text(timeout=_TIMEOUT_MS).strip()
-    status = ui.locator("document", "dmp_status")
-    dmp_status = status.first.inner_text(timeout=_TIMEOUT_MS).strip() if status.count() else ""
-    if not unique_id:
-        raise CheckError("the validated document's id is empty on the page")
-    return Validated(unique_id, dmp_status)
+
+    def fill_and_validate() -> Validated:
+        ui.goto("document_new", patient=patient_id)
+        for name, wanted in choices.items():
+            box = ui.locator("document_new", name)
+            if not box.count():
+                raise CheckError(
+                    f"pages.document_new shows no {name!r} control ({ui.target.page('document_new').locator(name)})"
+                )
+            box.first.set_checked(wanted, timeout=_TIMEOUT_MS)
+        try:
+            with ui.page.expect_navigation(wait_until="load", timeout=_TIMEOUT_MS):
+                ui.locator("document_new", "validate").first.click(timeout=_TIMEOUT_MS)
+        except Exception as exc:
+            raise CheckError(f"validating the document in the UI did not complete: {exc}") from exc
+        unique = ui.locator("document", "unique_id")
+        if not unique.count():
+            ui.screenshot("after-validation")
+            raise CheckError("after validation the page shows no document id (pages.document.locators.unique_id)")
+        unique_id = unique.first.inner_text(timeout=_TIMEOUT_MS).strip()
+        status = ui.locator("document", "dmp_status")
+        dmp_status = status.first.inner_text(timeout=_TIMEOUT_MS).strip() if status.count() else ""
+        if not unique_id:
+            raise CheckError("the validated document's id is empty on the page")
+        return Validated(unique_id, dmp_status)
+
+    ui.login(landing=False)
+    return ui.in_session(fill_and_validate, what="validating a document")
 
 
 def carries(record: Mapping[str, Any], unique_id: str) -> bool:

@@ -17,6 +17,11 @@ provider's form when it shows one, `basic` credentials go to the context as Play
 HTTP credentials, `bearer` and `header` tokens (and extra headers and cookies) are sent
 to the entry's origin only. Basic credentials are a context option: a context opened
 before the login (public pages) is closed, its trace kept, and a new one opened.
+
+`in_session()` does a step of the logged-in application (open a form, fill it, submit it)
+and does it again, once, after a new login when it ends on the login page: a session that
+timed out between two requests of the step (a slow machine, a short timeout) is not what
+the check verifies.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from __future__ import annotations
 import contextlib
 import string
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from homolog import BrowserCredentials, CheckError, Evidence, HttpClient, Target
@@ -38,6 +45,16 @@ __all__ = ["NAVIGATION_TIMEOUT_MS", "UiSession", "bounded_screenshot"]
 NAVIGATION_TIMEOUT_MS = 20_000
 ACTION_TIMEOUT_MS = 10_000
 MAX_SCREENSHOT_BYTES = 3 * 1024 * 1024
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Lapse:
+    """A step of `UiSession.in_session` that ended on the login page, and why it said so."""
+
+    reason: str
+    error: BaseException | None
 
 
 def bounded_screenshot(page: Any, *, full_page: bool = True) -> bytes:
@@ -224,6 +241,51 @@ class UiSession:
 
     def _shows_login(self, login_page: str) -> bool:
         return self.at_page(login_page) or self.shows_login_form(login_page)
+
+    def in_session(self, step: Callable[[], T], *, what: str, auth: str = "web") -> T:
+        """Do `step` in the logged-in application; when it ends on the login page or form, the
+        session lapsed between two of its requests: log in again and do it once more.
+
+        A session times out after some idle seconds; on a loaded machine the time a browser
+        takes to fill a form (or a check to read a simulator) between opening a page and
+        submitting it can exceed a short timeout, and the submission then lands on the login
+        page: what the step finds there (no result, nothing sent) says nothing of the
+        requirement it verifies. `step` must open the page it works on (so that, done again,
+        it starts from the same place) and may raise when it finds no result. Ending on the
+        login page twice is a CheckError: the session does not hold through the step. A
+        lapse is kept in the evidence (`session-lapsed.txt`). For an auth entry without a
+        login page (basic, bearer) the step is done once.
+        """
+        login_page = self.target.login_page(auth)
+        if login_page is None:
+            return step()
+        first = self._lapsed(step, login_page)
+        if not isinstance(first, _Lapse):
+            return first
+        self.evidence.attach_text(
+            "session-lapsed.txt",
+            f"{what}: the page showed the login page ({self.page.url}) instead of the result"
+            f" ({first.reason}); logged in again and did it once more\n",
+        )
+        self.login(auth=auth, page_name=login_page)
+        again = self._lapsed(step, login_page)
+        if isinstance(again, _Lapse):
+            raise CheckError(
+                f"{what} ended on the login page twice ({self.page.url}): the session did not hold"
+                f" from the page's opening to its submission ({again.reason})"
+            ) from again.error
+        return again
+
+    def _lapsed(self, step: Callable[[], T], login_page: str) -> T | _Lapse:
+        try:
+            result = step()
+        except Exception as exc:
+            if self._page is None or not self._shows_login(login_page):
+                raise
+            return _Lapse(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, exc)
+        if self._page is not None and self._shows_login(login_page):
+            return _Lapse("the step completed there", None)
+        return result
 
     def _goto(self, page_name: str, *, expect_ok: bool, settle: bool, **fmt: Any) -> Any:
         url = self.url(page_name, **fmt)

@@ -238,9 +238,9 @@ def test_programme_coverage_names_requirements_of_its_referential() -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # waits for the pool's first runs
-def test_clean_demo_passes_every_automated_requirement(clean: dict[str, str]) -> None:
+def test_clean_demo_passes_every_automated_requirement(clean: dict[str, str], pool: DemoPool) -> None:
     bad = {rid: v for rid, v in clean.items() if v in ("failed", "error")}
-    assert not bad
+    assert not bad, _said(pool.result(()), set(bad))
     for covered in COVERS.values():
         for rid in covered:
             assert clean[rid] == "passed", rid
@@ -250,12 +250,23 @@ def test_clean_demo_passes_every_automated_requirement(clean: dict[str, str]) ->
 @pytest.mark.timeout(3600)  # waits for its run in the pool's queue
 @pytest.mark.parametrize("defect", sorted(COVERS))
 def test_defect_fails_its_requirements_and_only_those(defect: str, clean: dict[str, str], pool: DemoPool) -> None:
-    got = pool.result({defect}).verdicts()
+    run = pool.result({defect})
+    got = run.verdicts()
     failed = {rid for rid, v in got.items() if v == "failed"}
-    assert failed == COVERS[defect]
+    assert failed == COVERS[defect], _said(run, failed ^ COVERS[defect])
     expected = {rid: clean[rid] for rid in got if rid not in COVERS[defect]} | SIDE_EFFECTS.get(defect, {})
     changed = {rid: (expected[rid], v) for rid, v in got.items() if rid not in COVERS[defect] and v != expected[rid]}
-    assert not changed, f"other requirements changed verdict (expected, got): {changed}"
+    assert not changed, f"other requirements changed verdict (expected, got): {changed}; {_said(run, set(changed))}"
+
+
+def _said(run: Run, rids: set[str]) -> str:
+    """What the run's checks said for these requirements (why a verdict is not the one expected)."""
+    said = {
+        req["id"]: [(chk["check"], chk["verdict"], chk.get("message")) for chk in req.get("checks") or []]
+        for req in run.doc["requirements"]
+        if req["id"] in rids
+    }
+    return f"the checks said: {said} (run {run.run_dir})"
 
 
 def _cases(run: Run) -> dict[tuple[str, str, str], tuple[str, str]]:
@@ -304,8 +315,10 @@ def test_real_system_defect_gives_the_same_verdicts_and_messages(defect: str, po
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("programme", sorted(PROGRAMME_COVERS))
 def test_programme_demo_passes_every_automated_requirement(programme: str, pool: DemoPool) -> None:
-    verdicts = pool.result((), referential=programme).verdicts()
-    assert not {rid: v for rid, v in verdicts.items() if v in ("failed", "error")}
+    run = pool.result((), referential=programme)
+    verdicts = run.verdicts()
+    bad = {rid: v for rid, v in verdicts.items() if v in ("failed", "error")}
+    assert not bad, _said(run, set(bad))
     for covered in PROGRAMME_COVERS[programme].values():
         for rid in covered:
             assert verdicts[rid] == "passed", rid
@@ -316,11 +329,13 @@ def test_programme_demo_passes_every_automated_requirement(programme: str, pool:
 @pytest.mark.parametrize(("programme", "defect"), PROGRAMME_DEFECTS)
 def test_programme_defect_fails_its_requirements_and_only_those(programme: str, defect: str, pool: DemoPool) -> None:
     clean = pool.result((), referential=programme).verdicts()
-    got = pool.result({defect}, referential=programme).verdicts()
+    run = pool.result({defect}, referential=programme)
+    got = run.verdicts()
     covers = PROGRAMME_COVERS[programme][defect]
-    assert {rid for rid, v in got.items() if v == "failed"} == covers
+    failed = {rid for rid, v in got.items() if v == "failed"}
+    assert failed == covers, _said(run, failed ^ covers)
     changed = {rid: (clean[rid], v) for rid, v in got.items() if rid not in covers and v != clean[rid]}
-    assert not changed, f"other requirements changed verdict (clean, got): {changed}"
+    assert not changed, f"other requirements changed verdict (clean, got): {changed}; {_said(run, set(changed))}"
 
 
 def _shown(doc: RunDocument) -> dict[str, tuple[str, list[tuple[str, str]]]]:

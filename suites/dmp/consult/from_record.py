@@ -113,7 +113,7 @@ def dmp_view_lists_the_patients_documents(
     ui.login(landing=False)
     for _attempt in range(_ATTEMPTS):
         before = _held(dmp, key)
-        rows = _listing(ui, patient_id)
+        rows = ui.in_session(lambda: _listing(ui, patient_id), what="reading the DMP view")
         held = _held(dmp, key)
         if [d["unique_id"] for d in held] == [d["unique_id"] for d in before]:
             break
@@ -171,17 +171,27 @@ def _open_one(
 ) -> None:
     """Open ``doc`` from its row: the DMP must be asked for it and the page must show it."""
     title = str(doc["title"])
-    index = next(n for n, r in enumerate(rows) if title.casefold() in r.casefold())
-    link = ui.locator("patient_dmp", "document").nth(index).locator(ui.target.page("patient_dmp").locator("open"))
-    if not link.count():
-        raise CheckError("the row of a listed document has no control to open it (pages.patient_dmp.locators.open)")
-    try:
-        # a link loads a page, a single-page application may draw the document in place:
-        # no navigation is assumed; the click waits for one it starts, then the region shows
-        link.first.click(timeout=_TIMEOUT_MS)
-        ui.page.wait_for_load_state("load", timeout=_TIMEOUT_MS)
-    except Exception as exc:
-        raise CheckError(f"opening a listed document from the DMP view did not complete: {exc}") from exc
+
+    def open_it() -> None:
+        shown_rows = rows
+        if not ui.at_page("patient_dmp", patient=patient_id):  # done again after the session lapsed
+            shown_rows = _listing(ui, patient_id)
+        index = next((n for n, r in enumerate(shown_rows) if title.casefold() in r.casefold()), None)
+        if index is None:
+            raise CheckError(f"the DMP view no longer lists {title!r} once opened again")
+        row = ui.locator("patient_dmp", "document").nth(index)
+        link = row.locator(ui.target.page("patient_dmp").locator("open"))
+        if not link.count():
+            raise CheckError("the row of a listed document has no control to open it (pages.patient_dmp.locators.open)")
+        try:
+            # a link loads a page, a single-page application may draw the document in place:
+            # no navigation is assumed; the click waits for one it starts, then the region shows
+            link.first.click(timeout=_TIMEOUT_MS)
+            ui.page.wait_for_load_state("load", timeout=_TIMEOUT_MS)
+        except Exception as exc:
+            raise CheckError(f"opening a listed document from the DMP view did not complete: {exc}") from exc
+
+    ui.in_session(open_it, what="opening a listed document from the DMP view")
     region = ui.locator("dmp_document", "content")
     with contextlib.suppress(Exception):  # absent region: said below as "not shown"
         region.first.wait_for(state="attached", timeout=_TIMEOUT_MS)

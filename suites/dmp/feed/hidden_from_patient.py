@@ -64,16 +64,23 @@ def hidden_from_patient(ui: UiSession, dmp: DmpControl, target: Target, evidence
             f"the DMP refused the hidden document {doc.unique_id}, so it can never be made visible:"
             f" {errors_text(record)}"
         )
-    button = ui.locator("document", "make_visible")
-    if not button.count():
-        ui.screenshot("no-make-visible")
-        fail(f"the page of document {doc.unique_id} offers no way to make it visible to the patient")
+    page_url = ui.page.url  # the document's page, where the validation landed
     since = dmp.last_seq()
-    try:
-        with ui.page.expect_navigation(wait_until="load", timeout=_TIMEOUT_MS):
-            button.first.click(timeout=_TIMEOUT_MS)
-    except Exception as exc:
-        fail(f"making document {doc.unique_id} visible did not complete in the UI: {exc}")
+
+    def make_visible() -> None:
+        if ui.page.url != page_url:  # done again after the session lapsed: back to the document
+            ui.page.goto(page_url, wait_until="load", timeout=_TIMEOUT_MS)
+        button = ui.locator("document", "make_visible")
+        if not button.count():
+            ui.screenshot("no-make-visible")
+            fail(f"the page of document {doc.unique_id} offers no way to make it visible to the patient")
+        try:
+            with ui.page.expect_navigation(wait_until="load", timeout=_TIMEOUT_MS):
+                button.first.click(timeout=_TIMEOUT_MS)
+        except Exception as exc:
+            fail(f"making document {doc.unique_id} visible did not complete in the UI: {exc}")
+
+    ui.in_session(make_visible, what=f"making document {doc.unique_id} visible")
     updates = _updates(dmp, since, doc.unique_id, delay)
     if not updates:
         fail(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -39,36 +39,41 @@ def received_cda_displayed(ui: UiSession, evidence: Evidence) -> None:
     evidence.attach_bytes("received-document.xml", document, media_type="application/xml")
     expected = expected_display(etree.fromstring(document))
     ui.login(landing=False)
-    ui.goto("document_import")
-    upload = ui.locator("document_import", "file")
-    if not upload.count():
-        raise CheckError(
-            f"pages.document_import shows no file input ({ui.target.page('document_import').locator('file')})"
+
+    def import_document() -> Any:
+        ui.goto("document_import")
+        upload = ui.locator("document_import", "file")
+        if not upload.count():
+            raise CheckError(
+                f"pages.document_import shows no file input ({ui.target.page('document_import').locator('file')})"
+            )
+        upload.first.set_input_files(
+            {"name": "document-recu.xml", "mimeType": "text/xml", "buffer": document}, timeout=_TIMEOUT_MS
         )
-    upload.first.set_input_files(
-        {"name": "document-recu.xml", "mimeType": "text/xml", "buffer": document}, timeout=_TIMEOUT_MS
-    )
-    try:
-        # A form posts and loads a new page; a single-page application may send the file
-        # with a request and redraw in place: no navigation is assumed, the click waits for
-        # one it starts, then the page's load and (briefly) its network settle.
-        ui.locator("document_import", "submit").first.click(timeout=_TIMEOUT_MS)
-        ui.page.wait_for_load_state("load", timeout=_TIMEOUT_MS)
-    except Exception as exc:
-        raise CheckError(f"importing the document in the UI did not complete: {exc}") from exc
-    with contextlib.suppress(Exception):  # a page that keeps a connection open never idles
-        ui.page.wait_for_load_state("networkidle", timeout=_SETTLE_MS)
-    region = ui.locator("document_received", "content")
-    try:
-        region.first.wait_for(state="attached", timeout=_TIMEOUT_MS)
-    except Exception:
-        ui.screenshot("after-import")
-        page_text = " ".join(ui.page.locator("body").inner_text(timeout=_TIMEOUT_MS).split())
-        evidence.attach_text("after-import.txt", f"{ui.page.url}\n{page_text[:_MAX_SHOWN]}")
-        raise CheckError(
-            "after the import the page shows no document region (pages.document_received.locators.content"
-            f" = {ui.target.page('document_received').locator('content')!r} matches nothing; see after-import.txt)"
-        ) from None
+        try:
+            # A form posts and loads a new page; a single-page application may send the file
+            # with a request and redraw in place: no navigation is assumed, the click waits for
+            # one it starts, then the page's load and (briefly) its network settle.
+            ui.locator("document_import", "submit").first.click(timeout=_TIMEOUT_MS)
+            ui.page.wait_for_load_state("load", timeout=_TIMEOUT_MS)
+        except Exception as exc:
+            raise CheckError(f"importing the document in the UI did not complete: {exc}") from exc
+        with contextlib.suppress(Exception):  # a page that keeps a connection open never idles
+            ui.page.wait_for_load_state("networkidle", timeout=_SETTLE_MS)
+        region = ui.locator("document_received", "content")
+        try:
+            region.first.wait_for(state="attached", timeout=_TIMEOUT_MS)
+        except Exception:
+            ui.screenshot("after-import")
+            page_text = " ".join(ui.page.locator("body").inner_text(timeout=_TIMEOUT_MS).split())
+            evidence.attach_text("after-import.txt", f"{ui.page.url}\n{page_text[:_MAX_SHOWN]}")
+            raise CheckError(
+                "after the import the page shows no document region (pages.document_received.locators.content"
+                f" = {ui.target.page('document_received').locator('content')!r} matches nothing; see after-import.txt)"
+            ) from None
+        return region
+
+    region = ui.in_session(import_document, what="importing the received document")
     shown = region.first.inner_text(timeout=_TIMEOUT_MS)[:_MAX_SHOWN]
     ui.screenshot("received-document-display")
     evidence.attach_text("received-document-display.txt", shown)

@@ -72,25 +72,30 @@ def ack_traced(psc_ui: Any, http: HttpClient, target: Target, evidence: Evidence
         raise CheckError("the target declares no auth.web with a username: the professional who acknowledges")
     ui = psc_ui
     ui.login(auth="web", landing=False)
-    ui.goto("alerts")
     page = target.page("alerts")
     id_sel, ack_sel = page.locator("alert_id"), page.locator("ack")
-    row = next((r for r in ui.locator("alerts", "alert").all() if r.locator(ack_sel).count()), None)
-    if row is None:
-        raise CheckError("the alerts page shows no alert waiting for acknowledgement: the check needs one")
-    alert_id = str(row.locator(id_sel).first.inner_text()).strip()
-    if not alert_id:
-        raise CheckError("the alert waiting for acknowledgement shows no alert_id")
-    # the name the UI shows for the professional counts as "who" too (pages.home.current_user)
-    shown = ui.page.locator(target.page("home").locator("current_user"))
-    shown_user = str(shown.first.inner_text()).strip() if shown.count() else ""
-    before = dt.datetime.now(dt.UTC)
-    try:
-        # a form post navigates, a single-page application sends a request: wait for either
-        row.locator(ack_sel).first.click()
-        ui.page.wait_for_load_state("load")
-    except Exception as exc:
-        raise CheckError(f"acknowledging alert {alert_id} did not complete in the browser: {exc}") from exc
+
+    def acknowledge() -> tuple[str, str, dt.datetime]:
+        ui.goto("alerts")
+        row = next((r for r in ui.locator("alerts", "alert").all() if r.locator(ack_sel).count()), None)
+        if row is None:
+            raise CheckError("the alerts page shows no alert waiting for acknowledgement: the check needs one")
+        alert_id = str(row.locator(id_sel).first.inner_text()).strip()
+        if not alert_id:
+            raise CheckError("the alert waiting for acknowledgement shows no alert_id")
+        # the name the UI shows for the professional counts as "who" too (pages.home.current_user)
+        shown = ui.page.locator(target.page("home").locator("current_user"))
+        shown_user = str(shown.first.inner_text()).strip() if shown.count() else ""
+        before = dt.datetime.now(dt.UTC)
+        try:
+            # a form post navigates, a single-page application sends a request: wait for either
+            row.locator(ack_sel).first.click()
+            ui.page.wait_for_load_state("load")
+        except Exception as exc:
+            raise CheckError(f"acknowledging alert {alert_id} did not complete in the browser: {exc}") from exc
+        return alert_id, shown_user, before
+
+    alert_id, shown_user, before = ui.in_session(acknowledge, what="acknowledging an alert")
     with contextlib.suppress(Exception):  # long polling never idles: the audit trail decides
         ui.page.wait_for_load_state("networkidle", timeout=5_000)
     after = dt.datetime.now(dt.UTC)

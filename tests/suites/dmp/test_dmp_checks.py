@@ -197,3 +197,50 @@ def test_consultation_without_a_dmp_view_in_the_page_map_cannot_decide(
     res = run_check("dmp.consult.from_record", sut.target_path, tmp_path=tmp_path)
     assert res.verdict == "error", res.message
     assert "no page 'patient_dmp'" in (res.message or "")
+
+
+@pytest.mark.parametrize(
+    ("check_id", "path"),
+    [
+        ("dmp.feed.objection_respected", "/documents/new"),
+        ("dmp.feed.accepted", "/documents/new"),
+        ("dmp.feed.hidden_from_patient", "/visible"),
+        ("dmp.consult.from_record", "GET /dmp/document"),
+    ],
+    ids=["objection-validation", "accepted-validation", "hidden-make-visible", "consult-open-document"],
+)
+def test_a_session_lapsing_at_submission_is_logged_in_again_and_gives_the_verdict(
+    wired: Callable[..., Any], tmp_path: Path, session_lapse: Callable[..., list[str]], check_id: str, path: str
+) -> None:
+    """A submission that lands on the login page says nothing of the DMP: the check logs in
+    again and submits once more, keeping the lapse in its evidence (before, validation gave
+    `error`, no document id; making the document visible or opening one from the DMP view gave a
+    false `failed`)."""
+    method, _, path = path.rpartition(" ")
+    lapsed = session_lapse(path, 1, method or "POST")
+    res = run_check(check_id, wired().target_path, tmp_path=tmp_path)
+    assert lapsed, "the session never lapsed: the test did not exercise the lapse"
+    assert res.verdict == "passed", res.message
+    note = next(p for p in res.evidence if p.name.endswith("session-lapsed.txt")).read_text("utf-8")
+    assert "logged in again" in note
+
+
+def test_a_session_that_never_holds_to_submission_cannot_decide(
+    wired: Callable[..., Any], tmp_path: Path, session_lapse: Callable[..., list[str]]
+) -> None:
+    lapsed = session_lapse("/documents/new", 2)
+    res = run_check("dmp.feed.objection_respected", wired().target_path, tmp_path=tmp_path)
+    assert len(lapsed) == 2
+    assert res.verdict == "error", res.message
+    assert "ended on the login page twice" in (res.message or "")
+
+
+def test_a_lapse_does_not_hide_a_document_sent_despite_the_objection(
+    wired: Callable[..., Any], tmp_path: Path, session_lapse: Callable[..., list[str]]
+) -> None:
+    lapsed = session_lapse("/documents/new", 1)
+    sut = wired(frozenset({"dmp-objection-ignored"}))
+    res = run_check("dmp.feed.objection_respected", sut.target_path, tmp_path=tmp_path)
+    assert lapsed
+    assert res.verdict == "failed", res.message
+    assert "although the patient objected" in (res.message or "")

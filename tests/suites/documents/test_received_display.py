@@ -165,3 +165,14 @@ def test_every_ans_example_shown_by_the_reference_viewer_meets_its_expectation(s
         assert display_problems(_rendered_text(data), expected) == [], path.name
         judged += bool(expected.sections)  # level-1 documents (nonXMLBody) have a header only
     assert judged >= 80
+
+
+@pytest.mark.browser
+def test_a_session_lapsing_at_the_import_is_logged_in_again(
+    refsut: Callable[..., Any], tmp_path: Path, session_lapse: Callable[..., list[str]]
+) -> None:
+    lapsed = session_lapse("/documents/received/import", 1)
+    res = run_check(CHECK, refsut().target_path, tmp_path=tmp_path)
+    assert lapsed
+    assert res.verdict == "passed", res.message
+    assert any(p.name.endswith("session-lapsed.txt") for p in res.evidence)

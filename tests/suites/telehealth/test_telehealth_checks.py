@@ -97,3 +97,15 @@ def test_alert_audit_setting_missing_is_an_error(
     sut.target_path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     res = run_check("telehealth.alerts.ack_traced", sut.target_path, tmp_path=tmp_path)
     assert res.verdict == "error" and "alert_audit.entity" in (res.message or "")
+
+
+def test_a_session_lapsing_at_the_acknowledgement_is_logged_in_again(
+    refsut: Callable[..., Any], tmp_path: Path, session_lapse: Callable[..., list[str]]
+) -> None:
+    """An acknowledgement that lands on the login page was never made: the check logs in again
+    and acknowledges, instead of failing for want of an AuditEvent."""
+    lapsed = session_lapse("/ack", 1)
+    res = run_check(ACK[0], refsut().target_path, tmp_path=tmp_path)
+    assert lapsed
+    assert res.verdict == "passed", res.message
+    assert any(p.name.endswith("session-lapsed.txt") for p in res.evidence)
