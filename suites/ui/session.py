@@ -242,6 +242,12 @@ class UiSession:
     def _shows_login(self, login_page: str) -> bool:
         return self.at_page(login_page) or self.shows_login_form(login_page)
 
+    def at_login(self, auth: str = "web") -> bool:
+        """Whether the browser shows the login page (or form) of `auth.<auth>`: a step of
+        `in_session()` that lands there stops early instead of waiting for its result."""
+        login_page = self.target.login_page(auth)
+        return login_page is not None and self._page is not None and self._shows_login(login_page)
+
     def in_session(self, step: Callable[[], T], *, what: str, auth: str = "web") -> T:
         """Do `step` in the logged-in application; when it ends on the login page or form, the
         session lapsed between two of its requests: log in again and do it once more.

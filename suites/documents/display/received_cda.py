@@ -61,6 +61,8 @@ def received_cda_displayed(ui: UiSession, evidence: Evidence) -> None:
         with contextlib.suppress(Exception):  # a page that keeps a connection open never idles
             ui.page.wait_for_load_state("networkidle", timeout=_SETTLE_MS)
         region = ui.locator("document_received", "content")
+        if ui.at_login():  # the session lapsed: in_session logs in again
+            return region
         try:
             region.first.wait_for(state="attached", timeout=_TIMEOUT_MS)
         except Exception:
