@@ -32,6 +32,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from ahocorasick_rs import MATCHKIND_STANDARD, AhoCorasick
 from cryptography.fernet import Fernet, InvalidToken
 
 __all__ = ["MIN_SECRET_LENGTH", "SecretRegistry", "secret_spans", "slug"]
@@ -46,6 +47,9 @@ _MIN_BASE64_LENGTH = 6
 # field, a cookie) count against the smaller bound.
 MAX_SECRETS = 4096
 MAX_LEARNT = 256
+# Up to this many needles (values and their base64 cores) a text is searched for each in
+# turn; beyond, one Aho-Corasick pass first tells which occur (`_Needles`).
+_FEW_NEEDLES = 24
 
 # One escape (or a run of one kind of escape) of any of the encodings a secret may travel
 # in. Every alternative is of bounded length or a plain repetition of a fixed-size unit,
@@ -287,7 +291,14 @@ def _base64_cores(value: str) -> set[str]:
 
 
 class _Needles:
-    """What to look for, made once per set of secrets."""
+    """What to look for, made once per set of secrets.
+
+    A run learns the tokens the SUT hands out (each login its own): late in a run a text
+    is searched for a few hundred needles (each value and its base64 cores). One pass of
+    an Aho-Corasick automaton over the text tells which of them occur at all, and only
+    those are then searched one by one, in the order the search has always used: the
+    spans found are the same, at the cost of one scan whatever the number of needles.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self.values = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
@@ -296,6 +307,27 @@ class _Needles:
         )
         self.with_space = any(" " in s for s in self.values)
         self.slugs = sorted({slug(s) for s in self.values if len(slug(s).strip("-")) >= _MIN_BASE64_LENGTH})
+        needles = self.values + self.base64
+        # a few needles are found as fast by `str.find`, without building an automaton
+        self._automaton = AhoCorasick(needles, matchkind=MATCHKIND_STANDARD) if len(needles) > _FEW_NEEDLES else None
+
+    def present(self, text: str) -> tuple[list[str], list[str]]:
+        """The values and the base64 cores that occur in `text`, each list in search order."""
+        if self._automaton is None:
+            return [v for v in self.values if v in text], [c for c in self.base64 if c in text]
+        found = {i for i, _, _ in self._automaton.find_matches_as_indexes(text, overlapping=True)}
+        if not found:
+            return [], []
+        count = len(self.values)
+        return [v for i, v in enumerate(self.values) if i in found], [
+            c for i, c in enumerate(self.base64, count) if i in found
+        ]
+
+    def any_in(self, text: str) -> bool:
+        """Whether a value or a base64 core occurs in `text`."""
+        if self._automaton is None:
+            return any(v in text for v in self.values) or any(c in text for c in self.base64)
+        return bool(self._automaton.find_matches_as_indexes(text))
 
 
 def _find(text: str, needle: str, spans: list[tuple[int, int]]) -> None:
@@ -317,11 +349,12 @@ def _base64_run(text: str, start: int, end: int, floor: int) -> tuple[int, int]:
 
 def _spans_in(view: _View, needles: _Needles, out: list[tuple[int, int]]) -> None:
     text = view.text
+    values, cores = needles.present(text)
     found: list[tuple[int, int]] = []
-    for value in needles.values:
+    for value in values:
         _find(text, value, found)
     covered = 0
-    for core in needles.base64:
+    for core in cores:
         hits: list[tuple[int, int]] = []
         _find(text, core, hits)
         for s, e in hits:
@@ -334,7 +367,7 @@ def _spans_in(view: _View, needles: _Needles, out: list[tuple[int, int]]) -> Non
 
 
 def _holds_needle(text: str, needles: _Needles) -> bool:
-    return any(value in text for value in needles.values) or any(core in text for core in needles.base64)
+    return needles.any_in(text)
 
 
 def _hidden_in_escapes(text: str, needles: _Needles, *, plus_is_space: bool) -> bool:

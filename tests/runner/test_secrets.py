@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from homolog import REDACTED
 from homolog.evidence import Evidence, Sanitizer, _Fields, _redact_fields
-from homolog.secrets import SecretRegistry, _decode, _decoded_text, _View
+from homolog.secrets import _FEW_NEEDLES, SecretRegistry, _decode, _decoded_text, _Needles, _View, secret_spans
 
 PASSWORD = "Pw!hs D#2026&x"
 TOKEN = "hstok-0123456789abcdef"
@@ -47,6 +47,45 @@ def test_every_form_of_a_secret_is_redacted(value: str, form: str) -> None:
     encoded = _forms(value)[form]
     out = Sanitizer([value]).text(f"before {encoded} after")
     assert out == f"before {REDACTED} after"
+
+
+# A run that has learnt many tokens: its texts are searched with the automaton (`_Needles`).
+LEARNT = [f"learnt-token-{i:04d}-{'x' * (i % 7)}" for i in range(40)]
+
+
+@pytest.mark.parametrize("value", [PASSWORD, TOKEN])
+@pytest.mark.parametrize("form", list(_forms(PASSWORD)))
+def test_every_form_of_a_secret_is_redacted_among_many_learnt_ones(value: str, form: str) -> None:
+    assert len(_Needles([value, *LEARNT]).values) > _FEW_NEEDLES
+    encoded = _forms(value)[form]
+    out = Sanitizer([value, *LEARNT]).text(f"before {encoded} after {LEARNT[7]}.")
+    assert out == f"before {REDACTED} after {REDACTED}."
+
+
+@pytest.mark.parametrize("learnt", [[], LEARNT], ids=["few", "many"])
+def test_secrets_that_overlap_in_a_text_are_redacted_whole(learnt: list[str]) -> None:
+    # one occurrence starts inside another: both are found (a search that only reports
+    # matches that do not overlap would leave "ij" of the second in clear)
+    needles = _Needles(["abcdefgh", "cdefghij", *learnt])
+    assert secret_spans("xxabcdefghijxx", needles) == [(2, 12)]
+    # a value's base64 core overlapping another value
+    core = base64.b64encode(b"user:" + b"s3cr3t-value").decode()
+    assert secret_spans(f"[{core}]", _Needles(["s3cr3t-value", core[:12], *learnt])) == [(1, 1 + len(core))]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.lists(st.sampled_from([*LEARNT[:10], PASSWORD, TOKEN, "learnt-", "token-00"]) | st.text(max_size=4)).map(
+        "".join
+    ),
+    chosen=st.lists(st.sampled_from([*LEARNT[:10], PASSWORD, TOKEN, "abcd"]), max_size=12),
+)
+def test_the_automaton_finds_the_spans_the_one_by_one_search_finds(text: str, chosen: list[str]) -> None:
+    many = _Needles([*chosen, *LEARNT])
+    assert many._automaton is not None
+    one_by_one = _Needles([*chosen, *LEARNT])
+    one_by_one._automaton = None
+    assert secret_spans(text, many) == secret_spans(text, one_by_one)
 
 
 def test_astral_and_latin_characters_are_found_escaped() -> None:
