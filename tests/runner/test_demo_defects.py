@@ -7,11 +7,11 @@ the requirements listed for it must fail, and every other requirement must keep 
 verdict it had on the clean SUT.
 
 The runs go to a pool (``demo_pool.DemoPool``): each against a demo system started for it,
-several at once. A run keeps under a third of a core busy (a clean run about 27-28 CPU-s over 70-90 s
-since UI checks launch Chromium's headless shell and the reference system keeps its
-connections; the rest is session-timeout and "nothing was sent" waits, page settling), so
-five at once load two cores without loading the machine so much that the demo SUT's
-3-second sessions expire inside a check.
+several at once. Alone, a run keeps about one core busy (`bench/demo_cpu.py`: 48-63 CPU-s over
+52-69 s on the 2-core machine of December 2026, a third of it Chromium, a tenth the Playwright
+driver; the rest of a run's time is session-timeout and "nothing was sent" waits and page
+settling), so five at once keep two cores busy; a session that times out inside a check under
+that load is logged in again (`UiSession.in_session`).
 ``HOMOLOG_TEST_DEMO_SUTS`` sets how many at once (default ``POOL_SIZE``). The tests share
 one pool, so they are one xdist group (``--dist loadfile``, and the group for
 ``--dist loadgroup``, keep them on one worker).
