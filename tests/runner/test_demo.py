@@ -80,7 +80,7 @@ def _left_behind(ports: set[int], mark: str) -> list[str]:
     Such a port is the demo's leftover only when one of the demo's processes holds it;
     one nobody holds (or only processes that are not the demo's) is not.
     """
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15  # a process on its way out under load is not left behind
     while (alive := _marked(mark)) and time.monotonic() < deadline:
         time.sleep(0.1)
     left = [f"process {pid}: {_cmdline(pid)}" for pid in alive]
