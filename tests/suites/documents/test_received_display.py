@@ -134,7 +134,7 @@ def test_passes_on_the_reference_dpi(clean_sut: Any, tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_fails_when_the_received_document_is_shown_as_raw_xml(refsut: Callable[..., Any], tmp_path: Path) -> None:
-    sut = refsut(defects={"cda-received-raw-xml"})
+    sut = refsut(defects={"cda-received-raw-xml"}, session_timeout=300.0)
     res = run_check(CHECK, sut.target_path, tmp_path=tmp_path)
     assert res.verdict == "failed", res.message
     assert "shown as raw XML" in (res.message or "")
@@ -142,7 +142,7 @@ def test_fails_when_the_received_document_is_shown_as_raw_xml(refsut: Callable[.
 
 @pytest.mark.browser
 def test_errors_when_the_display_region_is_not_found(refsut: Callable[..., Any], tmp_path: Path) -> None:
-    sut = refsut()
+    sut = refsut(session_timeout=300.0)  # a loaded machine must not end the session inside the check
     doc = yaml.safe_load(Path(sut.target_path).read_text("utf-8"))
     doc["pages"]["document_received"]["locators"]["content"] = "#no-such-region"
     Path(sut.target_path).write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")

@@ -43,7 +43,9 @@ def idp() -> Iterator[PatientIdpSimulator]:
 
 
 def _start(refsut: Callable[..., Any], idp: PatientIdpSimulator, defects: set[str]) -> Any:
-    sut = refsut(defects, patient_oidc_issuer=idp.url)
+    # no check here verifies a session's expiry: the reference system's 3-s timeout (the
+    # demo's) is made long, so that a loaded machine does not end a session inside a check
+    sut = refsut(defects, patient_oidc_issuer=idp.url, session_timeout=300.0)
     declare(sut.target_path, "patient_idp", idp)
     return sut
 
