@@ -307,15 +307,24 @@ class _Needles:
         )
         self.with_space = any(" " in s for s in self.values)
         self.slugs = sorted({slug(s) for s in self.values if len(slug(s).strip("-")) >= _MIN_BASE64_LENGTH})
-        needles = self.values + self.base64
         # a few needles are found as fast by `str.find`, without building an automaton
-        self._automaton = AhoCorasick(needles, matchkind=MATCHKIND_STANDARD) if len(needles) > _FEW_NEEDLES else None
+        self._many = len(self.values) + len(self.base64) > _FEW_NEEDLES
+        self._built: AhoCorasick | None = None
+
+    @property
+    def _automaton(self) -> AhoCorasick | None:
+        """Built on the first search: a run learns secrets faster than it writes evidence, and
+        a set of needles replaced before any text was searched costs no automaton."""
+        if self._many and self._built is None:
+            self._built = AhoCorasick(self.values + self.base64, matchkind=MATCHKIND_STANDARD)
+        return self._built
 
     def present(self, text: str) -> tuple[list[str], list[str]]:
         """The values and the base64 cores that occur in `text`, each list in search order."""
-        if self._automaton is None:
+        automaton = self._automaton
+        if automaton is None:
             return [v for v in self.values if v in text], [c for c in self.base64 if c in text]
-        found = {i for i, _, _ in self._automaton.find_matches_as_indexes(text, overlapping=True)}
+        found = {i for i, _, _ in automaton.find_matches_as_indexes(text, overlapping=True)}
         if not found:
             return [], []
         count = len(self.values)
@@ -325,9 +334,10 @@ class _Needles:
 
     def any_in(self, text: str) -> bool:
         """Whether a value or a base64 core occurs in `text`."""
-        if self._automaton is None:
+        automaton = self._automaton
+        if automaton is None:
             return any(v in text for v in self.values) or any(c in text for c in self.base64)
-        return bool(self._automaton.find_matches_as_indexes(text))
+        return bool(automaton.find_matches_as_indexes(text))
 
 
 def _find(text: str, needle: str, spans: list[tuple[int, int]]) -> None:
