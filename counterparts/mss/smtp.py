@@ -9,7 +9,7 @@ arguments withheld), its TLS parameters, the handshake error if any, and the mes
 carried. The simulator judges rather than refuses: a message sent in clear or without a
 certificate is accepted and recorded with the findings, so one run shows every problem.
 The sizes are bounded (``data_size_limit``: larger messages are drained, refused with 552
-and recorded), idle connections are cut after ``idle_timeout`` seconds.
+and recorded), connections idle for ``idle_timeout`` seconds (nothing received or sent) are cut.
 """
 
 from __future__ import annotations
@@ -139,6 +139,7 @@ class _Smtp(SMTP):
         self.record: dict[str, Any] | None = None
         self._in_data = False  # the last reply was 354: the next one is the DATA outcome
         self._ended_recorded = False
+        self._active_at = loop.time()  # the last bytes received or sent (the idle timer)
         # Every command goes through these bound methods: wrapping them writes the transcript.
         for name, method in list(self._smtp_methods.items()):
             self._smtp_methods[name] = self._logged(name, method)
@@ -168,6 +169,20 @@ class _Smtp(SMTP):
             assert self.record is not None
             self._sink.tls_established(self.record, _tls_info(self.session.ssl))
 
+    def data_received(self, data: bytes) -> None:
+        self._active_at = self.loop.time()
+        super().data_received(data)
+
+    def _timeout_cb(self) -> None:
+        # aiosmtpd restarts its timer on each command only: a client still sending a large
+        # message (or waiting for the reply to it) would be cut mid-transfer. Idle here means
+        # that nothing has crossed the connection either way for the whole timeout.
+        quiet = self.loop.time() - self._active_at
+        if quiet < self._timeout_duration:
+            self._reset_timeout(self._timeout_duration - quiet)
+            return
+        super()._timeout_cb()
+
     def _ended(self) -> None:
         self._live.discard(self)
         if self._timeout_handle is not None:
@@ -196,6 +211,7 @@ class _Smtp(SMTP):
                 # Refused for its size (at MAIL with a declared SIZE, or drained after DATA),
                 # or its data refused (e.g. lines longer than RFC 5321 allows).
                 self._sink.refused(self.record, self.envelope, text)
+        self._active_at = self.loop.time()
         await super().push(status)
 
     async def handle_exception(self, error: Exception) -> str:

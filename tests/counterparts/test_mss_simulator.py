@@ -181,6 +181,44 @@ def test_a_message_over_the_size_limit_is_drained_refused_and_recorded(sim: MssS
     assert _codes(messages[2:3]) == {"data-refused"}
 
 
+def test_a_client_still_sending_is_not_idle_and_one_gone_silent_mid_message_is_cut(
+    sim: MssSimulator, client_cert: Any
+) -> None:
+    # The fixture's idle timeout is 2 s. A slow link, a large message or a loaded machine
+    # makes DATA outlast it; only silence is idleness (the timer used to run from the DATA
+    # command, and cut a client that was still sending).
+    raw = message().as_bytes(policy=message().policy.clone(linesep="\r\n"))
+    assert not any(line.startswith(b".") for line in raw.split(b"\r\n"))  # no dot-stuffing needed
+    pieces = [raw[i : i + len(raw) // 8 + 1] for i in range(0, len(raw), len(raw) // 8 + 1)]
+    since = sim.counters()
+    host, port = sim.smtp_address
+    with smtplib.SMTP(host, port, timeout=30) as smtp:
+        smtp.starttls(context=_context(sim, client_cert))
+        smtp.ehlo("client.test")
+        smtp.mail(SENDER)
+        smtp.rcpt(RECIPIENT)
+        smtp.putcmd("data")
+        assert smtp.getreply()[0] == 354
+        started = time.monotonic()
+        for piece in pieces:
+            smtp.send(piece)
+            time.sleep(0.5)
+        smtp.send(b"\r\n.\r\n")
+        assert smtp.getreply()[0] == 250
+        assert time.monotonic() - started > 1.5 * 2.0  # well past the timeout: it was tested
+        smtp.mail(SENDER)
+        smtp.rcpt(RECIPIENT)
+        smtp.putcmd("data")
+        assert smtp.getreply()[0] == 354
+        smtp.send(pieces[0])
+        silent = time.monotonic()
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            smtp.getreply()  # nothing more is sent: the server cuts the connection
+        assert time.monotonic() - silent < 8
+    _, messages = _last(sim, since)
+    assert [m["accepted"] for m in messages] == [True]
+
+
 def test_xxe_through_smtp_is_refused_and_not_expanded(sim: MssSimulator, client_cert: Any, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("MARKER-0b1e-not-to-be-read")
