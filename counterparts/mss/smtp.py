@@ -181,7 +181,7 @@ class _Smtp(SMTP):
         if quiet < self._timeout_duration:
             self._reset_timeout(self._timeout_duration - quiet)
             return
-        super()._timeout_cb()
+        super()._timeout_cb()  # type: ignore[no-untyped-call]  # aiosmtpd leaves it unannotated
 
     def _ended(self) -> None:
         self._live.discard(self)

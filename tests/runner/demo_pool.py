@@ -16,26 +16,29 @@ clean runs they are compared with keep their traces.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
 
 from homolog.api import pytest_args
 from homolog.counterparts import add_to_target, describe
-from homolog.demo import DEFAULT_REFERENTIAL, DemoSystem, started_demo_sut
+from homolog.demo import DEFAULT_REFERENTIAL, DemoSystem, environment, started_demo_sut
 from homolog.environment import referential_paths, setting_defaults
 from homolog.hookspec import encode_setting, suite_plugins
+
+T = TypeVar("T")
 
 RUN_TIMEOUT = 900  # seconds for one demo run (a clean run takes about a minute)
 
@@ -54,6 +57,24 @@ class Run:
         return {r["id"]: r["verdict"] for r in self.doc["requirements"]}
 
 
+#: Held to read os.environ whole or to change it: a job of the pool that sets a system's
+#: secrets there (`pool_environment`) must not change it while another run copies it.
+ENVIRON_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def pool_environment(values: dict[str, str]) -> Iterator[None]:
+    """`homolog.demo.environment` for a job running beside the pool's runs."""
+    block = environment(values)
+    with ENVIRON_LOCK:
+        block.__enter__()
+    try:
+        yield
+    finally:
+        with ENVIRON_LOCK:
+            block.__exit__(None, None, None)
+
+
 def demo_run(demo: DemoSystem, out: Path, referential: str = DEFAULT_REFERENTIAL, *, workers: int = 0) -> Run:
     """Run ``referential`` (the demo's by default) against ``demo`` in a pytest process (with
     ``workers`` xdist workers when not 0); return its results."""
@@ -62,7 +83,8 @@ def demo_run(demo: DemoSystem, out: Path, referential: str = DEFAULT_REFERENTIAL
     described = {name: describe(name, cp) for name, cp in demo.counterparts.items()}
     target = demo.target_path.with_name("target-with-counterparts.yaml")  # its relative paths stay valid
     target.write_text(yaml.safe_dump(add_to_target(raw, described), sort_keys=False, allow_unicode=True), "utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")} | demo.env
+    with ENVIRON_LOCK:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")} | demo.env
     log = out.parent / f"{out.name}.log"
     # the defaults `homolog run` gives the suites' settings the target leaves out
     defaults = setting_defaults(suite_plugins().run_options())
@@ -117,6 +139,7 @@ class DemoPool:
         self.workdir = workdir
         self._executor = ThreadPoolExecutor(size, thread_name_prefix="demo-run")
         self._futures: dict[tuple[str, frozenset[str], int, int], Future[Run]] = {}
+        self._jobs: dict[str, Future[Any]] = {}
         self._lock = threading.Lock()
 
     def submit(
@@ -142,8 +165,18 @@ class DemoPool:
     ) -> Run:
         return self.submit(defects, repeat=repeat, referential=referential, workers=workers).result()
 
+    def submit_job(self, name: str, job: Callable[[Path], T]) -> Future[T]:
+        """Any other work on demo systems, queued with the runs (``job`` gets a fresh folder of
+        its own); submitted again under the same name, the same future."""
+        with self._lock:
+            if name not in self._jobs:
+                folder = self.workdir / f"job-{name}"
+                folder.mkdir(parents=True)
+                self._jobs[name] = self._executor.submit(job, folder)
+            return self._jobs[name]
+
     def close(self) -> None:
-        for future in self._futures.values():
+        for future in [*self._futures.values(), *self._jobs.values()]:
             future.cancel()
         self._executor.shutdown(wait=True)
 

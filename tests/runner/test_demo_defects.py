@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from demo_pool import DemoPool, Run
+from demo_pool import DemoPool, Run, pool_environment
 
 from homolog import api
-from homolog.demo import DEFAULT_REFERENTIAL, DEMO_WORKERS, environment, started_demo_sut
+from homolog.demo import DEFAULT_REFERENTIAL, DEMO_WORKERS, started_demo_sut
 from homolog.integrity import verify
 from homolog.runfile import RunDocument, read_run
 from homolog.shard import merge_shards, verify_shards
@@ -190,19 +190,21 @@ pytestmark = pytest.mark.xdist_group("demo-defects")
 
 @pytest.fixture(scope="module")
 def pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPool]:
-    """The demo runs; every run the selected tests need is queued at once, in test order."""
+    """The demo runs; every run the selected tests need is queued at once.
+
+    The longest first, so that what is left at the end is short and five runs keep the cores
+    busy to the last: the clean run (every defect is compared with it), the merged shards
+    (three runs one after the other), the repeats (the last clean one in two processes, with
+    traces), the programmes' clean runs, then one run per defect.
+    """
     size = int(os.environ.get("HOMOLOG_TEST_DEMO_SUTS") or POOL_SIZE)
     mine = [i for i in request.session.items if i.module is request.module]
     selected = [i for i in mine if hasattr(i, "callspec")]
     with DemoPool(tmp_path_factory.mktemp("demo-pool"), size) as demo_pool:
         if any("programme" not in i.fixturenames and "pool" in i.fixturenames for i in mine):
             demo_pool.submit(())  # the demo referential's clean run
-        for item in selected:
-            params = item.callspec.params
-            if "programme" in params:
-                demo_pool.submit((), referential=params["programme"])
-            if "defect" in params:
-                demo_pool.submit({params["defect"]}, referential=params.get("programme", DEFAULT_REFERENTIAL))
+        if any(i.originalname == SHARDS_TEST for i in mine):
+            demo_pool.submit_job(SHARDS_JOB, _merged_shards)
         if any(i.originalname == "test_clean_demo_gives_the_same_verdicts_and_messages" for i in mine):
             for repeat in range(1, CLEAN_REPEATS):
                 demo_pool.submit((), repeat=repeat, workers=_clean_workers(repeat))
@@ -210,6 +212,13 @@ def pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             if item.originalname == "test_real_system_defect_gives_the_same_verdicts_and_messages":
                 for repeat in range(1, DEFECT_REPEATS):
                     demo_pool.submit({item.callspec.params["defect"]}, repeat=repeat)
+        for item in selected:
+            if "programme" in item.callspec.params:
+                demo_pool.submit((), referential=item.callspec.params["programme"])
+        for item in selected:
+            params = item.callspec.params
+            if "defect" in params:
+                demo_pool.submit({params["defect"]}, referential=params.get("programme", DEFAULT_REFERENTIAL))
         yield demo_pool
 
 
@@ -342,29 +351,37 @@ def _shown(doc: RunDocument) -> dict[str, tuple[str, list[tuple[str, str]]]]:
     return {r.id: (r.shown, [(c.check, c.shown) for c in r.checks]) for r in doc.requirements}
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(3600)
-def test_three_merged_shards_of_the_demo_have_the_verdicts_of_the_unsharded_demo(
-    pool: DemoPool, tmp_path: Path
-) -> None:
-    """The demo in three shards, merged, gives the verdicts of the clean demo run at once.
+SHARDS_JOB = "merged-shards"
+SHARDS_TEST = "test_three_merged_shards_of_the_demo_have_the_verdicts_of_the_unsharded_demo"
 
-    The shards run one after the other against one reference system, as N CI machines run
-    against one staging system: the same target file for all, which the merge requires. The
-    unsharded run is the pool's clean demo (a system of its own: the shards lock its
-    sacrificial account)."""
+
+def _merged_shards(folder: Path) -> list[Path]:
+    """The demo in three shards, one after the other against one reference system, as N CI
+    machines run against one staging system: the same target file for all, which the merge
+    requires. A system of its own: the shards lock its sacrificial account."""
     shards = []
-    with started_demo_sut(set(), tmp_path / "sut-shards") as demo, environment(demo.env):
+    with started_demo_sut(set(), folder / "sut-shards") as demo, pool_environment(demo.env):
         for k in (1, 2, 3):
             shard = api.run(
                 DEFAULT_REFERENTIAL,
                 demo.target_path,
-                out=tmp_path / f"shard-{k}",
+                out=folder / f"shard-{k}",
                 counterparts=demo.counterparts,
                 shard=f"{k}/3",
             )
             assert shard.document.summary.deselected.selection == f"--shard {k}/3"
             shards.append(shard.run_dir)
+    return shards
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_three_merged_shards_of_the_demo_have_the_verdicts_of_the_unsharded_demo(
+    pool: DemoPool, tmp_path: Path
+) -> None:
+    """The demo in three shards (`_merged_shards`, a job of the pool), merged, gives the
+    verdicts of the clean demo run at once (the pool's clean demo)."""
+    shards = pool.submit_job(SHARDS_JOB, _merged_shards).result()
     whole = read_run(pool.result(()).run_dir)
     merged = merge_shards(shards, tmp_path / "merged")
     assert _shown(merged) == _shown(whole)
