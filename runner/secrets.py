@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import bisect
 import fcntl
+import functools
 import html.entities
 import os
 import re
@@ -307,17 +308,14 @@ class _Needles:
         )
         self.with_space = any(" " in s for s in self.values)
         self.slugs = sorted({slug(s) for s in self.values if len(slug(s).strip("-")) >= _MIN_BASE64_LENGTH})
-        # a few needles are found as fast by `str.find`, without building an automaton
-        self._many = len(self.values) + len(self.base64) > _FEW_NEEDLES
-        self._built: AhoCorasick | None = None
 
-    @property
+    @functools.cached_property
     def _automaton(self) -> AhoCorasick | None:
         """Built on the first search: a run learns secrets faster than it writes evidence, and
-        a set of needles replaced before any text was searched costs no automaton."""
-        if self._many and self._built is None:
-            self._built = AhoCorasick(self.values + self.base64, matchkind=MATCHKIND_STANDARD)
-        return self._built
+        a set of needles replaced before any text was searched costs no automaton. A few
+        needles are found as fast by `str.find`, without one (None)."""
+        needles = self.values + self.base64
+        return AhoCorasick(needles, matchkind=MATCHKIND_STANDARD) if len(needles) > _FEW_NEEDLES else None
 
     def present(self, text: str) -> tuple[list[str], list[str]]:
         """The values and the base64 cores that occur in `text`, each list in search order."""

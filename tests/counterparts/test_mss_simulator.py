@@ -189,7 +189,8 @@ def test_a_client_still_sending_is_not_idle_and_one_gone_silent_mid_message_is_c
     # command, and cut a client that was still sending).
     raw = message().as_bytes(policy=message().policy.clone(linesep="\r\n"))
     assert not any(line.startswith(b".") for line in raw.split(b"\r\n"))  # no dot-stuffing needed
-    pieces = [raw[i : i + len(raw) // 8 + 1] for i in range(0, len(raw), len(raw) // 8 + 1)]
+    size = len(raw) // 8 + 1
+    pieces = [raw[i : i + size] for i in range(0, len(raw), size)]  # 8 pieces
     since = sim.counters()
     host, port = sim.smtp_address
     with smtplib.SMTP(host, port, timeout=30) as smtp:
