@@ -43,20 +43,29 @@ def _digit_string(n: int) -> st.SearchStrategy[str]:
     return st.text(_digits, min_size=n, max_size=n)
 
 
+# The strategies a draw uses, made once: hypothesis validates a strategy on its first draw,
+# and one made inside a composite is a new one at every draw (identities are drawn by the
+# hundred in each robustness check).
+_SEXES = st.sampled_from("12")
+_TWO_DIGITS = _digit_string(2)
+_THREE_DIGITS = _digit_string(3)
+_MONTHS = st.integers(1, 12)
+_ORDERS = st.integers(1, 999)
+_CORSICA = st.sampled_from(["2A", "2B"])
+_DEPARTMENTS = st.sampled_from([f"{d:02d}" for d in range(1, 96) if d != 20] + ["99"])
+
+
 @st.composite
 def nir_bodies(draw: st.DrawFn, *, corsica: bool | None = None, sex: str | None = None) -> str:
     """13-character NIR bodies; ``corsica=True`` forces 2A/2B, False forbids them."""
-    s = sex or draw(st.sampled_from("12"))
-    year = draw(_digit_string(2))
-    month = f"{draw(st.integers(1, 12)):02d}"
+    s = sex or draw(_SEXES)
+    year = draw(_TWO_DIGITS)
+    month = f"{draw(_MONTHS):02d}"
     if corsica is None:
         corsica = draw(st.booleans()) and draw(st.booleans())
-    if corsica:
-        dept = draw(st.sampled_from(["2A", "2B"]))
-    else:
-        dept = draw(st.sampled_from([f"{d:02d}" for d in range(1, 96) if d != 20] + ["99"]))
-    commune = draw(_digit_string(3))
-    order = f"{draw(st.integers(1, 999)):03d}"
+    dept = draw(_CORSICA if corsica else _DEPARTMENTS)
+    commune = draw(_THREE_DIGITS)
+    order = f"{draw(_ORDERS):03d}"
     return f"{s}{year}{month}{dept}{commune}{order}"
 
 
@@ -65,12 +74,16 @@ def nirs(*, corsica: bool | None = None, sex: str | None = None) -> st.SearchStr
     return nir_bodies(corsica=corsica, sex=sex).map(with_key)
 
 
+_NIR_BODIES = nir_bodies()
+_INVALID_KINDS = st.sampled_from(["wrong_key", "short", "long", "letter", "corsica_numeric_key", "space", "zero_key"])
+
+
 @st.composite
 def invalid_nirs(draw: st.DrawFn) -> str:
     """NIR-like strings that must be refused: wrong key, wrong length, bad characters."""
-    body = draw(nir_bodies())
+    body = draw(_NIR_BODIES)
     good = nir_key(body)
-    kind = draw(st.sampled_from(["wrong_key", "short", "long", "letter", "corsica_numeric_key", "space", "zero_key"]))
+    kind = draw(_INVALID_KINDS)
     if kind == "wrong_key":
         delta = draw(st.integers(1, 96))
         value = body + f"{(int(good) - 1 + delta) % 97 + 1:02d}"
@@ -198,6 +211,21 @@ _nasty_any = st.one_of(
 
 
 _FIELDS = ("ins", "oid", "family", "given", "birth_date", "gender", "birthplace")
+_CORRUPTED = st.lists(st.sampled_from(_FIELDS), min_size=1, max_size=3, unique=True)
+_NIRS = nirs()
+_GENDERS = st.sampled_from(["female", "male"])
+_INVALID_NIRS = invalid_nirs()
+_NASTY_NAME = st.one_of(_nasty_text, _nasty_any)
+#: What a corrupted field is drawn from.
+_CORRUPT: dict[str, st.SearchStrategy[Any]] = {
+    "ins": st.one_of(_INVALID_NIRS, _INVALID_NIRS, _nasty_text, _nasty_any),
+    "oid": st.sampled_from(["1.2.250.1.213.1.4.2", "not-an-oid", ""]),
+    "family": _NASTY_NAME,
+    "given": _NASTY_NAME,
+    "birth_date": st.one_of(_nasty_date, _nasty_any),
+    "gender": st.one_of(st.sampled_from(["other", "unknown", "F", "", "x", "FEMALE"]), _nasty_any),
+    "birthplace": st.one_of(st.sampled_from(["ABCDE", "", "1234", "123456", "5121 "]), _nasty_any),
+}
 
 
 @st.composite
@@ -209,28 +237,17 @@ def malformed_identities(draw: st.DrawFn, *, ins_oids: tuple[str, ...] = ("1.2.2
     drawn (possibly of the wrong JSON type) so the server's parser is exercised; keeping
     the other fields valid makes sure the corrupted one is what the server must catch.
     """
-    corrupted = draw(st.lists(st.sampled_from(_FIELDS), min_size=1, max_size=3, unique=True))
+    corrupted = draw(_CORRUPTED)
     identity: dict[str, Any] = {
-        "ins": draw(nirs()),
+        "ins": draw(_NIRS),
         "oid": draw(st.sampled_from(ins_oids)),
         "family": "TESTHOMOLOG",
         "given": "CAMILLE",
         "birth_date": "1979-03-28",
-        "gender": draw(st.sampled_from(["female", "male"])),
+        "gender": draw(_GENDERS),
         "birthplace": "51215",
     }
     for name in corrupted:
-        if name == "ins":
-            identity["ins"] = draw(st.one_of(invalid_nirs(), invalid_nirs(), _nasty_text, _nasty_any))
-        elif name == "oid":
-            identity["oid"] = draw(st.sampled_from(["1.2.250.1.213.1.4.2", "not-an-oid", ""]))
-        elif name in ("family", "given"):
-            identity[name] = draw(st.one_of(_nasty_text, _nasty_any))
-        elif name == "birth_date":
-            identity[name] = draw(st.one_of(_nasty_date, _nasty_any))
-        elif name == "gender":
-            identity[name] = draw(st.one_of(st.sampled_from(["other", "unknown", "F", "", "x", "FEMALE"]), _nasty_any))
-        else:
-            identity[name] = draw(st.one_of(st.sampled_from(["ABCDE", "", "1234", "123456", "5121 "]), _nasty_any))
+        identity[name] = draw(_CORRUPT[name])
     identity["corrupted"] = corrupted
     return identity
