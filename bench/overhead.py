@@ -12,7 +12,8 @@ Each round runs both sides once, alternating which goes first, as separate proce
 
 Prints each round's figures, then, per side, the median wall time and the median CPU time
 (user + system of the process and its children: steadier than wall time on a shared
-machine), then the ratios.
+machine), then the ratios: of those medians, and (`paired`) the median of each round's own
+ratio, the two sides of a round having run back to back under the same load.
 `--checks 500,2000` runs each size; the marginal cost per check is then printed too.
 `--tls`: the server speaks HTTPS (a synthetic CA both sides trust), as real systems do:
 what connection reuse saves is then a TLS handshake per check, not only a TCP connect.
@@ -263,6 +264,14 @@ def main() -> int:
                     hw, hc = sides[name].median()
                     label = "ratio" if name == "homolog" else f"ratio ({name})"
                     print(f"{label:<8} wall {hw / pw:7.2f} x  cpu {hc / pc:7.2f} x")
+                    # each round's two sides ran back to back, under the same load: the median of
+                    # the rounds' own ratios is steadier than the ratio of medians on a busy machine
+                    walls = [h / p for h, p in zip(sides[name].wall, sides["plain"].wall, strict=True)]
+                    cpus = [h / p for h, p in zip(sides[name].cpu, sides["plain"].cpu, strict=True)]
+                    print(
+                        f"{'paired':<8} wall {statistics.median(walls):7.2f} x  cpu {statistics.median(cpus):7.2f} x"
+                        f"   (median of the rounds' ratios; cpu {min(cpus):.2f}-{max(cpus):.2f} x)"
+                    )
     finally:
         server.shutdown()
     if len(sizes) > 1:
