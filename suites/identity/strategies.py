@@ -76,6 +76,7 @@ def nirs(*, corsica: bool | None = None, sex: str | None = None) -> st.SearchStr
 
 _NIR_BODIES = nir_bodies()
 _INVALID_KINDS = st.sampled_from(["wrong_key", "short", "long", "letter", "corsica_numeric_key", "space", "zero_key"])
+_LETTER_POSITIONS = st.sampled_from([0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 12, 13, 14])  # not the department
 
 
 @st.composite
@@ -92,13 +93,13 @@ def invalid_nirs(draw: st.DrawFn) -> str:
     elif kind == "long":
         value = body + good + draw(_digit_string(draw(st.integers(1, 5))))
     elif kind == "letter":
-        pos = draw(st.sampled_from([0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 12, 13, 14]))
+        pos = draw(_LETTER_POSITIONS)
         letter = draw(st.sampled_from("ABCXZ"))
         full = body + good
         value = full[:pos] + letter + full[pos + 1 :]
     elif kind == "corsica_numeric_key":
         # Key computed as if 2A/2B were 20: the classic implementation bug.
-        b = body[:5] + draw(st.sampled_from(["2A", "2B"])) + body[7:]
+        b = body[:5] + draw(_CORSICA) + body[7:]
         wrong = f"{97 - int(b[:5] + '20' + b[7:]) % 97:02d}"
         value = b + wrong
     elif kind == "space":
