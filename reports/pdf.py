@@ -13,10 +13,14 @@ than `COMPACT_ABOVE` requirements lists its passed, attested and not applicable
 requirements one line each.
 
 Memory is bounded by streaming: the requirement pages are rendered by WeasyPrint in
-chunks of about `CHUNK_WEIGHT` lines, each written to a temporary PDF and dropped, and
-the parts are joined page by page (pypdf) with their outlines; page numbers run across
-the parts. Only the summary, a list of page offsets and the joiner's page objects (a few
-kilobytes a page) stay in memory.
+parts of about `CHUNK_WEIGHT` lines, each written to a temporary PDF and dropped, and the
+parts are joined page by page (pypdf) with their outlines. Parts do not depend on one
+another (no page number is printed in them), so a report of more than one part of
+requirements renders them in worker processes (`default_jobs()`: the usable cores, at most
+`MAX_JOBS`), at most two parts per process held; the page numbers, running across the
+parts, are rendered on blank pages of the same page box and stamped over the joined pages.
+Only the summary, the parts held and the joiner's page objects (a few kilobytes a page)
+stay in memory.
 
 Safety: every string is HTML-escaped; WeasyPrint runs no script and its URL fetcher
 accepts only ``data:`` URIs (images are embedded as such), so SUT-controlled text cannot
@@ -26,11 +30,17 @@ make the renderer read local files or reach the network.
 from __future__ import annotations
 
 import base64
+import contextlib
+import itertools
 import json
 import logging
+import os
+import select
+import subprocess
+import sys
 import tempfile
-from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,12 +53,20 @@ from homolog.reports.labels import labels, override_lines, verdict_label
 from homolog.reports.model import Check, ReportError, Requirement, Run, localized, safe_evidence_path
 from homolog.verdicts import SETTLED, Verdict
 
-__all__ = ["COMPACT_ABOVE", "PdfReporter", "render_pdf"]
+_log = logging.getLogger(__name__)
+
+__all__ = ["COMPACT_ABOVE", "PdfReporter", "default_jobs", "render_pdf"]
 
 #: Above this many requirements, settled ones (passed, attested, not applicable) get one line each.
 COMPACT_ABOVE = LAZY_THRESHOLD
 #: About this many printed lines per rendered part (a detailed check counts several).
 CHUNK_WEIGHT = 1500
+#: Most processes rendering the parts of one PDF at once (never more than the usable cores):
+#: each holds a part (about 125 MiB resident for a part of `CHUNK_WEIGHT` lines), so two keep
+#: the whole report, this process included, under 400 MiB.
+MAX_JOBS = 2
+#: Page numbers are rendered this many pages at a time, then stamped on the joined parts.
+NUMBER_PAGES = 100
 MAX_IMAGES = 24
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 #: Excerpts: characters of a requirement's text, a message, a text file; lines of a text file.
@@ -100,12 +118,21 @@ _WORDS: dict[str, dict[str, str]] = {
     },
 }
 
+# The page box of every page; the foot takes the left of the bottom margin, the page number
+# (stamped once the parts are joined) the right.
+_PAGE_BOX = "size:A4;margin:14mm 13mm 16mm"
+_FOOT_WIDTH = 84  # % of the bottom margin
+_ROOT_STYLE = 'html{font-family:"DejaVu Sans",sans-serif;font-size:8.5pt;line-height:1.3;color:#1b1b1b}'
+_NUMBERS_CSS = (
+    f"@page{{{_PAGE_BOX};@bottom-right{{content:counter(page);width:{100 - _FOOT_WIDTH}%;font-size:7.5pt;color:#666}}}}"
+    "@page :first{counter-reset:page var(--first)}"
+    f"{_ROOT_STYLE}body{{margin:0}}div{{break-after:page}}"
+)
+
 _CSS = (
-    """
-@page{size:A4;margin:14mm 13mm 16mm;@bottom-left{content:var(--foot);font-size:7pt;color:#666}
- @bottom-right{content:counter(page);font-size:7.5pt;color:#666}}
-@page :first{counter-reset:page var(--first)}
-html{font-family:"DejaVu Sans",sans-serif;font-size:8.5pt;line-height:1.3;color:#1b1b1b}
+    f"@page{{{_PAGE_BOX};@bottom-left{{content:var(--foot);width:{_FOOT_WIDTH}%;font-size:7pt;color:#666}}}}\n"
+    + _ROOT_STYLE
+    + """
 body{margin:0}
 h1{font-size:15pt;margin:0 0 2mm}
 h2{font-size:11pt;margin:4mm 0 1.5mm;border-bottom:.5pt solid #999;break-after:avoid}
@@ -471,57 +498,222 @@ def _exchange_line(path: Path, size: int) -> str | None:
     return f"{req.get('method') or '?'} {req.get('url') or ''} → {outcome}"[:600]
 
 
-def _document(body: str, *, lang: str, title: str, foot: str, first_page: int) -> str:
-    css = _CSS.replace("var(--foot)", foot).replace("var(--first)", str(first_page))
+def _document(body: str, *, lang: str, title: str, foot: str) -> str:
+    css = _CSS.replace("var(--foot)", foot)
     return (
         f'<!DOCTYPE html><html lang="{e(lang)}"><head><meta charset="utf-8"><title>{e(title)}</title>'
         f"<style>{css}</style></head><body>{body}</body></html>"
     )
 
 
-def render_pdf(run: Run, path: Path, lang: str, *, chunk_weight: int = CHUNK_WEIGHT) -> int:
-    """Write the PDF report of `run` to `path`; return its number of pages."""
+def _numbers(first: int, count: int) -> str:
+    """`count` blank pages numbered from `first`: stamped over the joined parts."""
+    css = _NUMBERS_CSS.replace("var(--first)", str(first))
+    return f"<!DOCTYPE html><html><head><style>{css}</style></head><body>{'<div></div>' * count}</body></html>"
+
+
+def _quiet() -> None:
+    # WeasyPrint logs every refused fetch and unsupported CSS at WARNING; the report has
+    # none on purpose, so keep the console for what matters.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+
+
+def _render(source: str, file: str) -> int:
+    """Render the HTML `source` into the PDF `file`; return its number of pages.
+
+    WeasyPrint runs no script and fetches only ``data:`` URIs (the images, embedded as
+    such): text from the run cannot make it read local files or reach the network.
+    """
+    from weasyprint import HTML  # type: ignore[import-untyped]
+    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+
+    fetcher = URLFetcher(allowed_protocols=["data"], allow_redirects=False, timeout=1)
+    document = HTML(string=source, url_fetcher=fetcher).render()
+    document.write_pdf(file)
+    return len(document.pages)
+
+
+def default_jobs() -> int:
+    """Processes for the parts of a big PDF: the usable cores, at most `MAX_JOBS`."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(MAX_JOBS, cores or 1))
+
+
+class _Renderer:
+    """Renders HTML documents into PDF files, in `jobs` worker processes or in this one.
+
+    A worker is a fresh interpreter (``python -m homolog.reports.pdf --serve``) that reads
+    the path of an HTML file and of the PDF to write from its standard input, one job a
+    line, and answers the number of pages. Results come back in the order the documents
+    were given; at most `2 * jobs` are held at a time, so memory stays bounded whatever the
+    number of parts. A worker that cannot start, dies (its memory limit, a crash) or fails
+    leaves its job, and the ones after it, to this process, which renders them the same way
+    (and raises what the renderer raises, as with one process).
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.workers: list[subprocess.Popen[str]] = []
+
+    def __enter__(self) -> _Renderer:
+        for _ in range(self.jobs if self.jobs > 1 else 0):
+            try:
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "homolog.reports.pdf", "--serve"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                    encoding="utf-8",
+                )
+            except OSError as exc:
+                _log.warning("PDF report: no rendering process (%s); rendering in this one", exc)
+                break
+            self.workers.append(worker)
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        for worker in self.workers:
+            with contextlib.suppress(OSError):
+                worker.stdin.close()  # type: ignore[union-attr]  # the worker ends at end of input
+            if exc_type is not None:
+                worker.kill()
+        for worker in self.workers:
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+            _close(worker)
+
+    def _lost(self, worker: subprocess.Popen[str], why: str) -> None:
+        _log.warning("PDF report: a rendering process stopped (%s); its part is rendered in this one", why)
+        worker.kill()
+        _close(worker)
+        self.workers.remove(worker)
+
+    def map(self, jobs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, int]]:
+        """(file, pages) of each (HTML source, file) of `jobs`, in their order."""
+        todo = iter(jobs)
+        order: deque[str] = deque()  # files given and not yet returned, in order
+        sources: dict[str, str] = {}  # file -> HTML source, until rendered
+        waiting: deque[str] = deque()  # files no worker has taken yet
+        busy: dict[int, tuple[subprocess.Popen[str], str]] = {}  # a worker's stdout -> (worker, file)
+        pages: dict[str, int] = {}
+        idle = list(self.workers)
+        more = True
+        while True:
+            while more and len(order) < 2 * max(1, len(self.workers)):
+                job = next(todo, None)
+                if job is None:
+                    more = False
+                else:
+                    sources[job[1]] = job[0]
+                    order.append(job[1])
+                    waiting.append(job[1])
+            while waiting and idle:
+                worker, file = idle.pop(), waiting.popleft()
+                html = Path(file).with_suffix(".html")
+                html.write_text(sources[file], encoding="utf-8")
+                try:
+                    worker.stdin.write(json.dumps([str(html), file]) + "\n")  # type: ignore[union-attr]
+                    worker.stdin.flush()  # type: ignore[union-attr]
+                except OSError as exc:
+                    self._lost(worker, str(exc))
+                    waiting.appendleft(file)
+                    continue
+                busy[worker.stdout.fileno()] = (worker, file)  # type: ignore[union-attr]
+            if order and order[0] in pages:
+                file = order.popleft()
+                Path(file).with_suffix(".html").unlink(missing_ok=True)
+                yield file, pages.pop(file)
+            elif not order:
+                return
+            elif not busy:  # no worker left: this process renders what waits
+                file = waiting.popleft()
+                pages[file] = _render(sources.pop(file), file)
+            else:
+                for fd in select.select(list(busy), [], [])[0]:
+                    worker, file = busy.pop(fd)
+                    answer = worker.stdout.readline()  # type: ignore[union-attr]
+                    if answer.strip().isdigit():
+                        pages[file] = int(answer)
+                        del sources[file]
+                        idle.append(worker)
+                    else:
+                        self._lost(worker, f"exit status {worker.poll()}" if answer == "" else answer.strip()[:200])
+                        pages[file] = _render(sources.pop(file), file)
+
+
+def _close(worker: subprocess.Popen[str]) -> None:
+    """Reap a worker and close its pipes (what it had not read yet is dropped)."""
+    worker.wait()
+    for pipe in (worker.stdin, worker.stdout):
+        with contextlib.suppress(OSError):
+            if pipe is not None:
+                pipe.close()
+
+
+def _serve() -> None:
+    """A rendering worker: renders each ``[HTML file, PDF file]`` line of its input, answers the pages."""
+    _quiet()
+    answers, sys.stdout = sys.stdout, sys.stderr  # nothing else may write on the answer channel
+    for line in sys.stdin:
+        html, file = json.loads(line)
+        answers.write(f"{_render(Path(html).read_text(encoding='utf-8'), file)}\n")
+        answers.flush()
+
+
+def render_pdf(run: Run, path: Path, lang: str, *, chunk_weight: int = CHUNK_WEIGHT, jobs: int | None = None) -> int:
+    """Write the PDF report of `run` to `path`; return its number of pages.
+
+    The summary and the parts of the requirement pages are rendered each into a PDF of its
+    own, by `jobs` worker processes (default: `default_jobs()`; 1: this process) when there
+    are more than two; they are joined in order with their outlines, then the page numbers,
+    running across the parts, are stamped on the pages.
+    """
     try:
-        from pypdf import PdfWriter
-        from weasyprint import HTML  # type: ignore[import-untyped]
-        from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+        import weasyprint  # noqa: F401
+        from pypdf import PdfReader, PdfWriter
     except ImportError as exc:  # pragma: no cover - both are dependencies
         raise ReportError(f"the PDF report needs weasyprint and pypdf ({exc})") from None
-    fetcher = URLFetcher(allowed_protocols=["data"], allow_redirects=False, timeout=1)
     pages = _Pages(run, lang)
     ref = run.referential
     title = f"{pages.L['title']} — {ref.id} {ref.version}"
     foot = pages.foot()
-    # WeasyPrint logs every refused fetch and unsupported CSS at WARNING; the report
-    # has none on purpose, so keep the console for what matters.
+    bodies = _bodies(pages, chunk_weight)
+    # A report of a summary and one part is not worth starting processes for.
+    first = list(itertools.islice(bodies, 3))
+    jobs = (default_jobs() if jobs is None else max(1, jobs)) if len(first) > 2 else 1
     logger = logging.getLogger("weasyprint")
     previous = logger.level
-    logger.setLevel(logging.ERROR)
+    _quiet()
     writer = PdfWriter()
-    count = 0
     try:
-        with tempfile.TemporaryDirectory(prefix=".pdf-parts-", dir=path.parent) as tmp:
-
-            def part(body: str, n: int) -> None:
-                nonlocal count
-                file = Path(tmp) / f"part-{n:05d}.pdf"
-                source = _document(body, lang=lang, title=title, foot=foot, first_page=count + 1)
-                HTML(string=source, url_fetcher=fetcher).write_pdf(file)
-                before = len(writer.pages)
-                writer.append(str(file))
-                count += len(writer.pages) - before
-
-            part(pages.summary(), 0)
-            chunk: list[str] = []
-            weight, n = 0, 1
-            for html, w in pages.blocks():
-                chunk.append(html)
-                weight += w
-                if weight >= chunk_weight:
-                    part("".join(chunk), n)
-                    chunk, weight, n = [], 0, n + 1
-            if chunk:
-                part("".join(chunk), n)
+        with (
+            tempfile.TemporaryDirectory(prefix=".pdf-parts-", dir=path.parent) as tmp,
+            _Renderer(jobs) as renderer,
+        ):
+            parts = (
+                (_document(body, lang=lang, title=title, foot=foot), str(Path(tmp) / f"part-{n:05d}.pdf"))
+                for n, body in enumerate(itertools.chain(first, bodies))
+            )
+            for file, _ in renderer.map(parts):
+                writer.append(file)
+                os.unlink(file)
+            count = len(writer.pages)
+            starts = range(1, count + 1, NUMBER_PAGES)
+            numbers = (
+                (_numbers(start, min(NUMBER_PAGES, count + 1 - start)), str(Path(tmp) / f"numbers-{start:06d}.pdf"))
+                for start in starts
+            )
+            for start, (file, stamped) in zip(starts, renderer.map(numbers), strict=True):
+                if stamped != min(NUMBER_PAGES, count + 1 - start):
+                    raise ReportError(f"the page numbers from {start} took {stamped} pages instead of one each")
+                for i, page in enumerate(PdfReader(file).pages):
+                    joined = writer.pages[start - 1 + i]
+                    joined.merge_page(page)
+                    joined.compress_content_streams()  # merging leaves the page's content uncompressed
+                os.unlink(file)
             writer.add_metadata({"/Title": title, "/Creator": "homolog"})
             tmp_out = path.with_suffix(".pdf.tmp")
             with tmp_out.open("wb") as fh:
@@ -531,6 +723,21 @@ def render_pdf(run: Run, path: Path, lang: str, *, chunk_weight: int = CHUNK_WEI
         logger.setLevel(previous)
         writer.close()
     return count
+
+
+def _bodies(pages: _Pages, chunk_weight: int) -> Iterator[str]:
+    """The summary, then the requirement pages in parts of about `chunk_weight` lines."""
+    yield pages.summary()
+    chunk: list[str] = []
+    weight = 0
+    for html, w in pages.blocks():
+        chunk.append(html)
+        weight += w
+        if weight >= chunk_weight:
+            yield "".join(chunk)
+            chunk, weight = [], 0
+    if chunk:
+        yield "".join(chunk)
 
 
 class PdfReporter:
@@ -544,3 +751,7 @@ class PdfReporter:
         path = out_dir / self.filename
         render_pdf(run, path, lang)
         return path
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+    _serve()

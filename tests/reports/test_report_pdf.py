@@ -103,16 +103,20 @@ def test_excerpts_are_bounded(tmp_path: Path) -> None:
     assert path.stat().st_size < 1_000_000
 
 
-def test_parts_join_with_running_page_numbers_and_an_outline(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_parts_join_with_running_page_numbers_and_an_outline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
     from pypdf import PdfReader
 
     from homolog.reports import load_run
 
+    monkeypatch.setattr(pdf, "NUMBER_PAGES", 3)  # the numbers stamped a few pages at a time
     run = load_run(build_run(tmp_path / "run", demo_requirements() * 1))
     path = tmp_path / "small-parts.pdf"
-    count = pdf.render_pdf(run, path, "fr", chunk_weight=8)  # a part every few requirements
+    count = pdf.render_pdf(run, path, "fr", chunk_weight=8, jobs=jobs)  # a part every few requirements
     reader = PdfReader(path)
-    assert count == len(reader.pages) >= 4
+    assert count == len(reader.pages) >= 7
     for number in range(1, count + 1):
         page = subprocess.run(
             ["pdftotext", "-layout", "-f", str(number), "-l", str(number), str(path), "-"],
@@ -123,6 +127,88 @@ def test_parts_join_with_running_page_numbers_and_an_outline(tmp_path: Path) -> 
     titles = [item.title for item in _flatten(reader.outline)]
     for rid in ("SSI/IAM.92", "DMP/HISTO.03", "SSI/IE.48"):
         assert any(rid in t for t in titles), rid
+
+
+def test_parts_rendered_in_several_processes_give_the_same_report(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from homolog.reports import load_run
+
+    run = load_run(build_run(tmp_path / "run", demo_requirements() * 2))
+    one, two = tmp_path / "one.pdf", tmp_path / "two.pdf"
+    assert pdf.render_pdf(run, one, "en", chunk_weight=30, jobs=1) == pdf.render_pdf(
+        run, two, "en", chunk_weight=30, jobs=2
+    )
+    assert _pdftotext(one) == _pdftotext(two)
+    readers = [PdfReader(p) for p in (one, two)]
+    outlines = [[(i.title, r.get_destination_page_number(i)) for i in _flatten(r.outline)] for r in readers]
+    assert outlines[0] == outlines[1] and outlines[0]
+
+
+def test_a_long_foot_leaves_the_page_number_its_place(tmp_path: Path) -> None:
+    name = "MWM WMW " * 30  # wide letters: the foot, cut at 140 characters, takes two lines
+    run = build_run(tmp_path / "run", demo_requirements(), target_name=name)
+    path = render(run, ["pdf"])["pdf"]
+    done = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True)
+    pages = re.findall(r"<page [^>]*>(.*?)</page>", done.stdout, re.S)
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, 1):
+        words = [
+            (float(x0), float(y0), float(x1), word)
+            for x0, y0, x1, word in re.findall(
+                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', page
+            )
+        ]
+        margin = [w for w in words if w[1] > 842 - 16 * 72 / 25.4]  # the bottom margin of an A4 page
+        mark = max(margin, key=lambda w: w[0])
+        assert mark[3] == str(number), (number, margin)
+        foot = [w for w in margin if w is not mark]
+        assert len({w[1] for w in foot}) == 2, foot
+        assert all(w[2] + 10 < mark[0] for w in foot), (number, mark, foot)  # clear of each other
+
+
+def test_a_rendering_process_that_dies_leaves_its_parts_to_this_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+    import signal
+
+    from pypdf import PdfReader
+
+    source = pdf._document("<p>part</p>", lang="fr", title="t", foot='"foot"')
+    files = [str(tmp_path / f"part-{i}.pdf") for i in range(7)]
+    with pdf._Renderer(2) as renderer:
+        results = renderer.map((source, f) for f in files)
+        got = [next(results)]  # the workers are up and have rendered a part
+        assert len(renderer.workers) == 2
+        for worker in renderer.workers:
+            os.kill(worker.pid, signal.SIGKILL)
+        got += list(results)
+    assert got == [(f, 1) for f in files]
+    assert all(len(PdfReader(f).pages) == 1 for f in files)
+    assert "in this one" in caplog.text
+    assert not renderer.workers
+
+
+def test_a_script_without_a_main_guard_gets_its_pdf_from_the_workers(tmp_path: Path) -> None:
+    # The workers are interpreters of their own, not copies of the caller's __main__.
+    import sys
+
+    script = tmp_path / "report.py"
+    script.write_text(
+        "import logging, sys\n"
+        "logging.basicConfig()\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from pathlib import Path\n"
+        "from synthrun import build_run, demo_requirements\n"
+        "from homolog.reports import load_run, pdf\n"
+        f"run = load_run(build_run(Path({str(tmp_path)!r}) / 'run', demo_requirements()))\n"
+        f"print(pdf.render_pdf(run, Path({str(tmp_path)!r}) / 'r.pdf', 'fr', chunk_weight=8, jobs=2))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 7
+    assert "rendering process" not in done.stderr, done.stderr
 
 
 def _flatten(outline: Any) -> list[Any]:
