@@ -16,8 +16,8 @@ Memory is bounded by streaming: the requirement pages are rendered by WeasyPrint
 parts of about `CHUNK_WEIGHT` lines, each written to a temporary PDF and dropped, and the
 parts are joined page by page (pypdf) with their outlines. Parts do not depend on one
 another (no page number is printed in them), so a report of more than one part of
-requirements renders them in worker processes (`default_jobs()`: the usable cores, at most
-`MAX_JOBS`), at most two parts per process held; the page numbers, running across the
+requirements renders them in several processes (`default_jobs()`: the usable cores, at most
+`MAX_JOBS`, this one included), at most two parts per process held; the page numbers, running across the
 parts, are rendered on blank pages of the same page box and stamped over the joined pages.
 Only the summary, the parts held and the joiner's page objects (a few kilobytes a page)
 stay in memory.
@@ -61,9 +61,9 @@ __all__ = ["COMPACT_ABOVE", "PdfReporter", "default_jobs", "render_pdf"]
 COMPACT_ABOVE = LAZY_THRESHOLD
 #: About this many printed lines per rendered part (a detailed check counts several).
 CHUNK_WEIGHT = 1500
-#: Most processes rendering the parts of one PDF at once (never more than the usable cores):
-#: each holds a part (about 125 MiB resident for a part of `CHUNK_WEIGHT` lines), so two keep
-#: the whole report, this process included, under 400 MiB.
+#: Most processes rendering the parts of one PDF at once, this one included (never more than
+#: the usable cores): each holds a part (a worker about 125 MiB resident for a part of
+#: `CHUNK_WEIGHT` lines), so two keep the whole report under 400 MiB.
 MAX_JOBS = 2
 #: Page numbers are rendered this many pages at a time, then stamped on the joined parts.
 NUMBER_PAGES = 100
@@ -540,15 +540,16 @@ def default_jobs() -> int:
 
 
 class _Renderer:
-    """Renders HTML documents into PDF files, in `jobs` worker processes or in this one.
+    """Renders HTML documents into PDF files: this process and `jobs - 1` worker processes.
 
     A worker is a fresh interpreter (``python -m homolog.reports.pdf --serve``) that reads
     the path of an HTML file and of the PDF to write from its standard input, one job a
-    line, and answers the number of pages. Results come back in the order the documents
-    were given; at most `2 * jobs` are held at a time, so memory stays bounded whatever the
+    line, and answers the number of pages; it is given up to two jobs at a time, and this
+    process renders what waits meanwhile. Results come back in the order the documents were
+    given; at most `2 * jobs` are held at a time, so memory stays bounded whatever the
     number of parts. A worker that cannot start, dies (its memory limit, a crash) or fails
-    leaves its job, and the ones after it, to this process, which renders them the same way
-    (and raises what the renderer raises, as with one process).
+    leaves its jobs to this process, which renders them the same way (and raises what the
+    renderer raises, as with one process).
     """
 
     def __init__(self, jobs: int) -> None:
@@ -556,7 +557,8 @@ class _Renderer:
         self.workers: list[subprocess.Popen[str]] = []
 
     def __enter__(self) -> _Renderer:
-        for _ in range(self.jobs if self.jobs > 1 else 0):
+        # (An interpreter embedding Python may have no executable to start workers with.)
+        for _ in range(self.jobs - 1 if sys.executable else 0):
             try:
                 worker = subprocess.Popen(
                     [sys.executable, "-m", "homolog.reports.pdf", "--serve"],
@@ -586,7 +588,7 @@ class _Renderer:
             _close(worker)
 
     def _lost(self, worker: subprocess.Popen[str], why: str) -> None:
-        _log.warning("PDF report: a rendering process stopped (%s); its part is rendered in this one", why)
+        _log.warning("PDF report: a rendering process stopped (%s); its parts are rendered in this one", why)
         worker.kill()
         _close(worker)
         self.workers.remove(worker)
@@ -596,13 +598,16 @@ class _Renderer:
         todo = iter(jobs)
         order: deque[str] = deque()  # files given and not yet returned, in order
         sources: dict[str, str] = {}  # file -> HTML source, until rendered
-        waiting: deque[str] = deque()  # files no worker has taken yet
-        busy: dict[int, tuple[subprocess.Popen[str], str]] = {}  # a worker's stdout -> (worker, file)
+        waiting: deque[str] = deque()  # files no one has taken yet
+        # a worker's stdout -> (worker, the files it was given, in order; what it answered so far)
+        given: dict[int, tuple[subprocess.Popen[str], deque[str], bytearray]] = {
+            w.stdout.fileno(): (w, deque(), bytearray())  # type: ignore[union-attr]
+            for w in self.workers
+        }
         pages: dict[str, int] = {}
-        idle = list(self.workers)
         more = True
         while True:
-            while more and len(order) < 2 * max(1, len(self.workers)):
+            while more and len(order) < 2 * self.jobs:
                 job = next(todo, None)
                 if job is None:
                     more = False
@@ -610,38 +615,51 @@ class _Renderer:
                     sources[job[1]] = job[0]
                     order.append(job[1])
                     waiting.append(job[1])
-            while waiting and idle:
-                worker, file = idle.pop(), waiting.popleft()
-                html = Path(file).with_suffix(".html")
-                html.write_text(sources[file], encoding="utf-8")
-                try:
-                    worker.stdin.write(json.dumps([str(html), file]) + "\n")  # type: ignore[union-attr]
-                    worker.stdin.flush()  # type: ignore[union-attr]
-                except OSError as exc:
-                    self._lost(worker, str(exc))
-                    waiting.appendleft(file)
-                    continue
-                busy[worker.stdout.fileno()] = (worker, file)  # type: ignore[union-attr]
+            for fd, (worker, files, _) in list(given.items()):
+                while waiting and len(files) < 2:
+                    file = waiting.popleft()
+                    html = Path(file).with_suffix(".html")
+                    html.write_text(sources[file], encoding="utf-8")
+                    files.append(file)
+                    try:
+                        worker.stdin.write(json.dumps([str(html), file]) + "\n")  # type: ignore[union-attr]
+                        worker.stdin.flush()  # type: ignore[union-attr]
+                    except OSError as exc:
+                        self._lost(worker, str(exc))
+                        del given[fd]
+                        waiting.extendleft(reversed(files))
+                        break
             if order and order[0] in pages:
                 file = order.popleft()
                 Path(file).with_suffix(".html").unlink(missing_ok=True)
                 yield file, pages.pop(file)
-            elif not order:
+                continue
+            if not order:
                 return
-            elif not busy:  # no worker left: this process renders what waits
+            busy = [fd for fd, (_, files, _) in given.items() if files]
+            ready = select.select(busy, [], [], 0 if waiting else None)[0] if busy else []
+            if not ready:  # the workers are busy (or gone): this process renders what waits
                 file = waiting.popleft()
                 pages[file] = _render(sources.pop(file), file)
-            else:
-                for fd in select.select(list(busy), [], [])[0]:
-                    worker, file = busy.pop(fd)
-                    answer = worker.stdout.readline()  # type: ignore[union-attr]
-                    if answer.strip().isdigit():
-                        pages[file] = int(answer)
-                        del sources[file]
-                        idle.append(worker)
-                    else:
-                        self._lost(worker, f"exit status {worker.poll()}" if answer == "" else answer.strip()[:200])
-                        pages[file] = _render(sources.pop(file), file)
+                continue
+            for fd in ready:
+                worker, files, answers = given[fd]
+                chunk = os.read(fd, 4096)
+                answers += chunk
+                while b"\n" in answers and files:
+                    line, _, rest = bytes(answers).partition(b"\n")
+                    answers[:] = rest
+                    file = files.popleft()
+                    if not line.strip().isdigit():
+                        files.appendleft(file)
+                        chunk = b""  # an answer that is not a page count: the worker failed
+                        break
+                    pages[file] = int(line)
+                    del sources[file]
+                if not chunk:
+                    self._lost(worker, f"exit status {worker.poll()}" if not answers else answers.decode()[:200])
+                    del given[fd]
+                    waiting.extendleft(reversed(files))
 
 
 def _close(worker: subprocess.Popen[str]) -> None:
@@ -667,9 +685,9 @@ def render_pdf(run: Run, path: Path, lang: str, *, chunk_weight: int = CHUNK_WEI
     """Write the PDF report of `run` to `path`; return its number of pages.
 
     The summary and the parts of the requirement pages are rendered each into a PDF of its
-    own, by `jobs` worker processes (default: `default_jobs()`; 1: this process) when there
-    are more than two; they are joined in order with their outlines, then the page numbers,
-    running across the parts, are stamped on the pages.
+    own, by `jobs` processes at once (this one and `jobs - 1` workers; default:
+    `default_jobs()`) when there are more than two; they are joined in order with their
+    outlines, then the page numbers, running across the parts, are stamped on the pages.
     """
     try:
         import weasyprint  # noqa: F401

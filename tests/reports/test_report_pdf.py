@@ -177,7 +177,7 @@ def test_a_rendering_process_that_dies_leaves_its_parts_to_this_one(
 
     source = pdf._document("<p>part</p>", lang="fr", title="t", foot='"foot"')
     files = [str(tmp_path / f"part-{i}.pdf") for i in range(7)]
-    with pdf._Renderer(2) as renderer:
+    with pdf._Renderer(3) as renderer:  # this process and two workers
         results = renderer.map((source, f) for f in files)
         got = [next(results)]  # the workers are up and have rendered a part
         assert len(renderer.workers) == 2
