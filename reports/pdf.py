@@ -542,7 +542,7 @@ def default_jobs() -> int:
 class _Renderer:
     """Renders HTML documents into PDF files: this process and `jobs - 1` worker processes.
 
-    A worker is a fresh interpreter (``python -m homolog.reports.pdf --serve``) that reads
+    A worker is a fresh interpreter (``python -P -m homolog.reports.pdf --serve``) that reads
     the path of an HTML file and of the PDF to write from its standard input, one job a
     line, and answers the number of pages; it is given up to two jobs at a time, and this
     process renders what waits meanwhile. Results come back in the order the documents were
@@ -561,7 +561,9 @@ class _Renderer:
         for _ in range(self.jobs - 1 if sys.executable else 0):
             try:
                 worker = subprocess.Popen(
-                    [sys.executable, "-m", "homolog.reports.pdf", "--serve"],
+                    # -P: the current folder does not go first on the worker's import path
+                    # (a json.py there must not stand in for the standard library's).
+                    [sys.executable, "-P", "-m", "homolog.reports.pdf", "--serve"],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,

@@ -190,6 +190,21 @@ def test_a_rendering_process_that_dies_leaves_its_parts_to_this_one(
     assert not renderer.workers
 
 
+def test_modules_in_the_current_folder_do_not_stand_in_for_the_workers_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    for name in ("json", "select", "weasyprint"):
+        (folder / f"{name}.py").write_text("raise SystemExit('the current folder was imported from')\n")
+    monkeypatch.chdir(folder)
+    from homolog.reports import load_run
+
+    run = load_run(build_run(tmp_path / "run", demo_requirements()))
+    assert pdf.render_pdf(run, tmp_path / "r.pdf", "fr", chunk_weight=8, jobs=2) >= 7
+    assert "rendering process" not in caplog.text
+
+
 def test_a_script_without_a_main_guard_gets_its_pdf_from_the_workers(tmp_path: Path) -> None:
     # The workers are interpreters of their own, not copies of the caller's __main__.
     import sys
