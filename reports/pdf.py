@@ -589,11 +589,20 @@ class _Renderer:
                 worker.kill()
             _close(worker)
 
-    def _lost(self, worker: subprocess.Popen[str], why: str) -> None:
+    def _drop(
+        self,
+        given: dict[int, tuple[subprocess.Popen[str], deque[str], bytearray]],
+        fd: int,
+        waiting: deque[str],
+        why: str,
+    ) -> None:
+        """Stop the worker answering on `fd`; the files it was given wait first again, in order."""
+        worker, files, _ = given.pop(fd)
         _log.warning("PDF report: a rendering process stopped (%s); its parts are rendered in this one", why)
         worker.kill()
         _close(worker)
         self.workers.remove(worker)
+        waiting.extendleft(reversed(files))
 
     def map(self, jobs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, int]]:
         """(file, pages) of each (HTML source, file) of `jobs`, in their order."""
@@ -627,9 +636,7 @@ class _Renderer:
                         worker.stdin.write(json.dumps([str(html), file]) + "\n")  # type: ignore[union-attr]
                         worker.stdin.flush()  # type: ignore[union-attr]
                     except OSError as exc:
-                        self._lost(worker, str(exc))
-                        del given[fd]
-                        waiting.extendleft(reversed(files))
+                        self._drop(given, fd, waiting, str(exc))
                         break
             if order and order[0] in pages:
                 file = order.popleft()
@@ -648,20 +655,18 @@ class _Renderer:
                 worker, files, answers = given[fd]
                 chunk = os.read(fd, 4096)
                 answers += chunk
-                while b"\n" in answers and files:
+                failed = not chunk  # end of its output: the worker is gone
+                while not failed and files and b"\n" in answers:
                     line, _, rest = bytes(answers).partition(b"\n")
-                    answers[:] = rest
-                    file = files.popleft()
-                    if not line.strip().isdigit():
-                        files.appendleft(file)
-                        chunk = b""  # an answer that is not a page count: the worker failed
-                        break
-                    pages[file] = int(line)
-                    del sources[file]
-                if not chunk:
-                    self._lost(worker, f"exit status {worker.poll()}" if not answers else answers.decode()[:200])
-                    del given[fd]
-                    waiting.extendleft(reversed(files))
+                    failed = not line.strip().isdigit()  # not a page count: the worker failed
+                    if not failed:
+                        answers[:] = rest
+                        file = files.popleft()
+                        pages[file] = int(line)
+                        del sources[file]
+                if failed:
+                    why = answers.decode(errors="replace")[:200] if answers else f"exit status {worker.poll()}"
+                    self._drop(given, fd, waiting, why)
 
 
 def _close(worker: subprocess.Popen[str]) -> None:
@@ -721,14 +726,11 @@ def render_pdf(run: Run, path: Path, lang: str, *, chunk_weight: int = CHUNK_WEI
                 writer.append(file)
                 os.unlink(file)
             count = len(writer.pages)
-            starts = range(1, count + 1, NUMBER_PAGES)
-            numbers = (
-                (_numbers(start, min(NUMBER_PAGES, count + 1 - start)), str(Path(tmp) / f"numbers-{start:06d}.pdf"))
-                for start in starts
-            )
-            for start, (file, stamped) in zip(starts, renderer.map(numbers), strict=True):
-                if stamped != min(NUMBER_PAGES, count + 1 - start):
-                    raise ReportError(f"the page numbers from {start} took {stamped} pages instead of one each")
+            spans = [(start, min(NUMBER_PAGES, count + 1 - start)) for start in range(1, count + 1, NUMBER_PAGES)]
+            numbers = ((_numbers(start, n), str(Path(tmp) / f"numbers-{start:06d}.pdf")) for start, n in spans)
+            for (start, n), (file, stamped) in zip(spans, renderer.map(numbers), strict=True):
+                if stamped != n:
+                    raise ReportError(f"the page numbers from {start} took {stamped} pages instead of {n}")
                 for i, page in enumerate(PdfReader(file).pages):
                     joined = writer.pages[start - 1 + i]
                     joined.merge_page(page)

@@ -190,6 +190,17 @@ def test_a_rendering_process_that_dies_leaves_its_parts_to_this_one(
     assert not renderer.workers
 
 
+def test_a_part_the_worker_fails_on_fails_the_report_as_in_one_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = pdf._document("<p>part</p>", lang="fr", title="t", foot='"foot"')
+    folder = tmp_path / "part.pdf"
+    folder.mkdir()  # WeasyPrint cannot write the PDF there
+    with pdf._Renderer(2) as renderer, pytest.raises(IsADirectoryError):
+        list(renderer.map([(source, str(folder))]))
+    assert "a rendering process stopped (exit status 1)" in caplog.text
+
+
 def test_modules_in_the_current_folder_do_not_stand_in_for_the_workers_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
