@@ -665,7 +665,10 @@ class _Renderer:
                         pages[file] = int(line)
                         del sources[file]
                 if failed:
-                    why = answers.decode(errors="replace")[:200] if answers else f"exit status {worker.poll()}"
+                    if not answers:  # it closed its output: let it end, to say how
+                        with contextlib.suppress(subprocess.TimeoutExpired):
+                            worker.wait(timeout=5)
+                    why = answers.decode(errors="replace")[:200] if answers else f"exit status {worker.returncode}"
                     self._drop(given, fd, waiting, why)
 
 
