@@ -27,6 +27,7 @@ the check verifies.
 from __future__ import annotations
 
 import contextlib
+import re
 import string
 import tempfile
 from collections.abc import Callable
@@ -89,6 +90,7 @@ class UiSession:
         self.settled: dict[str, SettleRecord] = {}
         self._omit: dict[str, str] = {}
         self._context: Any = None
+        self._routed: set[str] = set()  # origins whose requests `_guard` sees for their credentials
         self._page: Any = None
         self._closed = False
         # (auth, login page) of a form login whose landing page was not waited for
@@ -141,11 +143,21 @@ class UiSession:
                 self._context.add_cookies([dict(c) for c in creds.cookies])
             self._context.set_default_timeout(ACTION_TIMEOUT_MS)
             self._context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-            self._context.route("**/*", self._guard)
+            self._context.route(_outside(self.target.hosts), self._guard)
+            self._route_credentials()
             self._context.add_init_script(script=WATCH_JS)
             if self.trace:
                 self._context.tracing.start(snapshots=True, screenshots=False, sources=False)
         return self._context
+
+    def _route_credentials(self) -> None:
+        """Send this context's in-scope requests to the origin of header credentials through
+        `_guard`, which adds the headers (other in-scope requests go unrouted)."""
+        creds = self.credentials
+        if self._context is None or creds is None or not creds.headers or creds.origin in self._routed:
+            return
+        self._routed.add(creds.origin)
+        self._context.route(_origin_pattern(creds.origin), self._guard)
 
     @property
     def page(self) -> Any:
@@ -309,6 +321,14 @@ class UiSession:
             if "ERR_CERT" in reason and self._trust().failures:
                 reason += " (" + "; ".join(self._trust().failures) + ")"
             raise CheckError(f"cannot open page {page_name!r} ({url}): {reason}") from exc
+        if not in_app and not self.target.in_scope(self.page.url):
+            # A redirect hop is not routed (Playwright routes a request's first URL only), so
+            # the guard cannot stop it: what the browser shows then is not the system's.
+            raise CheckError(
+                f"page {page_name!r} ({url}) sent the browser out of the target's scope, to "
+                f"{self.page.url[:300]}: what it shows is not the system's (declare that host in "
+                "base_urls if it is part of the system)"
+            )
         if expect_ok:
             if response is None and not in_app and not self._same_document(url):
                 raise CheckError(f"page {page_name!r} ({url}) gave no response")
@@ -395,6 +415,7 @@ class UiSession:
         if creds.http_credentials and self._context is not None:
             self._retire_context()
         self.credentials = creds
+        self._route_credentials()
         if self._context is not None and creds.cookies:
             self._context.add_cookies([dict(c) for c in creds.cookies])
 
@@ -509,6 +530,7 @@ class UiSession:
             with contextlib.suppress(Exception):
                 self._context.close()
             self._context = None
+            self._routed.clear()
             self._page = None
             self._unverified_login = None
 
@@ -531,6 +553,39 @@ class UiSession:
         finally:
             with contextlib.suppress(Exception):  # already closed with its browser
                 self._context.close()
+
+
+def _host_in_url(host: str) -> str:
+    """A host as a URL spells it, as a pattern (IPv6 addresses in brackets)."""
+    return re.escape(f"[{host}]" if ":" in host else host)
+
+
+def _outside(hosts: frozenset[tuple[str, int]]) -> re.Pattern[str]:
+    """Every URL but those certainly of one of `hosts` ((host, port) pairs), for a route.
+
+    Matched by the Playwright driver (JavaScript) and its Python client alike, so written in
+    the syntax both read the same way. A URL left out is one of an http(s) origin in scope as
+    Chromium writes it (lower-case host, no default port); anything else (another host or
+    port, user information, another scheme) is routed, and `_guard` decides on it.
+    """
+    prefixes = []
+    for host, port in sorted(hosts):
+        h = _host_in_url(host)
+        prefixes.append(f"https?://{h}:{port}")
+        if port in (80, 443):
+            prefixes.append(f"{'https' if port == 443 else 'http'}://{h}")
+    if not prefixes:
+        return re.compile("^")
+    return re.compile(f"^(?!(?:{'|'.join(prefixes)})(?:[/?#]|$))")
+
+
+def _origin_pattern(origin: str) -> re.Pattern[str]:
+    """The URLs of `origin` (as `_origin` writes it), for a route."""
+    parts = urlsplit(origin)
+    default = 443 if parts.scheme == "https" else 80
+    host, port = parts.hostname or "", parts.port or default
+    spelled = f"{parts.scheme}://{_host_in_url(host)}" + ("" if port == default else f":{port}")
+    return re.compile(f"^{spelled}(?:[/?#]|$)")
 
 
 def _origin(url: str) -> str:

@@ -1,0 +1,218 @@
+"""The browser stays in the target's scope, and header credentials go to their origin only.
+
+A UI session routes through its guard only the requests it must act on: every request
+outside the target's (host, port) pairs (aborted and recorded) and the requests to the
+origin of header credentials (sent on with the headers); the other requests go unrouted,
+which is most of a check's requests. These tests serve real pages on 127.0.0.1: two
+servers in scope (`web`, `api`) and one outside it (`other`: the same host, another port).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from homolog import BrowserCredentials, CheckError, Evidence, load_target
+from homolog.suites.ui.browser import BrowserManager
+from homolog.suites.ui.session import UiSession, _outside
+
+pytestmark = pytest.mark.browser
+
+Page = tuple[int, dict[str, str], bytes]
+
+
+class Server:
+    """An HTTP server on 127.0.0.1 answering `pages` by path (any other: 200, a few bytes) and
+    keeping the path and headers of each request it received."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, Page] = {}
+        self.received: list[tuple[str, dict[str, str]]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                status, headers, body = server.pages.get(
+                    self.path.split("?")[0], (200, {"Content-Type": "text/plain"}, b"ok")
+                )
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body)), "Cache-Control": "no-store"}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def paths(self) -> list[str]:
+        return [path for path, _ in self.received]
+
+    def __enter__(self) -> Server:
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[Server, Server, Server]]:
+    with Server() as web, Server() as api, Server() as other:
+        html = (
+            f'<!doctype html><html lang="fr"><title>t</title><h1>t</h1>'
+            f'<img alt="" src="{other.url}/pixel.png"><img alt="" src="{api.url}/pixel.png">'
+            f'<img alt="" src="/pixel.png"></html>'
+        ).encode()
+        web.pages["/page"] = (200, {"Content-Type": "text/html"}, html)
+        web.pages["/hop"] = (302, {"Location": f"{other.url}/landing"}, b"")
+        yield web, api, other
+
+
+@pytest.fixture
+def ui(servers: tuple[Server, Server, Server], tmp_path: Path) -> Iterator[UiSession]:
+    web, api, _ = servers
+    doc = {
+        "format": "homolog.target/1",
+        "system": {"name": "scope test", "version": "1.0.0", "vendor": "homolog"},
+        "base_urls": {"web": web.url, "api": api.url},
+        "options": {},
+        "pages": {"page": {"path": "/page", "locators": {}}, "hop": {"path": "/hop", "locators": {}}},
+    }
+    path = tmp_path / "target.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    manager = BrowserManager()
+    session = UiSession(manager, load_target(path), Evidence(tmp_path / "ev", "x"), trace=False)
+    try:
+        yield session
+    finally:
+        session.close(failed=False)
+        manager.close()
+
+
+def _load(ui: UiSession, url: str) -> None:
+    ui.page.goto(url, wait_until="load")
+
+
+def test_requests_outside_the_scope_are_blocked_and_recorded(
+    servers: tuple[Server, Server, Server], ui: UiSession
+) -> None:
+    web, api, other = servers
+    _load(ui, web.url + "/page")
+    assert other.received == []
+    assert ui.blocked == [other.url + "/pixel.png"]
+    assert "/pixel.png" in web.paths() and api.paths() == ["/pixel.png"]  # in scope: loaded
+
+
+def test_a_page_that_redirects_out_of_the_scope_is_an_error(
+    servers: tuple[Server, Server, Server], ui: UiSession
+) -> None:
+    """Playwright routes a request's first URL only: the redirect's next hop is not stopped,
+    but the page that sent the browser there is not audited as the system's."""
+    web, _, other = servers
+    with pytest.raises(
+        CheckError, match=r"page 'hop' .* out of the target's scope, to http://127\.0\.0\.1:\d+/landing"
+    ):
+        ui.goto("hop")
+    assert web.paths() == ["/hop"]
+    assert other.paths() == ["/landing"]
+
+
+def test_header_credentials_go_to_their_origin_only(servers: tuple[Server, Server, Server], ui: UiSession) -> None:
+    web, api, other = servers
+    _load(ui, web.url + "/page")  # the context is open when the credentials come
+    web.received.clear()
+    api.received.clear()
+    origin = web.url  # written with its port, as `origin_of` writes an origin
+    ui._carry(BrowserCredentials(name="web", kind="bearer", origin=origin, headers={"Authorization": "Bearer s3cr3t"}))
+    _load(ui, web.url + "/page?again")
+    sent = {path: headers.get("authorization") for path, headers in web.received}
+    assert sent == {"/page?again": "Bearer s3cr3t", "/pixel.png": "Bearer s3cr3t"}
+    assert [headers.get("authorization") for _, headers in api.received] == [None]
+    assert other.received == []
+
+
+def test_credentials_carried_before_the_context_opens_are_sent(
+    servers: tuple[Server, Server, Server], ui: UiSession
+) -> None:
+    web, _, _ = servers
+    assert not ui.started
+    ui._carry(BrowserCredentials(name="web", kind="header", origin=web.url, headers={"X-Api-Key": "k3y"}))
+    _load(ui, web.url + "/page")
+    assert {headers.get("x-api-key") for _, headers in web.received} == {"k3y"}
+
+
+# URLs of the hosts in scope below and around them: each must be routed unless certainly in scope
+HOSTS = frozenset({("127.0.0.1", 8443), ("portail.example.fr", 443), ("::1", 80), ("api-x.example.fr", 80)})
+URLS = [
+    "https://127.0.0.1:8443/",
+    "https://127.0.0.1:8443",
+    "https://127.0.0.1:8443?q=1",
+    "https://127.0.0.1:8443#top",
+    "http://127.0.0.1:8443/path",
+    "https://127.0.0.1:18443/",
+    "https://127.0.0.1:844/",
+    "https://127.0.0.10:8443/",
+    "https://127.0.0.1/",
+    "https://portail.example.fr/",
+    "http://portail.example.fr:443/",
+    "https://portail.example.fr:443/",  # Chromium never writes the default port
+    "https://portail.example.fr.evil.test/",
+    "https://portail.example.fr@evil.test/",
+    "https://user:pw@portail.example.fr/",
+    "https://portail-example.fr/",
+    "https://portailXexample.fr/",
+    "http://[::1]/",
+    "http://[::1]:8080/",
+    "https://[::1]/",
+    "http://api-x.example.fr/v1",
+    "http://api-x.example.fr:8080/",
+    "ws://127.0.0.1:8443/socket",
+    "ftp://127.0.0.1:8443/",
+    "https://evil.test/",
+]
+
+
+def test_the_route_pattern_leaves_out_only_urls_in_scope_in_python_and_in_the_browser(
+    servers: tuple[Server, Server, Server], ui: UiSession, tmp_path: Path
+) -> None:
+    """The driver (JavaScript) decides which requests reach the guard, the Python client which
+    handler takes one: both must read the pattern alike, and never leave out a URL outside."""
+    pattern = _outside(HOSTS)
+    doc = {"format": "homolog.target/1", "system": {"name": "s", "version": "1", "vendor": "v"}, "options": {}}
+    doc["base_urls"] = {f"b{i}": f"http://{'[::1]' if h == '::1' else h}:{p}" for i, (h, p) in enumerate(sorted(HOSTS))}
+    path = tmp_path / "hosts.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    target = load_target(path)
+    assert target.hosts == HOSTS
+    in_python = {url: bool(pattern.search(url)) for url in URLS}
+    _load(ui, servers[0].url + "/page")
+    in_browser = ui.page.evaluate(
+        "([source, urls]) => Object.fromEntries(urls.map(u => [u, new RegExp(source).test(u)]))",
+        [pattern.pattern, URLS],
+    )
+    assert in_browser == in_python
+    routed = {url for url, hit in in_python.items() if hit}
+    assert {url for url in URLS if not target.in_scope(url)} <= routed
+    assert set(URLS) - routed == {
+        "https://127.0.0.1:8443/",
+        "https://127.0.0.1:8443",
+        "https://127.0.0.1:8443?q=1",
+        "https://127.0.0.1:8443#top",
+        "http://127.0.0.1:8443/path",
+        "https://portail.example.fr/",
+        "http://portail.example.fr:443/",
+        "https://portail.example.fr:443/",
+        "http://[::1]/",
+        "http://api-x.example.fr/v1",
+    }
