@@ -66,16 +66,14 @@ def hidden_from_patient(ui: UiSession, dmp: DmpControl, target: Target, evidence
         )
     page_url = ui.page.url  # the document's page, where the validation landed
     since = dmp.last_seq()
-    tries = 0
 
     def make_visible() -> None:
-        nonlocal tries
-        tries += 1
-        if ui.page.url != page_url:  # done again after the session lapsed: back to the document
+        again = ui.page.url != page_url  # done again after the session lapsed
+        if again:  # back to the document
             ui.page.goto(page_url, wait_until="load", timeout=_TIMEOUT_MS)
         button = ui.locator("document", "make_visible")
         if not button.count():
-            if tries > 1:
+            if again:
                 # The lapse came after the click had gone through (the document made visible,
                 # then the page after it found the session ended): the control is gone because
                 # its work is done, and what reached the DMP decides, below.
