@@ -5,7 +5,8 @@
 Each round runs both sides once, alternating which goes first, as separate processes:
 
 - plain: a pytest file with one parametrized test per check, each doing one loopback GET
-  through one shared httpx client (session fixture) and asserting 200;
+  through one shared httpx client (session fixture) and asserting 200, pytest loading no
+  plugin other packages declare (as a run loads only its own: `homolog.api.RUN_PLUGINS`);
 - homolog: `homolog run` of a referential with one requirement per check, each served by
   a one-GET check, writing everything a real run writes: evidence (one sanitised HTTP
   exchange per check), results.jsonl (fsync'ed), run.json and MANIFEST.sha256 (reports off).
@@ -162,7 +163,21 @@ def _homolog_command(python: str, out: str) -> list[str]:
 
 def _round_commands(work: Path, run: int, against: str | None = None) -> dict[str, list[str]]:
     commands = {
-        "plain": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "pytest.ini", "test_plain.py"],
+        # no entry-point plugins (hypothesis, faker, anyio… installed here for other reasons), as
+        # a run loads none it does not use (`homolog.api.RUN_PLUGINS`): both sides pay pytest's
+        # own costs, not those of whatever else the environment holds
+        "plain": [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--disable-plugin-autoload",
+            "-c",
+            "pytest.ini",
+            "test_plain.py",
+        ],
         "homolog": _homolog_command(sys.executable, f"run-{run}"),
     }
     if against:

@@ -23,6 +23,7 @@ reference SUT, which must know its address) are passed as `counterparts=`.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import sys
 import tempfile
@@ -62,6 +63,19 @@ class RunResult:
         return exit_code(self.document.status)
 
 
+#: The pytest plugins of a run, whatever else is installed: the engine, xdist (`-n`) and
+#: allure-pytest (`--alluredir`). Plugins other packages register for pytest (hypothesis,
+#: anyio, a vendor's own) are not loaded into a run: they cost every process of every run
+#: its imports (hypothesis alone: 1 s of CPU) and could change how a run collects, orders or
+#: reports its cases. A run that needs one names it after `--`: `homolog run … -- -p NAME`.
+RUN_PLUGINS = ("homolog.plugin", "xdist.plugin", "allure_pytest.plugin")
+
+
+def run_plugins() -> list[str]:
+    """`RUN_PLUGINS` that are installed (xdist comes with the development extras)."""
+    return [name for name in RUN_PLUGINS if importlib.util.find_spec(name.partition(".")[0]) is not None]
+
+
 def pytest_args(
     referential: str | Path,
     target: str | Path,
@@ -96,8 +110,7 @@ def pytest_args(
         "--homolog-out",
         str(out),
     ]
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        args += ["-p", "homolog.plugin"]
+    args += ["--disable-plugin-autoload", *(a for name in run_plugins() for a in ("-p", name))]
     if resume:
         args.append("--homolog-resume")
     if keyword:
@@ -221,14 +234,18 @@ def run(
 
 def _supervised(args: list[str], plugins: list[Any], run_dir: Path, *, resume: bool) -> int:
     """The session in a child process, again after each kill of a stuck check (`homolog.supervisor`)."""
+    import importlib
+
     from . import plugin
-    from .checks import registry
     from .hookspec import suite_plugins
 
-    # loaded here once, so that every child (and every run of a test process) inherits them
+    # What every session loads, loaded here once, so that every child (and every run of a
+    # test process) inherits it: the engine, the suites' plugins and their fixture modules.
+    # A session imports the check modules of the groups its referential names
+    # (`homolog.checks.Registry`), not every suite's.
     del plugin
-    suite_plugins()
-    registry.load()
+    for name in suite_plugins().fixture_modules():
+        importlib.import_module(name)
     supervisor = Supervisor(_record_killed(run_dir))
 
     def session(resuming: bool) -> int:

@@ -8,12 +8,16 @@
 
     @check("security.auth.session_timeout", timeout=300)   # seconds it may run (default 120)
 
-The first time it is asked for a check, the registry imports the check modules of the
-built-in suites (by the layout rule: `suites/<domain>/<group>/<name>.py` for the check
-`<domain>.<group>.<name>`), each domain's `fixtures.py`, and the modules named by the
-`homolog.suites` entry-point group (third-party suites), so a check exists as soon as its
-file does. A domain's other modules are support code, loaded only when a check imports
-them: a counterpart simulator or a measurement corpus never loads with the checks.
+Asked for a check it does not hold yet, the registry imports the check modules of that
+check's group (by the layout rule: `suites/<domain>/<group>/<name>.py` for the check
+`<domain>.<group>.<name>`; a module may register several checks of its group) and its
+domain's `fixtures.py`; when that does not find it, every built-in suite's check modules
+and the modules named by the `homolog.suites` entry-point group (third-party suites), as
+`load()` does (listing, linting and coverage ask for every check). So a check exists as
+soon as its file does, and a run imports the groups its referential names, not every
+suite with its dependencies (DICOM, hypothesis, the FHIR validator…) that it never uses.
+A domain's other modules are support code, loaded only when a check imports them: a
+counterpart simulator or a measurement corpus never loads with the checks.
 """
 
 from __future__ import annotations
@@ -154,6 +158,7 @@ class Registry:
     def __init__(self) -> None:
         self._checks: dict[str, CheckSpec] = {}
         self._loaded = False
+        self._groups: set[tuple[str, str]] = set()  # (domain, group) whose modules were imported
         self.load_errors: dict[str, str] = {}
 
     def register(self, spec: CheckSpec) -> None:
@@ -169,24 +174,41 @@ class Registry:
         if self._loaded:
             return
         self._loaded = True
-        for name in _suite_modules():
+        self._import(_suite_modules())
+
+    def _import(self, names: list[str]) -> None:
+        for name in names:
             try:
                 importlib.import_module(name)
             except Exception as exc:  # a broken suite must not hide the others
                 self.load_errors[name] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
-    def get(self, check_id: str) -> CheckSpec:
+    def _find(self, check_id: str) -> CheckSpec | None:
+        """The check, its group's modules imported first if need be, every suite's if that
+        does not find it (see the module docstring)."""
+        spec = self._checks.get(check_id)
+        if spec is not None or self._loaded:
+            return spec
+        parts = check_id.split(".")
+        if CHECK_ID.match(check_id) and len(parts) >= 3 and (parts[0], parts[1]) not in self._groups:
+            self._groups.add((parts[0], parts[1]))
+            self._import(_suite_modules(group=(parts[0], parts[1])))
+            spec = self._checks.get(check_id)
+            if spec is not None:
+                return spec
         self.load()
-        try:
-            return self._checks[check_id]
-        except KeyError:
+        return self._checks.get(check_id)
+
+    def get(self, check_id: str) -> CheckSpec:
+        spec = self._find(check_id)
+        if spec is None:
             close = difflib.get_close_matches(check_id, list(self._checks), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise KeyError(f"unknown check {check_id!r}{hint}") from None
+            raise KeyError(f"unknown check {check_id!r}{hint}")
+        return spec
 
     def __contains__(self, check_id: object) -> bool:
-        self.load()
-        return check_id in self._checks
+        return isinstance(check_id, str) and self._find(check_id) is not None
 
     def __iter__(self) -> Iterator[CheckSpec]:
         self.load()
@@ -197,25 +219,26 @@ class Registry:
         return len(self._checks)
 
 
-def _suite_modules() -> list[str]:
-    """Modules to import, found on disk without importing any: see the module docstring."""
+def _suite_modules(group: tuple[str, str] | None = None) -> list[str]:
+    """Modules to import, found on disk without importing any: see the module docstring.
+    With `group` (domain, group): that group's check modules and its domain's fixtures only."""
     names: list[str] = []
     try:
         suites = importlib.import_module("homolog.suites")
     except ImportError:
         suites = None
     if suites is not None:
-        for domain in _packages(suites.__path__):
+        for domain in [group[0]] if group else _packages(suites.__path__):
             folders = [os.path.join(root, domain) for root in suites.__path__]
             prefix = f"homolog.suites.{domain}."
             for info in pkgutil.iter_modules(folders, prefix):
                 if not info.ispkg and info.name == prefix + "fixtures":
                     names.append(info.name)
-            for group in _packages(folders):
-                group_folders = [os.path.join(folder, group) for folder in folders]
-                names += [info.name for info in pkgutil.iter_modules(group_folders, f"{prefix}{group}.")]
-    for ep in entry_points(group="homolog.suites"):
-        names.append(ep.value)
+            for name in [group[1]] if group else _packages(folders):
+                group_folders = [os.path.join(folder, name) for folder in folders]
+                names += [info.name for info in pkgutil.iter_modules(group_folders, f"{prefix}{name}.")]
+    if group is None:
+        names += [ep.value for ep in entry_points(group="homolog.suites")]
     return names
 
 

@@ -188,7 +188,6 @@ def pytest_configure(config: pytest.Config) -> None:
         state.add_counterparts(config)
         # Tokens are cached for the whole run, in this process only (never on disk).
         state.authenticator = Authenticator(state.target, register=state.sanitizer.add)
-        registry.load()
         # Applicability, case keys, titles, parameters (the target's overrides) and needs are
         # decided here, once; run.json is assembled from this plan and the results.
         state.plan = build_plan(state.referential, state.target, _title, checks=_spec)

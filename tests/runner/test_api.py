@@ -170,3 +170,31 @@ def test_a_busy_port_or_an_unknown_counterpart_stops_the_run_with_a_clear_messag
         declared({"pcs": {}})
     with pytest.raises(CounterpartError, match=r"127\.0\.0\.1 only"):
         declared({"psc": {"host": "0.0.0.0"}})
+
+
+_PLUGIN_NAMES = """
+import json, os
+
+def pytest_configure(config):
+    names = [name for name, plugin in config.pluginmanager.list_name_plugin() if plugin is not None]
+    with open(os.environ["HOMOLOG_TEST_PLUGINS_OUT"], "a") as out:
+        out.write(json.dumps(names) + "\\n")
+"""
+
+
+def test_a_run_loads_its_own_plugins_not_every_installed_one(
+    tmp_path: Path, target_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entry-point plugins of other packages (hypothesis, anyio, pytest-timeout here) stay out of
+    a run; one named after `--` (`-p NAME`) is loaded."""
+    (tmp_path / "plugin_names.py").write_text(_PLUGIN_NAMES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("HOMOLOG_TEST_PLUGINS_OUT", str(tmp_path / "plugins.jsonl"))
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    ref = write_referential(tmp_path / "r.yaml", [requirement("R.1", "engine.http.status")])
+    result = homolog.api.run(ref, target_file, out=tmp_path / "run", extra=["-p", "plugin_names"])
+    assert result.document.requirement("R.1").shown == "passed"
+    [names] = [json.loads(line) for line in (tmp_path / "plugins.jsonl").read_text().splitlines()]
+    assert {"homolog.plugin", "xdist.plugin", "allure_pytest.plugin", "plugin_names"} <= set(names)
+    installed = {"hypothesispytest", "anyio", "timeout", "faker"}  # declared by packages of this environment
+    assert not installed & set(names), f"a run loaded {sorted(installed & set(names))}"

@@ -158,3 +158,49 @@ def test_loading_the_registry_leaves_the_fhir_selftest_alone(loaded_with_registr
 def test_loading_the_registry_leaves_the_psc_simulator_alone(loaded_with_registry: dict[str, str | None]) -> None:
     simulator = _defining_module("PscSimulator")
     assert simulator not in _loaded_files(loaded_with_registry), f"{simulator} loads with the checks"
+
+
+_ASKED = """
+import json, sys
+from homolog import registry
+try:
+    found = registry.get(sys.argv[1]).module
+except KeyError as exc:
+    found = "KeyError: " + str(exc.args[0])
+print(json.dumps({"found": found, "loaded": sorted(sys.modules)}))
+"""
+
+
+def _asked(check_id: str) -> tuple[str, set[str]]:
+    """What asking a fresh process's registry for `check_id` found, and the modules then loaded."""
+    out = subprocess.run(
+        [sys.executable, "-c", _ASKED, check_id], capture_output=True, text=True, check=True, timeout=120
+    )
+    answer = json.loads(out.stdout)
+    return answer["found"], set(answer["loaded"])
+
+
+@pytest.mark.parametrize(
+    ("check_id", "module"),
+    [
+        ("security.headers.hsts", "homolog.suites.security.headers.hsts"),
+        # a module of the group registering several checks (<stem>_<suffix>)
+        ("fhir.metadata.declares_profiles", "homolog.suites.fhir.metadata.declares"),
+    ],
+)
+def test_asking_for_a_check_imports_its_group_not_every_suite(check_id: str, module: str) -> None:
+    found, loaded = _asked(check_id)
+    assert found == module
+    domain, group, _ = check_id.split(".")
+    check_modules = {m.name for m in MODULES.values() if m.checks}
+    assert {m for m in check_modules if m.startswith(f"homolog.suites.{domain}.{group}.")} <= loaded
+    others = {m for m in check_modules & loaded if not m.startswith(f"homolog.suites.{domain}.{group}.")}
+    assert not others, f"asking for {check_id} imported other groups' checks: {sorted(others)}"
+    assert "pydicom" not in loaded  # the imaging suite's dependency, never needed here
+
+
+def test_a_check_its_group_does_not_hold_is_looked_for_in_every_suite() -> None:
+    found, loaded = _asked("security.headers.hstss")
+    assert found.startswith("KeyError: unknown check 'security.headers.hstss'")
+    assert "did you mean 'security.headers.hsts'" in found
+    assert {m.name for m in MODULES.values() if m.checks} <= loaded  # all of them, then
