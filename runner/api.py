@@ -65,9 +65,10 @@ class RunResult:
 
 #: The pytest plugins of a run, whatever else is installed: the engine, xdist (`-n`) and
 #: allure-pytest (`--alluredir`). Plugins other packages register for pytest (hypothesis,
-#: anyio, a vendor's own) are not loaded into a run: they cost every process of every run
-#: its imports (hypothesis alone: 1 s of CPU) and could change how a run collects, orders or
-#: reports its cases. A run that needs one names it after `--`: `homolog run … -- -p NAME`.
+#: anyio, pytest-timeout, a vendor test suite's own) are not loaded into a run: they could
+#: change how a run collects, orders or reports its cases, and cost every process of every
+#: run their imports and hooks (`bench/run_plugins.py`). A run that needs one names it after
+#: `--`: `homolog run … -- -p NAME`.
 RUN_PLUGINS = ("homolog.plugin", "xdist.plugin", "allure_pytest.plugin")
 
 
@@ -234,8 +235,6 @@ def run(
 
 def _supervised(args: list[str], plugins: list[Any], run_dir: Path, *, resume: bool) -> int:
     """The session in a child process, again after each kill of a stuck check (`homolog.supervisor`)."""
-    import importlib
-
     from . import plugin
     from .hookspec import suite_plugins
 
