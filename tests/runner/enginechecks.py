@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -54,13 +55,19 @@ def skipper() -> None:
 class SleepParams(Params):
     seconds: float = 0.2
     visit: int = 0  # only tells executions apart (one execution per check and parameters)
+    until: str = ""  # a file: wait until it exists (at most 60 s) instead of `seconds`
 
 
 @check("engine.outcome.sleep", params=SleepParams)
 def sleeper(evidence, params: SleepParams) -> None:  # type: ignore[no-untyped-def]
     """Passes after a while (for resume tests)."""
     evidence.attach_text("note.txt", "slept")
-    time.sleep(params.seconds)
+    if not params.until:
+        time.sleep(params.seconds)
+        return
+    deadline = time.monotonic() + 60
+    while not os.path.exists(params.until) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @check("engine.evidence.secret")

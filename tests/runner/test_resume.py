@@ -14,6 +14,7 @@ from engine_support import requirement, write_referential
 
 HERE = Path(__file__).resolve().parent
 N = 12
+HELD = N - 2  # R.10: a check that sleeps (every fourth requirement fails instead)
 
 
 def _homolog(*args: str) -> list[str]:
@@ -26,11 +27,16 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _referential(tmp_path: Path) -> Path:
+def _referential(tmp_path: Path, *, held_by: Path | None = None) -> Path:
+    """N requirements, most of them checks that sleep; with `held_by`, the check of `HELD`
+    (the last that sleeps) waits for that file to exist (the run stays alive until the test
+    creates it)."""
     reqs = []
     for i in range(N):
         check = "engine.outcome.fail" if i % 4 == 3 else "engine.outcome.sleep"
         sleep = {"with_": {"seconds": 0.4, "visit": i}}  # each its own execution
+        if held_by is not None and i == HELD:
+            sleep = {"with_": {"visit": i, "until": str(held_by)}}
         reqs.append(requirement(f"R.{i:02d}", check, **(sleep if check.endswith("sleep") else {})))
     return write_referential(tmp_path / "ref.yaml", reqs)
 
@@ -113,7 +119,10 @@ def test_existing_run_is_not_overwritten(tmp_path: Path, target_file: Path) -> N
 
 
 def test_resume_of_a_live_run_is_refused_and_nothing_runs_twice(tmp_path: Path, target_file: Path) -> None:
-    ref = _referential(tmp_path)
+    # the run's last check waits for `release`: however slow the resume is to start on a
+    # loaded machine, the run is still alive when it is tried
+    release = tmp_path / "release"
+    ref = _referential(tmp_path, held_by=release)
     live = tmp_path / "live"
     proc = _start(ref, target_file, live)
     try:
@@ -123,6 +132,7 @@ def test_resume_of_a_live_run_is_refused_and_nothing_runs_twice(tmp_path: Path, 
         resumed = _resume(live, timeout=60)
         assert proc.poll() is None, "the first run ended before the resume was tried: the test proves nothing"
     finally:
+        release.touch()
         assert proc.wait(timeout=120) == 100
     assert resumed.returncode == 1, resumed.stdout + resumed.stderr
     said = resumed.stdout + resumed.stderr
@@ -130,6 +140,8 @@ def test_resume_of_a_live_run_is_refused_and_nothing_runs_twice(tmp_path: Path, 
     assert "Traceback" not in said
     keys = [rec["key"] for rec in _lines(live)]
     assert len(keys) == N == len(set(keys))
+    held = {rec["requirement"]: rec["verdict"] for rec in _lines(live)}[f"R.{HELD:02d}"]
+    assert held == "passed", "the check holding the run did not wait for its release"
     assert not (live / ".homolog-lock").exists()
     # the finished run verifies: the lock's trace was never part of it
     verify = subprocess.run(_homolog("verify", str(live)), env=_env(), capture_output=True, text=True, timeout=60)
