@@ -33,30 +33,22 @@ from pathlib import Path
 
 from overhead import _Handler, _timed, _write_inputs
 
-from homolog.api import pytest_args, run_plugins
+from homolog.api import plugin_args, pytest_args, run_plugins
 
 
 def _commands(work: Path, r: int) -> dict[str, list[str]]:
+    python = [sys.executable, "-m", "pytest"]
+    commands = {}
     for side in ("named", "autoload"):
         (work / f"{side}-{r}").mkdir()
-    named = pytest_args("ref.yaml", "target.yaml", work / f"named-{r}", extra=["-p", "bench_checks"])
-    plugins = {a for name in run_plugins() for a in ("-p", name)} | {"--disable-plugin-autoload"}
-    autoload = pytest_args("ref.yaml", "target.yaml", work / f"autoload-{r}", extra=["-p", "bench_checks"])
-    # drop the flag and each named plugin (each "-p NAME" pair) but keep "-p no:cacheprovider" and "-p bench_checks"
-    kept: list[str] = []
-    skip = False
-    for i, arg in enumerate(autoload):
-        if skip:
-            skip = False
-            continue
-        if arg == "--disable-plugin-autoload":
-            continue
-        if arg == "-p" and i + 1 < len(autoload) and autoload[i + 1] in plugins:
-            skip = True
-            continue
-        kept.append(arg)
-    python = [sys.executable, "-m", "pytest"]
-    return {"named": [*python, *named], "autoload": [*python, *kept]}
+        args = pytest_args("ref.yaml", "target.yaml", work / f"{side}-{r}", extra=["-p", "bench_checks"])
+        if side == "autoload":  # the same command without the part naming the plugins
+            block = plugin_args()
+            at = args.index(block[0])
+            assert args[at : at + len(block)] == block
+            args = args[:at] + args[at + len(block) :]
+        commands[side] = [*python, *args]
+    return commands
 
 
 def _verdicts(run_dir: Path) -> dict[str, str]:

@@ -77,6 +77,11 @@ def run_plugins() -> list[str]:
     return [name for name in RUN_PLUGINS if importlib.util.find_spec(name.partition(".")[0]) is not None]
 
 
+def plugin_args() -> list[str]:
+    """The part of a run's pytest command line that says which plugins it loads."""
+    return ["--disable-plugin-autoload", *(a for name in run_plugins() for a in ("-p", name))]
+
+
 def pytest_args(
     referential: str | Path,
     target: str | Path,
@@ -111,7 +116,7 @@ def pytest_args(
         "--homolog-out",
         str(out),
     ]
-    args += ["--disable-plugin-autoload", *(a for name in run_plugins() for a in ("-p", name))]
+    args += plugin_args()
     if resume:
         args.append("--homolog-resume")
     if keyword:

@@ -55,7 +55,7 @@ def skipper() -> None:
 class SleepParams(Params):
     seconds: float = 0.2
     visit: int = 0  # only tells executions apart (one execution per check and parameters)
-    until: str = ""  # a file: wait until it exists (at most 60 s) instead of `seconds`
+    until: str = ""  # a file: wait until it exists instead of `seconds` (failed after 60 s)
 
 
 @check("engine.outcome.sleep", params=SleepParams)
@@ -66,7 +66,9 @@ def sleeper(evidence, params: SleepParams) -> None:  # type: ignore[no-untyped-d
         time.sleep(params.seconds)
         return
     deadline = time.monotonic() + 60
-    while not os.path.exists(params.until) and time.monotonic() < deadline:
+    while not os.path.exists(params.until):
+        if time.monotonic() > deadline:
+            fail(f"{params.until} did not appear within 60 s")
         time.sleep(0.05)
 
 
