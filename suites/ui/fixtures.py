@@ -15,13 +15,19 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from homolog import Evidence, HttpClient, Target
-from homolog.suites.ui.browser import CHROMIUM_PATH, BrowserManager
-from homolog.suites.ui.session import UiSession
+
+if TYPE_CHECKING:
+    from homolog.suites.ui.browser import BrowserManager
+    from homolog.suites.ui.session import UiSession
+
+# The browser and session modules (cryptography's X.509, the page settling and audit code)
+# are imported by the fixtures that use them: every session registers this module, and a
+# run without UI checks does not pay for them.
 
 __all__ = ["ui", "ui_browser"]
 
@@ -29,6 +35,8 @@ __all__ = ["ui", "ui_browser"]
 @pytest.fixture(scope="session")
 def ui_browser(target: Target) -> Generator[BrowserManager, None, None]:
     """The session's browser owner; Chromium starts lazily on first page use."""
+    from homolog.suites.ui.browser import CHROMIUM_PATH, BrowserManager
+
     settings = target.settings("ui")
     manager = BrowserManager(
         ws_endpoint=settings.get("browser_ws") or None,
@@ -39,7 +47,7 @@ def ui_browser(target: Target) -> Generator[BrowserManager, None, None]:
     manager.close()
 
 
-_UI_KEY = pytest.StashKey[UiSession]()
+_UI_KEY = pytest.StashKey["UiSession"]()
 
 
 @pytest.fixture
@@ -47,6 +55,8 @@ def ui(
     request: pytest.FixtureRequest, ui_browser: BrowserManager, target: Target, evidence: Evidence, http: HttpClient
 ) -> Generator[UiSession, None, None]:
     """Browser access for one check, by page-map names (see `UiSession`)."""
+    from homolog.suites.ui.session import UiSession
+
     trace = target.settings("ui").get("trace", True) is not False
     session = UiSession(ui_browser, target, evidence, trace=trace, http=http)
     request.node.stash[_UI_KEY] = session
