@@ -35,15 +35,17 @@ from overhead import _Handler, _timed, _write_inputs
 
 from homolog.api import plugin_args, pytest_args, run_plugins
 
+EXTRA = ["-p", "bench_checks"]  # what the run's pytest gets after `--`
+
 
 def _commands(work: Path, r: int) -> dict[str, list[str]]:
     python = [sys.executable, "-m", "pytest"]
     commands = {}
     for side in ("named", "autoload"):
         (work / f"{side}-{r}").mkdir()
-        args = pytest_args("ref.yaml", "target.yaml", work / f"{side}-{r}", extra=["-p", "bench_checks"])
+        args = pytest_args("ref.yaml", "target.yaml", work / f"{side}-{r}", extra=EXTRA)
         if side == "autoload":  # the same command without the part naming the plugins
-            block = plugin_args()
+            block = plugin_args(EXTRA)
             at = args.index(block[0])
             assert args[at : at + len(block)] == block
             args = args[:at] + args[at + len(block) :]
@@ -65,7 +67,7 @@ def main() -> int:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    print(f"python {sys.executable}; plugins named in a run: {', '.join(run_plugins())}")
+    print(f"python {sys.executable}; plugins named in a run: {', '.join(run_plugins(EXTRA))}")
     walls: dict[str, list[float]] = {"named": [], "autoload": []}
     cpus: dict[str, list[float]] = {"named": [], "autoload": []}
     try:

@@ -64,22 +64,27 @@ class RunResult:
 
 
 #: The pytest plugins of a run, whatever else is installed: the engine, xdist (`-n`) and
-#: allure-pytest (`--alluredir`). Plugins other packages register for pytest (hypothesis,
-#: anyio, pytest-timeout, a vendor test suite's own) are not loaded into a run: they could
-#: change how a run collects, orders or reports its cases, and cost every process of every
-#: run their imports and hooks (`bench/run_plugins.py`). A run that needs one names it after
-#: `--`: `homolog run … -- -p NAME`.
+#: allure-pytest (`--alluredir`, loaded only when a run is asked for Allure results: its
+#: imports cost every process 25-30 ms). Plugins other packages register for pytest
+#: (hypothesis, anyio, pytest-timeout, a vendor test suite's own) are not loaded into a run:
+#: they could change how a run collects, orders or reports its cases, and cost every process
+#: of every run their imports and hooks (`bench/run_plugins.py`). A run that needs one names
+#: it after `--`: `homolog run … -- -p NAME`.
 RUN_PLUGINS = ("homolog.plugin", "xdist.plugin", "allure_pytest.plugin")
+ALLURE_PLUGIN = "allure_pytest.plugin"
 
 
-def run_plugins() -> list[str]:
-    """`RUN_PLUGINS` that are installed (xdist comes with the development extras)."""
-    return [name for name in RUN_PLUGINS if importlib.util.find_spec(name.partition(".")[0]) is not None]
+def run_plugins(args: Sequence[str] = ()) -> list[str]:
+    """`RUN_PLUGINS` that are installed (xdist comes with the development extras), allure-pytest
+    only when the run's other pytest arguments `args` hold `--alluredir`."""
+    allure = any(a == "--alluredir" or a.startswith("--alluredir=") for a in args)
+    wanted = [name for name in RUN_PLUGINS if name != ALLURE_PLUGIN or allure]
+    return [name for name in wanted if importlib.util.find_spec(name.partition(".")[0]) is not None]
 
 
-def plugin_args() -> list[str]:
-    """The part of a run's pytest command line that says which plugins it loads."""
-    return ["--disable-plugin-autoload", *(a for name in run_plugins() for a in ("-p", name))]
+def plugin_args(args: Sequence[str] = ()) -> list[str]:
+    """The part of a run's pytest command line that says which plugins it loads (`run_plugins`)."""
+    return ["--disable-plugin-autoload", *(a for name in run_plugins(args) for a in ("-p", name))]
 
 
 def pytest_args(
@@ -116,7 +121,7 @@ def pytest_args(
         "--homolog-out",
         str(out),
     ]
-    args += plugin_args()
+    args += plugin_args(extra)
     if resume:
         args.append("--homolog-resume")
     if keyword:

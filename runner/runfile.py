@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from .attest import Waiver
 from .errors import RunError
 from .plan import Case, PlannedRequirement, RunPlan
@@ -627,6 +625,8 @@ def validate_run(doc: Any) -> list[str]:
     """Messages for every way `doc` departs from the run schema (empty when valid)."""
     if conforms(doc, "run"):
         return []
+    import jsonschema  # only to word what the compiled validator refused (`schemas.conforms`)
+
     validator = jsonschema.Draft202012Validator(load_schema("run"))
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
     return [f"{_json_path(e.absolute_path)}: {_short(e.message)}" for e in errors]

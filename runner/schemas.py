@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .errors import Problem
 from .yamlsafe import Located, PathKey
 
-__all__ = ["conforms", "load_schema", "schema_problems"]
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
+
+__all__ = ["conforms", "conforms_to", "load_schema", "schema_problems"]
 
 SCHEMA_FILES = {
     "referential": "referential.schema.json",
@@ -34,6 +35,10 @@ def load_schema(kind: str) -> dict[str, Any]:
 
 @cache
 def _validator(kind: str) -> jsonschema.protocols.Validator:
+    # jsonschema (45-55 ms of imports here) only words the problems of a document the compiled
+    # validator did not accept: a run whose files conform never imports it
+    import jsonschema
+
     schema = load_schema(kind)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
@@ -42,12 +47,18 @@ def _validator(kind: str) -> jsonschema.protocols.Validator:
 @cache
 def _fast_check(kind: str) -> Callable[[Any], bool] | None:
     """A compiled (Rust) validity test for the `kind` schema; None when it cannot be had."""
+    return _compiled(json.dumps(load_schema(kind), sort_keys=True))
+
+
+@cache
+def _compiled(schema_text: str) -> Callable[[Any], bool] | None:
+    """A compiled (Rust) validity test for the schema written `schema_text`; None when it cannot be had."""
     try:
         import jsonschema_rs
     except ImportError:
         return None
     try:
-        test: Callable[[Any], bool] = jsonschema_rs.validator_for(load_schema(kind)).is_valid
+        test: Callable[[Any], bool] = jsonschema_rs.validator_for(json.loads(schema_text)).is_valid
     except Exception:  # a schema it cannot compile: jsonschema alone decides
         return None
     return test
@@ -60,7 +71,20 @@ def conforms(data: Any, kind: str) -> bool:
     them). A document the compiled validator accepts has none — the shipped schemas,
     referentials and runs are checked to get the same answer from both.
     """
-    test = _fast_check(kind)
+    return _passes(_fast_check(kind), data)
+
+
+def conforms_to(schema: Mapping[str, Any], data: Any) -> bool:
+    """`conforms` for any schema (a suite's settings schema): True when the compiled validator
+    accepts `data`; False means "not known to conform", for jsonschema to word the problems."""
+    try:
+        text = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):  # a schema JSON cannot write: jsonschema alone decides
+        return False
+    return _passes(_compiled(text), data)
+
+
+def _passes(test: Callable[[Any], bool] | None, data: Any) -> bool:
     if test is None:
         return False
     try:
@@ -111,7 +135,9 @@ def _explain(doc: Located, err: ValidationError) -> list[Problem]:
         if inner:
             return _explain(doc, min(inner, key=lambda e: len(e.path)))
     if err.validator == "oneOf" and err.context:
-        best = jsonschema.exceptions.best_match(err.context)
+        from jsonschema.exceptions import best_match
+
+        best = best_match(err.context)
         if best is not None and best is not err:
             return _explain(doc, best)
     expected: Any = err.validator_value  # the schema keyword's value (a list for required / enum)

@@ -183,6 +183,40 @@ def pytest_configure(config):
 """
 
 
+_MODULES_SEEN = """
+import json, os, sys
+
+def pytest_sessionfinish(session):
+    with open(os.environ["HOMOLOG_TEST_MODULES_OUT"], "a") as out:
+        out.write(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "jsonschema")) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("seed", [7, "seven"])
+def test_jsonschema_is_imported_only_to_word_problems(seed: Any, tmp_path: Path, target_file: Path) -> None:
+    """The compiled validator decides that the referential, the target and its settings
+    conform; jsonschema (tens of milliseconds of imports in every run's process) is only
+    imported when something does not, to word the problem."""
+    (tmp_path / "modules_seen.py").write_text(_MODULES_SEEN)
+    target = yaml.safe_load(target_file.read_text())
+    target["settings"] = {"fhir": {"robustness_seed": seed}, "ui": {"quiet_ms": 500}}
+    target_file.write_text(yaml.safe_dump(target))
+    ref = write_referential(tmp_path / "r.yaml", [requirement("R.1", "engine.http.status")])
+    out = tmp_path / "modules.jsonl"
+    here = Path(__file__).resolve().parent  # the engine test checks (enginechecks.py)
+    env = {**os.environ, "HOMOLOG_TEST_MODULES_OUT": str(out), "PYTHONPATH": f"{tmp_path}{os.pathsep}{here}"}
+    command = [sys.executable, "-m", "homolog.cli", "run", "-r", str(ref), "-t", str(target_file)]
+    command += ["--out", str(tmp_path / "run"), "--report", "", "--", "-p", "enginechecks", "-p", "modules_seen"]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    if seed == 7:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        [seen] = [json.loads(line) for line in out.read_text().splitlines()]
+        assert seen == [], f"a run of conforming files imported {seen}"
+    else:
+        assert proc.returncode == ExitCode.USAGE, proc.stdout + proc.stderr
+        assert "settings.fhir.robustness_seed: 'seven' is not of type 'integer'" in proc.stderr + proc.stdout
+
+
 def test_a_run_loads_its_own_plugins_not_every_installed_one(
     tmp_path: Path, target_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -196,7 +230,24 @@ def test_a_run_loads_its_own_plugins_not_every_installed_one(
     result = homolog.api.run(ref, target_file, out=tmp_path / "run", extra=["-p", "plugin_names"])
     assert result.document.requirement("R.1").shown == "passed"
     [names] = [json.loads(line) for line in (tmp_path / "plugins.jsonl").read_text().splitlines()]
-    assert {"homolog.plugin", "xdist.plugin", "allure_pytest.plugin", "plugin_names"} <= set(names)
+    assert {"homolog.plugin", "xdist.plugin", "plugin_names"} <= set(names)
+    assert "allure_pytest.plugin" not in names  # no Allure results asked for
     installed = {"hypothesispytest", "anyio", "timeout", "faker"}
     assert installed <= {ep.name for ep in entry_points(group="pytest11")}  # declared here: the test can fail
     assert not installed & set(names), f"a run loaded {sorted(installed & set(names))}"
+
+
+@pytest.mark.parametrize("alluredir", ["--alluredir", "--alluredir="])
+def test_allure_pytest_is_loaded_when_a_run_asks_for_allure_results(
+    alluredir: str, tmp_path: Path, target_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "plugin_names.py").write_text(_PLUGIN_NAMES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("HOMOLOG_TEST_PLUGINS_OUT", str(tmp_path / "plugins.jsonl"))
+    ref = write_referential(tmp_path / "r.yaml", [requirement("R.1", "engine.http.status")])
+    results = tmp_path / "allure-results"
+    given = ["--alluredir", str(results)] if alluredir == "--alluredir" else [f"--alluredir={results}"]
+    homolog.api.run(ref, target_file, out=tmp_path / "run", extra=["-p", "plugin_names", *given])
+    [names] = [json.loads(line) for line in (tmp_path / "plugins.jsonl").read_text().splitlines()]
+    assert "allure_pytest.plugin" in names
+    assert list(results.glob("*-result.json")), "allure-pytest wrote the case's result"

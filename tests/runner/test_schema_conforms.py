@@ -20,7 +20,8 @@ import jsonschema
 import pytest
 
 from homolog.fixtures.refsut import start_sut
-from homolog.schemas import conforms, load_schema
+from homolog.hookspec import settings_problems, suite_plugins
+from homolog.schemas import conforms, conforms_to, load_schema
 from homolog.yamlsafe import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +96,44 @@ def test_synthetic_runs_and_their_mutations(tmp_path: Path) -> None:
         _agree(broken, "run", what)
     for what, broken in _mutations(doc["requirements"][0]):
         _agree({**doc, "requirements": [broken, *doc["requirements"][1:]]}, "run", f"requirements[0] {what}")
+
+
+def _settings_values(schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Values for a suite's settings: valid ones, and each property given each wrong kind."""
+    props = schema.get("properties") or {}
+    yield "empty", {}
+    for key, sub in props.items():
+        for value in (12, 1.5, 1.0, -1, 0, 49, 50, 100_000, "", "text", [], ["a"], [1], {}, {"x": 1}, None, True):
+            yield f"{key} = {value!r}", {key: value}
+        if isinstance(sub, dict) and isinstance(sub.get("properties"), dict):
+            for inner in sub["properties"]:
+                for bad in (12, None, "", "text", [{}]):
+                    yield f"{key}.{inner} = {bad!r}", {key: {inner: bad}}
+            yield f"{key} with an unknown key", {key: {"zz_unknown": 1}}
+    yield "an unknown key", {"zz_unknown": 1}
+    yield "not an object", ["a"]
+
+
+def test_suite_settings_schemas_on_valid_and_broken_settings() -> None:
+    """`conforms_to` (what lets a target's settings skip jsonschema) never accepts what
+    jsonschema refuses, on every settings schema the suites declare."""
+    schemas = suite_plugins().settings_schemas()
+    assert schemas, "the built-in suites declare settings schemas"
+    seen = {True: 0, False: 0}
+    for domain, domain_schemas in schemas.items():
+        for schema in domain_schemas:
+            for what, value in _settings_values(dict(schema)):
+                fast = conforms_to(schema, value)
+                full = not any(True for _ in jsonschema.Draft202012Validator(schema).iter_errors(value))
+                assert fast == full, f"settings.{domain}, {what}: compiled {fast}, jsonschema {full}"
+                seen[full] += 1
+    assert seen[True] and seen[False], f"both valid and invalid settings were tried: {seen}"
+
+
+def test_settings_problems_still_word_each_problem() -> None:
+    """Valid settings give no problem; invalid ones are worded by jsonschema, located."""
+    schemas = {"fhir": [{"type": "object", "properties": {"robustness_seed": {"type": "integer", "minimum": 0}}}]}
+    assert settings_problems(schemas, {"fhir": {"robustness_seed": 7}}) == []
+    assert settings_problems(schemas, {"fhir": {"robustness_seed": "seven"}}) == [
+        "settings.fhir.robustness_seed: 'seven' is not of type 'integer'"
+    ]
