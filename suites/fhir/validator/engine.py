@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,7 +207,7 @@ class Validator:
         self._ancestry: dict[str, frozenset[str]] = {}
         # (extension url, host element paths and type) → whether the extension may sit there
         self._context_allowed: dict[tuple[str, tuple[tuple[str, ...], str | None]], bool] = {}
-        self._constraint_plans: dict[int, tuple[list[dict[str, Any]], list[_Constraint]]] = {}
+        self._constraint_plans: dict[int, _ConstraintPlan] = {}
         names = {p.name for p in conformance.packages}
         self.core_loaded = "hl7.fhir.r4.core" in names
         # Without the terminology package, the code systems of terminology.hl7.org are the
@@ -495,23 +496,23 @@ class Validator:
             )
         plan = self._child_plans.get(id(children))
         if plan is None or plan.children is not children:
-            plan = self._child_plans[id(children)] = _ChildPlan(children)
+            plan = self._child_plans[id(children)] = _ChildPlan(children, self._quick_test)
         shape = tuple(obj)
         walk = plan.shapes.get(shape)
         if walk is None:
             walk = plan.walk(shape)
         # Present elements, and absent ones that something requires (slices too), in order.
-        for name, child, kind in walk:
+        for name, child, kind, quick in walk:
             if kind != _GENERAL:
                 if kind == _SIMPLE:
                     v = obj.get(name)
                     # One string its cardinality allows, in a format the quick pattern accepts:
-                    # nothing to say (the common case).
+                    # nothing to say (the common case; `_primitive_ok`, decided per element).
                     if (
                         type(v) is str
-                        and child.min <= 1
-                        and child.max != 0
-                        and self._primitive_ok(v, child.single_type)
+                        and quick is not _FULL_CHECK
+                        and len(v) <= _QUICK_STRING
+                        and (quick is None or quick.fullmatch(v) is not None)
                     ):
                         continue
                     self._simple_primitive(child, v, loc, ctx)
@@ -635,15 +636,29 @@ class Validator:
         """True when `_primitive` has nothing to say (the common case, decided cheaply)."""
         if len(value) > _QUICK_STRING or not type_code:
             return len(value) <= _QUICK_STRING
+        rx = self._quick_pattern(type_code)
+        if rx is None:
+            return True
+        return rx is not _FULL_CHECK and rx.fullmatch(value) is not None
+
+    def _quick_pattern(self, type_code: str) -> Any:
+        """The pattern a string of `type_code` passes when `_primitive` has nothing to say
+        about it (None: any string; _FULL_CHECK: only the full check can tell)."""
         rx = self._quick.get(type_code, _MISSING)
         if rx is _MISSING:
             # (uri, url, canonical and uuid have rules that need the full check)
             rx = self._quick[type_code] = (
                 _FULL_CHECK if type_code in ("uri", "url", "canonical", "uuid") else self._regex(type_code)
             )
-        if rx is None:
-            return True
-        return rx is not _FULL_CHECK and rx.fullmatch(value) is not None
+        return rx
+
+    def _quick_test(self, node: ElementNode) -> Any:
+        """For a simple primitive element: the pattern one string value of it passes when
+        nothing is to be said about it (None: any string not too long; _FULL_CHECK: never
+        decided without `_simple_primitive`, as when its cardinality forbids one value)."""
+        if node.min > 1 or node.max == 0:
+            return _FULL_CHECK
+        return self._quick_pattern(node.single_type) if node.single_type else None
 
     def _gather(self, node: ElementNode, obj: dict[str, Any], loc: str) -> tuple[list[_Item], str]:
         name = node.name
@@ -1306,15 +1321,21 @@ class Validator:
 
     def _constraints(self, constraints: list[dict[str, Any]], item: _Item, type_name: str, ctx: _Ctx) -> None:
         plan = self._constraint_plans.get(id(constraints))
-        if plan is None or plan[0] is not constraints:
+        if plan is None or plan.constraints is not constraints:
             ele_1, others = _plan_constraints(constraints)
-            plan = self._constraint_plans[id(constraints)] = (constraints, ([_ELE_1_RULE] if ele_1 else []) + others)
+            plan = self._constraint_plans[id(constraints)] = _ConstraintPlan(
+                constraints, ([_ELE_1_RULE] if ele_1 else []) + others
+            )
         value = item.value
-        fast = self.invariants.use_fast
-        for c in plan[1]:
+        rules = plan.rules
+        if type(value) is dict and self.invariants.use_fast:
+            # Set aside the rules that hold on any object without the keys they read
+            # (`fastpath.holds_without`): decided by the object's keys alone, once per shape.
+            shape = tuple(value)
+            todo = plan.shapes.get(shape)
+            rules = todo if todo is not None else plan.for_shape(shape, value)
+        for c in rules:
             kind = c.kind
-            if c.holds_without is not None and fast and lacks_keys(value, c.holds_without):
-                continue  # holds on any object without the keys the expression reads (`fastpath`)
             if kind == _ELE_1:
                 # The rule is simple enough to apply directly (and fhirpathpy lacks hasValue()).
                 # Primitives: base R4 (fhirkit) already rejects empty values.
@@ -1396,6 +1417,26 @@ class _Constraint:
 _ELE_1_RULE = _Constraint(_ELE_1, "ele-1", "", "error", "", "", {})
 
 
+class _ConstraintPlan:
+    """The constraints of one element definition, ready to apply, and which of them an
+    object of a given shape (its keys, in order) leaves to apply."""
+
+    __slots__ = ("constraints", "rules", "shapes")
+
+    def __init__(self, constraints: list[dict[str, Any]], rules: list[_Constraint]) -> None:
+        self.constraints = constraints
+        self.rules = rules
+        self.shapes: dict[tuple[str, ...], list[_Constraint]] = {}
+
+    def for_shape(self, shape: tuple[str, ...], value: dict[str, Any]) -> list[_Constraint]:
+        """The rules an object with keys `shape` must be checked against (remembered for the
+        next one of that shape): all but those that hold without keys it lacks."""
+        todo = [c for c in self.rules if c.holds_without is None or not lacks_keys(value, c.holds_without)]
+        if len(self.shapes) < _MAX_SHAPES:
+            self.shapes[shape] = todo
+        return todo
+
+
 def _plan_constraints(constraints: list[dict[str, Any]]) -> tuple[bool, list[_Constraint]]:
     """(whether ele-1 applies, the other constraints ready to apply)."""
     out: list[_Constraint] = []
@@ -1468,10 +1509,12 @@ _MAX_CONTEXTS = 4096
 class _ChildPlan:
     """The child elements of one element definition, ready for a walk over a JSON object."""
 
-    __slots__ = ("by_name", "children", "choices", "kinds", "order", "owners", "required", "shapes")
+    __slots__ = ("by_name", "children", "choices", "kinds", "order", "owners", "quick_test", "required", "shapes")
 
-    def __init__(self, children: dict[str, ElementNode]) -> None:
+    def __init__(self, children: dict[str, ElementNode], quick_test: Callable[[ElementNode], Any]) -> None:
         self.children = children
+        # a simple primitive element -> the pattern of its values with nothing to say (`Validator._quick_test`)
+        self.quick_test = quick_test
         self.by_name = frozenset(name for name, c in children.items() if not c.is_choice)
         # (JSON prefix, element name) of choice elements: `value` for `value[x]`.
         self.choices = [(name[:-3], name) for name, c in children.items() if c.is_choice]
@@ -1482,23 +1525,24 @@ class _ChildPlan:
         self.kinds = {name: _kind(c) for name, c in children.items()}
         # JSON key → the element it belongs to (None: no element), learnt as keys are met.
         self.owners: dict[str, str | None] = {}
-        # The keys of a JSON object, in their order → its walk: (name, element, walk kind) of
-        # the elements present or required, in definition order. Objects of one shape (every
-        # Coding with system, code and display) share it.
-        self.shapes: dict[tuple[str, ...], list[tuple[str, ElementNode, int]]] = {}
+        # The keys of a JSON object, in their order → its walk: (name, element, walk kind, quick
+        # test of a simple primitive) of the elements present or required, in definition order.
+        # Objects of one shape (every Coding with system, code and display) share it.
+        self.shapes: dict[tuple[str, ...], list[tuple[str, ElementNode, int, Any]]] = {}
 
-    def walk(self, shape: tuple[str, ...]) -> list[tuple[str, ElementNode, int]]:
+    def walk(self, shape: tuple[str, ...]) -> list[tuple[str, ElementNode, int, Any]]:
         """The walk of an object whose keys are `shape` (remembered for the next one)."""
         owners = self.owners
         found = {owners[key] if key in owners else self.owner(key) for key in shape}
         present = {name for name in found if name is not None} | self.required
         keys = set(shape)
-        out: list[tuple[str, ElementNode, int]] = []
+        out: list[tuple[str, ElementNode, int, Any]] = []
         for name in sorted(present, key=self.order.__getitem__):
             kind = self.kinds[name]
             if kind in (_SIMPLE, _FIXED, _BOUND) and "_" + name in keys:
                 kind = _GENERAL  # a primitive with extensions (`_name`) takes the full walk
-            out.append((name, self.children[name], kind))
+            child = self.children[name]
+            out.append((name, child, kind, self.quick_test(child) if kind == _SIMPLE else None))
         if len(self.shapes) < _MAX_SHAPES:
             self.shapes[shape] = out
         return out

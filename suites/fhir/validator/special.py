@@ -287,11 +287,11 @@ def _suspect_tag(elements: frozenset[str], attributes: frozenset[str]) -> re.Pat
     run = r"[\w.:-]"
     alternatives: list[str] = []
     if elements:
-        ok = "|".join(re.escape(n) for n in sorted(elements))
+        ok = _one_of(elements)
         # An element whose name, after its last prefix, is not in the list.
         alternatives.append(rf"(?!(?:{ok})(?!{run})|{run}*:(?:{ok})(?!{run}))[A-Za-z_]")
     if attributes:
-        ok = "|".join(re.escape(n) for n in sorted(attributes))
+        ok = _one_of(attributes)
         name = rf"(?:(?:{ok})|xmlns(?::{run}*)?|xml:{run}*|{run}*:(?:{ok}))(?=\s*=)"
         value = r"""(?:"[^"]*"|'[^']*')"""
         # A start tag whose allowed attributes (taken possessively) are followed by
@@ -300,6 +300,28 @@ def _suspect_tag(elements: frozenset[str], attributes: frozenset[str]) -> re.Pat
     if not alternatives:
         return None
     return re.compile("<(?:" + "|".join(alternatives) + ")")
+
+
+def _one_of(names: frozenset[str]) -> str:
+    """A pattern matching exactly one of `names`, factored by common prefixes
+    (`a(?:bbr|cronym)?|b(?:ig|lockquote|r)?|…`): at each position the regex engine tries
+    the names sharing the first letter, not the whole list in turn."""
+    tree: dict[str, Any] = {}
+    for name in names:
+        node = tree
+        for ch in name:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a name ends here
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + pattern(node[ch]) for ch in sorted(node) if ch]
+        if not branches:
+            return ""
+        if "" in node:
+            return "(?:" + "|".join(branches) + ")?"
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return pattern(tree)
 
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
