@@ -524,6 +524,20 @@ class Validator:
                 elif kind == _FIXED:
                     self._fixed_primitive(child, obj.get(name), loc, ctx)
                     continue
+                elif kind == _SINGLE:
+                    v = obj.get(name)
+                    if type(v) is not list:
+                        # At most one value, without `_name`: `_gather` + `_element` without items
+                        # to sort (no choice of types, no slices), the same rules.
+                        where = f"{loc}.{name}"
+                        if v is None:
+                            if child.min > 0:
+                                self._cardinality(child, 0, where, ctx)
+                            continue
+                        if child.min > 1 or child.max == 0:
+                            self._cardinality(child, 1, where, ctx)
+                        self._instance(child, _Item(v, where), tree, ctx)
+                        continue
                 else:
                     self._coded_primitive(child, obj.get(name), loc, ctx)
                     continue
@@ -1497,7 +1511,7 @@ def _is_tho(codings: list[tuple[str | None, str]], exp: Any) -> bool:
     return any(s.startswith("http://terminology.hl7.org/") for s in systems)
 
 
-_GENERAL, _SIMPLE, _PLAIN, _FIXED, _BOUND = range(5)
+_GENERAL, _SIMPLE, _PLAIN, _FIXED, _BOUND, _SINGLE = range(6)
 # Bounds on the JSON keys and object shapes remembered per element (a hostile document
 # may bring many).
 _MAX_OWNERS = 512
@@ -1539,7 +1553,7 @@ class _ChildPlan:
         out: list[tuple[str, ElementNode, int, Any]] = []
         for name in sorted(present, key=self.order.__getitem__):
             kind = self.kinds[name]
-            if kind in (_SIMPLE, _FIXED, _BOUND) and "_" + name in keys:
+            if kind != _GENERAL and kind != _PLAIN and "_" + name in keys:
                 kind = _GENERAL  # a primitive with extensions (`_name`) takes the full walk
             child = self.children[name]
             out.append((name, child, kind, self.quick_test(child) if kind == _SIMPLE else None))
@@ -1576,7 +1590,7 @@ def _kind(node: ElementNode) -> int:
         return _PLAIN
     code = node.single_type
     if code is None or not code[:1].islower() or code == "xhtml" or node.name == "id":
-        return _GENERAL
+        return _single_or_general(node)
     rest_unconstrained = (
         node.pattern is None
         and not node.slices
@@ -1585,12 +1599,21 @@ def _kind(node: ElementNode) -> int:
         and all(c.get("key") == "ele-1" for c in node.constraints)
     )
     if not rest_unconstrained:
-        return _GENERAL
+        return _single_or_general(node)
     if node.fixed is not None and node.binding is None:
         return _FIXED
     if node.fixed is None and node.binding is not None and code == "code":
         return _BOUND
-    return _GENERAL
+    return _single_or_general(node)
+
+
+def _single_or_general(node: ElementNode) -> int:
+    """The walk of an element with rules of its own: when its values need no sorting (one
+    type, no slices; not the extensions, whose host is noted), a single value is checked
+    directly (`_SINGLE`); anything else takes the general walk."""
+    if node.is_choice or node.slices or node.name in _EXTENSION_KEYS:
+        return _GENERAL
+    return _SINGLE
 
 
 def _has_ele_1(node: ElementNode) -> bool:

@@ -59,7 +59,13 @@ def test_element_fast_paths_give_the_issues_of_the_general_walk(
     planned = Validator(fr_core)
     fast = [_issues(planned, r) for r in corpus]
     walked = {kind for plan in planned._child_plans.values() for walk in plan.shapes.values() for _, _, kind, _ in walk}
-    assert {engine._SIMPLE, engine._PLAIN, engine._FIXED, engine._BOUND} <= walked  # every fast walk was taken
+    assert {
+        engine._SIMPLE,
+        engine._PLAIN,
+        engine._FIXED,
+        engine._BOUND,
+        engine._SINGLE,
+    } <= walked  # every fast walk was taken
     monkeypatch.setattr(engine, "_kind", lambda node: engine._GENERAL)
     general = Validator(fr_core)
     slow = [_issues(general, r) for r in corpus]
