@@ -218,3 +218,59 @@ def test_names_pattern_matches_exactly_the_names() -> None:
         "td",
     ):
         assert pattern.fullmatch(other) is None, other
+
+
+def _coding_variants(fr_core: Conformance) -> list[dict[str, Any]]:
+    """The Observation examples with each coding's system or code changed, and with each coding
+    in a list split in two (one keeps its system, the other its code): codings that match a
+    slice, others that miss it, and pairs that a slice discriminated by both matches only as a
+    pair (each discriminator is looked for on its own)."""
+    out = []
+    observations = [r for _, r in sorted(fr_core.examples().items()) if r.get("resourceType") == "Observation"]
+
+    def codings(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        found = []
+        if isinstance(value, dict):
+            if isinstance(value.get("system"), str) and isinstance(value.get("code"), str):
+                found.append(path)
+            for key, inner in value.items():
+                found += codings(inner, (*path, key))
+        elif isinstance(value, list):
+            for i, inner in enumerate(value):
+                found += codings(inner, (*path, i))
+        return found
+
+    def at(value: Any, path: tuple[Any, ...]) -> Any:
+        for step in path:
+            value = value[step]
+        return value
+
+    for resource in observations:
+        for path in codings(resource):
+            for key, other in (("system", "urn:oid:1.2.250.1.999"), ("code", "not-a-code")):
+                variant = copy.deepcopy(resource)
+                at(variant, path)[key] = other
+                out.append(variant)
+            if isinstance(path[-1], int):
+                variant = copy.deepcopy(resource)
+                coding = at(variant, path)
+                at(variant, path[:-1])[path[-1] : path[-1] + 1] = [
+                    {"system": coding["system"], "code": "not-a-code"},
+                    {"system": "urn:oid:1.2.250.1.999", "code": coding["code"]},
+                ]
+                out.append(variant)
+    return out
+
+
+def test_slice_index_gives_the_issues_of_trying_each_slice(
+    fr_core: Conformance, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = _corpus(fr_core, shared_data) + _coding_variants(fr_core)
+    indexed = Validator(fr_core)
+    fast = [_issues(indexed, r) for r in corpus]
+    assert any(ix is not None for _, ix in indexed._slice_indexes.values()), "slicings were indexed"
+    monkeypatch.setattr(engine.Validator, "_slice_index", lambda self, node, discs: None)
+    tried = Validator(fr_core)
+    slow = [_issues(tried, r) for r in corpus]
+    _assert_same_issues(fast, slow)
+    assert any(i[3] == "slice" or "slice" in i[2] for issues in fast for i in issues)  # slices were missed too
