@@ -1523,12 +1523,10 @@ _MAX_CONTEXTS = 4096
 class _ChildPlan:
     """The child elements of one element definition, ready for a walk over a JSON object."""
 
-    __slots__ = ("by_name", "children", "choices", "kinds", "order", "owners", "quick_test", "required", "shapes")
+    __slots__ = ("by_name", "children", "choices", "kinds", "order", "owners", "quick", "required", "shapes")
 
     def __init__(self, children: dict[str, ElementNode], quick_test: Callable[[ElementNode], Any]) -> None:
         self.children = children
-        # a simple primitive element -> the pattern of its values with nothing to say (`Validator._quick_test`)
-        self.quick_test = quick_test
         self.by_name = frozenset(name for name, c in children.items() if not c.is_choice)
         # (JSON prefix, element name) of choice elements: `value` for `value[x]`.
         self.choices = [(name[:-3], name) for name, c in children.items() if c.is_choice]
@@ -1537,6 +1535,8 @@ class _ChildPlan:
         )
         self.order = {name: i for i, name in enumerate(children)}
         self.kinds = {name: _kind(c) for name, c in children.items()}
+        # simple primitive element -> the pattern of its values with nothing to say (`Validator._quick_test`)
+        self.quick = {name: quick_test(c) for name, c in children.items() if self.kinds[name] == _SIMPLE}
         # JSON key → the element it belongs to (None: no element), learnt as keys are met.
         self.owners: dict[str, str | None] = {}
         # The keys of a JSON object, in their order → its walk: (name, element, walk kind, quick
@@ -1555,8 +1555,7 @@ class _ChildPlan:
             kind = self.kinds[name]
             if kind != _GENERAL and kind != _PLAIN and "_" + name in keys:
                 kind = _GENERAL  # a primitive with extensions (`_name`) takes the full walk
-            child = self.children[name]
-            out.append((name, child, kind, self.quick_test(child) if kind == _SIMPLE else None))
+            out.append((name, self.children[name], kind, self.quick[name] if kind == _SIMPLE else None))
         if len(self.shapes) < _MAX_SHAPES:
             self.shapes[shape] = out
         return out
