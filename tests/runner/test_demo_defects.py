@@ -7,10 +7,11 @@ the requirements listed for it must fail, and every other requirement must keep 
 verdict it had on the clean SUT.
 
 The runs go to a pool (``demo_pool.DemoPool``): each against a demo system started for it,
-several at once. Alone, a run keeps about one core busy (`bench/demo_cpu.py`: 48-63 CPU-s over
-52-69 s on the 2-core machine of December 2026, a third of it Chromium, a tenth the Playwright
-driver; the rest of a run's time is session-timeout and "nothing was sent" waits and page
-settling), so five at once keep two cores busy; a session that times out inside a check under
+several at once. Alone, a run keeps about one core busy (`bench/demo_cpu.py --defects no-hsts`:
+25-27 CPU-s over 33 s on the 2-core machine of 3 December 2026, half of it Chromium - its 19
+renderers 7.3, the browser process 4.3 -, a tenth the Playwright driver; the rest of a run's time
+is session-timeout and "nothing was sent" waits and page settling), so five at once keep two
+cores busy; a session that times out inside a check under
 that load is logged in again (`UiSession.in_session`).
 ``HOMOLOG_TEST_DEMO_SUTS`` sets how many at once (default ``POOL_SIZE``). The tests share
 one pool, so they are one xdist group (``--dist loadfile``, and the group for
