@@ -151,27 +151,40 @@ def test_unreadable_package_is_a_clear_error(tmp_path: Path) -> None:
         load_package(empty)
 
 
+def test_a_tarball_over_the_size_limit_is_refused_unread(
+    fr_core_tgz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMOLOG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(packages, "MAX_PACKAGE_BYTES", fr_core_tgz.stat().st_size - 1)
+    with pytest.raises(BadPackage, match=r"larger than"):
+        load_package(fr_core_tgz)
+    assert not (tmp_path / "cache").exists()
+
+
 def test_members_outside_package_folder_are_ignored(tmp_path: Path) -> None:
-    tgz = tmp_path / "evil-1.0.0.tgz"
-    with tarfile.open(tgz, "w:gz") as tar:
-        for name, body in {
+    tgz = _tarball(
+        tmp_path / "evil-1.0.0.tgz",
+        {
             "package/package.json": b'{"name": "evil", "version": "1.0.0"}',
             "../escape.json": b'{"resourceType": "ValueSet", "url": "x"}',
-        }.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(body)
-            tar.addfile(info, io.BytesIO(body))
+        },
+    )
     pkg = load_package(tgz)
     assert pkg.resources == [] and not (tmp_path.parent / "escape.json").exists()
 
 
-def _tgz(path: Path, files: dict[str, bytes]) -> Path:
+def _tarball(path: Path, members: dict[str, bytes]) -> Path:
+    """A .tgz of these members (names as given: outside package/ too)."""
     with tarfile.open(path, "w:gz") as tar:
-        for name, body in files.items():
-            info = tarfile.TarInfo(f"package/{name}")
+        for name, body in members.items():
+            info = tarfile.TarInfo(name)
             info.size = len(body)
             tar.addfile(info, io.BytesIO(body))
     return path
+
+
+def _tgz(path: Path, files: dict[str, bytes]) -> Path:
+    return _tarball(path, {f"package/{name}": body for name, body in files.items()})
 
 
 def test_resources_listed_in_the_index_are_read_when_asked_for(tmp_path: Path) -> None:
@@ -203,3 +216,118 @@ def test_resources_listed_in_the_index_are_read_when_asked_for(tmp_path: Path) -
         {"package.json": b'{"name": "q", "version": "1.0.0"}', ".index.json": b"{", "ValueSet-vs.json": vs},
     )
     assert load_conformance([broken]).value_set("http://x.invalid/vs") is not None
+
+
+def _as_loaded(pkg: packages.FhirPackage) -> tuple[object, ...]:
+    """Everything a load gives, deferred resources read, in order."""
+    return (
+        pkg.key,
+        pkg.source,
+        pkg.manifest,
+        pkg.resources,
+        list(pkg.examples.items()),
+        [(d.resource_type, d.url, d.version, d.where, d.load()) for d in pkg.deferred],
+    )
+
+
+def test_a_tarball_is_unpacked_once_and_loads_the_same_from_its_copy(
+    fr_core_tgz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HOMOLOG_CACHE_DIR", str(cache))
+    tgz = tmp_path / "fr.tgz"
+    shutil.copy(fr_core_tgz, tgz)
+    first = load_package(tgz)
+    assert first.deferred and all(d.data is not None for d in first.deferred)  # read from the tarball
+    (copy,) = (cache / packages.UNPACKED_DIR).iterdir()
+    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+    def no_tarball(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the tarball was read again")
+
+    monkeypatch.setattr(tarfile, "open", no_tarball)
+    second = load_package(tgz)
+    assert all(d.data is None and d.path == copy / "members.bin" for d in second.deferred)  # read when asked
+    assert sorted(p.name for p in copy.iterdir()) == ["members.bin", "members.json"]  # not a file per member
+    assert _as_loaded(second) == _as_loaded(first)  # same order too: the last resource of a URL wins
+    assert second.source == tgz  # messages and evidence name the package file, not the copy
+
+
+def test_a_broken_or_unwritable_copy_only_costs_the_speed_up(
+    fr_core_tgz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HOMOLOG_CACHE_DIR", str(cache))
+    expected = _as_loaded(load_package(fr_core_tgz))
+    (copy,) = (cache / packages.UNPACKED_DIR).iterdir()
+    listed = json.loads((copy / "members.json").read_text("utf-8"))
+    example = next(m for m in listed["members"] if m[0].startswith("example/"))
+
+    def overwrite(offset: int, text: bytes) -> None:
+        with (copy / "members.bin").open("r+b") as blob:
+            blob.seek(offset)
+            blob.write(text)
+
+    for damage in (
+        lambda: (copy / "members.json").write_text("{", "utf-8"),
+        lambda: (copy / "members.json").write_text('{"members": [["package.json", 0]], "size": 9}', "utf-8"),
+        lambda: (copy / "members.json").write_text(
+            json.dumps({**listed, "members": [*listed["members"], ["x.json", listed["size"], 10]]}), "utf-8"
+        ),
+        lambda: (copy / "members.bin").write_bytes((copy / "members.bin").read_bytes()[:-100]),  # cut short
+        lambda: (copy / "members.bin").unlink(),
+        lambda: overwrite(example[1], b"not json"),
+    ):
+        shutil.rmtree(copy)
+        load_package(fr_core_tgz)  # unpacked again
+        damage()
+        assert _as_loaded(load_package(fr_core_tgz)) == expected  # from the tarball
+    # The cache emptied during a run: a package loaded from the copy still reads it; a copy
+    # changed in place under it is a clear error.
+    shutil.rmtree(copy)
+    load_package(fr_core_tgz)  # unpacked again
+    pkg = load_package(fr_core_tgz)  # from the copy
+    shutil.rmtree(copy)
+    assert _as_loaded(pkg) == expected
+    load_package(fr_core_tgz)
+    cut = load_package(fr_core_tgz)
+    (copy / "members.bin").write_bytes(b"")  # (the same file, emptied)
+    with pytest.raises(BadPackage, match=r"cannot be read from .*members.bin.* bytes at offset"):
+        cut.deferred[-1].load()
+    # A cache folder that cannot be made: every load reads the tarball.
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", "utf-8")
+    monkeypatch.setenv("HOMOLOG_CACHE_DIR", str(blocked))
+    assert _as_loaded(load_package(fr_core_tgz)) == expected
+    assert _as_loaded(load_package(fr_core_tgz)) == expected
+
+
+def test_a_copy_follows_the_content_and_holds_what_a_load_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HOMOLOG_CACHE_DIR", str(cache))
+    tgz = tmp_path / "p-1.0.0.tgz"
+    vs = {"resourceType": "ValueSet", "url": "http://x.invalid/vs", "status": "active"}
+    _tgz(
+        tgz,
+        {
+            "package.json": b'{"name": "p", "version": "1.0.0"}',
+            "ValueSet-vs.json": json.dumps(vs).encode(),
+            "../escape.json": b"{}",
+            "example/../../../escape2.json": b"{}",
+            "other/deep.json": b"{}",
+            "README.md": b"text",
+        },
+    )
+    assert load_package(tgz).resources == [vs]
+    (copy,) = (cache / packages.UNPACKED_DIR).iterdir()
+    listed = json.loads((copy / "members.json").read_text("utf-8"))["members"]
+    assert [name for name, _, _ in listed] == ["package.json", "ValueSet-vs.json"]
+    assert not list(tmp_path.rglob("escape*.json"))
+    assert load_package(tgz).resources == [vs]  # from the copy
+    # Another tarball at the same path: a copy of its own, not the old one.
+    _tgz(tgz, {"package.json": b'{"name": "p", "version": "1.0.1"}'})
+    assert load_package(tgz).version == "1.0.1"
+    assert load_package(tgz).version == "1.0.1"
+    assert len(list((cache / packages.UNPACKED_DIR).iterdir())) == 2
