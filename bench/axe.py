@@ -51,10 +51,14 @@ def sut_pages() -> Iterator[tuple[list[str], dict[str, Any], Callable[[Any], Non
         paths = [target.page(n).path.format(**target.data) for n in ("patient_list", "patient")]
         password = target.secret_value("web", "password")
         login = target.page("login")
+        auth = target.auth("web")
+        if auth is None:
+            raise SystemExit(f"{sut.target_path}: no 'auth: web' entry to log in with")
+        username = auth.username or ""
 
         def log_in(page: Any) -> None:
             page.goto(base + login.path)
-            page.fill(login.locator("username"), target.auth("web").username or "")
+            page.fill(login.locator("username"), username)
             page.fill(login.locator("password"), password)
             with page.expect_navigation():
                 page.click(login.locator("submit"))

@@ -35,6 +35,7 @@ in one process and in ``--jobs`` processes (default: one per usable core), side 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import subprocess
@@ -182,7 +183,7 @@ def steps(docs: list[tuple[str, bytes]], validator: Any, seconds: float) -> tupl
             t4 = clock()
             svrl = compiled.run(node)
             t5 = clock()
-            parse_svrl(svrl, line_of=lambda location, root=root: _line(root, location))
+            parse_svrl(svrl, line_of=functools.partial(_line, root))
             t6 = clock()
             for step, took in zip(STEPS, (t1 - t0, t2 - t1, t4 - t3, t5 - t4, t6 - t5), strict=True):
                 spent[step] += took
@@ -264,7 +265,7 @@ def summarise(label: str, runs: list[dict[str, Any]], per_doc: dict[str, tuple[f
     )
     total = len(runs[0]["rows"])
     print(f"  whole process: {total} documents in {whole:.2f} s ({total / whole:.1f} documents/s) after imports")
-    return statistics.median(ratios_cpu)
+    return float(statistics.median(ratios_cpu))
 
 
 def batch(docs: list[tuple[str, bytes]], validator: Any, tmp: Path, size: int, jobs: int) -> None:

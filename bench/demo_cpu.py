@@ -96,7 +96,7 @@ def one_run(out: Path, defects: str = "", chromium: str | None = None) -> dict[s
                 kinds[pid] = _kind(pid) or kinds.get(pid) or ("python", "")
         time.sleep(0.1)
     wall = time.monotonic() - t0
-    cpu: dict[str, float] = collections.Counter()
+    cpu: dict[str, float] = collections.defaultdict(float)
     for pid, ticks in seen.items():
         kind, ptype = kinds[pid]
         cpu[kind] += ticks / TICK

@@ -134,7 +134,7 @@ def render_alone(run: Path, fmt: str) -> dict[str, float]:
     stdout, stderr = proc.communicate()
     if proc.returncode:
         raise SystemExit(f"rendering {fmt} failed:\n{stderr}")
-    out = json.loads(stdout.strip().splitlines()[-1])
+    out: dict[str, float] = json.loads(stdout.strip().splitlines()[-1])
     out["tree_rss"] = peak / 1024
     return out
 

@@ -8,9 +8,15 @@ script builds the installed tree in a temporary directory, one symlink per `.py`
 (pyproject.toml), and prints the findings with the source paths (`suites/fhir/api.py`),
 not the temporary ones.
 
+Then the benchmarks (`bench/*.py`, scripts run on demand, so nothing else runs them): a
+second `mypy --strict` over those files, against the same installed tree (and the test
+helpers they borrow, `tests/reports`). A benchmark calling what the package no longer has
+fails here, not on the day someone needs its figures.
+
     .venv/bin/python scripts/typecheck.py [extra mypy options]
 
-Exit status: mypy's (0 when there is no error). tests/test_tooling.py runs it.
+Exit status: 0 when both passes find no error (mypy's status otherwise). tests/test_tooling.py
+runs it.
 """
 
 from __future__ import annotations
@@ -60,27 +66,41 @@ def build_tree(dest: Path, repo: Path = REPO) -> dict[str, str]:
     return links
 
 
+#: Folders of the checkout whose modules the benchmarks import by path (`sys.path.insert`).
+BENCH_HELPERS = ("tests/reports",)
+
+
+def _mypy(tmp: str, targets: list[str], argv: list[str], links: dict[str, str], **env: str) -> int:
+    cmd = [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--config-file",
+        str(REPO / "pyproject.toml"),
+        "--strict",
+        "--cache-dir",
+        os.devnull,
+        *targets,
+        *argv,
+    ]
+    proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, check=False, env={**os.environ, **env})
+    for line in (proc.stdout + proc.stderr).splitlines():
+        where, sep, rest = line.partition(":")
+        where = links.get(where, where)
+        if where.startswith(str(REPO) + os.sep):
+            where = where[len(str(REPO)) + 1 :]
+        print(f"{where}{sep}{rest}")
+    return proc.returncode
+
+
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="homolog-typecheck-") as tmp:
         links = build_tree(Path(tmp))
-        cmd = [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(REPO / "pyproject.toml"),
-            "--strict",
-            "--cache-dir",
-            os.devnull,
-            "-p",
-            "homolog",
-            *argv,
-        ]
-        proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, check=False)
-    for line in (proc.stdout + proc.stderr).splitlines():
-        where, sep, rest = line.partition(":")
-        print(f"{links.get(where, where)}{sep}{rest}")
-    return proc.returncode
+        package = _mypy(tmp, ["-p", "homolog"], argv, links)
+        benches = sorted(str(p) for p in (REPO / "bench").glob("*.py"))
+        path = os.pathsep.join([tmp, *(str(REPO / folder) for folder in BENCH_HELPERS)])
+        bench = _mypy(tmp, benches, argv, links, MYPYPATH=path) if benches else 0
+    return package or bench
 
 
 if __name__ == "__main__":
