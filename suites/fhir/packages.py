@@ -239,14 +239,18 @@ def _from_tgz(path: Path) -> FhirPackage:
     except OSError as exc:
         raise BadPackage(f"{path}: not a readable .tgz FHIR package ({exc})") from exc
     copy = _unpacked_copy(raw)
+    unusable = False
     if copy is not None:
         pkg = _from_unpacked(path, copy)
         if pkg is not None:
             return pkg
+        unusable = copy.exists()
     files = _tgz_members(path, raw)
     pkg = _package_from_members(path, files)
     if copy is not None:
-        _unpack(copy, files)  # (only a package that loaded: a broken one is never copied)
+        # (only a package that loaded: a broken one is never copied; a copy there that could
+        # not be used is replaced, or every later load would pay the tarball and a copy)
+        _unpack(copy, files, replace=unusable)
     return pkg
 
 
@@ -297,10 +301,14 @@ def _package_from_members(path: Path, files: dict[str, bytes]) -> FhirPackage:
 # exactly the package the tarball gives (the last resource of a URL wins). The folder
 # appears whole or not at all (made aside, then renamed); a copy that does not read as
 # written, or a cache that cannot be written, only costs the speed-up: the tarball is read
-# as before. Keyed by content, a tarball replaced at the same path gets a copy of its own.
+# as before, and a copy found unusable is replaced by a new one (moved aside, then removed;
+# a package already reading it keeps its open file). Keyed by content, a tarball replaced at
+# the same path gets a copy of its own; `members.json` names the layout (`_LAYOUT`), so a
+# copy another version of this code wrote differently is replaced, never misread.
 UNPACKED_DIR = "fhir-packages"
 _MEMBERS = "members.json"
 _BLOB = "members.bin"
+_LAYOUT = "homolog.fhir-package-copy/1"
 
 
 def _unpacked_copy(raw: bytes) -> Path | None:
@@ -317,10 +325,12 @@ def _used(rel: str) -> bool:
     return rel.endswith(".json") and (len(parts) == 1 or (len(parts) == 2 and parts[0] == "example"))
 
 
-def _unpack(folder: Path, files: dict[str, bytes]) -> None:
-    """Write the unpacked copy of a package's members (best effort, see `UNPACKED_DIR`)."""
+def _unpack(folder: Path, files: dict[str, bytes], *, replace: bool = False) -> None:
+    """Write the unpacked copy of a package's members (best effort, see `UNPACKED_DIR`);
+    `replace`: the copy at `folder` could not be used, the new one takes its place."""
     listed: list[tuple[str, int, int]] = []
     staging: Path | None = None
+    aside: Path | None = None
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
@@ -331,20 +341,29 @@ def _unpack(folder: Path, files: dict[str, bytes]) -> None:
                     blob.write(data)
                     listed.append((rel, offset, len(data)))
                     offset += len(data)
-        (staging / _MEMBERS).write_text(json.dumps({"members": listed, "size": offset}), "utf-8")
+        (staging / _MEMBERS).write_text(json.dumps({"layout": _LAYOUT, "members": listed, "size": offset}), "utf-8")
+        if replace:
+            aside = staging.with_name(f"{staging.name}-unusable")
+            try:
+                folder.rename(aside)
+            except OSError:
+                aside = None  # (another process moved it first, or it is gone)
         staging.rename(folder)  # (fails when another process made it first: theirs is kept)
         staging = None
     except OSError:
         pass
     finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+        for leftover in (staging, aside):
+            if leftover is not None:
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _from_unpacked(source: Path, folder: Path) -> FhirPackage | None:
     """The package of the tarball `source` from its unpacked copy (None: no usable copy)."""
     try:
         listed = json.loads((folder / _MEMBERS).read_bytes())
+        if listed["layout"] != _LAYOUT:
+            return None
         members = {str(rel): (int(offset), int(length)) for rel, offset, length in listed["members"]}
         blob = _Blob(folder / _BLOB)
         size = os.fstat(blob.fd).st_size

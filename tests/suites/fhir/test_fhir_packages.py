@@ -230,6 +230,10 @@ def _as_loaded(pkg: packages.FhirPackage) -> tuple[object, ...]:
     )
 
 
+def _no_tarball(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the tarball was read again")
+
+
 def test_a_tarball_is_unpacked_once_and_loads_the_same_from_its_copy(
     fr_core_tgz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -242,10 +246,7 @@ def test_a_tarball_is_unpacked_once_and_loads_the_same_from_its_copy(
     (copy,) = (cache / packages.UNPACKED_DIR).iterdir()
     assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]  # no staging folder left
 
-    def no_tarball(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the tarball was read again")
-
-    monkeypatch.setattr(tarfile, "open", no_tarball)
+    monkeypatch.setattr(tarfile, "open", _no_tarball)
     second = load_package(tgz)
     assert all(d.data is None and d.path == copy / "members.bin" for d in second.deferred)  # read when asked
     assert sorted(p.name for p in copy.iterdir()) == ["members.bin", "members.json"]  # not a file per member
@@ -277,11 +278,22 @@ def test_a_broken_or_unwritable_copy_only_costs_the_speed_up(
         lambda: (copy / "members.bin").write_bytes((copy / "members.bin").read_bytes()[:-100]),  # cut short
         lambda: (copy / "members.bin").unlink(),
         lambda: overwrite(example[1], b"not json"),
+        # written by a version of homolog that laid copies out otherwise (no layout named)
+        lambda: (copy / "members.json").write_text(
+            json.dumps({k: v for k, v in listed.items() if k != "layout"}), "utf-8"
+        ),
     ):
         shutil.rmtree(copy)
         load_package(fr_core_tgz)  # unpacked again
         damage()
-        assert _as_loaded(load_package(fr_core_tgz)) == expected  # from the tarball
+        assert _as_loaded(load_package(fr_core_tgz)) == expected  # from the tarball...
+        # ... which replaced the copy: the next load reads the new one, not the tarball
+        with monkeypatch.context() as patched:
+            patched.setattr(tarfile, "open", _no_tarball)
+            again = load_package(fr_core_tgz)
+        assert all(d.data is None for d in again.deferred)
+        assert _as_loaded(again) == expected
+        assert [p.name for p in copy.parent.iterdir()] == [copy.name]  # nothing left aside
     # The cache emptied during a run: a package loaded from the copy still reads it; a copy
     # changed in place under it is a clear error.
     shutil.rmtree(copy)
