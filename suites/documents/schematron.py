@@ -33,6 +33,7 @@ import copy
 import hashlib
 import os
 import re
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -781,7 +782,8 @@ _LOADED: dict[tuple[Path, str | None, str], CompiledSchematron] = {}
 
 @dataclass
 class CompiledSchematron:
-    """A schematron compiled to XSLT and loaded in Saxon, ready to validate documents."""
+    """A schematron compiled to XSLT and loaded in Saxon, ready to validate documents
+    (`xslt_path`: where its stylesheet is cached, absent when the cache could not be written)."""
 
     path: Path
     phase: str | None
@@ -813,20 +815,19 @@ class CompiledSchematron:
                 return hit
         cache = cache_dir or default_cache_dir()
         xslt_path = cache / f"{path.stem}-{key[:16]}.xsl"
-        if not (use_cache and xslt_path.is_file()):
-            xslt = compile_to_xslt(path, phase=phase)
-            cache.mkdir(parents=True, exist_ok=True)
-            tmp = xslt_path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(xslt)
-            os.replace(tmp, xslt_path)  # atomic: parallel workers never read half a file
-        with _SAXON_LOCK:
-            proc = saxon_processor()
-            xslt_proc = proc.new_xslt30_processor()  # type: ignore[attr-defined]
+        executable: object | None = None
+        if use_cache and xslt_path.is_file():
             try:
-                executable = xslt_proc.compile_stylesheet(stylesheet_file=str(xslt_path))
-            except Exception as exc:  # saxonche raises PySaxonApiError
-                raise SchematronError(f"Saxon cannot compile the stylesheet generated from {path}: {exc}") from exc
-            compiled = cls(path=path, phase=phase, xslt_path=xslt_path, _executable=executable)
+                executable = _compile_stylesheet(xslt_path, path)
+            except SchematronError:
+                # A cached stylesheet Saxon cannot read (cut short by a crash before it reached
+                # the disk, changed by hand) only costs the speed-up: compiled anew below and
+                # written over it, never an error for every document from then on.
+                executable = None
+        if executable is None:
+            executable = _compile_fresh(path, phase, xslt_path)
+        compiled = cls(path=path, phase=phase, xslt_path=xslt_path, _executable=executable)
+        with _SAXON_LOCK:
             _LOADED[memo] = compiled
         return compiled
 
@@ -844,6 +845,38 @@ class CompiledSchematron:
         if result is None:
             raise SchematronError(f"running {self.path.name} produced no SVRL")
         return str(result)
+
+
+def _compile_stylesheet(xslt_path: Path, source: Path) -> object:
+    """The stylesheet file `xslt_path` (generated from the schematron `source`) compiled by Saxon."""
+    with _SAXON_LOCK:
+        xslt_proc = saxon_processor().new_xslt30_processor()  # type: ignore[attr-defined]
+        try:
+            return xslt_proc.compile_stylesheet(stylesheet_file=str(xslt_path))
+        except Exception as exc:  # saxonche raises PySaxonApiError
+            raise SchematronError(f"Saxon cannot compile the stylesheet generated from {source}: {exc}") from exc
+
+
+def _compile_fresh(path: Path, phase: str | None, xslt_path: Path) -> object:
+    """The schematron `path` compiled from source, its stylesheet cached at `xslt_path`; where
+    the cache cannot be written (no room, no permission), from a temporary file instead: the
+    cache only ever costs or saves time."""
+    xslt = compile_to_xslt(path, phase=phase)
+    try:
+        xslt_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = xslt_path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            tmp.write_bytes(xslt)
+            os.replace(tmp, xslt_path)  # atomic: parallel workers never read half a file
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError:
+        # (the stylesheet names the files it reads by absolute URI: its own place is free)
+        with tempfile.TemporaryDirectory(prefix="homolog-xslt-") as folder:
+            alone = Path(folder) / xslt_path.name
+            alone.write_bytes(xslt)
+            return _compile_stylesheet(alone, path)
+    return _compile_stylesheet(xslt_path, path)
 
 
 def _parse_memfd(data: bytes) -> object:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from homolog.suites.documents import schematron
 from homolog.suites.documents.schematron import (
     CompiledSchematron,
     ElementOffer,
@@ -202,6 +203,36 @@ def test_cache_is_keyed_by_content_of_every_included_file(tmp_path: Path) -> Non
     assert changed.xslt_path != first.xslt_path
     assert [i.message for i in parse_svrl(changed.run(DOC))[0]] == ["v2"]
     assert len(list(cache.glob("*.xsl"))) == 2
+
+
+def test_a_cached_stylesheet_saxon_cannot_read_or_an_unwritable_cache_only_costs_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sch = _write(
+        tmp_path,
+        "s.sch",
+        HEAD.format(attrs="") + '<pattern id="p"><rule context="h:c"><assert test="false()">c</assert></rule>'
+        "</pattern></schema>",
+    )
+    cache = tmp_path / "c"
+    first = CompiledSchematron.load(sch, cache_dir=cache)
+    good = first.xslt_path.read_bytes()
+    assert [i.message for i in parse_svrl(first.run(DOC))[0]] == ["c"]
+    # Cut short (a crash before the file reached the disk): a new process compiles anew and
+    # caches the stylesheet again, instead of failing every document from then on.
+    first.xslt_path.write_bytes(good[: len(good) // 2])
+    monkeypatch.setattr(schematron, "_LOADED", {})  # (a new process: nothing in memory)
+    again = CompiledSchematron.load(sch, cache_dir=cache)
+    assert [i.message for i in parse_svrl(again.run(DOC))[0]] == ["c"]
+    assert again.xslt_path.read_bytes() == good
+    assert [p.name for p in cache.iterdir()] == [again.xslt_path.name]  # no temporary file left
+    # A cache folder that cannot be made: compiled from a temporary file, nothing cached.
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", "utf-8")
+    monkeypatch.setattr(schematron, "_LOADED", {})
+    alone = CompiledSchematron.load(sch, cache_dir=blocked / "c")
+    assert [i.message for i in parse_svrl(alone.run(DOC))[0]] == ["c"]
+    assert not alone.xslt_path.exists()
 
 
 def test_one_walk_keeps_each_pattern_its_results_in_document_order(tmp_path: Path) -> None:
