@@ -58,6 +58,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from homolog.counterparts import LOOPBACK, TargetAdditions
+from homolog.counterparts.listeners import serve_in_thread
 
 from .control import TICKET_COOKIE
 
@@ -241,8 +242,8 @@ class PscSimulator:
         handler = type("Handler", (_Handler,), {"sim": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="psc-simulator")
-        self._thread.start()
+        # (a shutdown is seen within 50 ms: the default half-second poll made every stop wait ~0.3 s)
+        self._thread = serve_in_thread(self._server, "psc-simulator")
         return self
 
     def stop(self) -> None:
