@@ -29,6 +29,7 @@ intended. Compiled stylesheets are cached on disk by the hash of every source fi
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import os
@@ -817,13 +818,11 @@ class CompiledSchematron:
         xslt_path = cache / f"{path.stem}-{key[:16]}.xsl"
         executable: object | None = None
         if use_cache and xslt_path.is_file():
-            try:
+            # A cached stylesheet Saxon cannot read (cut short by a crash before it reached the
+            # disk, changed by hand) only costs the speed-up: compiled anew below and written
+            # over it, never an error for every document from then on.
+            with contextlib.suppress(SchematronError):
                 executable = _compile_stylesheet(xslt_path, path)
-            except SchematronError:
-                # A cached stylesheet Saxon cannot read (cut short by a crash before it reached
-                # the disk, changed by hand) only costs the speed-up: compiled anew below and
-                # written over it, never an error for every document from then on.
-                executable = None
         if executable is None:
             executable = _compile_fresh(path, phase, xslt_path)
         compiled = cls(path=path, phase=phase, xslt_path=xslt_path, _executable=executable)
