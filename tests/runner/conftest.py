@@ -10,7 +10,7 @@ from pathlib import Path
 import enginechecks  # noqa: F401  (registers the engine test checks)
 import pytest
 import yaml
-from engine_support import serving
+from loopback_web import serving
 
 
 class Handler(BaseHTTPRequestHandler):

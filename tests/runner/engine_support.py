@@ -1,14 +1,10 @@
-"""Builders of referential files for the engine tests, and a loopback HTTP server."""
+"""Builders of referential files for the engine tests."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
@@ -64,23 +60,3 @@ def recorded(run_dir: Path) -> tuple[list[dict[str, object]], dict[str, str]]:
         p.name: re.sub(r'"(date|elapsed)": [^\n]*', "", p.read_text()) for p in sorted((run_dir / "evidence").iterdir())
     }
     return lines, files
-
-
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Clients that give up (timeout tests) are expected; under xdist a traceback
-        printed between tests would reach the terminal."""
-
-
-@contextlib.contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """A loopback HTTP server with `handler` on a free port, for the block: its base URL."""
-    server = QuietServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()

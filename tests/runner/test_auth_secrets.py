@@ -20,7 +20,8 @@ from urllib.parse import parse_qs, quote
 
 import pytest
 import yaml
-from engine_support import requirement, serving, write_referential
+from engine_support import requirement, write_referential
+from loopback_web import serving
 
 from homolog.reports import render
 from homolog.testing import run_referential

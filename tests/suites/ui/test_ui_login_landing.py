@@ -17,16 +17,13 @@ again. Three systems, served on 127.0.0.1:
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-import yaml
+from loopback_web import LOGIN_FORM, QuietHandler, form_target, serving
 
 from homolog import CheckError, Evidence, HttpClient, load_target
 from homolog.suites.ui.browser import BrowserManager
@@ -37,11 +34,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "Landing-password-2026"
 
 _HEAD = "<!doctype html><html lang=fr><head><meta charset=utf-8><title>{}</title></head><body>"
-LOGIN = (
-    _HEAD.format("Connexion") + "<h1>Connexion</h1><form method=post action=/login>"
-    "<label for=u>Identifiant</label><input id=u name=u><label for=p>Mot de passe</label>"
-    "<input id=p name=p type=password><button id=s type=submit>Entrer</button></form></body></html>"
-)
 # The landing page: its script asks who is logged in (and, for `activate`, completes the
 # login first), then shows a greeting or routes back to the login form.
 HOME = (
@@ -60,44 +52,25 @@ class _System:
         self.posts = 0
 
 
-def _handler(system: _System) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _cookie(self) -> str:
-            for part in (self.headers.get("Cookie") or "").split(";"):
-                name, _, value = part.strip().partition("=")
-                if name == "sid":
-                    return value
-            return ""
-
-        def _send(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
-            data = body.encode()
-            self.send_response(status)
-            for key, value in {"Content-Type": "text/html; charset=utf-8", **(headers or {})}.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+def _handler(system: _System) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             path = self.path.split("?")[0]
             if path == "/login":
-                self._send(200, LOGIN)
+                self.send(200, LOGIN_FORM)
             elif path == "/home":
-                self._send(200, HOME)
+                self.send(200, HOME)
             elif path == "/api/me":
-                self._send(200 if self._cookie() == "good" else 401, "{}", {"Content-Type": "application/json"})
+                self.send(200 if self.cookie("sid") == "good" else 401, "{}", {"Content-Type": "application/json"})
             elif path == "/broken":
-                self._send(500, "<p>erreur</p>")
+                self.send(500, "<p>erreur</p>")
             elif path == "/record":
-                if self._cookie() == "good":
-                    self._send(200, RECORD)
+                if self.cookie("sid") == "good":
+                    self.send(200, RECORD)
                 else:
-                    self._send(303, headers={"Location": "/login"})
+                    self.send(303, headers={"Location": "/login"})
             else:
-                self._send(404, "not found")
+                self.send(404, "not found")
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -111,15 +84,15 @@ def _handler(system: _System) -> type[BaseHTTPRequestHandler]:
                 headers = {"Location": "/home"}
                 if sid:
                     headers["Set-Cookie"] = f"sid={sid}; Path=/; HttpOnly"
-                self._send(303, headers=headers)
+                self.send(303, headers=headers)
             elif self.path == "/api/activate":
-                if self._cookie() == "first":
+                if self.cookie("sid") == "first":
                     time.sleep(1.0)
-                    self._send(204, headers={"Set-Cookie": "sid=good; Path=/; HttpOnly"})
+                    self.send(204, headers={"Set-Cookie": "sid=good; Path=/; HttpOnly"})
                 else:
-                    self._send(204)
+                    self.send(204)
             else:
-                self._send(404, "not found")
+                self.send(404, "not found")
 
     return Handler
 
@@ -127,14 +100,8 @@ def _handler(system: _System) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture(scope="module")
 def system() -> Iterator[tuple[_System, str]]:
     state = _System()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_handler(state)) as base:
+        yield state, base
 
 
 @pytest.fixture(scope="module")
@@ -146,20 +113,8 @@ def manager() -> Iterator[BrowserManager]:
 
 def _session(base: str, manager: BrowserManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UiSession:
     monkeypatch.setenv("HOMOLOG_TEST_LANDING_PASSWORD", PASSWORD)
-    doc = {
-        "format": "homolog.target/1",
-        "system": {"name": "landing pages", "version": "1.0.0"},
-        "base_urls": {"web": base},
-        "auth": {"web": {"type": "form", "username": "alice", "password_env": "HOMOLOG_TEST_LANDING_PASSWORD"}},
-        "pages": {
-            "login": {"path": "/login", "locators": {"username": "#u", "password": "#p", "submit": "#s"}},
-            "home": {"path": "/home"},
-            "record": {"path": "/record"},
-            "broken": {"path": "/broken"},
-        },
-    }
-    path = tmp_path / "target.yaml"
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    pages = {"home": {"path": "/home"}, "record": {"path": "/record"}, "broken": {"path": "/broken"}}
+    path = form_target(tmp_path, base, "HOMOLOG_TEST_LANDING_PASSWORD", pages)
     target = load_target(path)
     evidence = Evidence(tmp_path / "evidence", "landing")
     return UiSession(manager, target, evidence, trace=False, http=HttpClient(target, evidence))
