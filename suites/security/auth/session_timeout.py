@@ -113,21 +113,21 @@ def _activity_then_idle(
     The idle period itself can only be lengthened by delays, which never favours the system.
     """
     with WebSession(http, target) as session:
-        sent = time.monotonic()
+        sent = time.monotonic()  # the login, then the page: the timer starts between the two
         session.open()
+        restarted = time.monotonic()  # the page request restarts the timer after this
         active = session.request("GET", path)
-        span = time.monotonic() - sent
         if active.status_code != 200:
+            span = time.monotonic() - sent
             if refused_web(active, login_path) and span > declared:
                 slow.append(span)
                 return None
             raise CheckError(f"logged in, {active.describe()} answered {active.status_code}, not 200")
         # Activity just before the idle period, so the timer is known to restart here.
         time.sleep(min(1.0, declared / 2))
-        sent = time.monotonic()
         probe = session.request("GET", path)
         if probe.status_code != 200:
-            span = time.monotonic() - sent
+            span = time.monotonic() - restarted
             if not refused_web(probe, login_path):
                 raise CheckError(
                     f"logged in, {probe.describe()} answered {probe.status_code} to a request after activity: "
@@ -138,7 +138,7 @@ def _activity_then_idle(
                 return None
             fail(
                 f"the session ended before the declared {declared:g}s of inactivity: {probe.describe()} was refused "
-                f"({probe.status_code}) at most {span:.1f}s after the previous request"
+                f"({probe.status_code}) at most {span:.1f}s after the previous request was sent"
             )
         time.sleep(wait)
         idle: Response = session.request("GET", path)
