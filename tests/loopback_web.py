@@ -8,13 +8,14 @@ and serves it with `serving`, which yields the base URL and stops the server aft
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from homolog.counterparts.listeners import serve_in_thread, stop_serving
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -53,14 +54,11 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """Serve ``handler`` on 127.0.0.1 (a thread per request); yield its base URL."""
     server = QuietServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    thread = serve_in_thread(server, "loopback-web")
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        stop_serving(server, thread, timeout=5)
 
 
 #: A login page: form POSTed to /login, fields `u` and `p`, found by the LOGIN_LOCATORS.
