@@ -11,6 +11,15 @@ fails navigation. `ignore_https_errors` is used only when the target says
 must trust the CA itself, otherwise navigation errors are reported as `error` - unless
 `settings.ui.browser_ws_executable` names the Chromium a `playwright run-server --unsafe`
 should start, in which case flags and pins are sent with the connection.
+
+Scope. A local browser is launched with the target's (host, port) pairs as its only
+direct destinations: every other request goes to a proxy address the harness holds open
+without listening (`DeadEnd`), so it fails at once (`net::ERR_PROXY_CONNECTION_FAILED`)
+and nothing leaves for a host outside the scope. Chromium decides for every request,
+redirect hops included, which the session's route cannot do (Playwright routes a
+request's first URL only), and for WebSockets. Loopback addresses get no exemption
+(`<-loopback>`). A remote browser keeps only the session's route and its check of where
+a page ended: the address held here means nothing on another machine.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import socket
 import ssl
 from collections.abc import Iterable
@@ -39,6 +49,7 @@ __all__ = [
     "PLAYWRIGHT_DISABLED_FEATURES",
     "UNSHOWN_UI_FEATURES",
     "BrowserManager",
+    "DeadEnd",
     "TlsTrust",
     "installed_chromium",
     "target_tls_trust",
@@ -98,6 +109,42 @@ CHROMIUM_ARGS = (
     "--disable-features=" + ",".join(PLAYWRIGHT_DISABLED_FEATURES + UNSHOWN_UI_FEATURES),
 )
 CONNECT_TIMEOUT = 10.0
+#: What Chromium says of a request it could only have sent to the `DeadEnd` proxy: one
+#: to a destination outside the scope.
+OUT_OF_SCOPE_ERROR = "net::ERR_PROXY_CONNECTION_FAILED"
+# A host name a proxy bypass rule may hold as a literal (no `*` wildcard, no separator).
+_LITERAL_HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:.]+")
+
+
+class DeadEnd:
+    """A loopback TCP address bound and never listened on: a connection to it is refused.
+
+    Given to Chromium as its proxy, it fails every request not exempted from the proxy,
+    and no other program can take the port while it is held.
+    """
+
+    def __init__(self) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+def scope_args(hosts: Iterable[tuple[str, int]], dead_end_port: int) -> list[str]:
+    """Chromium flags that send every request outside `hosts` ((host, port) pairs) to the
+    dead end: the pairs are the proxy's only exemptions, loopback included."""
+    rules = ["<-loopback>"]
+    for host, port in sorted(set(hosts)):
+        try:
+            name = host.lower() if host.isascii() else host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            continue  # a name Chromium could not reach either: left blocked
+        if not _LITERAL_HOST.fullmatch(name):
+            continue  # a wildcard or separator would widen the rule: left blocked
+        rules.append(f"[{name}]:{port}" if ":" in name else f"{name}:{port}")
+    return [f"--proxy-server=http://127.0.0.1:{dead_end_port}", "--proxy-bypass-list=" + ";".join(rules)]
 
 
 @dataclass(frozen=True)
@@ -169,15 +216,16 @@ def target_tls_trust(target: Target, urls: Iterable[str]) -> TlsTrust:
 class BrowserManager:
     """Session-wide owner of Playwright and of the browser(s); nothing starts until needed.
 
-    A local browser is launched per distinct set of SPKI pins (one per target in a normal
-    run). With `ws_endpoint`, a remote Playwright browser server is used instead.
+    A local browser is launched per distinct set of SPKI pins and scope (one per target in
+    a normal run). With `ws_endpoint`, a remote Playwright browser server is used instead.
     """
 
     ws_endpoint: str | None = None
     executable_path: str = CHROMIUM_PATH
     remote_executable: str | None = None  # the Chromium a run-server without browsers must start
     _playwright: Any = None
-    _browsers: dict[frozenset[str], Any] = field(default_factory=dict)
+    _browsers: dict[tuple[frozenset[str], frozenset[tuple[str, int]] | None], Any] = field(default_factory=dict)
+    _dead_end: DeadEnd | None = None
     launches: int = 0
     cache: dict[Any, Any] = field(default_factory=dict)
 
@@ -195,10 +243,15 @@ class BrowserManager:
             args.append("--ignore-certificate-errors-spki-list=" + ",".join(sorted(pins)))
         return args
 
-    def browser(self, trust: TlsTrust) -> Any:
-        """The browser to open contexts in for this trust, started on first use."""
+    def browser(self, trust: TlsTrust, scope: frozenset[tuple[str, int]] | None = None) -> Any:
+        """The browser to open contexts in for this trust, started on first use.
+
+        `scope`: the (host, port) pairs a local browser may reach (see the module's doc);
+        None, no limit beyond the session's route.
+        """
         remote_exe = self.remote_executable
-        key = frozenset() if self.ws_endpoint and not remote_exe else trust.spki_pins
+        pins = frozenset() if self.ws_endpoint and not remote_exe else trust.spki_pins
+        key = (pins, None if self.ws_endpoint else scope)
         existing = self._browsers.get(key)
         if existing is not None and existing.is_connected():
             return existing
@@ -209,7 +262,7 @@ class BrowserManager:
                 # A `playwright run-server --unsafe` without bundled browsers: tell it
                 # which Chromium to start, with our flags and TLS pins.
                 headers["x-playwright-launch-options"] = json.dumps(
-                    {"executablePath": remote_exe, "args": self._args(key)}
+                    {"executablePath": remote_exe, "args": self._args(pins)}
                 )
             try:
                 browser = pw.chromium.connect(self.ws_endpoint, timeout=15_000, headers=headers)
@@ -222,8 +275,13 @@ class BrowserManager:
                     "(apt-get install -y chromium-headless-shell chromium) or set settings.ui.chromium "
                     "(homolog run --chromium, env HOMOLOG_CHROMIUM)"
                 )
+            args = self._args(pins)
+            if scope is not None:  # a local browser only (module doc)
+                if self._dead_end is None:
+                    self._dead_end = DeadEnd()
+                args += scope_args(scope, self._dead_end.port)
             try:
-                browser = pw.chromium.launch(executable_path=self.executable_path, args=self._args(key), timeout=30_000)
+                browser = pw.chromium.launch(executable_path=self.executable_path, args=args, timeout=30_000)
             except Exception as exc:
                 raise CheckError(f"cannot launch Chromium: {exc}") from exc
         self.launches += 1
@@ -239,4 +297,7 @@ class BrowserManager:
         if self._playwright is not None:
             self._playwright.stop()
             self._playwright = None
+        if self._dead_end is not None:  # no browser left that could use it
+            self._dead_end.close()
+            self._dead_end = None
         self.cache.clear()

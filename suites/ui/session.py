@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from homolog import BrowserCredentials, CheckError, Evidence, HttpClient, Target
-from homolog.suites.ui.browser import BrowserManager, TlsTrust, target_tls_trust
+from homolog.suites.ui.browser import OUT_OF_SCOPE_ERROR, BrowserManager, TlsTrust, target_tls_trust
 from homolog.suites.ui.settle import DEFAULT_QUIET_MS, WATCH_JS, SettleRecord, page_content, settle_page
 from homolog.suites.ui.tracing import MAX_TRACE_BYTES, sanitize_trace
 
@@ -87,6 +87,7 @@ class UiSession:
         self.credentials: BrowserCredentials | None = None  # what the context carries once logged in
         self._traces = 0
         self.blocked: list[str] = []
+        self.last_blocked: str | None = None  # the latest request kept in the scope, even past 50
         self.settled: dict[str, SettleRecord] = {}
         self._omit: dict[str, str] = {}
         self._context: Any = None
@@ -119,9 +120,19 @@ class UiSession:
                 return
             route.continue_()
         else:
-            if len(self.blocked) < 50:
-                self.blocked.append(url[:300])
+            self._block(url)
             route.abort("blockedbyclient")
+
+    def _block(self, url: str) -> None:
+        self.last_blocked = url
+        if len(self.blocked) < 50:
+            self.blocked.append(url[:300])
+
+    def _failed(self, request: Any) -> None:
+        # A request the browser itself kept in the scope (`BrowserManager` docs): the next
+        # hop of a redirect, a WebSocket, which the route does not see.
+        if request.failure == OUT_OF_SCOPE_ERROR:
+            self._block(request.url)
 
     @property
     def context(self) -> Any:
@@ -130,7 +141,7 @@ class UiSession:
             raise CheckError("the ui session of this check is already closed")
         if self._context is None:
             trust = self._trust()
-            browser = self.manager.browser(trust)
+            browser = self.manager.browser(trust, self.target.hosts)
             creds = self.credentials
             self._context = browser.new_context(
                 ignore_https_errors=trust.ignore_https_errors,
@@ -144,6 +155,7 @@ class UiSession:
             self._context.set_default_timeout(ACTION_TIMEOUT_MS)
             self._context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
             self._context.route(_outside(self.target.hosts), self._guard)
+            self._context.on("requestfailed", self._failed)
             self._route_credentials()
             self._context.add_init_script(script=WATCH_JS)
             if self.trace:
@@ -309,6 +321,7 @@ class UiSession:
         url = self.url(page_name, **fmt)
         response = None
         in_app = False
+        self.last_blocked = None
         try:
             if self.page_option(page_name, "navigation") == "in-app":
                 in_app = self._navigate_in_app(url)
@@ -318,17 +331,16 @@ class UiSession:
             raise
         except Exception as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if OUT_OF_SCOPE_ERROR in reason and self.last_blocked:
+                # the browser refused to follow the page out of the scope (a redirect's hop)
+                raise CheckError(_left_scope(page_name, url, self.last_blocked)) from exc
             if "ERR_CERT" in reason and self._trust().failures:
                 reason += " (" + "; ".join(self._trust().failures) + ")"
             raise CheckError(f"cannot open page {page_name!r} ({url}): {reason}") from exc
         if not in_app and not self.target.in_scope(self.page.url):
-            # A redirect hop is not routed (Playwright routes a request's first URL only), so
-            # the guard cannot stop it: what the browser shows then is not the system's.
-            raise CheckError(
-                f"page {page_name!r} ({url}) sent the browser out of the target's scope, to "
-                f"{self.page.url[:300]}: what it shows is not the system's (declare that host in "
-                "base_urls if it is part of the system)"
-            )
+            # A remote browser follows a redirect out of the scope (a local one refuses):
+            # what it shows then is not the system's.
+            raise CheckError(_left_scope(page_name, url, self.page.url))
         if expect_ok:
             if response is None and not in_app and not self._same_document(url):
                 raise CheckError(f"page {page_name!r} ({url}) gave no response")
@@ -553,6 +565,13 @@ class UiSession:
         finally:
             with contextlib.suppress(Exception):  # already closed with its browser
                 self._context.close()
+
+
+def _left_scope(page_name: str, url: str, went: str) -> str:
+    return (
+        f"page {page_name!r} ({url}) sent the browser out of the target's scope, to {went[:300]}: "
+        "what it shows is not the system's (declare that host in base_urls if it is part of the system)"
+    )
 
 
 def _host_in_url(host: str) -> str:

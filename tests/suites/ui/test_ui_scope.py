@@ -3,8 +3,10 @@
 A UI session routes through its guard only the requests it must act on: every request
 outside the target's (host, port) pairs (aborted and recorded) and the requests to the
 origin of header credentials (sent on with the headers); the other requests go unrouted,
-which is most of a check's requests. These tests serve real pages on 127.0.0.1: two
-servers in scope (`web`, `api`) and one outside it (`other`: the same host, another port).
+which is most of a check's requests. What the route cannot see (a redirect's next hop, a
+WebSocket) the browser itself refuses: its only direct destinations are the scope's pairs
+(`scope_args`). These tests serve real pages on 127.0.0.1: two servers in scope (`web`,
+`api`) and one outside it (`other`: the same host, another port).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 import yaml
 
 from homolog import BrowserCredentials, CheckError, Evidence, load_target
-from homolog.suites.ui.browser import BrowserManager
+from homolog.suites.ui.browser import BrowserManager, scope_args
 from homolog.suites.ui.session import UiSession, _outside
 
 pytestmark = pytest.mark.browser
@@ -76,6 +78,13 @@ def servers() -> Iterator[tuple[Server, Server, Server]]:
         ).encode()
         web.pages["/page"] = (200, {"Content-Type": "text/html"}, html)
         web.pages["/hop"] = (302, {"Location": f"{other.url}/landing"}, b"")
+        web.pages["/pixel-hop.png"] = (302, {"Location": f"{other.url}/hop-pixel.png"}, b"")
+        hops = (
+            '<!doctype html><html lang="fr"><title>t</title><h1>t</h1><img alt="" src="/pixel-hop.png">'
+            f'<script>const s = new WebSocket("{other.url.replace("http", "ws")}/socket");'
+            's.onclose = () => document.body.dataset.socket = "closed"</script></html>'
+        )
+        web.pages["/hops"] = (200, {"Content-Type": "text/html"}, hops.encode())
         yield web, api, other
 
 
@@ -117,15 +126,40 @@ def test_requests_outside_the_scope_are_blocked_and_recorded(
 def test_a_page_that_redirects_out_of_the_scope_is_an_error(
     servers: tuple[Server, Server, Server], ui: UiSession
 ) -> None:
-    """Playwright routes a request's first URL only: the redirect's next hop is not stopped,
-    but the page that sent the browser there is not audited as the system's."""
+    """Playwright routes a request's first URL only: the browser itself refuses the
+    redirect's next hop, and the page is an error naming where it went."""
     web, _, other = servers
     with pytest.raises(
         CheckError, match=r"page 'hop' .* out of the target's scope, to http://127\.0\.0\.1:\d+/landing"
     ):
         ui.goto("hop")
     assert web.paths() == ["/hop"]
-    assert other.paths() == ["/landing"]
+    assert other.paths() == []
+    assert ui.blocked == [other.url + "/landing"]
+
+
+def test_what_the_route_does_not_see_never_leaves_the_scope(
+    servers: tuple[Server, Server, Server], ui: UiSession
+) -> None:
+    """A subresource redirected out of the scope and a WebSocket opened there reach nothing;
+    the hop is recorded with the blocked requests."""
+    web, _, other = servers
+    ui.page.goto(web.url + "/hops", wait_until="load")
+    ui.page.wait_for_function("document.body.dataset.socket === 'closed'")  # the WebSocket tried and gave up
+    assert "/pixel-hop.png" in web.paths()
+    assert other.received == []
+    assert ui.blocked == [other.url + "/hop-pixel.png"]
+
+
+def test_the_browser_s_destinations_are_the_scope_s_pairs_only() -> None:
+    """Loopback loses its exemption; a name that would widen a bypass rule is left out (so
+    blocked), an IPv6 address is bracketed, an international name goes as Chromium writes it."""
+    hosts = {("127.0.0.1", 8443), ("::1", 80), ("portail.example.fr", 443), ("*.example.fr", 443)}
+    hosts |= {("a;b", 80), ("hôpital.example", 443)}
+    assert scope_args(hosts, 4242) == [
+        "--proxy-server=http://127.0.0.1:4242",
+        "--proxy-bypass-list=<-loopback>;127.0.0.1:8443;[::1]:80;xn--hpital-ixa.example:443;portail.example.fr:443",
+    ]
 
 
 def test_header_credentials_go_to_their_origin_only(servers: tuple[Server, Server, Server], ui: UiSession) -> None:
