@@ -148,6 +148,9 @@ class UiSession:
                 locale="fr-FR",
                 viewport={"width": 1280, "height": 900},
                 service_workers="block",
+                # no check needs a download, and an endless one would fill the disk (Playwright
+                # keeps accepted downloads in a temporary folder until the context closes)
+                accept_downloads=False,
                 http_credentials=dict(creds.http_credentials) if creds and creds.http_credentials else None,
             )
             if creds is not None and creds.cookies:

@@ -12,7 +12,7 @@ WebSocket) the browser itself refuses: its only direct destinations are the scop
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from homolog import BrowserCredentials, CheckError, Evidence, load_target
-from homolog.suites.ui.browser import BrowserManager, scope_args
+from homolog import BrowserCredentials, CheckError, load_target
+from homolog.suites.ui.browser import scope_args
 from homolog.suites.ui.session import UiSession, _outside
 
 pytestmark = pytest.mark.browser
@@ -89,7 +89,7 @@ def servers() -> Iterator[tuple[Server, Server, Server]]:
 
 
 @pytest.fixture
-def ui(servers: tuple[Server, Server, Server], tmp_path: Path) -> Iterator[UiSession]:
+def ui(servers: tuple[Server, Server, Server], tmp_path: Path, ui_session: Callable[[Path], UiSession]) -> UiSession:
     web, api, _ = servers
     doc = {
         "format": "homolog.target/1",
@@ -100,13 +100,7 @@ def ui(servers: tuple[Server, Server, Server], tmp_path: Path) -> Iterator[UiSes
     }
     path = tmp_path / "target.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    manager = BrowserManager()
-    session = UiSession(manager, load_target(path), Evidence(tmp_path / "ev", "x"), trace=False)
-    try:
-        yield session
-    finally:
-        session.close(failed=False)
-        manager.close()
+    return ui_session(path)
 
 
 def _load(ui: UiSession, url: str) -> None:
