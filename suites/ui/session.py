@@ -87,7 +87,7 @@ class UiSession:
         self.credentials: BrowserCredentials | None = None  # what the context carries once logged in
         self._traces = 0
         self.blocked: list[str] = []
-        self.last_blocked: str | None = None  # the latest request kept in the scope, even past 50
+        self._refused_navigation: str | None = None  # where the browser last refused to take a page
         self.settled: dict[str, SettleRecord] = {}
         self._omit: dict[str, str] = {}
         self._context: Any = None
@@ -124,15 +124,16 @@ class UiSession:
             route.abort("blockedbyclient")
 
     def _block(self, url: str) -> None:
-        self.last_blocked = url
         if len(self.blocked) < 50:
             self.blocked.append(url[:300])
 
     def _failed(self, request: Any) -> None:
         # A request the browser itself kept in the scope (`BrowserManager` docs): the next
-        # hop of a redirect, a WebSocket, which the route does not see.
+        # hop of a redirect, which the route does not see.
         if request.failure == OUT_OF_SCOPE_ERROR:
             self._block(request.url)
+            if request.is_navigation_request():
+                self._refused_navigation = request.url
 
     @property
     def context(self) -> Any:
@@ -324,7 +325,7 @@ class UiSession:
         url = self.url(page_name, **fmt)
         response = None
         in_app = False
-        self.last_blocked = None
+        self._refused_navigation = None
         try:
             if self.page_option(page_name, "navigation") == "in-app":
                 in_app = self._navigate_in_app(url)
@@ -334,9 +335,9 @@ class UiSession:
             raise
         except Exception as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if OUT_OF_SCOPE_ERROR in reason and self.last_blocked:
+            if OUT_OF_SCOPE_ERROR in reason and self._refused_navigation:
                 # the browser refused to follow the page out of the scope (a redirect's hop)
-                raise CheckError(_left_scope(page_name, url, self.last_blocked)) from exc
+                raise CheckError(_left_scope(page_name, url, self._refused_navigation)) from exc
             if "ERR_CERT" in reason and self._trust().failures:
                 reason += " (" + "; ".join(self._trust().failures) + ")"
             raise CheckError(f"cannot open page {page_name!r} ({url}): {reason}") from exc
