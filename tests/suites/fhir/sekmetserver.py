@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import yaml
@@ -80,37 +80,88 @@ def _patients(example: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _listens(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the socket listening on 127.0.0.1:`port` (Linux /proc)."""
+    inodes = set()
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A":  # 127.0.0.1, LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _serve(exe: str, workdir: Path, token: str, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], str]:
+    """Start sekmet on a free port; its process and FHIR base once it is the one answering there.
+
+    A port found free may be taken by another process before sekmet binds it (the suite runs
+    servers of its own in parallel): sekmet then exits, and until it does the other server
+    answers on that port. So the server is ready only when sekmet's own process listens on
+    the port; when sekmet exits instead, another port is tried.
+    """
+    for _ in range(5):
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}/fhir"
+        (workdir / "settings.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "base_url": base,
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "data_dir": str(workdir / "data"),
+                    "server_auth": {"types": ["bearer"], "tokens": [token]},
+                    "simulator": {"enabled": False},
+                }
+            ),
+            encoding="utf-8",
+        )
+        env = {**os.environ, "SEKMET_CONFIG": str(workdir / "settings.yaml")}
+        proc = subprocess.Popen(
+            [exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        with httpx.Client(base_url=base, timeout=10, trust_env=False, headers={"Accept": "application/fhir+json"}) as c:
+            while proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    if _listens(proc.pid, port) and c.get("/metadata").status_code == 200:
+                        return proc, base
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.3)
+        if proc.poll() is None:  # neither ready nor gone: give up
+            proc.kill()
+            proc.wait(timeout=10)
+            break
+    raise RuntimeError(f"sekmet did not start: see {workdir / 'sekmet.log'}")
+
+
 @contextmanager
 def sekmet_target(workdir: Path, examples: dict[str, dict[str, Any]]) -> Iterator[Path]:
     """Start sekmet, seed it, and yield a target YAML for it; stop it at exit."""
     exe = sekmet_executable()
     if exe is None:
         raise RuntimeError("sekmet is not installed")
-    port = _free_port()
     token = "sekmet-test-token"
-    base = f"http://127.0.0.1:{port}/fhir"
-    (workdir / "settings.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "base_url": base,
-                "host": "127.0.0.1",
-                "port": port,
-                "data_dir": str(workdir / "data"),
-                "server_auth": {"types": ["bearer"], "tokens": [token]},
-                "simulator": {"enabled": False},
-            }
-        ),
-        encoding="utf-8",
-    )
-    env = {**os.environ, "SEKMET_CONFIG": str(workdir / "settings.yaml")}
     log = (workdir / "sekmet.log").open("wb")
-    proc = subprocess.Popen(
-        [exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    try:
+        proc, base = _serve(exe, workdir, token, log)
+    except BaseException:
+        log.close()
+        raise
     try:
         client = httpx.Client(
             base_url=base,
@@ -118,16 +169,6 @@ def sekmet_target(workdir: Path, examples: dict[str, dict[str, Any]]) -> Iterato
             trust_env=False,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"},
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if client.get("/metadata").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"sekmet did not start: see {workdir / 'sekmet.log'}")
-            time.sleep(0.3)
         ids: dict[str, Any] = {}
         for key, name in (
             ("practitioner", "Practitioner-FRCorePractitionerExample.json"),

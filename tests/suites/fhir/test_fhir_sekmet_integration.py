@@ -18,6 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sekmetserver
+import yaml
+from loopback_web import QuietHandler, serving
 from sekmetserver import sekmet_executable, sekmet_target
 
 from homolog.suites.fhir.packages import Conformance
@@ -52,3 +55,28 @@ def test_fr_core_api_findings_on_sekmet(sekmet: Path, fhir_packages_env: None, t
     )
     assert "gender outside its required value set: expected 400 or 422, got 201" in messages["FRCORE-API-12"]
     assert "500 for PUT /fhir/Patient/" in messages["FRCORE-API-13"]
+
+
+def test_a_port_taken_before_sekmet_binds_it_is_left_for_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fr_core: Conformance
+) -> None:
+    """The port found free is taken by another server before sekmet starts (as the suite's
+    own servers may): sekmet exits, and the target must not point at the other server."""
+    if sekmet_executable() is None:
+        pytest.skip("sekmet is not installed: `pip install sekmet-fhir` to run this test")
+
+    class Other(QuietHandler):
+        def do_GET(self) -> None:
+            self.send(200, '{"resourceType": "CapabilityStatement"}', {"Content-Type": "application/fhir+json"})
+
+        do_POST = do_GET
+
+    with serving(Other) as other:
+        taken = int(other.rsplit(":", 1)[1])
+        ports = iter([taken])
+        real = sekmetserver._free_port
+        monkeypatch.setattr(sekmetserver, "_free_port", lambda: next(ports, None) or real())
+        with sekmet_target(tmp_path, fr_core.examples()) as target:
+            base = yaml.safe_load(target.read_text("utf-8"))["base_urls"]["fhir"]
+    assert f":{taken}/" not in base
+    assert "address already in use" in (tmp_path / "sekmet.log").read_text("utf-8", "replace")

@@ -17,7 +17,7 @@ import yaml
 
 from homolog.testing import run_check
 
-from .tlsserver import free_port, make_pki, tls_server
+from .tlsserver import closed_port, make_pki, tls_server
 
 SEGUR_OPENSSL = (
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-SHA384:"
@@ -79,11 +79,15 @@ def test_chain_to_another_ca_fails(tmp_path: Path) -> None:
     assert res.verdict == "failed" and "does not verify" in (res.message or "")
 
 
+TLS_CONNECTING = ("security.tls.minimum_version", "security.tls.cipher_suites", "security.tls.certificate_validity")
+
+
 def test_closed_port_and_silent_server_are_errors(tmp_path: Path) -> None:
-    closed = write_target(tmp_path, free_port(), None)
-    for check in ("security.tls.minimum_version", "security.tls.cipher_suites", "security.tls.certificate_validity"):
-        res = run_check(check, closed, tmp_path=tmp_path, params={"timeout": 1.0})
-        assert res.verdict == "error" and "cannot connect" in (res.message or ""), check
+    with closed_port() as port:
+        closed = write_target(tmp_path, port, None)
+        for check in TLS_CONNECTING:
+            res = run_check(check, closed, tmp_path=tmp_path, params={"timeout": 1.0})
+            assert res.verdict == "error" and "cannot connect" in (res.message or ""), check
     (tmp_path / "s").mkdir()
     with served(tmp_path / "s", silent=True) as target:
         res = run_check("security.tls.minimum_version", target, tmp_path=tmp_path, params={"timeout": 0.5})

@@ -16,7 +16,7 @@ from homolog.suites.security.tls_probe import (
     probe_suites,
 )
 
-from .tlsserver import free_port, make_pki, tls_server
+from .tlsserver import closed_port, make_pki, tls_server
 
 SEGUR_OPENSSL = (
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-SHA384:"
@@ -47,8 +47,8 @@ def test_legacy_server_accepts_tls10(pki: tuple[Path, Path, Path]) -> None:
 
 def test_closed_port_and_silent_server_cannot_decide(pki: tuple[Path, Path, Path]) -> None:
     _ca, cert, key = pki
-    with pytest.raises(ProbeError, match="cannot connect"):
-        handshake("127.0.0.1", free_port(), timeout=1)
+    with closed_port() as port, pytest.raises(ProbeError, match="cannot connect"):
+        handshake("127.0.0.1", port, timeout=1)
     with tls_server(cert, key, silent=True) as port, pytest.raises(ProbeError, match="timed out"):
         handshake("127.0.0.1", port, timeout=0.5)
 

@@ -131,8 +131,11 @@ def tls_server(
             c.close()
 
 
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound then released)."""
+@contextmanager
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections while the block runs: bound, never
+    listened on, so no other process of the suite can take it meanwhile (a port bound then
+    released could be listening again by the time a check connects)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        yield int(s.getsockname()[1])
