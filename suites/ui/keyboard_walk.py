@@ -18,17 +18,31 @@ test then presses Shift+Tab (up to `max_repeat` times), then Escape, then Escape
 the first that takes focus out of the set ends the walk as an escapable cycle (a modal
 dialog that keeps Tab inside and closes on Escape, say), otherwise the set is a trap.
 
+Modal dialogs. A page may open on a modal dialog (cookie consent, news, a session about
+to end): a <dialog> shown modally makes the rest of the page inert, a script may keep Tab
+inside an `aria-modal` box and hide the page with `aria-hidden`. Tab then goes round the
+dialog only, which is right while it is open, and the page's own controls are not reached.
+When a pass ends that way with candidates left unreached, the walk does what a keyboard user
+does: Escape; once the dialog is closed, the page is marked again (what `aria-hidden` kept
+out) and a new pass goes on behind it (`modals_closed`). A dialog that Escape leaves open is
+not a trap (one of its buttons may close it, and which one only a person can say) but
+leaves the page behind it unwalked (`held_by`): the checks say so as undecided.
+
 Focus indicator (RGAA 10.7). The focused element's computed style is compared with the
 same element unfocused: outline, box-shadow, border, background, colour and text
-decoration of the element, of its ::before/::after boxes and of its two nearest
-ancestors (`:focus-within` styles), after running CSS transitions to their end (a
-Bootstrap-style `transition: box-shadow .15s` otherwise shows the start value at both
-instants). A change counts when the focused state draws something; the contrast between
-the focused and unfocused colour of each changed property is recorded for the auditor.
+decoration of the element, of its ::before/::after boxes, of its labels and theirs (a
+checkbox made transparent over the box its label draws) and of its two nearest ancestors
+(`:focus-within` styles), after running CSS transitions to their end (a Bootstrap-style
+`transition: box-shadow .15s` otherwise shows the start value at both instants). A change
+counts when the focused state draws something a person can see: not on a part whose
+opacity along its ancestors is below MIN_SHOWN, that is `visibility: hidden`, or that is
+clipped to nothing. The contrast between the focused and unfocused colour of each changed
+property, through the part's opacity, is recorded for the auditor.
 
 Limits (said in evidence): content inside frames is not walked; an indicator drawn by an
-element that is neither the focused one, its pseudo-elements nor its two nearest
-ancestors is not seen and reported as missing.
+element that is neither the focused one, its pseudo-elements, its labels nor its two
+nearest ancestors is not seen and reported as missing; a part covered by another element
+counts as seen.
 """
 
 from __future__ import annotations
@@ -41,16 +55,20 @@ from homolog import CheckError
 
 __all__ = ["KeyboardWalk", "Stop", "contrast_ratio", "parse_colour", "walk_keyboard"]
 
-# Marks candidates with data-homolog-kb="<n>"; radio buttons of one group share an id
-# because Tab enters a radio group once.
-_MARK_JS = """
-(max) => {
-  const sel = ['a[href]', 'area[href]', 'button', 'input', 'select', 'textarea', 'iframe',
+# What may take keyboard focus (a JS expression giving a selector).
+_INTERACTIVE = """['a[href]', 'area[href]', 'button', 'input', 'select', 'textarea', 'iframe',
     'summary', '[tabindex]', '[contenteditable=""]', '[contenteditable="true"]', '[onclick]',
     'audio[controls]', 'video[controls]',
     '[role=button]', '[role=link]', '[role=checkbox]', '[role=radio]', '[role=tab]',
     '[role=menuitem]', '[role=switch]', '[role=combobox]', '[role=textbox]', '[role=slider]',
-    '[role=spinbutton]', '[role=option]'].join(',');
+    '[role=spinbutton]', '[role=option]'].join(',')"""
+
+# Marks candidates with data-homolog-kb="<n>", numbered from `start`, leaving out elements
+# marked already (a page marked again once a modal dialog is closed); radio buttons of one
+# group share an id because Tab enters a radio group once.
+_MARK_JS = """
+([max, start]) => {
+  const sel = __INTERACTIVE__;
   const visible = (el) => {
     const s = getComputedStyle(el);
     if (s.visibility === 'hidden' || s.display === 'none') return false;
@@ -66,9 +84,10 @@ _MARK_JS = """
     if (name) d += ' "' + name.slice(0, 60) + '"';
     return d.slice(0, 160);
   };
-  const out = []; const groups = {}; let n = 0;
+  const out = []; const groups = {}; let n = start;
   for (const el of document.querySelectorAll(sel)) {
     if (out.length >= max) break;
+    if (el.hasAttribute('data-homolog-kb')) continue;
     if (el.matches('input[type=hidden]') || el.disabled) continue;
     if (el.closest('[inert], [aria-hidden="true"]')) continue;
     // tabindex=-1 deliberately takes an element out of the Tab order.
@@ -85,7 +104,46 @@ _MARK_JS = """
   }
   return out;
 }
-"""
+""".replace("__INTERACTIVE__", _INTERACTIVE)
+
+# The open modal dialog, if any: a <dialog> shown with showModal() (the rest of the page is
+# inert) or a visible element with aria-modal="true" (a script keeps focus in it). It is
+# marked data-homolog-modal so that the same dialog is known again after a key press.
+_MODAL_JS = """
+() => {
+  const shown = (el) => {
+    const s = getComputedStyle(el);
+    if (s.visibility === 'hidden' || s.display === 'none') return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  let el = null;
+  try { el = document.querySelector('dialog:modal'); } catch (e) { /* no :modal here */ }
+  if (!el) el = Array.from(document.querySelectorAll('[aria-modal="true"]')).find(shown) || null;
+  if (!el) return null;
+  if (!el.hasAttribute('data-homolog-modal')) {
+    window.__homologModals = (window.__homologModals || 0) + 1;
+    el.setAttribute('data-homolog-modal', String(window.__homologModals));
+  }
+  let d = el.tagName.toLowerCase();
+  if (el.id) d += '#' + el.id;
+  const role = el.getAttribute('role'); if (role) d += '[role=' + role + ']';
+  const by = el.getAttribute('aria-labelledby');
+  const title = el.getAttribute('aria-label')
+    || (by && by.split(/\\s+/).map(i => (document.getElementById(i) || {}).textContent || '').join(' '))
+    || '';
+  const name = title.trim().replace(/\\s+/g, ' ');
+  if (name) d += ' "' + name.slice(0, 60) + '"';
+  const behind = Array.from(document.querySelectorAll(__INTERACTIVE__))
+    .filter(c => !el.contains(c) && !c.disabled && !c.matches('input[type=hidden], [tabindex="-1"]') && shown(c))
+    .length;
+  return {id: el.getAttribute('data-homolog-modal'), desc: d.slice(0, 160),
+          holds_focus: el.contains(document.activeElement), behind: behind};
+}
+""".replace("__INTERACTIVE__", _INTERACTIVE)
+_BLUR_JS = "() => { if (document.activeElement) document.activeElement.blur(); }"
+#: Modal dialogs closed in one walk at most (a page that opens one after another forever).
+MAX_MODALS = 5
 
 # Which element has focus, cheaply (every key press).
 _ACTIVE_JS = """
@@ -121,6 +179,36 @@ _STYLE_JS = """
     parts.push(['ancestor ' + i, up, null]);
     up = up.parentElement;
   }
+  // A control's own label may draw its focus: a checkbox made transparent over the box its
+  // label draws (`input:focus-visible + label::before`). A label around it is an ancestor.
+  Array.from(el.labels || []).filter(l => !l.contains(el)).slice(0, 2).forEach((l, i) => {
+    const name = i ? 'label ' + (i + 1) : 'label';
+    parts.push([name, l, null], [name + '::before', l, '::before'], [name + '::after', l, '::after']);
+  });
+  // How much of a part shows: the product of the opacities up to the root; nothing when it
+  // or an ancestor is invisible or clipped to nothing (the visually-hidden patterns).
+  const clipped = (s) => {
+    if (/^inset\\(\\s*50%/.test(s.clipPath || '')) return true;
+    if (s.position !== 'absolute' && s.position !== 'fixed') return false;
+    const m = /rect\\(\\s*(-?[\\d.]+)px,?\\s*(-?[\\d.]+)px,?\\s*(-?[\\d.]+)px,?\\s*(-?[\\d.]+)px/.exec(s.clip || '');
+    return !!m && (+m[3] <= +m[1] || +m[2] <= +m[4]);
+  };
+  const shown = (node, pseudo) => {
+    let o = 1;
+    if (pseudo) {
+      const p = getComputedStyle(node, pseudo);
+      if (p.visibility !== 'visible') return 0;
+      o *= parseFloat(p.opacity);
+    } else if (getComputedStyle(node).visibility !== 'visible') {
+      return 0;
+    }
+    for (let n = node; n && n.nodeType === 1; n = n.parentElement) {
+      const s = getComputedStyle(n);
+      o *= parseFloat(s.opacity);
+      if (!(o > 0) || clipped(s)) return 0;
+    }
+    return o;
+  };
   const background = (node) => {
     for (let n = node; n && n.nodeType === 1; n = n.parentElement) {
       const c = getComputedStyle(n).backgroundColor;
@@ -136,6 +224,7 @@ _STYLE_JS = """
       if (pseudo && (s.content === 'none' || s.content === 'normal')) continue;
       const o = {};
       for (const p of props) o[p] = s.getPropertyValue(p);
+      o['(shown)'] = String(shown(node, pseudo));
       out[label] = o;
     }
     return out;
@@ -151,6 +240,11 @@ _STYLE_JS = """
           refocused: document.activeElement === el};
 }
 """
+
+#: The key of a part's snapshot that says how much of it shows (not a CSS property).
+SHOWN = "(shown)"
+#: Below this opacity (the product along the ancestors) a part's drawing is not seen.
+MIN_SHOWN = 0.1
 
 _COLOUR = re.compile(r"rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:\s*[,/]\s*([\d.]+%?))?\s*\)")
 
@@ -190,8 +284,18 @@ def _px(value: str) -> float:
     return float(m.group(1)) if m else 0.0
 
 
+def _shown(state: dict[str, str]) -> float:
+    """How much of a part shows (1 opaque, 0 invisible), from its `(shown)` entry."""
+    try:
+        return max(0.0, min(1.0, float(state.get(SHOWN, "1"))))
+    except ValueError:
+        return 1.0
+
+
 def _draws(prop: str, state: dict[str, str]) -> bool:
     """Whether `prop` in this state paints something a person can see."""
+    if _shown(state) < MIN_SHOWN:
+        return False  # drawn on an invisible element (a transparent checkbox), or clipped away
     value = state.get(prop, "")
     if prop.startswith("outline"):
         colour = parse_colour(state.get("outline-color", ""))
@@ -214,6 +318,15 @@ def _draws(prop: str, state: dict[str, str]) -> bool:
         colour = parse_colour(value)
         return colour is None or colour[3] > 0
     return True  # a background, colour or decoration change is itself visible
+
+
+def _faded(
+    colour: tuple[float, float, float, float] | None, state: dict[str, str]
+) -> tuple[float, float, float, float] | None:
+    """A part's colour as it shows through the part's opacity."""
+    if colour is None:
+        return None
+    return colour[0], colour[1], colour[2], colour[3] * _shown(state)
 
 
 def _drawing(prop: str) -> tuple[str, str]:
@@ -245,16 +358,16 @@ def _indicator(
     for part, state in focused.items():
         before = blurred.get(part, {})
         for prop, value in state.items():
-            if before.get(prop) == value or not _draws(prop, state):
+            if prop == SHOWN or before.get(prop) == value or not _draws(prop, state):
                 continue
             drawing, colour_prop = _drawing(prop)
             label = drawing if not part else f"{part} {drawing}"
             if label not in changed:
                 changed.append(label)
-            now = parse_colour(state.get(colour_prop, ""))
+            now = _faded(parse_colour(state.get(colour_prop, "")), state)
             if now is None:
                 continue
-            was = parse_colour(before.get(colour_prop, "")) if _draws(prop, before) else None
+            was = _faded(parse_colour(before.get(colour_prop, "")), before) if _draws(prop, before) else None
             then = _over(was, base) if was is not None else base
             ratio = round(contrast_ratio(_over(now, base), then), 2)
             # Several sides or parts of one drawing: the most visible change counts.
@@ -286,6 +399,10 @@ class KeyboardWalk:
     # A set focus cycles in with Tab but leaves by the named key (an escapable cycle).
     cycle: list[str] = field(default_factory=list)
     escaped_by: str | None = None
+    # Modal dialogs closed (by the key named) to walk the page behind them, in order.
+    modals_closed: list[str] = field(default_factory=list)
+    # A modal dialog that kept focus and that Escape left open: the page behind is not walked.
+    held_by: str | None = None
     truncated: bool = False
     settle: dict[str, Any] | None = None
     screenshot: bytes | None = field(default=None, repr=False)
@@ -310,7 +427,9 @@ class KeyboardWalk:
     @property
     def has_findings(self) -> bool:
         """Whether a keyboard check could fail or err on this walk."""
-        return bool(self.trap or self.truncated or self.cycle or self.unreached() or self.without_indicator())
+        return bool(
+            self.trap or self.truncated or self.cycle or self.held_by or self.unreached() or self.without_indicator()
+        )
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly summary for evidence."""
@@ -323,6 +442,8 @@ class KeyboardWalk:
             "trap": self.trap,
             "cycle": self.cycle,
             "cycle_left_by": self.escaped_by,
+            "modals_closed": self.modals_closed,
+            "held_by_modal": self.held_by,
             "truncated": self.truncated,
             "settled": self.settle,
         }
@@ -360,54 +481,73 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
 
     Stops after one full pass (focus left the page and came back to the first stop, or
     wrapped to it), on a trap or an escapable cycle (see the module doc), or after
-    `max_tabs` presses (truncated).
+    `max_tabs` presses (truncated). A pass held in a modal dialog while candidates are left
+    unreached goes on behind the dialog once Escape has closed it (see the module doc).
     """
     try:
-        marks = page.evaluate(_MARK_JS, int(max_tabs))
-        page.evaluate("() => { if (document.activeElement) document.activeElement.blur(); }")
+        marks = page.evaluate(_MARK_JS, [int(max_tabs), 0])
+        page.evaluate(_BLUR_JS)
     except Exception as exc:
         raise CheckError(f"cannot prepare the keyboard walk on page {page_name!r}: {exc}") from exc
     names = {m["id"]: m["desc"] for m in marks}
     walk = KeyboardWalk(page_name, page.url, dict(names))
-    this_pass: list[str] = []
-    first: str | None = None
-    last: str | None = None
-    repeats = 0
+    at = _Pass()
     for _ in range(max_tabs):
         page.keyboard.press("Tab")
         info = _active(page)
         if info["exit"]:
             walk.exits += 1
-            this_pass.clear()
-            last = None
-            if first is None and walk.exits >= 2:
-                break  # nothing focusable at all
+            at.exits += 1
+            at.this_pass.clear()
+            at.last = None
+            if at.first is None and at.exits >= 2:
+                # nothing focusable at all, or nothing but what a closed dialog held
+                if _behind_modal(page, walk, names, max_tabs):
+                    at = _Pass()
+                    continue
+                break
+            if at.first is not None:
+                at.exits_since_first += 1
+                if at.exits_since_first >= 2:
+                    # Focus went round the whole page without coming back to the pass's first
+                    # stop, which a dialog opened meanwhile may hide now: a full pass.
+                    if _behind_modal(page, walk, names, max_tabs):
+                        at = _Pass()
+                        continue
+                    break
             continue
         key = info["key"]
         element = names.get(key, info["desc"]) if info.get("id") is not None else info["desc"]
-        if key == last:
+        if key == at.last:
             # Tab moved inside the same element: the parts of a date input or of media
             # controls, or a frame's own elements. A frame's content may be long; other
             # composites have a few parts, so many presses in place mean Tab is held.
             walk.stops[-1].presses += 1
-            repeats += 1
-            if repeats >= max_repeat and not info["frame"]:
-                _judge_loop(page, walk, [key], names, max_repeat)
+            at.repeats += 1
+            if at.repeats >= max_repeat and not info["frame"]:
+                if _judge_loop(page, walk, [key], names, max_repeat, max_tabs):
+                    at = _Pass()
+                    continue
                 break
             continue
-        last, repeats = key, 0
-        if key == first:
+        at.last, at.repeats = key, 0
+        if key == at.first:
             # A full pass: focus came back to the first stop, either after leaving the
             # page or by wrapping around (headless Chromium does both, depending on
             # whether the browser takes focus back).
+            if _behind_modal(page, walk, names, max_tabs):
+                at = _Pass()
+                continue
             break
-        if key in this_pass:
+        if key in at.this_pass:
             # Focus came back to an element without leaving the page: a cycle.
-            _judge_loop(page, walk, this_pass[this_pass.index(key) :], names, max_repeat)
+            if _judge_loop(page, walk, at.this_pass[at.this_pass.index(key) :], names, max_repeat, max_tabs):
+                at = _Pass()
+                continue
             break
-        this_pass.append(key)
-        if first is None:
-            first = key
+        at.this_pass.append(key)
+        if at.first is None:
+            at.first = key
         if info["frame"]:
             # Focus inside a frame shows as the frame element here: its indicator is inside.
             walk.stops.append(Stop(element=element, mark=info.get("id"), indicator=["(in frame)"]))
@@ -420,11 +560,76 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
     return walk
 
 
-def _judge_loop(page: Any, walk: KeyboardWalk, loop: list[str], names: dict[str, str], max_repeat: int) -> None:
+@dataclass
+class _Pass:
+    """Where one Tab pass through the page is (a new one starts behind a closed dialog)."""
+
+    first: str | None = None
+    last: str | None = None
+    this_pass: list[str] = field(default_factory=list)
+    repeats: int = 0
+    exits: int = 0
+    exits_since_first: int = 0
+
+
+def _modal(page: Any) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = page.evaluate(_MODAL_JS)
+    return found
+
+
+def _behind_modal(page: Any, walk: KeyboardWalk, names: dict[str, str], max_tabs: int) -> bool:
+    """After a pass that left candidates unreached while a modal dialog is open: close the
+    dialog as a keyboard user does (Escape) and say whether the walk goes on behind it.
+
+    A dialog that Escape leaves open is recorded (`held_by`): what is behind it is not
+    walked, and whether one of its controls closes it is for a person to see.
+    """
+    if len(walk.modals_closed) >= MAX_MODALS:
+        return False
+    modal = _modal(page)
+    if modal is None or not modal["behind"]:
+        return False
+    page.keyboard.press("Escape")
+    still = _modal(page)
+    if still is not None and still["id"] == modal["id"]:
+        walk.held_by = modal["desc"]
+        return False
+    walk.modals_closed.append(f"{modal['desc']} (Escape)")
+    _mark_again(page, walk, names, max_tabs)
+    return True
+
+
+def _mark_again(page: Any, walk: KeyboardWalk, names: dict[str, str], max_tabs: int) -> None:
+    """Mark what a closed dialog had kept out (aria-hidden behind it), numbered after the rest,
+    and take focus off the dialog's element (hidden now) so that the next pass starts clean."""
+    page.evaluate(_BLUR_JS)
+    start = 1 + max((int(k) for k in names), default=-1)
+    for m in page.evaluate(_MARK_JS, [int(max_tabs), start]):
+        names[m["id"]] = m["desc"]
+        walk.candidates[m["id"]] = m["desc"]
+
+
+def _judge_loop(
+    page: Any, walk: KeyboardWalk, loop: list[str], names: dict[str, str], max_repeat: int, max_tabs: int
+) -> bool:
+    """Judge a set focus keeps coming back to; True when it was a modal dialog that the
+    way out closed, and the walk goes on behind it."""
     described = [names.get(k, k) for k in loop]
+    modal = _modal(page)
     way_out = _leaves(page, set(loop), max_presses=max_repeat + len(loop))
     if way_out is None:
-        walk.trap = described
-    else:
-        walk.cycle = described
-        walk.escaped_by = way_out
+        if modal is not None and modal["holds_focus"]:
+            # Tab kept inside a modal dialog that Escape does not close: one of its controls
+            # may (a "Close" or "I agree" button); which one, only a person can tell.
+            walk.cycle = described
+            walk.held_by = modal["desc"]
+        else:
+            walk.trap = described
+        return False
+    if modal is not None and modal["behind"] and len(walk.modals_closed) < MAX_MODALS and _modal(page) is None:
+        walk.modals_closed.append(f"{modal['desc']} ({way_out})")
+        _mark_again(page, walk, names, max_tabs)
+        return True
+    walk.cycle = described
+    walk.escaped_by = way_out
+    return False

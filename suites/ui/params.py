@@ -10,7 +10,15 @@ from homolog.suites.ui.audit import attach_walk_screenshots, keyboard_walks
 from homolog.suites.ui.keyboard_walk import KeyboardWalk
 from homolog.suites.ui.session import UiSession
 
-__all__ = ["KeyboardParams", "PagesParams", "RgaaCriterionParams", "pages_needs", "pages_to_audit", "walks_for"]
+__all__ = [
+    "KeyboardParams",
+    "PagesParams",
+    "RgaaCriterionParams",
+    "held_message",
+    "pages_needs",
+    "pages_to_audit",
+    "walks_for",
+]
 
 
 class PagesParams(Params):
@@ -70,3 +78,8 @@ def walks_for(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> list
     evidence.attach_json("keyboard-walks.json", [w.to_json() for w in walks])
     attach_walk_screenshots(evidence, walks)
     return walks
+
+
+def held_message(walk: KeyboardWalk) -> str:
+    """What a walk held in a modal dialog could not do, for a check's message."""
+    return f"a modal dialog ({walk.held_by}) keeps focus and Escape does not close it"

@@ -6,7 +6,7 @@ import pytest
 
 from homolog import Evidence, check, error, fail
 from homolog.suites.ui.audit import PAGE_WORK
-from homolog.suites.ui.params import KeyboardParams, pages_needs, walks_for
+from homolog.suites.ui.params import KeyboardParams, held_message, pages_needs, walks_for
 from homolog.suites.ui.session import UiSession
 
 
@@ -16,13 +16,17 @@ def tab_reachable(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
 
     Interactive means a link, button, form field, frame, summary, an element with a
     tabindex, an ARIA widget role or a click handler attribute; elements with
-    tabindex="-1", disabled, hidden or inert are left out. Undecidable (error) when
-    focus is trapped or the walk hits `max_tabs` before a full pass.
+    tabindex="-1", disabled, hidden or inert are left out. A page that opens on a modal
+    dialog is walked behind it once Escape has closed it. Undecidable (error) when focus is
+    trapped, when a modal dialog that Escape does not close holds it, or when the walk hits
+    `max_tabs` before a full pass.
     """
     walks = walks_for(ui, params, evidence)
     if not any(w.candidates for w in walks):
         pytest.skip("no interactive element on the audited pages")
     for w in walks:
+        if w.held_by:
+            error(f"page {w.page_name!r}: {held_message(w)}; reachability of the page behind it unknown")
         if w.trap:
             error(f"page {w.page_name!r}: focus is trapped in {w.trap}; reachability unknown")
         if w.cycle and w.unreached():

@@ -11,10 +11,17 @@ from typing import Any
 
 import pytest
 
-from homolog.fixtures.a11y_pages import ACCESSIBLE_VARIANTS, DEFECTS, HEADING_DEFECTS, KEYBOARD_DEFECTS, UNDECIDABLE
+from homolog.fixtures.a11y_pages import (
+    ACCESSIBLE_VARIANTS,
+    DEFECTS,
+    HEADING_DEFECTS,
+    HELD_BY_MODAL,
+    KEYBOARD_DEFECTS,
+    UNDECIDABLE,
+)
 from homolog.suites.ui.axe import PageAudit, decide_criterion, run_axe
 from homolog.suites.ui.browser import CHROMIUM_ARGS, CHROMIUM_PATH
-from homolog.suites.ui.keyboard_walk import KeyboardWalk, walk_keyboard
+from homolog.suites.ui.keyboard_walk import MAX_MODALS, KeyboardWalk, walk_keyboard
 from homolog.suites.ui.outline import heading_problems, read_outline
 from homolog.suites.ui.settle import WATCH_JS, page_content, settle_page
 
@@ -102,6 +109,68 @@ def test_walk_finds_the_trap(page: Any, a11y_base_url: str) -> None:
     assert bad.trap == ['input#note "note"']
     good = walk(page, a11y_base_url, known.twin_path)
     assert not good.trap and not good.truncated and len(good.stops) == 3
+
+
+def test_walk_sees_focus_a_label_draws_and_not_a_ring_on_a_transparent_control(page: Any, a11y_base_url: str) -> None:
+    known = KEYBOARD_DEFECTS["kb-focus-transparent"]
+    # The inputs are transparent: the ring the page's :focus-visible rule draws on them is
+    # not seen by anyone, and nothing else changes.
+    assert walk(page, a11y_base_url, known.path).without_indicator() == [
+        'input#canal-sms "canal"',
+        'input#canal-courriel "canal"',
+        'input#moment-matin "moment"',
+        'input#rappels[role=switch] "rappels"',
+    ]
+    good = walk(page, a11y_base_url, known.twin_path)
+    assert good.without_indicator() == [] and not good.unreached()
+    by_element = {stop.element.split(" ")[0]: stop for stop in good.stops}
+    # The box each label draws shows focus, with its contrast; the inputs' own ring is not listed.
+    assert by_element["input#canal-sms"].indicator == ["label::before outline"]
+    assert by_element["input#rappels[role=switch]"].indicator == ["label::before box-shadow"]
+    assert by_element["input#canal-sms"].contrast["label::before outline"] > 3
+
+
+@pytest.mark.parametrize("name", ["modal-at-load", "modal-at-load-script"])
+def test_a_page_opening_on_a_modal_dialog_is_walked_behind_it_once_escape_closed_it(
+    page: Any, a11y_base_url: str, name: str
+) -> None:
+    result = walk(page, a11y_base_url, f"/{name}.html")
+    assert len(result.modals_closed) == 1 and "Escape" in result.modals_closed[0], result.to_json()
+    assert result.held_by is None and not result.trap and not result.truncated, result.to_json()
+    # The dialog's controls, then the page's own (inert or hidden while the dialog was open).
+    reached = [stop.element for stop in result.stops]
+    dialog = next(i for i, e in enumerate(reached) if "J'ai compris" in e)
+    behind = next(i for i, e in enumerate(reached) if "Annuler" in e or "Télécharger" in e)
+    assert dialog < behind, reached
+    assert result.unreached() == [], result.to_json()
+
+
+@pytest.mark.parametrize("name", sorted(HELD_BY_MODAL))
+def test_a_modal_dialog_escape_does_not_close_holds_the_walk_and_is_no_trap(
+    page: Any, a11y_base_url: str, name: str
+) -> None:
+    result = walk(page, a11y_base_url, f"/{name}.html")
+    assert result.held_by == 'div[role=dialog] "Nouveautés"', result.to_json()
+    assert not result.trap and not result.modals_closed, result.to_json()
+    assert result.has_findings
+    # Only the dialog was walked: the page behind it is not claimed reached.
+    assert [stop.element.split(" ")[0] for stop in result.stops] == ["button#compris", "a"]
+
+
+def test_a_page_reopening_its_modal_dialog_forever_ends_the_walk(page: Any) -> None:
+    page.set_content(
+        "<html lang='fr'><body><main><h1>Accueil</h1><button>Continuer</button></main><script>"
+        "function ouvrir() { const d = document.createElement('dialog'); d.innerHTML = '<button>OK</button>';"
+        " d.addEventListener('close', () => { d.remove(); ouvrir(); });"
+        " document.body.appendChild(d); d.showModal(); }"
+        "ouvrir();</script></body></html>"
+    )
+    # Each Escape closes a dialog and the page opens another: the walk closes MAX_MODALS of
+    # them and ends, well within its presses (whether Tab slips onto the page's button
+    # between two dialogs is the page's timing, not asserted).
+    result = walk_keyboard(page, "reopening", max_tabs=200)
+    assert len(result.modals_closed) == MAX_MODALS, result.to_json()
+    assert not result.truncated and not result.trap and result.held_by is None, result.to_json()
 
 
 def test_walk_goes_through_a_frame_without_calling_it_a_trap(page: Any, a11y_base_url: str) -> None:
