@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homolog import CheckError
+from homolog.suites.ui.flat_tree import with_flat_tree
 
 __all__ = ["KeyboardWalk", "Stop", "contrast_ratio", "parse_colour", "walk_keyboard"]
 
@@ -66,8 +67,10 @@ _INTERACTIVE = """['a[href]', 'area[href]', 'button', 'input', 'select', 'textar
 # Marks candidates with data-homolog-kb="<n>", numbered from `start`, leaving out elements
 # marked already (a page marked again once a modal dialog is closed); radio buttons of one
 # group share an id because Tab enters a radio group once.
-_MARK_JS = """
+_MARK_JS = with_flat_tree(
+    """
 ([max, start]) => {
+__FLAT_TREE__
   const sel = __INTERACTIVE__;
   const visible = (el) => {
     const s = getComputedStyle(el);
@@ -85,41 +88,50 @@ _MARK_JS = """
     return d.slice(0, 160);
   };
   const out = []; const groups = {}; let n = start;
-  for (const el of document.querySelectorAll(sel)) {
-    if (out.length >= max) break;
-    if (el.hasAttribute('data-homolog-kb')) continue;
-    if (el.matches('input[type=hidden]') || el.disabled) continue;
-    if (el.closest('[inert], [aria-hidden="true"]')) continue;
+  const roots = new Map();  // radio groups are per form, else per document or shadow root
+  flatTree((el) => {
+    if (out.length >= max) return false;
+    if (!el.matches(sel) || el.hasAttribute('data-homolog-kb')) return;
+    if (el.matches('input[type=hidden]') || el.disabled) return;
+    if (flatClosest(el, '[inert], [aria-hidden="true"]')) return;
     // tabindex=-1 deliberately takes an element out of the Tab order.
-    if (el.getAttribute('tabindex') === '-1') continue;
-    if (!visible(el)) continue;
+    if (el.getAttribute('tabindex') === '-1') return;
+    if (!visible(el)) return;
     if (el.matches('input[type=radio]') && el.name) {
-      const key = (el.form ? 'f' : 'd') + ':' + el.name;
-      if (key in groups) { el.setAttribute('data-homolog-kb', groups[key]); continue; }
+      const root = el.getRootNode();
+      if (!roots.has(root)) roots.set(root, roots.size);
+      const key = (el.form ? 'f' : 'r' + roots.get(root)) + ':' + el.name;
+      if (key in groups) { el.setAttribute('data-homolog-kb', groups[key]); return; }
       groups[key] = String(n);
     }
     el.setAttribute('data-homolog-kb', String(n));
     out.push({id: String(n), desc: describe(el)});
     n++;
-  }
+  }, __MAX_FLAT__);
   return out;
 }
 """.replace("__INTERACTIVE__", _INTERACTIVE)
+)
 
 # The open modal dialog, if any: a <dialog> shown with showModal() (the rest of the page is
 # inert) or a visible element with aria-modal="true" (a script keeps focus in it). It is
 # marked data-homolog-modal so that the same dialog is known again after a key press.
-_MODAL_JS = """
+_MODAL_JS = with_flat_tree(
+    """
 () => {
+__FLAT_TREE__
   const shown = (el) => {
     const s = getComputedStyle(el);
     if (s.visibility === 'hidden' || s.display === 'none') return false;
     const r = el.getBoundingClientRect();
     return r.width > 0 && r.height > 0;
   };
+  const isModal = (e) => {
+    try { if (e.matches('dialog:modal')) return true; } catch (err) { /* no :modal here */ }
+    return e.matches('[aria-modal="true"]') && shown(e);
+  };
   let el = null;
-  try { el = document.querySelector('dialog:modal'); } catch (e) { /* no :modal here */ }
-  if (!el) el = Array.from(document.querySelectorAll('[aria-modal="true"]')).find(shown) || null;
+  flatTree((e) => { if (isModal(e)) { el = e; return false; } }, __MAX_FLAT__);
   if (!el) return null;
   if (!el.hasAttribute('data-homolog-modal')) {
     window.__homologModals = (window.__homologModals || 0) + 1;
@@ -134,32 +146,38 @@ _MODAL_JS = """
     || '';
   const name = title.trim().replace(/\\s+/g, ' ');
   if (name) d += ' "' + name.slice(0, 60) + '"';
-  const behind = Array.from(document.querySelectorAll(__INTERACTIVE__))
-    .filter(c => !el.contains(c) && !c.disabled && !c.matches('input[type=hidden], [tabindex="-1"]') && shown(c))
-    .length;
+  const sel = __INTERACTIVE__;
+  let behind = 0;
+  flatTree((c) => {
+    if (c.matches(sel) && !flatContains(el, c) && !c.disabled && !c.matches('input[type=hidden], [tabindex="-1"]')
+        && shown(c)) behind++;
+  }, __MAX_FLAT__);
   return {id: el.getAttribute('data-homolog-modal'), desc: d.slice(0, 160),
-          holds_focus: el.contains(document.activeElement), behind: behind};
+          holds_focus: flatContains(el, deepActive()), behind: behind};
 }
 """.replace("__INTERACTIVE__", _INTERACTIVE)
-_BLUR_JS = "() => { if (document.activeElement) document.activeElement.blur(); }"
+)
+_BLUR_JS = with_flat_tree("() => {\n__FLAT_TREE__\n const el = deepActive(); if (el) el.blur(); }")
 #: Modal dialogs closed in one walk at most (a page that opens one after another forever).
 MAX_MODALS = 5
 
 # Which element has focus, cheaply (every key press).
-_ACTIVE_JS = """
+_ACTIVE_JS = with_flat_tree("""
 () => {
-  const el = document.activeElement;
+__FLAT_TREE__
+  const el = deepActive();
   if (!el || el === document.body || el === document.documentElement) return {exit: true};
   const d = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '');
   return {exit: false, id: el.getAttribute('data-homolog-kb'), desc: d.slice(0, 160),
           frame: el.tagName === 'IFRAME' || el.tagName === 'FRAME'};
 }
-"""
+""")
 
 # The focused element's drawing, focused then unfocused (new stops only).
-_STYLE_JS = """
+_STYLE_JS = with_flat_tree("""
 () => {
-  const el = document.activeElement;
+__FLAT_TREE__
+  const el = deepActive();
   const props = ['outline-style', 'outline-width', 'outline-color', 'outline-offset', 'box-shadow',
     'background-color', 'background-image', 'color', 'text-decoration-line', 'text-decoration-color',
     'text-decoration-thickness'];
@@ -174,10 +192,13 @@ _STYLE_JS = """
     }
   };
   const parts = [['', el, null], ['::before', el, '::before'], ['::after', el, '::after']];
-  let up = el.parentElement;
-  for (let i = 1; i <= 2 && up && up !== document.body && up !== document.documentElement; i++) {
+  // Ancestors across shadow boundaries (a component's host draws a :host(:focus-within)
+  // ring); a <slot> or other `display: contents` box draws nothing and is passed over.
+  let up = flatParent(el);
+  for (let i = 1; i <= 2 && up && up !== document.body && up !== document.documentElement; up = flatParent(up)) {
+    if (up.nodeType !== 1 || getComputedStyle(up).display === 'contents') continue;
     parts.push(['ancestor ' + i, up, null]);
-    up = up.parentElement;
+    i++;
   }
   // A control's own label may draw its focus: a checkbox made transparent over the box its
   // label draws (`input:focus-visible + label::before`). A label around it is an ancestor.
@@ -202,7 +223,7 @@ _STYLE_JS = """
     } else if (getComputedStyle(node).visibility !== 'visible') {
       return 0;
     }
-    for (let n = node; n && n.nodeType === 1; n = n.parentElement) {
+    for (let n = node; n && n.nodeType === 1; n = flatParent(n)) {
       const s = getComputedStyle(n);
       o *= parseFloat(s.opacity);
       if (!(o > 0) || clipped(s)) return 0;
@@ -210,7 +231,7 @@ _STYLE_JS = """
     return o;
   };
   const background = (node) => {
-    for (let n = node; n && n.nodeType === 1; n = n.parentElement) {
+    for (let n = node; n && n.nodeType === 1; n = flatParent(n)) {
       const c = getComputedStyle(n).backgroundColor;
       if (c && c !== 'transparent' && !/rgba\\(.*,\\s*0\\)$/.test(c)) return c;
     }
@@ -236,10 +257,10 @@ _STYLE_JS = """
   const blurred = snap();
   el.focus({preventScroll: true});
   settle();
-  return {focused, blurred, backdrop: background(el.parentElement || el),
-          refocused: document.activeElement === el};
+  return {focused, blurred, backdrop: background(flatParent(el) || el),
+          refocused: deepActive() === el};
 }
-"""
+""")
 
 #: The key of a part's snapshot that says how much of it shows (not a CSS property).
 SHOWN = "(shown)"

@@ -11,7 +11,9 @@ the rendered page alone:
   or region landmarks but no heading at all fails.
 
 Headings are `h1`-`h6` and `role="heading"` elements (level from `aria-level`, default 2),
-left out when hidden from everyone (`display: none`, `hidden`, `aria-hidden`, `inert`).
+in the order the page renders them, open shadow roots included (`flat_tree.py`: a page
+built of web components keeps its headings there), left out when hidden from everyone
+(`display: none`, `hidden`, `aria-hidden`, `inert`).
 Whether each heading's text is relevant (test 9.1.2) stays with the auditor.
 """
 
@@ -21,38 +23,38 @@ from dataclasses import dataclass
 from typing import Any
 
 from homolog import CheckError
+from homolog.suites.ui.flat_tree import with_flat_tree
 
 __all__ = ["Heading", "Outline", "heading_problems", "read_outline"]
 
-_OUTLINE_JS = """
+_OUTLINE_JS = with_flat_tree("""
 () => {
+__FLAT_TREE__
   const shown = (el) => {
-    if (el.closest('[hidden], [aria-hidden="true"], [inert]')) return false;
-    for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+    if (flatClosest(el, '[hidden], [aria-hidden="true"], [inert]')) return false;
+    for (let n = el; n && n.nodeType === 1; n = flatParent(n)) {
       if (getComputedStyle(n).display === 'none') return false;
     }
     return true;
   };
   const headings = [];
-  for (const el of document.querySelectorAll('h1, h2, h3, h4, h5, h6, [role=heading]')) {
+  let sections = 0;
+  flatTree((el) => {
+    if (el.matches('section, article, [role=region], [role=article]') && shown(el)) sections++;
+    if (headings.length >= 300 || !el.matches('h1, h2, h3, h4, h5, h6, [role=heading]')) return;
     const role = (el.getAttribute('role') || '').trim();
     const native = /^H[1-6]$/.test(el.tagName);
-    if (role && role !== 'heading') continue;  // role=presentation/none/... : not a heading
-    if (!shown(el)) continue;
+    if (role && role !== 'heading') return;  // role=presentation/none/... : not a heading
+    if (!shown(el)) return;
     let level = native && !role ? parseInt(el.tagName.slice(1), 10) : 2;
     const aria = parseInt(el.getAttribute('aria-level') || '', 10);
     if (aria >= 1) level = aria;
     const text = (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim();
     headings.push({level, tag: el.tagName.toLowerCase(), text: text.slice(0, 80)});
-    if (headings.length >= 300) break;
-  }
-  let sections = 0;
-  for (const el of document.querySelectorAll('section, article, [role=region], [role=article]')) {
-    if (shown(el)) sections++;
-  }
+  }, __MAX_FLAT__);
   return {headings, sections};
 }
-"""
+""")
 
 
 @dataclass(frozen=True)

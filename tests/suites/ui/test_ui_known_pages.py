@@ -212,6 +212,24 @@ def test_accessible_variant_passes_every_automated_criterion(page: Any, a11y_bas
     assert set(result.values()) <= {"passed", "not_applicable"}, result
 
 
+def test_web_components_are_read_in_the_order_they_are_rendered(page: Any, a11y_base_url: str) -> None:
+    visit(page, a11y_base_url, "/web-components.html")
+    outline = read_outline(page, "web-components")
+    # h2 in the card's shadow root, h3 slotted into it, h2 in the list's shadow root: none
+    # of them is in the document's own tree, and the h3 comes where the slot renders it.
+    assert [h.describe() for h in outline.headings] == [
+        'h1 "Patients du service"',
+        'h2 "Identité"',
+        'h3 "Coordonnées"',
+        'h2 "Tous les patients"',
+    ]
+    assert heading_problems(outline) == [] and outline.sections == 1
+    result = walk(page, a11y_base_url, "/web-components.html")
+    # Each control inside a shadow root is its own stop (not its component's host, 26 times).
+    assert [s.element for s in result.stops[:3]] == ['a "Téléphone du patient"', 'button "Modifier"', 'a "Patient 1"']
+    assert len(result.stops) == len(result.candidates) == 27 and not result.cycle, result.to_json()
+
+
 @pytest.mark.parametrize("name", sorted(HEADING_DEFECTS))
 def test_heading_rule_fails_the_defect_page_and_passes_its_twin(page: Any, a11y_base_url: str, name: str) -> None:
     known = HEADING_DEFECTS[name]
