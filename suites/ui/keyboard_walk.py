@@ -36,8 +36,10 @@ checkbox made transparent over the box its label draws) and of its two nearest a
 `transition: box-shadow .15s` otherwise shows the start value at both instants). A change
 counts when the focused state draws something a person can see: not on a part whose
 opacity along its ancestors is below MIN_SHOWN, that is `visibility: hidden`, or that is
-clipped to nothing. The contrast between the focused and unfocused colour of each changed
-property, through the part's opacity, is recorded for the auditor.
+clipped to nothing; nor is a ring the element draws around itself with focus in the colour
+of the surface it lies on (`_unseen_ring`, listed in the stop's `unseen`). The contrast
+between the focused and unfocused colour of each changed property, through the part's
+opacity, is recorded for the auditor.
 
 Limits (said in evidence): content inside frames is not walked; an indicator drawn by an
 element that is neither the focused one, its pseudo-elements, its labels nor its two
@@ -257,7 +259,19 @@ __FLAT_TREE__
   const blurred = snap();
   el.focus({preventScroll: true});
   settle();
-  return {focused, blurred, backdrop: background(flatParent(el) || el),
+  // The colour a ring drawn outside the element is seen on, when it can be known: an opaque
+  // background colour with no image on the way up to it (the canvas's own colour depends on
+  // the colour scheme: unknown).
+  const surface = (node) => {
+    for (let n = node; n && n.nodeType === 1; n = flatParent(n)) {
+      const st = getComputedStyle(n);
+      if (st.backgroundImage && st.backgroundImage !== 'none') return null;
+      const c = st.backgroundColor;
+      if (c && c !== 'transparent' && !/rgba\\(.*,\\s*0\\)$/.test(c)) return /^rgba/.test(c) ? null : c;
+    }
+    return null;
+  };
+  return {focused, blurred, backdrop: background(flatParent(el) || el), surface: surface(flatParent(el) || el),
           refocused: deepActive() === el};
 }
 """)
@@ -266,6 +280,8 @@ __FLAT_TREE__
 SHOWN = "(shown)"
 #: Below this opacity (the product along the ancestors) a part's drawing is not seen.
 MIN_SHOWN = 0.1
+#: A focus ring of about the surface's own colour (white on white) is not seen.
+MIN_RING_CONTRAST = 1.1
 
 _COLOUR = re.compile(r"rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:\s*[,/]\s*([\d.]+%?))?\s*\)")
 
@@ -396,6 +412,35 @@ def _indicator(
     return changed, contrast
 
 
+def _unseen_ring(
+    focused: dict[str, dict[str, str]], blurred: dict[str, dict[str, str]], surface: str | None
+) -> list[str]:
+    """The element's focus ring when no one can see it: drawn only with focus, outside the
+    element (offset 0 or more), in the colour of the surface around it (contrast under
+    MIN_RING_CONTRAST). Nothing is judged when that surface is not known (an image, a
+    translucent colour, the canvas), for a part not fully shown, or for Chromium's `auto`
+    ring (two-tone, seen on any colour)."""
+    now, before = focused.get("", {}), blurred.get("", {})
+    back = parse_colour(surface or "")
+    ring = parse_colour(now.get("outline-color", ""))
+    if back is None or ring is None or _shown(now) < 1.0 or not _draws("outline-style", now):
+        return []
+    if now.get("outline-style") == "auto" or _draws("outline-style", before):
+        return []
+    if _signed_px(now.get("outline-offset")) < 0:
+        return []
+    base = (back[0], back[1], back[2])
+    ratio = round(contrast_ratio(_over(ring, base), base), 2)
+    if ratio >= MIN_RING_CONTRAST:
+        return []
+    return [f"outline ({now.get('outline-color')} on {surface}: contrast {ratio})"]
+
+
+def _signed_px(value: str | None) -> float:
+    m = re.match(r"\s*(-?[\d.]+)px", value or "")
+    return float(m.group(1)) if m else 0.0
+
+
 @dataclass
 class Stop:
     """One element reached with Tab (several presses when it is a composite control)."""
@@ -405,6 +450,8 @@ class Stop:
     indicator: list[str]
     presses: int = 1
     contrast: dict[str, float] = field(default_factory=dict)
+    # Drawings that change with focus and that no one sees (a ring of the surface's colour).
+    unseen: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -575,7 +622,16 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
             continue
         style = page.evaluate(_STYLE_JS)
         changed, contrast = _indicator(style["focused"], style["blurred"], style["backdrop"])
-        walk.stops.append(Stop(element=element, mark=info.get("id"), indicator=changed, contrast=contrast))
+        unseen = _unseen_ring(style["focused"], style["blurred"], style.get("surface"))
+        walk.stops.append(
+            Stop(
+                element=element,
+                mark=info.get("id"),
+                indicator=[c for c in changed if not (unseen and c == "outline")],
+                contrast=contrast,
+                unseen=unseen,
+            )
+        )
     else:
         walk.truncated = True
     return walk

@@ -249,6 +249,8 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         *[(f"{c}-HELD", c, "modal_no_escape") for c in ("7.3", "10.7", "12.9")],
         ("10.7-TRANSPARENT", "10.7", "kb_focus_transparent"),
         ("10.7-TRANSPARENT-OK", "10.7", "kb_focus_transparent_ok"),
+        ("10.7-BLEND", "10.7", "kb_focus_blend"),
+        ("10.7-BLEND-OK", "10.7", "kb_focus_blend_ok"),
         # a page of web components: headings and controls in shadow roots
         *[(f"{c}-COMPONENTS", c, "web_components") for c in ("9.1", "10.7", "12.9")],
     ]
@@ -274,6 +276,8 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         **{f"{c}-HELD": "error" for c in ("7.3", "10.7", "12.9")},
         "10.7-TRANSPARENT": "failed",
         "10.7-TRANSPARENT-OK": "passed",
+        "10.7-BLEND": "failed",
+        "10.7-BLEND-OK": "passed",
         **{f"{c}-COMPONENTS": "passed" for c in ("9.1", "10.7", "12.9")},
     }
     message = got["9.1-SKIP"]["checks"][0]["message"]

@@ -130,6 +130,16 @@ def test_walk_sees_focus_a_label_draws_and_not_a_ring_on_a_transparent_control(p
     assert by_element["input#canal-sms"].contrast["label::before outline"] > 3
 
 
+def test_a_focus_ring_of_the_surface_colour_is_no_indicator(page: Any, a11y_base_url: str) -> None:
+    known = KEYBOARD_DEFECTS["kb-focus-blend"]
+    bad = walk(page, a11y_base_url, known.path)
+    assert bad.without_indicator() == ['button "Signer"', 'button "Imprimer"']
+    assert bad.stops[0].unseen == ["outline (rgb(255, 255, 255) on rgb(255, 255, 255): contrast 1.0)"]
+    good = walk(page, a11y_base_url, known.twin_path)
+    assert good.without_indicator() == [] and all(s.unseen == [] for s in good.stops)
+    assert good.stops[0].indicator == ["outline"] and good.stops[0].contrast["outline"] > 10
+
+
 @pytest.mark.parametrize("name", ["modal-at-load", "modal-at-load-script"])
 def test_a_page_opening_on_a_modal_dialog_is_walked_behind_it_once_escape_closed_it(
     page: Any, a11y_base_url: str, name: str
