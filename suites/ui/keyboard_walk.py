@@ -22,9 +22,11 @@ Modal dialogs. A page may open on a modal dialog (cookie consent, news, a sessio
 to end): a <dialog> shown modally makes the rest of the page inert, a script may keep Tab
 inside an `aria-modal` box and hide the page with `aria-hidden`. Tab then goes round the
 dialog only, which is right while it is open, and the page's own controls are not reached.
-When a pass ends that way with candidates left unreached, the walk does what a keyboard user
-does: Escape; once the dialog is closed, the page is marked again (what `aria-hidden` kept
-out) and a new pass goes on behind it (`modals_closed`). A dialog that Escape leaves open is
+When a pass ends that way with controls behind the dialog (hidden, inert or not), the walk
+does what a keyboard user does: Escape; once the dialog is closed, the page is marked again
+(what `aria-hidden` or `inert` kept out) and a new pass goes on behind it (`modals_closed`,
+five dialogs at most). A pass also ends when focus has left the page twice without coming
+back to its first stop (a dialog opened meanwhile may hide that stop). A dialog that Escape leaves open is
 not a trap (one of its buttons may close it, and which one only a person can say) but
 leaves the page behind it unwalked (`held_by`): the checks say so as undecided.
 
@@ -549,8 +551,8 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
 
     Stops after one full pass (focus left the page and came back to the first stop, or
     wrapped to it), on a trap or an escapable cycle (see the module doc), or after
-    `max_tabs` presses (truncated). A pass held in a modal dialog while candidates are left
-    unreached goes on behind the dialog once Escape has closed it (see the module doc).
+    `max_tabs` presses (truncated). A pass that went round a modal dialog with controls
+    behind it goes on behind the dialog once Escape has closed it (see the module doc).
     """
     try:
         marks = page.evaluate(_MARK_JS, [int(max_tabs), 0])
@@ -655,7 +657,7 @@ def _modal(page: Any) -> dict[str, Any] | None:
 
 
 def _behind_modal(page: Any, walk: KeyboardWalk, names: dict[str, str], max_tabs: int) -> bool:
-    """After a pass that left candidates unreached while a modal dialog is open: close the
+    """After a pass that went round an open modal dialog with controls behind it: close the
     dialog as a keyboard user does (Escape) and say whether the walk goes on behind it.
 
     A dialog that Escape leaves open is recorded (`held_by`): what is behind it is not
