@@ -15,6 +15,8 @@ saw an empty page, or one focused element (the component's host) for every Tab s
 - `flatParent(node)`, `flatClosest(el, selector)`, `flatContains(outer, el)`: ancestors
   across shadow boundaries (a slotted element's parent is its slot).
 - `deepActive()`: the focused element itself, inside shadow roots (not its host).
+- `boxShown(el)`: whether `el` is rendered with a box (not `display: none`, not
+  `visibility: hidden`, a width and a height).
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ const flatClosest = (el, selector) => {
 const flatContains = (outer, el) => {
   for (let n = el; n; n = flatParent(n)) if (n === outer) return true;
   return false;
+};
+const boxShown = (el) => {
+  const s = getComputedStyle(el);
+  if (s.visibility === 'hidden' || s.display === 'none') return false;
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.height > 0;
 };
 const deepActive = () => {
   let el = document.activeElement;

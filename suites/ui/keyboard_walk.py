@@ -76,12 +76,6 @@ _MARK_JS = with_flat_tree(
 ([max, start]) => {
 __FLAT_TREE__
   const sel = __INTERACTIVE__;
-  const visible = (el) => {
-    const s = getComputedStyle(el);
-    if (s.visibility === 'hidden' || s.display === 'none') return false;
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0;
-  };
   const describe = (el) => {
     let d = el.tagName.toLowerCase();
     if (el.id) d += '#' + el.id;
@@ -100,7 +94,7 @@ __FLAT_TREE__
     if (flatClosest(el, '[inert], [aria-hidden="true"]')) return;
     // tabindex=-1 deliberately takes an element out of the Tab order.
     if (el.getAttribute('tabindex') === '-1') return;
-    if (!visible(el)) return;
+    if (!boxShown(el)) return;
     if (el.matches('input[type=radio]') && el.name) {
       const root = el.getRootNode();
       if (!roots.has(root)) roots.set(root, roots.size);
@@ -124,15 +118,9 @@ _MODAL_JS = with_flat_tree(
     """
 () => {
 __FLAT_TREE__
-  const shown = (el) => {
-    const s = getComputedStyle(el);
-    if (s.visibility === 'hidden' || s.display === 'none') return false;
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0;
-  };
   const isModal = (e) => {
     try { if (e.matches('dialog:modal')) return true; } catch (err) { /* no :modal here */ }
-    return e.matches('[aria-modal="true"]') && shown(e);
+    return e.matches('[aria-modal="true"]') && boxShown(e);
   };
   let el = null;
   flatTree((e) => { if (isModal(e)) { el = e; return false; } }, __MAX_FLAT__);
@@ -154,7 +142,7 @@ __FLAT_TREE__
   let behind = 0;
   flatTree((c) => {
     if (c.matches(sel) && !flatContains(el, c) && !c.disabled && !c.matches('input[type=hidden], [tabindex="-1"]')
-        && shown(c)) behind++;
+        && boxShown(c)) behind++;
   }, __MAX_FLAT__);
   return {id: el.getAttribute('data-homolog-modal'), desc: d.slice(0, 160),
           holds_focus: flatContains(el, deepActive()), behind: behind};
@@ -234,12 +222,20 @@ __FLAT_TREE__
     }
     return o;
   };
-  const background = (node) => {
+  // What lies behind the element: the first background colour up its ancestors (white past
+  // the root), and whether a ring drawn round the element is seen on exactly that colour:
+  // opaque, with no image on the way (the canvas's own colour depends on the colour scheme).
+  const backdropOf = (node) => {
+    let image = false;
     for (let n = node; n && n.nodeType === 1; n = flatParent(n)) {
-      const c = getComputedStyle(n).backgroundColor;
-      if (c && c !== 'transparent' && !/rgba\\(.*,\\s*0\\)$/.test(c)) return c;
+      const st = getComputedStyle(n);
+      if (st.backgroundImage && st.backgroundImage !== 'none') image = true;
+      const c = st.backgroundColor;
+      if (c && c !== 'transparent' && !/rgba\\(.*,\\s*0\\)$/.test(c)) {
+        return {colour: c, surface: image || /^rgba/.test(c) ? null : c};
+      }
     }
-    return 'rgb(255, 255, 255)';
+    return {colour: 'rgb(255, 255, 255)', surface: null};
   };
   const snap = () => {
     settle();
@@ -261,19 +257,8 @@ __FLAT_TREE__
   const blurred = snap();
   el.focus({preventScroll: true});
   settle();
-  // The colour a ring drawn outside the element is seen on, when it can be known: an opaque
-  // background colour with no image on the way up to it (the canvas's own colour depends on
-  // the colour scheme: unknown).
-  const surface = (node) => {
-    for (let n = node; n && n.nodeType === 1; n = flatParent(n)) {
-      const st = getComputedStyle(n);
-      if (st.backgroundImage && st.backgroundImage !== 'none') return null;
-      const c = st.backgroundColor;
-      if (c && c !== 'transparent' && !/rgba\\(.*,\\s*0\\)$/.test(c)) return /^rgba/.test(c) ? null : c;
-    }
-    return null;
-  };
-  return {focused, blurred, backdrop: background(flatParent(el) || el), surface: surface(flatParent(el) || el),
+  const back = backdropOf(flatParent(el) || el);
+  return {focused, blurred, backdrop: back.colour, surface: back.surface,
           refocused: deepActive() === el};
 }
 """)
@@ -318,8 +303,8 @@ def contrast_ratio(a: tuple[float, float, float], b: tuple[float, float, float])
     return (la + 0.05) / (lb + 0.05)
 
 
-def _px(value: str) -> float:
-    m = re.match(r"\s*([\d.]+)px", value or "")
+def _px(value: str | None) -> float:
+    m = re.match(r"\s*(-?[\d.]+)px", value or "")
     return float(m.group(1)) if m else 0.0
 
 
@@ -382,10 +367,10 @@ def _drawing(prop: str) -> tuple[str, str]:
 
 
 def _indicator(
-    focused: dict[str, dict[str, str]], blurred: dict[str, dict[str, str]], backdrop: str
-) -> tuple[list[str], dict[str, float]]:
-    """What changes with focus and draws something (`outline`, `::after box-shadow`...),
-    and the contrast of each change.
+    focused: dict[str, dict[str, str]], blurred: dict[str, dict[str, str]], backdrop: str, surface: str | None
+) -> tuple[list[str], dict[str, float], list[str]]:
+    """What changes with focus and draws something a person sees (`outline`, `::after
+    box-shadow`...), the contrast of each change, and the changes no one sees (`_unseen_ring`).
 
     The contrast compares the colour the focused state paints with what was there
     unfocused: the same drawing's colour when it was drawn, else the backdrop.
@@ -411,7 +396,10 @@ def _indicator(
             ratio = round(contrast_ratio(_over(now, base), then), 2)
             # Several sides or parts of one drawing: the most visible change counts.
             contrast[label] = max(ratio, contrast.get(label, 0.0))
-    return changed, contrast
+    unseen = _unseen_ring(focused, blurred, surface)
+    if unseen:
+        changed.remove("outline")
+    return changed, contrast, unseen
 
 
 def _unseen_ring(
@@ -429,18 +417,13 @@ def _unseen_ring(
         return []
     if now.get("outline-style") == "auto" or _draws("outline-style", before):
         return []
-    if _signed_px(now.get("outline-offset")) < 0:
+    if _px(now.get("outline-offset")) < 0:
         return []
     base = (back[0], back[1], back[2])
     ratio = round(contrast_ratio(_over(ring, base), base), 2)
     if ratio >= MIN_RING_CONTRAST:
         return []
     return [f"outline ({now.get('outline-color')} on {surface}: contrast {ratio})"]
-
-
-def _signed_px(value: str | None) -> float:
-    m = re.match(r"\s*(-?[\d.]+)px", value or "")
-    return float(m.group(1)) if m else 0.0
 
 
 @dataclass
@@ -623,16 +606,9 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
             walk.stops.append(Stop(element=element, mark=info.get("id"), indicator=["(in frame)"]))
             continue
         style = page.evaluate(_STYLE_JS)
-        changed, contrast = _indicator(style["focused"], style["blurred"], style["backdrop"])
-        unseen = _unseen_ring(style["focused"], style["blurred"], style.get("surface"))
+        changed, contrast, unseen = _indicator(style["focused"], style["blurred"], style["backdrop"], style["surface"])
         walk.stops.append(
-            Stop(
-                element=element,
-                mark=info.get("id"),
-                indicator=[c for c in changed if not (unseen and c == "outline")],
-                contrast=contrast,
-                unseen=unseen,
-            )
+            Stop(element=element, mark=info.get("id"), indicator=changed, contrast=contrast, unseen=unseen)
         )
     else:
         walk.truncated = True
@@ -673,14 +649,15 @@ def _behind_modal(page: Any, walk: KeyboardWalk, names: dict[str, str], max_tabs
     if still is not None and still["id"] == modal["id"]:
         walk.held_by = modal["desc"]
         return False
-    walk.modals_closed.append(f"{modal['desc']} (Escape)")
-    _mark_again(page, walk, names, max_tabs)
+    _closed(page, walk, f"{modal['desc']} (Escape)", names, max_tabs)
     return True
 
 
-def _mark_again(page: Any, walk: KeyboardWalk, names: dict[str, str], max_tabs: int) -> None:
-    """Mark what a closed dialog had kept out (aria-hidden behind it), numbered after the rest,
-    and take focus off the dialog's element (hidden now) so that the next pass starts clean."""
+def _closed(page: Any, walk: KeyboardWalk, dialog: str, names: dict[str, str], max_tabs: int) -> None:
+    """A modal dialog is closed: record it, take focus off its element (hidden now) so that the
+    next pass starts clean, and mark what it had kept out (aria-hidden or inert behind it),
+    numbered after the rest."""
+    walk.modals_closed.append(dialog)
     page.evaluate(_BLUR_JS)
     start = 1 + max((int(k) for k in names), default=-1)
     for m in page.evaluate(_MARK_JS, [int(max_tabs), start]):
@@ -706,8 +683,7 @@ def _judge_loop(
             walk.trap = described
         return False
     if modal is not None and modal["behind"] and len(walk.modals_closed) < MAX_MODALS and _modal(page) is None:
-        walk.modals_closed.append(f"{modal['desc']} ({way_out})")
-        _mark_again(page, walk, names, max_tabs)
+        _closed(page, walk, f"{modal['desc']} ({way_out})", names, max_tabs)
         return True
     walk.cycle = described
     walk.escaped_by = way_out
