@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import lxml.html
 
@@ -101,6 +101,17 @@ def parse_login_form(html: str, locators: Mapping[str, str], names: Mapping[str,
     return LoginForm(action=form.get("action"), fields=hidden, username_name=user_name, password_name=pass_name)
 
 
+def browser_origin(url: str) -> str:
+    """The Origin header a browser sends for a page at ``url`` (a default port left out)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port is not None and parts.port != default else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
 #: send(method, path, **kw) -> Response: one request, redirects not followed, on the page's base.
 Send = Callable[..., Any]
 
@@ -119,14 +130,21 @@ def submit_login_form(
     data = dict(form.fields)
     data[form.username_name] = username
     data[form.password_name] = password
-    action = form.action or page.path
-    if action.startswith(("http://", "https://")):
-        action = urlsplit(action).path or "/"
+    # The action as a browser resolves it against the page ("", "?next=/", "login", "/login");
+    # posted to the login page's own base.
+    posted = urlsplit(urljoin(str(shown.url), form.action or ""))
+    action = (posted.path or "/") + (f"?{posted.query}" if posted.query else "")
     resp = send(
         "POST",
         action,
         content=urlencode(data).encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        # a browser posting a form says where from: frameworks that check CSRF on HTTPS
+        # (Django) refuse a POST without Origin or Referer
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": browser_origin(str(shown.url)),
+            "Referer": str(shown.url),
+        },
     )
     if resp.status_code >= 500:
         raise CheckError(f"the login POST failed with {resp.status_code} ({resp.describe()})")

@@ -29,6 +29,8 @@ from homolog import (
     submit_login_form,
 )
 
+from .header_analysis import parse_set_cookie
+
 __all__ = [
     "LoginForm",
     "LoginResult",
@@ -112,11 +114,8 @@ class WebSession:
         resp = self.client.request(method, path, base=self.base, headers=headers, follow_redirects=False, **kw)
         for value in resp.header_values("set-cookie"):
             self.seen_set_cookies.append(value)
-            pair = value.split(";", 1)[0]
-            name, _, val = pair.partition("=")
-            attrs = value.lower()
-            # An expired or emptied cookie is the server dropping it.
-            if not val or "max-age=0" in attrs or "expires=thu, 01 jan 1970" in attrs:
+            name, _, val = value.split(";", 1)[0].partition("=")
+            if parse_set_cookie(value).deleted:  # expired or emptied: the server dropping it
                 self.cookies.pop(name.strip(), None)
             else:
                 self.cookies[name.strip()] = val.strip()

@@ -11,7 +11,8 @@ from ..web_login import WebSession
 
 
 class ErrorProbe(Params):
-    """One request meant to make the SUT answer with an error."""
+    """One request meant to make the SUT answer with an error (``{login}`` in the path: the
+    path of the page map's login page, ``/login`` without one)."""
 
     method: str = "GET"
     base: str = "web"
@@ -32,10 +33,10 @@ class DisclosureParams(Params):
     probes: tuple[ErrorProbe, ...] = (
         ErrorProbe(path="/homolog-does-not-exist-7f3a"),
         ErrorProbe(path="/patients/homolog-%27%22%3Cx%3E%00"),
-        ErrorProbe(method="DELETE", path="/login"),
+        ErrorProbe(method="DELETE", path="{login}"),
         ErrorProbe(
             method="POST",
-            path="/login",
+            path="{login}",
             body="%%%not-a-form",
             content_type="application/x-www-form-urlencoded",
         ),
@@ -67,6 +68,8 @@ def error_disclosure(http: HttpClient, target: Target, params: DisclosureParams,
         for f in leak_findings(hdrs, resp.text):  # type: ignore[attr-defined]
             findings.append(f"{resp.describe()} ({resp.status_code}): {f}")  # type: ignore[attr-defined]
 
+    login_page = target.login_page("web")
+    login_path = target.page(login_page).path if login_page and login_page in target.pages else "/login"
     skipped = [f"{p.method} {p.base}:{p.path}" for p in params.probes if p.base not in target.base_urls]
     for probe in params.probes:
         if probe.base not in target.base_urls:
@@ -75,7 +78,7 @@ def error_disclosure(http: HttpClient, target: Target, params: DisclosureParams,
         judge(
             http.request(
                 probe.method,
-                probe.path,
+                probe.path.replace("{login}", login_path),
                 base=probe.base,
                 auth=probe.auth,
                 headers=headers,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from homolog import Evidence, HttpClient, Response, Target, check
 
-from ..header_analysis import frame_protection
+from ..header_analysis import csp_directives, csp_policies, frame_protection
 from ..header_fetch import PageParams, header_list, judge_pages, page_needs
 
 
@@ -13,11 +13,17 @@ def frame_options(http: HttpClient, target: Target, params: PageParams, evidence
     """The web pages refuse to be framed by other sites (frame-ancestors or X-Frame-Options)."""
 
     def problem(resp: Response) -> str | None:
-        csps = header_list(resp.headers, "content-security-policy")
-        xfo = resp.headers.get("x-frame-options")
-        policies: list[str | None] = [*csps] or [None]  # no CSP at all: X-Frame-Options alone decides
-        if not any(frame_protection(xfo, c) for c in policies):
-            return "neither CSP frame-ancestors nor X-Frame-Options DENY/SAMEORIGIN"
-        return None
+        policies = csp_policies(header_list(resp.headers, "content-security-policy"))
+        xfo = header_list(resp.headers, "x-frame-options")
+        if frame_protection(xfo, policies):
+            return None
+        ancestors = [" ".join(d["frame-ancestors"]) for d in map(csp_directives, policies) if "frame-ancestors" in d]
+        if ancestors:
+            return (
+                f"CSP frame-ancestors {' / '.join(ancestors)} lets any site frame the page "
+                "(browsers then ignore X-Frame-Options)"
+            )
+        shown = f"X-Frame-Options is {', '.join(xfo)!r}" if xfo else "no X-Frame-Options"
+        return f"neither CSP frame-ancestors nor X-Frame-Options DENY/SAMEORIGIN ({shown})"
 
     judge_pages(http, target, params, evidence, problem, label="frame-protection")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from homolog import Evidence, HttpClient, Response, Target, check
 
-from ..header_fetch import PageParams, judge_pages, page_needs
+from ..header_analysis import applied_referrer_policy
+from ..header_fetch import PageParams, header_list, judge_pages, page_needs
 
 
 class ReferrerParams(PageParams):
@@ -23,13 +24,15 @@ def referrer_policy(http: HttpClient, target: Target, params: ReferrerParams, ev
     """The web server sets a Referrer-Policy that keeps page URLs (and patient ids) private."""
 
     def problem(resp: Response) -> str | None:
-        value = resp.headers.get("referrer-policy")
-        if value is None:
+        fields = header_list(resp.headers, "referrer-policy")
+        if not fields:
             return "no Referrer-Policy header"
-        # With a list, browsers apply the last policy they understand.
-        policies = [p.strip().lower() for p in value.split(",") if p.strip()]
-        if not policies or policies[-1] not in params.allowed:
-            return f"Referrer-Policy {value!r} is not one of {list(params.allowed)}"
+        # browsers apply the last policy of the list they know, over every field
+        applied = applied_referrer_policy(fields)
+        if applied is None:
+            return f"Referrer-Policy {', '.join(fields)!r} names no policy a browser knows"
+        if applied not in params.allowed:
+            return f"Referrer-Policy {', '.join(fields)!r} applies {applied!r}, not one of {list(params.allowed)}"
         return None
 
     judge_pages(http, target, params, evidence, problem, label="referrer-policy")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from homolog.counterparts.psc import PscSimulator, declare_simulator
 
@@ -66,3 +67,75 @@ def test_careless_psc_relying_party_fails_the_psc_checks(tmp_path: Path, monkeyp
     assert len(verdicts) == len(checks)
     assert "without redeeming" in (verdicts["security.psc.rejects_invalid_token[wrong-aud]"][1] or "")
     assert "Mallory" in (verdicts["security.psc.subject_mapping"][1] or "")
+
+
+# Header fields as applications and their proxies send them, each its own field, read
+# the way browsers read them: the first Strict-Transport-Security field, the last
+# Referrer-Policy a browser knows, X-Frame-Options ignored beside CSP frame-ancestors.
+# A `lang` cookie without any attribute is set on every answer; it holds no session.
+HEADER_FIELDS = {
+    "read-as-browsers-do-protected": [
+        ("Strict-Transport-Security", "max-age=31536000"),
+        ("Strict-Transport-Security", "max-age=600"),
+        ("Content-Security-Policy", "default-src 'self'; object-src 'none'"),
+        ("Content-Security-Policy", "frame-ancestors 'self'"),
+        ("X-Frame-Options", "ALLOW-FROM https://partner.example"),
+        ("Referrer-Policy", "unsafe-url"),
+        ("Referrer-Policy", "no-referrer, a-future-policy"),
+        ("Set-Cookie", "lang=fr; Path=/"),
+    ],
+    "read-as-browsers-do-open": [
+        ("Strict-Transport-Security", "max-age=600"),
+        ("Strict-Transport-Security", "max-age=31536000"),
+        ("Content-Security-Policy", "default-src 'self'; object-src 'none'; frame-ancestors *"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Referrer-Policy", "unsafe-url"),
+        ("Set-Cookie", "lang=fr; Path=/"),
+    ],
+}
+FIELD_CHECKS = [
+    "security.headers.hsts",
+    "security.headers.csp",
+    "security.headers.frame_protection",
+    "security.headers.referrer_policy",
+    "security.headers.cookies",
+]
+
+
+@pytest.mark.parametrize("case", sorted(HEADER_FIELDS))
+def test_repeated_header_fields_are_read_as_browsers_read_them(
+    tmp_path: Path, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMOLOG_TEST_TOKEN", "test-token-value")
+    monkeypatch.setenv("HOMOLOG_TEST_PASSWORD", "test-password-value")
+    ca, cert, key = make_pki(tmp_path / "pki")
+    with careless_app(cert, key, HEADER_FIELDS[case]) as port:
+        target = careless_target(tmp_path, port, ca)
+        checks = [(c, {} if c.endswith("cookies") else {"pages": ["home"]}) for c in FIELD_CHECKS]
+        verdicts = run_checks(checks, target, tmp_path)
+    got = {c: v for c, (v, _) in verdicts.items()}
+    if case.endswith("protected"):
+        assert got == dict.fromkeys(FIELD_CHECKS, "passed"), verdicts
+        return
+    assert got == {c: "passed" if c.endswith("cookies") else "failed" for c in FIELD_CHECKS}, verdicts
+    assert "max-age=600" in verdicts["security.headers.hsts"][1]
+    assert "frame-ancestors * lets any site frame the page" in verdicts["security.headers.frame_protection"][1]
+    assert "applies 'unsafe-url'" in verdicts["security.headers.referrer_policy"][1]
+
+
+def test_cookies_are_all_judged_when_the_page_opens_without_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMOLOG_TEST_PASSWORD", "test-password-value")
+    ca, cert, key = make_pki(tmp_path / "pki")
+    with careless_app(cert, key, [("Set-Cookie", "lang=fr; Path=/")]) as port:
+        target = careless_target(tmp_path, port, ca)
+        doc = yaml.safe_load(target.read_text(encoding="utf-8"))
+        doc["pages"]["home"]["auth"] = "none"  # the first page behind the login is now /patients, open to all
+        target.write_text(yaml.safe_dump(doc), encoding="utf-8")
+        verdicts = run_checks([("security.headers.cookies", {})], target, tmp_path)
+    verdict, message = verdicts["security.headers.cookies"]
+    assert verdict == "failed", verdicts
+    assert "lang: no Secure, no HttpOnly, no SameSite" in (message or "")
+    assert "every cookie judged: /patients opens without any of the cookies" in (message or "")

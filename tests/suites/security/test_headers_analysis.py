@@ -5,12 +5,17 @@ from __future__ import annotations
 import pytest
 
 from homolog.suites.security.header_analysis import (
+    applied_referrer_policy,
     cors_problem,
+    csp_list_problems,
+    csp_policies,
     csp_problems,
     frame_protection,
     hsts_max_age,
     leak_findings,
+    nosniff,
     parse_set_cookie,
+    split_values,
 )
 
 STRICT_CSP = "default-src 'self'; img-src 'self'; script-src 'none'; object-src 'none'; frame-ancestors 'none'"
@@ -27,6 +32,10 @@ STRICT_CSP = "default-src 'self'; img-src 'self'; script-src 'none'; object-src 
         ("max-age=３１５３６０００", None),  # full-width digits: no browser reads them
         ("max-age=٣١٥٣٦٠٠٠", None),
         ('max-age="３"', None),
+        ("max-age=31536000; max-age=31536000", None),  # a directive twice voids the field
+        ("max-age=31536000; includeSubDomains; includesubdomains", None),
+        ("max-age=31536000, max-age=31536000", None),  # two fields merged into one by a proxy
+        ("max-age=31536000;; preload", 31536000),
     ],
 )
 def test_hsts_max_age(value: str, age: int | None) -> None:
@@ -54,11 +63,84 @@ def test_csp_permissive_policies(policy: str, problem: str) -> None:
 
 
 def test_frame_protection() -> None:
-    assert frame_protection(None, STRICT_CSP) == "CSP frame-ancestors 'none'"
-    assert frame_protection("sameorigin", None) == "X-Frame-Options SAMEORIGIN"
-    assert frame_protection("ALLOW-FROM https://x.example", None) is None
-    assert frame_protection(None, "frame-ancestors *") is None
-    assert frame_protection(None, None) is None
+    assert frame_protection([], [STRICT_CSP]) == "CSP frame-ancestors 'none'"
+    assert frame_protection(["sameorigin"], []) == "X-Frame-Options SAMEORIGIN"
+    assert frame_protection(["ALLOW-FROM https://x.example"], []) is None
+    assert frame_protection([], ["frame-ancestors *"]) is None
+    assert frame_protection([], []) is None
+
+
+@pytest.mark.parametrize(
+    ("xfo", "policies", "protected"),
+    [
+        # the application and its proxy each send one: the same value twice is that value
+        (["DENY", "DENY"], [], True),
+        (["DENY, DENY"], [], True),
+        # different values block framing if one of them is DENY, SAMEORIGIN or ALLOWALL (HTML)
+        (["DENY", "SAMEORIGIN"], [], True),
+        (["ALLOW-FROM https://a.example", "bogus"], [], False),
+        (["allowall"], [], False),
+        ([""], [], False),
+        # a policy with frame-ancestors makes browsers ignore X-Frame-Options
+        (["DENY"], ["default-src 'self'; frame-ancestors *"], False),
+        (["DENY"], ["frame-ancestors https:"], False),
+        (["DENY"], ["frame-ancestors https://*"], False),
+        (["DENY"], ["default-src 'self'"], True),  # no frame-ancestors: X-Frame-Options decides
+        ([], ["frame-ancestors *", "frame-ancestors 'self'"], True),  # each policy must allow the framing site
+        ([], ["frame-ancestors 'self' https://portal.example"], True),
+        ([], ["frame-ancestors *.example.org"], True),
+        ([], ["frame-ancestors"], True),  # an empty list allows no ancestor
+    ],
+)
+def test_frame_protection_as_browsers_decide(xfo: list[str], policies: list[str], protected: bool) -> None:
+    assert (frame_protection(xfo, policies) is not None) is protected
+
+
+def test_header_values_are_split_as_fetch_does() -> None:
+    assert split_values(["nosniff", "nosniff"]) == ["nosniff", "nosniff"]
+    assert split_values(["a, b", " c "]) == ["a", "b", "c"]
+    assert split_values(['x="1, 2", y']) == ['x="1, 2"', "y"]
+    assert split_values([]) == []
+    assert nosniff(["nosniff", "nosniff"])
+    assert nosniff(["NoSniff, nosniff"])
+    assert not nosniff(["sniff, nosniff"])  # the first value decides
+    assert not nosniff([])
+    assert not nosniff([""])
+
+
+@pytest.mark.parametrize(
+    ("fields", "applied"),
+    [
+        (["same-origin"], "same-origin"),
+        (["no-referrer, strict-origin-when-cross-origin"], "strict-origin-when-cross-origin"),
+        (["strict-origin", "unsafe-url"], "unsafe-url"),  # two fields: the later one wins
+        (["same-origin, some-future-policy"], "same-origin"),  # an unknown token is skipped
+        (["whatever"], None),
+        ([""], None),
+    ],
+)
+def test_referrer_policy_is_the_last_known_one(fields: list[str], applied: str | None) -> None:
+    assert applied_referrer_policy(fields) == applied
+
+
+def test_csp_fields_and_lists_are_separate_policies() -> None:
+    assert csp_policies(["default-src 'self', frame-ancestors 'none'", "object-src 'none'"]) == [
+        "default-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ]
+    # one policy restricts scripts, the other plugins: together they restrict both
+    assert csp_list_problems(["script-src 'self'", "object-src 'none'"]) == []
+    # a permissive policy beside a strict one changes nothing
+    assert csp_list_problems([STRICT_CSP, "default-src * 'unsafe-inline'"]) == []
+    # what every policy leaves open stays open
+    assert csp_list_problems(["script-src 'self' 'unsafe-eval'", "default-src 'self' 'unsafe-eval'"]) == [
+        "script-src allows 'unsafe-eval'"
+    ]
+    assert csp_list_problems(["frame-ancestors 'self'"]) == [
+        "neither script-src nor default-src is set: any script may run",
+        "neither object-src nor default-src is set: plugins are unrestricted",
+    ]
 
 
 def test_cookie_attributes() -> None:
@@ -67,6 +149,24 @@ def test_cookie_attributes() -> None:
     bare = parse_set_cookie("sid=abc; Path=/")
     assert bare.problems() == ["no Secure", "no HttpOnly", "no SameSite"]
     assert parse_set_cookie("sid=a; Secure; HttpOnly; SameSite=None").problems() == ["SameSite=None"]
+
+
+@pytest.mark.parametrize(
+    ("value", "deleted"),
+    [
+        ('sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/', True),  # Django
+        ("old=x; Expires=Thu, 01-Jan-1970 00:00:01 GMT", True),
+        ("old=x; Max-Age=-1", True),
+        ("old=x; expires=Thu, 01-Jan-70 00:00:01 GMT", True),
+        ("sid=; Path=/", True),
+        ("sid=abc; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT", False),  # Max-Age wins
+        ("sid=abc; Expires=Fri, 01 Jan 2100 00:00:00 GMT", False),
+        ("sid=abc; Expires=someday", False),
+        ("sid=abc", False),
+    ],
+)
+def test_a_cookie_the_server_drops(value: str, deleted: bool) -> None:
+    assert parse_set_cookie(value).deleted is deleted
 
 
 def test_leaks_in_bodies_and_headers() -> None:

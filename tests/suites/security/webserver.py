@@ -23,8 +23,11 @@ LOGIN_PAGE = b"""<!doctype html><html lang="fr"><body>
 
 
 @contextmanager
-def careless_app(cert: Path, key: Path, headers: dict[str, str], *, issuer: str | None = None) -> Iterator[int]:
-    """Serve the app over TLS; every response carries ``headers``. Yields the port.
+def careless_app(
+    cert: Path, key: Path, headers: dict[str, str] | list[tuple[str, str]], *, issuer: str | None = None
+) -> Iterator[int]:
+    """Serve the app over TLS; every response carries ``headers`` (a list of pairs: a
+    header may come several times, each its own field). Yields the port.
 
     With ``issuer``, the login page offers a careless OpenID Connect login: fixed short
     state, no nonce, no acr_values, no PKCE, and a session opened at the callback without
@@ -41,7 +44,9 @@ def careless_app(cert: Path, key: Path, headers: dict[str, str], *, issuer: str 
 
         def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str]) -> None:
             self.send_response(status)
-            for k, v in {**headers, **extra}.items():
+            fields = list(headers.items()) if isinstance(headers, dict) else list(headers)
+            replaced = {k.lower() for k in extra}
+            for k, v in [*(f for f in fields if f[0].lower() not in replaced), *extra.items()]:
                 self.send_header(k, v)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))

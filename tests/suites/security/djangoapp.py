@@ -1,0 +1,296 @@
+"""A Django application (a framework nobody on the team wrote) served over TLS, for tests.
+
+`python -m tests.suites.security.djangoapp --port P --cert C --key K --folder F --variant V`
+runs it; `django_app(...)` starts that process on a free 127.0.0.1 port and stops it.
+Variants:
+
+- `checklist`: Django's deployment checklist applied (`manage.py check --deploy` finds
+  nothing): HSTS, secure session and CSRF cookies, `X-Frame-Options: DENY`, nosniff,
+  `Referrer-Policy: same-origin`, a CSP set by a middleware of the application's own.
+  Its `csrftoken` cookie is readable by scripts, as Django ships it: the session cookie
+  is `sessionid`, which is HttpOnly.
+- `proxied`: the same application behind a reverse proxy that adds its own security
+  headers, as `add_header` does, beside the application's: two X-Frame-Options, two
+  Strict-Transport-Security, two nosniff, a second CSP (`frame-ancestors 'self'`) and a
+  second Referrer-Policy, each its own header field.
+- `defaults`: a project as `startproject` leaves it, DEBUG off: no HSTS, cookies without
+  Secure, no CSP.
+
+The login page is Django's `LoginView` (`/accounts/login/`, CSRF protected), the patient
+list (`/patients/`) and the home page (`/`, the user's name in `#current-user`) need a session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from werkzeug.serving import WSGIRequestHandler
+
+VARIANTS = ("checklist", "proxied", "defaults")
+USER = "dr.robert"
+CSP = "default-src 'self'; object-src 'none'; base-uri 'none'"
+LOGIN_TEMPLATE = """<!doctype html><html lang="fr"><head><title>Connexion</title></head><body>
+<main><h1>Connexion</h1>
+<form method="post" action="{% url 'login' %}">{% csrf_token %}
+<label for="id_username">Identifiant</label>{{ form.username }}
+<label for="id_password">Mot de passe</label>{{ form.password }}
+<input type="hidden" name="next" value="{{ next }}">
+<button id="login-submit" type="submit">Se connecter</button></form></main></body></html>"""
+
+
+def _settings(folder: Path, variant: str) -> dict[str, Any]:
+    careful = variant != "defaults"
+    conf: dict[str, Any] = {
+        "DEBUG": False,
+        "SECRET_KEY": os.urandom(32).hex(),
+        "ALLOWED_HOSTS": ["127.0.0.1"],
+        "ROOT_URLCONF": __name__,
+        "INSTALLED_APPS": [
+            "django.contrib.contenttypes",
+            "django.contrib.auth",
+            "django.contrib.sessions",
+            "django.contrib.messages",
+        ],
+        "MIDDLEWARE": [
+            "django.middleware.security.SecurityMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        ],
+        "DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(folder / "db.sqlite3")}},
+        "TEMPLATES": [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "OPTIONS": {
+                    "loaders": [("django.template.loaders.locmem.Loader", {"registration/login.html": LOGIN_TEMPLATE})],
+                    "context_processors": ["django.template.context_processors.request"],
+                },
+            }
+        ],
+        "USE_TZ": True,
+        "LOGIN_URL": "/accounts/login/",
+        "LOGIN_REDIRECT_URL": "/",
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],  # a fast hash: tests only
+        "LOGGING_CONFIG": None,
+    }
+    if careful:
+        conf["MIDDLEWARE"].insert(1, f"{__name__}.content_security_policy")
+        conf.update(
+            SECURE_HSTS_SECONDS=31536000,
+            SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
+            SECURE_HSTS_PRELOAD=True,
+            SESSION_COOKIE_SECURE=True,
+            CSRF_COOKIE_SECURE=True,
+            SECURE_PROXY_SSL_HEADER=None,
+        )
+    else:
+        conf.update(SECURE_REFERRER_POLICY=None, SECURE_CONTENT_TYPE_NOSNIFF=False, SESSION_COOKIE_SAMESITE=None)
+    return conf
+
+
+def content_security_policy(get_response: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The application's own middleware: one CSP on every answer."""
+
+    def middleware(request: Any) -> Any:
+        response = get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+    return middleware
+
+
+def _views() -> list[Any]:
+    from django.contrib.auth import views as auth_views
+    from django.contrib.auth.decorators import login_required
+    from django.http import HttpResponse
+    from django.urls import path
+    from django.utils.html import escape
+
+    def page(title: str, body: str) -> str:
+        return (
+            f'<!doctype html><html lang="fr"><head><title>{title}</title></head>'
+            f"<body><main><h1>{title}</h1>{body}</main></body></html>"
+        )
+
+    @login_required
+    def home(request: Any) -> HttpResponse:
+        name = escape(request.user.get_full_name() or request.user.username)
+        return HttpResponse(page("Accueil", f'<p>Bonjour <span id="current-user">{name}</span></p>'))
+
+    @login_required
+    def patients(request: Any) -> HttpResponse:
+        return HttpResponse(page("Patients", "<ul><li>Patient fictif</li></ul>"))
+
+    return [
+        path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+        path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+        path("patients/", patients),
+        path("", home),
+    ]
+
+
+urlpatterns: list[Any] = []
+
+
+def _proxy(app: Callable[..., Any]) -> Callable[..., Any]:
+    """A reverse proxy's `add_header` lines: its headers beside the application's, not instead."""
+    added = [
+        ("X-Frame-Options", "SAMEORIGIN"),
+        ("Strict-Transport-Security", "max-age=63072000"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Content-Security-Policy", "frame-ancestors 'self'"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ]
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, *added], exc_info)
+
+        return app(environ, start)
+
+    return wsgi
+
+
+class _Handler(WSGIRequestHandler):
+    """The server banner a deployment shows (nginx `server_tokens off`): no version."""
+
+    def version_string(self) -> str:
+        return "app"
+
+    def log_request(self, *args: Any, **kw: Any) -> None:
+        pass
+
+
+def serve(port: int, cert: str, key: str, folder: Path, variant: str, password: str) -> None:
+    """Configure Django, create the database and the user, serve until killed."""
+    import django
+    from django.conf import settings
+
+    settings.configure(**_settings(folder, variant))
+    django.setup()
+    urlpatterns[:] = _views()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.core.wsgi import get_wsgi_application
+    from werkzeug.serving import make_server
+
+    call_command("migrate", verbosity=0, interactive=False)
+    User.objects.create_user(USER, password=password, first_name="Alice", last_name="ROBERT")
+    app = get_wsgi_application()
+    server = make_server(
+        "127.0.0.1",
+        port,
+        _proxy(app) if variant == "proxied" else app,
+        threaded=True,
+        request_handler=_Handler,
+        ssl_context=(cert, key),
+    )
+    server.serve_forever()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def django_app(folder: Path, cert: Path, key: Path, ca: Path, variant: str, password: str) -> Iterator[int]:
+    """Run the application in its own process until the block ends; yields its port."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    log = (folder / "server.log").open("wb")
+    env = {**os.environ, "HOMOLOG_TEST_DJANGO_PASSWORD": password}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--port",
+            str(port),
+            "--cert",
+            str(cert),
+            "--key",
+            str(key),
+            "--folder",
+            str(folder),
+            "--variant",
+            variant,
+        ],
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        trust = ssl.create_default_context(cafile=str(ca))
+        while True:
+            try:
+                httpx.get(f"https://127.0.0.1:{port}/accounts/login/", verify=trust, timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log_text = (folder / "server.log").read_text()
+                    raise RuntimeError(f"the Django app did not start: {log_text}") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def django_target(folder: Path, port: int, ca: Path) -> Path:
+    """Target file for the application (password in env HOMOLOG_TEST_PASSWORD)."""
+    doc = {
+        "format": "homolog.target/1",
+        "system": {"name": "Django app", "version": "0", "vendor": "homolog tests"},
+        "base_urls": {"web": f"https://127.0.0.1:{port}"},
+        "tls": {"ca_file": str(ca)},
+        "auth": {"web": {"type": "form", "username": USER, "password_env": "HOMOLOG_TEST_PASSWORD"}},
+        "pages": {
+            "login": {
+                "path": "/accounts/login/",
+                "locators": {"username": "#id_username", "password": "#id_password", "submit": "#login-submit"},
+            },
+            "patient_list": {"path": "/patients/"},
+            "home": {"path": "/", "locators": {"current_user": "#current-user"}},
+        },
+    }
+    path = folder / "django-target.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--cert", required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--folder", type=Path, required=True)
+    parser.add_argument("--variant", choices=VARIANTS, required=True)
+    args = parser.parse_args()
+    serve(args.port, args.cert, args.key, args.folder, args.variant, os.environ["HOMOLOG_TEST_DJANGO_PASSWORD"])
+
+
+if __name__ == "__main__":
+    main()
