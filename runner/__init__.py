@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from ._version import __version__
 from .auth import Authenticator, BrowserCredentials
-from .auth.forms import LoginForm, LoginOutcome, css_xpath, html_has, parse_login_form, submit_login_form
+from .auth.forms import (
+    LoginForm,
+    LoginOutcome,
+    browser_origin,
+    css_xpath,
+    html_has,
+    parse_login_form,
+    submit_login_form,
+)
 from .checks import CheckSpec, Needs, Params, check, registry
 from .cleanup import TestData
 from .errors import (
@@ -66,6 +74,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "add_jobs_option",
+    "browser_origin",
     "cache_root",
     "check",
     "css_xpath",

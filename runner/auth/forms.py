@@ -19,7 +19,15 @@ import lxml.html
 from ..errors import CheckError
 from ..target import PageSpec
 
-__all__ = ["LoginForm", "LoginOutcome", "css_xpath", "html_has", "parse_login_form", "submit_login_form"]
+__all__ = [
+    "LoginForm",
+    "LoginOutcome",
+    "browser_origin",
+    "css_xpath",
+    "html_has",
+    "parse_login_form",
+    "submit_login_form",
+]
 
 _PARSER = lxml.html.HTMLParser(no_network=True, remove_comments=True)
 
@@ -32,6 +40,7 @@ class LoginForm:
     fields: dict[str, str]  # hidden inputs to send back (CSRF token ...)
     username_name: str
     password_name: str
+    password_fields: tuple[str, ...] = ()  # every password input of the form (a confirmation too)
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,15 @@ def parse_login_form(html: str, locators: Mapping[str, str], names: Mapping[str,
         raise ValueError(f"no form with a {pass_name!r} field on the login page")
     form = forms[0]
     hidden = {str(i.get("name")): str(i.get("value") or "") for i in form.xpath(".//input[@type='hidden'][@name]")}
-    return LoginForm(action=form.get("action"), fields=hidden, username_name=user_name, password_name=pass_name)
+    inputs = form.xpath(".//input[@name]")
+    secret = tuple(str(i.get("name")) for i in inputs if (i.get("type") or "").lower() == "password")
+    return LoginForm(
+        action=form.get("action"),
+        fields=hidden,
+        username_name=user_name,
+        password_name=pass_name,
+        password_fields=secret,
+    )
 
 
 def browser_origin(url: str) -> str:

@@ -24,6 +24,7 @@ from homolog import (
     LoginForm,
     Response,
     Target,
+    browser_origin,
     html_has,
     parse_login_form,
     submit_login_form,
@@ -106,6 +107,9 @@ class WebSession:
     def request(self, method: str, path: str, **kw: Any) -> Any:
         """Send a request with this session's cookies; remember the cookies set."""
         headers = dict(kw.pop("headers", None) or {})
+        if method.upper() not in ("GET", "HEAD") and not any(k.lower() == "origin" for k in headers):
+            # a browser says where a POST comes from; CSRF protections (Django's) refuse one that does not
+            headers["Origin"] = browser_origin(self.target.base_url(self.base))
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if self.basic and "Authorization" not in headers:

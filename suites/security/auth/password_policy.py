@@ -4,13 +4,42 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 
-from homolog import CheckError, Evidence, HttpClient, Params, SharedState, Target, check, fail
+from homolog import (
+    CheckError,
+    Evidence,
+    HttpClient,
+    Params,
+    Response,
+    SharedState,
+    Target,
+    browser_origin,
+    check,
+    fail,
+)
 
 from ..web_login import WebSession, account, html_has, parse_login_form
+
+_MAX_REDIRECTS = 5
+
+
+def _after_redirects(session: WebSession, resp: Response) -> Response:
+    """The page a browser shows after a form post: its redirects on the same site followed
+    (post, redirect, get: the outcome is on the page redirected to)."""
+    origin = browser_origin(str(resp.url))
+    for _ in range(_MAX_REDIRECTS):
+        location = resp.headers.get("location")
+        if not 300 <= resp.status_code < 400 or not location:
+            return resp
+        nxt = urljoin(str(resp.url), location)
+        if browser_origin(nxt) != origin:
+            raise CheckError(f"{resp.describe()} redirects to another site after the password form: outcome unknown")
+        parts = urlsplit(nxt)
+        resp = session.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+    raise CheckError(f"more than {_MAX_REDIRECTS} redirects after the password form: outcome unknown")
 
 
 class PasswordParams(Params):
@@ -91,14 +120,18 @@ def password_policy(
             except ValueError as exc:
                 raise CheckError(f"cannot read the password form: {exc}") from exc
             data = dict(form.fields)
+            # the new password goes in every password field but the current one (a confirmation too)
+            data.update((name, new) for name in form.password_fields if name != form.username_name)
             data[form.username_name] = password  # the "current password" field
             data[form.password_name] = new
+            posted = urlsplit(urljoin(str(form_page.url), form.action or ""))
             resp = session.request(
                 "POST",
-                form.action or page.path,
+                (posted.path or "/") + (f"?{posted.query}" if posted.query else ""),
                 content=urlencode(data).encode(),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                headers={"Content-Type": "application/x-www-form-urlencoded", "Referer": str(form_page.url)},
             )
+            resp = _after_redirects(session, resp)
             if resp.status_code >= 500 or resp.status_code in (401, 403, 404, 405):
                 raise CheckError(
                     f"the password form answered {resp.status_code} ({resp.describe()}): not a policy decision"

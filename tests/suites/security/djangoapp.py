@@ -6,7 +6,9 @@ Variants:
 
 - `checklist`: Django's deployment checklist applied (`manage.py check --deploy` finds
   nothing): HSTS, secure session and CSRF cookies, `X-Frame-Options: DENY`, nosniff,
-  `Referrer-Policy: same-origin`, a CSP set by a middleware of the application's own.
+  `Referrer-Policy: same-origin`, a CSP set by a middleware of the application's own;
+  passwords of 15 characters at least, an idle session ended after 4 s, an account locked
+  after 5 failed logins (a backend of the application's own, as django-axes does).
   Its `csrftoken` cookie is readable by scripts, as Django ships it: the session cookie
   is `sessionid`, which is HttpOnly.
 - `proxied`: the same application behind a reverse proxy that adds its own security
@@ -14,10 +16,12 @@ Variants:
   Strict-Transport-Security, two nosniff, a second CSP (`frame-ancestors 'self'`) and a
   second Referrer-Policy, each its own header field.
 - `defaults`: a project as `startproject` leaves it, DEBUG off: no HSTS, cookies without
-  Secure, no CSP.
+  Secure, no CSP, passwords of 8 characters, sessions of two weeks, no lockout.
 
 The login page is Django's `LoginView` (`/accounts/login/`, CSRF protected), the patient
-list (`/patients/`) and the home page (`/`, the user's name in `#current-user`) need a session.
+list (`/patients/`) and the home page (`/`, the user's name in `#current-user`) need a
+session, the password change is Django's `PasswordChangeView` (a confirmation field, and a
+redirect to a page saying it is done).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,6 +45,10 @@ from werkzeug.serving import WSGIRequestHandler
 
 VARIANTS = ("checklist", "proxied", "defaults")
 USER = "dr.robert"
+PASSWORD_CHANGE_USER = "dr.martin"  # sacrificial: its password is changed
+LOCKOUT_USER = "dr.petit"  # sacrificial: wrong passwords are tried on it
+SESSION_SECONDS = 4
+LOCKOUT_FAILURES = 5
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'"
 LOGIN_TEMPLATE = """<!doctype html><html lang="fr"><head><title>Connexion</title></head><body>
 <main><h1>Connexion</h1>
@@ -48,6 +57,12 @@ LOGIN_TEMPLATE = """<!doctype html><html lang="fr"><head><title>Connexion</title
 <label for="id_password">Mot de passe</label>{{ form.password }}
 <input type="hidden" name="next" value="{{ next }}">
 <button id="login-submit" type="submit">Se connecter</button></form></main></body></html>"""
+PASSWORD_CHANGE_TEMPLATE = """<!doctype html><html lang="fr"><head><title>Mot de passe</title></head><body>
+<main><h1>Changer de mot de passe</h1>
+<form method="post">{% csrf_token %}{{ form.as_p }}<button type="submit">Enregistrer</button></form>
+</main></body></html>"""
+PASSWORD_DONE_TEMPLATE = """<!doctype html><html lang="fr"><head><title>Mot de passe</title></head><body>
+<main><h1>Mot de passe</h1><p id="password-changed">Mot de passe modifié.</p></main></body></html>"""
 
 
 def _settings(folder: Path, variant: str) -> dict[str, Any]:
@@ -77,7 +92,16 @@ def _settings(folder: Path, variant: str) -> dict[str, Any]:
             {
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
                 "OPTIONS": {
-                    "loaders": [("django.template.loaders.locmem.Loader", {"registration/login.html": LOGIN_TEMPLATE})],
+                    "loaders": [
+                        (
+                            "django.template.loaders.locmem.Loader",
+                            {
+                                "registration/login.html": LOGIN_TEMPLATE,
+                                "registration/password_change_form.html": PASSWORD_CHANGE_TEMPLATE,
+                                "registration/password_change_done.html": PASSWORD_DONE_TEMPLATE,
+                            },
+                        )
+                    ],
                     "context_processors": ["django.template.context_processors.request"],
                 },
             }
@@ -87,10 +111,24 @@ def _settings(folder: Path, variant: str) -> dict[str, Any]:
         "LOGIN_REDIRECT_URL": "/",
         "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],  # a fast hash: tests only
         "LOGGING_CONFIG": None,
+        # as startproject writes them, but for the checklist's longer minimum
+        "AUTH_PASSWORD_VALIDATORS": [
+            {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+            {
+                "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+                "OPTIONS": {"min_length": 15 if careful else 8},
+            },
+            {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+            {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+        ],
     }
     if careful:
         conf["MIDDLEWARE"].insert(1, f"{__name__}.content_security_policy")
+        conf["AUTHENTICATION_BACKENDS"] = [f"{__name__}.LockingBackend"]
         conf.update(
+            # an idle session ends after SESSION_SECONDS (the expiry moves on at each request)
+            SESSION_COOKIE_AGE=SESSION_SECONDS,
+            SESSION_SAVE_EVERY_REQUEST=True,
             SECURE_HSTS_SECONDS=31536000,
             SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
             SECURE_HSTS_PRELOAD=True,
@@ -112,6 +150,30 @@ def content_security_policy(get_response: Callable[[Any], Any]) -> Callable[[Any
         return response
 
     return middleware
+
+
+def _locking_backend() -> type:
+    """Django's own backend, locking an account after LOCKOUT_FAILURES failed logins (what
+    an add-on such as django-axes does); built once Django is set up."""
+    from django.contrib.auth.backends import ModelBackend
+
+    failures: dict[str, int] = {}
+    lock = threading.Lock()
+
+    class LockingBackend(ModelBackend):
+        def authenticate(
+            self, request: Any, username: str | None = None, password: str | None = None, **kw: Any
+        ) -> Any:
+            with lock:
+                if failures.get(username or "", 0) >= LOCKOUT_FAILURES:
+                    return None
+            user = super().authenticate(request, username=username, password=password, **kw)
+            if user is None:
+                with lock:
+                    failures[username or ""] = failures.get(username or "", 0) + 1
+            return user
+
+    return LockingBackend
 
 
 def _views() -> list[Any]:
@@ -139,6 +201,12 @@ def _views() -> list[Any]:
     return [
         path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
         path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+        path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+        path(
+            "accounts/password_change/done/",
+            auth_views.PasswordChangeDoneView.as_view(),
+            name="password_change_done",
+        ),
         path("patients/", patients),
         path("", home),
     ]
@@ -183,6 +251,7 @@ def serve(port: int, cert: str, key: str, folder: Path, variant: str, password: 
 
     settings.configure(**_settings(folder, variant))
     django.setup()
+    globals()["LockingBackend"] = _locking_backend()
     urlpatterns[:] = _views()
     from django.contrib.auth.models import User
     from django.core.management import call_command
@@ -191,6 +260,8 @@ def serve(port: int, cert: str, key: str, folder: Path, variant: str, password: 
 
     call_command("migrate", verbosity=0, interactive=False)
     User.objects.create_user(USER, password=password, first_name="Alice", last_name="ROBERT")
+    User.objects.create_user(PASSWORD_CHANGE_USER, password=password, first_name="Paul", last_name="MARTIN")
+    User.objects.create_user(LOCKOUT_USER, password=password, first_name="Jeanne", last_name="PETIT")
     app = get_wsgi_application()
     server = make_server(
         "127.0.0.1",
@@ -266,7 +337,18 @@ def django_target(folder: Path, port: int, ca: Path) -> Path:
         "system": {"name": "Django app", "version": "0", "vendor": "homolog tests"},
         "base_urls": {"web": f"https://127.0.0.1:{port}"},
         "tls": {"ca_file": str(ca)},
-        "auth": {"web": {"type": "form", "username": USER, "password_env": "HOMOLOG_TEST_PASSWORD"}},
+        "auth": {
+            "web": {"type": "form", "username": USER, "password_env": "HOMOLOG_TEST_PASSWORD"},
+            "password_change": {
+                "type": "form",
+                "username": PASSWORD_CHANGE_USER,
+                "password_env": "HOMOLOG_TEST_PASSWORD",
+            },
+            "lockout": {"type": "form", "username": LOCKOUT_USER, "password_env": "HOMOLOG_TEST_PASSWORD"},
+        },
+        "settings": {
+            "security": {"session_timeout_seconds": SESSION_SECONDS, "lockout_max_failures": LOCKOUT_FAILURES}
+        },
         "pages": {
             "login": {
                 "path": "/accounts/login/",
@@ -274,6 +356,15 @@ def django_target(folder: Path, port: int, ca: Path) -> Path:
             },
             "patient_list": {"path": "/patients/"},
             "home": {"path": "/", "locators": {"current_user": "#current-user"}},
+            "password_change": {
+                "path": "/accounts/password_change/",
+                "locators": {
+                    "current": "#id_old_password",
+                    "new": "#id_new_password1",
+                    "done": "#password-changed",
+                    "error": ".errorlist",
+                },
+            },
         },
     }
     path = folder / "django-target.yaml"

@@ -4,8 +4,9 @@ Django's deployment checklist applied is a well-protected system: every check pa
 also behind a proxy that adds its own copies of the security headers. The project as
 Django leaves it fails exactly where Django leaves it open. Before these tests, the
 checks said `error` on any Django login (a form posted without Origin or Referer is
-refused by Django's CSRF protection on HTTPS), failed `csrftoken` for lacking HttpOnly
-(a cookie scripts read by design, not the session) and failed a proxy's second
+refused by Django's CSRF protection on HTTPS) and on its password change (a confirmation
+field left empty; the outcome shown after a redirect), failed `csrftoken` for lacking
+HttpOnly (a cookie scripts read by design, not the session) and failed a proxy's second
 `X-Content-Type-Options: nosniff`.
 """
 
@@ -32,6 +33,9 @@ CHECKS = [
     "security.headers.cookies",
     "security.headers.error_disclosure",
     "security.auth.web_requires_session",
+    "security.auth.password_policy",
+    "security.auth.lockout",
+    "security.auth.session_timeout",
 ]
 
 
@@ -68,6 +72,9 @@ def test_django_defaults_fail_where_django_leaves_them_open(tmp_path: Path, monk
         "security.headers.nosniff",
         "security.headers.referrer_policy",
         "security.headers.cookies",
+        "security.auth.password_policy",
+        "security.auth.lockout",
+        "security.auth.session_timeout",
     }
     assert {c: v for c, (v, _) in verdicts.items()} == {c: "failed" if c in failed else "passed" for c in CHECKS}
     cookies = verdicts["security.headers.cookies"][1]
