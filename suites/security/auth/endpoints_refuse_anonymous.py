@@ -1,11 +1,20 @@
-"""Check `security.auth.endpoints_refuse_anonymous`: no endpoint of the inventory serves anonymous callers."""
+"""Check `security.auth.endpoints_refuse_anonymous`: no endpoint of the inventory serves anonymous callers.
+
+A request that changes something (POST, PUT, PATCH, DELETE) is sent as an anonymous
+visitor who opened the public login page first sends it: with that visit's cookies, the
+CSRF token of its form (as a form field and in the usual headers), `Origin` and `Referer`.
+Without them a CSRF protection refuses the request (Django answers 403) before any
+authentication is asked, and an endpoint any visitor can call would pass as refused.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from homolog import CheckError, Evidence, HttpClient, HttpError, Params, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, HttpError, Params, Target, browser_origin, check, fail
 from homolog.suites.security.endpoint_inventory import (
     Endpoint,
     Inventory,
@@ -18,6 +27,7 @@ from homolog.suites.security.endpoint_inventory import (
     is_public,
     public_patterns,
 )
+from homolog.suites.security.web_login import WebSession, parse_login_form
 from homolog.suites.ui.browser import BrowserManager
 from homolog.suites.ui.session import UiSession
 
@@ -29,6 +39,63 @@ CLAUSES = {
 }
 _SAFE = ("GET", "HEAD", "OPTIONS")
 _MAX_REDIRECTS = 5
+_FORM = "application/x-www-form-urlencoded"
+# hidden fields that carry a CSRF token (Django csrfmiddlewaretoken, Rails authenticity_token,
+# Spring _csrf, Laravel _token), and the headers frameworks read one from
+_TOKEN_FIELD = re.compile(r"csrf|xsrf|authenticity|(?:^|_)token$", re.IGNORECASE)
+_TOKEN_HEADERS = ("X-CSRFToken", "X-CSRF-Token", "X-XSRF-TOKEN")
+
+
+@dataclass(frozen=True)
+class _Visitor:
+    """What an anonymous visitor of the login page holds: its cookies, its form's CSRF tokens."""
+
+    cookies: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    page: str | None = None
+
+    def unsafe_request(self, ep: Endpoint) -> tuple[dict[str, str], bytes]:
+        """Headers and body of an anonymous unsafe request carrying this visitor's material."""
+        headers = {"Origin": browser_origin(ep.url)}
+        if self.page:
+            headers["Referer"] = self.page
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = ep.body or b""
+        ctype = ep.content_type
+        if self.tokens:
+            token = next(iter(self.tokens.values()))
+            headers.update(dict.fromkeys(_TOKEN_HEADERS, token))
+            if not body or (ctype or "").split(";")[0].strip().lower() == _FORM:
+                fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+                fields.update(self.tokens)
+                body, ctype = urlencode(fields).encode(), _FORM
+        if body and ctype:
+            headers["Content-Type"] = ctype
+        return headers, body
+
+
+def _anonymous_visitor(http: HttpClient, target: Target) -> _Visitor:
+    """Open the login page without credentials, as anyone can, and keep what it gives."""
+    name = target.login_page("web")
+    if name is None or name not in target.pages:
+        return _Visitor()
+    page = target.page(name)
+    with WebSession(http, target, base=page.base) as visit:
+        try:
+            shown = visit.request("GET", page.path)
+        except HttpError:
+            return _Visitor()
+        tokens: dict[str, str] = {}
+        if shown.status_code == 200:
+            names = target.settings("security").get("login_fields") or {}
+            try:
+                form = parse_login_form(shown.text, page.locators, names)
+            except ValueError:
+                form = None
+            if form is not None:
+                tokens = {k: v for k, v in form.fields.items() if v and _TOKEN_FIELD.search(k)}
+        return _Visitor(dict(visit.cookies), tokens, str(shown.url))
 
 
 class InventoryParams(Params):
@@ -41,13 +108,18 @@ class InventoryParams(Params):
     probe_unsafe_methods: bool = True
 
 
-def _probe(http: HttpClient, target: Target, ep: Endpoint, patterns: list[tuple[str, str]]) -> None:
+def _probe(http: HttpClient, target: Target, ep: Endpoint, patterns: list[tuple[str, str]], visitor: _Visitor) -> None:
     """Send the endpoint's request without credentials and classify what comes back."""
-    login = target.page("login").path if "login" in (target.raw.get("pages") or {}) else None
-    headers = {"Content-Type": ep.content_type} if ep.body and ep.content_type else {}
-    client = http.fresh()  # no cookie, no Authorization
+    name = target.login_page("web")
+    login = target.page(name).path if name is not None and name in target.pages else None
+    if ep.method in _SAFE:
+        headers = {"Content-Type": ep.content_type} if ep.body and ep.content_type else {}
+        body = ep.body or b""
+    else:
+        headers, body = visitor.unsafe_request(ep)
+    client = http.fresh()  # no credentials: at most an anonymous visitor's cookies
     try:
-        method, url, body = ep.method, ep.url, ep.body or b""
+        method, url = ep.method, ep.url
         for _ in range(_MAX_REDIRECTS + 1):
             resp = client.request(method, url, content=body or None, headers=headers, follow_redirects=False)
             ep.status = resp.status_code
@@ -107,6 +179,12 @@ def endpoints_refuse_anonymous(
     else:
         inv.notes.append("crawl: disabled by the referential (crawl: false)")
     patterns = public_patterns(target)
+    visitor = _anonymous_visitor(http, target) if params.probe_unsafe_methods else _Visitor()
+    if visitor.page:
+        inv.notes.append(
+            f"unsafe methods sent as an anonymous visitor of {urlsplit(visitor.page).path}: "
+            f"{len(visitor.cookies)} cookie(s), CSRF field(s) {sorted(visitor.tokens) or 'none'}"
+        )
     probed: list[Endpoint] = []
     for ep in inv:
         ep.public = is_public(ep.path, patterns)
@@ -116,7 +194,7 @@ def endpoints_refuse_anonymous(
         if ep.method not in _SAFE and not params.probe_unsafe_methods:
             ep.outcome, ep.detail = "not probed", "non-GET endpoint and probe_unsafe_methods is false"
             continue
-        _probe(http, target, ep, patterns)
+        _probe(http, target, ep, patterns, visitor)
         probed.append(ep)
     report: dict[str, Any] = {
         "clauses": CLAUSES,

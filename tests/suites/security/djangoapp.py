@@ -16,7 +16,8 @@ Variants:
   Strict-Transport-Security, two nosniff, a second CSP (`frame-ancestors 'self'`) and a
   second Referrer-Policy, each its own header field.
 - `defaults`: a project as `startproject` leaves it, DEBUG off: no HSTS, cookies without
-  Secure, no CSP, passwords of 8 characters, sessions of two weeks, no lockout.
+  Secure, no CSP, passwords of 8 characters, sessions of two weeks, no lockout; and its
+  patient export (a form of the patient list, POST, CSRF protected) forgot `login_required`.
 
 The login page is Django's `LoginView` (`/accounts/login/`, CSRF protected), the patient
 list (`/patients/`) and the home page (`/`, the user's name in `#current-user`) need a
@@ -176,10 +177,11 @@ def _locking_backend() -> type:
     return LockingBackend
 
 
-def _views() -> list[Any]:
+def _views(careful: bool) -> list[Any]:
     from django.contrib.auth import views as auth_views
     from django.contrib.auth.decorators import login_required
     from django.http import HttpResponse
+    from django.middleware.csrf import get_token
     from django.urls import path
     from django.utils.html import escape
 
@@ -196,7 +198,18 @@ def _views() -> list[Any]:
 
     @login_required
     def patients(request: Any) -> HttpResponse:
-        return HttpResponse(page("Patients", "<ul><li>Patient fictif</li></ul>"))
+        token = escape(get_token(request))
+        export = (
+            '<form method="post" action="/patients/export/">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+            "<button>Exporter la liste</button></form>"
+        )
+        return HttpResponse(page("Patients", "<ul><li>Patient fictif</li></ul>" + export))
+
+    def export(request: Any) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        return HttpResponse("nom;prenom\nFICTIF;Patient\n", content_type="text/csv")
 
     return [
         path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -208,6 +221,8 @@ def _views() -> list[Any]:
             name="password_change_done",
         ),
         path("patients/", patients),
+        # the defaults project forgot login_required on its export (still CSRF protected)
+        path("patients/export/", login_required(export) if careful else export),
         path("", home),
     ]
 
@@ -252,7 +267,7 @@ def serve(port: int, cert: str, key: str, folder: Path, variant: str, password: 
     settings.configure(**_settings(folder, variant))
     django.setup()
     globals()["LockingBackend"] = _locking_backend()
-    urlpatterns[:] = _views()
+    urlpatterns[:] = _views(variant != "defaults")
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.core.wsgi import get_wsgi_application

@@ -6,8 +6,9 @@ Django leaves it fails exactly where Django leaves it open. Before these tests, 
 checks said `error` on any Django login (a form posted without Origin or Referer is
 refused by Django's CSRF protection on HTTPS) and on its password change (a confirmation
 field left empty; the outcome shown after a redirect), failed `csrftoken` for lacking
-HttpOnly (a cookie scripts read by design, not the session) and failed a proxy's second
-`X-Content-Type-Options: nosniff`.
+HttpOnly (a cookie scripts read by design, not the session), failed a proxy's second
+`X-Content-Type-Options: nosniff`, and passed an export any visitor may post (the bare
+anonymous POST was refused by the CSRF protection, not by authentication).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .djangoapp import django_app, django_target
 from .helpers import run_in_order
 from .tlsserver import make_pki
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "correct-horse-battery-staple"
 CHECKS = [
@@ -36,6 +37,7 @@ CHECKS = [
     "security.auth.password_policy",
     "security.auth.lockout",
     "security.auth.session_timeout",
+    "security.auth.endpoints_refuse_anonymous",
 ]
 
 
@@ -75,9 +77,15 @@ def test_django_defaults_fail_where_django_leaves_them_open(tmp_path: Path, monk
         "security.auth.password_policy",
         "security.auth.lockout",
         "security.auth.session_timeout",
+        "security.auth.endpoints_refuse_anonymous",
     }
     assert {c: v for c, (v, _) in verdicts.items()} == {c: "failed" if c in failed else "passed" for c in CHECKS}
     cookies = verdicts["security.headers.cookies"][1]
     assert "sessionid: no Secure, no SameSite" in cookies
     assert "csrftoken" not in cookies  # it lacks Secure and HttpOnly too, but holds no session
     assert _session_cookies(evidence) == ["sessionid"]
+    # refused by the CSRF protection when posted bare, served to any visitor holding a token
+    assert (
+        "POST /patients/export/ [form on /patients/]: 200 text/csv"
+        in verdicts["security.auth.endpoints_refuse_anonymous"][1]
+    )
