@@ -226,6 +226,18 @@ class Target:
             return None
         return str(spec.get("page", "login"))
 
+    def served_path(self, name: str) -> str:
+        """The path of page `name` as requests and redirects carry it: its base URL's path,
+        then its own (a system published at https://host/ehr/ serves its page `/login` at
+        `/ehr/login`)."""
+        page = self.page(name)
+        return urlsplit(self.url(page.path, page.base)).path or "/"
+
+    def login_path(self, auth: str = "web") -> str | None:
+        """The served path of the login page of `auth.<auth>`, None without one in the page map."""
+        name = self.login_page(auth)
+        return self.served_path(name) if name is not None and name in self.pages else None
+
     def page_auth(self, name: str) -> str | None:
         """The auth entry a visitor needs for page `name`; None for a public page.
 

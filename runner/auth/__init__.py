@@ -243,7 +243,7 @@ class Authenticator:
                 back = walk(own, first, self.account(spec), arrived=lambda u: origin_of(u) == origin, auth_name=name)
                 landed = keep(own.request("GET", back, follow_redirects=False))
                 location = urlsplit(landed.headers.get("location", "")).path
-                if landed.status_code >= 400 or location == page.path:
+                if landed.status_code >= 400 or location == urlsplit(str(shown.url)).path:
                     raise CheckError(
                         f"auth {name!r}: the provider login did not open a session ({landed.describe()} -> "
                         f"{landed.status_code})"

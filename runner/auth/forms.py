@@ -147,10 +147,8 @@ def submit_login_form(
     data = dict(form.fields)
     data[form.username_name] = username
     data[form.password_name] = password
-    # The action as a browser resolves it against the page ("", "?next=/", "login", "/login");
-    # posted to the login page's own base.
-    posted = urlsplit(urljoin(str(shown.url), form.action or ""))
-    action = (posted.path or "/") + (f"?{posted.query}" if posted.query else "")
+    # the action as a browser resolves it against the page ("", "?next=/", "login", "/ehr/login")
+    action = urljoin(str(shown.url), form.action or "")
     resp = send(
         "POST",
         action,
@@ -166,5 +164,6 @@ def submit_login_form(
     if resp.status_code >= 500:
         raise CheckError(f"the login POST failed with {resp.status_code} ({resp.describe()})")
     location = resp.headers.get("location", "")
-    success = 300 <= resp.status_code < 400 and urlsplit(location).path not in ("", page.path)
+    # away from the login page as served (under the base URL's path, if it has one)
+    success = 300 <= resp.status_code < 400 and urlsplit(location).path not in ("", urlsplit(str(shown.url)).path)
     return LoginOutcome(success, resp.status_code, location, resp.describe())

@@ -156,13 +156,25 @@ def _patterns(value: Any, key: str) -> list[str]:
     return list(value)
 
 
+def _served(target: Target, patterns: list[str]) -> list[str]:
+    """Path patterns as requests carry them: a pattern written from the web base (`/static/*`
+    for a system published at https://host/ehr/) holds under the base's path too."""
+    prefix = urlsplit(target.base_url("web")).path.rstrip("/") if "web" in target.base_urls else ""
+    out: list[str] = []
+    for pattern in patterns:
+        out.append(pattern)
+        if prefix and pattern.startswith("/") and not pattern.startswith(prefix + "/"):
+            out.append(prefix + pattern)
+    return out
+
+
 def public_patterns(target: Target) -> list[tuple[str, str]]:
     """(pattern, why) of the public paths: the login page and settings.security.public_paths."""
     out = []
-    pages = target.raw.get("pages") or {}
-    if "login" in pages:
-        out.append((target.page("login").path, "the page map's login page"))
-    for pattern in _patterns(target.settings("security").get("public_paths"), "public_paths"):
+    login = target.login_path("web")
+    if login is not None:
+        out.append((login, "the page map's login page"))
+    for pattern in _served(target, _patterns(target.settings("security").get("public_paths"), "public_paths")):
         out.append((pattern, "settings.security.public_paths"))
     return out
 
@@ -315,11 +327,10 @@ def crawl(inv: Inventory, ui: Any) -> None:
         return
     web = target.base_url("web")
     root = urlsplit(web)
-    exclude = _patterns(inventory_settings(target).get("crawl_exclude"), "inventory.crawl_exclude")
-    pages = target.raw.get("pages") or {}
-    if _LOGOUT_PAGE in pages:
-        exclude.append(target.page(_LOGOUT_PAGE).path)
-    login_path = target.page("login").path
+    exclude = _served(target, _patterns(inventory_settings(target).get("crawl_exclude"), "inventory.crawl_exclude"))
+    if _LOGOUT_PAGE in target.pages:
+        exclude.append(target.served_path(_LOGOUT_PAGE))
+    login_path = target.login_path("web")
     # XHR/fetch calls by visit (-1: the login), so their order does not depend on which tab was faster
     calls: dict[int, list[tuple[str, str, bytes | None, str | None, str]]] = {}
     showing: dict[int, tuple[int, str]] = {}  # id(tab) -> (visit, path) of what the tab shows
@@ -343,9 +354,9 @@ def crawl(inv: Inventory, ui: Any) -> None:
     tabs = [ui.page]
     tabs[0].on("request", recorder(tabs[0]))
     queue: list[tuple[str, int]] = [(tabs[0].url, 0)]
-    for name in pages:
+    for name in target.pages:
         spec = target.page(name)
-        if spec.base == "web" and name not in ("login", _LOGOUT_PAGE):
+        if spec.base == "web" and name not in (target.login_page("web"), _LOGOUT_PAGE):
             queue.append((target.url(_fill(spec.path, target.data), "web"), 1))
     visited: set[str] = set()
     relogins = 0

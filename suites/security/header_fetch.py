@@ -79,10 +79,10 @@ def _placeholders(path: str) -> list[str]:
 def _refused(target: Target, auth: str, resp: Response) -> bool:
     if resp.status_code in (401, 403):
         return True
-    login = target.login_page(auth)
+    login = target.login_path(auth)
     if login is None or not 300 <= resp.status_code < 400:
         return False
-    return bool(urlsplit(resp.headers.get("location", "")).path == target.page(login).path)
+    return bool(urlsplit(resp.headers.get("location", "")).path == login)
 
 
 def page_responses(http: HttpClient, target: Target, params: PageParams) -> list[Seen]:

@@ -627,6 +627,22 @@ class _Pass:
     exits_since_first: int = 0
 
 
+# What a key set going in the page runs after it: a dialog's `close` event comes with the next
+# rendering step (Chromium dispatches it with animation-frame events), and a page that opens
+# another dialog from it has done so once a frame and a task have passed (at most 250 ms).
+_AFTER_KEY_JS = """
+() => new Promise(done => {
+  const guard = setTimeout(done, 250);
+  requestAnimationFrame(() => setTimeout(() => { clearTimeout(guard); done(); }, 0));
+})
+"""
+
+
+def _after_key(page: Any) -> None:
+    """Let the page run what the last key set going (see `_AFTER_KEY_JS`)."""
+    page.evaluate(_AFTER_KEY_JS)
+
+
 def _modal(page: Any) -> dict[str, Any] | None:
     found: dict[str, Any] | None = page.evaluate(_MODAL_JS)
     return found
@@ -645,6 +661,7 @@ def _behind_modal(page: Any, walk: KeyboardWalk, names: dict[str, str], max_tabs
     if modal is None or not modal["behind"]:
         return False
     page.keyboard.press("Escape")
+    _after_key(page)
     still = _modal(page)
     if still is not None and still["id"] == modal["id"]:
         walk.held_by = modal["desc"]
@@ -682,6 +699,8 @@ def _judge_loop(
         else:
             walk.trap = described
         return False
+    if modal is not None and modal["behind"] and len(walk.modals_closed) < MAX_MODALS:
+        _after_key(page)
     if modal is not None and modal["behind"] and len(walk.modals_closed) < MAX_MODALS and _modal(page) is None:
         _closed(page, walk, f"{modal['desc']} ({way_out})", names, max_tabs)
         return True

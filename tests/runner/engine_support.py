@@ -60,3 +60,23 @@ def recorded(run_dir: Path) -> tuple[list[dict[str, object]], dict[str, str]]:
         p.name: re.sub(r'"(date|elapsed)": [^\n]*', "", p.read_text()) for p in sorted((run_dir / "evidence").iterdir())
     }
     return lines, files
+
+
+ENGINE_TOKEN = ("ENGINE_TEST_TOKEN", "tok-9f8e7d6c5b4a")  # the variable the target names, and its value
+
+
+def write_engine_target(path: Path, web_server: str) -> Path:
+    """The engine tests' target (the test server, a bearer token from ENGINE_TOKEN) at `path`."""
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "format": "homolog.target/1",
+                "system": {"name": "engine test server", "version": "1"},
+                "base_urls": {"web": web_server},
+                "timeouts": {"read": 1.0, "max_response_bytes": 1048576},
+                "auth": {"api": {"type": "bearer", "token_env": ENGINE_TOKEN[0]}},
+                "options": {"modules": ["dmp"]},
+            }
+        )
+    )
+    return path

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ENGINE_TOKEN, write_engine_target
-from engine_support import requirement, write_referential
+from engine_support import ENGINE_TOKEN, requirement, write_engine_target, write_referential
 
 from homolog import Params, check
 from homolog.api import run

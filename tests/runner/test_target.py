@@ -37,6 +37,20 @@ def test_target_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "abc123" not in str(t.describe())
 
 
+def test_served_paths_of_a_system_published_under_a_path(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    text = BASE.replace('web: "https://127.0.0.1:8443"', 'web: "https://127.0.0.1:8443/ehr/"')
+    text = text.replace("auth:\n", "auth:\n  web: {type: form, username: u, password_env: T_PASSWORD}\n")
+    path.write_text(text + '  login: {path: "/accounts/login/"}\n')
+    t = load_target(path)
+    # page paths are written from the base URL; requests and redirects carry the base's path
+    assert t.served_path("login") == "/ehr/accounts/login/"
+    assert t.login_path("web") == "/ehr/accounts/login/"
+    assert t.login_path("fhir") is None  # a bearer token has no login page
+    path.write_text(BASE)
+    assert load_target(path).login_path("web") is None
+
+
 def test_secret_written_in_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
     path.write_text(BASE.replace("token_env: T_TOKEN", "token: hunter2"))

@@ -110,8 +110,7 @@ class InventoryParams(Params):
 
 def _probe(http: HttpClient, target: Target, ep: Endpoint, patterns: list[tuple[str, str]], visitor: _Visitor) -> None:
     """Send the endpoint's request without credentials and classify what comes back."""
-    name = target.login_page("web")
-    login = target.page(name).path if name is not None and name in target.pages else None
+    login = target.login_path("web")
     if ep.method in _SAFE:
         headers = {"Content-Type": ep.content_type} if ep.body and ep.content_type else {}
         body = ep.body or b""

@@ -68,8 +68,7 @@ def session_timeout(http: HttpClient, target: Target, params: TimeoutParams) -> 
     if wait > params.max_wait_seconds:
         raise CheckError(f"waiting {wait:.0f}s exceeds max_wait_seconds={params.max_wait_seconds}")
     path = params.path or protected_path(target)
-    login_page = target.login_page("web")
-    login_path = target.page(login_page).path if login_page else None
+    login_path = target.login_path("web")
     for _ in range(ATTEMPTS):
         idle = _activity_then_idle(http, target, path, login_path, float(declared), wait)
         if idle is not None:

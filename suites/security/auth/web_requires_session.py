@@ -34,8 +34,7 @@ def _paths(target: Target, params: WebAuthParams) -> list[str]:
 def web_requires_session(http: HttpClient, target: Target, params: WebAuthParams) -> None:
     """The web UI sends visitors without a valid session to the login page."""
     paths = _paths(target, params)
-    login_page = target.login_page("web")
-    login_path = target.page(login_page).path if login_page else None
+    login_path = target.login_path("web")
     with WebSession(http, target) as session:
         session.open()
         for path in paths:

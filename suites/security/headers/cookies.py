@@ -33,8 +33,8 @@ class CookieParams(Params):
 def _opens(resp: Response, target: Target) -> bool:
     """The answer is the protected page itself: a 2xx that is neither a refusal nor a login form."""
     login = target.login_page("web")
-    spec = target.page(login) if login else None
-    if not 200 <= resp.status_code < 300 or refused_web(resp, spec.path if spec else None):
+    spec = target.page(login) if login and login in target.pages else None
+    if not 200 <= resp.status_code < 300 or refused_web(resp, target.login_path("web")):
         return False
     names = target.settings("security").get("login_fields") or {}
     try:

@@ -108,8 +108,8 @@ def _settings(folder: Path, variant: str) -> dict[str, Any]:
             }
         ],
         "USE_TZ": True,
-        "LOGIN_URL": "/accounts/login/",
-        "LOGIN_REDIRECT_URL": "/",
+        "LOGIN_URL": "login",  # named: under a path prefix, the prefix is written in
+        "LOGIN_REDIRECT_URL": "home",
         "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],  # a fast hash: tests only
         "LOGGING_CONFIG": None,
         # as startproject writes them, but for the checklist's longer minimum
@@ -182,7 +182,7 @@ def _views(careful: bool) -> list[Any]:
     from django.contrib.auth.decorators import login_required
     from django.http import HttpResponse
     from django.middleware.csrf import get_token
-    from django.urls import path
+    from django.urls import path, reverse
     from django.utils.html import escape
 
     def page(title: str, body: str) -> str:
@@ -200,7 +200,7 @@ def _views(careful: bool) -> list[Any]:
     def patients(request: Any) -> HttpResponse:
         token = escape(get_token(request))
         export = (
-            '<form method="post" action="/patients/export/">'
+            f'<form method="post" action="{reverse("export")}">'
             f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
             "<button>Exporter la liste</button></form>"
         )
@@ -222,8 +222,8 @@ def _views(careful: bool) -> list[Any]:
         ),
         path("patients/", patients),
         # the defaults project forgot login_required on its export (still CSRF protected)
-        path("patients/export/", login_required(export) if careful else export),
-        path("", home),
+        path("patients/export/", login_required(export) if careful else export, name="export"),
+        path("", home, name="home"),
     ]
 
 
@@ -259,7 +259,7 @@ class _Handler(WSGIRequestHandler):
         pass
 
 
-def serve(port: int, cert: str, key: str, folder: Path, variant: str, password: str) -> None:
+def serve(port: int, cert: str, key: str, folder: Path, variant: str, password: str, prefix: str = "") -> None:
     """Configure Django, create the database and the user, serve until killed."""
     import django
     from django.conf import settings
@@ -277,7 +277,12 @@ def serve(port: int, cert: str, key: str, folder: Path, variant: str, password: 
     User.objects.create_user(USER, password=password, first_name="Alice", last_name="ROBERT")
     User.objects.create_user(PASSWORD_CHANGE_USER, password=password, first_name="Paul", last_name="MARTIN")
     User.objects.create_user(LOCKOUT_USER, password=password, first_name="Jeanne", last_name="PETIT")
-    app = get_wsgi_application()
+    app: Callable[..., Any] = get_wsgi_application()
+    if prefix:  # mounted under a path, as behind a proxy publishing it at https://host/prefix/
+        from werkzeug.exceptions import NotFound
+        from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+        app = DispatcherMiddleware(NotFound(), {prefix: app})
     server = make_server(
         "127.0.0.1",
         port,
@@ -296,7 +301,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def django_app(folder: Path, cert: Path, key: Path, ca: Path, variant: str, password: str) -> Iterator[int]:
+def django_app(
+    folder: Path, cert: Path, key: Path, ca: Path, variant: str, password: str, *, prefix: str = ""
+) -> Iterator[int]:
     """Run the application in its own process until the block ends; yields its port."""
     folder.mkdir(parents=True, exist_ok=True)
     port = _free_port()
@@ -316,6 +323,8 @@ def django_app(folder: Path, cert: Path, key: Path, ca: Path, variant: str, pass
             str(folder),
             "--variant",
             variant,
+            "--prefix",
+            prefix,
         ],
         cwd=Path(__file__).resolve().parents[3],
         env=env,
@@ -327,7 +336,7 @@ def django_app(folder: Path, cert: Path, key: Path, ca: Path, variant: str, pass
         trust = ssl.create_default_context(cafile=str(ca))
         while True:
             try:
-                httpx.get(f"https://127.0.0.1:{port}/accounts/login/", verify=trust, timeout=2)
+                httpx.get(f"https://127.0.0.1:{port}{prefix}/accounts/login/", verify=trust, timeout=2)
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
@@ -345,12 +354,12 @@ def django_app(folder: Path, cert: Path, key: Path, ca: Path, variant: str, pass
         log.close()
 
 
-def django_target(folder: Path, port: int, ca: Path) -> Path:
+def django_target(folder: Path, port: int, ca: Path, *, prefix: str = "") -> Path:
     """Target file for the application (password in env HOMOLOG_TEST_PASSWORD)."""
     doc = {
         "format": "homolog.target/1",
         "system": {"name": "Django app", "version": "0", "vendor": "homolog tests"},
-        "base_urls": {"web": f"https://127.0.0.1:{port}"},
+        "base_urls": {"web": f"https://127.0.0.1:{port}{prefix}"},
         "tls": {"ca_file": str(ca)},
         "auth": {
             "web": {"type": "form", "username": USER, "password_env": "HOMOLOG_TEST_PASSWORD"},
@@ -394,8 +403,10 @@ def main() -> None:
     parser.add_argument("--key", required=True)
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument("--variant", choices=VARIANTS, required=True)
+    parser.add_argument("--prefix", default="")
     args = parser.parse_args()
-    serve(args.port, args.cert, args.key, args.folder, args.variant, os.environ["HOMOLOG_TEST_DJANGO_PASSWORD"])
+    password = os.environ["HOMOLOG_TEST_DJANGO_PASSWORD"]
+    serve(args.port, args.cert, args.key, args.folder, args.variant, password, args.prefix)
 
 
 if __name__ == "__main__":

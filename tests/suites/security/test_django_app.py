@@ -8,7 +8,10 @@ refused by Django's CSRF protection on HTTPS) and on its password change (a conf
 field left empty; the outcome shown after a redirect), failed `csrftoken` for lacking
 HttpOnly (a cookie scripts read by design, not the session), failed a proxy's second
 `X-Content-Type-Options: nosniff`, and passed an export any visitor may post (the bare
-anonymous POST was refused by the CSRF protection, not by authentication).
+anonymous POST was refused by the CSRF protection, not by authentication). Published under
+a path, the application got `error` on every login (its form's action was written twice
+under the base URL's path) and a false fail on the endpoint inventory (redirects to the
+login page under the prefix were not recognised as refusals).
 """
 
 from __future__ import annotations
@@ -41,11 +44,13 @@ CHECKS = [
 ]
 
 
-def _run(tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, tuple[str, str]], Path]:
+def _run(
+    tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch, prefix: str = ""
+) -> tuple[dict[str, tuple[str, str]], Path]:
     monkeypatch.setenv("HOMOLOG_TEST_PASSWORD", PASSWORD)
     ca, cert, key = make_pki(tmp_path / "pki")
-    with django_app(tmp_path / "app", cert, key, ca, variant, PASSWORD) as port:
-        target = django_target(tmp_path, port, ca)
+    with django_app(tmp_path / "app", cert, key, ca, variant, PASSWORD, prefix=prefix) as port:
+        target = django_target(tmp_path, port, ca, prefix=prefix)
         results = run_in_order([(c, {}) for c in CHECKS], target, tmp_path, name=variant)
     verdicts = {r["check"]: (r["verdict"], r.get("message") or "") for r in results}
     cookies = next(e for r in results if r["check"] == "security.headers.cookies" for e in r["evidence"])
@@ -58,16 +63,24 @@ def _session_cookies(evidence: Path) -> list[str]:
     return list(json.loads(found.read_text())["session_cookies"])
 
 
-@pytest.mark.parametrize("variant", ["checklist", "proxied"])
-def test_django_deployment_checklist_passes(tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    verdicts, evidence = _run(tmp_path, variant, monkeypatch)
+# A system published under a path (https://host/ehr/, a hospital's reverse proxy): the page
+# map's paths are written from the base URL, the application's links and redirects carry
+# the prefix.
+@pytest.mark.parametrize(("variant", "prefix"), [("checklist", ""), ("proxied", ""), ("checklist", "/ehr")])
+def test_django_deployment_checklist_passes(
+    tmp_path: Path, variant: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verdicts, evidence = _run(tmp_path, variant, monkeypatch, prefix)
     assert verdicts == dict.fromkeys(CHECKS, ("passed", "")), verdicts
     # csrftoken (Secure, SameSite, readable by scripts) is set around the login but holds no session
     assert _session_cookies(evidence) == ["sessionid"]
 
 
-def test_django_defaults_fail_where_django_leaves_them_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    verdicts, evidence = _run(tmp_path, "defaults", monkeypatch)
+@pytest.mark.parametrize("prefix", ["", "/dpi"])
+def test_django_defaults_fail_where_django_leaves_them_open(
+    tmp_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verdicts, evidence = _run(tmp_path, "defaults", monkeypatch, prefix)
     failed = {
         "security.headers.hsts",
         "security.headers.csp",
@@ -86,6 +99,6 @@ def test_django_defaults_fail_where_django_leaves_them_open(tmp_path: Path, monk
     assert _session_cookies(evidence) == ["sessionid"]
     # refused by the CSRF protection when posted bare, served to any visitor holding a token
     assert (
-        "POST /patients/export/ [form on /patients/]: 200 text/csv"
+        f"POST {prefix}/patients/export/ [form on {prefix}/patients/]: 200 text/csv"
         in verdicts["security.auth.endpoints_refuse_anonymous"][1]
     )
