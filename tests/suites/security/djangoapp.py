@@ -15,9 +15,16 @@ Variants:
   headers, as `add_header` does, beside the application's: two X-Frame-Options, two
   Strict-Transport-Security, two nosniff, a second CSP (`frame-ancestors 'self'`) and a
   second Referrer-Policy, each its own header field.
-- `defaults`: a project as `startproject` leaves it, DEBUG off: no HSTS, cookies without
+- `defaults`: a project as `startproject` leaves it (DEBUG on: its error pages are
+  Django's debug pages), with nosniff and Referrer-Policy turned off
+  (`SECURE_CONTENT_TYPE_NOSNIFF`, `SECURE_REFERRER_POLICY`): no HSTS, cookies without
   Secure, no CSP, passwords of 8 characters, sessions of two weeks, no lockout; and its
   patient export (a form of the patient list, POST, CSRF protected) forgot `login_required`.
+
+With `--psc-issuer` (the PSC simulator's issuer), the login page also offers Pro Santé
+Connect through mozilla-django-oidc, configured from PSC's discovery document (PKCE,
+`acr_values=eidas1`), the idNatPS mapped to a local account; the careful variants check
+the ID token's audience, which that library does not.
 
 The login page is Django's `LoginView` (`/accounts/login/`, CSRF protected), the patient
 list (`/patients/`) and the home page (`/`, the user's name in `#current-user`) need a
@@ -49,6 +56,7 @@ USER = "dr.robert"
 PASSWORD_CHANGE_USER = "dr.martin"  # sacrificial: its password is changed
 LOCKOUT_USER = "dr.petit"  # sacrificial: wrong passwords are tried on it
 SESSION_SECONDS = 4
+PSC_CLIENT = ("homolog-django", "psc-django-secret-0001")  # registered with the PSC simulator
 LOCKOUT_FAILURES = 5
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'"
 LOGIN_TEMPLATE = """<!doctype html><html lang="fr"><head><title>Connexion</title></head><body>
@@ -57,7 +65,9 @@ LOGIN_TEMPLATE = """<!doctype html><html lang="fr"><head><title>Connexion</title
 <label for="id_username">Identifiant</label>{{ form.username }}
 <label for="id_password">Mot de passe</label>{{ form.password }}
 <input type="hidden" name="next" value="{{ next }}">
-<button id="login-submit" type="submit">Se connecter</button></form></main></body></html>"""
+<button id="login-submit" type="submit">Se connecter</button></form>
+{% if psc %}<p><a id="psc-login" href="{% url 'oidc_authentication_init' %}">Pro Santé Connect</a></p>{% endif %}
+</main></body></html>"""
 PASSWORD_CHANGE_TEMPLATE = """<!doctype html><html lang="fr"><head><title>Mot de passe</title></head><body>
 <main><h1>Changer de mot de passe</h1>
 <form method="post">{% csrf_token %}{{ form.as_p }}<button type="submit">Enregistrer</button></form>
@@ -66,10 +76,10 @@ PASSWORD_DONE_TEMPLATE = """<!doctype html><html lang="fr"><head><title>Mot de p
 <main><h1>Mot de passe</h1><p id="password-changed">Mot de passe modifié.</p></main></body></html>"""
 
 
-def _settings(folder: Path, variant: str) -> dict[str, Any]:
+def _settings(folder: Path, variant: str, psc: dict[str, Any] | None) -> dict[str, Any]:
     careful = variant != "defaults"
     conf: dict[str, Any] = {
-        "DEBUG": False,
+        "DEBUG": not careful,  # startproject writes DEBUG = True
         "SECRET_KEY": os.urandom(32).hex(),
         "ALLOWED_HOSTS": ["127.0.0.1"],
         "ROOT_URLCONF": __name__,
@@ -103,7 +113,7 @@ def _settings(folder: Path, variant: str) -> dict[str, Any]:
                             },
                         )
                     ],
-                    "context_processors": ["django.template.context_processors.request"],
+                    "context_processors": ["django.template.context_processors.request", f"{__name__}.psc_context"],
                 },
             }
         ],
@@ -123,9 +133,28 @@ def _settings(folder: Path, variant: str) -> dict[str, Any]:
             {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
         ],
     }
+    conf["AUTHENTICATION_BACKENDS"] = ["django.contrib.auth.backends.ModelBackend"]
     if careful:
         conf["MIDDLEWARE"].insert(1, f"{__name__}.content_security_policy")
         conf["AUTHENTICATION_BACKENDS"] = [f"{__name__}.LockingBackend"]
+    if psc is not None:
+        # mozilla-django-oidc configured from PSC's discovery document, as its docs say
+        conf["INSTALLED_APPS"].append("mozilla_django_oidc")
+        conf["AUTHENTICATION_BACKENDS"].append(f"{__name__}.PscBackend")
+        conf.update(
+            OIDC_RP_CLIENT_ID=psc["client_id"],
+            OIDC_RP_CLIENT_SECRET=psc["client_secret"],
+            OIDC_OP_AUTHORIZATION_ENDPOINT=psc["authorization_endpoint"],
+            OIDC_OP_TOKEN_ENDPOINT=psc["token_endpoint"],
+            OIDC_OP_USER_ENDPOINT=psc["userinfo_endpoint"],
+            OIDC_OP_JWKS_ENDPOINT=psc["jwks_uri"],
+            OIDC_RP_SIGN_ALGO="RS256",
+            OIDC_RP_SCOPES="openid scope_all",
+            OIDC_AUTH_REQUEST_EXTRA_PARAMS={"acr_values": "eidas1"},
+            OIDC_USE_PKCE=True,
+            OIDC_CREATE_USER=False,
+            LOGIN_REDIRECT_URL_FAILURE="login",
+        )
         conf.update(
             # an idle session ends after SESSION_SECONDS (the expiry moves on at each request)
             SESSION_COOKIE_AGE=SESSION_SECONDS,
@@ -153,6 +182,44 @@ def content_security_policy(get_response: Callable[[Any], Any]) -> Callable[[Any
     return middleware
 
 
+def psc_context(request: Any) -> dict[str, Any]:
+    """Whether the login page offers Pro Santé Connect."""
+    from django.conf import settings
+
+    return {"psc": "mozilla_django_oidc" in settings.INSTALLED_APPS}
+
+
+#: idNatPS (PSC's SubjectNameID) -> the local account it opens
+PSC_ACCOUNTS = {"810000000001": USER, "810000000002": PASSWORD_CHANGE_USER}
+
+
+def _psc_backend(careful: bool) -> type:
+    """mozilla-django-oidc's backend, mapping PSC's SubjectNameID to a local account.
+
+    mozilla-django-oidc 5.0 does not check the ID token's audience (`verify_aud` is off in
+    its `_verify_jws`): the careful variants check it themselves, the defaults do not.
+    """
+    from django.contrib.auth.models import User
+    from django.core.exceptions import SuspiciousOperation
+    from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+    class PscBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
+        def verify_claims(self, claims: dict[str, Any]) -> bool:
+            return "SubjectNameID" in claims
+
+        def filter_users_by_claims(self, claims: dict[str, Any]) -> Any:
+            return User.objects.filter(username=PSC_ACCOUNTS.get(str(claims.get("SubjectNameID")), ""))
+
+        def verify_token(self, token: str, **kwargs: Any) -> Any:
+            payload = super().verify_token(token, **kwargs)
+            audience = payload.get("aud")
+            if careful and self.OIDC_RP_CLIENT_ID not in (audience if isinstance(audience, list) else [audience]):
+                raise SuspiciousOperation("the ID token was issued for another client")
+            return payload
+
+    return PscBackend
+
+
 def _locking_backend() -> type:
     """Django's own backend, locking an account after LOCKOUT_FAILURES failed logins (what
     an add-on such as django-axes does); built once Django is set up."""
@@ -177,12 +244,12 @@ def _locking_backend() -> type:
     return LockingBackend
 
 
-def _views(careful: bool) -> list[Any]:
+def _views(careful: bool, psc: bool) -> list[Any]:
     from django.contrib.auth import views as auth_views
     from django.contrib.auth.decorators import login_required
     from django.http import HttpResponse
     from django.middleware.csrf import get_token
-    from django.urls import path, reverse
+    from django.urls import include, path, reverse
     from django.utils.html import escape
 
     def page(title: str, body: str) -> str:
@@ -224,6 +291,7 @@ def _views(careful: bool) -> list[Any]:
         # the defaults project forgot login_required on its export (still CSRF protected)
         path("patients/export/", login_required(export) if careful else export, name="export"),
         path("", home, name="home"),
+        *([path("oidc/", include("mozilla_django_oidc.urls"))] if psc else []),
     ]
 
 
@@ -259,15 +327,30 @@ class _Handler(WSGIRequestHandler):
         pass
 
 
-def serve(port: int, cert: str, key: str, folder: Path, variant: str, password: str, prefix: str = "") -> None:
+def serve(
+    port: int,
+    cert: str,
+    key: str,
+    folder: Path,
+    variant: str,
+    password: str,
+    prefix: str = "",
+    psc_issuer: str | None = None,
+) -> None:
     """Configure Django, create the database and the user, serve until killed."""
     import django
     from django.conf import settings
 
-    settings.configure(**_settings(folder, variant))
+    psc: dict[str, Any] | None = None
+    if psc_issuer:
+        psc = httpx.get(psc_issuer + "/.well-known/wallet-openid-configuration", timeout=5).json()
+        psc.update(client_id=PSC_CLIENT[0], client_secret=os.environ["HOMOLOG_TEST_DJANGO_PSC_SECRET"])
+    settings.configure(**_settings(folder, variant, psc))
     django.setup()
     globals()["LockingBackend"] = _locking_backend()
-    urlpatterns[:] = _views(variant != "defaults")
+    if psc is not None:
+        globals()["PscBackend"] = _psc_backend(variant != "defaults")
+    urlpatterns[:] = _views(variant != "defaults", psc is not None)
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.core.wsgi import get_wsgi_application
@@ -302,13 +385,21 @@ def _free_port() -> int:
 
 @contextmanager
 def django_app(
-    folder: Path, cert: Path, key: Path, ca: Path, variant: str, password: str, *, prefix: str = ""
+    folder: Path,
+    cert: Path,
+    key: Path,
+    ca: Path,
+    variant: str,
+    password: str,
+    *,
+    prefix: str = "",
+    psc_issuer: str = "",
 ) -> Iterator[int]:
     """Run the application in its own process until the block ends; yields its port."""
     folder.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     log = (folder / "server.log").open("wb")
-    env = {**os.environ, "HOMOLOG_TEST_DJANGO_PASSWORD": password}
+    env = {**os.environ, "HOMOLOG_TEST_DJANGO_PASSWORD": password, "HOMOLOG_TEST_DJANGO_PSC_SECRET": PSC_CLIENT[1]}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -325,6 +416,8 @@ def django_app(
             variant,
             "--prefix",
             prefix,
+            "--psc-issuer",
+            psc_issuer,
         ],
         cwd=Path(__file__).resolve().parents[3],
         env=env,
@@ -373,10 +466,16 @@ def django_target(folder: Path, port: int, ca: Path, *, prefix: str = "") -> Pat
         "settings": {
             "security": {"session_timeout_seconds": SESSION_SECONDS, "lockout_max_failures": LOCKOUT_FAILURES}
         },
+        "data": {"psc_user_idnatps": "810000000001"},
         "pages": {
             "login": {
                 "path": "/accounts/login/",
-                "locators": {"username": "#id_username", "password": "#id_password", "submit": "#login-submit"},
+                "locators": {
+                    "username": "#id_username",
+                    "password": "#id_password",
+                    "submit": "#login-submit",
+                    "psc_button": "#psc-login",
+                },
             },
             "patient_list": {"path": "/patients/"},
             "home": {"path": "/", "locators": {"current_user": "#current-user"}},
@@ -404,9 +503,10 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument("--variant", choices=VARIANTS, required=True)
     parser.add_argument("--prefix", default="")
+    parser.add_argument("--psc-issuer", default="")
     args = parser.parse_args()
     password = os.environ["HOMOLOG_TEST_DJANGO_PASSWORD"]
-    serve(args.port, args.cert, args.key, args.folder, args.variant, password, args.prefix)
+    serve(args.port, args.cert, args.key, args.folder, args.variant, password, args.prefix, args.psc_issuer or None)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The header and session checks on a Django application, a framework nobody here wrote.
+"""The header, session and PSC checks on a Django application, a framework nobody here wrote.
 
 Django's deployment checklist applied is a well-protected system: every check passes,
 also behind a proxy that adds its own copies of the security headers. The project as
@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .djangoapp import django_app, django_target
-from .helpers import run_in_order
+from homolog.counterparts.psc import PscSimulator, declare_simulator
+
+from .djangoapp import PSC_CLIENT, django_app, django_target
+from .helpers import run_checks, run_in_order
 from .tlsserver import make_pki
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.browser]
@@ -91,6 +94,7 @@ def test_django_defaults_fail_where_django_leaves_them_open(
         "security.auth.lockout",
         "security.auth.session_timeout",
         "security.auth.endpoints_refuse_anonymous",
+        "security.headers.error_disclosure",
     }
     assert {c: v for c, (v, _) in verdicts.items()} == {c: "failed" if c in failed else "passed" for c in CHECKS}
     cookies = verdicts["security.headers.cookies"][1]
@@ -102,3 +106,44 @@ def test_django_defaults_fail_where_django_leaves_them_open(
         f"POST {prefix}/patients/export/ [form on {prefix}/patients/]: 200 text/csv"
         in verdicts["security.auth.endpoints_refuse_anonymous"][1]
     )
+
+
+PSC_CHECKS: list[tuple[str, dict[str, Any]]] = [
+    ("security.psc.acr_eidas1", {}),
+    ("security.psc.pkce_s256", {}),
+    ("security.psc.state_nonce", {}),
+    ("security.psc.code_flow", {}),
+    ("security.psc.subject_mapping", {}),
+    *[
+        ("security.psc.rejects_invalid_token", {"mode": m})
+        for m in ("wrong-aud", "expired", "bad-signature", "wrong-nonce", "wrong-state")
+    ],
+]
+
+
+@pytest.mark.parametrize("variant", ["checklist", "defaults"])
+def test_pro_sante_connect_through_mozilla_django_oidc(
+    tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # mozilla-django-oidc (a relying party library nobody here wrote) configured as its
+    # documentation says, with PKCE and acr_values=eidas1: it checks the signature, the
+    # expiry, the nonce and the state of what comes back, but not the ID token's audience.
+    # The careful application checks the audience itself; the defaults one does not, and
+    # opens a session for a token issued to another client.
+    monkeypatch.setenv("HOMOLOG_TEST_PASSWORD", PASSWORD)
+    ca, cert, key = make_pki(tmp_path / "pki")
+    with (
+        PscSimulator(client_id=PSC_CLIENT[0], client_secret=PSC_CLIENT[1]) as psc,
+        django_app(tmp_path / "app", cert, key, ca, variant, PASSWORD, psc_issuer=psc.issuer) as port,
+    ):
+        target = django_target(tmp_path, port, ca)
+        declare_simulator(target, psc)
+        verdicts = run_checks(PSC_CHECKS, target, tmp_path)
+    wrong_aud = "security.psc.rejects_invalid_token[wrong-aud]"
+    failed = {wrong_aud} if variant == "defaults" else set()
+    assert {k: v for k, (v, _) in verdicts.items()} == {k: "failed" if k in failed else "passed" for k in verdicts}, (
+        verdicts
+    )
+    assert len(verdicts) == len(PSC_CHECKS)
+    if failed:
+        assert "issued for another client (wrong aud)" in (verdicts[wrong_aud][1] or "")
