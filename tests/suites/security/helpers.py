@@ -9,6 +9,19 @@ import yaml
 
 from homolog.testing import run_referential
 
+#: Every Pro Santé Connect check, each token and state misbehaviour on its own.
+PSC_CHECKS: list[tuple[str, dict[str, Any]]] = [
+    ("security.psc.acr_eidas1", {}),
+    ("security.psc.pkce_s256", {}),
+    ("security.psc.state_nonce", {}),
+    ("security.psc.code_flow", {}),
+    ("security.psc.subject_mapping", {}),
+    *[
+        ("security.psc.rejects_invalid_token", {"mode": m})
+        for m in ("wrong-aud", "expired", "bad-signature", "wrong-nonce", "wrong-state")
+    ],
+]
+
 
 def run_checks(
     checks: list[tuple[str, dict[str, Any]]], target: Path, folder: Path, *, name: str = "adhoc"

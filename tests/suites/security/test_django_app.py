@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from homolog.counterparts.psc import PscSimulator, declare_simulator
 
 from .djangoapp import PSC_CLIENT, django_app, django_target
-from .helpers import run_checks, run_in_order
+from .helpers import PSC_CHECKS, run_checks, run_in_order
 from .tlsserver import make_pki
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.browser]
@@ -106,19 +105,6 @@ def test_django_defaults_fail_where_django_leaves_them_open(
         f"POST {prefix}/patients/export/ [form on {prefix}/patients/]: 200 text/csv"
         in verdicts["security.auth.endpoints_refuse_anonymous"][1]
     )
-
-
-PSC_CHECKS: list[tuple[str, dict[str, Any]]] = [
-    ("security.psc.acr_eidas1", {}),
-    ("security.psc.pkce_s256", {}),
-    ("security.psc.state_nonce", {}),
-    ("security.psc.code_flow", {}),
-    ("security.psc.subject_mapping", {}),
-    *[
-        ("security.psc.rejects_invalid_token", {"mode": m})
-        for m in ("wrong-aud", "expired", "bad-signature", "wrong-nonce", "wrong-state")
-    ],
-]
 
 
 @pytest.mark.parametrize("variant", ["checklist", "defaults"])

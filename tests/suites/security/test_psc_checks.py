@@ -12,21 +12,11 @@ import yaml
 from homolog.counterparts.psc import PscSimulator, declare_simulator
 from homolog.testing import run_check, run_referential
 
+from .helpers import PSC_CHECKS
+
 pytestmark = pytest.mark.browser
 
 CLIENT_ID, CLIENT_SECRET = "homolog-refsut", "psc-test-secret-0001"
-
-PSC_CHECKS: list[tuple[str, dict[str, Any]]] = [
-    ("security.psc.acr_eidas1", {}),
-    ("security.psc.pkce_s256", {}),
-    ("security.psc.state_nonce", {}),
-    ("security.psc.code_flow", {}),
-    ("security.psc.subject_mapping", {}),
-    *[
-        ("security.psc.rejects_invalid_token", {"mode": m})
-        for m in ("wrong-aud", "expired", "bad-signature", "wrong-nonce", "wrong-state")
-    ],
-]
 
 TOKEN_MODES = {"wrong-aud", "expired", "bad-signature", "wrong-nonce"}
 
