@@ -88,6 +88,7 @@ def _settings(folder: Path, variant: str, psc: dict[str, Any] | None) -> dict[st
             "django.contrib.auth",
             "django.contrib.sessions",
             "django.contrib.messages",
+            "django.contrib.admin",
         ],
         "MIDDLEWARE": [
             "django.middleware.security.SecurityMiddleware",
@@ -111,13 +112,20 @@ def _settings(folder: Path, variant: str, psc: dict[str, Any] | None) -> dict[st
                                 "registration/password_change_form.html": PASSWORD_CHANGE_TEMPLATE,
                                 "registration/password_change_done.html": PASSWORD_DONE_TEMPLATE,
                             },
-                        )
+                        ),
+                        "django.template.loaders.app_directories.Loader",  # the admin's
                     ],
-                    "context_processors": ["django.template.context_processors.request", f"{__name__}.psc_context"],
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
+                        f"{__name__}.psc_context",
+                    ],
                 },
             }
         ],
         "USE_TZ": True,
+        "STATIC_URL": "static/",
         "LOGIN_URL": "login",  # named: under a path prefix, the prefix is written in
         "LOGIN_REDIRECT_URL": "home",
         "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],  # a fast hash: tests only
@@ -137,6 +145,19 @@ def _settings(folder: Path, variant: str, psc: dict[str, Any] | None) -> dict[st
     if careful:
         conf["MIDDLEWARE"].insert(1, f"{__name__}.content_security_policy")
         conf["AUTHENTICATION_BACKENDS"] = [f"{__name__}.LockingBackend"]
+        conf.update(
+            # an idle session ends after SESSION_SECONDS (the expiry moves on at each request)
+            SESSION_COOKIE_AGE=SESSION_SECONDS,
+            SESSION_SAVE_EVERY_REQUEST=True,
+            SECURE_HSTS_SECONDS=31536000,
+            SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
+            SECURE_HSTS_PRELOAD=True,
+            SESSION_COOKIE_SECURE=True,
+            CSRF_COOKIE_SECURE=True,
+            SECURE_PROXY_SSL_HEADER=None,
+        )
+    else:
+        conf.update(SECURE_REFERRER_POLICY=None, SECURE_CONTENT_TYPE_NOSNIFF=False, SESSION_COOKIE_SAMESITE=None)
     if psc is not None:
         # mozilla-django-oidc configured from PSC's discovery document, as its docs say
         conf["INSTALLED_APPS"].append("mozilla_django_oidc")
@@ -155,19 +176,6 @@ def _settings(folder: Path, variant: str, psc: dict[str, Any] | None) -> dict[st
             OIDC_CREATE_USER=False,
             LOGIN_REDIRECT_URL_FAILURE="login",
         )
-        conf.update(
-            # an idle session ends after SESSION_SECONDS (the expiry moves on at each request)
-            SESSION_COOKIE_AGE=SESSION_SECONDS,
-            SESSION_SAVE_EVERY_REQUEST=True,
-            SECURE_HSTS_SECONDS=31536000,
-            SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
-            SECURE_HSTS_PRELOAD=True,
-            SESSION_COOKIE_SECURE=True,
-            CSRF_COOKIE_SECURE=True,
-            SECURE_PROXY_SSL_HEADER=None,
-        )
-    else:
-        conf.update(SECURE_REFERRER_POLICY=None, SECURE_CONTENT_TYPE_NOSNIFF=False, SESSION_COOKIE_SAMESITE=None)
     return conf
 
 
@@ -245,6 +253,7 @@ def _locking_backend() -> type:
 
 
 def _views(careful: bool, psc: bool) -> list[Any]:
+    from django.contrib import admin
     from django.contrib.auth import views as auth_views
     from django.contrib.auth.decorators import login_required
     from django.http import HttpResponse
@@ -290,6 +299,7 @@ def _views(careful: bool, psc: bool) -> list[Any]:
         path("patients/", patients),
         # the defaults project forgot login_required on its export (still CSRF protected)
         path("patients/export/", login_required(export) if careful else export, name="export"),
+        path("admin/", admin.site.urls),
         path("", home, name="home"),
         *([path("oidc/", include("mozilla_django_oidc.urls"))] if psc else []),
     ]
@@ -357,10 +367,17 @@ def serve(
     from werkzeug.serving import make_server
 
     call_command("migrate", verbosity=0, interactive=False)
-    User.objects.create_user(USER, password=password, first_name="Alice", last_name="ROBERT")
+    User.objects.create_user(
+        USER, password=password, first_name="Alice", last_name="ROBERT", is_staff=True, is_superuser=True
+    )
     User.objects.create_user(PASSWORD_CHANGE_USER, password=password, first_name="Paul", last_name="MARTIN")
     User.objects.create_user(LOCKOUT_USER, password=password, first_name="Jeanne", last_name="PETIT")
-    app: Callable[..., Any] = get_wsgi_application()
+    import django.contrib.admin
+    from werkzeug.middleware.shared_data import SharedDataMiddleware
+
+    # the admin's own static files, served as a deployment's web server would
+    admin_static = Path(django.contrib.admin.__file__).parent / "static"
+    app: Callable[..., Any] = SharedDataMiddleware(get_wsgi_application(), {"/static": str(admin_static)})
     if prefix:  # mounted under a path, as behind a proxy publishing it at https://host/prefix/
         from werkzeug.exceptions import NotFound
         from werkzeug.middleware.dispatcher import DispatcherMiddleware

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from homolog.counterparts.psc import PscSimulator, declare_simulator
 
@@ -133,3 +135,42 @@ def test_pro_sante_connect_through_mozilla_django_oidc(
     assert len(verdicts) == len(PSC_CHECKS)
     if failed:
         assert "issued for another client (wrong aud)" in (verdicts[wrong_aud][1] or "")
+
+
+def test_django_admin_pages_under_the_ui_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Django's admin (a UI nobody here wrote): its login page sends a visitor who already has
+    # a session on to the index, which the browser login took for a broken page ("harness
+    # fault", no field to type into), and its user page has an `#id_username` field and an
+    # `#id_password` block that is no password field, which was taken for the login form
+    # ("shows the login form instead"). Its split date and time inputs have no label: 11.1
+    # fails, rightly.
+    monkeypatch.setenv("HOMOLOG_TEST_PASSWORD", PASSWORD)
+    ca, cert, key = make_pki(tmp_path / "pki")
+    with django_app(tmp_path / "app", cert, key, ca, "checklist", PASSWORD) as port:
+        doc = yaml.safe_load(django_target(tmp_path, port, ca).read_text(encoding="utf-8"))
+        doc["pages"] = {
+            "login": {
+                "path": "/admin/login/",
+                "locators": {"username": "#id_username", "password": "#id_password", "submit": "input[type=submit]"},
+            },
+            "admin_index": {"path": "/admin/"},
+            "users": {"path": "/admin/auth/user/"},
+            "user_change": {"path": "/admin/auth/user/1/change/"},
+        }
+        target = tmp_path / "admin-target.yaml"
+        target.write_text(yaml.safe_dump(doc), encoding="utf-8")
+        checks: list[tuple[str, dict[str, Any]]] = [
+            ("ui.a11y.headings", {}),
+            ("ui.keyboard.tab_reachable", {}),
+            ("ui.a11y.rgaa_criterion", {"criterion": "8.5"}),
+            ("ui.a11y.rgaa_criterion", {"criterion": "11.1"}),
+        ]
+        results = run_in_order(checks, target, tmp_path, name="admin")
+    got = [(r["check"], r["verdict"]) for r in results]
+    assert got == [
+        ("ui.a11y.headings", "passed"),
+        ("ui.keyboard.tab_reachable", "passed"),
+        ("ui.a11y.rgaa_criterion", "passed"),
+        ("ui.a11y.rgaa_criterion", "failed"),
+    ], [(r["check"], r["verdict"], r.get("message")) for r in results]
+    assert "#id_last_login_0" in results[3]["message"]
