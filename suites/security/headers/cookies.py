@@ -10,8 +10,9 @@ without which the page is refused holds the session. When no single cookie is ne
 page opens holds it. Every Set-Cookie of a cookie that holds the session is judged; the
 others are listed in the evidence with what they lack, and decide nothing.
 
-A page still open without any cookie, or a session that ended while cookies were left
-out, leaves the question open: then every cookie is judged, and the message says so.
+A page still open without any cookie, a session that ended while cookies were left out,
+or more than `MAX_PROBED` cookies leave the question open: then every cookie is judged, and
+the message says so.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from homolog import CheckError, Evidence, HttpClient, Needs, Params, Response, T
 
 from ..header_analysis import parse_set_cookie
 from ..web_login import WebSession, parse_login_form, protected_path, refused_web
+
+#: Cookies left out one at a time at most (a request each): a system setting more has every
+#: cookie judged rather than the check sending hundreds of requests.
+MAX_PROBED = 20
 
 
 class CookieParams(Params):
@@ -46,6 +51,9 @@ def _opens(resp: Response, target: Target) -> bool:
 
 def _session_cookies(http: HttpClient, target: Target, path: str, jar: dict[str, str]) -> tuple[list[str], str | None]:
     """The cookies of `jar` that hold the session, and why all are judged when that stays open."""
+
+    if len(jar) > MAX_PROBED:
+        return list(jar), f"the session holds {len(jar)} cookies, more than the {MAX_PROBED} left out one at a time"
 
     def opens_with(cookies: dict[str, str]) -> bool:
         with WebSession(http, target, cookies=cookies) as probe:

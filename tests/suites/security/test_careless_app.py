@@ -10,7 +10,7 @@ import yaml
 
 from homolog.counterparts.psc import PscSimulator, declare_simulator
 
-from .helpers import run_checks
+from .helpers import run_checks, run_in_order
 from .tlsserver import make_pki
 from .webserver import careless_app, careless_target
 
@@ -139,3 +139,20 @@ def test_cookies_are_all_judged_when_the_page_opens_without_them(
     assert verdict == "failed", verdicts
     assert "lang: no Secure, no HttpOnly, no SameSite" in (message or "")
     assert "every cookie judged: /patients opens without any of the cookies" in (message or "")
+
+
+def test_a_flood_of_cookies_is_judged_whole_not_probed_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 200 cookies on every answer: leaving each out in turn would be 200 requests and more
+    monkeypatch.setenv("HOMOLOG_TEST_PASSWORD", "test-password-value")
+    ca, cert, key = make_pki(tmp_path / "pki")
+    flood = [("Set-Cookie", f"c{i}=v; Path=/; Secure; HttpOnly; SameSite=Lax") for i in range(199)]
+    with careless_app(cert, key, [*flood, ("Set-Cookie", "lang=fr; Path=/")]) as port:
+        target = careless_target(tmp_path, port, ca)
+        results = run_in_order([("security.headers.cookies", {})], target, tmp_path)
+    assert results[0]["verdict"] == "failed", results
+    assert "lang: no Secure, no HttpOnly, no SameSite" in results[0]["message"]
+    assert "more than the 20 left out one at a time" in results[0]["message"]
+    requests = [e for e in results[0]["evidence"] if "-http-" in e]
+    assert len(requests) < 10, requests
