@@ -22,6 +22,7 @@ __all__ = [
     "csp_list_problems",
     "csp_policies",
     "csp_problems",
+    "frame_ancestors",
     "frame_ancestors_open",
     "frame_protection",
     "hsts_max_age",
@@ -208,6 +209,11 @@ def frame_ancestors_open(sources: list[str]) -> bool:
     return False
 
 
+def frame_ancestors(policies: list[str]) -> list[list[str]]:
+    """The frame-ancestors source lists of the policies that have one."""
+    return [d["frame-ancestors"] for d in map(csp_directives, policies) if "frame-ancestors" in d]
+
+
 def frame_protection(xfo_fields: list[str], policies: list[str]) -> str | None:
     """How the page is protected from framing by other sites, or None when it is not.
 
@@ -216,7 +222,7 @@ def frame_protection(xfo_fields: list[str], policies: list[str]) -> str | None:
     otherwise X-Frame-Options is read as a set of values, where several different values
     block framing if one of them is DENY, SAMEORIGIN or ALLOWALL, and allow it otherwise.
     """
-    ancestors = [d["frame-ancestors"] for d in map(csp_directives, policies) if "frame-ancestors" in d]
+    ancestors = frame_ancestors(policies)
     if ancestors:
         strict = [a for a in ancestors if not frame_ancestors_open(a)]
         return f"CSP frame-ancestors {' '.join(strict[0]) or '(empty)'}" if strict else None

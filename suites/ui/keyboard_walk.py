@@ -701,9 +701,9 @@ def _judge_loop(
         return False
     if modal is not None and modal["behind"] and len(walk.modals_closed) < MAX_MODALS:
         _after_key(page)
-    if modal is not None and modal["behind"] and len(walk.modals_closed) < MAX_MODALS and _modal(page) is None:
-        _closed(page, walk, f"{modal['desc']} ({way_out})", names, max_tabs)
-        return True
+        if _modal(page) is None:
+            _closed(page, walk, f"{modal['desc']} ({way_out})", names, max_tabs)
+            return True
     walk.cycle = described
     walk.escaped_by = way_out
     return False

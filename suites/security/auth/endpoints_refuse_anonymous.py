@@ -184,6 +184,11 @@ def endpoints_refuse_anonymous(
             f"unsafe methods sent as an anonymous visitor of {urlsplit(visitor.page).path}: "
             f"{len(visitor.cookies)} cookie(s), CSRF field(s) {sorted(visitor.tokens) or 'none'}"
         )
+    elif params.probe_unsafe_methods:
+        inv.notes.append(
+            "unsafe methods sent bare: no login page in the page map could be opened, so a refusal "
+            "may be a CSRF protection's rather than authentication's"
+        )
     probed: list[Endpoint] = []
     for ep in inv:
         ep.public = is_public(ep.path, patterns)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from homolog import Evidence, HttpClient, Response, Target, check
 
-from ..header_analysis import csp_directives, csp_policies, frame_protection
+from ..header_analysis import csp_policies, frame_ancestors, frame_protection
 from ..header_fetch import PageParams, header_list, judge_pages, page_needs
 
 
@@ -17,10 +17,10 @@ def frame_options(http: HttpClient, target: Target, params: PageParams, evidence
         xfo = header_list(resp.headers, "x-frame-options")
         if frame_protection(xfo, policies):
             return None
-        ancestors = [" ".join(d["frame-ancestors"]) for d in map(csp_directives, policies) if "frame-ancestors" in d]
+        ancestors = frame_ancestors(policies)
         if ancestors:
             return (
-                f"CSP frame-ancestors {' / '.join(ancestors)} lets any site frame the page "
+                f"CSP frame-ancestors {' / '.join(' '.join(a) for a in ancestors)} lets any site frame the page "
                 "(browsers then ignore X-Frame-Options)"
             )
         shown = f"X-Frame-Options is {', '.join(xfo)!r}" if xfo else "no X-Frame-Options"
