@@ -9,12 +9,15 @@ from __future__ import annotations
 from ._version import __version__
 from .auth import Authenticator, BrowserCredentials
 from .auth.forms import (
+    CSRF_HEADERS,
     LoginForm,
     LoginOutcome,
     browser_origin,
+    csrf_headers,
     css_xpath,
     html_has,
     parse_login_form,
+    submit_login,
     submit_login_form,
 )
 from .checks import CheckSpec, Needs, Params, check, registry
@@ -37,10 +40,11 @@ from .materials import cache_root, fetch_command, installed_material
 from .parallel import add_jobs_option, in_processes, usable_cores
 from .referential import Referential, Requirement, load_referential
 from .shared import SharedState
-from .target import CounterpartEndpoint, PageSpec, Target, load_target
+from .target import CounterpartEndpoint, LoginApi, PageSpec, Target, load_target
 from .verdicts import ExitCode, RunStatus, Verdict
 
 __all__ = [
+    "CSRF_HEADERS",
     "REDACTED",
     "Authenticator",
     "BrowserCredentials",
@@ -55,6 +59,7 @@ __all__ = [
     "HomologError",
     "HttpClient",
     "HttpError",
+    "LoginApi",
     "LoginForm",
     "LoginOutcome",
     "Needs",
@@ -77,6 +82,7 @@ __all__ = [
     "browser_origin",
     "cache_root",
     "check",
+    "csrf_headers",
     "css_xpath",
     "error",
     "expect_status",
@@ -90,6 +96,7 @@ __all__ = [
     "load_target",
     "parse_login_form",
     "registry",
+    "submit_login",
     "submit_login_form",
     "usable_cores",
 ]

@@ -23,7 +23,7 @@ from .errors import CheckError, Problem, TargetError
 from .schemas import schema_problems
 from .yamlsafe import load_yaml
 
-__all__ = ["DATA_POLICIES", "AuthSpec", "CounterpartEndpoint", "PageSpec", "Target", "load_target"]
+__all__ = ["DATA_POLICIES", "AuthSpec", "CounterpartEndpoint", "LoginApi", "PageSpec", "Target", "load_target"]
 
 #: What a run may do to the system's data: only read it, or create (and remove) its own.
 DATA_POLICIES = ("readonly", "create")
@@ -50,6 +50,14 @@ class AuthSpec:
         """A field of the entry (`page`, `start`, `token_url` ...), `default` when absent."""
         return self.fields.get(key, default)
 
+    @property
+    def api(self) -> LoginApi | None:
+        """The JSON login of a `form` entry whose page's scripts log in (`api:`), else None."""
+        api = self.fields.get("api")
+        if not isinstance(api, Mapping):
+            return None
+        return LoginApi(str(api["login"]), api.get("csrf"), api.get("session"))
+
     def env_names(self) -> list[str]:
         """Every environment variable the entry names (`*_env` fields, headers_env, cookies_env)."""
         names = [str(v) for k, v in self.fields.items() if k.endswith("_env") and isinstance(v, str)]
@@ -58,6 +66,21 @@ class AuthSpec:
             if isinstance(extra, Mapping):
                 names += [str(v) for v in extra.values()]
         return names
+
+
+@dataclass(frozen=True)
+class LoginApi:
+    """A login sent as the login page's scripts send it: a JSON POST to `login`.
+
+    `csrf`: a GET first, whose answer sets the CSRF cookie the POST echoes in a header
+    (Django's `ensure_csrf_cookie` view, Laravel Sanctum's `/sanctum/csrf-cookie`);
+    `session`: a GET that answers only within a session (`/api/me`), the resource HTTP
+    checks ask for to tell a session from none.
+    """
+
+    login: str
+    csrf: str | None = None
+    session: str | None = None
 
 
 @dataclass(frozen=True)

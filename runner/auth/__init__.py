@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from ..errors import CheckError
 from ..target import AuthSpec, Target
-from .forms import submit_login_form
+from .forms import submit_login
 from .oidc import Account, code_token, start_from_page, token_request, walk
 
 if TYPE_CHECKING:
@@ -223,11 +223,12 @@ class Authenticator:
         with client.fresh() as own:
             if spec.type == "form":
                 password = self.secret(spec, "password_env")
-                outcome = submit_login_form(
+                outcome = submit_login(
                     lambda method, path, **kw: keep(
                         own.request(method, path, base=page.base, follow_redirects=False, **kw)
                     ),
                     page,
+                    spec.api,
                     spec.username or "",
                     password,
                     self.target.settings("security").get("login_fields") or {},

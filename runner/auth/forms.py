@@ -1,35 +1,48 @@
-"""HTML login forms read without a browser: the form of a page, its field names, its posting.
+"""Logins without a browser: an HTML login form read and posted, or a JSON login sent.
 
 The page is parsed with a non-networking HTML parser. Field names come from the page
 map's locators (`#username` -> the `name` of the element with that id), else from
 explicit names, else `username` / `password`; hidden fields (a CSRF token) are sent
 back as found.
+
+A page whose scripts draw the form and log in through an API (a single-page application)
+declares that request (`auth.<name>.api`, `homolog.LoginApi`): the page is opened, the
+CSRF cookie asked for, and the credentials posted as JSON (keys from the same names) with
+the CSRF cookie's value in the headers frameworks read it from, as the page's script does.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import lxml.html
 
 from ..errors import CheckError
-from ..target import PageSpec
+from ..target import LoginApi, PageSpec
 
 __all__ = [
+    "CSRF_HEADERS",
     "LoginForm",
     "LoginOutcome",
     "browser_origin",
+    "csrf_headers",
     "css_xpath",
     "html_has",
     "parse_login_form",
+    "submit_login",
     "submit_login_form",
 ]
 
 _PARSER = lxml.html.HTMLParser(no_network=True, remove_comments=True)
+#: Cookies that carry a CSRF token for scripts to echo (Django `csrftoken`, Angular and
+#: Laravel `XSRF-TOKEN`, Spring's `XSRF-TOKEN`), and the headers frameworks read it from.
+_CSRF_COOKIE = re.compile(r"csrf|xsrf", re.IGNORECASE)
+CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token", "X-XSRF-TOKEN")
 
 
 @dataclass(frozen=True)
@@ -167,3 +180,64 @@ def submit_login_form(
     # away from the login page as served (under the base URL's path, if it has one)
     success = 300 <= resp.status_code < 400 and urlsplit(location).path not in ("", urlsplit(str(shown.url)).path)
     return LoginOutcome(success, resp.status_code, location, resp.describe())
+
+
+def csrf_headers(set_cookies: Iterable[str]) -> dict[str, str]:
+    """The CSRF headers a page's script sends, from the Set-Cookie values it received.
+
+    The last cookie named like a CSRF token wins; its value is URL-decoded (Angular and
+    Laravel decode `XSRF-TOKEN` before echoing it). No such cookie: no header.
+    """
+    token = None
+    for value in set_cookies:
+        name, _, rest = value.split(";", 1)[0].partition("=")
+        if _CSRF_COOKIE.search(name) and rest.strip():
+            token = unquote(rest.strip().strip('"'))
+    return dict.fromkeys(CSRF_HEADERS, token) if token else {}
+
+
+def submit_login(
+    send: Send,
+    page: PageSpec,
+    api: LoginApi | None,
+    username: str,
+    password: str,
+    names: Mapping[str, str] | None = None,
+) -> LoginOutcome:
+    """Log in the way the auth entry says: its JSON login when it has one, else the page's form."""
+    if api is None:
+        return submit_login_form(send, page, username, password, names)
+    return submit_login_api(send, page, api, username, password, names)
+
+
+def submit_login_api(
+    send: Send, page: PageSpec, api: LoginApi, username: str, password: str, names: Mapping[str, str] | None = None
+) -> LoginOutcome:
+    """Open the login page, ask for the CSRF cookie, POST the credentials as JSON.
+
+    Success is a 2xx, or a redirect away from the login page; 4xx is a refused login.
+    """
+    shown = send("GET", page.path)
+    if shown.status_code != 200:
+        raise CheckError(f"expected 200 for the login page, got {shown.status_code} for {shown.describe()}")
+    cookies = list(shown.header_values("set-cookie"))
+    if api.csrf:
+        primed = send("GET", api.csrf)
+        if primed.status_code >= 400:
+            raise CheckError(f"the CSRF cookie request answered {primed.status_code} ({primed.describe()})")
+        cookies += primed.header_values("set-cookie")
+    names = names or {}
+    body = {names.get("username") or "username": username, names.get("password") or "password": password}
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "Origin": browser_origin(str(shown.url)),
+        "Referer": str(shown.url),
+        **csrf_headers(cookies),
+    }
+    resp = send("POST", api.login, content=json.dumps(body).encode(), headers=headers)
+    if resp.status_code >= 500:
+        raise CheckError(f"the login POST failed with {resp.status_code} ({resp.describe()})")
+    location = resp.headers.get("location", "")
+    redirected = 300 <= resp.status_code < 400 and urlsplit(location).path not in ("", urlsplit(str(shown.url)).path)
+    return LoginOutcome(200 <= resp.status_code < 300 or redirected, resp.status_code, location, resp.describe())

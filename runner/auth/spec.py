@@ -6,7 +6,8 @@
              (client credentials, the token obtained once per run)
     header   token_env sent in `header` (default X-Api-Key)
     form     username (or username_env), password_env; the login form of the page map
-             (`page`, default login)
+             (`page`, default login), or with `api` the JSON login its scripts send
+             (`login`, optional `csrf` and `session` paths)
     oidc     issuer; with client_id (+ redirect_uri, client_secret_env) the harness is the
              client and uses the access token as a bearer token; without, the system is the
              client and the login starts from its page (`page`, `start` locator), the
@@ -36,7 +37,7 @@ KINDS: dict[str, frozenset[str]] = {
     "basic": _COMMON | _ACCOUNT,
     "bearer": _COMMON | {"token_env", "token_url", "client_id", "client_secret_env", "scope"},
     "header": _COMMON | {"token_env", "header"},
-    "form": _COMMON | _ACCOUNT | {"page"},
+    "form": _COMMON | _ACCOUNT | {"page", "api"},
     "oidc": _COMMON
     | _ACCOUNT
     | {"issuer", "client_id", "client_secret_env", "redirect_uri", "scope", "page", "start", "provider_locators"},

@@ -3,7 +3,8 @@
 A `WebSession` logs in the way the target's auth entry says (`homolog.auth`):
 
 - `form`: the page map's login form (read without a browser, `homolog.parse_login_form`;
-  field names from the locators or ``settings.security.login_fields``);
+  field names from the locators or ``settings.security.login_fields``), or the JSON login
+  its scripts send (`api:`, `homolog.submit_login`);
 - `basic`: HTTP Basic credentials on every request of the session; a login is accepted
   when a protected page answers with its content;
 - `oidc` (the system's provider button): the walk through the identity provider
@@ -27,7 +28,7 @@ from homolog import (
     browser_origin,
     html_has,
     parse_login_form,
-    submit_login_form,
+    submit_login,
 )
 
 from .header_analysis import parse_set_cookie
@@ -60,7 +61,11 @@ class LoginResult:
 
 
 def protected_path(target: Target, auth: str = "web") -> str:
-    """A page behind the `auth` login: the first such page of the page map, else `/`."""
+    """What answers only within an `auth` session: the session resource of a JSON login
+    (`api.session`), else the first page behind the login in the page map, else `/`."""
+    spec = target.auth(auth)
+    if spec is not None and spec.api is not None and spec.api.session:
+        return spec.api.session
     for name in target.pages:
         if target.page_auth(name) == auth:
             return target.page(name).path
@@ -150,7 +155,8 @@ class WebSession:
             )
         names = self.target.settings("security").get("login_fields") or {}
         page = self.target.page(self.target.login_page(self.auth) or "login")
-        outcome = submit_login_form(self.request, page, username, password, names)
+        spec = self.target.auth(self.auth)
+        outcome = submit_login(self.request, page, spec.api if spec else None, username, password, names)
         return LoginResult(
             outcome.success, outcome.status, outcome.location, outcome.described, self.seen_set_cookies[before:]
         )

@@ -96,3 +96,34 @@ def test_a_port_and_an_at_sign_in_the_path_are_not_credentials(tmp_path: Path) -
         encoding="utf-8",
     )
     assert load_target(path).base_url("web") == "https://h:8443/u/@me"
+
+
+def test_json_login_of_a_single_page_application(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    api = "api: {login: /api/login/, csrf: /sanctum/csrf-cookie, session: /api/me}"
+    text = BASE.replace("auth:\n", f"auth:\n  web: {{type: form, username: u, password_env: T_PASSWORD, {api}}}\n")
+    path.write_text(text + '  login: {path: "/app/login"}\n')
+    login = load_target(path).auth("web")
+    assert login is not None and login.api is not None
+    assert (login.api.login, login.api.csrf, login.api.session) == ("/api/login/", "/sanctum/csrf-cookie", "/api/me")
+    assert load_target(tmp_path / "t.yaml").auth("fhir").api is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("entry", "key", "words"),
+    [
+        # an API login belongs to a form entry: a bearer token has nothing to post
+        ("{type: bearer, token_env: T_TOKEN, api: {login: /api/login}}", "auth.web.api", "does not apply"),
+        ("{type: form, username: u, password_env: T_PASSWORD, api: {csrf: /api/csrf}}", "auth.web.api", "login"),
+        ("{type: form, username: u, password_env: T_PASSWORD, api: {login: api/login}}", "auth.web.api.login", ""),
+    ],
+    ids=["not-a-form", "no-login-path", "relative-path"],
+)
+def test_a_wrong_json_login_names_its_line_and_key(tmp_path: Path, entry: str, key: str, words: str) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(BASE.replace("auth:\n", f"auth:\n  web: {entry}\n") + '  login: {path: "/app/login"}\n')
+    with pytest.raises(TargetError) as info:
+        load_target(path)
+    (problem,) = info.value.problems
+    assert problem.key == key and problem.line == 6, problem
+    assert words in problem.message

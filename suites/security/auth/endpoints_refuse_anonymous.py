@@ -2,9 +2,12 @@
 
 A request that changes something (POST, PUT, PATCH, DELETE) is sent as an anonymous
 visitor who opened the public login page first sends it: with that visit's cookies, the
-CSRF token of its form (as a form field and in the usual headers), `Origin` and `Referer`.
-Without them a CSRF protection refuses the request (Django answers 403) before any
-authentication is asked, and an endpoint any visitor can call would pass as refused.
+CSRF token of its form (as a form field and in the usual headers) or, when the page has
+no such form (its scripts draw it), the CSRF cookie's value in those headers, as the
+page's scripts echo it (the JSON login's `csrf` path asked for first, as they do), `Origin`
+and `Referer`. Without them a CSRF protection refuses the request (Django answers 403)
+before any authentication is asked, and an endpoint any visitor can call would pass as
+refused.
 """
 
 from __future__ import annotations
@@ -14,7 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from homolog import CheckError, Evidence, HttpClient, HttpError, Params, Target, browser_origin, check, fail
+from homolog import (
+    CSRF_HEADERS,
+    CheckError,
+    Evidence,
+    HttpClient,
+    HttpError,
+    Params,
+    Target,
+    browser_origin,
+    check,
+    csrf_headers,
+    fail,
+)
 from homolog.suites.security.endpoint_inventory import (
     Endpoint,
     Inventory,
@@ -43,16 +58,17 @@ _FORM = "application/x-www-form-urlencoded"
 # hidden fields that carry a CSRF token (Django csrfmiddlewaretoken, Rails authenticity_token,
 # Spring _csrf, Laravel _token), and the headers frameworks read one from
 _TOKEN_FIELD = re.compile(r"csrf|xsrf|authenticity|(?:^|_)token$", re.IGNORECASE)
-_TOKEN_HEADERS = ("X-CSRFToken", "X-CSRF-Token", "X-XSRF-TOKEN")
 
 
 @dataclass(frozen=True)
 class _Visitor:
-    """What an anonymous visitor of the login page holds: its cookies, its form's CSRF tokens."""
+    """What an anonymous visitor of the login page holds: its cookies, its form's CSRF tokens,
+    the headers its scripts would echo a CSRF cookie in."""
 
     cookies: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     page: str | None = None
+    echoed: dict[str, str] = field(default_factory=dict)
 
     def unsafe_request(self, ep: Endpoint) -> tuple[dict[str, str], bytes]:
         """Headers and body of an anonymous unsafe request carrying this visitor's material."""
@@ -63,9 +79,10 @@ class _Visitor:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = ep.body or b""
         ctype = ep.content_type
+        headers.update(self.echoed)
         if self.tokens:
             token = next(iter(self.tokens.values()))
-            headers.update(dict.fromkeys(_TOKEN_HEADERS, token))
+            headers.update(dict.fromkeys(CSRF_HEADERS, token))
             if not body or (ctype or "").split(";")[0].strip().lower() == _FORM:
                 fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
                 fields.update(self.tokens)
@@ -81,9 +98,12 @@ def _anonymous_visitor(http: HttpClient, target: Target) -> _Visitor:
     if name is None or name not in target.pages:
         return _Visitor()
     page = target.page(name)
+    spec = target.auth("web")
     with WebSession(http, target, base=page.base) as visit:
         try:
             shown = visit.request("GET", page.path)
+            if spec is not None and spec.api is not None and spec.api.csrf:
+                visit.request("GET", spec.api.csrf)
         except HttpError:
             return _Visitor()
         tokens: dict[str, str] = {}
@@ -95,7 +115,8 @@ def _anonymous_visitor(http: HttpClient, target: Target) -> _Visitor:
                 form = None
             if form is not None:
                 tokens = {k: v for k, v in form.fields.items() if v and _TOKEN_FIELD.search(k)}
-        return _Visitor(dict(visit.cookies), tokens, str(shown.url))
+        echoed = csrf_headers(f"{k}={v}" for k, v in visit.cookies.items())
+        return _Visitor(dict(visit.cookies), tokens, str(shown.url), echoed)
 
 
 class InventoryParams(Params):
@@ -182,7 +203,8 @@ def endpoints_refuse_anonymous(
     if visitor.page:
         inv.notes.append(
             f"unsafe methods sent as an anonymous visitor of {urlsplit(visitor.page).path}: "
-            f"{len(visitor.cookies)} cookie(s), CSRF field(s) {sorted(visitor.tokens) or 'none'}"
+            f"{len(visitor.cookies)} cookie(s), CSRF field(s) {sorted(visitor.tokens) or 'none'}, "
+            f"a CSRF cookie {'echoed' if visitor.echoed else 'none'}"
         )
     elif params.probe_unsafe_methods:
         inv.notes.append(

@@ -1,4 +1,11 @@
-"""Check `security.auth.web_requires_session`: the web UI refuses visitors without a valid session."""
+"""Check `security.auth.web_requires_session`: the web UI refuses visitors without a valid session.
+
+Asked for by default: the page map's pages behind the web login, but those the target
+declares public (`settings.security.public_paths`: the shell a single-page application
+serves to anyone, its scripts asking the API), and the session resource of a JSON login
+(`auth.web.api.session`), where such a system holds its session. The referential may name
+a path or pages instead.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import secrets
 
 from homolog import CheckError, HttpClient, Needs, Params, Target, check, fail
 
+from ..endpoint_inventory import is_public, public_patterns
 from ..header_fetch import page_path
 from ..web_login import WebSession, refused_web
 
@@ -24,10 +32,20 @@ def _needs(params: WebAuthParams) -> Needs:
 def _paths(target: Target, params: WebAuthParams) -> list[str]:
     if params.path:
         return [params.path]
-    names = params.pages or tuple(n for n in target.audited_pages() if target.page_auth(n) == "web")
-    if not names:
-        raise CheckError("the page map has no page behind the web login (pages:): name one with the pages parameter")
-    return [page_path(target, n) for n in names]
+    if params.pages:
+        return [page_path(target, n) for n in params.pages]
+    public = public_patterns(target)
+    names = [n for n in target.audited_pages() if target.page_auth(n) == "web"]
+    paths = [page_path(target, n) for n in names if is_public(target.served_path(n), public) is None]
+    web = target.auth("web")
+    if web is not None and web.api is not None and web.api.session:
+        paths.append(web.api.session)
+    if not paths:
+        raise CheckError(
+            "the page map has no page behind the web login that is not declared public (pages:, "
+            "settings.security.public_paths), and the login declares no api.session: name one with the pages parameter"
+        )
+    return paths
 
 
 @check("security.auth.web_requires_session", params=WebAuthParams, needs=_needs)

@@ -26,6 +26,13 @@ Connect through mozilla-django-oidc, configured from PSC's discovery document (P
 `acr_values=eidas1`), the idNatPS mapped to a local account; the careful variants check
 the ID token's audience, which that library does not.
 
+Every variant also serves a single-page application, as a React or Angular front end on
+Django REST views is built: `/app/login/` and `/app/` are the same HTML shell for anyone,
+whose script draws the login form, asks `/api/csrf/` for the CSRF cookie
+(`ensure_csrf_cookie`) and posts the credentials as JSON to `/api/login/` with the cookie's
+value in `X-CSRFToken`; `/api/me/` answers 401 without a session; `/api/notes/` (POST,
+CSRF protected) needs a session, except in `defaults`, which forgot it.
+
 The login page is Django's `LoginView` (`/accounts/login/`, CSRF protected), the patient
 list (`/patients/`) and the home page (`/`, the user's name in `#current-user`) need a
 session, the password change is Django's `PasswordChangeView` (a confirmation field, and a
@@ -252,6 +259,110 @@ def _locking_backend() -> type:
     return LockingBackend
 
 
+SPA_SHELL = """<!doctype html><html lang="fr"><head><title>Dossier patient</title>
+<script src="{script}" defer></script></head>
+<body><main id="root" data-csrf="{csrf}" data-login="{login}" data-me="{me}" data-app="{app}"
+data-login-page="{login_page}"></main></body></html>"""
+# The front end: the login form drawn by the script, the credentials posted as JSON with
+# the CSRF cookie echoed in X-CSRFToken (Django's documented way for AJAX), the home page
+# sending a visitor without a session to the login page.
+SPA_SCRIPT = """
+const root = document.getElementById("root");
+const csrf = () => (document.cookie.match(/(?:^|; )csrftoken=([^;]*)/) || [])[1] || "";
+async function loginPage() {
+  await fetch(root.dataset.csrf, {credentials: "same-origin"});
+  root.innerHTML = '<h1>Connexion</h1><form id="login-form">'
+    + '<label for="username">Identifiant</label><input id="username" name="username" autocomplete="username">'
+    + '<label for="password">Mot de passe</label>'
+    + '<input id="password" name="password" type="password" autocomplete="current-password">'
+    + '<button id="login-submit" type="submit">Se connecter</button><p id="login-error" role="alert"></p></form>';
+  document.getElementById("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const answer = await fetch(root.dataset.login, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf()},
+      body: JSON.stringify({username: document.getElementById("username").value,
+                            password: document.getElementById("password").value}),
+    });
+    if (answer.ok) { window.location.assign(root.dataset.app); }
+    else { document.getElementById("login-error").textContent = "Identifiant ou mot de passe incorrect"; }
+  });
+}
+async function homePage() {
+  const answer = await fetch(root.dataset.me, {credentials: "same-origin"});
+  if (answer.status === 401) { window.location.assign(root.dataset.loginPage); return; }
+  const me = await answer.json();
+  root.innerHTML = '<h1>Accueil</h1><p>Bonjour <span id="current-user"></span></p>';
+  document.getElementById("current-user").textContent = me.name;
+}
+(window.location.pathname === new URL(root.dataset.loginPage, window.location.href).pathname
+  ? loginPage : homePage)();
+"""
+
+
+def _spa_views(careful: bool) -> list[Any]:
+    """The single-page application and its JSON API (see the module's docstring)."""
+    import json
+
+    from django.contrib.auth import authenticate, login
+    from django.http import HttpResponse, JsonResponse
+    from django.urls import path, reverse
+    from django.views.decorators.csrf import ensure_csrf_cookie
+
+    def shell(request: Any) -> HttpResponse:
+        urls = {
+            "script": reverse("spa_script"),
+            "csrf": reverse("api_csrf"),
+            "login": reverse("api_login"),
+            "me": reverse("api_me"),
+            "app": reverse("spa_home"),
+            "login_page": reverse("spa_login"),
+        }
+        return HttpResponse(SPA_SHELL.format(**urls))
+
+    def script(request: Any) -> HttpResponse:
+        return HttpResponse(SPA_SCRIPT, content_type="text/javascript")
+
+    @ensure_csrf_cookie
+    def csrf(request: Any) -> JsonResponse:
+        return JsonResponse({})
+
+    def api_login(request: Any) -> JsonResponse:
+        if request.method != "POST":
+            return JsonResponse({"error": "POST"}, status=405)
+        try:
+            given = json.loads(request.body)
+            user = authenticate(request, username=str(given["username"]), password=str(given["password"]))
+        except (ValueError, KeyError, TypeError):
+            return JsonResponse({"error": "username and password expected"}, status=400)
+        if user is None:
+            return JsonResponse({"error": "invalid credentials"}, status=401)
+        login(request, user)
+        return JsonResponse({"name": user.get_full_name()})
+
+    def me(request: Any) -> JsonResponse:
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "authentication required"}, status=401)
+        return JsonResponse({"name": request.user.get_full_name() or request.user.username})
+
+    def notes(request: Any) -> JsonResponse:
+        if request.method != "POST":
+            return JsonResponse({"error": "POST"}, status=405)
+        if careful and not request.user.is_authenticated:
+            return JsonResponse({"error": "authentication required"}, status=401)
+        return JsonResponse({"id": "note-1", "patient": "FICTIF Patient"}, status=201)
+
+    return [
+        path("app/login/", shell, name="spa_login"),
+        path("app/app.js", script, name="spa_script"),
+        path("app/", shell, name="spa_home"),
+        path("api/csrf/", csrf, name="api_csrf"),
+        path("api/login/", api_login, name="api_login"),
+        path("api/me/", me, name="api_me"),
+        path("api/notes/", notes, name="api_notes"),
+    ]
+
+
 def _views(careful: bool, psc: bool) -> list[Any]:
     from django.contrib import admin
     from django.contrib.auth import views as auth_views
@@ -300,6 +411,7 @@ def _views(careful: bool, psc: bool) -> list[Any]:
         # the defaults project forgot login_required on its export (still CSRF protected)
         path("patients/export/", login_required(export) if careful else export, name="export"),
         path("admin/", admin.site.urls),
+        *_spa_views(careful),
         path("", home, name="home"),
         *([path("oidc/", include("mozilla_django_oidc.urls"))] if psc else []),
     ]
@@ -464,13 +576,51 @@ def django_app(
         log.close()
 
 
+def spa_target(folder: Path, port: int, ca: Path, *, prefix: str = "") -> Path:
+    """Target file for the single-page application: its JSON login, its two pages."""
+    api = {"login": "/api/login/", "csrf": "/api/csrf/", "session": "/api/me/"}
+    doc = {
+        **_system("Django single-page app", port, ca, prefix),
+        "auth": {
+            name: {"type": "form", "username": user, "password_env": "HOMOLOG_TEST_PASSWORD", "api": dict(api)}
+            for name, user in (("web", USER), ("lockout", LOCKOUT_USER))
+        },
+        "settings": {
+            "security": {
+                "session_timeout_seconds": SESSION_SECONDS,
+                "lockout_max_failures": LOCKOUT_FAILURES,
+                "inventory": {"paths": ["POST /api/notes/"]},
+                # the shell and its script, the same for anyone; the data is behind the API
+                "public_paths": ["/app/", "/app/app.js"],
+            }
+        },
+        "pages": {
+            "login": {
+                "path": "/app/login/",
+                "locators": {"username": "#username", "password": "#password", "submit": "#login-submit"},
+            },
+            "home": {"path": "/app/", "locators": {"current_user": "#current-user"}},
+        },
+    }
+    path = folder / "spa-target.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def _system(name: str, port: int, ca: Path, prefix: str) -> dict[str, Any]:
+    """The head of a target file for the application served on `port` under `prefix`."""
+    return {
+        "format": "homolog.target/1",
+        "system": {"name": name, "version": "0", "vendor": "homolog tests"},
+        "base_urls": {"web": f"https://127.0.0.1:{port}{prefix}"},
+        "tls": {"ca_file": str(ca)},
+    }
+
+
 def django_target(folder: Path, port: int, ca: Path, *, prefix: str = "") -> Path:
     """Target file for the application (password in env HOMOLOG_TEST_PASSWORD)."""
     doc = {
-        "format": "homolog.target/1",
-        "system": {"name": "Django app", "version": "0", "vendor": "homolog tests"},
-        "base_urls": {"web": f"https://127.0.0.1:{port}{prefix}"},
-        "tls": {"ca_file": str(ca)},
+        **_system("Django app", port, ca, prefix),
         "auth": {
             "web": {"type": "form", "username": USER, "password_env": "HOMOLOG_TEST_PASSWORD"},
             "password_change": {

@@ -17,6 +17,7 @@ login page under the prefix were not recognised as refusals).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import yaml
 
 from homolog.counterparts.psc import PscSimulator, declare_simulator
 
-from .djangoapp import PSC_CLIENT, django_app, django_target
+from .djangoapp import PSC_CLIENT, django_app, django_target, spa_target
 from .helpers import PSC_CHECKS, run_checks, run_in_order
 from .tlsserver import make_pki
 
@@ -49,13 +50,19 @@ CHECKS = [
 
 
 def _run(
-    tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch, prefix: str = ""
+    tmp_path: Path,
+    variant: str,
+    monkeypatch: pytest.MonkeyPatch,
+    prefix: str = "",
+    *,
+    checks: list[str] = CHECKS,
+    target_file: Callable[..., Path] = django_target,
 ) -> tuple[dict[str, tuple[str, str]], Path]:
     monkeypatch.setenv("HOMOLOG_TEST_PASSWORD", PASSWORD)
     ca, cert, key = make_pki(tmp_path / "pki")
     with django_app(tmp_path / "app", cert, key, ca, variant, PASSWORD, prefix=prefix) as port:
-        target = django_target(tmp_path, port, ca, prefix=prefix)
-        results = run_in_order([(c, {}) for c in CHECKS], target, tmp_path, name=variant)
+        target = target_file(tmp_path, port, ca, prefix=prefix)
+        results = run_in_order([(c, {}) for c in checks], target, tmp_path, name=variant)
     verdicts = {r["check"]: (r["verdict"], r.get("message") or "") for r in results}
     cookies = next(e for r in results if r["check"] == "security.headers.cookies" for e in r["evidence"])
     evidence = tmp_path / f"run-{variant}" / Path(cookies).parent
@@ -174,3 +181,44 @@ def test_django_admin_pages_under_the_ui_checks(tmp_path: Path, monkeypatch: pyt
         ("ui.a11y.rgaa_criterion", "failed"),
     ], [(r["check"], r["verdict"], r.get("message")) for r in results]
     assert "#id_last_login_0" in results[3]["message"]
+
+
+# Checks of the single-page application: its pages are one shell served to anyone, the
+# session lives at its API. (The password change is the Django form's, tested above.)
+SPA_CHECKS = [c for c in CHECKS if c != "security.auth.password_policy"] + ["ui.a11y.headings"]
+SPA_SESSION = {
+    "security.headers.cookies",
+    "security.auth.web_requires_session",
+    "security.auth.lockout",
+    "security.auth.session_timeout",
+    "security.auth.endpoints_refuse_anonymous",
+}
+
+
+@pytest.mark.parametrize("variant", ["checklist", "defaults"])
+def test_single_page_application_logging_in_through_its_api(
+    tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A front end whose script draws the login form and posts the credentials as JSON, with
+    # the CSRF cookie echoed in a header: every check behind the login said `error` (no login
+    # form in the page as served), and the notes any visitor may post passed as refused (the
+    # anonymous POST, without the CSRF cookie's value in a header, was refused by the CSRF
+    # protection, not by authentication).
+    verdicts, evidence = _run(tmp_path, variant, monkeypatch, checks=SPA_CHECKS, target_file=spa_target)
+    assert _session_cookies(evidence) == ["sessionid"]  # csrftoken, set by /api/csrf/, holds none
+    if variant == "checklist":
+        assert verdicts == dict.fromkeys(SPA_CHECKS, ("passed", "")), verdicts
+        return
+    failed = {
+        "security.headers.hsts",
+        "security.headers.csp",
+        "security.headers.nosniff",
+        "security.headers.referrer_policy",
+        "security.headers.error_disclosure",
+    } | SPA_SESSION - {"security.auth.web_requires_session"}
+    assert {c: v for c, (v, _) in verdicts.items()} == {c: "failed" if c in failed else "passed" for c in SPA_CHECKS}, (
+        verdicts
+    )
+    assert "sessionid: no Secure, no SameSite" in verdicts["security.headers.cookies"][1]
+    assert "POST /api/notes/" in verdicts["security.auth.endpoints_refuse_anonymous"][1]
+    assert "201 application/json" in verdicts["security.auth.endpoints_refuse_anonymous"][1]
