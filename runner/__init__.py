@@ -33,7 +33,7 @@ from .errors import (
     error,
     fail,
 )
-from .evidence import REDACTED, Evidence, Sanitizer
+from .evidence import REDACTED, Evidence, Sanitizer, redact_credentials
 from .hookspec import FileValidator, RunOption, hookimpl
 from .http import HttpClient, Response, expect_status
 from .materials import cache_root, fetch_command, installed_material
@@ -95,6 +95,7 @@ __all__ = [
     "load_referential",
     "load_target",
     "parse_login_form",
+    "redact_credentials",
     "registry",
     "submit_login",
     "submit_login_form",

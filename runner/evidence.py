@@ -23,7 +23,7 @@ from .secrets import SecretRegistry, secret_spans, slug
 # json's own string encoder for ensure_ascii=False (its C version when there is one)
 _encode_string = json.encoder.encode_basestring
 
-__all__ = ["REDACTED", "Evidence", "Sanitizer"]
+__all__ = ["REDACTED", "Evidence", "Sanitizer", "redact_credentials"]
 
 REDACTED = "«redacted»"
 SENSITIVE_HEADERS = frozenset(
@@ -37,6 +37,14 @@ SENSITIVE_KEYS = frozenset(
         "access_token",
         "id_token",
         "refresh_token",
+        # the same in scripts' spelling (a single-page application's login answer); JSON
+        # keys are matched without regard to case
+        "accesstoken",
+        "idtoken",
+        "refreshtoken",
+        "auth_token",
+        "authtoken",
+        "jwt",
         "client_secret",
         "code_verifier",
         "code",
@@ -239,6 +247,12 @@ class Sanitizer:
         for value in self.registry.needles().slugs:
             safe = safe.replace(value, "redacted")
         return safe
+
+
+def redact_credentials(text: str) -> str:
+    """`text` with the fields that always hold a credential redacted, whatever their value:
+    JWTs, Bearer and Basic values, JSON and form credential keys, password inputs' values."""
+    return _redact_fields(text, _Fields(text))
 
 
 def _redact_fields(text: str, fields: _Fields = _EVERY_FIELD) -> str:

@@ -28,7 +28,7 @@ import httpcore
 import httpx
 
 from ._version import __version__
-from .auth import Authenticator
+from .auth import Authenticator, Session
 from .cleanup import WRITES, Ledger, record_write, resource_url
 from .deadlines import clamp, exchange_deadline, exchange_expired
 from .errors import CheckError, CheckFailed, HttpError
@@ -170,7 +170,7 @@ class HttpClient:
         self._owned = connections is None
         self.connections = Connections() if connections is None else connections
         self.authenticator = authenticator or Authenticator(target, register=self.sanitizer.add)
-        self.sessions: dict[str, dict[str, str]] = {}  # auth name -> cookies of its login
+        self.sessions: dict[str, Session] = {}  # auth name -> what its login left (cookies, token)
         self.ledger = ledger
         self._client = self.connections.client(target.ssl_verify, self.timeout, self.connect_timeout)
 

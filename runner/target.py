@@ -56,7 +56,7 @@ class AuthSpec:
         api = self.fields.get("api")
         if not isinstance(api, Mapping):
             return None
-        return LoginApi(str(api["login"]), api.get("csrf"), api.get("session"))
+        return LoginApi(str(api["login"]), api.get("csrf"), api.get("session"), api.get("token"))
 
     def env_names(self) -> list[str]:
         """Every environment variable the entry names (`*_env` fields, headers_env, cookies_env)."""
@@ -75,12 +75,15 @@ class LoginApi:
     `csrf`: a GET first, whose answer sets the CSRF cookie the POST echoes in a header
     (Django's `ensure_csrf_cookie` view, Laravel Sanctum's `/sanctum/csrf-cookie`);
     `session`: a GET that answers only within a session (`/api/me`), the resource HTTP
-    checks ask for to tell a session from none.
+    checks ask for to tell a session from none; `token`: the key (dotted for a nested one,
+    `data.access_token`) of the access token in the login's JSON answer, for a system whose
+    scripts send it as a bearer token rather than holding the session in a cookie.
     """
 
     login: str
     csrf: str | None = None
     session: str | None = None
+    token: str | None = None
 
 
 @dataclass(frozen=True)

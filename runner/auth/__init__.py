@@ -9,8 +9,9 @@ entry into what a request carries:
     bearer   Authorization: Bearer (static, or obtained      the header, on the entry's origin
              with client credentials, cached per run)
     header   the token in its header                        the header, on the entry's origin
-    form     a login through the page map's form            the page map's form, filled
-             (session cookies of that client)
+    form     a login through the page map's form, or the    the page map's form, filled
+             JSON login its scripts send (session cookies
+             of that client, or the access token it answers)
     oidc     with client_id: an access token (code flow,    the system's provider button, then
              cached per run); without: the system's         the provider's login form if any
              provider button walked over HTTP
@@ -18,9 +19,9 @@ entry into what a request carries:
 Tokens are fetched once per run and process, and renewed before they expire; nothing
 obtained is written anywhere: every secret value (environment values, tokens, session
 cookies, the Basic header) is registered with the run's sanitizer as soon as it is known.
-Form and provider-button logins make session cookies that belong to one HTTP client (its
-`sessions`), since a session may end; a long-lived client logs in again when told so
-(`forget`).
+Form and provider-button logins make sessions (cookies, or the access token a JSON login
+answers) that belong to one HTTP client (its `sessions`), since a session may end; a
+long-lived client logs in again when told so (`forget`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from .oidc import Account, code_token, start_from_page, token_request, walk
 if TYPE_CHECKING:
     from .client import Client, Reply
 
-__all__ = ["Authenticator", "BrowserCredentials"]
+__all__ = ["Authenticator", "BrowserCredentials", "Session"]
 
 #: Renew a token this long before the provider says it expires.
 RENEW_MARGIN = 30.0
@@ -61,6 +62,15 @@ class BrowserCredentials:
     http_credentials: Mapping[str, str] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     cookies: tuple[Mapping[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Session:
+    """What a form or provider-button login leaves: its cookies, and the access token of a
+    JSON login that answers one (sent as a bearer token)."""
+
+    cookies: Mapping[str, str]
+    bearer: str | None = None
 
 
 @dataclass
@@ -98,7 +108,10 @@ class Authenticator:
         elif spec.type == "header":
             out[str(spec.get("header") or "X-Api-Key")] = self.secret(spec, "token_env")
         elif spec.type in ("form", "oidc"):
-            cookies |= self.session(name, client)
+            session = self.session(name, client)
+            cookies |= session.cookies
+            if session.bearer:
+                out["Authorization"] = f"Bearer {session.bearer}"
         if cookies:
             out["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         return out
@@ -195,8 +208,8 @@ class Authenticator:
             self._tokens[name] = _Token(token, expires)
             return token
 
-    def session(self, name: str, client: Client) -> dict[str, str]:
-        """Session cookies of a form or provider-button login, made once per client."""
+    def session(self, name: str, client: Client) -> Session:
+        """The session of a form or provider-button login, made once per client."""
         if name not in client.sessions:
             client.sessions[name] = self.login(name, client)
         return client.sessions[name]
@@ -205,8 +218,9 @@ class Authenticator:
         """Drop the client's session for `name` (it ended): the next request logs in again."""
         client.sessions.pop(name, None)
 
-    def login(self, name: str, client: Client, *, set_cookies: list[str] | None = None) -> dict[str, str]:
-        """Log in for `name` with a client of its own; the session cookies of the system's origin.
+    def login(self, name: str, client: Client, *, set_cookies: list[str] | None = None) -> Session:
+        """Log in for `name` with a client of its own: the session cookies of the system's origin,
+        and the access token of a JSON login that answers one.
 
         `set_cookies` receives the Set-Cookie headers the system sent during the login.
         """
@@ -214,6 +228,7 @@ class Authenticator:
         page = self.target.page(str(spec.get("page") or "login"))
         origin = origin_of(self.target.base_url(page.base))
         seen = set_cookies if set_cookies is not None else []
+        bearer: str | None = None
 
         def keep(resp: Reply) -> Reply:
             if origin_of(resp.url) == origin:
@@ -238,6 +253,7 @@ class Authenticator:
                         f"auth {name!r}: the login of {spec.username!r} failed "
                         f"({outcome.described} -> {outcome.status})"
                     )
+                bearer = outcome.token
             else:
                 shown = keep(own.request("GET", page.path, base=page.base, follow_redirects=False))
                 first = keep(start_from_page(own, shown.url, shown.text, page.locator(str(spec.get("start")))))
@@ -253,8 +269,8 @@ class Authenticator:
             cookies = {
                 c.name: c.value or "" for c in own.cookies.jar if c.domain.lstrip(".") in (host, f"{host}.local")
             }
-        for value in cookies.values():
+        for value in [*cookies.values(), *([bearer] if bearer else [])]:
             self._register(value)
-        if not cookies:
+        if not cookies and not bearer:
             raise CheckError(f"auth {name!r}: the login set no cookie: no session to reuse")
-        return cookies
+        return Session(cookies, bearer)

@@ -8,11 +8,14 @@ the package's imports free of cycles (tests/test_layering.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from ..target import Target
+
+if TYPE_CHECKING:
+    from . import Session
 
 __all__ = ["Client", "Reply"]
 
@@ -52,7 +55,7 @@ class Client(Protocol):
     def cookies(self) -> httpx.Cookies: ...
 
     @property
-    def sessions(self) -> dict[str, dict[str, str]]: ...
+    def sessions(self) -> dict[str, Session]: ...
 
     def fresh(self) -> Client: ...
 

@@ -9,6 +9,7 @@ A page whose scripts draw the form and log in through an API (a single-page appl
 declares that request (`auth.<name>.api`, `homolog.LoginApi`): the page is opened, the
 CSRF cookie asked for, and the credentials posted as JSON (keys from the same names) with
 the CSRF cookie's value in the headers frameworks read it from, as the page's script does.
+A login that answers an access token (`api.token`) gives it in `LoginOutcome.token`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class LoginOutcome:
     status: int
     location: str
     described: str
+    token: str | None = None  # the access token of a JSON login that answers one (`api.token`)
 
 
 def css_xpath(selector: str) -> str:
@@ -240,4 +242,19 @@ def submit_login_api(
         raise CheckError(f"the login POST failed with {resp.status_code} ({resp.describe()})")
     location = resp.headers.get("location", "")
     redirected = 300 <= resp.status_code < 400 and urlsplit(location).path not in ("", urlsplit(str(shown.url)).path)
-    return LoginOutcome(200 <= resp.status_code < 300 or redirected, resp.status_code, location, resp.describe())
+    success = 200 <= resp.status_code < 300 or redirected
+    token = _token(resp, api.token) if success and api.token else None
+    return LoginOutcome(success, resp.status_code, location, resp.describe(), token)
+
+
+def _token(resp: Any, key: str) -> str:
+    """The access token at `key` (dotted) of a login's JSON answer; CheckError without one."""
+    try:
+        value: Any = json.loads(resp.content)
+    except ValueError:
+        raise CheckError(f"the login answer is not JSON ({resp.describe()}): no access token at {key!r}") from None
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise CheckError(f"the login answer ({resp.describe()}) has no access token at {key!r}")
+    return value.strip()

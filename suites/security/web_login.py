@@ -97,6 +97,7 @@ class WebSession:
         self.kind = spec.type if spec is not None else "none"
         self.cookies: dict[str, str] = dict(cookies or {})
         self.basic: str | None = None  # the Authorization value of a Basic session
+        self.bearer: str | None = None  # the Authorization value of a JSON login's access token
         self.seen_set_cookies: list[str] = []
 
     def close(self) -> None:
@@ -117,8 +118,8 @@ class WebSession:
             headers["Origin"] = browser_origin(self.target.base_url(self.base))
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if self.basic and "Authorization" not in headers:
-            headers["Authorization"] = self.basic
+        if (self.basic or self.bearer) and "Authorization" not in headers:
+            headers["Authorization"] = self.basic or self.bearer
         self.client.cookies.clear()
         resp = self.client.request(method, path, base=self.base, headers=headers, follow_redirects=False, **kw)
         for value in resp.header_values("set-cookie"):
@@ -157,6 +158,9 @@ class WebSession:
         page = self.target.page(self.target.login_page(self.auth) or "login")
         spec = self.target.auth(self.auth)
         outcome = submit_login(self.request, page, spec.api if spec else None, username, password, names)
+        if outcome.token:
+            self.client.sanitizer.add(outcome.token)
+            self.bearer = f"Bearer {outcome.token}"
         return LoginResult(
             outcome.success, outcome.status, outcome.location, outcome.described, self.seen_set_cookies[before:]
         )
@@ -172,7 +176,7 @@ class WebSession:
         if self.kind == "oidc":
             before = len(self.seen_set_cookies)
             login = self.client.authenticator.login(self.auth, self.client, set_cookies=self.seen_set_cookies)
-            self.cookies.update(login)
+            self.cookies.update(login.cookies)
             return LoginResult(
                 True, 200, "", f"OpenID Connect login (auth {self.auth!r})", self.seen_set_cookies[before:]
             )

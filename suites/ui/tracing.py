@@ -4,8 +4,11 @@ A trace records form fills, DOM snapshots (with input values) and network exchan
 (with cookies and request bodies), so a raw trace of a login holds the password and the
 session cookie. Before a trace is attached, every text member of the archive has the
 known secret values (the target's secrets, the context's cookie values, in plain and
-URL-encoded form) replaced, and cookie / authorization header values blanked. Large
-known texts (the axe-core source) are replaced by a label to keep traces small.
+URL-encoded form) replaced, cookie / authorization header values blanked, and
+the fields that always hold a credential redacted whatever their value
+(`homolog.redact_credentials`: a JWT, a Bearer value, an `access_token` in a JSON answer
+the browser's own login received). Large known texts (the axe-core source) are replaced by
+a label to keep traces small.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus
+
+from homolog import redact_credentials
 
 __all__ = ["MAX_TRACE_BYTES", "sanitize_trace"]
 
@@ -68,6 +73,7 @@ def sanitize_trace(data: bytes, secrets: Iterable[str], *, omit: Mapping[str, st
                 for v in variants:
                     text = text.replace(v, REDACTED)
                 text = _HEADER.sub(lambda m: m.group(1) + f'"{REDACTED}"', text)
+                text = redact_credentials(text)
                 body = text.encode("utf-8")
             elif any(v.encode() in body for v in variants):
                 # A binary resource that still holds a secret (e.g. a response body

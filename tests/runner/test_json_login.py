@@ -1,15 +1,18 @@
-"""The JSON login of a single-page application, against recorded answers (no network)."""
+"""The JSON login of a single-page application: against recorded answers, then a loopback API."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from loopback_web import serving
 
-from homolog import CheckError, LoginApi, PageSpec, csrf_headers, submit_login
+from homolog import CheckError, HttpClient, LoginApi, PageSpec, csrf_headers, load_target, submit_login
 
 PAGE = PageSpec("login", "/app/login", "web", None, {}, None, True)
 BASE = "https://ehr.example.test:8443"
@@ -21,6 +24,7 @@ class Answer:
     cookies: list[str] = field(default_factory=list)
     location: str = ""
     url: str = ""
+    content: bytes = b""
 
     @property
     def headers(self) -> httpx.Headers:
@@ -95,3 +99,71 @@ def test_a_refused_json_login_is_not_a_success(status: int, success: bool) -> No
 def test_a_json_login_that_cannot_be_tried_is_a_check_error(answers: dict[str, Answer], words: str) -> None:
     with pytest.raises(CheckError, match=words):
         submit_login(Recorded(answers), PAGE, DJANGO, "u", "pw")
+
+
+def test_the_access_token_of_the_answer_is_the_session() -> None:
+    api = LoginApi("/api/auth/login", session="/api/me", token="data.accessToken")
+    answer = Answer(200, content=b'{"data": {"accessToken": "tok-0001", "expiresIn": 900}}')
+    outcome = submit_login(Recorded({"/app/login": Answer(200), "/api/auth/login": answer}), PAGE, api, "u", "pw")
+    assert outcome.success and outcome.token == "tok-0001"
+    # a refused login has no token to read
+    refused = Recorded({"/app/login": Answer(200), "/api/auth/login": Answer(401, content=b'{"error": "x"}')})
+    assert submit_login(refused, PAGE, api, "u", "wrong").token is None
+
+
+@pytest.mark.parametrize("content", [b'{"data": {}}', b'{"data": {"accessToken": ""}}', b"<html>ok</html>", b"[1]"])
+def test_an_accepted_login_without_its_token_is_a_check_error(content: bytes) -> None:
+    api = LoginApi("/api/auth/login", token="data.accessToken")
+    send = Recorded({"/app/login": Answer(200), "/api/auth/login": Answer(200, content=content)})
+    with pytest.raises(CheckError, match=r"access token at 'data\.accessToken'"):
+        submit_login(send, PAGE, api, "u", "pw")
+
+
+LIVE_TOKEN = "tok-live-0001"
+
+
+class TokenApi(BaseHTTPRequestHandler):
+    """A login answering an access token; /api/me answers only with it as a bearer token."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def do_GET(self) -> None:
+        if self.path == "/app/login":
+            self._send(200, {})
+        elif self.headers.get("Authorization") == f"Bearer {LIVE_TOKEN}":
+            self._send(200, {"name": "Alice ROBERT"})
+        else:
+            self._send(401, {"error": "authentication required"})
+
+    def do_POST(self) -> None:
+        given = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        if given == {"username": "alice", "password": "pw-0001"}:
+            self._send(200, {"access_token": LIVE_TOKEN, "token_type": "Bearer"})
+        else:
+            self._send(401, {"error": "invalid credentials"})
+
+
+def test_requests_of_a_token_session_carry_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T_PASSWORD", "pw-0001")
+    with serving(TokenApi) as base:
+        path = tmp_path / "t.yaml"
+        path.write_text(
+            "format: homolog.target/1\nsystem: {name: SPA, version: '1'}\n"
+            f"base_urls: {{web: '{base}'}}\n"
+            "auth:\n  web: {type: form, username: alice, password_env: T_PASSWORD,\n"
+            "        api: {login: /api/login, session: /api/me, token: access_token}}\n"
+            "pages:\n  login: {path: /app/login}\n"
+        )
+        with HttpClient(load_target(path)) as http:
+            assert http.get("/api/me", base="web").status_code == 401
+            assert http.get("/api/me", base="web", auth="web").status_code == 200
+            assert LIVE_TOKEN in http.sanitizer.secrets  # redacted wherever it shows up

@@ -113,6 +113,14 @@ def test_values_of_credential_fields_are_learnt_and_redacted_elsewhere() -> None
     assert "cookie-value-0001" not in s.url("https://h/p?sid=cookie-value-0001")
 
 
+def test_tokens_of_a_scripts_login_answer_are_learnt_in_any_spelling() -> None:
+    # a single-page application's login answers its tokens under the names its scripts use
+    s = Sanitizer()
+    clean = s.text('{"accessToken": "opaque-access-0001", "refreshToken": "opaque-refresh-0001", "user": "alice"}')
+    assert clean == f'{{"accessToken": "{REDACTED}", "refreshToken": "{REDACTED}", "user": "alice"}}'
+    assert s.text("Authorization: Token opaque-access-0001") == f"Authorization: Token {REDACTED}"
+
+
 def test_file_names_hold_no_secret_even_slugged() -> None:
     s = Sanitizer([TOKEN, PASSWORD])
     ev = Evidence(Path("/nonexistent"), "case", s)

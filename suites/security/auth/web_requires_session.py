@@ -48,6 +48,18 @@ def _paths(target: Target, params: WebAuthParams) -> list[str]:
     return paths
 
 
+def forged_bearer(bearer: str) -> str:
+    """The Authorization value of a forged access token: a JWT (three base64url parts) keeps
+    its header and claims with another signature, which only a check of the signature refuses;
+    any other token is replaced by random characters of its length."""
+    token = bearer.removeprefix("Bearer ")
+    parts = token.split(".")
+    if len(parts) == 3 and all(parts[:2]):
+        signature = secrets.token_urlsafe(max(len(parts[2]) * 3 // 4, 32))[: max(len(parts[2]), 43)]
+        return f"Bearer {parts[0]}.{parts[1]}.{signature}"
+    return "Bearer " + secrets.token_urlsafe(max(len(token) * 3 // 4, 24))
+
+
 @check("security.auth.web_requires_session", params=WebAuthParams, needs=_needs)
 def web_requires_session(http: HttpClient, target: Target, params: WebAuthParams) -> None:
     """The web UI sends visitors without a valid session to the login page."""
@@ -61,6 +73,7 @@ def web_requires_session(http: HttpClient, target: Target, params: WebAuthParams
                 raise CheckError(f"logged in, {ok.describe()} answered {ok.status_code}, not 200")
         names = list(session.cookies)
         basic = session.basic
+        bearer = session.bearer
     problems: list[str] = []
     with WebSession(http, target) as anonymous_session:
         for path in paths:
@@ -77,14 +90,19 @@ def web_requires_session(http: HttpClient, target: Target, params: WebAuthParams
             result = wrong.login(user, secrets.token_urlsafe(16))
         if result.success:
             problems.append(f"with a wrong password for {user!r}, {result.described} answered {result.status}")
-    elif not names:
+    elif not names and bearer is None:
         raise CheckError("the login set no cookie: no session to forge")
     else:
         forged_cookies = {k: secrets.token_urlsafe(24) for k in names}
+        what = " and ".join(
+            ([f"forged session cookies ({', '.join(names)})"] if names else [])
+            + (["the access token's signature replaced"] if bearer else [])
+        )
         with WebSession(http, target, cookies=forged_cookies) as forged:
+            forged.bearer = forged_bearer(bearer) if bearer else None
             for path in paths:
                 resp = forged.request("GET", path)
                 if not refused_web(resp, login_path):
-                    problems.append(f"with forged session cookies, {resp.describe()} answered {resp.status_code}")
+                    problems.append(f"with {what}, {resp.describe()} answered {resp.status_code}")
     if problems:
         fail("; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))

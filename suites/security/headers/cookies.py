@@ -12,7 +12,9 @@ others are listed in the evidence with what they lack, and decide nothing.
 
 A page still open without any cookie, a session that ended while cookies were left out,
 or more than `MAX_PROBED` cookies leave the question open: then every cookie is judged, and
-the message says so.
+the message says so. A session held by the access token a JSON login answers (sent by the
+page's scripts, `auth.web.api.token`) is sent with every probe; when the token alone opens
+the page no cookie holds the session, and the check cannot judge one: `error`, saying so.
 """
 
 from __future__ import annotations
@@ -49,14 +51,19 @@ def _opens(resp: Response, target: Target) -> bool:
     return False  # a login form where the page should be: the session was not recognised
 
 
-def _session_cookies(http: HttpClient, target: Target, path: str, jar: dict[str, str]) -> tuple[list[str], str | None]:
-    """The cookies of `jar` that hold the session, and why all are judged when that stays open."""
+def _session_cookies(
+    http: HttpClient, target: Target, path: str, jar: dict[str, str], bearer: str | None
+) -> tuple[list[str], str | None]:
+    """The cookies of `jar` that hold the session, and why all are judged when that stays open.
+
+    A session that also has an access token (`bearer`) sends it with every probe."""
 
     if len(jar) > MAX_PROBED:
         return list(jar), f"the session holds {len(jar)} cookies, more than the {MAX_PROBED} left out one at a time"
 
     def opens_with(cookies: dict[str, str]) -> bool:
         with WebSession(http, target, cookies=cookies) as probe:
+            probe.bearer = bearer
             return _opens(probe.request("GET", path), target)
 
     needed = [name for name in jar if not opens_with({k: v for k, v in jar.items() if k != name})]
@@ -83,6 +90,14 @@ def cookie_flags(http: HttpClient, target: Target, params: CookieParams, evidenc
         shown = session.request("GET", path)  # a session cookie may be set on first use
         seen = list(session.seen_set_cookies)
         jar = dict(session.cookies)
+        bearer = session.bearer
+    token_session = (
+        "the session is the access token its login answered (auth.web.api.token), sent by scripts, "
+        "and no cookie holds it: no session cookie to judge (whether a token scripts can read "
+        "protects the session as the requirement asks is a reviewer's call)"
+    )
+    if not seen and bearer:
+        raise CheckError(token_session)
     if not seen:
         raise CheckError(f"no cookie was set around the login (auth.web of type {session.kind}): nothing to judge")
     if not _opens(shown, target):
@@ -90,7 +105,12 @@ def cookie_flags(http: HttpClient, target: Target, params: CookieParams, evidenc
             f"logged in, {shown.describe()} answered {shown.status_code} without the page: "
             "which cookie holds the session cannot be told"
         )
-    holders, undecided = _session_cookies(http, target, path, jar)
+    if bearer:
+        with WebSession(http, target) as probe:
+            probe.bearer = bearer
+            if _opens(probe.request("GET", path), target):  # the token alone: no cookie needed
+                raise CheckError(token_session)
+    holders, undecided = _session_cookies(http, target, path, jar, bearer)
     allowed = tuple(s.lower() for s in params.samesite)
     rows: list[dict[str, Any]] = []
     bad: list[str] = []

@@ -31,7 +31,12 @@ Django REST views is built: `/app/login/` and `/app/` are the same HTML shell fo
 whose script draws the login form, asks `/api/csrf/` for the CSRF cookie
 (`ensure_csrf_cookie`) and posts the credentials as JSON to `/api/login/` with the cookie's
 value in `X-CSRFToken`; `/api/me/` answers 401 without a session; `/api/notes/` (POST,
-CSRF protected) needs a session, except in `defaults`, which forgot it.
+CSRF protected) needs a session, except in `defaults`, which forgot it. The same
+application on Django REST framework with simplejwt is served under `/jwt/`: its script
+posts the credentials to `/jwt/api/token/`, keeps the access token it answers and sends it
+as a bearer token (no session cookie); the token lives `SESSION_SECONDS` in the careful
+variants; `defaults` reads the token's claims without checking its signature or expiry (a
+careless API's own authentication class) and its `/jwt/api/notes/` allows anyone.
 
 The login page is Django's `LoginView` (`/accounts/login/`, CSRF protected), the patient
 list (`/patients/`) and the home page (`/`, the user's name in `#current-user`) need a
@@ -42,6 +47,7 @@ redirect to a page saying it is done).
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import socket
 import ssl
@@ -149,6 +155,14 @@ def _settings(folder: Path, variant: str, psc: dict[str, Any] | None) -> dict[st
         ],
     }
     conf["AUTHENTICATION_BACKENDS"] = ["django.contrib.auth.backends.ModelBackend"]
+    conf["REST_FRAMEWORK"] = {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    }
+    conf["SIMPLE_JWT"] = {"SIGNING_KEY": conf["SECRET_KEY"]}
+    if careful:  # an access token lives as long as an idle session may (simplejwt: 5 minutes)
+        conf["SIMPLE_JWT"]["ACCESS_TOKEN_LIFETIME"] = datetime.timedelta(seconds=SESSION_SECONDS)
     if careful:
         conf["MIDDLEWARE"].insert(1, f"{__name__}.content_security_policy")
         conf["AUTHENTICATION_BACKENDS"] = [f"{__name__}.LockingBackend"]
@@ -262,15 +276,17 @@ def _locking_backend() -> type:
 SPA_SHELL = """<!doctype html><html lang="fr"><head><title>Dossier patient</title>
 <script src="{script}" defer></script></head>
 <body><main id="root" data-csrf="{csrf}" data-login="{login}" data-me="{me}" data-app="{app}"
-data-login-page="{login_page}"></main></body></html>"""
+data-login-page="{login_page}" data-token="{token}"></main></body></html>"""
 # The front end: the login form drawn by the script, the credentials posted as JSON with
 # the CSRF cookie echoed in X-CSRFToken (Django's documented way for AJAX), the home page
 # sending a visitor without a session to the login page.
 SPA_SCRIPT = """
 const root = document.getElementById("root");
 const csrf = () => (document.cookie.match(/(?:^|; )csrftoken=([^;]*)/) || [])[1] || "";
+const bearer = root.dataset.token === "yes";  // the JWT flavour: an access token, no session cookie
+const auth = () => bearer ? {"Authorization": "Bearer " + sessionStorage.getItem("access")} : {};
 async function loginPage() {
-  await fetch(root.dataset.csrf, {credentials: "same-origin"});
+  if (!bearer) { await fetch(root.dataset.csrf, {credentials: "same-origin"}); }
   root.innerHTML = '<h1>Connexion</h1><form id="login-form">'
     + '<label for="username">Identifiant</label><input id="username" name="username" autocomplete="username">'
     + '<label for="password">Mot de passe</label>'
@@ -280,16 +296,18 @@ async function loginPage() {
     event.preventDefault();
     const answer = await fetch(root.dataset.login, {
       method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf()},
+      headers: bearer ? {"Content-Type": "application/json"}
+                      : {"Content-Type": "application/json", "X-CSRFToken": csrf()},
       body: JSON.stringify({username: document.getElementById("username").value,
                             password: document.getElementById("password").value}),
     });
+    if (answer.ok && bearer) { sessionStorage.setItem("access", (await answer.json()).access); }
     if (answer.ok) { window.location.assign(root.dataset.app); }
     else { document.getElementById("login-error").textContent = "Identifiant ou mot de passe incorrect"; }
   });
 }
 async function homePage() {
-  const answer = await fetch(root.dataset.me, {credentials: "same-origin"});
+  const answer = await fetch(root.dataset.me, {credentials: "same-origin", headers: auth()});
   if (answer.status === 401) { window.location.assign(root.dataset.loginPage); return; }
   const me = await answer.json();
   root.innerHTML = '<h1>Accueil</h1><p>Bonjour <span id="current-user"></span></p>';
@@ -310,13 +328,16 @@ def _spa_views(careful: bool) -> list[Any]:
     from django.views.decorators.csrf import ensure_csrf_cookie
 
     def shell(request: Any) -> HttpResponse:
+        jwt = request.resolver_match.url_name.startswith("jwt_")
+        name = "jwt_{}".format if jwt else "{}".format
         urls = {
             "script": reverse("spa_script"),
             "csrf": reverse("api_csrf"),
-            "login": reverse("api_login"),
-            "me": reverse("api_me"),
-            "app": reverse("spa_home"),
-            "login_page": reverse("spa_login"),
+            "login": reverse(name("api_token" if jwt else "api_login")),
+            "me": reverse(name("api_me")),
+            "app": reverse(name("spa_home")),
+            "login_page": reverse(name("spa_login")),
+            "token": "yes" if jwt else "no",
         }
         return HttpResponse(SPA_SHELL.format(**urls))
 
@@ -360,6 +381,63 @@ def _spa_views(careful: bool) -> list[Any]:
         path("api/login/", api_login, name="api_login"),
         path("api/me/", me, name="api_me"),
         path("api/notes/", notes, name="api_notes"),
+        path("jwt/app/login/", shell, name="jwt_spa_login"),
+        path("jwt/app/", shell, name="jwt_spa_home"),
+        *_jwt_api(careful),
+    ]
+
+
+def _jwt_api(careful: bool) -> list[Any]:
+    """The API on Django REST framework, its login simplejwt's token view (see the docstring)."""
+    import jwt
+    from django.contrib.auth.models import User
+    from django.urls import path
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework.permissions import AllowAny, IsAuthenticated
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+    from rest_framework_simplejwt.views import TokenObtainPairView
+
+    class ClaimsOnly(BaseAuthentication):
+        """The defaults' own reading of the token: its claims, never its signature nor expiry."""
+
+        def authenticate(self, request: Any) -> Any:
+            header = request.META.get("HTTP_AUTHORIZATION", "")
+            if not header.startswith("Bearer "):
+                return None
+            try:
+                claims = jwt.decode(header[7:], options={"verify_signature": False})
+            except jwt.PyJWTError:
+                raise AuthenticationFailed("malformed token") from None
+            user = User.objects.filter(id=claims.get("user_id")).first()
+            if user is None:
+                raise AuthenticationFailed("no such user")
+            return user, None
+
+        def authenticate_header(self, request: Any) -> str:
+            return 'Bearer realm="api"'
+
+    reading = JWTAuthentication if careful else ClaimsOnly
+
+    class Me(APIView):
+        authentication_classes = (reading,)
+
+        def get(self, request: Any) -> Response:
+            return Response({"name": request.user.get_full_name() or request.user.username})
+
+    class Notes(APIView):
+        authentication_classes = (reading,)
+        permission_classes = (IsAuthenticated if careful else AllowAny,)
+
+        def post(self, request: Any) -> Response:
+            return Response({"id": "note-1", "patient": "FICTIF Patient"}, status=201)
+
+    return [
+        path("jwt/api/token/", TokenObtainPairView.as_view(), name="jwt_api_token"),
+        path("jwt/api/me/", Me.as_view(), name="jwt_api_me"),
+        path("jwt/api/notes/", Notes.as_view(), name="jwt_api_notes"),
     ]
 
 
@@ -576,9 +654,13 @@ def django_app(
         log.close()
 
 
-def spa_target(folder: Path, port: int, ca: Path, *, prefix: str = "") -> Path:
-    """Target file for the single-page application: its JSON login, its two pages."""
+def spa_target(folder: Path, port: int, ca: Path, *, prefix: str = "", jwt: bool = False) -> Path:
+    """Target file for the single-page application: its JSON login, its two pages; `jwt`:
+    the flavour under /jwt/ whose login answers an access token."""
+    at = "/jwt" if jwt else ""
     api = {"login": "/api/login/", "csrf": "/api/csrf/", "session": "/api/me/"}
+    if jwt:
+        api = {"login": "/jwt/api/token/", "session": "/jwt/api/me/", "token": "access"}
     doc = {
         **_system("Django single-page app", port, ca, prefix),
         "auth": {
@@ -589,17 +671,17 @@ def spa_target(folder: Path, port: int, ca: Path, *, prefix: str = "") -> Path:
             "security": {
                 "session_timeout_seconds": SESSION_SECONDS,
                 "lockout_max_failures": LOCKOUT_FAILURES,
-                "inventory": {"paths": ["POST /api/notes/"]},
+                "inventory": {"paths": [f"POST {at}/api/notes/"]},
                 # the shell and its script, the same for anyone; the data is behind the API
-                "public_paths": ["/app/", "/app/app.js"],
+                "public_paths": [f"{at}/app/", "/app/app.js"],
             }
         },
         "pages": {
             "login": {
-                "path": "/app/login/",
+                "path": f"{at}/app/login/",
                 "locators": {"username": "#username", "password": "#password", "submit": "#login-submit"},
             },
-            "home": {"path": "/app/", "locators": {"current_user": "#current-user"}},
+            "home": {"path": f"{at}/app/", "locators": {"current_user": "#current-user"}},
         },
     }
     path = folder / "spa-target.yaml"

@@ -64,13 +64,11 @@ def _run(
         target = target_file(tmp_path, port, ca, prefix=prefix)
         results = run_in_order([(c, {}) for c in checks], target, tmp_path, name=variant)
     verdicts = {r["check"]: (r["verdict"], r.get("message") or "") for r in results}
-    cookies = next(e for r in results if r["check"] == "security.headers.cookies" for e in r["evidence"])
-    evidence = tmp_path / f"run-{variant}" / Path(cookies).parent
-    return verdicts, evidence
+    return verdicts, tmp_path / f"run-{variant}"
 
 
-def _session_cookies(evidence: Path) -> list[str]:
-    (found,) = evidence.glob("*security.headers.cookies*cookies.json")
+def _session_cookies(run_dir: Path) -> list[str]:
+    (found,) = run_dir.glob("**/*security.headers.cookies*cookies.json")
     return list(json.loads(found.read_text())["session_cookies"])
 
 
@@ -186,6 +184,13 @@ def test_django_admin_pages_under_the_ui_checks(tmp_path: Path, monkeypatch: pyt
 # Checks of the single-page application: its pages are one shell served to anyone, the
 # session lives at its API. (The password change is the Django form's, tested above.)
 SPA_CHECKS = [c for c in CHECKS if c != "security.auth.password_policy"] + ["ui.a11y.headings"]
+HEADERS_OPEN = {  # what the defaults leave open, whatever the front end
+    "security.headers.hsts",
+    "security.headers.csp",
+    "security.headers.nosniff",
+    "security.headers.referrer_policy",
+    "security.headers.error_disclosure",
+}
 SPA_SESSION = {
     "security.headers.cookies",
     "security.auth.web_requires_session",
@@ -209,16 +214,35 @@ def test_single_page_application_logging_in_through_its_api(
     if variant == "checklist":
         assert verdicts == dict.fromkeys(SPA_CHECKS, ("passed", "")), verdicts
         return
-    failed = {
-        "security.headers.hsts",
-        "security.headers.csp",
-        "security.headers.nosniff",
-        "security.headers.referrer_policy",
-        "security.headers.error_disclosure",
-    } | SPA_SESSION - {"security.auth.web_requires_session"}
+    failed = HEADERS_OPEN | SPA_SESSION - {"security.auth.web_requires_session"}
     assert {c: v for c, (v, _) in verdicts.items()} == {c: "failed" if c in failed else "passed" for c in SPA_CHECKS}, (
         verdicts
     )
     assert "sessionid: no Secure, no SameSite" in verdicts["security.headers.cookies"][1]
     assert "POST /api/notes/" in verdicts["security.auth.endpoints_refuse_anonymous"][1]
     assert "201 application/json" in verdicts["security.auth.endpoints_refuse_anonymous"][1]
+
+
+@pytest.mark.parametrize("variant", ["checklist", "defaults"])
+def test_single_page_application_holding_its_session_in_an_access_token(
+    tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same front end on Django REST framework with simplejwt: the login answers an access
+    # token the script sends as a bearer token, and no cookie holds the session. The cookie
+    # check cannot judge a session cookie that does not exist: `error`, saying why. A token
+    # whose signature is replaced is refused by simplejwt, and accepted by an API that reads
+    # the claims without checking the signature.
+    def target(folder: Path, port: int, ca: Path, *, prefix: str = "") -> Path:
+        return spa_target(folder, port, ca, prefix=prefix, jwt=True)
+
+    verdicts, _ = _run(tmp_path, variant, monkeypatch, checks=SPA_CHECKS, target_file=target)
+    cookies, why = verdicts.pop("security.headers.cookies")
+    assert cookies == "error" and "no cookie holds it" in why, why
+    failed = set() if variant == "checklist" else HEADERS_OPEN | SPA_SESSION - {"security.headers.cookies"}
+    assert {c: v for c, (v, _) in verdicts.items()} == {
+        c: "failed" if c in failed else "passed" for c in SPA_CHECKS if c != "security.headers.cookies"
+    }, verdicts
+    if variant == "defaults":
+        forged = verdicts["security.auth.web_requires_session"][1]
+        assert "with the access token's signature replaced, GET /jwt/api/me/" in forged, forged
+        assert "POST /jwt/api/notes/" in verdicts["security.auth.endpoints_refuse_anonymous"][1]

@@ -1,9 +1,10 @@
-"""Reading login forms and page-map locators from HTML (no network)."""
+"""Reading login forms and page-map locators from HTML (no network); forging an access token."""
 
 from __future__ import annotations
 
 import pytest
 
+from homolog.suites.security.auth.web_requires_session import forged_bearer
 from homolog.suites.security.web_login import html_has, parse_login_form
 
 LOGIN = """<!doctype html><html lang="fr"><body>
@@ -53,3 +54,12 @@ def test_simple_locators(selector: str, found: bool) -> None:
 def test_complex_locator_is_refused() -> None:
     with pytest.raises(ValueError, match="simple selector"):
         html_has(LOGIN, "#patient-table a")
+
+
+def test_a_forged_access_token_keeps_a_jwt_claims_and_changes_its_signature() -> None:
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbi0xMjM0NTY3ODkw"
+    forged = forged_bearer(f"Bearer {jwt}").removeprefix("Bearer ")
+    head, claims, signature = forged.split(".")
+    assert (head, claims) == tuple(jwt.split(".")[:2]) and signature != jwt.split(".")[2] and len(signature) >= 43
+    opaque = forged_bearer("Bearer opaque-access-0001")
+    assert opaque.startswith("Bearer ") and "opaque" not in opaque and len(opaque) > 20

@@ -183,6 +183,20 @@ def test_trace_sanitising_removes_secrets_and_credential_headers() -> None:
     assert b"[redacted]" in clean.read("trace.trace")
 
 
+def test_trace_sanitising_removes_tokens_the_browser_alone_received() -> None:
+    # a single-page application's own login, in the browser: the harness never knew its
+    # tokens, which a captured response body of the login holds
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxLCJleHAiOjE3OTYzMzQxNzh9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w") as z:
+        z.writestr("resources/0a1b2c.json", json.dumps({"access": jwt, "accessToken": "opaque-access-0001"}))
+        z.writestr("trace.network", json.dumps({"request": {"postData": {"text": "Bearer " + jwt}}}))
+    clean = zipfile.ZipFile(io.BytesIO(sanitize_trace(raw.getvalue(), [])))
+    text = b"".join(clean.read(n) for n in clean.namelist())
+    assert jwt.encode() not in text and b"opaque-access-0001" not in text
+    assert b'"accessToken": "' in text  # the field stays, its value is gone
+
+
 def test_trace_sanitising_drops_the_injected_library_source() -> None:
     source = 'var axe = {version: "4.14.1", note: "é"};' * 100
     raw = io.BytesIO()
