@@ -251,7 +251,7 @@ def _token(resp: Any, key: str) -> str:
     """The access token at `key` (dotted) of a login's JSON answer; CheckError without one."""
     try:
         value: Any = json.loads(resp.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than a parser goes
         raise CheckError(f"the login answer is not JSON ({resp.describe()}): no access token at {key!r}") from None
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None

@@ -7,7 +7,7 @@
     header   token_env sent in `header` (default X-Api-Key)
     form     username (or username_env), password_env; the login form of the page map
              (`page`, default login), or with `api` the JSON login its scripts send
-             (`login`, optional `csrf` and `session` paths)
+             (`login`; optional `csrf` and `session` paths, `token` key of its answer)
     oidc     issuer; with client_id (+ redirect_uri, client_secret_env) the harness is the
              client and uses the access token as a bearer token; without, the system is the
              client and the login starts from its page (`page`, `start` locator), the

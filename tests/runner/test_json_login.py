@@ -111,7 +111,11 @@ def test_the_access_token_of_the_answer_is_the_session() -> None:
     assert submit_login(refused, PAGE, api, "u", "wrong").token is None
 
 
-@pytest.mark.parametrize("content", [b'{"data": {}}', b'{"data": {"accessToken": ""}}', b"<html>ok</html>", b"[1]"])
+@pytest.mark.parametrize(
+    "content",
+    [b'{"data": {}}', b'{"data": {"accessToken": ""}}', b"<html>ok</html>", b"[1]", b"[" * 100_000 + b"]" * 100_000],
+    ids=["no-key", "empty", "html", "list", "nested-100000-deep"],
+)
 def test_an_accepted_login_without_its_token_is_a_check_error(content: bytes) -> None:
     api = LoginApi("/api/auth/login", token="data.accessToken")
     send = Recorded({"/app/login": Answer(200), "/api/auth/login": Answer(200, content=content)})
