@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from ..errors import CheckError
 from ..target import AuthSpec, Target
+from .client import Session
 from .forms import submit_login
 from .oidc import Account, code_token, start_from_page, token_request, walk
 
@@ -62,15 +63,6 @@ class BrowserCredentials:
     http_credentials: Mapping[str, str] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     cookies: tuple[Mapping[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Session:
-    """What a form or provider-button login leaves: its cookies, and the access token of a
-    JSON login that answers one (sent as a bearer token)."""
-
-    cookies: Mapping[str, str]
-    bearer: str | None = None
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""What the authentication kinds and the clean-up use of an HTTP client, as protocols.
+"""What the authentication kinds and the clean-up use of an HTTP client, as protocols, and
+the session a login leaves a client.
 
 `homolog.http` holds the client and calls the authenticator and the cleanup ledger; typing
 the other way through these protocols (which `HttpClient` and `Response` satisfy) keeps
@@ -8,16 +9,23 @@ the package's imports free of cycles (tests/test_layering.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import httpx
 
 from ..target import Target
 
-if TYPE_CHECKING:
-    from . import Session
+__all__ = ["Client", "Reply", "Session"]
 
-__all__ = ["Client", "Reply"]
+
+@dataclass(frozen=True)
+class Session:
+    """What a form or provider-button login leaves a client: its cookies, and the access
+    token of a JSON login that answers one (sent as a bearer token)."""
+
+    cookies: Mapping[str, str]
+    bearer: str | None = None
 
 
 class Reply(Protocol):
