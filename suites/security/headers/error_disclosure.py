@@ -1,10 +1,15 @@
-"""Error responses without stack traces or software versions."""
+"""Error responses without stack traces or software versions.
+
+A system whose login page's scripts log in through a JSON API (`auth.web.api`) also gets
+malformed JSON at that endpoint, sent as its script sends a login (the CSRF cookie asked for
+and echoed), so that the API's parser, not its CSRF protection, answers.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail
+from homolog import CheckError, Evidence, HttpClient, Params, Target, browser_origin, check, csrf_headers, fail
 
 from ..header_analysis import leak_findings
 from ..web_login import WebSession
@@ -27,7 +32,8 @@ class DisclosureParams(Params):
 
     The paths the target lists under ``settings.security.error_paths`` (on the web
     base, requested with a logged-in session, or with the FHIR token under the FHIR
-    base path) are added unless ``target_error_paths`` is false.
+    base path) and malformed JSON at the endpoint of a JSON login are added unless
+    ``target_error_paths`` is false.
     """
 
     probes: tuple[ErrorProbe, ...] = (
@@ -86,6 +92,16 @@ def error_disclosure(http: HttpClient, target: Target, params: DisclosureParams,
                 follow_redirects=False,
             )
         )
+    web = target.auth("web")
+    if params.target_error_paths and web is not None and web.api is not None and login_page in target.pages:
+        base = target.page(login_page).base
+        with WebSession(http, target, base=base) as visitor:
+            if web.api.csrf:
+                visitor.request("GET", web.api.csrf)
+            page_url = target.url(login_path, base)
+            headers = {"Content-Type": "application/json", "Origin": browser_origin(page_url), "Referer": page_url}
+            headers |= csrf_headers(visitor.seen_set_cookies)
+            judge(visitor.request("POST", web.api.login, content=b'{"username": ["', headers=headers))
     extra = target.settings("security").get("error_paths") or []
     if params.target_error_paths and extra:
         if not isinstance(extra, list):

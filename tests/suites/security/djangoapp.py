@@ -31,7 +31,8 @@ Django REST views is built: `/app/login/` and `/app/` are the same HTML shell fo
 whose script draws the login form, asks `/api/csrf/` for the CSRF cookie
 (`ensure_csrf_cookie`) and posts the credentials as JSON to `/api/login/` with the cookie's
 value in `X-CSRFToken`; `/api/me/` answers 401 without a session; `/api/notes/` (POST,
-CSRF protected) needs a session, except in `defaults`, which forgot it. The same
+CSRF protected) needs a session, except in `defaults`, which forgot it and whose login view
+parses its JSON without a guard (Django's debug page for malformed JSON). The same
 application on Django REST framework with simplejwt is served under `/jwt/`: its script
 posts the credentials to `/jwt/api/token/`, keeps the access token it answers and sends it
 as a bearer token (no session cookie); the token lives `SESSION_SECONDS` in the careful
@@ -351,6 +352,8 @@ def _spa_views(careful: bool) -> list[Any]:
     def api_login(request: Any) -> JsonResponse:
         if request.method != "POST":
             return JsonResponse({"error": "POST"}, status=405)
+        if not careful:  # the careless API parses without a guard: malformed JSON is a 500
+            json.loads(request.body)
         try:
             given = json.loads(request.body)
             user = authenticate(request, username=str(given["username"]), password=str(given["password"]))

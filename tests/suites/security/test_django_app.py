@@ -221,6 +221,10 @@ def test_single_page_application_logging_in_through_its_api(
     assert "sessionid: no Secure, no SameSite" in verdicts["security.headers.cookies"][1]
     assert "POST /api/notes/" in verdicts["security.auth.endpoints_refuse_anonymous"][1]
     assert "201 application/json" in verdicts["security.auth.endpoints_refuse_anonymous"][1]
+    # malformed JSON reached the login view past the CSRF protection: its debug page leaks
+    (probes,) = evidence.glob("**/*error_disclosure*error-probes.json")
+    findings = json.loads(probes.read_text())["findings"]
+    assert any(f.startswith("POST /api/login/ (500)") for f in findings), findings
 
 
 @pytest.mark.parametrize("variant", ["checklist", "defaults"])
