@@ -11,7 +11,10 @@ HttpOnly (a cookie scripts read by design, not the session), failed a proxy's se
 anonymous POST was refused by the CSRF protection, not by authentication). Published under
 a path, the application got `error` on every login (its form's action was written twice
 under the base URL's path) and a false fail on the endpoint inventory (redirects to the
-login page under the prefix were not recognised as refusals).
+login page under the prefix were not recognised as refusals). Its single-page application
+(a script-drawn login through a JSON API; a session cookie, or an access token from Django
+REST framework + simplejwt) got `error` on every check behind the login and a false pass on
+an API any visitor may post to.
 """
 
 from __future__ import annotations
