@@ -17,6 +17,7 @@ from .auth.forms import (
     css_xpath,
     html_has,
     parse_login_form,
+    script_headers,
     submit_login,
     submit_login_form,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "parse_login_form",
     "redact_credentials",
     "registry",
+    "script_headers",
     "submit_login",
     "submit_login_form",
     "usable_cores",

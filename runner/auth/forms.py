@@ -35,6 +35,7 @@ __all__ = [
     "css_xpath",
     "html_has",
     "parse_login_form",
+    "script_headers",
     "submit_login",
     "submit_login_form",
 ]
@@ -198,6 +199,12 @@ def csrf_headers(set_cookies: Iterable[str]) -> dict[str, str]:
     return dict.fromkeys(CSRF_HEADERS, token) if token else {}
 
 
+def script_headers(page_url: str, set_cookies: Iterable[str]) -> dict[str, str]:
+    """The headers a page's script adds to a request it sends: the page's `Origin` and
+    `Referer`, and the CSRF cookie it received echoed (`csrf_headers`)."""
+    return {"Origin": browser_origin(page_url), "Referer": page_url, **csrf_headers(set_cookies)}
+
+
 def submit_login(
     send: Send,
     page: PageSpec,
@@ -230,13 +237,8 @@ def submit_login_api(
         cookies += primed.header_values("set-cookie")
     names = names or {}
     body = {names.get("username") or "username": username, names.get("password") or "password": password}
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "Origin": browser_origin(str(shown.url)),
-        "Referer": str(shown.url),
-        **csrf_headers(cookies),
-    }
+    headers = script_headers(str(shown.url), cookies)
+    headers |= {"Content-Type": "application/json", "Accept": "application/json"}
     resp = send("POST", api.login, content=json.dumps(body).encode(), headers=headers)
     if resp.status_code >= 500:
         raise CheckError(f"the login POST failed with {resp.status_code} ({resp.describe()})")

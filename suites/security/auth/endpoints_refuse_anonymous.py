@@ -27,8 +27,8 @@ from homolog import (
     Target,
     browser_origin,
     check,
-    csrf_headers,
     fail,
+    script_headers,
 )
 from homolog.suites.security.endpoint_inventory import (
     Endpoint,
@@ -68,18 +68,15 @@ class _Visitor:
     cookies: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     page: str | None = None
-    echoed: dict[str, str] = field(default_factory=dict)
+    scripted: dict[str, str] = field(default_factory=dict)
 
     def unsafe_request(self, ep: Endpoint) -> tuple[dict[str, str], bytes]:
         """Headers and body of an anonymous unsafe request carrying this visitor's material."""
-        headers = {"Origin": browser_origin(ep.url)}
-        if self.page:
-            headers["Referer"] = self.page
+        headers = {"Origin": browser_origin(ep.url), **self.scripted}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = ep.body or b""
         ctype = ep.content_type
-        headers.update(self.echoed)
         if self.tokens:
             token = next(iter(self.tokens.values()))
             headers.update(dict.fromkeys(CSRF_HEADERS, token))
@@ -115,8 +112,8 @@ def _anonymous_visitor(http: HttpClient, target: Target) -> _Visitor:
                 form = None
             if form is not None:
                 tokens = {k: v for k, v in form.fields.items() if v and _TOKEN_FIELD.search(k)}
-        echoed = csrf_headers(f"{k}={v}" for k, v in visit.cookies.items())
-        return _Visitor(dict(visit.cookies), tokens, str(shown.url), echoed)
+        scripted = script_headers(str(shown.url), (f"{k}={v}" for k, v in visit.cookies.items()))
+        return _Visitor(dict(visit.cookies), tokens, str(shown.url), scripted)
 
 
 class InventoryParams(Params):
@@ -204,7 +201,7 @@ def endpoints_refuse_anonymous(
         inv.notes.append(
             f"unsafe methods sent as an anonymous visitor of {urlsplit(visitor.page).path}: "
             f"{len(visitor.cookies)} cookie(s), CSRF field(s) {sorted(visitor.tokens) or 'none'}, "
-            f"a CSRF cookie {'echoed' if visitor.echoed else 'none'}"
+            f"a CSRF cookie {'echoed' if CSRF_HEADERS[0] in visitor.scripted else 'none'}"
         )
     elif params.probe_unsafe_methods:
         inv.notes.append(

@@ -51,13 +51,18 @@ def _paths(target: Target, params: WebAuthParams) -> list[str]:
 def forged_bearer(bearer: str) -> str:
     """The Authorization value of a forged access token: a JWT (three base64url parts) keeps
     its header and claims with another signature, which only a check of the signature refuses;
-    any other token is replaced by random characters of its length."""
+    any other token is replaced by random characters of its length.
+
+    The signature is the canonical base64url of random bytes, as many as the real one holds:
+    cut from a longer string it could end in bits a strict decoder (PyJWT 2.15) refuses as
+    malformed, a refusal for the wrong reason that a forgery accepted unchecked would hide.
+    """
     token = bearer.removeprefix("Bearer ")
     parts = token.split(".")
     if len(parts) == 3 and all(parts[:2]):
-        signature = secrets.token_urlsafe(max(len(parts[2]) * 3 // 4, 32))[: max(len(parts[2]), 43)]
-        return f"Bearer {parts[0]}.{parts[1]}.{signature}"
-    return "Bearer " + secrets.token_urlsafe(max(len(token) * 3 // 4, 24))
+        return f"Bearer {parts[0]}.{parts[1]}.{secrets.token_urlsafe(max(len(parts[2]) * 3 // 4, 32))}"
+    size = max(len(token), 32)
+    return "Bearer " + secrets.token_urlsafe(size)[:size]
 
 
 @check("security.auth.web_requires_session", params=WebAuthParams, needs=_needs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from homolog import CheckError, Evidence, HttpClient, Params, Target, browser_origin, check, csrf_headers, fail
+from homolog import CheckError, Evidence, HttpClient, Params, Target, check, fail, script_headers
 
 from ..header_analysis import leak_findings
 from ..web_login import WebSession
@@ -98,9 +98,8 @@ def error_disclosure(http: HttpClient, target: Target, params: DisclosureParams,
         with WebSession(http, target, base=base) as visitor:
             if web.api.csrf:
                 visitor.request("GET", web.api.csrf)
-            page_url = target.url(login_path, base)
-            headers = {"Content-Type": "application/json", "Origin": browser_origin(page_url), "Referer": page_url}
-            headers |= csrf_headers(visitor.seen_set_cookies)
+            headers = script_headers(target.url(login_path, base), visitor.seen_set_cookies)
+            headers["Content-Type"] = "application/json"
             judge(visitor.request("POST", web.api.login, content=b'{"username": ["', headers=headers))
     extra = target.settings("security").get("error_paths") or []
     if params.target_error_paths and extra:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from homolog.suites.security.auth.web_requires_session import forged_bearer
@@ -63,3 +65,14 @@ def test_a_forged_access_token_keeps_a_jwt_claims_and_changes_its_signature() ->
     assert (head, claims) == tuple(jwt.split(".")[:2]) and signature != jwt.split(".")[2] and len(signature) >= 43
     opaque = forged_bearer("Bearer opaque-access-0001")
     assert opaque.startswith("Bearer ") and "opaque" not in opaque and len(opaque) > 20
+
+
+@pytest.mark.parametrize("size", [32, 64, 256])  # HS256, ES256/HS512, RS256 signatures, in bytes
+def test_a_forged_signature_is_well_formed_base64url_of_the_real_length(size: int) -> None:
+    """A strict decoder refuses a signature whose last character carries stray bits: the
+    forgery must fail only on the signature's value, or an unchecked one goes unseen."""
+    real = base64.urlsafe_b64encode(bytes(range(256))[:size]).rstrip(b"=").decode()
+    for _ in range(200):
+        signature = forged_bearer(f"Bearer eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.{real}").split(".")[2]
+        decoded = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        assert len(decoded) == size and base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() == signature
