@@ -56,7 +56,7 @@ class AuthSpec:
         api = self.fields.get("api")
         if not isinstance(api, Mapping):
             return None
-        return LoginApi(str(api["login"]), api.get("csrf"), api.get("session"), api.get("token"))
+        return LoginApi(str(api["login"]), api.get("csrf"), api.get("session"), api.get("token"), api.get("password"))
 
     def env_names(self) -> list[str]:
         """Every environment variable the entry names (`*_env` fields, headers_env, cookies_env)."""
@@ -77,13 +77,15 @@ class LoginApi:
     `session`: a GET that answers only within a session (`/api/me`), the resource HTTP
     checks ask for to tell a session from none; `token`: the key (dotted for a nested one,
     `data.access_token`) of the access token in the login's JSON answer, for a system whose
-    scripts send it as a bearer token rather than holding the session in a cookie.
+    scripts send it as a bearer token rather than holding the session in a cookie;
+    `password`: the path the scripts POST a password change to, as JSON, within the session.
     """
 
     login: str
     csrf: str | None = None
     session: str | None = None
     token: str | None = None
+    password: str | None = None
 
 
 @dataclass(frozen=True)

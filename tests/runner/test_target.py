@@ -100,12 +100,13 @@ def test_a_port_and_an_at_sign_in_the_path_are_not_credentials(tmp_path: Path) -
 
 def test_json_login_of_a_single_page_application(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
-    api = "api: {login: /api/login/, csrf: /sanctum/csrf-cookie, session: /api/me}"
+    api = "api: {login: /api/login/, csrf: /sanctum/csrf-cookie, session: /api/me, password: /api/me/password}"
     text = BASE.replace("auth:\n", f"auth:\n  web: {{type: form, username: u, password_env: T_PASSWORD, {api}}}\n")
     path.write_text(text + '  login: {path: "/app/login"}\n')
     login = load_target(path).auth("web")
     assert login is not None and login.api is not None
     assert (login.api.login, login.api.csrf, login.api.session) == ("/api/login/", "/sanctum/csrf-cookie", "/api/me")
+    assert login.api.password == "/api/me/password"
     assert load_target(tmp_path / "t.yaml").auth("fhir").api is None  # type: ignore[union-attr]
 
 
@@ -116,8 +117,13 @@ def test_json_login_of_a_single_page_application(tmp_path: Path) -> None:
         ("{type: bearer, token_env: T_TOKEN, api: {login: /api/login}}", "auth.web.api", "does not apply"),
         ("{type: form, username: u, password_env: T_PASSWORD, api: {csrf: /api/csrf}}", "auth.web.api", "login"),
         ("{type: form, username: u, password_env: T_PASSWORD, api: {login: api/login}}", "auth.web.api.login", ""),
+        (
+            "{type: form, username: u, password_env: T_PASSWORD, api: {login: /l, password: p}}",
+            "auth.web.api.password",
+            "",
+        ),
     ],
-    ids=["not-a-form", "no-login-path", "relative-path"],
+    ids=["not-a-form", "no-login-path", "relative-path", "relative-password-path"],
 )
 def test_a_wrong_json_login_names_its_line_and_key(tmp_path: Path, entry: str, key: str, words: str) -> None:
     path = tmp_path / "t.yaml"

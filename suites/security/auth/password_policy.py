@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from urllib.parse import urlencode, urljoin
 
 import pytest
@@ -19,6 +20,7 @@ from homolog import (
     browser_origin,
     check,
     fail,
+    script_headers,
 )
 
 from ..web_login import WebSession, account, html_has, parse_login_form
@@ -60,6 +62,56 @@ def _password(original: str, generation: int, length: int) -> str:
     return ("Aa1!" + digest.hexdigest() * (1 + length // 64))[:length]
 
 
+#: The JSON keys of a password change unless settings.security.password_fields names others.
+_API_FIELDS = {"current": "current_password", "new": "new_password"}
+
+
+def _fields(target: Target) -> dict[str, str]:
+    """The JSON keys of the password change: `current`, `new` and, when declared, `confirm`."""
+    declared = target.settings("security").get("password_fields") or {}
+    if not isinstance(declared, dict) or not set(declared) <= {"current", "new", "confirm"}:
+        raise CheckError("settings.security.password_fields: a mapping of current, new and confirm to JSON keys")
+    return {**_API_FIELDS, **{k: str(v) for k, v in declared.items()}}
+
+
+def _changed_over_api(
+    http: HttpClient,
+    target: Target,
+    session: WebSession,
+    path: str,
+    auth: str,
+    change: tuple[str, str, str],
+    evidence: Evidence,
+) -> bool:
+    """POST the change (user, current, new) as the page's script sends it; whether it took
+    effect is read from its effect: the new password opens a session of its own.
+
+    An answer is not taken at its word: APIs answer a refusal 200 with the reason in the
+    body as often as 400, and a 2xx whose password does not open a session is a refusal.
+    """
+    user, current, new = change
+    keys = _fields(target)
+    body = {keys["current"]: current, keys["new"]: new} | ({keys["confirm"]: new} if "confirm" in keys else {})
+    page = target.login_page(auth)
+    page_url = (
+        target.url(path, "web")
+        if page not in target.pages
+        else target.url(target.page(page).path, target.page(page).base)
+    )
+    headers = script_headers(page_url, (f"{k}={v}" for k, v in session.cookies.items()))
+    headers |= {"Content-Type": "application/json", "Accept": "application/json"}
+    resp = session.request("POST", path, content=json.dumps(body).encode(), headers=headers)
+    if resp.status_code >= 500 or resp.status_code in (401, 403, 404, 405) or 300 <= resp.status_code < 400:
+        raise CheckError(f"the password change answered {resp.status_code} ({resp.describe()}): not a policy decision")
+    with WebSession(http, target, auth=auth) as fresh:
+        opened = fresh.login(user, new).success
+    evidence.attach_json(
+        f"password-change-{len(new)}.json",
+        {"answer": resp.describe(), "status": resp.status_code, "the new password opens a session": opened},
+    )
+    return opened
+
+
 @check("security.auth.password_policy", params=PasswordParams, tags=("sacrificial-account",))
 def password_policy(
     http: HttpClient, target: Target, params: PasswordParams, shared_state: SharedState, evidence: Evidence
@@ -68,7 +120,12 @@ def password_policy(
 
     Uses the password form of the page map (``pages.password_change``, locators
     ``current``, ``new``, and ``done`` / ``error`` to read the outcome) with the
-    sacrificial account ``auth.password_change``: its password is changed. Later uses in
+    sacrificial account ``auth.password_change``: its password is changed. A single-page
+    application's account declares instead where its scripts send the change
+    (``auth.password_change.api.password``, JSON keys ``current_password`` and
+    ``new_password`` unless ``settings.security.password_fields`` names others, with
+    ``confirm`` for a confirmation key): a change took effect when the new password opens a
+    session, whatever the answer said. Later uses in
     the same run (any worker, or a resumed run) log in with the new one: the run
     directory records which generation of derived password is current, never the
     password, and the account is held for the whole check. The control password (same
@@ -76,16 +133,19 @@ def password_policy(
     characters. A target without that page or account gets ``skipped``: the requirement
     then needs an attestation.
     """
-    pages = target.raw.get("pages") or {}
-    if params.page not in pages or target.auth(params.auth_name) is None:
+    spec = target.auth(params.auth_name)
+    api = spec.api.password if spec is not None and spec.api is not None else None
+    if spec is None or (api is None and params.page not in target.pages):
         pytest.skip(
-            f"the target declares no pages.{params.page} or auth.{params.auth_name}: "
-            "the password policy must be attested"
+            f"the target declares no pages.{params.page} nor auth.{params.auth_name}.api.password, or no "
+            f"auth.{params.auth_name}: the password policy must be attested"
         )
-    page = target.page(params.page)
-    done, error = page.locators.get("done"), page.locators.get("error")
-    if not done and not error:
-        raise CheckError(f"pages.{params.page} needs a 'done' or 'error' locator to read outcomes")
+    done = error = None
+    if api is None:
+        page = target.page(params.page)
+        done, error = page.locators.get("done"), page.locators.get("error")
+        if not done and not error:
+            raise CheckError(f"pages.{params.page} needs a 'done' or 'error' locator to read outcomes")
     user, original = account(target, params.auth_name)
 
     with (
@@ -104,6 +164,8 @@ def password_policy(
 
         def accepted(new: str) -> bool:
             evidence.secret(new)  # the account's password from now on, or a refused one: redacted
+            if api is not None:
+                return _changed_over_api(http, target, session, api, params.auth_name, (user, password, new), evidence)
             form_page = session.request("GET", page.path)
             if form_page.status_code != 200:
                 raise CheckError(f"expected 200, got {form_page.status_code} for {form_page.describe()}")

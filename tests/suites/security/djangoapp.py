@@ -37,7 +37,11 @@ application on Django REST framework with simplejwt is served under `/jwt/`: its
 posts the credentials to `/jwt/api/token/`, keeps the access token it answers and sends it
 as a bearer token (no session cookie); the token lives `SESSION_SECONDS` in the careful
 variants; `defaults` reads the token's claims without checking its signature or expiry (a
-careless API's own authentication class) and its `/jwt/api/notes/` allows anyone.
+careless API's own authentication class) and its `/jwt/api/notes/` allows anyone. Both
+change a password with the variant's validators: `/api/password/` takes `current_password`
+and `new_password` and answers 400 with the reasons of a refusal; `/jwt/api/password/`
+takes `old_password`, `new_password1` and `new_password2` and answers a refusal 200, its
+reasons in the body, as some APIs do.
 
 The login page is Django's `LoginView` (`/accounts/login/`, CSRF protected), the patient
 list (`/patients/`) and the home page (`/`, the user's name in `#current-user`) need a
@@ -323,7 +327,7 @@ def _spa_views(careful: bool) -> list[Any]:
     """The single-page application and its JSON API (see the module's docstring)."""
     import json
 
-    from django.contrib.auth import authenticate, login
+    from django.contrib.auth import authenticate, login, update_session_auth_hash
     from django.http import HttpResponse, JsonResponse
     from django.urls import path, reverse
     from django.views.decorators.csrf import ensure_csrf_cookie
@@ -376,6 +380,22 @@ def _spa_views(careful: bool) -> list[Any]:
             return JsonResponse({"error": "authentication required"}, status=401)
         return JsonResponse({"id": "note-1", "patient": "FICTIF Patient"}, status=201)
 
+    def password(request: Any) -> JsonResponse:
+        if request.method != "POST":
+            return JsonResponse({"error": "POST"}, status=405)
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "authentication required"}, status=401)
+        try:
+            given = json.loads(request.body)
+            current, new = str(given["current_password"]), str(given["new_password"])
+        except (ValueError, KeyError, TypeError):
+            return JsonResponse({"error": "current_password and new_password expected"}, status=400)
+        refused = _password_refusal(request.user, current, new, new)
+        if refused:
+            return JsonResponse({"errors": refused}, status=400)
+        update_session_auth_hash(request, request.user)
+        return JsonResponse({"changed": True})
+
     return [
         path("app/login/", shell, name="spa_login"),
         path("app/app.js", script, name="spa_script"),
@@ -384,10 +404,29 @@ def _spa_views(careful: bool) -> list[Any]:
         path("api/login/", api_login, name="api_login"),
         path("api/me/", me, name="api_me"),
         path("api/notes/", notes, name="api_notes"),
+        path("api/password/", password, name="api_password"),
         path("jwt/app/login/", shell, name="jwt_spa_login"),
         path("jwt/app/", shell, name="jwt_spa_home"),
         *_jwt_api(careful),
     ]
+
+
+def _password_refusal(user: Any, current: str, new: str, again: str) -> list[str]:
+    """Why a password change is refused (the variant's validators), or [] once it is made."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    if not user.check_password(current):
+        return ["the current password is wrong"]
+    if new != again:
+        return ["the two new passwords differ"]
+    try:
+        validate_password(new, user)
+    except ValidationError as exc:
+        return list(exc.messages)
+    user.set_password(new)
+    user.save()
+    return []
 
 
 def _jwt_api(careful: bool) -> list[Any]:
@@ -437,8 +476,20 @@ def _jwt_api(careful: bool) -> list[Any]:
         def post(self, request: Any) -> Response:
             return Response({"id": "note-1", "patient": "FICTIF Patient"}, status=201)
 
+    class Password(APIView):
+        authentication_classes = (reading,)
+
+        def post(self, request: Any) -> Response:
+            given = request.data
+            keys = ("old_password", "new_password1", "new_password2")
+            if not isinstance(given, dict) or not all(isinstance(given.get(k), str) for k in keys):
+                return Response({"error": ", ".join(keys) + " expected"}, status=400)
+            refused = _password_refusal(request.user, *(given[k] for k in keys))
+            return Response({"changed": not refused, "errors": refused})  # 200 either way
+
     return [
         path("jwt/api/token/", TokenObtainPairView.as_view(), name="jwt_api_token"),
+        path("jwt/api/password/", Password.as_view(), name="jwt_api_password"),
         path("jwt/api/me/", Me.as_view(), name="jwt_api_me"),
         path("jwt/api/notes/", Notes.as_view(), name="jwt_api_notes"),
     ]
@@ -661,17 +712,25 @@ def spa_target(folder: Path, port: int, ca: Path, *, prefix: str = "", jwt: bool
     """Target file for the single-page application: its JSON login, its two pages; `jwt`:
     the flavour under /jwt/ whose login answers an access token."""
     at = "/jwt" if jwt else ""
-    api = {"login": "/api/login/", "csrf": "/api/csrf/", "session": "/api/me/"}
+    api = {"login": "/api/login/", "csrf": "/api/csrf/", "session": "/api/me/", "password": "/api/password/"}
+    fields = {}
     if jwt:
-        api = {"login": "/jwt/api/token/", "session": "/jwt/api/me/", "token": "access"}
+        api = {
+            "login": "/jwt/api/token/",
+            "session": "/jwt/api/me/",
+            "token": "access",
+            "password": "/jwt/api/password/",
+        }
+        fields = {"current": "old_password", "new": "new_password1", "confirm": "new_password2"}
     doc = {
         **_system("Django single-page app", port, ca, prefix),
         "auth": {
             name: {"type": "form", "username": user, "password_env": "HOMOLOG_TEST_PASSWORD", "api": dict(api)}
-            for name, user in (("web", USER), ("lockout", LOCKOUT_USER))
+            for name, user in (("web", USER), ("lockout", LOCKOUT_USER), ("password_change", PASSWORD_CHANGE_USER))
         },
         "settings": {
             "security": {
+                **({"password_fields": fields} if fields else {}),
                 "session_timeout_seconds": SESSION_SECONDS,
                 "lockout_max_failures": LOCKOUT_FAILURES,
                 "inventory": {"paths": [f"POST {at}/api/notes/"]},
