@@ -76,8 +76,9 @@ class LoginApi:
     (Django's `ensure_csrf_cookie` view, Laravel Sanctum's `/sanctum/csrf-cookie`);
     `session`: a GET that answers only within a session (`/api/me`), the resource HTTP
     checks ask for to tell a session from none; `token`: the key (dotted for a nested one,
-    `data.access_token`) of the access token in the login's JSON answer, for a system whose
-    scripts send it as a bearer token rather than holding the session in a cookie;
+    `data.access_token`) of the access token in the login's JSON answer, or `header:<name>`
+    for one in a header of the answer, for a system whose scripts send it as a bearer token
+    rather than holding the session in a cookie;
     `password`: the path the scripts POST a password change to, as JSON, within the session.
     """
 

@@ -250,7 +250,17 @@ def submit_login_api(
 
 
 def _token(resp: Any, key: str) -> str:
-    """The access token at `key` (dotted) of a login's JSON answer; CheckError without one."""
+    """The access token at `key` (dotted) of a login's JSON answer, or in the answer's header
+    `key` names as `header:<name>` (devise-jwt answers `Authorization: Bearer ...`, a
+    `Bearer ` before it dropped); CheckError without one."""
+    if key.startswith("header:"):
+        name = key.removeprefix("header:")
+        words = str(resp.headers.get(name) or "").split()
+        if words and words[0].lower() == "bearer":
+            words = words[1:]
+        if len(words) != 1:
+            raise CheckError(f"the login answer ({resp.describe()}) has no access token in its {name} header")
+        return words[0]
     try:
         value: Any = json.loads(resp.content)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than a parser goes

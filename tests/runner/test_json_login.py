@@ -25,10 +25,11 @@ class Answer:
     location: str = ""
     url: str = ""
     content: bytes = b""
+    more: dict[str, str] = field(default_factory=dict)  # other headers of the answer
 
     @property
     def headers(self) -> httpx.Headers:
-        return httpx.Headers({"location": self.location} if self.location else {})
+        return httpx.Headers(({"location": self.location} if self.location else {}) | self.more)
 
     def header_values(self, name: str) -> list[str]:
         return list(self.cookies) if name == "set-cookie" else []
@@ -123,6 +124,23 @@ def test_an_accepted_login_without_its_token_is_a_check_error(content: bytes) ->
         submit_login(send, PAGE, api, "u", "pw")
 
 
+@pytest.mark.parametrize("value", ["Bearer tok-0002", "bearer  tok-0002 ", "tok-0002"])
+def test_an_access_token_in_a_header_of_the_answer_is_the_session(value: str) -> None:
+    # devise-jwt (Rails) answers the sign-in with `Authorization: Bearer <jwt>`, its body the user
+    api = LoginApi("/users/sign_in", token="header:Authorization")
+    answer = Answer(201, content=b'{"email": "u@example.test"}', more={"Authorization": value})
+    outcome = submit_login(Recorded({"/app/login": Answer(200), "/users/sign_in": answer}), PAGE, api, "u", "pw")
+    assert outcome.success and outcome.token == "tok-0002"
+
+
+@pytest.mark.parametrize("more", [{}, {"Authorization": "Bearer "}], ids=["no-header", "empty"])
+def test_an_accepted_login_without_its_token_header_is_a_check_error(more: dict[str, str]) -> None:
+    api = LoginApi("/users/sign_in", token="header:Authorization")
+    send = Recorded({"/app/login": Answer(200), "/users/sign_in": Answer(200, content=b"{}", more=more)})
+    with pytest.raises(CheckError, match="no access token in its Authorization header"):
+        submit_login(send, PAGE, api, "u", "pw")
+
+
 LIVE_TOKEN = "tok-live-0001"
 
 
@@ -132,10 +150,11 @@ class TokenApi(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def _send(self, status: int, body: dict[str, Any]) -> None:
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         raw = json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
         self.wfile.write(raw)
@@ -150,13 +169,20 @@ class TokenApi(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         given = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-        if given == {"username": "alice", "password": "pw-0001"}:
+        if given == {"username": "alice", "password": "pw-0001"} and self.path == "/users/sign_in":
+            self._send(201, {"email": "alice@example.test"}, {"Authorization": f"Bearer {LIVE_TOKEN}"})
+        elif given == {"username": "alice", "password": "pw-0001"}:
             self._send(200, {"access_token": LIVE_TOKEN, "token_type": "Bearer"})
         else:
             self._send(401, {"error": "invalid credentials"})
 
 
-def test_requests_of_a_token_session_carry_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("login", "token"), [("/api/login", "access_token"), ("/users/sign_in", "header:Authorization")]
+)
+def test_requests_of_a_token_session_carry_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, login: str, token: str
+) -> None:
     monkeypatch.setenv("T_PASSWORD", "pw-0001")
     with serving(TokenApi) as base:
         path = tmp_path / "t.yaml"
@@ -164,7 +190,7 @@ def test_requests_of_a_token_session_carry_it(tmp_path: Path, monkeypatch: pytes
             "format: homolog.target/1\nsystem: {name: SPA, version: '1'}\n"
             f"base_urls: {{web: '{base}'}}\n"
             "auth:\n  web: {type: form, username: alice, password_env: T_PASSWORD,\n"
-            "        api: {login: /api/login, session: /api/me, token: access_token}}\n"
+            f"        api: {{login: {login}, session: /api/me, token: '{token}'}}}}\n"
             "pages:\n  login: {path: /app/login}\n"
         )
         with HttpClient(load_target(path)) as http:

@@ -110,6 +110,14 @@ def test_json_login_of_a_single_page_application(tmp_path: Path) -> None:
     assert load_target(tmp_path / "t.yaml").auth("fhir").api is None  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("token", ["access_token", "data.accessToken", "header:Authorization", "header:X-Auth-Token"])
+def test_where_the_access_token_is(tmp_path: Path, token: str) -> None:
+    path = tmp_path / "t.yaml"
+    entry = f"{{type: form, username: u, password_env: T_PASSWORD, api: {{login: /api/login, token: '{token}'}}}}"
+    path.write_text(BASE.replace("auth:\n", f"auth:\n  web: {entry}\n") + '  login: {path: "/app/login"}\n')
+    assert load_target(path).auth("web").api.token == token  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     ("entry", "key", "words"),
     [
