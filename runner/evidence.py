@@ -42,6 +42,7 @@ SENSITIVE_KEYS = frozenset(
         "accesstoken",
         "idtoken",
         "refreshtoken",
+        "refresh",  # simplejwt's name for it
         "auth_token",
         "authtoken",
         "jwt",

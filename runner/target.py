@@ -56,7 +56,15 @@ class AuthSpec:
         api = self.fields.get("api")
         if not isinstance(api, Mapping):
             return None
-        return LoginApi(str(api["login"]), api.get("csrf"), api.get("session"), api.get("token"), api.get("password"))
+        return LoginApi(
+            str(api["login"]),
+            api.get("csrf"),
+            api.get("session"),
+            api.get("token"),
+            api.get("password"),
+            api.get("refresh"),
+            api.get("refresh_token"),
+        )
 
     def env_names(self) -> list[str]:
         """Every environment variable the entry names (`*_env` fields, headers_env, cookies_env)."""
@@ -79,7 +87,10 @@ class LoginApi:
     `data.access_token`) of the access token in the login's JSON answer, or `header:<name>`
     for one in a header of the answer, for a system whose scripts send it as a bearer token
     rather than holding the session in a cookie;
-    `password`: the path the scripts POST a password change to, as JSON, within the session.
+    `password`: the path the scripts POST a password change to, as JSON, within the session;
+    `refresh`: the path they POST to for a new access token when one lapses, sending the
+    refresh token the login answered at `refresh_token` (a key, or `header:<name>`) under
+    that key's last part, or, without `refresh_token`, the cookies that hold it.
     """
 
     login: str
@@ -87,6 +98,8 @@ class LoginApi:
     session: str | None = None
     token: str | None = None
     password: str | None = None
+    refresh: str | None = None
+    refresh_token: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ __all__ = [
     "css_xpath",
     "html_has",
     "parse_login_form",
+    "refresh_session",
+    "renewed_token",
     "script_headers",
     "submit_login",
     "submit_login_form",
@@ -67,6 +69,7 @@ class LoginOutcome:
     location: str
     described: str
     token: str | None = None  # the access token of a JSON login that answers one (`api.token`)
+    refresh: str | None = None  # its refresh token (`api.refresh_token`)
 
 
 def css_xpath(selector: str) -> str:
@@ -246,7 +249,36 @@ def submit_login_api(
     redirected = 300 <= resp.status_code < 400 and urlsplit(location).path not in ("", urlsplit(str(shown.url)).path)
     success = 200 <= resp.status_code < 300 or redirected
     token = _token(resp, api.token) if success and api.token else None
-    return LoginOutcome(success, resp.status_code, location, resp.describe(), token)
+    refresh = _token(resp, api.refresh_token) if success and api.refresh_token else None
+    return LoginOutcome(success, resp.status_code, location, resp.describe(), token, refresh)
+
+
+def refresh_session(send: Send, api: LoginApi, refresh: str | None, page_url: str, cookies: Iterable[str]) -> Any:
+    """POST the refresh request the page's script sends when its access token lapses: the
+    refresh token under the last part of `api.refresh_token`'s key (`{}` when cookies hold
+    it), with the script's headers. The answer, for the caller to read what it renewed;
+    CheckError on a 5xx, or a 404/405 (the declared path is no refresh endpoint)."""
+    if api.refresh is None:
+        raise CheckError("the JSON login declares no api.refresh: no token refresh to ask")
+    key = (api.refresh_token or "").removeprefix("header:").rsplit(".", 1)[-1]
+    body = {key: refresh} if refresh and api.refresh_token and not api.refresh_token.startswith("header:") else {}
+    headers = script_headers(page_url, cookies) | {"Content-Type": "application/json", "Accept": "application/json"}
+    if refresh and api.refresh_token and api.refresh_token.startswith("header:"):
+        headers[key] = refresh
+    resp = send("POST", api.refresh, content=json.dumps(body).encode(), headers=headers)
+    if resp.status_code >= 500 or resp.status_code in (404, 405):
+        raise CheckError(f"the token refresh answered {resp.status_code} ({resp.describe()}): not a decision")
+    return resp
+
+
+def renewed_token(resp: Any, key: str) -> str | None:
+    """The access token a refresh answered at `key`, None when it answered none (a refusal)."""
+    if not 200 <= resp.status_code < 300:
+        return None
+    try:
+        return _token(resp, key)
+    except CheckError:
+        return None
 
 
 def _token(resp: Any, key: str) -> str:

@@ -28,6 +28,8 @@ from homolog import (
     browser_origin,
     html_has,
     parse_login_form,
+    refresh_session,
+    renewed_token,
     submit_login,
 )
 
@@ -98,6 +100,7 @@ class WebSession:
         self.cookies: dict[str, str] = dict(cookies or {})
         self.basic: str | None = None  # the Authorization value of a Basic session
         self.bearer: str | None = None  # the Authorization value of a JSON login's access token
+        self.refresh_token: str | None = None  # and its refresh token, when the login answers one
         self.seen_set_cookies: list[str] = []
 
     def close(self) -> None:
@@ -161,9 +164,33 @@ class WebSession:
         if outcome.token:
             self.client.sanitizer.add(outcome.token)
             self.bearer = f"Bearer {outcome.token}"
+        if outcome.refresh:
+            self.client.sanitizer.add(outcome.refresh)
+            self.refresh_token = outcome.refresh
         return LoginResult(
             outcome.success, outcome.status, outcome.location, outcome.described, self.seen_set_cookies[before:]
         )
+
+    def refresh(self) -> Response:
+        """Ask for a new access token as the page's script does when its token lapses
+        (`api.refresh`); a token answered replaces the session's, the answer is returned."""
+        spec = self.target.auth(self.auth)
+        api = spec.api if spec is not None else None
+        if api is None or api.refresh is None:
+            raise CheckError(f"auth.{self.auth} declares no api.refresh: no token refresh to ask")
+        name = self.target.login_page(self.auth) or "login"
+        page_url = self.target.url(self.target.page(name).path, self.target.page(name).base)
+        cookies = (f"{k}={v}" for k, v in self.cookies.items())
+        resp: Response = refresh_session(self.request, api, self.refresh_token, page_url, cookies)
+        token = renewed_token(resp, api.token) if api.token else None
+        if token:
+            self.client.sanitizer.add(token)
+            self.bearer = f"Bearer {token}"
+        rotated = renewed_token(resp, api.refresh_token) if api.refresh_token else None
+        if rotated:
+            self.client.sanitizer.add(rotated)
+            self.refresh_token = rotated
+        return resp
 
     def open(self) -> LoginResult:
         """Log in with the auth entry's own account, whatever its kind; CheckError if refused."""

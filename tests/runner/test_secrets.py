@@ -119,6 +119,7 @@ def test_tokens_of_a_scripts_login_answer_are_learnt_in_any_spelling() -> None:
     clean = s.text('{"accessToken": "opaque-access-0001", "refreshToken": "opaque-refresh-0001", "user": "alice"}')
     assert clean == f'{{"accessToken": "{REDACTED}", "refreshToken": "{REDACTED}", "user": "alice"}}'
     assert s.text("Authorization: Token opaque-access-0001") == f"Authorization: Token {REDACTED}"
+    assert s.text('{"refresh": "opaque-refresh-0002"}') == f'{{"refresh": "{REDACTED}"}}'
 
 
 def test_file_names_hold_no_secret_even_slugged() -> None:

@@ -113,9 +113,15 @@ def test_json_login_of_a_single_page_application(tmp_path: Path) -> None:
 @pytest.mark.parametrize("token", ["access_token", "data.accessToken", "header:Authorization", "header:X-Auth-Token"])
 def test_where_the_access_token_is(tmp_path: Path, token: str) -> None:
     path = tmp_path / "t.yaml"
-    entry = f"{{type: form, username: u, password_env: T_PASSWORD, api: {{login: /api/login, token: '{token}'}}}}"
+    api = f"{{login: /api/login, token: '{token}', refresh: /api/refresh, refresh_token: '{token}'}}"
+    entry = f"{{type: form, username: u, password_env: T_PASSWORD, api: {api}}}"
     path.write_text(BASE.replace("auth:\n", f"auth:\n  web: {entry}\n") + '  login: {path: "/app/login"}\n')
-    assert load_target(path).auth("web").api.token == token  # type: ignore[union-attr]
+    api_spec = load_target(path).auth("web").api  # type: ignore[union-attr]
+    assert api_spec is not None and (api_spec.token, api_spec.refresh, api_spec.refresh_token) == (
+        token,
+        "/api/refresh",
+        token,
+    )
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,12 @@ def idle_margin(target: Target, params: TimeoutParams) -> float:
 
 @check("security.auth.session_timeout", params=TimeoutParams, needs=Needs(bases=("web",), auth=("web",)))
 def session_timeout(http: HttpClient, target: Target, params: TimeoutParams) -> None:
-    """An idle web session ends after the inactivity time the vendor configured."""
+    """An idle web session ends after the inactivity time the vendor configured.
+
+    A single-page application whose scripts renew a lapsed access token (`api.refresh`)
+    is asked for one after the idle period, as its script would: a session its refresh
+    brings back has not ended.
+    """
     kind = target.auth("web").type  # type: ignore[union-attr]  # needs auth.web
     if kind == "basic":
         # A browser keeps sending Basic credentials until it is closed: nothing can end
@@ -70,8 +75,9 @@ def session_timeout(http: HttpClient, target: Target, params: TimeoutParams) -> 
     path = params.path or protected_path(target)
     login_path = target.login_path("web")
     for _ in range(ATTEMPTS):
-        idle = _activity_then_idle(http, target, path, login_path, float(declared), wait)
-        if idle is not None:
+        ended = _activity_then_idle(http, target, path, login_path, float(declared), wait)
+        if ended is not None:
+            idle, renewal = ended
             break
     else:
         raise CheckError(
@@ -88,12 +94,15 @@ def session_timeout(http: HttpClient, target: Target, params: TimeoutParams) -> 
         fail(
             f"after {wait:.1f}s idle (declared timeout {declared}s) {idle.describe()} still answered {idle.status_code}"
         )
+    if renewal is not None:
+        fail(renewal)
 
 
 def _activity_then_idle(
     http: HttpClient, target: Target, path: str, login_path: str | None, declared: float, wait: float
-) -> Response | None:
-    """Log in, show activity, stay idle ``wait`` s: the answer to the request after.
+) -> tuple[Response, str | None] | None:
+    """Log in, show activity, stay idle ``wait`` s: the answer to the request after, and
+    how the session was renewed after it if it was (`_renewed`).
 
     The system's idle time between two requests lies within the span from sending the first
     to receiving the answer to the second. A refusal received within the declared timeout of
@@ -129,4 +138,24 @@ def _activity_then_idle(
             )
         time.sleep(wait)
         idle: Response = session.request("GET", path)
-        return idle
+        renewal = _renewed(session, path, login_path, wait) if refused_web(idle, login_path) else None
+        return idle, renewal
+
+
+def _renewed(session: WebSession, path: str, login_path: str | None, wait: float) -> str | None:
+    """After a refusal for idleness, ask for a new access token as the page's script would
+    (`api.refresh`): a session its refresh brings back outlives the idle timeout, and this
+    says how; None when none is declared or the refresh is refused."""
+    spec = session.target.auth(session.auth)
+    if spec is None or spec.api is None or spec.api.refresh is None:
+        return None
+    answer = session.refresh()
+    if not 200 <= answer.status_code < 300:
+        return None
+    again = session.request("GET", path)
+    if again.status_code != 200:
+        return None
+    return (
+        f"after {wait:.1f}s idle {path} was refused, but the token refresh {answer.describe()} renewed the "
+        f"session and {again.describe()} answered 200 again: the refresh token outlives the idle timeout"
+    )

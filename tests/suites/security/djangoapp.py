@@ -36,7 +36,8 @@ parses its JSON without a guard (Django's debug page for malformed JSON). The sa
 application on Django REST framework with simplejwt is served under `/jwt/`: its script
 posts the credentials to `/jwt/api/token/`, keeps the access token it answers and sends it
 as a bearer token (no session cookie); the token lives `SESSION_SECONDS` in the careful
-variants; `defaults` reads the token's claims without checking its signature or expiry (a
+variants, and so does the refresh token (`/jwt/api/token/refresh/`, a new one with each
+refresh; simplejwt's default is a day); `defaults` reads the token's claims without checking its signature or expiry (a
 careless API's own authentication class) and its `/jwt/api/notes/` allows anyone. Both
 change a password with the variant's validators: `/api/password/` takes `current_password`
 and `new_password` and answers 400 with the reasons of a refusal; `/jwt/api/password/`
@@ -166,8 +167,11 @@ def _settings(folder: Path, variant: str, psc: dict[str, Any] | None) -> dict[st
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     }
     conf["SIMPLE_JWT"] = {"SIGNING_KEY": conf["SECRET_KEY"]}
-    if careful:  # an access token lives as long as an idle session may (simplejwt: 5 minutes)
+    if careful:  # an access token lives as long as an idle session may (simplejwt: 5 minutes), and
+        # so does a refresh token, a new one with each refresh (simplejwt: one day, not rotated)
         conf["SIMPLE_JWT"]["ACCESS_TOKEN_LIFETIME"] = datetime.timedelta(seconds=SESSION_SECONDS)
+        conf["SIMPLE_JWT"]["REFRESH_TOKEN_LIFETIME"] = datetime.timedelta(seconds=SESSION_SECONDS)
+        conf["SIMPLE_JWT"]["ROTATE_REFRESH_TOKENS"] = True
     if careful:
         conf["MIDDLEWARE"].insert(1, f"{__name__}.content_security_policy")
         conf["AUTHENTICATION_BACKENDS"] = [f"{__name__}.LockingBackend"]
@@ -440,7 +444,7 @@ def _jwt_api(careful: bool) -> list[Any]:
     from rest_framework.response import Response
     from rest_framework.views import APIView
     from rest_framework_simplejwt.authentication import JWTAuthentication
-    from rest_framework_simplejwt.views import TokenObtainPairView
+    from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
     class ClaimsOnly(BaseAuthentication):
         """The defaults' own reading of the token: its claims, never its signature nor expiry."""
@@ -489,6 +493,7 @@ def _jwt_api(careful: bool) -> list[Any]:
 
     return [
         path("jwt/api/token/", TokenObtainPairView.as_view(), name="jwt_api_token"),
+        path("jwt/api/token/refresh/", TokenRefreshView.as_view(), name="jwt_api_refresh"),
         path("jwt/api/password/", Password.as_view(), name="jwt_api_password"),
         path("jwt/api/me/", Me.as_view(), name="jwt_api_me"),
         path("jwt/api/notes/", Notes.as_view(), name="jwt_api_notes"),
@@ -720,6 +725,8 @@ def spa_target(folder: Path, port: int, ca: Path, *, prefix: str = "", jwt: bool
             "session": "/jwt/api/me/",
             "token": "access",
             "password": "/jwt/api/password/",
+            "refresh": "/jwt/api/token/refresh/",
+            "refresh_token": "refresh",
         }
         fields = {"current": "old_password", "new": "new_password1", "confirm": "new_password2"}
     doc = {
