@@ -8,6 +8,7 @@ and serves it with `serving`, which yields the base URL and stops the server aft
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,6 +34,10 @@ class QuietHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        """Answer ``status`` with ``body`` as JSON."""
+        self.send(status, json.dumps(body), {"Content-Type": "application/json", **(headers or {})})
 
     def cookie(self, name: str) -> str:
         """The request's cookie ``name``, "" when it sends none."""
@@ -82,6 +87,29 @@ def form_target(folder: Path, base: str, password_env: str, pages: dict[str, dic
         "auth": {"web": {"type": "form", "username": "alice", "password_env": password_env}},
         "pages": {"login": {"path": "/login", "locators": LOGIN_LOCATORS}, **pages},
         **sections,
+    }
+    path = folder / "target.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+#: The shell a single-page application serves as its login page: its script draws the form.
+SPA_SHELL = "<!doctype html><title>Connexion</title><div id=root></div>"
+
+
+def json_login_target(
+    folder: Path, base: str, auth: str, username: str, api: dict[str, str], settings: dict[str, Any]
+) -> Path:
+    """A target file for a single-page application served at ``base`` whose account
+    `auth.<auth>` (``username``, password in T_PASSWORD) logs in through ``api``, its login
+    page the shell at /app/login; ``settings`` its `settings.security`."""
+    doc = {
+        "format": "homolog.target/1",
+        "system": {"name": "loopback single-page application", "version": "1.0.0"},
+        "base_urls": {"web": base},
+        "auth": {auth: {"type": "form", "username": username, "password_env": "T_PASSWORD", "api": api}},
+        "settings": {"security": settings},
+        "pages": {"login": {"path": "/app/login"}},
     }
     path = folder / "target.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from loopback_web import QuietHandler, serving
+from loopback_web import SPA_SHELL, QuietHandler, json_login_target, serving
 
 from .helpers import run_checks
 
@@ -30,15 +29,12 @@ def _api(min_length: int, answer: str) -> type[QuietHandler]:
     state = {"password": PASSWORD, "sessions": set()}
 
     class Api(QuietHandler):
-        def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            self.send(status, json.dumps(body), {"Content-Type": "application/json", **(headers or {})})
-
         def do_GET(self) -> None:
             if self.path == "/app/login":
-                self.send(200, "<!doctype html><title>Connexion</title><div id=root></div>")
+                self.send(200, SPA_SHELL)
             elif self.path == "/api/me":
                 signed_in = self.cookie("sid") in state["sessions"]
-                self._json(200 if signed_in else 401, {"name": "Paul MARTIN"} if signed_in else {})
+                self.send_json(200 if signed_in else 401, {"name": "Paul MARTIN"} if signed_in else {})
             else:
                 self.send(404, "")
 
@@ -46,23 +42,23 @@ def _api(min_length: int, answer: str) -> type[QuietHandler]:
             given = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
             if self.path == "/api/login":
                 if given != {"username": "dr.martin", "password": state["password"]}:
-                    self._json(401, {"error": "invalid credentials"})
+                    self.send_json(401, {"error": "invalid credentials"})
                     return
                 sid = secrets.token_hex(8)
                 state["sessions"].add(sid)
-                self._json(200, {}, {"Set-Cookie": f"sid={sid}; HttpOnly; Path=/"})
+                self.send_json(200, {}, {"Set-Cookie": f"sid={sid}; HttpOnly; Path=/"})
             elif self.path == "/api/account/password":
                 if self.cookie("sid") not in state["sessions"]:
-                    self._json(401, {"error": "authentication required"})
+                    self.send_json(401, {"error": "authentication required"})
                 elif answer in ("500", "403"):
-                    self._json(int(answer), {"error": "unavailable"})
+                    self.send_json(int(answer), {"error": "unavailable"})
                 else:
                     new = str(given.get("newPassword", ""))
                     made = given.get("oldPassword") == state["password"] and len(new) >= min_length
                     if made:
                         state["password"] = new
                     status = 200 if made or answer == "200" else 400
-                    self._json(status, {"ok": made, "errors": [] if made else ["trop court"]})
+                    self.send_json(status, {"ok": made, "errors": [] if made else ["trop court"]})
             else:
                 self.send(404, "")
 
@@ -74,26 +70,9 @@ def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("T_PASSWORD", PASSWORD)
 
     def write(base: str, fields: Any = None) -> Path:
-        doc = {
-            "format": "homolog.target/1",
-            "system": {"name": "SPA", "version": "1"},
-            "base_urls": {"web": base},
-            "auth": {
-                "password_change": {
-                    "type": "form",
-                    "username": "dr.martin",
-                    "password_env": "T_PASSWORD",
-                    "api": {"login": "/api/login", "session": "/api/me", "password": "/api/account/password"},
-                }
-            },
-            "settings": {
-                "security": {"password_fields": {"current": "oldPassword", "new": "newPassword"} | (fields or {})}
-            },
-            "pages": {"login": {"path": "/app/login"}},
-        }
-        path = tmp_path / "target.yaml"
-        path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-        return path
+        api = {"login": "/api/login", "session": "/api/me", "password": "/api/account/password"}
+        keys = {"current": "oldPassword", "new": "newPassword"} | (fields or {})
+        return json_login_target(tmp_path, base, "password_change", "dr.martin", api, {"password_fields": keys})
 
     return write
 

@@ -13,11 +13,9 @@ import json
 import secrets
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from loopback_web import QuietHandler, serving
+from loopback_web import SPA_SHELL, QuietHandler, json_login_target, serving
 
 from .helpers import run_checks
 
@@ -34,24 +32,21 @@ def _api(refresh_life: float, held: str, refreshing: str) -> type[QuietHandler]:
     refresh: dict[str, float] = {}
 
     class Api(QuietHandler):
-        def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            self.send(status, json.dumps(body), {"Content-Type": "application/json", **(headers or {})})
-
         def _tokens(self, status: int) -> None:
             a, r = secrets.token_hex(12), secrets.token_hex(12)
             access[a], refresh[r] = time.monotonic() + TIMEOUT, time.monotonic() + refresh_life
             if held == "body":
-                self._json(status, {"access": a, "refresh": r})
+                self.send_json(status, {"access": a, "refresh": r})
             else:
-                self._json(status, {"access": a}, {"Set-Cookie": f"rt={r}; HttpOnly; Path=/api/refresh"})
+                self.send_json(status, {"access": a}, {"Set-Cookie": f"rt={r}; HttpOnly; Path=/api/refresh"})
 
         def do_GET(self) -> None:
             if self.path == "/app/login":
-                self.send(200, "<!doctype html><title>Connexion</title><div id=root></div>")
+                self.send(200, SPA_SHELL)
             elif self.path == "/api/me":
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
                 live = access.get(token, 0) > time.monotonic()
-                self._json(200 if live else 401, {"name": "Alice ROBERT"} if live else {})
+                self.send_json(200 if live else 401, {"name": "Alice ROBERT"} if live else {})
             else:
                 self.send(404, "")
 
@@ -61,16 +56,16 @@ def _api(refresh_life: float, held: str, refreshing: str) -> type[QuietHandler]:
                 if given == {"username": "alice", "password": PASSWORD}:
                     self._tokens(200)
                 else:
-                    self._json(401, {"error": "invalid credentials"})
+                    self.send_json(401, {"error": "invalid credentials"})
             elif self.path == "/api/refresh":
                 if refreshing != "tokens":
-                    self._json(int(refreshing), {"ok": False, "error": "unavailable"})
+                    self.send_json(int(refreshing), {"ok": False, "error": "unavailable"})
                     return
                 token = str(given.get("refresh", "")) if held == "body" else self.cookie("rt")
                 if refresh.pop(token, 0) > time.monotonic():  # a new refresh token with each
                     self._tokens(200)
                 else:
-                    self._json(401, {"error": "token expired"})
+                    self.send_json(401, {"error": "token expired"})
             else:
                 self.send(404, "")
 
@@ -79,24 +74,10 @@ def _api(refresh_life: float, held: str, refreshing: str) -> type[QuietHandler]:
 
 def _target(folder: Path, base: str, held: str) -> Path:
     api = {"login": "/api/login", "session": "/api/me", "token": "access", "refresh": "/api/refresh"}
-    doc = {
-        "format": "homolog.target/1",
-        "system": {"name": "SPA", "version": "1"},
-        "base_urls": {"web": base},
-        "auth": {
-            "web": {
-                "type": "form",
-                "username": "alice",
-                "password_env": "T_PASSWORD",
-                "api": api | ({"refresh_token": "refresh"} if held == "body" else {}),
-            }
-        },
-        "settings": {"security": {"session_timeout_seconds": TIMEOUT, "session_timeout_margin_seconds": 0.5}},
-        "pages": {"login": {"path": "/app/login"}},
-    }
-    path = folder / "target.yaml"
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    return path
+    if held == "body":
+        api["refresh_token"] = "refresh"
+    settings = {"session_timeout_seconds": TIMEOUT, "session_timeout_margin_seconds": 0.5}
+    return json_login_target(folder, base, "web", "alice", api, settings)
 
 
 @pytest.mark.parametrize(
