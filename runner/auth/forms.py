@@ -249,7 +249,7 @@ def submit_login_api(
     redirected = 300 <= resp.status_code < 400 and urlsplit(location).path not in ("", urlsplit(str(shown.url)).path)
     success = 200 <= resp.status_code < 300 or redirected
     token = _token(resp, api.token) if success and api.token else None
-    refresh = _token(resp, api.refresh_token) if success and api.refresh_token else None
+    refresh = _token(resp, api.refresh_token, "refresh token") if success and api.refresh_token else None
     return LoginOutcome(success, resp.status_code, location, resp.describe(), token, refresh)
 
 
@@ -281,7 +281,7 @@ def renewed_token(resp: Any, key: str) -> str | None:
         return None
 
 
-def _token(resp: Any, key: str) -> str:
+def _token(resp: Any, key: str, what: str = "access token") -> str:
     """The access token at `key` (dotted) of a login's JSON answer, or in the answer's header
     `key` names as `header:<name>` (devise-jwt answers `Authorization: Bearer ...`, a
     `Bearer ` before it dropped); CheckError without one."""
@@ -291,14 +291,14 @@ def _token(resp: Any, key: str) -> str:
         if words and words[0].lower() == "bearer":
             words = words[1:]
         if len(words) != 1:
-            raise CheckError(f"the login answer ({resp.describe()}) has no access token in its {name} header")
+            raise CheckError(f"the login answer ({resp.describe()}) has no {what} in its {name} header")
         return words[0]
     try:
         value: Any = json.loads(resp.content)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than a parser goes
-        raise CheckError(f"the login answer is not JSON ({resp.describe()}): no access token at {key!r}") from None
+        raise CheckError(f"the login answer is not JSON ({resp.describe()}): no {what} at {key!r}") from None
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     if not isinstance(value, str) or not value.strip():
-        raise CheckError(f"the login answer ({resp.describe()}) has no access token at {key!r}")
+        raise CheckError(f"the login answer ({resp.describe()}) has no {what} at {key!r}")
     return value.strip()

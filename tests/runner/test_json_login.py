@@ -12,7 +12,17 @@ import httpx
 import pytest
 from loopback_web import serving
 
-from homolog import CheckError, HttpClient, LoginApi, PageSpec, csrf_headers, load_target, submit_login
+from homolog import (
+    CheckError,
+    HttpClient,
+    LoginApi,
+    PageSpec,
+    csrf_headers,
+    load_target,
+    refresh_session,
+    renewed_token,
+    submit_login,
+)
 
 PAGE = PageSpec("login", "/app/login", "web", None, {}, None, True)
 BASE = "https://ehr.example.test:8443"
@@ -138,6 +148,50 @@ def test_an_accepted_login_without_its_token_header_is_a_check_error(more: dict[
     api = LoginApi("/users/sign_in", token="header:Authorization")
     send = Recorded({"/app/login": Answer(200), "/users/sign_in": Answer(200, content=b"{}", more=more)})
     with pytest.raises(CheckError, match="no access token in its Authorization header"):
+        submit_login(send, PAGE, api, "u", "pw")
+
+
+def test_the_refresh_token_of_the_answer_is_kept_and_sent_back() -> None:
+    api = LoginApi("/api/token/", token="access", refresh="/api/token/refresh/", refresh_token="data.refresh")
+    answer = Answer(200, content=b'{"access": "tok-0003", "data": {"refresh": "ref-0003"}}')
+    outcome = submit_login(Recorded({"/app/login": Answer(200), "/api/token/": answer}), PAGE, api, "u", "pw")
+    assert (outcome.token, outcome.refresh) == ("tok-0003", "ref-0003")
+    send = Recorded({"/api/token/refresh/": Answer(200, content=b'{"access": "tok-0004"}')})
+    resp = refresh_session(send, api, outcome.refresh, BASE + "/app/login", ["csrftoken=c1"])
+    assert renewed_token(resp, "access") == "tok-0004"
+    ((method, _, kw),) = send.sent
+    assert method == "POST" and json.loads(kw["content"]) == {"refresh": "ref-0003"}
+    assert kw["headers"]["X-CSRFToken"] == "c1" and kw["headers"]["Origin"] == BASE
+    # held in a cookie: the body is empty, the session's cookies carry it
+    resp = refresh_session(send, LoginApi("/api/token/", refresh="/api/token/refresh/"), None, BASE + "/app/login", [])
+    assert json.loads(send.sent[-1][2]["content"]) == {}
+
+
+@pytest.mark.parametrize(
+    ("status", "content", "renewed"),
+    [
+        (401, b'{"access": "tok-0005"}', None),
+        (200, b'{"ok": false}', None),
+        (200, b'{"access": "tok-0005"}', "tok-0005"),
+    ],
+)
+def test_only_a_token_answered_by_an_accepted_refresh_renews(status: int, content: bytes, renewed: str | None) -> None:
+    api = LoginApi("/api/token/", token="access", refresh="/api/token/refresh/")
+    resp = refresh_session(Recorded({"/api/token/refresh/": Answer(status, content=content)}), api, None, BASE, [])
+    assert renewed_token(resp, "access") == renewed
+
+
+@pytest.mark.parametrize("status", [404, 405, 500, 503])
+def test_a_refresh_that_is_no_decision_is_a_check_error(status: int) -> None:
+    api = LoginApi("/api/token/", token="access", refresh="/api/token/refresh/")
+    with pytest.raises(CheckError, match=f"the token refresh answered {status}"):
+        refresh_session(Recorded({"/api/token/refresh/": Answer(status)}), api, None, BASE, [])
+
+
+def test_a_declared_refresh_token_missing_from_the_answer_is_a_check_error() -> None:
+    api = LoginApi("/api/token/", token="access", refresh="/api/token/refresh/", refresh_token="refresh")
+    send = Recorded({"/app/login": Answer(200), "/api/token/": Answer(200, content=b'{"access": "tok-0006"}')})
+    with pytest.raises(CheckError, match="no refresh token at 'refresh'"):
         submit_login(send, PAGE, api, "u", "pw")
 
 
