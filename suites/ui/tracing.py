@@ -52,14 +52,36 @@ def _omissions(omit: Mapping[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def sanitize_trace(data: bytes, secrets: Iterable[str], *, omit: Mapping[str, str] | None = None) -> bytes:
+def _declared(fields: Iterable[str]) -> list[re.Pattern[str]]:
+    """Patterns of the credential fields a target declares (`api.token: access`,
+    `header:X-Auth-Token`): headers of that name as a trace records them, and JSON members
+    of that name, as a body holds them or JSON-escaped inside a trace event. Group 1 ends
+    where the value starts, group 2 is the quote that closes it."""
+    out = []
+    for field in fields:
+        if field.startswith("header:"):
+            name = re.escape(field.removeprefix("header:"))
+            out.append(re.compile(r'("name"\s*:\s*"' + name + r'"\s*,\s*"value"\s*:\s*")(?:[^"\\]|\\.)*(")', re.I))
+        else:
+            key = re.escape(field.rsplit(".", 1)[-1])
+            out.append(re.compile(r'(\\?"' + key + r'\\?"\s*:\s*\\?")(?:[^"\\]|\\.)*?(\\?")'))
+    return out
+
+
+def sanitize_trace(
+    data: bytes, secrets: Iterable[str], *, omit: Mapping[str, str] | None = None, fields: Iterable[str] = ()
+) -> bytes:
     """Return a copy of trace archive `data` with secrets and credential headers removed.
 
     `omit` maps large known texts (the injected axe-core source, recorded once per
     injection and per DOM snapshot) to a label that replaces them, to keep traces small.
+    `fields`: the credential fields the target declares (its JSON login's `token` and
+    `refresh_token`), redacted whatever their name and value, since a browser's own login
+    receives tokens the harness never saw under names it cannot guess.
     """
     variants = _variants(secrets)
     omissions = _omissions(omit or {})
+    declared = _declared(fields)
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
@@ -73,6 +95,8 @@ def sanitize_trace(data: bytes, secrets: Iterable[str], *, omit: Mapping[str, st
                 for v in variants:
                     text = text.replace(v, REDACTED)
                 text = _HEADER.sub(lambda m: m.group(1) + f'"{REDACTED}"', text)
+                for pattern in declared:
+                    text = pattern.sub(lambda m: m.group(1) + REDACTED + m.group(2), text)
                 text = redact_credentials(text)
                 body = text.encode("utf-8")
             elif any(v.encode() in body for v in variants):

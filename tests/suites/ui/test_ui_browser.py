@@ -197,6 +197,25 @@ def test_trace_sanitising_removes_tokens_the_browser_alone_received() -> None:
     assert b'"accessToken": "' in text  # the field stays, its value is gone
 
 
+def test_trace_sanitising_removes_opaque_tokens_where_the_target_says_they_are() -> None:
+    # an opaque token under a name no list holds (simplejwt's `access`, a custom header):
+    # the target's JSON login declares where its tokens are answered
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w") as z:
+        z.writestr("resources/0a1b2c.json", json.dumps({"access": "opaque-access-0007", "user": "alice"}))
+        event = {"response": {"headers": [{"name": "X-Auth-Token", "value": "opaque-header-0007"}]}}
+        event["request"] = {"postData": {"text": json.dumps({"refresh": "opaque-refresh-0007"})}}
+        z.writestr("trace.network", json.dumps(event))
+    fields = ["data.access", "header:X-Auth-Token", "refresh"]
+    clean = zipfile.ZipFile(io.BytesIO(sanitize_trace(raw.getvalue(), [], fields=fields)))
+    text = b"".join(clean.read(n) for n in clean.namelist())
+    assert b"opaque-" not in text, text
+    assert b'"user": "alice"' in text and b'"access": "[redacted]"' in text  # the rest is kept
+    # without the declaration the opaque access token stays: the field is what finds it
+    kept = zipfile.ZipFile(io.BytesIO(sanitize_trace(raw.getvalue(), [])))
+    assert b"opaque-access-0007" in kept.read("resources/0a1b2c.json")
+
+
 def test_trace_sanitising_drops_the_injected_library_source() -> None:
     source = 'var axe = {version: "4.14.1", note: "é"};' * 100
     raw = io.BytesIO()
