@@ -301,7 +301,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     if not ledger.pending():
         print(f"{run_dir}: nothing left to clean up ({len(ledger.entries())} resource(s) in the ledger)")
         return 0
-    evidence = Evidence(run_dir, "_cleanup", Sanitizer(target.secret_values()))
+    evidence = Evidence(run_dir, "_cleanup", Sanitizer(target.secret_values(), fields=target.credential_fields()))
     with HttpClient(target, evidence) as client:
         summary = clean_up(ledger, client)
     print(f"{run_dir}: {summary.describe()}")

@@ -123,10 +123,24 @@ class Sanitizer:
     value under another name or encoding is redacted too.
     """
 
-    def __init__(self, secrets: Iterable[str] = (), *, registry: SecretRegistry | None = None) -> None:
+    def __init__(
+        self, secrets: Iterable[str] = (), *, registry: SecretRegistry | None = None, fields: Iterable[str] = ()
+    ) -> None:
+        """`fields`: credential fields a target declares (`Target.credential_fields`): JSON
+        keys (the last part of a dotted one) and `header:<name>` headers whose values are
+        learnt as secrets whatever they are, like the fields of SENSITIVE_KEYS."""
         self.registry = registry if registry is not None else SecretRegistry()
         for value in secrets:
             self.registry.add(value)
+        fields = list(fields)
+        self._headers = frozenset(f.removeprefix("header:").lower() for f in fields if f.startswith("header:"))
+        keys = sorted({f.rsplit(".", 1)[-1] for f in fields if not f.startswith("header:")}, key=len, reverse=True)
+        self._keys = tuple(f'"{k}"' for k in keys)
+        self._json = (
+            re.compile(r'"(?:' + "|".join(map(re.escape, keys)) + r')"\s*+:\s*+"((?:[^"\\]++|\\.)*+)"')
+            if keys
+            else None
+        )
         # Short texts (header values above all) come back again and again: their redaction
         # is kept while the set of secrets it was made with stays the same.
         # (the secrets' needles they were made with, text -> redacted), replaced as a whole
@@ -145,6 +159,11 @@ class Sanitizer:
     def learn(self, text: str, fields: _Fields | None = None) -> None:
         """Register the values of credential fields found in `text` (tokens, passwords, cookies)."""
         fields = fields or _Fields(text)
+        if self._json is not None and any(k in text for k in self._keys):
+            for m in self._json.finditer(text):
+                self._learn(m.group(1))
+                with contextlib.suppress(ValueError):
+                    self._learn(json.loads(f'"{m.group(1)}"'))
         if fields.json:
             for m in _JSON_KV.finditer(text):
                 self._learn(m.group(2))
@@ -227,7 +246,7 @@ class Sanitizer:
         out: dict[str, str] = {}
         for name, value in headers:
             lower = name.lower()
-            if lower in SENSITIVE_HEADERS:
+            if lower in SENSITIVE_HEADERS or lower in self._headers:
                 scheme = value.split(" ", 1)[0] if " " in value and lower.endswith("authorization") else ""
                 credential = value.split(" ", 1)[1] if scheme else value
                 self._learn_credential(scheme, credential.strip())

@@ -165,7 +165,9 @@ class HttpClient:
         self.connect_timeout = float(limits.get("connect") or min(self.timeout, DEFAULT_TIMEOUT))
         self.exchange_timeout = float(limits.get("exchange") or max(DEFAULT_EXCHANGE_TIMEOUT, self.timeout))
         self.max_bytes = int(max_bytes or limits.get("max_response_bytes") or DEFAULT_MAX_BYTES)
-        self.sanitizer = evidence.sanitizer if evidence else Sanitizer(target.secret_values())
+        self.sanitizer = (
+            evidence.sanitizer if evidence else Sanitizer(target.secret_values(), fields=target.credential_fields())
+        )
         # a client made outside a run owns its connections; inside a run they are the run's
         self._owned = connections is None
         self.connections = Connections() if connections is None else connections

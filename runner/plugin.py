@@ -75,7 +75,9 @@ class RunState:
         else:
             registry = SecretRegistry.shared()
         self.secrets = registry
-        self.sanitizer = Sanitizer(self.target.secret_values(), registry=registry)
+        self.sanitizer = Sanitizer(
+            self.target.secret_values(), registry=registry, fields=self.target.credential_fields()
+        )
         self.authenticator = Authenticator(self.target, register=self.sanitizer.add)
         self.ledger = Ledger(self.store.dir)  # what the run creates or changes on the system
         # One connection pool per process for every check's client: connections to a base

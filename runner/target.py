@@ -368,6 +368,17 @@ class Target:
             raise CheckError(f"environment variable {env} (auth {auth_name!r}, {key}) is not set")
         return value
 
+    def credential_fields(self) -> list[str]:
+        """Where the target's JSON logins answer their tokens (`api.token`, `api.refresh_token`:
+        a dotted JSON key or `header:<name>`): fields whose values are secrets whatever their
+        name, which evidence redacts."""
+        fields = []
+        for name in self.raw.get("auth") or {}:
+            spec = self.auth(name)
+            if spec is not None and spec.api is not None:
+                fields += [f for f in (spec.api.token, spec.api.refresh_token) if f]
+        return fields
+
     def secret_values(self) -> list[str]:
         """Current values of every secret the target names (for sanitising evidence).
 

@@ -538,15 +538,6 @@ class UiSession:
             secrets += [c["value"] for c in self._context.cookies() if c.get("value")]
         return secrets
 
-    def _token_fields(self) -> list[str]:
-        """Where the target's JSON logins answer their tokens (`api.token`, `api.refresh_token`)."""
-        fields = []
-        for name in self.target.raw.get("auth") or {}:
-            spec = self.target.auth(name)
-            if spec is not None and spec.api is not None:
-                fields += [f for f in (spec.api.token, spec.api.refresh_token) if f]
-        return fields
-
     def _save_trace(self) -> None:
         self._traces += 1
         name = "trace.zip" if self._traces == 1 else f"trace-{self._traces}.zip"
@@ -555,7 +546,7 @@ class UiSession:
             self._context.tracing.stop(path=str(raw))
             data = raw.read_bytes()
             if len(data) <= MAX_TRACE_BYTES:
-                clean = sanitize_trace(data, self._secrets(), omit=self._omit, fields=self._token_fields())
+                clean = sanitize_trace(data, self._secrets(), omit=self._omit, fields=self.target.credential_fields())
                 self.evidence.attach_bytes(name, clean, media_type="application/zip")
             else:
                 self.evidence.attach_json(

@@ -122,6 +122,17 @@ def test_tokens_of_a_scripts_login_answer_are_learnt_in_any_spelling() -> None:
     assert s.text('{"refresh": "opaque-refresh-0002"}') == f'{{"refresh": "{REDACTED}"}}'
 
 
+def test_tokens_where_the_target_says_they_are_are_learnt_whatever_their_name() -> None:
+    # an opaque token under a name no list holds: simplejwt's `access`, a custom header
+    s = Sanitizer(fields=["data.access", "header:X-Auth-Token"])
+    assert s.text('{"data": {"access": "opaque-access-0009"}}') == f'{{"data": {{"access": "{REDACTED}"}}}}'
+    assert s.text("echoed later: opaque-access-0009") == f"echoed later: {REDACTED}"
+    assert s.headers([("X-Auth-Token", "opaque-header-0009")]) == {"X-Auth-Token": REDACTED}
+    assert s.text("and again opaque-header-0009") == f"and again {REDACTED}"
+    # without the declaration the name says nothing
+    assert Sanitizer().text('{"access": "opaque-access-0010"}') == '{"access": "opaque-access-0010"}'
+
+
 def test_file_names_hold_no_secret_even_slugged() -> None:
     s = Sanitizer([TOKEN, PASSWORD])
     ev = Evidence(Path("/nonexistent"), "case", s)

@@ -13,6 +13,7 @@ import json
 import secrets
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from loopback_web import SPA_SHELL, QuietHandler, json_login_target, serving
@@ -32,8 +33,11 @@ def _api(refresh_life: float, held: str, refreshing: str) -> type[QuietHandler]:
     refresh: dict[str, float] = {}
 
     class Api(QuietHandler):
+        issued: ClassVar[list[str]] = []  # every token answered, none of which evidence may hold
+
         def _tokens(self, status: int) -> None:
             a, r = secrets.token_hex(12), secrets.token_hex(12)
+            self.issued += [a, r]
             access[a], refresh[r] = time.monotonic() + TIMEOUT, time.monotonic() + refresh_life
             if held == "body":
                 self.send_json(status, {"access": a, "refresh": r})
@@ -102,6 +106,11 @@ def test_a_refresh_after_the_idle_period_must_not_bring_the_session_back(
     words: str,
 ) -> None:
     monkeypatch.setenv("T_PASSWORD", PASSWORD)
-    with serving(_api(refresh_life, held, refreshing)) as base:
+    api = _api(refresh_life, held, refreshing)
+    with serving(api) as base:
         (got,) = run_checks([(CHECK, {})], _target(tmp_path, base, held), tmp_path).values()
     assert got[0] == verdict and words in (got[1] or ""), got
+    # opaque tokens under simplejwt's names, redacted because the target says where they are
+    assert api.issued
+    written = [p.read_text("utf-8", "replace") for p in tmp_path.rglob("*") if p.is_file()]
+    assert not [t for t in api.issued if any(t in text for text in written)]
