@@ -260,11 +260,14 @@ def refresh_session(send: Send, api: LoginApi, refresh: str | None, page_url: st
     CheckError on a 5xx, or a 404/405 (the declared path is no refresh endpoint)."""
     if api.refresh is None:
         raise CheckError("the JSON login declares no api.refresh: no token refresh to ask")
-    key = (api.refresh_token or "").removeprefix("header:").rsplit(".", 1)[-1]
-    body = {key: refresh} if refresh and api.refresh_token and not api.refresh_token.startswith("header:") else {}
+    field = api.refresh_token if refresh else None  # None: the cookies hold the refresh token
+    key = (field or "").removeprefix("header:").rsplit(".", 1)[-1]
     headers = script_headers(page_url, cookies) | {"Content-Type": "application/json", "Accept": "application/json"}
-    if refresh and api.refresh_token and api.refresh_token.startswith("header:"):
-        headers[key] = refresh
+    body = {}
+    if field and field.startswith("header:"):
+        headers[key] = str(refresh)
+    elif field:
+        body[key] = refresh
     resp = send("POST", api.refresh, content=json.dumps(body).encode(), headers=headers)
     if resp.status_code >= 500 or resp.status_code in (404, 405):
         raise CheckError(f"the token refresh answered {resp.status_code} ({resp.describe()}): not a decision")

@@ -171,6 +171,14 @@ class WebSession:
             outcome.success, outcome.status, outcome.location, outcome.described, self.seen_set_cookies[before:]
         )
 
+    def page_url(self) -> str:
+        """The URL of the page whose script sends the session's requests: the login page of
+        the auth entry (a single-page application's shell), else the web base URL."""
+        name = self.target.login_page(self.auth)
+        if name is None or name not in self.target.pages:
+            return self.target.url("/", "web")
+        return self.target.url(self.target.page(name).path, self.target.page(name).base)
+
     def refresh(self) -> Response:
         """Ask for a new access token as the page's script does when its token lapses
         (`api.refresh`); a token answered replaces the session's, the answer is returned."""
@@ -178,10 +186,8 @@ class WebSession:
         api = spec.api if spec is not None else None
         if api is None or api.refresh is None:
             raise CheckError(f"auth.{self.auth} declares no api.refresh: no token refresh to ask")
-        name = self.target.login_page(self.auth) or "login"
-        page_url = self.target.url(self.target.page(name).path, self.target.page(name).base)
         cookies = (f"{k}={v}" for k, v in self.cookies.items())
-        resp: Response = refresh_session(self.request, api, self.refresh_token, page_url, cookies)
+        resp: Response = refresh_session(self.request, api, self.refresh_token, self.page_url(), cookies)
         token = renewed_token(resp, api.token) if api.token else None
         if token:
             self.client.sanitizer.add(token)

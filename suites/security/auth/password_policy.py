@@ -92,13 +92,7 @@ def _changed_over_api(
     user, current, new = change
     keys = _fields(target)
     body = {keys["current"]: current, keys["new"]: new} | ({keys["confirm"]: new} if "confirm" in keys else {})
-    page = target.login_page(auth)
-    page_url = (
-        target.url(path, "web")
-        if page not in target.pages
-        else target.url(target.page(page).path, target.page(page).base)
-    )
-    headers = script_headers(page_url, (f"{k}={v}" for k, v in session.cookies.items()))
+    headers = script_headers(session.page_url(), (f"{k}={v}" for k, v in session.cookies.items()))
     headers |= {"Content-Type": "application/json", "Accept": "application/json"}
     resp = session.request("POST", path, content=json.dumps(body).encode(), headers=headers)
     if resp.status_code >= 500 or resp.status_code in (401, 403, 404, 405) or 300 <= resp.status_code < 400:
