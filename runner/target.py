@@ -11,13 +11,14 @@ report).
 from __future__ import annotations
 
 import copy
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from .errors import CheckError, Problem, TargetError
 from .schemas import schema_problems
@@ -64,6 +65,7 @@ class AuthSpec:
             api.get("password"),
             api.get("refresh"),
             api.get("refresh_token"),
+            str(api.get("body") or "json"),
         )
 
     def env_names(self) -> list[str]:
@@ -87,10 +89,13 @@ class LoginApi:
     `data.access_token`) of the access token in the login's JSON answer, or `header:<name>`
     for one in a header of the answer, for a system whose scripts send it as a bearer token
     rather than holding the session in a cookie;
-    `password`: the path the scripts POST a password change to, as JSON, within the session;
+    `password`: the path the scripts POST a password change to, as JSON, within the session
+    (`PATCH /users/me`: another method before it);
     `refresh`: the path they POST to for a new access token when one lapses, sending the
     refresh token the login answered at `refresh_token` (a key, or `header:<name>`) under
-    that key's last part, or, without `refresh_token`, the cookies that hold it.
+    that key's last part, or, without `refresh_token`, the cookies that hold it;
+    `body`: `json`, or `form` for a login and refresh sent form-encoded (OAuth 2's password
+    and refresh forms: FastAPI's `OAuth2PasswordRequestForm`, fastapi-users).
     """
 
     login: str
@@ -100,6 +105,21 @@ class LoginApi:
     password: str | None = None
     refresh: str | None = None
     refresh_token: str | None = None
+    body: str = "json"
+
+    @property
+    def password_change(self) -> tuple[str, str] | None:
+        """(method, path) of the password change: `password` with its method, POST by default."""
+        if self.password is None:
+            return None
+        method, _, path = self.password.strip().rpartition(" ")
+        return (method.strip().upper() or "POST", path)
+
+    def encode(self, fields: Mapping[str, str]) -> tuple[bytes, str]:
+        """A login's or refresh's fields as the scripts send them: (body, content type)."""
+        if self.body == "form":
+            return urlencode(fields).encode(), "application/x-www-form-urlencoded"
+        return json.dumps(dict(fields)).encode(), "application/json"
 
 
 @dataclass(frozen=True)

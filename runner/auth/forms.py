@@ -225,7 +225,8 @@ def submit_login(
 def submit_login_api(
     send: Send, page: PageSpec, api: LoginApi, username: str, password: str, names: Mapping[str, str] | None = None
 ) -> LoginOutcome:
-    """Open the login page, ask for the CSRF cookie, POST the credentials as JSON.
+    """Open the login page, ask for the CSRF cookie, POST the credentials as JSON (or
+    form-encoded, `api.body`).
 
     Success is a 2xx, or a redirect away from the login page; 4xx is a refused login.
     """
@@ -240,11 +241,13 @@ def submit_login_api(
         cookies += primed.header_values("set-cookie")
     names = names or {}
     body = {names.get("username") or "username": username, names.get("password") or "password": password}
-    headers = script_headers(str(shown.url), cookies)
-    headers |= {"Content-Type": "application/json", "Accept": "application/json"}
-    resp = send("POST", api.login, content=json.dumps(body).encode(), headers=headers)
+    content, kind = api.encode(body)
+    headers = script_headers(str(shown.url), cookies) | {"Content-Type": kind, "Accept": "application/json"}
+    resp = send("POST", api.login, content=content, headers=headers)
     if resp.status_code >= 500:
         raise CheckError(f"the login POST failed with {resp.status_code} ({resp.describe()})")
+    if resp.status_code == 415:  # the credentials were not read at all: no login was tried
+        raise CheckError(f"the login takes no {kind} ({resp.describe()}): is the auth entry's api.body right?")
     location = resp.headers.get("location", "")
     redirected = 300 <= resp.status_code < 400 and urlsplit(location).path not in ("", urlsplit(str(shown.url)).path)
     success = 200 <= resp.status_code < 300 or redirected
@@ -255,20 +258,24 @@ def submit_login_api(
 
 def refresh_session(send: Send, api: LoginApi, refresh: str | None, page_url: str, cookies: Iterable[str]) -> Any:
     """POST the refresh request the page's script sends when its access token lapses: the
-    refresh token under the last part of `api.refresh_token`'s key (`{}` when cookies hold
-    it), with the script's headers. The answer, for the caller to read what it renewed;
-    CheckError on a 5xx, or a 404/405 (the declared path is no refresh endpoint)."""
+    refresh token under the last part of `api.refresh_token`'s key (nothing when cookies
+    hold it), with the script's headers; form-encoded with OAuth 2's
+    `grant_type=refresh_token` when `api.body` is `form`. The answer, for the caller to read
+    what it renewed; CheckError on a 5xx, or a 404/405 (the declared path is no refresh
+    endpoint)."""
     if api.refresh is None:
         raise CheckError("the JSON login declares no api.refresh: no token refresh to ask")
     field = api.refresh_token if refresh else None  # None: the cookies hold the refresh token
     key = (field or "").removeprefix("header:").rsplit(".", 1)[-1]
-    headers = script_headers(page_url, cookies) | {"Content-Type": "application/json", "Accept": "application/json"}
-    body = {}
+    headers = script_headers(page_url, cookies)
+    body = {"grant_type": "refresh_token"} if api.body == "form" else {}
     if field and field.startswith("header:"):
         headers[key] = str(refresh)
     elif field:
-        body[key] = refresh
-    resp = send("POST", api.refresh, content=json.dumps(body).encode(), headers=headers)
+        body[key] = str(refresh)
+    content, kind = api.encode(body)
+    headers |= {"Content-Type": kind, "Accept": "application/json"}
+    resp = send("POST", api.refresh, content=content, headers=headers)
     if resp.status_code >= 500 or resp.status_code in (404, 405):
         raise CheckError(f"the token refresh answered {resp.status_code} ({resp.describe()}): not a decision")
     return resp

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from homolog import (
     HttpClient,
     LoginApi,
     PageSpec,
+    TargetError,
     csrf_headers,
     load_target,
     refresh_session,
@@ -251,3 +254,67 @@ def test_requests_of_a_token_session_carry_it(
             assert http.get("/api/me", base="web").status_code == 401
             assert http.get("/api/me", base="web", auth="web").status_code == 200
             assert LIVE_TOKEN in http.sanitizer.secrets  # redacted wherever it shows up
+
+
+def test_an_oauth_password_form_login_is_form_encoded() -> None:
+    # FastAPI's OAuth2PasswordRequestForm (fastapi-users, the FastAPI tutorial) reads a
+    # form-encoded body and answers JSON 422 to the same fields as JSON
+    api = LoginApi("/auth/jwt/login", token="access_token", body="form")
+    answer = Answer(200, content=b'{"access_token": "tok-0007", "token_type": "bearer"}')
+    send = Recorded({"/app/login": Answer(200), "/auth/jwt/login": answer})
+    outcome = submit_login(send, PAGE, api, "dr.robert@ehr.example.test", "p&w=1 é")
+    assert outcome.success and outcome.token == "tok-0007"
+    posted = send.sent[-1][2]
+    assert posted["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+    assert parse_qs(posted["content"].decode(), strict_parsing=True) == {
+        "username": ["dr.robert@ehr.example.test"],
+        "password": ["p&w=1 é"],
+    }
+
+
+def test_an_oauth_refresh_is_form_encoded_with_its_grant_type() -> None:
+    api = LoginApi(
+        "/oauth/token", token="access_token", refresh="/oauth/token", refresh_token="refresh_token", body="form"
+    )
+    send = Recorded({"/oauth/token": Answer(200, content=b'{"access_token": "tok-0008"}')})
+    assert renewed_token(refresh_session(send, api, "ref/0008+", BASE, []), "access_token") == "tok-0008"
+    posted = send.sent[-1][2]
+    assert posted["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+    assert parse_qs(posted["content"].decode()) == {"grant_type": ["refresh_token"], "refresh_token": ["ref/0008+"]}
+
+
+@pytest.mark.parametrize("body", ["json", "form"])
+def test_a_login_refusing_the_encoding_is_a_check_error_naming_api_body(body: str) -> None:
+    send = Recorded({"/app/login": Answer(200), "/api/login": Answer(415)})
+    with pytest.raises(CheckError, match=r"the login takes no application/.* is the auth entry's api\.body right"):
+        submit_login(send, PAGE, LoginApi("/api/login", body=body), "u", "pw")
+
+
+@pytest.mark.parametrize(
+    ("password", "body", "problem"),
+    [
+        ("PATCH /users/me", "form", None),
+        ("/api/password/", "json", None),
+        ("GET /users/me", "json", "auth.web.api.password"),
+        ("PATCH users/me", "json", "auth.web.api.password"),
+        ("/api/password/", "xml", "auth.web.api.body"),
+    ],
+)
+def test_the_password_change_method_and_the_body_are_declared(
+    tmp_path: Path, password: str, body: str, problem: str | None
+) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "format: homolog.target/1\nsystem: {name: SPA, version: '1'}\n"
+        "base_urls: {web: 'https://ehr.example.test'}\n"
+        "auth:\n  web: {type: form, username: alice, password_env: T_PASSWORD,\n"
+        f"        api: {{login: /auth/jwt/login, body: {body}, password: '{password}'}}}}\n"
+        "pages:\n  login: {path: /app/login}\n"
+    )
+    if problem is not None:
+        with pytest.raises(TargetError, match=re.escape(problem)):
+            load_target(path)
+        return
+    api = load_target(path).auth("web").api  # type: ignore[union-attr]
+    assert api is not None and api.body == body
+    assert api.password_change == (("PATCH", "/users/me") if password.startswith("PATCH") else ("POST", password))

@@ -67,36 +67,49 @@ _API_FIELDS = {"current": "current_password", "new": "new_password"}
 
 
 def _fields(target: Target) -> dict[str, str]:
-    """The JSON keys of the password change: `current`, `new` and, when declared, `confirm`."""
+    """The JSON keys of the password change: `new`, and `current` and `confirm` unless the
+    API asks none (`current: ""`, as fastapi-users' `PATCH /users/me`; `confirm` declared)."""
     declared = target.settings("security").get("password_fields") or {}
-    if not isinstance(declared, dict) or not set(declared) <= {"current", "new", "confirm"}:
-        raise CheckError("settings.security.password_fields: a mapping of current, new and confirm to JSON keys")
-    return {**_API_FIELDS, **{k: str(v) for k, v in declared.items()}}
+    if (
+        not isinstance(declared, dict)
+        or not set(declared) <= {"current", "new", "confirm"}
+        or not all(isinstance(v, str) for v in declared.values())
+        or declared.get("new") == ""
+    ):
+        raise CheckError(
+            "settings.security.password_fields: a mapping of current, new and confirm to JSON keys "
+            '(current: "" for an API that asks no current password)'
+        )
+    return {k: v for k, v in {**_API_FIELDS, **declared}.items() if v}
 
 
 def _changed_over_api(
     http: HttpClient,
     target: Target,
     session: WebSession,
-    path: str,
+    request: tuple[str, str],
     auth: str,
     change: tuple[str, str, str],
     evidence: Evidence,
 ) -> bool:
-    """POST the change (user, current, new) as the page's script sends it; whether it took
-    effect is read from its effect: the new password opens a session of its own.
+    """Send the change (user, current, new) as the page's script sends it, `request` its
+    (method, path); whether it took effect is read from its effect: the new password opens
+    a session of its own.
 
     An answer is not taken at its word: APIs answer a refusal 200 with the reason in the
     body as often as 400, and a 2xx whose password does not open a session is a refusal.
     """
     user, current, new = change
     keys = _fields(target)
-    body = {keys["current"]: current, keys["new"]: new} | ({keys["confirm"]: new} if "confirm" in keys else {})
+    body = {keys[k]: current if k == "current" else new for k in keys}
     headers = script_headers(session.page_url(), (f"{k}={v}" for k, v in session.cookies.items()))
     headers |= {"Content-Type": "application/json", "Accept": "application/json"}
-    resp = session.request("POST", path, content=json.dumps(body).encode(), headers=headers)
-    if resp.status_code >= 500 or resp.status_code in (401, 403, 404, 405) or 300 <= resp.status_code < 400:
-        raise CheckError(f"the password change answered {resp.status_code} ({resp.describe()}): not a policy decision")
+    resp = session.request(*request, content=json.dumps(body).encode(), headers=headers)
+    if resp.status_code >= 500 or resp.status_code in (401, 403, 404, 405, 415) or 300 <= resp.status_code < 400:
+        hint = " (another method: api.password 'PATCH <path>'?)" if resp.status_code == 405 else ""
+        raise CheckError(
+            f"the password change answered {resp.status_code} ({resp.describe()}): not a policy decision{hint}"
+        )
     with WebSession(http, target, auth=auth) as fresh:
         opened = fresh.login(user, new).success
     evidence.attach_json(
@@ -116,10 +129,11 @@ def password_policy(
     ``current``, ``new``, and ``done`` / ``error`` to read the outcome) with the
     sacrificial account ``auth.password_change``: its password is changed. A single-page
     application's account declares instead where its scripts send the change
-    (``auth.password_change.api.password``, JSON keys ``current_password`` and
-    ``new_password`` unless ``settings.security.password_fields`` names others, with
-    ``confirm`` for a confirmation key): a change took effect when the new password opens a
-    session, whatever the answer said. Later uses in
+    (``auth.password_change.api.password``, a path POSTed to or ``PATCH /users/me``; JSON
+    keys ``current_password`` and ``new_password`` unless ``settings.security.password_fields``
+    names others, with ``confirm`` for a confirmation key, ``current: ""`` where none is
+    asked): a change took effect when the new password opens a session, whatever the
+    answer said. Later uses in
     the same run (any worker, or a resumed run) log in with the new one: the run
     directory records which generation of derived password is current, never the
     password, and the account is held for the whole check. The control password (same
@@ -128,7 +142,7 @@ def password_policy(
     then needs an attestation.
     """
     spec = target.auth(params.auth_name)
-    api = spec.api.password if spec is not None and spec.api is not None else None
+    api = spec.api.password_change if spec is not None and spec.api is not None else None
     if spec is None or (api is None and params.page not in target.pages):
         pytest.skip(
             f"the target declares no pages.{params.page} nor auth.{params.auth_name}.api.password, or no "

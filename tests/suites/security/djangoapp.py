@@ -55,12 +55,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import socket
-import ssl
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -643,12 +638,6 @@ def serve(
     server.serve_forever()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def django_app(
     folder: Path,
@@ -662,55 +651,16 @@ def django_app(
     psc_issuer: str = "",
 ) -> Iterator[int]:
     """Run the application in its own process until the block ends; yields its port."""
-    folder.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    log = (folder / "server.log").open("wb")
-    env = {**os.environ, "HOMOLOG_TEST_DJANGO_PASSWORD": password, "HOMOLOG_TEST_DJANGO_PSC_SECRET": PSC_CLIENT[1]}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--port",
-            str(port),
-            "--cert",
-            str(cert),
-            "--key",
-            str(key),
-            "--folder",
-            str(folder),
-            "--variant",
-            variant,
-            "--prefix",
-            prefix,
-            "--psc-issuer",
-            psc_issuer,
-        ],
-        cwd=Path(__file__).resolve().parents[3],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        trust = ssl.create_default_context(cafile=str(ca))
-        while True:
-            try:
-                httpx.get(f"https://127.0.0.1:{port}{prefix}/accounts/login/", verify=trust, timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log_text = (folder / "server.log").read_text()
-                    raise RuntimeError(f"the Django app did not start: {log_text}") from None
-                time.sleep(0.1)
+    from .tlsserver import app_process, free_port
+
+    port = free_port()
+    args = ["--port", str(port), "--cert", str(cert), "--key", str(key), "--folder", str(folder)]
+    args += ["--variant", variant, "--prefix", prefix, "--psc-issuer", psc_issuer]
+    env = {"HOMOLOG_TEST_DJANGO_PASSWORD": password, "HOMOLOG_TEST_DJANGO_PSC_SECRET": PSC_CLIENT[1]}
+    with app_process(
+        Path(__file__).resolve(), args, folder, f"https://127.0.0.1:{port}{prefix}/accounts/login/", ca, env
+    ):
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def spa_target(folder: Path, port: int, ca: Path, *, prefix: str = "", jwt: bool = False) -> Path:

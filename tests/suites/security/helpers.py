@@ -22,6 +22,22 @@ PSC_CHECKS: list[tuple[str, dict[str, Any]]] = [
     ],
 ]
 
+#: The header and session checks of a web application behind a login.
+WEB_CHECKS = [
+    "security.headers.hsts",
+    "security.headers.csp",
+    "security.headers.nosniff",
+    "security.headers.frame_protection",
+    "security.headers.referrer_policy",
+    "security.headers.cookies",
+    "security.headers.error_disclosure",
+    "security.auth.web_requires_session",
+    "security.auth.password_policy",
+    "security.auth.lockout",
+    "security.auth.session_timeout",
+    "security.auth.endpoints_refuse_anonymous",
+]
+
 
 def run_checks(
     checks: list[tuple[str, dict[str, Any]]], target: Path, folder: Path, *, name: str = "adhoc"

@@ -31,26 +31,13 @@ from homolog.counterparts.psc import PscSimulator, declare_simulator
 from homolog.suites.security.auth.password_policy import _password
 
 from .djangoapp import PSC_CLIENT, django_app, django_target, spa_target
-from .helpers import PSC_CHECKS, run_checks, run_in_order
+from .helpers import PSC_CHECKS, WEB_CHECKS, run_checks, run_in_order
 from .tlsserver import make_pki
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "correct-horse-battery-staple"
-CHECKS = [
-    "security.headers.hsts",
-    "security.headers.csp",
-    "security.headers.nosniff",
-    "security.headers.frame_protection",
-    "security.headers.referrer_policy",
-    "security.headers.cookies",
-    "security.headers.error_disclosure",
-    "security.auth.web_requires_session",
-    "security.auth.password_policy",
-    "security.auth.lockout",
-    "security.auth.session_timeout",
-    "security.auth.endpoints_refuse_anonymous",
-]
+CHECKS = WEB_CHECKS
 
 
 def _run(

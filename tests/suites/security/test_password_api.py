@@ -48,19 +48,31 @@ def _api(min_length: int, answer: str) -> type[QuietHandler]:
                 state["sessions"].add(sid)
                 self.send_json(200, {}, {"Set-Cookie": f"sid={sid}; HttpOnly; Path=/"})
             elif self.path == "/api/account/password":
-                if self.cookie("sid") not in state["sessions"]:
-                    self.send_json(401, {"error": "authentication required"})
-                elif answer in ("500", "403"):
-                    self.send_json(int(answer), {"error": "unavailable"})
-                else:
-                    new = str(given.get("newPassword", ""))
-                    made = given.get("oldPassword") == state["password"] and len(new) >= min_length
-                    if made:
-                        state["password"] = new
-                    status = 200 if made or answer == "200" else 400
-                    self.send_json(status, {"ok": made, "errors": [] if made else ["trop court"]})
+                self.change(given, str(given.get("newPassword", "")), given.get("oldPassword") == state["password"])
+            elif self.path == "/api/users/me":
+                self.send_json(405, {"detail": "Method Not Allowed"}, {"Allow": "GET, PATCH"})
             else:
                 self.send(404, "")
+
+        def do_PATCH(self) -> None:
+            # fastapi-users' PATCH /users/me: the new password alone, no current one asked
+            given = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            if self.path == "/api/users/me" and set(given) == {"password"}:
+                self.change(given, str(given["password"]), True)
+            else:
+                self.send_json(422 if self.path == "/api/users/me" else 404, {"detail": "unexpected"})
+
+        def change(self, given: dict[str, Any], new: str, current_right: bool) -> None:
+            if self.cookie("sid") not in state["sessions"]:
+                self.send_json(401, {"error": "authentication required"})
+            elif answer in ("500", "403"):
+                self.send_json(int(answer), {"error": "unavailable"})
+            else:
+                made = current_right and len(new) >= min_length
+                if made:
+                    state["password"] = new
+                status = 200 if made or answer == "200" else 400
+                self.send_json(status, {"ok": made, "errors": [] if made else ["trop court"]})
 
     return Api
 
@@ -69,8 +81,8 @@ def _api(min_length: int, answer: str) -> type[QuietHandler]:
 def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("T_PASSWORD", PASSWORD)
 
-    def write(base: str, fields: Any = None) -> Path:
-        api = {"login": "/api/login", "session": "/api/me", "password": "/api/account/password"}
+    def write(base: str, fields: Any = None, password: str = "/api/account/password") -> Path:
+        api = {"login": "/api/login", "session": "/api/me", "password": password}
         keys = {"current": "oldPassword", "new": "newPassword"} | (fields or {})
         return json_login_target(tmp_path, base, "password_change", "dr.martin", api, {"password_fields": keys})
 
@@ -101,3 +113,18 @@ def test_password_fields_naming_an_unknown_key_is_an_error(target: Any, tmp_path
     with serving(_api(15, "400")) as base:
         (got,) = run_checks([(CHECK, {})], target(base, {"repeat": "newPassword2"}), tmp_path).values()
     assert got[0] == "error" and "settings.security.password_fields" in (got[1] or ""), got
+
+
+@pytest.mark.parametrize(("min_length", "verdict"), [(15, "passed"), (8, "failed")])
+def test_a_password_changed_by_patch_with_the_new_password_alone(
+    target: Any, tmp_path: Path, min_length: int, verdict: str
+) -> None:
+    # fastapi-users: PATCH /users/me {"password": ...}, no current password asked
+    fields = {"current": "", "new": "password"}
+    with serving(_api(min_length, "400")) as base:
+        (got,) = run_checks([(CHECK, {})], target(base, fields, "PATCH /api/users/me"), tmp_path).values()
+    assert got[0] == verdict, got
+    # declared as a POST where the API takes a PATCH: no policy decision, and the hint says so
+    with serving(_api(min_length, "400")) as base:
+        (got,) = run_checks([(CHECK, {})], target(base, fields, "/api/users/me"), tmp_path / "post").values()
+    assert got[0] == "error" and "answered 405" in (got[1] or "") and "PATCH <path>" in (got[1] or ""), got

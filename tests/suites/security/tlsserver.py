@@ -1,17 +1,23 @@
-"""A tiny TLS server on 127.0.0.1 for the transport probes' own tests."""
+"""A tiny TLS server on 127.0.0.1 for the transport probes' own tests, and the process of a
+third-party application served over TLS (`app_process`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -139,3 +145,48 @@ def closed_port() -> Iterator[int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         yield int(s.getsockname()[1])
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 free when asked (for a process that binds it itself)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def app_process(
+    script: Path, args: list[str], folder: Path, ready_url: str, ca: Path, env: Mapping[str, str] | None = None
+) -> Iterator[None]:
+    """Run `python script args...` (its output in folder/server.log) until the block ends,
+    once `ready_url` answers over TLS trusting `ca`; RuntimeError with the log if it does
+    not start within 30 s."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log = (folder / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *args],
+        cwd=Path(__file__).resolve().parents[3],
+        env={**os.environ, **(env or {})},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        trust = ssl.create_default_context(cafile=str(ca))
+        while True:
+            try:
+                httpx.get(ready_url, verify=trust, timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{script.name} did not start: {(folder / 'server.log').read_text()}") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
