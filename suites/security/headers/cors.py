@@ -11,7 +11,9 @@ class CorsParams(Params):
     """Bases and paths to ask (`base:path`), and the foreign origin to claim.
 
     By default: the FHIR API's `/metadata` and the web login page (or `/`), each where
-    the target declares that base.
+    the target declares that base, and the session resource of a single-page application's
+    JSON login (`auth.web.api.session`, `/api/me`): its API, where the user's data is read,
+    has a CORS policy of its own as often as not (the page is a static shell).
     """
 
     endpoints: tuple[str, ...] | None = None
@@ -31,6 +33,9 @@ def _endpoints(target: Target, params: CorsParams) -> tuple[str, ...]:
     if "web" in target.base_urls:
         login = target.login_page("web")
         found.append(f"web:{target.page(login).path if login else '/'}")
+        spec = target.auth("web")
+        if spec is not None and spec.api is not None and spec.api.session:
+            found.append(f"web:{spec.api.session}")
     if not found:
         raise CheckError("the target declares neither base_urls.fhir nor base_urls.web: name the endpoints to ask")
     return tuple(found)

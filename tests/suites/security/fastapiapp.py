@@ -23,10 +23,11 @@ Variants:
   nosniff, `X-Frame-Options: DENY`, `Referrer-Policy: same-origin`), tokens living
   `SESSION_SECONDS`, passwords of 15 characters at least (`validate_password`), an account
   locked after `LOCKOUT_FAILURES` failed logins (`authenticate` overridden), notes for
-  users logged in only.
+  users logged in only, CORS for the front end's origin only.
 - `defaults`: the library's documented example: no security header, tokens living an hour,
-  any password (fastapi-users validates none by default), no lockout, and `/api/notes`
-  forgot its `current_active_user` dependency.
+  any password (fastapi-users validates none by default), no lockout, `/api/notes`
+  forgot its `current_active_user` dependency, and CORS as copied from answer to answer
+  (`allow_origins=["*"]` with `allow_credentials=True`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ async function homePage() {
 def build_app(variant: str, folder: Path, password: str) -> Any:
     """The application of `variant`, its database in `folder` (see the module's docstring)."""
     from fastapi import Depends, FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import HTMLResponse, JSONResponse, Response
     from fastapi.security import OAuth2PasswordRequestForm
     from fastapi_users import BaseUserManager, FastAPIUsers, InvalidPasswordException, UUIDIDMixin, schemas
@@ -181,6 +183,13 @@ def build_app(variant: str, folder: Path, password: str) -> Any:
     app.include_router(users.get_auth_router(cookie), prefix="/auth/cookie")
     app.include_router(users.get_users_router(UserRead, UserUpdate), prefix="/users")
 
+    # the front end's origin only; or the setting copied from answer to answer, any origin
+    # with credentials (Starlette then echoes the origin of a request carrying cookies and
+    # of every preflight)
+    origins = ["https://dpi.hopital.example.org"] if careful else ["*"]
+    app.add_middleware(
+        CORSMiddleware, allow_origins=origins, allow_credentials=True, allow_methods=["*"], allow_headers=["*"]
+    )
     if careful:
 
         @app.middleware("http")

@@ -20,7 +20,7 @@ from .tlsserver import make_pki
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "correct-horse-battery-staple"
-CHECKS = [*WEB_CHECKS, "ui.a11y.headings"]
+CHECKS = [*WEB_CHECKS, "security.headers.cors", "ui.a11y.headings"]
 
 
 HEADERS = {
@@ -31,12 +31,13 @@ HEADERS = {
     "security.headers.referrer_policy",
 }
 # what the library's example leaves open besides the headers: any password, no lockout,
-# tokens of an hour, and the notes endpoint that forgot its dependency
+# tokens of an hour, the notes endpoint that forgot its dependency, any origin with credentials
 SESSION = {
     "security.auth.password_policy",
     "security.auth.lockout",
     "security.auth.session_timeout",
     "security.auth.endpoints_refuse_anonymous",
+    "security.headers.cors",
 }
 TOKEN = re.compile(rb"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
 
@@ -71,6 +72,8 @@ def test_fastapi_users_logging_in_with_the_oauth_password_form(
     if variant == "defaults":
         assert "a 14-character password was accepted" in verdicts["security.auth.password_policy"][1]
         assert "POST /api/notes" in verdicts["security.auth.endpoints_refuse_anonymous"][1]
+        cors = verdicts["security.headers.cors"][1]  # the API's session resource among what was asked
+        assert "OPTIONS /users/me" in cors and "is reflected in Access-Control-Allow-Origin" in cors, cors
     # the tokens the logins answered (in the JSON answer or in the cookie) reach no file of the run
     leaked = [p for p in (tmp_path / f"run-{variant}").rglob("*") if p.is_file() and TOKEN.search(p.read_bytes())]
     assert not leaked, leaked
