@@ -7,6 +7,7 @@
 #
 # Installs: Debian's Chromium (the browser and its headless shell) and poppler-utils (apt), a virtualenv in .venv with
 # homolog and its development tools (pip, editable), the pinned axe-core (npm registry),
+# the test Express application's pinned dependencies (npm ci),
 # the pinned published material when the network allows (homolog materials fetch).
 # Idempotent: a second run only checks. Needs root or sudo for apt.
 set -euo pipefail
@@ -49,6 +50,17 @@ echo "setup: installing homolog and its dependencies into .venv"
 .venv/bin/python -m compileall -q -j 0 runner suites reports fixtures counterparts referentials tests bench >/dev/null || true  # (a file that does not compile is not set-up's business)
 
 sh scripts/setup-ui.sh
+
+# The Express application the security checks' integration test runs (Node, its pinned
+# dependencies from the npm registry; tests/suites/security/expressapp.py). Installed
+# again only when its lock file changed.
+express=tests/suites/security/express
+lock_sum="$(sha256sum "$express/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$express/node_modules/.homolog-lock" 2>/dev/null)" != "$lock_sum" ]; then
+    echo "setup: installing the test Express application's dependencies (npm ci)"
+    (cd "$express" && npm ci --silent --no-audit --no-fund >/dev/null)
+    echo "$lock_sum" > "$express/node_modules/.homolog-lock"
+fi
 if [ "$allure" -eq 1 ]; then sh scripts/setup-allure.sh; fi
 
 # Published material homolog does not ship: the ANS CDA material (its licence does not

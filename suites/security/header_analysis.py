@@ -7,6 +7,7 @@ list of problems written for the vendor; the checks decide what a problem means.
 from __future__ import annotations
 
 import calendar
+import html
 import re
 import time
 from dataclasses import dataclass
@@ -334,11 +335,27 @@ _VERSION_TOKEN = re.compile(r"(?<![\w.-])[A-Za-z][\w.-]{0,256}+/\d")
 _VERSION_HEADERS = ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version")
 
 
+_BREAK = re.compile(r"<br\s{0,64}+/?>", re.IGNORECASE)
+
+
+def _as_shown(body: str) -> str | None:
+    """The text of a stack an error page renders in HTML, its lines broken by `<br>` and
+    indented by `&nbsp;` (Express's default error handler, as finalhandler writes it:
+    `<pre>Error: ...<br> &nbsp; &nbsp;at fn (/app/x.js:3:5)`); None when the body has
+    neither."""
+    low = body[:1_000_000].lower()
+    if "<br" not in low and "&nbsp;" not in low and "&#160;" not in low:
+        return None
+    return html.unescape(_BREAK.sub("\n", body)).replace("\xa0", " ")
+
+
 def leak_findings(headers: dict[str, str], body: str) -> list[str]:
-    """Stack traces in the body and software versions in headers, as short findings."""
+    """Stack traces in the body (as sent, or as an HTML error page shows it) and software
+    versions in headers, as short findings."""
     found = []
+    shown = _as_shown(body)
     for rx, label in _TRACE_RES:
-        m = rx.search(body)
+        m = rx.search(body) or (rx.search(shown) if shown is not None else None)
         if m:
             found.append(f"{label} in body: {m.group(0)[:80]!r}")
     for name in _VERSION_HEADERS:

@@ -657,9 +657,8 @@ def django_app(
     args = ["--port", str(port), "--cert", str(cert), "--key", str(key), "--folder", str(folder)]
     args += ["--variant", variant, "--prefix", prefix, "--psc-issuer", psc_issuer]
     env = {"HOMOLOG_TEST_DJANGO_PASSWORD": password, "HOMOLOG_TEST_DJANGO_PSC_SECRET": PSC_CLIENT[1]}
-    with app_process(
-        Path(__file__).resolve(), args, folder, f"https://127.0.0.1:{port}{prefix}/accounts/login/", ca, env
-    ):
+    ready = f"https://127.0.0.1:{port}{prefix}/accounts/login/"
+    with app_process([str(Path(__file__).resolve()), *args], folder, ready, ca, env):
         yield port
 
 

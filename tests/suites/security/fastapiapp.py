@@ -249,7 +249,7 @@ def fastapi_app(folder: Path, cert: Path, key: Path, ca: Path, variant: str, pas
     port = free_port()
     args = ["--port", str(port), "--cert", str(cert), "--key", str(key), "--folder", str(folder), "--variant", variant]
     env = {"HOMOLOG_TEST_FASTAPI_PASSWORD": password}
-    with app_process(Path(__file__).resolve(), args, folder, f"https://127.0.0.1:{port}/app/login", ca, env):
+    with app_process([str(Path(__file__).resolve()), *args], folder, f"https://127.0.0.1:{port}/app/login", ca, env):
         yield port
 
 

@@ -176,6 +176,9 @@ def test_leaks_in_bodies_and_headers() -> None:
     assert leak_findings({"server": "nginx/1.25.3"}, "")
     assert leak_findings({"x-powered-by": "Express"}, "") == []
     assert leak_findings({"server": "refsut"}, "<h1>Page introuvable</h1>") == []
+    # an error page breaking its lines, without a stack: nothing
+    assert leak_findings({}, "<pre>Forbidden<br> &nbsp; &nbsp;invalid csrf token</pre>") == []
+    assert leak_findings({}, "<p>Rendez-vous at 10:30 (salle 3:4)<br>&nbsp;</p>") == []
     java = "java.lang.NullPointerException\n\tat com.acme.Foo.bar(Foo.java:42)"
     assert any("Java" in f for f in leak_findings({}, java))
 
@@ -197,6 +200,8 @@ def test_cors() -> None:
         "Warning</b>: " * 100_000,
         'File "' * 200_000,
         "System." * 200_000,
+        "<br> &nbsp; &nbsp;at f (" * 100_000,
+        "<br>&nbsp;" * 200_000,
     ],
 )
 def test_hostile_bodies_hold_no_trace(body: str) -> None:
@@ -211,6 +216,15 @@ def test_hostile_bodies_hold_no_trace(body: str) -> None:
         ("   at App.Controllers.Home.Index() in C:\\src\\Home.cs:line 42\n", ".NET stack frame"),
         ("<b>Warning</b>:  division by zero in <b>/srv/x.php</b> on line <b>3</b>", "PHP error"),
         ("sqlite3.OperationalError: no such table", "database error"),
+        # Express's default error page (NODE_ENV unset), lines as finalhandler writes them
+        (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Error</title></head>'
+            "<body><pre>ForbiddenError: invalid csrf token<br> &nbsp; &nbsp;at csrfSync "
+            "(/srv/app/node_modules/csrf-sync/lib/index.cjs:55:64)<br> &nbsp; &nbsp;at Object.&lt;anonymous&gt; "
+            "(/srv/app/server.js:90:55)</pre></body></html>",
+            "Node.js stack",
+        ),
+        ("<pre>TypeError: x<br/>&#160;&#160;&#160;&#160;at f (/srv/app.js:10:5)</pre>", "Node.js stack"),
     ],
 )
 def test_traces_of_each_stack_are_still_found(body: str, label: str) -> None:

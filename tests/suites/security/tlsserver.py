@@ -156,15 +156,17 @@ def free_port() -> int:
 
 @contextmanager
 def app_process(
-    script: Path, args: list[str], folder: Path, ready_url: str, ca: Path, env: Mapping[str, str] | None = None
+    argv: list[str], folder: Path, ready_url: str, ca: Path, env: Mapping[str, str] | None = None
 ) -> Iterator[None]:
-    """Run `python script args...` (its output in folder/server.log) until the block ends,
-    once `ready_url` answers over TLS trusting `ca`; RuntimeError with the log if it does
-    not start within 30 s."""
+    """Run `argv` (a Python script when it starts with one: with this interpreter; its
+    output in folder/server.log) until the block ends, once `ready_url` answers over TLS
+    trusting `ca`; RuntimeError with the log if it does not start within 30 s."""
     folder.mkdir(parents=True, exist_ok=True)
     log = (folder / "server.log").open("wb")
+    if argv[0].endswith(".py"):
+        argv = [sys.executable, *argv]
     proc = subprocess.Popen(
-        [sys.executable, str(script), *args],
+        argv,
         cwd=Path(__file__).resolve().parents[3],
         env={**os.environ, **(env or {})},
         stdout=log,
@@ -179,7 +181,7 @@ def app_process(
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{script.name} did not start: {(folder / 'server.log').read_text()}") from None
+                    raise RuntimeError(f"{argv} did not start: {(folder / 'server.log').read_text()}") from None
                 time.sleep(0.1)
         yield
     finally:

@@ -1,0 +1,101 @@
+"""An Express 5 application (express-session, Passport's local strategy, helmet, csrf-sync:
+libraries nobody on the team wrote) served over TLS by Node, for tests.
+
+Its code is `express/server.js`, its pinned dependencies `express/package-lock.json`
+(installed by `./setup.sh`: `npm ci` in that folder). `express_app(...)` starts it on a free
+127.0.0.1 port and stops it. A server-rendered application: the login page `/login` posts
+a form to Passport (`/login`, a redirect to `/` or back to `/login?error=1`), `/` and
+`/patients` need a session, the patient list's export is a form POSTed to
+`/patients/export`, the password change `/account/password` (current, new, confirmation;
+the same page with `#password-error` and 400 when refused, a redirect to a page with
+`#password-done` when made).
+
+Variants:
+
+Both protect their forms with csrf-sync's synchroniser tokens (the application's code).
+
+- `checklist`: Express's production practices: `NODE_ENV=production`, `helmet()` with its
+  defaults, `x-powered-by` off, the session cookie Secure, HttpOnly and SameSite=Strict,
+  an idle session ended after `SESSION_SECONDS` (`rolling`), passwords of 15 characters at
+  least, an account locked after `LOCKOUT_FAILURES` failed logins (in the strategy's verify).
+- `defaults`: Express and express-session as they come: `NODE_ENV` unset (Express's
+  error pages then show the stack), no security header, a session cookie HttpOnly only (no
+  Secure, no SameSite) living as long as the server's memory, passwords of 8 characters,
+  no lockout, and the export forgot its `loggedIn` guard.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+from .tlsserver import app_process, free_port
+
+HERE = Path(__file__).resolve().parent / "express"
+USER = "dr.robert"
+PASSWORD_CHANGE_USER = "dr.martin"  # sacrificial: its password is changed
+LOCKOUT_USER = "dr.petit"  # sacrificial: wrong passwords are tried on it
+SESSION_SECONDS = 4
+LOCKOUT_FAILURES = 5
+
+
+def installed() -> str | None:
+    """Why the application cannot run here, None when it can."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not (HERE / "node_modules" / "express").is_dir():
+        return f"its dependencies are not installed: ./setup.sh runs npm ci in {HERE}"
+    return None
+
+
+@contextmanager
+def express_app(folder: Path, cert: Path, key: Path, ca: Path, variant: str, password: str) -> Iterator[int]:
+    """Run the application in its own process until the block ends; yields its port."""
+    port = free_port()
+    argv = ["node", str(HERE / "server.js"), "--port", str(port), "--cert", str(cert), "--key", str(key)]
+    argv += ["--variant", variant, "--session-seconds", str(SESSION_SECONDS)]
+    argv += ["--lockout-failures", str(LOCKOUT_FAILURES)]
+    env = {"HOMOLOG_TEST_EXPRESS_PASSWORD": password, "NODE_ENV": "production" if variant == "checklist" else ""}
+    with app_process(argv, folder, f"https://127.0.0.1:{port}/login", ca, env):
+        yield port
+
+
+def express_target(folder: Path, port: int, ca: Path) -> Path:
+    """Target file for the application (password in env HOMOLOG_TEST_PASSWORD)."""
+    doc = {
+        "format": "homolog.target/1",
+        "system": {"name": "Express application", "version": "0", "vendor": "homolog tests"},
+        "base_urls": {"web": f"https://127.0.0.1:{port}"},
+        "tls": {"ca_file": str(ca)},
+        "auth": {
+            name: {"type": "form", "username": user, "password_env": "HOMOLOG_TEST_PASSWORD"}
+            for name, user in (("web", USER), ("lockout", LOCKOUT_USER), ("password_change", PASSWORD_CHANGE_USER))
+        },
+        "settings": {
+            "security": {"session_timeout_seconds": SESSION_SECONDS, "lockout_max_failures": LOCKOUT_FAILURES}
+        },
+        "pages": {
+            "login": {
+                "path": "/login",
+                "locators": {"username": "#username", "password": "#password", "submit": "#login-submit"},
+            },
+            "patient_list": {"path": "/patients"},
+            "home": {"path": "/", "locators": {"current_user": "#current-user"}},
+            "password_change": {
+                "path": "/account/password",
+                "locators": {
+                    "current": "#current",
+                    "new": "#new",
+                    "done": "#password-done",
+                    "error": "#password-error",
+                },
+            },
+        },
+    }
+    path = folder / "express-target.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
