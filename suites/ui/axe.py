@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from homolog import CheckError
+
+from .contrast import MAX_MEASURED, ContrastMeasure, measure_texts, new_key
 
 __all__ = [
     "AXE_VERSION",
@@ -88,6 +90,7 @@ async (opts) => {
       runOnly: {type: 'rule', values: ids},
       resultTypes: ['violations', 'incomplete'],
       iframes: false,
+      elementRef: true,
     }),
     new Promise((_, reject) => setTimeout(
       () => reject(new Error('axe-core did not finish within ' + opts.timeoutMs + ' ms')),
@@ -103,8 +106,18 @@ async (opts) => {
       summary: cut(n.failureSummary, 500),
     })),
   }));
+  // The texts whose contrast axe left undecided, kept for a measure on the rendered page
+  // (contrast.py) under a name no page script expects.
+  const undecided = res.violations.some(r => r.id === 'color-contrast') ? []
+    : res.incomplete.filter(r => r.id === 'color-contrast').flatMap(r => r.nodes).slice(0, opts.maxMeasured);
+  window[opts.key] = undecided.map(n => n.element);
+  const measure = undecided.map((n, i) => ({
+    index: i, target: cut(n.target.map(String).join(' '), 200),
+    reasons: [...n.any, ...n.all, ...n.none].map(c => c.data && c.data.messageKey).filter(Boolean),
+  }));
   return {
     version: axe.version,
+    measure: measure,
     url: cut(res.url, 2000),
     meta: meta,
     violations: slim(res.violations),
@@ -153,6 +166,8 @@ class PageAudit:
     # (outline.Outline) and how the page settled before axe ran.
     outline: Any = field(default=None, repr=False)
     settle: dict[str, Any] | None = None
+    # Texts whose contrast axe left undecided, measured on the rendered page (contrast.py).
+    contrast: list[ContrastMeasure] = field(default_factory=list)
 
     def for_criterion(self, criterion: str) -> list[RuleResult]:
         """Rules whose RGAA tests belong to `criterion` (e.g. "1.1")."""
@@ -178,6 +193,7 @@ class PageAudit:
                 }
                 for rid, r in sorted(self.rules.items())
             },
+            **({"contrast_measured": [m.to_json() for m in self.contrast]} if self.contrast else {}),
         }
 
 
@@ -201,7 +217,10 @@ def run_axe(
     path, source = find_axe_js(axe_js)
     try:
         _inject(page, source)
-        raw = page.evaluate(_RUN_JS, {"maxNodes": max_nodes, "timeoutMs": timeout_ms})
+        key = new_key()
+        raw = page.evaluate(
+            _RUN_JS, {"maxNodes": max_nodes, "timeoutMs": timeout_ms, "key": key, "maxMeasured": 4 * MAX_MEASURED}
+        )
     except Exception as exc:
         raise CheckError(f"axe-core could not run on page {page_name!r}: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("version") != AXE_VERSION:
@@ -238,13 +257,41 @@ def run_axe(
         add(item["id"], "incomplete", item)
     for item in raw["violations"]:
         add(item["id"], "violation", item)
+    measures: list[ContrastMeasure] = []
+    contrast = rules.get("color-contrast")
+    if contrast is not None and contrast.outcome == "incomplete" and raw.get("measure"):
+        try:
+            measures = measure_texts(page, key, list(raw["measure"]))
+        except Exception as exc:
+            raise CheckError(f"the contrast of page {page_name!r} could not be measured: {exc}") from exc
+        rules["color-contrast"] = _measured(contrast, measures)
     return PageAudit(
         page_name=page_name,
         url=str(raw.get("url", "")),
         axe_version=str(raw["version"]),
         rules=rules,
         frames=int(raw.get("frames") or 0),
+        contrast=measures,
     )
+
+
+def _measured(rule: RuleResult, measures: list[ContrastMeasure]) -> RuleResult:
+    """`color-contrast` once the texts axe left undecided are measured on the rendered
+    page: violated by any text measured below its ratio, still undecided for those the
+    measure could not tell (and those beyond what axe listed), passed when every one was
+    measured above it."""
+    failed = [m for m in measures if m.verdict == "failed"]
+    undecided = [m for m in measures if m.verdict == "undecided"]
+    unlisted = max(0, rule.total - len(measures))
+    outcome: Outcome
+    if failed:
+        chosen, outcome, total = failed, "violation", len(failed)
+    elif undecided or unlisted:
+        chosen, outcome, total = undecided, "incomplete", len(undecided) + unlisted
+    else:
+        return replace(rule, outcome="pass", total=0, nodes=())
+    nodes = tuple({"target": [m.target], "summary": f"measured on the rendered page: {m.why}"} for m in chosen[:20])
+    return replace(rule, outcome=outcome, total=total, nodes=nodes)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ def rgaa_criterion(ui: UiSession, params: RgaaCriterionParams, evidence: Evidenc
     Each mapped page is loaded in Chromium (logged in when needed), the pinned axe-core
     runs its rules tagged for RGAA, and the rules tagged for this criterion decide:
     a violation on any page fails; an `incomplete` result (axe cannot tell) is an error
-    an auditor must resolve; when no rule finds an element to test on any page the
+    an auditor must resolve, unless it is a text's contrast the page as rendered decides
+    (`homolog.suites.ui.contrast`); when no rule finds an element to test on any page the
     criterion is not applicable there (skipped). The criterion's other, manual tests are
     not covered by this check.
     """

@@ -281,3 +281,27 @@ def test_what_a_page_shows_includes_web_components_and_not_hidden_text(page: Any
     assert not shown.blank and shown.controls == 1 and shown.sample == "Dossier patient Ouvrir"
     page.set_content("<html><body><div style='display:none'>Chargement</div><script>var x = 1;</script></body></html>")
     assert page_content(page, "shell").blank
+
+
+def test_contrast_axe_leaves_undecided_is_measured_on_the_rendered_page(page: Any, a11y_base_url: str) -> None:
+    # axe says "needs review" for text over a gradient (bgGradient, bgImage) or beside a
+    # ::before box (pseudoContent); the measure decides it from the page as rendered.
+    bad = audit(page, a11y_base_url, "/contrast-gradient.html")
+    (measured,) = bad.contrast
+    assert measured.verdict == "failed" and measured.share_below == 1.0, measured
+    assert measured.lowest is not None and 3.0 < measured.lowest < 3.6 and measured.threshold == 4.5, measured
+    assert bad.rules["color-contrast"].outcome == "violation"
+    assert bad.rules["color-contrast"].nodes[0]["summary"].startswith("measured on the rendered page: 100.0%")
+    good = audit(page, a11y_base_url, "/contrast-gradient-ok.html")
+    assert len(good.contrast) >= 3 and {m.verdict for m in good.contrast} == {"passed"}, good.contrast
+    # the links' underline, in their own colour, is not the ground they are read on
+    links = [m for m in good.contrast if m.target.startswith("a")]
+    assert links and all(m.lowest is not None and m.lowest > 14.9 for m in links), links  # #000091 on white
+    assert good.rules["color-contrast"].outcome == "pass"
+    # the checkbox labels drawing their box in ::before (axe: pseudoContent) are read on white
+    drawn = audit(page, a11y_base_url, "/kb-focus-transparent-ok.html")
+    assert drawn.contrast and {m.verdict for m in drawn.contrast} == {"passed"}, drawn.contrast
+    assert decide_criterion("3.2", [drawn]).verdict == "passed"
+    # a text with a shadow: its colour is not all that is drawn, the measure does not decide
+    shadowed = audit(page, a11y_base_url, "/contrast-undecidable.html")
+    assert [(m.verdict, m.why) for m in shadowed.contrast] == [("undecided", "its text has a shadow")]

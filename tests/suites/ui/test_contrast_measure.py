@@ -1,0 +1,66 @@
+"""The arithmetic of the contrast measured on a rendered page (homolog.suites.ui.contrast)."""
+
+from __future__ import annotations
+
+import pytest
+
+from homolog.suites.ui.contrast import contrast_ratio, judge_pixels, threshold
+
+WHITE, BLACK, BLUE, GREY = (255, 255, 255), (0, 0, 0), (0, 0, 145), (138, 138, 138)
+
+
+def test_contrast_ratio_is_wcag_s() -> None:
+    assert contrast_ratio(WHITE, BLACK) == pytest.approx(21.0)
+    assert contrast_ratio(BLACK, WHITE) == pytest.approx(21.0)
+    assert contrast_ratio(GREY, WHITE) == pytest.approx(3.45, abs=0.01)
+    assert contrast_ratio((118, 118, 118), WHITE) == pytest.approx(4.54, abs=0.01)  # #767676: the 4.5 boundary
+
+
+@pytest.mark.parametrize(
+    ("size", "weight", "ratio"),
+    [(16, 400, 4.5), (23.9, 400, 4.5), (24, 400, 3.0), (18.5, 700, 3.0), (18.4, 700, 4.5), (20, 600, 4.5)],
+)
+def test_rgaa_3_2_thresholds(size: float, weight: int, ratio: float) -> None:
+    assert threshold(size, weight) == ratio
+
+
+def _glyphs(n: int, ground: tuple[int, int, int], color: tuple[int, int, int] = BLUE) -> tuple[list, list]:
+    return [color] * n, [ground] * n
+
+
+def test_a_text_read_on_grounds_of_enough_contrast_passes() -> None:
+    shown, ground = _glyphs(200, WHITE)
+    shown += [WHITE] * 500  # pixels the text does not cover: not judged
+    ground += [WHITE] * 500
+    assert judge_pixels(shown, ground, BLUE, 4.5) == ("passed", pytest.approx(14.91, abs=0.01), 0.0, 200)
+
+
+def test_a_decoration_in_the_text_s_colour_is_no_ground() -> None:
+    # a descender crossing an underline of the text's own colour: nothing changes there
+    shown, ground = _glyphs(200, WHITE)
+    shown += [BLUE] * 30
+    ground += [BLUE] * 30
+    assert judge_pixels(shown, ground, BLUE, 4.5)[0] == "passed"
+
+
+def test_an_edge_pixel_half_covered_counts_and_a_faint_one_does_not() -> None:
+    half = (120, 120, 200)  # blue over white, a little more than half covered
+    verdict, _, _, glyphs = judge_pixels([BLUE] * 20 + [half], [WHITE] * 21, BLUE, 4.5)
+    assert glyphs == 21 and verdict == "passed"
+    faint = (230, 230, 245)
+    assert judge_pixels([BLUE] * 20 + [faint], [WHITE] * 21, BLUE, 4.5)[3] == 20
+
+
+@pytest.mark.parametrize(
+    ("low", "verdict"),
+    [(0, "passed"), (9, "passed"), (10, "undecided"), (49, "undecided"), (50, "failed"), (600, "failed")],
+)
+def test_the_share_read_on_too_little_contrast_decides(low: int, verdict: str) -> None:
+    # 1,000 glyph pixels of black text, `low` of them on a dark grey ground (below 4.5:1):
+    # under 1 % passes (edges, decorations), 5 % or more fails, between is for an auditor
+    shown, ground = [BLACK] * 1000, [WHITE] * (1000 - low) + [(100, 100, 100)] * low
+    assert judge_pixels(shown, ground, BLACK, 4.5)[0] == verdict
+
+
+def test_too_few_glyph_pixels_decide_nothing() -> None:
+    assert judge_pixels([BLACK] * 5, [WHITE] * 5, BLACK, 4.5) == ("undecided", pytest.approx(21.0), None, 5)
