@@ -219,7 +219,7 @@ def run_axe(
         _inject(page, source)
         key = new_key()
         raw = page.evaluate(
-            _RUN_JS, {"maxNodes": max_nodes, "timeoutMs": timeout_ms, "key": key, "maxMeasured": 4 * MAX_MEASURED}
+            _RUN_JS, {"maxNodes": max_nodes, "timeoutMs": timeout_ms, "key": key, "maxMeasured": 2 * MAX_MEASURED}
         )
     except Exception as exc:
         raise CheckError(f"axe-core could not run on page {page_name!r}: {exc}") from exc

@@ -6,10 +6,12 @@ background it cannot reduce to one colour stops it. The French state's design sy
 (DSFR) underlines its links with a background gradient, so every page built with it had
 RGAA 3.2 undecided. Such a text is measured here on the page as rendered:
 
-1. the text's own lines (the client rectangles of its text nodes) are captured twice,
-   as shown, and with the glyphs made transparent (`-webkit-text-fill-color`, decorations
-   and shadows off) - everything else, backgrounds, gradients, pseudo-elements and icons,
-   drawn the same both times;
+1. the text's own lines (the client rectangles of its text nodes; a field's content box,
+   where its value or selected option is drawn) are captured twice, a viewport's height of
+   texts at a time: as shown, and with the glyphs made transparent
+   (`-webkit-text-fill-color`, a field's `color`, decorations and shadows off) -
+   everything else, backgrounds, gradients, pseudo-elements and icons, drawn the same both
+   times;
 2. the glyph pixels are those the text covers at least half-way (where the two captures
    differ by half the distance between the text's colour and the ground); the ground of
    each is the transparent capture's pixel;
@@ -29,6 +31,7 @@ the page changes it between the captures.
 from __future__ import annotations
 
 import io
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -39,17 +42,16 @@ __all__ = ["MEASURED_REASONS", "ContrastMeasure", "measure_texts"]
 #: axe-core's reasons for leaving `color-contrast` undecided that a capture resolves.
 MEASURED_REASONS = frozenset({"bgImage", "bgGradient", "pseudoContent"})
 #: At most this many texts measured per page; the others stay undecided.
-MAX_MEASURED = 60
+MAX_MEASURED = 400
 PASS_SHARE = 0.01
 FAIL_SHARE = 0.05
 _MIN_PIXELS = 12
 
-# Runs in the page: the text's state and its lines, scrolled into view.
-_PREPARE_JS = r"""
-([key, i]) => {
+# Runs in the page: each text's state, and its lines in document coordinates.
+_STATE_JS = r"""
+([key, indices]) => indices.map((i) => {
   const el = (window[key] || [])[i];
   if (!el || !el.isConnected) return {why: 'the element is gone'};
-  el.scrollIntoView({block: 'center', inline: 'center'});
   const cs = getComputedStyle(el);
   if (cs.webkitTextFillColor !== cs.color) return {why: 'its text is filled with another colour than its own'};
   if (cs.textShadow !== 'none') return {why: 'its text has a shadow'};
@@ -66,27 +68,49 @@ _PREPARE_JS = r"""
       return {why: 'it or an ancestor is filtered (' + s.filter.slice(0, 80) + ')'};
   }
   const rects = [];
+  if (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) {
+    // a field draws its value (or its selected option) in its content box
+    if (el.tagName !== 'SELECT' && !el.value) return {why: 'it shows its placeholder, not a value'};
+    if (el.tagName === 'SELECT' && (el.multiple || el.size > 1)) return {why: 'it is a list box'};
+    const r = el.getBoundingClientRect(), px = (p) => parseFloat(cs[p]) || 0;
+    const left = r.left + px('borderLeftWidth') + px('paddingLeft');
+    const top = r.top + px('borderTopWidth') + px('paddingTop');
+    const width = r.right - px('borderRightWidth') - px('paddingRight') - left;
+    const height = r.bottom - px('borderBottomWidth') - px('paddingBottom') - top;
+    if (width >= 1 && height >= 1) rects.push([left + scrollX, top + scrollY, width, height]);
+  }
   for (const node of el.childNodes) {
+    if (el.tagName === 'SELECT') break;  // its options are not drawn where they stand
     if (node.nodeType !== 3 || !node.textContent.trim()) continue;
     const range = document.createRange();
     range.selectNodeContents(node);
     for (const r of range.getClientRects()) {
-      const x0 = Math.max(0, r.left), y0 = Math.max(0, r.top);
-      const x1 = Math.min(innerWidth, r.right), y1 = Math.min(innerHeight, r.bottom);
-      if (x1 - x0 >= 1 && y1 - y0 >= 1) rects.push([x0, y0, x1 - x0, y1 - y0]);
+      if (r.width >= 1 && r.height >= 1) rects.push([r.left + scrollX, r.top + scrollY, r.width, r.height]);
     }
   }
-  if (!rects.length) return {why: 'no line of its text is in the viewport'};
+  if (!rects.length) return {why: 'it draws no line of text of its own'};
   return {rects: rects.slice(0, 20), color: cs.color, size: parseFloat(cs.fontSize),
           weight: parseInt(cs.fontWeight, 10) || 400};
-}
+})
 """
+# Makes the glyphs of texts transparent (their inline values kept aside), or puts them back.
 _HIDE_JS = """
-([key, i, hide]) => {
-  const s = window[key][i].style;
-  for (const p of ['-webkit-text-fill-color', 'text-decoration-color', 'text-shadow']) {
-    if (hide) s.setProperty(p, p === 'text-shadow' ? 'none' : 'transparent', 'important');
-    else s.removeProperty(p);
+([key, indices, hide]) => {
+  const saved = (window[key + '_saved'] = window[key + '_saved'] || new Map());
+  const props = {'-webkit-text-fill-color': 'transparent', 'text-decoration-color': 'transparent',
+                 'text-shadow': 'none'};
+  for (const i of indices) {
+    const el = window[key][i], s = el.style;
+    // a field's value is drawn in its colour ('color' is what a select's text follows)
+    const these = /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) ? {...props, color: 'transparent'} : props;
+    if (hide) {
+      saved.set(i, Object.keys(these).map(p => [p, s.getPropertyValue(p), s.getPropertyPriority(p)]));
+      for (const [p, v] of Object.entries(these)) s.setProperty(p, v, 'important');
+    } else {
+      for (const [p, v, priority] of saved.get(i) || []) {
+        if (v) s.setProperty(p, v, priority); else s.removeProperty(p);
+      }
+    }
   }
 }
 """
@@ -173,44 +197,40 @@ def _rgb(css: str) -> tuple[int, int, int] | None:
     return (r, g, b)
 
 
-def _pixels(png: bytes) -> tuple[tuple[int, int], list[tuple[int, int, int]]]:
+def _image(png: bytes) -> Any:
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as img:
-        rgb = img.convert("RGB")
-        raw = rgb.tobytes()
-        return rgb.size, list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
+        return img.convert("RGB")
 
 
-def _measure_one(page: Any, key: str, index: int, target: str) -> ContrastMeasure:
-    state = page.evaluate(_PREPARE_JS, [key, index])
-    if "why" in state:
-        return ContrastMeasure(target, "undecided", str(state["why"]))
-    color = _rgb(str(state["color"]))
-    if color is None:
-        return ContrastMeasure(target, "undecided", f"its colour {state['color']!r} is not an sRGB colour")
-    ratio = threshold(float(state["size"]), int(state["weight"]))
-    page.mouse.move(0, 0)  # no hover state on the text
-    shown: list[tuple[int, int, int]] = []
-    ground: list[tuple[int, int, int]] = []
-    for x, y, w, h in state["rects"]:
-        clip = {"x": x, "y": y, "width": w, "height": h}
-        first = page.screenshot(clip=clip, caret="hide")
-        page.evaluate(_HIDE_JS, [key, index, True])
-        try:
-            hidden = page.screenshot(clip=clip, caret="hide")
-        finally:
-            page.evaluate(_HIDE_JS, [key, index, False])
-        again = page.screenshot(clip=clip, caret="hide")
-        if again != first:
-            return ContrastMeasure(target, "undecided", "the text changed while it was captured", ratio)
-        size, a = _pixels(first)
-        size_b, b = _pixels(hidden)
-        if size != size_b:
-            return ContrastMeasure(target, "undecided", "the two captures differ in size", ratio)
-        shown += a
-        ground += b
-    verdict, lowest, share, glyphs = judge_pixels(shown, ground, color, ratio)
+def _crop(img: Any, box: tuple[int, int, int, int]) -> list[tuple[int, int, int]]:
+    raw = img.crop(box).tobytes()
+    return list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
+
+
+@dataclass
+class _Text:
+    position: int
+    index: int
+    target: str
+    rects: list[list[float]]
+    color: tuple[int, int, int]
+    ratio: float
+
+    @property
+    def top(self) -> float:
+        return min(r[1] for r in self.rects)
+
+    def fits(self, x0: float, y0: float, width: float, height: float) -> bool:
+        return all(
+            x0 <= r[0] and r[0] + r[2] <= x0 + width and y0 <= r[1] and r[1] + r[3] <= y0 + height for r in self.rects
+        )
+
+
+def _verdict(text: _Text, shown: list[tuple[int, int, int]], ground: list[tuple[int, int, int]]) -> ContrastMeasure:
+    verdict, lowest, share, glyphs = judge_pixels(shown, ground, text.color, text.ratio)
+    ratio = text.ratio
     if verdict == "undecided" and share is None:
         why = f"only {glyphs} glyph pixel(s) could be told from their ground"
     elif verdict == "undecided":
@@ -219,32 +239,100 @@ def _measure_one(page: Any, key: str, index: int, target: str) -> ContrastMeasur
         why = f"{share:.1%} of its glyph pixels are read on a ground below {ratio:g}:1 (lowest {lowest:.2f}:1)"
     else:
         why = f"its glyph pixels are read on grounds of {lowest:.2f}:1 at the lowest (at least {ratio:g}:1)"
-    return ContrastMeasure(target, verdict, why, ratio, lowest, share, glyphs)
+    return ContrastMeasure(text.target, verdict, why, ratio, lowest, share, glyphs)
+
+
+def _capture_band(page: Any, key: str, band: list[_Text], top: float) -> list[ContrastMeasure]:
+    """Measure the texts of one viewport's height: the viewport captured as shown, with
+    their glyphs transparent, and as shown again (a text that changed is undecided)."""
+    scroll_x, scroll_y, width = page.evaluate("(y) => { scrollTo(0, y); return [scrollX, scrollY, innerWidth]; }", top)
+    page.mouse.move(0, 0)  # no hover state on a text
+    indices = [t.index for t in band]
+    first = page.screenshot(caret="hide")
+    page.evaluate(_HIDE_JS, [key, indices, True])
+    try:
+        hidden = page.screenshot(caret="hide")
+    finally:
+        page.evaluate(_HIDE_JS, [key, indices, False])
+    again = page.screenshot(caret="hide")
+    images = [_image(first), _image(hidden), _image(again) if again != first else None]
+    scale = images[0].width / max(1, width)
+    out = []
+    for text in band:
+        shown: list[tuple[int, int, int]] = []
+        ground: list[tuple[int, int, int]] = []
+        changed = False
+        for x, y, w, h in text.rects:
+            box = (
+                max(0, math.floor((x - scroll_x) * scale)),
+                max(0, math.floor((y - scroll_y) * scale)),
+                min(images[0].width, math.ceil((x - scroll_x + w) * scale)),
+                min(images[0].height, math.ceil((y - scroll_y + h) * scale)),
+            )
+            if box[2] <= box[0] or box[3] <= box[1]:
+                continue
+            part = _crop(images[0], box)
+            if images[2] is not None and _crop(images[2], box) != part:
+                changed = True
+                break
+            shown += part
+            ground += _crop(images[1], box)
+        if changed:
+            out.append(ContrastMeasure(text.target, "undecided", "the text changed while it was captured", text.ratio))
+        else:
+            out.append(_verdict(text, shown, ground))
+    return out
 
 
 def measure_texts(page: Any, key: str, nodes: list[dict[str, Any]]) -> list[ContrastMeasure]:
     """Measure each of `nodes` (`{"index", "target", "reasons"}`: the elements axe left
-    undecided, kept in the page's `window[key]`) whose reasons are all MEASURED_REASONS;
-    the page's scroll position is put back after."""
-    out = []
-    measured = 0
+    undecided, kept in the page's `window[key]`) whose reasons are all MEASURED_REASONS,
+    a viewport's height of them at a time; the page's scroll position is put back after."""
+    results: dict[int, ContrastMeasure] = {}
+    todo: list[tuple[int, dict[str, Any]]] = []
+    for position, n in enumerate(nodes):
+        reasons = set(n.get("reasons") or ())
+        target = str(n.get("target") or "")
+        if not reasons or not reasons <= MEASURED_REASONS:
+            why = ", ".join(sorted(reasons)) or "no reason given"
+            results[position] = ContrastMeasure(target, "undecided", f"axe-core: {why}")
+        elif len(todo) >= MAX_MEASURED:
+            results[position] = ContrastMeasure(target, "undecided", f"more than {MAX_MEASURED} texts to measure")
+        else:
+            todo.append((position, n))
     scroll = page.evaluate("[scrollX, scrollY]")
     try:
-        for n in nodes:
-            reasons = set(n.get("reasons") or ())
+        states = page.evaluate(_STATE_JS, [key, [int(n["index"]) for _, n in todo]]) if todo else []
+        width, height = page.evaluate("[innerWidth, innerHeight]")
+        texts: list[_Text] = []
+        for (position, n), state in zip(todo, states, strict=True):
             target = str(n.get("target") or "")
-            if not reasons or not reasons <= MEASURED_REASONS:
-                why = ", ".join(sorted(reasons)) or "no reason given"
-                out.append(ContrastMeasure(target, "undecided", f"axe-core: {why}"))
-            elif measured >= MAX_MEASURED:
-                out.append(ContrastMeasure(target, "undecided", f"more than {MAX_MEASURED} texts to measure"))
-            else:
-                measured += 1
-                out.append(_measure_one(page, key, int(n["index"]), target))
+            color = _rgb(str(state.get("color") or ""))
+            if "why" in state or color is None:
+                why = str(state.get("why") or f"its colour {state.get('color')!r} is not an sRGB colour")
+                results[position] = ContrastMeasure(target, "undecided", why)
+                continue
+            ratio = threshold(float(state["size"]), int(state["weight"]))
+            texts.append(_Text(position, int(n["index"]), target, state["rects"], color, ratio))
+        texts.sort(key=lambda t: t.top)
+        # Bands of a viewport's height, the first text a third of the way down (away from a
+        # header fixed at the top), ending a sixth above the bottom (a fixed footer).
+        while texts:
+            top = max(0.0, texts[0].top - height / 3)
+            band = [t for t in texts if t.fits(0, top, width, height * 5 / 6)]
+            if not band:
+                first = texts.pop(0)
+                results[first.position] = ContrastMeasure(
+                    first.target, "undecided", "its text does not fit in the viewport", first.ratio
+                )
+                continue
+            texts = [t for t in texts if t not in band]
+            for text, measure in zip(band, _capture_band(page, key, band, top), strict=True):
+                results[text.position] = measure
     finally:
         page.evaluate("([x, y]) => scrollTo(x, y)", scroll)
-        page.evaluate("(key) => { delete window[key]; }", key)
-    return out
+        page.evaluate("(key) => { delete window[key]; delete window[key + '_saved']; }", key)
+    return [results[p] for p in range(len(nodes))]
 
 
 def new_key() -> str:

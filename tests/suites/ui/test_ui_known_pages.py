@@ -298,6 +298,8 @@ def test_contrast_axe_leaves_undecided_is_measured_on_the_rendered_page(page: An
     links = [m for m in good.contrast if m.target.startswith("a")]
     assert links and all(m.lowest is not None and m.lowest > 14.9 for m in links), links  # #000091 on white
     assert good.rules["color-contrast"].outcome == "pass"
+    fields = {m.target: m.verdict for m in good.contrast if m.target in ("#service", "#motif")}
+    assert fields == {"#service": "passed", "#motif": "passed"}, good.contrast  # their value, not a text node
     # the checkbox labels drawing their box in ::before (axe: pseudoContent) are read on white
     drawn = audit(page, a11y_base_url, "/kb-focus-transparent-ok.html")
     assert drawn.contrast and {m.verdict for m in drawn.contrast} == {"passed"}, drawn.contrast
