@@ -34,6 +34,7 @@ import io
 import math
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,8 @@ __all__ = ["MEASURED_REASONS", "ContrastMeasure", "measure_texts"]
 MEASURED_REASONS = frozenset({"bgImage", "bgGradient", "pseudoContent"})
 #: At most this many texts measured per page; the others stay undecided.
 MAX_MEASURED = 400
+#: The time a page's measure may take; the texts left then stay undecided.
+MEASURE_BUDGET_S = 20.0
 PASS_SHARE = 0.01
 FAIL_SHARE = 0.05
 _MIN_PIXELS = 12
@@ -284,7 +287,9 @@ def _capture_band(page: Any, key: str, band: list[_Text], top: float) -> list[Co
     return out
 
 
-def measure_texts(page: Any, key: str, nodes: list[dict[str, Any]]) -> list[ContrastMeasure]:
+def measure_texts(
+    page: Any, key: str, nodes: list[dict[str, Any]], *, budget_s: float = MEASURE_BUDGET_S
+) -> list[ContrastMeasure]:
     """Measure each of `nodes` (`{"index", "target", "reasons"}`: the elements axe left
     undecided, kept in the page's `window[key]`) whose reasons are all MEASURED_REASONS,
     a viewport's height of them at a time; the page's scroll position is put back after."""
@@ -317,7 +322,13 @@ def measure_texts(page: Any, key: str, nodes: list[dict[str, Any]]) -> list[Cont
         texts.sort(key=lambda t: t.top)
         # Bands of a viewport's height, the first text a third of the way down (away from a
         # header fixed at the top), ending a sixth above the bottom (a fixed footer).
+        deadline = time.monotonic() + budget_s
         while texts:
+            if time.monotonic() > deadline:  # a long page of scattered texts: the rest stays undecided
+                for t in texts:
+                    why = f"not measured within {budget_s:g} s"
+                    results[t.position] = ContrastMeasure(t.target, "undecided", why, t.ratio)
+                break
             top = max(0.0, texts[0].top - height / 3)
             band = [t for t in texts if t.fits(0, top, width, height * 5 / 6)]
             if not band:

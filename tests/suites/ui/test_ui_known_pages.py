@@ -21,6 +21,7 @@ from homolog.fixtures.a11y_pages import (
 )
 from homolog.suites.ui.axe import PageAudit, decide_criterion, run_axe
 from homolog.suites.ui.browser import CHROMIUM_ARGS, CHROMIUM_PATH
+from homolog.suites.ui.contrast import measure_texts
 from homolog.suites.ui.keyboard_walk import MAX_MODALS, KeyboardWalk, walk_keyboard
 from homolog.suites.ui.outline import heading_problems, read_outline
 from homolog.suites.ui.settle import WATCH_JS, page_content, settle_page
@@ -307,3 +308,22 @@ def test_contrast_axe_leaves_undecided_is_measured_on_the_rendered_page(page: An
     # a text with a shadow: its colour is not all that is drawn, the measure does not decide
     shadowed = audit(page, a11y_base_url, "/contrast-undecidable.html")
     assert [(m.verdict, m.why) for m in shadowed.contrast] == [("undecided", "its text has a shadow")]
+
+
+def test_a_long_page_of_scattered_texts_is_measured_within_its_budget(page: Any) -> None:
+    # a band per text (each a screen apart): a hostile or very long page cannot hold the
+    # audit; what the budget leaves is undecided, never passed
+    spacer = '<div style="height:1500px"></div>'
+    texts = "".join(
+        f'{spacer}<p style="color:#161616;background-image:linear-gradient(#fff,#f6f6f6)">Ligne {i}</p>'
+        for i in range(6)
+    )
+    page.set_content(f"<!doctype html><html lang=fr><title>t</title><main>{texts}</main></html>")
+    nodes = [{"index": i, "target": f"p:nth-of-type({i + 1})", "reasons": ["bgGradient"]} for i in range(6)]
+    page.evaluate("window.k = [...document.querySelectorAll('p')]")
+    measured = measure_texts(page, "k", nodes)
+    assert [m.verdict for m in measured] == ["passed"] * 6, measured
+    page.evaluate("window.k = [...document.querySelectorAll('p')]")
+    late = measure_texts(page, "k", nodes, budget_s=0)
+    assert {(m.verdict, m.why) for m in late} == {("undecided", "not measured within 0 s")}, late
+    assert page.evaluate("[scrollY, typeof window.k]") == [0, "undefined"]  # scroll put back, list gone
