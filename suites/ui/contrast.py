@@ -100,8 +100,9 @@ _STATE_JS = r"""
 _HIDE_JS = """
 ([key, indices, hide]) => {
   const saved = (window[key + '_saved'] = window[key + '_saved'] || new Map());
+  // no transition: the glyphs are gone at once, not fading over the ground captured
   const props = {'-webkit-text-fill-color': 'transparent', 'text-decoration-color': 'transparent',
-                 'text-shadow': 'none'};
+                 'text-shadow': 'none', 'transition': 'none'};
   for (const i of indices) {
     const el = window[key][i], s = el.style;
     // a field's value is drawn in its colour ('color' is what a select's text follows)
@@ -110,9 +111,12 @@ _HIDE_JS = """
       saved.set(i, Object.keys(these).map(p => [p, s.getPropertyValue(p), s.getPropertyPriority(p)]));
       for (const [p, v] of Object.entries(these)) s.setProperty(p, v, 'important');
     } else {
-      for (const [p, v, priority] of saved.get(i) || []) {
-        if (v) s.setProperty(p, v, priority); else s.removeProperty(p);
-      }
+      // the glyphs back at once too: their style settled before the transition is put back
+      const put = ([p, v, priority]) => (v ? s.setProperty(p, v, priority) : s.removeProperty(p));
+      const entries = saved.get(i) || [];
+      entries.filter((e) => e[0] !== 'transition').forEach(put);
+      void getComputedStyle(el).webkitTextFillColor;  // style resolved without a transition
+      entries.filter((e) => e[0] === 'transition').forEach(put);
     }
   }
 }
