@@ -1,8 +1,9 @@
 """Error responses without stack traces or software versions.
 
 A system whose login page's scripts log in through a JSON API (`auth.web.api`) also gets
-malformed JSON at that endpoint, sent as its script sends a login (the CSRF cookie asked for
-and echoed), so that the API's parser, not its CSRF protection, answers.
+malformed JSON (a broken form when `api.body` is `form`) at that endpoint, sent as its
+script sends a login (the CSRF cookie asked for and echoed), so that the API's parser, not
+its CSRF protection, answers.
 """
 
 from __future__ import annotations
@@ -99,8 +100,11 @@ def error_disclosure(http: HttpClient, target: Target, params: DisclosureParams,
             if web.api.csrf:
                 visitor.request("GET", web.api.csrf)
             headers = script_headers(target.url(login_path, base), visitor.seen_set_cookies)
-            headers["Content-Type"] = "application/json"
-            judge(visitor.request("POST", web.api.login, content=b'{"username": ["', headers=headers))
+            # malformed as the login is encoded: JSON cut short, or a form of broken escapes
+            form = web.api.body == "form"
+            headers["Content-Type"] = "application/x-www-form-urlencoded" if form else "application/json"
+            malformed = b"username=%E0%A4%A&password=%%%" if form else b'{"username": ["'
+            judge(visitor.request("POST", web.api.login, content=malformed, headers=headers))
     extra = target.settings("security").get("error_paths") or []
     if params.target_error_paths and extra:
         if not isinstance(extra, list):
