@@ -1,7 +1,7 @@
 """Text contrast read from the rendered page where axe-core cannot compute it (RGAA 3.2).
 
 axe-core leaves `color-contrast` undecided ("incomplete") for text over a background image
-or gradient, or beside pseudo-element content: it computes colours from styles, and a
+or gradient, over an `img` element, or beside pseudo-element content: it computes colours from styles, and a
 background it cannot reduce to one colour stops it. The French state's design system
 (DSFR) underlines its links with a background gradient, so every page built with it had
 RGAA 3.2 undecided. Such a text is measured here on the page as rendered:
@@ -41,7 +41,7 @@ from typing import Any
 __all__ = ["MEASURED_REASONS", "ContrastMeasure", "measure_texts"]
 
 #: axe-core's reasons for leaving `color-contrast` undecided that a capture resolves.
-MEASURED_REASONS = frozenset({"bgImage", "bgGradient", "pseudoContent"})
+MEASURED_REASONS = frozenset({"bgImage", "bgGradient", "pseudoContent", "imgNode"})
 #: At most this many texts measured per page; the others stay undecided.
 MAX_MEASURED = 400
 #: The time a page's measure may take; the texts left then stay undecided.
