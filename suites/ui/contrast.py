@@ -1,15 +1,17 @@
 """Text contrast read from the rendered page where axe-core cannot compute it (RGAA 3.2).
 
 axe-core leaves `color-contrast` undecided ("incomplete") for text over a background image
-or gradient, over an `img` element, or beside pseudo-element content: it computes colours from styles, and a
+or gradient, over an `img` element, beside pseudo-element content, or in an empty field
+(whose placeholder it does not judge): it computes colours from styles, and a
 background it cannot reduce to one colour stops it. The French state's design system
 (DSFR) underlines its links with a background gradient, so every page built with it had
 RGAA 3.2 undecided. Such a text is measured here on the page as rendered:
 
 1. the text's own lines (the client rectangles of its text nodes; a field's content box,
-   where its value or selected option is drawn) are captured twice, a viewport's height of
+   where its value, placeholder or selected option is drawn) are captured twice, a viewport's height of
    texts at a time: as shown, and with the glyphs made transparent
-   (`-webkit-text-fill-color`, a field's `color`, decorations and shadows off) -
+   (`-webkit-text-fill-color`, a field's `color` or its `::placeholder`'s, decorations and
+   shadows off) -
    everything else, backgrounds, gradients, pseudo-elements and icons, drawn the same both
    times;
 2. the glyph pixels are those the text covers at least half-way (where the two captures
@@ -41,7 +43,7 @@ from typing import Any
 __all__ = ["MEASURED_REASONS", "ContrastMeasure", "measure_texts"]
 
 #: axe-core's reasons for leaving `color-contrast` undecided that a capture resolves.
-MEASURED_REASONS = frozenset({"bgImage", "bgGradient", "pseudoContent", "imgNode"})
+MEASURED_REASONS = frozenset({"bgImage", "bgGradient", "pseudoContent", "imgNode", "emptyValue"})
 #: At most this many texts measured per page; the others stay undecided.
 MAX_MEASURED = 400
 #: The time a page's measure may take; the texts left then stay undecided.
@@ -56,11 +58,16 @@ _STATE_JS = r"""
   const el = (window[key] || [])[i];
   if (!el || !el.isConnected) return {why: 'the element is gone'};
   const cs = getComputedStyle(el);
-  if (cs.webkitTextFillColor !== cs.color) return {why: 'its text is filled with another colour than its own'};
-  if (cs.textShadow !== 'none') return {why: 'its text has a shadow'};
+  // an empty field shows its placeholder, drawn in the style of its ::placeholder
+  const placeholder = /^(INPUT|TEXTAREA)$/.test(el.tagName) && !el.value;
+  if (placeholder && !el.placeholder) return {none: 'an empty field without a placeholder shows no text'};
+  const ts = placeholder ? getComputedStyle(el, '::placeholder') : cs;
+  if (ts.webkitTextFillColor !== ts.color) return {why: 'its text is filled with another colour than its own'};
+  if (ts.textShadow !== 'none') return {why: 'its text has a shadow'};
+  if (placeholder && parseFloat(ts.opacity) < 1) return {why: 'its placeholder is translucent (opacity)'};
   if (cs.mixBlendMode !== 'normal') return {why: 'it is blended with what is behind it'};
-  const rgb = cs.color.match(/^rgba?\(([^()]*)\)$/);
-  if (!rgb) return {why: 'its colour ' + cs.color.slice(0, 60) + ' is not an sRGB colour'};
+  const rgb = ts.color.match(/^rgba?\(([^()]*)\)$/);
+  if (!rgb) return {why: 'its colour ' + ts.color.slice(0, 60) + ' is not an sRGB colour'};
   const channels = rgb[1].split(/[\s,\/]+/).filter(Boolean);
   if (channels.length > 3 && parseFloat(channels[3]) < 1) return {why: 'its colour is translucent'};
   for (let e = el; e; e = e.parentElement) {
@@ -72,8 +79,7 @@ _STATE_JS = r"""
   }
   const rects = [];
   if (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) {
-    // a field draws its value (or its selected option) in its content box
-    if (el.tagName !== 'SELECT' && !el.value) return {why: 'it shows its placeholder, not a value'};
+    // a field draws its value, placeholder or selected option in its content box
     if (el.tagName === 'SELECT' && (el.multiple || el.size > 1)) return {why: 'it is a list box'};
     const r = el.getBoundingClientRect(), px = (p) => parseFloat(cs[p]) || 0;
     const left = r.left + px('borderLeftWidth') + px('paddingLeft');
@@ -92,8 +98,8 @@ _STATE_JS = r"""
     }
   }
   if (!rects.length) return {why: 'it draws no line of text of its own'};
-  return {rects: rects.slice(0, 20), color: cs.color, size: parseFloat(cs.fontSize),
-          weight: parseInt(cs.fontWeight, 10) || 400};
+  return {rects: rects.slice(0, 20), color: ts.color, size: parseFloat(ts.fontSize),
+          weight: parseInt(ts.fontWeight, 10) || 400};
 })
 """
 # Makes the glyphs of texts transparent (their inline values kept aside), or puts them back.
@@ -103,8 +109,21 @@ _HIDE_JS = """
   // no transition: the glyphs are gone at once, not fading over the ground captured
   const props = {'-webkit-text-fill-color': 'transparent', 'text-decoration-color': 'transparent',
                  'text-shadow': 'none', 'transition': 'none'};
+  // a placeholder has no inline style: a rule of a sheet of ours hides it (CSSOM, which a
+  // page's Content-Security-Policy does not govern), on the fields marked for it
+  const mark = 'data-homolog-hide-' + key.slice(-16);
+  if (!window[key + '_sheet']) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync('[' + mark + ']::placeholder { -webkit-text-fill-color: transparent !important; '
+      + 'color: transparent !important; transition: none !important; }');
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    window[key + '_sheet'] = sheet;
+  }
   for (const i of indices) {
     const el = window[key][i], s = el.style;
+    if (/^(INPUT|TEXTAREA)$/.test(el.tagName) && !el.value) {
+      if (hide) el.setAttribute(mark, ''); else el.removeAttribute(mark);
+    }
     // a field's value is drawn in its colour ('color' is what a select's text follows)
     const these = /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) ? {...props, color: 'transparent'} : props;
     if (hide) {
@@ -125,7 +144,8 @@ _HIDE_JS = """
 
 @dataclass(frozen=True)
 class ContrastMeasure:
-    """What the capture says of one text: `verdict` passed, failed or undecided."""
+    """What the capture says of one text: `verdict` passed, failed, undecided, or "no
+    text" (an empty field without a placeholder: nothing drawn to judge)."""
 
     target: str
     verdict: str
@@ -316,6 +336,9 @@ def measure_texts(
         texts: list[_Text] = []
         for (position, n), state in zip(todo, states, strict=True):
             target = str(n.get("target") or "")
+            if "none" in state:  # nothing drawn, no contrast to judge
+                results[position] = ContrastMeasure(target, "no text", str(state["none"]))
+                continue
             color = _rgb(str(state.get("color") or ""))
             if "why" in state or color is None:
                 why = str(state.get("why") or f"its colour {state.get('color')!r} is not an sRGB colour")
@@ -346,7 +369,14 @@ def measure_texts(
                 results[text.position] = measure
     finally:
         page.evaluate("([x, y]) => scrollTo(x, y)", scroll)
-        page.evaluate("(key) => { delete window[key]; delete window[key + '_saved']; }", key)
+        page.evaluate(
+            """(key) => {
+              const sheet = window[key + '_sheet'];
+              if (sheet) document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== sheet);
+              for (const k of [key, key + '_saved', key + '_sheet']) delete window[k];
+            }""",
+            key,
+        )
     return [results[p] for p in range(len(nodes))]
 
 
