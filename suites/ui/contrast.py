@@ -272,7 +272,10 @@ def _verdict(text: _Text, shown: list[tuple[int, int, int]], ground: list[tuple[
 def _capture_band(page: Any, key: str, band: list[_Text], top: float) -> list[ContrastMeasure]:
     """Measure the texts of one viewport's height: the viewport captured as shown, with
     their glyphs transparent, and as shown again (a text that changed is undecided)."""
-    scroll_x, scroll_y, width = page.evaluate("(y) => { scrollTo(0, y); return [scrollX, scrollY, innerWidth]; }", top)
+    # instant: a page's `scroll-behavior: smooth` would still be scrolling when captured
+    scroll_x, scroll_y, width = page.evaluate(
+        "(y) => { scrollTo({left: 0, top: y, behavior: 'instant'}); return [scrollX, scrollY, innerWidth]; }", top
+    )
     page.mouse.move(0, 0)  # no hover state on a text
     indices = [t.index for t in band]
     first = page.screenshot(caret="hide")
@@ -368,7 +371,7 @@ def measure_texts(
             for text, measure in zip(band, _capture_band(page, key, band, top), strict=True):
                 results[text.position] = measure
     finally:
-        page.evaluate("([x, y]) => scrollTo(x, y)", scroll)
+        page.evaluate("([x, y]) => scrollTo({left: x, top: y, behavior: 'instant'})", scroll)
         page.evaluate(
             """(key) => {
               const sheet = window[key + '_sheet'];

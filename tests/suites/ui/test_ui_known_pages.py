@@ -323,7 +323,9 @@ def test_a_long_page_of_scattered_texts_is_measured_within_its_budget(page: Any)
         f'{spacer}<p style="color:#161616;background-image:linear-gradient(#fff,#f6f6f6)">Ligne {i}</p>'
         for i in range(6)
     )
-    page.set_content(f"<!doctype html><html lang=fr><title>t</title><main>{texts}</main></html>")
+    # scrolling smooth: the measure scrolls at once, or it would capture while scrolling
+    style = "<style>html { scroll-behavior: smooth }</style>"
+    page.set_content(f"<!doctype html><html lang=fr><title>t</title>{style}<main>{texts}</main></html>")
     nodes = [{"index": i, "target": f"p:nth-of-type({i + 1})", "reasons": ["bgGradient"]} for i in range(6)]
     page.evaluate("window.k = [...document.querySelectorAll('p')]")
     measured = measure_texts(page, "k", nodes)
