@@ -62,7 +62,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 from werkzeug.serving import WSGIRequestHandler
 
 VARIANTS = ("checklist", "proxied", "defaults")
@@ -678,88 +677,63 @@ def spa_target(folder: Path, port: int, ca: Path, *, prefix: str = "", jwt: bool
             "refresh_token": "refresh",
         }
         fields = {"current": "old_password", "new": "new_password1", "confirm": "new_password2"}
-    doc = {
-        **_system("Django single-page app", port, ca, prefix),
-        "auth": {
-            name: {"type": "form", "username": user, "password_env": "HOMOLOG_TEST_PASSWORD", "api": dict(api)}
-            for name, user in (("web", USER), ("lockout", LOCKOUT_USER), ("password_change", PASSWORD_CHANGE_USER))
-        },
-        "settings": {
-            "security": {
-                **({"password_fields": fields} if fields else {}),
-                "session_timeout_seconds": SESSION_SECONDS,
-                "lockout_max_failures": LOCKOUT_FAILURES,
-                "inventory": {"paths": [f"POST {at}/api/notes/"]},
-                # the shell and its script, the same for anyone; the data is behind the API
-                "public_paths": [f"{at}/app/", "/app/app.js"],
-            }
-        },
-        "pages": {
-            "login": {
-                "path": f"{at}/app/login/",
-                "locators": {"username": "#username", "password": "#password", "submit": "#login-submit"},
-            },
-            "home": {"path": f"{at}/app/", "locators": {"current_user": "#current-user"}},
-        },
-    }
-    path = folder / "spa-target.yaml"
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    return path
+    from .helpers import app_target, spa_pages
 
-
-def _system(name: str, port: int, ca: Path, prefix: str) -> dict[str, Any]:
-    """The head of a target file for the application served on `port` under `prefix`."""
-    return {
-        "format": "homolog.target/1",
-        "system": {"name": name, "version": "0", "vendor": "homolog tests"},
-        "base_urls": {"web": f"https://127.0.0.1:{port}{prefix}"},
-        "tls": {"ca_file": str(ca)},
+    accounts = {"web": USER, "lockout": LOCKOUT_USER, "password_change": PASSWORD_CHANGE_USER}
+    security = {
+        **({"password_fields": fields} if fields else {}),
+        "session_timeout_seconds": SESSION_SECONDS,
+        "lockout_max_failures": LOCKOUT_FAILURES,
+        "inventory": {"paths": [f"POST {at}/api/notes/"]},
+        # the shell and its script, the same for anyone; the data is behind the API
+        "public_paths": [f"{at}/app/", "/app/app.js"],
     }
+    pages = spa_pages(f"{at}/app/login/", f"{at}/app/")
+    base = f"https://127.0.0.1:{port}{prefix}"
+    return app_target(
+        folder / "spa-target.yaml", "Django single-page app", base, ca, accounts, security, pages, api=api
+    )
 
 
 def django_target(folder: Path, port: int, ca: Path, *, prefix: str = "") -> Path:
     """Target file for the application (password in env HOMOLOG_TEST_PASSWORD)."""
-    doc = {
-        **_system("Django app", port, ca, prefix),
-        "auth": {
-            "web": {"type": "form", "username": USER, "password_env": "HOMOLOG_TEST_PASSWORD"},
-            "password_change": {
-                "type": "form",
-                "username": PASSWORD_CHANGE_USER,
-                "password_env": "HOMOLOG_TEST_PASSWORD",
+    from .helpers import app_target
+
+    accounts = {"web": USER, "lockout": LOCKOUT_USER, "password_change": PASSWORD_CHANGE_USER}
+    security = {"session_timeout_seconds": SESSION_SECONDS, "lockout_max_failures": LOCKOUT_FAILURES}
+    pages = {
+        "login": {
+            "path": "/accounts/login/",
+            "locators": {
+                "username": "#id_username",
+                "password": "#id_password",
+                "submit": "#login-submit",
+                "psc_button": "#psc-login",
             },
-            "lockout": {"type": "form", "username": LOCKOUT_USER, "password_env": "HOMOLOG_TEST_PASSWORD"},
         },
-        "settings": {
-            "security": {"session_timeout_seconds": SESSION_SECONDS, "lockout_max_failures": LOCKOUT_FAILURES}
-        },
-        "data": {"psc_user_idnatps": "810000000001"},
-        "pages": {
-            "login": {
-                "path": "/accounts/login/",
-                "locators": {
-                    "username": "#id_username",
-                    "password": "#id_password",
-                    "submit": "#login-submit",
-                    "psc_button": "#psc-login",
-                },
-            },
-            "patient_list": {"path": "/patients/"},
-            "home": {"path": "/", "locators": {"current_user": "#current-user"}},
-            "password_change": {
-                "path": "/accounts/password_change/",
-                "locators": {
-                    "current": "#id_old_password",
-                    "new": "#id_new_password1",
-                    "done": "#password-changed",
-                    "error": ".errorlist",
-                },
+        "patient_list": {"path": "/patients/"},
+        "home": {"path": "/", "locators": {"current_user": "#current-user"}},
+        "password_change": {
+            "path": "/accounts/password_change/",
+            "locators": {
+                "current": "#id_old_password",
+                "new": "#id_new_password1",
+                "done": "#password-changed",
+                "error": ".errorlist",
             },
         },
     }
-    path = folder / "django-target.yaml"
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    return path
+    base = f"https://127.0.0.1:{port}{prefix}"
+    return app_target(
+        folder / "django-target.yaml",
+        "Django app",
+        base,
+        ca,
+        accounts,
+        security,
+        pages,
+        data={"psc_user_idnatps": "810000000001"},
+    )
 
 
 def main() -> None:

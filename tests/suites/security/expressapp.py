@@ -31,8 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import yaml
-
+from .helpers import app_target, spa_pages
 from .tlsserver import app_process, free_port
 
 HERE = Path(__file__).resolve().parent / "express"
@@ -66,36 +65,15 @@ def express_app(folder: Path, cert: Path, key: Path, ca: Path, variant: str, pas
 
 def express_target(folder: Path, port: int, ca: Path) -> Path:
     """Target file for the application (password in env HOMOLOG_TEST_PASSWORD)."""
-    doc = {
-        "format": "homolog.target/1",
-        "system": {"name": "Express application", "version": "0", "vendor": "homolog tests"},
-        "base_urls": {"web": f"https://127.0.0.1:{port}"},
-        "tls": {"ca_file": str(ca)},
-        "auth": {
-            name: {"type": "form", "username": user, "password_env": "HOMOLOG_TEST_PASSWORD"}
-            for name, user in (("web", USER), ("lockout", LOCKOUT_USER), ("password_change", PASSWORD_CHANGE_USER))
-        },
-        "settings": {
-            "security": {"session_timeout_seconds": SESSION_SECONDS, "lockout_max_failures": LOCKOUT_FAILURES}
-        },
-        "pages": {
-            "login": {
-                "path": "/login",
-                "locators": {"username": "#username", "password": "#password", "submit": "#login-submit"},
-            },
-            "patient_list": {"path": "/patients"},
-            "home": {"path": "/", "locators": {"current_user": "#current-user"}},
-            "password_change": {
-                "path": "/account/password",
-                "locators": {
-                    "current": "#current",
-                    "new": "#new",
-                    "done": "#password-done",
-                    "error": "#password-error",
-                },
-            },
+    accounts = {"web": USER, "lockout": LOCKOUT_USER, "password_change": PASSWORD_CHANGE_USER}
+    security = {"session_timeout_seconds": SESSION_SECONDS, "lockout_max_failures": LOCKOUT_FAILURES}
+    pages = {
+        **spa_pages("/login", "/"),  # the server draws the same fields
+        "patient_list": {"path": "/patients"},
+        "password_change": {
+            "path": "/account/password",
+            "locators": {"current": "#current", "new": "#new", "done": "#password-done", "error": "#password-error"},
         },
     }
-    path = folder / "express-target.yaml"
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    return path
+    base = f"https://127.0.0.1:{port}"
+    return app_target(folder / "express-target.yaml", "Express application", base, ca, accounts, security, pages)

@@ -40,7 +40,6 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi import Request  # at module level: the views' annotations are resolved in its globals
 
 VARIANTS = ("checklist", "defaults")
@@ -260,35 +259,21 @@ def fastapi_target(folder: Path, port: int, ca: Path, *, cookie: bool = False) -
     api = {"login": f"/auth/{flavour}/login", "body": "form", "session": "/users/me", "password": "PATCH /users/me"}
     if not cookie:
         api["token"] = "access_token"
-    doc = {
-        "format": "homolog.target/1",
-        "system": {"name": "FastAPI Users application", "version": "0", "vendor": "homolog tests"},
-        "base_urls": {"web": f"https://127.0.0.1:{port}"},
-        "tls": {"ca_file": str(ca)},
-        "auth": {
-            name: {"type": "form", "username": user, "password_env": "HOMOLOG_TEST_PASSWORD", "api": dict(api)}
-            for name, user in (("web", USER), ("lockout", LOCKOUT_USER), ("password_change", PASSWORD_CHANGE_USER))
-        },
-        "settings": {
-            "security": {
-                "password_fields": {"current": "", "new": "password"},
-                "session_timeout_seconds": SESSION_SECONDS,
-                "lockout_max_failures": LOCKOUT_FAILURES,
-                "inventory": {"paths": ["POST /api/notes"]},
-                "public_paths": [f"{at}/app/", "/app/app.js"],
-            }
-        },
-        "pages": {
-            "login": {
-                "path": f"{at}/app/login",
-                "locators": {"username": "#username", "password": "#password", "submit": "#login-submit"},
-            },
-            "home": {"path": f"{at}/app/", "locators": {"current_user": "#current-user"}},
-        },
+    from .helpers import app_target, spa_pages
+
+    accounts = {"web": USER, "lockout": LOCKOUT_USER, "password_change": PASSWORD_CHANGE_USER}
+    security = {
+        "password_fields": {"current": "", "new": "password"},
+        "session_timeout_seconds": SESSION_SECONDS,
+        "lockout_max_failures": LOCKOUT_FAILURES,
+        "inventory": {"paths": ["POST /api/notes"]},
+        "public_paths": [f"{at}/app/", "/app/app.js"],
     }
-    path = folder / "fastapi-target.yaml"
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    return path
+    pages = spa_pages(f"{at}/app/login", f"{at}/app/")
+    base = f"https://127.0.0.1:{port}"
+    return app_target(
+        folder / "fastapi-target.yaml", "FastAPI Users application", base, ca, accounts, security, pages, api=api
+    )
 
 
 def main() -> None:

@@ -39,6 +39,52 @@ WEB_CHECKS = [
 ]
 
 
+def app_target(
+    path: Path,
+    name: str,
+    base_url: str,
+    ca: Path,
+    accounts: dict[str, str],
+    security: dict[str, Any],
+    pages: dict[str, Any],
+    *,
+    api: dict[str, str] | None = None,
+    **sections: Any,
+) -> Path:
+    """Write the target file of a test application served over TLS at `base_url`: its
+    `accounts` (auth name -> username, form logins, password in HOMOLOG_TEST_PASSWORD, each
+    through `api` when given), `settings.security`, the page map, other `sections`."""
+    auth = {
+        name: {"type": "form", "username": user, "password_env": "HOMOLOG_TEST_PASSWORD"}
+        | ({"api": dict(api)} if api else {})
+        for name, user in accounts.items()
+    }
+    doc = {
+        "format": "homolog.target/1",
+        "system": {"name": name, "version": "0", "vendor": "homolog tests"},
+        "base_urls": {"web": base_url},
+        "tls": {"ca_file": str(ca)},
+        "auth": auth,
+        "settings": {"security": security},
+        "pages": pages,
+        **sections,
+    }
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def spa_pages(login: str, home: str) -> dict[str, Any]:
+    """The page map of a single-page application's shell: the login form its script draws
+    (#username, #password, #login-submit), the home page showing #current-user."""
+    return {
+        "login": {
+            "path": login,
+            "locators": {"username": "#username", "password": "#password", "submit": "#login-submit"},
+        },
+        "home": {"path": home, "locators": {"current_user": "#current-user"}},
+    }
+
+
 def run_checks(
     checks: list[tuple[str, dict[str, Any]]], target: Path, folder: Path, *, name: str = "adhoc"
 ) -> dict[str, tuple[str, str | None]]:
