@@ -27,7 +27,12 @@ A line of decoration in the text's own colour (an underline drawn as a gradient 
 captures. A text is left undecided, as axe left it, when its colour is not what is drawn
 (transparent or gradient fill, a shadow, opacity or a filter other than a drop shadow on
 the way to the root, a blend mode), when it shows no glyph pixel in the viewport, or when
-the page changes it between the captures.
+the page changes it between the captures. Its colour is also checked where it is drawn:
+each stretch of its lines about as wide as high (a glyph or two) that shows glyph pixels
+must show one in the text's own colour, a glyph's core; under something translucent (a
+half-transparent veil, the text's own `::after` box) no core is, and the text, read in
+another colour than its own, is undecided. Something opaque over part of a text hides
+its glyphs there: what shows of it is judged.
 """
 
 from __future__ import annotations
@@ -40,10 +45,25 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MEASURED_REASONS", "ContrastMeasure", "measure_texts"]
+__all__ = ["MEASURED_REASONS", "ContrastMeasure", "drawn_in_its_colour", "judge_pixels", "measure_texts"]
 
-#: axe-core's reasons for leaving `color-contrast` undecided that a capture resolves.
-MEASURED_REASONS = frozenset({"bgImage", "bgGradient", "pseudoContent", "imgNode", "emptyValue"})
+#: axe-core's reasons for leaving `color-contrast` undecided that a capture resolves: a
+#: ground it cannot reduce to one colour (an image, a gradient, an `img`, a pseudo-element,
+#: boxes behind part of the text or something over it) and an empty field; a text outside
+#: the viewport is measured once scrolled to.
+MEASURED_REASONS = frozenset(
+    {
+        "bgImage",
+        "bgGradient",
+        "pseudoContent",
+        "imgNode",
+        "emptyValue",
+        "bgOverlap",
+        "elmPartiallyObscured",
+        "elmPartiallyObscuring",
+        "outsideViewport",
+    }
+)
 #: At most this many texts measured per page; the others stay undecided.
 MAX_MEASURED = 400
 #: The time a page's measure may take; the texts left then stay undecided.
@@ -51,6 +71,11 @@ MEASURE_BUDGET_S = 20.0
 PASS_SHARE = 0.01
 FAIL_SHARE = 0.05
 _MIN_PIXELS = 12
+# A glyph's core pixel: within this of the text's colour (a channel's 8/255, or a tenth of
+# the way to its ground); a stretch of a line needs this many glyph pixels to be judged.
+_CORE_TOLERANCE = 8
+_CORE_SHARE = 0.1
+_MIN_WINDOW_PIXELS = 8
 
 # Runs in the page: each text's state, and its lines in document coordinates.
 _STATE_JS = r"""
@@ -216,6 +241,25 @@ def judge_pixels(
     return verdict, lowest, share, glyphs
 
 
+def drawn_in_its_colour(
+    shown: list[tuple[int, int, int]], ground: list[tuple[int, int, int]], color: tuple[int, int, int]
+) -> bool | None:
+    """Whether a stretch of a text's line (about a glyph or two) shows a glyph pixel drawn in
+    the text's own colour; None when it holds too few glyph pixels to tell. A glyph's core
+    is drawn in the text's colour; under something translucent (a veil, a pseudo-element's
+    half-transparent box) it is not, and the text is read in another colour than its own."""
+    glyphs = 0
+    for s, g in zip(shown, ground, strict=True):
+        full = max(abs(color[0] - g[0]), abs(color[1] - g[1]), abs(color[2] - g[2]))
+        if full == 0 or 2 * max(abs(s[0] - g[0]), abs(s[1] - g[1]), abs(s[2] - g[2])) < full:
+            continue
+        glyphs += 1
+        off = max(abs(s[0] - color[0]), abs(s[1] - color[1]), abs(s[2] - color[2]))
+        if off <= max(_CORE_TOLERANCE, full * _CORE_SHARE):
+            return True
+    return None if glyphs < _MIN_WINDOW_PIXELS else False
+
+
 def _rgb(css: str) -> tuple[int, int, int] | None:
     numbers = re.findall(r"[\d.]+", css)
     if not css.startswith("rgb") or len(numbers) < 3:
@@ -255,7 +299,19 @@ class _Text:
         )
 
 
-def _verdict(text: _Text, shown: list[tuple[int, int, int]], ground: list[tuple[int, int, int]]) -> ContrastMeasure:
+Pixels = list[tuple[int, int, int]]
+
+
+def _verdict(text: _Text, windows: list[tuple[Pixels, Pixels]]) -> ContrastMeasure:
+    shown = [p for w in windows for p in w[0]]
+    ground = [p for w in windows for p in w[1]]
+    faded = sum(drawn_in_its_colour(s, g, text.color) is False for s, g in windows)
+    if faded:
+        why = (
+            f"{faded} stretch(es) of its lines show no glyph pixel in its own colour: something "
+            "translucent is drawn over it, it is read in another colour"
+        )
+        return ContrastMeasure(text.target, "undecided", why, text.ratio)
     verdict, lowest, share, glyphs = judge_pixels(shown, ground, text.color, text.ratio)
     ratio = text.ratio
     if verdict == "undecided" and share is None:
@@ -289,8 +345,7 @@ def _capture_band(page: Any, key: str, band: list[_Text], top: float) -> list[Co
     scale = images[0].width / max(1, width)
     out = []
     for text in band:
-        shown: list[tuple[int, int, int]] = []
-        ground: list[tuple[int, int, int]] = []
+        windows: list[tuple[Pixels, Pixels]] = []
         changed = False
         for x, y, w, h in text.rects:
             box = (
@@ -301,16 +356,18 @@ def _capture_band(page: Any, key: str, band: list[_Text], top: float) -> list[Co
             )
             if box[2] <= box[0] or box[3] <= box[1]:
                 continue
-            part = _crop(images[0], box)
-            if images[2] is not None and _crop(images[2], box) != part:
+            if images[2] is not None and _crop(images[2], box) != _crop(images[0], box):
                 changed = True
                 break
-            shown += part
-            ground += _crop(images[1], box)
+            # stretches of the line about as wide as it is high: a glyph or two each
+            step = max(4, box[3] - box[1])
+            for left in range(box[0], box[2], step):
+                part = (left, box[1], min(box[2], left + step), box[3])
+                windows.append((_crop(images[0], part), _crop(images[1], part)))
         if changed:
             out.append(ContrastMeasure(text.target, "undecided", "the text changed while it was captured", text.ratio))
         else:
-            out.append(_verdict(text, shown, ground))
+            out.append(_verdict(text, windows))
     return out
 
 
