@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from homolog import CheckError
 
-from .contrast import MAX_MEASURED, ContrastMeasure, measure_texts, new_key
+from .contrast import MAX_MEASURED, ContrastMeasure, measure_texts
 
 __all__ = [
     "AXE_VERSION",
@@ -107,15 +107,14 @@ async (opts) => {
     })),
   }));
   // The texts whose contrast axe left undecided, kept for a measure on the rendered page
-  // (contrast.py) under a name no page script expects.
+  // (contrast.py) in what this returns, held by the harness: no page script reaches them.
   const undecided = res.violations.some(r => r.id === 'color-contrast') ? []
     : res.incomplete.filter(r => r.id === 'color-contrast').flatMap(r => r.nodes).slice(0, opts.maxMeasured);
-  window[opts.key] = undecided.map(n => n.element);
   const measure = undecided.map((n, i) => ({
     index: i, target: cut(n.target.map(String).join(' '), 200),
     reasons: [...n.any, ...n.all, ...n.none].map(c => c.data && c.data.messageKey).filter(Boolean),
   }));
-  return {
+  return {elements: undecided.map(n => n.element), result: {
     version: axe.version,
     measure: measure,
     url: cut(res.url, 2000),
@@ -125,7 +124,7 @@ async (opts) => {
     passes: res.passes.map(r => r.id),
     inapplicable: res.inapplicable.map(r => r.id),
     frames: document.querySelectorAll('iframe, frame').length,
-  };
+  }};
 }
 """
 
@@ -217,13 +216,14 @@ def run_axe(
     path, source = find_axe_js(axe_js)
     try:
         _inject(page, source)
-        key = new_key()
-        raw = page.evaluate(
-            _RUN_JS, {"maxNodes": max_nodes, "timeoutMs": timeout_ms, "key": key, "maxMeasured": 2 * MAX_MEASURED}
+        held = page.evaluate_handle(
+            _RUN_JS, {"maxNodes": max_nodes, "timeoutMs": timeout_ms, "maxMeasured": 2 * MAX_MEASURED}
         )
+        raw = held.get_property("result").json_value()
     except Exception as exc:
         raise CheckError(f"axe-core could not run on page {page_name!r}: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("version") != AXE_VERSION:
+        held.dispose()
         got = raw.get("version") if isinstance(raw, dict) else raw
         raise CheckError(
             f"{path} is axe-core {got}, expected {AXE_VERSION} (the page may also have "
@@ -259,14 +259,19 @@ def run_axe(
         add(item["id"], "violation", item)
     measures: list[ContrastMeasure] = []
     contrast = rules.get("color-contrast")
-    if contrast is not None and contrast.outcome == "incomplete" and raw.get("measure"):
-        try:
-            measures = measure_texts(page, key, list(raw["measure"]))
-        except Exception as exc:
-            raise CheckError(f"the contrast of page {page_name!r} could not be measured: {exc}") from exc
-        rules["color-contrast"] = _measured(contrast, measures)
-    elif raw.get("measure"):
-        page.evaluate("(key) => { delete window[key]; }", key)  # nothing to measure: let the elements go
+    try:
+        if contrast is not None and contrast.outcome == "incomplete" and raw.get("measure"):
+            try:
+                elements = held.get_property("elements")
+                try:
+                    measures = measure_texts(page, elements, list(raw["measure"]))
+                finally:
+                    elements.dispose()
+            except Exception as exc:
+                raise CheckError(f"the contrast of page {page_name!r} could not be measured: {exc}") from exc
+            rules["color-contrast"] = _measured(contrast, measures)
+    finally:
+        held.dispose()  # the page's elements let go
     return PageAudit(
         page_name=page_name,
         url=str(raw.get("url", "")),

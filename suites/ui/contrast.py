@@ -79,8 +79,8 @@ _MIN_WINDOW_PIXELS = 8
 
 # Runs in the page: each text's state, and its lines in document coordinates.
 _STATE_JS = r"""
-([key, indices]) => indices.map((i) => {
-  const el = (window[key] || [])[i];
+([held, indices]) => indices.map((i) => {
+  const el = held.elements[i];
   if (!el || !el.isConnected) return {why: 'the element is gone'};
   const cs = getComputedStyle(el);
   // an empty field shows its placeholder, drawn in the style of its ::placeholder
@@ -129,23 +129,23 @@ _STATE_JS = r"""
 """
 # Makes the glyphs of texts transparent (their inline values kept aside), or puts them back.
 _HIDE_JS = """
-([key, indices, hide]) => {
-  const saved = (window[key + '_saved'] = window[key + '_saved'] || new Map());
+([held, indices, hide]) => {
+  const saved = held.saved;
   // no transition: the glyphs are gone at once, not fading over the ground captured
   const props = {'-webkit-text-fill-color': 'transparent', 'text-decoration-color': 'transparent',
                  'text-shadow': 'none', 'transition': 'none'};
   // a placeholder has no inline style: a rule of a sheet of ours hides it (CSSOM, which a
   // page's Content-Security-Policy does not govern), on the fields marked for it
-  const mark = 'data-homolog-hide-' + key.slice(-16);
-  if (!window[key + '_sheet']) {
+  const mark = held.mark;
+  if (!held.sheet) {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync('[' + mark + ']::placeholder { -webkit-text-fill-color: transparent !important; '
       + 'color: transparent !important; transition: none !important; }');
     document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
-    window[key + '_sheet'] = sheet;
+    held.sheet = sheet;
   }
   for (const i of indices) {
-    const el = window[key][i], s = el.style;
+    const el = held.elements[i], s = el.style;
     if (/^(INPUT|TEXTAREA)$/.test(el.tagName) && !el.value) {
       if (hide) el.setAttribute(mark, ''); else el.removeAttribute(mark);
     }
@@ -325,21 +325,25 @@ def _verdict(text: _Text, windows: list[tuple[Pixels, Pixels]]) -> ContrastMeasu
     return ContrastMeasure(text.target, verdict, why, ratio, lowest, share, glyphs)
 
 
-def _capture_band(page: Any, key: str, band: list[_Text], top: float) -> list[ContrastMeasure]:
+def _capture_band(page: Any, held: Any, band: list[_Text], top: float) -> list[ContrastMeasure]:
     """Measure the texts of one viewport's height: the viewport captured as shown, with
     their glyphs transparent, and as shown again (a text that changed is undecided)."""
     # instant: a page's `scroll-behavior: smooth` would still be scrolling when captured
-    scroll_x, scroll_y, width = page.evaluate(
-        "(y) => { scrollTo({left: 0, top: y, behavior: 'instant'}); return [scrollX, scrollY, innerWidth]; }", top
+    scroll_x, scroll_y, width, height = page.evaluate(
+        "(y) => { scrollTo({left: 0, top: y, behavior: 'instant'}); "
+        "return [scrollX, scrollY, innerWidth, innerHeight]; }",
+        top,
     )
-    page.mouse.move(0, 0)  # no hover state on a text
+    # the pointer off the page, below and right of it (not across its top, where pages
+    # watch for a visitor leaving): no text is shown in its hover state
+    page.mouse.move(width + 1, height + 1)
     indices = [t.index for t in band]
     first = page.screenshot(caret="hide")
-    page.evaluate(_HIDE_JS, [key, indices, True])
+    page.evaluate(_HIDE_JS, [held, indices, True])
     try:
         hidden = page.screenshot(caret="hide")
     finally:
-        page.evaluate(_HIDE_JS, [key, indices, False])
+        page.evaluate(_HIDE_JS, [held, indices, False])
     again = page.screenshot(caret="hide")
     images = [_image(first), _image(hidden), _image(again) if again != first else None]
     scale = images[0].width / max(1, width)
@@ -372,11 +376,12 @@ def _capture_band(page: Any, key: str, band: list[_Text], top: float) -> list[Co
 
 
 def measure_texts(
-    page: Any, key: str, nodes: list[dict[str, Any]], *, budget_s: float = MEASURE_BUDGET_S
+    page: Any, elements: Any, nodes: list[dict[str, Any]], *, budget_s: float = MEASURE_BUDGET_S
 ) -> list[ContrastMeasure]:
     """Measure each of `nodes` (`{"index", "target", "reasons"}`: the elements axe left
-    undecided, kept in the page's `window[key]`) whose reasons are all MEASURED_REASONS,
-    a viewport's height of them at a time; the page's scroll position is put back after."""
+    undecided, at `index` in the page's array `elements`, a Playwright handle the harness
+    holds, no page script reaching it) whose reasons are all MEASURED_REASONS, a viewport's
+    height of them at a time; the page's scroll position is put back after."""
     results: dict[int, ContrastMeasure] = {}
     todo: list[tuple[int, dict[str, Any]]] = []
     for position, n in enumerate(nodes):
@@ -390,8 +395,14 @@ def measure_texts(
         else:
             todo.append((position, n))
     scroll = page.evaluate("[scrollX, scrollY]")
+    # what the measure keeps in the page (the elements, their inline styles set aside, the
+    # sheet hiding placeholders) in an object only this handle reaches
+    mark = f"data-homolog-hide-{secrets.token_hex(8)}"
+    held = page.evaluate_handle(
+        "([elements, mark]) => ({elements, mark, saved: new Map(), sheet: null})", [elements, mark]
+    )
     try:
-        states = page.evaluate(_STATE_JS, [key, [int(n["index"]) for _, n in todo]]) if todo else []
+        states = page.evaluate(_STATE_JS, [held, [int(n["index"]) for _, n in todo]]) if todo else []
         width, height = page.evaluate("[innerWidth, innerHeight]")
         texts: list[_Text] = []
         for (position, n), state in zip(todo, states, strict=True):
@@ -425,21 +436,15 @@ def measure_texts(
                 )
                 continue
             texts = [t for t in texts if t not in band]
-            for text, measure in zip(band, _capture_band(page, key, band, top), strict=True):
+            for text, measure in zip(band, _capture_band(page, held, band, top), strict=True):
                 results[text.position] = measure
     finally:
         page.evaluate("([x, y]) => scrollTo({left: x, top: y, behavior: 'instant'})", scroll)
         page.evaluate(
-            """(key) => {
-              const sheet = window[key + '_sheet'];
-              if (sheet) document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== sheet);
-              for (const k of [key, key + '_saved', key + '_sheet']) delete window[k];
+            """(held) => {
+              if (held.sheet) document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== held.sheet);
             }""",
-            key,
+            held,
         )
+        held.dispose()
     return [results[p] for p in range(len(nodes))]
-
-
-def new_key() -> str:
-    """A name for the page's list of undecided elements no page script expects."""
-    return f"__homolog_contrast_{secrets.token_hex(8)}"

@@ -340,10 +340,43 @@ def test_a_long_page_of_scattered_texts_is_measured_within_its_budget(page: Any)
     style = "<style>html { scroll-behavior: smooth }</style>"
     page.set_content(f"<!doctype html><html lang=fr><title>t</title>{style}<main>{texts}</main></html>")
     nodes = [{"index": i, "target": f"p:nth-of-type({i + 1})", "reasons": ["bgGradient"]} for i in range(6)]
-    page.evaluate("window.k = [...document.querySelectorAll('p')]")
-    measured = measure_texts(page, "k", nodes)
+    elements = page.evaluate_handle("[...document.querySelectorAll('p')]")
+    measured = measure_texts(page, elements, nodes)
     assert [m.verdict for m in measured] == ["passed"] * 6, measured
-    page.evaluate("window.k = [...document.querySelectorAll('p')]")
-    late = measure_texts(page, "k", nodes, budget_s=0)
+    late = measure_texts(page, elements, nodes, budget_s=0)
     assert {(m.verdict, m.why) for m in late} == {("undecided", "not measured within 0 s")}, late
-    assert page.evaluate("[scrollY, typeof window.k]") == [0, "undefined"]  # scroll put back, list gone
+    # scroll put back, no style left in the page
+    assert page.evaluate("[scrollY, document.adoptedStyleSheets.length]") == [0, 0]
+
+
+def test_a_page_script_cannot_swap_the_texts_measured(page: Any) -> None:
+    # A hostile page watching its own globals for what the harness leaves there, and
+    # pointing it at a text of good contrast: the grey text over a gradient must still fail.
+    page.set_content(
+        """<!doctype html><html lang=fr><title>t</title><main>
+        <p id=gris style="color:#8a8a8a;background-image:linear-gradient(#fff,#f2f2f2)">Résultat : normal.</p>
+        <p id=noir>Compte rendu disponible.</p>
+        <script>
+        setInterval(() => {
+          for (const k of Object.getOwnPropertyNames(window)) {
+            if (k.startsWith('__homolog') && Array.isArray(window[k])) window[k] = [document.getElementById('noir')];
+          }
+        }, 1);
+        </script></main></html>"""
+    )
+    audited = run_axe(page, "hostile")
+    assert [m.verdict for m in audited.contrast] == ["failed"], audited.contrast
+    assert decide_criterion("3.2", [audited]).verdict == "failed"
+
+
+def test_a_text_is_measured_as_shown_without_the_pointer_over_it(page: Any) -> None:
+    # a link in the page's top left corner turning light grey when hovered: measured in its
+    # own colour (dark blue, 15:1), not hovered by a pointer the measure moved there
+    page.set_content(
+        """<!doctype html><html lang=fr><title>t</title><body style="margin:0"><main>
+        <a href="#suite" style="color:#000091;background-image:linear-gradient(#fff,#f6f6f6)"
+           onmouseover="this.style.color='#bbbbbb'" onmouseout="this.style.color='#000091'">Aller au contenu</a>
+        <p id="suite">Suite.</p></main></body></html>"""
+    )
+    audited = run_axe(page, "corner")
+    assert [m.verdict for m in audited.contrast] == ["passed"], audited.contrast
