@@ -33,20 +33,23 @@ leaves the page behind it unwalked (`held_by`): the checks say so as undecided.
 Focus indicator (RGAA 10.7). The focused element's computed style is compared with the
 same element unfocused: outline, box-shadow, border, background, colour and text
 decoration of the element, of its ::before/::after boxes, of its labels and theirs (a
-checkbox made transparent over the box its label draws) and of its two nearest ancestors
-(`:focus-within` styles), after running CSS transitions to their end (a Bootstrap-style
+checkbox made transparent over the box its label draws), of its two nearest ancestors
+(`:focus-within` styles) and of the first MAX_DESCENDANTS elements it holds with a box, and
+their ::before/::after (an accordion's heading text taking a background, a ripple, an inner
+ring shown), after running CSS transitions to their end (a Bootstrap-style
 `transition: box-shadow .15s` otherwise shows the start value at both instants). A change
-counts when the focused state draws something a person can see: not on a part whose
-opacity along its ancestors is below MIN_SHOWN, that is `visibility: hidden`, or that is
-clipped to nothing; nor is a ring the element draws around itself with focus in the colour
-of the surface it lies on (`_unseen_ring`, listed in the stop's `unseen`). The contrast
-between the focused and unfocused colour of each changed property, through the part's
-opacity, is recorded for the auditor.
+counts when the focused state draws something a person can see (a part shown only with
+focus brings what it paints): not on a part whose opacity along its ancestors is below
+MIN_SHOWN, that is `visibility: hidden` or not rendered, or that is clipped to nothing;
+nor is a ring the element draws around itself with focus in the colour of the surface it
+lies on (`_unseen_ring`, listed in the stop's `unseen`). The contrast between the focused
+and unfocused colour of each changed property, through the part's opacity, is recorded
+for the auditor.
 
 Limits (said in evidence): content inside frames is not walked; an indicator drawn by an
-element that is neither the focused one, its pseudo-elements, its labels nor its two
-nearest ancestors is not seen and reported as missing; a part covered by another element
-counts as seen.
+element that is neither the focused one, its pseudo-elements, its labels, its two
+nearest ancestors nor one of the first elements it holds is not seen and reported as
+missing; a part covered by another element counts as seen.
 """
 
 from __future__ import annotations
@@ -165,6 +168,10 @@ __FLAT_TREE__
 }
 """)
 
+#: Elements inside the focused one whose drawing is compared, at most (the first in the flat
+#: tree with a box: a focusable region may hold a whole page).
+MAX_DESCENDANTS = 24
+
 # The focused element's drawing, focused then unfocused (new stops only).
 _STYLE_JS = with_flat_tree("""
 () => {
@@ -198,8 +205,24 @@ __FLAT_TREE__
     const name = i ? 'label ' + (i + 1) : 'label';
     parts.push([name, l, null], [name + '::before', l, '::before'], [name + '::after', l, '::after']);
   });
+  // What the element holds may draw its focus (`button:focus .title { background: ... }`,
+  // an accordion's heading text, a ripple's ::before): its first __MAX_DESCENDANTS__ elements
+  // with a box, in the flat tree.
+  const stack = Array.from((el.shadowRoot || el).children).reverse();
+  for (let n = 0; stack.length && n < __MAX_DESCENDANTS__;) {
+    const d = stack.pop();
+    const kids = d.tagName === 'SLOT' && d.assignedElements({flatten: true}).length
+      ? d.assignedElements({flatten: true}) : Array.from((d.shadowRoot || d).children);
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
+    if (getComputedStyle(d).display === 'contents' || !d.getClientRects().length) continue;
+    n++;
+    const cls = typeof d.className === 'string' && d.className.trim() ? '.' + d.className.trim().split(/\\s+/)[0] : '';
+    const name = 'descendant ' + n + ' (' + d.localName + cls.slice(0, 60) + ')';
+    parts.push([name, d, null], [name + '::before', d, '::before'], [name + '::after', d, '::after']);
+  }
   // How much of a part shows: the product of the opacities up to the root; nothing when it
-  // or an ancestor is invisible or clipped to nothing (the visually-hidden patterns).
+  // or an ancestor is invisible, not rendered or clipped to nothing (the visually-hidden
+  // patterns).
   const clipped = (s) => {
     if (/^inset\\(\\s*50%/.test(s.clipPath || '')) return true;
     if (s.position !== 'absolute' && s.position !== 'fixed') return false;
@@ -218,7 +241,7 @@ __FLAT_TREE__
     for (let n = node; n && n.nodeType === 1; n = flatParent(n)) {
       const s = getComputedStyle(n);
       o *= parseFloat(s.opacity);
-      if (!(o > 0) || clipped(s)) return 0;
+      if (!(o > 0) || clipped(s) || s.display === 'none') return 0;
     }
     return o;
   };
@@ -261,7 +284,7 @@ __FLAT_TREE__
   return {focused, blurred, backdrop: back.colour, surface: back.surface,
           refocused: deepActive() === el};
 }
-""")
+""").replace("__MAX_DESCENDANTS__", str(MAX_DESCENDANTS))
 
 #: The key of a part's snapshot that says how much of it shows (not a CSS property).
 SHOWN = "(shown)"
@@ -344,6 +367,18 @@ def _draws(prop: str, state: dict[str, str]) -> bool:
     return True  # a background, colour or decoration change is itself visible
 
 
+def _paints(prop: str, state: dict[str, str]) -> bool:
+    """Whether `prop` paints anything at all in this state (a ring, a border, a shadow, a
+    background colour or image): what a part shown only with focus brings."""
+    value = state.get(prop, "")
+    if prop == "background-color":
+        colour = parse_colour(value)
+        return colour is not None and colour[3] > 0
+    if prop == "background-image":
+        return value not in ("", "none")
+    return prop.startswith(("outline", "border-", "box-shadow")) and _draws(prop, state)
+
+
 def _faded(
     colour: tuple[float, float, float, float] | None, state: dict[str, str]
 ) -> tuple[float, float, float, float] | None:
@@ -381,8 +416,12 @@ def _indicator(
     base = (back[0], back[1], back[2])
     for part, state in focused.items():
         before = blurred.get(part, {})
+        # a part shown only with focus (opacity, visibility, display): what it paints appears
+        appeared = bool(before) and _shown(before) < MIN_SHOWN <= _shown(state)
         for prop, value in state.items():
-            if prop == SHOWN or before.get(prop) == value or not _draws(prop, state):
+            if prop == SHOWN or not _draws(prop, state):
+                continue
+            if before.get(prop) == value and not (appeared and _paints(prop, state)):
                 continue
             drawing, colour_prop = _drawing(prop)
             label = drawing if not part else f"{part} {drawing}"

@@ -16,8 +16,8 @@ def focus_visible(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
 
     For each Tab stop the computed style focused and unfocused are compared, once CSS
     transitions have run to their end (outline, box-shadow, border, background, colour,
-    text decoration, of the element, its ::before/::after and its two nearest
-    ancestors); a stop where nothing visible changes fails. The contrast of each change
+    text decoration, of the element, its ::before/::after, its labels, its two nearest
+    ancestors and the first elements it holds); a stop where nothing visible changes fails. The contrast of each change
     is recorded in the evidence. An indicator drawn by another element is not seen by
     this check: the evidence lists the stops so that an auditor can confirm. A page held
     by a modal dialog that Escape does not close is undecidable (error) beyond the dialog.

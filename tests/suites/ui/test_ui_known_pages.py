@@ -380,3 +380,24 @@ def test_a_text_is_measured_as_shown_without_the_pointer_over_it(page: Any) -> N
     )
     audited = run_axe(page, "corner")
     assert [m.verdict for m in audited.contrast] == ["passed"], audited.contrast
+
+
+def test_walk_sees_focus_drawn_inside_the_control_and_not_what_is_not_seen_there(page: Any, a11y_base_url: str) -> None:
+    known = KEYBOARD_DEFECTS["kb-focus-inside"]
+    # what focus changes inside the controls is not rendered, nearly transparent or hidden
+    bad = walk(page, a11y_base_url, known.path)
+    assert bad.without_indicator() == [
+        'button "AntécédentsAntécédents"',
+        'a "Ordonnances — 3 en cours·"',
+        'button "Imprimer"',
+    ], bad.to_json()
+    good = walk(page, a11y_base_url, known.twin_path)
+    assert good.without_indicator() == [] and not good.unreached(), good.to_json()
+    by_element = {stop.element: stop for stop in good.stops}
+    # the heading text's background and bar; the title's frame; the inner ring shown
+    section = by_element['button "Antécédents"']
+    text = "descendant 1 (span.section-text)"
+    assert section.indicator[:2] == [f"{text} box-shadow", f"{text} background"], section.indicator
+    assert section.contrast[f"{text} background"] > 1.2
+    assert by_element['a "Ordonnances — 3 en cours"'].indicator == ["descendant 1 (span.carte-titre) outline"]
+    assert by_element['button "Imprimer"'].indicator == ["descendant 1 (span.anneau) border"]
