@@ -33,6 +33,14 @@ __all__ = [
 AXE_VERSION = "4.14.1"
 SETUP_HINT = "run scripts/setup-ui.sh (it fetches axe-core from the npm registry)"
 MAX_AXE_BYTES = 2 * 1024 * 1024
+#: How long axe waits for a frame's results once the frame answered (a frame that does not
+#: answer at all is given up after axe's half-second ping and reported unaudited).
+FRAME_WAIT_MS = 15_000
+#: The rules axe AXE_VERSION applies to the top document only (their `is-initiator-matches`:
+#: its title, its language, its viewport): what frames show does not change them.
+TOP_ONLY_RULES = frozenset(
+    {"aria-hidden-body", "document-title", "html-has-lang", "meta-viewport", "meta-viewport-large"}
+)
 _CRITERION = re.compile(r"^\d{1,2}\.\d{1,2}$")
 
 Outcome = Literal["violation", "incomplete", "pass", "inapplicable"]
@@ -72,24 +80,34 @@ def find_axe_js(configured: str | None = None) -> tuple[Path, str]:
     raise CheckError(f"axe-core {AXE_VERSION} not found (looked in {looked}): {SETUP_HINT}")
 
 
+# axe takes results only from frames of the page's own origin by default; a frame the
+# target serves from another of its origins (a port, a host) is audited too. (What it
+# serves is what is judged: a frame out of the target's scope was not loaded.)
+_ALL_ORIGINS = "axe.configure({allowedOrigins: ['<unsafe_all_origins>']})"
+# Frames whose document the page loaded (not `chrome-error://`, the browser's own page).
+_FRAME_SCHEMES = ("http:", "https:", "about:", "data:", "blob:")
+
 # Runs in the page. Keeps results small: the SUT's markup is untrusted and may be huge.
 _RUN_JS = """
 async (opts) => {
   const meta = {};
   const ids = [];
+  const topOnly = new Set(opts.topOnly);
   for (const r of axe.getRules(['RGAAv4'])) {
     if (r.tags.includes('experimental')) continue;
     const tests = r.tags.filter(t => /^RGAA-\\d+\\.\\d+\\.\\d+$/.test(t)).map(t => t.slice(5));
     if (!tests.length) continue;
     ids.push(r.ruleId);
-    meta[r.ruleId] = {tests: tests, help: r.help};
+    meta[r.ruleId] = {tests: tests, help: r.help, topOnly: topOnly.has(r.ruleId)};
   }
   // Bound the run: a huge or hostile page must not hold the check forever.
   const res = await Promise.race([
     axe.run(document, {
-      runOnly: {type: 'rule', values: ids},
+      // frame-tested: axe's own report of a frame it could not enter (no axe in it)
+      runOnly: {type: 'rule', values: [...ids, 'frame-tested']},
       resultTypes: ['violations', 'incomplete'],
-      iframes: false,
+      iframes: true,
+      frameWaitTime: opts.frameWaitMs,
       elementRef: true,
     }),
     new Promise((_, reject) => setTimeout(
@@ -113,8 +131,23 @@ async (opts) => {
   const measure = undecided.map((n, i) => ({
     index: i, target: cut(n.target.map(String).join(' '), 200),
     reasons: [...n.any, ...n.all, ...n.none].map(c => c.data && c.data.messageKey).filter(Boolean),
+    // a text in a frame: its target starts with the frame's selector, no element here
+    frame: n.target.length > 1,
   }));
-  return {elements: undecided.map(n => n.element), result: {
+  // A frame that shows nothing (a document area under 2 pixels a side, or wholly above or
+  // left of the page: a tracking frame) has nothing to audit; axe passes over hidden ones.
+  const showsNothing = (el) => {
+    if (!el || !el.getBoundingClientRect) return false;
+    const r = el.getBoundingClientRect();
+    return el.clientWidth < 2 || el.clientHeight < 2 || r.right + scrollX <= 0 || r.bottom + scrollY <= 0;
+  };
+  const unaudited = [...res.violations, ...res.incomplete].filter(r => r.id === 'frame-tested')
+    .flatMap(r => r.nodes).filter(n => !showsNothing(n.element)).slice(0, 20).map(n => {
+      const el = n.element, title = el && el.getAttribute('title'), src = el && el.getAttribute('src');
+      return cut(n.target.map(String).join(' '), 200) + (title ? ' "' + cut(title, 80) + '"' : '')
+        + (src ? ' (' + cut(src, 120) + ')' : '');
+    });
+  return {elements: undecided.map(n => n.element || null), result: {
     version: axe.version,
     measure: measure,
     url: cut(res.url, 2000),
@@ -124,6 +157,7 @@ async (opts) => {
     passes: res.passes.map(r => r.id),
     inapplicable: res.inapplicable.map(r => r.id),
     frames: document.querySelectorAll('iframe, frame').length,
+    unaudited: unaudited,
   }};
 }
 """
@@ -141,6 +175,8 @@ class RuleResult:
     impact: str | None = None
     total: int = 0
     nodes: tuple[dict[str, Any], ...] = ()
+    # axe applies it to the top document only (its title, its language), not to frames
+    top_only: bool = False
 
     def describe(self) -> str:
         """`image-alt (RGAA 1.1.1): Images must have alternative text — 2 element(s): ...`"""
@@ -160,6 +196,9 @@ class PageAudit:
     axe_version: str
     rules: dict[str, RuleResult]
     frames: int = 0
+    # Frames axe could not enter (its `frame-tested` rule: no axe in them - a frame refused
+    # as out of scope, one that would not take a script): what they show is not audited.
+    unaudited_frames: tuple[str, ...] = ()
     screenshot: bytes | None = field(default=None, repr=False)
     # Read on the same page visit by the audit (suites/ui/audit.py): the heading outline
     # (outline.Outline) and how the page settled before axe ran.
@@ -179,7 +218,8 @@ class PageAudit:
             "page": self.page_name,
             "url": self.url,
             "axe_version": self.axe_version,
-            "frames_not_audited": self.frames,
+            "frames": self.frames,
+            "frames_not_audited": list(self.unaudited_frames),
             "settled": self.settle,
             "rules": {
                 rid: {
@@ -216,8 +256,28 @@ def run_axe(
     path, source = find_axe_js(axe_js)
     try:
         _inject(page, source)
+        page.evaluate(_ALL_ORIGINS)
+        # axe audits a frame's document only with axe in it: put it in each frame the page
+        # loaded (one that will not take it stays unaudited, and axe's `frame-tested` says
+        # so); not in the browser's error page standing for a frame it could not load (one
+        # out of the target's scope): that page is not what the frame shows a visitor
+        for frame in page.frames[1:]:
+            if not frame.url.startswith(_FRAME_SCHEMES):
+                continue
+            try:
+                _inject(frame, source)
+                frame.evaluate(_ALL_ORIGINS)
+            except Exception:  # detached, refused or scriptless: frame-tested tells
+                continue
         held = page.evaluate_handle(
-            _RUN_JS, {"maxNodes": max_nodes, "timeoutMs": timeout_ms, "maxMeasured": 2 * MAX_MEASURED}
+            _RUN_JS,
+            {
+                "maxNodes": max_nodes,
+                "timeoutMs": timeout_ms,
+                "maxMeasured": 2 * MAX_MEASURED,
+                "frameWaitMs": min(timeout_ms, FRAME_WAIT_MS),
+                "topOnly": sorted(TOP_ONLY_RULES),
+            },
         )
         raw = held.get_property("result").json_value()
     except Exception as exc:
@@ -246,6 +306,7 @@ def run_axe(
             impact=item.get("impact"),
             total=int(item.get("total") or 0),
             nodes=tuple(item.get("nodes") or ()),
+            top_only=bool(info.get("topOnly")),
         )
 
     for rid in raw["inapplicable"]:
@@ -278,6 +339,7 @@ def run_axe(
         axe_version=str(raw["version"]),
         rules=rules,
         frames=int(raw.get("frames") or 0),
+        unaudited_frames=tuple(str(t) for t in raw.get("unaudited") or ()),
         contrast=measures,
     )
 
@@ -340,6 +402,15 @@ def decide_criterion(criterion: str, audits: list[PageAudit]) -> CriterionDecisi
             "error",
             f"axe-core could not decide RGAA {criterion} (needs review by an auditor): " + " | ".join(lines),
             pages,
+        )
+    framed = [a for a in audits if a.unaudited_frames and not all(r.top_only for r in a.for_criterion(criterion))]
+    if framed:
+        lines = [f"page {a.page_name!r}: {', '.join(a.unaudited_frames)}" for a in framed]
+        return CriterionDecision(
+            "error",
+            f"RGAA {criterion} is undecided: axe-core could not audit what these frames show "
+            "(a frame out of the target's scope, or one that took no script): " + " | ".join(lines),
+            tuple(a.page_name for a in framed),
         )
     applied = [r.rule_id for a in audits for r in a.for_criterion(criterion) if r.outcome == "pass"]
     names = ", ".join(a.page_name for a in audits)

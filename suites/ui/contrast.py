@@ -387,7 +387,9 @@ def measure_texts(
     for position, n in enumerate(nodes):
         reasons = set(n.get("reasons") or ())
         target = str(n.get("target") or "")
-        if not reasons or not reasons <= MEASURED_REASONS:
+        if n.get("frame"):
+            results[position] = ContrastMeasure(target, "undecided", "it is inside a frame: not measured")
+        elif not reasons or not reasons <= MEASURED_REASONS:
             why = ", ".join(sorted(reasons)) or "no reason given"
             results[position] = ContrastMeasure(target, "undecided", f"axe-core: {why}")
         elif len(todo) >= MAX_MEASURED:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from homolog import CheckError
-from homolog.suites.ui.axe import AXE_VERSION, PageAudit, RuleResult, decide_criterion, find_axe_js
+from homolog.suites.ui.axe import AXE_VERSION, TOP_ONLY_RULES, PageAudit, RuleResult, decide_criterion, find_axe_js
 
 
 def audit(page: str, **outcomes: str) -> PageAudit:
@@ -89,3 +91,27 @@ def test_axe_found_through_the_setting(tmp_path: Path) -> None:
     js.write_text("/* axe */", encoding="utf-8")
     path, source = find_axe_js(str(js))  # settings.ui.axe_js (homolog run --axe-js, env HOMOLOG_AXE_JS)
     assert path == js and source == "/* axe */"
+
+
+def test_the_top_document_s_rules_are_those_the_pinned_axe_applies_to_it_alone() -> None:
+    # frames axe could not enter leave other criteria undecided, not these: the list must
+    # be the pinned axe's own (`matches: "is-initiator-matches"` in its source)
+    _, source = find_axe_js()
+    ours = set(re.findall(r'\{id:"([a-z-]+)",[^{}]*?matches:"is-initiator-matches"', source))
+    assert ours == TOP_ONLY_RULES
+
+
+def test_a_frame_axe_could_not_enter_leaves_the_criterion_undecided_but_not_the_page_s_own() -> None:
+    page = audit("viewer", image_alt="pass", html_has_lang="pass")
+    framed = replace(
+        page,
+        unaudited_frames=('iframe "Compte rendu" (https://viewer.example/cr)',),
+        rules={**page.rules, "html-has-lang": replace(page.rules["html-has-lang"], top_only=True)},
+    )
+    d = decide_criterion("1.1", [framed])
+    assert d.verdict == "error" and "viewer.example" in d.message and d.failing_pages == ("viewer",)
+    assert decide_criterion("8.3", [framed]).verdict == "passed"  # the top document's language
+    # a violation elsewhere is still a failure
+    violated = replace(page.rules["image-alt"], outcome="violation")
+    failing = replace(framed, rules={**framed.rules, "image-alt": violated})
+    assert decide_criterion("1.1", [failing]).verdict == "failed"

@@ -401,3 +401,26 @@ def test_walk_sees_focus_drawn_inside_the_control_and_not_what_is_not_seen_there
     assert section.contrast[f"{text} background"] > 1.2
     assert by_element['a "Ordonnances — 3 en cours"'].indicator == ["descendant 1 (span.carte-titre) outline"]
     assert by_element['button "Imprimer"'].indicator == ["descendant 1 (span.anneau) border"]
+
+
+def test_a_frame_showing_nothing_is_passed_over_and_text_in_a_frame_is_not_measured(
+    page: Any, a11y_base_url: str
+) -> None:
+    # the frame axe cannot enter is named in the criterion's message
+    unaudited = audit(page, a11y_base_url, "/frame-unaudited.html")
+    assert unaudited.unaudited_frames == ('iframe "Message reçu" (frame-scan.html)',)
+    assert "Message reçu" in decide_criterion("1.1", [unaudited]).message
+    # frames too small to show anything (tracking frames) have nothing to audit
+    hidden = "<iframe sandbox='' srcdoc='<p>pixel</p>' width=0 height=0 title=pixel></iframe>"
+    page.set_content(f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>{hidden}</main></html>")
+    assert run_axe(page, "pixel").unaudited_frames == ()
+    # a text over a gradient in a frame: axe leaves it undecided and the page's capture
+    # does not measure it (its element is the frame's): undecided, never passed
+    grey = "&lt;p style=&quot;color:#8a8a8a;background-image:linear-gradient(#fff,#f2f2f2)&quot;&gt;Résultat&lt;/p&gt;"
+    page.set_content(
+        f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>"
+        f"<iframe title=cadre srcdoc='{grey}'></iframe></main></html>"
+    )
+    framed = run_axe(page, "cadre")
+    assert [(m.verdict, m.why) for m in framed.contrast] == [("undecided", "it is inside a frame: not measured")]
+    assert decide_criterion("3.2", [framed]).verdict == "error"

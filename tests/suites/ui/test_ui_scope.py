@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from homolog import BrowserCredentials, CheckError, load_target
+from homolog.suites.ui.axe import decide_criterion, run_axe
 from homolog.suites.ui.browser import scope_args
 from homolog.suites.ui.session import UiSession, _outside
 
@@ -143,6 +144,36 @@ def test_what_the_route_does_not_see_never_leaves_the_scope(
     assert "/pixel-hop.png" in web.paths()
     assert other.received == []
     assert ui.blocked == [other.url + "/hop-pixel.png"]
+
+
+def test_frames_are_audited_in_scope_and_undecided_out_of_it(
+    servers: tuple[Server, Server, Server], ui: UiSession
+) -> None:
+    """A frame the target serves from another of its origins is audited with its page (its
+    image without alt fails RGAA 1.1); a frame out of the scope, which the browser did not
+    load, is not: the browser's error page standing for it is not what a visitor sees, and
+    the criterion is undecided, naming the frame."""
+    web, api, other = servers
+    scan = b'<!doctype html><html lang="fr"><title>cr</title><p>Compte rendu</p><img src="/scan.png"></html>'
+    api.pages["/viewer"] = (200, {"Content-Type": "text/html"}, scan)
+    other.pages["/viewer"] = (200, {"Content-Type": "text/html"}, scan)
+    for name, origin in (("in-scope", api.url), ("out-of-scope", other.url)):
+        page = (
+            '<!doctype html><html lang="fr"><title>t</title><main><h1>t</h1>'
+            f'<iframe title="Compte rendu" width="400" height="100" src="{origin}/viewer"></iframe></main></html>'
+        )
+        web.pages[f"/{name}"] = (200, {"Content-Type": "text/html"}, page.encode())
+    _load(ui, web.url + "/in-scope")
+    inside = decide_criterion("1.1", [run_axe(ui.page, "in-scope")])
+    assert inside.verdict == "failed" and "iframe img" in inside.message, inside
+    _load(ui, web.url + "/out-of-scope")
+    audited = run_axe(ui.page, "out-of-scope")
+    assert audited.unaudited_frames == (f'iframe "Compte rendu" ({other.url}/viewer)',)
+    outside = decide_criterion("1.1", [audited])
+    assert outside.verdict == "error" and "could not audit what these frames show" in outside.message, outside
+    # the page's title is the top document's alone: what its frames show does not change it
+    assert decide_criterion("8.5", [audited]).verdict == "passed"
+    assert other.received == []
 
 
 def test_the_browser_s_destinations_are_the_scope_s_pairs_only() -> None:
