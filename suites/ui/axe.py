@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from homolog import CheckError
 
+from .browser import FRAME_SCHEMES
 from .contrast import MAX_MEASURED, ContrastMeasure, measure_texts
 
 __all__ = [
@@ -84,8 +85,7 @@ def find_axe_js(configured: str | None = None) -> tuple[Path, str]:
 # target serves from another of its origins (a port, a host) is audited too. (What it
 # serves is what is judged: a frame out of the target's scope was not loaded.)
 _ALL_ORIGINS = "axe.configure({allowedOrigins: ['<unsafe_all_origins>']})"
-# Frames whose document the page loaded (not `chrome-error://`, the browser's own page).
-_FRAME_SCHEMES = ("http:", "https:", "about:", "data:", "blob:")
+
 
 # Runs in the page. Keeps results small: the SUT's markup is untrusted and may be huge.
 _RUN_JS = """
@@ -262,7 +262,7 @@ def run_axe(
         # so); not in the browser's error page standing for a frame it could not load (one
         # out of the target's scope): that page is not what the frame shows a visitor
         for frame in page.frames[1:]:
-            if not frame.url.startswith(_FRAME_SCHEMES):
+            if not frame.url.startswith(FRAME_SCHEMES):
                 continue
             try:
                 _inject(frame, source)

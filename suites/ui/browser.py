@@ -46,6 +46,7 @@ __all__ = [
     "CHROMIUM_ARGS",
     "CHROMIUM_CANDIDATES",
     "CHROMIUM_PATH",
+    "FRAME_SCHEMES",
     "PLAYWRIGHT_DISABLED_FEATURES",
     "UNSHOWN_UI_FEATURES",
     "BrowserManager",
@@ -54,6 +55,11 @@ __all__ = [
     "installed_chromium",
     "target_tls_trust",
 ]
+
+#: The URL schemes of a frame whose document the page loaded; a frame the browser could not
+#: load (one out of the target's scope, refused) holds its own error page
+#: (`chrome-error://`), which is not what the frame shows a visitor: not audited, not walked.
+FRAME_SCHEMES = ("http:", "https:", "about:", "data:", "blob:")
 
 #: Debian's Chromium builds, in order of preference: the headless shell (package
 #: chromium-headless-shell: the Blink of the same release without the browser's UI, which

@@ -6,9 +6,16 @@ without focus. Chromium moves focus back to the document after the last element 
 wraps straight to the first one), so a normal page gives: e1, e2, ..., en, [<document>,] e1.
 
 Composite controls. Native controls made of parts - date, time, month and week inputs
-(day, month, year, picker button), media controls, a frame's content - keep the same
-active element while Tab moves through their parts: consecutive Tab presses on one
-element are one stop, not a loop.
+(day, month, year, picker button), media controls - keep the same active element while
+Tab moves through their parts: consecutive Tab presses on one element are one stop, not a
+loop.
+
+Frames. What may take focus in a frame's document is marked under its frame element's
+mark (`3/0`, named `iframe "Documents" > a "Compte rendu"`), and focus in it is followed
+into the frame: each of its elements is a stop, its indicator read in its document. A
+frame the browser did not load (out of the target's scope: its document is the browser's
+error page) is not entered: focus in it is one stop, listed in `frames_not_walked`, and
+the checks relying on what it holds are undecided.
 
 Traps (RGAA 12.9). Focus is trapped when it cannot leave a set of elements by Tab,
 Shift+Tab or Escape within a bounded number of presses. Two situations lead to the
@@ -46,7 +53,7 @@ lies on (`_unseen_ring`, listed in the stop's `unseen`). The contrast between th
 and unfocused colour of each changed property, through the part's opacity, is recorded
 for the auditor.
 
-Limits (said in evidence): content inside frames is not walked; an indicator drawn by an
+Limits (said in evidence): an indicator drawn by an
 element that is neither the focused one, its pseudo-elements, its labels, its two
 nearest ancestors nor one of the first elements it holds is not seen and reported as
 missing; a part covered by another element counts as seen.
@@ -59,6 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homolog import CheckError
+from homolog.suites.ui.browser import FRAME_SCHEMES
 from homolog.suites.ui.flat_tree import with_flat_tree
 
 __all__ = ["KeyboardWalk", "Stop", "contrast_ratio", "parse_colour", "walk_keyboard"]
@@ -84,7 +92,7 @@ __FLAT_TREE__
     if (el.id) d += '#' + el.id;
     const role = el.getAttribute('role'); if (role) d += '[role=' + role + ']';
     const name = (el.getAttribute('aria-label') || el.textContent || el.getAttribute('name')
-      || el.getAttribute('value') || '').trim().replace(/\\s+/g, ' ');
+      || el.getAttribute('value') || el.getAttribute('title') || '').trim().replace(/\\s+/g, ' ');
     if (name) d += ' "' + name.slice(0, 60) + '"';
     return d.slice(0, 160);
   };
@@ -155,6 +163,9 @@ __FLAT_TREE__
 _BLUR_JS = with_flat_tree("() => {\n__FLAT_TREE__\n const el = deepActive(); if (el) el.blur(); }")
 #: Modal dialogs closed in one walk at most (a page that opens one after another forever).
 MAX_MODALS = 5
+
+# The focused element itself (a frame element, to go into its document).
+_ACTIVE_ELEMENT_JS = with_flat_tree("() => {\n__FLAT_TREE__\n return deepActive(); }")
 
 # Which element has focus, cheaply (every key press).
 _ACTIVE_JS = with_flat_tree("""
@@ -498,11 +509,15 @@ class KeyboardWalk:
     truncated: bool = False
     settle: dict[str, Any] | None = None
     screenshot: bytes | None = field(default=None, repr=False)
+    # Frames focus went into that the walk could not enter (out of the target's scope).
+    frames_not_walked: list[str] = field(default_factory=list)
 
     @property
     def reached(self) -> set[str]:
-        """Marks of the candidates focused at least once."""
-        return {s.mark for s in self.stops if s.mark is not None}
+        """Marks of the candidates focused at least once (a frame whose document held focus
+        with them: `3` with `3/0`)."""
+        marks = {s.mark for s in self.stops if s.mark is not None}
+        return marks | {m[:i] for m in marks for i, c in enumerate(m) if c == "/"}
 
     def unreached(self) -> list[str]:
         """Descriptions of interactive elements Tab never focused."""
@@ -537,15 +552,83 @@ class KeyboardWalk:
             "modals_closed": self.modals_closed,
             "held_by_modal": self.held_by,
             "truncated": self.truncated,
+            "frames_not_walked": self.frames_not_walked,
             "settled": self.settle,
         }
 
 
 def _active(page: Any) -> dict[str, Any]:
+    """Which element has focus: its key (its mark, else its description), and `context`, the
+    Playwright frame its document is in. Focus in a frame's document is followed into it (the
+    frame's marks are prefixed with its element's); a frame the walk cannot enter (out of the
+    target's scope, gone) or whose document holds no focus is the stop itself."""
     info: dict[str, Any] = page.evaluate(_ACTIVE_JS)
+    info["context"] = page
+    prefix = ""
+    while not info["exit"] and info["frame"]:
+        frame = _frame_of_active(info["context"])
+        if frame is None:
+            info["unwalked"] = True
+            break
+        try:
+            inner: dict[str, Any] = frame.evaluate(_ACTIVE_JS)
+        except Exception:  # a frame navigating or gone: the frame element is the stop
+            info["unwalked"] = True
+            break
+        if inner["exit"]:  # its document holds nothing focusable: the frame is the stop
+            break
+        prefix += f"{info['id'] if info.get('id') is not None else info['desc']}/"
+        inner["id"] = None if inner.get("id") is None else prefix + inner["id"]
+        inner["context"] = frame
+        info = inner
     if not info["exit"]:
         info["key"] = info["id"] if info.get("id") is not None else info["desc"]
     return info
+
+
+def _frame_of_active(context: Any) -> Any:
+    """The Playwright frame of the frame element focused in `context` (a page or frame), when
+    the walk may enter it: a document the page loaded (not the browser's error page standing
+    for a frame out of the target's scope)."""
+    try:
+        handle = context.evaluate_handle(_ACTIVE_ELEMENT_JS)
+        element = handle.as_element()
+        frame = element.content_frame() if element is not None else None
+    except Exception:
+        return None
+    if frame is None or not frame.url.startswith(FRAME_SCHEMES):
+        return None
+    return frame
+
+
+def _mark_frames(page: Any, walk: KeyboardWalk, names: dict[str, str], max_tabs: int) -> None:
+    """Mark what may take focus in the page's frames (those the walk may enter), each under
+    its frame element's mark: `3/0` is the first control of the frame marked 3."""
+    for frame in page.frames[1:]:
+        if not frame.url.startswith(FRAME_SCHEMES):
+            continue
+        prefix = ""
+        try:
+            for outer in reversed(_frame_chain(frame)):
+                mark = outer.frame_element().get_attribute("data-homolog-kb")
+                if mark is None:  # a frame Tab does not reach (hidden, tabindex=-1): not walked
+                    raise LookupError
+                prefix += f"{mark}/"
+            frame_name = names.get(prefix[:-1], "frame")
+            for m in frame.evaluate(_MARK_JS, [int(max_tabs), 0]):
+                key = prefix + m["id"]
+                names[key] = walk.candidates[key] = f"{frame_name} > {m['desc']}"
+        except Exception:  # a frame gone or not reachable: nothing marked in it
+            continue
+
+
+def _frame_chain(frame: Any) -> list[Any]:
+    """`frame` and the frames it is in, up to (not including) the page's main frame."""
+    chain = []
+    while frame is not None and frame.parent_frame is not None:
+        chain.append(frame)
+        frame = frame.parent_frame
+    return chain
 
 
 def _leaves(page: Any, inside: set[str], *, max_presses: int) -> str | None:
@@ -583,6 +666,7 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
         raise CheckError(f"cannot prepare the keyboard walk on page {page_name!r}: {exc}") from exc
     names = {m["id"]: m["desc"] for m in marks}
     walk = KeyboardWalk(page_name, page.url, dict(names))
+    _mark_frames(page, walk, names, max_tabs)
     at = _Pass()
     for _ in range(max_tabs):
         page.keyboard.press("Tab")
@@ -641,10 +725,13 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
         if at.first is None:
             at.first = key
         if info["frame"]:
-            # Focus inside a frame shows as the frame element here: its indicator is inside.
+            # Focus in a frame's document where nothing takes it, or in a frame the walk could
+            # not enter (out of the target's scope): what shows it is inside, unseen here.
             walk.stops.append(Stop(element=element, mark=info.get("id"), indicator=["(in frame)"]))
+            if info.get("unwalked"):
+                walk.frames_not_walked.append(element)
             continue
-        style = page.evaluate(_STYLE_JS)
+        style = info["context"].evaluate(_STYLE_JS)
         changed, contrast, unseen = _indicator(style["focused"], style["blurred"], style["backdrop"], style["surface"])
         walk.stops.append(
             Stop(element=element, mark=info.get("id"), indicator=changed, contrast=contrast, unseen=unseen)
@@ -715,7 +802,7 @@ def _closed(page: Any, walk: KeyboardWalk, dialog: str, names: dict[str, str], m
     numbered after the rest."""
     walk.modals_closed.append(dialog)
     page.evaluate(_BLUR_JS)
-    start = 1 + max((int(k) for k in names), default=-1)
+    start = 1 + max((int(k) for k in names if k.isdigit()), default=-1)
     for m in page.evaluate(_MARK_JS, [int(max_tabs), start]):
         names[m["id"]] = m["desc"]
         walk.candidates[m["id"]] = m["desc"]

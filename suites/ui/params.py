@@ -80,6 +80,16 @@ def walks_for(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> list
     return walks
 
 
+def unwalked_message(walk: KeyboardWalk) -> str:
+    """What a walk could not see in frames it could not enter, for a check's message."""
+    frames = ", ".join(walk.frames_not_walked)
+    return (
+        f"page {walk.page_name!r}: focus went into frames the walk could not enter ({frames}: out of the "
+        "target's scope, the browser did not load them; declare their origin in the target's base_urls "
+        "to walk them)"
+    )
+
+
 def held_message(walk: KeyboardWalk) -> str:
     """What a walk held in a modal dialog could not do, for a check's message."""
     return f"a modal dialog ({walk.held_by}) keeps focus and Escape does not close it"

@@ -6,7 +6,7 @@ import pytest
 
 from homolog import Evidence, check, error, fail
 from homolog.suites.ui.audit import PAGE_WORK
-from homolog.suites.ui.params import KeyboardParams, held_message, pages_needs, walks_for
+from homolog.suites.ui.params import KeyboardParams, held_message, pages_needs, unwalked_message, walks_for
 from homolog.suites.ui.session import UiSession
 
 
@@ -20,7 +20,9 @@ def focus_visible(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
     ancestors and the first elements it holds); a stop where nothing visible changes fails. The contrast of each change
     is recorded in the evidence. An indicator drawn by another element is not seen by
     this check: the evidence lists the stops so that an auditor can confirm. A page held
-    by a modal dialog that Escape does not close is undecidable (error) beyond the dialog.
+    by a modal dialog that Escape does not close is undecidable (error) beyond the dialog;
+    so is focus in a frame out of the target's scope (the elements of the frames it loaded
+    are stops of their own).
     """
     walks = walks_for(ui, params, evidence)
     if not any(w.stops for w in walks):
@@ -33,3 +35,5 @@ def focus_visible(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
     for w in walks:
         if w.held_by:
             error(f"page {w.page_name!r}: {held_message(w)}; focus on the page behind it was not seen")
+        if w.frames_not_walked:
+            error(f"{unwalked_message(w)}; focus inside them was not seen")

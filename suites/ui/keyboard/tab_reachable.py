@@ -6,7 +6,7 @@ import pytest
 
 from homolog import Evidence, check, error, fail
 from homolog.suites.ui.audit import PAGE_WORK
-from homolog.suites.ui.params import KeyboardParams, held_message, pages_needs, walks_for
+from homolog.suites.ui.params import KeyboardParams, held_message, pages_needs, unwalked_message, walks_for
 from homolog.suites.ui.session import UiSession
 
 
@@ -15,11 +15,12 @@ def tab_reachable(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
     """Every visible interactive element of the audited pages can be reached with Tab.
 
     Interactive means a link, button, form field, frame, summary, an element with a
-    tabindex, an ARIA widget role or a click handler attribute; elements with
-    tabindex="-1", disabled, hidden or inert are left out. A page that opens on a modal
-    dialog is walked behind it once Escape has closed it. Undecidable (error) when focus is
-    trapped, when a modal dialog that Escape does not close holds it, or when the walk hits
-    `max_tabs` before a full pass.
+    tabindex, an ARIA widget role or a click handler attribute, in the page or in the
+    documents its frames show; elements with tabindex="-1", disabled, hidden or inert are
+    left out. A page that opens on a modal dialog is walked behind it once Escape has
+    closed it. Undecidable (error) when focus is trapped, when a modal dialog that Escape
+    does not close holds it, when the walk hits `max_tabs` before a full pass, or when focus
+    went into a frame out of the target's scope (not loaded: what it holds is unknown).
     """
     walks = walks_for(ui, params, evidence)
     if not any(w.candidates for w in walks):
@@ -39,3 +40,6 @@ def tab_reachable(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
     missing = [f"page {w.page_name!r}: {', '.join(w.unreached())}" for w in walks if w.unreached()]
     if missing:
         fail("interactive elements never reached with Tab: " + " | ".join(missing))
+    for w in walks:
+        if w.frames_not_walked:
+            error(f"{unwalked_message(w)}; what they hold is not known")

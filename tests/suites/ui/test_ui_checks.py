@@ -253,6 +253,13 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         ("10.7-BLEND-OK", "10.7", "kb_focus_blend_ok"),
         # a page of web components: headings and controls in shadow roots
         *[(f"{c}-COMPONENTS", c, "web_components") for c in ("9.1", "10.7", "12.9")],
+        # frames: walked and audited with their page; one out of the target's scope is not
+        ("10.7-FRAME", "10.7", "kb_frame_focus_hidden"),
+        ("10.7-FRAME-OK", "10.7", "kb_frame_focus_hidden_ok"),
+        ("1.1-FRAME", "1.1", "img_in_frame"),
+        ("1.1-FRAME-OK", "1.1", "img_in_frame_ok"),
+        *[(f"{c}-OUT", c, "frame_out_of_scope") for c in ("1.1", "7.3", "10.7")],
+        ("8.5-OUT", "8.5", "frame_out_of_scope"),
     ]
     run = run_referential(rgaa_on_pages(tmp_path, cases), a11y_target, tmp_path / "run")
     got = {req["id"]: req for req in run["requirements"]}
@@ -279,6 +286,12 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         "10.7-BLEND": "failed",
         "10.7-BLEND-OK": "passed",
         **{f"{c}-COMPONENTS": "passed" for c in ("9.1", "10.7", "12.9")},
+        "10.7-FRAME": "failed",
+        "10.7-FRAME-OK": "passed",
+        "1.1-FRAME": "failed",
+        "1.1-FRAME-OK": "passed",
+        **{f"{c}-OUT": "error" for c in ("1.1", "7.3", "10.7")},
+        "8.5-OUT": "passed",  # the page's title: the top document's alone
     }
     message = got["9.1-SKIP"]["checks"][0]["message"]
     assert message == (
@@ -293,6 +306,10 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         message = next(k["message"] for k in got[f"{c}-HELD"]["checks"] if k["check"].startswith("ui.keyboard."))
         assert 'a modal dialog (div[role=dialog] "Nouveautés") keeps focus and Escape does not close it' in message
     assert 'input#canal-sms "canal"' in got["10.7-TRANSPARENT"]["checks"][0]["message"]
+    assert 'iframe "Ordonnance" > button "Imprimer"' in got["10.7-FRAME"]["checks"][0]["message"]
+    for c in ("1.1", "7.3", "10.7"):
+        messages = " ".join(k["message"] or "" for k in got[f"{c}-OUT"]["checks"])
+        assert "Agenda partagé" in messages, got[f"{c}-OUT"]
 
 
 def test_a_page_that_shows_nothing_is_an_error_naming_it(a11y_target: Path, tmp_path: Path) -> None:

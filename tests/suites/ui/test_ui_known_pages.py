@@ -204,8 +204,16 @@ def test_composite_controls_are_one_stop_each(page: Any, a11y_base_url: str) -> 
     presses = {stop.element.split(" ")[0]: stop.presses for stop in result.stops}
     # Tab goes through the parts of each native control while the control keeps focus.
     assert presses["input#jour"] > 1 and presses["input#debut"] > presses["input#heure"] > 1, presses
-    assert presses["audio"] > 1 and presses["iframe"] > 1, presses
-    assert len(result.stops) == len(result.candidates)
+    assert presses["audio"] > 1, presses
+    # a frame's document is walked: its links are stops of their own, named in their frame
+    framed = [stop.element for stop in result.stops if " > " in stop.element]
+    assert framed == [
+        'iframe "Documents du patient" > a "Compte rendu opératoire"',
+        'iframe "Documents du patient" > a "Lettre de liaison"',
+        'iframe "Documents du patient" > a "Résultats de laboratoire"',
+    ], framed
+    assert all(stop.indicator for stop in result.stops) and result.unreached() == []
+    assert len(result.stops) == len(result.candidates) - 1  # the frame, reached with its links
 
 
 def test_box_shadow_focus_is_seen_with_its_contrast(page: Any, a11y_base_url: str) -> None:
@@ -424,3 +432,16 @@ def test_a_frame_showing_nothing_is_passed_over_and_text_in_a_frame_is_not_measu
     framed = run_axe(page, "cadre")
     assert [(m.verdict, m.why) for m in framed.contrast] == [("undecided", "it is inside a frame: not measured")]
     assert decide_criterion("3.2", [framed]).verdict == "error"
+
+
+def test_walk_goes_into_frames_and_judges_focus_there(page: Any, a11y_base_url: str) -> None:
+    known = KEYBOARD_DEFECTS["kb-frame-focus-hidden"]
+    bad = walk(page, a11y_base_url, known.path)
+    assert bad.without_indicator() == [
+        'iframe "Ordonnance" > button "Imprimer"',
+        'iframe "Ordonnance" > button "Signer"',
+    ], bad.to_json()
+    good = walk(page, a11y_base_url, known.twin_path)
+    assert good.without_indicator() == [] and good.unreached() == [] and not good.frames_not_walked, good.to_json()
+    assert [s.mark for s in good.stops] == ["0", "1/0", "1/1"], good.to_json()
+    assert all("outline" in s.indicator for s in good.stops[1:]), good.to_json()

@@ -23,6 +23,7 @@ import yaml
 from homolog import BrowserCredentials, CheckError, load_target
 from homolog.suites.ui.axe import decide_criterion, run_axe
 from homolog.suites.ui.browser import scope_args
+from homolog.suites.ui.keyboard_walk import walk_keyboard
 from homolog.suites.ui.session import UiSession, _outside
 
 pytestmark = pytest.mark.browser
@@ -173,6 +174,11 @@ def test_frames_are_audited_in_scope_and_undecided_out_of_it(
     assert outside.verdict == "error" and "could not audit what these frames show" in outside.message, outside
     # the page's title is the top document's alone: what its frames show does not change it
     assert decide_criterion("8.5", [audited]).verdict == "passed"
+    # the keyboard walk goes into the frame in scope, not into the browser's error page
+    inside_walk = walk_keyboard(ui.page, "out-of-scope")
+    assert inside_walk.frames_not_walked == ['iframe "Compte rendu"'], inside_walk.to_json()
+    _load(ui, web.url + "/in-scope")
+    assert walk_keyboard(ui.page, "in-scope").frames_not_walked == []
     assert other.received == []
 
 
