@@ -47,6 +47,7 @@ __all__ = [
     "CHROMIUM_CANDIDATES",
     "CHROMIUM_PATH",
     "FRAME_SCHEMES",
+    "MAX_FRAMES",
     "PLAYWRIGHT_DISABLED_FEATURES",
     "UNSHOWN_UI_FEATURES",
     "BrowserManager",
@@ -60,6 +61,9 @@ __all__ = [
 #: load (one out of the target's scope, refused) holds its own error page
 #: (`chrome-error://`), which is not what the frame shows a visitor: not audited, not walked.
 FRAME_SCHEMES = ("http:", "https:", "about:", "data:", "blob:")
+#: Frames of a page entered at most (axe put in, controls marked): a page of a thousand
+#: frames must not hold the check; those beyond are left out, and said so.
+MAX_FRAMES = 50
 
 #: Debian's Chromium builds, in order of preference: the headless shell (package
 #: chromium-headless-shell: the Blink of the same release without the browser's UI, which

@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homolog import CheckError
-from homolog.suites.ui.browser import FRAME_SCHEMES
+from homolog.suites.ui.browser import FRAME_SCHEMES, MAX_FRAMES
 from homolog.suites.ui.flat_tree import with_flat_tree
 
 __all__ = ["KeyboardWalk", "Stop", "contrast_ratio", "parse_colour", "walk_keyboard"]
@@ -603,8 +603,12 @@ def _frame_of_active(context: Any) -> Any:
 
 def _mark_frames(page: Any, walk: KeyboardWalk, names: dict[str, str], max_tabs: int) -> None:
     """Mark what may take focus in the page's frames (those the walk may enter), each under
-    its frame element's mark: `3/0` is the first control of the frame marked 3."""
-    for frame in page.frames[1:]:
+    its frame element's mark: `3/0` is the first control of the frame marked 3. Frames beyond
+    the first MAX_FRAMES are not walked, and said so."""
+    beyond = len(page.frames) - 1 - MAX_FRAMES
+    if beyond > 0:
+        walk.frames_not_walked.append(f"{beyond} frame(s) beyond the first {MAX_FRAMES}")
+    for frame in page.frames[1 : 1 + MAX_FRAMES]:
         if not frame.url.startswith(FRAME_SCHEMES):
             continue
         prefix = ""

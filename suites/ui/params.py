@@ -84,9 +84,8 @@ def unwalked_message(walk: KeyboardWalk) -> str:
     """What a walk could not see in frames it could not enter, for a check's message."""
     frames = ", ".join(walk.frames_not_walked)
     return (
-        f"page {walk.page_name!r}: focus went into frames the walk could not enter ({frames}: out of the "
-        "target's scope, the browser did not load them; declare their origin in the target's base_urls "
-        "to walk them)"
+        f"page {walk.page_name!r}: frames the walk could not enter: {frames} (a frame out of the target's "
+        "scope is not loaded by the browser: declare its origin in the target's base_urls to walk it)"
     )
 
 
