@@ -15,6 +15,11 @@ in the order the page renders them, open shadow roots included (`flat_tree.py`: 
 built of web components keeps its headings there), left out when hidden from everyone
 (`display: none`, `hidden`, `aria-hidden`, `inert`).
 Whether each heading's text is relevant (test 9.1.2) stays with the auditor.
+
+A frame's document has its own outline, judged by the same rule (`iframe "Ordonnance"`):
+read in each frame the page loaded (the first MAX_FRAMES); a frame the browser did not
+load (out of the target's scope: its error page stands in for it) and that shows something
+is listed as not read, and the check is undecided about it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homolog import CheckError
+from homolog.suites.ui.browser import FRAME_SCHEMES, MAX_FRAMES
 from homolog.suites.ui.flat_tree import with_flat_tree
 
 __all__ = ["Heading", "Outline", "heading_problems", "read_outline"]
@@ -71,13 +77,33 @@ class Heading:
         return f'{name} "{self.text}"'
 
 
+# A frame element, as the outline names it, and whether it shows anything.
+_FRAME_JS = """
+(el) => {
+  const s = getComputedStyle(el), title = el.getAttribute('title'), src = el.getAttribute('src');
+  const name = el.localName + (title ? ' "' + title.slice(0, 80) + '"' : '')
+    + (src ? ' (' + src.slice(0, 120) + ')' : '');
+  const shows = el.clientWidth >= 2 && el.clientHeight >= 2 && s.display !== 'none' && s.visibility !== 'hidden';
+  return {name, shows};
+}
+"""
+
+
 @dataclass(frozen=True)
 class Outline:
-    """The headings of a page, in document order, and how many sections it has."""
+    """The headings of a page, in document order, and how many sections it has; the
+    outlines of the documents its frames show, and the frames whose document was not read."""
 
     page_name: str
     headings: tuple[Heading, ...]
     sections: int
+    frames: tuple[Outline, ...] = ()
+    unread_frames: tuple[str, ...] = ()
+
+    @property
+    def any_headings(self) -> bool:
+        """Whether the page or one of its frames has a heading."""
+        return bool(self.headings) or any(f.any_headings for f in self.frames)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly summary for evidence."""
@@ -85,21 +111,55 @@ class Outline:
             "page": self.page_name,
             "sections": self.sections,
             "headings": [{"level": h.level, "tag": h.tag, "text": h.text} for h in self.headings],
+            **({"frames": [f.to_json() for f in self.frames]} if self.frames else {}),
+            **({"frames_not_read": list(self.unread_frames)} if self.unread_frames else {}),
         }
 
 
+def _outline(context: Any, name: str) -> Outline:
+    raw = context.evaluate(_OUTLINE_JS)
+    headings = tuple(Heading(int(h["level"]), str(h["tag"]), str(h["text"])) for h in raw["headings"])
+    return Outline(name, headings, int(raw["sections"]))
+
+
 def read_outline(page: Any, page_name: str) -> Outline:
-    """The heading outline of the page open in `page` (a Playwright Page)."""
+    """The heading outline of the page open in `page` (a Playwright Page), its frames' with it."""
     try:
-        raw = page.evaluate(_OUTLINE_JS)
+        top = _outline(page, page_name)
     except Exception as exc:
         raise CheckError(f"cannot read the headings of page {page_name!r}: {str(exc).splitlines()[0]}") from exc
-    headings = tuple(Heading(int(h["level"]), str(h["tag"]), str(h["text"])) for h in raw["headings"])
-    return Outline(page_name, headings, int(raw["sections"]))
+    frames: list[Outline] = []
+    unread: list[str] = []
+    for frame in page.frames[1 : 1 + MAX_FRAMES]:
+        try:
+            element = frame.frame_element()
+            about = element.evaluate(_FRAME_JS)
+        except Exception:  # a frame gone meanwhile, or one inside a frame: its parent's
+            continue
+        name = str(about["name"])
+        try:
+            if not frame.url.startswith(FRAME_SCHEMES):
+                raise LookupError
+            frames.append(_outline(frame, name))
+        except Exception:  # not loaded (out of scope), or unreadable
+            if about["shows"]:
+                unread.append(name)
+    beyond = len(page.frames) - 1 - MAX_FRAMES
+    if beyond > 0:
+        unread.append(f"{beyond} frame(s) beyond the first {MAX_FRAMES}")
+    return Outline(top.page_name, top.headings, top.sections, tuple(frames), tuple(unread))
 
 
 def heading_problems(outline: Outline) -> list[str]:
-    """What breaks the rule on one page (see the module doc), in document order."""
+    """What breaks the rule on one page (see the module doc), in document order, then in the
+    documents its frames show (named by their frame)."""
+    problems = _problems(outline)
+    for frame in outline.frames:
+        problems += [f"in {frame.page_name}: {p}" for p in _problems(frame)]
+    return problems
+
+
+def _problems(outline: Outline) -> list[str]:
     problems = []
     previous: Heading | None = None
     for h in outline.headings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from homolog import Evidence, check, fail
+from homolog import Evidence, check, error, fail
 from homolog.suites.ui.audit import PAGE_WORK, page_outlines
 from homolog.suites.ui.outline import heading_problems
 from homolog.suites.ui.params import PagesParams, pages_to_audit
@@ -17,8 +17,10 @@ def headings(ui: UiSession, params: PagesParams, evidence: Evidence) -> None:
     """The audited pages structure their content with headings whose levels are not skipped.
 
     Each page is loaded (logged in when needed) and settled; its headings (`h1`-`h6`,
-    `role="heading"`) are read in document order. A heading more than one level deeper
-    than the previous one fails, and so does a page with sections but no heading. When
+    `role="heading"`) are read in document order, and those of each document its frames
+    show, judged on their own. A heading more than one level deeper than the previous one
+    fails, and so does a page (or framed document) with sections but no heading; a frame
+    the browser did not load (out of the target's scope) leaves the check undecided. When
     no audited page has a heading nor a section, there is nothing to judge (skipped).
     Whether the headings' texts are relevant is for the auditor.
     """
@@ -29,6 +31,12 @@ def headings(ui: UiSession, params: PagesParams, evidence: Evidence) -> None:
     found = [f"page {o.page_name!r}: {p}" for o in outlines for p in heading_problems(o)]
     if found:
         fail("RGAA 9.1 is not met: " + " | ".join(found))
-    if not any(o.headings for o in outlines):
+    unread = [f"page {o.page_name!r}: {', '.join(o.unread_frames)}" for o in outlines if o.unread_frames]
+    if unread:
+        error(
+            "RGAA 9.1: the headings of these frames could not be read (a frame out of the target's scope "
+            "is not loaded by the browser): " + " | ".join(unread)
+        )
+    if not any(o.any_headings for o in outlines):
         names = ", ".join(o.page_name for o in outlines)
         pytest.skip(f"RGAA 9.1: no heading and no section on {names}")

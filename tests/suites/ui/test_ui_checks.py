@@ -260,6 +260,9 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         ("1.1-FRAME-OK", "1.1", "img_in_frame_ok"),
         *[(f"{c}-OUT", c, "frame_out_of_scope") for c in ("1.1", "7.3", "10.7")],
         ("8.5-OUT", "8.5", "frame_out_of_scope"),
+        ("9.1-OUT", "9.1", "frame_out_of_scope"),
+        ("9.1-FRAME", "9.1", "heading_skip_in_frame"),
+        ("9.1-FRAME-OK", "9.1", "heading_skip_in_frame_ok"),
     ]
     run = run_referential(rgaa_on_pages(tmp_path, cases), a11y_target, tmp_path / "run")
     got = {req["id"]: req for req in run["requirements"]}
@@ -292,6 +295,9 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         "1.1-FRAME-OK": "passed",
         **{f"{c}-OUT": "error" for c in ("1.1", "7.3", "10.7")},
         "8.5-OUT": "passed",  # the page's title: the top document's alone
+        "9.1-OUT": "error",
+        "9.1-FRAME": "failed",
+        "9.1-FRAME-OK": "passed",
     }
     message = got["9.1-SKIP"]["checks"][0]["message"]
     assert message == (

@@ -259,6 +259,19 @@ def test_heading_rule_fails_the_defect_page_and_passes_its_twin(page: Any, a11y_
     assert heading_problems(read_outline(page, name)) == []
 
 
+def test_headings_of_a_frame_s_document_are_judged_on_their_own(page: Any, a11y_base_url: str) -> None:
+    visit(page, a11y_base_url, "/heading-skip-in-frame.html")
+    outline = read_outline(page, "heading-skip-in-frame")
+    assert [h.describe() for h in outline.headings] == ['h1 "Dossier patient (exemple)"']
+    assert heading_problems(outline) == [
+        'in iframe "Traitements" (frame-headings.html): h2 "Traitements en cours" then h4 "Posologie" skips level 3'
+    ]
+    # a frame out of the target's scope, not loaded: its headings are not read, and said so
+    visit(page, a11y_base_url, "/frame-out-of-scope.html")
+    unread = read_outline(page, "frame-out-of-scope")
+    assert unread.unread_frames == ('iframe "Agenda partagé" (http://127.0.0.1:9/agenda)',), unread.to_json()
+
+
 def test_heading_skip_names_both_headings(page: Any, a11y_base_url: str) -> None:
     visit(page, a11y_base_url, "/heading-skip.html")
     problems = heading_problems(read_outline(page, "heading-skip"))
@@ -445,3 +458,23 @@ def test_walk_goes_into_frames_and_judges_focus_there(page: Any, a11y_base_url: 
     assert good.without_indicator() == [] and good.unreached() == [] and not good.frames_not_walked, good.to_json()
     assert [s.mark for s in good.stops] == ["0", "1/0", "1/1"], good.to_json()
     assert all("outline" in s.indicator for s in good.stops[1:]), good.to_json()
+
+
+def test_frames_beyond_the_bound_are_left_out_and_said_so(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a page of a thousand frames must not hold the check: those beyond the bound (2 here)
+    # get no axe and no marks, and the verdicts they bear on are undecided
+    from homolog.suites.ui import axe as axe_module
+    from homolog.suites.ui import keyboard_walk as walk_module
+
+    monkeypatch.setattr(axe_module, "MAX_FRAMES", 2)
+    monkeypatch.setattr(walk_module, "MAX_FRAMES", 2)
+    frames = "".join(f"<iframe title='cadre {i}' srcdoc='<button>Ouvrir {i}</button>'></iframe>" for i in range(3))
+    page.set_content(f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>{frames}</main></html>")
+    audited = run_axe(page, "cadres")
+    assert audited.unaudited_frames == ('iframe[title="cadre 2"] "cadre 2"',), audited.unaudited_frames
+    walked = walk_keyboard(page, "cadres", max_tabs=40)
+    assert walked.frames_not_walked == ["1 frame(s) beyond the first 2"], walked.to_json()
+    assert [s.element for s in walked.stops][:2] == [
+        'iframe "cadre 0" > button "Ouvrir 0"',
+        'iframe "cadre 1" > button "Ouvrir 1"',
+    ], walked.to_json()
