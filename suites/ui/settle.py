@@ -9,7 +9,9 @@ verdicts vary between identical runs. A page is audited once it has settled:
    `NETWORK_IDLE_MS` - a page that long-polls never gets there and goes on to step 4,
    and a page whose data takes longer than that to come declares `ready:`;
 3. the page map's `ready:` selector, when the page declares one, visible;
-4. no DOM mutation for a quiet window (`settings.ui.quiet_ms`, default 500 ms). Changes
+4. no DOM mutation for a quiet window (`settings.ui.quiet_ms`, default 500 ms), and no CSS
+   animation or transition of at most `ANIMATION_WAIT_MS` still running (an entrance fade
+   audited half-way had another contrast; a handler at its end changes the page). Changes
    of `style` attributes alone are ignored: they are what JavaScript animations touch
    every frame, and they neither add nor remove content.
 
@@ -126,19 +128,32 @@ WATCH_JS = """
 """
 
 _QUIET_JS = """
-async ({quietMs, timeoutMs}) => {
+async ({quietMs, timeoutMs, animationMs}) => {
   const state = window.__homologSettle;
   const start = performance.now();
   const seen = state.mutations;
+  // A CSS animation or transition of the document that ends within animationMs (an
+  // entrance fade, a panel sliding in) is still moving the page: waited for. One that never
+  // ends (a spinner) or lasts longer (a slow background fade) is how the page looks.
+  const moving = () => document.getAnimations().some((a) => {
+    if (a.playState !== 'running' && !a.pending) return false;
+    const t = a.effect && a.effect.getComputedTiming();
+    if (!t || !Number.isFinite(t.endTime)) return false;
+    const left = t.endTime - (t.localTime || 0);
+    return left > 0 && t.endTime <= animationMs;
+  });
   for (;;) {
     const now = performance.now();
     const mutations = state.mutations - seen;
-    if (now - state.last >= quietMs) return {settled: true, waited_ms: Math.round(now - start), mutations};
+    if (now - state.last >= quietMs && !moving()) return {settled: true, waited_ms: Math.round(now - start), mutations};
     if (now - start >= timeoutMs) return {settled: false, waited_ms: Math.round(now - start), mutations};
     await new Promise((r) => setTimeout(r, Math.min(50, quietMs)));
   }
 }
 """
+#: A CSS animation or transition lasting at most this long is waited for before a page is
+#: audited (its end may change what the page shows: a handler, a fade's contrast).
+ANIMATION_WAIT_MS = 3_000
 
 # Text and controls, through open shadow roots too (web components render there, where
 # innerText and querySelectorAll do not look).
@@ -244,7 +259,10 @@ def settle_page(
     wait_ready()
     try:
         page.evaluate(WATCH_JS)  # a no-op where the browser context installed it already
-        quiet = page.evaluate(_QUIET_JS, {"quietMs": quiet_ms, "timeoutMs": max(quiet_ms, left_ms())})
+        quiet = page.evaluate(
+            _QUIET_JS,
+            {"quietMs": quiet_ms, "timeoutMs": max(quiet_ms, left_ms()), "animationMs": ANIMATION_WAIT_MS},
+        )
     except Exception as exc:
         raise CheckError(f"page {page_name!r}: cannot watch it settle: {str(exc).splitlines()[0]}") from exc
     if not quiet["settled"]:

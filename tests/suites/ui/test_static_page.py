@@ -48,6 +48,13 @@ PAGES: dict[str, tuple[bytes, dict[str, str]]] = {
         b"<body><h1 onanimationend=\"document.body.append('LATE')\">Dossier</h1></body></html>",
         {},
     ),
+    # the same, the animation starting 1.2 s after the page shows: it ends after network idle
+    # and the quiet window, waited for all the same
+    "late-animation-handler": (
+        _HEAD + b"<style>@keyframes k {from {opacity: .5} to {opacity: 1}} h1 {animation: k .3s 1.2s}</style>"
+        b"</head><body><h1 onanimationend=\"document.body.append('LATE')\">Dossier</h1></body></html>",
+        {},
+    ),
     "fade-in": (
         _HEAD + b"<style>@keyframes k {from {color: #eee} to {color: #000}} p {animation: k 60s}</style></head>"
         b"<body><h1>Dossier</h1><p>Texte</p></body></html>",
@@ -167,6 +174,10 @@ def test_an_autofocus_page_is_audited_with_its_focus_applied(page: Any, base: st
         ("onload-handler", "page script can run in it: an event-handler attribute (onload) was inserted"),
         (
             "animation-handler",
+            "page script can run in it: an event-handler attribute (onanimationend) was inserted",
+        ),
+        (
+            "late-animation-handler",
             "page script can run in it: an event-handler attribute (onanimationend) was inserted",
         ),
         ("closed-shadow-script", "its source declares a shadow root"),
