@@ -218,14 +218,17 @@ __FLAT_TREE__
   });
   // What the element holds may draw its focus (`button:focus .title { background: ... }`,
   // an accordion's heading text, a ripple's ::before): its first __MAX_DESCENDANTS__ elements
-  // with a box, in the flat tree.
+  // with a box, in the flat tree (what a `display: none` element holds has none; at most
+  // 2,000 elements looked at: a focusable region may hold a whole page).
   const stack = Array.from((el.shadowRoot || el).children).reverse();
-  for (let n = 0; stack.length && n < __MAX_DESCENDANTS__;) {
+  for (let n = 0, seen = 0; stack.length && n < __MAX_DESCENDANTS__ && seen < 2000; seen++) {
     const d = stack.pop();
+    const display = getComputedStyle(d).display;
+    if (display === 'none') continue;
     const kids = d.tagName === 'SLOT' && d.assignedElements({flatten: true}).length
       ? d.assignedElements({flatten: true}) : Array.from((d.shadowRoot || d).children);
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
-    if (getComputedStyle(d).display === 'contents' || !d.getClientRects().length) continue;
+    if (display === 'contents' || !d.getClientRects().length) continue;
     n++;
     const cls = typeof d.className === 'string' && d.className.trim() ? '.' + d.className.trim().split(/\\s+/)[0] : '';
     const name = 'descendant ' + n + ' (' + d.localName + cls.slice(0, 60) + ')';

@@ -478,3 +478,19 @@ def test_frames_beyond_the_bound_are_left_out_and_said_so(page: Any, monkeypatch
         'iframe "cadre 0" > button "Ouvrir 0"',
         'iframe "cadre 1" > button "Ouvrir 1"',
     ], walked.to_json()
+
+
+def test_what_a_focused_control_holds_is_looked_at_within_bounds(page: Any) -> None:
+    # a control holding a large hidden subtree, then the ring its focus shows: the hidden
+    # elements hold no box and are passed over whole; the ring is found
+    hidden = "<div style='display:none'>" + "<span>x</span>" * 5000 + "</div>"
+    style = (
+        "<style>button:focus{outline:none} .anneau{visibility:hidden;border:2px solid #000091}"
+        " button:focus .anneau{visibility:visible}</style>"
+    )
+    page.set_content(
+        f"<!doctype html><html lang=fr><title>t</title>{style}<main><h1>Essai</h1>"
+        f"<button>{hidden}Imprimer<span class=anneau>o</span></button></main></html>"
+    )
+    walked = walk_keyboard(page, "borne", max_tabs=10)
+    assert walked.stops[0].indicator == ["descendant 1 (span.anneau) border"], walked.to_json()
