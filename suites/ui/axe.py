@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from homolog import CheckError
 
-from .browser import FRAME_SCHEMES, MAX_FRAMES
+from .browser import PageFrames, page_frames
 from .contrast import MAX_MEASURED, ContrastMeasure, measure_texts
 
 __all__ = [
@@ -261,8 +261,8 @@ def run_axe(
         # loaded (one that will not take it stays unaudited, and axe's `frame-tested` says
         # so); not in the browser's error page standing for a frame it could not load (one
         # out of the target's scope): that page is not what the frame shows a visitor
-        for frame in page.frames[1 : 1 + MAX_FRAMES]:
-            if not frame.url.startswith(FRAME_SCHEMES):
+        for frame in page_frames(page).frames:
+            if not PageFrames.loaded(frame):
                 continue
             try:
                 _inject(frame, source)

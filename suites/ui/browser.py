@@ -52,8 +52,10 @@ __all__ = [
     "UNSHOWN_UI_FEATURES",
     "BrowserManager",
     "DeadEnd",
+    "PageFrames",
     "TlsTrust",
     "installed_chromium",
+    "page_frames",
     "target_tls_trust",
 ]
 
@@ -64,6 +66,30 @@ FRAME_SCHEMES = ("http:", "https:", "about:", "data:", "blob:")
 #: Frames of a page entered at most (axe put in, controls marked): a page of a thousand
 #: frames must not hold the check; those beyond are left out, and said so.
 MAX_FRAMES = 50
+
+
+@dataclass(frozen=True)
+class PageFrames:
+    """A page's frames as the UI checks enter them: the first MAX_FRAMES (Playwright frames,
+    nested ones included), and what is left beyond them, said in words (None when nothing)."""
+
+    frames: list[Any]
+    beyond: str | None
+
+    @staticmethod
+    def loaded(frame: Any) -> bool:
+        """Whether `frame` holds a document the page loaded (FRAME_SCHEMES), not the
+        browser's error page standing for a frame it could not load."""
+        return bool(frame.url.startswith(FRAME_SCHEMES))
+
+
+def page_frames(page: Any) -> PageFrames:
+    """The frames of `page` (a Playwright Page) the UI checks enter, within MAX_FRAMES."""
+    children = page.frames[1:]
+    extra = len(children) - MAX_FRAMES
+    beyond = f"{extra} frame(s) beyond the first {MAX_FRAMES}" if extra > 0 else None
+    return PageFrames(children[:MAX_FRAMES], beyond)
+
 
 #: Debian's Chromium builds, in order of preference: the headless shell (package
 #: chromium-headless-shell: the Blink of the same release without the browser's UI, which

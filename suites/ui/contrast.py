@@ -216,6 +216,15 @@ def threshold(size_px: float, weight: int) -> float:
     return 3.0 if size_px >= 24 or (weight >= 700 and size_px >= 18.5) else 4.5
 
 
+def _glyph(s: tuple[int, int, int], g: tuple[int, int, int], color: tuple[int, int, int]) -> int:
+    """How far the text's colour is from the ground `g` (a channel's largest difference) when
+    the pixel `s` is a glyph pixel - the text covers it at least half-way - else 0."""
+    full = max(abs(color[0] - g[0]), abs(color[1] - g[1]), abs(color[2] - g[2]))
+    if full == 0 or 2 * max(abs(s[0] - g[0]), abs(s[1] - g[1]), abs(s[2] - g[2])) < full:
+        return 0
+    return full
+
+
 def judge_pixels(
     shown: list[tuple[int, int, int]], ground: list[tuple[int, int, int]], color: tuple[int, int, int], ratio: float
 ) -> tuple[str, float | None, float | None, int]:
@@ -225,8 +234,7 @@ def judge_pixels(
     below = glyphs = 0
     lowest = None
     for s, g in zip(shown, ground, strict=True):
-        full = max(abs(color[0] - g[0]), abs(color[1] - g[1]), abs(color[2] - g[2]))
-        if full == 0 or 2 * max(abs(s[0] - g[0]), abs(s[1] - g[1]), abs(s[2] - g[2])) < full:
+        if not _glyph(s, g, color):
             continue
         glyphs += 1
         r = ratios.get(g)
@@ -250,8 +258,8 @@ def drawn_in_its_colour(
     half-transparent box) it is not, and the text is read in another colour than its own."""
     glyphs = 0
     for s, g in zip(shown, ground, strict=True):
-        full = max(abs(color[0] - g[0]), abs(color[1] - g[1]), abs(color[2] - g[2]))
-        if full == 0 or 2 * max(abs(s[0] - g[0]), abs(s[1] - g[1]), abs(s[2] - g[2])) < full:
+        full = _glyph(s, g, color)
+        if not full:
             continue
         glyphs += 1
         off = max(abs(s[0] - color[0]), abs(s[1] - color[1]), abs(s[2] - color[2]))

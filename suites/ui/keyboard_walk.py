@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homolog import CheckError
-from homolog.suites.ui.browser import FRAME_SCHEMES, MAX_FRAMES
+from homolog.suites.ui.browser import PageFrames, page_frames
 from homolog.suites.ui.flat_tree import with_flat_tree
 
 __all__ = ["KeyboardWalk", "Stop", "contrast_ratio", "parse_colour", "walk_keyboard"]
@@ -599,7 +599,7 @@ def _frame_of_active(context: Any) -> Any:
         frame = element.content_frame() if element is not None else None
     except Exception:
         return None
-    if frame is None or not frame.url.startswith(FRAME_SCHEMES):
+    if frame is None or not PageFrames.loaded(frame):
         return None
     return frame
 
@@ -608,11 +608,11 @@ def _mark_frames(page: Any, walk: KeyboardWalk, names: dict[str, str], max_tabs:
     """Mark what may take focus in the page's frames (those the walk may enter), each under
     its frame element's mark: `3/0` is the first control of the frame marked 3. Frames beyond
     the first MAX_FRAMES are not walked, and said so."""
-    beyond = len(page.frames) - 1 - MAX_FRAMES
-    if beyond > 0:
-        walk.frames_not_walked.append(f"{beyond} frame(s) beyond the first {MAX_FRAMES}")
-    for frame in page.frames[1 : 1 + MAX_FRAMES]:
-        if not frame.url.startswith(FRAME_SCHEMES):
+    entered = page_frames(page)
+    if entered.beyond:
+        walk.frames_not_walked.append(entered.beyond)
+    for frame in entered.frames:
+        if not PageFrames.loaded(frame):
             continue
         prefix = ""
         try:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homolog import CheckError
-from homolog.suites.ui.browser import FRAME_SCHEMES, MAX_FRAMES
+from homolog.suites.ui.browser import PageFrames, page_frames
 from homolog.suites.ui.flat_tree import with_flat_tree
 
 __all__ = ["Heading", "Outline", "heading_problems", "read_outline"]
@@ -130,7 +130,8 @@ def read_outline(page: Any, page_name: str) -> Outline:
         raise CheckError(f"cannot read the headings of page {page_name!r}: {str(exc).splitlines()[0]}") from exc
     frames: list[Outline] = []
     unread: list[str] = []
-    for frame in page.frames[1 : 1 + MAX_FRAMES]:
+    entered = page_frames(page)
+    for frame in entered.frames:
         try:
             element = frame.frame_element()
             about = element.evaluate(_FRAME_JS)
@@ -138,15 +139,14 @@ def read_outline(page: Any, page_name: str) -> Outline:
             continue
         name = str(about["name"])
         try:
-            if not frame.url.startswith(FRAME_SCHEMES):
+            if not PageFrames.loaded(frame):
                 raise LookupError
             frames.append(_outline(frame, name))
         except Exception:  # not loaded (out of scope), or unreadable
             if about["shows"]:
                 unread.append(name)
-    beyond = len(page.frames) - 1 - MAX_FRAMES
-    if beyond > 0:
-        unread.append(f"{beyond} frame(s) beyond the first {MAX_FRAMES}")
+    if entered.beyond:
+        unread.append(entered.beyond)
     return Outline(top.page_name, top.headings, top.sections, tuple(frames), tuple(unread))
 
 

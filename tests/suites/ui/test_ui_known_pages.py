@@ -463,11 +463,9 @@ def test_walk_goes_into_frames_and_judges_focus_there(page: Any, a11y_base_url: 
 def test_frames_beyond_the_bound_are_left_out_and_said_so(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # a page of a thousand frames must not hold the check: those beyond the bound (2 here)
     # get no axe and no marks, and the verdicts they bear on are undecided
-    from homolog.suites.ui import axe as axe_module
-    from homolog.suites.ui import keyboard_walk as walk_module
+    from homolog.suites.ui import browser
 
-    monkeypatch.setattr(axe_module, "MAX_FRAMES", 2)
-    monkeypatch.setattr(walk_module, "MAX_FRAMES", 2)
+    monkeypatch.setattr(browser, "MAX_FRAMES", 2)
     frames = "".join(f"<iframe title='cadre {i}' srcdoc='<button>Ouvrir {i}</button>'></iframe>" for i in range(3))
     page.set_content(f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>{frames}</main></html>")
     audited = run_axe(page, "cadres")
