@@ -131,8 +131,9 @@ async (opts) => {
   const measure = undecided.map((n, i) => ({
     index: i, target: cut(n.target.map(String).join(' '), 200),
     reasons: [...n.any, ...n.all, ...n.none].map(c => c.data && c.data.messageKey).filter(Boolean),
-    // a text in a frame: its target starts with the frame's selector, no element here
-    frame: n.target.length > 1,
+    // a text in a frame (no element here): axe's selectors, the frame element's then the
+    // text's in the frame's document (an array: in a shadow root, not measured)
+    frame: n.target.length > 1 ? n.target.map(t => typeof t === 'string' && t.length <= 2000 ? t : null) : null,
   }));
   // A frame that shows nothing (a document area under 2 pixels a side, or wholly above or
   // left of the page: a tracking frame) has nothing to audit; axe passes over hidden ones.

@@ -33,6 +33,14 @@ must show one in the text's own colour, a glyph's core; under something transluc
 half-transparent veil, the text's own `::after` box) no core is, and the text, read in
 another colour than its own, is undecided. Something opaque over part of a text hides
 its glyphs there: what shows of it is judged.
+
+A text in a frame's document is found again there by axe's selector (Playwright's query:
+no page script stands between) and captured on the page where the frame shows it, the
+frame scrolled to it and the page to the frame. A frame in a frame, a frame transformed
+(scaled, rotated) or drawn at another size than its document's viewport, and a text not
+shown whole where the frame is leave it undecided. A frame that rearranges its document
+between axe's run and the measure could have another text found by the selector: the
+measure judges the text it finds, as every audit of a page judges what the page shows it.
 """
 
 from __future__ import annotations
@@ -333,48 +341,117 @@ def _verdict(text: _Text, windows: list[tuple[Pixels, Pixels]]) -> ContrastMeasu
     return ContrastMeasure(text.target, verdict, why, ratio, lowest, share, glyphs)
 
 
-def _capture_band(page: Any, held: Any, band: list[_Text], top: float) -> list[ContrastMeasure]:
+# Runs in the top document: the frame element's document area scrolled to, the point
+# `down` pixels below its top (where the band of texts starts) brought to the viewport's
+# top, or lower when the frame is shorter than the viewport: the band's first line (`lead`
+# below that point) a third of the way down, away from a header fixed at the top. Returns
+# the area's box in the viewport and the viewport's size, or why the frame is not drawn as
+# its document is laid out (scaled, rotated: its lines are not where its document puts them).
+_PLACE_FRAME_JS = """
+([el, down, lead, height]) => {
+  for (let e = el; e; e = e.parentElement) {
+    const s = getComputedStyle(e);
+    if (s.transform !== 'none' || (s.zoom && parseFloat(s.zoom) !== 1))
+      return {why: 'its frame, or what holds it, is transformed'};
+  }
+  const cs = getComputedStyle(el), px = (p) => parseFloat(cs[p]) || 0;
+  const edge = (r) => [r.left + px('borderLeftWidth') + px('paddingLeft'),
+                       r.top + px('borderTopWidth') + px('paddingTop')];
+  const at = Math.max(0, Math.min(innerHeight - Math.min(height, innerHeight), innerHeight / 3 - lead));
+  const [, y] = edge(el.getBoundingClientRect());
+  scrollTo({left: 0, top: y + scrollY + down - at, behavior: 'instant'});
+  const r = el.getBoundingClientRect(), [left, top] = edge(r);
+  const width = r.right - px('borderRightWidth') - px('paddingRight') - left;
+  const bottom = r.bottom - px('borderBottomWidth') - px('paddingBottom');
+  return {box: [left, top, width, bottom - top], viewport: [innerWidth, innerHeight]};
+}
+"""
+
+
+@dataclass(frozen=True)
+class _Document:
+    """Where the texts measured together live: the top document (`frame` None), or the
+    document a frame of the page shows (`frame` its Playwright Frame, `element` the frame
+    element in the top document, as an ElementHandle)."""
+
+    page: Any
+    frame: Any = None
+    element: Any = None
+
+    @property
+    def context(self) -> Any:
+        """What runs scripts in the document (the Page or the Frame)."""
+        return self.page if self.frame is None else self.frame
+
+
+def _capture_band(where: _Document, held: Any, band: list[_Text], top: float) -> list[ContrastMeasure]:
     """Measure the texts of one viewport's height: the viewport captured as shown, with
-    their glyphs transparent, and as shown again (a text that changed is undecided)."""
+    their glyphs transparent, and as shown again (a text that changed is undecided). A
+    frame's texts are captured where the page shows the frame, brought into view."""
+    page, context = where.page, where.context
     # instant: a page's `scroll-behavior: smooth` would still be scrolling when captured
-    scroll_x, scroll_y, width, height = page.evaluate(
+    scroll_x, scroll_y, width, height = context.evaluate(
         "(y) => { scrollTo({left: 0, top: y, behavior: 'instant'}); "
         "return [scrollX, scrollY, innerWidth, innerHeight]; }",
         top,
     )
+    # the document's viewport in the page's: its box (left, top, width, height)
+    box = (0.0, 0.0, float(width), float(height))
+    if where.element is not None:
+        lead = min(t.top for t in band) - top
+        placed = page.evaluate(_PLACE_FRAME_JS, [where.element, top - scroll_y, lead, height])
+        if "why" in placed:
+            return [ContrastMeasure(t.target, "undecided", str(placed["why"]), t.ratio) for t in band]
+        left, top_edge, frame_width, frame_height = (float(v) for v in placed["box"])
+        box = (left, top_edge, frame_width, frame_height)
+        # a frame drawn at another size than its document's viewport is scaled
+        if abs(box[2] - width) > 1 or abs(box[3] - height) > 1:
+            why = "its frame is drawn at another size than its document's viewport"
+            return [ContrastMeasure(t.target, "undecided", why, t.ratio) for t in band]
+        width, height = placed["viewport"]
     # the pointer off the page, below and right of it (not across its top, where pages
     # watch for a visitor leaving): no text is shown in its hover state
     page.mouse.move(width + 1, height + 1)
     indices = [t.index for t in band]
     first = page.screenshot(caret="hide")
-    page.evaluate(_HIDE_JS, [held, indices, True])
+    context.evaluate(_HIDE_JS, [held, indices, True])
     try:
         hidden = page.screenshot(caret="hide")
     finally:
-        page.evaluate(_HIDE_JS, [held, indices, False])
+        context.evaluate(_HIDE_JS, [held, indices, False])
     again = page.screenshot(caret="hide")
     images = [_image(first), _image(hidden), _image(again) if again != first else None]
     scale = images[0].width / max(1, width)
+    # what of the page shows the document: its box within the viewport
+    shown = (max(0.0, box[0]), max(0.0, box[1]), min(width, box[0] + box[2]), min(height, box[1] + box[3]))
     out = []
     for text in band:
+        # the text's lines in the page's viewport
+        lines = [(box[0] + x - scroll_x, box[1] + y - scroll_y, w, h) for x, y, w, h in text.rects]
+        if where.frame is not None and not all(
+            shown[0] <= x and x + w <= shown[2] and shown[1] <= y and y + h <= shown[3] for x, y, w, h in lines
+        ):
+            why = "it is not shown whole where the page shows its frame"
+            out.append(ContrastMeasure(text.target, "undecided", why, text.ratio))
+            continue
         windows: list[tuple[Pixels, Pixels]] = []
         changed = False
-        for x, y, w, h in text.rects:
-            box = (
-                max(0, math.floor((x - scroll_x) * scale)),
-                max(0, math.floor((y - scroll_y) * scale)),
-                min(images[0].width, math.ceil((x - scroll_x + w) * scale)),
-                min(images[0].height, math.ceil((y - scroll_y + h) * scale)),
+        for x, y, w, h in lines:
+            area = (
+                max(0, math.floor(x * scale)),
+                max(0, math.floor(y * scale)),
+                min(images[0].width, math.ceil((x + w) * scale)),
+                min(images[0].height, math.ceil((y + h) * scale)),
             )
-            if box[2] <= box[0] or box[3] <= box[1]:
+            if area[2] <= area[0] or area[3] <= area[1]:
                 continue
-            if images[2] is not None and _crop(images[2], box) != _crop(images[0], box):
+            if images[2] is not None and _crop(images[2], area) != _crop(images[0], area):
                 changed = True
                 break
             # stretches of the line about as wide as it is high: a glyph or two each
-            step = max(4, box[3] - box[1])
-            for left in range(box[0], box[2], step):
-                part = (left, box[1], min(box[2], left + step), box[3])
+            step = max(4, area[3] - area[1])
+            for left in range(area[0], area[2], step):
+                part = (left, area[1], min(area[2], left + step), area[3])
                 windows.append((_crop(images[0], part), _crop(images[1], part)))
         if changed:
             out.append(ContrastMeasure(text.target, "undecided", "the text changed while it was captured", text.ratio))
@@ -386,34 +463,111 @@ def _capture_band(page: Any, held: Any, band: list[_Text], top: float) -> list[C
 def measure_texts(
     page: Any, elements: Any, nodes: list[dict[str, Any]], *, budget_s: float = MEASURE_BUDGET_S
 ) -> list[ContrastMeasure]:
-    """Measure each of `nodes` (`{"index", "target", "reasons"}`: the elements axe left
-    undecided, at `index` in the page's array `elements`, a Playwright handle the harness
-    holds, no page script reaching it) whose reasons are all MEASURED_REASONS, a viewport's
-    height of them at a time; the page's scroll position is put back after."""
+    """Measure each of `nodes` (`{"index", "target", "reasons", "frame"}`: the elements axe
+    left undecided, at `index` in the page's array `elements`, a Playwright handle the
+    harness holds, no page script reaching it) whose reasons are all MEASURED_REASONS, a
+    viewport's height of them at a time; the page's scroll position is put back after.
+
+    A text in a frame (`frame`: axe's selectors, the frame element's in the top document
+    then the text's in the frame's) is found again in the frame's document, through
+    Playwright, and measured where the page shows the frame. A text in a frame within a
+    frame, or in a frame's shadow root, stays undecided."""
     results: dict[int, ContrastMeasure] = {}
-    todo: list[tuple[int, dict[str, Any]]] = []
+    top: list[tuple[int, dict[str, Any]]] = []
+    framed: dict[str, list[tuple[int, dict[str, Any], str]]] = {}
+    count = 0
     for position, n in enumerate(nodes):
         reasons = set(n.get("reasons") or ())
         target = str(n.get("target") or "")
-        if n.get("frame"):
-            results[position] = ContrastMeasure(target, "undecided", "it is inside a frame: not measured")
-        elif not reasons or not reasons <= MEASURED_REASONS:
+        path = n.get("frame")
+        if not reasons or not reasons <= MEASURED_REASONS:
             why = ", ".join(sorted(reasons)) or "no reason given"
             results[position] = ContrastMeasure(target, "undecided", f"axe-core: {why}")
-        elif len(todo) >= MAX_MEASURED:
+        elif count >= MAX_MEASURED:
             results[position] = ContrastMeasure(target, "undecided", f"more than {MAX_MEASURED} texts to measure")
+        elif not path:
+            count += 1
+            top.append((position, n))
+        elif isinstance(path, list) and len(path) == 2 and all(isinstance(p, str) and p for p in path):
+            count += 1
+            framed.setdefault(path[0], []).append((position, n, path[1]))
         else:
-            todo.append((position, n))
+            why = "it is inside a frame within a frame, or a frame's shadow root: not measured"
+            results[position] = ContrastMeasure(target, "undecided", why)
+    deadline = time.monotonic() + budget_s
     scroll = page.evaluate("[scrollX, scrollY]")
+    try:
+        if top:
+            _measure_document(_Document(page), elements, top, results, deadline, budget_s)
+        for selector, group in framed.items():
+            _measure_frame(page, selector, group, results, deadline, budget_s)
+    finally:
+        page.evaluate("([x, y]) => scrollTo({left: x, top: y, behavior: 'instant'})", scroll)
+    return [results[p] for p in range(len(nodes))]
+
+
+def _measure_frame(
+    page: Any,
+    selector: str,
+    group: list[tuple[int, dict[str, Any], str]],
+    results: dict[int, ContrastMeasure],
+    deadline: float,
+    budget_s: float,
+) -> None:
+    """Measure the texts axe found in the frame its `selector` names: each found again in
+    the frame's document by its own selector (Playwright's query, in a world no page
+    script reaches); a text not found again stays undecided."""
+    element = page.query_selector(selector)
+    frame = element.content_frame() if element is not None else None
+    if frame is None:
+        for position, n, _ in group:
+            why = f"its frame ({selector[:120]}) is no longer in the page"
+            results[position] = ContrastMeasure(str(n.get("target") or ""), "undecided", why)
+        if element is not None:
+            element.dispose()
+        return
+    found = [frame.query_selector(inner) for _, _, inner in group]
+    elements = frame.evaluate_handle("(found) => found", found)
+    try:
+        todo = []
+        for i, ((position, n, _), handle) in enumerate(zip(group, found, strict=True)):
+            if handle is None:
+                why = "it is no longer in its frame's document"
+                results[position] = ContrastMeasure(str(n.get("target") or ""), "undecided", why)
+            else:
+                todo.append((position, {**n, "index": i}))
+        if todo:
+            _measure_document(_Document(page, frame, element), elements, todo, results, deadline, budget_s)
+    finally:
+        for handle in (elements, element, *found):
+            if handle is not None:
+                handle.dispose()
+
+
+def _measure_document(
+    where: _Document,
+    elements: Any,
+    todo: list[tuple[int, dict[str, Any]]],
+    results: dict[int, ContrastMeasure],
+    deadline: float,
+    budget_s: float,
+) -> None:
+    """Measure the texts of one document (`todo`: their positions among the nodes, and the
+    nodes, whose `index` is in `elements`), a band of its viewport's height at a time."""
+    context = where.context
+    scroll = context.evaluate("[scrollX, scrollY]") if where.frame is not None else None
     # what the measure keeps in the page (the elements, their inline styles set aside, the
     # sheet hiding placeholders) in an object only this handle reaches
     mark = f"data-homolog-hide-{secrets.token_hex(8)}"
-    held = page.evaluate_handle(
+    held = context.evaluate_handle(
         "([elements, mark]) => ({elements, mark, saved: new Map(), sheet: null})", [elements, mark]
     )
     try:
-        states = page.evaluate(_STATE_JS, [held, [int(n["index"]) for _, n in todo]]) if todo else []
-        width, height = page.evaluate("[innerWidth, innerHeight]")
+        states = context.evaluate(_STATE_JS, [held, [int(n["index"]) for _, n in todo]])
+        width, height = context.evaluate("[innerWidth, innerHeight]")
+        if where.frame is not None:
+            # a frame's band: what of its viewport the page's viewport can show at once
+            height = min(height, where.page.evaluate("innerHeight"))
         texts: list[_Text] = []
         for (position, n), state in zip(todo, states, strict=True):
             target = str(n.get("target") or "")
@@ -430,7 +584,6 @@ def measure_texts(
         texts.sort(key=lambda t: t.top)
         # Bands of a viewport's height, the first text a third of the way down (away from a
         # header fixed at the top), ending a sixth above the bottom (a fixed footer).
-        deadline = time.monotonic() + budget_s
         while texts:
             if time.monotonic() > deadline:  # a long page of scattered texts: the rest stays undecided
                 for t in texts:
@@ -446,15 +599,15 @@ def measure_texts(
                 )
                 continue
             texts = [t for t in texts if t not in band]
-            for text, measure in zip(band, _capture_band(page, held, band, top), strict=True):
+            for text, measure in zip(band, _capture_band(where, held, band, top), strict=True):
                 results[text.position] = measure
     finally:
-        page.evaluate("([x, y]) => scrollTo({left: x, top: y, behavior: 'instant'})", scroll)
-        page.evaluate(
+        if scroll is not None:
+            context.evaluate("([x, y]) => scrollTo({left: x, top: y, behavior: 'instant'})", scroll)
+        context.evaluate(
             """(held) => {
               if (held.sheet) document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== held.sheet);
             }""",
             held,
         )
         held.dispose()
-    return [results[p] for p in range(len(nodes))]

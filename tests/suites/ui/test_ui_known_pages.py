@@ -424,9 +424,7 @@ def test_walk_sees_focus_drawn_inside_the_control_and_not_what_is_not_seen_there
     assert by_element['button "Imprimer"'].indicator == ["descendant 1 (span.anneau) border"]
 
 
-def test_a_frame_showing_nothing_is_passed_over_and_text_in_a_frame_is_not_measured(
-    page: Any, a11y_base_url: str
-) -> None:
+def test_a_frame_showing_nothing_is_passed_over(page: Any, a11y_base_url: str) -> None:
     # the frame axe cannot enter is named in the criterion's message
     unaudited = audit(page, a11y_base_url, "/frame-unaudited.html")
     assert unaudited.unaudited_frames == ('iframe "Message reçu" (frame-scan.html)',)
@@ -435,16 +433,78 @@ def test_a_frame_showing_nothing_is_passed_over_and_text_in_a_frame_is_not_measu
     hidden = "<iframe sandbox='' srcdoc='<p>pixel</p>' width=0 height=0 title=pixel></iframe>"
     page.set_content(f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>{hidden}</main></html>")
     assert run_axe(page, "pixel").unaudited_frames == ()
-    # a text over a gradient in a frame: axe leaves it undecided and the page's capture
-    # does not measure it (its element is the frame's): undecided, never passed
-    grey = "&lt;p style=&quot;color:#8a8a8a;background-image:linear-gradient(#fff,#f2f2f2)&quot;&gt;Résultat&lt;/p&gt;"
-    page.set_content(
-        f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>"
-        f"<iframe title=cadre srcdoc='{grey}'></iframe></main></html>"
-    )
-    framed = run_axe(page, "cadre")
-    assert [(m.verdict, m.why) for m in framed.contrast] == [("undecided", "it is inside a frame: not measured")]
-    assert decide_criterion("3.2", [framed]).verdict == "error"
+
+
+def _framed(text_colour: str, *, inner: str = "") -> str:
+    """A frame's document (srcdoc, escaped) holding a text over a gradient axe cannot read."""
+    text = f'<p style="color:{text_colour};background-image:linear-gradient(#fff,#f2f2f2)">Résultat</p>'
+    return (inner + text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+# Where a page shows a frame: a frame taller than the window (it does not scroll, the page
+# does) with its text at its bottom, a short frame low on a page under a fixed header
+# (its text must not be read under the header), a frame whose text is within it scrolled to.
+FRAME_LAYOUTS = {
+    "tall": lambda c: (
+        f"<iframe title=cadre width=400 height=1700 srcdoc='{_framed(c, inner='<div style=height:1500px></div>')}'>"
+        "</iframe>"
+    ),
+    "under-fixed-header": lambda c: (
+        "<header style='position:fixed;top:0;left:0;right:0;height:120px;background:#fff'>"
+        f"Entête</header><div style='height:900px'></div><iframe title=cadre srcdoc='{_framed(c)}'></iframe>"
+        "<div style='height:900px'></div>"
+    ),
+    "scrolled-within": lambda c: (
+        f"<iframe title=cadre height=120 srcdoc='{_framed(c, inner='<div style=height:600px></div>')}'></iframe>"
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(FRAME_LAYOUTS))
+def test_text_in_a_frame_is_measured_where_the_page_shows_it(page: Any, layout: str) -> None:
+    # a text over a gradient in a frame: axe leaves it undecided, the capture reads it where
+    # the page shows the frame (brought into view, the frame scrolled): grey fails, dark passes
+    for colour, verdict, criterion in (("#8a8a8a", "failed", "failed"), ("#333333", "passed", "passed")):
+        body = FRAME_LAYOUTS[layout](colour)
+        page.set_content(f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>{body}</main></html>")
+        framed = run_axe(page, layout)
+        assert [(m.target, m.verdict) for m in framed.contrast] == [("iframe p", verdict)], framed.contrast
+        assert decide_criterion("3.2", [framed]).verdict == criterion
+
+
+def test_text_in_a_frame_of_another_origin_is_measured(page: Any, a11y_base_url: str) -> None:
+    # a document viewer served from another origin (localhost for 127.0.0.1): the frame's
+    # document in another renderer process, its text found there and read on the page
+    other = a11y_base_url.replace("127.0.0.1", "localhost")
+    for document, verdict in (("frame-contrast.html", "failed"), ("frame-contrast-ok.html", "passed")):
+        visit(page, a11y_base_url, "/blank.html")
+        frame = f"<iframe title=cadre height=150 src='{other}/{document}'></iframe>"
+        page.set_content(f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>{frame}</main></html>")
+        page.frames[1].wait_for_load_state()
+        framed = run_axe(page, document)
+        assert [(m.target, m.verdict) for m in framed.contrast] == [("iframe .conclusion", verdict)], framed.contrast
+
+
+def test_text_in_a_frame_that_is_not_drawn_as_laid_out_stays_undecided(page: Any) -> None:
+    nested = "<iframe title=dedans srcdoc=&quot;" + _framed("#333").replace("&", "&amp;") + "&quot;></iframe>"
+    cases = {
+        # a frame in a frame: not measured
+        f"<iframe title=cadre srcdoc='{nested}'></iframe>": (
+            "it is inside a frame within a frame, or a frame's shadow root: not measured"
+        ),
+        # a frame scaled, or rotated: its lines are not where its document puts them
+        f"<div style='transform:scale(.5)'><iframe title=cadre srcdoc='{_framed('#333')}'></iframe></div>": (
+            "its frame, or what holds it, is transformed"
+        ),
+        f"<iframe style='transform:rotate(180deg)' title=cadre srcdoc='{_framed('#333')}'></iframe>": (
+            "its frame, or what holds it, is transformed"
+        ),
+    }
+    for markup, why in cases.items():
+        page.set_content(f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>{markup}</main></html>")
+        framed = run_axe(page, "cadre")
+        assert [(m.verdict, m.why) for m in framed.contrast] == [("undecided", why)], framed.contrast
+        assert decide_criterion("3.2", [framed]).verdict == "error"
 
 
 def test_walk_goes_into_frames_and_judges_focus_there(page: Any, a11y_base_url: str) -> None:
