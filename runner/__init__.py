@@ -42,6 +42,7 @@ from .http import HttpClient, Response, expect_status
 from .materials import cache_root, fetch_command, installed_material
 from .parallel import add_jobs_option, in_processes, usable_cores
 from .referential import Referential, Requirement, load_referential
+from .secrets import credential_field
 from .shared import SharedState
 from .target import CounterpartEndpoint, LoginApi, PageSpec, Target, load_target
 from .verdicts import ExitCode, RunStatus, Verdict
@@ -85,6 +86,7 @@ __all__ = [
     "browser_origin",
     "cache_root",
     "check",
+    "credential_field",
     "csrf_headers",
     "css_xpath",
     "error",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from .secrets import SecretRegistry, secret_spans, slug
+from .secrets import SecretRegistry, credential_field, secret_spans, slug
 
 # json's own string encoder for ensure_ascii=False (its C version when there is one)
 _encode_string = json.encoder.encode_basestring
@@ -132,9 +132,9 @@ class Sanitizer:
         self.registry = registry if registry is not None else SecretRegistry()
         for value in secrets:
             self.registry.add(value)
-        fields = list(fields)
-        self._headers = frozenset(f.removeprefix("header:").lower() for f in fields if f.startswith("header:"))
-        keys = sorted({f.rsplit(".", 1)[-1] for f in fields if not f.startswith("header:")}, key=len, reverse=True)
+        places = [credential_field(f) for f in fields]
+        self._headers = frozenset(name.lower() for kind, name in places if kind == "header")
+        keys = sorted({name for kind, name in places if kind == "json"}, key=len, reverse=True)
         self._keys = tuple(f'"{k}"' for k in keys)
         self._json = (
             re.compile(r'"(?:' + "|".join(map(re.escape, keys)) + r')"\s*+:\s*+"((?:[^"\\]++|\\.)*+)"')

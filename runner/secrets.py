@@ -36,7 +36,7 @@ from pathlib import Path
 from ahocorasick_rs import MATCHKIND_STANDARD, AhoCorasick
 from cryptography.fernet import Fernet, InvalidToken
 
-__all__ = ["MIN_SECRET_LENGTH", "SecretRegistry", "secret_spans", "slug"]
+__all__ = ["MIN_SECRET_LENGTH", "SecretRegistry", "credential_field", "secret_spans", "slug"]
 
 #: Shorter values are not secrets worth redacting (they would cut ordinary words).
 MIN_SECRET_LENGTH = 4
@@ -544,3 +544,12 @@ class SecretRegistry:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
+
+
+def credential_field(field: str) -> tuple[str, str]:
+    """Where a credential field a target declares is (`Target.credential_fields`: its JSON
+    logins' `api.token` and `api.refresh_token`): `("header", name)` for `header:<name>`,
+    else `("json", key)`, the last part of its dotted JSON key."""
+    if field.startswith("header:"):
+        return "header", field.removeprefix("header:")
+    return "json", field.rsplit(".", 1)[-1]

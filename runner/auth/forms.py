@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlencode, urljoin, urlsplit
 import lxml.html
 
 from ..errors import CheckError
+from ..secrets import credential_field
 from ..target import LoginApi, PageSpec
 
 __all__ = [
@@ -266,13 +267,11 @@ def refresh_session(send: Send, api: LoginApi, refresh: str | None, page_url: st
     if api.refresh is None:
         raise CheckError("the JSON login declares no api.refresh: no token refresh to ask")
     field = api.refresh_token if refresh else None  # None: the cookies hold the refresh token
-    key = (field or "").removeprefix("header:").rsplit(".", 1)[-1]
     headers = script_headers(page_url, cookies)
     body = {"grant_type": "refresh_token"} if api.body == "form" else {}
-    if field and field.startswith("header:"):
-        headers[key] = str(refresh)
-    elif field:
-        body[key] = str(refresh)
+    if field:
+        kind, key = credential_field(field)
+        (headers if kind == "header" else body)[key] = str(refresh)
     content, kind = api.encode(body)
     headers |= {"Content-Type": kind, "Accept": "application/json"}
     resp = send("POST", api.refresh, content=content, headers=headers)

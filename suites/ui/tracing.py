@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus
 
-from homolog import redact_credentials
+from homolog import credential_field, redact_credentials
 
 __all__ = ["MAX_TRACE_BYTES", "sanitize_trace"]
 
@@ -58,13 +58,12 @@ def _declared(fields: Iterable[str]) -> list[re.Pattern[str]]:
     of that name, as a body holds them or JSON-escaped inside a trace event. Group 1 ends
     where the value starts, group 2 is the quote that closes it."""
     out = []
-    for field in fields:
-        if field.startswith("header:"):
-            name = re.escape(field.removeprefix("header:"))
-            out.append(re.compile(r'("name"\s*:\s*"' + name + r'"\s*,\s*"value"\s*:\s*")(?:[^"\\]|\\.)*(")', re.I))
+    for kind, name in map(credential_field, fields):
+        escaped = re.escape(name)
+        if kind == "header":
+            out.append(re.compile(r'("name"\s*:\s*"' + escaped + r'"\s*,\s*"value"\s*:\s*")(?:[^"\\]|\\.)*(")', re.I))
         else:
-            key = re.escape(field.rsplit(".", 1)[-1])
-            out.append(re.compile(r'(\\?"' + key + r'\\?"\s*:\s*\\?")(?:[^"\\]|\\.)*?(\\?")'))
+            out.append(re.compile(r'(\\?"' + escaped + r'\\?"\s*:\s*\\?")(?:[^"\\]|\\.)*?(\\?")'))
     return out
 
 
