@@ -8,6 +8,7 @@ they are known to report false positives and a verdict must not rest on them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -142,11 +143,18 @@ async (opts) => {
     const r = el.getBoundingClientRect();
     return el.clientWidth < 2 || el.clientHeight < 2 || r.right + scrollX <= 0 || r.bottom + scrollY <= 0;
   };
+  // each with its selector and whether it is sandboxed without scripts (no script runs
+  // in it, axe's neither: its document is audited apart, run_axe)
   const unaudited = [...res.violations, ...res.incomplete].filter(r => r.id === 'frame-tested')
     .flatMap(r => r.nodes).filter(n => !showsNothing(n.element)).slice(0, 20).map(n => {
       const el = n.element, title = el && el.getAttribute('title'), src = el && el.getAttribute('src');
-      return cut(n.target.map(String).join(' '), 200) + (title ? ' "' + cut(title, 80) + '"' : '')
-        + (src ? ' (' + cut(src, 120) + ')' : '');
+      const own = n.target.length === 1 && typeof n.target[0] === 'string' ? n.target[0] : null;
+      return {
+        label: cut(n.target.map(String).join(' '), 200) + (title ? ' "' + cut(title, 80) + '"' : '')
+          + (src ? ' (' + cut(src, 120) + ')' : ''),
+        selector: own && own.length <= 2000 ? own : null,
+        scriptless: !!(el && el.sandbox && el.hasAttribute('sandbox') && !el.sandbox.contains('allow-scripts')),
+      };
     });
   return {elements: undecided.map(n => n.element || null), result: {
     version: axe.version,
@@ -200,6 +208,8 @@ class PageAudit:
     # Frames axe could not enter (its `frame-tested` rule: no axe in them - a frame refused
     # as out of scope, one that would not take a script): what they show is not audited.
     unaudited_frames: tuple[str, ...] = ()
+    # Frames sandboxed without scripts whose documents were audited apart (run_axe).
+    frames_apart: tuple[str, ...] = ()
     screenshot: bytes | None = field(default=None, repr=False)
     # Read on the same page visit by the audit (suites/ui/audit.py): the heading outline
     # (outline.Outline) and how the page settled before axe ran.
@@ -221,6 +231,7 @@ class PageAudit:
             "axe_version": self.axe_version,
             "frames": self.frames,
             "frames_not_audited": list(self.unaudited_frames),
+            "frames_audited_apart": list(self.frames_apart),
             "settled": self.settle,
             "rules": {
                 rid: {
@@ -251,9 +262,18 @@ def _inject(page: Any, source: str) -> None:
 
 
 def run_axe(
-    page: Any, page_name: str, *, max_nodes: int = 20, timeout_ms: int = 60_000, axe_js: str | None = None
+    page: Any,
+    page_name: str,
+    *,
+    max_nodes: int = 20,
+    timeout_ms: int = 60_000,
+    axe_js: str | None = None,
+    apart: bool = False,
 ) -> PageAudit:
-    """Inject the pinned axe (`axe_js`: `settings.ui.axe_js`) into `page` (a Playwright Page) and run its RGAA rules."""
+    """Inject the pinned axe (`axe_js`: `settings.ui.axe_js`) into `page` (a Playwright Page)
+    and run its RGAA rules. A frame sandboxed without scripts is audited apart and its
+    results joined to the page's (`_audit_apart`); `apart`: `page` is such a frame's
+    document, whose own frames of that kind stay unaudited."""
     path, source = find_axe_js(axe_js)
     try:
         _inject(page, source)
@@ -319,6 +339,7 @@ def run_axe(
         add(item["id"], "incomplete", item)
     for item in raw["violations"]:
         add(item["id"], "violation", item)
+    unaudited = [u for u in raw.get("unaudited") or () if isinstance(u, dict)]
     measures: list[ContrastMeasure] = []
     contrast = rules.get("color-contrast")
     try:
@@ -334,15 +355,99 @@ def run_axe(
             rules["color-contrast"] = _measured(contrast, measures)
     finally:
         held.dispose()  # the page's elements let go
-    return PageAudit(
+    audit = PageAudit(
         page_name=page_name,
         url=str(raw.get("url", "")),
         axe_version=str(raw["version"]),
         rules=rules,
         frames=int(raw.get("frames") or 0),
-        unaudited_frames=tuple(str(t) for t in raw.get("unaudited") or ()),
+        unaudited_frames=tuple(str(u.get("label")) for u in unaudited),
         contrast=measures,
     )
+    for frame in unaudited:
+        if frame.get("scriptless") and frame.get("selector") and not apart:
+            _audit_apart(page, audit, str(frame["selector"]), str(frame["label"]), max_nodes, timeout_ms, axe_js)
+    return audit
+
+
+#: The largest document of a frame sandboxed without scripts audited apart.
+MAX_APART_BYTES = 4 * 1024 * 1024
+_RANK = {"inapplicable": 0, "pass": 1, "incomplete": 2, "violation": 3}
+
+
+def _audit_apart(
+    page: Any, audit: PageAudit, selector: str, label: str, max_nodes: int, timeout_ms: int, axe_js: str | None
+) -> None:
+    """Audit the document of the frame `selector` names, sandboxed without scripts, and join
+    its results to `audit`.
+
+    No script runs in such a frame, axe's neither (its timers never fire), so axe in the
+    page cannot enter it. Its document is what the page loaded, no script having changed
+    it: it is opened again in a page of its own, in the same browser context (the same
+    cookies, the same scope), at the frame's size and address, served from what the frame
+    holds with a policy that runs none of its scripts (`script-src 'none'`), and audited
+    there. Its rules join the page's (a violation there is the page's), their elements named
+    under the frame's selector; those axe applies to a top document alone (title, language)
+    are left out. A frame whose document cannot be read or opened stays unaudited."""
+    try:
+        element = page.query_selector(f"css={selector}")
+        frame = element.content_frame() if element is not None else None
+        if frame is None or not PageFrames.loaded(frame):
+            return
+        html = frame.content()
+        size = frame.evaluate("[innerWidth, innerHeight]")
+    except Exception:  # the frame gone meanwhile: it stays unaudited
+        return
+    if len(html.encode()) > MAX_APART_BYTES or min(size) < 2:
+        return
+    # a document written in the frame (srcdoc) has its page's address as its base
+    url = page.url if frame.url.startswith(("about:", "data:", "blob:")) else frame.url
+    if not url.startswith(("http://", "https://")):
+        return  # no address to serve it at
+    served = {"done": False}
+
+    def serve(route: Any) -> None:
+        if served["done"] or not route.request.is_navigation_request():
+            route.fallback()
+            return
+        served["done"] = True
+        route.fulfill(
+            status=200,
+            body=html,
+            headers={"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"},
+        )
+
+    alone = None
+    try:
+        alone = page.context.new_page()
+        alone.set_viewport_size({"width": int(size[0]), "height": int(size[1])})
+        alone.route("**/*", serve)
+        alone.goto(url, wait_until="load", timeout=timeout_ms)
+        with contextlib.suppress(Exception):  # images and fonts: a page that never idles goes on
+            alone.wait_for_load_state("networkidle", timeout=5_000)
+        name = f"{audit.page_name} > {label}"
+        sub = run_axe(alone, name, max_nodes=max_nodes, timeout_ms=timeout_ms, axe_js=axe_js, apart=True)
+    except Exception:  # could not be opened or audited: it stays unaudited
+        return
+    finally:
+        if alone is not None:
+            alone.close()
+    for rule_id, rule in sub.rules.items():
+        if rule.top_only:
+            continue
+        nodes = tuple({**n, "target": [selector, *n.get("target", [])]} for n in rule.nodes)
+        rule = replace(rule, nodes=nodes)
+        mine = audit.rules.get(rule_id)
+        if mine is None or _RANK[rule.outcome] > _RANK[mine.outcome]:
+            audit.rules[rule_id] = rule
+        elif rule.outcome == mine.outcome and rule.outcome in ("violation", "incomplete"):
+            audit.rules[rule_id] = replace(
+                mine, total=mine.total + rule.total, nodes=(mine.nodes + rule.nodes)[:max_nodes]
+            )
+    audit.contrast += [replace(m, target=f"{selector} {m.target}") for m in sub.contrast]
+    nested = tuple(f"{selector} {f}" for f in sub.unaudited_frames)
+    audit.unaudited_frames = tuple(f for f in audit.unaudited_frames if f != label) + nested
+    audit.frames_apart += (label,)
 
 
 def _measured(rule: RuleResult, measures: list[ContrastMeasure]) -> RuleResult:
@@ -410,7 +515,8 @@ def decide_criterion(criterion: str, audits: list[PageAudit]) -> CriterionDecisi
         return CriterionDecision(
             "error",
             f"RGAA {criterion} is undecided: axe-core could not audit what these frames show "
-            "(a frame out of the target's scope, or one that took no script): " + " | ".join(lines),
+            "(a frame out of the target's scope, or one sandboxed without scripts that could not be opened apart): "
+            + " | ".join(lines),
             tuple(a.page_name for a in framed),
         )
     applied = [r.rule_id for a in audits for r in a.for_criterion(criterion) if r.outcome == "pass"]

@@ -517,22 +517,23 @@ def _measure_frame(
     """Measure the texts axe found in the frame its `selector` names: each found again in
     the frame's document by its own selector (Playwright's query, in a world no page
     script reaches); a text not found again stays undecided."""
-    element = page.query_selector(selector)
+    element, why = _query(page, selector)
     frame = element.content_frame() if element is not None else None
     if frame is None:
+        why = why or f"its frame ({selector[:120]}) is no longer in the page"
         for position, n, _ in group:
-            why = f"its frame ({selector[:120]}) is no longer in the page"
             results[position] = ContrastMeasure(str(n.get("target") or ""), "undecided", why)
         if element is not None:
             element.dispose()
         return
-    found = [frame.query_selector(inner) for _, _, inner in group]
+    queried = [_query(frame, inner) for _, _, inner in group]
+    found = [handle for handle, _ in queried]
     elements = frame.evaluate_handle("(found) => found", found)
     try:
         todo = []
-        for i, ((position, n, _), handle) in enumerate(zip(group, found, strict=True)):
+        for i, ((position, n, _), (handle, why)) in enumerate(zip(group, queried, strict=True)):
             if handle is None:
-                why = "it is no longer in its frame's document"
+                why = why or "it is no longer in its frame's document"
                 results[position] = ContrastMeasure(str(n.get("target") or ""), "undecided", why)
             else:
                 todo.append((position, {**n, "index": i}))
@@ -542,6 +543,17 @@ def _measure_frame(
         for handle in (elements, element, *found):
             if handle is not None:
                 handle.dispose()
+
+
+def _query(root: Any, selector: str) -> tuple[Any, str | None]:
+    """The element `selector` names in `root` (a Page or Frame), or None and why not when
+    Playwright cannot read axe's selector."""
+    try:
+        return root.query_selector(f"css={selector}"), None  # axe's CSS, not Playwright's other engines
+    except Exception as exc:
+        if "selector" not in str(exc).lower():
+            raise
+        return None, f"axe's selector {selector[:120]!r} could not be used to find it again"
 
 
 def _measure_document(

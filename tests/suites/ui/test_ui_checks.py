@@ -258,6 +258,12 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         ("10.7-FRAME-OK", "10.7", "kb_frame_focus_hidden_ok"),
         ("1.1-FRAME", "1.1", "img_in_frame"),
         ("1.1-FRAME-OK", "1.1", "img_in_frame_ok"),
+        # a mail body in a frame sandboxed without scripts (audited apart); a text's contrast
+        # in a frame (measured where the page shows it)
+        ("1.1-SANDBOX", "1.1", "img_in_sandboxed_frame"),
+        ("1.1-SANDBOX-OK", "1.1", "img_in_sandboxed_frame_ok"),
+        ("3.2-FRAME", "3.2", "contrast_in_frame"),
+        ("3.2-FRAME-OK", "3.2", "contrast_in_frame_ok"),
         *[(f"{c}-OUT", c, "frame_out_of_scope") for c in ("1.1", "7.3", "10.7")],
         ("8.5-OUT", "8.5", "frame_out_of_scope"),
         ("9.1-OUT", "9.1", "frame_out_of_scope"),
@@ -293,6 +299,10 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         "10.7-FRAME-OK": "passed",
         "1.1-FRAME": "failed",
         "1.1-FRAME-OK": "passed",
+        "1.1-SANDBOX": "failed",
+        "1.1-SANDBOX-OK": "passed",
+        "3.2-FRAME": "failed",
+        "3.2-FRAME-OK": "passed",
         **{f"{c}-OUT": "error" for c in ("1.1", "7.3", "10.7")},
         "8.5-OUT": "passed",  # the page's title: the top document's alone
         "9.1-OUT": "error",

@@ -426,13 +426,34 @@ def test_walk_sees_focus_drawn_inside_the_control_and_not_what_is_not_seen_there
 
 def test_a_frame_showing_nothing_is_passed_over(page: Any, a11y_base_url: str) -> None:
     # the frame axe cannot enter is named in the criterion's message
-    unaudited = audit(page, a11y_base_url, "/frame-unaudited.html")
-    assert unaudited.unaudited_frames == ('iframe "Message reçu" (frame-scan.html)',)
-    assert "Message reçu" in decide_criterion("1.1", [unaudited]).message
+    unaudited = audit(page, a11y_base_url, "/frame-out-of-scope.html")
+    assert unaudited.unaudited_frames == ('iframe "Agenda partagé" (http://127.0.0.1:9/agenda)',)
+    assert "Agenda partagé" in decide_criterion("1.1", [unaudited]).message
     # frames too small to show anything (tracking frames) have nothing to audit
     hidden = "<iframe sandbox='' srcdoc='<p>pixel</p>' width=0 height=0 title=pixel></iframe>"
     page.set_content(f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>{hidden}</main></html>")
     assert run_axe(page, "pixel").unaudited_frames == ()
+
+
+def test_a_frame_sandboxed_without_scripts_is_audited_apart_as_it_shows(page: Any, a11y_base_url: str) -> None:
+    # axe cannot run in it (no script does): its document is audited in a page of its own,
+    # its scripts not run there either: the image its script would remove is what it shows
+    mail = "<p>Résultats joints.</p><img id=scan src=scan.png><script>document.getElementById('scan').remove()</script>"
+    escaped = mail.replace("'", "&#39;")
+    frame = f"<iframe sandbox='allow-same-origin' title=Courriel srcdoc='{escaped}'></iframe>"
+    visit(page, a11y_base_url, "/blank.html")  # the page's address, the frame's document's base
+    page.set_content(f"<!doctype html><html lang=fr><title>t</title><main><h1>Essai</h1>{frame}</main></html>")
+    apart = run_axe(page, "courriel")
+    assert apart.frames_apart == ('iframe "Courriel"',) and apart.unaudited_frames == (), apart.to_json()
+    image = decide_criterion("1.1", [apart])
+    assert image.verdict == "failed" and "iframe #scan" in image.message, image
+    # the frame's document has no title nor language: what a top document alone is judged
+    # on (its title, its language) is the page's
+    assert decide_criterion("8.5", [apart]).verdict == "passed" and decide_criterion("8.3", [apart]).verdict == "passed"
+    assert len(page.context.pages) == 1  # the page opened for it is closed
+    # the same message with its image described passes
+    page.set_content(page.content().replace("src=scan.png", "src=scan.png alt=&quot;Radiographie&quot;"))
+    assert decide_criterion("1.1", [run_axe(page, "courriel")]).verdict == "passed"
 
 
 def _framed(text_colour: str, *, inner: str = "") -> str:
@@ -505,6 +526,23 @@ def test_text_in_a_frame_that_is_not_drawn_as_laid_out_stays_undecided(page: Any
         framed = run_axe(page, "cadre")
         assert [(m.verdict, m.why) for m in framed.contrast] == [("undecided", why)], framed.contrast
         assert decide_criterion("3.2", [framed]).verdict == "error"
+    # what axe named no longer found (the frame gone, its text gone), or named in a way
+    # Playwright cannot read: undecided, saying which
+    page.set_content(
+        f"<!doctype html><html lang=fr><title>t</title><iframe srcdoc='{_framed('#333')}'></iframe></html>"
+    )
+    nodes = [
+        {"index": i, "target": " ".join(path), "reasons": ["bgGradient"], "frame": path}
+        for i, path in enumerate((["#parti", "p"], ["iframe", "p["], ["iframe", ".partie"], ["iframe", "p"]))
+    ]
+    elements = page.evaluate_handle("[]")
+    measures = measure_texts(page, elements, nodes)
+    assert [(m.verdict, m.why) for m in measures[:3]] == [
+        ("undecided", "its frame (#parti) is no longer in the page"),
+        ("undecided", "axe's selector 'p[' could not be used to find it again"),
+        ("undecided", "it is no longer in its frame's document"),
+    ]
+    assert measures[3].verdict == "passed", measures  # the one found is measured
 
 
 def test_walk_goes_into_frames_and_judges_focus_there(page: Any, a11y_base_url: str) -> None:
