@@ -19,7 +19,7 @@ from typing import Any, Literal
 from homolog import CheckError
 
 from .browser import PageFrames, page_frames
-from .contrast import MAX_MEASURED, ContrastMeasure, measure_texts
+from .contrast import MAX_MEASURED, ContrastMeasure, find_by_axe_selector, measure_texts
 
 __all__ = [
     "AXE_VERSION",
@@ -389,8 +389,9 @@ def _audit_apart(
     there. Its rules join the page's (a violation there is the page's), their elements named
     under the frame's selector; those axe applies to a top document alone (title, language)
     are left out. A frame whose document cannot be read or opened stays unaudited."""
+    element = None
     try:
-        element = page.query_selector(f"css={selector}")
+        element, _ = find_by_axe_selector(page, selector)
         frame = element.content_frame() if element is not None else None
         if frame is None or not PageFrames.loaded(frame):
             return
@@ -398,6 +399,9 @@ def _audit_apart(
         size = frame.evaluate("[innerWidth, innerHeight]")
     except Exception:  # the frame gone meanwhile: it stays unaudited
         return
+    finally:
+        if element is not None:
+            element.dispose()
     if len(html.encode()) > MAX_APART_BYTES or min(size) < 2:
         return
     # a document written in the frame (srcdoc) has its page's address as its base

@@ -53,7 +53,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MEASURED_REASONS", "ContrastMeasure", "drawn_in_its_colour", "judge_pixels", "measure_texts"]
+__all__ = [
+    "MEASURED_REASONS",
+    "ContrastMeasure",
+    "drawn_in_its_colour",
+    "find_by_axe_selector",
+    "judge_pixels",
+    "measure_texts",
+]
 
 #: axe-core's reasons for leaving `color-contrast` undecided that a capture resolves: a
 #: ground it cannot reduce to one colour (an image, a gradient, an `img`, a pseudo-element,
@@ -517,7 +524,7 @@ def _measure_frame(
     """Measure the texts axe found in the frame its `selector` names: each found again in
     the frame's document by its own selector (Playwright's query, in a world no page
     script reaches); a text not found again stays undecided."""
-    element, why = _query(page, selector)
+    element, why = find_by_axe_selector(page, selector)
     frame = element.content_frame() if element is not None else None
     if frame is None:
         why = why or f"its frame ({selector[:120]}) is no longer in the page"
@@ -526,7 +533,7 @@ def _measure_frame(
         if element is not None:
             element.dispose()
         return
-    queried = [_query(frame, inner) for _, _, inner in group]
+    queried = [find_by_axe_selector(frame, inner) for _, _, inner in group]
     found = [handle for handle, _ in queried]
     elements = frame.evaluate_handle("(found) => found", found)
     try:
@@ -545,7 +552,7 @@ def _measure_frame(
                 handle.dispose()
 
 
-def _query(root: Any, selector: str) -> tuple[Any, str | None]:
+def find_by_axe_selector(root: Any, selector: str) -> tuple[Any, str | None]:
     """The element `selector` names in `root` (a Page or Frame), or None and why not when
     Playwright cannot read axe's selector."""
     try:
