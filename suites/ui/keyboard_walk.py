@@ -41,12 +41,15 @@ Focus indicator (RGAA 10.7). The focused element's computed style is compared wi
 same element unfocused: outline, box-shadow, border, background, colour and text
 decoration of the element, of its ::before/::after boxes, of its labels and theirs (a
 checkbox made transparent over the box its label draws), of its two nearest ancestors
-(`:focus-within` styles) and of the first MAX_DESCENDANTS elements it holds with a box, and
+(`:focus-within` styles), of the first MAX_DESCENDANTS elements it holds with a box, and
 their ::before/::after (an accordion's heading text taking a background, a ripple, an inner
-ring shown), after running CSS transitions to their end (a Bootstrap-style
-`transition: box-shadow .15s` otherwise shows the start value at both instants). A change
-counts when the focused state draws something a person can see (a part shown only with
-focus brings what it paints): not on a part whose opacity along its ancestors is below
+ring shown), and of the MAX_SIBLINGS elements after it and half as many before it (a box
+drawn beside a transparent input: `input:focus-visible ~ .checkmark`), after running CSS
+transitions to their end (a Bootstrap-style `transition: box-shadow .15s` otherwise shows
+the start value at both instants). A change counts when it comes back once the element is
+focused again (what leaving it drew stays: a field checked on blur, framed in red, listed
+in the stop's `stayed`) and the focused state draws something a person can see (a part
+shown only with focus brings what it paints): not on a part whose opacity along its ancestors is below
 MIN_SHOWN, that is `visibility: hidden` or not rendered, or that is clipped to nothing;
 nor is a ring the element draws around itself with focus in the colour of the surface it
 lies on (`_unseen_ring`, listed in the stop's `unseen`). The contrast between the focused
@@ -55,8 +58,8 @@ for the auditor.
 
 Limits (said in evidence): an indicator drawn by an
 element that is neither the focused one, its pseudo-elements, its labels, its two
-nearest ancestors nor one of the first elements it holds is not seen and reported as
-missing; a part covered by another element counts as seen.
+nearest ancestors, one of the first elements it holds nor one of its nearest siblings is
+not seen and reported as missing; a part covered by another element counts as seen.
 """
 
 from __future__ import annotations
@@ -182,9 +185,13 @@ __FLAT_TREE__
 #: Elements inside the focused one whose drawing is compared, at most (the first in the flat
 #: tree with a box: a focusable region may hold a whole page).
 MAX_DESCENDANTS = 24
+#: Elements beside the focused one whose drawing is compared, at most: this many after it,
+#: half as many before.
+MAX_SIBLINGS = 4
 
 # The focused element's drawing, focused then unfocused (new stops only).
-_STYLE_JS = with_flat_tree("""
+_STYLE_JS = (
+    with_flat_tree("""
 () => {
 __FLAT_TREE__
   const el = deepActive();
@@ -201,7 +208,17 @@ __FLAT_TREE__
       }
     }
   };
-  const parts = [['', el, null], ['::before', el, '::before'], ['::after', el, '::after']];
+  const parts = [];
+  const withPseudos = (name, node) => {
+    if (parts.some(([, n, pseudo]) => n === node && !pseudo)) return false;  // a label beside it
+    parts.push([name, node, null], [name + '::before', node, '::before'], [name + '::after', node, '::after']);
+    return true;
+  };
+  const tagOf = (d) => {
+    const cls = typeof d.className === 'string' && d.className.trim() ? '.' + d.className.trim().split(/\\s+/)[0] : '';
+    return d.localName + cls.slice(0, 60);
+  };
+  parts.push(['', el, null], ['::before', el, '::before'], ['::after', el, '::after']);
   // Ancestors across shadow boundaries (a component's host draws a :host(:focus-within)
   // ring); a <slot> or other `display: contents` box draws nothing and is passed over.
   let up = flatParent(el);
@@ -213,8 +230,7 @@ __FLAT_TREE__
   // A control's own label may draw its focus: a checkbox made transparent over the box its
   // label draws (`input:focus-visible + label::before`). A label around it is an ancestor.
   Array.from(el.labels || []).filter(l => !l.contains(el)).slice(0, 2).forEach((l, i) => {
-    const name = i ? 'label ' + (i + 1) : 'label';
-    parts.push([name, l, null], [name + '::before', l, '::before'], [name + '::after', l, '::after']);
+    withPseudos(i ? 'label ' + (i + 1) : 'label', l);
   });
   // What the element holds may draw its focus (`button:focus .title { background: ... }`,
   // an accordion's heading text, a ripple's ::before): its first __MAX_DESCENDANTS__ elements
@@ -230,10 +246,21 @@ __FLAT_TREE__
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
     if (display === 'contents' || !d.getClientRects().length) continue;
     n++;
-    const cls = typeof d.className === 'string' && d.className.trim() ? '.' + d.className.trim().split(/\\s+/)[0] : '';
-    const name = 'descendant ' + n + ' (' + d.localName + cls.slice(0, 60) + ')';
-    parts.push([name, d, null], [name + '::before', d, '::before'], [name + '::after', d, '::after']);
+    withPseudos('descendant ' + n + ' (' + tagOf(d) + ')', d);
   }
+  // The elements beside it may draw its focus: a box drawn next to a transparent input
+  // (`input:focus-visible ~ .checkmark`, in the label that wraps both), or before it
+  // (`:has(+ input:focus)`): the nearest __MAX_SIBLINGS__ after it and half as many before,
+  // with a box.
+  const beside = (step, word, most) => {
+    let n = 0;
+    for (let s = step(el); s && n < most; s = step(s)) {
+      if (getComputedStyle(s).display === 'none' || !s.getClientRects().length) continue;
+      if (withPseudos(word + ' ' + (n + 1) + ' (' + tagOf(s) + ')', s)) n++;
+    }
+  };
+  beside(s => s.nextElementSibling, 'next', __MAX_SIBLINGS__);
+  beside(s => s.previousElementSibling, 'previous', Math.ceil(__MAX_SIBLINGS__ / 2));
   // How much of a part shows: the product of the opacities up to the root; nothing when it
   // or an ancestor is invisible, not rendered or clipped to nothing (the visually-hidden
   // patterns).
@@ -293,12 +320,16 @@ __FLAT_TREE__
   el.blur();
   const blurred = snap();
   el.focus({preventScroll: true});
-  settle();
+  // Focused again: what leaving the element drew (a field's check on blur) stays.
+  const again = snap();
   const back = backdropOf(flatParent(el) || el);
-  return {focused, blurred, backdrop: back.colour, surface: back.surface,
+  return {focused, blurred, again, backdrop: back.colour, surface: back.surface,
           refocused: deepActive() === el};
 }
-""").replace("__MAX_DESCENDANTS__", str(MAX_DESCENDANTS))
+""")
+    .replace("__MAX_DESCENDANTS__", str(MAX_DESCENDANTS))
+    .replace("__MAX_SIBLINGS__", str(MAX_SIBLINGS))
+)
 
 #: The key of a part's snapshot that says how much of it shows (not a CSS property).
 SHOWN = "(shown)"
@@ -312,12 +343,19 @@ _COLOUR = re.compile(r"rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:\s*[,/]\
 
 def parse_colour(text: str) -> tuple[float, float, float, float] | None:
     """(r, g, b, alpha) of the first `rgb()`/`rgba()` colour in a computed value."""
-    m = _COLOUR.search(text or "")
-    if not m:
-        return None
-    alpha = m.group(4)
-    a = 1.0 if alpha is None else (float(alpha[:-1]) / 100 if alpha.endswith("%") else float(alpha))
-    return float(m.group(1)), float(m.group(2)), float(m.group(3)), a
+    colours = _colours(text)
+    return colours[0] if colours else None
+
+
+def _colours(text: str) -> list[tuple[float, float, float, float]]:
+    """(r, g, b, alpha) of each `rgb()`/`rgba()` colour in a computed value, in order (the
+    shadows of a `box-shadow` list: a white gap then a blue ring)."""
+    out = []
+    for m in _COLOUR.finditer(text or ""):
+        alpha = m.group(4)
+        a = 1.0 if alpha is None else (float(alpha[:-1]) / 100 if alpha.endswith("%") else float(alpha))
+        out.append((float(m.group(1)), float(m.group(2)), float(m.group(3)), a))
+    return out
 
 
 def _luminance(rgb: tuple[float, float, float]) -> float:
@@ -415,44 +453,64 @@ def _drawing(prop: str) -> tuple[str, str]:
     return prop, prop
 
 
+def _differs(prop: str, state: dict[str, str], before: dict[str, str]) -> bool:
+    """Whether `prop` draws in `state` something other than in `before`: another value, or
+    what a part shown only in `state` paints (its opacity, visibility or display changed)."""
+    if not _draws(prop, state):
+        return False
+    appeared = bool(before) and _shown(before) < MIN_SHOWN <= _shown(state)
+    return before.get(prop) != state.get(prop) or (appeared and _paints(prop, state))
+
+
 def _indicator(
-    focused: dict[str, dict[str, str]], blurred: dict[str, dict[str, str]], backdrop: str, surface: str | None
-) -> tuple[list[str], dict[str, float], list[str]]:
+    focused: dict[str, dict[str, str]],
+    blurred: dict[str, dict[str, str]],
+    backdrop: str,
+    surface: str | None,
+    again: dict[str, dict[str, str]] | None = None,
+) -> tuple[list[str], dict[str, float], list[str], list[str]]:
     """What changes with focus and draws something a person sees (`outline`, `::after
-    box-shadow`...), the contrast of each change, and the changes no one sees (`_unseen_ring`).
+    box-shadow`...), the contrast of each change, the changes no one sees (`_unseen_ring`),
+    and the changes that stayed once focus came back (`again`: the element focused anew):
+    what leaving the element drew, not what focus draws (a field checked on blur).
 
     The contrast compares the colour the focused state paints with what was there
     unfocused: the same drawing's colour when it was drawn, else the backdrop.
     """
     changed: list[str] = []
+    stayed: list[str] = []
     contrast: dict[str, float] = {}
     back = parse_colour(backdrop) or (255.0, 255.0, 255.0, 1.0)
     base = (back[0], back[1], back[2])
     for part, state in focused.items():
         before = blurred.get(part, {})
-        # a part shown only with focus (opacity, visibility, display): what it paints appears
-        appeared = bool(before) and _shown(before) < MIN_SHOWN <= _shown(state)
-        for prop, value in state.items():
-            if prop == SHOWN or not _draws(prop, state):
-                continue
-            if before.get(prop) == value and not (appeared and _paints(prop, state)):
+        for prop in state:
+            if prop == SHOWN or not _differs(prop, state, before):
                 continue
             drawing, colour_prop = _drawing(prop)
             label = drawing if not part else f"{part} {drawing}"
+            if again is not None and not _differs(prop, again.get(part, {}), before):
+                if label not in stayed:
+                    stayed.append(label)
+                continue
             if label not in changed:
                 changed.append(label)
-            now = _faded(parse_colour(state.get(colour_prop, "")), state)
-            if now is None:
+            # Each shadow of a box-shadow list paints a ring of its own colour.
+            now = _colours(state.get(colour_prop, ""))
+            if prop != "box-shadow":
+                now = now[:1]
+            if not now:
                 continue
             was = _faded(parse_colour(before.get(colour_prop, "")), before) if _draws(prop, before) else None
             then = _over(was, base) if was is not None else base
-            ratio = round(contrast_ratio(_over(now, base), then), 2)
-            # Several sides or parts of one drawing: the most visible change counts.
+            ratio = max(round(contrast_ratio(_over(_faded(c, state) or c, base), then), 2) for c in now)
+            # Several sides, parts or shadows of one drawing: the most visible change counts.
             contrast[label] = max(ratio, contrast.get(label, 0.0))
     unseen = _unseen_ring(focused, blurred, surface)
-    if unseen:
+    if unseen and "outline" in changed:
         changed.remove("outline")
-    return changed, contrast, unseen
+    stayed = [label for label in stayed if label not in changed]
+    return changed, contrast, unseen, stayed
 
 
 def _unseen_ring(
@@ -490,6 +548,9 @@ class Stop:
     contrast: dict[str, float] = field(default_factory=dict)
     # Drawings that change with focus and that no one sees (a ring of the surface's colour).
     unseen: list[str] = field(default_factory=list)
+    # Drawings that changed when focus left and stayed when it came back: what leaving the
+    # element drew (a field checked on blur), not a focus indicator.
+    stayed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -739,9 +800,18 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
                 walk.frames_not_walked.append(element)
             continue
         style = info["context"].evaluate(_STYLE_JS)
-        changed, contrast, unseen = _indicator(style["focused"], style["blurred"], style["backdrop"], style["surface"])
+        changed, contrast, unseen, stayed = _indicator(
+            style["focused"], style["blurred"], style["backdrop"], style["surface"], style["again"]
+        )
         walk.stops.append(
-            Stop(element=element, mark=info.get("id"), indicator=changed, contrast=contrast, unseen=unseen)
+            Stop(
+                element=element,
+                mark=info.get("id"),
+                indicator=changed,
+                contrast=contrast,
+                unseen=unseen,
+                stayed=stayed,
+            )
         )
     else:
         walk.truncated = True

@@ -251,6 +251,11 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         ("10.7-TRANSPARENT-OK", "10.7", "kb_focus_transparent_ok"),
         ("10.7-BLEND", "10.7", "kb_focus_blend"),
         ("10.7-BLEND-OK", "10.7", "kb_focus_blend_ok"),
+        # focus drawn by a box beside a transparent input; a field checked on blur
+        ("10.7-SIBLING", "10.7", "kb_focus_sibling"),
+        ("10.7-SIBLING-OK", "10.7", "kb_focus_sibling_ok"),
+        ("10.7-BLUR", "10.7", "kb_focus_blur_check"),
+        ("10.7-BLUR-OK", "10.7", "kb_focus_blur_check_ok"),
         # a page of web components: headings and controls in shadow roots
         *[(f"{c}-COMPONENTS", c, "web_components") for c in ("9.1", "10.7", "12.9")],
         # frames: walked and audited with their page; one out of the target's scope is not
@@ -294,6 +299,10 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         "10.7-TRANSPARENT-OK": "passed",
         "10.7-BLEND": "failed",
         "10.7-BLEND-OK": "passed",
+        "10.7-SIBLING": "failed",
+        "10.7-SIBLING-OK": "passed",
+        "10.7-BLUR": "failed",
+        "10.7-BLUR-OK": "passed",
         **{f"{c}-COMPONENTS": "passed" for c in ("9.1", "10.7", "12.9")},
         "10.7-FRAME": "failed",
         "10.7-FRAME-OK": "passed",
@@ -322,6 +331,8 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         message = next(k["message"] for k in got[f"{c}-HELD"]["checks"] if k["check"].startswith("ui.keyboard."))
         assert 'a modal dialog (div[role=dialog] "Nouveautés") keeps focus and Escape does not close it' in message
     assert 'input#canal-sms "canal"' in got["10.7-TRANSPARENT"]["checks"][0]["message"]
+    assert "input#dmp" in got["10.7-SIBLING"]["checks"][0]["message"]
+    assert 'input#nom "nom"' in got["10.7-BLUR"]["checks"][0]["message"]
     assert 'iframe "Ordonnance" > button "Imprimer"' in got["10.7-FRAME"]["checks"][0]["message"]
     for c in ("1.1", "7.3", "10.7"):
         messages = " ".join(k["message"] or "" for k in got[f"{c}-OUT"]["checks"])

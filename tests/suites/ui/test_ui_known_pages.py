@@ -141,6 +141,34 @@ def test_a_focus_ring_of_the_surface_colour_is_no_indicator(page: Any, a11y_base
     assert good.stops[0].indicator == ["outline"] and good.stops[0].contrast["outline"] > 10
 
 
+def test_focus_a_box_beside_the_control_draws_is_seen(page: Any, a11y_base_url: str) -> None:
+    # Checkboxes and radios drawn by a span beside the transparent input, in the label that
+    # wraps both (`input:focus-visible ~ .coche`): neither the input, its label (an
+    # ancestor) nor what the input holds draws the focus.
+    known = KEYBOARD_DEFECTS["kb-focus-sibling"]
+    inputs = ["input#dmp", "input#mss", "input#rappel-sms"]
+    assert walk(page, a11y_base_url, known.path).without_indicator() == inputs
+    good = walk(page, a11y_base_url, known.twin_path)
+    assert good.without_indicator() == [] and not good.unreached(), good.to_json()
+    by_element = {stop.element.split(" ")[0]: stop for stop in good.stops}
+    drawn = "next 1 (span.coche) box-shadow"
+    assert by_element["input#dmp"].indicator == [drawn], by_element["input#dmp"]
+    assert by_element["input#dmp"].contrast[drawn] > 3
+
+
+def test_what_leaving_a_field_draws_is_no_focus_indicator(page: Any, a11y_base_url: str) -> None:
+    # A field checked when focus leaves it turns red then, and stays red when focus comes
+    # back: the change is the blur's, not the focus's.
+    known = KEYBOARD_DEFECTS["kb-focus-blur-check"]
+    bad = walk(page, a11y_base_url, known.path)
+    assert bad.without_indicator() == ['input#nom "nom"', 'input#prenoms "prenoms"', 'button "Créer"']
+    # what stayed is on record for the auditor
+    assert bad.stops[0].stayed == ["background", "border"], bad.stops[0]
+    good = walk(page, a11y_base_url, known.twin_path)
+    assert good.without_indicator() == [], good.to_json()
+    assert good.stops[0].indicator == ["outline"] and good.stops[0].stayed == ["background", "border"]
+
+
 @pytest.mark.parametrize("name", ["modal-at-load", "modal-at-load-script"])
 def test_a_page_opening_on_a_modal_dialog_is_walked_behind_it_once_escape_closed_it(
     page: Any, a11y_base_url: str, name: str
