@@ -106,6 +106,9 @@ __FLAT_TREE__
     if (!el.matches(sel) || el.hasAttribute('data-homolog-kb')) return;
     if (el.matches('input[type=hidden]') || el.disabled) return;
     if (flatClosest(el, '[inert], [aria-hidden="true"]')) return;
+    // A control said to be disabled (a pagination's link to a page that does not exist,
+    // `role=link` without href) need not take focus, as a disabled button does not.
+    if (flatClosest(el, '[aria-disabled="true"]')) return;
     // tabindex=-1 deliberately takes an element out of the Tab order.
     if (el.getAttribute('tabindex') === '-1') return;
     if (!boxShown(el)) return;

@@ -16,11 +16,12 @@ def tab_reachable(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
 
     Interactive means a link, button, form field, frame, summary, an element with a
     tabindex, an ARIA widget role or a click handler attribute, in the page or in the
-    documents its frames show; elements with tabindex="-1", disabled, hidden or inert are
-    left out. A page that opens on a modal dialog is walked behind it once Escape has
-    closed it. Undecidable (error) when focus is trapped, when a modal dialog that Escape
-    does not close holds it, when the walk hits `max_tabs` before a full pass, or when focus
-    went into a frame out of the target's scope (not loaded: what it holds is unknown).
+    documents its frames show; elements with tabindex="-1", disabled (or within an
+    `aria-disabled="true"` element), hidden or inert are left out. A page that opens on a
+    modal dialog is walked behind it once Escape has closed it. Undecidable (error) when
+    focus is trapped, when a modal dialog that Escape does not close holds it, when the walk
+    hits `max_tabs` before a full pass, or when focus went into a frame out of the target's
+    scope (not loaded: what it holds is unknown).
     """
     walks = walks_for(ui, params, evidence)
     if not any(w.candidates for w in walks):
