@@ -44,7 +44,10 @@ checkbox made transparent over the box its label draws), of its two nearest ance
 (`:focus-within` styles), of the first MAX_DESCENDANTS elements it holds with a box, and
 their ::before/::after (an accordion's heading text taking a background, a ripple, an inner
 ring shown), and of the MAX_SIBLINGS elements after it and half as many before it (a box
-drawn beside a transparent input: `input:focus-visible ~ .checkmark`), after running CSS
+drawn beside a transparent input: `input:focus-visible ~ .checkmark`); when none of them
+draws focus, of every element enclosing it and of the MAX_NEAR smallest elements whose box
+comes within NEAR_PX of its own (a field's frame drawn by spans beside its wrapper, marked
+active by a component library four levels up), after running CSS
 transitions to their end (a Bootstrap-style `transition: box-shadow .15s` otherwise shows
 the start value at both instants). A change counts when it comes back once the element is
 focused again (what leaving it drew stays: a field checked on blur, framed in red, listed
@@ -57,9 +60,9 @@ and unfocused colour of each changed property, through the part's opacity, is re
 for the auditor.
 
 Limits (said in evidence): an indicator drawn by an
-element that is neither the focused one, its pseudo-elements, its labels, its two
-nearest ancestors, one of the first elements it holds nor one of its nearest siblings is
-not seen and reported as missing; a part covered by another element counts as seen.
+element that neither encloses the focused one nor comes near it (NEAR_PX), or is beyond
+the MAX_NEAR smallest that do, is not seen and reported as missing; a part covered by
+another element counts as seen.
 """
 
 from __future__ import annotations
@@ -191,11 +194,17 @@ MAX_DESCENDANTS = 24
 #: Elements beside the focused one whose drawing is compared, at most: this many after it,
 #: half as many before.
 MAX_SIBLINGS = 4
+#: When nothing of the above draws focus, what is drawn about the element is looked at: every
+#: element enclosing it, and at most this many others (the smallest first) whose box comes
+#: within NEAR_PX of its box.
+MAX_NEAR = 40
+NEAR_PX = 16
 
-# The focused element's drawing, focused then unfocused (new stops only).
+# The focused element's drawing, focused, unfocused and focused again (new stops only);
+# `near`: with what is drawn about it (`MAX_NEAR`).
 _STYLE_JS = (
     with_flat_tree("""
-() => {
+(near) => {
 __FLAT_TREE__
   const el = deepActive();
   const props = ['outline-style', 'outline-width', 'outline-color', 'outline-offset', 'box-shadow',
@@ -264,6 +273,28 @@ __FLAT_TREE__
   };
   beside(s => s.nextElementSibling, 'next', __MAX_SIBLINGS__);
   beside(s => s.previousElementSibling, 'previous', Math.ceil(__MAX_SIBLINGS__ / 2));
+  // What is drawn about it, further up (a form field's frame or underline drawn by other
+  // children of its wrapper, which a component library marks focused four levels up): every
+  // element enclosing it, then the __MAX_NEAR__ smallest whose box comes within __NEAR_PX__
+  // px of its own. A change there comes from focus alone: no timer or animation frame runs
+  // between the snapshots.
+  if (near) {
+    for (let up = flatParent(el), i = 1; up && up.nodeType === 1; up = flatParent(up), i++) {
+      withPseudos('enclosing ' + i + ' (' + tagOf(up) + ')', up);
+    }
+    const have = new Set(parts.map(([, node]) => node));
+    const r = el.getBoundingClientRect();
+    const m = __NEAR_PX__;
+    const found = [];
+    flatTree((c) => {
+      if (have.has(c) || !c.getClientRects().length) return;
+      const b = c.getBoundingClientRect();
+      if (b.right < r.left - m || b.left > r.right + m || b.bottom < r.top - m || b.top > r.bottom + m) return;
+      found.push([b.width * b.height, found.length, c]);
+    }, __MAX_FLAT__);
+    found.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    found.slice(0, __MAX_NEAR__).forEach(([, , c], i) => withPseudos('near ' + (i + 1) + ' (' + tagOf(c) + ')', c));
+  }
   // How much of a part shows: the product of the opacities up to the root; nothing when it
   // or an ancestor is invisible, not rendered or clipped to nothing (the visually-hidden
   // patterns).
@@ -332,6 +363,8 @@ __FLAT_TREE__
 """)
     .replace("__MAX_DESCENDANTS__", str(MAX_DESCENDANTS))
     .replace("__MAX_SIBLINGS__", str(MAX_SIBLINGS))
+    .replace("__MAX_NEAR__", str(MAX_NEAR))
+    .replace("__NEAR_PX__", str(NEAR_PX))
 )
 
 #: The key of a part's snapshot that says how much of it shows (not a CSS property).
@@ -802,10 +835,17 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
             if info.get("unwalked"):
                 walk.frames_not_walked.append(element)
             continue
-        style = info["context"].evaluate(_STYLE_JS)
+        style = info["context"].evaluate(_STYLE_JS, False)
         changed, contrast, unseen, stayed = _indicator(
             style["focused"], style["blurred"], style["backdrop"], style["surface"], style["again"]
         )
+        if not changed:
+            # Nothing the element or its kin draw: what is drawn about it (`MAX_NEAR`).
+            style = info["context"].evaluate(_STYLE_JS, True)
+            changed, contrast, unseen, more = _indicator(
+                style["focused"], style["blurred"], style["backdrop"], style["surface"], style["again"]
+            )
+            stayed += [label for label in more if label not in stayed]
         walk.stops.append(
             Stop(
                 element=element,

@@ -17,11 +17,12 @@ def focus_visible(ui: UiSession, params: KeyboardParams, evidence: Evidence) -> 
     For each Tab stop the computed style focused and unfocused are compared, once CSS
     transitions have run to their end (outline, box-shadow, border, background, colour,
     text decoration, of the element, its ::before/::after, its labels, its two nearest
-    ancestors, the first elements it holds and its nearest siblings); a change counts when it
+    ancestors, the first elements it holds and its nearest siblings; when none of them
+    changes, of what encloses it or comes within 16 px of it); a change counts when it
     comes back with focus (what leaving the element drew, a field checked on blur, does not);
     a stop where nothing visible changes fails. The contrast of each change is recorded in
-    the evidence. An indicator drawn by another element is not seen by
-    this check: the evidence lists the stops so that an auditor can confirm. A page held
+    the evidence. An indicator drawn further away is not seen by this check: the evidence
+    lists the stops so that an auditor can confirm. A page held
     by a modal dialog that Escape does not close is undecidable (error) beyond the dialog;
     so is focus in a frame out of the target's scope (the elements of the frames it loaded
     are stops of their own).

@@ -251,11 +251,14 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         ("10.7-TRANSPARENT-OK", "10.7", "kb_focus_transparent_ok"),
         ("10.7-BLEND", "10.7", "kb_focus_blend"),
         ("10.7-BLEND-OK", "10.7", "kb_focus_blend_ok"),
-        # focus drawn by a box beside a transparent input; a field checked on blur
+        # focus drawn by a box beside a transparent input; a field checked on blur; a field
+        # framed by its wrapper's other children
         ("10.7-SIBLING", "10.7", "kb_focus_sibling"),
         ("10.7-SIBLING-OK", "10.7", "kb_focus_sibling_ok"),
         ("10.7-BLUR", "10.7", "kb_focus_blur_check"),
         ("10.7-BLUR-OK", "10.7", "kb_focus_blur_check_ok"),
+        ("10.7-WRAPPED", "10.7", "kb_focus_wrapped"),
+        ("10.7-WRAPPED-OK", "10.7", "kb_focus_wrapped_ok"),
         # a page of web components: headings and controls in shadow roots
         *[(f"{c}-COMPONENTS", c, "web_components") for c in ("9.1", "10.7", "12.9")],
         # frames: walked and audited with their page; one out of the target's scope is not
@@ -303,6 +306,8 @@ def test_rgaa_keyboard_and_heading_criteria_on_known_answer_pages(a11y_target: P
         "10.7-SIBLING-OK": "passed",
         "10.7-BLUR": "failed",
         "10.7-BLUR-OK": "passed",
+        "10.7-WRAPPED": "failed",
+        "10.7-WRAPPED-OK": "passed",
         **{f"{c}-COMPONENTS": "passed" for c in ("9.1", "10.7", "12.9")},
         "10.7-FRAME": "failed",
         "10.7-FRAME-OK": "passed",

@@ -156,6 +156,29 @@ def test_focus_a_box_beside_the_control_draws_is_seen(page: Any, a11y_base_url: 
     assert by_element["input#dmp"].contrast[drawn] > 3
 
 
+def test_focus_drawn_about_a_field_by_its_wrapper_is_seen(page: Any, a11y_base_url: str) -> None:
+    # Text fields as component libraries build them: a script marks the field active four
+    # levels above the input, and spans beside the input's wrapper draw its frame and
+    # underline; none of them is the input's kin.
+    known = KEYBOARD_DEFECTS["kb-focus-wrapped"]
+    bad = walk(page, a11y_base_url, known.path)
+    assert bad.without_indicator() == ['input#nom "nom"', 'input#service "service"'], bad.to_json()
+    good = walk(page, a11y_base_url, known.twin_path)
+    assert good.without_indicator() == [], good.to_json()
+    field = good.stops[0]
+    assert field.element == 'input#nom "nom"'
+    # found about the field: its frame's three spans thicken, its underline shows
+    assert sorted(field.indicator) == [
+        "near 1 (span.contour-debut) border",
+        "near 2 (div.champ-ligne) background",
+        "near 3 (span.contour-milieu) border",
+        "near 4 (span.contour-fin) border",
+    ], field.indicator
+    assert field.contrast["near 2 (div.champ-ligne) background"] > 10
+    # the button's own ring is found without looking about it
+    assert good.stops[-1].indicator == ["outline"]
+
+
 def test_what_leaving_a_field_draws_is_no_focus_indicator(page: Any, a11y_base_url: str) -> None:
     # A field checked when focus leaves it turns red then, and stays red when focus comes
     # back: the change is the blur's, not the focus's.
