@@ -179,6 +179,25 @@ def test_focus_drawn_about_a_field_by_its_wrapper_is_seen(page: Any, a11y_base_u
     assert good.stops[-1].indicator == ["outline"]
 
 
+def test_what_moves_about_a_control_on_its_own_is_no_focus_indicator(page: Any) -> None:
+    # A spinner beside a button without focus ring, turning by a CSS animation and
+    # recoloured by a timer every millisecond: nothing changes between the snapshots but
+    # what focus changes, so the button has no indicator, walk after walk.
+    page.set_content(
+        "<!doctype html><html lang=fr><title>t</title><style>:focus { outline: none; }"
+        "@keyframes tourne { from { transform: rotate(0deg); background: #000; opacity: .2 }"
+        " to { transform: rotate(360deg); background: #fff; opacity: 1 } }"
+        ".roue { display: inline-block; width: 20px; height: 20px; border: 3px solid #333;"
+        " animation: tourne .3s linear infinite; }</style>"
+        "<main><h1>Essai</h1><button>Charger</button><span class=roue></span></main><script>"
+        "setInterval(() => { document.querySelector('.roue').style.borderColor ="
+        " ['red', 'blue'][Math.floor(Math.random() * 2)]; }, 1);</script></html>"
+    )
+    for _ in range(3):
+        result = walk_keyboard(page, "spinner")
+        assert [stop.indicator for stop in result.stops] == [[]], result.to_json()
+
+
 def test_what_leaving_a_field_draws_is_no_focus_indicator(page: Any, a11y_base_url: str) -> None:
     # A field checked when focus leaves it turns red then, and stays red when focus comes
     # back: the change is the blur's, not the focus's.
