@@ -29,10 +29,17 @@ captures. A text is left undecided, as axe left it, when its colour is not what 
 the way to the root, a blend mode), when it shows no glyph pixel in the viewport, or when
 the page changes it between the captures. Its colour is also checked where it is drawn:
 each stretch of its lines about as wide as high (a glyph or two) that shows glyph pixels
-must show one in the text's own colour, a glyph's core; under something translucent (a
-half-transparent veil, the text's own `::after` box) no core is, and the text, read in
-another colour than its own, is undecided. Something opaque over part of a text hides
-its glyphs there: what shows of it is judged.
+must show one in the text's own colour, a glyph's core (within a tenth of the way to its
+ground; a quarter in a stretch holding only a glyph's sliver, fewer glyph pixels than
+twice its height: a thin stem at its edge, no pixel of which is fully covered); under
+something translucent (a half-transparent veil, the text's own `::after` box) no core is,
+and the text, read in another colour than its own, is undecided. Something opaque over
+part of a text hides its glyphs there: what shows of it is judged.
+
+A field's placeholder hidden at rest (opacity 0: a floating label stands in its stead, as
+Material's fields do) is measured as it shows with focus, once the other texts are: the
+field focused, transitions off (a sheet of ours), captured, and focus given back to what
+had it; a placeholder hidden with focus too is no text.
 
 A text in a frame's document is found again there by axe's selector (Playwright's query:
 no page script stands between) and captured on the page where the frame shows it, the
@@ -50,7 +57,7 @@ import math
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 __all__ = [
@@ -91,10 +98,12 @@ _MIN_PIXELS = 12
 _CORE_TOLERANCE = 8
 _CORE_SHARE = 0.1
 _MIN_WINDOW_PIXELS = 8
+# ... within a quarter of the way in a stretch holding a glyph's sliver (`drawn_in_its_colour`).
+_SLIVER_CORE_SHARE = 0.25
 
 # Runs in the page: each text's state, and its lines in document coordinates.
 _STATE_JS = r"""
-([held, indices]) => indices.map((i) => {
+([held, indices, focused]) => indices.map((i) => {
   const el = held.elements[i];
   if (!el || !el.isConnected) return {why: 'the element is gone'};
   const cs = getComputedStyle(el);
@@ -104,6 +113,11 @@ _STATE_JS = r"""
   const ts = placeholder ? getComputedStyle(el, '::placeholder') : cs;
   if (ts.webkitTextFillColor !== ts.color) return {why: 'its text is filled with another colour than its own'};
   if (ts.textShadow !== 'none') return {why: 'its text has a shadow'};
+  // a placeholder hidden at rest (a floating label in its stead) may show with focus:
+  // measured then, the field focused (`focused`)
+  if (placeholder && !(parseFloat(ts.opacity) > 0)) {
+    return focused ? {none: 'its placeholder is not shown, with focus or without'} : {focus: true};
+  }
   if (placeholder && parseFloat(ts.opacity) < 1) return {why: 'its placeholder is translucent (opacity)'};
   if (cs.mixBlendMode !== 'normal') return {why: 'it is blended with what is behind it'};
   const rgb = ts.color.match(/^rgba?\(([^()]*)\)$/);
@@ -142,6 +156,40 @@ _STATE_JS = r"""
           weight: parseInt(ts.fontWeight, 10) || 400};
 })
 """
+# Focuses a field (`on`: whether it took focus) or gives focus back to what had it before,
+# transitions off meanwhile (a sheet of ours: a placeholder fading in, a floating label
+# moving away are drawn at their end at once; a ::placeholder's transition is not one
+# `getAnimations` can finish).
+_FOCUS_JS = """
+([held, i, on]) => {
+  const el = held.elements[i];
+  if (!held.still) {
+    held.still = new CSSStyleSheet();
+    held.still.replaceSync('*, *::before, *::after, *::placeholder { transition: none !important; }');
+  }
+  const flush = () => void getComputedStyle(el, '::placeholder').opacity;
+  if (on) {
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, held.still];
+    for (const a of document.getAnimations()) {
+      if (typeof CSSTransition !== 'undefined' && a instanceof CSSTransition) {
+        try { a.finish(); } catch (e) { /* a transition without an end cannot be finished */ }
+      }
+    }
+    held.before = document.activeElement;
+    el.focus({preventScroll: true});
+    flush();
+    return el.matches(':focus');
+  }
+  el.blur();
+  const before = held.before;
+  held.before = null;
+  if (before && before !== document.body && before.isConnected) before.focus({preventScroll: true});
+  flush();
+  document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== held.still);
+  return true;
+}
+"""
+
 # Makes the glyphs of texts transparent (their inline values kept aside), or puts them back.
 _HIDE_JS = """
 ([held, indices, hide]) => {
@@ -265,13 +313,21 @@ def judge_pixels(
 
 
 def drawn_in_its_colour(
-    shown: list[tuple[int, int, int]], ground: list[tuple[int, int, int]], color: tuple[int, int, int]
+    shown: list[tuple[int, int, int]],
+    ground: list[tuple[int, int, int]],
+    color: tuple[int, int, int],
+    whole: int = 0,
 ) -> bool | None:
     """Whether a stretch of a text's line (about a glyph or two) shows a glyph pixel drawn in
     the text's own colour; None when it holds too few glyph pixels to tell. A glyph's core
     is drawn in the text's colour; under something translucent (a veil, a pseudo-element's
-    half-transparent box) it is not, and the text is read in another colour than its own."""
+    half-transparent box) it is not, and the text is read in another colour than its own.
+
+    A stretch with fewer glyph pixels than `whole` (twice its line's height) holds a
+    glyph's sliver, cut by its edge, or a thin stem no pixel of which is fully covered: its
+    core may be a quarter of the way to its ground instead of a tenth."""
     glyphs = 0
+    nearest = 1.0
     for s, g in zip(shown, ground, strict=True):
         full = _glyph(s, g, color)
         if not full:
@@ -280,7 +336,10 @@ def drawn_in_its_colour(
         off = max(abs(s[0] - color[0]), abs(s[1] - color[1]), abs(s[2] - color[2]))
         if off <= max(_CORE_TOLERANCE, full * _CORE_SHARE):
             return True
-    return None if glyphs < _MIN_WINDOW_PIXELS else False
+        nearest = min(nearest, off / full)
+    if glyphs < _MIN_WINDOW_PIXELS:
+        return None
+    return glyphs < whole and nearest <= _SLIVER_CORE_SHARE
 
 
 def _rgb(css: str) -> tuple[int, int, int] | None:
@@ -325,10 +384,10 @@ class _Text:
 Pixels = list[tuple[int, int, int]]
 
 
-def _verdict(text: _Text, windows: list[tuple[Pixels, Pixels]]) -> ContrastMeasure:
+def _verdict(text: _Text, windows: list[tuple[Pixels, Pixels, int]]) -> ContrastMeasure:
     shown = [p for w in windows for p in w[0]]
     ground = [p for w in windows for p in w[1]]
-    faded = sum(drawn_in_its_colour(s, g, text.color) is False for s, g in windows)
+    faded = sum(drawn_in_its_colour(s, g, text.color, whole) is False for s, g, whole in windows)
     if faded:
         why = (
             f"{faded} stretch(es) of its lines show no glyph pixel in its own colour: something "
@@ -441,7 +500,7 @@ def _capture_band(where: _Document, held: Any, band: list[_Text], top: float) ->
             why = "it is not shown whole where the page shows its frame"
             out.append(ContrastMeasure(text.target, "undecided", why, text.ratio))
             continue
-        windows: list[tuple[Pixels, Pixels]] = []
+        windows: list[tuple[Pixels, Pixels, int]] = []
         changed = False
         for x, y, w, h in lines:
             area = (
@@ -459,7 +518,8 @@ def _capture_band(where: _Document, held: Any, band: list[_Text], top: float) ->
             step = max(4, area[3] - area[1])
             for left in range(area[0], area[2], step):
                 part = (left, area[1], min(area[2], left + step), area[3])
-                windows.append((_crop(images[0], part), _crop(images[1], part)))
+                whole = 2 * (area[3] - area[1])  # glyph pixels of a stretch holding a whole glyph
+                windows.append((_crop(images[0], part), _crop(images[1], part), whole))
         if changed:
             out.append(ContrastMeasure(text.target, "undecided", "the text changed while it was captured", text.ratio))
         else:
@@ -563,6 +623,77 @@ def find_by_axe_selector(root: Any, selector: str) -> tuple[Any, str | None]:
         return None, f"axe's selector {selector[:120]!r} could not be used to find it again"
 
 
+@dataclass
+class _Bands:
+    """Measures the texts of one document, a band of its viewport's height at a time."""
+
+    where: _Document
+    held: Any
+    results: dict[int, ContrastMeasure]
+    deadline: float
+    budget_s: float
+    width: float
+    height: float
+
+    def text(self, position: int, n: dict[str, Any], state: dict[str, Any]) -> list[_Text]:
+        """The text to measure from its state, or none when the state decides it (nothing
+        drawn; undecided, saying why)."""
+        target = str(n.get("target") or "")
+        if "none" in state:  # nothing drawn, no contrast to judge
+            self.results[position] = ContrastMeasure(target, "no text", str(state["none"]))
+            return []
+        color = _rgb(str(state.get("color") or ""))
+        if "why" in state or color is None:
+            why = str(state.get("why") or f"its colour {state.get('color')!r} is not an sRGB colour")
+            self.results[position] = ContrastMeasure(target, "undecided", why)
+            return []
+        ratio = threshold(float(state["size"]), int(state["weight"]))
+        return [_Text(position, int(n["index"]), target, state["rects"], color, ratio)]
+
+    def measure(self, texts: list[_Text]) -> None:
+        """Bands of a viewport's height, the first text a third of the way down (away from
+        a header fixed at the top), ending a sixth above the bottom (a fixed footer)."""
+        texts = sorted(texts, key=lambda t: t.top)
+        while texts:
+            if time.monotonic() > self.deadline:  # a long page of scattered texts: the rest stays undecided
+                for t in texts:
+                    why = f"not measured within {self.budget_s:g} s"
+                    self.results[t.position] = ContrastMeasure(t.target, "undecided", why, t.ratio)
+                break
+            top = max(0.0, texts[0].top - self.height / 3)
+            band = [t for t in texts if t.fits(0, top, self.width, self.height * 5 / 6)]
+            if not band:
+                first = texts.pop(0)
+                self.results[first.position] = ContrastMeasure(
+                    first.target, "undecided", "its text does not fit in the viewport", first.ratio
+                )
+                continue
+            texts = [t for t in texts if t not in band]
+            for text, measure in zip(band, _capture_band(self.where, self.held, band, top), strict=True):
+                self.results[text.position] = measure
+
+
+def _measure_focused(context: Any, held: Any, position: int, n: dict[str, Any], bands: _Bands) -> None:
+    """Measure the placeholder of a field that shows it only with focus: the field focused,
+    its state read and captured then; focus given back after."""
+    index = int(n["index"])
+    target = str(n.get("target") or "")
+    try:
+        if not context.evaluate(_FOCUS_JS, [held, index, True]):
+            why = "its placeholder shows only with focus, and the field does not take focus"
+            bands.results[position] = ContrastMeasure(target, "undecided", why)
+            return
+        state = context.evaluate(_STATE_JS, [held, [index], True])[0]
+        if "focus" in state:  # not expected once focused: said, not measured
+            state = {"why": "its placeholder is hidden"}
+        bands.measure(bands.text(position, n, state))
+    finally:
+        context.evaluate(_FOCUS_JS, [held, index, False])
+    done = bands.results[position]
+    if done.verdict in ("passed", "failed", "undecided"):
+        bands.results[position] = replace(done, why=f"{done.why} (its placeholder, shown while the field has focus)")
+
+
 def _measure_document(
     where: _Document,
     elements: Any,
@@ -579,47 +710,27 @@ def _measure_document(
     # sheet hiding placeholders) in an object only this handle reaches
     mark = f"data-homolog-hide-{secrets.token_hex(8)}"
     held = context.evaluate_handle(
-        "([elements, mark]) => ({elements, mark, saved: new Map(), sheet: null})", [elements, mark]
+        "([elements, mark]) => ({elements, mark, saved: new Map(), sheet: null, still: null})", [elements, mark]
     )
     try:
-        states = context.evaluate(_STATE_JS, [held, [int(n["index"]) for _, n in todo]])
+        states = context.evaluate(_STATE_JS, [held, [int(n["index"]) for _, n in todo], False])
         width, height = context.evaluate("[innerWidth, innerHeight]")
         if where.frame is not None:
             # a frame's band: what of its viewport the page's viewport can show at once
             height = min(height, where.page.evaluate("innerHeight"))
+        band_of = _Bands(where, held, results, deadline, budget_s, width, height)
+        with_focus: list[tuple[int, dict[str, Any]]] = []
         texts: list[_Text] = []
         for (position, n), state in zip(todo, states, strict=True):
-            target = str(n.get("target") or "")
-            if "none" in state:  # nothing drawn, no contrast to judge
-                results[position] = ContrastMeasure(target, "no text", str(state["none"]))
-                continue
-            color = _rgb(str(state.get("color") or ""))
-            if "why" in state or color is None:
-                why = str(state.get("why") or f"its colour {state.get('color')!r} is not an sRGB colour")
-                results[position] = ContrastMeasure(target, "undecided", why)
-                continue
-            ratio = threshold(float(state["size"]), int(state["weight"]))
-            texts.append(_Text(position, int(n["index"]), target, state["rects"], color, ratio))
-        texts.sort(key=lambda t: t.top)
-        # Bands of a viewport's height, the first text a third of the way down (away from a
-        # header fixed at the top), ending a sixth above the bottom (a fixed footer).
-        while texts:
-            if time.monotonic() > deadline:  # a long page of scattered texts: the rest stays undecided
-                for t in texts:
-                    why = f"not measured within {budget_s:g} s"
-                    results[t.position] = ContrastMeasure(t.target, "undecided", why, t.ratio)
-                break
-            top = max(0.0, texts[0].top - height / 3)
-            band = [t for t in texts if t.fits(0, top, width, height * 5 / 6)]
-            if not band:
-                first = texts.pop(0)
-                results[first.position] = ContrastMeasure(
-                    first.target, "undecided", "its text does not fit in the viewport", first.ratio
-                )
-                continue
-            texts = [t for t in texts if t not in band]
-            for text, measure in zip(band, _capture_band(where, held, band, top), strict=True):
-                results[text.position] = measure
+            if "focus" in state:
+                with_focus.append((position, n))
+            else:
+                texts += band_of.text(position, n, state)
+        band_of.measure(texts)
+        # Placeholders shown only with focus, each measured alone once the others are (what
+        # focusing and leaving a field does to the page cannot move them): the field focused.
+        for position, n in with_focus:
+            _measure_focused(context, held, position, n, band_of)
     finally:
         if scroll is not None:
             context.evaluate("([x, y]) => scrollTo({left: x, top: y, behavior: 'instant'})", scroll)

@@ -78,3 +78,18 @@ def test_a_glyph_under_a_translucent_veil_is_not_drawn_in_its_colour() -> None:
     assert drawn_in_its_colour(veiled, [WHITE] * 11, grey) is False
     # too few glyph pixels in the stretch to tell (a comma, a dot)
     assert drawn_in_its_colour([(172, 172, 172)] * 3 + [WHITE] * 8, [WHITE] * 11, grey) is None
+
+
+def test_a_glyph_sliver_at_a_stretch_edge_is_read_in_its_colour_unless_veiled() -> None:
+    # A stretch 16 pixels high holding a stem's sliver, cut by its edge: 17 glyph pixels
+    # (fewer than the 32 of a whole glyph), none fully covered, the nearest a tenth of the
+    # way to white (a grey placeholder in a Material field, Chromium's anti-aliasing).
+    grey = (68, 71, 78)
+    sliver = [(87, 90, 96), (94, 97, 103)] + [(144, 146, 150)] * 15
+    assert drawn_in_its_colour(sliver, [WHITE] * 17, grey, whole=32) is True
+    # the same pixels filling a stretch (as many as a whole glyph) show no core: not its colour
+    assert drawn_in_its_colour(sliver, [WHITE] * 17, grey, whole=16) is False
+    assert drawn_in_its_colour(sliver, [WHITE] * 17, grey) is False
+    # a sliver under a half-transparent veil is still not read in its colour
+    veiled = [(150, 152, 156)] * 10 + [(200, 201, 203)] * 7
+    assert drawn_in_its_colour(veiled, [WHITE] * 17, grey, whole=32) is False

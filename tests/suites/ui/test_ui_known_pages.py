@@ -375,6 +375,34 @@ def test_what_a_page_shows_includes_web_components_and_not_hidden_text(page: Any
     assert page_content(page, "shell").blank
 
 
+def test_a_placeholder_shown_only_with_focus_is_measured_focused(page: Any, a11y_base_url: str) -> None:
+    # Hidden at rest (opacity 0, fading in over 0.3 s with focus): measured with its field
+    # focused, the fade skipped; light grey fails, dark grey passes.
+    for path, verdict, lowest in (
+        ("/contrast-placeholder-focus.html", "failed", (2.0, 2.5)),
+        ("/contrast-placeholder-focus-ok.html", "passed", (6.0, 7.0)),
+    ):
+        page.evaluate("document.body && document.body.focus()")
+        measured = {m.target: m for m in audit(page, a11y_base_url, path).contrast}
+        assert set(measured) == {"#nom", "#ipp"}, measured
+        for m in measured.values():
+            assert m.verdict == verdict and m.lowest is not None and lowest[0] < m.lowest < lowest[1], m
+            assert m.why.endswith("(its placeholder, shown while the field has focus)"), m
+        # the page is left as it was: no field focused, no sheet of the measure's
+        assert page.evaluate("[document.activeElement === document.body, document.adoptedStyleSheets.length]") == [
+            True,
+            0,
+        ]
+    # a placeholder hidden with focus too is no text to judge
+    page.set_content(
+        "<!doctype html><html lang=fr><title>t</title><style>input { background: linear-gradient(#fff, #eee); }"
+        " input::placeholder { opacity: 0; color: #ccc; }</style>"
+        "<main><h1>Essai</h1><label for=n>Nom</label><input id=n placeholder='Dupont'></main></html>"
+    )
+    hidden = run_axe(page, "hidden").contrast
+    assert [(m.verdict, m.why) for m in hidden] == [("no text", "its placeholder is not shown, with focus or without")]
+
+
 def test_contrast_axe_leaves_undecided_is_measured_on_the_rendered_page(page: Any, a11y_base_url: str) -> None:
     # axe says "needs review" for text over a gradient (bgGradient, bgImage) or beside a
     # ::before box (pseudoContent); the measure decides it from the page as rendered.
