@@ -24,9 +24,11 @@ RGAA 3.2 undecided. Such a text is measured here on the page as rendered:
 
 A line of decoration in the text's own colour (an underline drawn as a gradient of
 `currentColor`) is no ground: where a glyph crosses it nothing changes between the two
-captures. A text is left undecided, as axe left it, when its colour is not what is drawn
-(transparent or gradient fill, a shadow, opacity or a filter other than a drop shadow on
-the way to the root, a blend mode), when it shows no glyph pixel in the viewport, or when
+captures. A text of a translucent colour (black at 0.87, as Material writes its texts) is read as
+drawn over each glyph pixel's ground: the blend of the two. A text is left undecided, as
+axe left it, when its colour is not what is drawn (transparent or gradient fill, a
+colour under 0.1 opacity, a shadow, opacity or a filter other than a drop shadow on the
+way to the root, a blend mode), when it shows no glyph pixel in the viewport, or when
 the page changes it between the captures. Its colour is also checked where it is drawn:
 each stretch of its lines about as wide as high (a glyph or two) that shows glyph pixels
 must show one in the text's own colour, a glyph's core (within a tenth of the way to its
@@ -123,7 +125,9 @@ _STATE_JS = r"""
   const rgb = ts.color.match(/^rgba?\(([^()]*)\)$/);
   if (!rgb) return {why: 'its colour ' + ts.color.slice(0, 60) + ' is not an sRGB colour'};
   const channels = rgb[1].split(/[\s,\/]+/).filter(Boolean);
-  if (channels.length > 3 && parseFloat(channels[3]) < 1) return {why: 'its colour is translucent'};
+  // a translucent colour is drawn over each ground pixel as its blend with it (Material's
+  // rgba(0, 0, 0, .87) text); nearly transparent, what shows of it is too faint to read
+  if (channels.length > 3 && !(parseFloat(channels[3]) >= 0.1)) return {why: 'its colour is nearly transparent'};
   for (let e = el; e; e = e.parentElement) {
     const s = getComputedStyle(e);
     if (parseFloat(s.opacity) < 1) return {why: 'it or an ancestor is translucent (opacity)'};
@@ -288,21 +292,34 @@ def _glyph(s: tuple[int, int, int], g: tuple[int, int, int], color: tuple[int, i
     return full
 
 
+def _over(color: tuple[int, int, int], alpha: float, ground: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The colour a text of `color` at opacity `alpha` draws over `ground`."""
+    if alpha >= 1:
+        return color
+    r, g, b = (round(c * alpha + k * (1 - alpha)) for c, k in zip(color, ground, strict=True))
+    return (r, g, b)
+
+
 def judge_pixels(
-    shown: list[tuple[int, int, int]], ground: list[tuple[int, int, int]], color: tuple[int, int, int], ratio: float
+    shown: list[tuple[int, int, int]],
+    ground: list[tuple[int, int, int]],
+    color: tuple[int, int, int],
+    ratio: float,
+    alpha: float = 1.0,
 ) -> tuple[str, float | None, float | None, int]:
     """(verdict, lowest ratio, share below `ratio`, glyph pixels) from the two captures'
-    pixels, in the same order: the text's glyph pixels are those it covers half-way."""
+    pixels, in the same order: the text's glyph pixels are those it covers half-way. A
+    translucent colour (`alpha`) is read as drawn over each glyph pixel's ground."""
     ratios: dict[tuple[int, int, int], float] = {}
     below = glyphs = 0
     lowest = None
     for s, g in zip(shown, ground, strict=True):
-        if not _glyph(s, g, color):
+        if not _glyph(s, g, _over(color, alpha, g)):
             continue
         glyphs += 1
         r = ratios.get(g)
         if r is None:
-            r = ratios[g] = contrast_ratio(color, g)
+            r = ratios[g] = contrast_ratio(_over(color, alpha, g), g)
         lowest = r if lowest is None else min(lowest, r)
         below += r < ratio
     if glyphs < _MIN_PIXELS:
@@ -317,6 +334,7 @@ def drawn_in_its_colour(
     ground: list[tuple[int, int, int]],
     color: tuple[int, int, int],
     whole: int = 0,
+    alpha: float = 1.0,
 ) -> bool | None:
     """Whether a stretch of a text's line (about a glyph or two) shows a glyph pixel drawn in
     the text's own colour; None when it holds too few glyph pixels to tell. A glyph's core
@@ -325,21 +343,32 @@ def drawn_in_its_colour(
 
     A stretch with fewer glyph pixels than `whole` (twice its line's height) holds a
     glyph's sliver, cut by its edge, or a thin stem no pixel of which is fully covered: its
-    core may be a quarter of the way to its ground instead of a tenth."""
+    core may be a quarter of the way to its ground instead of a tenth. A translucent colour
+    (`alpha`) is drawn as its blend with each ground pixel."""
     glyphs = 0
     nearest = 1.0
     for s, g in zip(shown, ground, strict=True):
-        full = _glyph(s, g, color)
+        drawn = _over(color, alpha, g)
+        full = _glyph(s, g, drawn)
         if not full:
             continue
         glyphs += 1
-        off = max(abs(s[0] - color[0]), abs(s[1] - color[1]), abs(s[2] - color[2]))
+        off = max(abs(s[0] - drawn[0]), abs(s[1] - drawn[1]), abs(s[2] - drawn[2]))
         if off <= max(_CORE_TOLERANCE, full * _CORE_SHARE):
             return True
         nearest = min(nearest, off / full)
     if glyphs < _MIN_WINDOW_PIXELS:
         return None
     return glyphs < whole and nearest <= _SLIVER_CORE_SHARE
+
+
+def _alpha(css: str) -> float:
+    """The opacity of an `rgba()` colour (1 for `rgb()`)."""
+    numbers = re.findall(r"[\d.]+%?", css)
+    if len(numbers) < 4:
+        return 1.0
+    a = numbers[3]
+    return max(0.0, min(1.0, float(a[:-1]) / 100 if a.endswith("%") else float(a)))
 
 
 def _rgb(css: str) -> tuple[int, int, int] | None:
@@ -370,6 +399,7 @@ class _Text:
     rects: list[list[float]]
     color: tuple[int, int, int]
     ratio: float
+    alpha: float = 1.0
 
     @property
     def top(self) -> float:
@@ -387,14 +417,14 @@ Pixels = list[tuple[int, int, int]]
 def _verdict(text: _Text, windows: list[tuple[Pixels, Pixels, int]]) -> ContrastMeasure:
     shown = [p for w in windows for p in w[0]]
     ground = [p for w in windows for p in w[1]]
-    faded = sum(drawn_in_its_colour(s, g, text.color, whole) is False for s, g, whole in windows)
+    faded = sum(drawn_in_its_colour(s, g, text.color, whole, text.alpha) is False for s, g, whole in windows)
     if faded:
         why = (
             f"{faded} stretch(es) of its lines show no glyph pixel in its own colour: something "
             "translucent is drawn over it, it is read in another colour"
         )
         return ContrastMeasure(text.target, "undecided", why, text.ratio)
-    verdict, lowest, share, glyphs = judge_pixels(shown, ground, text.color, text.ratio)
+    verdict, lowest, share, glyphs = judge_pixels(shown, ground, text.color, text.ratio, text.alpha)
     ratio = text.ratio
     if verdict == "undecided" and share is None:
         why = f"only {glyphs} glyph pixel(s) could be told from their ground"
@@ -648,7 +678,8 @@ class _Bands:
             self.results[position] = ContrastMeasure(target, "undecided", why)
             return []
         ratio = threshold(float(state["size"]), int(state["weight"]))
-        return [_Text(position, int(n["index"]), target, state["rects"], color, ratio)]
+        alpha = _alpha(str(state.get("color") or ""))
+        return [_Text(position, int(n["index"]), target, state["rects"], color, ratio, alpha)]
 
     def measure(self, texts: list[_Text]) -> None:
         """Bands of a viewport's height, the first text a third of the way down (away from

@@ -93,3 +93,18 @@ def test_a_glyph_sliver_at_a_stretch_edge_is_read_in_its_colour_unless_veiled() 
     # a sliver under a half-transparent veil is still not read in its colour
     veiled = [(150, 152, 156)] * 10 + [(200, 201, 203)] * 7
     assert drawn_in_its_colour(veiled, [WHITE] * 17, grey, whole=32) is False
+
+
+def test_a_translucent_colour_is_read_as_drawn_over_its_ground() -> None:
+    # black at half opacity on white is drawn #808080: 3.9:1, below 4.5; at 0.87 (Material's
+    # body text) #212121: 16:1
+    half = (128, 128, 128)
+    verdict, lowest, share, _ = judge_pixels([half] * 100, [WHITE] * 100, BLACK, 4.5, alpha=0.5)
+    assert (verdict, share) == ("failed", 1.0) and lowest == pytest.approx(3.95, abs=0.01)
+    assert judge_pixels([half] * 100, [WHITE] * 100, BLACK, 4.5)[0] == "undecided"  # not black: no glyph pixel
+    dark = (33, 33, 33)
+    assert judge_pixels([dark] * 100, [WHITE] * 100, BLACK, 4.5, alpha=0.87)[0] == "passed"
+    # its cores are the blend, not the colour: drawn in its colour at its opacity only
+    core = (120, 120, 120)
+    assert drawn_in_its_colour([core] * 12, [WHITE] * 12, BLACK, alpha=0.5) is True
+    assert drawn_in_its_colour([core] * 12, [WHITE] * 12, BLACK) is False

@@ -403,6 +403,21 @@ def test_a_placeholder_shown_only_with_focus_is_measured_focused(page: Any, a11y
     assert [(m.verdict, m.why) for m in hidden] == [("no text", "its placeholder is not shown, with focus or without")]
 
 
+@pytest.mark.parametrize(("alpha", "verdict"), [("0.45", "failed"), ("0.87", "passed")])
+def test_a_translucent_text_on_a_gradient_is_measured_as_drawn(page: Any, alpha: str, verdict: str) -> None:
+    # Material's text colours are black at an opacity; on a gradient axe cannot decide, and
+    # the measure reads the colour as drawn over each glyph pixel's ground.
+    page.set_content(
+        "<!doctype html><html lang=fr><title>t</title><style>"
+        ".bandeau { padding: 1em; background: linear-gradient(90deg, #ffffff, #f0f0f0); }"
+        f".bandeau p {{ color: rgba(0, 0, 0, {alpha}); font: 16px sans-serif; }}</style>"
+        "<main><h1>Essai</h1><div class=bandeau><p id=suivi>Suivi des constantes du patient</p></div></main></html>"
+    )
+    measured = [m for m in run_axe(page, "translucent").contrast if m.target == "#suivi"]
+    assert [m.verdict for m in measured] == [verdict], measured
+    assert measured[0].lowest is not None and (measured[0].lowest < 4.5) == (verdict == "failed"), measured
+
+
 def test_contrast_axe_leaves_undecided_is_measured_on_the_rendered_page(page: Any, a11y_base_url: str) -> None:
     # axe says "needs review" for text over a gradient (bgGradient, bgImage) or beside a
     # ::before box (pseudoContent); the measure decides it from the page as rendered.
