@@ -24,12 +24,13 @@ RGAA 3.2 undecided. Such a text is measured here on the page as rendered:
 
 A line of decoration in the text's own colour (an underline drawn as a gradient of
 `currentColor`) is no ground: where a glyph crosses it nothing changes between the two
-captures. A text of a translucent colour (black at 0.87, as Material writes its texts) is read as
-drawn over each glyph pixel's ground: the blend of the two. A text is left undecided, as
-axe left it, when its colour is not what is drawn (transparent or gradient fill, a
-colour under 0.1 opacity, a shadow, opacity or a filter other than a drop shadow on the
-way to the root, a blend mode), when it shows no glyph pixel in the viewport, or when
-the page changes it between the captures. Its colour is also checked where it is drawn:
+captures. A text of a translucent colour (black at 0.87, as Material writes its texts) is
+read as drawn over each glyph pixel's ground: the blend of the two; of a transparent
+colour, it draws nothing (no text: a checkbox's label kept for screen readers only). A
+text is left undecided, as axe left it, when its colour is not what is drawn (transparent
+or gradient fill, a colour under 0.1 opacity, a shadow, opacity or a filter other than a
+drop shadow on the way to the root, a blend mode), when it shows no glyph pixel in the
+viewport, or when the page changes it between the captures. Its colour is also checked where it is drawn:
 each stretch of its lines about as wide as high (a glyph or two) that shows glyph pixels
 must show one in the text's own colour, a glyph's core (within a tenth of the way to its
 ground; a quarter in a stretch holding only a glyph's sliver, fewer glyph pixels than
@@ -126,8 +127,10 @@ _STATE_JS = r"""
   if (!rgb) return {why: 'its colour ' + ts.color.slice(0, 60) + ' is not an sRGB colour'};
   const channels = rgb[1].split(/[\s,\/]+/).filter(Boolean);
   // a translucent colour is drawn over each ground pixel as its blend with it (Material's
-  // rgba(0, 0, 0, .87) text); nearly transparent, what shows of it is too faint to read
-  if (channels.length > 3 && !(parseFloat(channels[3]) >= 0.1)) return {why: 'its colour is nearly transparent'};
+  // rgba(0, 0, 0, .87) text); transparent, it draws nothing; nearly, too faint to read
+  const alpha = channels.length > 3 ? parseFloat(channels[3]) : 1;
+  if (alpha === 0) return {none: 'its colour is transparent: it draws no glyph'};
+  if (!(alpha >= 0.1)) return {why: 'its colour is nearly transparent'};
   for (let e = el; e; e = e.parentElement) {
     const s = getComputedStyle(e);
     if (parseFloat(s.opacity) < 1) return {why: 'it or an ancestor is translucent (opacity)'};

@@ -403,10 +403,13 @@ def test_a_placeholder_shown_only_with_focus_is_measured_focused(page: Any, a11y
     assert [(m.verdict, m.why) for m in hidden] == [("no text", "its placeholder is not shown, with focus or without")]
 
 
-@pytest.mark.parametrize(("alpha", "verdict"), [("0.45", "failed"), ("0.87", "passed")])
+@pytest.mark.parametrize(
+    ("alpha", "verdict"), [("0.45", "failed"), ("0.87", "passed"), ("0", "no text"), ("0.05", "undecided")]
+)
 def test_a_translucent_text_on_a_gradient_is_measured_as_drawn(page: Any, alpha: str, verdict: str) -> None:
     # Material's text colours are black at an opacity; on a gradient axe cannot decide, and
-    # the measure reads the colour as drawn over each glyph pixel's ground.
+    # the measure reads the colour as drawn over each glyph pixel's ground. Transparent, it
+    # draws nothing (a label kept for screen readers); nearly, it is not judged.
     page.set_content(
         "<!doctype html><html lang=fr><title>t</title><style>"
         ".bandeau { padding: 1em; background: linear-gradient(90deg, #ffffff, #f0f0f0); }"
@@ -415,7 +418,8 @@ def test_a_translucent_text_on_a_gradient_is_measured_as_drawn(page: Any, alpha:
     )
     measured = [m for m in run_axe(page, "translucent").contrast if m.target == "#suivi"]
     assert [m.verdict for m in measured] == [verdict], measured
-    assert measured[0].lowest is not None and (measured[0].lowest < 4.5) == (verdict == "failed"), measured
+    if verdict in ("failed", "passed"):
+        assert measured[0].lowest is not None and (measured[0].lowest < 4.5) == (verdict == "failed"), measured
 
 
 def test_contrast_axe_leaves_undecided_is_measured_on_the_rendered_page(page: Any, a11y_base_url: str) -> None:
