@@ -297,8 +297,6 @@ def _glyph(s: tuple[int, int, int], g: tuple[int, int, int], color: tuple[int, i
 
 def _over(color: tuple[int, int, int], alpha: float, ground: tuple[int, int, int]) -> tuple[int, int, int]:
     """The colour a text of `color` at opacity `alpha` draws over `ground`."""
-    if alpha >= 1:
-        return color
     r, g, b = (round(c * alpha + k * (1 - alpha)) for c, k in zip(color, ground, strict=True))
     return (r, g, b)
 
@@ -316,13 +314,15 @@ def judge_pixels(
     ratios: dict[tuple[int, int, int], float] = {}
     below = glyphs = 0
     lowest = None
+    opaque = alpha >= 1
     for s, g in zip(shown, ground, strict=True):
-        if not _glyph(s, g, _over(color, alpha, g)):
+        drawn = color if opaque else _over(color, alpha, g)
+        if not _glyph(s, g, drawn):
             continue
         glyphs += 1
         r = ratios.get(g)
         if r is None:
-            r = ratios[g] = contrast_ratio(_over(color, alpha, g), g)
+            r = ratios[g] = contrast_ratio(drawn, g)
         lowest = r if lowest is None else min(lowest, r)
         below += r < ratio
     if glyphs < _MIN_PIXELS:
@@ -350,8 +350,9 @@ def drawn_in_its_colour(
     (`alpha`) is drawn as its blend with each ground pixel."""
     glyphs = 0
     nearest = 1.0
+    opaque = alpha >= 1
     for s, g in zip(shown, ground, strict=True):
-        drawn = _over(color, alpha, g)
+        drawn = color if opaque else _over(color, alpha, g)
         full = _glyph(s, g, drawn)
         if not full:
             continue
