@@ -1,11 +1,11 @@
 """Text contrast read from the rendered page where axe-core cannot compute it (RGAA 3.2).
 
 axe-core leaves `color-contrast` undecided ("incomplete") for text over a background image
-or gradient, over an `img` element, beside pseudo-element content, or in an empty field
-(whose placeholder it does not judge): it computes colours from styles, and a
-background it cannot reduce to one colour stops it. The French state's design system
-(DSFR) underlines its links with a background gradient, so every page built with it had
-RGAA 3.2 undecided. Such a text is measured here on the page as rendered:
+or gradient, over an `img` element, beside pseudo-element content, in an empty field
+(whose placeholder it does not judge), or of one character it cannot tell from an icon:
+it computes colours from styles, and a background it cannot reduce to one colour stops it.
+The French state's design system (DSFR) underlines its links with a background gradient,
+so every page built with it had RGAA 3.2 undecided. Such a text is measured here on the page as rendered:
 
 1. the text's own lines (the client rectangles of its text nodes; a field's content box,
    where its value, placeholder or selected option is drawn) are captured twice, a viewport's height of
@@ -75,9 +75,12 @@ __all__ = [
 #: axe-core's reasons for leaving `color-contrast` undecided that a capture resolves: a
 #: ground it cannot reduce to one colour (an image, a gradient, an `img`, a pseudo-element,
 #: boxes behind part of the text or something over it) and an empty field; a text outside
-#: the viewport is measured once scrolled to.
+#: the viewport is measured once scrolled to; a one-character text axe found below its
+#: ratio but could not tell from an icon (`shortTextContent`: a pagination's "2") is
+#: measured when that character is a letter or a digit.
 MEASURED_REASONS = frozenset(
     {
+        "shortTextContent",
         "bgImage",
         "bgGradient",
         "pseudoContent",
@@ -106,9 +109,13 @@ _SLIVER_CORE_SHARE = 0.25
 
 # Runs in the page: each text's state, and its lines in document coordinates.
 _STATE_JS = r"""
-([held, indices, focused]) => indices.map((i) => {
+([held, indices, focused, short]) => indices.map((i) => {
   const el = held.elements[i];
   if (!el || !el.isConnected) return {why: 'the element is gone'};
+  // one character axe could not tell from an icon: a letter or a digit is text
+  if (short.includes(i) && !/^[\p{L}\p{N}]+$/u.test(el.textContent.trim())) {
+    return {why: 'axe-core: shortTextContent, and its character is not a letter or a digit (an icon?)'};
+  }
   const cs = getComputedStyle(el);
   // an empty field shows its placeholder, drawn in the style of its ::placeholder
   const placeholder = /^(INPUT|TEXTAREA)$/.test(el.tagName) && !el.value;
@@ -718,7 +725,7 @@ def _measure_focused(context: Any, held: Any, position: int, n: dict[str, Any], 
             why = "its placeholder shows only with focus, and the field does not take focus"
             bands.results[position] = ContrastMeasure(target, "undecided", why)
             return
-        state = context.evaluate(_STATE_JS, [held, [index], True])[0]
+        state = context.evaluate(_STATE_JS, [held, [index], True, []])[0]
         if "focus" in state:  # not expected once focused: said, not measured
             state = {"why": "its placeholder is hidden"}
         bands.measure(bands.text(position, n, state))
@@ -748,7 +755,8 @@ def _measure_document(
         "([elements, mark]) => ({elements, mark, saved: new Map(), sheet: null, still: null})", [elements, mark]
     )
     try:
-        states = context.evaluate(_STATE_JS, [held, [int(n["index"]) for _, n in todo], False])
+        short = [int(n["index"]) for _, n in todo if "shortTextContent" in (n.get("reasons") or ())]
+        states = context.evaluate(_STATE_JS, [held, [int(n["index"]) for _, n in todo], False, short])
         width, height = context.evaluate("[innerWidth, innerHeight]")
         if where.frame is not None:
             # a frame's band: what of its viewport the page's viewport can show at once

@@ -422,6 +422,22 @@ def test_a_translucent_text_on_a_gradient_is_measured_as_drawn(page: Any, alpha:
         assert measured[0].lowest is not None and (measured[0].lowest < 4.5) == (verdict == "failed"), measured
 
 
+def test_a_one_character_text_axe_cannot_tell_from_an_icon_is_measured(page: Any) -> None:
+    # axe finds the light grey "1" below 4.5:1 but leaves it undecided (shortTextContent: too
+    # short to tell from an icon); a digit is text: measured, it fails. The dark "2" passes
+    # in axe itself; the arrow is left to axe (nonBmp).
+    page.set_content(
+        "<!doctype html><html lang=fr><title>t</title><main><h1>Résultats</h1><nav aria-label=Pages>"
+        "<a href='#p1' id=p1 style='color: #aaaaaa'>1</a> <a href='#p2' id=p2 style='color: #595959'>2</a>"
+        " <span id=fleche style='color: #aaaaaa'>&#x2192;</span></nav></main></html>"
+    )
+    audited = run_axe(page, "pagination")
+    measured = {m.target: m for m in audited.contrast}
+    assert measured["#p1"].verdict == "failed" and measured["#p1"].lowest == pytest.approx(2.32, abs=0.05)
+    assert "#p2" not in measured
+    assert decide_criterion("3.2", [audited]).verdict == "failed"
+
+
 def test_contrast_axe_leaves_undecided_is_measured_on_the_rendered_page(page: Any, a11y_base_url: str) -> None:
     # axe says "needs review" for text over a gradient (bgGradient, bgImage) or beside a
     # ::before box (pseudoContent); the measure decides it from the page as rendered.
