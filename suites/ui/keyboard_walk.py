@@ -220,9 +220,11 @@ __FLAT_TREE__
       }
     }
   };
-  const parts = [];
+  const parts = [['', el, null], ['::before', el, '::before'], ['::after', el, '::after']];
+  const looked = new Set([el]);  // the elements among the parts (a label beside it is one)
   const withPseudos = (name, node) => {
-    if (parts.some(([, n, pseudo]) => n === node && !pseudo)) return false;  // a label beside it
+    if (looked.has(node)) return false;
+    looked.add(node);
     parts.push([name, node, null], [name + '::before', node, '::before'], [name + '::after', node, '::after']);
     return true;
   };
@@ -230,13 +232,13 @@ __FLAT_TREE__
     const cls = typeof d.className === 'string' && d.className.trim() ? '.' + d.className.trim().split(/\\s+/)[0] : '';
     return d.localName + cls.slice(0, 60);
   };
-  parts.push(['', el, null], ['::before', el, '::before'], ['::after', el, '::after']);
   // Ancestors across shadow boundaries (a component's host draws a :host(:focus-within)
   // ring); a <slot> or other `display: contents` box draws nothing and is passed over.
   let up = flatParent(el);
   for (let i = 1; i <= 2 && up && up !== document.body && up !== document.documentElement; up = flatParent(up)) {
     if (up.nodeType !== 1 || getComputedStyle(up).display === 'contents') continue;
     parts.push(['ancestor ' + i, up, null]);
+    looked.add(up);
     i++;
   }
   // A control's own label may draw its focus: a checkbox made transparent over the box its
@@ -282,12 +284,11 @@ __FLAT_TREE__
     for (let up = flatParent(el), i = 1; up && up.nodeType === 1; up = flatParent(up), i++) {
       withPseudos('enclosing ' + i + ' (' + tagOf(up) + ')', up);
     }
-    const have = new Set(parts.map(([, node]) => node));
     const r = el.getBoundingClientRect();
     const m = __NEAR_PX__;
     const found = [];
     flatTree((c) => {
-      if (have.has(c) || !c.getClientRects().length) return;
+      if (looked.has(c) || !c.getClientRects().length) return;
       const b = c.getBoundingClientRect();
       if (b.right < r.left - m || b.left > r.right + m || b.bottom < r.top - m || b.top > r.bottom + m) return;
       found.push([b.width * b.height, found.length, c]);
