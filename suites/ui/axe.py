@@ -91,6 +91,85 @@ _ALL_ORIGINS = "axe.configure({allowedOrigins: ['<unsafe_all_origins>']})"
 # Runs in the page. Keeps results small: the SUT's markup is untrusted and may be huge.
 _RUN_JS = """
 async (opts) => {
+  // Texts a box the user scrolls holds out of its view, within a box hiding what overflows
+  // it (an application's shell: the page does not scroll, a panel does). axe takes them
+  // for hidden and never judges their contrast: its rule is run again on them, each such
+  // box scrolled to show them a batch at a time, then put back; what it finds joins `res`.
+  async function scrolledOut(res, opts) {
+    const scrolls = (o) => o === 'auto' || o === 'scroll';
+    const styles = new Map();  // each element's overflow, read once
+    const overflow = (e) => {
+      if (!styles.has(e)) {
+        const s = getComputedStyle(e);
+        styles.set(e, {x: s.overflowX, y: s.overflowY, both: s.overflow});
+      }
+      return styles.get(e);
+    };
+    const meets = (r, h) => r.right > h.left && r.left < h.right && r.bottom > h.top && r.top < h.bottom;
+    const boxes = new Map();
+    const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_TEXT);
+    const seen = new Set();
+    let count = 0;
+    for (let t = walker.nextNode(); t && count < opts.maxMeasured; t = walker.nextNode()) {
+      const el = t.parentElement;
+      if (!el || seen.has(el) || !t.textContent.trim()) continue;
+      seen.add(el);
+      if (!el.checkVisibility({opacityProperty: true, visibilityProperty: true})) continue;
+      const r = el.getBoundingClientRect();
+      let box = null;
+      for (let e = el.parentElement; e; e = e.parentElement) {
+        const s = overflow(e);
+        if (!box) {
+          const over = e.scrollHeight > e.clientHeight || e.scrollWidth > e.clientWidth;
+          if ((scrolls(s.x) || scrolls(s.y)) && over) box = e;
+        } else if (s.both === 'hidden' && !meets(r, e.getBoundingClientRect())) {
+          if (!boxes.has(box)) boxes.set(box, []);
+          boxes.get(box).push(el);
+          count += 1;
+          break;
+        }
+      }
+    }
+    if (!boxes.size) return;
+    const judged = new Set([...res.violations, ...res.incomplete].filter((r) => r.id === 'color-contrast')
+      .flatMap((r) => r.nodes.map((n) => n.element)));
+    const join = (more) => {
+      for (const kind of ['violations', 'incomplete']) {
+        for (const r of more[kind].filter((x) => x.id === 'color-contrast')) {
+          const nodes = r.nodes.filter((n) => n.element && !judged.has(n.element));
+          nodes.forEach((n) => judged.add(n.element));
+          if (!nodes.length) continue;
+          let mine = res[kind].find((x) => x.id === r.id);
+          if (!mine) res[kind].push(mine = {...r, nodes: []});
+          mine.nodes.push(...nodes);
+        }
+      }
+    };
+    for (const [box, els] of boxes) {
+      const at = [box.scrollLeft, box.scrollTop];
+      let todo = els;
+      try {
+        while (todo.length) {
+          const r = todo[0].getBoundingClientRect(), b = box.getBoundingClientRect();
+          const by = {left: r.left - b.left - box.clientLeft, top: r.top - b.top - box.clientTop};
+          box.scrollBy({...by, behavior: 'instant'});
+          const c = box.getBoundingClientRect(), left = c.left + box.clientLeft, top = c.top + box.clientTop;
+          const shown = todo.filter((e) => {
+            const q = e.getBoundingClientRect();
+            return q.left >= left - 1 && q.right <= left + box.clientWidth + 1
+              && q.top >= top - 1 && q.bottom <= top + box.clientHeight + 1;
+          });
+          const batch = shown.length ? shown : [todo[0]];
+          join(await axe.run({include: batch}, {runOnly: {type: 'rule', values: ['color-contrast']},
+            resultTypes: ['violations', 'incomplete'], iframes: false, elementRef: true}));
+          todo = todo.filter((e) => !batch.includes(e));
+        }
+      } finally {
+        box.scrollTo({left: at[0], top: at[1], behavior: 'instant'});
+      }
+    }
+  }
+
   const meta = {};
   const ids = [];
   const topOnly = new Set(opts.topOnly);
@@ -103,14 +182,18 @@ async (opts) => {
   }
   // Bound the run: a huge or hostile page must not hold the check forever.
   const res = await Promise.race([
-    axe.run(document, {
-      // frame-tested: axe's own report of a frame it could not enter (no axe in it)
-      runOnly: {type: 'rule', values: [...ids, 'frame-tested']},
-      resultTypes: ['violations', 'incomplete'],
-      iframes: true,
-      frameWaitTime: opts.frameWaitMs,
-      elementRef: true,
-    }),
+    (async () => {
+      const found = await axe.run(document, {
+        // frame-tested: axe's own report of a frame it could not enter (no axe in it)
+        runOnly: {type: 'rule', values: [...ids, 'frame-tested']},
+        resultTypes: ['violations', 'incomplete'],
+        iframes: true,
+        frameWaitTime: opts.frameWaitMs,
+        elementRef: true,
+      });
+      await scrolledOut(found, opts);
+      return found;
+    })(),
     new Promise((_, reject) => setTimeout(
       () => reject(new Error('axe-core did not finish within ' + opts.timeoutMs + ' ms')),
       opts.timeoutMs)),

@@ -107,9 +107,61 @@ _MIN_WINDOW_PIXELS = 8
 # ... within a quarter of the way in a stretch holding a glyph's sliver (`drawn_in_its_colour`).
 _SLIVER_CORE_SHARE = 0.25
 
-# Runs in the page: each text's state, and its lines in document coordinates.
-_STATE_JS = r"""
-([held, indices, focused, short]) => indices.map((i) => {
+# A text's lines in document coordinates, and what of the document the boxes scrolled by a
+# user that hold it show (`clip`: left, top, right, bottom; the whole plane when none does):
+# a table's cells beyond what its scrolling wrapper shows are within the viewport's width
+# maybe, but not shown there.
+_LINES_FN = r"""
+const lines = (el) => {
+  const cs = getComputedStyle(el);
+  const rects = [];
+  if (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) {
+    // a field draws its value, placeholder or selected option in its content box
+    const r = el.getBoundingClientRect(), px = (p) => parseFloat(cs[p]) || 0;
+    const left = r.left + px('borderLeftWidth') + px('paddingLeft');
+    const top = r.top + px('borderTopWidth') + px('paddingTop');
+    const width = r.right - px('borderRightWidth') - px('paddingRight') - left;
+    const height = r.bottom - px('borderBottomWidth') - px('paddingBottom') - top;
+    if (width >= 1 && height >= 1) rects.push([left + scrollX, top + scrollY, width, height]);
+  }
+  for (const node of el.childNodes) {
+    if (el.tagName === 'SELECT') break;  // its options are not drawn where they stand
+    if (node.nodeType !== 3 || !node.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) {
+      if (r.width >= 1 && r.height >= 1) rects.push([r.left + scrollX, r.top + scrollY, r.width, r.height]);
+    }
+  }
+  const clip = [-Infinity, -Infinity, Infinity, Infinity];
+  const root = document.scrollingElement;
+  // a box positioned absolutely is clipped from its containing block up, a fixed one by none
+  let free = cs.position === 'absolute';
+  for (let e = el.parentElement; e && e !== root && cs.position !== 'fixed'; e = e.parentElement) {
+    const s = getComputedStyle(e), scrolls = (o) => o === 'auto' || o === 'scroll';
+    if (free && s.position === 'static' && s.transform === 'none') continue;
+    free = s.position === 'absolute';
+    if (s.position === 'fixed') break;
+    if (!scrolls(s.overflowX) && !scrolls(s.overflowY)) continue;
+    const b = e.getBoundingClientRect();
+    const left = b.left + e.clientLeft + scrollX, top = b.top + e.clientTop + scrollY;
+    clip[0] = Math.max(clip[0], left);
+    clip[1] = Math.max(clip[1], top);
+    clip[2] = Math.min(clip[2], left + e.clientWidth);
+    clip[3] = Math.min(clip[3], top + e.clientHeight);
+  }
+  return [rects, clip.map((v) => (Number.isFinite(v) ? v : null))];
+};
+"""
+
+# Runs in the page: each text's state, its lines in document coordinates and what of them
+# the boxes holding it show.
+_STATE_JS = (
+    r"""
+([held, indices, focused, short]) => {"""
+    + _LINES_FN
+    + r"""
+return indices.map((i) => {
   const el = held.elements[i];
   if (!el || !el.isConnected) return {why: 'the element is gone'};
   // one character axe could not tell from an icon: a letter or a digit is text
@@ -145,30 +197,51 @@ _STATE_JS = r"""
     if (s.filter !== 'none' && !/^(?:drop-shadow\((?:[^()]|\([^()]*\))*\)\s*)+$/.test(s.filter))
       return {why: 'it or an ancestor is filtered (' + s.filter.slice(0, 80) + ')'};
   }
-  const rects = [];
-  if (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) {
-    // a field draws its value, placeholder or selected option in its content box
-    if (el.tagName === 'SELECT' && (el.multiple || el.size > 1)) return {why: 'it is a list box'};
-    const r = el.getBoundingClientRect(), px = (p) => parseFloat(cs[p]) || 0;
-    const left = r.left + px('borderLeftWidth') + px('paddingLeft');
-    const top = r.top + px('borderTopWidth') + px('paddingTop');
-    const width = r.right - px('borderRightWidth') - px('paddingRight') - left;
-    const height = r.bottom - px('borderBottomWidth') - px('paddingBottom') - top;
-    if (width >= 1 && height >= 1) rects.push([left + scrollX, top + scrollY, width, height]);
-  }
-  for (const node of el.childNodes) {
-    if (el.tagName === 'SELECT') break;  // its options are not drawn where they stand
-    if (node.nodeType !== 3 || !node.textContent.trim()) continue;
-    const range = document.createRange();
-    range.selectNodeContents(node);
-    for (const r of range.getClientRects()) {
-      if (r.width >= 1 && r.height >= 1) rects.push([r.left + scrollX, r.top + scrollY, r.width, r.height]);
-    }
-  }
+  if (el.tagName === 'SELECT' && (el.multiple || el.size > 1)) return {why: 'it is a list box'};
+  const [rects, clip] = lines(el);
   if (!rects.length) return {why: 'it draws no line of text of its own'};
-  return {rects: rects.slice(0, 20), color: ts.color, size: parseFloat(ts.fontSize),
+  return {rects: rects.slice(0, 20), clip, color: ts.color, size: parseFloat(ts.fontSize),
           weight: parseInt(ts.fontWeight, 10) || 400};
-})
+});
+}
+"""
+)
+# Scrolls the boxes a user scrolls that hold a text (a table's wrapper, a panel) so that its
+# element starts where they show their content; their first positions kept (`held.scrolled`)
+# to be put back. Returns the lines of the texts at `indices` then (null: gone), and how far
+# the document itself scrolls sideways.
+_REVEAL_JS = (
+    r"""
+([held, i, indices]) => {"""
+    + _LINES_FN
+    + r"""
+const el = held.elements[i], root = document.scrollingElement;
+if (!held.scrolled) held.scrolled = new Map();
+if (el && el.isConnected) {
+  for (let e = el.parentElement; e && e !== root; e = e.parentElement) {
+    const s = getComputedStyle(e), scrolls = (o) => o === 'auto' || o === 'scroll';
+    const x = scrolls(s.overflowX), y = scrolls(s.overflowY);
+    if (!x && !y) continue;
+    if (!held.scrolled.has(e)) held.scrolled.set(e, [e.scrollLeft, e.scrollTop]);
+    const r = el.getBoundingClientRect(), b = e.getBoundingClientRect();
+    e.scrollBy({left: x ? r.left - b.left - e.clientLeft : 0, top: y ? r.top - b.top - e.clientTop : 0,
+                behavior: 'instant'});
+  }
+}
+return {lines: indices.map((k) => {
+          const t = held.elements[k];
+          return t && t.isConnected ? lines(t) : null;
+        }),
+        most: Math.max(0, root.scrollWidth - innerWidth)};
+}
+"""
+)
+# Puts back where the boxes scrolled to reveal texts were.
+_UNREVEAL_JS = """
+(held) => {
+  for (const [e, [left, top]] of held.scrolled || []) e.scrollTo({left, top, behavior: 'instant'});
+  held.scrolled = null;
+}
 """
 # Focuses a field (`on`: whether it took focus) or gives focus back to what had it before,
 # transitions off meanwhile (a sheet of ours: a placeholder fading in, a floating label
@@ -319,6 +392,8 @@ def judge_pixels(
     lowest = None
     opaque = alpha >= 1
     for s, g in zip(shown, ground, strict=True):
+        if s == g:  # the glyphs' absence changed nothing: a ground pixel (`_glyph` says 0)
+            continue
         drawn = color if opaque else _over(color, alpha, g)
         if not _glyph(s, g, drawn):
             continue
@@ -355,6 +430,8 @@ def drawn_in_its_colour(
     nearest = 1.0
     opaque = alpha >= 1
     for s, g in zip(shown, ground, strict=True):
+        if s == g:  # a ground pixel (`_glyph` says 0)
+            continue
         drawn = color if opaque else _over(color, alpha, g)
         full = _glyph(s, g, drawn)
         if not full:
@@ -407,14 +484,40 @@ class _Text:
     color: tuple[int, int, int]
     ratio: float
     alpha: float = 1.0
+    #: what of the document the boxes a user scrolls that hold it show: left, top, right,
+    #: bottom (None: unbounded)
+    clip: tuple[float | None, ...] = (None, None, None, None)
 
     @property
     def top(self) -> float:
         return min(r[1] for r in self.rects)
 
+    @property
+    def left(self) -> float:
+        return min(r[0] for r in self.rects)
+
     def fits(self, x0: float, y0: float, width: float, height: float) -> bool:
         return all(
             x0 <= r[0] and r[0] + r[2] <= x0 + width and y0 <= r[1] and r[1] + r[3] <= y0 + height for r in self.rects
+        )
+
+    def across(self, x0: float, width: float, whole: bool = True) -> bool:
+        """Whether its lines are within the viewport's width with the document scrolled
+        `x0` sideways, and (`whole`) within what the boxes holding it show."""
+        left, top, right, bottom = self.clip
+        return all(
+            x0 <= r[0]
+            and r[0] + r[2] <= x0 + width
+            and not (
+                whole
+                and (
+                    (left is not None and r[0] < left - 0.5)
+                    or (top is not None and r[1] < top - 0.5)
+                    or (right is not None and r[0] + r[2] > right + 0.5)
+                    or (bottom is not None and r[1] + r[3] > bottom + 0.5)
+                )
+            )
+            for r in self.rects
         )
 
 
@@ -487,16 +590,16 @@ class _Document:
         return self.page if self.frame is None else self.frame
 
 
-def _capture_band(where: _Document, held: Any, band: list[_Text], top: float) -> list[ContrastMeasure]:
+def _capture_band(where: _Document, held: Any, band: list[_Text], left: float, top: float) -> list[ContrastMeasure]:
     """Measure the texts of one viewport's height: the viewport captured as shown, with
     their glyphs transparent, and as shown again (a text that changed is undecided). A
     frame's texts are captured where the page shows the frame, brought into view."""
     page, context = where.page, where.context
     # instant: a page's `scroll-behavior: smooth` would still be scrolling when captured
     scroll_x, scroll_y, width, height = context.evaluate(
-        "(y) => { scrollTo({left: 0, top: y, behavior: 'instant'}); "
+        "([x, y]) => { scrollTo({left: x, top: y, behavior: 'instant'}); "
         "return [scrollX, scrollY, innerWidth, innerHeight]; }",
-        top,
+        [left, top],
     )
     # the document's viewport in the page's: its box (left, top, width, height)
     box = (0.0, 0.0, float(width), float(height))
@@ -686,29 +789,80 @@ class _Bands:
             return []
         ratio = threshold(float(state["size"]), int(state["weight"]))
         alpha = _alpha(str(state.get("color") or ""))
-        return [_Text(position, int(n["index"]), target, state["rects"], color, ratio, alpha)]
+        clip = tuple(state.get("clip") or (None, None, None, None))
+        return [_Text(position, int(n["index"]), target, state["rects"], color, ratio, alpha, clip)]
+
+    def _late(self, texts: list[_Text]) -> bool:
+        """Whether the budget is spent (the texts left then undecided, saying so)."""
+        if time.monotonic() <= self.deadline:
+            return False
+        for t in texts:  # a long page of scattered texts
+            self.results[t.position] = ContrastMeasure(
+                t.target, "undecided", f"not measured within {self.budget_s:g} s", t.ratio
+            )
+        return True
 
     def measure(self, texts: list[_Text]) -> None:
-        """Bands of a viewport's height, the first text a third of the way down (away from
-        a header fixed at the top), ending a sixth above the bottom (a fixed footer)."""
-        texts = sorted(texts, key=lambda t: t.top)
-        while texts:
-            if time.monotonic() > self.deadline:  # a long page of scattered texts: the rest stays undecided
-                for t in texts:
-                    why = f"not measured within {self.budget_s:g} s"
-                    self.results[t.position] = ContrastMeasure(t.target, "undecided", why, t.ratio)
-                break
-            top = max(0.0, texts[0].top - self.height / 3)
-            band = [t for t in texts if t.fits(0, top, self.width, self.height * 5 / 6)]
+        """The texts shown whole as the page is, in bands; then those a box the user
+        scrolls does not show (a wide table's last columns, a panel's last lines), each box
+        scrolled to show the first text left, and the texts it then shows measured."""
+        aside = self._bands(sorted(texts, key=lambda t: t.top), 0.0)
+        while aside and not self._late(aside):
+            found = self.where.context.evaluate(_REVEAL_JS, [self.held, aside[0].index, [t.index for t in aside]])
+            again: list[_Text] = []
+            for t, lines in zip(aside, found["lines"], strict=True):
+                if lines and lines[0]:
+                    clip = tuple(lines[1])
+                    again.append(replace(t, rects=lines[0][:20], clip=clip))
+                else:
+                    self.results[t.position] = ContrastMeasure(
+                        t.target, "undecided", "it is gone, or draws no line", t.ratio
+                    )
+            if not again or again[0].position != aside[0].position:
+                aside = again
+                continue
+            first = again[0]
+            # the document scrolled sideways only when the text is beyond its viewport's width
+            left = 0.0 if first.across(0.0, self.width, False) else max(0.0, min(float(found["most"]), first.left - 16))
+            rest = self._bands(again, left)
+            if rest and rest[0].position == first.position:
+                # shown whole nowhere (a line wider than the box scrolling it): measured as
+                # it shows, if the viewport holds it
+                rest.pop(0)
+                if first.across(left, self.width, whole=False):
+                    self._bands([first], left, whole=False)
+                    done = self.results[first.position]
+                    if done.pixels:  # read on the page, not left out
+                        why = f"{done.why} (what of it the box scrolling it shows: it is wider or taller than that box)"
+                        self.results[first.position] = replace(done, why=why)
+                else:
+                    why = "its text does not fit in the viewport"
+                    self.results[first.position] = ContrastMeasure(first.target, "undecided", why, first.ratio)
+            aside = rest
+
+    def _bands(self, texts: list[_Text], left: float, whole: bool = True) -> list[_Text]:
+        """Measure those of `texts` shown within the viewport's width (and, `whole`, shown
+        whole by the boxes holding them) with the document scrolled `left` sideways, in
+        bands of a viewport's height, the first text a third of the way down (away from a
+        header fixed at the top), ending a sixth above the bottom (a fixed footer); returns
+        the others, in their order."""
+        shown = [t for t in texts if t.across(left, self.width, whole)]
+        measured = {t.position for t in shown}
+        rest = [t for t in texts if t.position not in measured]
+        while shown and not self._late(shown):
+            top = max(0.0, shown[0].top - self.height / 3)
+            band = [t for t in shown if t.fits(left, top, self.width, self.height * 5 / 6)]
             if not band:
-                first = texts.pop(0)
+                first = shown.pop(0)
                 self.results[first.position] = ContrastMeasure(
                     first.target, "undecided", "its text does not fit in the viewport", first.ratio
                 )
                 continue
-            texts = [t for t in texts if t not in band]
-            for text, measure in zip(band, _capture_band(self.where, self.held, band, top), strict=True):
+            done = {t.position for t in band}
+            shown = [t for t in shown if t.position not in done]
+            for text, measure in zip(band, _capture_band(self.where, self.held, band, left, top), strict=True):
                 self.results[text.position] = measure
+        return rest
 
 
 def _measure_focused(context: Any, held: Any, position: int, n: dict[str, Any], bands: _Bands) -> None:
@@ -769,6 +923,7 @@ def _measure_document(
         for position, n in with_focus:
             _measure_focused(context, held, position, n, band_of)
     finally:
+        context.evaluate(_UNREVEAL_JS, held)
         if scroll is not None:
             context.evaluate("([x, y]) => scrollTo({left: x, top: y, behavior: 'instant'})", scroll)
         context.evaluate(

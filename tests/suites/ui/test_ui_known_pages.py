@@ -6,6 +6,7 @@ the module, without the engine: the checks themselves are exercised in test_ui_c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -401,6 +402,65 @@ def test_a_placeholder_shown_only_with_focus_is_measured_focused(page: Any, a11y
     )
     hidden = run_axe(page, "hidden").contrast
     assert [(m.verdict, m.why) for m in hidden] == [("no text", "its placeholder is not shown, with focus or without")]
+
+
+def test_texts_a_scrolling_box_hides_are_measured_scrolled_to(page: Any, a11y_base_url: str) -> None:
+    # A table wider than its wrapper (scrolled smoothly) and a panel taller than its box: what
+    # they hide at rest is measured with each box scrolled to it, and the boxes put back.
+    far = re.compile(r"(t[dh]:nth-child\([5-8]\)|li:nth-child\(([6-9]|1[0-2])\))$")
+    for path, low in (("/contrast-scrolled.html", True), ("/contrast-scrolled-ok.html", False)):
+        measured = audit(page, a11y_base_url, path).contrast
+        assert len(measured) == 8 * 4 + 12, measured
+        for m in measured:
+            failing = low and bool(far.search(m.target))
+            assert m.verdict == ("failed" if failing else "passed") and m.lowest is not None, m
+            assert (2.4 < m.lowest < 2.8) if failing else m.lowest > 9, m
+        assert page.evaluate(
+            "[...document.querySelectorAll('.defile, .journal')].map((e) => [e.scrollLeft, e.scrollTop])"
+        ) == [
+            [0, 0],
+            [0, 0],
+        ]
+    # a line wider than the box scrolling it is never shown whole: measured as it shows; a
+    # box positioned out of a scrolling box (its containing block outside it) is not cut by it
+    page.set_content(
+        "<!doctype html><html lang=fr><title>t</title><style>"
+        ".code { overflow-x: auto; width: 20em; background: linear-gradient(90deg, #fff, #eee); }"
+        ".code pre { color: #9a9a9a; margin: 0; font: 16px monospace; }"
+        ".liste { overflow-y: auto; height: 3em; width: 20em; background: #fff; }"
+        ".bulle { position: absolute; top: 12em; left: 2em; padding: .5em; color: #333;"
+        " background: linear-gradient(90deg, #fff, #eee); }</style>"
+        "<main><h1>Essai</h1><div class=code><pre id=ligne>resultat = lire_constantes(patient, depuis=hier, "
+        "jusqua=maintenant, unite='mmHg')</pre></div>"
+        "<div class=liste><p>Un</p><p>Deux</p><p>Trois</p><span class=bulle id=bulle>Rappel : bilan à 14 h</span>"
+        "</div></main></html>"
+    )
+    by = {m.target: m for m in run_axe(page, "edges").contrast}
+    assert by["#ligne"].verdict == "failed", by
+    assert by["#ligne"].why.endswith("(what of it the box scrolling it shows: it is wider or taller than that box)")
+    assert by["#bulle"].verdict == "passed" and "box scrolling" not in by["#bulle"].why, by
+
+
+@pytest.mark.parametrize("grey", ["#aaa", "#333"])
+def test_texts_an_application_shell_scrolls_out_of_view_are_judged(page: Any, grey: str) -> None:
+    # The page does not scroll (overflow hidden), a panel does: axe takes what the panel
+    # holds below its fold for hidden. Its rule is run again with the panel scrolled to
+    # them: on plain white, axe decides them itself; the panel is put back.
+    lines = "".join(
+        f"<p id=p{i} style='color: {grey if i >= 50 else '#333'}'>Ligne {i} du dossier</p>" for i in range(60)
+    )
+    page.set_content(
+        "<!doctype html><html lang=fr><title>t</title><style>html, body { height: 100%; margin: 0; overflow: hidden; }"
+        " header { height: 4em; } .panneau { height: calc(100% - 4em); overflow-y: auto; background: #fff; }</style>"
+        f"<header><p>Application</p></header><main class=panneau tabindex=0><h1>Essai</h1>{lines}</main></html>"
+    )
+    rule = run_axe(page, "shell").rules["color-contrast"]
+    if grey == "#aaa":
+        assert rule.outcome == "violation" and rule.total == 10, rule
+        assert [n["target"] for n in rule.nodes[:10]] == [[f"#p{i}"] for i in range(50, 60)], rule
+    else:
+        assert rule.outcome == "pass", rule
+    assert page.evaluate("document.querySelector('.panneau').scrollTop") == 0
 
 
 @pytest.mark.parametrize(
