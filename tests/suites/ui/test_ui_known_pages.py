@@ -20,6 +20,7 @@ from homolog.fixtures.a11y_pages import (
     KEYBOARD_DEFECTS,
     UNDECIDABLE,
 )
+from homolog.suites.ui import contrast
 from homolog.suites.ui.axe import PageAudit, decide_criterion, run_axe
 from homolog.suites.ui.browser import CHROMIUM_ARGS, CHROMIUM_PATH
 from homolog.suites.ui.contrast import measure_texts
@@ -542,7 +543,7 @@ def test_contrast_axe_leaves_undecided_is_measured_on_the_rendered_page(page: An
     assert shadowed.rules["color-contrast"].outcome == "incomplete"
 
 
-def test_a_long_page_of_scattered_texts_is_measured_within_its_budget(page: Any) -> None:
+def test_a_long_page_of_scattered_texts_is_measured_within_its_budget(page: Any, monkeypatch: Any) -> None:
     # a band per text (each a screen apart): a hostile or very long page cannot hold the
     # audit; what the budget leaves is undecided, never passed
     spacer = '<div style="height:1500px"></div>'
@@ -559,6 +560,14 @@ def test_a_long_page_of_scattered_texts_is_measured_within_its_budget(page: Any)
     assert [m.verdict for m in measured] == ["passed"] * 6, measured
     late = measure_texts(page, elements, nodes, budget_s=0)
     assert {(m.verdict, m.why) for m in late} == {("undecided", "not measured within 0 s")}, late
+    # beyond the count of texts a page may have measured: undecided, the first ones measured
+    monkeypatch.setattr(contrast, "MAX_MEASURED", 4)
+    capped = measure_texts(page, elements, nodes)
+    assert [(m.verdict, m.why[:25]) for m in capped[3:]] == [
+        ("passed", "its glyph pixels are read"),
+        ("undecided", "more than 4 texts to meas"),
+        ("undecided", "more than 4 texts to meas"),
+    ], capped
     # scroll put back, no style left in the page
     assert page.evaluate("[scrollY, document.adoptedStyleSheets.length]") == [0, 0]
 
