@@ -541,7 +541,7 @@ def _measured(rule: RuleResult, measures: list[ContrastMeasure]) -> RuleResult:
     """`color-contrast` once the texts axe left undecided are measured on the rendered
     page: violated by any text measured below its ratio, still undecided for those the
     measure could not tell (and those beyond what axe listed), passed when every one was
-    measured above it or draws no text."""
+    measured above it, draws no text or is exempt (a disabled control's)."""
     failed = [m for m in measures if m.verdict == "failed"]
     undecided = [m for m in measures if m.verdict == "undecided"]
     unlisted = max(0, rule.total - len(measures))

@@ -167,6 +167,16 @@ _STATE_JS = (
 return indices.map((i) => {
   const el = held.elements[i];
   if (!el || !el.isConnected) return {why: 'the element is gone'};
+  // what a disabled control draws beside it (a slider's value and bounds), hidden from
+  // assistive technologies: an inactive component's text, which RGAA 3.2 does not cover
+  if (el.closest('[aria-hidden="true"]') && el.parentElement) {
+    const controls = [...el.parentElement.querySelectorAll('input, select, textarea, button')]
+      .filter((c) => c.type !== 'hidden');
+    if (controls.length && controls.every((c) => c.matches(':disabled'))) {
+      return {exempt: "it shows a disabled control's state beside it, hidden from assistive technologies: "
+        + "an inactive component's text"};
+    }
+  }
   // one character axe could not tell from an icon: a letter or a digit is text
   if (short.includes(i) && !/^[\p{L}\p{N}]+$/u.test(el.textContent.trim())) {
     return {why: 'axe-core: shortTextContent, and its character is not a letter or a digit (an icon?)'};
@@ -318,8 +328,9 @@ _HIDE_JS = """
 
 @dataclass(frozen=True)
 class ContrastMeasure:
-    """What the capture says of one text: `verdict` passed, failed, undecided, or "no
-    text" (an empty field without a placeholder: nothing drawn to judge)."""
+    """What the capture says of one text: `verdict` passed, failed, undecided, "no text"
+    (an empty field without a placeholder: nothing drawn to judge) or "exempt" (a disabled
+    control's text, which RGAA 3.2 does not cover)."""
 
     target: str
     verdict: str
@@ -784,6 +795,9 @@ class _Bands:
         target = str(n.get("target") or "")
         if "none" in state:  # nothing drawn, no contrast to judge
             self.results[position] = ContrastMeasure(target, "no text", str(state["none"]))
+            return []
+        if "exempt" in state:  # RGAA 3.2's exception for an inactive component
+            self.results[position] = ContrastMeasure(target, "exempt", str(state["exempt"]))
             return []
         color = _rgb(str(state.get("color") or ""))
         if "why" in state or color is None:

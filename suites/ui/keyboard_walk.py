@@ -57,7 +57,11 @@ MIN_SHOWN, that is `visibility: hidden` or not rendered, or that is clipped to n
 nor is a ring the element draws around itself with focus in the colour of the surface it
 lies on (`_unseen_ring`, listed in the stop's `unseen`). The contrast between the focused
 and unfocused colour of each changed property, through the part's opacity, is recorded
-for the auditor.
+for the auditor. A slider, a file input or a colour input draws its thumb, button or well
+in the browser's own shadow tree (`::-webkit-slider-thumb`, `::file-selector-button`), whose
+style no script reads: when nothing else shows its focus, its box (with PARTS_MARGIN_PX
+about it) is captured focused, unfocused and focused again, and pixels that change with
+focus and come back with it are its indicator (`drawn inside`; contrast not measured).
 
 Limits (said in evidence): an indicator drawn by an
 element that neither encloses the focused one nor comes near it (NEAR_PX), or is beyond
@@ -107,7 +111,9 @@ __FLAT_TREE__
   flatTree((el) => {
     if (out.length >= max) return false;
     if (!el.matches(sel) || el.hasAttribute('data-homolog-kb')) return;
-    if (el.matches('input[type=hidden]') || el.disabled) return;
+    // disabled by its own attribute or by a fieldset's (`:disabled`; `disabled`, the
+    // property, says only the former)
+    if (el.matches('input[type=hidden], :disabled') || el.disabled === true) return;
     if (flatClosest(el, '[inert], [aria-hidden="true"]')) return;
     // A control said to be disabled (a pagination's link to a page that does not exist,
     // `role=link` without href) need not take focus, as a disabled button does not.
@@ -161,8 +167,8 @@ __FLAT_TREE__
   const sel = __INTERACTIVE__;
   let behind = 0;
   flatTree((c) => {
-    if (c.matches(sel) && !flatContains(el, c) && !c.disabled && !c.matches('input[type=hidden], [tabindex="-1"]')
-        && boxShown(c)) behind++;
+    if (c.matches(sel) && !flatContains(el, c) && c.disabled !== true
+        && !c.matches('input[type=hidden], [tabindex="-1"], :disabled') && boxShown(c)) behind++;
   }, __MAX_FLAT__);
   return {id: el.getAttribute('data-homolog-modal'), desc: d.slice(0, 160),
           holds_focus: flatContains(el, deepActive()), behind: behind};
@@ -199,6 +205,20 @@ MAX_SIBLINGS = 4
 #: within NEAR_PX of its box.
 MAX_NEAR = 40
 NEAR_PX = 16
+#: About a control drawing parts of its own (a slider's thumb), the margin captured with it.
+PARTS_MARGIN_PX = 8
+#: The indicator of a control whose own parts change with focus (their pixels compared).
+DRAWN_INSIDE = "drawn inside (its thumb, button or well: pixels)"
+
+# The focused element's box when it draws parts in the browser's own shadow tree.
+_PARTS_JS = """
+() => {
+  const el = document.activeElement;
+  if (!el || !el.matches('input[type=range], input[type=file], input[type=color]')) return null;
+  const r = el.getBoundingClientRect();
+  return [r.left, r.top, r.width, r.height, innerWidth, innerHeight];
+}
+"""
 
 # The focused element's drawing, focused, unfocused and focused again (new stops only);
 # `near`: with what is drawn about it (`MAX_NEAR`).
@@ -847,6 +867,8 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
                 style["focused"], style["blurred"], style["backdrop"], style["surface"], style["again"]
             )
             stayed += [label for label in more if label not in stayed]
+        if not changed and info["context"] is page:
+            changed = _drawn_inside(page)
         walk.stops.append(
             Stop(
                 element=element,
@@ -860,6 +882,32 @@ def walk_keyboard(page: Any, page_name: str, *, max_tabs: int = 200, max_repeat:
     else:
         walk.truncated = True
     return walk
+
+
+def _drawn_inside(page: Any) -> list[str]:
+    """[DRAWN_INSIDE] when the focused control draws parts of its own (a slider's thumb) whose
+    pixels change with focus and come back with it; else nothing (see the module doc)."""
+    box = page.evaluate(_PARTS_JS)
+    if not box:
+        return []
+    left, top, width, height, view_w, view_h = (float(v) for v in box)
+    x0, y0 = max(0.0, left - PARTS_MARGIN_PX), max(0.0, top - PARTS_MARGIN_PX)
+    x1 = min(view_w, left + width + PARTS_MARGIN_PX)
+    y1 = min(view_h, top + height + PARTS_MARGIN_PX)
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        return []
+    clip = {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
+    element = page.evaluate_handle("document.activeElement")
+    try:
+        # transitions and animations run to their end for each capture
+        focused = page.screenshot(clip=clip, animations="disabled", caret="hide")
+        element.evaluate("(el) => el.blur()")
+        blurred = page.screenshot(clip=clip, animations="disabled", caret="hide")
+        element.evaluate("(el) => el.focus({preventScroll: true})")
+        again = page.screenshot(clip=clip, animations="disabled", caret="hide")
+    finally:
+        element.dispose()
+    return [DRAWN_INSIDE] if focused == again and focused != blurred else []
 
 
 @dataclass

@@ -24,7 +24,7 @@ from homolog.suites.ui import contrast
 from homolog.suites.ui.axe import PageAudit, decide_criterion, run_axe
 from homolog.suites.ui.browser import CHROMIUM_ARGS, CHROMIUM_PATH
 from homolog.suites.ui.contrast import measure_texts
-from homolog.suites.ui.keyboard_walk import MAX_MODALS, KeyboardWalk, walk_keyboard
+from homolog.suites.ui.keyboard_walk import DRAWN_INSIDE, MAX_MODALS, KeyboardWalk, walk_keyboard
 from homolog.suites.ui.outline import heading_problems, read_outline
 from homolog.suites.ui.settle import WATCH_JS, page_content, settle_page
 
@@ -179,6 +179,22 @@ def test_focus_drawn_about_a_field_by_its_wrapper_is_seen(page: Any, a11y_base_u
     assert field.contrast["near 2 (div.champ-ligne) background"] > 10
     # the button's own ring is found without looking about it
     assert good.stops[-1].indicator == ["outline"]
+
+
+def test_focus_drawn_on_a_sliders_thumb_is_seen(page: Any, a11y_base_url: str) -> None:
+    # A slider's thumb is a part of the browser's own shadow tree: no script reads its
+    # style, its pixels are compared. Without a style of its own with focus, no indicator.
+    known = KEYBOARD_DEFECTS["kb-focus-range"]
+    sliders = ['input#douleur "douleur"', 'input#anxiete "anxiete"']
+    assert walk(page, a11y_base_url, known.path).without_indicator() == sliders
+    good = walk(page, a11y_base_url, known.twin_path)
+    assert good.without_indicator() == [] and not good.unreached(), good.to_json()
+    assert [(stop.element, stop.indicator) for stop in good.stops] == [
+        (sliders[0], [DRAWN_INSIDE]),
+        (sliders[1], [DRAWN_INSIDE]),
+        ('button "Enregistrer"', ["outline"]),
+    ]
+    assert page.evaluate("[...document.querySelectorAll('input')].map((e) => e.value)") == ["3", "6"]
 
 
 def test_what_moves_about_a_control_on_its_own_is_no_focus_indicator(page: Any) -> None:
@@ -462,6 +478,24 @@ def test_texts_an_application_shell_scrolls_out_of_view_are_judged(page: Any, gr
     else:
         assert rule.outcome == "pass", rule
     assert page.evaluate("document.querySelector('.panneau').scrollTop") == 0
+
+
+@pytest.mark.parametrize(("disabled", "verdict"), [(" disabled", "exempt"), ("", "failed")])
+def test_a_disabled_controls_own_text_is_exempt(page: Any, disabled: str, verdict: str) -> None:
+    # A slider's value and bounds shown beside it, hidden from assistive technologies (as
+    # DSFR draws them), grey on a gradient: the text of an inactive component when the
+    # slider is disabled (RGAA 3.2's exception), measured and failing when it is not.
+    page.set_content(
+        "<!doctype html><html lang=fr><title>t</title><style>.curseur { background: linear-gradient(#fff, #eee);"
+        " padding: 1em; } .curseur span { color: #999; }</style><main><h1>Essai</h1>"
+        "<label for=douleur>Douleur</label><div class=curseur><span aria-hidden=true id=valeur>3</span>"
+        f"<input type=range id=douleur min=0 max=10 value=3{disabled}><span aria-hidden=true id=bornes>0 à 10</span>"
+        "</div></main></html>"
+    )
+    by = {m.target: m for m in run_axe(page, "slider").contrast}
+    assert {by["#valeur"].verdict, by["#bornes"].verdict} == {verdict}, by
+    if disabled:
+        assert by["#bornes"].why.endswith("an inactive component's text"), by
 
 
 @pytest.mark.parametrize(
