@@ -109,8 +109,9 @@ async (opts) => {
     const boxes = new Map();
     const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_TEXT);
     const seen = new Set();
-    let count = 0;
-    for (let t = walker.nextNode(); t && count < opts.maxMeasured; t = walker.nextNode()) {
+    let count = 0, beyond = 0, nodes = 0;
+    let t = walker.nextNode();
+    for (; t && nodes < 100000; t = walker.nextNode(), nodes++) {
       const el = t.parentElement;
       if (!el || seen.has(el) || !t.textContent.trim()) continue;
       seen.add(el);
@@ -123,12 +124,27 @@ async (opts) => {
           const over = e.scrollHeight > e.clientHeight || e.scrollWidth > e.clientWidth;
           if ((scrolls(s.x) || scrolls(s.y)) && over) box = e;
         } else if (s.both === 'hidden' && !meets(r, e.getBoundingClientRect())) {
-          if (!boxes.has(box)) boxes.set(box, []);
-          boxes.get(box).push(el);
-          count += 1;
+          if (count >= opts.maxMeasured) {
+            beyond += 1;
+          } else {
+            if (!boxes.has(box)) boxes.set(box, []);
+            boxes.get(box).push(el);
+            count += 1;
+          }
           break;
         }
       }
+    }
+    if (beyond || t) {
+      // what was not looked at leaves the rule undecided, saying so
+      const why = t ? 'the page holds over 100,000 texts: those after were not looked for out of view'
+        : beyond + ' more text(s) a scrolling box holds out of view were not judged (at most '
+          + opts.maxMeasured + ')';
+      let mine = res.incomplete.find((x) => x.id === 'color-contrast');
+      if (!mine) res.incomplete.push(mine = {id: 'color-contrast', impact: 'serious', help: 'Elements must meet '
+        + 'minimum color contrast ratio thresholds', helpUrl: '', nodes: []});
+      mine.nodes.push({target: ['body'], html: '', failureSummary: why, any: [], all: [], none: [], element: null,
+                       homologWhy: why});
     }
     if (!boxes.size) return;
     const judged = new Set([...res.violations, ...res.incomplete].filter((r) => r.id === 'color-contrast')
@@ -215,6 +231,7 @@ async (opts) => {
   const measure = undecided.map((n, i) => ({
     index: i, target: cut(n.target.map(String).join(' '), 200),
     reasons: [...n.any, ...n.all, ...n.none].map(c => c.data && c.data.messageKey).filter(Boolean),
+    why: n.homologWhy || null,
     // a text in a frame (no element here): axe's selectors, the frame element's then the
     // text's in the frame's document (an array: in a shadow root, not measured)
     frame: n.target.length > 1 ? n.target.map(t => typeof t === 'string' && t.length <= 2000 ? t : null) : null,

@@ -701,7 +701,9 @@ def measure_texts(
         reasons = set(n.get("reasons") or ())
         target = str(n.get("target") or "")
         path = n.get("frame")
-        if not reasons or not reasons <= MEASURED_REASONS:
+        if n.get("why"):  # what axe's run said it could not look at
+            results[position] = ContrastMeasure(target, "undecided", str(n["why"]))
+        elif not reasons or not reasons <= MEASURED_REASONS:
             why = ", ".join(sorted(reasons)) or "no reason given"
             results[position] = ContrastMeasure(target, "undecided", f"axe-core: {why}")
         elif count >= MAX_MEASURED:

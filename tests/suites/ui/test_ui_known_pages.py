@@ -20,7 +20,7 @@ from homolog.fixtures.a11y_pages import (
     KEYBOARD_DEFECTS,
     UNDECIDABLE,
 )
-from homolog.suites.ui import contrast
+from homolog.suites.ui import axe, contrast
 from homolog.suites.ui.axe import PageAudit, decide_criterion, run_axe
 from homolog.suites.ui.browser import CHROMIUM_ARGS, CHROMIUM_PATH
 from homolog.suites.ui.contrast import measure_texts
@@ -478,6 +478,30 @@ def test_texts_an_application_shell_scrolls_out_of_view_are_judged(page: Any, gr
     else:
         assert rule.outcome == "pass", rule
     assert page.evaluate("document.querySelector('.panneau').scrollTop") == 0
+
+
+def test_texts_out_of_view_beyond_those_looked_at_leave_contrast_undecided(page: Any, monkeypatch: Any) -> None:
+    # 30 texts below the panel's fold, at most 4 looked at (twice the measure's cap of 2):
+    # the other 26 are not judged, and the rule says so rather than passing.
+    monkeypatch.setattr(axe, "MAX_MEASURED", 2)
+    lines = "".join(f"<p id=p{i}>Ligne {i} du dossier</p>" for i in range(60))
+    page.set_content(
+        "<!doctype html><html lang=fr><title>t</title><style>html, body { height: 100%; margin: 0; overflow: hidden; }"
+        " header { height: 4em; } .panneau { height: calc(100% - 4em); overflow-y: auto; }</style>"
+        f"<header><p>Application</p></header><main class=panneau tabindex=0><h1>Essai</h1>{lines}</main></html>"
+    )
+    audit_ = run_axe(page, "shell")
+    hidden = page.evaluate(
+        "[...document.querySelectorAll('p[id]')].filter((p) => p.getBoundingClientRect().top >= innerHeight).length"
+    )
+    assert audit_.rules["color-contrast"].outcome == "incomplete", audit_.rules["color-contrast"]
+    assert [(m.target, m.verdict, m.why) for m in audit_.contrast] == [
+        (
+            "body",
+            "undecided",
+            f"{hidden - 4} more text(s) a scrolling box holds out of view were not judged (at most 4)",
+        )
+    ]
 
 
 @pytest.mark.parametrize(("disabled", "verdict"), [(" disabled", "exempt"), ("", "failed")])
