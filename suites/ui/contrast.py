@@ -39,6 +39,15 @@ something translucent (a half-transparent veil, the text's own `::after` box) no
 and the text, read in another colour than its own, is undecided. Something opaque over
 part of a text hides its glyphs there: what shows of it is judged.
 
+A text a box the user scrolls does not show whole at rest (a wide table's last columns in
+its scrolling wrapper, a panel's lines below its fold) is measured once those boxes are
+scrolled to show it, and they are put back after; the page is scrolled sideways when the
+text lies beyond the window's width. A line wider than its box is never shown whole: what
+the box shows of it is judged, saying so. A box positioned absolutely is cut only by the
+boxes from its containing block up, a fixed one by none. A text a disabled control shows
+beside it, hidden from assistive technologies (a slider's value), is the text of an
+inactive component, outside RGAA 3.2 (`exempt`).
+
 A field's placeholder hidden at rest (opacity 0: a floating label stands in its stead, as
 Material's fields do) is measured as it shows with focus, once the other texts are: the
 field focused, transitions off (a sheet of ours), captured, and focus given back to what
