@@ -86,10 +86,15 @@ __all__ = [
 #: boxes behind part of the text or something over it) and an empty field; a text outside
 #: the viewport is measured once scrolled to; a one-character text axe found below its
 #: ratio but could not tell from an icon (`shortTextContent`: a pagination's "2") is
-#: measured when that character is a letter or a digit.
+#: measured, judged as text when that character is a letter or a digit. Other texts axe
+#: could not tell from an icon (that one character, or a text of symbols only: `nonBmp`,
+#: a pagination's "⋯", an arrow) are measured too, and pass when they pass as text (and so
+#: as a graphic, whose 3:1 of RGAA 3.3 is never above a text's ratio); below it, whether the
+#: symbol is text or a graphic needs a person, and it stays undecided.
 MEASURED_REASONS = frozenset(
     {
         "shortTextContent",
+        "nonBmp",
         "bgImage",
         "bgGradient",
         "pseudoContent",
@@ -170,7 +175,7 @@ const lines = (el) => {
 # the boxes holding it show.
 _STATE_JS = (
     r"""
-([held, indices, focused, short]) => {"""
+([held, indices, focused, symbols]) => {"""
     + _LINES_FN
     + r"""
 return indices.map((i) => {
@@ -186,10 +191,10 @@ return indices.map((i) => {
         + "an inactive component's text"};
     }
   }
-  // one character axe could not tell from an icon: a letter or a digit is text
-  if (short.includes(i) && !/^[\p{L}\p{N}]+$/u.test(el.textContent.trim())) {
-    return {why: 'axe-core: shortTextContent, and its character is not a letter or a digit (an icon?)'};
-  }
+  // a text axe could not tell from an icon: letters or digits are text; anything else is
+  // a symbol, maybe a graphic (`symbol`: its first characters)
+  const shown = el.textContent.trim();
+  const symbol = symbols.includes(i) && !/^[\p{L}\p{N}]+$/u.test(shown) ? [...shown].slice(0, 8).join('') : null;
   const cs = getComputedStyle(el);
   // an empty field shows its placeholder, drawn in the style of its ::placeholder
   const placeholder = /^(INPUT|TEXTAREA)$/.test(el.tagName) && !el.value;
@@ -223,7 +228,7 @@ return indices.map((i) => {
   const [rects, clip] = lines(el);
   if (!rects.length) return {why: 'it draws no line of text of its own'};
   return {rects: rects.slice(0, 20), clip, color: ts.color, size: parseFloat(ts.fontSize),
-          weight: parseInt(ts.fontWeight, 10) || 400};
+          weight: parseInt(ts.fontWeight, 10) || 400, symbol};
 });
 }
 """
@@ -510,6 +515,9 @@ class _Text:
     #: what of the document the boxes a user scrolls that hold it show: left, top, right,
     #: bottom (None: unbounded)
     clip: tuple[float | None, ...] = (None, None, None, None)
+    #: its characters when axe could not tell it from an icon and they are not letters or
+    #: digits: text or a graphic, a person tells
+    symbol: str | None = None
 
     @property
     def top(self) -> float:
@@ -567,6 +575,14 @@ def _verdict(text: _Text, windows: list[tuple[Pixels, Pixels, int]]) -> Contrast
         why = f"{share:.1%} of its glyph pixels are read on a ground below {ratio:g}:1 (lowest {lowest:.2f}:1)"
     else:
         why = f"its glyph pixels are read on grounds of {lowest:.2f}:1 at the lowest (at least {ratio:g}:1)"
+    if text.symbol is not None and verdict == "failed":
+        verdict = "undecided"
+        why += (
+            f", but it is a symbol ({text.symbol!r}) axe-core could not tell from an icon: as text it fails"
+            " (RGAA 3.2), as a graphic it is judged by RGAA 3.3; a person must tell which it is"
+        )
+    elif text.symbol is not None and verdict == "passed":
+        why += f" (a symbol, {text.symbol!r}: it passes as text, and so as a graphic)"
     return ContrastMeasure(text.target, verdict, why, ratio, lowest, share, glyphs)
 
 
@@ -818,7 +834,8 @@ class _Bands:
         ratio = threshold(float(state["size"]), int(state["weight"]))
         alpha = _alpha(str(state.get("color") or ""))
         clip = tuple(state.get("clip") or (None, None, None, None))
-        return [_Text(position, int(n["index"]), target, state["rects"], color, ratio, alpha, clip)]
+        symbol = str(state["symbol"]) if state.get("symbol") else None
+        return [_Text(position, int(n["index"]), target, state["rects"], color, ratio, alpha, clip, symbol)]
 
     def _late(self, texts: list[_Text]) -> bool:
         """Whether the budget is spent (the texts left then undecided, saying so)."""
@@ -931,8 +948,9 @@ def _measure_document(
         "([elements, mark]) => ({elements, mark, saved: new Map(), sheet: null, still: null})", [elements, mark]
     )
     try:
-        short = [int(n["index"]) for _, n in todo if "shortTextContent" in (n.get("reasons") or ())]
-        states = context.evaluate(_STATE_JS, [held, [int(n["index"]) for _, n in todo], False, short])
+        iconic = {"shortTextContent", "nonBmp"}
+        symbols = [int(n["index"]) for _, n in todo if iconic & set(n.get("reasons") or ())]
+        states = context.evaluate(_STATE_JS, [held, [int(n["index"]) for _, n in todo], False, symbols])
         width, height = context.evaluate("[innerWidth, innerHeight]")
         if where.frame is not None:
             # a frame's band: what of its viewport the page's viewport can show at once
