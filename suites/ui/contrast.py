@@ -74,6 +74,7 @@ from typing import Any
 
 __all__ = [
     "MEASURED_REASONS",
+    "PAGE_FNS_JS",
     "ContrastMeasure",
     "drawn_in_its_colour",
     "find_by_axe_selector",
@@ -123,6 +124,28 @@ _CORE_SHARE = 0.1
 _MIN_WINDOW_PIXELS = 8
 # ... within a quarter of the way in a stretch holding a glyph's sliver (`drawn_in_its_colour`).
 _SLIVER_CORE_SHARE = 0.25
+
+# Functions the page's scripts here and axe's run (axe.py) share:
+# - inactive(el): why `el` is the text of an inactive component, which RGAA 3.2 does not
+#   cover (what a disabled control draws beside it, a slider's value and bounds, hidden from
+#   assistive technologies: every control its parent holds disabled), or null;
+# - bringIn(box, el, x, y): `box` scrolled (sideways when `x`, down when `y`) so that `el`
+#   starts where it shows its content.
+PAGE_FNS_JS = r"""
+const inactive = (el) => {
+  if (!el.closest('[aria-hidden="true"]') || !el.parentElement) return null;
+  const controls = [...el.parentElement.querySelectorAll('input, select, textarea, button')]
+    .filter((c) => c.type !== 'hidden');
+  if (!controls.length || !controls.every((c) => c.matches(':disabled'))) return null;
+  return "it shows a disabled control's state beside it, hidden from assistive technologies: "
+    + "an inactive component's text";
+};
+const bringIn = (box, el, x = true, y = true) => {
+  const r = el.getBoundingClientRect(), b = box.getBoundingClientRect();
+  box.scrollBy({left: x ? r.left - b.left - box.clientLeft : 0, top: y ? r.top - b.top - box.clientTop : 0,
+                behavior: 'instant'});
+};
+"""
 
 # A text's lines in document coordinates, and what of the document the boxes scrolled by a
 # user that hold it show (`clip`: left, top, right, bottom; the whole plane when none does):
@@ -177,20 +200,13 @@ _STATE_JS = (
     r"""
 ([held, indices, focused, symbols]) => {"""
     + _LINES_FN
+    + PAGE_FNS_JS
     + r"""
 return indices.map((i) => {
   const el = held.elements[i];
   if (!el || !el.isConnected) return {why: 'the element is gone'};
-  // what a disabled control draws beside it (a slider's value and bounds), hidden from
-  // assistive technologies: an inactive component's text, which RGAA 3.2 does not cover
-  if (el.closest('[aria-hidden="true"]') && el.parentElement) {
-    const controls = [...el.parentElement.querySelectorAll('input, select, textarea, button')]
-      .filter((c) => c.type !== 'hidden');
-    if (controls.length && controls.every((c) => c.matches(':disabled'))) {
-      return {exempt: "it shows a disabled control's state beside it, hidden from assistive technologies: "
-        + "an inactive component's text"};
-    }
-  }
+  const exempt = inactive(el);
+  if (exempt) return {exempt};
   // a text axe could not tell from an icon: letters or digits are text; anything else is
   // a symbol, maybe a graphic (`symbol`: its first characters)
   const shown = el.textContent.trim();
@@ -241,6 +257,7 @@ _REVEAL_JS = (
     r"""
 ([held, i, indices]) => {"""
     + _LINES_FN
+    + PAGE_FNS_JS
     + r"""
 const el = held.elements[i], root = document.scrollingElement;
 if (!held.scrolled) held.scrolled = new Map();
@@ -250,9 +267,7 @@ if (el && el.isConnected) {
     const x = scrolls(s.overflowX), y = scrolls(s.overflowY);
     if (!x && !y) continue;
     if (!held.scrolled.has(e)) held.scrolled.set(e, [e.scrollLeft, e.scrollTop]);
-    const r = el.getBoundingClientRect(), b = e.getBoundingClientRect();
-    e.scrollBy({left: x ? r.left - b.left - e.clientLeft : 0, top: y ? r.top - b.top - e.clientTop : 0,
-                behavior: 'instant'});
+    bringIn(e, el, x, y);
   }
 }
 return {lines: indices.map((k) => {

@@ -522,6 +522,29 @@ def test_a_disabled_controls_own_text_is_exempt(page: Any, disabled: str, verdic
         assert by["#bornes"].why.endswith("an inactive component's text"), by
 
 
+@pytest.mark.parametrize(("disabled", "verdict"), [(" disabled", "passed"), ("", "failed")])
+def test_a_disabled_controls_own_text_axe_fails_is_exempt_too(page: Any, disabled: str, verdict: str) -> None:
+    # The same slider on a plain ground: axe computes the grey bounds' 2.8:1 itself and fails
+    # them (the one-digit value it leaves undecided, measured). Beside a disabled slider they
+    # are an inactive component's, as when measured: passed, the overruled node said with
+    # why; beside an enabled one they fail.
+    page.set_content(
+        "<!doctype html><html lang=fr><title>t</title><style>.curseur span { color: #999; }</style>"
+        "<main><h1>Essai</h1><label for=douleur>Douleur</label><div class=curseur>"
+        f"<span aria-hidden=true id=valeur>3</span><input type=range id=douleur min=0 max=10 value=3{disabled}>"
+        "<span aria-hidden=true id=bornes>0 à 10</span></div></main></html>"
+    )
+    audited = run_axe(page, "slider")
+    assert decide_criterion("3.2", [audited]).verdict == verdict
+    overruled = audited.to_json().get("overruled", [])
+    if disabled:
+        assert [o["target"] for o in overruled] == ["#bornes"], overruled
+        assert overruled[0]["rule"] == "color-contrast" and "inactive component" in overruled[0]["why"]
+        assert [m.verdict for m in audited.contrast if m.target == "#valeur"] == ["exempt"], audited.contrast
+    else:
+        assert not overruled and audited.rules["color-contrast"].total == 1
+
+
 @pytest.mark.parametrize(
     ("alpha", "verdict"), [("0.45", "failed"), ("0.87", "passed"), ("0", "no text"), ("0.05", "undecided")]
 )
