@@ -547,6 +547,19 @@ class _Text:
             x0 <= r[0] and r[0] + r[2] <= x0 + width and y0 <= r[1] and r[1] + r[3] <= y0 + height for r in self.rects
         )
 
+    def as_shown(self) -> _Text:
+        """Itself with its lines cut to what the boxes holding it show (a line wider than
+        the box scrolling it: the part shown), the lines they do not show left out."""
+        left, top, right, bottom = self.clip
+        cut = []
+        for x, y, w, h in self.rects:
+            x0, y0 = max(x, left if left is not None else x), max(y, top if top is not None else y)
+            x1 = min(x + w, right if right is not None else x + w)
+            y1 = min(y + h, bottom if bottom is not None else y + h)
+            if x1 - x0 >= 1 and y1 - y0 >= 1:
+                cut.append([x0, y0, x1 - x0, y1 - y0])
+        return replace(self, rects=cut)
+
     def across(self, x0: float, width: float, whole: bool = True) -> bool:
         """Whether its lines are within the viewport's width with the document scrolled
         `x0` sideways, and (`whole`) within what the boxes holding it show."""
@@ -886,11 +899,12 @@ class _Bands:
             left = 0.0 if first.across(0.0, self.width, False) else max(0.0, min(float(found["most"]), first.left - 16))
             rest = self._bands(again, left)
             if rest and rest[0].position == first.position:
-                # shown whole nowhere (a line wider than the box scrolling it): measured as
-                # it shows, if the viewport holds it
+                # shown whole nowhere (a line wider than the box scrolling it): what the box
+                # shows of it measured, if the viewport holds that
                 rest.pop(0)
-                if first.across(left, self.width, whole=False):
-                    self._bands([first], left, whole=False)
+                part = first.as_shown()
+                if part.rects and part.across(left, self.width, whole=False):
+                    self._bands([part], left, whole=False)
                     done = self.results[first.position]
                     if done.pixels:  # read on the page, not left out
                         why = f"{done.why} (what of it the box scrolling it shows: it is wider or taller than that box)"

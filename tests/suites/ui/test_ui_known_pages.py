@@ -438,8 +438,10 @@ def test_texts_a_scrolling_box_hides_are_measured_scrolled_to(page: Any, a11y_ba
             [0, 0],
             [0, 0],
         ]
-    # a line wider than the box scrolling it is never shown whole: measured as it shows; a
-    # box positioned out of a scrolling box (its containing block outside it) is not cut by it
+    # a line wider than the box scrolling it is never shown whole: measured as it shows (a
+    # line wider than the viewport too: NHS.UK's scroll component); a box positioned out of
+    # a scrolling box (its containing block outside it) is not cut by it
+    trace = "patient=P-0042 tension=12/8 pouls=72 " * 12  # about 3,500 px: wider than the viewport
     page.set_content(
         "<!doctype html><html lang=fr><title>t</title><style>"
         ".code { overflow-x: auto; width: 20em; background: linear-gradient(90deg, #fff, #eee); }"
@@ -449,12 +451,15 @@ def test_texts_a_scrolling_box_hides_are_measured_scrolled_to(page: Any, a11y_ba
         " background: linear-gradient(90deg, #fff, #eee); }</style>"
         "<main><h1>Essai</h1><div class=code><pre id=ligne>resultat = lire_constantes(patient, depuis=hier, "
         "jusqua=maintenant, unite='mmHg')</pre></div>"
+        f"<div class=code><pre id=trace>{trace}</pre><pre id=trace-lisible style='color: #333'>{trace}</pre></div>"
         "<div class=liste><p>Un</p><p>Deux</p><p>Trois</p><span class=bulle id=bulle>Rappel : bilan à 14 h</span>"
         "</div></main></html>"
     )
     by = {m.target: m for m in run_axe(page, "edges").contrast}
     assert by["#ligne"].verdict == "failed", by
     assert by["#ligne"].why.endswith("(what of it the box scrolling it shows: it is wider or taller than that box)")
+    assert by["#trace"].verdict == "failed" and by["#trace-lisible"].verdict == "passed", by
+    assert all("what of it the box scrolling it shows" in by[t].why for t in ("#trace", "#trace-lisible")), by
     assert by["#bulle"].verdict == "passed" and "box scrolling" not in by["#bulle"].why, by
 
 
