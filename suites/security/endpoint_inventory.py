@@ -44,6 +44,7 @@ __all__ = [
     "add_openapi",
     "add_page_map",
     "crawl",
+    "declared_paths",
     "inventory_settings",
     "public_patterns",
 ]
@@ -206,22 +207,31 @@ def add_page_map(inv: Inventory) -> None:
     inv.notes.append(f"page map: {len(pages)} page(s)")
 
 
-def add_extra_paths(inv: Inventory) -> None:
-    items = inventory_settings(inv.target).get("paths") or []
+def declared_paths(target: Target) -> list[tuple[str, str, str]]:
+    """The endpoints `settings.security.inventory.paths` declares ("METHOD base:/path"; a
+    bare path is the web base's, no method GET): (method, base, path), the target's data
+    filled in."""
+    items = inventory_settings(target).get("paths") or []
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         raise CheckError('settings.security.inventory.paths must be a list of "METHOD base:/path" strings')
+    found = []
     for item in items:
         method, _, rest = item.strip().rpartition(" ")
         base, sep, path = rest.partition(":")
         if not sep or rest.startswith("/"):
             base, path = "web", rest
-        if base not in inv.target.base_urls:
+        if base not in target.base_urls:
             raise CheckError(f"settings.security.inventory.paths: {item!r} names no declared base")
-        inv.add(
-            method or "GET", inv.target.url(_fill(path, inv.target.data), base), "settings.security.inventory.paths"
-        )
-    if items:
-        inv.notes.append(f"target: {len(items)} extra endpoint(s)")
+        found.append((method.upper() or "GET", base, _fill(path, target.data)))
+    return found
+
+
+def add_extra_paths(inv: Inventory) -> None:
+    declared = declared_paths(inv.target)
+    for method, base, path in declared:
+        inv.add(method, inv.target.url(path, base), "settings.security.inventory.paths")
+    if declared:
+        inv.notes.append(f"target: {len(declared)} extra endpoint(s)")
 
 
 def add_capability_statement(inv: Inventory, http: HttpClient) -> None:

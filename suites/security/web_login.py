@@ -134,8 +134,10 @@ class WebSession:
                 self.cookies[name.strip()] = val.strip()
         return resp
 
-    def login(self, username: str, password: str) -> LoginResult:
-        """One login with these credentials, the way the auth entry's kind logs in."""
+    def login(self, username: str, password: str, *, confirm: bool = False) -> LoginResult:
+        """One login with these credentials, the way the auth entry's kind logs in;
+        `confirm`: a form login answered as a success counts only if the page behind the
+        login then opens (`_no_session`), for checks that judge whether a login succeeded."""
         before = len(self.seen_set_cookies)
         if self.kind == "basic":
             value = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
@@ -167,9 +169,30 @@ class WebSession:
         if outcome.refresh:
             self.client.sanitizer.add(outcome.refresh)
             self.refresh_token = outcome.refresh
-        return LoginResult(
-            outcome.success, outcome.status, outcome.location, outcome.described, self.seen_set_cookies[before:]
-        )
+        success, described = outcome.success, outcome.described
+        if confirm and success and not outcome.token:
+            refused = self._no_session()
+            if refused:
+                success, described = False, f"{described}, yet {refused}"
+        return LoginResult(success, outcome.status, outcome.location, described, self.seen_set_cookies[before:])
+
+    def _no_session(self) -> str | None:
+        """Why a login answered as a success (a redirect away from the login page) opened no
+        session, or None: a failed or locked login may be sent to a page of its own
+        (`/login-failed`, `/account-locked`), which says nothing; the page behind the login
+        then sends back to the login page, or answers 401. A 403 may be the account's role,
+        not its session: it refutes nothing."""
+        path = protected_path(self.target, self.auth)
+        if path == "/" and self.auth != "web":  # no page of its own: the web account's
+            path = protected_path(self.target, "web")
+        resp = self.request("GET", path)
+        login = self.target.login_path(self.auth)
+        sent_back = 300 <= resp.status_code < 400 and login is not None
+        if sent_back and urlsplit(str(resp.headers.get("location", ""))).path == login:
+            return f"{path} then sent back to the login page: no session was opened"
+        if resp.status_code == 401:
+            return f"{path} then answered 401: no session was opened"
+        return None
 
     def page_url(self) -> str:
         """The URL of the page whose script sends the session's requests: the login page of
@@ -217,9 +240,10 @@ class WebSession:
 
 
 def try_login(http: HttpClient, target: Target, username: str, password: str, *, auth: str = "web") -> LoginResult:
-    """One login attempt in a session of its own (closed afterwards)."""
+    """One login attempt in a session of its own (closed afterwards), a success confirmed
+    by the page behind the login (`WebSession.login`)."""
     with WebSession(http, target, auth=auth) as session:
-        return session.login(username, password)
+        return session.login(username, password, confirm=True)
 
 
 def account(target: Target, name: str) -> tuple[str, str]:

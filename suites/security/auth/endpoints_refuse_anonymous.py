@@ -7,7 +7,14 @@ no such form (its scripts draw it), the CSRF cookie's value in those headers, as
 page's scripts echo it (the JSON login's `csrf` path asked for first, as they do), `Origin`
 and `Referer`. Without them a CSRF protection refuses the request (Django answers 403)
 before any authentication is asked, and an endpoint any visitor can call would pass as
-refused.
+refused. Each such request is sent by a visitor of its own: a logout probed first would
+end the session holding the form's token, and every later request would be refused for it.
+
+A redirect answering such a request is a refusal when it sends to the login page (or out
+of the system, or to a public page) or where the system sends anonymous visitors of its
+pages (the first redirect its pages answered them with). A 302 or 303 elsewhere (a note
+saved, then the patient's page) says the request was taken: served, when the system was seen to send anonymous
+visitors to its login page; otherwise what happened is not known (undecided).
 """
 
 from __future__ import annotations
@@ -126,8 +133,18 @@ class InventoryParams(Params):
     probe_unsafe_methods: bool = True
 
 
-def _probe(http: HttpClient, target: Target, ep: Endpoint, patterns: list[tuple[str, str]], visitor: _Visitor) -> None:
-    """Send the endpoint's request without credentials and classify what comes back."""
+def _probe(
+    http: HttpClient,
+    target: Target,
+    ep: Endpoint,
+    patterns: list[tuple[str, str]],
+    visitor: _Visitor,
+    sent_to: set[str],
+) -> None:
+    """Send the endpoint's request without credentials and classify what comes back.
+
+    `sent_to`: where the system's redirects sent anonymous visitors of its pages first (the
+    paths), added to by a safe request refused that way, read for an unsafe one."""
     login = target.login_path("web")
     if ep.method in _SAFE:
         headers = {"Content-Type": ep.content_type} if ep.body and ep.content_type else {}
@@ -135,6 +152,7 @@ def _probe(http: HttpClient, target: Target, ep: Endpoint, patterns: list[tuple[
     else:
         headers, body = visitor.unsafe_request(ep)
     client = http.fresh()  # no credentials: at most an anonymous visitor's cookies
+    first: str | None = None  # where the first redirect sent
     try:
         method, url = ep.method, ep.url
         for _ in range(_MAX_REDIRECTS + 1):
@@ -145,14 +163,24 @@ def _probe(http: HttpClient, target: Target, ep: Endpoint, patterns: list[tuple[
                 break
             nxt = urljoin(resp.url, location)
             path = urlsplit(nxt).path
+            first = path if first is None else first
             if login is not None and path == login:
                 ep.outcome, ep.detail = "refused", f"redirect to the login page {path}"
-                return
+                break
             if not target.in_scope(nxt):
                 ep.outcome, ep.detail = "refused", f"redirect out of the system to {urlsplit(nxt).netloc}"
-                return
+                break
             if (why := is_public(path, patterns)) is not None:
                 ep.outcome, ep.detail = "refused", f"redirect to a public page {path} ({why})"
+                break
+            if ep.method not in _SAFE and first == path and resp.status_code in (302, 303) and path not in sent_to:
+                # taken, then sent on (a note saved, then the patient's page): not a refusal
+                # when this system sends anonymous visitors straight to its login page
+                where = f"{resp.status_code} to {path}, not where this system sends anonymous visitors"
+                if login is not None and login in sent_to:
+                    ep.outcome, ep.detail = "served", f"{where} (its login page {login}): the request was taken"
+                else:
+                    ep.outcome, ep.detail = "undecided", f"{where}: whether the request was taken is not known"
                 return
             method, url, body = ("GET", nxt, b"") if resp.status_code in (301, 302, 303) else (method, nxt, body)
         else:
@@ -163,6 +191,10 @@ def _probe(http: HttpClient, target: Target, ep: Endpoint, patterns: list[tuple[
         return
     finally:
         client.close()
+    if ep.outcome == "refused":
+        if ep.method in _SAFE and first is not None:
+            sent_to.add(first)
+        return
     status = resp.status_code
     if 200 <= status < 300:
         ep.outcome = "served"
@@ -209,7 +241,10 @@ def endpoints_refuse_anonymous(
             "may be a CSRF protection's rather than authentication's"
         )
     probed: list[Endpoint] = []
-    for ep in inv:
+    sent_to: set[str] = set()
+    # the pages first: where their redirects send anonymous visitors tells a refusal of an
+    # unsafe request from a request taken and then sent on
+    for ep in sorted(inv, key=lambda e: e.method not in _SAFE):
         ep.public = is_public(ep.path, patterns)
         if ep.public is not None:
             ep.outcome = "public"
@@ -217,7 +252,9 @@ def endpoints_refuse_anonymous(
         if ep.method not in _SAFE and not params.probe_unsafe_methods:
             ep.outcome, ep.detail = "not probed", "non-GET endpoint and probe_unsafe_methods is false"
             continue
-        _probe(http, target, ep, patterns, visitor)
+        if ep.method not in _SAFE and visitor.page:
+            visitor = _anonymous_visitor(http, target)  # a visitor of its own (see the module doc)
+        _probe(http, target, ep, patterns, visitor, sent_to)
         probed.append(ep)
     report: dict[str, Any] = {
         "clauses": CLAUSES,

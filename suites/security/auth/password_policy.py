@@ -111,7 +111,7 @@ def _changed_over_api(
             f"the password change answered {resp.status_code} ({resp.describe()}): not a policy decision{hint}"
         )
     with WebSession(http, target, auth=auth) as fresh:
-        opened = fresh.login(user, new).success
+        opened = fresh.login(user, new, confirm=True).success
     evidence.attach_json(
         f"password-change-{len(new)}.json",
         {"answer": resp.describe(), "status": resp.status_code, "the new password opens a session": opened},

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from homolog import CheckError, Evidence, HttpClient, Needs, Params, Target, check, fail
 
+from ..endpoint_inventory import declared_paths
 from ..header_analysis import cors_problem
+
+#: The declared endpoints asked at most (`settings.security.inventory.paths`).
+MAX_DECLARED = 10
 
 
 class CorsParams(Params):
     """Bases and paths to ask (`base:path`), and the foreign origin to claim.
 
     By default: the FHIR API's `/metadata` and the web login page (or `/`), each where
-    the target declares that base, and the session resource of a single-page application's
-    JSON login (`auth.web.api.session`, `/api/me`): its API, where the user's data is read,
-    has a CORS policy of its own as often as not (the page is a static shell).
+    the target declares that base, the session resource of a single-page application's
+    JSON login (`auth.web.api.session`, `/api/me`), and the first `MAX_DECLARED` endpoints
+    `settings.security.inventory.paths` declares: an API, where the user's data is read,
+    has a CORS policy of its own as often as not (`app.use('/api', cors(...))`).
     """
 
     endpoints: tuple[str, ...] | None = None
@@ -36,9 +41,10 @@ def _endpoints(target: Target, params: CorsParams) -> tuple[str, ...]:
         spec = target.auth("web")
         if spec is not None and spec.api is not None and spec.api.session:
             found.append(f"web:{spec.api.session}")
+    found += [f"{base}:{path}" for _, base, path in declared_paths(target)[:MAX_DECLARED]]
     if not found:
         raise CheckError("the target declares neither base_urls.fhir nor base_urls.web: name the endpoints to ask")
-    return tuple(found)
+    return tuple(dict.fromkeys(found))
 
 
 @check("security.headers.cors", params=CorsParams, needs=_needs)

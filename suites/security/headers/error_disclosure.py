@@ -1,5 +1,8 @@
 """Error responses without stack traces or software versions.
 
+The login page gets a wrong method, a malformed form and a JSON body cut short (an
+application parsing JSON bodies on every route fails in that parser before its login runs).
+
 A system whose login page's scripts log in through a JSON API (`auth.web.api`) also gets
 malformed JSON (a broken form when `api.body` is `form`) at that endpoint, sent as its
 script sends a login (the CSRF cookie asked for and echoed), so that the API's parser, not
@@ -47,6 +50,9 @@ class DisclosureParams(Params):
             body="%%%not-a-form",
             content_type="application/x-www-form-urlencoded",
         ),
+        # JSON cut short at a form login: an application parsing JSON bodies on every route
+        # (Express's `app.use(express.json())`) fails in its parser, before the login runs
+        ErrorProbe(method="POST", path="{login}", body='{"username": ["', content_type="application/json"),
         ErrorProbe(base="fhir", path="/Patient/homolog-unknown-7f3a", auth="fhir"),
         ErrorProbe(
             base="fhir",

@@ -22,6 +22,12 @@ Both protect their forms with csrf-sync's synchroniser tokens (the application's
   error pages then show the stack), no security header, a session cookie HttpOnly only (no
   Secure, no SameSite) living as long as the server's memory, passwords of 8 characters,
   no lockout, and the export forgot its `loggedIn` guard.
+
+`quirks` switch on, in either variant, ways of writing the application seen in the field
+(`server.js` says what each does): `open-notes` (a note and a flag any visitor may post, a
+logout posted from every page), `login-pages` (failed and locked logins sent to pages of
+their own), `api-cors` (the API's CORS middleware reflecting any origin with credentials).
+Its JSON API `/api/patients` answers 401 without a session.
 """
 
 from __future__ import annotations
@@ -52,21 +58,25 @@ def installed() -> str | None:
 
 
 @contextmanager
-def express_app(folder: Path, cert: Path, key: Path, ca: Path, variant: str, password: str) -> Iterator[int]:
+def express_app(
+    folder: Path, cert: Path, key: Path, ca: Path, variant: str, password: str, quirks: str = ""
+) -> Iterator[int]:
     """Run the application in its own process until the block ends; yields its port."""
     port = free_port()
     argv = ["node", str(HERE / "server.js"), "--port", str(port), "--cert", str(cert), "--key", str(key)]
-    argv += ["--variant", variant, "--session-seconds", str(SESSION_SECONDS)]
+    argv += ["--variant", variant, "--session-seconds", str(SESSION_SECONDS), "--quirks", quirks]
     argv += ["--lockout-failures", str(LOCKOUT_FAILURES)]
     env = {"HOMOLOG_TEST_EXPRESS_PASSWORD": password, "NODE_ENV": "production" if variant == "checklist" else ""}
     with app_process(argv, folder, f"https://127.0.0.1:{port}/login", ca, env):
         yield port
 
 
-def express_target(folder: Path, port: int, ca: Path) -> Path:
-    """Target file for the application (password in env HOMOLOG_TEST_PASSWORD)."""
+def express_target(folder: Path, port: int, ca: Path, **security_more: object) -> Path:
+    """Target file for the application (password in env HOMOLOG_TEST_PASSWORD); more
+    `settings.security` keys in `security_more`."""
     accounts = {"web": USER, "lockout": LOCKOUT_USER, "password_change": PASSWORD_CHANGE_USER}
     security = {"session_timeout_seconds": SESSION_SECONDS, "lockout_max_failures": LOCKOUT_FAILURES}
+    security |= security_more
     pages = {
         **spa_pages("/login", "/"),  # the server draws the same fields
         "patient_list": {"path": "/patients"},

@@ -7,12 +7,13 @@ with broken escapes, so that the system's own form parser answers.
 
 from __future__ import annotations
 
+import json
 import traceback
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-from loopback_web import SPA_SHELL, QuietHandler, json_login_target, serving
+from loopback_web import LOGIN_FORM, SPA_SHELL, QuietHandler, form_target, json_login_target, serving
 
 from .helpers import run_checks
 
@@ -57,3 +58,45 @@ def test_a_form_login_gets_a_malformed_form(
     assert got[0] == verdict, got
     if verdict == "failed":
         assert "Python traceback" in (got[1] or "") and "POST /auth/jwt/login (500)" in (got[1] or ""), got
+
+
+def _every_route_parses_json(careful: bool) -> type[QuietHandler]:
+    class App(QuietHandler):
+        def version_string(self) -> str:
+            return "app"
+
+        def do_GET(self) -> None:
+            self.send(200, LOGIN_FORM) if self.path == "/login" else self.send(404, "<p>Page introuvable</p>")
+
+        def do_DELETE(self) -> None:
+            self.send(405, "<p>Méthode non permise</p>")
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.headers.get("Content-Type") == "application/json":
+                try:  # a body parser in front of every route, as Express's express.json()
+                    json.loads(body)
+                except ValueError:
+                    if careful:
+                        self.send(400, "<p>Requête invalide</p>")
+                    else:  # a development error handler showing the parser's exception
+                        self.send(400, "<pre>" + traceback.format_exc() + "</pre>")
+                    return
+            self.send(303, "", {"Location": "/login?error=1"})
+
+    return App
+
+
+@pytest.mark.parametrize(("careful", "verdict"), [(True, "passed"), (False, "failed")])
+def test_a_form_login_gets_json_cut_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, careful: bool, verdict: str
+) -> None:
+    # An application parsing JSON bodies on every route fails in its parser, before its form
+    # login runs: a JSON body cut short is sent to a form login too.
+    monkeypatch.setenv("T_PASSWORD", "pw-0001")
+    with serving(_every_route_parses_json(careful)) as base:
+        target = form_target(tmp_path, base, "T_PASSWORD", {})
+        (got,) = run_checks([(CHECK, {})], target, tmp_path).values()
+    assert got[0] == verdict, got
+    if verdict == "failed":
+        assert "Python traceback" in (got[1] or "") and "POST /login (400)" in (got[1] or ""), got

@@ -27,8 +27,15 @@ const { values: args } = parseArgs({
     variant: { type: "string" },
     "session-seconds": { type: "string" },
     "lockout-failures": { type: "string" },
+    quirks: { type: "string", default: "" },
   },
 });
+// mistakes and ways of writing an application seen in the field, switched on one by one:
+// open-notes: a note any visitor may post (302 to the patient's page once saved) and a flag
+//   (200), their routes having forgotten `loggedIn`, beside a logout posted from every page;
+// login-pages: a failed login sent to /login-failed, a locked account to /account-locked;
+// api-cors: the API's CORS middleware reflects any origin, credentials allowed.
+const quirks = new Set(args.quirks.split(",").filter(Boolean));
 const careful = args.variant === "checklist";
 const SESSION_SECONDS = Number(args["session-seconds"]);
 const LOCKOUT_FAILURES = Number(args["lockout-failures"]);
@@ -56,7 +63,9 @@ passport.use(
   new LocalStrategy((username, password, done) => {
     const user = users.get(username);
     if (!user) return done(null, false);
-    if (careful && user.failures >= LOCKOUT_FAILURES) return done(null, false); // locked
+    if (careful && user.failures >= LOCKOUT_FAILURES) {
+      return done(null, false, quirks.has("login-pages") ? { locked: true } : undefined); // locked
+    }
     if (!verify(password, user.hash)) {
       user.failures += 1;
       return done(null, false);
@@ -114,7 +123,56 @@ app.get("/login", (req, res) => {
     ),
   );
 });
-app.post("/login", csrf, passport.authenticate("local", { successRedirect: "/", failureRedirect: "/login?error=1" }));
+if (quirks.has("login-pages")) {
+  app.post("/login", csrf, (req, res, next) =>
+    passport.authenticate("local", (err, user, info) => {
+      if (err) return next(err);
+      if (!user) return res.redirect(info && info.locked ? "/account-locked" : "/login-failed");
+      return req.logIn(user, (e) => (e ? next(e) : res.redirect("/")));
+    })(req, res, next),
+  );
+  app.get("/login-failed", (req, res) =>
+    res.send(page("Connexion", '<p role="alert">Identifiant ou mot de passe incorrect</p><a href="/login">Réessayer</a>')),
+  );
+  app.get("/account-locked", (req, res) =>
+    res.send(page("Compte verrouillé", "<p>Trop d'essais : votre compte est verrouillé.</p>")),
+  );
+} else {
+  app.post("/login", csrf, passport.authenticate("local", { successRedirect: "/", failureRedirect: "/login?error=1" }));
+}
+if (quirks.has("api-cors")) {
+  app.use("/api", (req, res, next) => {
+    if (req.headers.origin) {
+      res.set("Access-Control-Allow-Origin", req.headers.origin);
+      res.set("Access-Control-Allow-Credentials", "true");
+      res.set("Vary", "Origin");
+    }
+    if (req.method === "OPTIONS") return res.sendStatus(204);
+    return next();
+  });
+}
+app.get("/api/patients", (req, res) =>
+  req.isAuthenticated() ? res.json([{ nom: "DUPONT", prenom: "Claire" }]) : res.status(401).json({ error: "login" }),
+);
+if (quirks.has("open-notes")) {
+  const notes = [];
+  app.get("/patients/:id", loggedIn, (req, res) => {
+    res.send(
+      page(
+        "Patient",
+        `<ul>${notes.map((n) => `<li>${escape(n)}</li>`).join("")}</ul>` +
+          `<form method="post" action="/patients/${escape(req.params.id)}/notes">${token(req)}` +
+          '<label for="note">Note</label><input id="note" name="note"><button type="submit">Ajouter</button></form>',
+      ),
+    );
+  });
+  app.post("/patients/:id/notes", csrf, (req, res) => {
+    notes.push(String(req.body.note || ""));
+    res.redirect(`/patients/${encodeURIComponent(req.params.id)}`);
+  });
+  app.post("/patients/:id/flags", csrf, (req, res) => res.json({ flagged: req.params.id }));
+  app.post("/logout", csrf, (req, res, next) => req.session.destroy((e) => (e ? next(e) : res.redirect("/login"))));
+}
 app.get("/", loggedIn, (req, res) => {
   res.send(page("Accueil", `<p>Bonjour <span id="current-user">${escape(req.user.display)}</span></p>`));
 });
